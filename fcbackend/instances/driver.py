@@ -1,0 +1,110 @@
+"""The contract between the scheduler (warm pool) and the instance drivers.
+
+Why: FC runs every function in an isolated instance. We have several ways to make one — a
+bubblewrap sandbox with cgroup limits (``sandbox``), a plain child process (``process``, for
+machines without user namespaces) and a Docker container (``docker``, custom containers and GPU).
+The scheduler does not care which: it asks a driver to :meth:`InstanceDriver.start` an instance for
+a :class:`~fcbackend.models.FunctionSpec`, then sends it requests.
+
+Every instance speaks the FC custom-runtime protocol (spec C: ``POST /invoke``, ``POST
+/initialize``, ``GET /pre-stop``, the ``x-fc-*`` headers): built-in runtimes are small bootstrap
+programs that speak it too, so there is one way to talk to any instance. How bytes get there (a
+Unix socket for sandboxes, a published TCP port for containers) is the driver's business.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+
+from fcbackend.models import FunctionSpec, InstanceRequest, InstanceResponse
+
+
+class InstanceStartError(Exception):
+    """The instance could not be started (bad image, missing runtime, no GPU room, CA not
+    listening). ``error_type`` is the FC error code shown to the caller."""
+
+    def __init__(self, message: str, error_type: str = "FunctionNotStarted"):
+        super().__init__(message)
+        self.message = message
+        self.error_type = error_type
+
+
+class InstanceCrashed(Exception):
+    """The instance died while serving (OOM kill, segfault, exit). ``reason`` says why."""
+
+    def __init__(self, reason: str, *, oom: bool = False, exit_code: int | None = None):
+        super().__init__(reason)
+        self.reason = reason
+        self.oom = oom
+        self.exit_code = exit_code
+
+
+@dataclass
+class InstanceStats:
+    memory_peak_bytes: int = 0
+    memory_current_bytes: int = 0
+    cpu_seconds: float = 0.0
+    extra: dict[str, object] = field(default_factory=dict)
+
+
+class Instance(ABC):
+    """One running instance of one function version. Safe to call concurrently up to the
+    function's instanceConcurrency (the scheduler enforces the limit)."""
+
+    id: str
+    driver_name: str
+
+    @abstractmethod
+    async def request(self, req: InstanceRequest, timeout: float) -> InstanceResponse:
+        """Send one protocol request (invoke, http-invoke, initialize, pre-stop).
+
+        Raise :class:`TimeoutError` when ``timeout`` seconds pass (the scheduler then kills the
+        instance), :class:`InstanceCrashed` if it dies meanwhile.
+        """
+
+    @abstractmethod
+    async def stop(self, graceful: bool = True) -> None:
+        """Stop and clean up everything (process tree, cgroup, socket, container)."""
+
+    @abstractmethod
+    def alive(self) -> bool: ...
+
+    def stats(self) -> InstanceStats:
+        return InstanceStats()
+
+    def reset_peak(self) -> None:
+        """Reset the memory high-water mark so the next call's peak is its own."""
+
+    async def freeze(self) -> bool:
+        """Pause the instance (cgroup freezer / SIGSTOP / docker pause); False if unsupported."""
+        return False
+
+    async def thaw(self) -> None:
+        return None
+
+    def take_logs(self) -> bytes:
+        """Bytes the instance wrote to stdout/stderr since the last call (for logs and Tail)."""
+        return b""
+
+
+class InstanceDriver(ABC):
+    name: str
+
+    @abstractmethod
+    def available(self) -> tuple[bool, str]:
+        """(usable here?, why not / a note such as 'functions are not isolated')."""
+
+    @abstractmethod
+    async def start(self, spec: FunctionSpec, instance_id: str) -> Instance:
+        """Start an instance and return once it is ready for requests (CA listening)."""
+
+    async def prewarm(self, runtime: str) -> None:
+        """Optionally prepare generic pre-started sandboxes for a runtime (zygote pool)."""
+
+    async def reap_orphans(self) -> int:
+        """Clean up instances a previous backend process left behind; returns how many."""
+        return 0
+
+    async def close(self) -> None:
+        return None

@@ -1,0 +1,44 @@
+"""``--output text|json|yaml`` and ``--query JMESPATH`` for every command, as the aliyun and AWS
+CLIs do: the JSON form is the source of truth; ``--query`` is applied to it; text is a readable
+rendering (rich tables) of the same data."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+import click
+import jmespath
+import yaml
+
+
+def output_options(fn: Callable[..., Any]) -> Callable[..., Any]:
+    fn = click.option(
+        "--query", "query", default=None, help="JMESPath expression applied to the JSON form."
+    )(fn)
+    fn = click.option(
+        "--output", "-o", "output", type=click.Choice(["text", "json", "yaml"]), default="text",
+        show_default=True, help="Output format.",
+    )(fn)
+    return fn
+
+
+def emit(data: Any, output: str, query: str | None, text: Callable[[Any], None] | None = None) -> None:
+    """Print ``data`` in the chosen format. ``text`` renders the (queried) data for humans; when
+    a query is given or no renderer exists, text falls back to JSON/plain values."""
+    if query:
+        try:
+            data = jmespath.search(query, data)
+        except jmespath.exceptions.JMESPathError as exc:
+            raise click.UsageError(f"invalid --query expression: {exc}") from exc
+    if output == "json":
+        click.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str))
+    elif output == "yaml":
+        click.echo(yaml.safe_dump(data, allow_unicode=True, sort_keys=False).rstrip())
+    elif text is not None and not query:
+        text(data)
+    elif isinstance(data, str):
+        click.echo(data)
+    else:
+        click.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str))
