@@ -112,6 +112,8 @@ class ProviderContext:
     deadline: Callable[[], float] = lambda: 3600.0
     # Report progress into the stack's event stream (optional).
     emit: Callable[[str], None] = lambda message: None
+    # Directory of the template file, for properties naming local paths (our Code.LocalPath).
+    template_dir: str | None = None
 
 
 @dataclass

@@ -1,0 +1,12 @@
+"""Durable async invocation: queue, retries, destinations and task mode (spec E.1-E.3)."""
+
+from fcbackend.asyncq.config import AsyncInvokeConfig, validate_async_config
+from fcbackend.asyncq.dispatcher import AsyncDispatcher, TargetGone
+from fcbackend.asyncq.intake import IntakeError, build_submission
+from fcbackend.asyncq.records import AsyncEvent, AsyncSubmission, TaskStatus
+from fcbackend.asyncq.store import AsyncStore
+
+__all__ = [
+    "AsyncDispatcher", "AsyncEvent", "AsyncInvokeConfig", "AsyncStore", "AsyncSubmission",
+    "IntakeError", "TargetGone", "TaskStatus", "build_submission", "validate_async_config",
+]

@@ -54,6 +54,15 @@ class Instance(ABC):
 
     id: str
     driver_name: str
+    # Hint for the scheduler: expensive to start (GPU, CUDA initialisation), so keep it when idle
+    # and prefer it for provisioned instances; never recycle it just because a call finished.
+    keep_warm: bool = False
+
+    @property
+    def healthy(self) -> bool:
+        """False once the instance's health check failed ``FailureThreshold`` times in a row
+        (fcbackend.instances.health): the scheduler must send it no new requests and replace it."""
+        return True
 
     @abstractmethod
     async def request(self, req: InstanceRequest, timeout: float) -> InstanceResponse:

@@ -1,0 +1,106 @@
+"""Account-level reads (account settings, reserved capacities), instance listing, and rosengine's
+own ``/local/`` extensions used by ``ros fc`` (health, status, invocation records, logs).
+
+The ``/local/`` paths are not part of FC; they live under the API prefix so one endpoint and one
+signing scheme serve both (``/local/health`` answers unsigned so liveness checks need no secret).
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from fcbackend.api.errors import function_not_found
+from fcbackend.api.http import backend, int_param, json_response, request_id, split_qualified
+from fcbackend.api.state import FUNCTION, LATEST
+
+P = "/2016-08-15"
+
+
+async def account_settings(request: Request) -> Response:
+    cfg = backend(request).config
+    return json_response(request, {
+        "availableAZs": [f"{cfg.region}-a", f"{cfg.region}-b"],
+        "defaultRole": f"acs:ram::{cfg.account_id}:role/aliyunfcdefaultrole",
+    })
+
+
+async def reserved_capacities(request: Request) -> Response:
+    return json_response(request, {"reservedCapacities": []})
+
+
+def _instances(request: Request) -> list[dict[str, Any]]:
+    lister = getattr(backend(request).scheduler, "instances", None)
+    return list(lister()) if lister is not None else []
+
+
+async def list_instances(request: Request) -> Response:
+    state = backend(request)
+    service, qualifier = split_qualified(request.path_params["service"])
+    function = request.path_params["function"]
+    if state.meta.get(FUNCTION, service, function) is None:
+        state.service_doc(service)
+        raise function_not_found(service, function)
+    version = state.resolve_qualifier(service, qualifier) if qualifier and qualifier != LATEST else None
+    wanted = set(request.query_params.getlist("instanceIds"))
+    limit = int_param(request, "limit", 1000, low=1, high=100000) or 1000
+    out = []
+    for inst in _instances(request):
+        if inst.get("service") != service or inst.get("function") != function:
+            continue
+        if version is not None and str(inst.get("version")) != version:
+            continue
+        if wanted and inst.get("id") not in wanted:
+            continue
+        out.append({"instanceId": inst.get("id"), "versionId": str(inst.get("version", LATEST))})
+    return json_response(request, {"instances": out[:limit]})
+
+
+async def health(request: Request) -> Response:
+    return json_response(request, {"status": "ok", "pid": os.getpid()})
+
+
+async def status(request: Request) -> Response:
+    state = backend(request)
+    info = dict(getattr(request.app.state, "driver_info", {}) or {})
+    return json_response(request, {
+        "pid": os.getpid(), "stateDir": str(state.config.state_dir), "auth": state.config.auth,
+        "region": state.config.region, "accountId": state.config.account_id, **info,
+    })
+
+
+async def local_instances(request: Request) -> Response:
+    return json_response(request, {"instances": _instances(request)})
+
+
+async def local_invocations(request: Request) -> Response:
+    state = backend(request)
+    limit = int_param(request, "limit", 100, low=1, high=10000) or 100
+    records = state.recorder.query(request.query_params.get("serviceName") or None,
+                                   request.query_params.get("functionName") or None, limit)
+    return json_response(request, {"invocations": records})
+
+
+async def local_logs(request: Request) -> Response:
+    state = backend(request)
+    offset = int_param(request, "offset", 0, low=-(1 << 40), high=1 << 50) or 0
+    data, next_offset = state.recorder.read_log(request.path_params["service"], request.path_params["function"],
+                                                offset)
+    return Response(data, headers={"content-type": "text/plain; charset=utf-8",
+                                   "x-fc-request-id": request_id(request), "x-rosengine-log-offset": str(next_offset)})
+
+
+ROUTES = [
+    Route(f"{P}/account-settings", account_settings, methods=["GET"]),
+    Route(f"{P}/reservedCapacities", reserved_capacities, methods=["GET"]),
+    Route(f"{P}/services/{{service}}/functions/{{function}}/instances", list_instances, methods=["GET"]),
+    Route(f"{P}/local/health", health, methods=["GET"]),
+    Route(f"{P}/local/status", status, methods=["GET"]),
+    Route(f"{P}/local/instances", local_instances, methods=["GET"]),
+    Route(f"{P}/local/invocations", local_invocations, methods=["GET"]),
+    Route(f"{P}/local/logs/{{service}}/{{function}}", local_logs, methods=["GET"]),
+]

@@ -1,0 +1,103 @@
+"""Tags on services (fc-spec F.1): ``POST /tag``, ``GET /tag?resourceArn=``, ``DELETE /tag`` (body
+on DELETE), ``GET /tags``. Only ``acs:fc:<region>:<account>:services/<name>`` ARNs of existing
+services can be tagged; at most 20 tags, with FC's key/value rules (fc-spec A.1)."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from fcbackend.api.errors import invalid
+from fcbackend.api.http import backend, empty_response, json_response, read_json
+from fcbackend.api.pagination import page_of_list, with_token
+from fcbackend.api.state import TAGS, BackendState
+
+P = "/2016-08-15"
+_SERVICE_ARN = re.compile(r"^acs:fc:[^:]*:[^:]*:services/(?P<name>[^/.]+)$")
+MAX_TAGS = 20
+
+
+def _service_of(state: BackendState, arn: Any) -> str:
+    if not isinstance(arn, str) or not arn:
+        raise invalid("resourceArn is required, e.g. acs:fc:<region>:<account>:services/<name>")
+    match = _SERVICE_ARN.match(arn)
+    if not match:
+        raise invalid(f"resourceArn '{arn}' is not a service ARN (acs:fc:<region>:<account>:services/<name>)")
+    state.service_doc(match["name"])
+    return match["name"]
+
+
+def _check_tag(key: Any, value: Any) -> None:
+    if not isinstance(key, str) or not 1 <= len(key) <= 128:
+        raise invalid(f"tag key {key!r} must be a string of 1-128 characters")
+    if key.startswith(("acs:", "aliyun")) or "http://" in key or "https://" in key:
+        raise invalid(f"tag key '{key}' must not start with 'acs:' or 'aliyun' or contain a URL scheme")
+    if not isinstance(value, str) or len(value) > 128:
+        raise invalid(f"tag '{key}' value must be a string of at most 128 characters")
+    if "http://" in value or "https://" in value:
+        raise invalid(f"tag '{key}' value must not contain a URL scheme")
+
+
+async def tag_resource(request: Request) -> Response:
+    state = backend(request)
+    body = await read_json(request)
+    arn = body.get("resourceArn")
+    _service_of(state, arn)
+    tags = body.get("tags")
+    if not isinstance(tags, dict) or not tags:
+        raise invalid("tags must be a non-empty object of key -> value")
+    for key, value in tags.items():
+        _check_tag(key, value)
+    with state.meta.transaction():
+        doc = state.meta.get(TAGS, "", arn) or {"resourceArn": arn, "tags": {}}
+        doc["tags"].update(tags)
+        if len(doc["tags"]) > MAX_TAGS:
+            raise invalid(f"a resource can have at most {MAX_TAGS} tags")
+        state.meta.put(TAGS, "", arn, doc)
+    return empty_response(request, 200)
+
+
+async def get_resource_tags(request: Request) -> Response:
+    state = backend(request)
+    arn = request.query_params.get("resourceArn")
+    _service_of(state, arn)
+    doc = state.meta.get(TAGS, "", arn or "") or {"resourceArn": arn, "tags": {}}
+    return json_response(request, doc)
+
+
+async def untag_resource(request: Request) -> Response:
+    state = backend(request)
+    body = await read_json(request)
+    arn = body.get("resourceArn")
+    _service_of(state, arn)
+    keys = body.get("tagKeys") or []
+    remove_all = bool(body.get("all"))
+    if not isinstance(keys, list) or not all(isinstance(k, str) for k in keys):
+        raise invalid("tagKeys must be a list of tag keys")
+    if not keys and not remove_all:
+        raise invalid("give tagKeys, or all=true to remove every tag")
+    with state.meta.transaction():
+        doc = state.meta.get(TAGS, "", arn)
+        if doc is not None:
+            doc["tags"] = {} if remove_all else {k: v for k, v in doc["tags"].items() if k not in keys}
+            state.meta.put(TAGS, "", arn, doc)
+    return empty_response(request, 200)
+
+
+async def list_tagged_resources(request: Request) -> Response:
+    state = backend(request)
+    docs = [d for _, _, d in state.meta.list(TAGS, "") if d.get("tags")]
+    items, token = page_of_list(request, docs, "resourceArn")
+    return json_response(request, with_token({"resources": items}, token))
+
+
+ROUTES = [
+    Route(f"{P}/tag", tag_resource, methods=["POST"]),
+    Route(f"{P}/tag", get_resource_tags, methods=["GET"]),
+    Route(f"{P}/tag", untag_resource, methods=["DELETE"]),
+    Route(f"{P}/tags", list_tagged_resources, methods=["GET"]),
+]

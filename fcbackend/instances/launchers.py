@@ -1,0 +1,153 @@
+"""Command lines that start a generic worker: inside bubblewrap, or as a plain process.
+
+Why separate: the sandbox and process drivers share everything else (slots, cgroups, the warm
+pool, the protocol); what differs is how the worker process is wrapped and which paths the
+bootstrap sees (``/code`` and ``/opt`` in a sandbox, the host paths otherwise).
+
+The sandbox (bubblewrap) gives each instance:
+
+* new pid, mount, ipc, uts and cgroup namespaces; all capabilities dropped (the function runs as
+  uid 0 *without* capabilities, so read-only mounts stay read-only);
+* the host's top-level directories bound read-only, except ``/proc``, ``/dev``, ``/sys`` (fresh or
+  read-only), ``/tmp`` (a private tmpfs of ``diskSize`` MB), ``/run`` (an empty tmpfs: no access to
+  the Docker socket and the like), and the backend's state directories, which are hidden under empty
+  read-only tmpfs mounts — a function cannot read the metadata database or other functions' code;
+* the slot's ``code/`` at ``/code`` and ``opt/`` at ``/opt`` (read-only), ``run/`` at ``/run/fc``
+  (the only writable host directory: the bootstrap's socket lives there);
+* a network namespace of its own when ``internetAccess`` is false (no route out at all, only
+  loopback) and always for custom runtimes, so two instances can both listen on port 9000.
+
+Choice (documented UNCONFIRMED): ``internetAccess: true`` shares the host network for built-in
+runtimes (they only talk to the backend through the Unix socket). Custom runtimes always get a
+private network namespace, because their servers must all be able to bind CAPort; such instances
+therefore have no internet access in the sandbox driver (use the process or docker driver for a
+custom runtime that must reach the internet).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from fcbackend.instances.slots import SOCKET_NAME, Slot
+from fcbackend.models import FunctionSpec
+from fcbackend.runtimes import (
+    NODE_BOOTSTRAP,
+    PYTHON_BOOTSTRAP,
+    node_executable,
+    python_executable,
+    runtime_info,
+)
+
+# Never visible inside a sandbox as host directories (replaced or irrelevant).
+_NOT_BOUND = {"proc", "dev", "sys", "tmp", "run", "code", "opt", "lost+found"}
+SANDBOX_SOCKET_DIR = "/run/fc"
+
+
+@dataclass(frozen=True)
+class PoolKey:
+    """Generic workers are interchangeable when these match."""
+
+    bootstrap: str  # "python" | "node"
+    disk_mb: int = 512
+    private_net: bool = True
+
+
+def bootstrap_argv(bootstrap: str, socket_path: str) -> list[str]:
+    if bootstrap == "node":
+        node = node_executable()
+        if node is None:
+            from fcbackend.instances.driver import InstanceStartError
+
+            raise InstanceStartError("Node.js runtimes need `node` on PATH; it was not found")
+        return [node, "--max-semi-space-size=1", str(NODE_BOOTSTRAP), socket_path]
+    return [python_executable(), "-I", str(PYTHON_BOOTSTRAP), socket_path]
+
+
+class PlainLauncher:
+    """Plain child processes: the code is used where it lies; no isolation."""
+
+    name = "process"
+
+    def pool_key(self, spec: FunctionSpec) -> PoolKey:
+        return PoolKey(runtime_info(spec.runtime).bootstrap, 0, False)
+
+    def argv(self, key: PoolKey, slot: Slot) -> list[str]:
+        return bootstrap_argv(key.bootstrap, str(slot.socket))
+
+    def paths(self, spec: FunctionSpec, slot: Slot) -> tuple[str, list[str], str]:
+        """(code dir, layer dirs, tmp dir) as the bootstrap sees them."""
+        code = str(spec.code_dir) if spec.code_dir else str(slot.code)
+        return code, [str(p) for p in spec.layer_dirs], str(slot.tmp)
+
+    def fill_slot(self, spec: FunctionSpec, slot: Slot) -> None:
+        return None  # nothing to copy: the process reads the code where it is
+
+
+class BubblewrapLauncher:
+    """bubblewrap sandboxes (see the module docstring for what each one gets)."""
+
+    name = "sandbox"
+
+    def __init__(self, hidden_paths: list[Path], bwrap: str = "bwrap"):
+        self.bwrap = bwrap
+        self.hidden_paths = [p for p in dict.fromkeys(Path(h).resolve() for h in hidden_paths)]
+        self._root_args = self._root_binds()
+
+    def pool_key(self, spec: FunctionSpec) -> PoolKey:
+        info = runtime_info(spec.runtime)
+        private = info.listens_on_tcp or not spec.internet_access
+        return PoolKey(info.bootstrap, int(spec.disk_mb or 512), private)
+
+    def _root_binds(self) -> list[str]:
+        args: list[str] = []
+        for entry in sorted(os.listdir("/")):
+            if entry in _NOT_BOUND:
+                continue
+            path = "/" + entry
+            if os.path.islink(path):
+                args += ["--symlink", os.readlink(path), path]
+            elif os.path.isdir(path) or os.path.isfile(path):
+                args += ["--ro-bind", path, path]
+        return args
+
+    def argv(self, key: PoolKey, slot: Slot) -> list[str]:
+        args = [
+            self.bwrap,
+            "--die-with-parent",
+            "--new-session",
+            "--unshare-pid",
+            "--unshare-ipc",
+            "--unshare-uts",
+            "--unshare-cgroup-try",
+            "--cap-drop", "ALL",
+            "--hostname", "fc-instance",
+        ]
+        if key.private_net:
+            args.append("--unshare-net")
+        args += self._root_args
+        args += ["--ro-bind", "/sys", "/sys", "--proc", "/proc", "--dev", "/dev"]
+        args += ["--size", str(max(1, key.disk_mb) * 1024 * 1024), "--tmpfs", "/tmp"]
+        args += ["--tmpfs", "/run", "--bind", str(slot.run), SANDBOX_SOCKET_DIR]
+        args += ["--ro-bind", str(slot.code), "/code", "--ro-bind", str(slot.opt), "/opt"]
+        for hidden in self.hidden_paths:
+            if hidden.exists() and not _is_under(hidden, Path("/tmp")) and not _is_under(hidden, Path("/run")):
+                args += ["--tmpfs", str(hidden), "--remount-ro", str(hidden)]
+        args += ["--chdir", "/tmp", "--"]
+        args += bootstrap_argv(key.bootstrap, f"{SANDBOX_SOCKET_DIR}/{SOCKET_NAME}")
+        return args
+
+    def paths(self, spec: FunctionSpec, slot: Slot) -> tuple[str, list[str], str]:
+        return "/code", ["/opt"], "/tmp"
+
+    def fill_slot(self, spec: FunctionSpec, slot: Slot) -> None:
+        slot.fill(spec.code_dir, spec.layer_dirs)
+
+
+def _is_under(path: Path, parent: Path) -> bool:
+    try:
+        path.relative_to(parent)
+        return True
+    except ValueError:
+        return False

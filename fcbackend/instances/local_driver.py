@@ -1,0 +1,103 @@
+"""What the ``sandbox`` and ``process`` drivers share: pool, cgroups, slots, specialisation.
+
+Why one base: both run the bootstrap programs as local processes and differ only in the
+:class:`~fcbackend.instances.launchers` that wraps them. ``start()`` takes a generic worker from the
+:class:`~fcbackend.instances.pool.WarmPool` (or starts one when the pool is empty), fills its slot
+with the function's code and layers, sets the cgroup limits of the function and specialises it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import secrets
+from pathlib import Path
+
+from fcbackend.instances.cgroups import CgroupManager, Limits
+from fcbackend.instances.driver import Instance, InstanceDriver, InstanceStartError
+from fcbackend.instances.launchers import PoolKey
+from fcbackend.instances.pool import WarmPool
+from fcbackend.instances.slots import slots_root
+from fcbackend.instances.worker import MB, Launcher, Worker
+from fcbackend.models import FunctionSpec
+from fcbackend.runtimes import runtime_info
+
+GENERIC_MEMORY_MB = 3072  # limit of a worker before it knows its function (lowered on specialise)
+
+
+class LocalDriver(InstanceDriver):
+    name = "local"
+
+    def __init__(self, state_dir: Path, launcher: Launcher, *, pool_size: int = 2, pids_max: int = 1024,
+                 use_cgroups: bool = True, custom_start_timeout_s: float = 120):
+        self.state_dir = Path(state_dir)
+        self.launcher = launcher
+        self.pids_max = pids_max
+        self.custom_start_timeout_s = custom_start_timeout_s
+        self.slots_root = slots_root(self.state_dir)
+        self.cgroups = CgroupManager(str(self.state_dir.resolve()) + ":" + launcher.name)
+        if not use_cgroups:
+            self.cgroups.version = 0
+        self._pool: WarmPool | None = None
+        self._pool_size = pool_size
+        self.specialise_count = 0
+        # Start replacing a pooled worker this long after a cold start took it: long enough for
+        # the first invocation to run without a sandbox start competing for the CPU.
+        self.refill_delay_s = 0.05
+        self.pooled_starts = 0
+
+    @property
+    def pool(self) -> WarmPool:
+        if self._pool is None:
+            self._pool = WarmPool(self._launch, self._pool_size)
+        return self._pool
+
+    async def _launch(self, key: PoolKey) -> Worker:
+        self.slots_root.mkdir(parents=True, exist_ok=True)
+        worker_id = f"w-{secrets.token_hex(6)}"
+        limits = Limits(memory_bytes=GENERIC_MEMORY_MB * MB, pids=self.pids_max)
+        return await Worker.launch(worker_id, key, self.launcher, self.slots_root, self.cgroups, limits)
+
+    def pool_key(self, spec: FunctionSpec) -> PoolKey:
+        return self.launcher.pool_key(spec)
+
+    async def start(self, spec: FunctionSpec, instance_id: str) -> Instance:
+        info = runtime_info(spec.runtime)
+        if info.bootstrap == "python" and spec.code_dir is None and info.mode != "custom":
+            raise InstanceStartError("the function has no code", "InvalidArgument")
+        key = self.launcher.pool_key(spec)
+        worker, pooled = await self.pool.take(key)
+        self.pooled_starts += int(pooled)
+        timeout = self.custom_start_timeout_s if info.mode == "custom" else 30.0
+        try:
+            instance = await worker.specialise(spec, instance_id, pids_max=self.pids_max, start_timeout_s=timeout)
+        except BaseException:
+            await worker.destroy()
+            self.pool.ensure_soon(key, self.refill_delay_s)
+            raise
+        self.specialise_count += 1
+        self.pool.ensure_soon(key, self.refill_delay_s)
+        return instance
+
+    async def prewarm(self, runtime: str) -> None:
+        spec = FunctionSpec(service="", function="", version_id="LATEST", qualifier="LATEST", runtime=runtime,
+                            handler="index.handler", code_dir=None)
+        self.pool.ensure(self.launcher.pool_key(spec))
+
+    async def wait_pool(self, spec: FunctionSpec, timeout: float = 30) -> bool:
+        return await self.pool.wait_full(self.launcher.pool_key(spec), timeout)
+
+    async def reap_orphans(self) -> int:
+        count = await asyncio.to_thread(self.cgroups.reap_orphans)
+        return count
+
+    async def close(self) -> None:
+        if self._pool is not None:
+            await self._pool.close()
+        self.cgroups.close()
+        if self.slots_root.exists():
+            try:
+                if not any(self.slots_root.iterdir()):
+                    os.rmdir(self.slots_root)
+            except OSError:
+                pass

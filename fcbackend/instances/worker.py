@@ -1,0 +1,329 @@
+"""A worker process (generic, then specialised) and the :class:`Instance` it becomes.
+
+Why: the sandbox and the process drivers both run the same bootstrap programs; a
+:class:`Worker` owns one such process with its slot directory, its cgroup, its stdout/stderr pump
+and its protocol client. :meth:`Worker.specialise` turns a generic worker into a
+:class:`LocalInstance` of one function — that is the whole cold start when a worker is waiting in
+the pool.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import resource
+import signal
+import time
+from pathlib import Path
+from typing import Protocol
+
+from fcbackend.instances.ca_client import CaClient, ConnectionLost
+from fcbackend.instances.cgroups import CgroupManager, InstanceCgroup, Limits, join_command
+from fcbackend.instances.driver import Instance, InstanceCrashed, InstanceStartError, InstanceStats
+from fcbackend.instances.launchers import PoolKey
+from fcbackend.instances.slots import Slot
+from fcbackend.models import FunctionSpec, InstanceRequest, InstanceResponse
+from fcbackend.runtimes import runtime_info, specialisation
+
+READY_LINE = b"\x00rosengine-ready\n"
+SPECIALISE_PATH = "/__rosengine/specialise"
+PING_PATH = "/__rosengine/ping"
+MAX_BUFFERED_LOG = 1 << 20
+MB = 1024 * 1024
+
+
+class Launcher(Protocol):
+    name: str
+
+    def pool_key(self, spec: FunctionSpec) -> PoolKey: ...
+    def argv(self, key: PoolKey, slot: Slot) -> list[str]: ...
+    def paths(self, spec: FunctionSpec, slot: Slot) -> tuple[str, list[str], str]: ...
+    def fill_slot(self, spec: FunctionSpec, slot: Slot) -> None: ...
+
+
+class LogBuffer:
+    """What a worker wrote to stdout/stderr outside of requests (bounded, oldest dropped)."""
+
+    def __init__(self, limit: int = MAX_BUFFERED_LOG):
+        self.limit = limit
+        self.data = bytearray()
+
+    def add(self, chunk: bytes) -> None:
+        self.data += chunk
+        if len(self.data) > self.limit:
+            del self.data[: len(self.data) - self.limit]
+
+    def take(self) -> bytes:
+        out = bytes(self.data)
+        self.data.clear()
+        return out
+
+
+class Worker:
+    def __init__(self, worker_id: str, key: PoolKey, slot: Slot, cgroup: InstanceCgroup | None,
+                 process: asyncio.subprocess.Process, launcher: Launcher):
+        self.id = worker_id
+        self.key = key
+        self.slot = slot
+        self.cgroup = cgroup
+        self.process = process
+        self.launcher = launcher
+        self.logs = LogBuffer()
+        self.ready = asyncio.Event()
+        self.exited = asyncio.Event()
+        self.client = CaClient.unix(str(slot.socket))
+        self.started = time.time()
+        self._pump_task = asyncio.get_running_loop().create_task(self._pump())
+
+    @classmethod
+    async def launch(cls, worker_id: str, key: PoolKey, launcher: Launcher, slots_root: Path,
+                     cgroups: CgroupManager, generic_limits: Limits, ready_timeout_s: float = 30) -> Worker:
+        slot = Slot.create(slots_root / worker_id)
+        cgroup = cgroups.create(worker_id, generic_limits)
+        argv = launcher.argv(key, slot)
+        argv = join_command(cgroup.procs_files if cgroup else [], argv)
+        env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LANG": "C.UTF-8", "HOME": "/tmp",
+               "PYTHONDONTWRITEBYTECODE": "1"}
+        try:
+            process = await asyncio.create_subprocess_exec(
+                *argv, stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.STDOUT, start_new_session=True, env=env, cwd=str(slot.root))
+        except OSError as exc:
+            if cgroup:
+                cgroup.remove()
+            slot.remove()
+            raise InstanceStartError(f"cannot start a {launcher.name} worker: {exc}") from exc
+        worker = cls(worker_id, key, slot, cgroup, process, launcher)
+        try:
+            await worker.wait_ready(ready_timeout_s)
+        except BaseException:
+            await worker.destroy()
+            raise
+        return worker
+
+    async def wait_ready(self, timeout: float) -> None:
+        ready = asyncio.ensure_future(self.ready.wait())
+        exited = asyncio.ensure_future(self.exited.wait())
+        try:
+            done, _ = await asyncio.wait({ready, exited}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            ready.cancel()
+            exited.cancel()
+        if self.ready.is_set():
+            # Open the connection the specialisation will use and let the bootstrap start its
+            # connection thread now, off the cold-start path.
+            await self.client.request(InstanceRequest("GET", PING_PATH, control_path="/__ping"), timeout=timeout)
+            return
+        output = self.logs.take().decode("utf-8", "replace").strip()
+        if not done:
+            raise InstanceStartError(f"the {self.launcher.name} worker was not ready within {timeout}s: {output}")
+        raise InstanceStartError(
+            f"the {self.launcher.name} worker exited before it was ready "
+            f"(exit code {self.process.returncode}): {output[-2000:]}")
+
+    async def _pump(self) -> None:
+        stream = self.process.stdout
+        assert stream is not None
+        pending = b""
+        try:
+            while True:
+                chunk = await stream.read(65536)
+                if not chunk:
+                    break
+                if not self.ready.is_set():
+                    pending += chunk
+                    index = pending.find(READY_LINE)
+                    if index < 0:
+                        if len(pending) > MAX_BUFFERED_LOG:
+                            self.logs.add(pending)
+                            pending = b""
+                        continue
+                    self.logs.add(pending[:index])
+                    chunk = pending[index + len(READY_LINE):]
+                    pending = b""
+                    self.ready.set()
+                if chunk:
+                    self.logs.add(chunk)
+        finally:
+            if pending:
+                self.logs.add(pending)
+            with contextlib.suppress(Exception):
+                await self.process.wait()
+            self.exited.set()
+
+    def alive(self) -> bool:
+        return self.process.returncode is None and not self.exited.is_set()
+
+    async def specialise(self, spec: FunctionSpec, instance_id: str, *, pids_max: int | None,
+                         start_timeout_s: float) -> LocalInstance:
+        if not self.alive():
+            raise InstanceStartError("the pre-started worker is gone")
+        info = runtime_info(spec.runtime)
+        self.launcher.fill_slot(spec, self.slot)
+        if self.cgroup is not None:
+            self.cgroup.set_limits(Limits(memory_bytes=spec.memory_mb * MB, cpu=spec.cpu, pids=pids_max))
+            self.cgroup.reset_peak()
+        elif info.bootstrap == "python" and info.mode != "custom":
+            _limit_address_space(self.process.pid, spec)
+        code_dir, opt_dirs, tmp_dir = self.launcher.paths(spec, self.slot)
+        config = specialisation(spec, instance_id, code_dir=code_dir, opt_dirs=opt_dirs,
+                                start_timeout_s=start_timeout_s)
+        if tmp_dir != "/tmp":
+            config["env"]["TMPDIR"] = tmp_dir
+            config["env"]["HOME"] = tmp_dir
+        request = InstanceRequest("POST", SPECIALISE_PATH, {"Content-Type": "application/json"},
+                                  json.dumps(config).encode(), control_path="/__specialise")
+        try:
+            response = await self.client.request(request, timeout=start_timeout_s + 5, close_after=True)
+        except TimeoutError as exc:
+            raise InstanceStartError(f"the instance did not start within {start_timeout_s}s") from exc
+        except ConnectionLost as exc:
+            await self._wait_exit(1.0)
+            raise InstanceStartError(f"the instance died while starting: {self.logs.take().decode(errors='replace')}") from exc
+        if response.status != 200:
+            try:
+                message = json.loads(response.body).get("errorMessage", "")
+            except ValueError:
+                message = response.body.decode("utf-8", "replace")
+            error_type = response.headers.get("x-fc-error-type", "FunctionNotStarted")
+            raise InstanceStartError(message or "the instance failed to start", error_type)
+        return LocalInstance(instance_id, self, spec)
+
+    async def _wait_exit(self, timeout: float) -> None:
+        with contextlib.suppress(asyncio.TimeoutError, TimeoutError):
+            await asyncio.wait_for(self.exited.wait(), timeout)
+
+    def crash_reason(self, spec: FunctionSpec | None) -> InstanceCrashed:
+        code = self.process.returncode
+        oom = self.cgroup is not None and self.cgroup.oom_kills() > 0
+        if oom:
+            limit = f" of {spec.memory_mb} MB" if spec else ""
+            return InstanceCrashed(
+                f"the function exceeded its memory limit{limit} and the instance was killed (out of memory)",
+                oom=True, exit_code=code)
+        if code is None:
+            return InstanceCrashed("the instance closed the connection unexpectedly", exit_code=code)
+        if code < 0:
+            return InstanceCrashed(f"the instance was killed by signal {-code} ({_signal_name(-code)})",
+                                   exit_code=code)
+        if code > 128:
+            return InstanceCrashed(f"the instance was killed by signal {code - 128} ({_signal_name(code - 128)})",
+                                   exit_code=code)
+        return InstanceCrashed(f"the instance exited unexpectedly with code {code}", exit_code=code)
+
+    async def destroy(self) -> None:
+        """Kill everything the worker started and remove its cgroup and slot."""
+        await self.client.close()
+        if self.cgroup is not None:
+            self.cgroup.kill_all()
+        if self.process.returncode is None:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(self.process.pid, signal.SIGKILL)
+            with contextlib.suppress(ProcessLookupError):
+                self.process.kill()
+        await self._wait_exit(5.0)
+        if not self._pump_task.done():
+            self._pump_task.cancel()
+        if self.cgroup is not None:
+            for _ in range(50):
+                if self.cgroup.remove():
+                    break
+                self.cgroup.kill_all()
+                await asyncio.sleep(0.01)  # the kernel finishes tearing down killed tasks
+        self.slot.remove()
+
+
+def _signal_name(number: int) -> str:
+    try:
+        return signal.Signals(number).name
+    except ValueError:
+        return "unknown"
+
+
+def _limit_address_space(pid: int, spec: FunctionSpec) -> None:
+    """Without cgroups, cap the Python worker's address space (memory + interpreter + thread stacks)."""
+    limit = (spec.memory_mb + 256) * MB + spec.instance_concurrency * 8 * MB
+    with contextlib.suppress(OSError, ValueError, AttributeError):
+        resource.prlimit(pid, resource.RLIMIT_AS, (limit, limit))
+
+
+class LocalInstance(Instance):
+    """A specialised worker serving one function version."""
+
+    def __init__(self, instance_id: str, worker: Worker, spec: FunctionSpec):
+        self.id = instance_id
+        self.driver_name = worker.launcher.name
+        self.worker = worker
+        self.spec = spec
+        self._frozen = False
+
+    @property
+    def pid(self) -> int:
+        return self.worker.process.pid
+
+    async def request(self, req: InstanceRequest, timeout: float) -> InstanceResponse:
+        try:
+            return await self.worker.client.request(req, timeout=timeout)
+        except TimeoutError as exc:
+            raise TimeoutError(f"no response within {timeout}s") from exc
+        except ConnectionLost as exc:
+            await self.worker._wait_exit(2.0)
+            raise self.worker.crash_reason(self.spec) from exc
+
+    async def stop(self, graceful: bool = True) -> None:
+        await self.worker.destroy()
+
+    def alive(self) -> bool:
+        return self.worker.alive()
+
+    def stats(self) -> InstanceStats:
+        group = self.worker.cgroup
+        if group is not None:
+            return InstanceStats(memory_peak_bytes=group.memory_peak(), memory_current_bytes=group.memory_current(),
+                                 cpu_seconds=group.cpu_seconds())
+        peak, current = _proc_memory(self.worker.process.pid)
+        return InstanceStats(memory_peak_bytes=peak, memory_current_bytes=current)
+
+    def reset_peak(self) -> None:
+        if self.worker.cgroup is not None:
+            self.worker.cgroup.reset_peak()
+
+    async def freeze(self) -> bool:
+        group = self.worker.cgroup
+        if group is not None and group.freeze():
+            self._frozen = True
+            return True
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(self.worker.process.pid, signal.SIGSTOP)
+            self._frozen = True
+            return True
+        return False
+
+    async def thaw(self) -> None:
+        if not self._frozen:
+            return
+        group = self.worker.cgroup
+        if group is not None:
+            group.thaw()
+        else:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(self.worker.process.pid, signal.SIGCONT)
+        self._frozen = False
+
+    def take_logs(self) -> bytes:
+        return self.worker.logs.take()
+
+
+def _proc_memory(pid: int) -> tuple[int, int]:
+    peak = current = 0
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                peak = int(line.split()[1]) * 1024
+            elif line.startswith("VmRSS:"):
+                current = int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return peak, current

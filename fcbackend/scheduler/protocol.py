@@ -1,0 +1,153 @@
+"""From an invocation to a protocol request, and from the instance's answer to FC's result.
+
+Why separate from the scheduler: these are pure functions of the spec and the messages (spec C.2
+headers, C.3 outcome rules, E.1 error types), easy to test and shared by every driver.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+
+from fcbackend.models import FunctionSpec, InstanceRequest, InstanceResponse, InvocationRequest, InvocationResult
+
+LOG_HEADER = "x-rosengine-log"
+# Response headers an instance may not set (spec C.3), besides everything starting x-fc-.
+_FORBIDDEN_RESPONSE = {"connection", "content-length", "date", "keep-alive", "server", "transfer-encoding"}
+_HOP_BY_HOP_REQUEST = {"connection", "keep-alive", "content-length", "transfer-encoding", "upgrade", "te"}
+
+UNHANDLED = "UnhandledInvocationError"
+INITIALIZATION_ERROR = "InitializationError"  # UNCONFIRMED name (spec B.4): FC says "initializer-specific"
+
+
+def _num(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else str(value)
+
+
+def common_headers(spec: FunctionSpec, request_id: str, control_path: str, retry_count: int = 0,
+                   instance_id: str = "") -> dict[str, str]:
+    access_key_id, access_key_secret, security_token = spec.credentials
+    return {
+        "x-fc-request-id": request_id,
+        "x-fc-access-key-id": access_key_id,
+        "x-fc-access-key-secret": access_key_secret,
+        "x-fc-security-token": security_token,
+        "x-fc-function-handler": spec.handler,
+        "x-fc-function-memory": str(spec.memory_mb),
+        "x-fc-function-timeout": _num(spec.timeout_s),
+        "x-fc-function-initializer": spec.initializer or "",
+        "x-fc-initialization-timeout": _num(spec.initialization_timeout_s),
+        "x-fc-instance-lifecycle-pre-stop-handler": spec.pre_stop_handler or "",
+        "x-fc-instance-lifecycle-pre-freeze-handler": spec.pre_freeze_handler or "",
+        "x-fc-region": spec.region,
+        "x-fc-account-id": spec.account_id,
+        "x-fc-qualifier": spec.qualifier or "LATEST",
+        "x-fc-version-id": spec.version_id,
+        "x-fc-function-name": spec.function,
+        "x-fc-service-name": spec.service,
+        "x-fc-service-logproject": spec.log_project,
+        "x-fc-service-logstore": spec.log_store,
+        "x-fc-control-path": control_path,
+        "x-fc-retry-count": str(retry_count),
+        "x-fc-instance-id": instance_id,
+    }
+
+
+def invocation_request(spec: FunctionSpec, req: InvocationRequest, instance_id: str = "") -> InstanceRequest:
+    """``POST /invoke`` for events, the client's own request for HTTP invocations (spec C.2)."""
+    if req.http is None:
+        headers = common_headers(spec, req.request_id, "/invoke", req.retry_count, instance_id)
+        headers["Content-Type"] = "application/octet-stream"
+        return InstanceRequest("POST", "/invoke", headers, req.payload, control_path="/invoke")
+    http = req.http
+    headers: dict[str, str] = {}
+    headers_map: dict[str, list[str]] = {}
+    for name, value in http.headers:
+        lower = name.lower()
+        if lower.startswith("x-fc-") or lower in _HOP_BY_HOP_REQUEST or lower == "host":
+            continue
+        headers[name] = f"{headers[name]}, {value}" if name in headers else value
+        headers_map.setdefault(name, []).append(value)
+    queries: dict[str, list[str]] = {}
+    for part in http.query.split("&") if http.query else []:
+        key, _, value = part.partition("=")
+        queries.setdefault(key, []).append(value)
+    params = {
+        "path": http.path, "method": http.method, "requestURI": http.request_uri or _uri(http.path, http.query),
+        "clientIP": http.client_ip, "headersMap": headers_map, "queriesMap": queries, "host": http.host,
+    }
+    headers.update(common_headers(spec, req.request_id, "/http-invoke", req.retry_count, instance_id))
+    headers["x-fc-http-params"] = base64.b64encode(json.dumps(params).encode()).decode()
+    return InstanceRequest(http.method, http.path or "/", headers, http.body, control_path="/http-invoke",
+                           query=http.query)
+
+
+def hook_request(spec: FunctionSpec, request_id: str, control_path: str, instance_id: str = "") -> InstanceRequest:
+    """``POST /initialize``, ``GET /pre-stop`` or ``GET /pre-freeze``."""
+    method = "POST" if control_path == "/initialize" else "GET"
+    headers = common_headers(spec, request_id, control_path, 0, instance_id)
+    return InstanceRequest(method, control_path, headers, b"", control_path=control_path)
+
+
+def _uri(path: str, query: str) -> str:
+    return path + (f"?{query}" if query else "")
+
+
+def response_log(response: InstanceResponse) -> bytes:
+    encoded = response.headers.get(LOG_HEADER)
+    if not encoded:
+        return b""
+    try:
+        return base64.b64decode(encoded)
+    except ValueError:
+        return b""
+
+
+def failed(response: InstanceResponse) -> bool:
+    """Spec C.3: 2xx and no ``x-fc-status`` other than 200 means success."""
+    x_status = response.headers.get("x-fc-status")
+    if x_status is not None and x_status.strip() not in ("200", ""):
+        return True
+    return not 200 <= response.status < 300
+
+
+def clean_headers(headers: dict[str, str]) -> dict[str, str]:
+    return {k: v for k, v in headers.items()
+            if not k.lower().startswith("x-fc-") and k.lower() not in _FORBIDDEN_RESPONSE
+            and k.lower() != LOG_HEADER}
+
+
+def to_result(spec: FunctionSpec, req: InvocationRequest, response: InstanceResponse) -> InvocationResult:
+    """Map an instance's answer to FC's result (status, body, error type)."""
+    result = InvocationResult(request_id=req.request_id, status=200, body=response.body,
+                              version_id=spec.version_id)
+    is_failure = failed(response)
+    if req.http is None:
+        content_type = response.headers.get("content-type")
+        if content_type and not is_failure:
+            result.headers["Content-Type"] = content_type
+        if is_failure:
+            result.error_type = response.headers.get("x-fc-error-type") or UNHANDLED
+        return result
+    result.status = response.status
+    result.headers = clean_headers(response.headers)
+    if is_failure and "x-fc-error-type" in response.headers:
+        # a built-in runtime's handler raised: FC answers the HTTP client with 502 (UNCONFIRMED)
+        result.error_type = response.headers["x-fc-error-type"]
+        result.status = 502
+        result.headers = {"Content-Type": "application/json"}
+    elif response.headers.get("x-fc-status", "200").strip() not in ("200", ""):
+        result.error_type = UNHANDLED
+    return result
+
+
+def error_result(req: InvocationRequest, spec: FunctionSpec, *, error_type: str | None = None,
+                 error_code: str | None = None, message: str, status: int = 200) -> InvocationResult:
+    """An FC-shaped error: function errors keep 200 + error type; platform errors carry a code."""
+    if error_code is not None:
+        body = {"ErrorCode": error_code, "ErrorMessage": message, "RequestId": req.request_id}
+    else:
+        body = {"errorMessage": message, "errorType": error_type or UNHANDLED, "stackTrace": []}
+    return InvocationResult(request_id=req.request_id, status=status, body=json.dumps(body).encode(),
+                            headers={"Content-Type": "application/json"}, error_type=error_type,
+                            error_code=error_code, version_id=spec.version_id)

@@ -1,0 +1,172 @@
+"""Content-addressed code and layer packages: ``code/<sha256>.zip``, unpacked once into
+``unpacked/<sha256>/``.
+
+Why content-addressed: the same zip uploaded for many functions, versions or layer versions is
+stored and unpacked once, and published versions keep pointing at the exact bytes they snapshot.
+The unpacked tree is what instances mount read-only at ``/code`` (or merge at ``/opt``), so it must
+be complete before anyone sees it: we unpack into a temporary directory and rename it in place.
+
+Safety (fc-spec D): zips are checked before they are stored — entry count, total uncompressed size,
+no absolute paths, no ``..`` components (zip slip), symlinks only to targets inside the tree.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import shutil
+import stat
+import threading
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+
+from fcbackend.config import MAX_UNPACKED_CODE, MAX_ZIP_ENTRIES
+from fcbackend.store.crc64 import checksum_text
+from fcbackend.store.db import MetadataStore
+
+
+class CodeError(ValueError):
+    """The package is not a usable zip (shown to the caller as 400 InvalidArgument)."""
+
+
+@dataclass(frozen=True)
+class CodeBlob:
+    sha256: str
+    checksum: str  # CRC-64/ECMA, decimal
+    size: int
+
+
+def _safe_member_name(name: str) -> PurePosixPath | None:
+    """The relative path of a zip entry, or None for entries that only name a directory root."""
+    if name.startswith("/") or name.startswith("\\") or (len(name) > 1 and name[1] == ":"):
+        raise CodeError(f"zip entry {name!r} has an absolute path")
+    path = PurePosixPath(name.replace("\\", "/"))
+    if any(part == ".." for part in path.parts):
+        raise CodeError(f"zip entry {name!r} points outside the package (contains '..')")
+    parts = [p for p in path.parts if p not in ("", ".")]
+    return PurePosixPath(*parts) if parts else None
+
+
+def _is_symlink(info: zipfile.ZipInfo) -> bool:
+    return stat.S_ISLNK(info.external_attr >> 16)
+
+
+def check_zip(data: bytes) -> None:
+    """Raise :class:`CodeError` unless ``data`` is a zip we are willing to unpack."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            infos = zf.infolist()
+            if len(infos) > MAX_ZIP_ENTRIES:
+                raise CodeError(f"the code package has {len(infos)} entries; at most {MAX_ZIP_ENTRIES} are allowed")
+            total = 0
+            for info in infos:
+                _safe_member_name(info.filename)
+                total += info.file_size
+            if total > MAX_UNPACKED_CODE:
+                raise CodeError(
+                    f"the code package unpacks to {total} bytes; at most {MAX_UNPACKED_CODE} are allowed"
+                )
+    except zipfile.BadZipFile as exc:
+        raise CodeError(f"the code is not a valid zip file: {exc}") from exc
+
+
+class CodeStore:
+    """Stores zips by sha256 and unpacks each once, on first use."""
+
+    def __init__(self, root: Path, meta: MetadataStore):
+        self.zips = root / "code"
+        self.trees = root / "unpacked"
+        self.zips.mkdir(parents=True, exist_ok=True)
+        self.trees.mkdir(parents=True, exist_ok=True)
+        self._meta = meta
+        self._locks: dict[str, threading.Lock] = {}
+        self._locks_guard = threading.Lock()
+
+    def put(self, data: bytes) -> CodeBlob:
+        """Validate and store a zip (idempotent); slow for big packages: call off the event loop."""
+        sha = hashlib.sha256(data).hexdigest()
+        known = self.blob(sha)
+        if known is not None and self.zip_path(sha).exists():
+            return known
+        check_zip(data)
+        target = self.zip_path(sha)
+        if not target.exists():
+            tmp = target.with_suffix(f".{os.getpid()}.{threading.get_ident()}.tmp")
+            tmp.write_bytes(data)
+            os.replace(tmp, target)
+        blob = CodeBlob(sha, checksum_text(data), len(data))
+        self._meta.execute(
+            "INSERT OR REPLACE INTO blobs (sha256, checksum, size) VALUES (?,?,?)",
+            (blob.sha256, blob.checksum, blob.size),
+        )
+        return blob
+
+    def blob(self, sha: str) -> CodeBlob | None:
+        rows = self._meta.execute("SELECT checksum, size FROM blobs WHERE sha256=?", (sha,))
+        return CodeBlob(sha, rows[0][0], int(rows[0][1])) if rows else None
+
+    def zip_path(self, sha: str) -> Path:
+        return self.zips / f"{sha}.zip"
+
+    def read(self, sha: str) -> bytes:
+        return self.zip_path(sha).read_bytes()
+
+    def _lock_for(self, sha: str) -> threading.Lock:
+        with self._locks_guard:
+            return self._locks.setdefault(sha, threading.Lock())
+
+    def unpacked(self, sha: str) -> Path:
+        """The unpacked tree of a stored zip, unpacking it first if needed (thread-safe)."""
+        target = self.trees / sha
+        if target.is_dir():
+            return target
+        with self._lock_for(sha):
+            if target.is_dir():
+                return target
+            tmp = self.trees / f".{sha}.{os.getpid()}.tmp"
+            shutil.rmtree(tmp, ignore_errors=True)
+            tmp.mkdir()
+            try:
+                _extract(self.zip_path(sha), tmp)
+                os.replace(tmp, target)
+            except BaseException:
+                shutil.rmtree(tmp, ignore_errors=True)
+                raise
+        return target
+
+
+def _extract(zip_path: Path, dest: Path) -> None:
+    """Unpack keeping Unix modes (an executable ``bootstrap`` must stay executable)."""
+    links: list[tuple[PurePosixPath, str]] = []
+    written = 0
+    with zipfile.ZipFile(zip_path) as zf:
+        for info in zf.infolist():
+            rel = _safe_member_name(info.filename)
+            if rel is None:
+                continue
+            path = dest / rel
+            if info.is_dir():
+                path.mkdir(parents=True, exist_ok=True)
+                continue
+            if _is_symlink(info):
+                links.append((rel, zf.read(info).decode("utf-8", "replace")))
+                continue
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with zf.open(info) as src, open(path, "wb") as out:
+                while chunk := src.read(1 << 20):
+                    written += len(chunk)
+                    if written > MAX_UNPACKED_CODE:
+                        raise CodeError("the code package unpacks to more than the allowed size")
+                    out.write(chunk)
+            mode = (info.external_attr >> 16) & 0o777
+            os.chmod(path, mode | 0o444 if mode else 0o644)
+    root = dest.resolve()
+    for rel, target in links:
+        link = dest / rel
+        resolved = (link.parent / target).resolve() if not target.startswith("/") else Path(target)
+        if not str(resolved).startswith(str(root) + os.sep) and resolved != root:
+            raise CodeError(f"zip entry {str(rel)!r} is a symlink pointing outside the package")
+        link.parent.mkdir(parents=True, exist_ok=True)
+        os.symlink(target, link)

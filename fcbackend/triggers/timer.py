@@ -1,0 +1,171 @@
+"""Timer triggers: fire functions on their cron schedule while the backend runs.
+
+The event FC sends (spec A.4)::
+
+    {"triggerTime": "2024-01-01T00:04:00Z", "triggerName": "<name>", "payload": "<payload>"}
+
+Catch-up policy after downtime (our decision): when ticks were missed because the backend was
+not running, the trigger fires **once**, right after start-up, for the most recent missed tick
+(its ``triggerTime`` is that tick), then continues on schedule. A trigger seen for the first time
+starts counting from that moment (no back-firing). Disabled triggers (``enable: false``; the 2021
+doc's ``Enabled`` also accepted) never fire and do not accumulate missed ticks. The last fired
+tick per trigger is kept in a small SQLite file so the policy holds across restarts.
+
+All waiting is on the injected clock, so tests fire timers by advancing a manual clock.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import sqlite3
+import threading
+from collections.abc import Callable
+from pathlib import Path
+
+from fcbackend.clock import DEFAULT_CLOCK, Clock, utc_iso, wait_event
+from fcbackend.triggers.cron import CronError, Schedule, parse_schedule
+from fcbackend.triggers.model import Fire, TriggerInfo, truthy
+
+log = logging.getLogger(__name__)
+_CATCH_UP_SCAN_LIMIT = 100_000
+
+
+def timer_event(trigger_name: str, tick: float, payload: str) -> bytes:
+    return json.dumps({"triggerTime": utc_iso(tick), "triggerName": trigger_name,
+                       "payload": payload}).encode()
+
+
+class TimerState:
+    """Last fired tick per trigger, durable across restarts."""
+
+    def __init__(self, path: Path | None) -> None:
+        self._lock = threading.Lock()
+        self._db = sqlite3.connect(str(path) if path else ":memory:", check_same_thread=False)
+        self._db.execute("CREATE TABLE IF NOT EXISTS timer_state (key TEXT PRIMARY KEY, last REAL NOT NULL)")
+        self._db.commit()
+
+    def get(self, key: str) -> float | None:
+        with self._lock:
+            row = self._db.execute("SELECT last FROM timer_state WHERE key=?", (key,)).fetchone()
+        return row[0] if row else None
+
+    def set(self, key: str, last: float) -> None:
+        with self._lock:
+            self._db.execute("INSERT OR REPLACE INTO timer_state (key, last) VALUES (?, ?)", (key, last))
+            self._db.commit()
+
+    def forget_except(self, keys: set[str]) -> None:
+        with self._lock:
+            existing = {k for (k,) in self._db.execute("SELECT key FROM timer_state")}
+            for key in existing - keys:
+                self._db.execute("DELETE FROM timer_state WHERE key=?", (key,))
+            self._db.commit()
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+
+class TimerService:
+    def __init__(self, triggers: Callable[[], list[TriggerInfo]], fire: Fire, *,
+                 clock: Clock = DEFAULT_CLOCK, state_path: Path | None = None,
+                 refresh_s: float = 5.0) -> None:
+        self._triggers = triggers
+        self._fire = fire
+        self.clock = clock
+        self.state = TimerState(state_path)
+        self._refresh_s = refresh_s
+        self._schedules: dict[str, Schedule] = {}
+        self._changed = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self.fired: list[tuple[str, float]] = []  # (trigger key, tick): recent history for status
+
+    async def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="timer-triggers")
+
+    async def close(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+        self.state.close()
+
+    def notify_changed(self) -> None:
+        """Call after a timer trigger is created, updated or deleted (re-read at once)."""
+        self._changed.set()
+
+    async def _run(self) -> None:
+        while True:
+            self._changed.clear()
+            try:
+                wait = await self.tick()
+            except Exception:
+                log.exception("timer triggers: evaluation failed")
+                wait = self._refresh_s
+            await wait_event(self.clock, self._changed, wait)
+
+    async def tick(self) -> float:
+        """Fire every due timer; return how long to sleep before the next look."""
+        now = self.clock.time()
+        wait = self._refresh_s
+        active: set[str] = set()
+        for trigger in self._triggers():
+            if trigger.type != "timer":
+                continue
+            key = f"{trigger.service}/{trigger.function}/{trigger.name}"
+            active.add(key)
+            schedule = self._schedule(trigger)
+            if schedule is None:
+                continue
+            if not truthy(trigger.setting("enable", "enabled"), default=True):
+                self.state.set(key, now)  # disabled: nothing accrues
+                continue
+            last = self.state.get(key)
+            if last is None:
+                self.state.set(key, now)
+                last = now
+            due = schedule.next_after(last)
+            if due is not None and due <= now:
+                tick = _latest_tick(schedule, due, now)
+                self.state.set(key, tick)
+                payload = trigger.setting("payload", default="") or ""
+                self.fired.append((key, tick))
+                del self.fired[:-1000]
+                try:
+                    await self._fire(trigger, timer_event(trigger.name, tick,
+                                                          payload if isinstance(payload, str) else json.dumps(payload)))
+                except Exception:
+                    log.exception("timer trigger %s could not fire", key)
+                due = schedule.next_after(tick)
+            if due is not None:
+                wait = min(wait, max(0.0, due - now))
+        self.state.forget_except(active)  # deleted triggers start afresh if re-created
+        return wait
+
+    def _schedule(self, trigger: TriggerInfo) -> Schedule | None:
+        expression = trigger.setting("cronExpression", default="")
+        if not isinstance(expression, str):
+            return None
+        cached = self._schedules.get(expression)
+        if cached is None:
+            try:
+                cached = parse_schedule(expression)
+            except CronError as exc:
+                log.warning("timer trigger %s/%s/%s: %s", trigger.service, trigger.function, trigger.name, exc)
+                return None
+            self._schedules[expression] = cached
+        return cached
+
+
+def _latest_tick(schedule: Schedule, first_due: float, now: float) -> float:
+    """The most recent tick at or before ``now`` (catch-up fires once, for this tick)."""
+    if schedule.every_s is not None:
+        return (now // schedule.every_s) * schedule.every_s
+    tick = first_due
+    for _ in range(_CATCH_UP_SCAN_LIMIT):
+        following = schedule.next_after(tick)
+        if following is None or following > now:
+            break
+        tick = following
+    return tick

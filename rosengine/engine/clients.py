@@ -1,0 +1,55 @@
+"""The service-client factory handed to providers (``ProviderContext.clients``).
+
+Why lazy: most stacks never touch FC, and starting the local FC backend costs time, so the
+``fc`` client is built only when a provider first asks for it, after making sure a local backend
+runs (``ensure_local_backend``), and then shared by every provider call of the operation.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from resource_types.base import ProviderError
+
+
+def _build_fc(echo: Callable[[str], None] | None) -> Any:
+    from rosengine.clients import fc as fc_client  # imported only when a provider needs FC
+
+    fc_client.ensure_local_backend(echo=echo)
+    return fc_client.FcClient.from_environment()
+
+
+class ClientFactory:
+    """``factory("fc")`` → one cached client per operation. Thread-safe: providers run in parallel."""
+
+    def __init__(self, echo: Callable[[str], None] | None = None,
+                 builders: dict[str, Callable[[], Any]] | None = None):
+        self._echo = echo
+        self._builders: dict[str, Callable[[], Any]] = {"fc": lambda: _build_fc(self._echo)}
+        self._builders.update(builders or {})
+        self._cache: dict[str, Any] = {}
+        self._lock = threading.Lock()
+
+    def __call__(self, service: str) -> Any:
+        with self._lock:
+            if service in self._cache:
+                return self._cache[service]
+            builder = self._builders.get(service)
+            if builder is None:
+                raise ProviderError(f"no client for service {service!r} (known: {', '.join(sorted(self._builders))})")
+            client = builder()
+            self._cache[service] = client
+            return client
+
+    def close(self) -> None:
+        with self._lock:
+            for client in self._cache.values():
+                close = getattr(client, "close", None)
+                if callable(close):
+                    try:
+                        close()
+                    except Exception:  # noqa: BLE001 - closing is best effort
+                        pass
+            self._cache.clear()

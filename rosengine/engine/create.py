@@ -1,0 +1,104 @@
+"""Create resources in dependency order, in parallel (CreateStack and ContinueCreateStack).
+
+Intent is recorded before a provider is called (status CREATE_IN_PROGRESS with the resolved
+properties = the request) and the result right after (physical id, attributes), each in one
+transaction; so a process killed in between leaves a row that recovery can find and check.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from resource_types.base import ProviderResult
+from rosengine.engine.executor import Outcome, WalkResult, Work, walk
+from rosengine.engine.runtime import Runtime, describe_error
+from rosengine.engine.statuses import INIT_COMPLETE
+from rosengine.state.models import ResourceRecord
+
+
+def new_record(rt: Runtime, prepared: Any, logical_id: str) -> ResourceRecord:
+    definition = prepared.resources[logical_id]
+    return ResourceRecord(
+        stack_id=rt.stack.id, logical_id=logical_id, type=definition.type, status=INIT_COMPLETE,
+        metadata=getattr(definition, "metadata", None), description=getattr(definition, "description", None),
+        deletion_policy=getattr(definition, "deletion_policy", None) or "Delete",
+        depends_on=sorted(prepared.graph.dependencies(logical_id)),
+    )
+
+
+def register_pending(rt: Runtime, prepared: Any, logical_ids: list[str]) -> None:
+    """Rows for resources not created yet (INIT_COMPLETE), so `resources` and recovery see them."""
+    with rt.store.transaction():
+        for logical_id in logical_ids:
+            if logical_id not in rt.resources:
+                record = new_record(rt, prepared, logical_id)
+                rt.store.put_resource(record)
+                rt.resources[logical_id] = record
+
+
+def as_result(value: Any) -> ProviderResult:
+    if isinstance(value, ProviderResult):
+        return value
+    raise TypeError(f"provider returned {type(value).__name__}, expected ProviderResult")
+
+
+def create_resources(rt: Runtime, prepared: Any, logical_ids: list[str], *, action: str = "CREATE") -> WalkResult:
+    """Create ``logical_ids`` (in the prepared template's creation order), each after the
+    resources it depends on. Returns the walk result; failed rows are recorded ``*_FAILED``."""
+    pending: dict[str, ResourceRecord] = {}
+
+    def start(logical_id: str) -> Work:
+        record = rt.resources.get(logical_id) or new_record(rt, prepared, logical_id)
+        fresh = new_record(rt, prepared, logical_id)
+        record.type, record.metadata, record.description = fresh.type, fresh.metadata, fresh.description
+        record.deletion_policy, record.depends_on = fresh.deletion_policy, fresh.depends_on
+        record.physical_id, record.attributes = None, {}
+        pending[logical_id] = record
+        rt.resources[logical_id] = record
+        record.properties = prepared.resolve_properties(logical_id, rt.attribute, rt.physical_id)
+        provider = rt.provider(record.type)
+        ctx = rt.context(record)
+        rt.recorder.resource(record, f"{action}_IN_PROGRESS")
+        request = copy.deepcopy(record.properties)
+        return lambda: provider.create(ctx, request)
+
+    def finish(logical_id: str, outcome: Outcome) -> bool:
+        record = pending[logical_id]
+        if outcome.ok:
+            try:
+                result = as_result(outcome.value)
+            except TypeError as exc:
+                outcome.error = exc
+            else:
+                record.physical_id = str(result.physical_id)
+                record.attributes = dict(result.attributes)
+                rt.recorder.resource(record, f"{action}_COMPLETE")
+                return True
+        assert outcome.error is not None
+        rt.recorder.resource(record, f"{action}_FAILED", describe_error(outcome.error))
+        return False
+
+    order = [lid for lid in prepared.graph.creation_order() if lid in set(logical_ids)]
+    dependencies = {lid: prepared.graph.dependencies(lid) for lid in order}
+    result = walk(order, dependencies, start, finish, concurrency=rt.concurrency, deadline=rt.deadline)
+    for logical_id in result.timed_out:
+        record = pending[logical_id]
+        rt.recorder.resource(
+            record, f"{action}_FAILED",
+            f"Timeout: the {action.lower()} was still running when the stack timeout "
+            f"({rt.deadline.describe()}) passed; the provider call was abandoned",
+        )
+    return result
+
+
+def failure_reason(rt: Runtime, result: WalkResult, action: str) -> str:
+    """The stack's StatusReason for a failed walk: the first failing resource, or the timeout."""
+    for node in result.failed:
+        error = result.errors.get(node)
+        detail = describe_error(error) if error is not None else "failed"
+        return f"Resource {action} failed: resources.{node.split('#')[0]}: {detail}"
+    if result.deadline_passed or result.timed_out:
+        running = f" ({', '.join(result.timed_out)} still running)" if result.timed_out else ""
+        return f"Stack {action} timed out after {rt.deadline.describe()}{running}"
+    return f"Stack {action} failed"

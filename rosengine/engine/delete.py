@@ -1,0 +1,78 @@
+"""Delete resources in reverse dependency order (DeleteStack, create rollback, update cleanup).
+
+A resource is deleted only after every resource that depends on it is gone. ``Retain`` keeps
+the physical resource and says so in its event; a provider reporting the resource already gone
+(ResourceNotFound) counts as deleted; a create that was started but never recorded is looked up
+with the provider's ``read`` before being declared "never created".
+"""
+
+from __future__ import annotations
+
+from rosengine.engine.executor import Outcome, WalkResult, Work, walk
+from rosengine.engine.runtime import Runtime, describe_error
+from rosengine.engine.statuses import INIT_COMPLETE
+from rosengine.state.models import ROLE_CURRENT, ResourceRecord
+
+
+def _key(record: ResourceRecord) -> str:
+    return record.logical_id if record.role == ROLE_CURRENT else f"{record.logical_id}#{record.role}"
+
+
+def delete_resources(rt: Runtime, records: list[ResourceRecord], *, retain: frozenset[str] = frozenset(),
+                     honour_retain: bool = True) -> WalkResult:
+    """Delete ``records`` (rows are removed on success). ``retain`` names extra logical ids to
+    keep (DeleteStack RetainResources)."""
+    by_key = {_key(r): r for r in records}
+    current_keys = {r.logical_id: _key(r) for r in records if r.role == ROLE_CURRENT}
+    # X waits for every record that depends on X.
+    waits: dict[str, set[str]] = {k: set() for k in by_key}
+    for key, record in by_key.items():
+        for dep in record.depends_on:
+            dep_key = current_keys.get(dep)
+            if dep_key is not None and dep_key != key:
+                waits[dep_key].add(key)
+    # Delete the most dependent first: reverse of creation (rows are stored in creation order).
+    order = list(reversed(list(by_key)))
+
+    def start(key: str) -> Work | None:
+        record = by_key[key]
+        if honour_retain and (record.deletion_policy == "Retain" or record.logical_id in retain):
+            why = "DeletionPolicy is Retain" if record.deletion_policy == "Retain" else "asked to retain it"
+            kept = f" {record.physical_id}" if record.physical_id else ""
+            rt.recorder.forget(record, "DELETE_COMPLETE",
+                               f"Resource retained ({why}): the physical resource{kept} was kept")
+            rt.resources.pop(record.logical_id, None) if record.role == ROLE_CURRENT else None
+            return None
+        if not record.physical_id:
+            if record.status.endswith("_IN_PROGRESS"):
+                record.physical_id = rt.find_unrecorded(record)
+            if not record.physical_id:
+                if record.status == INIT_COMPLETE:
+                    rt.store.delete_resource(record.stack_id, record.logical_id, record.role)
+                else:
+                    rt.recorder.forget(record, "DELETE_COMPLETE", "Nothing to delete: the resource was never created")
+                if record.role == ROLE_CURRENT:
+                    rt.resources.pop(record.logical_id, None)
+                return None
+        work = rt.delete_call(record)
+        rt.recorder.resource(record, "DELETE_IN_PROGRESS")
+        return work
+
+    def finish(key: str, outcome: Outcome) -> bool:
+        record = by_key[key]
+        if outcome.ok:
+            if record.status == "DELETE_IN_PROGRESS":
+                rt.recorder.forget(record, "DELETE_COMPLETE", "state changed")
+                if record.role == ROLE_CURRENT:
+                    rt.resources.pop(record.logical_id, None)
+            return True
+        assert outcome.error is not None
+        rt.recorder.resource(record, "DELETE_FAILED", describe_error(outcome.error))
+        return False
+
+    result = walk(order, waits, start, finish, concurrency=rt.concurrency, deadline=rt.deadline)
+    for key in result.timed_out:
+        rt.recorder.resource(by_key[key], "DELETE_FAILED",
+                             f"Timeout: the delete was still running when the stack timeout "
+                             f"({rt.deadline.describe()}) passed")
+    return result

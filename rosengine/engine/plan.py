@@ -1,0 +1,165 @@
+"""What a create or update would do, per resource, without doing it (PreviewStack, change sets,
+and the "no changes" check of UpdateStack).
+
+Values that cannot be known before running (the attributes of a resource that will be created
+or replaced) are :class:`Unknown`; a create-only property that changes only because of such a
+value makes the replacement ``Conditional``, one that changes statically ``True`` (spec 6.6).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from rosengine.engine.diff import PropertyDiff, diff_properties, normalise
+from rosengine.engine.validation import _static_attribute
+from rosengine.functions.base import Unknown
+from rosengine.state.models import ResourceRecord
+
+ADD, MODIFY, REMOVE, NONE = "Add", "Modify", "Remove", "None"
+
+
+@dataclass
+class ResourceChange:
+    logical_id: str
+    type: str
+    action: str
+    replacement: str = "False"  # True | False | Conditional
+    physical_id: str = ""
+    properties: dict[str, Any] = field(default_factory=dict)
+    changed: list[str] = field(default_factory=list)
+    replacement_reasons: list[str] = field(default_factory=list)
+    scope: list[str] = field(default_factory=list)
+    required_by: list[str] = field(default_factory=list)
+    dynamic: list[str] = field(default_factory=list)
+
+    def as_preview(self) -> dict[str, Any]:
+        """One entry of PreviewStack's Resources (plus the reasons for a replacement)."""
+        return {
+            "LogicalResourceId": self.logical_id,
+            "ResourceType": self.type,
+            "Action": self.action,
+            "Replacement": self.replacement if self.action == MODIFY else "False",
+            "ReplacementReason": self.reason(),
+            "PhysicalResourceId": self.physical_id,
+            "Properties": normalise(self.properties),
+            "RequiredBy": self.required_by,
+        }
+
+    def reason(self) -> str:
+        if self.action != MODIFY or self.replacement == "False":
+            return ""
+        if self.replacement_reasons == ["Type"]:
+            return "the resource type changed"
+        names = ", ".join(self.replacement_reasons)
+        if self.replacement == "Conditional":
+            return f"create-only properties may change (their values are known only after apply): {names}"
+        return f"create-only properties changed: {names}"
+
+    def as_change(self) -> dict[str, Any]:
+        """One entry of a change set's Changes (spec 6.6)."""
+        details = []
+        for name in self.changed:
+            dynamic = name in self.dynamic
+            recreation = "Always" if name in self.replacement_reasons else "Never"
+            details.append({
+                "ChangeSource": "ResourceReference" if dynamic else "DirectModification",
+                "Evaluation": "Dynamic" if dynamic else "Static",
+                "Target": {"Attribute": "Properties", "Name": name, "RequiresRecreation": recreation},
+            })
+        return {
+            "Type": "Resource",
+            "ResourceChange": {
+                "Action": self.action,
+                "LogicalResourceId": self.logical_id,
+                "PhysicalResourceId": self.physical_id,
+                "ResourceType": self.type,
+                "Replacement": self.replacement if self.action == MODIFY else "False",
+                "Scope": self.scope,
+                "Details": details,
+            },
+        }
+
+
+def _required_by(prepared: Any, logical_id: str) -> list[str]:
+    return sorted(prepared.graph.dependents(logical_id))
+
+
+def plan_create(prepared: Any) -> list[ResourceChange]:
+    types = {lid: d.type for lid, d in prepared.resources.items()}
+    attribute = _static_attribute(types)
+    changes = []
+    for logical_id in prepared.graph.creation_order():
+        definition = prepared.resources[logical_id]
+        props = prepared.resolve_properties(logical_id, attribute, lambda lid: Unknown("string", f"Ref {lid}"))
+        changes.append(ResourceChange(logical_id, definition.type, ADD, properties=props,
+                                      required_by=_required_by(prepared, logical_id)))
+    return changes
+
+
+def _meta_scope(record: ResourceRecord, definition: Any) -> list[str]:
+    scope = []
+    if normalise(getattr(definition, "metadata", None)) != normalise(record.metadata):
+        scope.append("Metadata")
+    if (getattr(definition, "deletion_policy", None) or "Delete") != record.deletion_policy:
+        scope.append("DeletionPolicy")
+    return scope
+
+
+def plan_update(prepared: Any, current: dict[str, ResourceRecord]) -> list[ResourceChange]:
+    """Changes from the ``current`` rows to ``prepared``; Removes last, in reverse order."""
+    types = {lid: d.type for lid, d in prepared.resources.items()}
+    unknown_attribute = _static_attribute(types)
+    will_be_new: set[str] = set()
+
+    def attribute(logical_id: str, name: str) -> Any:
+        record = current.get(logical_id)
+        if logical_id in will_be_new or record is None:
+            return unknown_attribute(logical_id, name)
+        return record.attributes.get(name)
+
+    def physical_id(logical_id: str) -> Any:
+        record = current.get(logical_id)
+        if logical_id in will_be_new or record is None:
+            return Unknown("string", f"Ref {logical_id}")
+        return record.physical_id
+
+    changes: list[ResourceChange] = []
+    for logical_id in prepared.graph.creation_order():
+        definition = prepared.resources[logical_id]
+        record = current.get(logical_id)
+        props = prepared.resolve_properties(logical_id, attribute, physical_id)
+        required_by = _required_by(prepared, logical_id)
+        if record is None or not record.physical_id:
+            will_be_new.add(logical_id)
+            changes.append(ResourceChange(logical_id, definition.type, ADD, properties=props, required_by=required_by))
+            continue
+        change = ResourceChange(logical_id, definition.type, NONE, physical_id=record.physical_id or "",
+                                properties=props, required_by=required_by)
+        if record.type != definition.type:
+            change.action, change.replacement, change.replacement_reasons = MODIFY, "True", ["Type"]
+            change.scope = ["Properties"]
+            will_be_new.add(logical_id)
+            changes.append(change)
+            continue
+        found: PropertyDiff = diff_properties(definition.type, record.properties, props)
+        change.scope = (["Properties"] if found.any else []) + _meta_scope(record, definition)
+        if change.scope:
+            change.action = MODIFY
+            change.changed, change.dynamic = found.changed, found.dynamic
+            if found.replacing:
+                change.replacement, change.replacement_reasons = "True", found.replacing + found.replacing_dynamic
+                will_be_new.add(logical_id)
+            elif found.replacing_dynamic:
+                change.replacement, change.replacement_reasons = "Conditional", found.replacing_dynamic
+                will_be_new.add(logical_id)
+        changes.append(change)
+    removed = [r for lid, r in current.items() if lid not in prepared.resources]
+    for record in reversed(removed):
+        changes.append(ResourceChange(record.logical_id, record.type, REMOVE, physical_id=record.physical_id or "",
+                                      properties=record.properties))
+    return changes
+
+
+def has_changes(changes: list[ResourceChange]) -> bool:
+    return any(c.action != NONE for c in changes)

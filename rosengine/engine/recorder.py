@@ -1,0 +1,65 @@
+"""Write status changes and their events together, then tell the listener.
+
+Why together: a resource's status and the event that announces it are one fact. Writing both in
+one transaction means that after a kill -9 the store never shows a status without its event (or
+the reverse), and recovery can trust the resource rows.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from rosengine.engine.progress import ProgressListener
+from rosengine.engine.statuses import STACK_TYPE, STATE_CHANGED
+from rosengine.state.models import EventRecord, ResourceRecord, StackRecord, now_iso
+from rosengine.state.store import StateStore
+
+
+class Recorder:
+    def __init__(self, store: StateStore, stack: StackRecord, listener: ProgressListener):
+        self.store = store
+        self.stack = stack
+        self.listener = listener
+
+    def _event(self, logical_id: str, physical_id: str | None, type_: str, status: str, reason: str) -> EventRecord:
+        return EventRecord(
+            id=str(uuid.uuid4()), stack_id=self.stack.id, stack_name=self.stack.name,
+            logical_id=logical_id, physical_id=physical_id or "", type=type_, status=status, reason=reason,
+            time=now_iso(),
+        )
+
+    def stack_status(self, status: str, reason: str, **fields: Any) -> None:
+        """Set the stack's status (and other fields) and log a stack-level event."""
+        event = self._event(self.stack.name, self.stack.id, STACK_TYPE, status, reason)
+        with self.store.transaction():
+            self.store.update_stack(self.stack.id, status=status, reason=reason, **fields)
+            self.store.add_event(event)
+        self.stack.status, self.stack.reason = status, reason
+        for key, value in fields.items():
+            setattr(self.stack, key, value)
+        self.listener.on_event(event)
+
+    def resource(self, record: ResourceRecord, status: str, reason: str = STATE_CHANGED, *,
+                 event: bool = True) -> None:
+        """Store the resource row with its new status and log the event."""
+        record.status, record.reason = status, reason
+        with self.store.transaction():
+            self.store.put_resource(record)
+            ev = self.store.add_event(self._event(record.logical_id, record.physical_id, record.type, status,
+                                                  reason)) if event else None
+        if ev is not None:
+            self.listener.on_event(ev)
+
+    def resource_event(self, record: ResourceRecord, status: str, reason: str) -> None:
+        """An event about a resource whose row is not (or no longer) stored."""
+        ev = self.store.add_event(self._event(record.logical_id, record.physical_id, record.type, status, reason))
+        self.listener.on_event(ev)
+
+    def forget(self, record: ResourceRecord, status: str, reason: str) -> None:
+        """Remove the row and log its final event in one transaction."""
+        with self.store.transaction():
+            self.store.delete_resource(record.stack_id, record.logical_id, record.role)
+            ev = self.store.add_event(self._event(record.logical_id, record.physical_id, record.type, status,
+                                                  reason))
+        self.listener.on_event(ev)

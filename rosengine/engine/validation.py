@@ -1,0 +1,106 @@
+"""Checks made before an operation starts anything (ROS CreateStack/UpdateStack validate first).
+
+Unknown resource types and types without a provider are errors located at ``Resources.X.Type``.
+Properties are checked against the type's schema with ``rosengine.validate.properties`` when that
+module is present (it is another part of the project; the engine keeps working without it): once
+statically before anything starts (GetAtt/Ref of resources are Unknown values of the declared
+type), and again per resource with the real values just before its provider is called.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from resource_types import registry
+from rosengine.errors import NOT_SUPPORTED, UNKNOWN_RESOURCE_TYPE, TemplateError, TemplateErrors
+from rosengine.functions.base import Unknown
+
+PropertyChecker = Callable[[Any, Any, tuple], list[TemplateError]]
+
+
+def property_checker() -> PropertyChecker | None:
+    try:
+        from rosengine.validate.properties import validate_properties
+    except ImportError:
+        return None
+    return validate_properties
+
+
+def _static_attribute(logical_id_to_type: dict[str, str]) -> Callable[[str, str], Any]:
+    def attribute(logical_id: str, name: str) -> Any:
+        schema = registry.schema(logical_id_to_type.get(logical_id, ""))
+        declared = schema.attributes.get(name) if schema is not None else None
+        kind = declared.get("type") if isinstance(declared, dict) else None
+        return Unknown(kind, f"{logical_id}.{name}")
+    return attribute
+
+
+def _static_physical_id(logical_id: str) -> Any:
+    return Unknown("string", f"Ref {logical_id}")
+
+
+def resource_path(definition: Any, logical_id: str) -> tuple:
+    return tuple(getattr(definition, "path", None) or ("Resources", logical_id))
+
+
+def check_resources(prepared: Any, *, check_properties: bool = True) -> None:
+    """Raise TemplateErrors (located when the template has a source map) for resources the
+    engine cannot create or whose properties break their schema."""
+    errors: list[TemplateError] = []
+    types = {lid: d.type for lid, d in prepared.resources.items()}
+    checker = property_checker() if check_properties else None
+    for logical_id, definition in prepared.resources.items():
+        path = resource_path(definition, logical_id)
+        found = registry.get(definition.type)
+        if found is None:
+            errors.append(TemplateError(
+                UNKNOWN_RESOURCE_TYPE, f"The resource type ({definition.type}) of {logical_id} is not supported.",
+                path + ("Type",),
+            ))
+            continue
+        if found.provider is None:
+            errors.append(TemplateError(
+                NOT_SUPPORTED,
+                f"The resource type ({definition.type}) of {logical_id} can be validated but not created locally "
+                "(no provider).",
+                path + ("Type",),
+            ))
+            continue
+        if checker is None:
+            continue
+        try:
+            properties = prepared.resolve_properties(logical_id, _static_attribute(types), _static_physical_id)
+        except TemplateError as exc:
+            errors.append(exc)
+            continue
+        except TemplateErrors as exc:
+            errors.extend(exc.errors)
+            continue
+        errors.extend(checker(properties, found.schema, path + ("Properties",)))
+    if errors:
+        raise TemplateErrors(locate_all(prepared.template, errors))
+
+
+def check_runtime_properties(type_name: str, properties: dict[str, Any], path: tuple) -> None:
+    """Validate real (resolved) properties right before a provider call."""
+    checker = property_checker()
+    found = registry.schema(type_name)
+    if checker is None or found is None:
+        return
+    errors = checker(properties, found, path)
+    if errors:
+        raise TemplateErrors(errors)
+
+
+def locate_all(template: Any, errors: list[TemplateError]) -> list[TemplateError]:
+    locate = getattr(template, "locate", None)
+    if not callable(locate):
+        return errors
+    located = []
+    for error in errors:
+        try:
+            located.append(locate(error))
+        except Exception:  # noqa: BLE001 - an unlocatable error is still worth reporting
+            located.append(error)
+    return located

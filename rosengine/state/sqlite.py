@@ -1,0 +1,309 @@
+"""SQLite implementation of :class:`StateStore`: one file ``<state dir>/state.db``.
+
+Why SQLite in WAL mode: readers (``ros stack describe`` in another terminal) never block the
+operation writing events, every change is a transaction that survives kill -9, and there is no
+server to run. ``synchronous=NORMAL`` keeps commits cheap (no fsync per commit in WAL mode) while
+staying consistent after a process crash; only a power loss can drop the last commits.
+One connection per store, shared by threads under a re-entrant lock: the engine writes from its
+coordinating thread and the heartbeat thread, never from provider threads.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from rosengine.state.errors import (
+    OPERATION_INTERRUPTED,
+    StackError,
+    action_in_progress,
+    stack_exists,
+    stack_not_found,
+)
+from rosengine.state.migrations import migrate
+from rosengine.state.models import (
+    ChangeSetRecord,
+    EventRecord,
+    OutputRecord,
+    ResourceRecord,
+    StackRecord,
+    now_iso,
+)
+from rosengine.state.owner import Owner, is_alive
+from rosengine.state.store import StateStore
+
+_JSON_STACK_FIELDS = {"parameters", "resolved_parameters", "no_echo", "identity", "options", "operation"}
+_JSON_RESOURCE_FIELDS = {"properties", "attributes", "metadata", "depends_on", "previous"}
+_JSON_CHANGE_SET_FIELDS = {"parameters", "options", "changes"}
+
+
+def _dump(value: Any) -> str | None:
+    return None if value is None else json.dumps(value, ensure_ascii=False, default=str)
+
+
+def _row_dict(row: sqlite3.Row) -> dict[str, Any]:
+    return dict(zip(row.keys(), tuple(row), strict=True))
+
+
+def _load(text: str | None) -> Any:
+    return None if text is None else json.loads(text)
+
+
+def interrupted_message(stack: StackRecord) -> str:
+    """What to tell a user who finds a stack whose operation died with its process."""
+    owner = f"pid {stack.owner_pid} on host {stack.owner_host}" if stack.owner_pid else "its process"
+    hint = (
+        f"run `ros stack continue -n {stack.name}` to finish it or `ros stack rollback -n {stack.name}` to undo it"
+        if stack.action == "CREATE"
+        else f"run `ros stack rollback -n {stack.name}` to recover it"
+    )
+    if stack.action.startswith("DELETE"):
+        hint = f"run `ros stack delete -n {stack.name}` again to finish it"
+    return f"Stack {stack.name} was left {stack.status}: the operation's owner ({owner}) is gone; {hint}."
+
+
+class SqliteStateStore(StateStore):
+    def __init__(self, path: Path | str):
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.RLock()
+        self._depth = 0
+        self._conn = sqlite3.connect(str(self.path), isolation_level=None, check_same_thread=False,
+                                     timeout=30.0)
+        self._conn.row_factory = sqlite3.Row
+        self._conn.execute("PRAGMA journal_mode=WAL")
+        self._conn.execute("PRAGMA synchronous=NORMAL")
+        self._conn.execute("PRAGMA foreign_keys=ON")
+        self.schema_version = migrate(self._conn)
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
+
+    # -- grouping -------------------------------------------------------------------------------
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        with self._lock:
+            if self._depth:
+                self._depth += 1
+                try:
+                    yield
+                finally:
+                    self._depth -= 1
+                return
+            self._conn.execute("BEGIN IMMEDIATE")
+            self._depth = 1
+            try:
+                yield
+            except BaseException:
+                self._depth = 0
+                self._conn.execute("ROLLBACK")
+                raise
+            self._depth = 0
+            self._conn.execute("COMMIT")
+
+    def _query(self, sql: str, args: tuple[Any, ...] = ()) -> list[sqlite3.Row]:
+        with self._lock:
+            return self._conn.execute(sql, args).fetchall()
+
+    def _exec(self, sql: str, args: tuple[Any, ...] = ()) -> None:
+        with self.transaction():
+            self._conn.execute(sql, args)
+
+    # -- stacks ---------------------------------------------------------------------------------
+    @staticmethod
+    def _stack(row: sqlite3.Row) -> StackRecord:
+        data = _row_dict(row)
+        data.pop("deleted", None)
+        for key in _JSON_STACK_FIELDS:
+            data[key] = _load(data[key])
+        return StackRecord(**data)
+
+    def insert_stack(self, stack: StackRecord) -> None:
+        stack.created_at = stack.created_at or now_iso()
+        stack.updated_at = stack.updated_at or stack.created_at
+        fields = {k: v for k, v in vars(stack).items()}
+        for key in _JSON_STACK_FIELDS:
+            fields[key] = _dump(fields[key])
+        columns = ", ".join(fields)
+        marks = ", ".join("?" for _ in fields)
+        with self.transaction():
+            taken = self._conn.execute(
+                "SELECT 1 FROM stacks WHERE name = ? AND deleted = 0", (stack.name,)
+            ).fetchone()
+            if taken:
+                raise stack_exists(stack.name)
+            self._conn.execute(f"INSERT INTO stacks ({columns}) VALUES ({marks})", tuple(fields.values()))
+
+    def find_stack(self, name_or_id: str) -> StackRecord | None:
+        rows = self._query(
+            "SELECT * FROM stacks WHERE (name = ? AND deleted = 0) OR id = ? ORDER BY deleted LIMIT 1",
+            (name_or_id, name_or_id),
+        )
+        return self._stack(rows[0]) if rows else None
+
+    def list_stacks(self, *, include_deleted: bool = False) -> list[StackRecord]:
+        where = "" if include_deleted else "WHERE deleted = 0"
+        return [self._stack(r) for r in self._query(f"SELECT * FROM stacks {where} ORDER BY created_at, name")]
+
+    def update_stack(self, stack_id: str, **fields: Any) -> None:
+        fields.setdefault("updated_at", now_iso())
+        deleted = fields.get("status") == "DELETE_COMPLETE"
+        sets = ", ".join(f"{k} = ?" for k in fields)
+        values = tuple(_dump(v) if k in _JSON_STACK_FIELDS else v for k, v in fields.items())
+        with self.transaction():
+            self._conn.execute(f"UPDATE stacks SET {sets} WHERE id = ?", (*values, stack_id))
+            if deleted:
+                self._conn.execute("UPDATE stacks SET deleted = 1 WHERE id = ?", (stack_id,))
+
+    def remove_stack(self, stack_id: str) -> None:
+        self._exec("DELETE FROM stacks WHERE id = ?", (stack_id,))
+
+    # -- locking --------------------------------------------------------------------------------
+    def acquire(self, stack_id: str, owner: Owner, *, allow_interrupted: bool = False) -> StackRecord:
+        with self.transaction():
+            rows = self._conn.execute("SELECT * FROM stacks WHERE id = ?", (stack_id,)).fetchall()
+            if not rows:
+                raise stack_not_found(stack_id)
+            stack = self._stack(rows[0])
+            held = stack.owner_pid is not None
+            alive = held and is_alive(stack.owner_pid, stack.owner_host, stack.owner_started, stack.heartbeat)
+            if alive:
+                raise action_in_progress(stack.name, stack.action)
+            if stack.in_progress and not allow_interrupted:
+                raise StackError(OPERATION_INTERRUPTED, interrupted_message(stack))
+            self._conn.execute(
+                "UPDATE stacks SET owner_pid = ?, owner_host = ?, owner_started = ?, heartbeat = ? WHERE id = ?",
+                (owner.pid, owner.host, owner.started, time.time(), stack_id),
+            )
+        stack.owner_pid, stack.owner_host, stack.owner_started = owner.pid, owner.host, owner.started
+        return stack
+
+    def release(self, stack_id: str, owner: Owner) -> None:
+        self._exec(
+            "UPDATE stacks SET owner_pid = NULL, owner_host = NULL, owner_started = NULL, heartbeat = NULL "
+            "WHERE id = ? AND owner_pid = ? AND owner_host = ?",
+            (stack_id, owner.pid, owner.host),
+        )
+
+    def beat(self, stack_id: str, owner: Owner) -> None:
+        self._exec(
+            "UPDATE stacks SET heartbeat = ? WHERE id = ? AND owner_pid = ? AND owner_host = ?",
+            (time.time(), stack_id, owner.pid, owner.host),
+        )
+
+    # -- resources ------------------------------------------------------------------------------
+    @staticmethod
+    def _resource(row: sqlite3.Row) -> ResourceRecord:
+        data = _row_dict(row)
+        for key in _JSON_RESOURCE_FIELDS:
+            data[key] = _load(data[key])
+        return ResourceRecord(**data)
+
+    def put_resource(self, resource: ResourceRecord) -> None:
+        stamp = now_iso()
+        resource.created_at = resource.created_at or stamp
+        resource.updated_at = stamp
+        fields = dict(vars(resource))
+        for key in _JSON_RESOURCE_FIELDS:
+            fields[key] = _dump(fields[key])
+        columns = ", ".join(fields)
+        marks = ", ".join("?" for _ in fields)
+        self._exec(f"INSERT OR REPLACE INTO resources ({columns}) VALUES ({marks})", tuple(fields.values()))
+
+    def get_resources(self, stack_id: str, *, role: str | None = None) -> list[ResourceRecord]:
+        if role is None:
+            rows = self._query("SELECT * FROM resources WHERE stack_id = ? ORDER BY rowid", (stack_id,))
+        else:
+            rows = self._query(
+                "SELECT * FROM resources WHERE stack_id = ? AND role = ? ORDER BY rowid", (stack_id, role)
+            )
+        return [self._resource(r) for r in rows]
+
+    def delete_resource(self, stack_id: str, logical_id: str, role: str) -> None:
+        self._exec(
+            "DELETE FROM resources WHERE stack_id = ? AND logical_id = ? AND role = ?",
+            (stack_id, logical_id, role),
+        )
+
+    # -- events ---------------------------------------------------------------------------------
+    def add_event(self, event: EventRecord) -> EventRecord:
+        with self.transaction():
+            cursor = self._conn.execute(
+                "INSERT INTO events (id, stack_id, stack_name, logical_id, physical_id, type, status, "
+                "reason, time) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (event.id, event.stack_id, event.stack_name, event.logical_id, event.physical_id,
+                 event.type, event.status, event.reason, event.time),
+            )
+            event.seq = int(cursor.lastrowid or 0)
+        return event
+
+    def list_events(self, stack_id: str) -> list[EventRecord]:
+        rows = self._query("SELECT * FROM events WHERE stack_id = ? ORDER BY seq", (stack_id,))
+        return [EventRecord(**_row_dict(r)) for r in rows]
+
+    # -- outputs --------------------------------------------------------------------------------
+    def set_outputs(self, stack_id: str, outputs: list[OutputRecord]) -> None:
+        with self.transaction():
+            self._conn.execute("DELETE FROM outputs WHERE stack_id = ?", (stack_id,))
+            self._conn.executemany(
+                "INSERT INTO outputs (stack_id, key, position, value, description, no_echo) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                [(stack_id, o.key, i, _dump(o.value), o.description, int(o.no_echo))
+                 for i, o in enumerate(outputs)],
+            )
+
+    def get_outputs(self, stack_id: str) -> list[OutputRecord]:
+        rows = self._query("SELECT * FROM outputs WHERE stack_id = ? ORDER BY position", (stack_id,))
+        return [OutputRecord(r["key"], _load(r["value"]), r["description"], bool(r["no_echo"])) for r in rows]
+
+    # -- change sets ----------------------------------------------------------------------------
+    @staticmethod
+    def _change_set(row: sqlite3.Row) -> ChangeSetRecord:
+        data = _row_dict(row)
+        for key in _JSON_CHANGE_SET_FIELDS:
+            data[key] = _load(data[key])
+        return ChangeSetRecord(**data)
+
+    def insert_change_set(self, change_set: ChangeSetRecord) -> None:
+        change_set.created_at = change_set.created_at or now_iso()
+        fields = dict(vars(change_set))
+        for key in _JSON_CHANGE_SET_FIELDS:
+            fields[key] = _dump(fields[key])
+        columns = ", ".join(fields)
+        marks = ", ".join("?" for _ in fields)
+        try:
+            self._exec(f"INSERT INTO change_sets ({columns}) VALUES ({marks})", tuple(fields.values()))
+        except sqlite3.IntegrityError as exc:
+            raise StackError(
+                "ChangeSetExists",
+                f"The ChangeSet ({change_set.name}) already exists in stack {change_set.stack_name}.",
+            ) from exc
+
+    def find_change_set(self, name_or_id: str, stack_id: str | None = None) -> ChangeSetRecord | None:
+        if stack_id is None:
+            rows = self._query("SELECT * FROM change_sets WHERE id = ?", (name_or_id,))
+        else:
+            rows = self._query(
+                "SELECT * FROM change_sets WHERE stack_id = ? AND (id = ? OR name = ?)",
+                (stack_id, name_or_id, name_or_id),
+            )
+        return self._change_set(rows[0]) if rows else None
+
+    def list_change_sets(self, stack_id: str) -> list[ChangeSetRecord]:
+        rows = self._query("SELECT * FROM change_sets WHERE stack_id = ? ORDER BY created_at, rowid", (stack_id,))
+        return [self._change_set(r) for r in rows]
+
+    def update_change_set(self, change_set_id: str, **fields: Any) -> None:
+        sets = ", ".join(f"{k} = ?" for k in fields)
+        values = tuple(_dump(v) if k in _JSON_CHANGE_SET_FIELDS else v for k, v in fields.items())
+        self._exec(f"UPDATE change_sets SET {sets} WHERE id = ?", (*values, change_set_id))
+
+    def delete_change_set(self, change_set_id: str) -> None:
+        self._exec("DELETE FROM change_sets WHERE id = ?", (change_set_id,))

@@ -1,0 +1,128 @@
+"""The state store interface: what the engine and the CLI need, independent of SQLite.
+
+Why an interface: the engine must not know how state is kept (a test may use a throwaway store,
+a future server may use another database). Every method that changes state is atomic on its own;
+``transaction()`` groups several (a resource's status and its event are written together, so a
+killed process never leaves one without the other).
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Iterator
+from contextlib import AbstractContextManager
+from typing import Any
+
+from rosengine.state.models import (
+    ChangeSetRecord,
+    EventRecord,
+    OutputRecord,
+    ResourceRecord,
+    StackRecord,
+)
+from rosengine.state.owner import Owner
+
+
+class StateStore(ABC):
+    # -- grouping -------------------------------------------------------------------------------
+    @abstractmethod
+    def transaction(self) -> AbstractContextManager[None]:
+        """Group changes: all or nothing. Re-entrant."""
+
+    # -- stacks ---------------------------------------------------------------------------------
+    @abstractmethod
+    def insert_stack(self, stack: StackRecord) -> None:
+        """Add a stack; raises StackExists when a live stack already has the name."""
+
+    @abstractmethod
+    def find_stack(self, name_or_id: str) -> StackRecord | None:
+        """A live stack by name or id (a deleted one only by id)."""
+
+    @abstractmethod
+    def list_stacks(self, *, include_deleted: bool = False) -> list[StackRecord]: ...
+
+    @abstractmethod
+    def update_stack(self, stack_id: str, **fields: Any) -> None:
+        """Set fields of :class:`StackRecord` (``updated_at`` is refreshed)."""
+
+    @abstractmethod
+    def remove_stack(self, stack_id: str) -> None:
+        """Forget a stack entirely (change-set-created stacks that are never executed)."""
+
+    # -- locking --------------------------------------------------------------------------------
+    @abstractmethod
+    def acquire(self, stack_id: str, owner: Owner, *, allow_interrupted: bool = False) -> StackRecord:
+        """Lock the stack for ``owner``. Raises ActionInProgress when a live owner holds it, and
+        OperationInterrupted when a dead owner left it ``*_IN_PROGRESS`` (unless
+        ``allow_interrupted``: continue/rollback/delete take over such a stack)."""
+
+    @abstractmethod
+    def release(self, stack_id: str, owner: Owner) -> None: ...
+
+    @abstractmethod
+    def beat(self, stack_id: str, owner: Owner) -> None:
+        """Refresh the owner's heartbeat."""
+
+    # -- resources ------------------------------------------------------------------------------
+    @abstractmethod
+    def put_resource(self, resource: ResourceRecord) -> None:
+        """Insert or replace the row (stack id, logical id, role)."""
+
+    @abstractmethod
+    def get_resources(self, stack_id: str, *, role: str | None = None) -> list[ResourceRecord]: ...
+
+    @abstractmethod
+    def delete_resource(self, stack_id: str, logical_id: str, role: str) -> None: ...
+
+    # -- events ---------------------------------------------------------------------------------
+    @abstractmethod
+    def add_event(self, event: EventRecord) -> EventRecord:
+        """Append; returns the event with its sequence number."""
+
+    @abstractmethod
+    def list_events(self, stack_id: str) -> list[EventRecord]:
+        """Oldest first."""
+
+    # -- outputs --------------------------------------------------------------------------------
+    @abstractmethod
+    def set_outputs(self, stack_id: str, outputs: list[OutputRecord]) -> None: ...
+
+    @abstractmethod
+    def get_outputs(self, stack_id: str) -> list[OutputRecord]: ...
+
+    # -- change sets ----------------------------------------------------------------------------
+    @abstractmethod
+    def insert_change_set(self, change_set: ChangeSetRecord) -> None: ...
+
+    @abstractmethod
+    def find_change_set(self, name_or_id: str, stack_id: str | None = None) -> ChangeSetRecord | None: ...
+
+    @abstractmethod
+    def list_change_sets(self, stack_id: str) -> list[ChangeSetRecord]: ...
+
+    @abstractmethod
+    def update_change_set(self, change_set_id: str, **fields: Any) -> None: ...
+
+    @abstractmethod
+    def delete_change_set(self, change_set_id: str) -> None: ...
+
+    # -- Fn::GetStackOutput ---------------------------------------------------------------------
+    def get_stack_output(self, stack_name_or_id: str, output_name: str, region: str | None) -> Any:
+        """StackOutputReader: another stack's output value, or "" when the stack or output does
+        not exist (ROS returns an empty string rather than failing, spec 3.2). NoEcho values are
+        returned in clear: the reading stack needs the real value."""
+        stack = self.find_stack(stack_name_or_id)
+        if stack is None or stack.status == "DELETE_COMPLETE":
+            return ""
+        if region and stack.identity.get("region") not in (None, region):
+            return ""
+        for output in self.get_outputs(stack.id):
+            if output.key == output_name:
+                return output.value
+        return ""
+
+    def iter_resources(self, stack_id: str) -> Iterator[ResourceRecord]:
+        yield from self.get_resources(stack_id)
+
+    def close(self) -> None:
+        """Release connections (no-op by default)."""

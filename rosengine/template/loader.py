@@ -1,0 +1,119 @@
+"""``load_template``: bytes in, a structurally valid :class:`Template` or located errors out.
+
+The promise (ARCHITECTURE.md): for *any* input — binary junk, an empty file, 10 MB, hostile
+nesting, wrong types everywhere — the only exception that escapes is
+:class:`~rosengine.errors.TemplateErrors`, each error naming file:line:col and the JSON path.
+"""
+
+from __future__ import annotations
+
+import pathlib
+from typing import Any
+
+from rosengine.errors import INTERNAL_ERROR, INVALID_TEMPLATE_FORMAT, TemplateError, TemplateErrors
+from rosengine.template.json_parser import load_json
+from rosengine.template.model import Template
+from rosengine.template.parameters import parse_parameters
+from rosengine.template.parse_error import ParseError
+from rosengine.template.sections import check_sections
+from rosengine.template.sourcemap import SourceMap
+from rosengine.template.yaml_parser import load_yaml
+
+# ROS accepts TemplateBody up to 524,288 bytes (spec 1.1); a bigger local file would fail in the
+# cloud, so it fails here too unless the caller lifts the limit.
+MAX_TEMPLATE_BYTES = 524_288
+
+
+def load_template(source: str | bytes | pathlib.Path, *, filename: str | None = None,
+                  max_size: int | None = MAX_TEMPLATE_BYTES) -> Template:
+    """Parse JSON or YAML and check every section's structure; raise TemplateErrors listing
+    every problem found. ``max_size`` (bytes) defaults to ROS's limit; None disables it."""
+    name = filename or (str(source) if isinstance(source, pathlib.Path) else "<template>")
+    try:
+        return _load(source, name, max_size)
+    except TemplateErrors:
+        raise
+    except RecursionError:
+        raise _fail(name, "the template nests too deeply to process") from None
+    except MemoryError:
+        raise _fail(name, "the template is too large to process") from None
+    except Exception as exc:  # last line of defence: never a traceback for any input
+        raise TemplateErrors([TemplateError(
+            INTERNAL_ERROR, f"unexpected problem while loading the template: {type(exc).__name__}: {exc}",
+            file=name)]) from exc
+
+
+def _load(source: str | bytes | pathlib.Path, name: str, max_size: int | None) -> Template:
+    if isinstance(source, pathlib.Path):
+        try:
+            source = source.read_bytes()
+        except OSError as exc:
+            raise _fail(name, f"cannot read the template file: {exc.strerror or exc}") from None
+    if isinstance(source, bytes | bytearray):
+        size = len(source)
+        text = _decode(bytes(source), name)
+    elif isinstance(source, str):
+        text = source
+        size = len(source.encode("utf-8", errors="replace")) if max_size is not None else 0
+    else:
+        raise _fail(name, f"a template must be text or bytes, not {type(source).__name__}")
+    if max_size is not None and size > max_size:
+        raise _fail(name, f"the template is {size:,} bytes; ROS accepts at most {max_size:,} bytes")
+    if "\x00" in text:
+        raise _fail(name, "the template contains NUL characters: is this a binary file?")
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    if not text.strip():
+        raise _fail(name, "the template is empty", 1, 1)
+
+    data, source_map, fmt = _parse(text, name)
+    if not isinstance(data, dict):
+        raise _fail(name, "a template must be a mapping (a JSON object) at the top level, "
+                    f"not {type(data).__name__}", 1, 1)
+    template = Template(data=data, filename=name, source_map=source_map, format=fmt)
+    errors = check_sections(data)
+    specs, parameter_errors, warnings = parse_parameters(data.get("Parameters") if "Transform" not in data else {})
+    errors.extend(parameter_errors)
+    template.parameter_specs = specs
+    template.warnings = [template.locate(warning) for warning in warnings]
+    if errors:
+        raise TemplateErrors([template.locate(err) for err in errors])
+    return template
+
+
+def _parse(text: str, name: str) -> tuple[Any, SourceMap, str]:
+    if text.lstrip()[:1] == "{":
+        try:
+            data, source_map = load_json(text)
+            return data, source_map, "json"
+        except ParseError as json_error:
+            try:  # YAML's flow style accepts some near-JSON (trailing commas, comments)
+                data, source_map = load_yaml(text)
+                return data, source_map, "yaml"
+            except ParseError:
+                raise _from_parse_error(json_error, name) from None
+    try:
+        data, source_map = load_yaml(text)
+    except ParseError as err:
+        raise _from_parse_error(err, name) from None
+    return data, source_map, "yaml"
+
+
+def _decode(raw: bytes, name: str) -> str:
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise _fail(name, "the template is UTF-16 encoded; save it as UTF-8")
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        col = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
+        raise _fail(name, f"the template is not UTF-8 text (byte 0x{raw[exc.start]:02x} at offset "
+                    f"{exc.start}): is this a binary file?", line, col) from None
+
+
+def _from_parse_error(err: ParseError, name: str) -> TemplateErrors:
+    return TemplateErrors([TemplateError(err.code, err.message, err.path, name, err.line, err.col)])
+
+
+def _fail(name: str, message: str, line: int | None = None, col: int | None = None) -> TemplateErrors:
+    return TemplateErrors([TemplateError(INVALID_TEMPLATE_FORMAT, message, (), name, line, col)])

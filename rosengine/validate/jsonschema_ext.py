@@ -1,0 +1,193 @@
+"""A Draft 7 jsonschema validator that reads values the way ROS does.
+
+Why extend jsonschema rather than pre-convert the properties: conversion would have to follow every
+``allOf``/``if``/``$ref`` in a schema to know which type applies where. Teaching the keywords
+themselves is simpler and exact:
+
+* the type checker accepts ``"128"`` as an integer, ``"true"`` as a boolean, ``1`` as a string;
+* numeric keywords (minimum, multipleOf …) compare the coerced number, string keywords (pattern,
+  minLength …) the coerced text, ``enum``/``const`` any coerced form;
+* a statically unknown value is checked by ``type`` only (every other keyword skips it);
+* an ``if`` whose condition looks at an unknown property applies neither branch (a ``TriggerType``
+  from a parameter must not make us check the TriggerConfig of *every* trigger type);
+* ``multipleOf`` tolerates binary fractions (``0.15`` is a multiple of ``0.05``);
+* ``additionalProperties: false`` yields one error per unknown property, located at that property.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from jsonschema import Draft7Validator, ValidationError, validators
+from jsonschema.protocols import Validator
+
+from rosengine.functions.base import Unknown
+from rosengine.validate.coercion import (
+    as_boolean,
+    as_integer,
+    as_number,
+    as_string,
+    scalar_variants,
+    unknown_satisfies,
+)
+
+KeywordFn = Callable[[Any, Any, Any, dict[str, Any]], Iterator[ValidationError] | None]
+
+_BASE = Draft7Validator
+_BASE_KEYWORDS: dict[str, KeywordFn] = dict(_BASE.VALIDATORS)
+_NUMERIC_KEYWORDS = ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum")
+_TEXT_KEYWORDS = ("minLength", "maxLength", "pattern", "format")
+
+
+def _type_check(schema_type: str, coerce: Callable[[Any], Any] | None) -> Callable[[Any, Any], bool]:
+    base = _BASE.TYPE_CHECKER
+
+    def check(checker: Any, instance: Any) -> bool:
+        if isinstance(instance, Unknown):
+            return unknown_satisfies(instance, schema_type)
+        if base.is_type(instance, schema_type):
+            return True
+        return coerce is not None and coerce(instance) is not None
+
+    return check
+
+
+_TYPE_CHECKER = _BASE.TYPE_CHECKER.redefine_many(
+    {
+        "integer": _type_check("integer", as_integer),
+        "number": _type_check("number", as_number),
+        "boolean": _type_check("boolean", as_boolean),
+        "string": _type_check("string", as_string),
+        "object": _type_check("object", None),
+        "array": _type_check("array", None),
+        "null": _type_check("null", None),
+    }
+)
+
+
+def _skip_unknown(keyword_fn: KeywordFn) -> KeywordFn:
+    def keyword(validator: Any, value: Any, instance: Any, schema: dict[str, Any]) -> Iterator[ValidationError]:
+        if isinstance(instance, Unknown):
+            return
+        yield from keyword_fn(validator, value, instance, schema) or ()
+
+    return keyword
+
+
+def _numeric(keyword_fn: KeywordFn) -> KeywordFn:
+    def keyword(validator: Any, value: Any, instance: Any, schema: dict[str, Any]) -> Iterator[ValidationError]:
+        if isinstance(instance, Unknown):
+            return
+        number = as_number(instance)
+        if number is None:
+            return  # the type keyword reports it
+        yield from keyword_fn(validator, value, number, schema) or ()
+
+    return keyword
+
+
+def _textual(keyword_fn: KeywordFn) -> KeywordFn:
+    def keyword(validator: Any, value: Any, instance: Any, schema: dict[str, Any]) -> Iterator[ValidationError]:
+        if isinstance(instance, Unknown):
+            return
+        text = as_string(instance)
+        if text is None:
+            return
+        yield from keyword_fn(validator, value, text, schema) or ()
+
+    return keyword
+
+
+def _multiple_of(validator: Any, divisor: Any, instance: Any, schema: dict[str, Any]) -> Iterator[ValidationError]:
+    if isinstance(instance, Unknown):
+        return
+    number = as_number(instance)
+    if number is None:
+        return
+    quotient = number / divisor
+    if abs(quotient - round(quotient)) > 1e-9 * max(1.0, abs(quotient)):
+        yield ValidationError(f"{instance!r} is not a multiple of {divisor}")
+
+
+def _enum(validator: Any, allowed: list[Any], instance: Any, schema: dict[str, Any]) -> Iterator[ValidationError]:
+    if isinstance(instance, Unknown):
+        return
+    for variant in scalar_variants(instance):
+        if any(variant == choice and type(variant) is type(choice) for choice in allowed):
+            return
+    yield ValidationError(f"{instance!r} is not one of {allowed!r}")
+
+
+def _const(validator: Any, expected: Any, instance: Any, schema: dict[str, Any]) -> Iterator[ValidationError]:
+    yield from _enum(validator, [expected], instance, schema)
+
+
+def _if(validator: Any, condition: Any, instance: Any, schema: dict[str, Any]) -> Iterator[ValidationError]:
+    if isinstance(instance, Unknown):
+        return
+    if isinstance(instance, dict) and isinstance(condition, dict):
+        for name in condition.get("properties", {}):
+            if isinstance(instance.get(name), Unknown):
+                return
+    yield from _BASE_KEYWORDS["if"](validator, condition, instance, schema) or ()
+
+
+def _additional_properties(
+    validator: Any, allowed: Any, instance: Any, schema: dict[str, Any]
+) -> Iterator[ValidationError]:
+    if isinstance(instance, Unknown) or not isinstance(instance, dict):
+        return
+    if allowed is not False:
+        yield from _BASE_KEYWORDS["additionalProperties"](validator, allowed, instance, schema) or ()
+        return
+    known = list(schema.get("properties", {}))
+    patterns = list(schema.get("patternProperties", {}))
+    for name in instance:
+        if name in schema.get("properties", {}):
+            continue
+        if any(validator.evolve(schema={"pattern": p}).is_valid(name) for p in patterns):
+            continue
+        error = ValidationError(unknown_property_message(str(name), known), path=[name])
+        error.suggestion = closest_name(str(name), known)  # type: ignore[attr-defined]
+        yield error
+
+
+def closest_name(name: str, candidates: list[str]) -> str | None:
+    """The candidate a typo most likely meant (case-insensitive), or None."""
+    by_fold = {c.lower(): c for c in candidates}
+    if name.lower() in by_fold:
+        return by_fold[name.lower()]
+    matches = difflib.get_close_matches(name.lower(), list(by_fold), n=1, cutoff=0.6)
+    return by_fold[matches[0]] if matches else None
+
+
+def unknown_property_message(name: str, known: list[str]) -> str:
+    suggestion = closest_name(name, known)
+    if suggestion:
+        return f"unknown property '{name}'; did you mean '{suggestion}'?"
+    if not known:
+        return f"unknown property '{name}'; this map takes no properties"
+    listed = ", ".join(sorted(known)[:15]) + (", …" if len(known) > 15 else "")
+    return f"unknown property '{name}'; expected one of: {listed}"
+
+
+def _keywords() -> dict[str, KeywordFn]:
+    keywords = {name: _skip_unknown(fn) for name, fn in _BASE_KEYWORDS.items() if name != "type"}
+    keywords["type"] = _BASE_KEYWORDS["type"]
+    for name in _NUMERIC_KEYWORDS:
+        keywords[name] = _numeric(_BASE_KEYWORDS[name])
+    for name in _TEXT_KEYWORDS:
+        keywords[name] = _textual(_BASE_KEYWORDS[name])
+    keywords["multipleOf"] = _multiple_of
+    keywords["enum"] = _enum
+    keywords["const"] = _const
+    keywords["if"] = _if
+    keywords["additionalProperties"] = _additional_properties
+    return keywords
+
+
+RosValidator: type[Validator] = validators.extend(
+    _BASE, validators=_keywords(), type_checker=_TYPE_CHECKER
+)

@@ -1,0 +1,43 @@
+"""Fixtures for engine tests: an isolated ROS_HOME, the file-backed fake cloud, an engine."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import fake_cloud  # noqa: E402
+import standin  # noqa: E402
+
+from rosengine.engine import StackEngine  # noqa: E402
+from rosengine.engine.progress import CollectingListener  # noqa: E402
+from rosengine.state import open_store  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    monkeypatch.setenv("ROS_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("ROS_TEST_CLOUD", str(tmp_path / "cloud.json"))
+    fake_cloud.install()
+    standin.install_if_needed()
+    yield tmp_path
+    for event in fake_cloud.EVENTS.values():
+        event.set()  # release any provider thread a test left hanging
+    fake_cloud.EVENTS.clear()
+    fake_cloud.BARRIERS.clear()
+
+
+@pytest.fixture
+def listener() -> CollectingListener:
+    return CollectingListener()
+
+
+@pytest.fixture
+def engine(isolated_home: Path, listener: CollectingListener) -> Iterator[StackEngine]:
+    store = open_store()
+    yield StackEngine(store, listener=listener)
+    store.close()

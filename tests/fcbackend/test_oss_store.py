@@ -1,0 +1,127 @@
+"""The local object store, its HTTP API, and OSS triggers fired by its events."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+from pathlib import Path
+
+import httpx
+import pytest
+from starlette.applications import Starlette
+
+from fcbackend.clock import ManualClock
+from fcbackend.oss import ObjectStore, OssError, OssService
+from fcbackend.oss.routes import ROUTES
+from fcbackend.triggers.model import TriggerInfo
+from fcbackend.triggers.oss_events import OssTriggerNotifier
+from fcbackend.triggers.oss_match import event_matches
+
+
+def test_put_get_list_delete_keep_the_documented_layout(tmp_path: Path) -> None:
+    store = ObjectStore(tmp_path / "oss")
+    info = store.put("code-bucket", "dir/fn.zip", b"zipbytes", "application/zip")
+    assert (tmp_path / "oss" / "code-bucket" / "dir" / "fn.zip").read_bytes() == b"zipbytes"
+    assert info.etag == hashlib.md5(b"zipbytes").hexdigest().upper()
+    got, data = store.get("code-bucket", "dir/fn.zip")
+    assert data == b"zipbytes" and got.content_type == "application/zip" and got.etag == info.etag
+    store.put("code-bucket", "dir/b.txt", b"b")
+    store.put("code-bucket", "top.txt", b"t")
+    listing = store.list("code-bucket", delimiter="/")
+    assert [o.key for o in listing.objects] == ["top.txt"] and listing.common_prefixes == ["dir/"]
+    page = store.list("code-bucket", max_keys=2)
+    assert [o.key for o in page.objects] == ["dir/b.txt", "dir/fn.zip"] and page.truncated
+    rest = store.list("code-bucket", marker=page.next_marker or "")
+    assert [o.key for o in rest.objects] == ["top.txt"]
+    assert store.delete("code-bucket", "dir/fn.zip") is not None
+    assert store.delete("code-bucket", "dir/fn.zip") is None
+    with pytest.raises(OssError) as missing:
+        store.get("code-bucket", "dir/fn.zip")
+    assert missing.value.code == "NoSuchKey"
+
+
+@pytest.mark.parametrize(("bucket", "key", "code"), [
+    ("Bad_Bucket", "k", "InvalidBucketName"),
+    ("ok-bucket", "../escape", "InvalidObjectName"),
+    ("ok-bucket", "/abs", "InvalidObjectName"),
+    ("ok-bucket", "a//b", "InvalidObjectName"),
+])
+def test_bad_names_are_refused_with_a_reason(tmp_path: Path, bucket: str, key: str, code: str) -> None:
+    with pytest.raises(OssError) as err:
+        ObjectStore(tmp_path).put(bucket, key, b"x")
+    assert err.value.code == code and err.value.status == 400
+
+
+def test_key_that_is_also_a_prefix_conflicts_clearly(tmp_path: Path) -> None:
+    store = ObjectStore(tmp_path)
+    store.put("bkt", "a", b"1")
+    with pytest.raises(OssError, match="object 'a' exists"):
+        store.put("bkt", "a/b", b"2")
+    with pytest.raises(OssError) as not_empty:
+        store.delete_bucket("bkt")
+    assert not_empty.value.code == "BucketNotEmpty"
+
+
+@pytest.mark.parametrize(("pattern", "event", "expected"), [
+    ("oss:ObjectCreated:*", "ObjectCreated:PutObject", True),
+    ("oss:ObjectCreated:PutObject", "ObjectCreated:PutObject", True),
+    ("oss:ObjectCreated:PostObject", "ObjectCreated:PutObject", False),
+    ("oss:ObjectRemoved:*", "ObjectCreated:PutObject", False),
+])
+def test_event_name_wildcards(pattern: str, event: str, expected: bool) -> None:
+    assert event_matches(pattern, event) is expected
+
+
+def test_put_over_http_fires_matching_oss_trigger_with_fc_event(tmp_path: Path) -> None:
+    fired: list[tuple[str, dict]] = []
+    triggers = [
+        TriggerInfo("svc", "thumbs", "on-jpg", "oss", {
+            "BucketName": "photos", "Events": ["oss:ObjectCreated:*"],
+            "Filter": {"Key": {"Prefix": "in/", "Suffix": ".jpg"}}}),
+        TriggerInfo("svc", "cleanup", "on-delete", "oss", {"events": ["oss:ObjectRemoved:DeleteObject"]},
+                    source_arn="acs:oss:cn-hangzhou:123:photos"),
+        TriggerInfo("svc", "other", "other-bucket", "oss", {"bucketName": "docs", "events": ["oss:ObjectCreated:*"]}),
+    ]
+
+    async def fire(trigger: TriggerInfo, body: bytes) -> None:
+        fired.append((trigger.function, json.loads(body)))
+
+    async def main() -> None:
+        clock = ManualClock(1_704_067_200.0)
+        service = OssService(ObjectStore(tmp_path / "oss", clock=clock))
+        service.add_listener(OssTriggerNotifier(lambda: triggers, fire, region="cn-hangzhou",
+                                                account_id="123", clock=clock))
+        app = Starlette(routes=ROUTES)
+        app.state.oss_service = service
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
+            put = await client.put("/oss/photos/in/cat.jpg", content=b"meow",
+                                   headers={"content-type": "image/jpeg"})
+            assert put.status_code == 200
+            await client.put("/oss/photos/in/readme.txt", content=b"no trigger")
+            got = await client.get("/oss/photos/in/cat.jpg")
+            assert got.content == b"meow" and got.headers["content-type"] == "image/jpeg"
+            head = await client.head("/oss/photos/in/cat.jpg")
+            assert head.headers["etag"] == put.headers["etag"]
+            listing = (await client.get("/oss/photos", params={"prefix": "in/"})).json()
+            assert [o["key"] for o in listing["objects"]] == ["in/cat.jpg", "in/readme.txt"]
+            assert (await client.delete("/oss/photos/in/cat.jpg")).status_code == 204
+            missing = await client.get("/oss/photos/in/cat.jpg")
+            assert missing.status_code == 404 and missing.json()["ErrorCode"] == "NoSuchKey"
+            bad = await client.put("/oss/Bad_Name/x", content=b"")
+            assert bad.status_code == 400 and "bucket name" in bad.json()["ErrorMessage"]
+
+        assert [f[0] for f in fired] == ["thumbs", "cleanup"]
+        event = fired[0][1]["events"][0]
+        assert event["eventName"] == "ObjectCreated:PutObject"
+        assert event["eventSource"] == "acs:oss"
+        assert event["eventTime"] == "2024-01-01T00:00:00Z"
+        assert event["region"] == "cn-hangzhou"
+        assert event["oss"]["bucket"] == {"name": "photos", "arn": "acs:oss:cn-hangzhou:123:photos",
+                                          "ownerIdentity": "123", "virtualBucket": ""}
+        assert event["oss"]["object"]["key"] == "in/cat.jpg"
+        assert event["oss"]["object"]["size"] == 4
+        assert event["oss"]["object"]["eTag"] == put.headers["etag"].strip('"')
+        assert fired[1][1]["events"][0]["eventName"] == "ObjectRemoved:DeleteObject"
+
+    asyncio.run(main())

@@ -1,0 +1,175 @@
+"""``ros validate`` end to end: findings located in the file, every problem reported, exit codes,
+parameters, formats. Needs the template core (load_template/prepare)."""
+
+from __future__ import annotations
+
+import json
+import textwrap
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+import rosengine.template as template_api
+from rosengine.cli import cli
+from rosengine.validate import validate
+
+pytestmark = pytest.mark.skipif(
+    not (hasattr(template_api, "load_template") and hasattr(template_api, "prepare")),
+    reason="rosengine.template (load_template/prepare) is not available yet",
+)
+
+CLEAN = """\
+ROSTemplateFormatVersion: '2015-09-01'
+Parameters:
+  Memory:
+    Type: Number
+Resources:
+  Service:
+    Type: ALIYUN::FC::Service
+    Properties:
+      ServiceName: demo
+  Function:
+    Type: ALIYUN::FC::Function
+    Properties:
+      ServiceName:
+        Fn::GetAtt: [Service, ServiceName]
+      FunctionName: hello
+      Handler: index.handler
+      Runtime: python3.10
+      MemorySize:
+        Ref: Memory
+      Code:
+        SourceCode: "def handler(e, c): return 'hi'"
+  Timer:
+    Type: ALIYUN::FC::Trigger
+    Properties:
+      ServiceName:
+        Fn::GetAtt: [Service, ServiceName]
+      FunctionName:
+        Fn::GetAtt: [Function, FunctionName]
+      TriggerName: tick
+      TriggerType: timer
+      TriggerConfig:
+        cronexpression: '@every 1m'
+        ENABLE: true
+Outputs:
+  Arn:
+    Value:
+      Fn::GetAtt: [Function, ARN]
+"""
+
+BROKEN = """\
+ROSTemplateFormatVersion: '2015-09-01'
+Resources:
+  Function:
+    Type: ALIYUN::FC::Function
+    Properties:
+      ServiceName: svc
+      FunctionName: hello
+      Handler: index.handler
+      Runtime: python3.10
+      Timeout: abc
+      MemorySize: 64
+      Timeot: 3
+  Vpc:
+    Type: ALIYUN::ECS::VPC
+    Properties:
+      CidrBlock: 10.0.0.0/8
+"""
+
+
+def write(tmp_path: Path, name: str, text: str) -> str:
+    path = tmp_path / name
+    path.write_text(textwrap.dedent(text))
+    return str(path)
+
+
+def run(*args: str):
+    return CliRunner().invoke(cli, ["validate", *args], catch_exceptions=False)
+
+
+def test_clean_template_exits_zero(tmp_path):
+    result = run("-t", write(tmp_path, "clean.yml", CLEAN))
+    assert result.exit_code == 0, result.output
+    assert result.output.strip().endswith("0 errors, 0 warnings in 1 file")
+
+
+def test_all_property_errors_are_reported_with_line_and_column(tmp_path):
+    path = write(tmp_path, "broken.yml", BROKEN)
+    findings = validate([path])
+    by_path = {f.path: f for f in findings}
+    timeout = by_path["Resources.Function.Properties.Timeout"]
+    assert (timeout.rule_id, timeout.line, timeout.col) == ("InvalidTemplatePropertyType", 10, 7)
+    assert by_path["Resources.Function.Properties.MemorySize"].line == 11
+    typo = by_path["Resources.Function.Properties.Timeot"]
+    assert typo.line == 12 and "did you mean 'Timeout'" in typo.message
+    vpc = by_path["Resources.Vpc.Type"]
+    assert (vpc.rule_id, vpc.severity.value, vpc.line) == ("UnknownResourceType", "warning", 14)
+
+
+def test_exit_codes_errors_warnings_strict(tmp_path):
+    assert run(write(tmp_path, "broken.yml", BROKEN)).exit_code == 2
+    only_unknown = write(tmp_path, "unknown.yml", """\
+        ROSTemplateFormatVersion: '2015-09-01'
+        Resources:
+          Sleep:
+            Type: ALIYUN::ROS::Sleep
+            Properties: {CreateDuration: 10}
+        """)
+    result = run(only_unknown)
+    assert result.exit_code == 4, result.output
+    strict = run("--strict", only_unknown)
+    assert strict.exit_code == 2
+    assert "error UnknownResourceType" in strict.output
+    assert run("-t", str(tmp_path / "missing.yml")).exit_code == 2
+
+
+def test_parameters_are_symbolic_unless_given(tmp_path):
+    path = write(tmp_path, "clean.yml", CLEAN)
+    assert run(path).exit_code == 0
+    result = run(path, "-p", "Memory=64", "--format", "json")
+    assert result.exit_code == 2
+    findings = json.loads(result.output)["findings"]
+    assert [f["path"] for f in findings] == ["Resources.Function.Properties.MemorySize"]
+    assert run(path, "-p", "Memory=1024").exit_code == 0
+    bad = run(path, "-p", "Memory")
+    assert bad.exit_code == 2 and "Key=Value" in bad.output
+
+
+def test_directory_argument_and_formats(tmp_path):
+    write(tmp_path, "clean.yml", CLEAN)
+    write(tmp_path, "broken.yml", BROKEN)
+    sarif = json.loads(run(str(tmp_path), "--format", "sarif").output)
+    uris = {r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for r in sarif["runs"][0]["results"]}
+    assert uris == {str(tmp_path / "broken.yml")}
+    junit = run(str(tmp_path), "--format", "junit").output
+    assert junit.count("<testcase") == 2 and "<failure" in junit
+
+
+def test_unknown_getatt_attribute_is_an_error(tmp_path):
+    path = write(tmp_path, "att.yml", """\
+        ROSTemplateFormatVersion: '2015-09-01'
+        Resources:
+          Service:
+            Type: ALIYUN::FC::Service
+            Properties: {ServiceName: s}
+        Outputs:
+          Bad:
+            Value:
+              Fn::GetAtt: [Service, NoSuchAttribute]
+          Nested:
+            Value:
+              Fn::GetAtt: [Stack, Outputs.Anything]
+        """)
+    findings = validate([path])
+    errors = [f for f in findings if f.severity.value == "error"]
+    assert any("NoSuchAttribute" in f.message for f in errors), findings
+
+
+def test_broken_yaml_is_a_finding_not_a_traceback(tmp_path):
+    path = write(tmp_path, "bad.yml", "ROSTemplateFormatVersion: '2015-09-01'\nResources: [\n")
+    result = run(path)
+    assert result.exit_code == 2
+    assert "InvalidTemplateFormat" in result.output or "error" in result.output
+    assert "Traceback" not in result.output
