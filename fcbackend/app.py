@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import importlib
 import logging
 from collections.abc import AsyncIterator
 from typing import Any
@@ -31,6 +32,9 @@ from fcbackend.config import BackendConfig
 from fcbackend.store import CodeStore, InvocationRecorder, MetadataStore
 
 _log = logging.getLogger("fcbackend")
+# Modules exposing install(app) (called last in create_app): the async queue, triggers, the local
+# object store and capacity management (fcbackend/asyncq/addon.py).
+APP_EXTENSIONS: list[str] = ["fcbackend.asyncq.addon"]
 
 
 def _drivers() -> dict[str, Any]:
@@ -151,4 +155,6 @@ def create_app(
     app.state.fc = state
     app.state.background_tasks = set()
     app.state.driver_info = driver_info(scheduler, config)
+    for name in APP_EXTENSIONS:  # async queue, triggers, OSS, capacity: each wires itself in
+        importlib.import_module(name).install(app)
     return app

@@ -20,7 +20,16 @@ from starlette.routing import Route
 from fcbackend.api.errors import function_not_found, invalid, not_found
 from fcbackend.api.http import backend, empty_response, json_response, now_iso, read_json, split_qualified
 from fcbackend.api.pagination import page_of_list, with_token
-from fcbackend.api.state import ALIAS, ASYNC_CONFIG, FUNCTION, LATEST, ON_DEMAND, PROVISION, BackendState, public
+from fcbackend.api.state import (
+    ALIAS,
+    ASYNC_CONFIG,
+    FUNCTION,
+    LATEST,
+    ON_DEMAND,
+    PROVISION,
+    BackendState,
+    public,
+)
 
 P = "/2016-08-15"
 _log = logging.getLogger("fcbackend.api")

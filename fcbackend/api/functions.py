@@ -14,12 +14,26 @@ from fcbackend.api.code_input import download_token, store_code
 from fcbackend.api.errors import FcError, conflict, function_not_found, invalid, not_found
 from fcbackend.api.function_config import FUNCTION_DEFAULTS, function_fields
 from fcbackend.api.http import (
-    backend, check_if_match, check_name, empty_response, json_response, make_etag, now_iso,
-    read_json, split_qualified,
+    backend,
+    check_if_match,
+    check_name,
+    empty_response,
+    json_response,
+    make_etag,
+    now_iso,
+    read_json,
+    split_qualified,
 )
 from fcbackend.api.pagination import page, page_of_list, with_token
 from fcbackend.api.state import (
-    ASYNC_CONFIG, FUNCTION, LATEST, ON_DEMAND, PROVISION, TRIGGER, BackendState, public,
+    ASYNC_CONFIG,
+    FUNCTION,
+    LATEST,
+    ON_DEMAND,
+    PROVISION,
+    TRIGGER,
+    BackendState,
+    public,
 )
 
 P = "/2016-08-15"

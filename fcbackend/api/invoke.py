@@ -111,7 +111,7 @@ async def _submit_async(request: Request, spec: FunctionSpec, inv: InvocationReq
     extra: dict[str, str] = {}
     hook = getattr(app_state, "async_submit", None)
     if hook is not None:
-        outcome = await hook(spec, inv)
+        outcome = await hook(spec, inv, request)  # request: task/delay headers (asyncq)
         if isinstance(outcome, Response):
             return outcome
         if isinstance(outcome, dict):

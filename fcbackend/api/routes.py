@@ -15,7 +15,16 @@ import logging
 from starlette.routing import BaseRoute
 
 from fcbackend.api import (
-    configs, domains, functions, invoke, layers, misc, services, tags, triggers, versions,
+    configs,
+    domains,
+    functions,
+    invoke,
+    layers,
+    misc,
+    services,
+    tags,
+    triggers,
+    versions,
 )
 
 # Modules (dotted names) exposing ROUTES; missing modules are skipped until they exist.

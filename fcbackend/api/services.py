@@ -11,12 +11,29 @@ from starlette.routing import Route
 
 from fcbackend.api.errors import FcError, conflict, invalid
 from fcbackend.api.http import (
-    backend, check_if_match, check_name, empty_response, json_response, make_etag, now_iso,
-    read_json, split_qualified, typed,
+    backend,
+    check_if_match,
+    check_name,
+    empty_response,
+    json_response,
+    make_etag,
+    now_iso,
+    read_json,
+    split_qualified,
+    typed,
 )
 from fcbackend.api.pagination import page_of_list, with_token
 from fcbackend.api.state import (
-    ALIAS, ASYNC_CONFIG, FUNCTION, LATEST, ON_DEMAND, PROVISION, SERVICE, TAGS, VERSION, BackendState,
+    ALIAS,
+    ASYNC_CONFIG,
+    FUNCTION,
+    LATEST,
+    ON_DEMAND,
+    PROVISION,
+    SERVICE,
+    TAGS,
+    VERSION,
+    BackendState,
     public,
 )
 

@@ -17,8 +17,15 @@ from starlette.routing import Route
 
 from fcbackend.api.errors import FcError, conflict, invalid, not_found
 from fcbackend.api.http import (
-    backend, check_if_match, check_name, empty_response, json_response, make_etag, now_iso,
-    read_json, typed,
+    backend,
+    check_if_match,
+    check_name,
+    empty_response,
+    json_response,
+    make_etag,
+    now_iso,
+    read_json,
+    typed,
 )
 from fcbackend.api.pagination import page, with_token
 from fcbackend.api.state import ALIAS, FUNCTION, LATEST, VERSION, BackendState, public, version_sort_key

@@ -290,6 +290,24 @@ def protocol_headers(spec: FunctionSpec, req: InstanceRequest) -> dict[str, str]
     return headers
 
 
+async def _published_port_serves(host: str, port: int, grace_s: float = 0.05) -> bool:
+    """Whether the server behind a *published* port listens. docker-proxy accepts every connection
+    itself and closes it at once when the container's port refuses, so "connect succeeded" proves
+    nothing; a connection that stays open for ``grace_s`` does."""
+    try:
+        reader, writer = await asyncio.open_connection(host, port)
+    except OSError:
+        return False
+    try:
+        return await asyncio.wait_for(reader.read(1), grace_s) != b""
+    except TimeoutError:
+        return True
+    except OSError:
+        return False
+    finally:
+        writer.close()
+
+
 def specialise_config(spec: FunctionSpec, instance_id: str) -> dict[str, Any]:
     """What ``fcbackend/runtimes/python_bootstrap.py`` needs to become this function's instance."""
     if spec.runtime.startswith("custom"):
@@ -422,6 +440,8 @@ class DockerInstance(Instance):
         async def connectable() -> bool:
             if self.socket_dir is not None and not (self.socket_dir / "ca.sock").exists():
                 return False
+            if self._driver.address_mode == "published":
+                return await _published_port_serves(*self.address)
             try:
                 await client.wait_ready(0)
                 return True
@@ -581,6 +601,7 @@ class RunToCompletionInstance(Instance):
         self._running: set[str] = set()
         self._logs = bytearray()
         self._calls = 0
+        self.gpu_assignment: Any = None
 
     def alive(self) -> bool:
         return not self._stopped
@@ -726,10 +747,10 @@ class DockerDriver(InstanceDriver):
             config = await self._container_config(spec, instance_id, image, command, binds, assignment)
             if not spec.web_server_mode and spec.runtime == CUSTOM_CONTAINER_RUNTIME:
                 await self._ensure_image(image)
-                instance: Instance = RunToCompletionInstance(self, spec, instance_id, config)
-                instance.gpu_assignment = assignment  # type: ignore[attr-defined]
-                self._instances[instance_id] = instance
-                return instance
+                job = RunToCompletionInstance(self, spec, instance_id, config)
+                job.gpu_assignment = assignment
+                self._instances[instance_id] = job
+                return job
             return await self._start_server(spec, instance_id, image, config, assignment, socket_dir)
         except BaseException:
             if assignment is not None:

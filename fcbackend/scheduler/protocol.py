@@ -9,7 +9,13 @@ from __future__ import annotations
 import base64
 import json
 
-from fcbackend.models import FunctionSpec, InstanceRequest, InstanceResponse, InvocationRequest, InvocationResult
+from fcbackend.models import (
+    FunctionSpec,
+    InstanceRequest,
+    InstanceResponse,
+    InvocationRequest,
+    InvocationResult,
+)
 
 LOG_HEADER = "x-rosengine-log"
 # Response headers an instance may not set (spec C.3), besides everything starting x-fc-.

@@ -109,7 +109,7 @@ class StackEngine:
         return prepared
 
     @staticmethod
-    def _display_parameters(prepared: Any) -> dict[str, Any]:
+    def display_parameters(prepared: Any) -> dict[str, Any]:
         shown = dict(templating.pseudo_parameters(prepared.identity))
         shown.update(prepared.parameters)
         return shown
@@ -147,18 +147,30 @@ class StackEngine:
             from rosengine.state.errors import stack_exists
 
             raise stack_exists(name)
-        stack = StackRecord(id=templating.new_stack_id(), name=name, status="CREATE_IN_PROGRESS")
+        if existing is not None:  # a stack made by a CREATE change set, now executed
+            stack = existing
+            stack.status = "CREATE_IN_PROGRESS"
+        else:
+            stack = StackRecord(id=templating.new_stack_id(), name=name, status="CREATE_IN_PROGRESS")
         prepared = self._prepare(stack, template_body, filename, dict(parameters or {}))
         stack.template_body, stack.template_filename = template_body, filename
         stack.parameters = dict(parameters or {})
-        stack.resolved_parameters = self._display_parameters(prepared)
+        stack.resolved_parameters = self.display_parameters(prepared)
         stack.no_echo = sorted(prepared.no_echo)
         stack.identity = templating.identity_dict(prepared.identity)
         stack.options = options.as_dict()
         stack.description = str(templating.section(prepared.template, "Description") or "")
         stack.operation = {"action": "CREATE"}
         stack.owner_pid, stack.owner_host, stack.owner_started = self.owner.pid, self.owner.host, self.owner.started
-        self.store.insert_stack(stack)
+        if existing is None:
+            self.store.insert_stack(stack)
+        else:
+            self.store.acquire(stack.id, self.owner)
+            self.store.update_stack(
+                stack.id, template_body=stack.template_body, template_filename=filename, parameters=stack.parameters,
+                resolved_parameters=stack.resolved_parameters, no_echo=stack.no_echo, identity=stack.identity,
+                options=stack.options, description=stack.description, operation=stack.operation,
+            )
         return self._run_create(stack, prepared, options)
 
     def _run_create(self, stack: StackRecord, prepared: Any, options: StackOptions,
@@ -320,7 +332,7 @@ class StackEngine:
         prepared, body, filename, stored = self._update_inputs(
             stack, template_body, filename, parameters, use_previous_parameters)
         current = {r.logical_id: r for r in self.store.get_resources(stack.id, role=ROLE_CURRENT)}
-        display = self._display_parameters(prepared)
+        display = self.display_parameters(prepared)
         changes = plan_update(prepared, current)
         if not has_changes(changes) and body == stack.template_body and \
                 normalise(display) == normalise(stack.resolved_parameters):

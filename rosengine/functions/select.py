@@ -13,6 +13,9 @@ Generated ROS module templates pass a fourth argument (a message for the miss); 
 and ignored (UNCONFIRMED: its exact use is undocumented). A numeric index into a map is matched
 as text (``0`` finds key ``"0"``); a non-numeric index into a
 list is an error, because it is a template bug, not a miss.
+
+Accepts unknown values (``accepts_unknown``): picking a known element of a list whose other
+elements are unknown (``[Ref P, GetAtt X.Y]``) still gives a known value in static validation.
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ from typing import Any
 
 from rosengine.errors import Path
 from rosengine.functions._args import define, describe, expect_list, fail, is_number
-from rosengine.functions.base import FunctionContext, FunctionError
+from rosengine.functions.base import FunctionContext, FunctionError, Unknown, contains_unknown
 
 NAME = "Fn::Select"
 SHAPE = "[index, list, default?] or [key, map, default?]"
@@ -63,6 +66,8 @@ def _list_index(index: Any) -> int:
 
 def evaluate_select(args: Any, ctx: FunctionContext, path: Path) -> Any:
     expect_list(NAME, args, SHAPE, min_len=2, max_len=4)
+    if isinstance(args[0], Unknown) or isinstance(args[1], Unknown) or contains_unknown(args[0]):
+        return Unknown(None, NAME)
     index, default = args[0], (args[2] if len(args) >= 3 else "")
     collection = _collection(args[1])
     if collection is None:
@@ -86,4 +91,4 @@ def evaluate_select(args: Any, ctx: FunctionContext, path: Path) -> Any:
     return default
 
 
-define(NAME, evaluate_select)
+define(NAME, evaluate_select, accepts_unknown=True)

@@ -124,6 +124,19 @@ def _const(validator: Any, expected: Any, instance: Any, schema: dict[str, Any])
     yield from _enum(validator, [expected], instance, schema)
 
 
+def _discriminator(condition: Any) -> tuple[str, Any] | None:
+    """``(name, value)`` when ``condition`` is the common "property == constant" test."""
+    if not isinstance(condition, dict) or set(condition) - {"properties", "required"}:
+        return None
+    props = condition.get("properties")
+    if not isinstance(props, dict) or len(props) != 1:
+        return None
+    (name, test), = props.items()
+    if not isinstance(test, dict) or set(test) != {"const"} or condition.get("required", [name]) != [name]:
+        return None
+    return name, test["const"]
+
+
 def _if(validator: Any, condition: Any, instance: Any, schema: dict[str, Any]) -> Iterator[ValidationError]:
     if isinstance(instance, Unknown):
         return
@@ -131,6 +144,16 @@ def _if(validator: Any, condition: Any, instance: Any, schema: dict[str, Any]) -
         for name in condition.get("properties", {}):
             if isinstance(instance.get(name), Unknown):
                 return
+        fast = _discriminator(condition)
+        if fast is not None:  # skip jsonschema's is_valid machinery for the hot TriggerType test
+            name, expected = fast
+            matched = name in instance and any(
+                v == expected and type(v) is type(expected) for v in scalar_variants(instance[name])
+            )
+            branch = schema.get("then") if matched else schema.get("else")
+            if branch is not None:
+                yield from validator.descend(instance, branch, schema_path="then" if matched else "else")
+            return
     yield from _BASE_KEYWORDS["if"](validator, condition, instance, schema) or ()
 
 

@@ -178,7 +178,6 @@ def _static_callbacks(prepared: Any) -> tuple[Callable[[str, str], Any], Callabl
         if names is not None and attribute not in names:
             raise TemplateError(
                 INVALID_TEMPLATE_ATTRIBUTE,
-    NOT_SUPPORTED,
                 f"resource '{logical_id}' ({resource.type}) has no attribute '{attribute}'; "
                 f"its attributes are: {names.describe()}",
             )

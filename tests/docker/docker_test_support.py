@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import os
+import sys
 from collections.abc import Awaitable
 from pathlib import Path
 from typing import Any
@@ -22,8 +24,10 @@ TEST_IMAGE_REPOSITORY = "rosengine-test/ca-server"
 
 
 def build_test_image() -> str:
+    python = "/usr/bin/python3" if os.path.exists("/usr/bin/python3") else sys.executable
     return build_host_python_image(
         TEST_IMAGE_REPOSITORY,
+        python=python,
         extra_files={"/app/server.py": (HERE / "ca_server.py").read_bytes(),
                      "/app/job.py": (HERE / "job.py").read_bytes()},
         command=["/usr/bin/python3", "-S", "/app/server.py"],

@@ -24,9 +24,10 @@ async def labelled(driver: DockerDriver) -> list[dict]:
     return await driver.engine.list_containers({LABEL_BACKEND: driver.backend})
 
 
-def test_invoke_warm_reuse_env_and_protocol_headers(spec_for, state_dir):
+@pytest.mark.parametrize("address_mode", ["bridge", "published"])
+def test_invoke_warm_reuse_env_and_protocol_headers(spec_for, state_dir, address_mode):
     async def body():
-        driver = DockerDriver(state_dir)
+        driver = DockerDriver(state_dir, address_mode=address_mode)
         spec = spec_for(environment=(("GREETING", "hello"), ("FC_REGION", "user-cannot-override")),
                         custom_command=("/usr/bin/python3", "-S", "/app/server.py"))
         instance = await driver.start(spec, "i-warm")
@@ -37,6 +38,7 @@ def test_invoke_warm_reuse_env_and_protocol_headers(spec_for, state_dir):
                 "GREETING", "FC_REGION", "FC_FUNCTION_NAME", "FC_SERVICE_NAME", "FC_INSTANCE_ID",
                 "FC_FUNCTION_MEMORY_SIZE", "FC_QUALIFIER"]}), 5)).body)
             containers = await labelled(driver)
+            address = instance.address
         finally:
             await driver.close()
         assert first["pid"] == second["pid"] and second["calls"] == first["calls"] + 1  # warm: same process
@@ -48,6 +50,7 @@ def test_invoke_warm_reuse_env_and_protocol_headers(spec_for, state_dir):
                        "FC_SERVICE_NAME": "svc", "FC_INSTANCE_ID": "i-warm", "FC_FUNCTION_MEMORY_SIZE": "128",
                        "FC_QUALIFIER": "LATEST"}
         assert [c["Labels"][LABEL_INSTANCE] for c in containers] == ["i-warm"]
+        assert (address[0] == "127.0.0.1") == (address_mode == "published")
 
     run(body())
 

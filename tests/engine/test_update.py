@@ -120,3 +120,34 @@ def test_preview_reports_actions_and_replacement_reasons(engine: StackEngine) ->
     assert by_id["New"].action == "Add" and by_id["Gone"].action == "Remove"
     _, _, same = engine.plan("pv", None)
     assert {c.action for c in same} == {"None"}
+
+
+def test_change_sets_create_describe_execute(engine: StackEngine) -> None:
+    from rosengine.engine import changesets
+
+    created = changesets.create_change_set(engine, "cs", "first", template_body=_body(),
+                                           parameters={"Name": "a", "Secret": "x"})
+    assert created.type == "CREATE" and engine.get_stack("cs").status == "REVIEW_IN_PROGRESS"
+    assert {c["ResourceChange"]["Action"] for c in created.changes} == {"Add"}
+    assert fake_cloud.snapshot()["resources"] == {}
+    stack = changesets.execute_change_set(engine, "first", "cs")
+    assert stack.status == "CREATE_COMPLETE", stack.reason
+    upd = changesets.create_change_set(engine, "cs", "rename", template_body=None, parameters={"Name": "b"})
+    other = changesets.create_change_set(engine, "cs", "value", template_body=None, parameters={"Value": "q"})
+    modify = {c["ResourceChange"]["LogicalResourceId"]: c["ResourceChange"] for c in upd.changes}
+    assert modify["A"]["Replacement"] == "True" and modify["A"]["Action"] == "Modify"
+    stack = changesets.execute_change_set(engine, upd.id, None)
+    assert stack.status == "UPDATE_COMPLETE" and stack.parameters["Name"] == "b"
+    assert engine.store.find_change_set(other.id).execution_status == "OBSOLETE"
+    with pytest.raises(StackError):
+        changesets.execute_change_set(engine, "value", "cs")
+    changesets.delete_change_set(engine, "value", "cs")
+    assert [c.name for c in engine.store.list_change_sets(stack.id)] == ["first", "rename"]
+
+
+def test_deleting_the_only_create_change_set_removes_the_review_stack(engine: StackEngine) -> None:
+    from rosengine.engine import changesets
+
+    changesets.create_change_set(engine, "rv", "only", template_body=_body(), parameters={"Name": "a", "Secret": "x"})
+    changesets.delete_change_set(engine, "only", "rv")
+    assert engine.store.find_stack("rv") is None

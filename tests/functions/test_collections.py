@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import pytest
 
+from rosengine.functions.base import Unknown
+
 
 class TestSelect:
     FRUIT = ["apples", "grapes", "oranges", "mangoes"]
@@ -40,6 +42,13 @@ class TestSelect:
         harness = make(parameters={"Zones": ["a", "b", "c"], "I": 1})
         node = {"Fn::Select": [{"Fn::Calculate": ["{0}+1", 0, [{"Ref": "I"}]]}, {"Ref": "Zones"}]}
         assert harness(node) == "c"
+
+    def test_known_item_of_partly_unknown_list(self, make):
+        harness = make(parameters={"P": "known", "U": Unknown("string")})
+        assert harness({"Fn::Select": ["0", [{"Ref": "P"}, {"Ref": "U"}]]}) == "known"
+        assert harness({"Fn::Select": ["1", [{"Ref": "P"}, {"Ref": "U"}]]}) == Unknown("string")
+        assert harness({"Fn::Select": [{"Ref": "U"}, ["a"]]}) == Unknown(None, "Fn::Select")
+        assert harness({"Fn::Select": ["0", {"Ref": "U"}]}) == Unknown(None, "Fn::Select")
 
     def test_default_may_be_any_value(self, ev):
         assert ev({"Fn::Select": ["3", [], {"a": 1}]}) == {"a": 1}
@@ -80,6 +89,11 @@ class TestIndexAndLength:
     def test_length_of_function_result(self, ev):
         assert ev({"Fn::Length": {"Fn::Split": [",", "a,b,c"]}}) == 3
 
+    def test_length_of_list_with_unknown_items_is_known(self, make):
+        harness = make(parameters={"U": Unknown("string")})
+        assert harness({"Fn::Length": [{"Ref": "U"}, "b"]}) == 2
+        assert harness({"Fn::Length": {"Ref": "U"}}) == Unknown("integer", "Fn::Length")
+
     def test_length_rejects_number(self, ev):
         assert (
             ev.error({"Fn::Length": 5}).message
@@ -90,6 +104,11 @@ class TestIndexAndLength:
 class TestListMerge:
     def test_concatenates_without_dedup(self, ev):
         assert ev({"Fn::ListMerge": [[1, 2], [2], []]}) == [1, 2, 2]
+
+    def test_unknowns(self, make):
+        harness = make(parameters={"U": Unknown("string"), "L": Unknown("array")})
+        assert harness({"Fn::ListMerge": [[{"Ref": "U"}], ["b"]]}) == [Unknown("string"), "b"]
+        assert harness({"Fn::ListMerge": [{"Ref": "L"}, ["b"]]}) == Unknown("array", "Fn::ListMerge")
 
     def test_rejects_non_list_member(self, ev):
         err = ev.error({"Fn::ListMerge": [[1], "x"]})

@@ -135,7 +135,20 @@ class TestCidr:
         assert message in ev.error({"Fn::Cidr": args}).message
 
 
-@pytest.mark.parametrize("name", ["Fn::MergeMap", "Fn::TransformNamespace", "Fn::ResourceFacade", "Fn::Test"])
+def test_merge_map_merges_nested_maps_and_later_values_win(ev):
+    node = {"Fn::MergeMap": [
+        {"image": {"api": {"tag": "1", "pull": "IfNotPresent"}}, "keep": [1]},
+        {"image": {"api": {"tag": "2"}, "web": {"tag": "3"}}, "keep": [2], "ns": "x"},
+    ]}
+    assert ev(node) == {
+        "image": {"api": {"tag": "2", "pull": "IfNotPresent"}, "web": {"tag": "3"}},
+        "keep": [2],
+        "ns": "x",
+    }
+    assert "expects maps but item 1" in ev.error({"Fn::MergeMap": [{}, ["a"]]}).message
+
+
+@pytest.mark.parametrize("name", ["Fn::TransformNamespace", "Fn::ResourceFacade", "Fn::Test"])
 def test_unsupported_functions_fail_clearly_without_evaluating_arguments(ev, name):
     err = ev.error({name: [{"Ref": "Undefined"}]})
     assert err.code == NOT_SUPPORTED

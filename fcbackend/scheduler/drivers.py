@@ -1,0 +1,53 @@
+"""Which instance drivers this machine has, and which one is the default.
+
+Why: ``ros fc serve --driver X`` and the tests need one place that knows the rule of
+ARCHITECTURE.md — ``sandbox`` where bubblewrap works, else ``process``; ``docker`` alongside for
+custom containers and GPU functions when a Docker engine answers.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from fcbackend.instances.driver import InstanceDriver
+from fcbackend.instances.process import ProcessDriver
+from fcbackend.instances.sandbox import SandboxDriver, bubblewrap_works
+
+log = logging.getLogger(__name__)
+KNOWN = ("sandbox", "process", "docker")
+
+
+def build_default_drivers(state_dir: Path, prefer: str | None = None, *, pool_size: int = 2,
+                          pids_max: int = 1024) -> tuple[dict[str, InstanceDriver], str]:
+    """Build the drivers usable here; ``prefer`` (``--driver``) picks the default one.
+
+    Raises ``ValueError`` with the reason when ``prefer`` names a driver that cannot run here.
+    """
+    if prefer is not None and prefer not in KNOWN:
+        raise ValueError(f"unknown driver {prefer!r}; choose one of: {', '.join(KNOWN)}")
+    state_dir = Path(state_dir)
+    drivers: dict[str, InstanceDriver] = {
+        "process": ProcessDriver(state_dir, pool_size=pool_size, pids_max=pids_max),
+    }
+    sandbox_ok, sandbox_why = bubblewrap_works()
+    if sandbox_ok:
+        drivers["sandbox"] = SandboxDriver(state_dir, pool_size=pool_size, pids_max=pids_max)
+    docker_why = "the docker driver is not installed"
+    try:
+        from fcbackend.instances.docker_driver import DockerDriver
+
+        docker = DockerDriver(state_dir)
+        docker_ok, docker_why = docker.available()
+        if docker_ok:
+            drivers["docker"] = docker
+    except Exception as exc:  # noqa: BLE001 - docker is optional
+        docker_why = f"the docker driver cannot be used: {exc}"
+    if prefer == "sandbox" and not sandbox_ok:
+        raise ValueError(f"the sandbox driver cannot run here: {sandbox_why}")
+    if prefer == "docker" and "docker" not in drivers:
+        raise ValueError(f"the docker driver cannot run here: {docker_why}")
+    default = prefer or ("sandbox" if sandbox_ok else "process")
+    if default == "process" and prefer is None:
+        log.warning("bubblewrap is not usable (%s): functions run as plain processes, NOT isolated", sandbox_why)
+    return drivers, default

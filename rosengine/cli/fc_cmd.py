@@ -1,0 +1,270 @@
+"""``ros fc``: run and manage the local Function Compute backend and talk to it.
+
+Service commands: ``serve`` (foreground), ``start``/``stop``/``status`` (background daemon).
+Client commands: ``invoke``, ``invocations``, ``logs``, ``instances``; they use ``ROS_FC_ENDPOINT``
+when set, else the local daemon (started on demand). Exit codes: 0 ok, 1 failure (including a
+function error from ``invoke``), 2 usage errors.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+
+from rosengine.cli.output import emit, output_options
+
+DRIVERS = ["sandbox", "process", "docker"]
+
+
+def _echo_err(message: str) -> None:
+    click.echo(message, err=True)
+
+
+def _client() -> Any:
+    from rosengine.clients.fc import FcApiError, FcClient
+
+    try:
+        return FcClient.from_environment(start=True, echo=_echo_err)
+    except FcApiError as exc:
+        raise click.ClickException(exc.message) from exc
+    except Exception as exc:  # the daemon failed to start: say why, no traceback
+        raise click.ClickException(str(exc)) from exc
+
+
+def _call(fn: Callable[[], Any]) -> Any:
+    from rosengine.clients.fc import FcApiError
+
+    try:
+        return fn()
+    except FcApiError as exc:
+        raise click.ClickException(f"{exc.error_code}: {exc.message}" if exc.error_code else exc.message) from exc
+
+
+def _target(value: str) -> tuple[str, str]:
+    service, sep, function = value.partition("/")
+    if not sep or not service or not function or "/" in function:
+        raise click.BadParameter(f"expected SERVICE/FUNCTION, got '{value}'")
+    return service, function
+
+
+def _state_dir_option(fn: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option("--state-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+                        help="FC backend state directory (default: $ROS_HOME/fc).")(fn)
+
+
+def _server_options(fn: Callable[..., Any]) -> Callable[..., Any]:
+    fn = click.option("--no-auth", is_flag=True, help="Accept unsigned requests.")(fn)
+    fn = click.option("--driver", type=click.Choice(DRIVERS), default=None,
+                      help="How instances run (default: sandbox where bubblewrap works, else process).")(fn)
+    fn = click.option("--port", type=click.IntRange(0, 65535), default=0, show_default=True,
+                      help="Port; 0 picks a free one.")(fn)
+    fn = click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")(fn)
+    return _state_dir_option(fn)
+
+
+@click.group("fc")
+def fc() -> None:
+    """Run the local Function Compute backend and call functions on it."""
+
+
+@fc.command("serve")
+@_server_options
+@click.option("--log-level", type=click.Choice(["debug", "info", "warning", "error"]), default="info",
+              show_default=True)
+def serve_cmd(state_dir: Path | None, host: str, port: int, driver: str | None, no_auth: bool,
+              log_level: str) -> None:
+    """Run the backend in the foreground (Ctrl-C stops it)."""
+    from fcbackend.config import BackendConfig
+    from fcbackend.server import DaemonError, serve
+
+    config = BackendConfig.for_state_dir(state_dir, host=host, port=port, driver=driver, auth=not no_auth)
+
+    def ready(info: dict[str, Any]) -> None:
+        click.echo(f"FC backend listening on {info['endpoint']} (driver {info['driver'] or 'none'}"
+                   f"{'' if info['isolated'] else ', functions NOT isolated'})", err=True)
+        if config.auth:
+            click.echo(f"AccessKeyId {config.access_key_id}  AccessKeySecret {config.access_key_secret}", err=True)
+        else:
+            click.echo("Authentication is off (--no-auth).", err=True)
+
+    try:
+        serve(config, log_level=log_level, on_ready=ready)
+    except DaemonError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+@fc.command("start")
+@_server_options
+@output_options
+def start_cmd(state_dir: Path | None, host: str, port: int, driver: str | None, no_auth: bool,
+              output: str, query: str | None) -> None:
+    """Start the backend in the background (no-op when it already runs)."""
+    from fcbackend.server import DaemonError, start_daemon
+
+    try:
+        info, started = start_daemon(state_dir, host=host, port=port, driver=driver, auth=not no_auth)
+    except DaemonError as exc:
+        raise click.ClickException(str(exc)) from exc
+    data = {"endpoint": info["endpoint"], "pid": info["pid"], "started": started}
+    emit(data, output, query, lambda d: click.echo(
+        f"FC backend {'started' if d['started'] else 'already running'} at {d['endpoint']} (pid {d['pid']})"))
+
+
+@fc.command("stop")
+@_state_dir_option
+def stop_cmd(state_dir: Path | None) -> None:
+    """Stop the background backend (graceful, then forced after 10 s)."""
+    from fcbackend.server import stop_daemon
+
+    info = stop_daemon(state_dir)
+    if info is None:
+        click.echo("No FC backend is running.")
+    else:
+        click.echo(f"Stopped the FC backend (pid {info.get('pid')}).")
+
+
+def _status_text(data: dict[str, Any]) -> None:
+    if not data.get("running"):
+        click.echo("FC backend: not running (start it with `ros fc start`)")
+        return
+    rows = [("Endpoint", data["endpoint"]), ("PID", data["pid"]), ("Driver", data.get("driver") or "none"),
+            ("Isolated", "yes" if data.get("isolated") else f"no ({data.get('note') or 'functions run unsandboxed'})"),
+            ("Auth", "on" if data.get("auth", True) else "off"), ("AccessKeyId", data.get("accessKeyId", "")),
+            ("AccessKeySecret", data.get("accessKeySecret", "")), ("State dir", data.get("stateDir", ""))]
+    for label, value in rows:
+        click.echo(f"{label + ':':<17}{value}")
+
+
+@fc.command("status")
+@_state_dir_option
+@output_options
+def status_cmd(state_dir: Path | None, output: str, query: str | None) -> None:
+    """Show whether the backend runs, where, with which driver and credentials."""
+    from fcbackend.server import running_info
+
+    info = running_info(state_dir)
+    data: dict[str, Any] = {"running": info is not None}
+    if info is not None:
+        data.update({k: info.get(k) for k in ("endpoint", "pid", "driver", "isolated", "note", "auth",
+                                              "accessKeyId", "accessKeySecret", "stateDir")})
+    emit(data, output, query, _status_text)
+    if info is None:
+        sys.exit(1)
+
+
+@fc.command("invoke")
+@click.argument("target")
+@click.option("--qualifier", "-q", default=None, help="Version id or alias (default LATEST).")
+@click.option("--event", "-e", default=None, help="Event payload (text).")
+@click.option("--event-file", "-f", type=click.File("rb"), default=None, help="Read the event from a file ('-' = stdin).")
+@click.option("--tail-log", is_flag=True, help="Also print the last 4 KB of the invocation's log.")
+@click.option("--async", "is_async", is_flag=True, help="Invoke asynchronously (returns the request id).")
+@output_options
+def invoke_cmd(target: str, qualifier: str | None, event: str | None, event_file: Any, tail_log: bool,
+               is_async: bool, output: str, query: str | None) -> None:
+    """Invoke SERVICE/FUNCTION and print its result."""
+    service, function = _target(target)
+    if event is not None and event_file is not None:
+        raise click.UsageError("give either --event or --event-file, not both")
+    payload = event_file.read() if event_file is not None else (event or "").encode()
+    client = _client()
+    result = _call(lambda: client.invoke_function(
+        service, function, payload, qualifier=qualifier, invocation_type="Async" if is_async else "Sync",
+        log_type="Tail" if tail_log else None))
+    body = result.body.decode("utf-8", "replace")
+    data = {"requestId": result.request_id, "status": result.status, "errorType": result.error_type,
+            "version": result.headers.get("x-fc-invocation-service-version"),
+            "durationMs": result.headers.get("x-fc-invocation-duration"), "result": body}
+    if tail_log:
+        data["log"] = result.log
+
+    def text(d: dict[str, Any]) -> None:
+        if tail_log and d.get("log"):
+            click.echo(d["log"].rstrip("\n"), err=True)
+        if is_async:
+            click.echo(f"Accepted: request id {d['requestId']}")
+        elif d["errorType"]:
+            click.echo(f"{d['errorType']}: {d['result']}", err=True)
+        else:
+            click.echo(d["result"])
+
+    emit(data, output, query, text)
+    if result.error_type:
+        sys.exit(1)
+
+
+@fc.command("invocations")
+@click.argument("target", required=False)
+@click.option("--limit", "-n", type=click.IntRange(1, 10000), default=20, show_default=True)
+@output_options
+def invocations_cmd(target: str | None, limit: int, output: str, query: str | None) -> None:
+    """List recent invocations (newest first), optionally of one SERVICE/FUNCTION."""
+    service, function = _target(target) if target else (None, None)
+    client = _client()
+    records = _call(lambda: client.list_invocations(service, function, limit))
+
+    def text(rows: list[dict[str, Any]]) -> None:
+        from rich.console import Console
+        from rich.table import Table
+
+        table = Table("Time", "Function", "Version", "Request id", "Start", "Duration ms", "Memory MB", "Result")
+        for r in rows:
+            table.add_row(r["time"], f"{r['serviceName']}/{r['functionName']}", str(r["versionId"]),
+                          r["requestId"], "cold" if r["coldStart"] else "warm", f"{r['durationMs'] or 0:.1f}",
+                          f"{r['maxMemoryUsageMb'] or 0:.1f}", r["error"] or str(r["status"]))
+        Console().print(table)
+
+    emit(records, output, query, text)
+
+
+@fc.command("logs")
+@click.argument("target")
+@click.option("--follow", "-f", is_flag=True, help="Keep printing new log lines (Ctrl-C stops).")
+@click.option("--tail", "tail_bytes", type=click.IntRange(0), default=None,
+              help="Start this many bytes before the end instead of at the beginning.")
+def logs_cmd(target: str, follow: bool, tail_bytes: int | None) -> None:
+    """Print the log of SERVICE/FUNCTION."""
+    service, function = _target(target)
+    client = _client()
+    offset = -tail_bytes if tail_bytes else 0
+    delay = 0.2
+    try:
+        while True:
+            data, offset = _call(lambda start=offset: client.read_logs(service, function, start))
+            if data:
+                click.echo(data.decode("utf-8", "replace"), nl=False)
+            if not follow:
+                return
+            if not data:
+                time.sleep(delay)  # polling the backend for new lines, not synchronisation
+    except KeyboardInterrupt:
+        return
+
+
+@fc.command("instances")
+@output_options
+def instances_cmd(output: str, query: str | None) -> None:
+    """List the running function instances."""
+    client = _client()
+    rows = _call(client.local_instances)
+
+    def text(items: list[dict[str, Any]]) -> None:
+        from rich.console import Console
+        from rich.table import Table
+
+        table = Table("Instance", "Function", "Version", "Driver", "State", "In flight", "Memory")
+        for i in items:
+            table.add_row(str(i.get("id")), f"{i.get('service')}/{i.get('function')}", str(i.get("version")),
+                          str(i.get("driver", "")), str(i.get("state", "")), str(i.get("in_flight", "")),
+                          str(i.get("memory", "")))
+        Console().print(table)
+
+    emit(rows, output, query, text)
+
+
+COMMANDS = [fc]

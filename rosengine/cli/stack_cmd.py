@@ -1,0 +1,550 @@
+"""``ros stack …``: create, update, delete, list, describe, events, resources, outputs, preview,
+continue, rollback and change sets, over the stack engine and its state store.
+
+Exit codes: 0 success; 1 the operation failed (rolled back or not) or was refused because the
+stack is busy; 2 usage or template errors (printed as ``file:line:col path: code: message``).
+An update with nothing to change prints ``NotSupported: …`` on stderr and exits 0: the stack is
+already what was asked, which is what a deploy script wants to hear (ROS answers NotSupported).
+Progress is shown live while an operation runs: a rich table (one row per resource, status,
+elapsed time) on a terminal, plain event lines otherwise; it goes to stderr when ``-o json|yaml``
+so stdout stays machine-readable.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import click
+import yaml
+from rich.console import Console
+from rich.live import Live
+from rich.table import Table
+
+from rosengine.cli.output import emit, output_options
+from rosengine.engine import StackEngine, StackError, StackOptions
+from rosengine.engine import changesets as cs
+from rosengine.engine.service import DEFAULT_CONCURRENCY
+from rosengine.errors import TemplateError, TemplateErrors
+from rosengine.state import interrupted_message, open_store
+from rosengine.state.models import EventRecord, StackRecord
+from rosengine.state.owner import is_alive
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+_REFUSED = {"ActionInProgress", "OperationInterrupted"}
+
+
+# -- input helpers ------------------------------------------------------------------------------
+def parse_parameters(pairs: tuple[str, ...], parameters_file: str | None) -> dict[str, Any]:
+    """``--parameters-file`` (JSON/YAML map, or ROS's list of ParameterKey/ParameterValue) then
+    ``-p K=V`` on top. The value is everything after the first ``=`` (commas stay)."""
+    values: dict[str, Any] = {}
+    if parameters_file:
+        try:
+            loaded = yaml.safe_load(Path(parameters_file).read_text(encoding="utf-8"))
+        except (OSError, yaml.YAMLError, UnicodeDecodeError) as exc:
+            raise click.BadParameter(f"cannot read {parameters_file}: {exc}", param_hint="--parameters-file") from exc
+        if isinstance(loaded, list):
+            try:
+                loaded = {item["ParameterKey"]: item["ParameterValue"] for item in loaded}
+            except (TypeError, KeyError) as exc:
+                raise click.BadParameter(
+                    "expected a map of name: value or a list of {ParameterKey, ParameterValue}",
+                    param_hint="--parameters-file") from exc
+        if not isinstance(loaded, dict):
+            raise click.BadParameter("expected a map of name: value", param_hint="--parameters-file")
+        values.update({str(k): v for k, v in loaded.items()})
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise click.BadParameter(f"{pair!r} is not KEY=VALUE", param_hint="-p/--parameter")
+        values[key] = value
+    return values
+
+
+def read_template(path: str) -> str:
+    try:
+        return Path(path).read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise click.BadParameter(f"{path} is not UTF-8 text: {exc}", param_hint="-t/--template-file") from exc
+    except OSError as exc:
+        raise click.BadParameter(f"cannot read {path}: {exc.strerror}", param_hint="-t/--template-file") from exc
+
+
+def _options(stack: StackRecord | None, timeout_mins: float | None, concurrency: int | None,
+             disable_rollback: bool | None = None, replacement: str | None = None) -> StackOptions | None:
+    if timeout_mins is None and concurrency is None and disable_rollback is None and replacement is None:
+        return None
+    opts = StackOptions.from_dict(stack.options if stack else {})
+    if timeout_mins is not None:
+        opts.timeout_mins = timeout_mins
+    if concurrency is not None:
+        opts.concurrency = concurrency
+    if disable_rollback is not None:
+        opts.disable_rollback = disable_rollback
+    if replacement is not None:
+        opts.replacement = replacement.lower() == "enabled"
+    return opts
+
+
+# -- progress -----------------------------------------------------------------------------------
+class PlainProgress:
+    """One line per event (not a terminal, or JSON/YAML output)."""
+
+    def __init__(self, err: bool):
+        self.err = err
+
+    def on_event(self, event: EventRecord) -> None:
+        reason = f"  {event.reason}" if event.reason and event.reason != "state changed" else ""
+        click.echo(f"{event.time}  {event.logical_id:<24} {event.type:<28} {event.status}{reason}", err=self.err)
+
+    @contextmanager
+    def running(self) -> Iterator[None]:
+        yield
+
+
+class LiveProgress:
+    """A rich table redrawn as events arrive: one row per resource, its status and elapsed time."""
+
+    def __init__(self, console: Console):
+        self.console = console
+        self.rows: dict[str, dict[str, Any]] = {}
+        self.stack_line = ""
+        self._live: Live | None = None
+
+    def on_event(self, event: EventRecord) -> None:
+        if event.type == "ALIYUN::ROS::Stack":
+            self.stack_line = f"{event.logical_id}: {event.status}  {event.reason}"
+        else:
+            row = self.rows.setdefault(event.logical_id, {"type": event.type, "start": time.monotonic(), "end": None})
+            if event.status.endswith("_IN_PROGRESS"):
+                row["start"], row["end"] = time.monotonic(), None
+            else:
+                row["end"] = time.monotonic()
+            row["status"], row["reason"] = event.status, event.reason if event.reason != "state changed" else ""
+        if self._live is not None:
+            self._live.update(self._table())
+
+    def _table(self) -> Table:
+        table = Table(title=self.stack_line or None, expand=False)
+        for column in ("Resource", "Type", "Status", "Elapsed", "Reason"):
+            table.add_column(column)
+        now = time.monotonic()
+        for logical_id, row in self.rows.items():
+            elapsed = (row["end"] or now) - row["start"]
+            status = row.get("status", "")
+            style = "red" if status.endswith("FAILED") else "green" if status.endswith("COMPLETE") else "yellow"
+            table.add_row(logical_id, row["type"], f"[{style}]{status}[/]", f"{elapsed:.1f}s", row.get("reason", ""))
+        return table
+
+    @contextmanager
+    def running(self) -> Iterator[None]:
+        with Live(self._table(), console=self.console, refresh_per_second=4,
+                  get_renderable=self._table) as live:
+            self._live = live
+            try:
+                yield
+            finally:
+                self._live = None
+
+
+def _progress(output: str) -> PlainProgress | LiveProgress:
+    if output == "text" and sys.stdout.isatty():
+        return LiveProgress(Console())
+    return PlainProgress(err=output != "text")
+
+
+# -- error handling -----------------------------------------------------------------------------
+def _fail(message: str, code: int) -> None:
+    click.echo(message, err=True)
+    raise SystemExit(code)
+
+
+@contextmanager
+def handled() -> Iterator[None]:
+    """Turn engine errors into messages and exit codes; never a traceback."""
+    try:
+        yield
+    except TemplateErrors as exc:
+        for error in exc.errors:
+            click.echo(f"error: {error}", err=True)
+        raise SystemExit(EXIT_USAGE) from None
+    except TemplateError as exc:
+        _fail(f"error: {exc}", EXIT_USAGE)
+    except StackError as exc:
+        if exc.code == "NotSupported":
+            click.echo(f"NotSupported: {exc.message}", err=True)
+            raise SystemExit(EXIT_OK) from None
+        _fail(f"error: {exc.code}: {exc.message}", EXIT_FAILED if exc.code in _REFUSED else EXIT_USAGE)
+    except RuntimeError as exc:
+        _fail(f"error: {exc}", EXIT_FAILED)
+
+
+def _engine(listener: Any = None) -> StackEngine:
+    return StackEngine(open_store(), listener=listener, echo=lambda m: click.echo(m, err=True))
+
+
+def _warn_interrupted(stack: StackRecord) -> None:
+    if stack.in_progress and not is_alive(stack.owner_pid, stack.owner_host, stack.owner_started, stack.heartbeat):
+        click.echo(f"warning: {interrupted_message(stack)}", err=True)
+
+
+def _stack_view(engine: StackEngine, stack: StackRecord) -> dict[str, Any]:
+    return stack.as_api(engine.store.get_outputs(stack.id))
+
+
+def _print_stack(data: dict[str, Any]) -> None:
+    console = Console()
+    table = Table(show_header=False, box=None)
+    for key in ("StackName", "StackId", "Status", "StatusReason", "Description", "CreateTime", "UpdateTime",
+                "TimeoutInMinutes", "DisableRollback"):
+        if key in data and data[key] not in ("", None):
+            table.add_row(f"[bold]{key}[/]", str(data[key]))
+    console.print(table)
+    params = [p for p in data.get("Parameters", []) if not str(p["ParameterKey"]).startswith("ALIYUN::")]
+    if params:
+        console.print(_kv_table("Parameters", params, "ParameterKey", "ParameterValue"))
+    if data.get("Outputs"):
+        console.print(_kv_table("Outputs", data["Outputs"], "OutputKey", "OutputValue", "Description"))
+
+
+def _kv_table(title: str, rows: list[dict[str, Any]], *keys: str) -> Table:
+    table = Table(title=title)
+    for key in keys:
+        table.add_column(key)
+    for row in rows:
+        table.add_row(*[_cell(row.get(k, "")) for k in keys])
+    return table
+
+
+def _cell(value: Any) -> str:
+    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str)
+
+
+def _rows_printer(*keys: str, title: str | None = None) -> Callable[[Any], None]:
+    def render(data: Any) -> None:
+        rows = data if isinstance(data, list) else [data]
+        Console().print(_kv_table(title or "", rows, *keys) if rows else "(none)")
+    return render
+
+
+def _run_operation(output: str, query: str | None, operation: Callable[[StackEngine], StackRecord],
+                   success: tuple[str, ...]) -> None:
+    progress = _progress(output)
+    with handled():
+        engine = _engine(progress)
+        with progress.running():
+            stack = operation(engine)
+        emit(_stack_view(engine, stack), output, query, _print_stack)
+        if stack.status not in success:
+            raise SystemExit(EXIT_FAILED)
+
+
+# -- commands -----------------------------------------------------------------------------------
+def _param_options(fn: Callable[..., Any]) -> Callable[..., Any]:
+    fn = click.option("--parameters-file", type=click.Path(exists=True, dir_okay=False),
+                      help="JSON/YAML map of parameter values (or ROS's ParameterKey/ParameterValue list).")(fn)
+    fn = click.option("-p", "--parameter", "parameters", multiple=True, metavar="KEY=VALUE",
+                      help="A parameter value; repeat for several. The value is all after the first '='.")(fn)
+    return fn
+
+
+def _run_options(fn: Callable[..., Any]) -> Callable[..., Any]:
+    fn = click.option("--concurrency", type=click.IntRange(min=1), default=None,
+                      help=f"Provider calls in parallel [default: {DEFAULT_CONCURRENCY}].")(fn)
+    fn = click.option("--timeout-mins", type=click.FloatRange(min=0, min_open=True), default=None,
+                      help="Fail the operation when it runs longer [default: 60].")(fn)
+    return fn
+
+
+name_option = click.option("-n", "--name", "name", required=True, help="Stack name or id.")
+
+
+@click.group("stack")
+def stack() -> None:
+    """Create and manage stacks from ROS templates (resources are really created locally)."""
+
+
+@stack.command("create")
+@click.option("-t", "--template-file", "template_file", required=True, type=click.Path(exists=True, dir_okay=False))
+@click.option("-n", "--name", "name", default=None, help="Stack name [default: the template file's stem].")
+@_param_options
+@click.option("--disable-rollback", is_flag=True, help="Keep what was created when the create fails.")
+@_run_options
+@output_options
+def create_cmd(template_file: str, name: str | None, parameters: tuple[str, ...], parameters_file: str | None,
+               disable_rollback: bool, timeout_mins: float | None, concurrency: int | None,
+               output: str, query: str | None) -> None:
+    """Create a stack: ros stack create -t lottery.json"""
+    body = read_template(template_file)
+    values = parse_parameters(parameters, parameters_file)
+    stack_name = name or Path(template_file).stem
+    opts = _options(None, timeout_mins, concurrency, disable_rollback) or StackOptions()
+    _run_operation(output, query, lambda e: e.create_stack(stack_name, body, filename=template_file,
+                                                           parameters=values, options=opts),
+                   ("CREATE_COMPLETE",))
+
+
+@stack.command("update")
+@name_option
+@click.option("-t", "--template-file", "template_file", default=None, type=click.Path(exists=True, dir_okay=False),
+              help="New template (omit, or --use-previous-template, to keep the current one).")
+@click.option("--use-previous-template", is_flag=True, help="Keep the stack's current template.")
+@_param_options
+@click.option("--no-previous-parameters", is_flag=True,
+              help="Do not reuse previous values for parameters not given (defaults apply).")
+@click.option("--replacement-option", type=click.Choice(["Enabled", "Disabled"], case_sensitive=False), default=None,
+              help="Allow replacing resources whose create-only properties change [default: Enabled].")
+@_run_options
+@output_options
+def update_cmd(name: str, template_file: str | None, use_previous_template: bool, parameters: tuple[str, ...],
+               parameters_file: str | None, no_previous_parameters: bool, replacement_option: str | None,
+               timeout_mins: float | None, concurrency: int | None, output: str, query: str | None) -> None:
+    """Update a stack; parameters not given keep their previous values."""
+    if template_file and use_previous_template:
+        raise click.UsageError("give either -t/--template-file or --use-previous-template, not both")
+    body = read_template(template_file) if template_file else None
+    values = parse_parameters(parameters, parameters_file)
+
+    def operation(engine: StackEngine) -> StackRecord:
+        current = engine.get_stack(name)
+        opts = _options(current, timeout_mins, concurrency, None, replacement_option)
+        return engine.update_stack(name, template_body=body, filename=template_file, parameters=values,
+                                   use_previous_parameters=not no_previous_parameters, options=opts)
+    _run_operation(output, query, operation, ("UPDATE_COMPLETE",))
+
+
+@stack.command("delete")
+@name_option
+@click.option("--retain", multiple=True, metavar="LOGICAL_ID", help="Keep this resource (repeatable).")
+@_run_options
+@output_options
+def delete_cmd(name: str, retain: tuple[str, ...], timeout_mins: float | None, concurrency: int | None,
+               output: str, query: str | None) -> None:
+    """Delete a stack and its resources (DeletionPolicy: Retain keeps a resource)."""
+    def operation(engine: StackEngine) -> StackRecord:
+        return engine.delete_stack(name, retain=retain, options=_options(engine.get_stack(name), timeout_mins,
+                                                                         concurrency))
+    _run_operation(output, query, operation, ("DELETE_COMPLETE",))
+
+
+@stack.command("continue")
+@name_option
+@_run_options
+@output_options
+def continue_cmd(name: str, timeout_mins: float | None, concurrency: int | None, output: str,
+                 query: str | None) -> None:
+    """Finish a failed or interrupted create (ContinueCreateStack)."""
+    def operation(engine: StackEngine) -> StackRecord:
+        return engine.continue_create(name, options=_options(engine.get_stack(name), timeout_mins, concurrency))
+    _run_operation(output, query, operation, ("CREATE_COMPLETE",))
+
+
+@stack.command("rollback")
+@name_option
+@output_options
+def rollback_cmd(name: str, output: str, query: str | None) -> None:
+    """Undo a failed or interrupted create or update."""
+    _run_operation(output, query, lambda e: e.rollback_stack(name), ("CREATE_ROLLBACK_COMPLETE", "ROLLBACK_COMPLETE"))
+
+
+@stack.command("list")
+@click.option("--all", "show_all", is_flag=True, help="Include deleted stacks.")
+@output_options
+def list_cmd(show_all: bool, output: str, query: str | None) -> None:
+    """List stacks."""
+    with handled():
+        engine = _engine()
+        stacks = engine.store.list_stacks(include_deleted=show_all)
+        for record in stacks:
+            _warn_interrupted(record)
+        data = [{k: v for k, v in s.as_api().items() if k not in ("Parameters",)} for s in stacks]
+        emit(data, output, query, _rows_printer("StackName", "Status", "CreateTime", "StatusReason", title="Stacks"))
+
+
+@stack.command("describe")
+@name_option
+@output_options
+def describe_cmd(name: str, output: str, query: str | None) -> None:
+    """Show a stack (GetStack): status, reason, parameters (NoEcho masked), outputs."""
+    with handled():
+        engine = _engine()
+        record = engine.get_stack(name)
+        _warn_interrupted(record)
+        emit(_stack_view(engine, record), output, query, _print_stack)
+
+
+@stack.command("events")
+@name_option
+@click.option("--logical-id", "logical_ids", multiple=True, help="Only events of this resource.")
+@click.option("--status", "status_filter", multiple=True, help="Only events with this status.")
+@output_options
+def events_cmd(name: str, logical_ids: tuple[str, ...], status_filter: tuple[str, ...], output: str,
+               query: str | None) -> None:
+    """Stack events, newest first (ListStackEvents)."""
+    with handled():
+        engine = _engine()
+        record = engine.get_stack(name)
+        _warn_interrupted(record)
+        events = [e.as_api() for e in reversed(engine.store.list_events(record.id))
+                  if (not logical_ids or e.logical_id in logical_ids) and (not status_filter or e.status in status_filter)]
+
+        def text(data: Any) -> None:
+            _rows_printer("CreateTime", "LogicalResourceId", "ResourceType", "Status", "StatusReason",
+                          title="Events")(list(reversed(data)))
+        emit(events, output, query, text)
+
+
+@stack.command("resources")
+@name_option
+@output_options
+def resources_cmd(name: str, output: str, query: str | None) -> None:
+    """The stack's resources (ListStackResources)."""
+    with handled():
+        engine = _engine()
+        record = engine.get_stack(name)
+        _warn_interrupted(record)
+        data = [r.as_api(record.name) for r in engine.resources(record.id)]
+        emit(data, output, query, _rows_printer("LogicalResourceId", "ResourceType", "PhysicalResourceId", "Status",
+                                                "StatusReason", title="Resources"))
+
+
+@stack.command("outputs")
+@name_option
+@output_options
+def outputs_cmd(name: str, output: str, query: str | None) -> None:
+    """The stack's outputs (NoEcho values masked)."""
+    with handled():
+        engine = _engine()
+        record = engine.get_stack(name)
+        data = [o.as_api() for o in engine.store.get_outputs(record.id)]
+        emit(data, output, query, _rows_printer("OutputKey", "OutputValue", "Description", title="Outputs"))
+
+
+@stack.command("preview")
+@click.option("-t", "--template-file", "template_file", default=None, type=click.Path(exists=True, dir_okay=False))
+@click.option("-n", "--name", "name", default=None, help="Stack to preview an update of (or the new stack's name).")
+@_param_options
+@click.option("--no-previous-parameters", is_flag=True, help="For an update: do not reuse previous values.")
+@output_options
+def preview_cmd(template_file: str | None, name: str | None, parameters: tuple[str, ...],
+                parameters_file: str | None, no_previous_parameters: bool, output: str, query: str | None) -> None:
+    """What a create or update would do, per resource (PreviewStack); nothing is changed."""
+    if not template_file and not name:
+        raise click.UsageError("give -t/--template-file (create or update) and/or -n/--name (update)")
+    body = read_template(template_file) if template_file else None
+    values = parse_parameters(parameters, parameters_file)
+    with handled():
+        engine = _engine()
+        stack_name = name or Path(template_file or "stack").stem
+        existing, prepared, changes = engine.plan(stack_name, body, filename=template_file, parameters=values,
+                                                  use_previous_parameters=not no_previous_parameters,
+                                                  stack_name=stack_name)
+        params = engine.display_parameters(prepared)
+        hidden = set(prepared.no_echo)
+        data = {
+            "StackName": stack_name,
+            "Operation": "UPDATE" if existing else "CREATE",
+            "Parameters": [{"ParameterKey": k, "ParameterValue": "******" if k in hidden else v}
+                           for k, v in params.items() if not k.startswith("ALIYUN::")],
+            "Resources": [c.as_preview() for c in changes],
+        }
+
+        def text(d: Any) -> None:
+            _rows_printer("LogicalResourceId", "ResourceType", "Action", "Replacement", "ReplacementReason",
+                          title=f"Preview of {d['Operation'].lower()} of {d['StackName']}")(d["Resources"])
+        emit(data, output, query, text)
+
+
+@stack.group("changeset")
+def changeset() -> None:
+    """Change sets: review a create or update before executing it."""
+
+
+@changeset.command("create")
+@click.option("-n", "--name", "name", required=True, help="Stack name (a new one for a CREATE change set).")
+@click.option("--change-set-name", "change_set_name", required=True)
+@click.option("-t", "--template-file", "template_file", default=None, type=click.Path(exists=True, dir_okay=False))
+@_param_options
+@click.option("--type", "change_set_type", type=click.Choice(["CREATE", "UPDATE"], case_sensitive=False),
+              default=None, help="Default: UPDATE when the stack exists, else CREATE.")
+@click.option("--description", default="")
+@output_options
+def changeset_create_cmd(name: str, change_set_name: str, template_file: str | None, parameters: tuple[str, ...],
+                         parameters_file: str | None, change_set_type: str | None, description: str, output: str,
+                         query: str | None) -> None:
+    """Create a change set (CreateChangeSet)."""
+    body = read_template(template_file) if template_file else None
+    values = parse_parameters(parameters, parameters_file)
+    with handled():
+        engine = _engine()
+        record = cs.create_change_set(engine, name, change_set_name, template_body=body, filename=template_file or "",
+                                      parameters=values, change_set_type=change_set_type, description=description)
+        _emit_change_set(engine, record, output, query)
+
+
+def _emit_change_set(engine: StackEngine, record: Any, output: str, query: str | None) -> None:
+    stack_record = engine.store.find_stack(record.stack_id)
+    hidden = set(stack_record.no_echo) if stack_record else set()
+    data = record.as_api(sorted(hidden))
+
+    def text(d: Any) -> None:
+        click.echo(f"{d['ChangeSetName']} ({d['ChangeSetId']}) {d['ChangeSetType']} {d['Status']} "
+                   f"{d['ExecutionStatus']} {d['StatusReason']}".rstrip())
+        rows = [{**c["ResourceChange"], "Changed": ", ".join(x["Target"]["Name"] for x in c["ResourceChange"]["Details"])}
+                for c in d["Changes"]]
+        _rows_printer("LogicalResourceId", "ResourceType", "Action", "Replacement", "Changed", title="Changes")(rows)
+    emit(data, output, query, text)
+
+
+@changeset.command("describe")
+@click.option("-n", "--name", "name", default=None, help="Stack name or id.")
+@click.option("--change-set-name", "change_set", required=True, help="Change set name or id.")
+@output_options
+def changeset_describe_cmd(name: str | None, change_set: str, output: str, query: str | None) -> None:
+    """Show a change set and its changes (GetChangeSet)."""
+    with handled():
+        engine = _engine()
+        _emit_change_set(engine, cs.find_change_set(engine, change_set, name), output, query)
+
+
+@changeset.command("execute")
+@click.option("-n", "--name", "name", default=None, help="Stack name or id.")
+@click.option("--change-set-name", "change_set", required=True, help="Change set name or id.")
+@output_options
+def changeset_execute_cmd(name: str | None, change_set: str, output: str, query: str | None) -> None:
+    """Apply a change set (ExecuteChangeSet)."""
+    _run_operation(output, query, lambda e: cs.execute_change_set(e, change_set, name),
+                   ("CREATE_COMPLETE", "UPDATE_COMPLETE"))
+
+
+@changeset.command("delete")
+@click.option("-n", "--name", "name", default=None, help="Stack name or id.")
+@click.option("--change-set-name", "change_set", required=True, help="Change set name or id.")
+def changeset_delete_cmd(name: str | None, change_set: str) -> None:
+    """Delete a change set (DeleteChangeSet)."""
+    with handled():
+        cs.delete_change_set(_engine(), change_set, name)
+        click.echo(f"Deleted change set {change_set}.")
+
+
+@changeset.command("list")
+@name_option
+@output_options
+def changeset_list_cmd(name: str, output: str, query: str | None) -> None:
+    """A stack's change sets (ListChangeSets)."""
+    with handled():
+        engine = _engine()
+        record = engine.get_stack(name)
+        data = [{k: v for k, v in c.as_api(record.no_echo).items() if k not in ("Changes", "Parameters")}
+                for c in engine.store.list_change_sets(record.id)]
+        emit(data, output, query, _rows_printer("ChangeSetName", "ChangeSetType", "Status", "ExecutionStatus",
+                                                "CreateTime", title="Change sets"))
+
+
+COMMANDS = [stack]

@@ -1,0 +1,124 @@
+"""Change sets (spec 6.6): a reviewed plan stored with its template and parameters, executed later.
+
+A CREATE change set creates the stack record in ``REVIEW_IN_PROGRESS`` (nothing is created until
+it is executed); an UPDATE change set stores the changes ``preview`` would show. Executing one
+marks the stack's other change sets ``OBSOLETE``. At most 20 per stack (spec 6.15).
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import TYPE_CHECKING, Any
+
+from rosengine.engine import templating
+from rosengine.engine.errors import CHANGE_SET_NOT_FOUND, INVALID_STACK_STATE, StackError
+from rosengine.engine.plan import has_changes
+from rosengine.state.models import ChangeSetRecord, StackRecord
+
+if TYPE_CHECKING:
+    from rosengine.engine.service import StackEngine, StackOptions
+
+MAX_CHANGE_SETS = 20
+
+
+def _not_found(name: str) -> StackError:
+    return StackError(CHANGE_SET_NOT_FOUND, f"The ChangeSet ({name}) could not be found.")
+
+
+def create_change_set(engine: StackEngine, stack_name: str, change_set_name: str, *,
+                      template_body: str | None, filename: str = "", parameters: dict[str, Any] | None = None,
+                      use_previous_parameters: bool = True, change_set_type: str | None = None,
+                      options: StackOptions | None = None, description: str = "") -> ChangeSetRecord:
+    from rosengine.engine.service import StackOptions, check_stack_name
+
+    existing = engine.store.find_stack(stack_name)
+    kind = (change_set_type or ("UPDATE" if existing and existing.status != "REVIEW_IN_PROGRESS" else "CREATE")).upper()
+    if kind not in ("CREATE", "UPDATE"):
+        raise StackError("InvalidParameter", f"ChangeSetType must be CREATE or UPDATE, got {kind}.")
+    if kind == "CREATE" and existing is not None and existing.status != "REVIEW_IN_PROGRESS":
+        from rosengine.state.errors import stack_exists
+
+        raise stack_exists(stack_name)
+    if kind == "UPDATE" and (existing is None or existing.status == "REVIEW_IN_PROGRESS"):
+        from rosengine.state.errors import stack_not_found
+
+        raise stack_not_found(stack_name)
+    if kind == "CREATE" and template_body is None:
+        raise StackError("InvalidParameter", "A CREATE change set needs a template.")
+    check_stack_name(stack_name)
+    opts = options or (StackOptions.from_dict(existing.options) if existing else StackOptions())
+    stack, prepared, changes = engine.plan(stack_name, template_body, filename=filename, parameters=parameters,
+                                           use_previous_parameters=use_previous_parameters, stack_name=stack_name)
+    if stack is None:
+        stack = existing
+        if stack is None:
+            stack = StackRecord(id=templating.new_stack_id(), name=stack_name, status="REVIEW_IN_PROGRESS",
+                                template_body=template_body or "", template_filename=filename,
+                                parameters=dict(parameters or {}), options=opts.as_dict())
+            engine.store.insert_stack(stack)
+        stored_params = dict(parameters or {})
+    else:
+        previous = dict(stack.parameters) if use_previous_parameters else {}
+        stored_params = {k: v for k, v in {**previous, **(parameters or {})}.items() if k in prepared.parameters}
+    if len(engine.store.list_change_sets(stack.id)) >= MAX_CHANGE_SETS:
+        raise StackError("LimitExceeded", f"Stack {stack_name} already has {MAX_CHANGE_SETS} change sets.")
+    record = ChangeSetRecord(
+        id=str(uuid.uuid4()), stack_id=stack.id, stack_name=stack.name, name=change_set_name, type=kind,
+        template_body=template_body if template_body is not None else stack.template_body,
+        template_filename=filename or stack.template_filename, parameters=stored_params, options=opts.as_dict(),
+        changes=[c.as_change() for c in changes if c.action != "None"], description=description,
+    )
+    if kind == "UPDATE" and not has_changes(changes) and record.template_body == stack.template_body \
+            and stored_params == stack.parameters:
+        record.status, record.execution_status = "CREATE_FAILED", "UNAVAILABLE"
+        record.reason = "The submitted information didn't contain changes."
+    engine.store.insert_change_set(record)
+    return record
+
+
+def find_change_set(engine: StackEngine, name_or_id: str, stack_name: str | None) -> ChangeSetRecord:
+    stack_id = None
+    if stack_name:
+        stack = engine.get_stack(stack_name)
+        stack_id = stack.id
+    found = engine.store.find_change_set(name_or_id, stack_id)
+    if found is None:
+        raise _not_found(name_or_id)
+    return found
+
+
+def execute_change_set(engine: StackEngine, name_or_id: str, stack_name: str | None) -> StackRecord:
+    from rosengine.engine.service import StackOptions
+
+    change_set = find_change_set(engine, name_or_id, stack_name)
+    if change_set.execution_status != "AVAILABLE":
+        raise StackError(INVALID_STACK_STATE,
+                         f"The ChangeSet ({change_set.name}) is {change_set.execution_status} and cannot be executed.")
+    options = StackOptions.from_dict(change_set.options)
+    engine.store.update_change_set(change_set.id, execution_status="EXECUTE_IN_PROGRESS")
+    if change_set.type == "CREATE":
+        stack = engine.create_stack(change_set.stack_name, change_set.template_body,
+                                    filename=change_set.template_filename, parameters=change_set.parameters,
+                                    options=options)
+        ok = stack.status == "CREATE_COMPLETE"
+    else:
+        stack = engine.update_stack(change_set.stack_id, template_body=change_set.template_body,
+                                    filename=change_set.template_filename, parameters=change_set.parameters,
+                                    use_previous_parameters=False, options=options)
+        ok = stack.status == "UPDATE_COMPLETE"
+    with engine.store.transaction():
+        engine.store.update_change_set(change_set.id, execution_status="EXECUTE_COMPLETE" if ok else "EXECUTE_FAILED")
+        for other in engine.store.list_change_sets(stack.id):
+            if other.id != change_set.id and other.execution_status == "AVAILABLE":
+                engine.store.update_change_set(other.id, execution_status="OBSOLETE")
+    return stack
+
+
+def delete_change_set(engine: StackEngine, name_or_id: str, stack_name: str | None) -> None:
+    change_set = find_change_set(engine, name_or_id, stack_name)
+    if change_set.execution_status == "EXECUTE_IN_PROGRESS":
+        raise StackError(INVALID_STACK_STATE, f"The ChangeSet ({change_set.name}) is being executed.")
+    engine.store.delete_change_set(change_set.id)
+    stack = engine.store.find_stack(change_set.stack_id)
+    if stack is not None and stack.status == "REVIEW_IN_PROGRESS" and not engine.store.list_change_sets(stack.id):
+        engine.store.remove_stack(stack.id)  # the review stack existed only for this change set
