@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import sys
 import tempfile
@@ -150,8 +151,13 @@ def main() -> int:
 
         c_min, c_med = timed(run_corpus, args.corpus_runs)
         print(f"corpus: {len(files)} templates, {args.corpus_runs} runs")
-        print(f"  validate all           min {c_min:7.2f} s    median {c_med:7.2f} s"
+        print(f"  validate all, 1 process  min {c_min:7.2f} s    median {c_med:7.2f} s"
               f"   = {c_med / len(files) * 1000:.1f} ms per file   findings {counts}")
+        jobs = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+        if jobs > 1:
+            p_min, p_med = timed(lambda: validate(files, jobs=jobs), args.corpus_runs)
+            print(f"  validate all, {jobs} workers min {p_min:7.2f} s    median {p_med:7.2f} s"
+                  f"   ({c_med / p_med:.1f}x the single process)")
     else:
         print(f"corpus: {CORPUS} not found, skipped")
     return 0

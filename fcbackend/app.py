@@ -32,51 +32,30 @@ from fcbackend.config import BackendConfig
 from fcbackend.store import CodeStore, InvocationRecorder, MetadataStore
 
 _log = logging.getLogger("fcbackend")
+
+# "module:function" called with the app after it is built: add-ons built by other parts of the
+# backend (async queue, triggers, OSS, capacity) wire their hooks, routes and lifespans in here.
+APP_INSTALLERS: list[str] = ["fcbackend.asyncq.addon:install"]
 # Modules exposing install(app) (called last in create_app): the async queue, triggers, the local
 # object store and capacity management (fcbackend/asyncq/addon.py).
 APP_EXTENSIONS: list[str] = ["fcbackend.asyncq.addon"]
 
 
-def _drivers() -> dict[str, Any]:
-    """Every instance driver the drivers package offers (best effort: it is built separately)."""
-    try:
-        import fcbackend.instances as instances
-    except ImportError:
-        return {}
-    for factory_name in ("all_drivers", "available_drivers", "build_drivers", "default_drivers"):
-        factory = getattr(instances, factory_name, None)
-        if callable(factory):
-            found = factory()
-            return dict(found) if isinstance(found, dict) else {d.name: d for d in found}
-    return {}
-
-
 def default_scheduler(config: BackendConfig) -> Any:
-    """The real scheduler, or a stand-in that explains why functions cannot run."""
+    """The real scheduler with this machine's drivers, or a stand-in explaining why functions
+    cannot run. Raises ValueError when ``config.driver`` names a driver that cannot run here."""
     try:
-        import fcbackend.scheduler as scheduler_pkg
+        from fcbackend.scheduler import Scheduler, SchedulerConfig, build_default_drivers
     except ImportError as exc:
-        return UnavailableScheduler(f"the scheduler package cannot be imported ({exc})")
-    factory = getattr(scheduler_pkg, "create_scheduler", None)
-    if callable(factory):
-        return factory(state_dir=config.state_dir, driver=config.driver)
-    scheduler_cls = getattr(scheduler_pkg, "Scheduler", None)
-    config_cls = getattr(scheduler_pkg, "SchedulerConfig", None)
-    if scheduler_cls is None or config_cls is None:
-        return UnavailableScheduler("no scheduler is installed in this build")
-    drivers = _drivers()
-    if not drivers:
-        return UnavailableScheduler("no instance drivers are installed in this build")
-    default = config.driver or next(
-        (n for n in ("sandbox", "process") if n in drivers and drivers[n].available()[0]), next(iter(drivers))
-    )
-    return scheduler_cls(drivers, default_driver=default, config=config_cls(), state_dir=config.state_dir)
+        return UnavailableScheduler(f"the scheduler cannot be imported ({exc})")
+    drivers, default = build_default_drivers(config.state_dir, config.driver)
+    return Scheduler(drivers, default_driver=default, config=SchedulerConfig(), state_dir=config.state_dir)
 
 
 def driver_info(scheduler: Any, config: BackendConfig) -> dict[str, Any]:
     """What ``ros fc status`` shows: the driver in use and whether functions are isolated."""
     drivers = getattr(scheduler, "drivers", None) or {}
-    name = config.driver or getattr(scheduler, "default_driver", None) or ""
+    name = getattr(scheduler, "default_driver", None) or config.driver or ""
     report: dict[str, Any] = {}
     for driver_name, driver in drivers.items():
         try:
@@ -113,11 +92,27 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     return json_response(request, error_body(code, message, request_id(request)), exc.status_code)
 
 
+def _install_addons(app: Starlette) -> None:
+    for target in APP_INSTALLERS:
+        module_name, _, func_name = target.partition(":")
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            if exc.name and module_name.startswith(exc.name):
+                continue  # that add-on is not built yet
+            raise
+        getattr(module, func_name)(app)
+
+
 def create_app(
     config: BackendConfig | None = None, *, scheduler: Any = None,
-    extra_routes: list[BaseRoute] | None = None,
+    extra_routes: list[BaseRoute] | None = None, addons: bool = True,
 ) -> Starlette:
-    """Build the backend app for ``config`` (default: the ``$ROS_HOME/fc`` state directory)."""
+    """Build the backend app for ``config`` (default: the ``$ROS_HOME/fc`` state directory).
+
+    ``addons=False`` leaves out the add-ons of :data:`APP_INSTALLERS` (async queue, triggers,
+    OSS, capacity): the bare FC API, for tests of the API itself.
+    """
     config = config or BackendConfig.for_state_dir()
     config.state_dir.mkdir(parents=True, exist_ok=True)
     meta = MetadataStore(config.db_path)

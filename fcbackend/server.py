@@ -50,7 +50,9 @@ class DaemonError(RuntimeError):
 
 def bind_socket(host: str, port: int) -> socket.socket:
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
+    # proto must be IPPROTO_TCP (not 0): asyncio only sets TCP_NODELAY on accepted sockets whose
+    # proto says TCP, and without it every response waits ~40 ms for a delayed ACK.
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         sock.bind((host, port))
@@ -116,9 +118,12 @@ def serve(config: BackendConfig, *, log_level: str = "warning",
     """Run the backend in the foreground until SIGINT/SIGTERM; maintains ``backend.json``."""
     from fcbackend.app import create_app
 
+    try:
+        app = create_app(config)
+    except ValueError as exc:  # e.g. --driver sandbox where bubblewrap cannot run
+        raise DaemonError(str(exc)) from exc
     sock = bind_socket(config.host, config.port)
     port = sock.getsockname()[1]
-    app = create_app(config)
     info = backend_info(config, port, app)
 
     def started() -> None:

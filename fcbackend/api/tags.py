@@ -12,7 +12,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from fcbackend.api.errors import invalid
-from fcbackend.api.http import backend, empty_response, json_response, read_json
+from fcbackend.api.http import backend, json_response, read_json, request_id
 from fcbackend.api.pagination import page_of_list, with_token
 from fcbackend.api.state import TAGS, BackendState
 
@@ -58,7 +58,7 @@ async def tag_resource(request: Request) -> Response:
         if len(doc["tags"]) > MAX_TAGS:
             raise invalid(f"a resource can have at most {MAX_TAGS} tags")
         state.meta.put(TAGS, "", arn, doc)
-    return empty_response(request, 200)
+    return json_response(request, {"requestId": request_id(request)})
 
 
 async def get_resource_tags(request: Request) -> Response:
@@ -85,7 +85,7 @@ async def untag_resource(request: Request) -> Response:
         if doc is not None:
             doc["tags"] = {} if remove_all else {k: v for k, v in doc["tags"].items() if k not in keys}
             state.meta.put(TAGS, "", arn, doc)
-    return empty_response(request, 200)
+    return json_response(request, {"requestId": request_id(request)})
 
 
 async def list_tagged_resources(request: Request) -> Response:

@@ -1,9 +1,14 @@
 """The durable queue of async invocations: SQLite in WAL mode with ``synchronous=FULL``.
 
 Why SQLite: an accepted async invocation (HTTP 202) must survive a crash of the backend — FC's
-guarantee is at-least-once — so the row is fsync'd before the caller hears "accepted". WAL with
-FULL sync makes every commit durable; :class:`AsyncStore.insert_many` commits many submissions
-in one transaction so a burst of concurrent callers shares a single fsync (group commit).
+guarantee is at-least-once — so the row is fsync'd before the caller hears "accepted": inserts
+commit with ``synchronous=FULL`` and :class:`AsyncStore.insert_many` commits many submissions in
+one transaction so a burst of concurrent callers shares a single fsync (group commit).
+
+State changes after that (Running, Retrying, Succeeded ...) commit with ``synchronous=NORMAL``:
+in WAL mode such a commit survives a crash of the process (kill -9) and can only be lost to a
+power cut, and losing one then merely re-runs an invocation — the at-least-once promise holds —
+while saving an fsync per state change on the hot path.
 
 All methods are synchronous and thread-safe (one connection behind a lock); the dispatcher calls
 them from worker threads.
@@ -93,6 +98,7 @@ class AsyncStore:
         self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=FULL")
+        self._synchronous = "FULL"
         self._db.execute("PRAGMA busy_timeout=5000")
         self._db.executescript(_SCHEMA)
 
@@ -105,7 +111,7 @@ class AsyncStore:
     def insert_many(self, submissions: Sequence[AsyncSubmission], now: float) -> list[bool]:
         """Store submissions durably in one transaction; per item, False when the id existed."""
         created: list[bool] = []
-        with self._lock, self._transaction():
+        with self._lock, self._transaction(durable=True):
             for sub in submissions:
                 cursor = self._db.execute(
                     "INSERT OR IGNORE INTO async_events (id, request_id, service, function, qualifier, "
@@ -279,7 +285,11 @@ class AsyncStore:
 
     # -- helpers ------------------------------------------------------------------------------
 
-    def _transaction(self) -> _Transaction:
+    def _transaction(self, durable: bool = False) -> _Transaction:
+        level = "FULL" if durable else "NORMAL"
+        if level != self._synchronous:  # cannot change inside a transaction; we are outside
+            self._db.execute(f"PRAGMA synchronous={level}")
+            self._synchronous = level
         return _Transaction(self._db)
 
     def _status(self, invocation_id: str) -> TaskStatus | None:

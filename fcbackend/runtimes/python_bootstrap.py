@@ -40,7 +40,6 @@ import json
 import logging
 import os
 import socket
-import subprocess
 import sys
 import threading
 import time
@@ -346,6 +345,8 @@ class Runtime:
         if os.path.isfile(command[0]) and not os.access(command[0], os.X_OK):
             command = _interpreter_for(command[0]) + command
         port = int(config.get("ca_port", 9000))
+        import subprocess  # only custom runtimes need it: keeps idle Python instances small
+
         try:
             self.child = subprocess.Popen(command, cwd=code_dir, env=dict(os.environ), stdin=subprocess.DEVNULL)
         except OSError as exc:

@@ -8,13 +8,18 @@ package code the same way.
 from __future__ import annotations
 
 import base64
+import contextlib
 import io
 import os
+import time
 import zipfile
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-from resource_types.base import ProviderContext, ProviderError
+from resource_types.base import ProviderContext, ProviderError, ResourceNotFound
+
+T = TypeVar("T")
 
 # Property names whose API spelling is not "lower the first letter".
 _SPECIAL_KEYS = {
@@ -134,3 +139,65 @@ def code_to_api(code: dict[str, Any] | None, runtime: str | None, ctx: ProviderC
 
 def drop_none(data: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in data.items() if v is not None}
+
+
+@contextlib.contextmanager
+def fc_errors(action: str) -> Iterator[None]:
+    """Turn FC API errors into provider errors whose message says what we were doing.
+
+    Why: the stack's event log should read "creating function svc/fn: InvalidArgument: ..."
+    rather than a bare client exception; a 404 becomes :class:`ResourceNotFound`, which the
+    engine treats as "already gone" on delete.
+    """
+    from rosengine.clients.fc import FcApiError, FcNotFound
+
+    try:
+        yield
+    except FcNotFound as exc:
+        raise ResourceNotFound(f"{action}: {exc.error_code}: {exc.message}") from exc
+    except FcApiError as exc:
+        raise ProviderError(f"{action}: {exc.error_code}: {exc.message}", code=exc.error_code or "FcApiError") from exc
+
+
+def delete_ignoring_missing(action: str, call: Callable[[], object], ctx: ProviderContext, *,
+                            retry_codes: frozenset[str] = frozenset(), grace_s: float = 15.0) -> None:
+    """Run a delete call; a resource already gone counts as deleted.
+
+    ``retry_codes`` (e.g. ``ServiceNotEmpty``) are retried with backoff for ``grace_s`` seconds
+    (never past the stack deadline): children declared without a reference to their parent are
+    deleted by the engine in parallel with it, and go first within milliseconds.
+    """
+    from rosengine.clients.fc import FcApiError, FcNotFound
+
+    deadline = time.monotonic() + min(grace_s, max(ctx.deadline(), 0.0))
+    delay = 0.02
+    while True:
+        try:
+            call()
+            return
+        except FcNotFound:
+            return
+        except FcApiError as exc:
+            if exc.error_code not in retry_codes or time.monotonic() >= deadline:
+                raise ProviderError(f"{action}: {exc.error_code}: {exc.message}",
+                                    code=exc.error_code or "FcApiError") from exc
+        time.sleep(delay)  # backoff between retries of a conflicting delete, not synchronisation
+        delay = min(delay * 2, 0.5)
+
+
+def lookup(call: Callable[[], T]) -> T | None:
+    """The result of a get call, or None when the resource does not exist (for ``read``)."""
+    from rosengine.clients.fc import FcNotFound
+
+    try:
+        return call()
+    except FcNotFound:
+        return None
+
+
+def split_id(physical_id: str, parts: int, what: str) -> list[str]:
+    """Split a composite physical id (``service|function|trigger``); a clear error if malformed."""
+    pieces = physical_id.split("|", parts - 1)
+    if len(pieces) != parts or not all(pieces):
+        raise ProviderError(f"malformed physical id {physical_id!r} for {what}")
+    return pieces

@@ -1,7 +1,8 @@
 """ALIYUN::FC::Alias provider (fc-spec A.6).
 
 ``AdditionalWeight`` is a percentage in ROS and a 0–1 fraction in the API. The API cannot rename
-an alias, so ``AliasName`` is treated as create-only (a change replaces the alias; UNCONFIRMED).
+an alias, so ``AliasName`` is create-only in our schema (a change replaces the alias; ROS's doc
+says "updatable", UNCONFIRMED how). Physical id: ``<service>|<alias>``.
 """
 
 from __future__ import annotations
@@ -9,12 +10,19 @@ from __future__ import annotations
 from typing import Any
 
 from resource_types.base import ProviderContext, ProviderResult, ResourceProvider
-from resource_types.fc._support import drop_none, fc_client
+from resource_types.fc._support import (
+    delete_ignoring_missing,
+    drop_none,
+    fc_client,
+    fc_errors,
+    lookup,
+    split_id,
+)
 
 
 def _body(properties: dict[str, Any]) -> dict[str, Any]:
     weights = None
-    if properties.get("AdditionalVersion") is not None:
+    if properties.get("AdditionalVersion") not in (None, ""):
         weight = float(properties.get("AdditionalWeight") or 0) / 100.0
         weights = {str(properties["AdditionalVersion"]): weight}
     return drop_none({
@@ -24,30 +32,45 @@ def _body(properties: dict[str, Any]) -> dict[str, Any]:
     })
 
 
+def _attributes(service: str, data: dict[str, Any]) -> dict[str, Any]:
+    """Exactly the Fn::GetAtt attributes of resource_types/fc/alias.json."""
+    return {"AliasName": data.get("aliasName"), "ServiceName": service, "VersionId": data.get("versionId")}
+
+
 class AliasProvider(ResourceProvider):
     type_name = "ALIYUN::FC::Alias"
 
     def create(self, ctx: ProviderContext, properties: dict[str, Any]) -> ProviderResult:
-        service, alias = properties["ServiceName"], properties["AliasName"]
-        data = fc_client(ctx).create_alias(service, alias, **_body(properties))
-        return ProviderResult(f"{service}|{alias}", self._attributes(service, data))
+        service, alias = str(properties["ServiceName"]), str(properties["AliasName"])
+        with fc_errors(f"creating alias {alias} of service {service}"):
+            data = fc_client(ctx).create_alias(service, alias, **_body(properties))
+        return ProviderResult(f"{service}|{alias}", _attributes(service, data))
 
-    def update(self, ctx, physical_id, properties, previous_properties, previous_attributes):
-        service, _, alias = physical_id.partition("|")
+    def update(self, ctx: ProviderContext, physical_id: str, properties: dict[str, Any],
+               previous_properties: dict[str, Any], previous_attributes: dict[str, Any]) -> ProviderResult:
+        service, alias = split_id(physical_id, 2, self.type_name)
         body = _body(properties)
+        # A canary removed from the template must be removed from the alias too.
         body.setdefault("additionalVersionWeight", {})
-        data = fc_client(ctx).update_alias(service, alias, **body)
-        return ProviderResult(physical_id, self._attributes(service, data))
+        with fc_errors(f"updating alias {alias} of service {service}"):
+            data = fc_client(ctx).update_alias(service, alias, **body)
+        return ProviderResult(physical_id, _attributes(service, data))
 
     def delete(self, ctx: ProviderContext, physical_id: str, properties: dict[str, Any]) -> None:
-        from rosengine.clients.fc import FcNotFound
+        service, alias = split_id(physical_id, 2, self.type_name)
+        client = fc_client(ctx)
+        delete_ignoring_missing(f"deleting alias {alias} of service {service}",
+                                lambda: client.delete_alias(service, alias), ctx)
 
-        service, _, alias = physical_id.partition("|")
-        try:
-            fc_client(ctx).delete_alias(service, alias)
-        except FcNotFound:
-            return
-
-    @staticmethod
-    def _attributes(service: str, data: dict[str, Any]) -> dict[str, Any]:
-        return {"AliasName": data.get("aliasName"), "ServiceName": service, "VersionId": data.get("versionId")}
+    def read(self, ctx: ProviderContext, physical_id: str, properties: dict[str, Any]) -> dict[str, Any] | None:
+        if physical_id:
+            service, alias = split_id(physical_id, 2, self.type_name)
+        else:
+            service, alias = str(properties.get("ServiceName") or ""), str(properties.get("AliasName") or "")
+            if not (service and alias):
+                return None
+        data = lookup(lambda: fc_client(ctx).get_alias(service, alias))
+        if data is None:
+            return None
+        attributes = _attributes(service, data)
+        return attributes if physical_id else {**attributes, "PhysicalResourceId": f"{service}|{alias}"}

@@ -1,11 +1,23 @@
-"""ALIYUN::FC::CustomDomain provider (fc-spec A.9)."""
+"""ALIYUN::FC::CustomDomain provider (fc-spec A.9).
+
+``Domain`` is the domain with its protocol prefix: ``https://`` when the Protocol list includes
+HTTPS, else ``http://`` (UNCONFIRMED which one ROS picks for ``HTTP,HTTPS``; we pick the secure
+one a browser would use). Physical id: the domain name.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
 from resource_types.base import ProviderContext, ProviderResult, ResourceProvider
-from resource_types.fc._support import drop_none, fc_client, to_api
+from resource_types.fc._support import (
+    delete_ignoring_missing,
+    drop_none,
+    fc_client,
+    fc_errors,
+    lookup,
+    to_api,
+)
 
 
 def _body(properties: dict[str, Any]) -> dict[str, Any]:
@@ -18,7 +30,9 @@ def _body(properties: dict[str, Any]) -> dict[str, Any]:
 
 
 def _attributes(name: str, protocol: str | None) -> dict[str, Any]:
-    scheme = "https" if protocol and protocol.upper() == "HTTPS" else "http"
+    """Exactly the Fn::GetAtt attributes of resource_types/fc/custom_domain.json."""
+    protocols = {p.strip().upper() for p in (protocol or "").split(",")}
+    scheme = "https" if "HTTPS" in protocols else "http"
     return {"DomainName": name, "Domain": f"{scheme}://{name}"}
 
 
@@ -26,18 +40,28 @@ class CustomDomainProvider(ResourceProvider):
     type_name = "ALIYUN::FC::CustomDomain"
 
     def create(self, ctx: ProviderContext, properties: dict[str, Any]) -> ProviderResult:
-        name = properties["DomainName"]
-        fc_client(ctx).create_custom_domain(name, **_body(properties))
+        name = str(properties["DomainName"])
+        with fc_errors(f"creating custom domain {name}"):
+            fc_client(ctx).create_custom_domain(name, **_body(properties))
         return ProviderResult(name, _attributes(name, properties.get("Protocol")))
 
-    def update(self, ctx, physical_id, properties, previous_properties, previous_attributes):
-        fc_client(ctx).update_custom_domain(physical_id, **_body(properties))
+    def update(self, ctx: ProviderContext, physical_id: str, properties: dict[str, Any],
+               previous_properties: dict[str, Any], previous_attributes: dict[str, Any]) -> ProviderResult:
+        with fc_errors(f"updating custom domain {physical_id}"):
+            fc_client(ctx).update_custom_domain(physical_id, **_body(properties))
         return ProviderResult(physical_id, _attributes(physical_id, properties.get("Protocol")))
 
     def delete(self, ctx: ProviderContext, physical_id: str, properties: dict[str, Any]) -> None:
-        from rosengine.clients.fc import FcNotFound
+        client = fc_client(ctx)
+        delete_ignoring_missing(f"deleting custom domain {physical_id}",
+                                lambda: client.delete_custom_domain(physical_id), ctx)
 
-        try:
-            fc_client(ctx).delete_custom_domain(physical_id)
-        except FcNotFound:
-            return
+    def read(self, ctx: ProviderContext, physical_id: str, properties: dict[str, Any]) -> dict[str, Any] | None:
+        name = physical_id or str(properties.get("DomainName") or "")
+        if not name:
+            return None
+        data = lookup(lambda: fc_client(ctx).get_custom_domain(name))
+        if data is None:
+            return None
+        attributes = _attributes(name, data.get("protocol"))
+        return attributes if physical_id else {**attributes, "PhysicalResourceId": name}

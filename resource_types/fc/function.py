@@ -1,7 +1,7 @@
 """ALIYUN::FC::Function provider (fc-spec A.2).
 
 Code comes from ``Code`` (ZipFile, SourceCode, OSS pair, or our LocalPath extension, see
-``_support.code_to_api``). ``AsyncConfiguration`` is applied through the async-invoke-config API
+``_support.code_to_api``). The physical id is ``<service>|<function>``. ``AsyncConfiguration`` is applied through the async-invoke-config API
 after the function exists, as FC keeps it as a separate object.
 """
 
@@ -11,7 +11,17 @@ import json
 from typing import Any
 
 from resource_types.base import ProviderContext, ProviderError, ProviderResult, ResourceProvider
-from resource_types.fc._support import code_to_api, drop_none, fc_client, function_arn, to_api
+from resource_types.fc._support import (
+    code_to_api,
+    delete_ignoring_missing,
+    drop_none,
+    fc_client,
+    fc_errors,
+    function_arn,
+    lookup,
+    split_id,
+    to_api,
+)
 
 _CONFIG_PROPERTIES = (
     "Description", "Handler", "Runtime", "MemorySize", "Timeout", "Initializer", "InitializationTimeout",
@@ -50,15 +60,22 @@ def _config(properties: dict[str, Any]) -> dict[str, Any]:
     return drop_none(out)
 
 
-def _attributes(ctx: ProviderContext, service: str, data: dict[str, Any]) -> dict[str, Any]:
-    name = data.get("functionName")
+def _attributes(ctx: ProviderContext, service: str, data: dict[str, Any], service_id: str | None) -> dict[str, Any]:
+    """Exactly the Fn::GetAtt attributes of resource_types/fc/function.json."""
+    name = str(data.get("functionName"))
     return {
         "FunctionId": data.get("functionId"),
         "FunctionName": name,
         "ServiceName": service,
-        "ServiceId": data.get("serviceId"),
-        "ARN": function_arn(ctx, service, str(name)),
+        "ServiceId": data.get("serviceId") or service_id,
+        "ARN": function_arn(ctx, service, name),
     }
+
+
+def _service_id(client: Any, service: str) -> str | None:
+    """FC's function object does not carry its service's id; GetAtt ServiceId needs it."""
+    data = lookup(lambda: client.get_service(service))
+    return None if data is None else data.get("serviceId")
 
 
 def _async_config(properties: dict[str, Any]) -> dict[str, Any] | None:
@@ -87,60 +104,63 @@ class FunctionProvider(ResourceProvider):
 
     def create(self, ctx: ProviderContext, properties: dict[str, Any]) -> ProviderResult:
         client = fc_client(ctx)
-        service, name = properties["ServiceName"], properties["FunctionName"]
+        service, name = str(properties["ServiceName"]), str(properties["FunctionName"])
         code = code_to_api(properties.get("Code"), properties.get("Runtime"), ctx)
         if code is None and properties.get("Runtime") != "custom-container":
-            raise ProviderError("Code is required unless Runtime is custom-container")
-        data = client.create_function(service, name, code=code, **_config(properties))
-        async_cfg = _async_config(properties)
-        if async_cfg:
-            client.put_async_invoke_config(service, name, async_cfg, qualifier="LATEST")
-        return ProviderResult(physical_id=f"{service}|{name}", attributes=_attributes(ctx, service, data))
+            raise ProviderError(f"function {service}/{name}: Code is required unless Runtime is custom-container",
+                                code="InvalidArgument")
+        with fc_errors(f"creating function {service}/{name}"):
+            data = client.create_function(service, name, code=code, **_config(properties))
+            async_cfg = _async_config(properties)
+            if async_cfg:
+                client.put_async_invoke_config(service, name, async_cfg, qualifier="LATEST")
+            service_id = _service_id(client, service)
+        return ProviderResult(physical_id=f"{service}|{name}", attributes=_attributes(ctx, service, data, service_id))
 
-    def update(self, ctx, physical_id, properties, previous_properties, previous_attributes):
+    def update(self, ctx: ProviderContext, physical_id: str, properties: dict[str, Any],
+               previous_properties: dict[str, Any], previous_attributes: dict[str, Any]) -> ProviderResult:
         client = fc_client(ctx)
-        service, name = properties["ServiceName"], properties["FunctionName"]
+        service, name = split_id(physical_id, 2, self.type_name)
         code = None
-        if properties.get("Code") != previous_properties.get("Code"):
+        # Code is sent again when it changed, and always for LocalPath: the files on disk may have
+        # changed while the property did not.
+        new_code = properties.get("Code") or {}
+        if new_code != previous_properties.get("Code") or new_code.get("LocalPath"):
             code = code_to_api(properties.get("Code"), properties.get("Runtime"), ctx)
         config = _config(properties)
         # FC replaces the environment as a whole; an emptied map must be sent to clear it.
         config.setdefault("environmentVariables", {})
-        data = client.update_function(service, name, code=code, **config)
-        new_async, old_async = _async_config(properties), _async_config(previous_properties)
-        if new_async != old_async:
-            if new_async:
-                client.put_async_invoke_config(service, name, new_async, qualifier="LATEST")
-            else:
-                self._delete_async_config(client, service, name)
-        return ProviderResult(physical_id=physical_id, attributes=_attributes(ctx, service, data))
+        with fc_errors(f"updating function {service}/{name}"):
+            data = client.update_function(service, name, code=code, **config)
+            new_async, old_async = _async_config(properties), _async_config(previous_properties)
+            if new_async != old_async:
+                if new_async:
+                    client.put_async_invoke_config(service, name, new_async, qualifier="LATEST")
+                else:
+                    lookup(lambda: client.delete_async_invoke_config(service, name, qualifier="LATEST"))
+        service_id = previous_attributes.get("ServiceId") or _service_id(client, service)
+        return ProviderResult(physical_id=physical_id, attributes=_attributes(ctx, service, data, service_id))
 
     def delete(self, ctx: ProviderContext, physical_id: str, properties: dict[str, Any]) -> None:
-        from rosengine.clients.fc import FcNotFound
-
-        service, _, name = physical_id.partition("|")
+        service, name = split_id(physical_id, 2, self.type_name)
         client = fc_client(ctx)
         if properties.get("AsyncConfiguration"):
-            self._delete_async_config(client, service, name)
-        try:
-            client.delete_function(service, name)
-        except FcNotFound:
-            return
+            with fc_errors(f"deleting the async config of {service}/{name}"):
+                lookup(lambda: client.delete_async_invoke_config(service, name, qualifier="LATEST"))
+        delete_ignoring_missing(f"deleting function {service}/{name}", lambda: client.delete_function(service, name),
+                                ctx, retry_codes=frozenset({"FunctionNotEmpty"}))
 
-    def read(self, ctx, physical_id, properties):
-        from rosengine.clients.fc import FcNotFound
-
-        service, _, name = physical_id.partition("|")
-        try:
-            return _attributes(ctx, service, fc_client(ctx).get_function(service, name))
-        except FcNotFound:
+    def read(self, ctx: ProviderContext, physical_id: str, properties: dict[str, Any]) -> dict[str, Any] | None:
+        """Attributes; with an empty ``physical_id`` the function is looked up by its properties."""
+        if physical_id:
+            service, name = split_id(physical_id, 2, self.type_name)
+        else:
+            service, name = str(properties.get("ServiceName") or ""), str(properties.get("FunctionName") or "")
+            if not (service and name):
+                return None
+        client = fc_client(ctx)
+        data = lookup(lambda: client.get_function(service, name))
+        if data is None:
             return None
-
-    @staticmethod
-    def _delete_async_config(client: Any, service: str, name: str) -> None:
-        from rosengine.clients.fc import FcNotFound
-
-        try:
-            client.delete_async_invoke_config(service, name, qualifier="LATEST")
-        except FcNotFound:
-            pass
+        attributes = _attributes(ctx, service, data, _service_id(client, service))
+        return attributes if physical_id else {**attributes, "PhysicalResourceId": f"{service}|{name}"}

@@ -42,25 +42,31 @@ def _error_message(body: bytes, error_type: str | None) -> str:
 
 
 class FunctionInvokerProvider(ResourceProvider):
+    """Physical id ``<service>|<function>|invoker-<random>``: unique per resource, and it names
+    what was invoked in ``ros stack resources``."""
+
     type_name = "ALIYUN::FC::FunctionInvoker"
 
     def create(self, ctx: ProviderContext, properties: dict[str, Any]) -> ProviderResult:
-        physical_id = f"invoker-{uuid.uuid4().hex[:12]}"
+        physical_id = f"{properties['ServiceName']}|{properties['FunctionName']}|invoker-{uuid.uuid4().hex[:12]}"
         if properties.get("ExecuteVersion") is None:
             return ProviderResult(physical_id, {"ResultType": "NoResult", "Result": None})
         return ProviderResult(physical_id, self._invoke(ctx, properties))
 
-    def update(self, ctx, physical_id, properties, previous_properties, previous_attributes):
+    def update(self, ctx: ProviderContext, physical_id: str, properties: dict[str, Any],
+               previous_properties: dict[str, Any], previous_attributes: dict[str, Any]) -> ProviderResult:
         new_version = _as_int(properties.get("ExecuteVersion"))
         old_version = _as_int(previous_properties.get("ExecuteVersion"))
         if new_version is None or new_version == old_version:
-            return ProviderResult(physical_id, dict(previous_attributes))
+            return ProviderResult(physical_id, {"ResultType": previous_attributes.get("ResultType", "NoResult"),
+                                                "Result": previous_attributes.get("Result")})
         return ProviderResult(physical_id, self._invoke(ctx, properties))
 
     def delete(self, ctx: ProviderContext, physical_id: str, properties: dict[str, Any]) -> None:
+        """Nothing to delete and nothing to invoke."""
         return None
 
-    def read(self, ctx, physical_id, properties):
+    def read(self, ctx: ProviderContext, physical_id: str, properties: dict[str, Any]) -> dict[str, Any] | None:
         return None
 
     def _invoke(self, ctx: ProviderContext, properties: dict[str, Any]) -> dict[str, Any]:
@@ -101,7 +107,9 @@ class FunctionInvokerProvider(ResourceProvider):
             return {"ResultType": "Failure", "Result": message}
         return {"ResultType": "Success", "Result": text}
 
-    def _wait_async(self, ctx, client, service, function, properties, request_id, check) -> dict[str, Any]:
+    def _wait_async(self, ctx: ProviderContext, client: Any, service: str, function: str,
+                    properties: dict[str, Any], request_id: str, check: dict[str, Any]) -> dict[str, Any]:
+        """Poll the async task (CheckAsyncInvocation) until it ends or CheckInterval x CheckTimes pass."""
         interval = max(float(check.get("CheckInterval", 10)), 0.0)
         times = int(check.get("CheckTimes", 10))
         # Locally tasks finish in milliseconds; poll quickly first, never longer than asked.

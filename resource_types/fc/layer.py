@@ -1,38 +1,61 @@
-"""ALIYUN::FC::Layer provider (fc-spec A.7): every property is create-only, so any change
-publishes a new layer version (the engine replaces the resource)."""
+"""ALIYUN::FC::Layer provider (fc-spec A.7).
+
+Every property is create-only, so any change publishes a new layer version (the engine replaces
+the resource, then deletes the old version). Code takes ZipFile, the OSS pair, or our LocalPath.
+Physical id: ``<layer>|<version>``.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from resource_types.base import ProviderContext, ProviderResult, ResourceProvider
-from resource_types.fc._support import code_to_api, drop_none, fc_client
+from resource_types.base import ProviderContext, ProviderError, ProviderResult, ResourceProvider
+from resource_types.fc._support import (
+    code_to_api,
+    delete_ignoring_missing,
+    drop_none,
+    fc_client,
+    fc_errors,
+    lookup,
+    split_id,
+)
+
+
+def _attributes(name: str, data: dict[str, Any]) -> dict[str, Any]:
+    """Exactly the Fn::GetAtt attributes of resource_types/fc/layer.json."""
+    return {"LayerName": name, "Version": data.get("version"), "Arn": data.get("arn") or data.get("arnV2")}
 
 
 class LayerProvider(ResourceProvider):
     type_name = "ALIYUN::FC::Layer"
 
     def create(self, ctx: ProviderContext, properties: dict[str, Any]) -> ProviderResult:
-        name = properties["LayerName"]
+        name = str(properties["LayerName"])
         code = code_to_api(properties.get("Code"), None, ctx)
-        data = fc_client(ctx).publish_layer_version(name, **drop_none({
-            "code": code,
-            "compatibleRuntime": list(properties.get("CompatibleRuntime") or []),
-            "description": properties.get("Description"),
-        }))
-        version = data.get("version")
-        return ProviderResult(f"{name}|{version}", {
-            "LayerName": name, "Version": version, "Arn": data.get("arn") or data.get("arnV2"),
-        })
+        if code is None:
+            raise ProviderError(f"layer {name}: Code is required", code="InvalidArgument")
+        with fc_errors(f"publishing layer {name}"):
+            data = fc_client(ctx).publish_layer_version(name, **drop_none({
+                "code": code,
+                "compatibleRuntime": [str(r) for r in properties.get("CompatibleRuntime") or []],
+                "description": properties.get("Description"),
+            }))
+        return ProviderResult(f"{name}|{data.get('version')}", _attributes(name, data))
 
-    def update(self, ctx, physical_id, properties, previous_properties, previous_attributes):
+    def update(self, ctx: ProviderContext, physical_id: str, properties: dict[str, Any],
+               previous_properties: dict[str, Any], previous_attributes: dict[str, Any]) -> ProviderResult:
+        """Never reached for a real change (every property is create-only)."""
         return ProviderResult(physical_id, dict(previous_attributes))
 
     def delete(self, ctx: ProviderContext, physical_id: str, properties: dict[str, Any]) -> None:
-        from rosengine.clients.fc import FcNotFound
+        name, version = split_id(physical_id, 2, self.type_name)
+        client = fc_client(ctx)
+        delete_ignoring_missing(f"deleting layer {name} version {version}",
+                                lambda: client.delete_layer_version(name, version), ctx)
 
-        name, _, version = physical_id.partition("|")
-        try:
-            fc_client(ctx).delete_layer_version(name, int(version))
-        except FcNotFound:
-            return
+    def read(self, ctx: ProviderContext, physical_id: str, properties: dict[str, Any]) -> dict[str, Any] | None:
+        if not physical_id:
+            return None
+        name, version = split_id(physical_id, 2, self.type_name)
+        data = lookup(lambda: fc_client(ctx).get_layer_version(name, version))
+        return None if data is None else _attributes(name, data)

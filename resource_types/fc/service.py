@@ -1,99 +1,103 @@
-"""ALIYUN::FC::Service provider (fc-spec A.1)."""
+"""ALIYUN::FC::Service provider (fc-spec A.1).
+
+Update sends every configurable property (FC's UpdateService replaces the ones it is given);
+Tags go through the tag API on the service's ARN. Deleting waits briefly for functions of the
+same stack that the engine deletes in parallel (declared without a reference to the service).
+``DeletionForce`` only matters for VPC clean-up, which a local backend does not have.
+"""
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
-from resource_types.base import ProviderContext, ProviderError, ProviderResult, ResourceProvider
-from resource_types.fc._support import drop_none, fc_client, service_arn, to_api
+from resource_types.base import ProviderContext, ProviderResult, ResourceProvider
+from resource_types.fc._support import (
+    delete_ignoring_missing,
+    drop_none,
+    fc_client,
+    fc_errors,
+    lookup,
+    service_arn,
+    to_api,
+)
 
 _CONFIG_PROPERTIES = (
     "Description", "Role", "LogConfig", "VpcConfig", "NasConfig", "OssMountConfig", "InternetAccess",
     "TracingConfig", "VpcBindings",
 )
-# How long a delete waits for the functions of the same stack, deleted in parallel, to go first.
-_NOT_EMPTY_GRACE_S = 15.0
 
 
 def _config(properties: dict[str, Any]) -> dict[str, Any]:
-    return drop_none({to_api_key(k): to_api(properties.get(k), key=k) for k in _CONFIG_PROPERTIES})
+    return drop_none({name[:1].lower() + name[1:]: to_api(properties.get(name), key=name)
+                      for name in _CONFIG_PROPERTIES})
 
 
-def to_api_key(name: str) -> str:
-    return name[:1].lower() + name[1:]
-
-
-def _attributes(ctx: ProviderContext, data: dict[str, Any], properties: dict[str, Any]) -> dict[str, Any]:
+def _attributes(data: dict[str, Any], properties: dict[str, Any]) -> dict[str, Any]:
+    """Exactly the Fn::GetAtt attributes of resource_types/fc/service.json."""
     log = data.get("logConfig") or {}
     vpc = data.get("vpcConfig") or {}
     return {
         "ServiceId": data.get("serviceId"),
         "ServiceName": data.get("serviceName"),
-        "Role": data.get("role"),
-        "LogProject": log.get("project"),
-        "Logstore": log.get("logstore"),
+        "Role": data.get("role") or None,
+        "LogProject": log.get("project") or None,
+        "Logstore": log.get("logstore") or None,
         "InternetAccess": data.get("internetAccess"),
-        "VpcId": vpc.get("vpcId"),
-        "Tags": properties.get("Tags") or [],
-        "ARN": service_arn(ctx, str(data.get("serviceName"))),
+        "VpcId": vpc.get("vpcId") or None,
+        "Tags": list(properties.get("Tags") or []),
     }
 
 
-class ServiceProvider(ResourceProvider):
-    """Creates the service, then tags it; update sends the whole config (FC replaces it)."""
+def _tag_map(tags: list[dict[str, Any]] | None) -> dict[str, str]:
+    return {str(t["Key"]): str(t.get("Value") or "") for t in tags or [] if t.get("Key")}
 
+
+class ServiceProvider(ResourceProvider):
     type_name = "ALIYUN::FC::Service"
 
     def create(self, ctx: ProviderContext, properties: dict[str, Any]) -> ProviderResult:
         client = fc_client(ctx)
-        name = properties["ServiceName"]
-        data = client.create_service(name, **_config(properties))
-        self._tag(ctx, client, name, properties.get("Tags"))
-        return ProviderResult(physical_id=name, attributes=_attributes(ctx, data, properties))
+        name = str(properties["ServiceName"])
+        with fc_errors(f"creating service {name}"):
+            data = client.create_service(name, **_config(properties))
+            self._retag(ctx, client, name, _tag_map(properties.get("Tags")), {})
+        return ProviderResult(physical_id=name, attributes=_attributes(data, properties))
 
-    def update(self, ctx, physical_id, properties, previous_properties, previous_attributes):
+    def update(self, ctx: ProviderContext, physical_id: str, properties: dict[str, Any],
+               previous_properties: dict[str, Any], previous_attributes: dict[str, Any]) -> ProviderResult:
         client = fc_client(ctx)
-        data = client.update_service(physical_id, **_config(properties))
-        if properties.get("Tags") != previous_properties.get("Tags"):
-            self._tag(ctx, client, physical_id, properties.get("Tags"), previous_properties.get("Tags"))
-        return ProviderResult(physical_id=physical_id, attributes=_attributes(ctx, data, properties))
+        config = _config(properties)
+        # A property removed from the template goes back to "none" rather than staying set.
+        config.setdefault("description", "")
+        with fc_errors(f"updating service {physical_id}"):
+            data = client.update_service(physical_id, **config)
+            self._retag(ctx, client, physical_id, _tag_map(properties.get("Tags")),
+                        _tag_map(previous_properties.get("Tags")))
+        return ProviderResult(physical_id=physical_id, attributes=_attributes(data, properties))
 
     def delete(self, ctx: ProviderContext, physical_id: str, properties: dict[str, Any]) -> None:
-        from rosengine.clients.fc import FcApiError, FcNotFound
-
         client = fc_client(ctx)
-        deadline = time.monotonic() + min(_NOT_EMPTY_GRACE_S, max(ctx.deadline(), 0.0))
-        delay = 0.05
-        while True:
-            try:
-                client.delete_service(physical_id)
-                return
-            except FcNotFound:
-                return
-            except FcApiError as exc:
-                # Functions of this stack declared without a reference to the service are deleted
-                # in parallel with it; give them a moment before reporting the conflict.
-                if exc.status not in (400, 409, 412) or time.monotonic() >= deadline:
-                    raise ProviderError(f"deleting service {physical_id} failed: {exc}") from exc
-                time.sleep(delay)
-                delay = min(delay * 2, 1.0)
+        delete_ignoring_missing(f"deleting service {physical_id}", lambda: client.delete_service(physical_id),
+                                ctx, retry_codes=frozenset({"ServiceNotEmpty"}))
 
-    def read(self, ctx, physical_id, properties):
-        from rosengine.clients.fc import FcNotFound
-
-        try:
-            data = fc_client(ctx).get_service(physical_id)
-        except FcNotFound:
+    def read(self, ctx: ProviderContext, physical_id: str, properties: dict[str, Any]) -> dict[str, Any] | None:
+        """Attributes of the service; with an empty ``physical_id`` (recovery of a create whose
+        result was never recorded) it is looked up by ``ServiceName`` and the id is returned too."""
+        name = physical_id or str(properties.get("ServiceName") or "")
+        if not name:
             return None
-        return _attributes(ctx, data, properties)
+        data = lookup(lambda: fc_client(ctx).get_service(name))
+        if data is None:
+            return None
+        attributes = _attributes(data, properties)
+        return attributes if physical_id else {**attributes, "PhysicalResourceId": name}
 
     @staticmethod
-    def _tag(ctx, client, name: str, tags: list[dict[str, Any]] | None, old: list[dict[str, Any]] | None = None) -> None:
+    def _retag(ctx: ProviderContext, client: Any, name: str, new: dict[str, str], old: dict[str, str]) -> None:
+        if new == old:
+            return
         arn = service_arn(ctx, name)
-        old_keys = {t.get("Key") for t in old or []}
-        new = {str(t["Key"]): str(t.get("Value", "")) for t in tags or [] if t.get("Key")}
-        removed = [k for k in old_keys if k and k not in new]
+        removed = [key for key in old if key not in new]
         if removed:
             client.untag_resource(arn, removed)
         if new:

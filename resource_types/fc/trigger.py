@@ -2,7 +2,8 @@
 
 TriggerConfig keys are matched case-insensitively (ROS docs write PascalCase, the API and some
 real templates camelCase) and sent camelCased; the timer flag ``Enabled`` of the 2021 docs is
-accepted as ``enable``.
+accepted as ``enable``. An http trigger's ``UrlInternet``/``UrlIntranet`` are the backend's
+URLs for it (locally both are the same loopback URL). Physical id: ``<service>|<function>|<name>``.
 """
 
 from __future__ import annotations
@@ -10,31 +11,44 @@ from __future__ import annotations
 from typing import Any
 
 from resource_types.base import ProviderContext, ProviderResult, ResourceProvider
-from resource_types.fc._support import drop_none, fc_client
+from resource_types.fc._support import (
+    delete_ignoring_missing,
+    drop_none,
+    fc_client,
+    fc_errors,
+    lookup,
+    split_id,
+)
+
+# Keys of TriggerConfig whose values are user data (kept as written, not camelCased inside).
+_FREE_FORM_KEYS = {"functionParameter", "eventSourceParameters", "filter", "authConfig"}
 
 
-def camel_config(value: Any) -> Any:
+def camel_config(value: Any, *, free_form: bool = False) -> Any:
     if isinstance(value, dict):
+        if free_form:
+            return dict(value)
         out = {}
         for key, item in value.items():
             api = key[:1].lower() + key[1:]
             if api == "enabled":
                 api = "enable"
-            out[api] = camel_config(item)
+            out[api] = camel_config(item, free_form=api in _FREE_FORM_KEYS)
         return out
     if isinstance(value, list):
         return [camel_config(v) for v in value]
     return value
 
 
-def _attributes(data: dict[str, Any], properties: dict[str, Any]) -> dict[str, Any]:
+def _attributes(data: dict[str, Any], service: str, function: str) -> dict[str, Any]:
+    """Exactly the Fn::GetAtt attributes of resource_types/fc/trigger.json."""
     return {
         "TriggerId": data.get("triggerId"),
         "TriggerName": data.get("triggerName"),
-        "ServiceName": properties["ServiceName"],
-        "FunctionName": properties["FunctionName"],
-        "UrlInternet": data.get("urlInternet"),
-        "UrlIntranet": data.get("urlIntranet"),
+        "ServiceName": service,
+        "FunctionName": function,
+        "UrlInternet": data.get("urlInternet") or None,
+        "UrlIntranet": data.get("urlIntranet") or None,
     }
 
 
@@ -42,42 +56,48 @@ class TriggerProvider(ResourceProvider):
     type_name = "ALIYUN::FC::Trigger"
 
     def create(self, ctx: ProviderContext, properties: dict[str, Any]) -> ProviderResult:
-        service, function = properties["ServiceName"], properties["FunctionName"]
+        service, function = str(properties["ServiceName"]), str(properties["FunctionName"])
+        name = str(properties["TriggerName"])
         body = drop_none({
-            "triggerName": properties["TriggerName"],
+            "triggerName": name,
             "triggerType": properties["TriggerType"],
             "triggerConfig": camel_config(properties.get("TriggerConfig") or {}),
             "invocationRole": properties.get("InvocationRole"),
             "sourceArn": properties.get("SourceArn"),
             "qualifier": properties.get("Qualifier"),
         })
-        data = fc_client(ctx).create_trigger(service, function, **body)
-        return ProviderResult(f"{service}|{function}|{properties['TriggerName']}", _attributes(data, properties))
+        with fc_errors(f"creating trigger {service}/{function}/{name}"):
+            data = fc_client(ctx).create_trigger(service, function, **body)
+        return ProviderResult(f"{service}|{function}|{name}", _attributes(data, service, function))
 
-    def update(self, ctx, physical_id, properties, previous_properties, previous_attributes):
-        service, function, name = physical_id.split("|", 2)
+    def update(self, ctx: ProviderContext, physical_id: str, properties: dict[str, Any],
+               previous_properties: dict[str, Any], previous_attributes: dict[str, Any]) -> ProviderResult:
+        service, function, name = split_id(physical_id, 3, self.type_name)
         body = drop_none({
             "triggerConfig": camel_config(properties.get("TriggerConfig") or {}),
             "invocationRole": properties.get("InvocationRole"),
-            "qualifier": properties.get("Qualifier"),
+            "qualifier": properties.get("Qualifier") or ("" if previous_properties.get("Qualifier") else None),
         })
-        data = fc_client(ctx).update_trigger(service, function, name, **body)
-        return ProviderResult(physical_id, _attributes(data, properties))
+        with fc_errors(f"updating trigger {service}/{function}/{name}"):
+            data = fc_client(ctx).update_trigger(service, function, name, **body)
+        return ProviderResult(physical_id, _attributes(data, service, function))
 
     def delete(self, ctx: ProviderContext, physical_id: str, properties: dict[str, Any]) -> None:
-        from rosengine.clients.fc import FcNotFound
+        service, function, name = split_id(physical_id, 3, self.type_name)
+        client = fc_client(ctx)
+        delete_ignoring_missing(f"deleting trigger {service}/{function}/{name}",
+                                lambda: client.delete_trigger(service, function, name), ctx)
 
-        service, function, name = physical_id.split("|", 2)
-        try:
-            fc_client(ctx).delete_trigger(service, function, name)
-        except FcNotFound:
-            return
-
-    def read(self, ctx, physical_id, properties):
-        from rosengine.clients.fc import FcNotFound
-
-        service, function, name = physical_id.split("|", 2)
-        try:
-            return _attributes(fc_client(ctx).get_trigger(service, function, name), properties)
-        except FcNotFound:
+    def read(self, ctx: ProviderContext, physical_id: str, properties: dict[str, Any]) -> dict[str, Any] | None:
+        if physical_id:
+            service, function, name = split_id(physical_id, 3, self.type_name)
+        else:
+            service, function, name = (str(properties.get(k) or "") for k in ("ServiceName", "FunctionName",
+                                                                                "TriggerName"))
+            if not (service and function and name):
+                return None
+        data = lookup(lambda: fc_client(ctx).get_trigger(service, function, name))
+        if data is None:
             return None
+        attributes = _attributes(data, service, function)
+        return attributes if physical_id else {**attributes, "PhysicalResourceId": f"{service}|{function}|{name}"}

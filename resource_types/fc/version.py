@@ -1,31 +1,51 @@
-"""ALIYUN::FC::Version provider (fc-spec A.5): publishing snapshots the service and its functions."""
+"""ALIYUN::FC::Version provider (fc-spec A.5, E.4).
+
+Publishing snapshots the service and all its functions. Every property is create-only, so the
+engine replaces (publishes anew) instead of updating. Physical id: ``<service>|<versionId>``.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
 from resource_types.base import ProviderContext, ProviderResult, ResourceProvider
-from resource_types.fc._support import fc_client
+from resource_types.fc._support import delete_ignoring_missing, fc_client, fc_errors, split_id
 
 
 class VersionProvider(ResourceProvider):
     type_name = "ALIYUN::FC::Version"
 
     def create(self, ctx: ProviderContext, properties: dict[str, Any]) -> ProviderResult:
-        service = properties["ServiceName"]
-        data = fc_client(ctx).publish_version(service, description=properties.get("Description"))
+        service = str(properties["ServiceName"])
+        with fc_errors(f"publishing a version of service {service}"):
+            data = fc_client(ctx).publish_version(service, description=properties.get("Description"))
         version = str(data.get("versionId"))
         return ProviderResult(f"{service}|{version}", {"VersionId": version, "ServiceName": service})
 
-    def update(self, ctx, physical_id, properties, previous_properties, previous_attributes):
-        # Every property is create-only; the engine replaces instead of calling this.
+    def update(self, ctx: ProviderContext, physical_id: str, properties: dict[str, Any],
+               previous_properties: dict[str, Any], previous_attributes: dict[str, Any]) -> ProviderResult:
+        """Never reached for a real change (every property is create-only)."""
         return ProviderResult(physical_id, dict(previous_attributes))
 
     def delete(self, ctx: ProviderContext, physical_id: str, properties: dict[str, Any]) -> None:
-        from rosengine.clients.fc import FcNotFound
+        service, version = split_id(physical_id, 2, self.type_name)
+        client = fc_client(ctx)
+        # Aliases of the same stack pointing at this version may be deleted in parallel.
+        delete_ignoring_missing(f"deleting version {version} of service {service}",
+                                lambda: client.delete_version(service, version), ctx,
+                                retry_codes=frozenset({"VersionReferencedByAlias"}))
 
-        service, _, version = physical_id.partition("|")
-        try:
-            fc_client(ctx).delete_version(service, version)
-        except FcNotFound:
-            return
+    def read(self, ctx: ProviderContext, physical_id: str, properties: dict[str, Any]) -> dict[str, Any] | None:
+        if not physical_id:
+            return None
+        service, version = split_id(physical_id, 2, self.type_name)
+        with fc_errors(f"listing versions of service {service}"):
+            from rosengine.clients.fc import FcNotFound
+
+            try:
+                versions = fc_client(ctx).list_versions(service)
+            except FcNotFound:
+                return None
+        if not any(str(v.get("versionId")) == version for v in versions):
+            return None
+        return {"VersionId": version, "ServiceName": service}

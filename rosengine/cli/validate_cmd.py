@@ -67,7 +67,7 @@ def validate(templates: tuple[str, ...], paths: tuple[str, ...], parameters: tup
         click.echo(f"ros validate: {missing}: no such file, or no template matched", err=True)
     if found.missing and not found.files:
         sys.exit(EXIT_ERRORS)
-    workers = jobs or min(os.cpu_count() or 1, 8)
+    workers = jobs or min(_usable_cpus(), 8)
     findings = validate_files(found.files, _parse_parameters(parameters) or None, strict=strict, jobs=workers)
     report = render(findings, found.files, fmt)
     if output_file:
@@ -80,6 +80,13 @@ def validate(templates: tuple[str, ...], paths: tuple[str, ...], parameters: tup
     if any(f.severity == Severity.WARNING for f in findings):
         sys.exit(EXIT_WARNINGS)
     sys.exit(EXIT_CLEAN)
+
+
+def _usable_cpus() -> int:
+    try:
+        return len(os.sched_getaffinity(0))  # honours container CPU sets
+    except AttributeError:  # pragma: no cover - not on Linux
+        return os.cpu_count() or 1
 
 
 COMMANDS = [validate]

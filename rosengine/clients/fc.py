@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -86,8 +87,13 @@ class FcClient:
         self.access_key_id = access_key_id
         self.access_key_secret = access_key_secret
         self.security_token = security_token
-        self._http = httpx.Client(base_url=self.endpoint, timeout=timeout,
-                                  limits=httpx.Limits(max_connections=64, max_keepalive_connections=32))
+        # TCP_NODELAY: httpx writes headers and body separately; without it Nagle's algorithm and
+        # the server's delayed ACK add ~40 ms to every small request.
+        transport = httpx.HTTPTransport(
+            socket_options=[(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)],
+            limits=httpx.Limits(max_connections=64, max_keepalive_connections=32),
+        )
+        self._http = httpx.Client(base_url=self.endpoint, timeout=timeout, transport=transport)
 
     @classmethod
     def from_environment(cls, *, start: bool = False, echo: Callable[[str], None] | None = None) -> FcClient:

@@ -41,7 +41,8 @@ def delete_resources(rt: Runtime, records: list[ResourceRecord], *, retain: froz
             kept = f" {record.physical_id}" if record.physical_id else ""
             rt.recorder.forget(record, "DELETE_COMPLETE",
                                f"Resource retained ({why}): the physical resource{kept} was kept")
-            rt.resources.pop(record.logical_id, None) if record.role == ROLE_CURRENT else None
+            if record.role == ROLE_CURRENT:
+                rt.resources.pop(record.logical_id, None)
             return None
         if not record.physical_id:
             if record.status.endswith("_IN_PROGRESS"):

@@ -8,6 +8,7 @@ call providers the same way (on worker threads, with a context whose ``deadline(
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -99,7 +100,16 @@ class Runtime:
             region=ident.get("region", ""), account_id=ident.get("account_id", ""),
             logical_id=record.logical_id, resource_type=record.type, clients=self.clients,
             deadline=self.deadline.remaining, emit=progress or (lambda message: None),
+            template_dir=self._template_dir(),
         )
+
+    def _template_dir(self) -> str | None:
+        """Directory of the stack's template file, for providers resolving local paths
+        (Code.LocalPath); None when the template came from a string."""
+        filename = getattr(self.stack, "template_filename", "") or ""
+        if not filename or filename.startswith("<"):
+            return None
+        return os.path.dirname(os.path.abspath(filename))
 
     def find_unrecorded(self, record: ResourceRecord) -> str | None:
         """A create that started but whose result was never recorded (the process died): ask the

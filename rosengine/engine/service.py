@@ -10,6 +10,7 @@ exception: the record says ``*_FAILED`` / ``*_ROLLBACK_*`` and why, as ROS does.
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -162,6 +163,7 @@ class StackEngine:
         stack.description = str(templating.section(prepared.template, "Description") or "")
         stack.operation = {"action": "CREATE"}
         stack.owner_pid, stack.owner_host, stack.owner_started = self.owner.pid, self.owner.host, self.owner.started
+        stack.heartbeat = time.time()
         if existing is None:
             self.store.insert_stack(stack)
         else:

@@ -82,16 +82,14 @@ def _load(source: str | bytes | pathlib.Path, name: str, max_size: int | None) -
 
 
 def _parse(text: str, name: str) -> tuple[Any, SourceMap, str]:
+    # Like Heat (ROS's ancestor): text starting with "{" is JSON, strictly; no YAML fallback that
+    # would quietly accept trailing commas or NaN.
     if text.lstrip()[:1] == "{":
         try:
             data, source_map = load_json(text)
-            return data, source_map, "json"
-        except ParseError as json_error:
-            try:  # YAML's flow style accepts some near-JSON (trailing commas, comments)
-                data, source_map = load_yaml(text)
-                return data, source_map, "yaml"
-            except ParseError:
-                raise _from_parse_error(json_error, name) from None
+        except ParseError as err:
+            raise _from_parse_error(err, name) from None
+        return data, source_map, "json"
     try:
         data, source_map = load_yaml(text)
     except ParseError as err:

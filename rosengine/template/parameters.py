@@ -289,7 +289,8 @@ def bind_parameters(specs: Mapping[str, ParameterSpec], given: Mapping[str, Any]
             values[name] = Unknown(SCHEMA_TYPES[spec.type], f"parameter {name}")
             continue
         if raw is None and source == "Default":  # `Default: null`: empty, validation skipped
-            values[name] = None
+            # statically it stands for "whatever the user will pass", so keep it symbolic there
+            values[name] = Unknown(SCHEMA_TYPES[spec.type], f"parameter {name}") if static else None
             continue
         if isinstance(raw, Unknown):
             values[name] = raw

@@ -32,7 +32,12 @@ from rosengine.template.graph import DependencyGraph
 from rosengine.template.model import OutputDefinition, ResourceDefinition, StackIdentity, Template
 from rosengine.template.oos import OosParameterStore
 from rosengine.template.parameters import bind_parameters
-from rosengine.template.references import scan
+from rosengine.template.references import (
+    EMBEDDED_TEMPLATE_PROPERTY,
+    embedded_template,
+    scan,
+    without_embedded_template,
+)
 from rosengine.template.scope import INDEX, Attributes, PhysicalIds, Scope, as_boolean
 
 AttributeNames = Callable[[str], "Container[str] | None"]
@@ -63,13 +68,16 @@ class PreparedTemplate:
         if resource.properties is None:
             return {}
         path = resource.path + ("Properties",)
-        value = self.resolve(resource.properties, path, attributes=attributes, physical_ids=physical_ids,
+        properties = without_embedded_template(resource.properties)
+        value = self.resolve(properties, path, attributes=attributes, physical_ids=physical_ids,
                              referencer=f"Resources.{logical_id}", index=resource.index)
         if value is NO_VALUE or isinstance(value, Unknown):
             return {}
         if not isinstance(value, dict):
             raise self.template.locate(TemplateError(
                 STACK_VALIDATION_FAILED, f"Properties must evaluate to a mapping, not {type(value).__name__}", path))
+        if embedded_template(resource.properties):  # the nested stack evaluates its own template
+            value[EMBEDDED_TEMPLATE_PROPERTY] = resource.properties[EMBEDDED_TEMPLATE_PROPERTY]
         return value
 
     def resolve_output(self, name: str, attributes: Attributes, physical_ids: PhysicalIds) -> Any:
@@ -325,7 +333,8 @@ class _Preparation:
             graph.add_resource(logical_id)
         for logical_id, resource in resources.items():
             referencer = f"Resources.{resource.path[1]}"
-            for reference in scan(resource.properties, resource.path + ("Properties",)):
+            properties = without_embedded_template(resource.properties)
+            for reference in scan(properties, resource.path + ("Properties",)):
                 for target in self._targets(reference, referencer, resource.index is not None):
                     graph.add_dependency(logical_id, target, via=reference.kind)
             for position, name in enumerate(resource.depends_on):

@@ -35,6 +35,22 @@ def _load_sub_references() -> Callable[[str], list[str]]:
 sub_references = _load_sub_references()
 
 
+# ALIYUN::ROS::Stack / StackGroup accept the nested template inline; its Ref/GetAtt/Sub name the
+# *nested* template's parameters and resources, so the parent neither scans nor evaluates it.
+EMBEDDED_TEMPLATE_PROPERTY = "TemplateBody"
+
+
+def embedded_template(properties: Any) -> bool:
+    """True when ``properties`` carries an inline nested template (kept as data)."""
+    return type(properties) is dict and type(properties.get(EMBEDDED_TEMPLATE_PROPERTY)) is dict
+
+
+def without_embedded_template(properties: Any) -> Any:
+    if embedded_template(properties):
+        return {key: value for key, value in properties.items() if key != EMBEDDED_TEMPLATE_PROPERTY}
+    return properties
+
+
 @dataclass(frozen=True)
 class Reference:
     """One reference: ``kind`` is "ref", "getatt" or "sub"; ``attribute`` for getatt (and

@@ -147,9 +147,7 @@ def _object_check(schema: dict[str, Any], build: Callable[[Any], Check]) -> Chec
             if sub is not None:
                 if not sub(item):
                     return False
-            elif additional is False:
-                return False
-            elif extra_check is not None and not extra_check(item):
+            elif additional is False or extra_check is not None and not extra_check(item):
                 return False
         return True
 

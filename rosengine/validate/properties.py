@@ -33,6 +33,7 @@ from rosengine.errors import (
 )
 from rosengine.functions.base import Unknown
 from rosengine.validate.coercion import as_number, describe_type
+from rosengine.validate.fastcheck import Check, compile_check
 from rosengine.validate.jsonschema_ext import RosValidator
 
 # Top-level schema keys that are JSON Schema (the rest of a type file is metadata for us).
@@ -54,6 +55,7 @@ class _CompiledSchema:
             name: _case_map(document, name) for name in schema.case_insensitive
         }
         self.rules: tuple[str, ...] = tuple(schema.raw.get("crossPropertyRules", ()))
+        self.is_valid: Check | None = compile_check(document)
 
 
 _compiled: dict[int, _CompiledSchema] = {}
@@ -97,11 +99,14 @@ def validate_properties(
     for name, case_map in comp.case_maps.items():
         if name in checked:
             checked[name] = _canonical_keys(checked[name], case_map)
-    errors = [
-        _to_template_error(err, properties, base_path)
-        for raw in comp.validator.iter_errors(checked)
-        for err in _split_required(raw)
-    ]
+    if comp.is_valid is not None and comp.is_valid(checked):
+        errors: list[TemplateError] = []  # the common case; jsonschema only runs to explain failures
+    else:
+        errors = [
+            _to_template_error(err, properties, base_path)
+            for raw in comp.validator.iter_errors(checked)
+            for err in _split_required(raw)
+        ]
     mistyped = {e.path for e in errors if e.details.get("keyword") == "type"}
     errors = [e for e in errors if e.path not in mistyped or e.details.get("keyword") == "type"]
     errors.extend(_cross_property_errors(comp.rules, checked, base_path))
@@ -249,7 +254,7 @@ def _message(err: ValidationError, rel: tuple[str | int, ...]) -> str:
         return f"{subject} is {length} characters long; allowed length is {_length_text(schema)}{hint}"
     if keyword == "pattern":
         if hint:
-            return f"{subject} value {_show(instance)} is not valid:{hint[1:-1]}"
+            return f"{subject} value {_show(instance)} is not valid: {schema['description']}"
         return f"{subject} value {_show(instance)} does not match the pattern {value!r}"
     if keyword in ("enum", "const"):
         allowed = value if isinstance(value, list) else [value]

@@ -104,12 +104,12 @@ def check_template(template: Any, parameters: Mapping[str, Any] | None = None, *
     errors: list[TemplateError] = list(getattr(template, "warnings", []) or [])
     try:
         prepared = _prepare(template, parameters)
-    except TemplateErrors as exc:
-        errors.extend(exc.errors)
-        return _locate_all(template, errors)
-    except TemplateError as exc:
-        errors.append(exc)
-        return _locate_all(template, errors)
+    except (TemplateError, TemplateErrors) as exc:
+        found = exc.errors if isinstance(exc, TemplateErrors) else [exc]
+        errors.extend(found)
+        prepared = _prepare_despite_attribute_errors(template, parameters, found)
+        if prepared is None:
+            return _dedupe(_locate_all(template, errors))
 
     attributes, physical_ids = _static_callbacks(prepared)
     reported_types: set[tuple[Any, ...]] = set()
@@ -153,13 +153,26 @@ def _soften_not_supported(err: TemplateError) -> TemplateError:
     return err
 
 
-def _prepare(template: Any, parameters: Mapping[str, Any] | None) -> Any:
+def _prepare(template: Any, parameters: Mapping[str, Any] | None, *, check_attributes: bool = True) -> Any:
     from rosengine.template import prepare
 
     kwargs: dict[str, Any] = {"static": True}
-    if "attribute_names" in _parameters_of(prepare):
+    if check_attributes and "attribute_names" in _parameters_of(prepare):
         kwargs["attribute_names"] = attribute_names
     return prepare(template, dict(parameters or {}), **kwargs)
+
+
+def _prepare_despite_attribute_errors(template: Any, parameters: Mapping[str, Any] | None,
+                                      errors: list[TemplateError]) -> Any:
+    """When the only thing stopping ``prepare`` is a wrong ``Fn::GetAtt`` attribute name (already
+    reported), prepare again without the attribute check so the properties still get validated:
+    a typo in one attribute must not hide every other problem of the file."""
+    if not errors or any(e.code != INVALID_TEMPLATE_ATTRIBUTE for e in errors):
+        return None
+    try:
+        return _prepare(template, parameters, check_attributes=False)
+    except (TemplateError, TemplateErrors):
+        return None
 
 
 def _parameters_of(fn: Callable[..., Any]) -> set[str]:
@@ -175,12 +188,7 @@ def _static_callbacks(prepared: Any) -> tuple[Callable[[str, str], Any], Callabl
     def attributes(logical_id: str, attribute: str) -> Unknown:
         resource = prepared.resources.get(logical_id)
         names = attribute_names(resource.type) if resource is not None else None
-        if names is not None and attribute not in names:
-            raise TemplateError(
-                INVALID_TEMPLATE_ATTRIBUTE,
-                f"resource '{logical_id}' ({resource.type}) has no attribute '{attribute}'; "
-                f"its attributes are: {names.describe()}",
-            )
+        # prepare() has checked the name already (attribute_names); here only the type matters.
         kind = names.type_of(attribute) if names is not None else None
         return Unknown(kind, f"Fn::GetAtt {logical_id}.{attribute}")
 

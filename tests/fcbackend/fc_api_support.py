@@ -91,7 +91,7 @@ def backend(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Backend]:
     state_dir: Path = tmp_path_factory.mktemp("fc-state")
     config = BackendConfig.for_state_dir(state_dir, flush_interval_s=0.05)
     scheduler = FakeScheduler()
-    app = create_app(config, scheduler=scheduler)
+    app = create_app(config, scheduler=scheduler, addons=False)
     server = ThreadedServer(app).start()
     try:
         yield Backend(server.endpoint, config, scheduler, app)

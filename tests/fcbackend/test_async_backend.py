@@ -17,6 +17,7 @@ from fcbackend.app import create_app
 from fcbackend.config import BackendConfig
 from fcbackend.models import FunctionSpec, InvocationRequest, InvocationResult
 from fcbackend.server import ThreadedServer
+from rosengine.clients import fc_signature
 from rosengine.clients.fc import FcApiError, FcClient
 from tests.fcbackend.fc_api_support import FakeScheduler, zip_b64
 
@@ -150,9 +151,6 @@ def test_http_trigger_anonymous_and_signed(env: Env) -> None:
 
     env.client.update_trigger("svc", "web", "http", triggerConfig={"authType": "function", "methods": ["GET"]})
     assert httpx.get(url).status_code == 403
-    signed = env.client.request  # noqa: F841 (the client signs API paths without the query)
-    from rosengine.clients import fc_signature
-
     path = "/2016-08-15/proxy/svc/web/hello/world"
     headers = {"date": fc_signature.http_date(), "content-type": "text/plain"}
     headers["authorization"] = fc_signature.authorization(
@@ -167,11 +165,11 @@ def test_custom_domain_routes_by_host(env: Env) -> None:
     ]})
     response = httpx.get(f"{env.endpoint}/api/items?x=1", headers={"host": "app.example.com"})
     assert response.status_code == 201 and response.json()["path"] == "/api/items"
-    # the exact route goes to fn (echo of an empty event body through the fake scheduler)
-    before = len(env.payloads_to("fn"))
-    httpx.get(f"{env.endpoint}/api/exact", headers={"host": "app.example.com"})
-    assert len([s for s, r in env.scheduler.invoked if s.function == "fn" and r.http]) >= 1 or \
-        len(env.payloads_to("fn")) > before
+    exact = httpx.get(f"{env.endpoint}/api/exact", headers={"host": "app.example.com"})
+    assert exact.status_code == 201
+    assert env.scheduler.invoked[-1][0].function == "fn"  # exact beats the /api/* wildcard
+    # requests to the backend's own address are API calls, not custom-domain traffic
+    assert httpx.get(f"{env.endpoint}/api/items").json()["ErrorCode"] == "PathNotSupported"
 
 
 def test_oss_put_fires_trigger_with_oss_event(env: Env) -> None:
@@ -207,6 +205,6 @@ def test_alias_split_routes_real_invocations(env: Env) -> None:
     v2 = env.client.publish_version("svc", "two")["versionId"]
     env.client.create_alias("svc", "canary", versionId=v1, additionalVersionWeight={v2: 0.3})
     versions = [env.client.invoke_function("svc", "fn", b"x", qualifier="canary")
-                .headers["x-fc-invocation-service-version"] for _ in range(60)]
+                .headers["x-fc-invocation-service-version"] for _ in range(30)]
     assert set(versions) == {v1, v2}
-    assert 5 <= versions.count(v2) <= 35  # 18 expected; a generous binomial bound
+    assert 2 <= versions.count(v2) <= 18  # 9 expected; about 3 sd either side

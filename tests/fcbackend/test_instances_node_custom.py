@@ -6,7 +6,17 @@ import asyncio
 import json
 
 import pytest
-from instances_support import DRIVERS, error_doc, make_spec, request, requires_bwrap, requires_node, run, scheduler, write_code
+from instances_support import (
+    DRIVERS,
+    error_doc,
+    make_spec,
+    request,
+    requires_bwrap,
+    requires_node,
+    run,
+    scheduler,
+    write_code,
+)
 
 NODE_CODE = {
     "index.js": """

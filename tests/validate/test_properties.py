@@ -187,3 +187,30 @@ def test_custom_resource_properties():
     assert check("Custom::Add", {"ServiceToken": "acs:fc:r:1:services/s/functions/f", "Parameters": {"X": 1}}) == []
     errors = check("Custom::Add", {"ServiceToken": "t", "X": 1})
     assert paths(errors) == [("X",)]
+
+
+def test_fast_path_agrees_with_jsonschema_on_every_example():
+    """The compiled yes/no check must never pass what jsonschema rejects (and vice versa)."""
+    import copy
+
+    from validate_examples import BAD_VALUES, VALID_PROPERTIES
+
+    from rosengine.validate.properties import compiled
+
+    samples = [(t, p) for t, p in VALID_PROPERTIES.items()]
+    for type_name, prop, value in BAD_VALUES:
+        props = copy.deepcopy(VALID_PROPERTIES[type_name])
+        props[prop] = value
+        samples.append((type_name, props))
+    for type_name, props in list(samples):
+        samples.append((type_name, dict(props, Extra=1)))
+        samples.append((type_name, {k: Unknown("string") for k in props}))
+        samples.append((type_name, {k: Unknown("array") for k in props}))
+        samples.append((type_name, {}))
+    samples.append(("ALIYUN::FC::Trigger", trigger("timer", {"cronExpression": "0 0 * * * *"})))
+    samples.append(("ALIYUN::FC::Trigger", trigger("oss", {"bucketName": "b", "filter": {"key": {"x": 1}}})))
+    for type_name, props in samples:
+        comp = compiled(schema_for(type_name))
+        assert comp.is_valid is not None, type_name
+        expected = not any(True for _ in comp.validator.iter_errors(props))
+        assert comp.is_valid(props) == expected, (type_name, props)

@@ -142,7 +142,7 @@ def test_directory_argument_and_formats(tmp_path):
     write(tmp_path, "broken.yml", BROKEN)
     sarif = json.loads(run(str(tmp_path), "--format", "sarif").output)
     uris = {r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for r in sarif["runs"][0]["results"]}
-    assert uris == {str(tmp_path / "broken.yml")}
+    assert uris == {(tmp_path / "broken.yml").as_uri()}
     junit = run(str(tmp_path), "--format", "junit").output
     assert junit.count("<testcase") == 2 and "<failure" in junit
 
@@ -154,6 +154,9 @@ def test_unknown_getatt_attribute_is_an_error(tmp_path):
           Service:
             Type: ALIYUN::FC::Service
             Properties: {ServiceName: s}
+          Stack:
+            Type: ALIYUN::ROS::Stack
+            Properties: {TemplateURL: "oss://bucket/nested.yml"}
         Outputs:
           Bad:
             Value:
@@ -163,8 +166,27 @@ def test_unknown_getatt_attribute_is_an_error(tmp_path):
               Fn::GetAtt: [Stack, Outputs.Anything]
         """)
     findings = validate([path])
-    errors = [f for f in findings if f.severity.value == "error"]
-    assert any("NoSuchAttribute" in f.message for f in errors), findings
+    assert [(f.rule_id, f.path) for f in findings] == [
+        ("InvalidTemplateAttribute", "Outputs.Bad.Value.Fn::GetAtt")]
+    assert findings[0].line == 12
+
+
+def test_attribute_typo_does_not_hide_property_errors(tmp_path):
+    path = write(tmp_path, "att.yml", """\
+        ROSTemplateFormatVersion: '2015-09-01'
+        Resources:
+          Service:
+            Type: ALIYUN::FC::Service
+            Properties: {ServiceName: s}
+          Version:
+            Type: ALIYUN::FC::Version
+            Properties:
+              ServiceName: !GetAtt Service.ServiceNam
+              Descripton: typo
+        """)
+    rules = sorted((f.rule_id, f.path) for f in validate([path]))
+    assert rules == [("InvalidTemplateAttribute", "Resources.Version.Properties.ServiceName.Fn::GetAtt"),
+                     ("StackValidationFailed", "Resources.Version.Properties.Descripton")]
 
 
 def test_broken_yaml_is_a_finding_not_a_traceback(tmp_path):

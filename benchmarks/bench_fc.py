@@ -1,0 +1,202 @@
+#!/usr/bin/env python3
+"""FC backend benchmarks: cold start, warm invoke, idle instance memory.
+
+Why a script and not timed tests: figures depend on the machine; this prints them with the ratios
+to our goals (cold start ≤ 15 ms p50, ≤ 15 MB per idle warm Python instance) so changes can be
+compared run to run. Each measurement is one async function taking the parsed arguments and
+returning rows of figures; add one by writing a function and listing it in ``MEASUREMENTS`` (the
+REST-level measurements go there too).
+
+    python benchmarks/bench_fc.py                 # everything, both local drivers
+    python benchmarks/bench_fc.py --only cold --driver sandbox -n 50
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from fcbackend.instances.process import ProcessDriver  # noqa: E402
+from fcbackend.instances.sandbox import SandboxDriver, bubblewrap_works  # noqa: E402
+from fcbackend.models import FunctionSpec, InvocationRequest  # noqa: E402
+from fcbackend.scheduler import Scheduler, SchedulerConfig  # noqa: E402
+
+COLD_GOAL_MS = 15.0
+RSS_GOAL_MB = 15.0
+HANDLER = "def handler(event, context):\n    return event\n"
+
+Row = dict[str, object]
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    if not ordered:
+        return float("nan")
+    index = min(len(ordered) - 1, max(0, round(q / 100 * (len(ordered) - 1))))
+    return ordered[index]
+
+
+def summary(name: str, values: list[float], goal: float | None = None, unit: str = "ms") -> Row:
+    row: Row = {"measure": name, "n": len(values), "p50": percentile(values, 50), "p99": percentile(values, 99),
+                "mean": statistics.fmean(values) if values else float("nan"), "unit": unit}
+    if goal is not None:
+        row["goal"] = goal
+        row["p50/goal"] = row["p50"] / goal  # type: ignore[operator]
+    return row
+
+
+def spec_for(code: Path, function: str) -> FunctionSpec:
+    return FunctionSpec(service="bench", function=function, version_id="LATEST", qualifier="LATEST",
+                        runtime="python3", handler="index.handler", code_dir=code, code_checksum=function)
+
+
+def make_driver(kind: str, state: Path, pool_size: int):
+    cls = SandboxDriver if kind == "sandbox" else ProcessDriver
+    return cls(state, pool_size=pool_size)
+
+
+@asynccontextmanager
+async def bench_scheduler(kind: str, state: Path, pool_size: int):
+    driver = make_driver(kind, state, pool_size)
+    sched = Scheduler({kind: driver}, default_driver=kind, state_dir=state,
+                      config=SchedulerConfig(prewarm_runtimes=(), pool_size=pool_size, keep_alive_s=3600))
+    await sched.start()
+    try:
+        yield sched, driver
+    finally:
+        await sched.close()
+
+
+def request(payload: bytes = b"x") -> InvocationRequest:
+    return InvocationRequest(request_id=str(uuid.uuid4()), payload=payload)
+
+
+async def measure_cold(args: argparse.Namespace, kind: str, work: Path) -> list[Row]:
+    """Scheduler-level cold start: a new function each time, a pre-started worker waiting."""
+    rows: list[Row] = []
+    code = work / "code"
+    for pool_size, label in ((2, "zygote pool"), (0, "no pool")):
+        samples = []
+        n = args.n if pool_size else max(5, args.n // 4)
+        async with bench_scheduler(kind, work / f"state-{kind}-{pool_size}", pool_size) as (sched, driver):
+            for i in range(n):
+                spec = spec_for(code, f"cold-{i}")
+                if pool_size:
+                    await driver.wait_pool(spec, 30)
+                t0 = time.perf_counter()
+                result = await sched.invoke(spec, request())
+                samples.append((time.perf_counter() - t0) * 1000)
+                assert result.ok and result.cold, result.body
+                await sched.evict("bench", spec.function)
+        rows.append(summary(f"cold start, {kind}, {label}", samples, COLD_GOAL_MS))
+    return rows
+
+
+async def measure_warm(args: argparse.Namespace, kind: str, work: Path) -> list[Row]:
+    """Scheduler-level warm invoke of the same function (instance reused)."""
+    async with bench_scheduler(kind, work / f"state-warm-{kind}", 1) as (sched, _driver):
+        spec = spec_for(work / "code", "warm")
+        await sched.invoke(spec, request())
+        samples = []
+        for _ in range(args.n * 4):
+            t0 = time.perf_counter()
+            result = await sched.invoke(spec, request())
+            samples.append((time.perf_counter() - t0) * 1000)
+            assert result.ok and not result.cold
+    return [summary(f"warm invoke, {kind}", samples)]
+
+
+def _rss_of(pids: list[int]) -> float:
+    total = 0
+    for pid in pids:
+        try:
+            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1]) * 1024
+        except (OSError, ValueError):
+            continue
+    return total / (1024 * 1024)
+
+
+def _pss_of(pids: list[int]) -> float:
+    total = 0
+    for pid in pids:
+        try:
+            for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+                if line.startswith("Pss:"):
+                    total += int(line.split()[1]) * 1024
+        except (OSError, ValueError):
+            continue
+    return total / (1024 * 1024)
+
+
+async def measure_idle_memory(args: argparse.Namespace, kind: str, work: Path) -> list[Row]:
+    """Memory of idle warm Python instances: RSS/PSS of all their processes, cgroup usage."""
+    rss, pss, cgroup = [], [], []
+    async with bench_scheduler(kind, work / f"state-mem-{kind}", 0) as (sched, _driver):
+        for i in range(5):
+            await sched.invoke(spec_for(work / "code", f"mem-{i}"), request())
+        for inst in sched._pools.values():  # noqa: SLF001 - the benchmark looks inside on purpose
+            for managed in inst.instances:
+                worker = managed.instance.worker  # type: ignore[union-attr]
+                pids = worker.cgroup.pids() if worker.cgroup else [worker.process.pid]
+                rss.append(_rss_of(pids))
+                pss.append(_pss_of(pids))
+                if worker.cgroup:
+                    cgroup.append(worker.cgroup.memory_current() / (1024 * 1024))
+    rows = [summary(f"idle warm instance RSS, {kind}", rss, RSS_GOAL_MB, "MB"),
+            summary(f"idle warm instance PSS, {kind}", pss, RSS_GOAL_MB, "MB")]
+    if cgroup:
+        rows.append(summary(f"idle warm instance cgroup usage, {kind}", cgroup, None, "MB"))
+    return rows
+
+
+MEASUREMENTS: dict[str, Callable[[argparse.Namespace, str, Path], Awaitable[list[Row]]]] = {
+    "cold": measure_cold,
+    "warm": measure_warm,
+    "memory": measure_idle_memory,
+}
+
+
+def print_rows(rows: list[Row]) -> None:
+    for row in rows:
+        unit = row["unit"]
+        line = (f"{row['measure']:<48} n={row['n']:<4} p50={row['p50']:8.2f} {unit}  p99={row['p99']:8.2f} {unit}"
+                f"  mean={row['mean']:8.2f} {unit}")
+        if "goal" in row:
+            line += f"  goal={row['goal']:g} {unit}  p50/goal={row['p50/goal']:.2f}"
+        print(line, flush=True)
+
+
+async def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--driver", choices=("sandbox", "process", "all"), default="all")
+    parser.add_argument("--only", choices=sorted(MEASUREMENTS), action="append")
+    parser.add_argument("-n", type=int, default=40, help="samples per measurement (warm uses 4x)")
+    args = parser.parse_args()
+    kinds = ["sandbox", "process"] if args.driver == "all" else [args.driver]
+    if "sandbox" in kinds and not bubblewrap_works()[0]:
+        print(f"skipping sandbox: {bubblewrap_works()[1]}")
+        kinds.remove("sandbox")
+    with tempfile.TemporaryDirectory(prefix="bench-fc-") as tmp:
+        work = Path(tmp)
+        (work / "code").mkdir()
+        (work / "code" / "index.py").write_text(HANDLER)
+        for name in args.only or list(MEASUREMENTS):
+            for kind in kinds:
+                print_rows(await MEASUREMENTS[name](args, kind, work))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(asyncio.run(main()))
