@@ -26,6 +26,7 @@ import sqlite3
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import zipfile
 from pathlib import Path
@@ -33,7 +34,7 @@ from typing import Any
 
 import httpx
 
-HANDLER = "import time\n\ndef handler(event, context):\n    time.sleep(0.005)\n    return event\n"
+HANDLER = "import time\n\ndef handler(event, context):\n    time.sleep(0.02)\n    return event\n"
 
 
 def _zip() -> str:
@@ -110,10 +111,11 @@ def setup_function(endpoint: str) -> None:
         "timeout": 30, "code": {"zipFile": _zip()}}).raise_for_status()
 
 
-async def submit_all(endpoint: str, ids: list[str], concurrency: int = 64) -> dict[str, int]:
+async def submit_all(endpoint: str, ids: list[str], concurrency: int = 64,
+                     results: dict[str, int] | None = None) -> dict[str, int]:
     """Submit each id as an async task; returns id -> HTTP status (0 = connection failed)."""
     url = endpoint + "/2016-08-15/services/bench/functions/worker/invocations"
-    results: dict[str, int] = {}
+    results = {} if results is None else results
     queue: asyncio.Queue[str] = asyncio.Queue()
     for task_id in ids:
         queue.put_nowait(task_id)
@@ -142,15 +144,22 @@ def crash_recovery(count: int = 1000, *, driver: str | None = "process", deadlin
     try:
         backend.start()
         setup_function(backend.endpoint)
+        # submit from another thread and SIGKILL the backend halfway through the submissions
+        accepted: dict[str, int] = {}
         started = time.perf_counter()
-        accepted = asyncio.run(submit_all(backend.endpoint, ids))
+        submitter = threading.Thread(target=lambda: asyncio.run(submit_all(backend.endpoint, ids, results=accepted)))
+        submitter.start()
+        while sum(1 for v in accepted.values() if v == 202) < count // 2 and submitter.is_alive():
+            time.sleep(0.005)
         accept_s = time.perf_counter() - started
+        acknowledged = sum(1 for v in accepted.values() if v == 202)
         backend.kill()
+        submitter.join(60)
         before = statuses(state_dir)
-        unfinished = sum(1 for s in before.values() if s not in ("Succeeded",))
+        unfinished = sum(1 for s in before.values() if s != "Succeeded")
         restart_at = time.perf_counter()
         backend.start()
-        missing = [i for i in ids if accepted.get(i) != 202]
+        missing = [i for i in ids if accepted.get(i) != 202]  # the caller retries what was not acknowledged
         resubmitted = asyncio.run(submit_all(backend.endpoint, missing)) if missing else {}
         deadline = time.monotonic() + deadline_s
         while time.monotonic() < deadline:
@@ -161,8 +170,8 @@ def crash_recovery(count: int = 1000, *, driver: str | None = "process", deadlin
         recovery_s = time.perf_counter() - restart_at
         final = statuses(state_dir)
         return {
-            "count": count, "accepted_202": sum(1 for s in accepted.values() if s == 202),
-            "accept_s": accept_s, "accept_per_s": count / accept_s if accept_s else 0.0,
+            "count": count, "accepted_202": acknowledged, "stored_at_kill": len(before),
+            "accept_s": accept_s, "accept_per_s": acknowledged / accept_s if accept_s else 0.0,
             "unfinished_at_kill": unfinished, "resubmitted": len(resubmitted),
             "resubmit_statuses": sorted(set(resubmitted.values())),
             "succeeded": sum(1 for s in final.values() if s == "Succeeded"), "recovery_s": recovery_s,
@@ -200,10 +209,12 @@ def main() -> None:
           f"{store['one_fsync_each_per_s']:,.0f}/s with one fsync each "
           f"(x{store['group_commit_per_s'] / store['one_fsync_each_per_s']:.1f})")
     result = crash_recovery(args.count, driver=args.driver)
-    print(f"accept: {result['accepted_202']}/{result['count']} async tasks acknowledged (202, fsync'd) in "
-          f"{result['accept_s']:.2f} s = {result['accept_per_s']:,.0f}/s over HTTP")
-    print(f"crash: SIGKILL with {result['unfinished_at_kill']} of {result['count']} not yet finished; "
-          f"{result['resubmitted']} unacknowledged resubmitted")
+    print(f"accept: {result['accepted_202']} async tasks acknowledged (202, fsync'd) in "
+          f"{result['accept_s']:.2f} s = {result['accept_per_s']:,.0f}/s over HTTP (64 concurrent callers)")
+    print(f"crash: SIGKILL halfway through the submissions: {result['stored_at_kill']} stored, "
+          f"{result['unfinished_at_kill']} of them not yet finished")
+    print(f"resubmit: {result['resubmitted']} unacknowledged ids sent again -> statuses "
+          f"{result['resubmit_statuses']} (409 = already stored before the kill, deduplicated)")
     print(f"recovery: {result['succeeded']}/{result['count']} succeeded {result['recovery_s']:.2f} s after "
           f"the restart (at-least-once, deduplicated by task id)")
 

@@ -18,13 +18,12 @@ from typing import Any
 
 from rosengine.functions.base import Unknown
 from rosengine.validate.coercion import as_number, as_string, scalar_variants
-from rosengine.validate.jsonschema_ext import RosValidator
+from rosengine.validate.jsonschema_ext import TYPE_CHECKS, discriminator
 
 Check = Callable[[Any], bool]
 
 # Keywords with no effect on validity.
 _ANNOTATIONS = frozenset({"description", "default", "title", "examples", "$comment", "definitions"})
-_TYPE_CHECKER = RosValidator.TYPE_CHECKER
 
 
 class _Unsupported(Exception):
@@ -75,8 +74,14 @@ def compile_check(document: dict[str, Any]) -> Check | None:
 def _type_check(declared: Any) -> Check:
     if declared is None:
         return lambda value: True
-    types = [declared] if isinstance(declared, str) else list(declared)
-    return lambda value: any(_TYPE_CHECKER.is_type(value, t) for t in types)
+    names = [declared] if isinstance(declared, str) else list(declared)
+    if any(name not in TYPE_CHECKS for name in names):
+        raise _Unsupported(declared)
+    checks = [TYPE_CHECKS[name] for name in names]
+    if len(checks) == 1:
+        only = checks[0]
+        return lambda value: only(None, value)
+    return lambda value: any(check(None, value) for check in checks)
 
 
 def _value_checks(schema: dict[str, Any], build: Callable[[Any], Check], ref_check: Callable[[str], Check]) -> list[Check]:
@@ -109,8 +114,12 @@ def _value_checks(schema: dict[str, Any], build: Callable[[Any], Check], ref_che
     if uses("format"):
         raise _Unsupported("format")
     if uses("allOf"):
-        parts = [build(s) for s in schema["allOf"]]
-        checks.append(lambda v: all(p(v) for p in parts))
+        dispatch = _dispatch_check(schema["allOf"], build)
+        if dispatch is not None:
+            checks.append(dispatch)
+        else:
+            parts = [build(s) for s in schema["allOf"]]
+            checks.append(lambda v: all(p(v) for p in parts))
     if uses("anyOf"):
         any_parts = [build(s) for s in schema["anyOf"]]
         checks.append(lambda v: any(p(v) for p in any_parts))
@@ -230,6 +239,36 @@ def _if_check(schema: dict[str, Any], build: Callable[[Any], Check]) -> Check:
         if isinstance(value, dict) and any(isinstance(value.get(n), Unknown) for n in watched):
             return True
         branch = then_check if condition(value) else else_check
+        return branch is None or branch(value)
+
+    return check
+
+
+def _dispatch_check(branches: list[Any], build: Callable[[Any], Check]) -> Check | None:
+    """``allOf`` of ``if {X: const c} then S`` on one property X (the TriggerType -> TriggerConfig
+    shape): one dictionary lookup instead of evaluating every condition."""
+    table: dict[Any, Check] = {}
+    watched: str | None = None
+    for branch in branches:
+        if not isinstance(branch, dict) or set(branch) != {"if", "then"}:
+            return None
+        test = discriminator(branch["if"])
+        if test is None or (watched is not None and test[0] != watched) or not isinstance(test[1], str):
+            return None
+        watched = test[0]
+        table[test[1]] = build(branch["then"])
+    if watched is None:
+        return None
+    name = watched
+
+    def check(value: Any) -> bool:
+        if not isinstance(value, dict) or name not in value:
+            return True
+        selector = value[name]
+        if isinstance(selector, Unknown):
+            return True
+        text = as_string(selector)
+        branch = table.get(text) if text is not None else None
         return branch is None or branch(value)
 
     return check

@@ -54,17 +54,17 @@ def _type_check(schema_type: str, coerce: Callable[[Any], Any] | None) -> Callab
     return check
 
 
-_TYPE_CHECKER = _BASE.TYPE_CHECKER.redefine_many(
-    {
-        "integer": _type_check("integer", as_integer),
-        "number": _type_check("number", as_number),
-        "boolean": _type_check("boolean", as_boolean),
-        "string": _type_check("string", as_string),
-        "object": _type_check("object", None),
-        "array": _type_check("array", None),
-        "null": _type_check("null", None),
-    }
-)
+# JSON-Schema type name -> check(checker, instance); also used directly by the fast path.
+TYPE_CHECKS: dict[str, Callable[[Any, Any], bool]] = {
+    "integer": _type_check("integer", as_integer),
+    "number": _type_check("number", as_number),
+    "boolean": _type_check("boolean", as_boolean),
+    "string": _type_check("string", as_string),
+    "object": _type_check("object", None),
+    "array": _type_check("array", None),
+    "null": _type_check("null", None),
+}
+_TYPE_CHECKER = _BASE.TYPE_CHECKER.redefine_many(TYPE_CHECKS)
 
 
 def _skip_unknown(keyword_fn: KeywordFn) -> KeywordFn:
@@ -124,7 +124,7 @@ def _const(validator: Any, expected: Any, instance: Any, schema: dict[str, Any])
     yield from _enum(validator, [expected], instance, schema)
 
 
-def _discriminator(condition: Any) -> tuple[str, Any] | None:
+def discriminator(condition: Any) -> tuple[str, Any] | None:
     """``(name, value)`` when ``condition`` is the common "property == constant" test."""
     if not isinstance(condition, dict) or set(condition) - {"properties", "required"}:
         return None
@@ -144,7 +144,7 @@ def _if(validator: Any, condition: Any, instance: Any, schema: dict[str, Any]) -
         for name in condition.get("properties", {}):
             if isinstance(instance.get(name), Unknown):
                 return
-        fast = _discriminator(condition)
+        fast = discriminator(condition)
         if fast is not None:  # skip jsonschema's is_valid machinery for the hot TriggerType test
             name, expected = fast
             matched = name in instance and any(

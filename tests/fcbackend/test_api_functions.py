@@ -47,15 +47,11 @@ def test_checksum_is_crc64_of_the_zip(sdk, service, tmp_path):
 
 
 def test_update_clears_environment_and_replaces_code(sdk, service, backend):
-    sdk.create_function(service, "upd", "python3.10", "index.handler", codeZipFile=None,
-                        codeDir=None, codeOSSBucket=None, codeOSSObject=None,
-                        environmentVariables={"K": "v"}) if False else None
-    body = {"functionName": "upd", "runtime": "python3.10", "handler": "index.handler",
-            "code": {"zipFile": zip_b64()}, "environmentVariables": {"K": "v"}}
     from rosengine.clients.fc import FcClient
 
     client = FcClient(backend.endpoint, backend.config.access_key_id, backend.config.access_key_secret)
-    first = client.create_function(service, "upd", **{k: v for k, v in body.items() if k != "functionName"})
+    first = client.create_function(service, "upd", code={"zipFile": zip_b64()}, runtime="python3.10",
+                                   handler="index.handler", environmentVariables={"K": "v"})
     updated = sdk.update_function(service, "upd", environmentVariables={}).data
     assert updated["environmentVariables"] == {}
     assert updated["codeChecksum"] == first["codeChecksum"]
