@@ -70,13 +70,19 @@ class ResourceTypeSchema:
 
     def json_schema(self) -> dict[str, Any]:
         """The object schema jsonschema validates a resource's Properties against."""
-        return {
+        schema: dict[str, Any] = {
             "type": "object",
             "properties": self.properties,
             "required": list(self.required),
             "additionalProperties": self.additional_properties,
-            **({"definitions": self.raw["definitions"]} if "definitions" in self.raw else {}),
         }
+        # Cross-property rules (a trigger's TriggerConfig shape chosen by its TriggerType, "one of"
+        # code sources) live in these top-level keywords; dropping them would lose those checks.
+        for keyword in ("definitions", "$defs", "allOf", "anyOf", "oneOf", "dependencies",
+                        "dependentRequired", "dependentSchemas", "if", "then", "else"):
+            if keyword in self.raw:
+                schema[keyword] = self.raw[keyword]
+        return schema
 
 
 class ProviderError(Exception):

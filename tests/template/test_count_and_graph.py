@@ -147,8 +147,8 @@ def test_a_cycle_is_reported_with_every_member():
 
 
 def test_condition_false_dependencies_are_ignored():
-    template = yaml_template("Conditions:\n  No: !Equals [a, b]\nResources:\n  Opt: {Type: X::Y, Condition: No}\n"
-                             "  R: {Type: X::Y, DependsOn: Opt, Properties: {P: !If [No, !Ref Opt, x]}}\n")
+    template = yaml_template("Conditions:\n  Never: !Equals [a, b]\nResources:\n  Opt: {Type: X::Y, Condition: Never}\n"
+                             "  R: {Type: X::Y, DependsOn: Opt, Properties: {P: !If [Never, !Ref Opt, x]}}\n")
     prepared = prepare(template)
     assert prepared.graph.dependencies("R") == set()
     assert prepared.resolve_properties("R", attribute, physical_id) == {"P": "x"}

@@ -82,7 +82,7 @@ def test_function_error_is_located_at_the_argument():
     err = caught.value
     assert err.code == INVALID_FUNCTION and err.message == "Fn::TestUpper expects a string"
     assert err.path == ("Resources", "R", "Properties", "A", "Fn::TestUpper", 0)
-    assert (err.file, err.line, err.col) == ("t.yml", 9, 9)
+    assert (err.file, err.line, err.col) == ("t.yml", 10, 9)
 
 
 def test_unexpected_exception_in_a_function_is_an_internal_error_not_a_traceback():

@@ -6,13 +6,12 @@ import json
 from pathlib import Path
 
 import pytest
+from template_helpers import HEADER, errors_from, only_error
 
 from rosengine.errors import INTERNAL_ERROR, INVALID_FUNCTION, INVALID_TEMPLATE_FORMAT
 from rosengine.template import load_template
 from rosengine.template.parse_error import MAX_DEPTH
 from rosengine.template.tags import SHORT_TAGS
-
-from template_helpers import HEADER, errors_from, only_error
 
 JSON_TEMPLATE = """{
   "ROSTemplateFormatVersion": "2015-09-01",

@@ -118,13 +118,14 @@ def test_association_property_metadata_may_hold_console_conditions():
 
 
 def test_rules_shape():
+    many = ", ".join(["{Assert: true}"] * 101)
     errors = errors_from(lambda: yaml_template("""
         Rules:
           NoAssertions: {RuleCondition: true}
           Extra: {Assertions: [{Assert: true}], Other: 1}
           BadAssertion: {Assertions: [{AssertDescription: x}]}
-          TooMany: {Assertions: [%s]}
-        """ % ", ".join(["{Assert: true}"] * 101)))
+          TooMany: {Assertions: [MANY]}
+        """.replace("MANY", many)))
     paths = {err.path for err in errors}
     assert ("Rules", "NoAssertions") in paths
     assert ("Rules", "Extra", "Other") in paths
