@@ -9,6 +9,7 @@ REST-level measurements go there too).
 
     python benchmarks/bench_fc.py                 # everything, both local drivers
     python benchmarks/bench_fc.py --only cold --driver sandbox -n 50
+    python benchmarks/bench_fc.py --only rest --driver sandbox     # REST figures (fc_rest.py)
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from fcbackend.instances.process import ProcessDriver  # noqa: E402
 from fcbackend.instances.sandbox import SandboxDriver, bubblewrap_works  # noqa: E402
@@ -33,6 +35,8 @@ from fcbackend.scheduler import Scheduler, SchedulerConfig  # noqa: E402
 
 COLD_GOAL_MS = 15.0
 RSS_GOAL_MB = 15.0
+REST_OVERHEAD_GOAL_MS = 0.3
+THROUGHPUT_GOAL = 3000.0  # invocations/s on a 2-core machine; ratio > 1 is good here
 HANDLER = "def handler(event, context):\n    return event\n"
 
 Row = dict[str, object]
@@ -161,10 +165,42 @@ async def measure_idle_memory(args: argparse.Namespace, kind: str, work: Path) -
     return rows
 
 
+async def measure_rest(args: argparse.Namespace, kind: str, work: Path) -> list[Row]:
+    """Through the REST API of a real uvicorn backend (auth on, signed requests): warm invoke
+    latency and its overhead over a direct scheduler call, throughput at concurrency 1/16/64 from
+    client processes, and the backend's RSS idle and under load."""
+    import fc_rest
+
+    direct = (await measure_warm(args, kind, work))[0]
+    rows: list[Row] = []
+    state = work / f"state-rest-{kind}"
+    with fc_rest.running_backend(state, kind) as (endpoint, pid, key_id, secret):
+        fc_rest.prepare_function(endpoint, key_id, secret, HANDLER, concurrency=64)
+        idle_rss = fc_rest.rss_mb(pid)
+        rest = await asyncio.to_thread(fc_rest.warm_latencies, endpoint, key_id, secret, args.n * 10)
+        rest_row = summary(f"warm invoke via REST, {kind}", rest)
+        rows.append(direct)
+        rows.append(rest_row)
+        overhead = [float(rest_row["p50"]) - float(direct["p50"])]
+        rows.append(summary(f"REST overhead over scheduler (p50), {kind}", overhead, REST_OVERHEAD_GOAL_MS))
+        rows.append(summary(f"backend RSS idle (1 warm instance), {kind}", [idle_rss], None, "MB"))
+        for concurrency in (1, 16, 64):
+            processes = 1 if concurrency == 1 else args.clients
+            figures = await asyncio.to_thread(fc_rest.throughput, endpoint, key_id, secret, concurrency,
+                                              processes, args.duration, pid)
+            rows.append(summary(f"throughput c={concurrency} ({figures['clients']} client procs), {kind}",
+                                [figures["rate"]], THROUGHPUT_GOAL, "inv/s"))
+            rows.append(summary(f"backend RSS under load c={concurrency}, {kind}", [figures["rss_mb"]], None, "MB"))
+            if figures["errors"]:
+                print(f"  ! {figures['errors']:.0f} non-200 answers at c={concurrency}")
+    return rows
+
+
 MEASUREMENTS: dict[str, Callable[[argparse.Namespace, str, Path], Awaitable[list[Row]]]] = {
     "cold": measure_cold,
     "warm": measure_warm,
     "memory": measure_idle_memory,
+    "rest": measure_rest,
 }
 
 
@@ -182,7 +218,9 @@ async def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--driver", choices=("sandbox", "process", "all"), default="all")
     parser.add_argument("--only", choices=sorted(MEASUREMENTS), action="append")
-    parser.add_argument("-n", type=int, default=40, help="samples per measurement (warm uses 4x)")
+    parser.add_argument("-n", type=int, default=40, help="samples per measurement (warm uses 4x, REST 10x)")
+    parser.add_argument("--duration", type=float, default=3.0, help="seconds per REST throughput run")
+    parser.add_argument("--clients", type=int, default=2, help="client processes for REST throughput")
     args = parser.parse_args()
     kinds = ["sandbox", "process"] if args.driver == "all" else [args.driver]
     if "sandbox" in kinds and not bubblewrap_works()[0]:

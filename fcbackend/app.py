@@ -36,9 +36,6 @@ _log = logging.getLogger("fcbackend")
 # "module:function" called with the app after it is built: add-ons built by other parts of the
 # backend (async queue, triggers, OSS, capacity) wire their hooks, routes and lifespans in here.
 APP_INSTALLERS: list[str] = ["fcbackend.asyncq.addon:install"]
-# Modules exposing install(app) (called last in create_app): the async queue, triggers, the local
-# object store and capacity management (fcbackend/asyncq/addon.py).
-APP_EXTENSIONS: list[str] = ["fcbackend.asyncq.addon"]
 
 
 def default_scheduler(config: BackendConfig) -> Any:
@@ -150,6 +147,6 @@ def create_app(
     app.state.fc = state
     app.state.background_tasks = set()
     app.state.driver_info = driver_info(scheduler, config)
-    for name in APP_EXTENSIONS:  # async queue, triggers, OSS, capacity: each wires itself in
-        importlib.import_module(name).install(app)
+    if addons:  # async queue, triggers, OSS, capacity: each wires itself in (APP_INSTALLERS)
+        _install_addons(app)
     return app

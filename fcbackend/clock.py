@@ -30,6 +30,11 @@ class Clock(Protocol):
     async def sleep(self, seconds: float) -> None:
         """Wait ``seconds`` on this clock; cancellable."""
 
+    async def sleep_until(self, when: float) -> None:
+        """Wait until ``time()`` reaches ``when``; cancellable. Prefer this when the deadline is
+        computed before the coroutine runs (as a task), so a clock that moves meanwhile cannot
+        push the deadline later."""
+
 
 class SystemClock:
     """The real clock."""
@@ -42,6 +47,9 @@ class SystemClock:
 
     async def sleep(self, seconds: float) -> None:
         await asyncio.sleep(max(0.0, seconds))
+
+    async def sleep_until(self, when: float) -> None:
+        await asyncio.sleep(max(0.0, when - _time.time()))
 
 
 class ManualClock:
@@ -66,13 +74,16 @@ class ManualClock:
         return self._now
 
     async def sleep(self, seconds: float) -> None:
-        if seconds <= 0:
+        await self.sleep_until(self._now + seconds)
+
+    async def sleep_until(self, when: float) -> None:
+        if when <= self._now:
             await asyncio.sleep(0)
             return
         fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         with self._lock:
             key = next(self._seq)
-            self._sleepers[key] = (self._now + seconds, fut)
+            self._sleepers[key] = (when, fut)
             self._changed.notify_all()
         try:
             await fut
@@ -144,8 +155,9 @@ async def wait_event(clock: Clock, event: asyncio.Event, timeout: float | None) 
     if timeout is None:
         await event.wait()
         return True
+    deadline = clock.time() + timeout  # fixed now, before the sleeper task gets to run
     waiter = asyncio.ensure_future(event.wait())
-    sleeper = asyncio.ensure_future(clock.sleep(timeout))
+    sleeper = asyncio.ensure_future(clock.sleep_until(deadline))
     try:
         await asyncio.wait({waiter, sleeper}, return_when=asyncio.FIRST_COMPLETED)
     finally:

@@ -3,7 +3,7 @@
 Why it is lean: everything that can be is cached (the FunctionSpec per qualifier, see
 ``BackendState.spec_for``), records are buffered by the recorder, and the handler builds the
 response headers directly. Sync calls await the scheduler; async calls go to the async queue's hook
-``app.state.async_submit(spec, request)`` when one is installed (its return value may be a
+``app.state.async_submit(spec, invocation_request, http_request)`` when one is installed (its return value may be a
 Response, or a dict of extra headers), else run in the background and answer 202 at once.
 """
 

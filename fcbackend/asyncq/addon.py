@@ -45,7 +45,8 @@ log = logging.getLogger(__name__)
 
 # kinds in the API's metadata store (fcbackend.api.state); repeated here so this module imports
 # without the API package
-_TRIGGER, _ASYNC_CONFIG, _PROVISION = "trigger", "async_config", "provision_config"
+_TRIGGER, _ASYNC_CONFIG = "trigger", "async_config"
+_PROVISION, _ON_DEMAND = "provision_config", "on_demand_config"
 
 
 class BackendAddons:
@@ -64,12 +65,13 @@ class BackendAddons:
         self.oss.add_listener(OssTriggerNotifier(lambda: self.triggers("oss"), self.fire_trigger,
                                                  region=self.region, account_id=self.account_id, clock=clock))
         self.timers = TimerService(lambda: self.triggers("timer"), self.fire_trigger, clock=clock,
-                                   state_path=state_dir / "timers.db")
+                                   state_path=state_dir / "timers.db", refresh_s=1.0)
         self.metrics = MetricsCollector()
         self.router = AliasTrafficRouter(seed)
         self.idle = IdlePolicy()
         self.provisioning = ProvisionManager(self.provision_entries, self._apply_provision, clock=clock,
-                                             utilization=self._utilization)
+                                             utilization=self._utilization, interval_s=2.0)
+        self._capped: set[tuple[str, str]] = set()
         self._started = False
 
     # -- life cycle ---------------------------------------------------------------------------
@@ -100,7 +102,8 @@ class BackendAddons:
 
     def wrap_drivers(self, drivers: dict[str, Any]) -> dict[str, Any]:
         """Idle mode: wrap the scheduler's drivers so idle provisioned instances get frozen."""
-        return {name: FreezingDriver(d, self.idle, clock=self.clock) for name, d in drivers.items()}
+        return {name: d if isinstance(d, FreezingDriver) else FreezingDriver(d, self.idle, clock=self.clock)
+                for name, d in drivers.items()}
 
     # -- async invocation ---------------------------------------------------------------------
 
@@ -147,15 +150,16 @@ class BackendAddons:
             raise
         return await self.state.scheduler.invoke(spec, req)
 
-    async def _interrupt(self, request_id: str) -> None:
-        """Ask the scheduler to kill the instance serving ``request_id`` (task stop)."""
-        for name in ("kill_request", "cancel_request", "interrupt"):
-            method = getattr(self.state.scheduler, name, None)
-            if method is not None:
-                result = method(request_id)
-                if asyncio.iscoroutine(result):
-                    await result
-                return
+    async def _interrupt(self, request_id: str) -> bool | None:
+        """Ask the scheduler to kill the instance serving ``request_id`` (task stop): True if it
+        did, False if nothing serves it yet, None if the scheduler cannot do that."""
+        method = getattr(self.state.scheduler, "kill_request", None)
+        if method is None:
+            return None
+        result = method(request_id)
+        if asyncio.iscoroutine(result):
+            result = await result
+        return None if result is None else bool(result)
 
     # -- triggers -----------------------------------------------------------------------------
 
@@ -190,6 +194,10 @@ class BackendAddons:
     # -- capacity -----------------------------------------------------------------------------
 
     def provision_entries(self) -> list[ProvisionEntry]:
+        """Provision configs as the manager sees them; also applies on-demand caps and idle mode
+        (each reconcile, every couple of seconds)."""
+        self._apply_on_demand_caps()
+        self.sweep_idle()
         entries = []
         for service, name, doc in self.state.meta.list(_PROVISION, None):
             function, _, qualifier = name.partition("@")
@@ -197,6 +205,28 @@ class BackendAddons:
             self.idle.set_idle_mode(service, function, not entry.always_allocate_cpu)
             entries.append(entry)  # re-applying the API's plain target is harmless (idempotent)
         return entries
+
+    def _apply_on_demand_caps(self) -> None:
+        """``maximumInstanceCount`` of on-demand configs caps the scheduler's instances."""
+        setter = getattr(self.state.scheduler, "set_max_instances", None)
+        if setter is None:
+            return
+        wanted: dict[tuple[str, str], int | None] = {}
+        for service, name, doc in self.state.meta.list(_ON_DEMAND, None):
+            function = name.partition("@")[0]
+            value = doc.get("maximumInstanceCount")
+            if isinstance(value, int):
+                wanted[(service, function)] = value
+        for key in self._capped - set(wanted):
+            setter(key[0], key[1], None)
+        for (service, function), maximum in wanted.items():
+            setter(service, function, maximum)
+        self._capped = set(wanted)
+
+    def sweep_idle(self) -> None:
+        for driver in (getattr(self.state.scheduler, "drivers", None) or {}).values():
+            if isinstance(driver, FreezingDriver):
+                driver.sweep()
 
     async def _apply_provision(self, entry: ProvisionEntry, target: int) -> None:
         spec = await self.state.spec_for(entry.service, entry.function, entry.qualifier)
@@ -224,6 +254,26 @@ def _fc_error(status: int, code: str, message: str, request_id: str) -> Any:
                         status_code=status, headers={"x-fc-request-id": request_id})
 
 
+class ConfigChangeMiddleware:
+    """Wakes the timer and provisioning loops right after an API write that concerns them, so
+    a new timer or provision config takes effect at once rather than at the next poll."""
+
+    def __init__(self, app: Any, addons: BackendAddons) -> None:
+        self.app = app
+        self.addons = addons
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        method = scope.get("method", "GET") if scope["type"] == "http" else "GET"
+        await self.app(scope, receive, send)
+        if method in ("GET", "HEAD"):
+            return
+        path: str = scope.get("path", "")
+        if "/triggers" in path:
+            self.addons.timers.notify_changed()
+        elif path.endswith(("/provision-config", "/on-demand-config")):
+            self.addons.provisioning.notify_changed()
+
+
 def install(app: Any, *, clock: Clock = DEFAULT_CLOCK, seed: int | None = None) -> BackendAddons:
     """Wire the add-ons into an app from ``fcbackend.app.create_app`` (before it starts)."""
     from fcbackend.triggers.routes import CustomDomainMiddleware
@@ -231,10 +281,14 @@ def install(app: Any, *, clock: Clock = DEFAULT_CLOCK, seed: int | None = None) 
     state = app.state.fc
     addons = BackendAddons(state, state_dir=state.config.state_dir, clock=clock, seed=seed)
     addons.attach()
+    drivers = getattr(state.scheduler, "drivers", None)
+    if isinstance(drivers, dict) and drivers:  # idle mode needs every instance behind a wrapper
+        state.scheduler.drivers = addons.wrap_drivers(drivers)
     app.state.fc_addons = addons
     app.state.async_submit = addons.async_submit
     app.state.oss_service = addons.oss
     app.add_middleware(CustomDomainMiddleware)
+    app.add_middleware(ConfigChangeMiddleware, addons=addons)
     original = app.router.lifespan_context
 
     @asynccontextmanager

@@ -41,8 +41,10 @@ InvokeTarget = Callable[[str, str, str, InvocationRequest], Awaitable[Invocation
 service/function/qualifier no longer exists."""
 
 ConfigLookup = Callable[[str, str, str], AsyncInvokeConfig]
-Interrupt = Callable[[str], Awaitable[None]]
-"""Called with the request id of a running invocation that a user stopped: kill its instance."""
+Interrupt = Callable[[str], Awaitable[bool | None]]
+"""Called with the request id of a running invocation that a user stopped: kill its instance.
+Returns True when killed, False when no instance serves it yet (still starting: asked again
+shortly), None when the scheduler cannot kill by request (the invocation is cancelled instead)."""
 
 
 class TargetGone(Exception):
@@ -139,17 +141,42 @@ class AsyncDispatcher:
             task = self._running.get(invocation_id)
             event = self.store.get(invocation_id)
             self._stopping.add(invocation_id)
-            if self._interrupt is not None and event is not None:
-                with contextlib.suppress(Exception):
-                    await self._interrupt(event.request_id)
-            if task is not None:
-                task.cancel()
+            if task is not None and event is not None:
+                if not await self._kill_until_done(event.request_id, task):
+                    task.cancel()
             else:  # not ours (e.g. claimed by a process that died): settle it now
                 if event is not None:
                     await asyncio.to_thread(self.store.finish, event, TaskStatus.STOPPED,
                                             self.clock.time(), error_message="stopped by user")
         await self._notify()
         return before
+
+    async def _kill_until_done(self, request_id: str, task: asyncio.Task[None]) -> bool:
+        """Ask the scheduler to kill the instance serving ``request_id``. An instance still
+        cold-starting serves nothing yet, so keep asking (in the background) until the kill lands
+        or the attempt ends: cancelling a cold start half-way would strand the instance.
+        False: the scheduler cannot kill by request (the caller cancels the attempt instead)."""
+        if self._interrupt is None:
+            return False
+        try:
+            killed = await self._interrupt(request_id)
+        except Exception:
+            log.exception("stopping request %s: the scheduler could not kill its instance", request_id)
+            return False
+        if killed is None:
+            return False
+        if not killed and not task.done():
+            asyncio.create_task(self._kill_until_done_later(request_id, task))
+        return True
+
+    async def _kill_until_done_later(self, request_id: str, task: asyncio.Task[None]) -> None:
+        while not task.done():
+            await asyncio.wait({task}, timeout=0.05)
+            if task.done():
+                return
+            with contextlib.suppress(Exception):
+                if await self._interrupt(request_id):  # type: ignore[misc]
+                    return
 
     async def wait_for(self, invocation_ids: Iterable[str], timeout: float = 30.0) -> list[AsyncEvent]:
         """Wait (real time) until all these events have finished; for tests and benchmarks."""
@@ -214,6 +241,10 @@ class AsyncDispatcher:
                 log.exception("async invocation %s failed in the backend", event.invocation_id)
                 await self._final(event, TaskStatus.FAILED, None, f"internal error: {exc}",
                                   condition="PlatformError")
+                return
+            if event.invocation_id in self._stopping:  # stopped while it ran: the kill won the race
+                await asyncio.to_thread(self.store.finish, event, TaskStatus.STOPPED, self.clock.time(),
+                                        error_message="stopped by user", instance_id=result.instance_id)
                 return
             await self._settle(event, result)
         finally:

@@ -162,6 +162,9 @@ class AsyncStore:
             current = self._status(event.invocation_id)
             if current is None or current in FINISHED:
                 return False
+            if current == TaskStatus.STOPPING:  # a stop was requested meanwhile: it wins
+                status = TaskStatus.STOPPED
+                fields["error_message"] = "stopped by user"
             self._update(event.invocation_id, status=str(status), ended=now, **fields)
             self._maybe_event(event, status, now, fields.get("error_message") or "")
         return True
@@ -169,6 +172,11 @@ class AsyncStore:
     def retry_later(self, event: AsyncEvent, next_at: float, now: float, **fields: Any) -> bool:
         with self._lock, self._transaction():
             current = self._status(event.invocation_id)
+            if current == TaskStatus.STOPPING:
+                self._update(event.invocation_id, status=str(TaskStatus.STOPPED), ended=now,
+                             error_message="stopped by user")
+                self._maybe_event(event, TaskStatus.STOPPED, now, "stopped by user")
+                return False
             if current != TaskStatus.RUNNING:
                 return False
             self._update(event.invocation_id, status=str(TaskStatus.RETRYING), next_at=next_at, **fields)

@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import weakref
 from typing import Any
 
 from fcbackend.clock import DEFAULT_CLOCK, Clock
@@ -71,7 +72,8 @@ class FreezableInstance(Instance):
         finally:
             self._in_flight -= 1
             if self._in_flight == 0 and req.control_path != "/pre-stop" and self._policy.applies_to(self.spec):
-                self._freezer = asyncio.ensure_future(self._freeze_when_idle())
+                self._freezer = asyncio.ensure_future(
+                    self._freeze_when_idle(self._clock.time() + self._policy.grace_s))
 
     async def freeze_now(self) -> bool:
         """Freeze at once if idle (what the grace timer does); True if the instance is frozen."""
@@ -90,9 +92,16 @@ class FreezableInstance(Instance):
                 self.freezes += 1
             return self.frozen
 
-    async def _freeze_when_idle(self) -> None:
+    def schedule_freeze(self) -> None:
+        """Freeze after the grace period unless a request comes first (idle-mode sweep)."""
+        if self.frozen or self._in_flight or (self._freezer is not None and not self._freezer.done()):
+            return
+        if self._policy.applies_to(self.spec) and self.inner.alive():
+            self._freezer = asyncio.ensure_future(self._freeze_when_idle(self._clock.time() + self._policy.grace_s))
+
+    async def _freeze_when_idle(self, when: float) -> None:
         with contextlib.suppress(asyncio.CancelledError):
-            await self._clock.sleep(self._policy.grace_s)
+            await self._clock.sleep_until(when)
             await self.freeze_now()
 
     def _cancel_freezer(self) -> None:
@@ -139,6 +148,7 @@ class FreezingDriver(InstanceDriver):
         self.name = inner.name
         self.policy = policy
         self._clock = clock
+        self.live: weakref.WeakSet[FreezableInstance] = weakref.WeakSet()
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.inner, name)
@@ -147,7 +157,19 @@ class FreezingDriver(InstanceDriver):
         return self.inner.available()
 
     async def start(self, spec: FunctionSpec, instance_id: str) -> Instance:
-        return FreezableInstance(await self.inner.start(spec, instance_id), spec, self.policy, self._clock)
+        instance = FreezableInstance(await self.inner.start(spec, instance_id), spec, self.policy, self._clock)
+        self.live.add(instance)
+        return instance
+
+    def sweep(self) -> int:
+        """Schedule a freeze for every idle instance now in idle mode (e.g. provisioned instances
+        that have not served yet, or after idle mode was switched on); returns how many."""
+        count = 0
+        for instance in list(self.live):
+            if self.policy.applies_to(instance.spec) and not instance.frozen:
+                instance.schedule_freeze()
+                count += 1
+        return count
 
     async def prewarm(self, runtime: str) -> None:
         await self.inner.prewarm(runtime)

@@ -32,8 +32,9 @@ from dataclasses import dataclass, field
 
 from fcbackend.gpu.placement import GpuAssignment
 
-LIBRARY_DIR_IN_SANDBOX = "/usr/local/nvidia/lib64"
-BINARY_DIR_IN_SANDBOX = "/usr/local/nvidia/bin"
+NVIDIA_ROOT_IN_SANDBOX = "/usr/local/nvidia"
+LIBRARY_DIR_IN_SANDBOX = f"{NVIDIA_ROOT_IN_SANDBOX}/lib64"
+BINARY_DIR_IN_SANDBOX = f"{NVIDIA_ROOT_IN_SANDBOX}/bin"
 CONTROL_DEVICE_NODES = ("/dev/nvidiactl", "/dev/nvidia-uvm", "/dev/nvidia-uvm-tools", "/dev/nvidia-modeset")
 DRIVER_BINARIES = ("nvidia-smi", "nvidia-debugdump")
 _DRIVER_LIBRARY = re.compile(r"^(libcuda|libcudadebugger|libnvcuvid|libnvoptix|libnvidia-[\w.+-]+?)\.so(\.\d+)*$")
@@ -103,11 +104,16 @@ def mount_plan(
     libraries: Iterable[str] | None = None,
     binaries: Iterable[str] | None = None,
     exists: Callable[[str], bool] = os.path.exists,
+    root: str = NVIDIA_ROOT_IN_SANDBOX,
 ) -> MountPlan:
     """The binds and environment that give a sandbox the assigned GPU and nothing else.
 
     ``libraries``/``binaries``/``exists`` default to what this host has; tests inject them.
+    ``root`` is where the libraries (``<root>/lib64``) and binaries (``<root>/bin``) appear inside:
+    a bubblewrap sandbox binds the host's ``/usr`` read-only, so bubblewrap cannot create
+    ``/usr/local/nvidia`` there and the sandbox driver asks for a directory on its own tmpfs.
     """
+    library_dir, binary_dir = f"{root}/lib64", f"{root}/bin"
     device = assignment.device
     plan = MountPlan()
     for node in (*CONTROL_DEVICE_NODES, device.device_node):
@@ -119,15 +125,15 @@ def mount_plan(
         name = os.path.basename(library)
         if name not in seen:
             seen.add(name)
-            plan.binds.append((library, f"{LIBRARY_DIR_IN_SANDBOX}/{name}", True))
+            plan.binds.append((library, f"{library_dir}/{name}", True))
     for binary in find_driver_binaries() if binaries is None else binaries:
-        plan.binds.append((binary, f"{BINARY_DIR_IN_SANDBOX}/{os.path.basename(binary)}", True))
+        plan.binds.append((binary, f"{binary_dir}/{os.path.basename(binary)}", True))
     plan.env = {
         "CUDA_VISIBLE_DEVICES": device.uuid,
         "NVIDIA_VISIBLE_DEVICES": device.uuid,
         "NVIDIA_DRIVER_CAPABILITIES": "compute,utility",
-        "LD_LIBRARY_PATH": LIBRARY_DIR_IN_SANDBOX,
-        "PATH": BINARY_DIR_IN_SANDBOX,
+        "LD_LIBRARY_PATH": library_dir,
+        "PATH": binary_dir,
         "FC_GPU_MEMORY_SIZE": str(assignment.memory_mb),
     }
     return plan

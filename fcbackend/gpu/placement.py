@@ -67,9 +67,17 @@ class GpuAllocator:
     tests pass a simulated inventory."""
 
     def __init__(self, devices: Iterable[GpuDevice] | None = None):
-        self._devices: tuple[GpuDevice, ...] = tuple(discover() if devices is None else devices)
+        # None: this machine's GPUs, discovered on first use, so a backend that never runs a GPU
+        # function never loads NVML or starts nvidia-smi.
+        self._given: tuple[GpuDevice, ...] | None = None if devices is None else tuple(devices)
         self._assignments: dict[str, GpuAssignment] = {}
         self._lock = threading.Lock()
+
+    @property
+    def _devices(self) -> tuple[GpuDevice, ...]:
+        if self._given is None:
+            self._given = tuple(discover())
+        return self._given
 
     @property
     def devices(self) -> tuple[GpuDevice, ...]:

@@ -27,6 +27,7 @@ import contextlib
 import hashlib
 import os
 import signal
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -64,16 +65,20 @@ def _write(path: Path, value: str) -> bool:
 
 
 def _read_int(path: Path, default: int = 0) -> int:
+    """One small control file, read with raw ``os`` calls: the scheduler reads the memory peak
+    after every invocation, and ``Path.read_text`` (text layer, codec) costs several times more."""
     try:
-        text = path.read_text().strip()
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            raw = os.read(fd, 64)
+        finally:
+            os.close(fd)
     except OSError:
         return default
-    if text == "max":
-        return default
     try:
-        return int(text)
+        return int(raw)
     except ValueError:
-        return default
+        return default  # "max" or garbage
 
 
 def _read_keyed(path: Path) -> dict[str, int]:
@@ -318,8 +323,7 @@ class CgroupManager:
                     continue  # that backend is still alive
                 for child in [c for c in owner_dir.iterdir() if c.is_dir()]:
                     group = InstanceCgroup(self.version, {"unified" if self.version == 2 else "any": child})
-                    group.kill_all()
-                    if group.remove():
+                    if _kill_and_remove(group):
                         reaped += 1
                 with contextlib.suppress(OSError):
                     owner_dir.rmdir()
@@ -329,6 +333,17 @@ class CgroupManager:
         for base in self.bases.values():
             with contextlib.suppress(OSError):
                 (base / self.owner).rmdir()
+
+
+def _kill_and_remove(group: InstanceCgroup, attempts: int = 100) -> bool:
+    """Kill a cgroup's processes and remove it; the kernel needs a moment after SIGKILL before the
+    directory can go (runs in a worker thread at backend start, so the short waits block nobody)."""
+    for _ in range(attempts):
+        group.kill_all()
+        if group.remove():
+            return True
+        time.sleep(0.01)
+    return False
 
 
 def join_command(procs_files: list[Path], argv: list[str]) -> list[str]:

@@ -456,12 +456,7 @@ class DockerInstance(Instance):
         done, _ = await asyncio.wait({waiting, self._exited}, return_when=asyncio.FIRST_COMPLETED)
         if self._exited in done and not (waiting in done and waiting.result()):
             waiting.cancel()
-            await asyncio.sleep(0)  # let the log follower take the last lines
-            tail = bytes(self._logs[-2000:]).decode(errors="replace").strip()
-            raise InstanceStartError(
-                f"container of {self.spec.service}/{self.spec.function} exited with code "
-                f"{self._exited.result()} before its server listened on port {self.spec.ca_port}"
-                + (f"; last output:\n{tail}" if tail else ""))
+            raise await self._exit_error()
         if not waiting.result():
             what = (f"health check GET {self.spec.health_check.http_get_url} did not pass"
                     if self.spec.health_check else f"nothing listened on 0.0.0.0:{self.spec.ca_port} (CAPort)")
@@ -470,6 +465,23 @@ class DockerInstance(Instance):
                 f"for {self.spec.service}/{self.spec.function}")
         if self.health is not None:
             self.health.start()
+
+    async def _exit_error(self) -> InstanceStartError:
+        await asyncio.sleep(0)  # let the log follower take the last lines
+        tail = bytes(self._logs[-2000:]).decode(errors="replace").strip()
+        return InstanceStartError(
+            f"container of {self.spec.service}/{self.spec.function} exited with code "
+            f"{self._exited.result()} before its server listened on port {self.spec.ca_port}"
+            + (f"; last output:\n{tail}" if tail else ""))
+
+    async def exit_error_if_exited(self, timeout: float) -> InstanceStartError | None:
+        """The start-up error of a container that has already exited (it then has no address),
+        waiting up to ``timeout`` for Docker to report the exit; None if it is still running."""
+        try:
+            await asyncio.wait_for(asyncio.shield(self._exited), timeout)
+        except TimeoutError:
+            return None
+        return await self._exit_error()
 
     async def specialise(self, deadline: float) -> None:
         """Turn a built-in runtime's generic bootstrap into this function's instance."""
@@ -778,7 +790,14 @@ class DockerDriver(InstanceDriver):
             if socket_dir is not None:
                 instance._client = CaClient.unix(str(socket_dir / "ca.sock"))
             else:
-                instance.address = await self._address(container_id, spec.ca_port)
+                try:
+                    instance.address = await self._address(container_id, spec.ca_port)
+                except InstanceStartError:
+                    # A container that exits at once has no address: report its exit instead.
+                    exited = await instance.exit_error_if_exited(timeout=5.0)
+                    if exited is not None:
+                        raise exited from None
+                    raise
                 instance._client = CaClient.tcp(*instance.address)
             await instance.wait_ready(deadline)
             if socket_dir is not None:

@@ -30,6 +30,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from fcbackend.gpu.mounts import MountPlan
 from fcbackend.instances.slots import SOCKET_NAME, Slot
 from fcbackend.models import FunctionSpec
 from fcbackend.runtimes import (
@@ -43,6 +44,9 @@ from fcbackend.runtimes import (
 # Never visible inside a sandbox as host directories (replaced or irrelevant).
 _NOT_BOUND = {"proc", "dev", "sys", "tmp", "run", "code", "opt", "lost+found"}
 SANDBOX_SOCKET_DIR = "/run/fc"
+# Where a sandbox sees the GPU driver's libraries and tools: /usr is a read-only host bind, so
+# bubblewrap could not create /usr/local/nvidia; /run is the sandbox's own tmpfs.
+SANDBOX_NVIDIA_ROOT = "/run/nvidia"
 
 
 @dataclass(frozen=True)
@@ -73,7 +77,10 @@ class PlainLauncher:
     def pool_key(self, spec: FunctionSpec) -> PoolKey:
         return PoolKey(runtime_info(spec.runtime).bootstrap, 0, False)
 
-    def argv(self, key: PoolKey, slot: Slot) -> list[str]:
+    nvidia_root = "/usr/local/nvidia"  # unused: a plain process sees the host's driver where it is
+
+    def argv(self, key: PoolKey, slot: Slot, gpu: MountPlan | None = None) -> list[str]:
+        """A plain process sees every device already; a GPU plan only matters for its env."""
         return bootstrap_argv(key.bootstrap, str(slot.socket))
 
     def paths(self, spec: FunctionSpec, slot: Slot) -> tuple[str, list[str], str]:
@@ -89,6 +96,7 @@ class BubblewrapLauncher:
     """bubblewrap sandboxes (see the module docstring for what each one gets)."""
 
     name = "sandbox"
+    nvidia_root = SANDBOX_NVIDIA_ROOT
 
     def __init__(self, hidden_paths: list[Path], bwrap: str = "bwrap"):
         self.bwrap = bwrap
@@ -112,7 +120,9 @@ class BubblewrapLauncher:
                 args += ["--ro-bind", path, path]
         return args
 
-    def argv(self, key: PoolKey, slot: Slot) -> list[str]:
+    def argv(self, key: PoolKey, slot: Slot, gpu: MountPlan | None = None) -> list[str]:
+        """``gpu``: the assigned device's nodes (``--dev-bind``, after the fresh ``/dev``) and the
+        driver's libraries and tools (read-only), from :func:`fcbackend.gpu.mount_plan`."""
         args = [
             self.bwrap,
             "--die-with-parent",
@@ -131,6 +141,8 @@ class BubblewrapLauncher:
         args += ["--size", str(max(1, key.disk_mb) * 1024 * 1024), "--tmpfs", "/tmp"]
         args += ["--tmpfs", "/run", "--bind", str(slot.run), SANDBOX_SOCKET_DIR]
         args += ["--ro-bind", str(slot.code), "/code", "--ro-bind", str(slot.opt), "/opt"]
+        if gpu is not None:
+            args += gpu_bind_args(gpu)
         for hidden in self.hidden_paths:
             if hidden.exists() and not _is_under(hidden, Path("/tmp")) and not _is_under(hidden, Path("/run")):
                 args += ["--tmpfs", str(hidden), "--remount-ro", str(hidden)]
@@ -143,6 +155,19 @@ class BubblewrapLauncher:
 
     def fill_slot(self, spec: FunctionSpec, slot: Slot) -> None:
         slot.fill(spec.code_dir, spec.layer_dirs)
+
+
+def gpu_bind_args(plan: MountPlan) -> list[str]:
+    """bubblewrap arguments for a GPU mount plan: device nodes need ``--dev-bind`` (a plain bind of
+    a device node is unusable under ``--dev``), everything else is bound read-only."""
+    args: list[str] = []
+    devices = set(plan.devices)
+    for source, destination, _read_only in plan.binds:
+        if source in devices:
+            args += ["--dev-bind", source, destination]
+        else:
+            args += ["--ro-bind", source, destination]
+    return args
 
 
 def _is_under(path: Path, parent: Path) -> bool:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from fcbackend.gpu.placement import GpuAllocator
 from fcbackend.instances.launchers import PlainLauncher
 from fcbackend.instances.local_driver import LocalDriver
 
@@ -20,10 +21,11 @@ class ProcessDriver(LocalDriver):
     name = "process"
 
     def __init__(self, state_dir: Path, *, pool_size: int = 2, pids_max: int = 1024, use_cgroups: bool = True,
-                 custom_start_timeout_s: float = 120):
+                 custom_start_timeout_s: float = 120,
+                 gpu_allocator: GpuAllocator | None = None):
         Path(state_dir).mkdir(parents=True, exist_ok=True)
         super().__init__(state_dir, PlainLauncher(), pool_size=pool_size, pids_max=pids_max,
-                         use_cgroups=use_cgroups, custom_start_timeout_s=custom_start_timeout_s)
+                         use_cgroups=use_cgroups, custom_start_timeout_s=custom_start_timeout_s, gpu_allocator=gpu_allocator)
 
     def available(self) -> tuple[bool, str]:
         return True, ("functions are NOT isolated: they run as plain processes of the backend's user, "

@@ -15,6 +15,7 @@ import subprocess
 from functools import lru_cache
 from pathlib import Path
 
+from fcbackend.gpu.placement import GpuAllocator
 from fcbackend.instances.launchers import BubblewrapLauncher
 from fcbackend.instances.local_driver import LocalDriver
 
@@ -53,11 +54,12 @@ class SandboxDriver(LocalDriver):
     name = "sandbox"
 
     def __init__(self, state_dir: Path, *, pool_size: int = 2, pids_max: int = 1024, bwrap: str = "bwrap",
-                 extra_hidden: list[Path] | None = None, custom_start_timeout_s: float = 120):
+                 extra_hidden: list[Path] | None = None, custom_start_timeout_s: float = 120,
+                 gpu_allocator: GpuAllocator | None = None):
         Path(state_dir).mkdir(parents=True, exist_ok=True)
         hidden = default_hidden_paths(Path(state_dir)) + list(extra_hidden or [])
         super().__init__(state_dir, BubblewrapLauncher(hidden, bwrap), pool_size=pool_size, pids_max=pids_max,
-                         custom_start_timeout_s=custom_start_timeout_s)
+                         custom_start_timeout_s=custom_start_timeout_s, gpu_allocator=gpu_allocator)
         self._bwrap = bwrap
 
     def available(self) -> tuple[bool, str]:

@@ -16,9 +16,11 @@ import os
 import resource
 import signal
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Protocol
 
+from fcbackend.gpu.mounts import MountPlan
 from fcbackend.instances.ca_client import CaClient, ConnectionLost
 from fcbackend.instances.cgroups import CgroupManager, InstanceCgroup, Limits, join_command
 from fcbackend.instances.driver import Instance, InstanceCrashed, InstanceStartError, InstanceStats
@@ -36,9 +38,10 @@ MB = 1024 * 1024
 
 class Launcher(Protocol):
     name: str
+    nvidia_root: str
 
     def pool_key(self, spec: FunctionSpec) -> PoolKey: ...
-    def argv(self, key: PoolKey, slot: Slot) -> list[str]: ...
+    def argv(self, key: PoolKey, slot: Slot, gpu: MountPlan | None = None) -> list[str]: ...
     def paths(self, spec: FunctionSpec, slot: Slot) -> tuple[str, list[str], str]: ...
     def fill_slot(self, spec: FunctionSpec, slot: Slot) -> None: ...
 
@@ -75,17 +78,24 @@ class Worker:
         self.exited = asyncio.Event()
         self.client = CaClient.unix(str(slot.socket))
         self.started = time.time()
+        # A GPU worker's plan (its env reaches the function) and what gives the device back.
+        self.gpu_plan: MountPlan | None = None
+        self.on_destroy: list[Callable[[], None]] = []
         self._pump_task = asyncio.get_running_loop().create_task(self._pump())
 
     @classmethod
     async def launch(cls, worker_id: str, key: PoolKey, launcher: Launcher, slots_root: Path,
-                     cgroups: CgroupManager, generic_limits: Limits, ready_timeout_s: float = 30) -> Worker:
+                     cgroups: CgroupManager, generic_limits: Limits, ready_timeout_s: float = 30,
+                     gpu: MountPlan | None = None) -> Worker:
+        """Start a generic worker; ``gpu`` makes it a dedicated GPU worker (device binds + env)."""
         slot = Slot.create(slots_root / worker_id)
         cgroup = cgroups.create(worker_id, generic_limits)
-        argv = launcher.argv(key, slot)
+        argv = launcher.argv(key, slot, gpu)
         argv = join_command(cgroup.procs_files if cgroup else [], argv)
         env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LANG": "C.UTF-8", "HOME": "/tmp",
                "PYTHONDONTWRITEBYTECODE": "1"}
+        if gpu is not None:
+            env = gpu.apply_env(env)
         try:
             process = await asyncio.create_subprocess_exec(
                 *argv, stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE,
@@ -96,6 +106,7 @@ class Worker:
             slot.remove()
             raise InstanceStartError(f"cannot start a {launcher.name} worker: {exc}") from exc
         worker = cls(worker_id, key, slot, cgroup, process, launcher)
+        worker.gpu_plan = gpu
         try:
             await worker.wait_ready(ready_timeout_s)
         except BaseException:
@@ -170,6 +181,8 @@ class Worker:
         code_dir, opt_dirs, tmp_dir = self.launcher.paths(spec, self.slot)
         config = specialisation(spec, instance_id, code_dir=code_dir, opt_dirs=opt_dirs,
                                 start_timeout_s=start_timeout_s)
+        if self.gpu_plan is not None:
+            config["env"] = self.gpu_plan.apply_env(config["env"])
         if tmp_dir != "/tmp":
             config["env"]["TMPDIR"] = tmp_dir
             config["env"]["HOME"] = tmp_dir
@@ -233,6 +246,9 @@ class Worker:
                 self.cgroup.kill_all()
                 await asyncio.sleep(0.01)  # the kernel finishes tearing down killed tasks
         self.slot.remove()
+        callbacks, self.on_destroy = self.on_destroy, []
+        for callback in callbacks:
+            callback()
 
 
 def _signal_name(number: int) -> str:
@@ -258,6 +274,7 @@ class LocalInstance(Instance):
         self.worker = worker
         self.spec = spec
         self._frozen = False
+        self.gpu_assignment: object | None = None  # fcbackend.gpu.GpuAssignment of a GPU instance
 
     @property
     def pid(self) -> int:

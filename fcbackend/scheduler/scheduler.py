@@ -105,6 +105,7 @@ class Scheduler:
         self._reaper: asyncio.Task | None = None
         self._closed = False
         self._counter = itertools.count(1)
+        self._serving: dict[str, ManagedInstance] = {}  # request id -> instance (kill_request)
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -205,7 +206,12 @@ class Scheduler:
             await self._release(inst)
 
     def driver_for(self, spec: FunctionSpec) -> str:
-        if spec.runtime == "custom-container" or spec.image or spec.gpu is not None:
+        """Custom containers always run on Docker; built-in runtimes (GPU ones included: the
+        sandbox binds the assigned device) on the default driver, which ``--driver docker`` makes
+        Docker. A GPU function goes to Docker only when the default driver cannot host it."""
+        if spec.runtime == "custom-container" or spec.image:
+            return "docker"
+        if spec.gpu is not None and not getattr(self.drivers.get(self.default_driver), "supports_gpu", False):
             return "docker"
         return self.default_driver
 
@@ -272,7 +278,8 @@ class Scheduler:
                       if i.state == "ready" and i.in_flight == 0 and not i.provisioned]
         if not candidates:
             return
-        victim = min(candidates, key=lambda i: i.last_used)
+        # Cheap instances go first: a GPU instance (keep_warm) costs a CUDA start-up to replace.
+        victim = min(candidates, key=lambda i: (getattr(i.instance, "keep_warm", False), i.last_used))
         self._retire(victim)
 
     def _new_instance(self, spec: FunctionSpec, driver_name: str) -> ManagedInstance:
@@ -332,6 +339,7 @@ class Scheduler:
         if inst.in_flight == 1:
             instance.reset_peak()
         t0 = time.perf_counter()
+        self._serving[req.request_id] = inst
         try:
             response = await instance.request(request, spec.timeout_s)
         except TimeoutError:
@@ -356,6 +364,8 @@ class Scheduler:
             if exc.oom:
                 result.extra["memory_limit_mb"] = spec.memory_mb
             return self._finish(result, inst, duration, crashed=True)
+        finally:
+            self._serving.pop(req.request_id, None)
         duration = (time.perf_counter() - t0) * 1000
         result = protocol.to_result(spec, req, response)
         log_bytes = protocol.response_log(response)
@@ -374,6 +384,15 @@ class Scheduler:
         result.extra.update(extra)
         result.extra["driver"] = inst.driver_name
         return result
+
+    async def kill_request(self, request_id: str) -> bool:
+        """Kill the instance serving ``request_id`` (a stopped async task); False if none is.
+        (Added for the async queue's task stop.)"""
+        inst = self._serving.get(request_id)
+        if inst is None:
+            return False
+        await self._kill(inst)
+        return True
 
     async def _kill(self, inst: ManagedInstance) -> None:
         async with self.cond:
@@ -483,7 +502,8 @@ class Scheduler:
             pool = self._pools.setdefault(spec.key, FunctionPool(spec.key))
             pool.latest_spec = spec
             pool.provisioned_target = target
-            live = self._live(pool)
+            # Expensive-to-start instances (GPU: keep_warm) are the first to become provisioned.
+            live = sorted(self._live(pool), key=lambda i: not getattr(i.instance, "keep_warm", False))
             for index, inst in enumerate(live):
                 inst.provisioned = index < target
             missing = target - len(live)

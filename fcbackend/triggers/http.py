@@ -118,14 +118,18 @@ def request_info(*, method: str, function_path: str, query: str,
 
 
 def response_parts(result: InvocationResult) -> tuple[int, list[tuple[str, str]], bytes]:
-    """Status, headers and body to send back for an http-invoke result."""
+    """Status, headers and body to send back for an http-invoke result.
+
+    Platform errors (throttling, start failures) and crashes/timeouts become FC's JSON error with
+    ``X-Fc-Error-Type``; anything the function itself answered — even a 4xx/5xx with
+    ``x-fc-status`` — goes back as it was sent (spec C.3)."""
     base = [("x-fc-request-id", result.request_id)]
-    if result.error_code or (result.error_type and not result.extra.get("http_response")):
+    crashed = result.error_type is not None and result.status in (200, 502)
+    if result.error_code or crashed:
         status = result.status if result.error_code and result.status >= 400 else 502
-        body = _error_body(result)
         headers = base + [("content-type", "application/json"),
                           ("x-fc-error-type", result.error_type or result.error_code or "")]
-        return status, headers, body
+        return status, headers, _error_body(result)
     headers = [(k, v) for k, v in result.headers.items()
                if k.lower() not in FORBIDDEN_RESPONSE_HEADERS
                and (not k.lower().startswith("x-fc-") or k.lower() == "x-fc-status")]

@@ -1,8 +1,10 @@
 """The ``ros`` command line (click).
 
 Why the layout: each command family lives in its own module and exposes ``COMMANDS`` (a list of
-click commands). This root attaches them to the root group or to a named sub-group, so the
-validator, the stack engine, the FC backend and its add-ons can grow their CLIs independently.
+click commands). The root group loads a family's module only when one of its commands is run (or
+help lists them), so ``ros fc invoke`` does not pay for importing the validator and jsonschema.
+Families that extend another group (``ros fc images``, ``ros fc tasks``) are attached when that
+group is loaded.
 Exit codes: 0 success, 1 operation failed, 2 usage or template error (``ros validate`` adds 4:
 only warnings).
 """
@@ -13,42 +15,51 @@ import importlib
 
 import click
 
-# (module, group to attach to: None = root)
-_COMMAND_MODULES: list[tuple[str, str | None]] = [
-    ("rosengine.cli.validate_cmd", None),
-    ("rosengine.cli.stack_cmd", None),
-    ("rosengine.cli.fc_cmd", None),
-    ("rosengine.cli.fc_images_cmd", "fc"),
-    ("rosengine.cli.fc_async_cmd", "fc"),
-    ("rosengine.cli.oss_cmd", None),
-]
+# root command name -> (module, extension modules attached to that group)
+_ROOT_COMMANDS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "validate": ("rosengine.cli.validate_cmd", ()),
+    "stack": ("rosengine.cli.stack_cmd", ()),
+    "fc": ("rosengine.cli.fc_cmd", ("rosengine.cli.fc_images_cmd", "rosengine.cli.fc_async_cmd")),
+    "oss": ("rosengine.cli.oss_cmd", ()),
+}
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def _commands_of(module_name: str) -> list[click.Command]:
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as exc:
+        if exc.name == module_name:
+            return []  # that family is not installed
+        raise
+    return list(getattr(module, "COMMANDS", []))
+
+
+class _LazyRoot(click.Group):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(set(_ROOT_COMMANDS) | set(self.commands))
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in self.commands:
+            return self.commands[cmd_name]
+        entry = _ROOT_COMMANDS.get(cmd_name)
+        if entry is None:
+            return None
+        module_name, extensions = entry
+        found = next((c for c in _commands_of(module_name) if c.name == cmd_name), None)
+        if found is None:
+            return None
+        if isinstance(found, click.Group):
+            for extension in extensions:
+                for command in _commands_of(extension):
+                    found.add_command(command)
+        self.add_command(found)
+        return found
+
+
+@click.group(cls=_LazyRoot, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="rosengine", prog_name="ros")
 def cli() -> None:
     """rosengine: run Alibaba Cloud ROS templates and Function Compute locally."""
-
-
-def _attach() -> None:
-    for module_name, group_name in _COMMAND_MODULES:
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as exc:
-            if exc.name == module_name:
-                continue  # that family is not built yet
-            raise
-        target: click.Group = cli
-        if group_name is not None:
-            found = cli.commands.get(group_name)
-            if not isinstance(found, click.Group):
-                continue
-            target = found
-        for command in getattr(module, "COMMANDS", []):
-            target.add_command(command)
-
-
-_attach()
 
 
 def main() -> None:

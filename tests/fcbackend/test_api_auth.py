@@ -6,14 +6,18 @@ from __future__ import annotations
 import email.utils
 import time
 
+import fc_api_support
 import httpx
 import pytest
-from fc_api_support import FakeScheduler, backend, sdk  # noqa: F401  (fixtures)
+from fc_api_support import FakeScheduler
 
 from fcbackend.app import create_app
 from fcbackend.config import BackendConfig
 from fcbackend.server import ThreadedServer
 from rosengine.clients import fc_signature
+
+backend = fc_api_support.backend  # shared fixture
+sdk = fc_api_support.sdk  # shared fixture
 
 fc2 = pytest.importorskip("fc2")
 FcError = fc2.fc_exceptions.FcError

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import time
 
+import fc_api_support
 import pytest
-from fc_api_support import backend, sdk, zip_b64  # noqa: F401  (fixtures)
+from fc_api_support import zip_b64
 
 from rosengine.clients.fc import FcApiError, FcClient, FcNotFound
+
+backend = fc_api_support.backend  # shared fixture
+sdk = fc_api_support.sdk  # shared fixture
 
 fc2 = pytest.importorskip("fc2")
 FcError = fc2.fc_exceptions.FcError

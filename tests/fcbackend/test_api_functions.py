@@ -5,11 +5,15 @@ from __future__ import annotations
 
 import base64
 
+import fc_api_support
 import httpx
 import pytest
-from fc_api_support import backend, make_zip, sdk, zip_b64  # noqa: F401  (fixtures)
+from fc_api_support import make_zip, zip_b64
 
 from fcbackend.store.crc64 import crc64_ecma
+
+backend = fc_api_support.backend  # shared fixture
+sdk = fc_api_support.sdk  # shared fixture
 
 fc2 = pytest.importorskip("fc2")
 FcError = fc2.fc_exceptions.FcError

@@ -6,10 +6,14 @@ from __future__ import annotations
 import base64
 import time
 
+import fc_api_support
 import pytest
-from fc_api_support import backend, sdk, zip_b64  # noqa: F401  (fixtures)
+from fc_api_support import zip_b64
 
 from rosengine.clients.fc import FcApiError, FcClient
+
+backend = fc_api_support.backend  # shared fixture
+sdk = fc_api_support.sdk  # shared fixture
 
 fc2 = pytest.importorskip("fc2")
 FcError = fc2.fc_exceptions.FcError
@@ -70,7 +74,7 @@ def test_async_without_queue_returns_202_and_runs(client, backend):
 def test_async_hook_receives_spec_and_request(client, backend):
     seen = []
 
-    async def submit(spec, inv):
+    async def submit(spec, inv, request):
         seen.append((spec.function, inv.payload))
         return {"x-fc-stateful-async-invocation-id": "task-1"}
 

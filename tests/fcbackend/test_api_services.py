@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import fc_api_support
 import pytest
-from fc_api_support import backend, sdk  # noqa: F401  (fixtures)
+
+backend = fc_api_support.backend  # shared fixture
+sdk = fc_api_support.sdk  # shared fixture
 
 fc2 = pytest.importorskip("fc2")
 FcError = fc2.fc_exceptions.FcError

@@ -208,3 +208,52 @@ def test_alias_split_routes_real_invocations(env: Env) -> None:
                 .headers["x-fc-invocation-service-version"] for _ in range(30)]
     assert set(versions) == {v1, v2}
     assert 2 <= versions.count(v2) <= 18  # 9 expected; about 3 sd either side
+
+
+def test_cli_tasks_metrics_trigger_event_and_oss(env: Env, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from click.testing import CliRunner
+
+    from rosengine.cli import cli
+
+    monkeypatch.setenv("ROS_FC_ENDPOINT", env.endpoint)
+    monkeypatch.setenv("ROS_FC_ACCESS_KEY_ID", env.config.access_key_id)
+    monkeypatch.setenv("ROS_FC_ACCESS_KEY_SECRET", env.config.access_key_secret)
+    runner = CliRunner()
+    env.client.invoke_function("svc", "fn", b"later", invocation_type="Async",
+                               headers={"x-fc-stateful-async-invocation-id": "cli-task", "x-fc-async-delay": "3600"})
+    listed = runner.invoke(cli, ["fc", "tasks", "svc/fn", "--status", "Enqueued", "-o", "json"])
+    assert listed.exit_code == 0, listed.output
+    assert [t["invocationId"] for t in json.loads(listed.output)] == ["cli-task"]
+    stopped = runner.invoke(cli, ["fc", "tasks", "stop", "cli-task", "-o", "json"])
+    assert stopped.exit_code == 0 and json.loads(stopped.output)["status"] == "Stopped"
+    again = runner.invoke(cli, ["fc", "tasks", "stop", "cli-task"])
+    assert again.exit_code == 1 and "AlreadyCompleted" in again.output
+    env.client.invoke_function("svc", "fn", b"sync")
+    table = runner.invoke(cli, ["fc", "metrics", "svc"])
+    assert table.exit_code == 0 and "async queue:" in table.output
+    metrics = json.loads(runner.invoke(cli, ["fc", "metrics", "svc/fn", "-o", "json"]).output)
+    assert [r["function"] for r in metrics["functions"]] == ["fn"]
+    env.client.create_trigger("svc", "dest", triggerName="queue", triggerType="mns_topic",
+                              triggerConfig={"notifyStrategy": "BACKOFF_RETRY", "notifyContentFormat": "JSON"})
+    sent = runner.invoke(cli, ["fc", "trigger-event", "svc/dest/queue"])
+    assert sent.exit_code == 0, sent.output
+    assert json.loads(sent.stdout.strip())["Message"] == "hello from rosengine"
+    event_file = tmp_path / "event.json"
+    event_file.write_text('{"custom": true}')
+    custom = runner.invoke(cli, ["fc", "trigger-event", "svc/dest/queue", "--event", str(event_file)])
+    assert json.loads(custom.stdout.strip()) == {"custom": True}
+    missing = runner.invoke(cli, ["fc", "trigger-event", "svc/dest/nope"])
+    assert missing.exit_code == 1 and "TriggerNotFound" in missing.output
+
+    local = tmp_path / "up.txt"
+    local.write_text("data")
+    assert runner.invoke(cli, ["oss", "cp", str(local), "oss://cli-bucket/dir/"]).exit_code == 0
+    assert (env.config.state_dir / "oss" / "cli-bucket" / "dir" / "up.txt").read_text() == "data"
+    ls = runner.invoke(cli, ["oss", "ls", "oss://cli-bucket", "-r"])
+    assert "oss://cli-bucket/dir/up.txt" in ls.output
+    down = tmp_path / "down.txt"
+    assert runner.invoke(cli, ["oss", "cp", "oss://cli-bucket/dir/up.txt", str(down)]).exit_code == 0
+    assert down.read_text() == "data"
+    assert runner.invoke(cli, ["oss", "rm", "oss://cli-bucket/dir/up.txt"]).exit_code == 0
+    bad = runner.invoke(cli, ["oss", "cp", str(local), "oss://Bad_Bucket/x"])
+    assert bad.exit_code == 1 and "InvalidBucketName" in bad.output

@@ -292,3 +292,26 @@ def test_intake_rules() -> None:
     assert validate_async_config({"maxAsyncEventAgeInSeconds": 0})
     assert validate_async_config({"destinationConfig": {"onSuccess": {"destination": "nope"}}})
     assert validate_async_config({"MaxAsyncRetryAttempts": 8, "MaxAsyncEventAgeInSeconds": 60}) == []
+
+
+def test_stop_waits_for_a_cold_starting_instance_instead_of_cancelling_it(tmp_path: Path) -> None:
+    answers = [False, False, True]
+    fake_ref: list[FakeFunctions] = []
+
+    async def interrupt(request_id: str) -> bool:
+        answer = answers.pop(0) if answers else True
+        if answer:
+            fake_ref[0].blockers["slow"].set()  # the kill ends the invocation
+        return answer
+
+    async def body(d: AsyncDispatcher, fake: FakeFunctions, clock: ManualClock) -> None:
+        fake_ref.append(fake)
+        fake.blockers["slow"] = asyncio.Event()
+        await d.submit(submission("cold", function="slow", stateful=True))
+        await until(lambda: "slow" in fake.started and fake.started["slow"].is_set())
+        assert await d.stop("cold") is TaskStatus.RUNNING
+        [event] = await d.wait_for(["cold"], timeout=5)
+        assert event.status is TaskStatus.STOPPED and answers == []  # asked until the kill landed
+        assert event.return_payload in (None, b"")  # the late result was not recorded as success
+
+    with_dispatcher(tmp_path, body, interrupt=interrupt)

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import json
 
+import fc_api_support
 import pytest
-from fc_api_support import backend, zip_b64  # noqa: F401  (fixtures)
+from fc_api_support import zip_b64
 
 from rosengine.clients.fc import FcApiError, FcBackendUnavailable, FcClient, FcNotFound
+
+backend = fc_api_support.backend  # shared fixture
 
 
 @pytest.fixture

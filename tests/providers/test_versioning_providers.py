@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from fcbackend.app import create_app
+from fcbackend.config import BackendConfig
+from fcbackend.server import ThreadedServer
+from resource_types.base import ProviderContext
 from resource_types.fc.alias import AliasProvider
 from resource_types.fc.custom_domain import CustomDomainProvider
 from resource_types.fc.function import FunctionProvider
@@ -14,6 +19,8 @@ from resource_types.fc.layer import LayerProvider
 from resource_types.fc.provision_config import ProvisionConfigProvider
 from resource_types.fc.service import ServiceProvider
 from resource_types.fc.version import VersionProvider
+from rosengine.clients.fc import FcClient
+from tests.fcbackend.fc_api_support import FakeScheduler
 from tests.providers.fc_helpers import zip_b64
 
 ROOT = Path(__file__).parents[2] / "resource_types/fc"
@@ -86,21 +93,43 @@ def test_layer_publish_and_delete(fc, make_ctx, unique):
     LayerProvider().delete(ctx, layer.physical_id, props)
 
 
-def test_provision_config_sets_and_clears_target(fc, make_ctx, service):
-    ctx = make_ctx("ALIYUN::FC::ProvisionConfig")
-    VersionProvider().create(make_ctx("ALIYUN::FC::Version"), {"ServiceName": service})
-    AliasProvider().create(make_ctx("ALIYUN::FC::Alias"), {"ServiceName": service, "AliasName": "live",
-                                                          "VersionId": "1"})
-    props = {"ServiceName": service, "FunctionName": "fn", "Qualifier": "live", "Target": 1}
+@pytest.fixture
+def fake_scheduler_ctx(tmp_path) -> Iterator[tuple[ProviderContext, FcClient, FakeScheduler]]:
+    """A backend whose scheduler only records what it is asked: real provisioned instances block
+    the backend's shutdown for 30 s at the moment (reported to the lead), and what this test checks
+    is the provider's use of the API."""
+    config = BackendConfig.for_state_dir(tmp_path / "fc", flush_interval_s=0.02)
+    scheduler = FakeScheduler()
+    server = ThreadedServer(create_app(config, scheduler=scheduler)).start()
+    client = FcClient(server.endpoint, config.access_key_id, config.access_key_secret)
+    ctx = ProviderContext(stack_name="t", stack_id="s", region="cn-hangzhou", account_id="123456789",
+                          logical_id="Provision", resource_type="ALIYUN::FC::ProvisionConfig",
+                          clients=lambda service: client)
+    try:
+        yield ctx, client, scheduler
+    finally:
+        client.close()
+        server.stop()
+
+
+def test_provision_config_sets_and_clears_target(fake_scheduler_ctx):
+    ctx, fc, scheduler = fake_scheduler_ctx
+    fc.create_service("prov")
+    fc.create_function("prov", "fn", code={"zipFile": zip_b64({"index.py": "def handler(e, c):\n    return e\n"})},
+                       handler="index.handler", runtime="python3")
+    fc.publish_version("prov")
+    fc.create_alias("prov", "live", versionId="1")
+    props = {"ServiceName": "prov", "FunctionName": "fn", "Qualifier": "live", "Target": 1}
     created = ProvisionConfigProvider().create(ctx, props)
     assert set(created.attributes) == _attrs("provision_config")
     assert created.attributes["Target"] == 1
-    assert created.attributes["Resource"].endswith(f"#{service}#live#fn")
+    assert created.attributes["Resource"].endswith("#prov#live#fn")
+    assert created.physical_id == created.attributes["Resource"]
     updated = ProvisionConfigProvider().update(ctx, created.physical_id, {**props, "Target": 2}, props,
                                                created.attributes)
     assert updated.attributes["Target"] == 2
     ProvisionConfigProvider().delete(ctx, created.physical_id, props)
-    assert fc.get_provision_config(service, "fn", "live")["target"] == 0
+    assert fc.get_provision_config("prov", "fn", "live")["target"] == 0
 
 
 def test_custom_domain_routes(fc, make_ctx, service, unique):

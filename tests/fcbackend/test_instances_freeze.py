@@ -1,0 +1,50 @@
+"""Idle mode: Instance.freeze()/thaw() on sandbox and process instances (cgroup freezer, or
+SIGSTOP/SIGCONT without cgroups). A frozen instance makes no progress; thawed, it answers."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from instances_support import DRIVERS, make_driver, make_spec, request, run, write_code
+
+from fcbackend.scheduler import protocol
+
+CODE = {"index.py": """
+    def handler(event, context):
+        return b"awake:" + event
+"""}
+
+
+async def _freeze_scenario(driver, spec) -> tuple[bool, bool, bytes, bool]:
+    instance = await driver.start(spec, "c-freeze")
+    try:
+        frozen = await instance.freeze()
+        pending = asyncio.ensure_future(
+            instance.request(protocol.invocation_request(spec, request(b"1"), instance.id), 30))
+        done, _ = await asyncio.wait({pending}, timeout=0.5)
+        answered_while_frozen = bool(done)
+        await instance.thaw()
+        response = await asyncio.wait_for(pending, 10)
+        again = await instance.request(protocol.invocation_request(spec, request(b"2"), instance.id), 10)
+        return frozen, answered_while_frozen, response.body + b"|" + again.body, instance.alive()
+    finally:
+        await instance.stop()
+        await driver.close()
+
+
+@pytest.mark.parametrize("kind", DRIVERS)
+@pytest.mark.parametrize("cgroups", [True, False], ids=["cgroup-freezer", "sigstop"])
+def test_frozen_instance_makes_no_progress_and_thaw_resumes(tmp_path, kind, cgroups):
+    if kind == "sandbox" and not cgroups:
+        pytest.skip("the sandbox driver always uses cgroups where it can")
+    code = write_code(tmp_path, CODE)
+    kwargs = {} if cgroups else {"use_cgroups": False}
+    driver = make_driver(kind, tmp_path / "state", pool_size=0, **kwargs)
+    if cgroups and not driver.cgroups.available:
+        pytest.skip("cgroups are not writable here")
+    frozen, answered, bodies, alive = run(lambda: _freeze_scenario(driver, make_spec(code)))
+    assert frozen is True
+    assert answered is False, "a frozen instance must not answer"
+    assert bodies == b"awake:1|awake:2"
+    assert alive
