@@ -4,8 +4,8 @@ Run: ``python benchmarks/bench_async.py [--count 1000] [--driver process]``
 
 1. **accept**: N async task submissions against a real ``ros fc serve`` process; how fast 202s
    come back (each one's event is fsync'd first; concurrent callers share an fsync).
-2. **crash**: the backend is killed with SIGKILL while those N invocations are queued or running,
-   restarted, and we wait until every one has completed (at-least-once; ids deduplicated: a
+2. **crash**: the backend is killed with SIGKILL halfway through submitting N invocations (each
+   deferred 2 s with ``X-Fc-Async-Delay``, so many are queued or running at the kill), restarted, and we wait until every one has completed (at-least-once; ids deduplicated: a
    resubmission answers 409). Prints how many were unfinished at the kill and how long recovery
    took.
 3. **store**: the raw queue (no HTTP): inserts per second with group commit vs one fsync each.
@@ -34,6 +34,7 @@ from typing import Any
 
 import httpx
 
+DELAY_S = "2"  # each invocation is deferred 2 s, so the kill always finds a backlog queued
 HANDLER = "import time\n\ndef handler(event, context):\n    time.sleep(0.02)\n    return event\n"
 
 
@@ -126,7 +127,8 @@ async def submit_all(endpoint: str, ids: list[str], concurrency: int = 64,
                 task_id = queue.get_nowait()
                 try:
                     response = await client.post(url, content=task_id.encode(), headers={
-                        "x-fc-invocation-type": "Async", "x-fc-stateful-async-invocation-id": task_id})
+                        "x-fc-invocation-type": "Async", "x-fc-stateful-async-invocation-id": task_id,
+                        "x-fc-async-delay": DELAY_S})
                     results[task_id] = response.status_code
                 except httpx.HTTPError:
                     results[task_id] = 0

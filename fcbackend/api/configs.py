@@ -17,13 +17,12 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from fcbackend.api.errors import function_not_found, invalid, not_found
-from fcbackend.api.http import backend, empty_response, json_response, now_iso, read_json, split_qualified
+from fcbackend.api.errors import invalid, not_found
+from fcbackend.api.http import backend, empty_response, function_target, json_response, now_iso, read_json
 from fcbackend.api.pagination import page_of_list, with_token
 from fcbackend.api.state import (
     ALIAS,
     ASYNC_CONFIG,
-    FUNCTION,
     LATEST,
     ON_DEMAND,
     PROVISION,
@@ -39,23 +38,15 @@ def config_key(function: str, qualifier: str) -> str:
     return f"{function}@{qualifier}"
 
 
-def _target(request: Request) -> tuple[BackendState, str, str, str | None]:
-    state = backend(request)
-    service, qualifier = split_qualified(request.path_params["service"])
-    function = request.path_params["function"]
-    if state.meta.get(FUNCTION, service, function) is None:
-        state.service_doc(service)
-        raise function_not_found(service, function)
-    return state, service, function, qualifier
-
-
-def _require_alias_or_latest(state: BackendState, service: str, qualifier: str | None) -> str:
+def _alias_or_latest_target(request: Request) -> tuple[BackendState, str, str, str]:
+    """``function_target`` for the configs that only an alias or LATEST may carry."""
+    state, service, function, qualifier = function_target(request)
     if not qualifier:
         raise invalid("a qualifier is required in the path: /services/<service>.<alias|LATEST>/functions/...")
     if qualifier != LATEST and state.meta.get(ALIAS, service, qualifier) is None:
         raise not_found("AliasNotFound", f"alias '{qualifier}' of service '{service}' does not exist "
                         "(provisioned and on-demand configs take an alias or LATEST)")
-    return qualifier
+    return state, service, function, qualifier
 
 
 def _int_field(body: dict[str, Any], key: str, low: int, high: int, required: bool = False) -> int | None:
@@ -90,8 +81,7 @@ async def _apply_provision(state: BackendState, service: str, function: str, qua
 
 
 async def put_provision_config(request: Request) -> Response:
-    state, service, function, qualifier = _target(request)
-    qualifier = _require_alias_or_latest(state, service, qualifier)
+    state, service, function, qualifier = _alias_or_latest_target(request)
     body = await read_json(request)
     target = _int_field(body, "target", 0, 10000, required=True)
     assert target is not None
@@ -115,8 +105,7 @@ async def put_provision_config(request: Request) -> Response:
 
 
 async def get_provision_config(request: Request) -> Response:
-    state, service, function, qualifier = _target(request)
-    qualifier = _require_alias_or_latest(state, service, qualifier)
+    state, service, function, qualifier = _alias_or_latest_target(request)
     doc = state.meta.get(PROVISION, service, config_key(function, qualifier))
     if doc is None:
         doc = {"resource": f"{state.config.account_id}#{service}#{qualifier}#{function}", "target": 0,
@@ -126,8 +115,7 @@ async def get_provision_config(request: Request) -> Response:
 
 
 async def delete_provision_config(request: Request) -> Response:
-    state, service, function, qualifier = _target(request)
-    qualifier = _require_alias_or_latest(state, service, qualifier)
+    state, service, function, qualifier = _alias_or_latest_target(request)
     if state.meta.delete(PROVISION, service, config_key(function, qualifier)):
         await _apply_provision(state, service, function, qualifier, 0)
     return empty_response(request)
@@ -148,8 +136,7 @@ async def list_provision_configs(request: Request) -> Response:
 # -- on-demand config ------------------------------------------------------------------------------
 
 async def put_on_demand_config(request: Request) -> Response:
-    state, service, function, qualifier = _target(request)
-    qualifier = _require_alias_or_latest(state, service, qualifier)
+    state, service, function, qualifier = _alias_or_latest_target(request)
     body = await read_json(request)
     count = _int_field(body, "maximumInstanceCount", 0, 100000, required=True)
     doc = {"resource": f"services/{service}.{qualifier}/functions/{function}", "maximumInstanceCount": count}
@@ -159,8 +146,7 @@ async def put_on_demand_config(request: Request) -> Response:
 
 
 async def get_on_demand_config(request: Request) -> Response:
-    state, service, function, qualifier = _target(request)
-    qualifier = _require_alias_or_latest(state, service, qualifier)
+    state, service, function, qualifier = _alias_or_latest_target(request)
     doc = state.meta.get(ON_DEMAND, service, config_key(function, qualifier))
     if doc is None:
         raise not_found("OnDemandConfigNotFound",
@@ -169,8 +155,7 @@ async def get_on_demand_config(request: Request) -> Response:
 
 
 async def delete_on_demand_config(request: Request) -> Response:
-    state, service, function, qualifier = _target(request)
-    qualifier = _require_alias_or_latest(state, service, qualifier)
+    state, service, function, qualifier = _alias_or_latest_target(request)
     state.meta.delete(ON_DEMAND, service, config_key(function, qualifier))
     state.changed()
     return empty_response(request)
@@ -226,7 +211,7 @@ def get_async_config(state: BackendState, service: str, function: str, qualifier
 
 
 async def put_async_invoke_config(request: Request) -> Response:
-    state, service, function, qualifier = _target(request)
+    state, service, function, qualifier = function_target(request)
     qualifier = qualifier or LATEST
     if qualifier != LATEST:
         state.resolve_qualifier(service, qualifier)
@@ -249,7 +234,7 @@ async def put_async_invoke_config(request: Request) -> Response:
 
 
 async def get_async_invoke_config(request: Request) -> Response:
-    state, service, function, qualifier = _target(request)
+    state, service, function, qualifier = function_target(request)
     doc = get_async_config(state, service, function, qualifier)
     if doc is None:
         raise not_found("AsyncConfigNotExists",
@@ -258,14 +243,14 @@ async def get_async_invoke_config(request: Request) -> Response:
 
 
 async def delete_async_invoke_config(request: Request) -> Response:
-    state, service, function, qualifier = _target(request)
+    state, service, function, qualifier = function_target(request)
     state.meta.delete(ASYNC_CONFIG, service, config_key(function, qualifier or LATEST))
     state.changed()
     return empty_response(request)
 
 
 async def list_async_invoke_configs(request: Request) -> Response:
-    state, service, function, _ = _target(request)
+    state, service, function, _ = function_target(request)
     docs = [d for _, name, d in state.meta.list(ASYNC_CONFIG, service) if name.split("@", 1)[0] == function]
     items, token = page_of_list(request, docs, "qualifier")
     return json_response(request, {"configs": items, "nextToken": token or ""})

@@ -11,18 +11,21 @@ from starlette.responses import FileResponse, Response
 from starlette.routing import Route
 
 from fcbackend.api.code_input import download_token, store_code
-from fcbackend.api.errors import FcError, conflict, function_not_found, invalid, not_found
+from fcbackend.api.errors import FcError, conflict, invalid, not_found
 from fcbackend.api.function_config import FUNCTION_DEFAULTS, function_fields
 from fcbackend.api.http import (
     backend,
     check_if_match,
     check_name,
+    document_response,
     empty_response,
     json_response,
     make_etag,
     now_iso,
     read_json,
     split_qualified,
+    touch,
+    unqualified_service,
 )
 from fcbackend.api.pagination import page, page_of_list, with_token
 from fcbackend.api.state import (
@@ -59,15 +62,9 @@ def _check_runnable(doc: dict[str, Any]) -> None:
         raise invalid("handler is required, e.g. index.handler")
 
 
-def _respond(request: Request, doc: dict[str, Any]) -> Response:
-    return json_response(request, public(doc), etag=doc.get("_etag"))
-
-
 async def create_function(request: Request) -> Response:
     state = backend(request)
-    service, qualifier = split_qualified(request.path_params["service"])
-    if qualifier:
-        raise invalid("functions are created on the service itself, not on a qualifier")
+    service = unqualified_service(request, "functions are created on the service itself, not on a qualifier")
     body = await read_json(request)
     name = check_name("functionName", body.get("functionName"))
     state.service_doc(service)
@@ -89,14 +86,14 @@ async def create_function(request: Request) -> Response:
         if not state.meta.insert(FUNCTION, service, name, doc):
             raise conflict("FunctionAlreadyExists", f"function '{name}' already exists in service '{service}'")
     state.changed()
-    return _respond(request, doc)
+    return document_response(request, doc)
 
 
 async def get_function(request: Request) -> Response:
     state = backend(request)
     service, qualifier = split_qualified(request.path_params["service"])
     doc, _ = state.function_doc(service, request.path_params["function"], qualifier)
-    return _respond(request, doc)
+    return document_response(request, doc)
 
 
 async def list_functions(request: Request) -> Response:
@@ -114,43 +111,32 @@ async def list_functions(request: Request) -> Response:
 
 async def update_function(request: Request) -> Response:
     state = backend(request)
-    service, qualifier = split_qualified(request.path_params["service"])
-    if qualifier:
-        raise invalid("a published version cannot be updated; update the function without a qualifier")
+    service = unqualified_service(
+        request, "a published version cannot be updated; update the function without a qualifier")
     name = request.path_params["function"]
     body = await read_json(request)
     fields = function_fields(body)
     _check_layers(state, fields)
     blob = await store_code(state, body["code"]) if body.get("code") is not None else None
     with state.meta.transaction():
-        doc = state.meta.get(FUNCTION, service, name)
-        if doc is None:
-            state.service_doc(service)
-            raise function_not_found(service, name)
+        doc = state.latest_function_doc(service, name)
         check_if_match(request, doc["_etag"])
         doc.update(fields)
         if blob is not None:
             doc.update(codeChecksum=blob.checksum, codeSize=blob.size, _code={"sha256": blob.sha256})
         _check_runnable(doc)
-        doc["lastModifiedTime"] = now_iso()
-        doc.pop("_etag", None)
-        doc["_etag"] = make_etag(public(doc))
+        touch(doc)
         state.meta.put(FUNCTION, service, name, doc)
     await state.evict(service, name)
-    return _respond(request, doc)
+    return document_response(request, doc)
 
 
 async def delete_function(request: Request) -> Response:
     state = backend(request)
-    service, qualifier = split_qualified(request.path_params["service"])
-    if qualifier:
-        raise invalid("delete the function without a qualifier")
+    service = unqualified_service(request, "delete the function without a qualifier")
     name = request.path_params["function"]
     with state.meta.transaction():
-        doc = state.meta.get(FUNCTION, service, name)
-        if doc is None:
-            state.service_doc(service)
-            raise function_not_found(service, name)
+        doc = state.latest_function_doc(service, name)
         check_if_match(request, doc["_etag"])
         if state.meta.count(TRIGGER, f"{service}/{name}"):
             raise FcError(412, "FunctionNotEmpty",

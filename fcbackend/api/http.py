@@ -10,15 +10,13 @@ import hashlib
 import json
 import re
 import time
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
 
 from fcbackend.api.errors import FcError, invalid
-
-if TYPE_CHECKING:
-    from fcbackend.api.state import BackendState
+from fcbackend.api.state import BackendState, public
 
 NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]{0,127}$")
 
@@ -92,6 +90,37 @@ def split_qualified(value: str) -> tuple[str, str | None]:
     """``svc.qualifier`` -> ``("svc", "qualifier")``; names cannot contain dots."""
     name, dot, qualifier = value.partition(".")
     return name, (qualifier if dot else None)
+
+
+def function_target(request: Request) -> tuple[BackendState, str, str, str | None]:
+    """(state, service, function, qualifier) of a ``/services/<svc[.qualifier]>/functions/<fn>``
+    path whose function exists unpublished (404 otherwise)."""
+    state = backend(request)
+    service, qualifier = split_qualified(request.path_params["service"])
+    function = request.path_params["function"]
+    state.latest_function_doc(service, function)
+    return state, service, function, qualifier
+
+
+def unqualified_service(request: Request, refusal: str) -> str:
+    """The path's service name for a write that only the unpublished service takes; a
+    ``svc.qualifier`` path is refused with 400 ``refusal``."""
+    service, qualifier = split_qualified(request.path_params["service"])
+    if qualifier:
+        raise invalid(refusal)
+    return service
+
+
+def document_response(request: Request, doc: dict[str, Any], status: int = 200) -> Response:
+    """A stored document as JSON: private fields dropped, its etag in the ``ETag`` header."""
+    return json_response(request, public(doc), status, etag=doc.get("_etag"))
+
+
+def touch(doc: dict[str, Any]) -> None:
+    """Mark a document as modified now and give it the etag of its new public content."""
+    doc["lastModifiedTime"] = now_iso()
+    doc.pop("_etag", None)
+    doc["_etag"] = make_etag(public(doc))
 
 
 def int_param(request: Request, name: str, default: int | None, *, low: int = 0, high: int = 1000) -> int | None:

@@ -14,9 +14,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from fcbackend.api.errors import function_not_found
-from fcbackend.api.http import backend, int_param, json_response, request_id, split_qualified
-from fcbackend.api.state import FUNCTION, LATEST
+from fcbackend.api.http import backend, function_target, int_param, json_response, request_id
+from fcbackend.api.state import LATEST
 
 P = "/2016-08-15"
 
@@ -39,12 +38,7 @@ def _instances(request: Request) -> list[dict[str, Any]]:
 
 
 async def list_instances(request: Request) -> Response:
-    state = backend(request)
-    service, qualifier = split_qualified(request.path_params["service"])
-    function = request.path_params["function"]
-    if state.meta.get(FUNCTION, service, function) is None:
-        state.service_doc(service)
-        raise function_not_found(service, function)
+    state, service, function, qualifier = function_target(request)
     version = state.resolve_qualifier(service, qualifier) if qualifier and qualifier != LATEST else None
     wanted = set(request.query_params.getlist("instanceIds"))
     limit = int_param(request, "limit", 1000, low=1, high=100000) or 1000

@@ -14,13 +14,16 @@ from fcbackend.api.http import (
     backend,
     check_if_match,
     check_name,
+    document_response,
     empty_response,
     json_response,
     make_etag,
     now_iso,
     read_json,
     split_qualified,
+    touch,
     typed,
+    unqualified_service,
 )
 from fcbackend.api.pagination import page_of_list, with_token
 from fcbackend.api.state import (
@@ -91,10 +94,6 @@ def _config_from(body: dict[str, Any], *, creating: bool) -> dict[str, Any]:
     return out
 
 
-def _respond(request: Request, doc: dict[str, Any], status: int = 200) -> Response:
-    return json_response(request, public(doc), status, etag=doc.get("_etag"))
-
-
 async def create_service(request: Request) -> Response:
     state = backend(request)
     body = await read_json(request)
@@ -106,7 +105,7 @@ async def create_service(request: Request) -> Response:
     if not state.meta.insert(SERVICE, "", name, doc):
         raise conflict("ServiceAlreadyExists", f"service '{name}' already exists")
     state.changed()
-    return _respond(request, doc)
+    return document_response(request, doc)
 
 
 async def get_service(request: Request) -> Response:
@@ -117,8 +116,8 @@ async def get_service(request: Request) -> Response:
         snapshot = state.version_snapshot(name, version_id)
         doc = dict(snapshot["_snapshot"]["service"])
         doc["description"] = snapshot.get("description", "")
-        return _respond(request, doc)
-    return _respond(request, state.service_doc(name))
+        return document_response(request, doc)
+    return document_response(request, state.service_doc(name))
 
 
 async def list_services(request: Request) -> Response:
@@ -136,28 +135,23 @@ async def list_services(request: Request) -> Response:
 
 async def update_service(request: Request) -> Response:
     state = backend(request)
-    name, qualifier = split_qualified(request.path_params["service"])
-    if qualifier:
-        raise invalid("a published version cannot be updated; update the service without a qualifier")
+    name = unqualified_service(
+        request, "a published version cannot be updated; update the service without a qualifier")
     body = await read_json(request)
     changes = _config_from(body, creating=False)
     with state.meta.transaction():
         doc = state.service_doc(name)
         check_if_match(request, doc["_etag"])
         doc.update(changes)
-        doc["lastModifiedTime"] = now_iso()
-        doc.pop("_etag", None)
-        doc["_etag"] = make_etag(doc)
+        touch(doc)
         state.meta.put(SERVICE, "", name, doc)
     await state.evict(name)
-    return _respond(request, doc)
+    return document_response(request, doc)
 
 
 async def delete_service(request: Request) -> Response:
     state = backend(request)
-    name, qualifier = split_qualified(request.path_params["service"])
-    if qualifier:
-        raise invalid("delete the service without a qualifier")
+    name = unqualified_service(request, "delete the service without a qualifier")
     with state.meta.transaction():
         doc = state.service_doc(name)
         check_if_match(request, doc["_etag"])

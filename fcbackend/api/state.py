@@ -120,15 +120,19 @@ class BackendState:
             raise not_found("VersionNotFound", f"version '{version_id}' of service '{service}' does not exist")
         return doc
 
+    def latest_function_doc(self, service: str, function: str) -> dict[str, Any]:
+        """The function's unpublished document; 404 names the service when that is what is missing."""
+        doc = self.meta.get(FUNCTION, service, function)
+        if doc is None:
+            self.service_doc(service)
+            raise function_not_found(service, function)
+        return doc
+
     def function_doc(self, service: str, function: str, qualifier: str | None = None) -> tuple[dict[str, Any], str]:
         """The function's document as of ``qualifier`` and the version id that was resolved."""
         version_id = self.resolve_qualifier(service, qualifier)
         if version_id == LATEST:
-            doc = self.meta.get(FUNCTION, service, function)
-            if doc is None:
-                self.service_doc(service)
-                raise function_not_found(service, function)
-            return doc, version_id
+            return self.latest_function_doc(service, function), version_id
         snapshot = self.version_snapshot(service, version_id)
         doc = snapshot["_snapshot"]["functions"].get(function)
         if doc is None:

@@ -12,7 +12,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from fcbackend.api.errors import FcError, conflict, function_not_found, invalid, not_found
+from fcbackend.api.errors import FcError, conflict, invalid, not_found
 from fcbackend.api.http import (
     backend,
     check_if_match,
@@ -22,10 +22,11 @@ from fcbackend.api.http import (
     make_etag,
     now_iso,
     read_json,
+    touch,
     typed,
 )
 from fcbackend.api.pagination import page, with_token
-from fcbackend.api.state import FUNCTION, LATEST, TRIGGER, BackendState, public
+from fcbackend.api.state import LATEST, TRIGGER, BackendState, public
 from fcbackend.api.trigger_config import validate_trigger_config
 
 P = "/2016-08-15"
@@ -33,12 +34,6 @@ P = "/2016-08-15"
 
 def _scope(service: str, function: str) -> str:
     return f"{service}/{function}"
-
-
-def _check_function(state: BackendState, service: str, function: str) -> None:
-    if state.meta.get(FUNCTION, service, function) is None:
-        state.service_doc(service)
-        raise function_not_found(service, function)
 
 
 def _check_qualifier(state: BackendState, service: str, qualifier: Any) -> str | None:
@@ -93,7 +88,7 @@ async def create_trigger(request: Request) -> Response:
         doc["sourceArn"] = body["sourceArn"]
     doc["_etag"] = make_etag(doc)
     with state.meta.transaction():
-        _check_function(state, service, function)
+        state.latest_function_doc(service, function)
         if trigger_type == "http":
             for _, other, data in state.meta.list(TRIGGER, _scope(service, function)):
                 if data["triggerType"] == "http" and (data.get("qualifier") or "") == (qualifier or ""):
@@ -108,7 +103,7 @@ async def create_trigger(request: Request) -> Response:
 def _load(state: BackendState, service: str, function: str, name: str) -> dict[str, Any]:
     doc = state.meta.get(TRIGGER, _scope(service, function), name)
     if doc is None:
-        _check_function(state, service, function)
+        state.latest_function_doc(service, function)
         raise not_found("TriggerNotFound", f"trigger '{name}' does not exist on function '{service}/{function}'")
     return doc
 
@@ -122,7 +117,7 @@ async def get_trigger(request: Request) -> Response:
 async def list_triggers(request: Request) -> Response:
     state = backend(request)
     service, function = request.path_params["service"], request.path_params["function"]
-    _check_function(state, service, function)
+    state.latest_function_doc(service, function)
     items, token = page(request, state.meta, TRIGGER, _scope(service, function))
     return json_response(request, with_token(
         {"triggers": [_view(request, d, service, function) for d in items]}, token))
@@ -145,9 +140,7 @@ async def update_trigger(request: Request) -> Response:
                 doc[key] = value
         if "qualifier" in body:
             doc["qualifier"] = _check_qualifier(state, service, body.get("qualifier")) or ""
-        doc["lastModifiedTime"] = now_iso()
-        doc.pop("_etag", None)
-        doc["_etag"] = make_etag(doc)
+        touch(doc)
         state.meta.put(TRIGGER, _scope(service, function), name, doc)
     await state.trigger_changed(service, function, name, doc)
     return _respond(request, doc, service, function)

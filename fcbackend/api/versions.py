@@ -20,11 +20,13 @@ from fcbackend.api.http import (
     backend,
     check_if_match,
     check_name,
+    document_response,
     empty_response,
     json_response,
     make_etag,
     now_iso,
     read_json,
+    touch,
     typed,
 )
 from fcbackend.api.pagination import page, with_token
@@ -136,10 +138,6 @@ def _load_alias(state: BackendState, service: str, name: str) -> dict[str, Any]:
     return doc
 
 
-def _respond(request: Request, doc: dict[str, Any]) -> Response:
-    return json_response(request, public(doc), etag=doc.get("_etag"))
-
-
 async def create_alias(request: Request) -> Response:
     state = backend(request)
     service = request.path_params["service"]
@@ -162,12 +160,12 @@ async def create_alias(request: Request) -> Response:
         if not state.meta.insert(ALIAS, service, name, doc):
             raise conflict("AliasAlreadyExists", f"alias '{name}' already exists in service '{service}'")
     state.changed()
-    return _respond(request, doc)
+    return document_response(request, doc)
 
 
 async def get_alias(request: Request) -> Response:
     state = backend(request)
-    return _respond(request, _load_alias(state, request.path_params["service"], request.path_params["alias"]))
+    return document_response(request, _load_alias(state, request.path_params["service"], request.path_params["alias"]))
 
 
 async def list_aliases(request: Request) -> Response:
@@ -195,12 +193,10 @@ async def update_alias(request: Request) -> Response:
         for key in ("resolvePolicy", "routePolicy"):
             if body.get(key) is not None:
                 doc[key] = body[key]
-        doc["lastModifiedTime"] = now_iso()
-        doc.pop("_etag", None)
-        doc["_etag"] = make_etag(doc)
+        touch(doc)
         state.meta.put(ALIAS, service, name, doc)
     state.changed()
-    return _respond(request, doc)
+    return document_response(request, doc)
 
 
 async def delete_alias(request: Request) -> Response:

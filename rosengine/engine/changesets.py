@@ -10,8 +10,8 @@ from __future__ import annotations
 import uuid
 from typing import TYPE_CHECKING, Any
 
-from rosengine.engine import templating
 from rosengine.engine.errors import CHANGE_SET_NOT_FOUND, INVALID_STACK_STATE, StackError
+from rosengine.engine.identity import new_stack_id
 from rosengine.engine.plan import has_changes
 from rosengine.state.models import ChangeSetRecord, StackRecord
 
@@ -52,7 +52,7 @@ def create_change_set(engine: StackEngine, stack_name: str, change_set_name: str
     if stack is None:
         stack = existing
         if stack is None:
-            stack = StackRecord(id=templating.new_stack_id(), name=stack_name, status="REVIEW_IN_PROGRESS",
+            stack = StackRecord(id=new_stack_id(), name=stack_name, status="REVIEW_IN_PROGRESS",
                                 template_body=template_body or "", template_filename=filename,
                                 parameters=dict(parameters or {}), options=opts.as_dict())
             engine.store.insert_stack(stack)

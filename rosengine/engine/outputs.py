@@ -12,7 +12,6 @@ from __future__ import annotations
 from typing import Any
 
 from rosengine.engine.runtime import Runtime
-from rosengine.engine.templating import section
 from rosengine.state.models import OutputRecord
 
 
@@ -22,10 +21,10 @@ def _truthy(value: Any) -> bool:
 
 def evaluate_outputs(rt: Runtime, prepared: Any) -> list[OutputRecord]:
     values = prepared.resolve_outputs(rt.attribute, rt.physical_id)
-    definitions = section(prepared.template, "Outputs") or {}
+    definitions = prepared.template.outputs
     records = []
     for name, value in values.items():
-        definition = definitions.get(name) if isinstance(definitions, dict) else None
+        definition = definitions.get(name)
         definition = definition if isinstance(definition, dict) else {}
         records.append(OutputRecord(
             key=name, value=value, description=str(definition.get("Description") or ""),

@@ -16,7 +16,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from rosengine.engine import templating
 from rosengine.engine.clients import ClientFactory
 from rosengine.engine.create import create_resources, failure_reason, register_pending
 from rosengine.engine.delete import delete_resources
@@ -28,6 +27,7 @@ from rosengine.engine.errors import (
     StackError,
     stack_not_found,
 )
+from rosengine.engine.identity import identity_dict, new_stack_id, pseudo_parameters, stack_identity
 from rosengine.engine.outputs import evaluate_outputs
 from rosengine.engine.progress import NullListener, ProgressListener
 from rosengine.engine.runtime import Heartbeat, Runtime, describe_error
@@ -37,6 +37,7 @@ from rosengine.state import open_store
 from rosengine.state.models import ROLE_CURRENT, StackRecord
 from rosengine.state.owner import Owner
 from rosengine.state.store import StateStore
+from rosengine.template import PreparedTemplate, load_template, prepare
 
 UPDATABLE = ("CREATE_COMPLETE", "UPDATE_COMPLETE", "UPDATE_FAILED", "ROLLBACK_COMPLETE")
 DEFAULT_TIMEOUT_MINS = 60
@@ -95,12 +96,12 @@ class StackEngine:
         return stack
 
     def _prepare(self, stack: StackRecord, body: str, filename: str, parameters: dict[str, Any],
-                 previous: dict[str, Any] | None = None, *, check: bool = True) -> Any:
-        template = templating.load(body, filename or None)
-        ident = templating.identity(stack.name, stack.id, stack.identity)
+                 previous: dict[str, Any] | None = None, *, check: bool = True) -> PreparedTemplate:
+        template = load_template(body, filename=filename or None)
+        ident = stack_identity(stack.name, stack.id, stack.identity)
         try:
-            prepared = templating.prepare(template, parameters, ident, stack_outputs=self.store,
-                                          previous_parameters=previous)
+            prepared = prepare(template, parameters, identity=ident, stack_outputs=self.store,
+                               previous_parameters=previous)
         except TemplateErrors as exc:
             raise TemplateErrors(locate_all(template, exc.errors)) from None
         except TemplateError as exc:
@@ -110,8 +111,8 @@ class StackEngine:
         return prepared
 
     @staticmethod
-    def display_parameters(prepared: Any) -> dict[str, Any]:
-        shown = dict(templating.pseudo_parameters(prepared.identity))
+    def display_parameters(prepared: PreparedTemplate) -> dict[str, Any]:
+        shown = dict(pseudo_parameters(prepared.identity))
         shown.update(prepared.parameters)
         return shown
 
@@ -152,15 +153,15 @@ class StackEngine:
             stack = existing
             stack.status = "CREATE_IN_PROGRESS"
         else:
-            stack = StackRecord(id=templating.new_stack_id(), name=name, status="CREATE_IN_PROGRESS")
+            stack = StackRecord(id=new_stack_id(), name=name, status="CREATE_IN_PROGRESS")
         prepared = self._prepare(stack, template_body, filename, dict(parameters or {}))
         stack.template_body, stack.template_filename = template_body, filename
         stack.parameters = dict(parameters or {})
         stack.resolved_parameters = self.display_parameters(prepared)
         stack.no_echo = sorted(prepared.no_echo)
-        stack.identity = templating.identity_dict(prepared.identity)
+        stack.identity = identity_dict(prepared.identity)
         stack.options = options.as_dict()
-        stack.description = str(templating.section(prepared.template, "Description") or "")
+        stack.description = str(prepared.template.data.get("Description") or "")
         stack.operation = {"action": "CREATE"}
         stack.owner_pid, stack.owner_host, stack.owner_started = self.owner.pid, self.owner.host, self.owner.started
         stack.heartbeat = time.time()
@@ -307,7 +308,7 @@ class StackEngine:
             if template_body is None:
                 raise stack_not_found(name_or_id or "")
             name = stack_name or name_or_id or "stack"
-            probe = stack or StackRecord(id=templating.new_stack_id(), name=name, status="REVIEW_IN_PROGRESS")
+            probe = stack or StackRecord(id=new_stack_id(), name=name, status="REVIEW_IN_PROGRESS")
             prepared = self._prepare(probe, template_body, filename or "", dict(parameters or {}))
             return None, prepared, plan_create(prepared)
         prepared, _, _, _ = self._update_inputs(stack, template_body, filename, parameters, use_previous_parameters)
@@ -353,7 +354,7 @@ class StackEngine:
                     operation={"action": "UPDATE", "previous": previous},
                     template_body=body, template_filename=filename, parameters=stored,
                     resolved_parameters=display, no_echo=sorted(prepared.no_echo),
-                    description=str(templating.section(prepared.template, "Description") or ""),
+                    description=str(prepared.template.data.get("Description") or ""),
                     options={**stack.options, "timeout_mins": opts.timeout_mins, "concurrency": opts.concurrency,
                              "replacement": opts.replacement},
                 )

@@ -11,7 +11,6 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import fake_cloud  # noqa: E402
-import standin  # noqa: E402
 
 from rosengine.engine import StackEngine  # noqa: E402
 from rosengine.engine.progress import CollectingListener  # noqa: E402
@@ -23,7 +22,6 @@ def isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[P
     monkeypatch.setenv("ROS_HOME", str(tmp_path / "home"))
     monkeypatch.setenv("ROS_TEST_CLOUD", str(tmp_path / "cloud.json"))
     fake_cloud.install()
-    standin.install_if_needed()
     yield tmp_path
     for event in fake_cloud.EVENTS.values():
         event.set()  # release any provider thread a test left hanging

@@ -8,12 +8,9 @@ import json
 from pathlib import Path
 
 import pytest
-import standin
 from click.testing import CliRunner
 
 from rosengine.cli import cli
-
-pytestmark = pytest.mark.skipif(not standin.real_api_available(), reason="rosengine.template not available yet")
 
 VECTORS: dict[str, tuple[object, object]] = {
     "Join": ({"Fn::Join": [",", ["a", "b", "c"]]}, "a,b,c"),
