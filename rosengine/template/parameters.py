@@ -33,6 +33,7 @@ from rosengine.errors import (
     Severity,
     TemplateError,
 )
+from rosengine.functions._args import number_from_text
 from rosengine.functions.base import Unknown
 from rosengine.template.nodes import find_function
 from rosengine.template.oos import OosParameterStore, OosResolutionError
@@ -382,13 +383,8 @@ def _number(raw: Any) -> int | float:
             raise ParameterProblem(f"{raw} is not a finite number")
         return raw
     if isinstance(raw, str):
-        text = raw.strip()
         try:
-            return int(text)
-        except ValueError:
-            pass
-        try:
-            number = float(text)
+            number = number_from_text(raw)
         except ValueError:
             raise ParameterProblem(f"{raw!r} is not a number") from None
         if not math.isfinite(number):

@@ -167,7 +167,7 @@ class _Preparation:
         outputs = self._outputs()
         graph = self._build_graph(resources, outputs)
         if self.errors:
-            raise TemplateErrors(_unique([template.locate(err) for err in self.errors]))
+            raise TemplateErrors(unique_errors([template.locate(err) for err in self.errors]))
         return PreparedTemplate(
             template=template, identity=self.identity, parameters=values,
             no_echo={name for name, spec in specs.items() if spec.no_echo},
@@ -387,7 +387,8 @@ class _Preparation:
         return []
 
 
-def _unique(errors: list[TemplateError]) -> list[TemplateError]:
+def unique_errors(errors: list[TemplateError]) -> list[TemplateError]:
+    """Count copies share their source lines: report each problem (code, message, place) once."""
     seen: set[tuple[str, str, Path]] = set()
     unique = []
     for err in errors:

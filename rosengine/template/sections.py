@@ -44,6 +44,14 @@ class _Collector:
     def add(self, message: str, path: Path, code: str = STACK_VALIDATION_FAILED) -> None:
         self.errors.append(TemplateError(code, message, path))
 
+    def unknown_keys(self, entry: dict[str, Any], allowed: tuple[str, ...], path: Path, owner: str, *,
+                     show_allowed: bool = False, ignored: tuple[str, ...] = ()) -> None:
+        """One error per key of ``entry`` outside ``allowed`` (with a did-you-mean), at the key."""
+        listed = f" (allowed: {', '.join(allowed)})" if show_allowed else ""
+        for key in entry:
+            if key not in allowed and key not in ignored:
+                self.add(f"{owner} has an unknown key {key!r}{_suggest(key, allowed)}{listed}", path + (key,))
+
 
 def check_sections(data: dict[str, Any]) -> list[TemplateError]:
     """Every structural problem of the template (Parameters are checked by parameters.py)."""
@@ -119,12 +127,9 @@ def _check_resources(resources: dict[str, Any], out: _Collector) -> None:
             out.add(f"resource {logical_id!r} must be a mapping with a Type, not {_kind(resource)}", path)
             continue
         resource_type = resource.get("Type")
-        for key in resource:
-            if key == "Version" and isinstance(resource_type, str) and resource_type.startswith(VERSIONED_TYPES):
-                continue
-            if key not in RESOURCE_KEYS:
-                out.add(f"resource {logical_id!r} has an unknown key {key!r}{_suggest(key, RESOURCE_KEYS)} "
-                        f"(allowed: {', '.join(RESOURCE_KEYS)})", path + (key,))
+        versioned = isinstance(resource_type, str) and resource_type.startswith(VERSIONED_TYPES)
+        out.unknown_keys(resource, RESOURCE_KEYS, path, f"resource {logical_id!r}", show_allowed=True,
+                         ignored=("Version",) if versioned else ())
         if "Type" not in resource:
             out.add(f"resource {logical_id!r} has no Type", path)
         elif not isinstance(resource_type, str) or not resource_type:
@@ -172,10 +177,7 @@ def _check_outputs(outputs: dict[str, Any], out: _Collector) -> None:
             continue
         if "Value" not in output:
             out.add(f"output {name!r} has no Value", path)
-        for key in output:
-            if key not in OUTPUT_KEYS:
-                out.add(f"output {name!r} has an unknown key {key!r}{_suggest(key, OUTPUT_KEYS)} "
-                        f"(allowed: {', '.join(OUTPUT_KEYS)})", path + (key,))
+        out.unknown_keys(output, OUTPUT_KEYS, path, f"output {name!r}", show_allowed=True)
         if "Condition" in output and not isinstance(output["Condition"], str):
             out.add("Condition must be the name of a condition", path + ("Condition",))
 
@@ -186,9 +188,7 @@ def _check_rules(rules: dict[str, Any], out: _Collector) -> None:
         if not isinstance(rule, dict):
             out.add(f"rule {name!r} must be a mapping with Assertions", path)
             continue
-        for key in rule:
-            if key not in RULE_KEYS:
-                out.add(f"rule {name!r} has an unknown key {key!r}{_suggest(key, RULE_KEYS)}", path + (key,))
+        out.unknown_keys(rule, RULE_KEYS, path, f"rule {name!r}")
         assertions = rule.get("Assertions")
         if not isinstance(assertions, list) or not assertions:
             out.add(f"rule {name!r} needs Assertions: a list of {{Assert, AssertDescription}}",
@@ -213,9 +213,7 @@ def _check_locals(local_values: dict[str, Any], out: _Collector) -> None:
         if not isinstance(local, dict):
             out.add(f"local {name!r} must be a mapping with Type and Value", path)
             continue
-        for key in local:
-            if key not in LOCAL_KEYS:
-                out.add(f"local {name!r} has an unknown key {key!r}{_suggest(key, LOCAL_KEYS)}", path + (key,))
+        out.unknown_keys(local, LOCAL_KEYS, path, f"local {name!r}")
         local_type = local.get("Type", "Macro")
         if not isinstance(local_type, str):
             out.add("the Type of a local must be Macro, Eval or a DATASOURCE:: type", path + ("Type",))

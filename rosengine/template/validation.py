@@ -15,7 +15,7 @@ from rosengine.errors import TemplateError, TemplateErrors
 from rosengine.functions.base import Unknown
 from rosengine.template.loader import load_template
 from rosengine.template.model import Template
-from rosengine.template.prepare import AttributeNames, PreparedTemplate, prepare
+from rosengine.template.prepare import AttributeNames, PreparedTemplate, prepare, unique_errors
 
 
 def collect_errors(source: Template | str | bytes | pathlib.Path, parameters: Mapping[str, Any] | None = None,
@@ -56,16 +56,4 @@ def collect_errors(source: Template | str | bytes | pathlib.Path, parameters: Ma
             prepared.resolve_output(name, attributes, physical_ids)
         except TemplateError as err:
             errors.append(prepared.template.locate(err))
-    return prepared, _unique(errors)
-
-
-def _unique(errors: list[TemplateError]) -> list[TemplateError]:
-    """Count copies share their source lines: report each located problem once."""
-    seen: set[tuple[str, str, tuple]] = set()
-    unique = []
-    for err in errors:
-        key = (err.code, err.message, tuple(err.path))
-        if key not in seen:
-            seen.add(key)
-            unique.append(err)
-    return unique
+    return prepared, unique_errors(errors)

@@ -167,3 +167,16 @@ def test_async_configuration_is_applied(fc, make_ctx, service):
     FunctionProvider().create(make_ctx("ALIYUN::FC::Function"), props)
     config = fc.get_async_invoke_config(service, "fn")
     assert config["maxAsyncRetryAttempts"] == 1 and config["statefulInvocation"] is True
+
+
+def test_properties_removed_from_the_template_revert_to_fc_defaults(fc, make_ctx, service):
+    ctx, provider = make_ctx("ALIYUN::FC::Function"), FunctionProvider()
+    init = "def handler(event, context):\n    return b'ok'\n\ndef init(context):\n    pass\n"
+    old = _props(service, {"SourceCode": init}, Initializer="index.init", Timeout=30, MemorySize=256,
+                 Description="tuned")
+    created = provider.create(ctx, old)
+    new = _props(service, {"SourceCode": init})
+    provider.update(ctx, created.physical_id, new, old, created.attributes)
+    data = fc.get_function(service, "fn")
+    assert (data["initializer"], data["timeout"], data["memorySize"], data["description"]) == ("", 3, 128, "")
+    assert _call(fc, service) == b"ok"
