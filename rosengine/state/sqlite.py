@@ -55,6 +55,22 @@ def _load(text: str | None) -> Any:
     return None if text is None else json.loads(text)
 
 
+def _decode_row(row: sqlite3.Row, json_fields: set[str]) -> dict[str, Any]:
+    """A row as record fields, the JSON columns parsed back into Python values."""
+    data = _row_dict(row)
+    for key in json_fields:
+        data[key] = _load(data[key])
+    return data
+
+
+def _encode_record(record: Any, json_fields: set[str]) -> tuple[str, str, tuple[Any, ...]]:
+    """(column list, placeholder list, values) to INSERT a record, JSON columns serialised."""
+    fields = dict(vars(record))
+    for key in json_fields:
+        fields[key] = _dump(fields[key])
+    return ", ".join(fields), ", ".join("?" for _ in fields), tuple(fields.values())
+
+
 def interrupted_message(stack: StackRecord) -> str:
     """What to tell a user who finds a stack whose operation died with its process."""
     owner = f"pid {stack.owner_pid} on host {stack.owner_host}" if stack.owner_pid else "its process"
@@ -119,27 +135,21 @@ class SqliteStateStore(StateStore):
     # -- stacks ---------------------------------------------------------------------------------
     @staticmethod
     def _stack(row: sqlite3.Row) -> StackRecord:
-        data = _row_dict(row)
+        data = _decode_row(row, _JSON_STACK_FIELDS)
         data.pop("deleted", None)
-        for key in _JSON_STACK_FIELDS:
-            data[key] = _load(data[key])
         return StackRecord(**data)
 
     def insert_stack(self, stack: StackRecord) -> None:
         stack.created_at = stack.created_at or now_iso()
         stack.updated_at = stack.updated_at or stack.created_at
-        fields = {k: v for k, v in vars(stack).items()}
-        for key in _JSON_STACK_FIELDS:
-            fields[key] = _dump(fields[key])
-        columns = ", ".join(fields)
-        marks = ", ".join("?" for _ in fields)
+        columns, marks, values = _encode_record(stack, _JSON_STACK_FIELDS)
         with self.transaction():
             taken = self._conn.execute(
                 "SELECT 1 FROM stacks WHERE name = ? AND deleted = 0", (stack.name,)
             ).fetchone()
             if taken:
                 raise stack_exists(stack.name)
-            self._conn.execute(f"INSERT INTO stacks ({columns}) VALUES ({marks})", tuple(fields.values()))
+            self._conn.execute(f"INSERT INTO stacks ({columns}) VALUES ({marks})", values)
 
     def find_stack(self, name_or_id: str) -> StackRecord | None:
         rows = self._query(
@@ -201,21 +211,14 @@ class SqliteStateStore(StateStore):
     # -- resources ------------------------------------------------------------------------------
     @staticmethod
     def _resource(row: sqlite3.Row) -> ResourceRecord:
-        data = _row_dict(row)
-        for key in _JSON_RESOURCE_FIELDS:
-            data[key] = _load(data[key])
-        return ResourceRecord(**data)
+        return ResourceRecord(**_decode_row(row, _JSON_RESOURCE_FIELDS))
 
     def put_resource(self, resource: ResourceRecord) -> None:
         stamp = now_iso()
         resource.created_at = resource.created_at or stamp
         resource.updated_at = stamp
-        fields = dict(vars(resource))
-        for key in _JSON_RESOURCE_FIELDS:
-            fields[key] = _dump(fields[key])
-        columns = ", ".join(fields)
-        marks = ", ".join("?" for _ in fields)
-        self._exec(f"INSERT OR REPLACE INTO resources ({columns}) VALUES ({marks})", tuple(fields.values()))
+        columns, marks, values = _encode_record(resource, _JSON_RESOURCE_FIELDS)
+        self._exec(f"INSERT OR REPLACE INTO resources ({columns}) VALUES ({marks})", values)
 
     def get_resources(self, stack_id: str, *, role: str | None = None) -> list[ResourceRecord]:
         if role is None:
@@ -266,20 +269,13 @@ class SqliteStateStore(StateStore):
     # -- change sets ----------------------------------------------------------------------------
     @staticmethod
     def _change_set(row: sqlite3.Row) -> ChangeSetRecord:
-        data = _row_dict(row)
-        for key in _JSON_CHANGE_SET_FIELDS:
-            data[key] = _load(data[key])
-        return ChangeSetRecord(**data)
+        return ChangeSetRecord(**_decode_row(row, _JSON_CHANGE_SET_FIELDS))
 
     def insert_change_set(self, change_set: ChangeSetRecord) -> None:
         change_set.created_at = change_set.created_at or now_iso()
-        fields = dict(vars(change_set))
-        for key in _JSON_CHANGE_SET_FIELDS:
-            fields[key] = _dump(fields[key])
-        columns = ", ".join(fields)
-        marks = ", ".join("?" for _ in fields)
+        columns, marks, values = _encode_record(change_set, _JSON_CHANGE_SET_FIELDS)
         try:
-            self._exec(f"INSERT INTO change_sets ({columns}) VALUES ({marks})", tuple(fields.values()))
+            self._exec(f"INSERT INTO change_sets ({columns}) VALUES ({marks})", values)
         except sqlite3.IntegrityError as exc:
             raise StackError(
                 "ChangeSetExists",

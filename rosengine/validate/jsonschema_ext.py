@@ -76,26 +76,16 @@ def _skip_unknown(keyword_fn: KeywordFn) -> KeywordFn:
     return keyword
 
 
-def _numeric(keyword_fn: KeywordFn) -> KeywordFn:
+def _on_converted(convert: Callable[[Any], Any], keyword_fn: KeywordFn) -> KeywordFn:
+    """``keyword_fn`` applied to the instance as ``convert`` reads it (``"6"`` as 6 for minimum,
+    say); an instance that does not convert is left to the type keyword to report."""
     def keyword(validator: Any, value: Any, instance: Any, schema: dict[str, Any]) -> Iterator[ValidationError]:
         if isinstance(instance, Unknown):
             return
-        number = as_number(instance)
-        if number is None:
-            return  # the type keyword reports it
-        yield from keyword_fn(validator, value, number, schema) or ()
-
-    return keyword
-
-
-def _textual(keyword_fn: KeywordFn) -> KeywordFn:
-    def keyword(validator: Any, value: Any, instance: Any, schema: dict[str, Any]) -> Iterator[ValidationError]:
-        if isinstance(instance, Unknown):
+        converted = convert(instance)
+        if converted is None:
             return
-        text = as_string(instance)
-        if text is None:
-            return
-        yield from keyword_fn(validator, value, text, schema) or ()
+        yield from keyword_fn(validator, value, converted, schema) or ()
 
     return keyword
 
@@ -200,9 +190,9 @@ def _keywords() -> dict[str, KeywordFn]:
     keywords = {name: _skip_unknown(fn) for name, fn in _BASE_KEYWORDS.items() if name != "type"}
     keywords["type"] = _BASE_KEYWORDS["type"]
     for name in _NUMERIC_KEYWORDS:
-        keywords[name] = _numeric(_BASE_KEYWORDS[name])
+        keywords[name] = _on_converted(as_number, _BASE_KEYWORDS[name])
     for name in _TEXT_KEYWORDS:
-        keywords[name] = _textual(_BASE_KEYWORDS[name])
+        keywords[name] = _on_converted(as_string, _BASE_KEYWORDS[name])
     keywords["multipleOf"] = _multiple_of
     keywords["enum"] = _enum
     keywords["const"] = _const
