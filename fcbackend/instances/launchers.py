@@ -27,6 +27,7 @@ custom runtime that must reach the internet).
 from __future__ import annotations
 
 import os
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -102,6 +103,7 @@ class BubblewrapLauncher:
         self.bwrap = bwrap
         self.hidden_paths = [p for p in dict.fromkeys(Path(h).resolve() for h in hidden_paths)]
         self._root_args = self._root_binds()
+        self._runtime_binds = _runtime_binds()
 
     def pool_key(self, spec: FunctionSpec) -> PoolKey:
         info = runtime_info(spec.runtime)
@@ -141,6 +143,7 @@ class BubblewrapLauncher:
         args += ["--size", str(max(1, key.disk_mb) * 1024 * 1024), "--tmpfs", "/tmp"]
         args += ["--tmpfs", "/run", "--bind", str(slot.run), SANDBOX_SOCKET_DIR]
         args += ["--ro-bind", str(slot.code), "/code", "--ro-bind", str(slot.opt), "/opt"]
+        args += self._runtime_binds
         if gpu is not None:
             args += gpu_bind_args(gpu)
         for hidden in self.hidden_paths:
@@ -155,6 +158,31 @@ class BubblewrapLauncher:
 
     def fill_slot(self, spec: FunctionSpec, slot: Slot) -> None:
         slot.fill(spec.code_dir, spec.layer_dirs)
+
+
+def _runtime_binds() -> list[str]:
+    """Read-only binds that keep the bootstraps and the interpreters visible in the sandbox.
+
+    ``/tmp`` and ``/run`` are replaced by the sandbox's own tmpfs mounts, so a checkout, a
+    virtual environment or a Python installed under them (``/tmp/rosengine``, a CI work tree)
+    would vanish and no worker could start. Each such directory is bound back at its own path,
+    read-only; directories elsewhere are already visible through the root binds.
+    """
+    wanted: list[Path] = [PYTHON_BOOTSTRAP.parent, NODE_BOOTSTRAP.parent]
+    for prefix in (sys.prefix, sys.base_prefix, sys.exec_prefix, os.path.dirname(python_executable())):
+        wanted.append(Path(prefix))
+    node = node_executable()
+    if node:
+        wanted.append(Path(node).resolve().parent.parent)
+    args: list[str] = []
+    seen: set[Path] = set()
+    for path in wanted:
+        path = path.resolve()
+        hidden = _is_under(path, Path("/tmp")) or _is_under(path, Path("/run"))
+        if hidden and path.is_dir() and path not in seen and not any(_is_under(path, p) for p in seen):
+            seen.add(path)
+            args += ["--ro-bind", str(path), str(path)]
+    return args
 
 
 def gpu_bind_args(plan: MountPlan) -> list[str]:
