@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import logging
 import os
 import resource
 import signal
@@ -23,7 +24,9 @@ from typing import Protocol
 from fcbackend.gpu.mounts import MountPlan
 from fcbackend.instances.ca_client import CaClient, ConnectionLost
 from fcbackend.instances.cgroups import CgroupManager, InstanceCgroup, Limits, join_command
+from fcbackend.instances.child import ChildProcess
 from fcbackend.instances.driver import Instance, InstanceCrashed, InstanceStartError, InstanceStats
+from fcbackend.instances.health import HealthMonitor, status_passes
 from fcbackend.instances.launchers import PoolKey
 from fcbackend.instances.slots import Slot
 from fcbackend.models import FunctionSpec, InstanceRequest, InstanceResponse
@@ -34,6 +37,7 @@ SPECIALISE_PATH = "/__rosengine/specialise"
 PING_PATH = "/__rosengine/ping"
 MAX_BUFFERED_LOG = 1 << 20
 MB = 1024 * 1024
+log = logging.getLogger(__name__)
 
 
 class Launcher(Protocol):
@@ -66,7 +70,7 @@ class LogBuffer:
 
 class Worker:
     def __init__(self, worker_id: str, key: PoolKey, slot: Slot, cgroup: InstanceCgroup | None,
-                 process: asyncio.subprocess.Process, launcher: Launcher):
+                 process: ChildProcess, launcher: Launcher):
         self.id = worker_id
         self.key = key
         self.slot = slot
@@ -97,9 +101,9 @@ class Worker:
         if gpu is not None:
             env = gpu.apply_env(env)
         try:
-            process = await asyncio.create_subprocess_exec(
-                *argv, stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE,
-                stderr=asyncio.subprocess.STDOUT, start_new_session=True, env=env, cwd=str(slot.root))
+            # Not asyncio.create_subprocess_exec: see fcbackend.instances.child for why one owner
+            # must watch and reap the process.
+            process = await ChildProcess.spawn(argv, env=env, cwd=str(slot.root))
         except OSError as exc:
             if cgroup:
                 cgroup.remove()
@@ -202,7 +206,10 @@ class Worker:
                 message = response.body.decode("utf-8", "replace")
             error_type = response.headers.get("x-fc-error-type", "FunctionNotStarted")
             raise InstanceStartError(message or "the instance failed to start", error_type)
-        return LocalInstance(instance_id, self, spec)
+        instance = LocalInstance(instance_id, self, spec)
+        if spec.health_check is not None and info.mode == "custom":
+            await instance.start_health_checks(time.monotonic() + start_timeout_s)
+        return instance
 
     async def _wait_exit(self, timeout: float) -> None:
         with contextlib.suppress(asyncio.TimeoutError, TimeoutError):
@@ -231,14 +238,14 @@ class Worker:
         await self.client.close()
         if self.cgroup is not None:
             self.cgroup.kill_all()
-        if self.process.returncode is None:
-            with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.killpg(self.process.pid, signal.SIGKILL)
-            with contextlib.suppress(ProcessLookupError):
-                self.process.kill()
+        self.process.signal_group(signal.SIGKILL)
+        self.process.kill()
         await self._wait_exit(5.0)
         if not self._pump_task.done():
             self._pump_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._pump_task
+        self.process.close()
         if self.cgroup is not None:
             for _ in range(50):
                 if self.cgroup.remove():
@@ -266,7 +273,15 @@ def _limit_address_space(pid: int, spec: FunctionSpec) -> None:
 
 
 class LocalInstance(Instance):
-    """A specialised worker serving one function version."""
+    """A specialised worker serving one function version.
+
+    Custom runtimes with a ``CustomHealthCheckConfig`` get a :class:`HealthMonitor` (spec C.1/C.3):
+    start-up waits for ``SuccessThreshold`` passes, then a probe runs every ``PeriodSeconds`` and
+    ``FailureThreshold`` failures in a row make :attr:`healthy` False for good — the scheduler
+    then sends no new requests and replaces the instance. A probe is ``GET <HttpGetUrl>`` on a
+    fresh connection to the instance's socket, which the bootstrap relays to the user's server
+    inside the sandbox, exactly like a request.
+    """
 
     def __init__(self, instance_id: str, worker: Worker, spec: FunctionSpec):
         self.id = instance_id
@@ -275,6 +290,57 @@ class LocalInstance(Instance):
         self.spec = spec
         self._frozen = False
         self.gpu_assignment: object | None = None  # fcbackend.gpu.GpuAssignment of a GPU instance
+        self.health: HealthMonitor | None = None
+
+    async def start_health_checks(self, deadline: float) -> None:
+        """Wait for the start-up passes, then begin the periodic checks; raise
+        :class:`InstanceStartError` when the worker dies or ``deadline`` passes first."""
+        check = self.spec.health_check
+        assert check is not None
+        self.health = HealthMonitor(check, self._probe, on_unhealthy=self._on_unhealthy)
+        ready = asyncio.ensure_future(self.health.wait_ready(deadline))
+        exited = asyncio.ensure_future(self.worker.exited.wait())
+        try:
+            await asyncio.wait({ready, exited}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            exited.cancel()
+        if not ready.done():
+            ready.cancel()
+            output = self.worker.logs.take().decode("utf-8", "replace").strip()
+            raise InstanceStartError(
+                f"the custom runtime of {self.spec.service}/{self.spec.function} exited (code "
+                f"{self.worker.process.returncode}) before its health check GET {check.http_get_url} passed"
+                + (f"; last output:\n{output[-2000:]}" if output else ""))
+        if not ready.result():
+            raise InstanceStartError(
+                f"The CA's http server cannot be started: health check GET {check.http_get_url} did not pass "
+                f"within the start-up deadline for {self.spec.service}/{self.spec.function}")
+        self.health.start()
+
+    async def _probe(self, path: str, timeout: float) -> bool:
+        client = CaClient.unix(str(self.worker.slot.socket))
+        try:
+            response = await client.request(InstanceRequest("GET", path or "/", control_path="/health-check"),
+                                            timeout, close_after=True)
+            return status_passes(response.status)
+        except ConnectionLost:
+            return False
+        finally:
+            await client.close()
+
+    def _on_unhealthy(self) -> None:
+        """Replacement is the scheduler's job (it sees ``healthy`` False); the backend's log and
+        the instance's own output say why it went away."""
+        check = self.spec.health_check
+        what = f"GET {check.http_get_url} failed {check.failure_threshold} times in a row" if check else "failed"
+        log.warning("instance %s of %s/%s is unhealthy (%s); it gets no new requests and is replaced",
+                    self.id, self.spec.service, self.spec.function, what)
+        self.worker.logs.add(f"rosengine: instance {self.id} failed its health check ({what}); "
+                             "it gets no new requests and is replaced\n".encode())
+
+    @property
+    def healthy(self) -> bool:
+        return self.alive() and (self.health is None or self.health.healthy)
 
     @property
     def pid(self) -> int:
@@ -290,6 +356,8 @@ class LocalInstance(Instance):
             raise self.worker.crash_reason(self.spec) from exc
 
     async def stop(self, graceful: bool = True) -> None:
+        if self.health is not None:
+            await self.health.stop()
         await self.worker.destroy()
 
     def alive(self) -> bool:

@@ -222,6 +222,7 @@ class Scheduler:
             pool = self._pools.setdefault(spec.key, FunctionPool(spec.key))
             pool.latest_spec = spec
             while True:
+                self._retire_failed(pool)
                 inst = pool.pick()
                 if inst is not None:
                     inst.in_flight += 1
@@ -251,6 +252,22 @@ class Scheduler:
                     pass
                 finally:
                     pool.waiters -= 1
+
+    def _retire_failed(self, pool: FunctionPool) -> None:
+        """Take instances that failed their health check (or died) out of service now, under the
+        lock, so this call starts a replacement instead of waiting for the idle reaper. Busy ones
+        finish their requests first (draining); idle ones are stopped at once, with preStop
+        only when they are still alive."""
+        for inst in pool.instances:
+            if inst.state != "ready" or inst.instance is None:
+                continue
+            alive = inst.instance.alive()
+            if alive and getattr(inst.instance, "healthy", True):
+                continue
+            if inst.in_flight == 0:
+                self._retire(inst, graceful=alive)
+            else:
+                inst.draining = True
 
     def _limit_text(self, pool: FunctionPool, spec: FunctionSpec) -> str:
         maximum = self._function_limit(spec)
