@@ -103,8 +103,11 @@ class TemplateError(Exception):
 class TemplateErrors(Exception):
     """Several template errors at once: validation reports all of them, never only the first."""
 
-    def __init__(self, errors: list[TemplateError]):
+    def __init__(self, errors: list[TemplateError], *, partial: Any = None):
         self.errors = errors
+        # What could be built despite the errors (e.g. a PreparedTemplate whose outputs are
+        # broken), so a validator can go on checking the rest and report every problem at once.
+        self.partial = partial
         super().__init__("\n".join(str(e) for e in errors))
 
 

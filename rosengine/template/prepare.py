@@ -166,15 +166,18 @@ class _Preparation:
         resources = self._expand_resources()
         outputs = self._outputs()
         graph = self._build_graph(resources, outputs)
-        if self.errors:
-            raise TemplateErrors(unique_errors([template.locate(err) for err in self.errors]))
-        return PreparedTemplate(
+        prepared = PreparedTemplate(
             template=template, identity=self.identity, parameters=values,
             no_echo={name for name, spec in specs.items() if spec.no_echo},
             conditions={name: value is True or isinstance(value, Unknown) for name, value in conditions.items()},
             resources=resources, outputs=outputs, graph=graph, static=self.static,
             unknown_conditions={name for name, value in conditions.items() if isinstance(value, Unknown)},
             scope=scope)
+        if self.errors:
+            # The partial result lets `ros validate` still check every resource's properties.
+            raise TemplateErrors(unique_errors([template.locate(err) for err in self.errors]),
+                                 partial=prepared if self.static else None)
+        return prepared
 
     def _attempt(self, action: Callable[[], Any]) -> Any:
         """Run one stage step; a TemplateError is collected and None returned."""

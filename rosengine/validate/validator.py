@@ -22,7 +22,6 @@ from typing import Any
 
 from rosengine.errors import (
     INTERNAL_ERROR,
-    INVALID_TEMPLATE_ATTRIBUTE,
     NOT_SUPPORTED,
     UNKNOWN_RESOURCE_TYPE,
     Finding,
@@ -30,7 +29,7 @@ from rosengine.errors import (
     TemplateError,
     TemplateErrors,
 )
-from rosengine.functions.base import Unknown
+from rosengine.functions.base import NO_VALUE, Unknown
 from rosengine.validate.properties import validate_properties
 from rosengine.validate.resource_schemas import attribute_names, schema_for
 
@@ -107,7 +106,9 @@ def check_template(template: Any, parameters: Mapping[str, Any] | None = None, *
     except (TemplateError, TemplateErrors) as exc:
         found = exc.errors if isinstance(exc, TemplateErrors) else [exc]
         errors.extend(found)
-        prepared = _prepare_despite_attribute_errors(template, parameters, found)
+        # Errors in one place (a wrong reference in Outputs, a typo in an attribute name) must
+        # not hide the property errors of every resource: go on with what prepare could build.
+        prepared = getattr(exc, "partial", None)
         if prepared is None:
             return _dedupe(_locate_all(template, errors))
 
@@ -125,7 +126,9 @@ def check_template(template: Any, parameters: Mapping[str, Any] | None = None, *
             properties = prepared.resolve_properties(logical_id, attributes, physical_ids)
         except (TemplateError, TemplateErrors) as exc:
             errors.extend(_errors_at(exc, base + ("Properties",)))
-            continue
+            properties = _resolve_each_property(prepared, logical_id, attributes, physical_ids)
+            if properties is None:
+                continue
         if schema is not None:  # unknown types still get their functions evaluated above
             errors.extend(validate_properties(properties, schema, base + ("Properties",)))
     try:
@@ -133,6 +136,26 @@ def check_template(template: Any, parameters: Mapping[str, Any] | None = None, *
     except (TemplateError, TemplateErrors) as exc:
         errors.extend(_errors_at(exc, ("Outputs",)))
     return _dedupe(_locate_all(template, errors))
+
+
+def _resolve_each_property(prepared: Any, logical_id: str, attributes: Any, physical_ids: Any) -> dict | None:
+    """Properties resolved one by one after the whole failed (its errors are already reported):
+    a property that cannot be evaluated becomes an Unknown of no declared type, so the schema
+    still checks the others — one bad reference must not hide a wrong type next to it."""
+    resource = prepared.resources[logical_id]
+    if not isinstance(resource.properties, dict):
+        return None
+    resolved: dict[str, Any] = {}
+    for key, node in resource.properties.items():
+        try:
+            value = prepared.resolve(node, tuple(resource.path) + ("Properties", key), attributes=attributes,
+                                     physical_ids=physical_ids, referencer=f"Resources.{logical_id}",
+                                     index=resource.index)
+        except (TemplateError, TemplateErrors):
+            value = Unknown(None, f"{logical_id}.{key}")
+        if value is not NO_VALUE:
+            resolved[key] = value
+    return resolved
 
 
 def _errors_at(exc: TemplateError | TemplateErrors, fallback: tuple[Any, ...]) -> list[TemplateError]:
@@ -160,19 +183,6 @@ def _prepare(template: Any, parameters: Mapping[str, Any] | None, *, check_attri
     if check_attributes and "attribute_names" in _parameters_of(prepare):
         kwargs["attribute_names"] = attribute_names
     return prepare(template, dict(parameters or {}), **kwargs)
-
-
-def _prepare_despite_attribute_errors(template: Any, parameters: Mapping[str, Any] | None,
-                                      errors: list[TemplateError]) -> Any:
-    """When the only thing stopping ``prepare`` is a wrong ``Fn::GetAtt`` attribute name (already
-    reported), prepare again without the attribute check so the properties still get validated:
-    a typo in one attribute must not hide every other problem of the file."""
-    if not errors or any(e.code != INVALID_TEMPLATE_ATTRIBUTE for e in errors):
-        return None
-    try:
-        return _prepare(template, parameters, check_attributes=False)
-    except (TemplateError, TemplateErrors):
-        return None
 
 
 def _parameters_of(fn: Callable[..., Any]) -> set[str]:
@@ -216,15 +226,24 @@ def _locate_all(template: Any, errors: list[TemplateError]) -> list[TemplateErro
 
 
 def _dedupe(errors: list[TemplateError]) -> list[TemplateError]:
-    """Count copies of one resource report the same problem once."""
+    """Report each problem once: Count copies of one resource repeat it, and a problem found
+    while preparing is found again (at the enclosing path) when the properties are resolved —
+    the deepest, most precise location wins."""
     seen: set[tuple[Any, ...]] = set()
-    out = []
+    unique = []
     for err in errors:
         key = (err.code, tuple(err.path), err.message, err.line, err.col)
         if key not in seen:
             seen.add(key)
-            out.append(err)
-    return out
+            unique.append(err)
+
+    def shadowed(err: TemplateError) -> bool:
+        path = tuple(err.path)
+        return any(other is not err and other.code == err.code and other.message == err.message
+                   and len(other.path) > len(path) and tuple(other.path[:len(path)]) == path
+                   for other in unique)
+
+    return [err for err in unique if not shadowed(err)]
 
 
 def _sorted(findings: list[Finding]) -> list[Finding]:

@@ -195,3 +195,38 @@ def test_broken_yaml_is_a_finding_not_a_traceback(tmp_path):
     assert result.exit_code == 2
     assert "InvalidTemplateFormat" in result.output or "error" in result.output
     assert "Traceback" not in result.output
+
+
+def test_reference_errors_elsewhere_do_not_hide_property_errors(tmp_path):
+    """A wrong reference in Outputs and a wrong attribute inside one property: every property
+    error of the resource is still reported, each problem once, at its most precise place."""
+    path = write(tmp_path, "mixed.yml", """\
+        ROSTemplateFormatVersion: 2015-09-01
+        Resources:
+          Svc:
+            Type: ALIYUN::FC::Service
+            Properties:
+              ServiceName: ok-svc
+          Fn:
+            Type: ALIYUN::FC::Function
+            Properties:
+              ServiceName: !GetAtt Svc.ServiceNam
+              FunctionName: fn
+              Handler: index.handler
+              Runtime: python3
+              Timeout: abc
+              Cod: {}
+        Outputs:
+          X:
+            Value: !Ref Nope
+        """)
+    result = run(path, "--format", "json")
+    assert result.exit_code == 2
+    findings = json.loads(result.output)["findings"]
+    where = sorted((f["path"], f["ruleId"]) for f in findings)
+    assert where == [
+        ("Outputs.X.Value.Ref", "InvalidTemplateReference"),
+        ("Resources.Fn.Properties.Cod", "StackValidationFailed"),
+        ("Resources.Fn.Properties.ServiceName.Fn::GetAtt", "InvalidTemplateAttribute"),
+        ("Resources.Fn.Properties.Timeout", "InvalidTemplatePropertyType"),
+    ]
