@@ -31,7 +31,7 @@ from rosengine.engine.identity import identity_dict, new_stack_id, pseudo_parame
 from rosengine.engine.outputs import evaluate_outputs
 from rosengine.engine.progress import NullListener, ProgressListener
 from rosengine.engine.runtime import Heartbeat, Runtime, describe_error
-from rosengine.engine.validation import check_resources, locate_all
+from rosengine.engine.validation import check_resources, every_template_error, locate_all
 from rosengine.errors import TemplateError, TemplateErrors
 from rosengine.state import open_store
 from rosengine.state.models import ROLE_CURRENT, StackRecord
@@ -102,10 +102,9 @@ class StackEngine:
         try:
             prepared = prepare(template, parameters, identity=ident, stack_outputs=self.store,
                                previous_parameters=previous)
-        except TemplateErrors as exc:
-            raise TemplateErrors(locate_all(template, exc.errors)) from None
-        except TemplateError as exc:
-            raise TemplateErrors(locate_all(template, [exc])) from None
+        except (TemplateError, TemplateErrors) as exc:
+            found = exc.errors if isinstance(exc, TemplateErrors) else [exc]
+            raise TemplateErrors(every_template_error(template, parameters, locate_all(template, found))) from None
         if check:
             check_resources(prepared)
         return prepared

@@ -104,3 +104,21 @@ def locate_all(template: Any, errors: list[TemplateError]) -> list[TemplateError
         except Exception:  # noqa: BLE001 - an unlocatable error is still worth reporting
             located.append(error)
     return located
+
+
+def every_template_error(template: Any, parameters: dict[str, Any], found: list[TemplateError]) -> list[TemplateError]:
+    """When preparing fails, report every problem of the template at once, as ``ros validate``
+    would (property errors of every resource included), not only what stopped preparation.
+
+    ``found`` (what prepare raised) stays: a static check cannot see everything a real one
+    does (a missing parameter value is symbolic there)."""
+    try:
+        from rosengine.validate import check_template
+    except ImportError:
+        return found
+    try:
+        more = [e for e in check_template(template, parameters, strict=True) if e.severity == "error"]
+    except Exception:  # noqa: BLE001 - the errors already found must still reach the user
+        return found
+    known = {(e.code, e.message) for e in more}
+    return more + [e for e in found if (e.code, e.message) not in known]

@@ -85,6 +85,23 @@ def test_failed_create_exits_1_and_template_errors_exit_2(tmp_path: Path, run) -
     assert code == 2 and "The Stack (nope) could not be found." in err
 
 
+def test_template_errors_are_all_reported_before_anything_starts(tmp_path: Path, run) -> None:
+    """A missing parameter, a bad property value and a wrong reference: one run names them all."""
+    body = (
+        "ROSTemplateFormatVersion: '2015-09-01'\n"
+        "Parameters:\n  P:\n    Type: String\n"
+        "Resources:\n  S:\n    Type: ALIYUN::FC::Service\n"
+        "    Properties:\n      ServiceName: 1bad name\n      Nope: 1\n"
+        "Outputs:\n  X:\n    Value: !Ref Missing\n"
+    )
+    code, _, err = run("stack", "create", "-t", _write(tmp_path, "many.yml", body))
+    assert code == 2
+    for expected in ("Parameters.P: UserParameterMissing", "Resources.S.Properties.ServiceName:",
+                     "Resources.S.Properties.Nope:", "Outputs.X.Value.Ref: InvalidTemplateReference"):
+        assert expected in err, err
+    assert "many.yml:9:7" in err  # located: file, line, column
+
+
 def test_preview_and_changeset_commands(tmp_path: Path, run) -> None:
     path = _write(tmp_path, "pc.json", BODY)
     code, out, _ = run("stack", "preview", "-t", path, "-p", "Persons=a", "-o", "json")
