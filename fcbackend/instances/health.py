@@ -28,7 +28,8 @@ import time
 from collections.abc import Awaitable, Callable
 from enum import StrEnum
 
-from fcbackend.models import HealthCheck
+from fcbackend.instances.ca_client import CaClient, ConnectionLost
+from fcbackend.models import HealthCheck, InstanceRequest
 
 Probe = Callable[[str, float], Awaitable[bool]]
 UnhealthyCallback = Callable[[], object]
@@ -40,6 +41,19 @@ class HealthState(StrEnum):
     STARTING = "starting"
     HEALTHY = "healthy"
     UNHEALTHY = "unhealthy"
+
+
+async def probe_once(client: CaClient, path: str, timeout: float) -> bool:
+    """One health probe: ``GET <path>`` on a fresh connection (closed afterwards, so a wedged
+    server cannot hold a pooled one); any connection failure counts as a failed probe."""
+    try:
+        response = await client.request(InstanceRequest("GET", path or "/", control_path="/health-check"),
+                                        timeout, close_after=True)
+        return status_passes(response.status)
+    except ConnectionLost:
+        return False
+    finally:
+        await client.close()
 
 
 def status_passes(status: int) -> bool:

@@ -26,7 +26,7 @@ from fcbackend.instances.ca_client import CaClient, ConnectionLost
 from fcbackend.instances.cgroups import CgroupManager, InstanceCgroup, Limits, join_command
 from fcbackend.instances.child import ChildProcess
 from fcbackend.instances.driver import Instance, InstanceCrashed, InstanceStartError, InstanceStats
-from fcbackend.instances.health import HealthMonitor, status_passes
+from fcbackend.instances.health import HealthMonitor, probe_once
 from fcbackend.instances.launchers import PoolKey
 from fcbackend.instances.slots import Slot
 from fcbackend.models import FunctionSpec, InstanceRequest, InstanceResponse
@@ -318,15 +318,7 @@ class LocalInstance(Instance):
         self.health.start()
 
     async def _probe(self, path: str, timeout: float) -> bool:
-        client = CaClient.unix(str(self.worker.slot.socket))
-        try:
-            response = await client.request(InstanceRequest("GET", path or "/", control_path="/health-check"),
-                                            timeout, close_after=True)
-            return status_passes(response.status)
-        except ConnectionLost:
-            return False
-        finally:
-            await client.close()
+        return await probe_once(CaClient.unix(str(self.worker.slot.socket)), path, timeout)
 
     def _on_unhealthy(self) -> None:
         """Replacement is the scheduler's job (it sees ``healthy`` False); the backend's log and
