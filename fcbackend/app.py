@@ -22,10 +22,11 @@ from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute
+from starlette.types import Receive, Scope, Send
 
-from fcbackend.api.auth import FcRequestMiddleware
+from fcbackend.api.auth import FcRequestMiddleware, invoke_path_params
 from fcbackend.api.errors import FcError, error_body
-from fcbackend.api.http import json_response, request_id
+from fcbackend.api.http import custom_domain_host, json_response, request_id
 from fcbackend.api.routes import all_routes
 from fcbackend.api.state import BackendState, UnavailableScheduler
 from fcbackend.config import BackendConfig
@@ -89,6 +90,29 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     return json_response(request, error_body(code, message, request_id(request)), exc.status_code)
 
 
+class FcApp(Starlette):
+    """Starlette with the warm invoke path in front of every middleware.
+
+    Why: add-ons wrap the app in middlewares (custom domains, config-change wake-ups, Starlette's
+    error page) that have nothing to do with a synchronous invoke yet cost a few frames each on
+    the hottest path. A POST to ``.../invocations`` addressed to a local host (never a custom
+    domain) goes straight to :meth:`FcRequestMiddleware.invoke`, which signs, invokes and answers
+    exactly as it would at the end of the stack.
+    """
+
+    fc_front: FcRequestMiddleware | None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        front = self.fc_front
+        if front is not None and scope["type"] == "http":
+            params = invoke_path_params(scope)
+            if params is not None and not custom_domain_host(scope):
+                scope["app"] = self
+                await front.invoke(scope, receive, send, params)
+                return
+        await super().__call__(scope, receive, send)
+
+
 def _install_addons(app: Starlette) -> None:
     for target in APP_INSTALLERS:
         module_name, _, func_name = target.partition(":")
@@ -138,12 +162,13 @@ def create_app(
             finally:
                 recorder.close()
 
-    app = Starlette(
+    app = FcApp(
         routes=all_routes(extra_routes),
         middleware=[Middleware(FcRequestMiddleware, config=config)],
         exception_handlers={FcError: _fc_error, HTTPException: _http_error},
         lifespan=lifespan,
     )
+    app.fc_front = FcRequestMiddleware(app.router, config)
     app.state.fc = state
     app.state.background_tasks = set()
     app.state.driver_info = driver_info(scheduler, config)

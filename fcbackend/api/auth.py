@@ -9,17 +9,24 @@ token-protected code downloads are exempt, as is anything registered in ``AUTH_E
 
 from __future__ import annotations
 
+import base64
+import functools
+import hashlib
+import hmac
 import json
 import logging
 import re
 import time
-import uuid
 from email.utils import parsedate_to_datetime
+from random import getrandbits
+from typing import Any
 from urllib.parse import parse_qsl
 
+from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from fcbackend.api.errors import FcError, error_body
+from fcbackend.api.invoke import invoke_function, invoke_sync_asgi
 from fcbackend.config import API_VERSION, BackendConfig
 from rosengine.clients import fc_signature
 
@@ -35,9 +42,49 @@ _INVOKE_PATH = re.compile(rf"^/{API_VERSION}/services/(?P<service>[^/]+)/functio
 _log = logging.getLogger("fcbackend.api")
 
 
-def check_signature(config: BackendConfig, scope: Scope) -> None:
+def decoded_headers(scope: Scope) -> dict[str, str]:
+    """The request headers as a dict with lower-cased names (the last value of a repeated one)."""
+    return {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+
+
+@functools.lru_cache(maxsize=64)
+def _date_timestamp(date: str) -> float | None:
+    """Seconds since the epoch of an RFC 1123 ``Date`` (None when it is not one). Cached because a
+    busy client sends the same Date string for a whole second."""
+    try:
+        return parsedate_to_datetime(date).timestamp()
+    except (TypeError, ValueError):
+        return None
+
+
+@functools.lru_cache(maxsize=8)
+def _hmac_key(secret: str) -> Any:
+    """A keyed HMAC-SHA256 object to ``copy()`` per request instead of re-keying every time."""
+    return hmac.new(secret.encode("utf-8"), digestmod=hashlib.sha256)
+
+
+def _signature(secret: str, text: str) -> str:
+    mac = _hmac_key(secret).copy()
+    mac.update(text.encode("utf-8"))
+    return base64.b64encode(mac.digest()).decode("ascii")
+
+
+def _verify(secret: str, given: str, method: str, path: str, headers: dict[str, str], scope: Scope) -> bool:
+    """Same rule as :func:`rosengine.clients.fc_signature.verify` (bare path, else path + query)."""
+    if hmac.compare_digest(_signature(secret, fc_signature.string_to_sign(method, path, headers, None)), given):
+        return True
+    query = scope.get("query_string", b"")
+    if not query:
+        return False
+    queries = parse_qsl(query.decode("latin-1"), keep_blank_values=True)
+    return hmac.compare_digest(_signature(secret, fc_signature.string_to_sign(method, path, headers, queries)),
+                               given)
+
+
+def check_signature(config: BackendConfig, scope: Scope, headers: dict[str, str] | None = None) -> None:
     """Raise FcError(403/400) unless the request is signed with the backend's key."""
-    headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+    if headers is None:
+        headers = decoded_headers(scope)
     auth = headers.get("authorization")
     if not auth:
         raise FcError(403, "AccessDenied", "the request is not signed: an Authorization header is required")
@@ -50,17 +97,31 @@ def check_signature(config: BackendConfig, scope: Scope) -> None:
     date = headers.get("date")
     if not date:
         raise FcError(400, "MissingRequiredHeader", "the Date header is required on signed requests")
-    try:
-        sent = parsedate_to_datetime(date).timestamp()
-    except (TypeError, ValueError):
-        raise FcError(400, "InvalidArgument", f"the Date header '{date}' is not an RFC 1123 date") from None
+    sent = _date_timestamp(date)
+    if sent is None:
+        raise FcError(400, "InvalidArgument", f"the Date header '{date}' is not an RFC 1123 date")
     if abs(time.time() - sent) > MAX_CLOCK_SKEW_S:
         raise FcError(403, "RequestTimeTooSkewed",
                       "the Date header differs from the server time by more than 15 minutes")
-    queries = parse_qsl(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True)
-    if not fc_signature.verify(config.access_key_secret, given, scope["method"], scope["path"], headers, queries):
+    if not _verify(config.access_key_secret, given, scope["method"], scope["path"], headers, scope):
         raise FcError(403, "SignatureNotMatch",
                       "the request signature does not match; check the access key secret and the signed headers")
+
+
+def new_request_id() -> str:
+    """A random version-4 UUID string. Why not ``uuid.uuid4()``: that reads the OS entropy pool
+    (a system call) and builds a UUID object per request; a request id must be unique, not secret."""
+    value = (getrandbits(128) & ~(0xF000 << 64) | (0x4000 << 64)) & ~(0xC << 60) | (0x8 << 60)
+    text = f"{value:032x}"
+    return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"
+
+
+def invoke_path_params(scope: Scope) -> dict[str, str] | None:
+    """``{"service", "function"}`` when ``scope`` is a POST to the invoke path, else None."""
+    if scope["method"] != "POST":
+        return None
+    match = _INVOKE_PATH.match(scope["path"])
+    return match.groupdict() if match is not None else None
 
 
 async def send_error(send: Send, err: FcError, request_id: str) -> None:
@@ -73,6 +134,10 @@ async def send_error(send: Send, err: FcError, request_id: str) -> None:
 
 
 class FcRequestMiddleware:
+    """Request ids, signature checks and FC error bodies for every request; the invoke path
+    skips the router (see :meth:`invoke`). ``FcApp`` also calls :meth:`invoke` directly, ahead of
+    every other middleware."""
+
     def __init__(self, app: ASGIApp, config: BackendConfig):
         self.app = app
         self.config = config
@@ -81,7 +146,11 @@ class FcRequestMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        request_id = str(uuid.uuid4())
+        params = invoke_path_params(scope)
+        if params is not None and "app" in scope:
+            await self.invoke(scope, receive, send, params)
+            return
+        request_id = new_request_id()
         scope["fc.request_id"] = request_id
         path: str = scope["path"]
         started = False
@@ -95,11 +164,7 @@ class FcRequestMiddleware:
         try:
             if self.config.auth and path.startswith(API_PREFIX) and not path.startswith(tuple(AUTH_EXEMPT_PREFIXES)):
                 check_signature(self.config, scope)
-            match = _INVOKE_PATH.match(path) if scope["method"] == "POST" else None
-            if match is not None and "app" in scope:
-                await _invoke_fast(scope, receive, tracked_send, match.groupdict())
-            else:
-                await self.app(scope, receive, tracked_send)
+            await self.app(scope, receive, tracked_send)
         except FcError as err:
             if not started:
                 await send_error(send, err, request_id)
@@ -108,12 +173,34 @@ class FcRequestMiddleware:
             if not started:
                 await send_error(send, FcError(500, "InternalServerError", f"internal error: {exc}"), request_id)
 
+    async def invoke(self, scope: Scope, receive: Receive, send: Send, params: dict[str, str]) -> None:
+        """An invoke call: sync ones on the raw ASGI warm path, async ones through the route's
+        handler (the async queue's hook needs a Request)."""
+        request_id = new_request_id()
+        scope["fc.request_id"] = request_id
+        headers = decoded_headers(scope)
+        started = False
 
-async def _invoke_fast(scope: Scope, receive: Receive, send: Send, params: dict[str, str]) -> None:
-    from starlette.requests import Request
+        async def tracked_send(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
 
-    from fcbackend.api.invoke import invoke_function
-
-    scope["path_params"] = params
-    response = await invoke_function(Request(scope, receive, send))
-    await response(scope, receive, send)
+        try:
+            if self.config.auth:
+                check_signature(self.config, scope, headers)
+            if (headers.get("x-fc-invocation-type") or "sync").lower() == "sync":
+                await invoke_sync_asgi(scope["app"].state, scope, receive, tracked_send, params, headers,
+                                       request_id)
+            else:
+                scope["path_params"] = params
+                response = await invoke_function(Request(scope, receive, tracked_send))
+                await response(scope, receive, tracked_send)
+        except FcError as err:
+            if not started:
+                await send_error(send, err, request_id)
+        except Exception as exc:
+            _log.exception("invocation %s of %s failed", request_id, scope["path"])
+            if not started:
+                await send_error(send, FcError(500, "InternalServerError", f"internal error: {exc}"), request_id)

@@ -29,6 +29,24 @@ def request_id(request: Request) -> str:
     return str(request.scope.get("fc.request_id", ""))
 
 
+def is_local_host_name(name: str) -> bool:
+    """True for hosts that can never be a custom domain: empty, localhost, IP literals."""
+    return not name or name in ("127.0.0.1", "localhost") or name.replace(".", "").isdigit() or name[0] == "["
+
+
+def custom_domain_host(scope: Any) -> bool:
+    """Whether the request's Host could name a custom domain (spec E.6), i.e. is not local."""
+    for key, value in scope["headers"]:
+        if key == b"host":
+            return not is_local_host_name(host_name(value.decode("latin-1")))
+    return False
+
+
+def host_name(host: str) -> str:
+    """The name part of a Host header, lower-cased (``[`` for an IPv6 literal)."""
+    return "[" if host.startswith("[") else host.split(":", 1)[0].lower()
+
+
 def now_iso() -> str:
     """FC's timestamp form: ISO-8601 UTC to the second, e.g. ``2020-08-20T02:28:21Z``."""
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())

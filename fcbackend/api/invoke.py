@@ -18,40 +18,52 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
+from starlette.types import Receive, Scope, Send
 
 from fcbackend.api.errors import FcError, error_body, invalid
 from fcbackend.api.http import backend, request_id, split_qualified
+from fcbackend.api.state import BackendState
 from fcbackend.config import LOG_TAIL_BYTES, MAX_ASYNC_PAYLOAD, MAX_SYNC_PAYLOAD
 from fcbackend.models import FunctionSpec, InvocationRequest, InvocationResult
 
 P = "/2016-08-15"
 _log = logging.getLogger("fcbackend.api")
-_EXPOSE = ("X-Fc-Request-Id, X-Fc-Error-Type, X-Fc-Code-Checksum, X-Fc-Invocation-Duration, "
-           "X-Fc-Max-Memory-Usage, X-Fc-Log-Result, X-Fc-Invocation-Service-Version, X-Fc-Instance-Id")
+_EXPOSE_BYTES = (b"X-Fc-Request-Id, X-Fc-Error-Type, X-Fc-Code-Checksum, X-Fc-Invocation-Duration, "
+                 b"X-Fc-Max-Memory-Usage, X-Fc-Log-Result, X-Fc-Invocation-Service-Version, X-Fc-Instance-Id")
 
 
 def _format_number(value: float) -> str:
     return f"{value:.2f}".rstrip("0").rstrip(".") or "0"
 
 
-def result_response(spec: FunctionSpec, result: InvocationResult, *, tail: bool) -> Response:
-    """Map a scheduler result to FC's invoke response (headers per fc-spec E.1)."""
-    headers: dict[str, str] = {}
+def result_parts(spec: FunctionSpec, result: InvocationResult, *,
+                 tail: bool) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
+    """Map a scheduler result to FC's invoke response (headers per fc-spec E.1) as the raw ASGI
+    pieces: status, header pairs (``content-length`` included) and body. Raw because the warm
+    path sends them without building a Response object."""
+    raw: list[tuple[bytes, bytes]] = []
+    content_type: bytes | None = None
     for key, value in result.headers.items():
-        if not key.lower().startswith("x-fc-") and key.lower() not in ("content-length", "connection"):
-            headers[key] = value
-    headers.update({
-        "x-fc-request-id": result.request_id,
-        "x-fc-code-checksum": spec.code_checksum,
-        "x-fc-invocation-duration": str(int(round(result.duration_ms))),
-        "x-fc-max-memory-usage": _format_number(result.memory_peak_mb),
-        "x-fc-invocation-service-version": result.version_id or spec.version_id,
-        "access-control-expose-headers": _EXPOSE,
-    })
+        lowered = key.lower()
+        if lowered.startswith("x-fc-") or lowered in ("content-length", "connection"):
+            continue
+        if lowered == "content-type":
+            content_type = value.encode("latin-1")
+        else:
+            raw.append((lowered.encode("latin-1"), value.encode("latin-1")))
+    raw += [
+        (b"x-fc-request-id", result.request_id.encode()),
+        (b"x-fc-code-checksum", spec.code_checksum.encode()),
+        (b"x-fc-invocation-duration", b"%d" % round(result.duration_ms)),
+        (b"x-fc-max-memory-usage", _format_number(result.memory_peak_mb).encode()),
+        (b"x-fc-invocation-service-version", (result.version_id or spec.version_id).encode()),
+        (b"access-control-expose-headers", _EXPOSE_BYTES),
+    ]
     if result.instance_id:
-        headers["x-fc-instance-id"] = result.instance_id
+        raw.append((b"x-fc-instance-id", result.instance_id.encode()))
     if tail:
-        headers["x-fc-log-result"] = base64.b64encode(result.log[-LOG_TAIL_BYTES:]).decode("ascii")
+        raw.append((b"x-fc-log-result", base64.b64encode(result.log[-LOG_TAIL_BYTES:])))
+    body = result.body
     if result.error_code and result.status >= 400:
         message = result.body.decode("utf-8", "replace")
         try:
@@ -60,13 +72,65 @@ def result_response(spec: FunctionSpec, result: InvocationResult, *, tail: bool)
                 message = str(parsed.get("ErrorMessage") or parsed.get("errorMessage") or message)
         except ValueError:
             pass
-        headers["content-type"] = "application/json"
-        body = json.dumps(error_body(result.error_code, message or result.error_code, result.request_id))
-        return Response(body.encode(), status_code=result.status, headers=headers)
-    if result.error_type:
-        headers["x-fc-error-type"] = result.error_type
-    headers.setdefault("content-type", "application/octet-stream")
-    return Response(result.body, status_code=result.status, headers=headers)
+        content_type = b"application/json"
+        body = json.dumps(error_body(result.error_code, message or result.error_code, result.request_id)).encode()
+    elif result.error_type:
+        raw.append((b"x-fc-error-type", result.error_type.encode()))
+    raw.append((b"content-type", content_type or b"application/octet-stream"))
+    raw.append((b"content-length", b"%d" % len(body)))
+    return result.status, raw, body
+
+
+def result_response(spec: FunctionSpec, result: InvocationResult, *, tail: bool) -> Response:
+    """:func:`result_parts` as a Starlette Response (the routed, non-fast path)."""
+    status, raw, body = result_parts(spec, result, tail=tail)
+    response = Response(body, status_code=status)
+    response.raw_headers = raw
+    return response
+
+
+async def read_body(receive: Receive, limit: int) -> bytes:
+    """The whole request body; 400 EntityTooLarge past ``limit`` bytes (checked as it arrives)."""
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            raise FcError(400, "InvalidArgument", "the client closed the connection before sending the body")
+        chunk = message.get("body", b"")
+        if chunk:
+            size += len(chunk)
+            if size > limit:
+                raise _too_large(limit)
+            chunks.append(chunk)
+        if not message.get("more_body", False):
+            break
+    return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+
+
+def _too_large(limit: int) -> FcError:
+    return FcError(400, "EntityTooLarge", f"payload size exceeds maximum allowed size ({limit} bytes)")
+
+
+async def invoke_sync_asgi(app_state: Any, scope: Scope, receive: Receive, send: Send,
+                           params: dict[str, str], headers: dict[str, str], request_id: str) -> None:
+    """The warm path of a synchronous invoke, straight on ASGI: no Request/Response objects, no
+    router. ``headers`` are the request's, lower-cased (already decoded for the signature
+    check). Behaviour matches :func:`invoke_function` for ``X-Fc-Invocation-Type: Sync``."""
+    state: BackendState = app_state.fc
+    service, qualifier = split_qualified(params["service"])
+    spec = await state.spec_for(service, params["function"], qualifier)
+    length = headers.get("content-length")
+    if length and length.isdigit() and int(length) > MAX_SYNC_PAYLOAD:
+        raise _too_large(MAX_SYNC_PAYLOAD)
+    payload = await read_body(receive, MAX_SYNC_PAYLOAD)
+    tail = (headers.get("x-fc-log-type") or "").lower() == "tail"
+    inv = InvocationRequest(request_id=request_id, payload=payload, invocation_type="Sync", log_tail=tail,
+                            task_id=headers.get("x-fc-stateful-async-invocation-id"))
+    result = await state.scheduler.invoke(spec, inv)
+    status, raw, body = result_parts(spec, result, tail=tail)
+    await send({"type": "http.response.start", "status": status, "headers": raw})
+    await send({"type": "http.response.body", "body": body})
 
 
 def _check_size(request: Request, limit: int) -> None:

@@ -125,6 +125,9 @@ class FreezableInstance(Instance):
         stats.extra = {**stats.extra, "frozen": self.frozen, "freezes": self.freezes, "thaws": self.thaws}
         return stats
 
+    def memory_peak_bytes(self) -> int:
+        return self.inner.memory_peak_bytes()
+
     def reset_peak(self) -> None:
         self.inner.reset_peak()
 

@@ -82,6 +82,11 @@ class Instance(ABC):
     def stats(self) -> InstanceStats:
         return InstanceStats()
 
+    def memory_peak_bytes(self) -> int:
+        """The memory high-water mark since the last :meth:`reset_peak`. Read after every
+        invocation (X-Fc-Max-Memory-Usage), so drivers override it to read only that figure."""
+        return self.stats().memory_peak_bytes
+
     def reset_peak(self) -> None:
         """Reset the memory high-water mark so the next call's peak is its own."""
 

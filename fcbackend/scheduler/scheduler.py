@@ -397,7 +397,7 @@ class Scheduler:
         result.duration_ms = duration_ms
         if inst.instance is not None:
             with contextlib.suppress(Exception):
-                result.memory_peak_mb = round(inst.instance.stats().memory_peak_bytes / (1024 * 1024), 2)
+                result.memory_peak_mb = round(inst.instance.memory_peak_bytes() / (1024 * 1024), 2)
         result.extra.update(extra)
         result.extra["driver"] = inst.driver_name
         return result

@@ -17,6 +17,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from fcbackend.api.http import host_name, is_local_host_name
 from fcbackend.models import InvocationRequest
 from fcbackend.triggers.events import sample_event
 from fcbackend.triggers.http import (
@@ -159,8 +160,8 @@ class CustomDomainMiddleware:
         await response(scope, receive, send)
 
     def _match(self, scope: Scope, host: str) -> RouteMatch | None:
-        name = host.split(":", 1)[0].lower()
-        if not name or name in ("127.0.0.1", "localhost") or name.replace(".", "").isdigit():
+        name = host_name(host)
+        if is_local_host_name(name):
             return None
         app_state: Any = getattr(scope.get("app"), "state", None)
         state = getattr(app_state, "fc", None)

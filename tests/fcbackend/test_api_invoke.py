@@ -120,3 +120,67 @@ def test_instances_listing(sdk, client):
     data = sdk.list_instances("inv_svc", "LATEST", "echo").data
     assert data["instances"] == [{"instanceId": "i-1", "versionId": "LATEST"}]
     assert client.local_instances()[0]["id"] == "i-1"
+
+
+# -- the warm path (FcApp answers invokes ahead of the middleware stack) -------------------------
+
+INVOKE_PATH = "/2016-08-15/services/inv_svc/functions/echo/invocations"
+
+
+def _signed_invoke_headers(backend, date: str | None = None) -> dict[str, str]:
+    import email.utils
+
+    from rosengine.clients import fc_signature
+
+    headers = {"date": date or email.utils.formatdate(usegmt=True), "content-type": "application/octet-stream"}
+    headers["authorization"] = fc_signature.authorization(
+        backend.config.access_key_id, backend.config.access_key_secret, "POST", INVOKE_PATH, headers)
+    return headers
+
+
+def test_warm_path_checks_signatures_on_invoke(client, backend):
+    import httpx
+
+    unsigned = httpx.post(backend.endpoint + INVOKE_PATH, content=b"x")
+    assert unsigned.status_code == 403 and unsigned.json()["ErrorCode"] == "AccessDenied"
+    assert unsigned.json()["RequestId"] == unsigned.headers["x-fc-request-id"]
+    headers = _signed_invoke_headers(backend)
+    headers["authorization"] = headers["authorization"][:-4] + "AAA="
+    forged = httpx.post(backend.endpoint + INVOKE_PATH, content=b"x", headers=headers)
+    assert forged.status_code == 403 and forged.json()["ErrorCode"] == "SignatureNotMatch"
+    bad_date = _signed_invoke_headers(backend, date="yesterday")
+    answer = httpx.post(backend.endpoint + INVOKE_PATH, content=b"x", headers=bad_date)
+    assert answer.status_code == 400 and "RFC 1123" in answer.json()["ErrorMessage"]
+
+
+def test_warm_path_answers_with_request_id_and_payload(client, backend):
+    import uuid
+
+    import httpx
+
+    answer = httpx.post(backend.endpoint + INVOKE_PATH, content=b"ping", headers=_signed_invoke_headers(backend))
+    assert answer.status_code == 200 and answer.content == b"ping"
+    assert uuid.UUID(answer.headers["x-fc-request-id"]).version == 4
+    assert answer.headers["content-length"] == "4"
+
+
+def test_warm_path_refuses_a_sync_payload_over_the_limit(client, backend):
+    import httpx
+
+    from fcbackend.config import MAX_SYNC_PAYLOAD
+
+    answer = httpx.post(backend.endpoint + INVOKE_PATH, content=b"x" * (MAX_SYNC_PAYLOAD + 1),
+                        headers=_signed_invoke_headers(backend))
+    assert answer.status_code == 400 and answer.json()["ErrorCode"] == "EntityTooLarge"
+
+
+def test_custom_domain_hosts_skip_the_warm_path():
+    from fcbackend.api.http import custom_domain_host
+
+    def scope(host: bytes) -> dict:
+        return {"headers": [(b"host", host)]}
+
+    assert not custom_domain_host(scope(b"127.0.0.1:9000"))
+    assert not custom_domain_host(scope(b"localhost"))
+    assert not custom_domain_host(scope(b"[::1]:9000"))
+    assert custom_domain_host(scope(b"api.example.com"))
