@@ -1,7 +1,7 @@
 """``ros fc``: run and manage the local Function Compute backend and talk to it.
 
 Service commands: ``serve`` (foreground), ``start``/``stop``/``status`` (background daemon).
-Client commands: ``invoke``, ``invocations``, ``logs``, ``instances``; they use ``ROS_FC_ENDPOINT``
+Client commands: ``invoke``, ``invocations``, ``logs``, ``instances``, ``exec``; they use ``ROS_FC_ENDPOINT``
 when set, else the local daemon (started on demand). Exit codes: 0 ok, 1 failure (including a
 function error from ``invoke``), 2 usage errors.
 """
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -265,6 +265,72 @@ def instances_cmd(output: str, query: str | None) -> None:
         Console().print(table)
 
     emit(rows, output, query, text)
+
+
+@fc.command("exec", context_settings={"ignore_unknown_options": True})
+@click.argument("target")
+@click.argument("instance_id")
+@click.argument("command", nargs=-1, required=True, type=click.UNPROCESSED)
+@click.option("--qualifier", "-q", default=None, help="Version id or alias of the path (default LATEST).")
+@click.option("--stdin", "-i", "pass_stdin", is_flag=True, help="Send this terminal's stdin to the command.")
+@click.option("--tty", "-t", is_flag=True, help="Run the command on a pseudo-terminal (interactive shells).")
+@click.option("--idle-timeout", type=click.FloatRange(min=0, min_open=True), default=None,
+              help="Kill the command after this many seconds without input or output (server default 600).")
+def exec_cmd(target: str, instance_id: str, command: tuple[str, ...], qualifier: str | None, pass_stdin: bool,
+             tty: bool, idle_timeout: float | None) -> None:
+    """Run COMMAND inside a running instance of SERVICE/FUNCTION (ids: `ros fc instances`).
+
+    Example: ros fc exec svc/fn c-1a2b3c4d-0001 -- cat /code/index.py. Output streams as it comes;
+    the exit code is the command's own (1 when the session ended without one, e.g. idle timeout).
+    """
+    service, function = _target(target)
+    client = _client()
+
+    def show(stream: int, data: bytes) -> None:
+        out = sys.stdout.buffer if stream == 1 else sys.stderr.buffer
+        out.write(data)
+        out.flush()
+
+    stdin_chunks = _stdin_chunks() if pass_stdin else None
+    with _raw_terminal(tty and pass_stdin):
+        result = _call(lambda: client.exec_instance(service, function, instance_id, list(command),
+                                                    qualifier=qualifier, stdin=stdin_chunks, tty=tty,
+                                                    idle_timeout=idle_timeout, on_output=show))
+    error = result.error or {}
+    if result.exit_code < 0 or error.get("reason") not in (None, "NonZeroExitCode"):
+        _echo_err(f"ros fc exec: {error.get('message') or 'the session ended without an exit status'}")
+        sys.exit(1)
+    sys.exit(result.exit_code)
+
+
+def _stdin_chunks() -> Iterator[bytes]:
+    """This process's stdin as it arrives (``read1``: what is there, not a full buffer)."""
+    stream = sys.stdin.buffer
+    read = getattr(stream, "read1", stream.read)
+    while chunk := read(65536):
+        yield chunk
+
+
+class _raw_terminal:  # noqa: N801 - used like a function: `with _raw_terminal(on):`
+    """Put a real terminal in raw mode for a tty session (keys go to the remote shell as typed)."""
+
+    def __init__(self, enabled: bool):
+        self.enabled = enabled and sys.stdin.isatty()
+        self._saved: Any = None
+
+    def __enter__(self) -> None:
+        if self.enabled:
+            import termios
+            import tty
+
+            self._saved = termios.tcgetattr(sys.stdin.fileno())
+            tty.setraw(sys.stdin.fileno())
+
+    def __exit__(self, *exc: object) -> None:
+        if self._saved is not None:
+            import termios
+
+            termios.tcsetattr(sys.stdin.fileno(), termios.TCSADRAIN, self._saved)
 
 
 COMMANDS = [fc]

@@ -12,11 +12,13 @@ daemon when none runs.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import socket
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+import threading
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
 
@@ -407,6 +409,66 @@ class FcClient:
         path = self._fn_path(service, function, qualifier or "LATEST") + "/instances"
         return list(self._json("GET", path).get("instances") or [])
 
+    def exec_instance(self, service: str, function: str, instance_id: str, command: list[str], *,
+                      qualifier: str | None = None, stdin: bytes | Iterable[bytes] | None = None,
+                      tty: bool = False, idle_timeout: float | None = None,
+                      on_output: Callable[[int, bytes], None] | None = None) -> ExecResult:
+        """Run ``command`` inside a running instance (``InstanceExec``: a signed WebSocket).
+
+        ``stdin``: bytes or an iterable of chunks, sent as they come (from a thread) and then
+        closed; None runs the command without stdin. ``on_output(stream, data)`` (1 stdout,
+        2 stderr) receives output as it arrives; without it, output is collected in the result.
+        Raises :class:`FcApiError` when the backend refuses (404 ``InstanceNotFound``, 400).
+        """
+        from urllib.parse import urlencode
+
+        from websockets.exceptions import ConnectionClosed, InvalidStatus
+        from websockets.sync.client import connect
+
+        path = _PREFIX + self._fn_path(service, function, qualifier or "LATEST") + f"/instances/{_q(instance_id)}/exec"
+        query: list[tuple[str, str]] = [("command", part) for part in command]
+        query += [("stdin", str(stdin is not None).lower()), ("stdout", "true"), ("stderr", "true"),
+                  ("tty", str(tty).lower())]
+        if idle_timeout is not None:
+            query.append(("idleTimeout", f"{idle_timeout:g}"))
+        headers = self._headers("GET", path, "application/json", None)
+        url = self.endpoint.replace("http", "ws", 1) + path + "?" + urlencode(query)
+        result = ExecResult()
+        collect = on_output or (lambda stream, data: (result.stdout if stream == 1 else result.stderr).extend(data))
+        try:
+            ws = connect(url, additional_headers=headers, proxy=None, max_size=None)
+        except InvalidStatus as exc:
+            refusal = httpx.Response(exc.response.status_code, content=bytes(exc.response.body or b""),
+                                     headers={"x-fc-request-id": exc.response.headers.get("x-fc-request-id", "")})
+            raise _error_from(refusal) from exc
+        except OSError as exc:
+            raise FcBackendUnavailable(0, "BackendUnavailable",
+                                       f"cannot reach the FC backend at {self.endpoint}: {exc}") from exc
+        with ws:
+            if stdin is not None:
+                chunks = [stdin] if isinstance(stdin, bytes | bytearray) else stdin
+                threading.Thread(target=_send_stdin, args=(ws, chunks), daemon=True).start()
+            try:
+                for message in ws:
+                    data = message.encode("utf-8") if isinstance(message, str) else message
+                    if not data:
+                        continue
+                    channel, payload = data[0], data[1:]
+                    if channel in (1, 2):
+                        collect(channel, payload)
+                    elif channel == 3:
+                        result.error = _json_or_text(payload)
+            except ConnectionClosed:
+                pass
+        code = ws.close_code
+        if result.error is not None:
+            result.exit_code = int(result.error.get("exitCode", -1))
+        elif code not in (1000, None):
+            result.exit_code = -1
+            result.error = {"status": "Failure", "reason": "ConnectionClosed",
+                            "message": f"the connection closed with code {code}: {ws.close_reason}"}
+        return result
+
     # -- rosengine extensions (/local/) --------------------------------------------------------------
 
     def backend_status(self) -> dict[str, Any]:
@@ -424,6 +486,43 @@ class FcClient:
         """Log bytes from ``offset`` (negative: from the end) and the offset to continue from."""
         response = self.request("GET", f"/local/logs/{_q(service)}/{_q(function)}", params={"offset": offset})
         return response.content, int(response.headers.get("x-rosengine-log-offset", "0"))
+
+
+@dataclass
+class ExecResult:
+    """What :meth:`FcClient.exec_instance` returns: the exit code (-1 when the session ended
+    without one: idle timeout, lost connection), output collected when no callback took it, and
+    the server's error/status document when there was one."""
+
+    exit_code: int = 0
+    stdout: bytearray = field(default_factory=bytearray)
+    stderr: bytearray = field(default_factory=bytearray)
+    error: dict[str, Any] | None = None
+
+
+def _send_stdin(ws: Any, chunks: Iterable[bytes]) -> None:
+    """Stream stdin chunks on channel 0, then an empty channel-0 message: end of file. Runs in a
+    daemon thread: an error reading the caller's input ends stdin, it is not raised."""
+    from websockets.exceptions import ConnectionClosed
+
+    try:
+        for chunk in chunks:
+            if chunk:
+                ws.send(b"\x00" + bytes(chunk))
+    except ConnectionClosed:
+        return
+    except Exception:  # noqa: BLE001 - reading the input failed: end stdin so the command sees EOF
+        pass
+    with contextlib.suppress(ConnectionClosed):
+        ws.send(b"\x00")
+
+
+def _json_or_text(payload: bytes) -> dict[str, Any]:
+    try:
+        doc = json.loads(payload)
+    except ValueError:
+        doc = None
+    return doc if isinstance(doc, dict) else {"status": "Failure", "message": payload.decode("utf-8", "replace")}
 
 
 def _error_from(response: httpx.Response) -> FcApiError:
