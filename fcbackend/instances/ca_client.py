@@ -51,25 +51,32 @@ class _Connection:
             self.writer.close()
 
 
+_NOT_FORWARDED = frozenset(("content-length", "transfer-encoding", "connection", "host"))
+
+
 def encode_request(req: InstanceRequest, host: str = "localhost") -> bytes:
-    """Serialise one request; the control path travels in ``x-fc-control-path``."""
+    """Serialise one request; the control path travels in ``x-fc-control-path``.
+
+    On the warm path for every invocation (two dozen ``x-fc-*`` headers), hence one pass that
+    only rewrites a value when it actually holds a line break."""
     target = req.path or "/"
     if req.query:
         target += "?" + req.query
-    lines = [f"{req.method} {target} HTTP/1.1", f"Host: {host}"]
+    parts = [f"{req.method} {target} HTTP/1.1\r\nHost: {host}\r\n"]
     seen_control = False
     for name, value in req.headers.items():
         lower = name.lower()
-        if lower in ("content-length", "transfer-encoding", "connection", "host"):
+        if lower in _NOT_FORWARDED:
             continue
         if lower == "x-fc-control-path":
             seen_control = True
-        lines.append(f"{name}: {_clean(value)}")
+        if value.__class__ is not str or "\r" in value or "\n" in value:
+            value = _clean(value)
+        parts.append(f"{name}: {value}\r\n")
     if not seen_control:
-        lines.append(f"x-fc-control-path: {req.control_path}")
-    lines.append(f"Content-Length: {len(req.body)}")
-    head = "\r\n".join(lines) + "\r\n\r\n"
-    return head.encode("latin-1", "replace") + req.body
+        parts.append(f"x-fc-control-path: {req.control_path}\r\n")
+    parts.append(f"Content-Length: {len(req.body)}\r\n\r\n")
+    return "".join(parts).encode("latin-1", "replace") + req.body
 
 
 def _clean(value: str) -> str:
@@ -174,7 +181,10 @@ class CaClient:
         """Send ``req`` and return the response; ``close_after`` drops the connection afterwards."""
         if timeout is None:
             return await self._request(req, close_after)
-        return await asyncio.wait_for(self._request(req, close_after), timeout)
+        # asyncio.timeout rather than wait_for: same TimeoutError, but no extra task per request
+        # (a task costs a few microseconds of scheduling on the warm path).
+        async with asyncio.timeout(timeout):
+            return await self._request(req, close_after)
 
     async def _request(self, req: InstanceRequest, close_after: bool) -> InstanceResponse:
         if self._closed:

@@ -25,12 +25,22 @@ CREATE INDEX IF NOT EXISTS objects_by_sort ON objects (kind, scope, sort_key);
 CREATE TABLE IF NOT EXISTS counters (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS blobs (
     sha256 TEXT PRIMARY KEY, checksum TEXT NOT NULL, size INTEGER NOT NULL);
-CREATE TABLE IF NOT EXISTS invocations (
-    request_id TEXT PRIMARY KEY, time REAL NOT NULL, service TEXT NOT NULL, function TEXT NOT NULL,
+CREATE TABLE IF NOT EXISTS invocation_log (
+    request_id TEXT NOT NULL, time REAL NOT NULL, service TEXT NOT NULL, function TEXT NOT NULL,
     qualifier TEXT, version TEXT, instance_id TEXT, cold INTEGER, init_ms REAL, duration_ms REAL,
     memory_mb REAL, status INTEGER, error TEXT);
-CREATE INDEX IF NOT EXISTS invocations_by_function ON invocations (service, function, time);
-CREATE INDEX IF NOT EXISTS invocations_by_time ON invocations (time);
+CREATE INDEX IF NOT EXISTS invocation_log_by_function ON invocation_log (service, function);
+"""
+# Why ``invocation_log`` replaced ``invocations`` (request id as TEXT PRIMARY KEY plus two indexes):
+# the recorder writes thousands of rows a second, and every row cost four B-tree inserts, one at
+# a random place (the request id). Now a row is an append to the rowid table (rowid order is
+# recording order, i.e. newest last) plus one insert into the per-function index, whose implicit
+# rowid suffix also serves "newest first" per function. A re-recorded request id (a retried async
+# call) is de-duplicated when read, newest wins — what ``INSERT OR REPLACE`` used to do on write.
+_MIGRATE_INVOCATIONS = """
+INSERT INTO invocation_log SELECT request_id, time, service, function, qualifier, version, instance_id,
+    cold, init_ms, duration_ms, memory_mb, status, error FROM invocations ORDER BY time;
+DROP TABLE invocations;
 """
 
 
@@ -46,6 +56,8 @@ class MetadataStore:
         self._conn.execute("PRAGMA synchronous=NORMAL")
         self._conn.execute("PRAGMA busy_timeout=5000")
         self._conn.executescript(_SCHEMA)
+        if self._conn.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name='invocations'").fetchall():
+            self._conn.executescript("BEGIN IMMEDIATE;" + _MIGRATE_INVOCATIONS + "COMMIT;")
         self._depth = 0
 
     def close(self) -> None:

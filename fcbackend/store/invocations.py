@@ -19,6 +19,8 @@ from fcbackend.store.db import MetadataStore
 
 _COLUMNS = ("request_id", "time", "service", "function", "qualifier", "version", "instance_id",
             "cold", "init_ms", "duration_ms", "memory_mb", "status", "error")
+_INSERT = (f"INSERT INTO invocation_log ({', '.join(_COLUMNS)}) "
+           f"VALUES ({', '.join('?' * len(_COLUMNS))})")
 
 
 def _safe_component(name: str) -> str:
@@ -83,11 +85,7 @@ class InvocationRecorder:
                 rows, self._rows = self._rows, []
                 logs, self._logs = self._logs, {}
             if rows:
-                self._meta.executemany(
-                    f"INSERT OR REPLACE INTO invocations ({', '.join(_COLUMNS)}) "
-                    f"VALUES ({', '.join('?' * len(_COLUMNS))})",
-                    rows,
-                )
+                self._meta.executemany(_INSERT, rows)
             for (service, function), chunks in logs.items():
                 path = log_path(self._logs_dir, service, function)
                 path.parent.mkdir(parents=True, exist_ok=True)
@@ -100,7 +98,7 @@ class InvocationRecorder:
     ) -> list[dict[str, Any]]:
         """Most recent invocations first, as camelCase dicts."""
         self.flush()
-        sql = f"SELECT {', '.join(_COLUMNS)} FROM invocations"
+        sql = f"SELECT {', '.join(_COLUMNS)} FROM invocation_log"
         where, params = [], []
         if service:
             where.append("service=?")
@@ -110,22 +108,40 @@ class InvocationRecorder:
             params.append(function)
         if where:
             sql += " WHERE " + " AND ".join(where)
-        sql += " ORDER BY time DESC LIMIT ?"
-        params.append(limit)
-        out = []
-        for row in self._meta.execute(sql, tuple(params)):
-            rec = dict(zip(_COLUMNS, row, strict=True))
-            out.append({
-                "requestId": rec["request_id"],
-                "time": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(rec["time"]))
-                + f".{int(rec['time'] * 1000) % 1000:03d}Z",
-                "serviceName": rec["service"], "functionName": rec["function"],
-                "qualifier": rec["qualifier"], "versionId": rec["version"],
-                "instanceId": rec["instance_id"], "coldStart": bool(rec["cold"]),
-                "initDurationMs": rec["init_ms"], "durationMs": rec["duration_ms"],
-                "maxMemoryUsageMb": rec["memory_mb"], "status": rec["status"], "error": rec["error"],
-            })
-        return out
+        # rowid order is recording order; a request id recorded twice (a retried async call)
+        # shows once, its newest record. Over-fetch a little so duplicates rarely cost a re-query.
+        sql += " ORDER BY rowid DESC LIMIT ?"
+        out: list[dict[str, Any]] = []
+        seen: set[str] = set()
+        fetch = limit + 16
+        while True:
+            rows = self._meta.execute(sql, (*params, fetch))
+            out.clear()
+            seen.clear()
+            for row in rows:
+                if row[0] in seen:
+                    continue
+                seen.add(row[0])
+                out.append(self._as_api(row))
+                if len(out) == limit:
+                    return out
+            if len(rows) < fetch:
+                return out
+            fetch *= 4
+
+    @staticmethod
+    def _as_api(row: tuple[Any, ...]) -> dict[str, Any]:
+        rec = dict(zip(_COLUMNS, row, strict=True))
+        return {
+            "requestId": rec["request_id"],
+            "time": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(rec["time"]))
+            + f".{int(rec['time'] * 1000) % 1000:03d}Z",
+            "serviceName": rec["service"], "functionName": rec["function"],
+            "qualifier": rec["qualifier"], "versionId": rec["version"],
+            "instanceId": rec["instance_id"], "coldStart": bool(rec["cold"]),
+            "initDurationMs": rec["init_ms"], "durationMs": rec["duration_ms"],
+            "maxMemoryUsageMb": rec["memory_mb"], "status": rec["status"], "error": rec["error"],
+        }
 
     def read_log(self, service: str, function: str, offset: int = 0, limit: int = 1 << 20) -> tuple[bytes, int]:
         """Bytes of the function's log from ``offset`` (at most ``limit``) and the next offset."""

@@ -1,0 +1,64 @@
+"""The invocation recorder's table (``invocation_log``): newest first, a re-recorded request id
+shown once (newest wins), per-function filtering, and rows of the older ``invocations`` table
+carried over when an existing state directory is opened."""
+
+from __future__ import annotations
+
+import sqlite3
+import types
+from pathlib import Path
+
+from fcbackend.models import InvocationResult
+from fcbackend.store.db import MetadataStore
+from fcbackend.store.invocations import InvocationRecorder
+
+
+def _spec(function: str = "echo") -> types.SimpleNamespace:
+    return types.SimpleNamespace(service="svc", function=function, qualifier=None, version_id="LATEST")
+
+
+def _recorder(tmp_path: Path) -> InvocationRecorder:
+    return InvocationRecorder(MetadataStore(tmp_path / "fc.db"), tmp_path / "logs")
+
+
+def test_newest_first_and_a_retried_request_id_shows_once(tmp_path: Path) -> None:
+    recorder = _recorder(tmp_path)
+    for request_id, status in [("a", 200), ("b", 200), ("a", 500), ("c", 200)]:
+        recorder.record(_spec(), InvocationResult(request_id=request_id, status=status, body=b""))
+    records = recorder.query("svc", "echo")
+    assert [(r["requestId"], r["status"]) for r in records] == [("c", 200), ("a", 500), ("b", 200)]
+    assert [r["requestId"] for r in recorder.query(limit=2)] == ["c", "a"]
+
+
+def test_limit_counts_distinct_requests_even_behind_many_duplicates(tmp_path: Path) -> None:
+    recorder = _recorder(tmp_path)
+    recorder.record(_spec(), InvocationResult(request_id="old", status=200, body=b""))
+    for _ in range(100):
+        recorder.record(_spec(), InvocationResult(request_id="busy", status=200, body=b""))
+    assert [r["requestId"] for r in recorder.query(limit=2)] == ["busy", "old"]
+
+
+def test_filters_by_function(tmp_path: Path) -> None:
+    recorder = _recorder(tmp_path)
+    recorder.record(_spec("one"), InvocationResult(request_id="r1", status=200, body=b""))
+    recorder.record(_spec("two"), InvocationResult(request_id="r2", status=200, body=b""))
+    assert [r["requestId"] for r in recorder.query("svc", "two")] == ["r2"]
+    assert [r["functionName"] for r in recorder.query("svc")] == ["two", "one"]
+
+
+def test_rows_of_the_older_table_are_migrated(tmp_path: Path) -> None:
+    conn = sqlite3.connect(tmp_path / "fc.db")
+    conn.executescript("""
+        CREATE TABLE invocations (request_id TEXT PRIMARY KEY, time REAL NOT NULL, service TEXT NOT NULL,
+            function TEXT NOT NULL, qualifier TEXT, version TEXT, instance_id TEXT, cold INTEGER,
+            init_ms REAL, duration_ms REAL, memory_mb REAL, status INTEGER, error TEXT);
+        INSERT INTO invocations VALUES ('later', 2.0, 'svc', 'echo', NULL, '1', 'i', 0, 0, 1, 1, 200, NULL);
+        INSERT INTO invocations VALUES ('earlier', 1.0, 'svc', 'echo', NULL, '1', 'i', 1, 5, 1, 1, 200, NULL);
+    """)
+    conn.commit()
+    conn.close()
+    recorder = _recorder(tmp_path)
+    recorder.record(_spec(), InvocationResult(request_id="new", status=200, body=b""))
+    assert [r["requestId"] for r in recorder.query("svc", "echo")] == ["new", "later", "earlier"]
+    tables = {row[0] for row in recorder._meta.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    assert "invocations" not in tables
