@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl, unquote
 
+from fcbackend.api.errors import FcError
 from fcbackend.models import HttpRequestInfo, InvocationResult
 from fcbackend.triggers.model import TriggerInfo, lookup
 from rosengine.clients import fc_signature
@@ -33,12 +34,9 @@ FORBIDDEN_RESPONSE_HEADERS = frozenset({"connection", "content-length", "date", 
 STRIPPED_REQUEST_HEADERS = frozenset({"connection", "keep-alive", "authorization"})
 
 
-class HttpTriggerError(Exception):
-    def __init__(self, status: int, code: str, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-        self.code = code
-        self.message = message
+class HttpTriggerError(FcError):
+    """An HTTP-trigger request the backend refuses (auth, method, no such trigger), shown to the
+    caller like any other FC API error."""
 
 
 @dataclass(frozen=True)
