@@ -39,6 +39,7 @@ from fcbackend.instances.docker_config import (
 )
 from fcbackend.instances.docker_engine import DockerError
 from fcbackend.instances.driver import Instance, InstanceCrashed, InstanceStartError, InstanceStats
+from fcbackend.instances.fc_headers import common_headers
 from fcbackend.instances.health import HealthMonitor, poll_until, probe_once
 from fcbackend.models import FunctionSpec, InstanceRequest, InstanceResponse
 
@@ -49,29 +50,9 @@ _LOG_LIMIT_BYTES = 1024 * 1024
 
 
 def protocol_headers(spec: FunctionSpec, req: InstanceRequest) -> dict[str, str]:
-    """The ``x-fc-*`` headers FC sends with every request (spec C.2), then the request's own."""
-    key_id, secret, token = spec.credentials
-    headers = {
-        "x-fc-function-handler": spec.handler,
-        "x-fc-function-memory": str(spec.memory_mb),
-        "x-fc-function-timeout": str(int(spec.timeout_s)),
-        "x-fc-function-initializer": spec.initializer or "",
-        "x-fc-initialization-timeout": str(int(spec.initialization_timeout_s)),
-        "x-fc-instance-lifecycle-pre-stop-handler": spec.pre_stop_handler or "",
-        "x-fc-instance-lifecycle-pre-freeze-handler": spec.pre_freeze_handler or "",
-        "x-fc-region": spec.region,
-        "x-fc-account-id": spec.account_id,
-        "x-fc-qualifier": spec.qualifier or "LATEST",
-        "x-fc-version-id": spec.version_id,
-        "x-fc-function-name": spec.function,
-        "x-fc-service-name": spec.service,
-        "x-fc-service-logproject": spec.log_project,
-        "x-fc-service-logstore": spec.log_store,
-        "x-fc-access-key-id": key_id,
-        "x-fc-access-key-secret": secret,
-        "x-fc-security-token": token,
-        "x-fc-retry-count": "1",
-    }
+    """FC's ``x-fc-*`` headers (spec C.2), then the request's own: requests from the scheduler
+    already carry them; a request sent to the driver directly gets the same set."""
+    headers = common_headers(spec, req.headers.get("x-fc-request-id", ""), req.control_path, retry_count=1)
     if req.control_path == "/invoke":
         headers["content-type"] = "application/octet-stream"
     headers.update(req.headers)

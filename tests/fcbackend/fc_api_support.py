@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import base64
 import io
+import time
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -104,3 +105,16 @@ def sdk(backend: Backend) -> Any:
     fc2 = pytest.importorskip("fc2")
     return fc2.Client(endpoint=backend.endpoint, accessKeyID=backend.config.access_key_id,
                       accessKeySecret=backend.config.access_key_secret, Timeout=10)
+
+
+def wait_until(predicate: Callable[[], Any], timeout: float = 20.0, interval: float = 0.02) -> Any:
+    """Poll ``predicate`` until it returns something truthy (returned) or ``timeout`` passes:
+    tests wait on a condition with a deadline, never on a bare sleep."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not reached in time")
+        time.sleep(interval)

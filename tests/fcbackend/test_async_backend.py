@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +18,7 @@ from fcbackend.models import FunctionSpec, InvocationRequest, InvocationResult
 from fcbackend.server import ThreadedServer
 from rosengine.clients import fc_signature
 from rosengine.clients.fc import FcApiError, FcClient
-from tests.fcbackend.fc_api_support import FakeScheduler, zip_b64
+from tests.fcbackend.fc_api_support import FakeScheduler, wait_until, zip_b64
 
 
 class HttpAwareScheduler(FakeScheduler):
@@ -49,15 +48,6 @@ class HttpAwareScheduler(FakeScheduler):
         self.killed.append(request_id)
 
 
-def wait_until(predicate: Callable[[], Any], timeout: float = 10.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not reached in time")
-        time.sleep(0.01)
 
 
 class Env:

@@ -3,28 +3,17 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 from fcbackend.app import create_app
 from fcbackend.config import BackendConfig
 from fcbackend.server import ThreadedServer
 from rosengine.clients.fc import FcClient
-from tests.fcbackend.fc_api_support import zip_b64
+from tests.fcbackend.fc_api_support import wait_until, zip_b64
 
 SLOW = "import time\n\ndef handler(event, context):\n    time.sleep(60)\n    return 'late'\n"
 
 
-def wait_until(predicate: Callable[[], Any], timeout: float = 20.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not reached in time")
-        time.sleep(0.02)
 
 
 def test_stopping_a_running_task_kills_its_instance(tmp_path: Path) -> None:

@@ -3,28 +3,14 @@ on-demand configs cap instances. Uses the process driver (always available)."""
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 from fcbackend.app import create_app
 from fcbackend.capacity import FreezingDriver
 from fcbackend.config import BackendConfig
 from fcbackend.server import ThreadedServer
 from rosengine.clients.fc import FcClient
-from tests.fcbackend.fc_api_support import zip_b64
-
-
-def wait_until(predicate: Callable[[], Any], timeout: float = 20.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not reached in time")
-        time.sleep(0.02)
+from tests.fcbackend.fc_api_support import wait_until, zip_b64
 
 
 def test_idle_provisioned_instance_is_frozen_then_thawed_by_a_request(tmp_path: Path) -> None:

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import json
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +14,7 @@ from fcbackend.app import create_app
 from fcbackend.config import BackendConfig
 from fcbackend.server import ThreadedServer
 from rosengine.clients.fc import FcClient
-from tests.fcbackend.fc_api_support import zip_b64
+from tests.fcbackend.fc_api_support import wait_until, zip_b64
 
 WSGI = """
 def handler(environ, start_response):
@@ -30,15 +29,6 @@ def version_code(label: str) -> str:
     return f"def handler(event, context):\n    return {label!r}\n"
 
 
-def wait_until(predicate: Callable[[], Any], timeout: float = 20.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not reached in time")
-        time.sleep(0.02)
 
 
 @pytest.fixture(scope="module")

@@ -1,0 +1,43 @@
+"""The ``x-fc-*`` headers FC sends an instance with every request (spec C.2).
+
+Why a module of its own in the instance layer: the scheduler builds them for every request it
+sends, and a driver used on its own (the Docker driver in its tests, tooling) must send the same
+set — one definition keeps the two from drifting apart.
+"""
+
+from __future__ import annotations
+
+from fcbackend.models import FunctionSpec
+
+
+def _num(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else str(value)
+
+
+def common_headers(spec: FunctionSpec, request_id: str, control_path: str, retry_count: int = 0,
+                   instance_id: str = "") -> dict[str, str]:
+    access_key_id, access_key_secret, security_token = spec.credentials
+    return {
+        "x-fc-request-id": request_id,
+        "x-fc-access-key-id": access_key_id,
+        "x-fc-access-key-secret": access_key_secret,
+        "x-fc-security-token": security_token,
+        "x-fc-function-handler": spec.handler,
+        "x-fc-function-memory": str(spec.memory_mb),
+        "x-fc-function-timeout": _num(spec.timeout_s),
+        "x-fc-function-initializer": spec.initializer or "",
+        "x-fc-initialization-timeout": _num(spec.initialization_timeout_s),
+        "x-fc-instance-lifecycle-pre-stop-handler": spec.pre_stop_handler or "",
+        "x-fc-instance-lifecycle-pre-freeze-handler": spec.pre_freeze_handler or "",
+        "x-fc-region": spec.region,
+        "x-fc-account-id": spec.account_id,
+        "x-fc-qualifier": spec.qualifier or "LATEST",
+        "x-fc-version-id": spec.version_id,
+        "x-fc-function-name": spec.function,
+        "x-fc-service-name": spec.service,
+        "x-fc-service-logproject": spec.log_project,
+        "x-fc-service-logstore": spec.log_store,
+        "x-fc-control-path": control_path,
+        "x-fc-retry-count": str(retry_count),
+        "x-fc-instance-id": instance_id,
+    }
