@@ -93,6 +93,7 @@ class HealthMonitor:
         self.consecutive_failures = 0
         self.probes_sent = 0
         self._task: asyncio.Task[None] | None = None
+        self._stopping = False
         self._unhealthy_event = asyncio.Event()
 
     @property
@@ -104,7 +105,10 @@ class HealthMonitor:
         self.probes_sent += 1
         timeout = max(0.001, float(self.check.timeout_s))
         try:
-            return bool(await asyncio.wait_for(self._probe(self.check.http_get_url, timeout), timeout))
+            # asyncio.timeout, not wait_for: on Python 3.11 wait_for drops a cancellation that
+            # arrives as the probe completes, and the periodic loop then never ends.
+            async with asyncio.timeout(timeout):
+                return bool(await self._probe(self.check.http_get_url, timeout))
         except (TimeoutError, OSError, ConnectionError):
             return False
 
@@ -144,13 +148,13 @@ class HealthMonitor:
     async def _run(self) -> None:
         period = max(0.01, float(self.check.period_s))
         threshold = max(1, int(self.check.failure_threshold))
-        while self.state is not HealthState.UNHEALTHY:
+        while self.state is not HealthState.UNHEALTHY and not self._stopping:
             await asyncio.sleep(period)
             if await self._probe_once():
                 self.consecutive_failures = 0
                 continue
             self.consecutive_failures += 1
-            if self.consecutive_failures >= threshold:
+            if self.consecutive_failures >= threshold and not self._stopping:
                 await self._mark_unhealthy()
 
     async def _mark_unhealthy(self) -> None:
@@ -162,8 +166,11 @@ class HealthMonitor:
                 await outcome
 
     async def stop(self) -> None:
+        """End the periodic checks. The flag ends the loop even if a cancellation is lost, and the
+        wait is bounded, so stopping an instance can never hang on its monitor."""
+        self._stopping = True
         task, self._task = self._task, None
         if task is not None and task is not asyncio.current_task():
             task.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
+            with contextlib.suppress(asyncio.CancelledError, TimeoutError, Exception):
+                await asyncio.wait_for(asyncio.shield(task), max(1.0, float(self.check.timeout_s)) + 1.0)

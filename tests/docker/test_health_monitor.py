@@ -89,3 +89,35 @@ def test_async_unhealthy_callback_is_awaited():
 
     run(body())
     assert seen == ["replaced"]
+
+
+
+def test_stop_ends_the_checks_even_when_it_races_a_finishing_probe():
+    """The CI hang: stop() cancelled the monitor just as a probe finished; Python 3.11's wait_for
+    then returned the probe's result instead of the cancellation and the checks went on forever,
+    so stop() never returned. Here the probe itself starts stop() at the moment it answers."""
+    calls: list[int] = []
+    stopping: list[asyncio.Task[None]] = []
+    monitor = HealthMonitor(check(period_s=0.001, timeout_s=1), lambda path, timeout: probe(path, timeout))
+
+    async def probe(path: str, timeout: float) -> bool:
+        calls.append(1)
+        if len(calls) == 3 and not stopping:
+            stopping.append(asyncio.get_running_loop().create_task(monitor.stop()))
+        return True
+
+    async def body() -> tuple[bool, int]:
+        assert await monitor.wait_ready(time.monotonic() + 5)
+        monitor.start()
+        running = monitor._task
+        while not stopping:
+            await asyncio.sleep(0.001)
+        done, _ = await asyncio.wait(stopping, timeout=3)  # does not cancel stop() on timeout
+        calls_after_stop = len(calls)
+        await asyncio.sleep(0.05)  # a loop still running would probe every millisecond
+        if running is not None:
+            running.cancel()  # a failing run must not leave the loop behind
+        return bool(done), len(calls) - calls_after_stop
+
+    stop_returned, probes_after_stop = run(body())
+    assert stop_returned and probes_after_stop == 0 and monitor.healthy
