@@ -106,6 +106,30 @@ class InstanceCgroup:
     def __init__(self, version: int, dirs: dict[str, Path]):
         self.version = version
         self.dirs = dirs  # controller -> directory (v2: a single "unified" entry)
+        self._peak_fd: int | None = None
+
+    def _peak_file(self) -> int | None:
+        """The memory-peak control file, opened once and kept (read and write) for the
+        instance's life. Why: the scheduler reads the peak after every invocation and resets it
+        before, and open+read+close costs ~9 µs against ~1.3 µs for a pread on a kept fd. It also
+        makes cgroup v2's peak reset right: since kernel 6.12 a write to memory.peak resets the peak
+        *seen through that fd*, so the reset and the reads must share one."""
+        if self._peak_fd is None:
+            d = self._dir("memory")
+            if d is None:
+                return None
+            try:
+                self._peak_fd = os.open(d / ("memory.max_usage_in_bytes" if self.version == 1 else "memory.peak"),
+                                        os.O_RDWR)
+            except OSError:
+                return None
+        return self._peak_fd
+
+    def _close_peak_file(self) -> None:
+        fd, self._peak_fd = self._peak_fd, None
+        if fd is not None:
+            with contextlib.suppress(OSError):
+                os.close(fd)
 
     @property
     def procs_files(self) -> list[Path]:
@@ -147,16 +171,20 @@ class InstanceCgroup:
         return _read_int(d / ("memory.usage_in_bytes" if self.version == 1 else "memory.current"))
 
     def memory_peak(self) -> int:
-        d = self._dir("memory")
-        if d is None:
+        fd = self._peak_file()
+        if fd is None:
             return 0
-        return _read_int(d / ("memory.max_usage_in_bytes" if self.version == 1 else "memory.peak"))
+        try:
+            return int(os.pread(fd, 64, 0))
+        except (OSError, ValueError):
+            return 0
 
     def reset_peak(self) -> None:
-        d = self._dir("memory")
-        if d is not None:
+        fd = self._peak_file()
+        if fd is not None:
             # v1: writing 0 resets; v2 (kernel >= 6.12): writing anything resets for this fd
-            _write(d / ("memory.max_usage_in_bytes" if self.version == 1 else "memory.peak"), "0")
+            with contextlib.suppress(OSError):
+                os.pwrite(fd, b"0", 0)
 
     def oom_kills(self) -> int:
         d = self._dir("memory")
@@ -211,6 +239,7 @@ class InstanceCgroup:
 
     def remove(self) -> bool:
         """Remove the directories; False when processes are still inside."""
+        self._close_peak_file()
         ok = True
         for d in self.dirs.values():
             try:

@@ -25,6 +25,11 @@ CODE = {
             time.sleep(float(event or 0))
             return os.environ["FC_INSTANCE_ID"]
 
+        def allocate(event, context):
+            block = bytearray(int(event or 0) * 1024 * 1024)
+            block[::4096] = b"x" * len(block[::4096])  # touch every page
+            return len(block)
+
         def bad_init(context):
             raise RuntimeError("cannot initialise")
 
@@ -50,6 +55,24 @@ def test_initializer_runs_once_and_state_survives_between_calls(tmp_path):
     assert len({r.instance_id for r in results}) == 1
     assert results[0].init_ms > 0 and results[0].duration_ms > 0
     assert results[0].memory_peak_mb > 0
+
+
+def test_memory_peak_is_per_invocation(tmp_path):
+    """Each invocation reports its own peak: a small call after a big one on the same warm
+    instance must not inherit the big one's peak (the peak is reset before each call)."""
+    code = write_code(tmp_path, CODE)
+
+    async def scenario():
+        async with scheduler(tmp_path / "state", "process") as sched:
+            spec = make_spec(code, handler="index.allocate", memory_mb=512)
+            return [await sched.invoke(spec, request(size)) for size in (b"0", b"120", b"0")]
+
+    small, big, small_again = run(scenario)
+    assert small.instance_id == big.instance_id == small_again.instance_id
+    if big.memory_peak_mb == 0:
+        return  # no memory cgroup on this machine: nothing to measure
+    assert big.memory_peak_mb > small.memory_peak_mb + 100
+    assert small_again.memory_peak_mb < big.memory_peak_mb - 100
 
 
 def test_initializer_failure_discards_the_instance(tmp_path):
