@@ -10,6 +10,9 @@ passed in), so the container a driver creates can be checked without Docker. The
 * The function's variables plus FC's (spec B.8), FC's winning on reserved ``FC_`` names.
 * Built-in runtimes: code bound read-only at ``/code``, merged layers at ``/opt``; the bootstrap's
   Unix socket directory at ``/var/fc/sock`` (bound by the driver).
+* ``internetAccess: false``: ``NetworkMode: none`` (loopback only: no internet, no host, no other
+  container) for every kind of instance; see :mod:`fcbackend.instances.docker_netns` for how the
+  backend still reaches a web-server container and why not an internal Docker network.
 * GPU: with the NVIDIA container toolkit the device goes through ``DeviceRequests``; without it
   :func:`fcbackend.gpu.mount_plan` gives device nodes and driver libraries to bind.
 """
@@ -35,6 +38,8 @@ EVENT_PATH_IN_CONTAINER = "/var/fc/event"
 SOCKET_DIR_IN_CONTAINER = "/var/fc/sock"
 SPECIALISE_PATH = "/__rosengine/specialise"
 CUSTOM_CONTAINER_RUNTIME = "custom-container"
+ISOLATED_NETWORK_MODE = "none"
+"""``NetworkMode`` of functions whose service sets ``internetAccess: false``."""
 
 RuntimeImageResolver = Callable[[str], tuple[str, list[str], list[str]] | None]
 """Maps a built-in runtime to (image, command, binds), or None when it has no image."""
@@ -129,7 +134,8 @@ def container_config(spec: FunctionSpec, instance_id: str, image: str, command: 
                      gpu: tuple[GpuPassthrough, Any] | None = None) -> dict[str, Any]:
     """The Engine API ``containers/create`` body of one instance. ``gpu`` is (passthrough, the
     allocator's assignment) for a GPU function; ``address_mode="published"`` publishes CAPort on
-    127.0.0.1 with a random host port."""
+    127.0.0.1 with a random host port, unless the function has no internet access: then the
+    container has no network at all (``NetworkMode: none``), so there is nothing to publish."""
     env = fc_environment(spec, instance_id)
     host_config: dict[str, Any] = {
         "Memory": spec.memory_mb * 1024 * 1024,
@@ -140,7 +146,9 @@ def container_config(spec: FunctionSpec, instance_id: str, image: str, command: 
     if spec.cpu:
         host_config["NanoCpus"] = int(spec.cpu * 1e9)
     port_key = f"{spec.ca_port}/tcp"
-    if address_mode == "published":
+    if not spec.internet_access:
+        host_config["NetworkMode"] = ISOLATED_NETWORK_MODE
+    elif address_mode == "published":
         host_config["PortBindings"] = {port_key: [{"HostIp": "127.0.0.1", "HostPort": ""}]}
     if gpu is not None:
         env.update(gpu_host_config(*gpu, host_config))

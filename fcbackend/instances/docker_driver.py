@@ -20,6 +20,16 @@ a random host port instead. Built-in runtimes run their bootstrap program, which
 socket in a host directory bound at ``/var/fc/sock`` (no port, no network needed) and is then
 specialised with the function's handler and environment, as in a sandbox. A start that fails
 leaves nothing behind; :meth:`DockerDriver.reap_orphans` removes what a crashed backend left.
+
+``internetAccess: false`` (the service's setting): every container of such a function — web
+server, run-to-completion job or built-in runtime, GPU or not — gets ``NetworkMode: none``: only
+loopback, so it can reach neither the internet nor the host nor other containers. Built-in
+runtimes and jobs need no network anyway (Unix socket, stdout). A web-server container is reached
+at 127.0.0.1:CAPort *inside* its namespace (:mod:`fcbackend.instances.docker_netns`), in either
+address mode; that needs a root backend on the Docker host, else the start fails with a clear
+error. Choice (UNCONFIRMED, FC documents no more than "no internet"): the host is cut off too,
+exactly as the sandbox driver does (a namespace with loopback only); an internal Docker network was
+rejected because on dockerd 20.10 its containers still reach every host address (see docker_netns).
 """
 
 from __future__ import annotations
@@ -59,6 +69,7 @@ from fcbackend.instances.docker_engine import (
     docker_socket_path,
 )
 from fcbackend.instances.docker_instances import DockerInstance, RunToCompletionInstance, protocol_headers
+from fcbackend.instances.docker_netns import open_container_netns, tcp_socket_in
 from fcbackend.instances.driver import Instance, InstanceDriver, InstanceStartError
 from fcbackend.instances.health import STARTUP_DEADLINE_S
 from fcbackend.models import FunctionSpec
@@ -201,6 +212,8 @@ class DockerDriver(InstanceDriver):
             instance.watch()
             if socket_dir is not None:
                 instance.connect(CaClient.unix(str(socket_dir / "ca.sock")))
+            elif not spec.internet_access:
+                instance.connect_in_netns(await self._container_netns(instance))
             else:
                 try:
                     instance.address = await self._address(container_id, spec.ca_port)
@@ -218,6 +231,30 @@ class DockerDriver(InstanceDriver):
             await instance.stop(graceful=False)
             raise
         return instance
+
+    async def _container_netns(self, instance: DockerInstance) -> int:
+        """The network namespace of a started container without network, checked usable now (a
+        socket is created in it) so a backend that may not enter it fails the start clearly
+        instead of timing out on every connection."""
+        spec = instance.spec
+        pid = int(((await self.engine.inspect_container(instance.container_id)).get("State") or {}).get("Pid") or 0)
+        netns_fd: int | None = None
+        try:
+            netns_fd = open_container_netns(pid)
+            tcp_socket_in(netns_fd).close()
+            return netns_fd
+        except OSError as exc:
+            if netns_fd is not None:
+                os.close(netns_fd)
+            if isinstance(exc, (ProcessLookupError, FileNotFoundError)):  # no process: it exited
+                exited = await instance.exit_error_if_exited(timeout=5.0)
+                if exited is not None:
+                    raise exited from None
+            raise InstanceStartError(
+                f"{spec.service}/{spec.function} has internetAccess=false, so its container has no network "
+                f"and the backend must enter the container's network namespace to reach port {spec.ca_port}; "
+                f"that failed ({exc}). Run the backend as root on the machine where dockerd runs, or "
+                "set internetAccess to true.") from exc
 
     async def _create(self, name: str, image: str, config: dict[str, Any]) -> str:
         try:

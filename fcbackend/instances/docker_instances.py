@@ -6,7 +6,9 @@
   unhealthy later). A container that exits while starting fails the start with its last log
   lines. Requests use the FC custom-runtime protocol over keep-alive HTTP/1.1
   (:class:`fcbackend.instances.ca_client.CaClient`); a container that dies during a request raises
-  :class:`InstanceCrashed` (``oom`` from Docker's ``OOMKilled``).
+  :class:`InstanceCrashed` (``oom`` from Docker's ``OOMKilled``). Without internet access the
+  container has no network (``NetworkMode: none``) and is reached inside its own namespace
+  (:mod:`fcbackend.instances.docker_netns`).
 * :class:`RunToCompletionInstance` — webServerMode=false: every invocation runs a fresh container
   of the image; exit code 0 = success, stdout = the result, stderr = the log. The event is given as
   a read-only file at ``/var/fc/event`` (``FC_EVENT_PATH``) and the request id in
@@ -21,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import os
 import shutil
 import tempfile
 import time
@@ -38,6 +41,7 @@ from fcbackend.instances.docker_config import (
     specialise_config,
 )
 from fcbackend.instances.docker_engine import DockerError
+from fcbackend.instances.docker_netns import NetnsCaClient
 from fcbackend.instances.driver import Instance, InstanceCrashed, InstanceStartError, InstanceStats
 from fcbackend.instances.fc_headers import common_headers
 from fcbackend.instances.health import HealthMonitor, poll_until, probe_once
@@ -94,6 +98,7 @@ class DockerInstance(Instance):
         self._driver = driver
         self._client: CaClient | None = None
         self.socket_dir: Path | None = None  # built-in runtimes: host side of /var/fc/sock
+        self.netns_fd: int | None = None  # internetAccess=false: the container's network namespace
         self._exited: asyncio.Future[int] = asyncio.get_running_loop().create_future()
         self._logs = bytearray()
         self._tasks: list[asyncio.Task[Any]] = []
@@ -104,6 +109,18 @@ class DockerInstance(Instance):
     def connect(self, client: CaClient) -> None:
         """Use ``client`` to reach the CA; the driver knows the address only once started."""
         self._client = client
+
+    def connect_in_netns(self, netns_fd: int) -> None:
+        """Reach the CA at 127.0.0.1:CAPort inside the container's own network namespace (a
+        container without network); the instance owns ``netns_fd`` from now on."""
+        self.netns_fd = netns_fd
+        self.connect(NetnsCaClient(netns_fd, self.spec.ca_port))
+
+    def _new_client(self) -> CaClient:
+        """A fresh client to the CA (health probes use one per probe)."""
+        if self.netns_fd is not None:
+            return NetnsCaClient(self.netns_fd, self.spec.ca_port)
+        return CaClient.tcp(*self.address)
 
     def watch(self) -> None:
         """Follow the container's exit and output in the background."""
@@ -135,7 +152,7 @@ class DockerInstance(Instance):
         async def connectable() -> bool:
             if self.socket_dir is not None and not (self.socket_dir / "ca.sock").exists():
                 return False
-            if self._driver.address_mode == "published":
+            if self._driver.address_mode == "published" and self.netns_fd is None:
                 return await _published_port_serves(*self.address)
             try:
                 await client.wait_ready(0)
@@ -194,7 +211,7 @@ class DockerInstance(Instance):
                 response.headers.get("x-fc-error-type", "FunctionNotStarted"))
 
     async def _probe(self, path: str, timeout: float) -> bool:
-        return await probe_once(CaClient.tcp(*self.address), path, timeout)
+        return await probe_once(self._new_client(), path, timeout)
 
     async def _on_unhealthy(self) -> None:
         """Replacement is the scheduler's job (it sees ``healthy`` False); we only note it in the
@@ -260,6 +277,9 @@ class DockerInstance(Instance):
         for task in self._tasks:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
+        if self.netns_fd is not None:  # last: the health monitor and the client are gone by now
+            os.close(self.netns_fd)
+            self.netns_fd = None
         self._driver.forget(self)
 
     def stats(self) -> InstanceStats:
