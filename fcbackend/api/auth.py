@@ -3,7 +3,8 @@ error into FC's JSON error body.
 
 Why a pure ASGI middleware instead of a Starlette BaseHTTPMiddleware: it adds no task or stream
 wrapping to every request, which matters on the invoke path. Only paths under ``/2016-08-15/`` are
-API calls; ``/proxy/`` (HTTP triggers decide their own auth), ``/local/health`` and the
+API calls (and those under FC 3.0's ``/2023-03-30/``, signed the FC 2.0 way: UNCONFIRMED, FC3's
+own ACS scheme is not implemented); ``/proxy/`` (HTTP triggers decide their own auth), ``/local/health`` and the
 token-protected code downloads are exempt, as is anything registered in ``AUTH_EXEMPT_PREFIXES``.
 """
 
@@ -31,6 +32,10 @@ from fcbackend.config import API_VERSION, BackendConfig
 from rosengine.clients import fc_signature
 
 API_PREFIX = f"/{API_VERSION}/"
+FC3_PREFIX = "/2023-03-30/"
+# Every API path is signed, FC3's included: a route added under either prefix is protected
+# without having to remember to check for itself.
+SIGNED_PREFIXES = (API_PREFIX, FC3_PREFIX)
 AUTH_EXEMPT_PREFIXES: list[str] = [
     f"/{API_VERSION}/proxy/",
     f"/{API_VERSION}/local/health",
@@ -124,8 +129,11 @@ def invoke_path_params(scope: Scope) -> dict[str, str] | None:
     return match.groupdict() if match is not None else None
 
 
-async def send_error(send: Send, err: FcError, request_id: str) -> None:
-    body = json.dumps(error_body(err.code, err.message, request_id)).encode()
+async def send_error(send: Send, err: FcError, request_id: str, *, fc3: bool = False) -> None:
+    """FC's error response; ``fc3`` gives FC 3.0's body shape (``Code``/``Message``/``RequestId``)."""
+    document = ({"Code": err.code, "Message": err.message, "RequestId": request_id} if fc3
+                else error_body(err.code, err.message, request_id))
+    body = json.dumps(document).encode()
     headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
                (b"x-fc-request-id", request_id.encode())]
     headers += [(k.encode(), v.encode()) for k, v in err.headers.items()]
@@ -162,12 +170,12 @@ class FcRequestMiddleware:
             await send(message)
 
         try:
-            if self.config.auth and path.startswith(API_PREFIX) and not path.startswith(tuple(AUTH_EXEMPT_PREFIXES)):
+            if self.config.auth and path.startswith(SIGNED_PREFIXES) and not path.startswith(tuple(AUTH_EXEMPT_PREFIXES)):
                 check_signature(self.config, scope)
             await self.app(scope, receive, tracked_send)
         except FcError as err:
             if not started:
-                await send_error(send, err, request_id)
+                await send_error(send, err, request_id, fc3=path.startswith(FC3_PREFIX))
         except Exception as exc:
             _log.exception("request %s %s failed", scope.get("method"), path)
             if not started:

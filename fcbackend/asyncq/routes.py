@@ -9,6 +9,16 @@ FC 2.0 task API::
         -> {"invocations": [StatefulAsyncInvocation...], "nextToken"?}
     GET /2016-08-15/services/{svc}[.{q}]/functions/{fn}/stateful-async-invocations/{id}
     PUT /2016-08-15/services/{svc}[.{q}]/functions/{fn}/stateful-async-invocations/{id}   (stop)
+    GET /2016-08-15/stateful-async-invocation-functions?limit=&nextToken=
+        -> {"data": [{"serviceName", "functionName", "qualifier"}...], "nextToken"?}
+
+The function listing (``ListStatefulAsyncInvocationFunctions``; body shape from the 2021-04-06
+SDK models, limit 1-100 default 20) names every function/qualifier that has task mode switched on
+(``statefulInvocation: true`` in an async invoke config) or that holds task records, so tasks of a
+function whose config was since removed stay discoverable. Sorted by service, function, qualifier;
+``nextToken`` is the entry the next page starts at, as in the other list routes (spec F.3).
+
+FC3 task routes (``/2023-03-30/functions/{fn}/async-tasks``) live in :mod:`fc3_tasks`.
 
 Local helpers (signed like the rest of the API): ``GET /2016-08-15/local/async-tasks``,
 ``PUT /2016-08-15/local/async-tasks/{id}/stop``, ``GET /2016-08-15/local/metrics``.
@@ -22,12 +32,15 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from fcbackend.asyncq.records import TaskStatus
+from fcbackend.api.pagination import page_of_list, with_token
+from fcbackend.api.state import ASYNC_CONFIG
+from fcbackend.asyncq.fc3_tasks import ROUTES as FC3_TASK_ROUTES
+from fcbackend.asyncq.task_query import MAX_LIMIT, page_of_tasks, parse_task_query
 from fcbackend.oss.routes import ROUTES as OSS_ROUTES
 
 P = "/2016-08-15"
 _TASKS = P + "/services/{service}/functions/{function}/stateful-async-invocations"
-MAX_LIMIT = 100
+FUNCTIONS_DEFAULT_LIMIT = 20
 
 
 def _error(status: int, code: str, message: str, request: Request) -> JSONResponse:
@@ -46,37 +59,14 @@ def _names(request: Request) -> tuple[str, str]:
     return service, request.path_params["function"]
 
 
-def _int(request: Request, name: str, default: int, low: int, high: int) -> int:
-    raw = request.query_params.get(name)
-    if raw is None or raw == "":
-        return default
-    if not raw.isdigit() or not low <= int(raw) <= high:
-        raise ValueError(f"{name} must be an integer {low}-{high}, got {raw!r}")
-    return int(raw)
-
-
 def _list(request: Request, service: str | None, function: str | None) -> Response:
-    q = request.query_params
     try:
-        limit = _int(request, "limit", 20, 1, MAX_LIMIT)
-        offset = _int(request, "nextToken", 0, 0, 10**9)
-        begin = _int(request, "startedTimeBegin", 0, 0, 10**15)
-        end = _int(request, "startedTimeEnd", 0, 0, 10**15)
-        status = q.get("status") or None
-        if status is not None and status not in {str(s) for s in TaskStatus}:
-            raise ValueError(f"status {status!r} is not one of {', '.join(str(s) for s in TaskStatus)}")
+        query = parse_task_query(request.query_params, prefix_param="invocationIdPrefix", default_limit=20)
     except ValueError as exc:
         return _error(400, "InvalidArgument", str(exc), request)
-    events = _addons(request).async_store.list(
-        service, function, status=status, prefix=q.get("invocationIdPrefix") or None,
-        stateful_only=q.get("all") != "true", started_begin=begin / 1000 if begin else None,
-        started_end=end / 1000 if end else None, limit=limit + 1, offset=offset,
-        descending=(q.get("sortOrderByTime") or "desc").lower() == "desc")
-    include = (q.get("includePayload") or "false").lower() == "true"
-    body: dict[str, Any] = {"invocations": [e.to_api(include_payload=include) for e in events[:limit]]}
-    if len(events) > limit:
-        body["nextToken"] = str(offset + limit)
-    return JSONResponse(body)
+    events, token = page_of_tasks(_addons(request).async_store, service, function, query)
+    body: dict[str, Any] = {"invocations": [e.to_api(include_payload=query.include_payload) for e in events]}
+    return JSONResponse(with_token(body, token))
 
 
 async def list_tasks(request: Request) -> Response:
@@ -112,6 +102,23 @@ async def stop_task(request: Request) -> Response:
     return await _stop(request, request.path_params["id"], _names(request))
 
 
+async def list_stateful_functions(request: Request) -> Response:
+    """``ListStatefulAsyncInvocationFunctions`` (see the module doc for what is listed)."""
+    raw_limit = request.query_params.get("limit") or str(FUNCTIONS_DEFAULT_LIMIT)
+    if not raw_limit.isdigit() or not 1 <= int(raw_limit) <= MAX_LIMIT:
+        return _error(400, "InvalidArgument", f"limit must be an integer 1-{MAX_LIMIT}, got {raw_limit!r}", request)
+    addons = _addons(request)
+    found: set[tuple[str, str, str]] = set(addons.async_store.stateful_functions())
+    for service, _, doc in addons.state.meta.list(ASYNC_CONFIG, None):
+        if doc.get("statefulInvocation") is True:
+            found.add((service, str(doc.get("function", "")), str(doc.get("qualifier") or "LATEST")))
+    entries = [{"serviceName": s, "functionName": f, "qualifier": q, "_key": f"{s}/{f}/{q}"} for s, f, q in found]
+    page, token = page_of_list(request, entries, "_key", default_limit=FUNCTIONS_DEFAULT_LIMIT)
+    data = [{k: v for k, v in entry.items() if k != "_key"} for entry in page]
+    return JSONResponse(with_token({"data": data}, token),
+                        headers={"x-fc-request-id": str(request.scope.get("fc.request_id", ""))})
+
+
 async def local_tasks(request: Request) -> Response:
     q = request.query_params
     return _list(request, q.get("service") or None, q.get("function") or None)
@@ -134,8 +141,10 @@ ROUTES = [
     Route(_TASKS, list_tasks, methods=["GET"]),
     Route(_TASKS + "/{id}", get_task, methods=["GET"]),
     Route(_TASKS + "/{id}", stop_task, methods=["PUT"]),
+    Route(P + "/stateful-async-invocation-functions", list_stateful_functions, methods=["GET"]),
     Route(P + "/local/async-tasks", local_tasks, methods=["GET"]),
     Route(P + "/local/async-tasks/{id}/stop", local_stop, methods=["PUT"]),
     Route(P + "/local/metrics", local_metrics, methods=["GET"]),
+    *FC3_TASK_ROUTES,
     *OSS_ROUTES,
 ]

@@ -271,6 +271,13 @@ class AsyncStore:
                     event.events = self._events_of(event.invocation_id)
         return events
 
+    def stateful_functions(self) -> list[tuple[str, str, str]]:
+        """Distinct ``(service, function, qualifier)`` that hold task records (task listing API)."""
+        with self._lock:
+            rows = self._db.execute("SELECT DISTINCT service, function, qualifier FROM async_events "
+                                    "WHERE stateful=1").fetchall()
+        return [(s, f, q) for s, f, q in rows]
+
     def next_due(self) -> float | None:
         with self._lock:
             row = self._db.execute("SELECT min(next_at) FROM async_events WHERE status IN (?, ?)",
