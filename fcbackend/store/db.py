@@ -87,6 +87,11 @@ class MetadataStore:
         with self._lock:
             return self._conn.execute(sql, params).fetchall()
 
+    def execute_in_transaction(self, sql: str, params: tuple[Any, ...] = ()) -> None:
+        """One writing statement in its own transaction (rolled back if it fails)."""
+        with self.transaction():
+            self._conn.execute(sql, params)
+
     def executemany(self, sql: str, rows: list[tuple[Any, ...]]) -> None:
         with self.transaction():
             self._conn.executemany(sql, rows)
