@@ -88,6 +88,10 @@ class InstanceRequest:
     body: bytes = b""
     control_path: str = "/invoke"  # x-fc-control-path: /invoke, /http-invoke, /initialize, /pre-stop
     query: str = ""
+    # Header lines already encoded (``name: value\r\n`` each) that go before ``headers`` on the
+    # wire: the x-fc-* set that is the same for every request an instance gets, encoded once per
+    # instance (see fcbackend.scheduler.protocol). ``headers`` then holds only the per-request ones.
+    static_head: bytes = b""
 
 
 @dataclass

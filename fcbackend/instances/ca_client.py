@@ -62,8 +62,10 @@ def encode_request(req: InstanceRequest, host: str = "localhost") -> bytes:
     target = req.path or "/"
     if req.query:
         target += "?" + req.query
-    parts = [f"{req.method} {target} HTTP/1.1\r\nHost: {host}\r\n"]
-    seen_control = False
+    start = f"{req.method} {target} HTTP/1.1\r\nHost: {host}\r\n"
+    static = req.static_head
+    seen_control = bool(static)  # a static head always carries x-fc-control-path
+    parts = [] if static else [start]
     for name, value in req.headers.items():
         lower = name.lower()
         if lower in _NOT_FORWARDED:
@@ -76,7 +78,10 @@ def encode_request(req: InstanceRequest, host: str = "localhost") -> bytes:
     if not seen_control:
         parts.append(f"x-fc-control-path: {req.control_path}\r\n")
     parts.append(f"Content-Length: {len(req.body)}\r\n\r\n")
-    return "".join(parts).encode("latin-1", "replace") + req.body
+    tail = "".join(parts).encode("latin-1", "replace")
+    if static:
+        return b"".join((start.encode("latin-1", "replace"), static, tail, req.body))
+    return tail + req.body
 
 
 def _clean(value: str) -> str:

@@ -228,8 +228,11 @@ class DockerInstance(Instance):
     async def request(self, req: InstanceRequest, timeout: float) -> InstanceResponse:
         if self._client is None or not self.alive():
             raise await self._crash_reason()
-        outgoing = InstanceRequest(method=req.method, path=req.path, headers=protocol_headers(self.spec, req),
-                                   body=req.body, control_path=req.control_path, query=req.query)
+        if req.static_head:  # from the scheduler: the x-fc-* set is complete already
+            outgoing = req
+        else:
+            outgoing = InstanceRequest(method=req.method, path=req.path, headers=protocol_headers(self.spec, req),
+                                       body=req.body, control_path=req.control_path, query=req.query)
         call = asyncio.ensure_future(self._client.request(outgoing))
         done, _ = await asyncio.wait({call, self._exited}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
         if call in done:

@@ -27,9 +27,18 @@ UNHANDLED = "UnhandledInvocationError"
 INITIALIZATION_ERROR = "InitializationError"  # UNCONFIRMED name (spec B.4): FC says "initializer-specific"
 
 
-def invocation_request(spec: FunctionSpec, req: InvocationRequest, instance_id: str = "") -> InstanceRequest:
-    """``POST /invoke`` for events, the client's own request for HTTP invocations (spec C.2)."""
+def invocation_request(spec: FunctionSpec, req: InvocationRequest, instance_id: str = "",
+                       invoke_head: bytes | None = None) -> InstanceRequest:
+    """``POST /invoke`` for events, the client's own request for HTTP invocations (spec C.2).
+
+    ``invoke_head``: this instance's :func:`static_head` for ``/invoke`` (the scheduler keeps one
+    per instance); the request then carries only the per-request headers besides it."""
     if req.http is None:
+        if invoke_head is not None:
+            headers = {"x-fc-request-id": req.request_id, "x-fc-retry-count": str(req.retry_count),
+                       "Content-Type": "application/octet-stream"}
+            return InstanceRequest("POST", "/invoke", headers, req.payload, control_path="/invoke",
+                                   static_head=invoke_head)
         headers = common_headers(spec, req.request_id, "/invoke", req.retry_count, instance_id)
         headers["Content-Type"] = "application/octet-stream"
         return InstanceRequest("POST", "/invoke", headers, req.payload, control_path="/invoke")

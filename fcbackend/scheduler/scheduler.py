@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from fcbackend.instances.driver import Instance, InstanceCrashed, InstanceDriver, InstanceStartError
+from fcbackend.instances.fc_headers import static_head
 from fcbackend.models import FunctionSpec, InvocationRequest, InvocationResult
 from fcbackend.scheduler import protocol
 from fcbackend.scheduler.config import SchedulerConfig
@@ -55,6 +56,7 @@ class ManagedInstance:
     start_error: InvocationResult | None = None
     init_ms: float = 0.0
     started_wall: float = field(default_factory=time.time)
+    invoke_head: bytes | None = None  # the encoded constant x-fc-* headers of /invoke (protocol.static_head)
 
     @property
     def concurrency(self) -> int:
@@ -352,7 +354,9 @@ class Scheduler:
     async def _run(self, inst: ManagedInstance, spec: FunctionSpec, req: InvocationRequest) -> InvocationResult:
         instance = inst.instance
         assert instance is not None
-        request = protocol.invocation_request(spec, req, inst.id)
+        if inst.invoke_head is None:
+            inst.invoke_head = static_head(spec, "/invoke", inst.id)
+        request = protocol.invocation_request(spec, req, inst.id, inst.invoke_head)
         if inst.in_flight == 1:
             instance.reset_peak()
         t0 = time.perf_counter()
