@@ -16,6 +16,7 @@ from typing import Any
 from rosengine.errors import Path
 from rosengine.functions.base import EvalFn, FunctionError, IntrinsicFunction, Unknown
 from rosengine.functions.registry import register
+from rosengine.numbers import number_from_text
 
 
 def describe(value: Any) -> str:
@@ -96,17 +97,6 @@ def to_number(name: str, value: Any, what: str, sub_path: Path = ()) -> int | fl
         if math.isfinite(number):
             return number
     raise fail(name, f"{what} to be a number", value, sub_path)
-
-
-def number_from_text(text: str) -> int | float:
-    """``" 6 "`` -> 6, ``"6.0"`` -> 6.0 (an int whenever the text is one, so ``"6"`` stays
-    integral); ValueError when it is no number. ``"inf"``/``"nan"`` parse: callers that need a
-    finite number check for it, each with its own message."""
-    text = text.strip()
-    try:
-        return int(text)
-    except ValueError:
-        return float(text)
 
 
 def round_half_up(value: float, ndigits: int) -> float:

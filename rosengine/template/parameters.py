@@ -33,8 +33,8 @@ from rosengine.errors import (
     Severity,
     TemplateError,
 )
-from rosengine.functions._args import number_from_text
 from rosengine.functions.base import Unknown
+from rosengine.numbers import number_from_text
 from rosengine.template.nodes import find_function
 from rosengine.template.oos import OosParameterStore, OosResolutionError
 
