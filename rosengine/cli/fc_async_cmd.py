@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from rosengine.cli.output import emit, output_options
+from rosengine.cli.output import emit, output_options, text_console
 
 TASK_STATUSES = ("Enqueued", "Running", "Succeeded", "Failed", "Stopping", "Stopped", "Expired",
                  "Invalid", "Retrying")
@@ -49,7 +49,6 @@ def _ms(value: Any) -> str:
 
 
 def _tasks_table(rows: list[dict[str, Any]]) -> None:
-    from rich.console import Console
     from rich.table import Table
 
     table = Table("ID", "Function", "Status", "Retried", "Started (UTC)", "Duration ms", "Error")
@@ -57,7 +56,7 @@ def _tasks_table(rows: list[dict[str, Any]]) -> None:
         table.add_row(t["invocationId"], f"{t['serviceName']}/{t['functionName']}", t["status"],
                       str(t.get("alreadyRetriedTimes", 0)), _ms(t.get("startedTime")),
                       str(t.get("durationMs") or "-"), (t.get("invocationErrorMessage") or "")[:60])
-    Console().print(table)
+    text_console().print(table)
 
 
 @click.command("tasks")
@@ -88,7 +87,6 @@ def tasks(args: tuple[str, ...], status: str | None, limit: int, include_plain: 
 
 
 def _metrics_table(data: dict[str, Any]) -> None:
-    from rich.console import Console
     from rich.table import Table
 
     table = Table("Function", "Invocations", "Errors", "Throttles", "Cold starts", "p50 ms", "p99 ms",
@@ -99,7 +97,7 @@ def _metrics_table(data: dict[str, Any]) -> None:
                       str(row["throttles"]), str(row["coldStarts"]),
                       "-" if row["p50Ms"] is None else f"{row['p50Ms']:.1f}",
                       "-" if row["p99Ms"] is None else f"{row['p99Ms']:.1f}", instances)
-    console = Console()
+    console = text_console()
     console.print(table)
     if data.get("async"):
         console.print("async queue: " + ", ".join(f"{k}={v}" for k, v in sorted(data["async"].items())))

@@ -16,7 +16,7 @@ from typing import Any
 
 import click
 
-from rosengine.cli.output import emit, output_options
+from rosengine.cli.output import emit, output_options, text_console
 
 DRIVERS = ["sandbox", "process", "docker"]
 
@@ -209,7 +209,6 @@ def invocations_cmd(target: str | None, limit: int, output: str, query: str | No
     records = _call(lambda: client.list_invocations(service, function, limit))
 
     def text(rows: list[dict[str, Any]]) -> None:
-        from rich.console import Console
         from rich.table import Table
 
         table = Table("Time", "Function", "Version", "Request id", "Start", "Duration ms", "Memory MB", "Result")
@@ -217,7 +216,7 @@ def invocations_cmd(target: str | None, limit: int, output: str, query: str | No
             table.add_row(r["time"], f"{r['serviceName']}/{r['functionName']}", str(r["versionId"]),
                           r["requestId"], "cold" if r["coldStart"] else "warm", f"{r['durationMs'] or 0:.1f}",
                           f"{r['maxMemoryUsageMb'] or 0:.1f}", r["error"] or str(r["status"]))
-        Console().print(table)
+        text_console().print(table)
 
     emit(records, output, query, text)
 
@@ -254,7 +253,6 @@ def instances_cmd(output: str, query: str | None) -> None:
     rows = _call(client.local_instances)
 
     def text(items: list[dict[str, Any]]) -> None:
-        from rich.console import Console
         from rich.table import Table
 
         table = Table("Instance", "Function", "Version", "Driver", "State", "In flight", "Memory")
@@ -262,7 +260,7 @@ def instances_cmd(output: str, query: str | None) -> None:
             table.add_row(str(i.get("id")), f"{i.get('service')}/{i.get('function')}", str(i.get("version")),
                           str(i.get("driver", "")), str(i.get("state", "")), str(i.get("in_flight", "")),
                           str(i.get("memory", "")))
-        Console().print(table)
+        text_console().print(table)
 
     emit(rows, output, query, text)
 

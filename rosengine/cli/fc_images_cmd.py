@@ -11,10 +11,9 @@ from __future__ import annotations
 from typing import Any
 
 import click
-from rich.console import Console
 from rich.table import Table
 
-from rosengine.cli.output import emit, output_options
+from rosengine.cli.output import emit, output_options, text_console
 
 
 @click.group("images")
@@ -72,7 +71,7 @@ def list_(output: str, query: str | None) -> None:
         table = Table("IMAGE", "KIND", "RUNTIME", "SIZE MB", "ID")
         for row in value["images"]:
             table.add_row(str(row["image"]), str(row["kind"]), str(row["runtime"]), str(row["sizeMB"]), str(row["id"]))
-        console = Console()
+        console = text_console()
         console.print(table if value["images"] else "no images built yet: run `ros fc images build`")
         for gpu in value["gpus"]:
             console.print(f"GPU {gpu['index']}: {gpu['name']} ({gpu['memoryMB']} MB) {gpu['uuid']}")

@@ -13,6 +13,16 @@ import jmespath
 import yaml
 
 
+def text_console(**options: Any) -> Any:
+    """The rich Console every text rendering uses. Markup, emoji codes and highlighting are off:
+    the tables show user data (parameter values, outputs, function results, error messages),
+    and ``[/x]`` in a value must print as written, not raise a MarkupError, nor ``:b:`` turn into
+    an emoji. Styling is given explicitly with ``rich.text.Text(..., style=...)``."""
+    from rich.console import Console
+
+    return Console(markup=False, emoji=False, highlight=False, **options)
+
+
 def output_options(fn: Callable[..., Any]) -> Callable[..., Any]:
     fn = click.option(
         "--query", "query", default=None, help="JMESPath expression applied to the JSON form."

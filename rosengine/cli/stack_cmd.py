@@ -25,8 +25,9 @@ import yaml
 from rich.console import Console
 from rich.live import Live
 from rich.table import Table
+from rich.text import Text
 
-from rosengine.cli.output import emit, output_options
+from rosengine.cli.output import emit, output_options, text_console
 from rosengine.engine import StackEngine, StackError, StackOptions
 from rosengine.engine import changesets as cs
 from rosengine.engine.service import DEFAULT_CONCURRENCY
@@ -139,7 +140,7 @@ class LiveProgress:
             elapsed = (row["end"] or now) - row["start"]
             status = row.get("status", "")
             style = "red" if status.endswith("FAILED") else "green" if status.endswith("COMPLETE") else "yellow"
-            table.add_row(logical_id, row["type"], f"[{style}]{status}[/]", f"{elapsed:.1f}s", row.get("reason", ""))
+            table.add_row(logical_id, row["type"], Text(status, style=style), f"{elapsed:.1f}s", row.get("reason", ""))
         return table
 
     @contextmanager
@@ -155,7 +156,7 @@ class LiveProgress:
 
 def _progress(output: str) -> PlainProgress | LiveProgress:
     if output == "text" and sys.stdout.isatty():
-        return LiveProgress(Console())
+        return LiveProgress(text_console())
     return PlainProgress(err=output != "text")
 
 
@@ -199,12 +200,12 @@ def _stack_view(engine: StackEngine, stack: StackRecord) -> dict[str, Any]:
 
 
 def _print_stack(data: dict[str, Any]) -> None:
-    console = Console()
+    console = text_console()
     table = Table(show_header=False, box=None)
     for key in ("StackName", "StackId", "Status", "StatusReason", "Description", "CreateTime", "UpdateTime",
                 "TimeoutInMinutes", "DisableRollback"):
         if key in data and data[key] not in ("", None):
-            table.add_row(f"[bold]{key}[/]", str(data[key]))
+            table.add_row(Text(key, style="bold"), str(data[key]))
     console.print(table)
     params = [p for p in data.get("Parameters", []) if not str(p["ParameterKey"]).startswith("ALIYUN::")]
     if params:
@@ -229,7 +230,7 @@ def _cell(value: Any) -> str:
 def _rows_printer(*keys: str, title: str | None = None) -> Callable[[Any], None]:
     def render(data: Any) -> None:
         rows = data if isinstance(data, list) else [data]
-        Console().print(_kv_table(title or "", rows, *keys) if rows else "(none)")
+        text_console().print(_kv_table(title or "", rows, *keys) if rows else "(none)")
     return render
 
 

@@ -126,3 +126,20 @@ def test_preview_and_changeset_commands(tmp_path: Path, run) -> None:
     assert code == 0
     code, out, _ = run("stack", "delete", "-n", "pc")
     assert code == 0 and "DELETE_COMPLETE" in out
+
+
+def test_text_tables_print_user_values_as_written(tmp_path: Path, run) -> None:
+    """Rich markup and emoji codes in user data are printed literally: ``[/x]`` used to raise a
+    MarkupError (and break every later ``ros stack outputs``), ``:b:`` turned into an emoji."""
+    tricky = "closing [/x] tag :smile: ratio:b:c [bold]x[/bold]"
+    path = _write(tmp_path, "markup.json", json.dumps({
+        "ROSTemplateFormatVersion": "2015-09-01",
+        "Parameters": {"P": {"Type": "String"}},
+        "Outputs": {"Out": {"Value": {"Ref": "P"}}},
+    }))
+    code, out, err = run("stack", "create", "-t", path, "-p", f"P={tricky}")
+    assert code == 0, err
+    for command in (("stack", "outputs", "-n", "markup"), ("stack", "describe", "-n", "markup")):
+        code, out, err = run(*command)
+        assert code == 0, err
+        assert tricky in " ".join(out.split()), out
