@@ -22,7 +22,6 @@ from typing import Any
 
 from rosengine.errors import (
     INTERNAL_ERROR,
-    NOT_SUPPORTED,
     UNKNOWN_RESOURCE_TYPE,
     Finding,
     Severity,
@@ -91,7 +90,7 @@ def validate_file(
             template = load_template(Path(file), filename=name)
         except (TemplateError, TemplateErrors) as exc:
             found = exc.errors if isinstance(exc, TemplateErrors) else [exc]
-            return _sorted([Finding.from_error(_soften_not_supported(e), name) for e in found])
+            return _sorted([Finding.from_error(e, name) for e in found])
         errors = check_template(template, parameters, strict=strict)
         return _sorted([Finding.from_error(e, name) for e in errors])
     except Exception as exc:  # noqa: BLE001 - the user gets a finding, never a traceback
@@ -131,10 +130,11 @@ def check_template(template: Any, parameters: Mapping[str, Any] | None = None, *
                 continue
         if schema is not None:  # unknown types still get their functions evaluated above
             errors.extend(validate_properties(properties, schema, base + ("Properties",)))
-    try:
-        prepared.resolve_outputs(attributes, physical_ids)
-    except (TemplateError, TemplateErrors) as exc:
-        errors.extend(_errors_at(exc, ("Outputs",)))
+    for name in prepared.outputs:  # one by one: a bad output must not hide the next one's error
+        try:
+            prepared.resolve_output(name, attributes, physical_ids)
+        except (TemplateError, TemplateErrors) as exc:
+            errors.extend(_errors_at(exc, ("Outputs", name)))
     return _dedupe(_locate_all(template, errors))
 
 
@@ -165,15 +165,6 @@ def _errors_at(exc: TemplateError | TemplateErrors, fallback: tuple[Any, ...]) -
         if not err.path:
             err.path = fallback
     return found
-
-
-def _soften_not_supported(err: TemplateError) -> TemplateError:
-    """A feature rosengine cannot evaluate (a Transform) does not make the template invalid:
-    ``ros validate`` reports it as a warning (exit 4) so valid Terraform/Serverless templates do not
-    fail CI; ``ros stack create`` still refuses them."""
-    if err.code == NOT_SUPPORTED:
-        err.severity = Severity.WARNING
-    return err
 
 
 def _prepare(template: Any, parameters: Mapping[str, Any] | None, *, check_attributes: bool = True) -> Any:
@@ -237,13 +228,25 @@ def _dedupe(errors: list[TemplateError]) -> list[TemplateError]:
             seen.add(key)
             unique.append(err)
 
-    def shadowed(err: TemplateError) -> bool:
-        path = tuple(err.path)
-        return any(other is not err and other.code == err.code and other.message == err.message
-                   and len(other.path) > len(path) and tuple(other.path[:len(path)]) == path
-                   for other in unique)
+    def same_problem(deep: TemplateError, shallow: TemplateError) -> bool:
+        """One problem seen twice: same code, nested paths, and one message the other's start (the
+        graph check says "… is incorrect. No such resource.", the evaluator "… is incorrect.")."""
+        path = tuple(shallow.path)
+        if deep is shallow or deep.code != shallow.code or len(deep.path) <= len(path):
+            return False
+        if tuple(deep.path[:len(path)]) != path:
+            return False
+        a, b = deep.message.rstrip(". "), shallow.message.rstrip(". ")
+        return a.startswith(b) or b.startswith(a)
 
-    return [err for err in unique if not shadowed(err)]
+    kept = []
+    for err in unique:
+        deeper = [other for other in unique if same_problem(other, err)]
+        if not deeper:
+            kept.append(err)
+        elif len(err.message) > len(deeper[0].message):
+            deeper[0].message = err.message  # the deepest location, with the fuller explanation
+    return kept
 
 
 def _sorted(findings: list[Finding]) -> list[Finding]:

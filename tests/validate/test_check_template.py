@@ -62,8 +62,8 @@ class FakePrepared:
     def resolve_properties(self, logical_id, attributes, physical_ids):
         return self._eval(self.resources[logical_id].properties, attributes, physical_ids)
 
-    def resolve_outputs(self, attributes, physical_ids):
-        return {k: self._eval(v, attributes, physical_ids) for k, v in self.outputs.items()}
+    def resolve_output(self, name, attributes, physical_ids):
+        return self._eval(self.outputs[name], attributes, physical_ids)
 
 
 @pytest.fixture

@@ -230,3 +230,41 @@ def test_reference_errors_elsewhere_do_not_hide_property_errors(tmp_path):
         ("Resources.Fn.Properties.ServiceName.Fn::GetAtt", "InvalidTemplateAttribute"),
         ("Resources.Fn.Properties.Timeout", "InvalidTemplatePropertyType"),
     ]
+
+
+def test_transform_is_a_not_supported_error(tmp_path):
+    """Issue 2: Transform (and Workspace) give a clear "not supported yet" *error*: a CI gate
+    that allows warnings must not pass a template rosengine cannot evaluate."""
+    path = write(tmp_path, "serverless.yml", """\
+        ROSTemplateFormatVersion: '2015-09-01'
+        Transform: 'Aliyun::Serverless-2018-04-03'
+        Resources:
+          svc:
+            Type: 'Aliyun::Serverless::Service'
+        """)
+    result = run(path)
+    assert result.exit_code == 2, result.output
+    assert "error NotSupported" in result.output and "not supported yet" in result.output
+
+
+def test_every_output_error_is_reported_once(tmp_path):
+    """A bad reference in one output must not hide the errors of the next ones, and a missing
+    GetAtt target is one finding (at the deepest place, with the full explanation), not two."""
+    path = write(tmp_path, "outputs.yml", """\
+        ROSTemplateFormatVersion: '2015-09-01'
+        Outputs:
+          B:
+            Value: !GetAtt Nope.Attr
+          C:
+            Value: !Select ["x", [1]]
+          D:
+            Value: !Join [",", "x"]
+          G:
+            Value: {"Fn::Foo": 1}
+        """)
+    findings = validate([path])
+    paths = sorted(f.path for f in findings)
+    assert paths == ["Outputs.B.Value.Fn::GetAtt", "Outputs.C.Value.Fn::Select[0]", "Outputs.D.Value.Fn::Join[1]",
+                     "Outputs.G.Value.Fn::Foo"], paths
+    assert "No such resource" in next(f.message for f in findings if f.path.startswith("Outputs.B"))
+    assert all(f.severity.value == "error" for f in findings)
