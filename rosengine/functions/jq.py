@@ -4,32 +4,24 @@
 the method name is matched case-insensitively. The object is usually JSON text (an attribute or
 a Json parameter) and is decoded first; text that is not JSON is passed to jq as a JSON string,
 and an already parsed structure is used as it is. Uses the ``jq`` PyPI binding (real jq
-semantics); compiled programs are cached because templates repeat the same script per copy.
+semantics), run in a helper process with a time and memory limit
+(:mod:`rosengine.functions.jq_runner`: a jq program can loop forever, which must not hang
+``ros validate`` or outlive a stack's timeout).
 """
 
 from __future__ import annotations
 
 import json
-from functools import lru_cache
 from typing import Any
-
-import jq as _jq
 
 from rosengine.errors import Path
 from rosengine.functions._args import define, expect_list, fail
 from rosengine.functions.base import FunctionContext, FunctionError
+from rosengine.functions.jq_runner import JqFailure, run_jq
 
 NAME = "Fn::Jq"
 SHAPE = "[First|All, script, object]"
 METHODS = ("first", "all")
-
-
-@lru_cache(maxsize=512)
-def _program(script: str) -> Any:
-    try:
-        return _jq.compile(script)
-    except ValueError as exc:
-        raise FunctionError(f"{NAME}: invalid jq script {script!r}: {exc}", sub_path=(1,)) from exc
 
 
 def _input(value: Any) -> Any:
@@ -48,9 +40,11 @@ def evaluate_jq(args: Any, ctx: FunctionContext, path: Path) -> Any:
     if not isinstance(script, str) or not script.strip():
         raise fail(NAME, "the script to be a jq program string", script, (1,))
     try:
-        outputs = _program(script).input_value(_input(document)).all()
-    except ValueError as exc:
-        raise FunctionError(f"{NAME}: jq script {script!r} failed: {exc}", sub_path=(1,)) from exc
+        outputs = run_jq(script, _input(document))
+    except JqFailure as exc:
+        what = "invalid jq script" if exc.kind == "compile" else "jq script"
+        how = "" if exc.kind == "compile" else " failed"
+        raise FunctionError(f"{NAME}: {what} {script!r}{how}: {exc}", sub_path=(1,)) from exc
     if method.strip().lower() == "all":
         return outputs
     return outputs[0] if outputs else None
