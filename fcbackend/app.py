@@ -145,6 +145,9 @@ def create_app(
     add_listener = getattr(scheduler, "add_listener", None)
     if add_listener is not None:
         add_listener(recorder.record)
+    add_log_listener = getattr(scheduler, "add_log_listener", None)
+    if add_log_listener is not None:  # lifecycle hooks' output goes to the function log (spec B.4)
+        add_log_listener(lambda spec, data: recorder.append_log(spec.service, spec.function, data))
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:

@@ -1,8 +1,7 @@
 """Turn stored service + function documents into the scheduler's :class:`FunctionSpec`.
 
 Why here: the API stores FC's JSON; the scheduler wants plain typed fields. This is the single place
-that knows both. Functions get the backend's own access key as their credentials, so code running
-locally can call this backend back with an FC SDK (``ALIBABA_CLOUD_ACCESS_KEY_ID`` etc.).
+that knows both. Which credentials a function gets is decided in :func:`function_credentials`.
 """
 
 from __future__ import annotations
@@ -63,6 +62,24 @@ def layer_dirs(state: BackendState, arns: list[str]) -> tuple[Path, ...]:
     return tuple(dirs)
 
 
+def function_credentials(state: BackendState, svc: dict[str, Any]) -> tuple[str, str, str]:
+    """The (access key id, secret, security token) a function sees in ``context.credentials`` and in
+    ``ALIBABA_CLOUD_*`` (spec B.2/B.8).
+
+    Real FC hands out temporary STS keys of the service's role, and *nothing* when the service has
+    no role; so a service without a role gets three empty strings here. Handing every function the
+    backend's admin key would let any function drive the whole backend API.
+
+    UNCONFIRMED choice: with a role we cannot mint STS tokens locally, so a service that has a role
+    gets the backend's own access key pair (and an empty security token). That keeps code which
+    calls this backend back with an FC SDK working, which is what the role is for.
+    """
+    if not str(svc.get("role") or "").strip():
+        return ("", "", "")
+    cfg = state.config
+    return (cfg.access_key_id, cfg.access_key_secret, "")
+
+
 def build_spec(state: BackendState, svc: dict[str, Any], fn: dict[str, Any], version_id: str) -> FunctionSpec:
     """Build the spec (unpacks code and layers on first use: call off the event loop)."""
     code = fn.get("_code") or {}
@@ -114,5 +131,5 @@ def build_spec(state: BackendState, svc: dict[str, Any], fn: dict[str, Any], ver
         role=str(svc.get("role") or ""),
         log_project=str(log.get("project") or ""),
         log_store=str(log.get("logstore") or ""),
-        credentials=(cfg.access_key_id, cfg.access_key_secret, ""),
+        credentials=function_credentials(state, svc),
     )

@@ -19,11 +19,13 @@ import asyncio
 import contextlib
 import logging
 import weakref
+from collections.abc import Callable
 from typing import Any
 
 from fcbackend.clock import DEFAULT_CLOCK, Clock
 from fcbackend.instances.driver import Instance, InstanceDriver, InstanceStats
 from fcbackend.models import FunctionSpec, InstanceRequest, InstanceResponse
+from fcbackend.scheduler import protocol
 
 log = logging.getLogger(__name__)
 
@@ -55,9 +57,22 @@ class FreezableInstance(Instance):
         self.frozen = False
         self.freezes = 0
         self.thaws = 0
+        # Where the PreFreeze hook's output goes (the scheduler points it at the function log).
+        self.on_hook_log: Callable[[bytes], None] | None = None
+        self._pre_freeze_calls = 0
 
-    def __getattr__(self, name: str) -> Any:  # healthy, keep_warm, ... of the wrapped instance
+    def __getattr__(self, name: str) -> Any:  # gpu_assignment, health, pid, ... of the wrapped instance
         return getattr(self.inner, name)
+
+    # ``Instance`` defines these two, so ``__getattr__`` never sees them: forward them by hand, or a
+    # wrapped instance that failed its health check would look healthy (and keep being served).
+    @property
+    def healthy(self) -> bool:
+        return bool(self.inner.healthy)
+
+    @property
+    def keep_warm(self) -> bool:  # type: ignore[override]
+        return bool(self.inner.keep_warm)
 
     async def request(self, req: InstanceRequest, timeout: float) -> InstanceResponse:
         async with self._lock:
@@ -81,16 +96,34 @@ class FreezableInstance(Instance):
             if self._in_flight or self.frozen:
                 return self.frozen
             if self.spec.pre_freeze_handler:
-                try:
-                    await self.inner.request(InstanceRequest(method="GET", path="/pre-freeze",
-                                                             control_path="/pre-freeze"),
-                                             timeout=self.spec.pre_stop_timeout_s)
-                except Exception as exc:  # a failing hook must not keep the instance burning CPU
-                    log.warning("PreFreeze hook of instance %s failed: %s", self.id, exc)
+                await self._pre_freeze()
             self.frozen = await self.inner.freeze()
             if self.frozen:
                 self.freezes += 1
             return self.frozen
+
+    async def _pre_freeze(self) -> None:
+        """Run the PreFreeze hook (limit 90 s, spec B.4) with the headers of every hook request (a
+        request id and credentials for its ``context``), and hand its "FC PreFreeze Start/End"
+        lines and output to :attr:`on_hook_log`. A failing hook must not keep the instance burning
+        CPU: it is logged and the instance is frozen anyway."""
+        self._pre_freeze_calls += 1
+        request = protocol.hook_request(self.spec, f"prefreeze-{self.id}-{self._pre_freeze_calls}",
+                                        "/pre-freeze", self.id)
+        output = b""
+        try:
+            response = await self.inner.request(request, timeout=min(90.0, self.spec.pre_stop_timeout_s))
+            output = protocol.response_log(response)
+        except Exception as exc:
+            log.warning("PreFreeze hook of instance %s failed: %s", self.id, exc)
+            output = f"preFreeze handler of instance {self.id} did not complete: {exc}\n".encode()
+        with contextlib.suppress(Exception):
+            output = self.inner.take_logs() + output
+        if output and self.on_hook_log is not None:
+            try:
+                self.on_hook_log(output)
+            except Exception as exc:  # a log sink never blocks a freeze
+                log.warning("PreFreeze log of instance %s was lost: %s", self.id, exc)
 
     def schedule_freeze(self) -> None:
         """Freeze after the grace period unless a request comes first (idle-mode sweep)."""

@@ -184,10 +184,27 @@ class _RequestScope:
 
 
 class Credentials:
+    """``context.credentials``. FC's Python runtime answers to both spellings: the snake_case names
+    of the docs and the camelCase ``accessKeyId``/``accessKeySecret``/``securityToken`` that many
+    published functions (e.g. ROS solution templates) read; the camelCase ones are read-only views
+    of the same values, so the two can never disagree."""
+
     def __init__(self, access_key_id, access_key_secret, security_token):
         self.access_key_id = access_key_id
         self.access_key_secret = access_key_secret
         self.security_token = security_token
+
+    @property
+    def accessKeyId(self):  # noqa: N802 - FC's name
+        return self.access_key_id
+
+    @property
+    def accessKeySecret(self):  # noqa: N802 - FC's name
+        return self.access_key_secret
+
+    @property
+    def securityToken(self):  # noqa: N802 - FC's name
+        return self.security_token
 
 
 class FunctionMeta:

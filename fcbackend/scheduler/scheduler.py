@@ -32,6 +32,9 @@ from fcbackend.scheduler.config import SchedulerConfig
 
 log = logging.getLogger(__name__)
 Listener = Callable[[FunctionSpec, InvocationResult], None]
+# Receives output that belongs in a function's log but is no invocation: the lifecycle hooks'
+# (initializer, preStop, preFreeze) "FC <Hook> Start/End" lines and prints (spec B.3/B.4).
+LogListener = Callable[[FunctionSpec, bytes], None]
 
 
 class Throttled(Exception):
@@ -102,6 +105,7 @@ class Scheduler:
         self._pools: dict[tuple[str, str, str, str], FunctionPool] = {}
         self._max_instances: dict[tuple[str, str], int | None] = {}
         self._listeners: list[Listener] = []
+        self._log_listeners: list[LogListener] = []
         self._cond: asyncio.Condition | None = None
         self._tasks: set[asyncio.Task] = set()
         self._reaper: asyncio.Task | None = None
@@ -153,6 +157,20 @@ class Scheduler:
 
     def add_listener(self, fn: Listener) -> None:
         self._listeners.append(fn)
+
+    def add_log_listener(self, fn: LogListener) -> None:
+        """Called with a function's hook output (spec B.4: hook logs go to the function log but
+        are not invocations, so they cannot travel through :meth:`add_listener`)."""
+        self._log_listeners.append(fn)
+
+    def _emit_hook_log(self, spec: FunctionSpec, data: bytes) -> None:
+        if not data:
+            return
+        for listener in list(self._log_listeners):
+            try:
+                listener(spec, data)
+            except Exception as exc:  # noqa: BLE001 - a log sink never breaks an instance's life
+                log.warning("hook log listener failed: %s", exc)
 
     def set_max_instances(self, service: str, function: str, maximum: int | None) -> None:
         """FC's on-demand config (maximumInstanceCount) for a function; None = the default."""
@@ -313,6 +331,7 @@ class Scheduler:
         t0 = time.perf_counter()
         try:
             inst.instance = await driver.start(spec, inst.id)
+            self._attach_hook_log(inst)
         except InstanceStartError as exc:
             inst.start_error = _start_failure(request_id, spec, exc.error_type, exc.message)
         except Exception as exc:  # noqa: BLE001 - any driver failure is reported, not raised
@@ -329,6 +348,13 @@ class Scheduler:
                 self._retire(inst, graceful=False)
             inst.ready.set()
             self.cond.notify_all()
+
+    def _attach_hook_log(self, inst: ManagedInstance) -> None:
+        """Hooks the scheduler does not run itself (preFreeze, run by the idle-mode wrapper of
+        fcbackend.capacity.idle) hand their output to ``on_hook_log`` when the instance has one."""
+        if inst.instance is not None and hasattr(inst.instance, "on_hook_log"):
+            spec = inst.spec
+            inst.instance.on_hook_log = lambda data: self._emit_hook_log(spec, data)
 
     async def _initialize(self, inst: ManagedInstance, request_id: str) -> None:
         spec = inst.spec
@@ -350,6 +376,10 @@ class Scheduler:
                                                 headers={"Content-Type": "application/json"},
                                                 error_type=protocol.INITIALIZATION_ERROR,
                                                 log=protocol.response_log(response) + inst.instance.take_logs())
+            return
+        # A successful initializer's "FC Initialize Start/End" lines and prints belong in the
+        # function log too (the failure above carries them in the failed call's own log).
+        self._emit_hook_log(spec, protocol.response_log(response) + inst.instance.take_logs())
 
     async def _run(self, inst: ManagedInstance, spec: FunctionSpec, req: InvocationRequest) -> InvocationResult:
         instance = inst.instance
@@ -445,9 +475,7 @@ class Scheduler:
         try:
             if instance is not None:
                 if graceful and inst.spec.pre_stop_handler and instance.alive():
-                    request = protocol.hook_request(inst.spec, f"prestop-{inst.id}", "/pre-stop", inst.id)
-                    with contextlib.suppress(Exception):
-                        await instance.request(request, min(90.0, inst.spec.pre_stop_timeout_s))
+                    await self._pre_stop(inst, instance)
                 try:
                     await instance.stop(graceful=graceful)
                 except Exception as exc:  # noqa: BLE001
@@ -461,6 +489,28 @@ class Scheduler:
                     if not pool.instances and not pool.waiters and not pool.provisioned_target:
                         self._pools.pop(inst.spec.key, None)
                 self.cond.notify_all()
+
+    async def _pre_stop(self, inst: ManagedInstance, instance: Instance) -> None:
+        """Run the preStop hook (limit 90 s, spec B.4) and put what it printed, between the
+        runtime's "FC PreStop Start/End" lines, in the function log. A hook that fails or times
+        out still leaves its output and a line saying why; the instance is stopped either way."""
+        request_id = f"prestop-{inst.id}"
+        timeout = min(90.0, inst.spec.pre_stop_timeout_s)
+        request = protocol.hook_request(inst.spec, request_id, "/pre-stop", inst.id)
+        note = b""
+        hook_log = b""
+        try:
+            response = await instance.request(request, timeout)
+            hook_log = protocol.response_log(response)
+            if protocol.failed(response):
+                note = f"preStop handler of instance {inst.id} failed\n".encode()
+        except TimeoutError:
+            note = f"preStop handler of instance {inst.id} timed out after {_num(timeout)} seconds\n".encode()
+        except Exception as exc:  # noqa: BLE001 - a dying instance must still be stopped
+            note = f"preStop handler of instance {inst.id} did not complete: {exc}\n".encode()
+        with contextlib.suppress(Exception):
+            hook_log += instance.take_logs()
+        self._emit_hook_log(inst.spec, hook_log + note)
 
     async def evict(self, service: str, function: str | None = None) -> None:
         """Stop (preStop first) the instances of a service or function; busy ones when they finish."""
@@ -559,7 +609,8 @@ class Scheduler:
                     "version": inst.spec.version_id,
                     "qualifier": inst.spec.qualifier,
                     "driver": inst.driver_name,
-                    "state": inst.state,
+                    "state": _shown_state(inst),
+                    "healthy": inst.instance is None or bool(getattr(inst.instance, "healthy", True)),
                     "started": inst.started_wall,
                     "last_used": inst.last_used,
                     "in_flight": inst.in_flight,
@@ -567,6 +618,17 @@ class Scheduler:
                     "memory": memory,
                 })
         return rows
+
+
+def _shown_state(inst: ManagedInstance) -> str:
+    """The state ``ros fc instances`` shows: a "ready" instance that failed its health check (or
+    died) is "unhealthy", one that finishes its requests before it stops is "draining" — neither
+    gets new requests, so showing them as "ready" would mislead."""
+    if inst.state != "ready":
+        return inst.state
+    if inst.instance is not None and not (inst.instance.alive() and getattr(inst.instance, "healthy", True)):
+        return "unhealthy"
+    return "draining" if inst.draining else inst.state
 
 
 def _num(value: float) -> str:
