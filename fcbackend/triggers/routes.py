@@ -119,9 +119,11 @@ async def trigger_event(request: Request) -> Response:
                       f"trigger '{p['trigger']}' of function '{p['service']}/{p['function']}' does not exist",
                       request_id)
     body = await request.body()
-    if trigger.type == "http":
-        return await _http_invoke(request, service=trigger.service, function=trigger.function,
-                                  qualifier=trigger.qualifier, function_path="/", request_id=request_id)
+    if trigger.type == "http":  # the request itself is the event: a POST / with the given body
+        response = await _http_invoke(request, service=trigger.service, function=trigger.function,
+                                      qualifier=trigger.qualifier, function_path="/", request_id=request_id)
+        response.headers["x-fc-trigger-event"] = json.dumps({"type": "http", "bytes": len(body)})
+        return response
     event = body or sample_event(trigger, region=addons.region, account_id=addons.account_id,
                                  now=addons.clock.time())
     state = request.app.state.fc

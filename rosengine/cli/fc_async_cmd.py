@@ -130,7 +130,8 @@ def trigger_event(target: str, event_file: Path | None) -> None:
         sent = json.loads(response.headers.get("x-fc-trigger-event", "{}"))
     except ValueError:
         sent = {}
-    click.echo(f"sent a {sent.get('type', '')} event ({sent.get('bytes', len(body))} bytes)", err=True)
+    click.echo(f"sent an event of type {sent.get('type') or 'unknown'} ({sent.get('bytes', len(body))} bytes)",
+               err=True)
     click.echo(response.content.decode("utf-8", errors="replace"))
     if response.headers.get("x-fc-error-type"):
         raise click.ClickException(f"the function failed: {response.headers['x-fc-error-type']}")

@@ -227,11 +227,17 @@ def test_cli_tasks_metrics_trigger_event_and_oss(env: Env, tmp_path: Path, monke
                               triggerConfig={"notifyStrategy": "BACKOFF_RETRY", "notifyContentFormat": "JSON"})
     sent = runner.invoke(cli, ["fc", "trigger-event", "svc/dest/queue"])
     assert sent.exit_code == 0, sent.output
+    assert "sent an event of type mns_topic" in sent.stderr
     assert json.loads(sent.stdout.strip())["Message"] == "hello from rosengine"
     event_file = tmp_path / "event.json"
     event_file.write_text('{"custom": true}')
     custom = runner.invoke(cli, ["fc", "trigger-event", "svc/dest/queue", "--event", str(event_file)])
     assert json.loads(custom.stdout.strip()) == {"custom": True}
+    env.client.create_trigger("svc", "web", triggerName="site", triggerType="http",
+                              triggerConfig={"authType": "anonymous", "methods": ["POST"]})
+    http_sent = runner.invoke(cli, ["fc", "trigger-event", "svc/web/site", "--event", str(event_file)])
+    assert http_sent.exit_code == 0, http_sent.output
+    assert "sent an event of type http (16 bytes)" in http_sent.stderr
     missing = runner.invoke(cli, ["fc", "trigger-event", "svc/dest/nope"])
     assert missing.exit_code == 1 and "TriggerNotFound" in missing.output
 
