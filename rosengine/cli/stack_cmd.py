@@ -30,7 +30,7 @@ from rich.text import Text
 from rosengine.cli.output import emit, output_options, text_console
 from rosengine.engine import StackEngine, StackError, StackOptions
 from rosengine.engine import changesets as cs
-from rosengine.engine.service import DEFAULT_CONCURRENCY
+from rosengine.engine.service import DEFAULT_CONCURRENCY, stack_name_from_file
 from rosengine.errors import TemplateError, TemplateErrors
 from rosengine.state import interrupted_message, open_store
 from rosengine.state.models import EventRecord, StackRecord
@@ -273,7 +273,8 @@ def stack() -> None:
 
 @stack.command("create")
 @click.option("-t", "--template-file", "template_file", required=True, type=click.Path(exists=True, dir_okay=False))
-@click.option("-n", "--name", "name", default=None, help="Stack name [default: the template file's stem].")
+@click.option("-n", "--name", "name", default=None,
+              help="Stack name [default: the template file's stem, invalid characters as '-'].")
 @_param_options
 @click.option("--disable-rollback", is_flag=True, help="Keep what was created when the create fails.")
 @_run_options
@@ -284,7 +285,10 @@ def create_cmd(template_file: str, name: str | None, parameters: tuple[str, ...]
     """Create a stack: ros stack create -t lottery.json"""
     body = read_template(template_file)
     values = parse_parameters(parameters, parameters_file)
-    stack_name = name or Path(template_file).stem
+    stack_name = name or stack_name_from_file(template_file)
+    if not name and stack_name != Path(template_file).stem:
+        click.echo(f"note: using stack name {stack_name!r} (derived from {Path(template_file).name!r}; "
+                   "give -n/--name to choose another)", err=True)
     opts = _options(None, timeout_mins, concurrency, disable_rollback) or StackOptions()
     _run_operation(output, query, lambda e: e.create_stack(stack_name, body, filename=template_file,
                                                            parameters=values, options=opts),
@@ -442,10 +446,10 @@ def preview_cmd(template_file: str | None, name: str | None, parameters: tuple[s
     values = parse_parameters(parameters, parameters_file)
     with handled():
         engine = _engine()
-        stack_name = name or Path(template_file or "stack").stem
+        stack_name = name or stack_name_from_file(template_file or "stack")
         existing, prepared, changes = engine.plan(stack_name, body, filename=template_file, parameters=values,
                                                   use_previous_parameters=not no_previous_parameters,
-                                                  stack_name=stack_name)
+                                                  stack_name=stack_name, preview=True)
         params = engine.display_parameters(prepared)
         hidden = set(prepared.no_echo)
         data = {
@@ -457,7 +461,7 @@ def preview_cmd(template_file: str | None, name: str | None, parameters: tuple[s
         }
 
         def text(d: Any) -> None:
-            _rows_printer("LogicalResourceId", "ResourceType", "Action", "Replacement", "ReplacementReason",
+            _rows_printer("LogicalResourceId", "ResourceType", "Action", "Replacement", "ReplacementReason", "Note",
                           title=f"Preview of {d['Operation'].lower()} of {d['StackName']}")(d["Resources"])
         emit(data, output, query, text)
 
@@ -490,9 +494,7 @@ def changeset_create_cmd(name: str, change_set_name: str, template_file: str | N
 
 
 def _emit_change_set(engine: StackEngine, record: Any, output: str, query: str | None) -> None:
-    stack_record = engine.store.find_stack(record.stack_id)
-    hidden = set(stack_record.no_echo) if stack_record else set()
-    data = record.as_api(sorted(hidden))
+    data = cs.change_set_view(engine, record)
 
     def text(d: Any) -> None:
         click.echo(f"{d['ChangeSetName']} ({d['ChangeSetId']}) {d['ChangeSetType']} {d['Status']} "

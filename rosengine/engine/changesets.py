@@ -3,6 +3,10 @@
 A CREATE change set creates the stack record in ``REVIEW_IN_PROGRESS`` (nothing is created until
 it is executed); an UPDATE change set stores the changes ``preview`` would show. Executing one
 marks the stack's other change sets ``OBSOLETE``. At most 20 per stack (spec 6.15).
+
+NoEcho (issue 3: masked in every output): a change set is shown with the NoEcho parameters of
+its *own* template masked, together with those of its stack, so neither a review stack nor a
+CREATE change set (whose stack knew nothing of NoEcho before execution) ever shows them.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from rosengine.engine.errors import CHANGE_SET_NOT_FOUND, INVALID_STACK_STATE, S
 from rosengine.engine.identity import new_stack_id
 from rosengine.engine.plan import has_changes
 from rosengine.state.models import ChangeSetRecord, StackRecord
+from rosengine.template import load_template
 
 if TYPE_CHECKING:
     from rosengine.engine.service import StackEngine, StackOptions
@@ -54,8 +59,14 @@ def create_change_set(engine: StackEngine, stack_name: str, change_set_name: str
         if stack is None:
             stack = StackRecord(id=new_stack_id(), name=stack_name, status="REVIEW_IN_PROGRESS",
                                 template_body=template_body or "", template_filename=filename,
-                                parameters=dict(parameters or {}), options=opts.as_dict())
+                                parameters=dict(parameters or {}), options=opts.as_dict(),
+                                no_echo=sorted(prepared.no_echo))
             engine.store.insert_stack(stack)
+        elif stack.status == "REVIEW_IN_PROGRESS":
+            hidden = sorted(set(stack.no_echo) | set(prepared.no_echo))
+            if hidden != stack.no_echo:
+                engine.store.update_stack(stack.id, no_echo=hidden)
+                stack.no_echo = hidden
         stored_params = dict(parameters or {})
     else:
         previous = dict(stack.parameters) if use_previous_parameters else {}
@@ -74,6 +85,33 @@ def create_change_set(engine: StackEngine, stack_name: str, change_set_name: str
         record.reason = "The submitted information didn't contain changes."
     engine.store.insert_change_set(record)
     return record
+
+
+def declared_no_echo(template_body: str, filename: str = "") -> set[str] | None:
+    """Names of the parameters a template declares ``NoEcho: true``; ``None`` when the template
+    cannot be read any more (then the caller must mask everything: never show a secret by accident)."""
+    try:
+        parameters = load_template(template_body, filename=filename or None).data.get("Parameters") or {}
+    except Exception:  # noqa: BLE001 - any unreadable template means "unknown", not "no secrets"
+        return None
+    if not isinstance(parameters, dict):
+        return set()
+    return {name for name, spec in parameters.items()
+            if isinstance(spec, dict) and _truthy(spec.get("NoEcho"))}
+
+
+def _truthy(value: Any) -> bool:
+    return value is True or (isinstance(value, str) and value.strip().lower() == "true")
+
+
+def change_set_view(engine: StackEngine, record: ChangeSetRecord) -> dict[str, Any]:
+    """GetChangeSet's shape with NoEcho parameters masked (those of the change set's template and
+    of its stack)."""
+    stack = engine.store.find_stack(record.stack_id)
+    hidden = set(stack.no_echo) if stack else set()
+    declared = declared_no_echo(record.template_body, record.template_filename)
+    hidden |= set(record.parameters) if declared is None else declared
+    return record.as_api(sorted(hidden))
 
 
 def find_change_set(engine: StackEngine, name_or_id: str, stack_name: str | None) -> ChangeSetRecord:

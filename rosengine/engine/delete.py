@@ -18,19 +18,50 @@ def _key(record: ResourceRecord) -> str:
     return record.logical_id if record.role == ROLE_CURRENT else f"{record.logical_id}#{record.role}"
 
 
+def deletion_waits(records: list[ResourceRecord]) -> dict[str, set[str]]:
+    """For each row's key, the keys of the rows that must be gone before it is deleted.
+
+    Why rows of every role count: an update's clean-up removes replaced originals together with
+    resources dropped from the template, and an old child still references its old (replaced)
+    parent, so the parent must wait for it. A dependency is matched to the row of the same role
+    when there is one (old rows reference old rows), else to every row of that logical id.
+    An edge that would close a cycle (rows of different template versions pointing opposite
+    ways) is left out: deleting in some order beats never deleting at all."""
+    keys_by_id: dict[str, dict[str, str]] = {}
+    for record in records:
+        keys_by_id.setdefault(record.logical_id, {})[record.role] = _key(record)
+    waits: dict[str, set[str]] = {_key(r): set() for r in records}
+    for record in records:
+        key = _key(record)
+        for dep in record.depends_on:
+            roles = keys_by_id.get(dep, {})
+            targets = [roles[record.role]] if record.role in roles else list(roles.values())
+            for target in targets:
+                if target != key and not _waits_for(waits, key, target):
+                    waits[target].add(key)
+    return waits
+
+
+def _waits_for(waits: dict[str, set[str]], start: str, goal: str) -> bool:
+    """Whether ``start`` already waits (directly or not) for ``goal``."""
+    seen: set[str] = set()
+    stack = [start]
+    while stack:
+        node = stack.pop()
+        if node == goal:
+            return True
+        if node not in seen:
+            seen.add(node)
+            stack.extend(waits.get(node, ()))
+    return False
+
+
 def delete_resources(rt: Runtime, records: list[ResourceRecord], *, retain: frozenset[str] = frozenset(),
                      honour_retain: bool = True) -> WalkResult:
     """Delete ``records`` (rows are removed on success). ``retain`` names extra logical ids to
     keep (DeleteStack RetainResources)."""
     by_key = {_key(r): r for r in records}
-    current_keys = {r.logical_id: _key(r) for r in records if r.role == ROLE_CURRENT}
-    # X waits for every record that depends on X.
-    waits: dict[str, set[str]] = {k: set() for k in by_key}
-    for key, record in by_key.items():
-        for dep in record.depends_on:
-            dep_key = current_keys.get(dep)
-            if dep_key is not None and dep_key != key:
-                waits[dep_key].add(key)
+    waits = deletion_waits(records)
     # Delete the most dependent first: reverse of creation (rows are stored in creation order).
     order = list(reversed(list(by_key)))
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from rosengine.engine.diff import PropertyDiff, diff_properties, normalise
-from rosengine.engine.validation import _static_attribute
+from rosengine.engine.validation import _static_attribute, local_support_note
 from rosengine.functions.base import Unknown
 from rosengine.state.models import ResourceRecord
 
@@ -44,6 +44,7 @@ class ResourceChange:
             "PhysicalResourceId": self.physical_id,
             "Properties": normalise(self.properties),
             "RequiredBy": self.required_by,
+            "Note": local_support_note(self.type) if self.action in (ADD, MODIFY) else "",
         }
 
     def reason(self) -> str:

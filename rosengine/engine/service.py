@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from rosengine.engine.clients import ClientFactory
@@ -73,6 +74,15 @@ def check_stack_name(name: str) -> None:
         )
 
 
+def stack_name_from_file(path: str) -> str:
+    """A valid stack name from a template file's stem (the default of ``ros stack create``):
+    each run of characters a stack name cannot hold becomes '-', leading '-'/'_' are dropped,
+    at most 255 characters; ``stack`` when nothing usable is left (``my rules.yml`` -> ``my-rules``)."""
+    stem = Path(path).stem
+    name = re.sub(r"[^A-Za-z0-9_-]+", "-", stem).lstrip("-_")[:255].rstrip("-")
+    return name or "stack"
+
+
 def check_timeout(minutes: float) -> None:
     if minutes <= 0:
         raise StackError(STACK_VALIDATION_FAILED, f"TimeoutInMinutes must be positive, got {minutes}.")
@@ -96,7 +106,8 @@ class StackEngine:
         return stack
 
     def _prepare(self, stack: StackRecord, body: str, filename: str, parameters: dict[str, Any],
-                 previous: dict[str, Any] | None = None, *, check: bool = True) -> PreparedTemplate:
+                 previous: dict[str, Any] | None = None, *, check: bool = True,
+                 creatable: bool = True) -> PreparedTemplate:
         template = load_template(body, filename=filename or None)
         ident = stack_identity(stack.name, stack.id, stack.identity)
         try:
@@ -106,7 +117,7 @@ class StackEngine:
             found = exc.errors if isinstance(exc, TemplateErrors) else [exc]
             raise TemplateErrors(every_template_error(template, parameters, locate_all(template, found))) from None
         if check:
-            check_resources(prepared)
+            check_resources(prepared, creatable=creatable)
         return prepared
 
     @staticmethod
@@ -285,21 +296,25 @@ class StackEngine:
 
     # -- update ---------------------------------------------------------------------------------
     def _update_inputs(self, stack: StackRecord, template_body: str | None, filename: str | None,
-                       parameters: dict[str, Any] | None, use_previous_parameters: bool) -> tuple[Any, str, str, dict]:
+                       parameters: dict[str, Any] | None, use_previous_parameters: bool,
+                       creatable: bool = True) -> tuple[Any, str, str, dict]:
         """Prepare the new template; returns (prepared, body, filename, raw parameters to store)."""
         body = template_body if template_body is not None else stack.template_body
         name = filename if filename is not None else stack.template_filename
         given = dict(parameters or {})
         previous = dict(stack.parameters) if use_previous_parameters else None
-        prepared = self._prepare(stack, body, name, given, previous)
+        prepared = self._prepare(stack, body, name, given, previous, creatable=creatable)
         declared = set(prepared.parameters)
         stored = {k: v for k, v in {**(previous or {}), **given}.items() if k in declared}
         return prepared, body, name, stored
 
     def plan(self, name_or_id: str | None, template_body: str | None, *, filename: str | None = None,
              parameters: dict[str, Any] | None = None, use_previous_parameters: bool = True,
-             stack_name: str | None = None) -> tuple[StackRecord | None, Any, list[Any]]:
-        """The changes a create (no such stack) or update would make: (stack, prepared, changes)."""
+             stack_name: str | None = None, preview: bool = False) -> tuple[StackRecord | None, Any, list[Any]]:
+        """The changes a create (no such stack) or update would make: (stack, prepared, changes).
+
+        ``preview=True`` (PreviewStack changes nothing) also plans types that have no local
+        provider: they are shown as they would be created, with a note, instead of refused."""
         from rosengine.engine.plan import plan_create, plan_update
 
         stack = self.store.find_stack(name_or_id) if name_or_id else None
@@ -308,9 +323,11 @@ class StackEngine:
                 raise stack_not_found(name_or_id or "")
             name = stack_name or name_or_id or "stack"
             probe = stack or StackRecord(id=new_stack_id(), name=name, status="REVIEW_IN_PROGRESS")
-            prepared = self._prepare(probe, template_body, filename or "", dict(parameters or {}))
+            prepared = self._prepare(probe, template_body, filename or "", dict(parameters or {}),
+                                     creatable=not preview)
             return None, prepared, plan_create(prepared)
-        prepared, _, _, _ = self._update_inputs(stack, template_body, filename, parameters, use_previous_parameters)
+        prepared, _, _, _ = self._update_inputs(stack, template_body, filename, parameters, use_previous_parameters,
+                                                creatable=not preview)
         current = {r.logical_id: r for r in self.store.get_resources(stack.id, role=ROLE_CURRENT)}
         return stack, prepared, plan_update(prepared, current)
 

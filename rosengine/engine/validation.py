@@ -44,28 +44,24 @@ def resource_path(definition: Any, logical_id: str) -> tuple:
     return tuple(getattr(definition, "path", None) or ("Resources", logical_id))
 
 
-def check_resources(prepared: Any, *, check_properties: bool = True) -> None:
+def check_resources(prepared: Any, *, check_properties: bool = True, creatable: bool = True) -> None:
     """Raise TemplateErrors (located when the template has a source map) for resources the
-    engine cannot create or whose properties break their schema."""
+    engine cannot create or whose properties break their schema.
+
+    ``creatable=False`` (PreviewStack: nothing is created) accepts types that have a schema but
+    no provider. A type problem is reported once per template resource, not once per Count copy."""
     errors: list[TemplateError] = []
     types = {lid: d.type for lid, d in prepared.resources.items()}
     checker = property_checker() if check_properties else None
+    type_reported: set[tuple] = set()
     for logical_id, definition in prepared.resources.items():
         path = resource_path(definition, logical_id)
+        name = str(path[1]) if len(path) > 1 else logical_id  # the template's id, not W[0]
         found = registry.get(definition.type)
-        if found is None:
-            errors.append(TemplateError(
-                UNKNOWN_RESOURCE_TYPE, f"The resource type ({definition.type}) of {logical_id} is not supported.",
-                path + ("Type",),
-            ))
-            continue
-        if found.provider is None:
-            errors.append(TemplateError(
-                NOT_SUPPORTED,
-                f"The resource type ({definition.type}) of {logical_id} can be validated but not created locally "
-                "(no provider).",
-                path + ("Type",),
-            ))
+        if found is None or (creatable and found.provider is None):
+            if (path, definition.type) not in type_reported:
+                type_reported.add((path, definition.type))
+                errors.append(_type_error(definition.type, name, path, known=found is not None))
             continue
         if checker is None:
             continue
@@ -78,8 +74,69 @@ def check_resources(prepared: Any, *, check_properties: bool = True) -> None:
             errors.extend(exc.errors)
             continue
         errors.extend(checker(properties, found.schema, path + ("Properties",)))
+    errors.extend(output_errors(prepared, types))
     if errors:
         raise TemplateErrors(locate_all(prepared.template, errors))
+    if check_properties:
+        more = static_template_errors(prepared.template, prepared.parameters)
+        if more:
+            raise TemplateErrors(more)
+
+
+def output_errors(prepared: Any, types: dict[str, str]) -> list[TemplateError]:
+    """Static errors of every output (an unknown function, a bad reference …), each evaluated on
+    its own so one bad output does not hide the next. Found before anything is created: otherwise
+    the stack would be created and then fail (and roll back) at the very end for a template error
+    ``ros validate`` reports at once."""
+    errors: list[TemplateError] = []
+    resolve_output = getattr(prepared, "resolve_output", None)
+    if not callable(resolve_output):
+        return errors
+    for name in getattr(prepared, "outputs", {}):
+        try:
+            resolve_output(name, _static_attribute(types), _static_physical_id)
+        except TemplateError as exc:
+            errors.append(_placed(exc, ("Outputs", name)))
+        except TemplateErrors as exc:
+            errors.extend(_placed(e, ("Outputs", name)) for e in exc.errors)
+    return errors
+
+
+def _placed(error: TemplateError, fallback: tuple) -> TemplateError:
+    if not error.path:
+        error.path = fallback
+    return error
+
+
+def static_template_errors(template: Any, parameters: dict[str, Any]) -> list[TemplateError]:
+    """Whatever else ``ros validate`` calls an error (anywhere in the template), so CreateStack
+    and UpdateStack refuse exactly what validation refuses, as ROS does. Empty when the validator
+    is not installed or breaks (the engine's own checks then stand alone)."""
+    try:
+        from rosengine.validate import check_template
+    except ImportError:
+        return []
+    try:
+        return [e for e in check_template(template, parameters, strict=True) if e.severity == "error"]
+    except Exception:  # noqa: BLE001 - a validator bug must not block every create
+        return []
+
+
+def _type_error(type_name: str, name: str, path: tuple, *, known: bool) -> TemplateError:
+    if not known:
+        return TemplateError(UNKNOWN_RESOURCE_TYPE, f"The resource type ({type_name}) of {name} is not supported.",
+                             path + ("Type",))
+    return TemplateError(
+        NOT_SUPPORTED, f"The resource type ({type_name}) of {name} can be validated but not created locally "
+        "(no provider).", path + ("Type",))
+
+
+def local_support_note(type_name: str) -> str:
+    """Why a resource a preview shows could not really be created here ('' when it could)."""
+    found = registry.get(type_name)
+    if found is not None and found.provider is None:
+        return "create is not supported locally for this type (no provider)"
+    return ""
 
 
 def check_runtime_properties(type_name: str, properties: dict[str, Any], path: tuple) -> None:
