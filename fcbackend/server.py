@@ -6,6 +6,17 @@ write ``backend.json`` — the file clients use to find the backend. The file is
 the server accepts connections, so "the file exists" means "the backend answers"; it is removed on
 a clean exit. Starting is serialised with a lock file so two processes calling
 :func:`ensure_running` at once start one daemon, not two.
+
+One backend per state directory: a serving backend holds an exclusive ``flock`` on
+``serve.lock`` (with its pid inside) from before it binds until it exits, and the kernel drops it
+when the process dies however it dies. A second backend on the same directory exits with an error
+naming the holder, and :func:`start_daemon` refuses to start a twin next to a backend that is alive
+but busy (:class:`BackendNotAnswering`): two backends would share one SQLite store, one code store
+and one set of instance cgroups.
+
+Port reuse: with port 0 the backend first tries the port this state directory's backend used last
+time (``last-port``), so HTTP-trigger URLs stored in stack outputs survive a restart; when that
+port is taken it lets the OS pick one.
 """
 
 from __future__ import annotations
@@ -26,7 +37,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import uvicorn
 
@@ -40,13 +51,108 @@ from fcbackend.config import (
 )
 
 LOCK_FILE = "backend.lock"
+SERVE_LOCK_FILE = "serve.lock"
+LAST_PORT_FILE = "last-port"
 LOG_FILE = "backend.log"
 START_TIMEOUT_S = 60.0
 STOP_TIMEOUT_S = 10.0
+KILL_WAIT_S = 5.0
+ANSWER_TIMEOUT_S = 3.0
+# A checker (serving_pid) holds the serve lock shared for a moment: a starting backend retries this
+# long before it concludes that another backend owns the directory.
+SERVE_LOCK_WAIT_S = 2.0
 
 
 class DaemonError(RuntimeError):
     """Starting or stopping the daemon failed; the message says why and where to look."""
+
+
+class BackendNotAnswering(DaemonError):
+    """A backend of this state directory is alive but does not answer: we must not start a twin."""
+
+    def __init__(self, pid: int, endpoint: str, state_dir: Path):
+        where = f" at {endpoint}" if endpoint else ""
+        super().__init__(f"the FC backend (pid {pid}) is not answering{where}; it may be busy. Try again, "
+                         f"or stop it with `ros fc stop` (state dir {state_dir})")
+        self.pid = pid
+        self.endpoint = endpoint
+
+
+# -- one backend per state directory ----------------------------------------------------------------
+
+def acquire_serve_lock(state_dir: Path, wait_s: float = SERVE_LOCK_WAIT_S) -> IO[str]:
+    """Take the state directory's serve lock for this process's life (close the file to release).
+
+    Raises :class:`DaemonError` naming the pid of the backend that holds it.
+    """
+    state_dir.mkdir(parents=True, exist_ok=True)
+    path = state_dir / SERVE_LOCK_FILE
+    fh = open(path, "a+")  # noqa: SIM115 (held open for the server's life; the caller closes it)
+    deadline = time.monotonic() + wait_s
+    while True:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            break
+        except BlockingIOError:
+            if time.monotonic() >= deadline:
+                holder = _read_int(path)
+                fh.close()
+                raise DaemonError(
+                    f"another FC backend (pid {holder or 'unknown'}) is already serving {state_dir}; "
+                    "stop it with `ros fc stop` or use another --state-dir") from None
+            time.sleep(0.05)
+    fh.seek(0)
+    fh.truncate()
+    fh.write(f"{os.getpid()}\n")
+    fh.flush()
+    return fh
+
+
+def serving_pid(state_dir: Path) -> int | None:
+    """The pid of the backend holding ``state_dir``'s serve lock (0: held, pid not yet written);
+    None when no backend serves it."""
+    path = state_dir / SERVE_LOCK_FILE
+    try:
+        fh = open(path)  # noqa: SIM115 (closed below)
+    except OSError:
+        return None
+    with fh:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return _read_int(path) or 0
+        fcntl.flock(fh, fcntl.LOCK_UN)
+        return None
+
+
+def _read_int(path: Path) -> int | None:
+    """The integer a small state file holds (a pid, a port); None when absent or not a number."""
+    try:
+        text = path.read_text().strip()
+    except OSError:
+        return None
+    return int(text) if text.isdigit() else None
+
+
+def remembered_port(state_dir: Path) -> int | None:
+    """The port the last backend of ``state_dir`` listened on (None: never, or unreadable)."""
+    port = _read_int(state_dir / LAST_PORT_FILE)
+    return port if port is not None and 0 < port < 65536 else None
+
+
+def remember_port(state_dir: Path, port: int) -> None:
+    with contextlib.suppress(OSError):
+        (state_dir / LAST_PORT_FILE).write_text(f"{port}\n")
+
+
+def bind_preferring(host: str, port: int, state_dir: Path) -> socket.socket:
+    """Bind ``port``; for port 0 try the remembered port first, then any free one."""
+    if port == 0:
+        previous = remembered_port(state_dir)
+        if previous is not None:
+            with contextlib.suppress(DaemonError):
+                return bind_socket(host, previous)
+    return bind_socket(host, port)
 
 
 def bind_socket(host: str, port: int) -> socket.socket:
@@ -139,15 +245,29 @@ def tune_gc_for_serving() -> None:
 
 def serve(config: BackendConfig, *, log_level: str = "warning",
           on_ready: Callable[[dict[str, Any]], None] | None = None) -> None:
-    """Run the backend in the foreground until SIGINT/SIGTERM; maintains ``backend.json``."""
+    """Run the backend in the foreground until SIGINT/SIGTERM; maintains ``backend.json``.
+
+    Holds the state directory's serve lock throughout (:func:`acquire_serve_lock`); with port 0
+    it reuses the previous backend's port when that is free (:func:`bind_preferring`).
+    """
+    lock = acquire_serve_lock(Path(config.state_dir))
+    try:
+        _serve_locked(config, log_level, on_ready)
+    finally:
+        lock.close()
+
+
+def _serve_locked(config: BackendConfig, log_level: str,
+                  on_ready: Callable[[dict[str, Any]], None] | None) -> None:
     from fcbackend.app import create_app
 
     try:
         app = create_app(config)
     except ValueError as exc:  # e.g. --driver sandbox where bubblewrap cannot run
         raise DaemonError(str(exc)) from exc
-    sock = bind_socket(config.host, config.port)
+    sock = bind_preferring(config.host, config.port, Path(config.state_dir))
     port = sock.getsockname()[1]
+    remember_port(Path(config.state_dir), port)
     info = backend_info(config, port, app)
 
     def started() -> None:
@@ -199,16 +319,21 @@ class ThreadedServer:
 # -- daemon management ----------------------------------------------------------------------------
 
 def _pid_alive(pid: int) -> bool:
+    """True while ``pid`` runs; a zombie (dead, not yet reaped by its parent) counts as gone."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:
         return True
-    return True
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            return fh.read().rpartition(")")[2].split()[0] != "Z"
+    except (OSError, IndexError):
+        return True
 
 
-def _answers(endpoint: str, timeout: float = 2.0) -> bool:
+def _answers(endpoint: str, timeout: float = ANSWER_TIMEOUT_S) -> bool:
     import httpx
 
     try:
@@ -248,7 +373,7 @@ def start_daemon(
     directory = Path(state_dir) if state_dir else BackendConfig.for_state_dir().state_dir
     directory.mkdir(parents=True, exist_ok=True)
     with _start_lock(directory):
-        info = running_info(directory)
+        info = live_backend(directory, wait_s=timeout)
         if info is not None:
             return info, False
         remove_backend_info(directory)
@@ -278,6 +403,32 @@ def start_daemon(
         raise DaemonError(f"the FC backend did not answer within {timeout:.0f}s; see {directory / LOG_FILE}")
 
 
+def live_backend(state_dir: Path | None = None, wait_s: float = 0.0) -> dict[str, Any] | None:
+    """``backend.json`` of the answering backend of ``state_dir``, None when none lives there;
+    raises :class:`BackendNotAnswering` when one lives but does not answer (busy, stopped, wedged).
+
+    A backend that holds the serve lock but has not written ``backend.json`` yet is starting
+    (``ros fc serve`` in another terminal): wait up to ``wait_s`` for it rather than start a twin.
+    """
+    directory = Path(state_dir) if state_dir else backend_file().parent
+    recorded = read_backend_info(directory)
+    pid = int((recorded or {}).get("pid") or 0)
+    if recorded is not None and pid and _pid_alive(pid):
+        endpoint = str(recorded.get("endpoint") or "")
+        if _answers(endpoint):
+            return recorded
+        raise BackendNotAnswering(pid, endpoint, directory)
+    deadline = time.monotonic() + wait_s
+    while (holder := serving_pid(directory)) is not None:
+        info = read_backend_info(directory)
+        if info is not None and info.get("pid") == holder and _answers(str(info.get("endpoint"))):
+            return info
+        if time.monotonic() >= deadline:
+            raise BackendNotAnswering(holder, str((info or {}).get("endpoint") or ""), directory)
+        time.sleep(0.05)
+    return None
+
+
 def stop_daemon(state_dir: Path | None = None, timeout: float = STOP_TIMEOUT_S) -> dict[str, Any] | None:
     """Stop the background backend (SIGTERM, then SIGKILL after ``timeout``); its info or None."""
     directory = Path(state_dir) if state_dir else BackendConfig.for_state_dir().state_dir
@@ -286,14 +437,26 @@ def stop_daemon(state_dir: Path | None = None, timeout: float = STOP_TIMEOUT_S) 
         return None
     pid = int(info.get("pid") or 0)
     if pid and _pid_alive(pid):
-        os.kill(pid, signal.SIGTERM)
-        deadline = time.monotonic() + timeout
-        while _pid_alive(pid) and time.monotonic() < deadline:
-            time.sleep(0.05)
-        if _pid_alive(pid):
-            os.kill(pid, signal.SIGKILL)
+        # SIGCONT too: a stopped (SIGSTOP, ^Z) backend only handles SIGTERM once it runs again
+        for sig in (signal.SIGTERM, signal.SIGCONT):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, sig)
+        if not _wait_gone(pid, timeout):
+            # its event loop is busy (or wedged) and never ran the SIGTERM handler
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+            _wait_gone(pid, KILL_WAIT_S)  # so an immediate `ros fc start` finds the lock free
     remove_backend_info(directory, pid)
     return info
+
+
+def _wait_gone(pid: int, timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while _pid_alive(pid):
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.05)
+    return True
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -313,7 +476,11 @@ def main(argv: list[str] | None = None) -> None:
     def ready(info: dict[str, Any]) -> None:
         print(json.dumps({"endpoint": info["endpoint"], "pid": info["pid"]}), flush=True)
 
-    serve(config, log_level=args.log_level, on_ready=ready)
+    try:
+        serve(config, log_level=args.log_level, on_ready=ready)
+    except DaemonError as exc:  # e.g. another backend serves this state dir: one clear line, no traceback
+        print(f"error: {exc}", file=sys.stderr, flush=True)
+        sys.exit(1)
 
 
 if __name__ == "__main__":

@@ -54,16 +54,50 @@ class ScheduledAction:
         schedule = _cron_of(text)
         if schedule is None:
             return None
-        # the latest tick <= now, searching back from the window start (or one year)
-        since = self.start if self.start is not None else now - 366 * 86400
-        tick = schedule.next_after(since - 1)
-        last = None
-        for _ in range(200_000):
-            if tick is None or tick > now:
-                break
-            last = tick
-            tick = schedule.next_after(tick)
-        return last
+        return latest_tick(schedule, now, since=self.start)
+
+
+# How far back :func:`latest_tick` looks, window by window: most schedules fire within the first
+# window or two, so the common case costs a handful of ``next_after`` calls. The last window is the
+# cron parser's own search horizon (5 years), enough for the rarest expression (29 February).
+LOOKBACK_WINDOWS_S = (60.0, 3600.0, 86400.0, 31 * 86400.0, 366 * 86400.0, 5 * 366 * 86400.0)
+
+
+def latest_tick(schedule: Schedule, now: float, *, since: float | None = None) -> float | None:
+    """The latest firing time of ``schedule`` at or before ``now`` and not before ``since``.
+
+    Why not walk ticks forward from ``since``: a per-second cron with a start months ago means
+    millions of ticks (the old walk stopped after 200 000 of them, on the event loop, with a tick
+    far in the past). Instead we look back from ``now`` in growing windows and, in the first
+    window holding a tick, bisect for the latest one: ``O(log window)`` ``next_after`` calls.
+    """
+    for window in LOOKBACK_WINDOWS_S:
+        low = now - window
+        if since is not None and low <= since:  # the window reaches the action's start: last look
+            return _latest_tick_between(schedule, since, now)
+        found = _latest_tick_between(schedule, low, now)
+        if found is not None:
+            return found
+    return None
+
+
+def _latest_tick_between(schedule: Schedule, low: float, high: float) -> float | None:
+    """The latest tick in ``[low, high]`` by bisection on whole seconds (ticks are whole seconds).
+
+    Invariant: ``found`` is a tick in ``[low, high]`` and no tick lies in ``(ceiling, high]``.
+    """
+    first = schedule.next_after(math.ceil(low) - 1)
+    if first is None or first > high:
+        return None
+    found, ceiling = int(first), math.floor(high)
+    while found < ceiling:
+        middle = (found + ceiling + 1) // 2
+        tick = schedule.next_after(middle - 1)  # the first tick at or after ``middle``
+        if tick is not None and tick <= high:
+            found = int(tick)
+        else:
+            ceiling = middle - 1
+    return float(found)
 
 
 @dataclass(frozen=True)

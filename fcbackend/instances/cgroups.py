@@ -337,26 +337,42 @@ class CgroupManager:
         return group
 
     def reap_orphans(self) -> int:
-        """Kill and remove instance cgroups left by dead backends of the same state directory."""
+        """Kill and remove instance cgroups left by dead backends of the same state directory.
+
+        Why each orphan is rebuilt with *all* its controller directories: on cgroup v1 an instance
+        is one directory per controller, and only the ``freezer`` one can thaw it. A backend killed
+        while an instance was idle-frozen leaves its processes FROZEN forever (bubblewrap's
+        ``--die-with-parent`` cannot act on a frozen process); killing them without thawing
+        the freezer directory leaves the SIGKILL pending and the cgroups impossible to remove.
+        """
         reaped = 0
-        for base in self.bases.values():
-            try:
-                owners = list(base.iterdir())
-            except OSError:
-                continue
-            for owner_dir in owners:
-                prefix, _, pid = owner_dir.name.partition("-")
-                if prefix != self.owner_prefix or owner_dir.name == self.owner or not pid.isdigit():
-                    continue
-                if Path(f"/proc/{pid}").exists():
-                    continue  # that backend is still alive
-                for child in [c for c in owner_dir.iterdir() if c.is_dir()]:
-                    group = InstanceCgroup(self.version, {"unified" if self.version == 2 else "any": child})
-                    if _kill_and_remove(group):
-                        reaped += 1
+        for owner_name in self._orphan_owners():
+            instances: dict[str, dict[str, Path]] = {}
+            for controller, base in self.bases.items():
                 with contextlib.suppress(OSError):
-                    owner_dir.rmdir()
+                    for child in (base / owner_name).iterdir():
+                        if child.is_dir():
+                            instances.setdefault(child.name, {})[controller] = child
+            for dirs in instances.values():
+                if _kill_and_remove(InstanceCgroup(self.version, dirs)):
+                    reaped += 1
+            for base in self.bases.values():
+                with contextlib.suppress(OSError):
+                    (base / owner_name).rmdir()
         return reaped
+
+    def _orphan_owners(self) -> set[str]:
+        """Owner directories (in any controller) of dead backends with our owner prefix."""
+        owners: set[str] = set()
+        for base in self.bases.values():
+            with contextlib.suppress(OSError):
+                for owner_dir in base.iterdir():
+                    prefix, _, pid = owner_dir.name.partition("-")
+                    if prefix != self.owner_prefix or owner_dir.name == self.owner or not pid.isdigit():
+                        continue
+                    if not Path(f"/proc/{pid}").exists():  # that backend is dead
+                        owners.add(owner_dir.name)
+        return owners
 
     def close(self) -> None:
         for base in self.bases.values():
@@ -366,7 +382,12 @@ class CgroupManager:
 
 def _kill_and_remove(group: InstanceCgroup, attempts: int = 100) -> bool:
     """Kill a cgroup's processes and remove it; the kernel needs a moment after SIGKILL before the
-    directory can go (runs in a worker thread at backend start, so the short waits block nobody)."""
+    directory can go (runs in a worker thread at backend start, so the short waits block nobody).
+
+    A frozen group is thawed first: a frozen process does not act on SIGKILL until it runs again,
+    so without the thaw it would never exit and the directories could never be removed.
+    """
+    group.thaw()
     for _ in range(attempts):
         group.kill_all()
         if group.remove():

@@ -62,7 +62,8 @@ def _server_options(fn: Callable[..., Any]) -> Callable[..., Any]:
     fn = click.option("--driver", type=click.Choice(DRIVERS), default=None,
                       help="How instances run (default: sandbox where bubblewrap works, else process).")(fn)
     fn = click.option("--port", type=click.IntRange(0, 65535), default=0, show_default=True,
-                      help="Port; 0 picks a free one.")(fn)
+                      help="Port; 0 reuses the port this state dir's backend had last time when it is "
+                           "free (HTTP-trigger URLs stay valid across restarts), else picks a free one.")(fn)
     fn = click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")(fn)
     return _state_dir_option(fn)
 
@@ -103,7 +104,12 @@ def serve_cmd(state_dir: Path | None, host: str, port: int, driver: str | None, 
 @output_options
 def start_cmd(state_dir: Path | None, host: str, port: int, driver: str | None, no_auth: bool,
               output: str, query: str | None) -> None:
-    """Start the backend in the background (no-op when it already runs)."""
+    """Start the backend in the background (no-op when it already runs).
+
+    Without --port the backend listens on the port it had last time (remembered in the state dir)
+    if that port is free, so endpoints and HTTP-trigger URLs stay the same; otherwise on a free one.
+    A backend of the same state dir that runs but does not answer is reported, not duplicated.
+    """
     from fcbackend.server import DaemonError, start_daemon
 
     try:
@@ -130,30 +136,83 @@ def stop_cmd(state_dir: Path | None) -> None:
 
 def _status_text(data: dict[str, Any]) -> None:
     if not data.get("running"):
-        click.echo("FC backend: not running (start it with `ros fc start`)")
+        if data.get("error"):
+            click.echo(f"FC backend: {data['error']}")
+        else:
+            click.echo("FC backend: not running (start it with `ros fc start`)")
         return
-    rows = [("Endpoint", data["endpoint"]), ("PID", data["pid"]), ("Driver", data.get("driver") or "none"),
-            ("Isolated", "yes" if data.get("isolated") else f"no ({data.get('note') or 'functions run unsandboxed'})"),
-            ("Auth", "on" if data.get("auth", True) else "off"), ("AccessKeyId", data.get("accessKeyId", "")),
-            ("AccessKeySecret", data.get("accessKeySecret", "")), ("State dir", data.get("stateDir", ""))]
+    rows = [("Endpoint", data["endpoint"])]
+    if data.get("source") == "ROS_FC_ENDPOINT":
+        rows.append(("Source", "ROS_FC_ENDPOINT"))
+    if data.get("error"):
+        rows.append(("Note", data["error"]))
+    rows += [("PID", data.get("pid")), ("Driver", data.get("driver") or "none"),
+             ("Isolated", "yes" if data.get("isolated") else f"no ({data.get('note') or 'functions run unsandboxed'})"),
+             ("Auth", "on" if data.get("auth", True) else "off"), ("AccessKeyId", data.get("accessKeyId", "")),
+             ("AccessKeySecret", data.get("accessKeySecret", "")), ("State dir", data.get("stateDir", ""))]
     for label, value in rows:
-        click.echo(f"{label + ':':<17}{value}")
+        if value is not None:
+            click.echo(f"{label + ':':<17}{value}")
+
+
+STATUS_FIELDS = ("endpoint", "pid", "driver", "isolated", "note", "auth", "accessKeyId", "accessKeySecret",
+                 "stateDir")
+
+
+def _local_status(state_dir: Path | None) -> dict[str, Any]:
+    """The daemon of the state dir, as ``backend.json`` records it; a live pid that does not
+    answer is reported as such (``error``), not as "not running"."""
+    from fcbackend.server import BackendNotAnswering, live_backend
+
+    try:
+        info = live_backend(state_dir)
+    except BackendNotAnswering as exc:
+        return {"running": False, "endpoint": exc.endpoint or None, "pid": exc.pid, "error": str(exc)}
+    if info is None:
+        return {"running": False}
+    return {"running": True, **{k: info.get(k) for k in STATUS_FIELDS}}
+
+
+def _remote_status(endpoint: str) -> dict[str, Any]:
+    """Status of the backend ``ROS_FC_ENDPOINT`` names (what every other command talks to).
+
+    UNCONFIRMED (not in the spec): the endpoint may be a real FC service, which has no
+    ``/local/status``; any FC-shaped answer there (e.g. 404) still means "running", without the
+    rosengine details. The secret is never printed for a remote endpoint: it came from the user.
+    """
+    from rosengine.clients.fc import FcApiError, FcBackendUnavailable, FcClient
+
+    data: dict[str, Any] = {"running": True, "endpoint": endpoint, "source": "ROS_FC_ENDPOINT"}
+    with FcClient.from_environment() as client:
+        data["endpoint"] = client.endpoint
+        try:
+            remote = client.backend_status()
+        except FcBackendUnavailable as exc:
+            return {**data, "running": False, "error": exc.message}
+        except FcApiError as exc:
+            if exc.status == 0:  # timed out: alive maybe, but not answering
+                return {**data, "running": False, "error": exc.message}
+            return {**data, "error": f"the endpoint answers but has no rosengine status ({exc})"}
+    data.update({k: remote.get(k) for k in STATUS_FIELDS if k not in ("endpoint", "accessKeySecret")})
+    data["accessKeyId"] = client.access_key_id
+    return data
 
 
 @fc.command("status")
 @_state_dir_option
 @output_options
 def status_cmd(state_dir: Path | None, output: str, query: str | None) -> None:
-    """Show whether the backend runs, where, with which driver and credentials."""
-    from fcbackend.server import running_info
+    """Show whether the backend runs, where, with which driver and credentials.
 
-    info = running_info(state_dir)
-    data: dict[str, Any] = {"running": info is not None}
-    if info is not None:
-        data.update({k: info.get(k) for k in ("endpoint", "pid", "driver", "isolated", "note", "auth",
-                                              "accessKeyId", "accessKeySecret", "stateDir")})
+    With ROS_FC_ENDPOINT set (and no --state-dir) this asks that endpoint, the one `ros stack`
+    and the other `ros fc` commands use; otherwise the local daemon of the state dir.
+    """
+    import os
+
+    endpoint = os.environ.get("ROS_FC_ENDPOINT")
+    data = _remote_status(endpoint) if endpoint and state_dir is None else _local_status(state_dir)
     emit(data, output, query, _status_text)
-    if info is None:
+    if not data["running"]:
         sys.exit(1)
 
 

@@ -545,17 +545,16 @@ def ensure_local_backend(*, echo: Callable[[str], None] | None = None) -> str:
     """The endpoint of a backend to use, starting the local daemon when none is running.
 
     ``ROS_FC_ENDPOINT`` wins. Safe when several processes call it at once: starting is serialised
-    by a lock file, and the second caller finds the first one's daemon.
+    by a lock file, and the second caller finds the first one's daemon. A backend that is alive but
+    does not answer in time (busy) is reported (``fcbackend.server.BackendNotAnswering``: "the FC
+    backend (pid N) is not answering"), never joined by a second backend on the same state dir.
     """
     endpoint = os.environ.get("ROS_FC_ENDPOINT")
     if endpoint:
         return endpoint
-    from fcbackend.server import running_info, start_daemon
+    from fcbackend.server import start_daemon
 
-    info = running_info()
-    if info is not None:
-        return str(info["endpoint"])
-    info, started = start_daemon()
+    info, started = start_daemon()  # returns the running backend without starting one
     if started and echo is not None:
         echo(f"Started the local FC backend at {info['endpoint']} (pid {info['pid']}).")
     return str(info["endpoint"])
