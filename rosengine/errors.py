@@ -52,6 +52,7 @@ INVALID_FUNCTION = "InvalidFunction"  # unknown function, bad arguments, short-t
 NOT_SUPPORTED = "NotSupported"
 UNKNOWN_RESOURCE_TYPE = "UnknownResourceType"
 INTERNAL_ERROR = "InternalError"
+TEMPLATE_NOT_FOUND = "TemplateNotFound"  # ros validate: an argument matched no file
 
 
 @dataclass

@@ -11,7 +11,7 @@ import sys
 
 import click
 
-from rosengine.errors import Severity
+from rosengine.errors import TEMPLATE_NOT_FOUND, Finding, Severity
 from rosengine.validate import FORMATS, render
 from rosengine.validate import validate as validate_files
 from rosengine.validate.discovery import discover
@@ -63,13 +63,15 @@ def validate(templates: tuple[str, ...], paths: tuple[str, ...], parameters: tup
     if not arguments:
         raise click.UsageError("give at least one template: ros validate -t FILE (or a directory or glob)")
     found = discover(arguments)
-    for missing in found.missing:
-        click.echo(f"ros validate: {missing}: no such file, or no template matched", err=True)
-    if found.missing and not found.files:
-        sys.exit(EXIT_ERRORS)
+    if found.skipped:
+        click.echo(f"ros validate: skipped {len(found.skipped)} .json/.yml file(s) in the directories given that do "
+                   "not mention ROSTemplateFormatVersion (name a file or a glob to check it anyway)", err=True)
     workers = jobs or min(_usable_cpus(), 8)
     findings = validate_files(found.files, _parse_parameters(parameters) or None, strict=strict, jobs=workers)
-    report = render(findings, found.files, fmt)
+    # An argument that matched nothing is an error *in the report*, so the CI artefact (JSON,
+    # SARIF, JUnit) says why the step failed instead of being empty.
+    findings = [_not_found(argument) for argument in found.missing] + findings
+    report = render(findings, [*found.missing, *found.files], fmt)
     if output_file:
         with open(output_file, "w", encoding="utf-8") as handle:
             handle.write(report + "\n")
@@ -80,6 +82,12 @@ def validate(templates: tuple[str, ...], paths: tuple[str, ...], parameters: tup
     if any(f.severity == Severity.WARNING for f in findings):
         sys.exit(EXIT_WARNINGS)
     sys.exit(EXIT_CLEAN)
+
+
+def _not_found(argument: str) -> Finding:
+    return Finding(rule_id=TEMPLATE_NOT_FOUND, severity=Severity.ERROR, file=argument, line=None, col=None, path="",
+                   message="no such file, or no template matched (a directory must hold files that mention "
+                           "ROSTemplateFormatVersion)")
 
 
 def _usable_cpus() -> int:

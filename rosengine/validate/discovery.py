@@ -21,6 +21,8 @@ _SKIP_DIRS = {".git", "node_modules", ".venv", "venv", "__pycache__", ".terrafor
 class Discovery:
     files: list[str] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)  # arguments that matched nothing
+    # files with a template suffix found by walking a directory but skipped (no marker)
+    skipped: list[str] = field(default_factory=list)
 
 
 def _looks_like_template(path: Path) -> bool:
@@ -31,13 +33,16 @@ def _looks_like_template(path: Path) -> bool:
         return False
 
 
-def _walk(directory: Path) -> list[Path]:
+def _walk(directory: Path, skipped: list[str] | None = None) -> list[Path]:
     found = []
     for path in sorted(directory.rglob("*")):
         if any(part in _SKIP_DIRS for part in path.relative_to(directory).parts[:-1]):
             continue
-        if path.suffix.lower() in TEMPLATE_SUFFIXES and path.is_file() and _looks_like_template(path):
-            found.append(path)
+        if path.suffix.lower() in TEMPLATE_SUFFIXES and path.is_file():
+            if _looks_like_template(path):
+                found.append(path)
+            elif skipped is not None:
+                skipped.append(str(path))
     return found
 
 
@@ -55,7 +60,10 @@ def discover(arguments: list[str]) -> Discovery:
     for argument in arguments:
         path = Path(argument)
         if path.is_dir():
-            for found in _walk(path):
+            in_directory = _walk(path, result.skipped)
+            if not in_directory:  # an empty or mistyped directory must not pass CI as "clean"
+                result.missing.append(argument)
+            for found in in_directory:
                 add(found)
         elif path.is_file():
             add(path)
@@ -63,7 +71,7 @@ def discover(arguments: list[str]) -> Discovery:
             matches = sorted(glob.glob(argument, recursive=True))
             files = [Path(m) for m in matches if Path(m).is_file()]
             for directory in (Path(m) for m in matches if Path(m).is_dir()):
-                files.extend(_walk(directory))
+                files.extend(_walk(directory, result.skipped))
             if not files:
                 result.missing.append(argument)
             for found in files:

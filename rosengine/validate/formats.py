@@ -4,8 +4,9 @@ Why four: text is for people (``file:line:col: severity RuleId: message [Json.Pa
 editors and terminals turn into links); JSON is for scripts; SARIF is what code-scanning UIs
 (GitHub, GitLab, VS Code) show inline; JUnit XML is what every CI shows as a test report.
 
-JUnit choice: one ``testcase`` per file; each *error* is a ``failure``. Warnings and notes go to the
-test case's ``system-out`` instead — ROS has hundreds of resource types we carry no schema for, and
+JUnit choice: one ``testcase`` per file with at most one ``failure`` (the JUnit schema allows one,
+and CI viewers show only the first): its message is the first error and the count, its text every
+error, one per line. Warnings and notes go to the test case's ``system-out`` instead — ROS has hundreds of resource types we carry no schema for, and
 an unknown-type warning must not turn a CI run red (``--strict`` makes those errors).
 """
 
@@ -17,6 +18,7 @@ from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 from xml.etree import ElementTree as ET
 
 from rosengine.errors import Finding, Severity
@@ -26,6 +28,7 @@ FORMATS = ("text", "json", "sarif", "junit")
 # What each rule id means, for SARIF's rule table (ids not listed get a generic text).
 RULE_DESCRIPTIONS: dict[str, str] = {
     "InvalidTemplateFormat": "The file is not a well-formed JSON or YAML template.",
+    "TemplateNotFound": "A path given to ros validate matched no template file.",
     "InvalidTemplateSection": "A template section is unknown or malformed.",
     "InvalidTemplateVersion": "ROSTemplateFormatVersion must be 2015-09-01.",
     "InvalidTemplateReference": "Ref, Fn::GetAtt, DependsOn or Condition names something that does not exist.",
@@ -108,9 +111,17 @@ def format_json(findings: Sequence[Finding], files: Sequence[str]) -> str:
     return json.dumps(document, indent=2, ensure_ascii=False)
 
 
-def _artifact_uri(file: str) -> str:
+SRCROOT = "SRCROOT"
+
+
+def _artifact_location(file: str) -> dict[str, str]:
+    """A SARIF artifactLocation: absolute paths as ``file://`` URIs; relative ones percent-encoded
+    (spaces, ``#``, non-ASCII) and resolved against ``SRCROOT``, the directory ``ros validate`` ran
+    in (given in the run's ``originalUriBaseIds``)."""
     path = Path(file)
-    return path.as_posix() if not path.is_absolute() else path.as_uri()
+    if path.is_absolute():
+        return {"uri": path.as_uri()}
+    return {"uri": quote(path.as_posix(), safe="/"), "uriBaseId": SRCROOT}
 
 
 def format_sarif(findings: Sequence[Finding], files: Sequence[str]) -> str:
@@ -127,7 +138,7 @@ def format_sarif(findings: Sequence[Finding], files: Sequence[str]) -> str:
     ]
     results: list[dict[str, Any]] = []
     for f in findings:
-        physical: dict[str, Any] = {"artifactLocation": {"uri": _artifact_uri(f.file)}}
+        physical: dict[str, Any] = {"artifactLocation": _artifact_location(f.file)}
         if f.line is not None and f.line >= 1:
             region: dict[str, int] = {"startLine": f.line}
             if f.col is not None and f.col >= 1:
@@ -158,7 +169,8 @@ def format_sarif(findings: Sequence[Finding], files: Sequence[str]) -> str:
                         "rules": rules,
                     }
                 },
-                "artifacts": [{"location": {"uri": _artifact_uri(file)}} for file in files],
+                "originalUriBaseIds": {SRCROOT: {"uri": Path.cwd().as_uri().rstrip("/") + "/"}},
+                "artifacts": [{"location": _artifact_location(file)} for file in files],
                 "results": results,
             }
         ],
@@ -177,22 +189,24 @@ def format_junit(findings: Sequence[Finding], files: Sequence[str]) -> str:
         root, "testsuite", name="ros validate", tests=str(len(by_file)), failures=str(failing_cases),
         errors="0", skipped="0",
     )
-    suite.set("findings", str(len(findings)))
-    suite.set("errorFindings", str(total_failures))
+    properties = ET.SubElement(suite, "properties")
+    ET.SubElement(properties, "property", name="findings", value=str(len(findings)))
+    ET.SubElement(properties, "property", name="errorFindings", value=str(total_failures))
     for file, items in by_file.items():
         case = ET.SubElement(suite, "testcase", classname="ros validate", name=file, file=file)
-        notes = []
+        errors, notes = [], []
         for f in items:
             text = f"{finding_location(f)}: {f.severity.value} {f.rule_id}: {f.message}"
             if f.path:
                 text += f" [{f.path}]"
-            if f.severity == Severity.ERROR:
-                failure = ET.SubElement(case, "failure", type=f.rule_id, message=f.message)
-                failure.text = text
-            else:
-                notes.append(text)
+            (errors if f.severity == Severity.ERROR else notes).append((f, text))
+        if errors:
+            first = errors[0][0]
+            more = f" (and {len(errors) - 1} more error{'s' if len(errors) > 2 else ''})" if len(errors) > 1 else ""
+            failure = ET.SubElement(case, "failure", type=first.rule_id, message=first.message + more)
+            failure.text = "\n".join(text for _, text in errors)
         if notes:
-            ET.SubElement(case, "system-out").text = "\n".join(notes)
+            ET.SubElement(case, "system-out").text = "\n".join(text for _, text in notes)
     ET.indent(root)
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode")
 

@@ -125,7 +125,7 @@ def check_template(template: Any, parameters: Mapping[str, Any] | None = None, *
             properties = prepared.resolve_properties(logical_id, attributes, physical_ids)
         except (TemplateError, TemplateErrors) as exc:
             errors.extend(_errors_at(exc, base + ("Properties",)))
-            properties = _resolve_each_property(prepared, logical_id, attributes, physical_ids)
+            properties = _resolve_each_property(prepared, logical_id, attributes, physical_ids, errors)
             if properties is None:
                 continue
         if schema is not None:  # unknown types still get their functions evaluated above
@@ -138,10 +138,12 @@ def check_template(template: Any, parameters: Mapping[str, Any] | None = None, *
     return _dedupe(_locate_all(template, errors))
 
 
-def _resolve_each_property(prepared: Any, logical_id: str, attributes: Any, physical_ids: Any) -> dict | None:
-    """Properties resolved one by one after the whole failed (its errors are already reported):
-    a property that cannot be evaluated becomes an Unknown of no declared type, so the schema
-    still checks the others — one bad reference must not hide a wrong type next to it."""
+def _resolve_each_property(prepared: Any, logical_id: str, attributes: Any, physical_ids: Any,
+                           errors: list[TemplateError]) -> dict | None:
+    """Properties resolved one by one after the whole failed: each property's own errors are
+    added to ``errors`` (the first is found again; :func:`_dedupe` drops the repeat), and a
+    property that cannot be evaluated becomes an Unknown of no declared type, so the schema still
+    checks the others — one bad function must not hide the next one or a wrong type next to it."""
     resource = prepared.resources[logical_id]
     if not isinstance(resource.properties, dict):
         return None
@@ -151,7 +153,8 @@ def _resolve_each_property(prepared: Any, logical_id: str, attributes: Any, phys
             value = prepared.resolve(node, tuple(resource.path) + ("Properties", key), attributes=attributes,
                                      physical_ids=physical_ids, referencer=f"Resources.{logical_id}",
                                      index=resource.index)
-        except (TemplateError, TemplateErrors):
+        except (TemplateError, TemplateErrors) as exc:
+            errors.extend(_errors_at(exc, tuple(resource.path) + ("Properties", key)))
             value = Unknown(None, f"{logical_id}.{key}")
         if value is not NO_VALUE:
             resolved[key] = value

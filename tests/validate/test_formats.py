@@ -50,7 +50,8 @@ def test_sarif_report():
     for result in results:
         assert rules[result["ruleIndex"]]["id"] == result["ruleId"]
     location = results[0]["locations"][0]
-    assert location["physicalLocation"]["artifactLocation"]["uri"] == "stacks/a.yml"
+    assert location["physicalLocation"]["artifactLocation"] == {"uri": "stacks/a.yml", "uriBaseId": "SRCROOT"}
+    assert run["originalUriBaseIds"]["SRCROOT"]["uri"].startswith("file:///")
     assert location["physicalLocation"]["region"] == {"startLine": 12, "startColumn": 7}
     assert location["logicalLocations"][0]["fullyQualifiedName"] == "Resources.Fn.Properties.Timeout"
     assert "region" not in results[2]["locations"][0]["physicalLocation"]
@@ -89,3 +90,15 @@ def test_empty_report_and_unknown_format():
     assert render([], ["x.yml"], "text") == "0 errors, 0 warnings in 1 file"
     with pytest.raises(ValueError, match="unknown format"):
         render([], [], "xml")
+
+
+def test_sarif_encodes_relative_paths_and_junit_has_one_failure_per_file():
+    odd = [Finding(rule_id="InvalidFunction", severity=Severity.ERROR, message=f"bad {i}", file="dir x/中 a#1.yml",
+                   line=i + 1, col=1, path="") for i in range(3)]
+    sarif = json.loads(render(odd, ["dir x/中 a#1.yml"], "sarif"))
+    uri = sarif["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+    assert uri == "dir%20x/%E4%B8%AD%20a%231.yml"
+    case = ET.fromstring(render(odd, ["dir x/中 a#1.yml"], "junit")).find("testsuite/testcase")
+    failures = case.findall("failure")
+    assert len(failures) == 1 and failures[0].get("message") == "bad 0 (and 2 more errors)"
+    assert failures[0].text.count("InvalidFunction") == 3

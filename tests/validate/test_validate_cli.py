@@ -268,3 +268,19 @@ def test_every_output_error_is_reported_once(tmp_path):
                      "Outputs.G.Value.Fn::Foo"], paths
     assert "No such resource" in next(f.message for f in findings if f.path.startswith("Outputs.B"))
     assert all(f.severity.value == "error" for f in findings)
+
+
+def test_paths_that_match_nothing_are_errors_in_the_report(tmp_path):
+    """An empty or mistyped directory must not pass CI as clean, and the report a CI step keeps
+    (JSON/SARIF/JUnit) must say why the step failed."""
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    (empty / "ci.yml").write_text("steps: []\n")  # YAML, but no template: skipped, and said so
+    result = run(str(empty))
+    assert result.exit_code == 2, result.output
+    assert "error TemplateNotFound" in result.stdout and "skipped 1 .json/.yml file" in result.stderr
+    missing = run("-f", "json", str(tmp_path / "nope.yml"))
+    assert missing.exit_code == 2
+    document = json.loads(missing.stdout)
+    assert [f["ruleId"] for f in document["findings"]] == ["TemplateNotFound"]
+    assert document["summary"]["errors"] == 1
