@@ -77,7 +77,11 @@ def _load(source: str | bytes | pathlib.Path, name: str, max_size: int | None) -
     template.parameter_specs = specs
     template.warnings = [template.locate(warning) for warning in warnings]
     if errors:
-        raise TemplateErrors([template.locate(err) for err in errors])
+        # Parameter errors leave a template whose other sections can still be checked (`ros
+        # validate` does, so one bad Default does not hide every other error); structural ones
+        # do not.
+        usable = template if not errors[:len(errors) - len(parameter_errors)] else None
+        raise TemplateErrors([template.locate(err) for err in errors], partial=usable)
     return template
 
 

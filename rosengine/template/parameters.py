@@ -194,6 +194,9 @@ def _parse_one(name: str, definition: Any, errors: list[TemplateError],
                 errors.append(TemplateError(
                     STACK_VALIDATION_FAILED,
                     f"Parameter '{name}' has an invalid Default: {problem}", path + ("Default",)))
+                # reported once here; the rest of the template is then checked as if the
+                # parameter had no default (symbolically), not against the bad value again
+                spec.default = _NO_DEFAULT
     return spec
 
 

@@ -90,6 +90,9 @@ def validate_file(
             template = load_template(Path(file), filename=name)
         except (TemplateError, TemplateErrors) as exc:
             found = exc.errors if isinstance(exc, TemplateErrors) else [exc]
+            partial = getattr(exc, "partial", None)  # only parameter errors: check the rest too
+            if partial is not None:
+                found = _dedupe([*found, *check_template(partial, parameters, strict=strict)])
             return _sorted([Finding.from_error(e, name) for e in found])
         errors = check_template(template, parameters, strict=strict)
         return _sorted([Finding.from_error(e, name) for e in errors])

@@ -284,3 +284,23 @@ def test_paths_that_match_nothing_are_errors_in_the_report(tmp_path):
     document = json.loads(missing.stdout)
     assert [f["ruleId"] for f in document["findings"]] == ["TemplateNotFound"]
     assert document["summary"]["errors"] == 1
+
+
+def test_a_bad_parameter_default_does_not_hide_the_other_errors(tmp_path):
+    path = write(tmp_path, "default.yml", """\
+        ROSTemplateFormatVersion: '2015-09-01'
+        Parameters:
+          P:
+            Type: Number
+            Default: abc
+        Resources:
+          S:
+            Type: ALIYUN::FC::Service
+            Properties:
+              ServiceName: {"Ref": Nope2}
+        Outputs:
+          O:
+            Value: {"Ref": Nope3}
+        """)
+    paths = sorted(f.path for f in validate([path]))
+    assert paths == ["Outputs.O.Value.Ref", "Parameters.P.Default", "Resources.S.Properties.ServiceName.Ref"]
