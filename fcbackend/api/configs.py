@@ -5,6 +5,10 @@ invoke settings (fc-spec E.3, E.5). Stored under scope ``<service>`` and name
 Provisioning is applied in the background through ``scheduler.set_provisioned`` (starting instances
 can take seconds); ``current``/``currentError`` report how that went. Async invoke config keys are
 matched case-insensitively on input (the SDK's own tests send PascalCase) and returned camelCase.
+
+Deleting an on-demand or async invoke config that does not exist is a 404 (``OnDemandConfigNotFound``,
+``AsyncConfigNotExists``, the codes GET already answers), like deleting a missing trigger or alias.
+UNCONFIRMED: the spec names no delete error codes for these; FC-style names reused from GET.
 """
 
 from __future__ import annotations
@@ -156,7 +160,9 @@ async def get_on_demand_config(request: Request) -> Response:
 
 async def delete_on_demand_config(request: Request) -> Response:
     state, service, function, qualifier = _alias_or_latest_target(request)
-    state.meta.delete(ON_DEMAND, service, config_key(function, qualifier))
+    if not state.meta.delete(ON_DEMAND, service, config_key(function, qualifier)):
+        raise not_found("OnDemandConfigNotFound",
+                        f"no on-demand config for {service}.{qualifier}/{function}")
     state.changed()
     return empty_response(request)
 
@@ -244,7 +250,9 @@ async def get_async_invoke_config(request: Request) -> Response:
 
 async def delete_async_invoke_config(request: Request) -> Response:
     state, service, function, qualifier = function_target(request)
-    state.meta.delete(ASYNC_CONFIG, service, config_key(function, qualifier or LATEST))
+    if not state.meta.delete(ASYNC_CONFIG, service, config_key(function, qualifier or LATEST)):
+        raise not_found("AsyncConfigNotExists",
+                        f"no async invoke config for {service}.{qualifier or LATEST}/{function}")
     state.changed()
     return empty_response(request)
 

@@ -42,11 +42,19 @@ from fcbackend.api.state import (
 P = "/2016-08-15"
 
 
-def _check_layers(state: BackendState, fields: dict[str, Any]) -> None:
-    from fcbackend.api.layers import layer_version_for_arn
+def _check_layers(state: BackendState, fields: dict[str, Any], current: list[str] | None = None) -> None:
+    """New layer references must name live layer versions. ARNs the function already references
+    (``current``) stay allowed even when their version was deleted since: on FC a deleted layer
+    version keeps working for the functions that use it, so re-sending the same layers (e.g. an
+    update that echoes the whole config) must not fail."""
+    from fcbackend.api.layers import layer_version_for_arn, referenced_layer_version
 
+    kept = set(current or [])
     for arn in fields.get("layers") or []:
-        layer_version_for_arn(state, arn)
+        if arn in kept:
+            referenced_layer_version(state, arn)
+        else:
+            layer_version_for_arn(state, arn)
     if "layers" in fields:
         fields["layersArnV2"] = list(fields["layers"])
 
@@ -116,11 +124,11 @@ async def update_function(request: Request) -> Response:
     name = request.path_params["function"]
     body = await read_json(request)
     fields = function_fields(body)
-    _check_layers(state, fields)
     blob = await store_code(state, body["code"]) if body.get("code") is not None else None
     with state.meta.transaction():
         doc = state.latest_function_doc(service, name)
         check_if_match(request, doc["_etag"])
+        _check_layers(state, fields, doc.get("layers"))
         doc.update(fields)
         if blob is not None:
             doc.update(codeChecksum=blob.checksum, codeSize=blob.size, _code={"sha256": blob.sha256})

@@ -53,11 +53,13 @@ def _gpu(fn: dict[str, Any]) -> GpuRequest | None:
 
 
 def layer_dirs(state: BackendState, arns: list[str]) -> tuple[Path, ...]:
-    from fcbackend.api.layers import layer_version_for_arn
+    """Unpacked layer contents for a function's existing references; a deleted layer version still
+    resolves (functions that use it keep running, as on FC)."""
+    from fcbackend.api.layers import referenced_layer_version
 
     dirs = []
     for arn in arns or []:
-        doc = layer_version_for_arn(state, arn)
+        doc = referenced_layer_version(state, arn)
         dirs.append(state.code.unpacked(doc["_code"]["sha256"]))
     return tuple(dirs)
 

@@ -24,6 +24,8 @@ LATEST = "LATEST"
 # kinds of documents in the metadata store
 SERVICE, FUNCTION, TRIGGER, VERSION, ALIAS = "service", "function", "trigger", "version", "alias"
 LAYER, LAYER_VERSION, DOMAIN, TAGS = "layer", "layer_version", "custom_domain", "tags"
+# A deleted layer version's document, kept so that functions referencing it keep running.
+DELETED_LAYER_VERSION = "deleted_layer_version"
 PROVISION, ON_DEMAND, ASYNC_CONFIG = "provision_config", "on_demand_config", "async_config"
 
 
@@ -96,9 +98,13 @@ class BackendState:
             self.aliases[key] = self.meta.get(ALIAS, service, alias)
         return self.aliases[key]
 
-    def resolve_qualifier(self, service: str, qualifier: str | None) -> str:
-        """The version id a qualifier names: ``LATEST``, a version id, or an alias's version
-        (weighted by ``additionalVersionWeight``; ``alias_router`` may replace that choice)."""
+    def resolve_qualifier(self, service: str, qualifier: str | None, *, for_invocation: bool = False) -> str:
+        """The version id a qualifier names: ``LATEST``, a version id, or an alias's version.
+
+        Why two answers for an alias: reads (get service/function/code, configs, listings) must be
+        deterministic and name the alias's main ``versionId``, as on FC; only an invocation
+        (``for_invocation=True``) is split by ``additionalVersionWeight`` (``alias_router`` may
+        replace that choice)."""
         if not qualifier or qualifier == LATEST:
             return LATEST
         if qualifier.isdigit():
@@ -110,6 +116,8 @@ class BackendState:
         if alias is None:
             self.service_doc(service)
             raise not_found("AliasNotFound", f"alias '{qualifier}' of service '{service}' does not exist")
+        if not for_invocation:
+            return str(alias["versionId"])
         if self.alias_router is not None:
             return self.alias_router(alias)
         return pick_weighted_version(alias)
@@ -147,8 +155,9 @@ class BackendState:
     # -- specs ---------------------------------------------------------------------------------
 
     async def spec_for(self, service: str, function: str, qualifier: str | None) -> FunctionSpec:
-        """The FunctionSpec to run for a call (cached until the next write)."""
-        version_id = self.resolve_qualifier(service, qualifier)
+        """The FunctionSpec to run for a call (cached until the next write); an alias is split
+        by its version weights here."""
+        version_id = self.resolve_qualifier(service, qualifier, for_invocation=True)
         key = (service, function, version_id)
         spec = self.specs.get(key)
         if spec is None:

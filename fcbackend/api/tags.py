@@ -1,6 +1,11 @@
 """Tags on services (fc-spec F.1): ``POST /tag``, ``GET /tag?resourceArn=``, ``DELETE /tag`` (body
-on DELETE), ``GET /tags``. Only ``acs:fc:<region>:<account>:services/<name>`` ARNs of existing
-services can be tagged; at most 20 tags, with FC's key/value rules (fc-spec A.1)."""
+on DELETE), ``GET /tags``. Existing services can be tagged; at most 20 tags, with FC's key/value
+rules (fc-spec A.1).
+
+``resourceArn`` may be the full ARN ``acs:fc:<region>:<account>:services/<name>`` or the partial
+``services/<name>`` (the SDK documents both). Both name the same resource, so tags are stored and
+reported under the backend's full service ARN (UNCONFIRMED that FC echoes the full form when a
+partial one was sent). FC 2.0 tags only services; function ARNs are refused with a clear 400."""
 
 from __future__ import annotations
 
@@ -14,21 +19,24 @@ from starlette.routing import Route
 from fcbackend.api.errors import invalid
 from fcbackend.api.http import backend, json_response, read_json, request_id
 from fcbackend.api.pagination import page_of_list, with_token
+from fcbackend.api.services import service_arn
 from fcbackend.api.state import TAGS, BackendState
 
 P = "/2016-08-15"
-_SERVICE_ARN = re.compile(r"^acs:fc:[^:]*:[^:]*:services/(?P<name>[^/.]+)$")
+_SERVICE_ARN = re.compile(r"^(?:acs:fc:[^:]*:[^:]*:)?services/(?P<name>[^/.]+)$")
+_EXPECTED = "acs:fc:<region>:<account>:services/<name> or services/<name>"
 MAX_TAGS = 20
 
 
-def _service_of(state: BackendState, arn: Any) -> str:
+def _service_arn_of(state: BackendState, arn: Any) -> str:
+    """The full ARN of the existing service ``arn`` names (full or partial form)."""
     if not isinstance(arn, str) or not arn:
-        raise invalid("resourceArn is required, e.g. acs:fc:<region>:<account>:services/<name>")
+        raise invalid(f"resourceArn is required, e.g. {_EXPECTED}")
     match = _SERVICE_ARN.match(arn)
     if not match:
-        raise invalid(f"resourceArn '{arn}' is not a service ARN (acs:fc:<region>:<account>:services/<name>)")
+        raise invalid(f"resourceArn '{arn}' is not a service ARN ({_EXPECTED})")
     state.service_doc(match["name"])
-    return match["name"]
+    return service_arn(state, match["name"])
 
 
 def _check_tag(key: Any, value: Any) -> None:
@@ -45,8 +53,7 @@ def _check_tag(key: Any, value: Any) -> None:
 async def tag_resource(request: Request) -> Response:
     state = backend(request)
     body = await read_json(request)
-    arn = body.get("resourceArn")
-    _service_of(state, arn)
+    arn = _service_arn_of(state, body.get("resourceArn"))
     tags = body.get("tags")
     if not isinstance(tags, dict) or not tags:
         raise invalid("tags must be a non-empty object of key -> value")
@@ -63,17 +70,15 @@ async def tag_resource(request: Request) -> Response:
 
 async def get_resource_tags(request: Request) -> Response:
     state = backend(request)
-    arn = request.query_params.get("resourceArn")
-    _service_of(state, arn)
-    doc = state.meta.get(TAGS, "", arn or "") or {"resourceArn": arn, "tags": {}}
+    arn = _service_arn_of(state, request.query_params.get("resourceArn"))
+    doc = state.meta.get(TAGS, "", arn) or {"resourceArn": arn, "tags": {}}
     return json_response(request, doc)
 
 
 async def untag_resource(request: Request) -> Response:
     state = backend(request)
     body = await read_json(request)
-    arn = body.get("resourceArn")
-    _service_of(state, arn)
+    arn = _service_arn_of(state, body.get("resourceArn"))
     keys = body.get("tagKeys") or []
     remove_all = bool(body.get("all"))
     if not isinstance(keys, list) or not all(isinstance(k, str) for k in keys):
