@@ -446,8 +446,18 @@ def stop_daemon(state_dir: Path | None = None, timeout: float = STOP_TIMEOUT_S) 
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
             _wait_gone(pid, KILL_WAIT_S)  # so an immediate `ros fc start` finds the lock free
+        _wait_lock_free(directory, KILL_WAIT_S)
     remove_backend_info(directory, pid)
     return info
+
+
+def _wait_lock_free(directory: Path, timeout: float) -> None:
+    """Wait until nobody holds the serve lock. Why, after the backend is gone: a child it forked
+    a moment before dying (a worker being started) shares the lock until it execs, so a start
+    right after ``stop`` would otherwise see "another backend is serving"."""
+    deadline = time.monotonic() + timeout
+    while serving_pid(directory) is not None and time.monotonic() < deadline:
+        time.sleep(0.02)
 
 
 def _wait_gone(pid: int, timeout: float) -> bool:
