@@ -179,12 +179,24 @@ class DockerInstance(Instance):
             self.health.start()
 
     async def _exit_error(self) -> InstanceStartError:
-        await asyncio.sleep(0)  # let the log follower take the last lines
-        tail = bytes(self._logs[-2000:]).decode(errors="replace").strip()
+        tail = (await self._final_output())[-2000:].decode(errors="replace").strip()
         return InstanceStartError(
             f"container of {self.spec.service}/{self.spec.function} exited with code "
             f"{self._exited.result()} before its server listened on port {self.spec.ca_port}"
             + (f"; last output:\n{tail}" if tail else ""))
+
+    async def _final_output(self) -> bytes:
+        """The whole output of an exited container, read back from Docker (which keeps it until
+        the container is removed). Why not what the follower collected: the follower may not have
+        read the last lines yet when the exit is noticed, and those lines are the explanation."""
+        collected = bytearray()
+        try:
+            async with asyncio.timeout(5):
+                async for _, data in self._driver.engine.logs(self.container_id, follow=False):
+                    collected += data
+        except (DockerError, httpx.HTTPError, TimeoutError):
+            return bytes(self._logs)
+        return bytes(collected) or bytes(self._logs)
 
     async def exit_error_if_exited(self, timeout: float) -> InstanceStartError | None:
         """The start-up error of a container that has already exited (it then has no address),

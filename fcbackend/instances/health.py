@@ -163,7 +163,8 @@ class HealthMonitor:
         if self._on_unhealthy is not None:
             outcome = self._on_unhealthy()
             if inspect.isawaitable(outcome):
-                await outcome
+                # shielded: stopping the monitor must not cut the owner's replacement work short
+                await asyncio.shield(outcome)
 
     async def stop(self) -> None:
         """End the periodic checks. The flag ends the loop even if a cancellation is lost, and the
