@@ -18,6 +18,7 @@ import json
 import logging
 import re
 import time
+from collections.abc import Awaitable, Callable
 from email.utils import parsedate_to_datetime
 from random import getrandbits
 from typing import Any
@@ -141,6 +142,31 @@ async def send_error(send: Send, err: FcError, request_id: str, *, fc3: bool = F
     await send({"type": "http.response.body", "body": body})
 
 
+async def answer_errors(send: Send, handle: Callable[[Send], Awaitable[None]], request_id: str, what: str,
+                        *, fc3: bool = False) -> None:
+    """Run ``handle`` with a ``send`` that notes whether a response has started; an error raised
+    before that becomes FC's error response (an unexpected one a logged 500), one raised after
+    it cannot be reported any more and ends the response as it is."""
+    started = False
+
+    async def tracked_send(message: Message) -> None:
+        nonlocal started
+        if message["type"] == "http.response.start":
+            started = True
+        await send(message)
+
+    try:
+        await handle(tracked_send)
+    except FcError as err:
+        if not started:
+            await send_error(send, err, request_id, fc3=fc3)
+    except Exception as exc:
+        _log.exception("%s failed", what)
+        if not started:
+            await send_error(send, FcError(500, "InternalServerError", f"internal error: {exc}"), request_id,
+                             fc3=fc3)
+
+
 class FcRequestMiddleware:
     """Request ids, signature checks and FC error bodies for every request; the invoke path
     skips the router (see :meth:`invoke`). ``FcApp`` also calls :meth:`invoke` directly, ahead of
@@ -161,25 +187,14 @@ class FcRequestMiddleware:
         request_id = new_request_id()
         scope["fc.request_id"] = request_id
         path: str = scope["path"]
-        started = False
 
-        async def tracked_send(message: Message) -> None:
-            nonlocal started
-            if message["type"] == "http.response.start":
-                started = True
-            await send(message)
-
-        try:
+        async def handle(tracked_send: Send) -> None:
             if self.config.auth and path.startswith(SIGNED_PREFIXES) and not path.startswith(tuple(AUTH_EXEMPT_PREFIXES)):
                 check_signature(self.config, scope)
             await self.app(scope, receive, tracked_send)
-        except FcError as err:
-            if not started:
-                await send_error(send, err, request_id, fc3=path.startswith(FC3_PREFIX))
-        except Exception as exc:
-            _log.exception("request %s %s failed", scope.get("method"), path)
-            if not started:
-                await send_error(send, FcError(500, "InternalServerError", f"internal error: {exc}"), request_id)
+
+        await answer_errors(send, handle, request_id, f"request {scope.get('method')} {path}",
+                            fc3=path.startswith(FC3_PREFIX))
 
     async def invoke(self, scope: Scope, receive: Receive, send: Send, params: dict[str, str]) -> None:
         """An invoke call: sync ones on the raw ASGI warm path, async ones through the route's
@@ -187,15 +202,8 @@ class FcRequestMiddleware:
         request_id = new_request_id()
         scope["fc.request_id"] = request_id
         headers = decoded_headers(scope)
-        started = False
 
-        async def tracked_send(message: Message) -> None:
-            nonlocal started
-            if message["type"] == "http.response.start":
-                started = True
-            await send(message)
-
-        try:
+        async def handle(tracked_send: Send) -> None:
             if self.config.auth:
                 check_signature(self.config, scope, headers)
             if (headers.get("x-fc-invocation-type") or "sync").lower() == "sync":
@@ -205,10 +213,5 @@ class FcRequestMiddleware:
                 scope["path_params"] = params
                 response = await invoke_function(Request(scope, receive, tracked_send))
                 await response(scope, receive, tracked_send)
-        except FcError as err:
-            if not started:
-                await send_error(send, err, request_id)
-        except Exception as exc:
-            _log.exception("invocation %s of %s failed", request_id, scope["path"])
-            if not started:
-                await send_error(send, FcError(500, "InternalServerError", f"internal error: {exc}"), request_id)
+
+        await answer_errors(send, handle, request_id, f"invocation {request_id} of {scope['path']}")

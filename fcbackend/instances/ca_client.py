@@ -22,6 +22,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import socket
+from collections.abc import Callable
 
 from fcbackend.models import InstanceRequest, InstanceResponse
 
@@ -149,13 +151,18 @@ class CaClient:
     """Keep-alive HTTP/1.1 to one instance, over a Unix socket or TCP."""
 
     def __init__(self, *, unix_path: str | None = None, host: str | None = None, port: int | None = None,
-                 max_idle: int = 200):
+                 max_idle: int = 200, make_socket: Callable[[], socket.socket] | None = None,
+                 where: str = ""):
+        """``make_socket``: TCP connections use sockets made by it (e.g. created inside another
+        network namespace) instead of the default ones; ``where`` says so in error messages."""
         if (unix_path is None) == (host is None):
             raise ValueError("give either unix_path or host+port")
         self.unix_path = unix_path
         self.host = host
         self.port = port
         self.max_idle = max_idle
+        self._make_socket = make_socket
+        self._where = where
         self._idle: list[_Connection] = []
         self._busy: set[_Connection] = set()
         self._closed = False
@@ -169,17 +176,31 @@ class CaClient:
         return cls(host=host, port=port)
 
     def describe(self) -> str:
-        return f"unix:{self.unix_path}" if self.unix_path else f"tcp:{self.host}:{self.port}"
+        place = f"unix:{self.unix_path}" if self.unix_path else f"tcp:{self.host}:{self.port}"
+        return f"{place} {self._where}" if self._where else place
 
     async def _connect(self) -> _Connection:
         try:
             if self.unix_path is not None:
                 reader, writer = await asyncio.open_unix_connection(self.unix_path, limit=_STREAM_LIMIT)
+            elif self._make_socket is not None:
+                reader, writer = await self._connect_made_socket()
             else:
                 reader, writer = await asyncio.open_connection(self.host, self.port, limit=_STREAM_LIMIT)
         except OSError as exc:
             raise ConnectionLost(f"cannot connect to the instance at {self.describe()}: {exc}") from exc
         return _Connection(reader, writer)
+
+    async def _connect_made_socket(self) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+        assert self._make_socket is not None
+        sock = self._make_socket()
+        try:
+            await asyncio.get_running_loop().sock_connect(sock, (self.host, self.port))
+            return await asyncio.open_connection(sock=sock, limit=_STREAM_LIMIT)
+        except BaseException:  # a cancelled connect must not leak the socket either
+            with contextlib.suppress(OSError):
+                sock.close()
+            raise
 
     async def request(self, req: InstanceRequest, timeout: float | None = None, *,
                       close_after: bool = False) -> InstanceResponse:

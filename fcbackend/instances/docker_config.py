@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from fcbackend.instances.driver import InstanceStartError
+from fcbackend.instances.fc_contract import platform_environment
 from fcbackend.models import FunctionSpec, GpuRequest
 
 LABEL_BACKEND = "rosengine.backend"
@@ -66,34 +67,7 @@ def container_name(backend: str, instance_id: str) -> str:
 def fc_environment(spec: FunctionSpec, instance_id: str) -> dict[str, str]:
     """The variables FC sets in an instance (spec B.8), then the function's own (which cannot
     override reserved ``FC_`` names: those win)."""
-    key_id, secret, token = spec.credentials
-    platform = {
-        "FC_FUNC_CODE_PATH": "/code/",
-        "FC_ACCOUNT_ID": spec.account_id,
-        "FC_REGION": spec.region,
-        "FC_SERVICE_NAME": spec.service,
-        "FC_FUNCTION_NAME": spec.function,
-        "FC_FUNCTION_HANDLER": spec.handler,
-        "FC_HANDLER": spec.handler,
-        "FC_FUNCTION_MEMORY_SIZE": str(spec.memory_mb),
-        "FC_MEMORY_SIZE": str(spec.memory_mb),
-        "FC_TIMEOUT": str(int(spec.timeout_s)),
-        "FC_QUALIFIER": spec.qualifier or "LATEST",
-        "FC_VER_ID": spec.version_id,
-        "FC_FUNCTION_VERSION": spec.version_id,
-        "FC_INSTANCE_ID": instance_id,
-        "FC_CUSTOM_LISTEN_PORT": str(spec.ca_port),
-        "FC_SERVER_PORT": str(spec.ca_port),
-        "FC_SERVICE_LOG_PROJECT": spec.log_project,
-        "FC_SERVICE_LOG_STORE": spec.log_store,
-        "ALIBABA_CLOUD_ACCESS_KEY_ID": key_id,
-        "ALIBABA_CLOUD_ACCESS_KEY_SECRET": secret,
-        "ALIBABA_CLOUD_SECURITY_TOKEN": token,
-        "PYTHONUNBUFFERED": "1",
-    }
-    if spec.initializer:
-        platform["FC_INITIALIZER"] = spec.initializer
-        platform["FC_INITIALIZATION_TIMEOUT"] = str(int(spec.initialization_timeout_s))
+    platform = {**platform_environment(spec, instance_id, "/code/"), "PYTHONUNBUFFERED": "1"}
     env = {k: v for k, v in spec.environment if not k.startswith("FC_")}
     env.update(platform)
     return env

@@ -41,9 +41,9 @@ from fcbackend.instances.docker_config import (
     specialise_config,
 )
 from fcbackend.instances.docker_engine import DockerError
-from fcbackend.instances.docker_netns import NetnsCaClient
+from fcbackend.instances.docker_netns import ca_client_in
 from fcbackend.instances.driver import Instance, InstanceCrashed, InstanceStartError, InstanceStats
-from fcbackend.instances.fc_headers import common_headers
+from fcbackend.instances.fc_contract import common_headers
 from fcbackend.instances.health import HealthMonitor, poll_until, probe_once
 from fcbackend.models import FunctionSpec, InstanceRequest, InstanceResponse
 
@@ -114,12 +114,12 @@ class DockerInstance(Instance):
         """Reach the CA at 127.0.0.1:CAPort inside the container's own network namespace (a
         container without network); the instance owns ``netns_fd`` from now on."""
         self.netns_fd = netns_fd
-        self.connect(NetnsCaClient(netns_fd, self.spec.ca_port))
+        self.connect(ca_client_in(netns_fd, self.spec.ca_port))
 
     def _new_client(self) -> CaClient:
         """A fresh client to the CA (health probes use one per probe)."""
         if self.netns_fd is not None:
-            return NetnsCaClient(self.netns_fd, self.spec.ca_port)
+            return ca_client_in(self.netns_fd, self.spec.ca_port)
         return CaClient.tcp(*self.address)
 
     def watch(self) -> None:

@@ -22,14 +22,12 @@ it into a clear start error.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import ctypes
 import os
 import socket
 import threading
 
-from fcbackend.instances.ca_client import _STREAM_LIMIT, CaClient, ConnectionLost, _Connection
+from fcbackend.instances.ca_client import CaClient
 
 CLONE_NEWNET = 0x40000000
 LOOPBACK = "127.0.0.1"
@@ -79,29 +77,8 @@ def tcp_socket_in(netns_fd: int) -> socket.socket:
     return sock
 
 
-class NetnsCaClient(CaClient):
+def ca_client_in(netns_fd: int, port: int) -> CaClient:
     """A :class:`CaClient` whose connections go to ``127.0.0.1:port`` inside the network namespace
     ``netns_fd`` (owned by the instance, which closes it after its clients)."""
-
-    def __init__(self, netns_fd: int, port: int):
-        super().__init__(host=LOOPBACK, port=port)
-        self.netns_fd = netns_fd
-
-    def describe(self) -> str:
-        return f"tcp:{LOOPBACK}:{self.port} in the container's own network namespace"
-
-    async def _connect(self) -> _Connection:
-        assert self.port is not None
-        sock: socket.socket | None = None
-        try:
-            sock = tcp_socket_in(self.netns_fd)
-            await asyncio.get_running_loop().sock_connect(sock, (LOOPBACK, self.port))
-            reader, writer = await asyncio.open_connection(sock=sock, limit=_STREAM_LIMIT)
-        except BaseException as exc:  # a cancelled connect must not leak the socket either
-            if sock is not None:
-                with contextlib.suppress(OSError):
-                    sock.close()
-            if isinstance(exc, OSError):
-                raise ConnectionLost(f"cannot connect to the instance at {self.describe()}: {exc}") from exc
-            raise
-        return _Connection(reader, writer)
+    return CaClient(host=LOOPBACK, port=port, make_socket=lambda: tcp_socket_in(netns_fd),
+                    where="in the container's own network namespace")

@@ -16,6 +16,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from fcbackend.instances.driver import InstanceStartError
+from fcbackend.instances.fc_contract import platform_environment
 from fcbackend.models import FunctionSpec
 
 RUNTIME_DIR = Path(__file__).resolve().parent
@@ -65,7 +66,6 @@ def node_executable() -> str | None:
 def instance_environment(spec: FunctionSpec, instance_id: str, *, code_dir: str, opt_dirs: list[str],
                          tmp_dir: str = "/tmp") -> dict[str, str]:
     """The variables of spec B.8 plus the function's own (the function's may not override FC_*)."""
-    access_key_id, access_key_secret, security_token = spec.credentials
     info = runtime_info(spec.runtime)
     exe_dir = os.path.dirname(python_executable())
     node = node_executable()
@@ -89,41 +89,8 @@ def instance_environment(spec: FunctionSpec, instance_id: str, *, code_dir: str,
         if env.get("NODE_PATH"):
             node_paths.insert(0, env["NODE_PATH"])
         env["NODE_PATH"] = ":".join(node_paths)
-    platform = {
-        "FC_FUNC_CODE_PATH": code_dir.rstrip("/") + "/",
-        "FC_ACCOUNT_ID": spec.account_id,
-        "FC_REGION": spec.region,
-        "FC_FUNCTION_NAME": spec.function,
-        "FC_FUNCTION_HANDLER": spec.handler,
-        "FC_FUNCTION_MEMORY_SIZE": str(spec.memory_mb),
-        "FC_SERVICE_NAME": spec.service,
-        "FC_QUALIFIER": spec.qualifier or "LATEST",
-        "FC_VER_ID": spec.version_id,
-        "FC_FUNCTION_VERSION": spec.version_id,
-        "FC_INSTANCE_ID": instance_id,
-        "FC_CUSTOM_LISTEN_PORT": str(spec.ca_port),
-        "FC_SERVER_PORT": str(spec.ca_port),
-        "FC_RUNTIME": spec.runtime,
-        "FC_HANDLER": spec.handler,
-        "FC_TIMEOUT": _num(spec.timeout_s),
-        "FC_MEMORY_SIZE": str(spec.memory_mb),
-        "FC_INITIALIZER": spec.initializer or "",
-        "FC_INITIALIZATION_TIMEOUT": _num(spec.initialization_timeout_s),
-        "FC_SERVICE_LOG_PROJECT": spec.log_project,
-        "FC_SERVICE_LOG_STORE": spec.log_store,
-        "ALIBABA_CLOUD_ACCESS_KEY_ID": access_key_id,
-        "ALIBABA_CLOUD_ACCESS_KEY_SECRET": access_key_secret,
-        "ALIBABA_CLOUD_SECURITY_TOKEN": security_token,
-        "accessKeyID": access_key_id,
-        "accessKeySecret": access_key_secret,
-        "securityToken": security_token,
-    }
-    env.update(platform)
+    env.update(platform_environment(spec, instance_id, code_dir))
     return env
-
-
-def _num(value: float) -> str:
-    return str(int(value)) if float(value).is_integer() else str(value)
 
 
 def specialisation(spec: FunctionSpec, instance_id: str, *, code_dir: str, opt_dirs: list[str],

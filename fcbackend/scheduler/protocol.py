@@ -9,7 +9,7 @@ from __future__ import annotations
 import base64
 import json
 
-from fcbackend.instances.fc_headers import common_headers
+from fcbackend.instances.fc_contract import common_headers
 from fcbackend.models import (
     FunctionSpec,
     InstanceRequest,

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from fcbackend.instances.driver import Instance, InstanceCrashed, InstanceDriver, InstanceStartError
-from fcbackend.instances.fc_headers import static_head
+from fcbackend.instances.fc_contract import static_head
 from fcbackend.models import FunctionSpec, InvocationRequest, InvocationResult
 from fcbackend.scheduler import protocol
 from fcbackend.scheduler.config import SchedulerConfig

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from rosengine.engine.diff import PropertyDiff, diff_properties, normalise
-from rosengine.engine.validation import _static_attribute, local_support_note
+from rosengine.engine.validation import local_support_note, static_attribute
 from rosengine.functions.base import Unknown
 from rosengine.state.models import ResourceRecord
 
@@ -88,7 +88,7 @@ def _required_by(prepared: Any, logical_id: str) -> list[str]:
 
 def plan_create(prepared: Any) -> list[ResourceChange]:
     types = {lid: d.type for lid, d in prepared.resources.items()}
-    attribute = _static_attribute(types)
+    attribute = static_attribute(types)
     changes = []
     for logical_id in prepared.graph.creation_order():
         definition = prepared.resources[logical_id]
@@ -110,7 +110,7 @@ def _meta_scope(record: ResourceRecord, definition: Any) -> list[str]:
 def plan_update(prepared: Any, current: dict[str, ResourceRecord]) -> list[ResourceChange]:
     """Changes from the ``current`` rows to ``prepared``; Removes last, in reverse order."""
     types = {lid: d.type for lid, d in prepared.resources.items()}
-    unknown_attribute = _static_attribute(types)
+    unknown_attribute = static_attribute(types)
     will_be_new: set[str] = set()
 
     def attribute(logical_id: str, name: str) -> Any:

@@ -27,7 +27,7 @@ def property_checker() -> PropertyChecker | None:
     return validate_properties
 
 
-def _static_attribute(logical_id_to_type: dict[str, str]) -> Callable[[str, str], Any]:
+def static_attribute(logical_id_to_type: dict[str, str]) -> Callable[[str, str], Any]:
     def attribute(logical_id: str, name: str) -> Any:
         schema = registry.schema(logical_id_to_type.get(logical_id, ""))
         declared = schema.attributes.get(name) if schema is not None else None
@@ -66,7 +66,7 @@ def check_resources(prepared: Any, *, check_properties: bool = True, creatable: 
         if checker is None:
             continue
         try:
-            properties = prepared.resolve_properties(logical_id, _static_attribute(types), _static_physical_id)
+            properties = prepared.resolve_properties(logical_id, static_attribute(types), _static_physical_id)
         except TemplateError as exc:
             errors.append(exc)
             continue
@@ -94,7 +94,7 @@ def output_errors(prepared: Any, types: dict[str, str]) -> list[TemplateError]:
         return errors
     for name in getattr(prepared, "outputs", {}):
         try:
-            resolve_output(name, _static_attribute(types), _static_physical_id)
+            resolve_output(name, static_attribute(types), _static_physical_id)
         except TemplateError as exc:
             errors.append(_placed(exc, ("Outputs", name)))
         except TemplateErrors as exc:
@@ -111,11 +111,9 @@ def _placed(error: TemplateError, fallback: tuple) -> TemplateError:
 def static_template_errors(template: Any, parameters: dict[str, Any]) -> list[TemplateError]:
     """Whatever else ``ros validate`` calls an error (anywhere in the template), so CreateStack
     and UpdateStack refuse exactly what validation refuses, as ROS does. Empty when the validator
-    is not installed or breaks (the engine's own checks then stand alone)."""
-    try:
-        from rosengine.validate import check_template
-    except ImportError:
-        return []
+    breaks (the engine's own checks then stand alone)."""
+    from rosengine.validate import check_template
+
     try:
         return [e for e in check_template(template, parameters, strict=True) if e.severity == "error"]
     except Exception:  # noqa: BLE001 - a validator bug must not block every create

@@ -8,6 +8,7 @@ import io
 import time
 import zipfile
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -85,6 +86,17 @@ def make_zip(files: dict[str, str | bytes]) -> bytes:
 
 def zip_b64(files: dict[str, str | bytes] | None = None) -> str:
     return base64.b64encode(make_zip(files or {"index.py": "def handler(e, c):\n    return e\n"})).decode()
+
+
+@contextmanager
+def real_backend(state_dir: Path, **config_changes: Any) -> Iterator[tuple[str, BackendConfig]]:
+    """A real backend (real scheduler and instances) served in a thread: (endpoint, config)."""
+    config = BackendConfig.for_state_dir(state_dir, flush_interval_s=0.05, **config_changes)
+    server = ThreadedServer(create_app(config)).start()
+    try:
+        yield server.endpoint, config
+    finally:
+        server.stop()
 
 
 @pytest.fixture(scope="module")

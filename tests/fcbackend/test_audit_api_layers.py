@@ -8,11 +8,8 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from fc_api_support import zip_b64
+from fc_api_support import real_backend, zip_b64
 
-from fcbackend.app import create_app
-from fcbackend.config import BackendConfig
-from fcbackend.server import ThreadedServer
 from rosengine.clients.fc import FcApiError, FcClient, FcNotFound
 
 HANDLER = "import shared\n\n\ndef handler(event, context):\n    return 'layer says ' + shared.WORD\n"
@@ -20,14 +17,9 @@ HANDLER = "import shared\n\n\ndef handler(event, context):\n    return 'layer sa
 
 @pytest.fixture(scope="module")
 def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FcClient]:
-    state_dir = tmp_path_factory.mktemp("fc-audit-layers")
-    config = BackendConfig.for_state_dir(state_dir, flush_interval_s=0.05)
-    server = ThreadedServer(create_app(config)).start()
-    try:
-        with FcClient(server.endpoint, config.access_key_id, config.access_key_secret) as c:
-            yield c
-    finally:
-        server.stop()
+    with real_backend(tmp_path_factory.mktemp("fc-audit-layers")) as (endpoint, config), \
+            FcClient(endpoint, config.access_key_id, config.access_key_secret) as c:
+        yield c
 
 
 def _invoke(client: FcClient, service: str, function: str, qualifier: str | None = None) -> Any:

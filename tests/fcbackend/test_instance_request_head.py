@@ -8,7 +8,7 @@ from pathlib import Path
 from instances_support import make_spec, request
 
 from fcbackend.instances.ca_client import encode_request
-from fcbackend.instances.fc_headers import static_head
+from fcbackend.instances.fc_contract import static_head
 from fcbackend.scheduler import protocol
 
 

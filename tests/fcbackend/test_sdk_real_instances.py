@@ -15,10 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
-from fcbackend.app import create_app
-from fcbackend.config import BackendConfig
-from fcbackend.server import ThreadedServer
+from fc_api_support import real_backend
 
 fc2 = pytest.importorskip("fc2")
 FcError = fc2.fc_exceptions.FcError
@@ -56,14 +53,9 @@ def _zip_dir(tmp: Path, source: str) -> str:
 
 @pytest.fixture(scope="module")
 def sdk(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    state_dir = tmp_path_factory.mktemp("fc-sdk-real")
-    config = BackendConfig.for_state_dir(state_dir, flush_interval_s=0.05)
-    server = ThreadedServer(create_app(config)).start()
-    try:
-        yield fc2.Client(endpoint=server.endpoint, accessKeyID=config.access_key_id,
+    with real_backend(tmp_path_factory.mktemp("fc-sdk-real")) as (endpoint, config):
+        yield fc2.Client(endpoint=endpoint, accessKeyID=config.access_key_id,
                          accessKeySecret=config.access_key_secret, Timeout=30)
-    finally:
-        server.stop()
 
 
 def test_create_invoke_update_delete_with_real_instances(sdk, tmp_path):

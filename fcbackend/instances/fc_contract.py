@@ -1,8 +1,9 @@
-"""The ``x-fc-*`` headers FC sends an instance with every request (spec C.2).
+"""What FC hands every instance: the ``x-fc-*`` headers of each request (spec C.2) and the
+platform environment variables (spec B.8).
 
-Why a module of its own in the instance layer: the scheduler builds them for every request it
-sends, and a driver used on its own (the Docker driver in its tests, tooling) must send the same
-set — one definition keeps the two from drifting apart.
+Why a module of its own in the instance layer: the scheduler builds the headers for every request
+and the local runtimes and the Docker driver build the environment — one definition keeps them
+from drifting apart (they had: timeout formatting, retry count, initializer variables).
 """
 
 from __future__ import annotations
@@ -12,6 +13,41 @@ from fcbackend.models import FunctionSpec
 
 def _num(value: float) -> str:
     return str(int(value)) if float(value).is_integer() else str(value)
+
+
+def platform_environment(spec: FunctionSpec, instance_id: str, code_dir: str) -> dict[str, str]:
+    """The FC_* / ALIBABA_CLOUD_* variables of spec B.8 for an instance whose code is at
+    ``code_dir``; callers lay them over the function's own variables, so these win."""
+    access_key_id, access_key_secret, security_token = spec.credentials
+    return {
+        "FC_FUNC_CODE_PATH": code_dir.rstrip("/") + "/",
+        "FC_ACCOUNT_ID": spec.account_id,
+        "FC_REGION": spec.region,
+        "FC_FUNCTION_NAME": spec.function,
+        "FC_FUNCTION_HANDLER": spec.handler,
+        "FC_FUNCTION_MEMORY_SIZE": str(spec.memory_mb),
+        "FC_SERVICE_NAME": spec.service,
+        "FC_QUALIFIER": spec.qualifier or "LATEST",
+        "FC_VER_ID": spec.version_id,
+        "FC_FUNCTION_VERSION": spec.version_id,
+        "FC_INSTANCE_ID": instance_id,
+        "FC_CUSTOM_LISTEN_PORT": str(spec.ca_port),
+        "FC_SERVER_PORT": str(spec.ca_port),
+        "FC_RUNTIME": spec.runtime,
+        "FC_HANDLER": spec.handler,
+        "FC_TIMEOUT": _num(spec.timeout_s),
+        "FC_MEMORY_SIZE": str(spec.memory_mb),
+        "FC_INITIALIZER": spec.initializer or "",
+        "FC_INITIALIZATION_TIMEOUT": _num(spec.initialization_timeout_s),
+        "FC_SERVICE_LOG_PROJECT": spec.log_project,
+        "FC_SERVICE_LOG_STORE": spec.log_store,
+        "ALIBABA_CLOUD_ACCESS_KEY_ID": access_key_id,
+        "ALIBABA_CLOUD_ACCESS_KEY_SECRET": access_key_secret,
+        "ALIBABA_CLOUD_SECURITY_TOKEN": security_token,
+        "accessKeyID": access_key_id,
+        "accessKeySecret": access_key_secret,
+        "securityToken": security_token,
+    }
 
 
 PER_REQUEST = ("x-fc-request-id", "x-fc-retry-count")
