@@ -5,7 +5,8 @@ Run: ``python benchmarks/bench_async.py [--count 1000] [--driver process]``
 1. **accept**: N async task submissions against a real ``ros fc serve`` process; how fast 202s
    come back (each one's event is fsync'd first; concurrent callers share an fsync).
 2. **crash**: the backend is killed with SIGKILL halfway through submitting N invocations (each
-   deferred 1 s with ``X-Fc-Async-Delay``, so many are queued or running at the kill), restarted, and we wait until every one has completed (at-least-once; ids deduplicated: a
+   deferred 1 s with ``X-Fc-Async-Delay``, so many are queued or running at the kill), restarted, and we
+   wait until every one has completed (at-least-once; ids deduplicated: a
    resubmission answers 409). Prints how many were unfinished at the kill and how long recovery
    took.
 3. **store**: the raw queue (no HTTP): inserts per second with group commit vs one fsync each.
@@ -63,14 +64,27 @@ class Backend:
     def start(self, timeout: float = 30.0) -> None:
         info_file = self.state_dir / "backend.json"
         info_file.unlink(missing_ok=True)
-        cmd = [sys.executable, "-m", "rosengine.cli", "fc", "serve", "--no-auth", "--port", "0",
-               "--state-dir", str(self.state_dir), "--log-level", "warning"]
+        cmd = [
+            sys.executable,
+            "-m",
+            "rosengine.cli",
+            "fc",
+            "serve",
+            "--no-auth",
+            "--port",
+            "0",
+            "--state-dir",
+            str(self.state_dir),
+            "--log-level",
+            "warning",
+        ]
         if self.driver:
             cmd += ["--driver", self.driver]
         env = {**os.environ, "ROS_HOME": str(self.state_dir.parent)}
         code = "from rosengine.cli import main; import sys; sys.argv[0] = 'ros'; main()"
-        self.proc = subprocess.Popen([sys.executable, "-c", code, *cmd[3:]], env=env,
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        self.proc = subprocess.Popen(
+            [sys.executable, "-c", code, *cmd[3:]], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+        )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
@@ -113,13 +127,26 @@ def statuses(state_dir: Path) -> dict[str, str]:
 def setup_function(endpoint: str) -> None:
     api = endpoint + "/2016-08-15"
     httpx.post(api + "/services", json={"serviceName": "bench"}, timeout=30).raise_for_status()
-    httpx.post(api + "/services/bench/functions", timeout=60, json={
-        "functionName": "worker", "runtime": "python3", "handler": "index.handler",
-        "timeout": 30, "instanceConcurrency": 32, "code": {"zipFile": _zip()}}).raise_for_status()
+    httpx.post(
+        api + "/services/bench/functions",
+        timeout=60,
+        json={
+            "functionName": "worker",
+            "runtime": "python3",
+            "handler": "index.handler",
+            "timeout": 30,
+            "instanceConcurrency": 32,
+            "code": {"zipFile": _zip()},
+        },
+    ).raise_for_status()
 
 
-async def submit_all(endpoint: str, ids: list[str], concurrency: int = SUBMIT_CONNECTIONS,
-                     results: dict[str, int] | None = None) -> dict[str, int]:
+async def submit_all(
+    endpoint: str,
+    ids: list[str],
+    concurrency: int = SUBMIT_CONNECTIONS,
+    results: dict[str, int] | None = None,
+) -> dict[str, int]:
     """Submit each id as an async task; returns id -> HTTP status (0 = connection failed)."""
     url = endpoint + "/2016-08-15/services/bench/functions/worker/invocations"
     results = {} if results is None else results
@@ -128,22 +155,35 @@ async def submit_all(endpoint: str, ids: list[str], concurrency: int = SUBMIT_CO
         queue.put_nowait(task_id)
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
     async with httpx.AsyncClient(timeout=30, limits=limits) as client:
+
         async def worker() -> None:
             while not queue.empty():
                 task_id = queue.get_nowait()
                 try:
-                    response = await client.post(url, content=task_id.encode(), headers={
-                        "x-fc-invocation-type": "Async", "x-fc-stateful-async-invocation-id": task_id,
-                        "x-fc-async-delay": DELAY_S})
+                    response = await client.post(
+                        url,
+                        content=task_id.encode(),
+                        headers={
+                            "x-fc-invocation-type": "Async",
+                            "x-fc-stateful-async-invocation-id": task_id,
+                            "x-fc-async-delay": DELAY_S,
+                        },
+                    )
                     results[task_id] = response.status_code
                 except httpx.HTTPError:
                     results[task_id] = 0
+
         await asyncio.gather(*(worker() for _ in range(concurrency)))
     return results
 
 
-def crash_recovery(count: int = 1000, *, driver: str | None = "process", deadline_s: float = 50.0,
-                   state_root: Path | None = None) -> dict[str, Any]:
+def crash_recovery(
+    count: int = 1000,
+    *,
+    driver: str | None = "process",
+    deadline_s: float = 50.0,
+    state_root: Path | None = None,
+) -> dict[str, Any]:
     root = Path(state_root or tempfile.mkdtemp(prefix="bench-async-"))
     state_dir = root / "fc"
     state_dir.mkdir(parents=True, exist_ok=True)
@@ -155,7 +195,9 @@ def crash_recovery(count: int = 1000, *, driver: str | None = "process", deadlin
         # submit from another thread and SIGKILL the backend halfway through the submissions
         accepted: dict[str, int] = {}
         started = time.perf_counter()
-        submitter = threading.Thread(target=lambda: asyncio.run(submit_all(backend.endpoint, ids, results=accepted)))
+        submitter = threading.Thread(
+            target=lambda: asyncio.run(submit_all(backend.endpoint, ids, results=accepted))
+        )
         submitter.start()
         while sum(1 for v in accepted.values() if v == 202) < count // 2 and submitter.is_alive():
             time.sleep(0.005)
@@ -178,11 +220,16 @@ def crash_recovery(count: int = 1000, *, driver: str | None = "process", deadlin
         recovery_s = time.perf_counter() - restart_at
         final = statuses(state_dir)
         return {
-            "count": count, "accepted_202": acknowledged, "stored_at_kill": len(before),
-            "accept_s": accept_s, "accept_per_s": acknowledged / accept_s if accept_s else 0.0,
-            "unfinished_at_kill": unfinished, "resubmitted": len(resubmitted),
+            "count": count,
+            "accepted_202": acknowledged,
+            "stored_at_kill": len(before),
+            "accept_s": accept_s,
+            "accept_per_s": acknowledged / accept_s if accept_s else 0.0,
+            "unfinished_at_kill": unfinished,
+            "resubmitted": len(resubmitted),
             "resubmit_statuses": sorted(set(resubmitted.values())),
-            "succeeded": sum(1 for s in final.values() if s == "Succeeded"), "recovery_s": recovery_s,
+            "succeeded": sum(1 for s in final.values() if s == "Succeeded"),
+            "recovery_s": recovery_s,
         }
     finally:
         backend.stop()
@@ -196,7 +243,7 @@ def store_throughput(count: int = 2000) -> dict[str, float]:
         subs = [AsyncSubmission(f"g{i}", f"g{i}", "s", "f", payload=b"x" * 100) for i in range(count)]
         t = time.perf_counter()
         for i in range(0, count, 50):
-            store.insert_many(subs[i:i + 50], time.time())
+            store.insert_many(subs[i : i + 50], time.time())
         grouped = count / (time.perf_counter() - t)
         singles = [AsyncSubmission(f"s{i}", f"s{i}", "s", "f", payload=b"x" * 100) for i in range(count // 4)]
         t = time.perf_counter()
@@ -210,21 +257,34 @@ def store_throughput(count: int = 2000) -> dict[str, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--count", type=int, default=1000)
-    parser.add_argument("--driver", default="process", help="instance driver of the backend (process|sandbox)")
+    parser.add_argument(
+        "--driver", default="process", help="instance driver of the backend (process|sandbox)"
+    )
     args = parser.parse_args()
     store = store_throughput()
-    print(f"queue store: {store['group_commit_per_s']:,.0f} inserts/s with group commit (50 per fsync), "
-          f"{store['one_fsync_each_per_s']:,.0f}/s with one fsync each "
-          f"(x{store['group_commit_per_s'] / store['one_fsync_each_per_s']:.1f})")
+    print(
+        f"queue store: {store['group_commit_per_s']:,.0f} inserts/s with group commit (50 per fsync), "
+        f"{store['one_fsync_each_per_s']:,.0f}/s with one fsync each "
+        f"(x{store['group_commit_per_s'] / store['one_fsync_each_per_s']:.1f})"
+    )
     result = crash_recovery(args.count, driver=args.driver)
-    print(f"accept: {result['accepted_202']} async tasks acknowledged (202, fsync'd) in "
-          f"{result['accept_s']:.2f} s = {result['accept_per_s']:,.0f}/s over HTTP ({SUBMIT_CONNECTIONS} concurrent callers)")
-    print(f"crash: SIGKILL halfway through the submissions: {result['stored_at_kill']} stored, "
-          f"{result['unfinished_at_kill']} of them not yet finished")
-    print(f"resubmit: {result['resubmitted']} unacknowledged ids sent again -> statuses "
-          f"{result['resubmit_statuses']} (409 = already stored before the kill, deduplicated)")
-    print(f"recovery: {result['succeeded']}/{result['count']} succeeded {result['recovery_s']:.2f} s after "
-          f"the restart (at-least-once, deduplicated by task id)")
+    print(
+        f"accept: {result['accepted_202']} async tasks acknowledged (202, fsync'd) in "
+        f"{result['accept_s']:.2f} s = {result['accept_per_s']:,.0f}/s over HTTP "
+        f"({SUBMIT_CONNECTIONS} concurrent callers)"
+    )
+    print(
+        f"crash: SIGKILL halfway through the submissions: {result['stored_at_kill']} stored, "
+        f"{result['unfinished_at_kill']} of them not yet finished"
+    )
+    print(
+        f"resubmit: {result['resubmitted']} unacknowledged ids sent again -> statuses "
+        f"{result['resubmit_statuses']} (409 = already stored before the kill, deduplicated)"
+    )
+    print(
+        f"recovery: {result['succeeded']}/{result['count']} succeeded {result['recovery_s']:.2f} s after "
+        f"the restart (at-least-once, deduplicated by task id)"
+    )
 
 
 if __name__ == "__main__":

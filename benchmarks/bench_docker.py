@@ -22,11 +22,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests" / "docker"))
 
-from docker_test_support import build_test_image, make_spec  # noqa: E402
+from docker_test_support import build_test_image, make_spec
 
-from fcbackend.instances.ca_client import CaClient, ConnectionLost  # noqa: E402
-from fcbackend.instances.docker_driver import DockerDriver, DockerEngine  # noqa: E402
-from fcbackend.models import InstanceRequest  # noqa: E402
+from fcbackend.instances.ca_client import CaClient, ConnectionLost
+from fcbackend.instances.docker_driver import DockerDriver, DockerEngine
+from fcbackend.models import InstanceRequest
 
 EVENT = InstanceRequest("POST", "/invoke", headers={"x-fc-request-id": "bench"}, body=b'{"action": "echo"}')
 
@@ -43,8 +43,9 @@ async def driver_cold_start(driver: DockerDriver, image: str, n: int) -> float:
 
 async def plain_docker_run(engine: DockerEngine, image: str) -> float:
     started = time.perf_counter()
-    done = await asyncio.create_subprocess_exec("docker", "run", "-d", "--label", "rosengine.bench=1", image,
-                                                stdout=asyncio.subprocess.PIPE)
+    done = await asyncio.create_subprocess_exec(
+        "docker", "run", "-d", "--label", "rosengine.bench=1", image, stdout=asyncio.subprocess.PIPE
+    )
     container_id = (await done.communicate())[0].decode().strip()
     ip = (await engine.inspect_container(container_id))["NetworkSettings"]["IPAddress"]
     client = CaClient.tcp(ip, 9000)
@@ -112,6 +113,7 @@ if __name__ == "__main__":
     for key, value in result.items():
         print(f"{key:34s} {value:9.2f}")
     print(json.dumps({k: round(v, 3) for k, v in result.items()}))
-    if subprocess.run(["docker", "ps", "-aq", "--filter", "label=rosengine.bench=1"], capture_output=True,
-                      text=True).stdout.strip():
+    if subprocess.run(
+        ["docker", "ps", "-aq", "--filter", "label=rosengine.bench=1"], capture_output=True, text=True
+    ).stdout.strip():
         print("warning: benchmark containers left behind", file=sys.stderr)

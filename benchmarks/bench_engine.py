@@ -30,19 +30,31 @@ def _install_instant_type() -> None:
         def create(self, ctx: Any, properties: dict[str, Any]) -> ProviderResult:
             return ProviderResult(f"{ctx.logical_id}-id", {"Arn": f"acs:bench::{ctx.logical_id}"})
 
-        def update(self, ctx: Any, physical_id: str, properties: dict[str, Any], previous_properties: dict[str, Any],
-                   previous_attributes: dict[str, Any]) -> ProviderResult:
+        def update(
+            self,
+            ctx: Any,
+            physical_id: str,
+            properties: dict[str, Any],
+            previous_properties: dict[str, Any],
+            previous_attributes: dict[str, Any],
+        ) -> ProviderResult:
             return ProviderResult(physical_id, {"Arn": f"acs:bench::{ctx.logical_id}"})
 
         def delete(self, ctx: Any, physical_id: str, properties: dict[str, Any]) -> None:
             return None
 
-    schema = ResourceTypeSchema.from_dict({
-        "typeName": "Bench::Instant",
-        "properties": {"Name": {"type": "string"}, "Parent": {"type": "string"}, "Size": {"type": "integer"}},
-        "attributes": {"Arn": {"type": "string"}},
-        "createOnlyProperties": ["Name"],
-    })
+    schema = ResourceTypeSchema.from_dict(
+        {
+            "typeName": "Bench::Instant",
+            "properties": {
+                "Name": {"type": "string"},
+                "Parent": {"type": "string"},
+                "Size": {"type": "integer"},
+            },
+            "attributes": {"Arn": {"type": "string"}},
+            "createOnlyProperties": ["Name"],
+        }
+    )
     registry.register(ResourceType(schema, InstantProvider))
 
 
@@ -55,8 +67,11 @@ def _template() -> str:
         for c in range(9):
             resources[f"Leaf{r}x{c}"] = {
                 "Type": "Bench::Instant",
-                "Properties": {"Name": {"Fn::Sub": f"leaf-{r}-{c}-${{ALIYUN::StackName}}"},
-                               "Parent": {"Fn::GetAtt": [f"Root{r}", "Arn"]}, "Size": c},
+                "Properties": {
+                    "Name": {"Fn::Sub": f"leaf-{r}-{c}-${{ALIYUN::StackName}}"},
+                    "Parent": {"Fn::GetAtt": [f"Root{r}", "Arn"]},
+                    "Size": c,
+                },
             }
     return json.dumps({"ROSTemplateFormatVersion": "2015-09-01", "Resources": resources})
 
@@ -69,8 +84,9 @@ def _measure(engine: Any, name: str, body: str, concurrency: int) -> tuple[float
     stack = engine.create_stack(name, body, options=options)
     created = time.perf_counter()
     assert stack.status == "CREATE_COMPLETE", stack.reason
-    updated_stack = engine.update_stack(name, template_body=body.replace('"Size": 1}', '"Size": 100}'),
-                                        options=options)
+    updated_stack = engine.update_stack(
+        name, template_body=body.replace('"Size": 1}', '"Size": 100}'), options=options
+    )
     updated = time.perf_counter()
     assert updated_stack.status == "UPDATE_COMPLETE", updated_stack.reason
     gone = engine.delete_stack(name, options=options)
@@ -98,8 +114,10 @@ def main() -> int:
         cells = "".join(f"{t * 1000 / RESOURCES:>11.2f} ms/r" for t in (create, update, delete))
         print(f"concurrency {concurrency:<2}{cells}")
     seq, par = results[1][0], results[8][0]
-    print(f"create totals: sequential {seq * 1000:.0f} ms, parallel {par * 1000:.0f} ms, "
-          f"parallel/sequential = {par / seq:.2f}x")
+    print(
+        f"create totals: sequential {seq * 1000:.0f} ms, parallel {par * 1000:.0f} ms, "
+        f"parallel/sequential = {par / seq:.2f}x"
+    )
     worst = max(t for row in results.values() for t in row) * 1000 / RESOURCES
     print(f"worst per-resource overhead {worst:.2f} ms: {'OK' if worst <= GOAL_MS else 'OVER GOAL'}")
     return 0

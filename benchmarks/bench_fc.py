@@ -28,10 +28,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from fcbackend.instances.process import ProcessDriver  # noqa: E402
-from fcbackend.instances.sandbox import SandboxDriver, bubblewrap_works  # noqa: E402
-from fcbackend.models import FunctionSpec, InvocationRequest  # noqa: E402
-from fcbackend.scheduler import Scheduler, SchedulerConfig  # noqa: E402
+from fcbackend.instances.process import ProcessDriver
+from fcbackend.instances.sandbox import SandboxDriver, bubblewrap_works
+from fcbackend.models import FunctionSpec, InvocationRequest
+from fcbackend.scheduler import Scheduler, SchedulerConfig
 
 COLD_GOAL_MS = 15.0
 RSS_GOAL_MB = 15.0
@@ -51,8 +51,14 @@ def percentile(values: list[float], q: float) -> float:
 
 
 def summary(name: str, values: list[float], goal: float | None = None, unit: str = "ms") -> Row:
-    row: Row = {"measure": name, "n": len(values), "p50": percentile(values, 50), "p99": percentile(values, 99),
-                "mean": statistics.fmean(values) if values else float("nan"), "unit": unit}
+    row: Row = {
+        "measure": name,
+        "n": len(values),
+        "p50": percentile(values, 50),
+        "p99": percentile(values, 99),
+        "mean": statistics.fmean(values) if values else float("nan"),
+        "unit": unit,
+    }
     if goal is not None:
         row["goal"] = goal
         row["p50/goal"] = row["p50"] / goal  # type: ignore[operator]
@@ -60,8 +66,16 @@ def summary(name: str, values: list[float], goal: float | None = None, unit: str
 
 
 def spec_for(code: Path, function: str) -> FunctionSpec:
-    return FunctionSpec(service="bench", function=function, version_id="LATEST", qualifier="LATEST",
-                        runtime="python3", handler="index.handler", code_dir=code, code_checksum=function)
+    return FunctionSpec(
+        service="bench",
+        function=function,
+        version_id="LATEST",
+        qualifier="LATEST",
+        runtime="python3",
+        handler="index.handler",
+        code_dir=code,
+        code_checksum=function,
+    )
 
 
 def make_driver(kind: str, state: Path, pool_size: int):
@@ -72,8 +86,12 @@ def make_driver(kind: str, state: Path, pool_size: int):
 @asynccontextmanager
 async def bench_scheduler(kind: str, state: Path, pool_size: int):
     driver = make_driver(kind, state, pool_size)
-    sched = Scheduler({kind: driver}, default_driver=kind, state_dir=state,
-                      config=SchedulerConfig(prewarm_runtimes=(), pool_size=pool_size, keep_alive_s=3600))
+    sched = Scheduler(
+        {kind: driver},
+        default_driver=kind,
+        state_dir=state,
+        config=SchedulerConfig(prewarm_runtimes=(), pool_size=pool_size, keep_alive_s=3600),
+    )
     await sched.start()
     try:
         yield sched, driver
@@ -150,7 +168,7 @@ async def measure_idle_memory(args: argparse.Namespace, kind: str, work: Path) -
     async with bench_scheduler(kind, work / f"state-mem-{kind}", 0) as (sched, _driver):
         for i in range(5):
             await sched.invoke(spec_for(work / "code", f"mem-{i}"), request())
-        for inst in sched._pools.values():  # noqa: SLF001 - the benchmark looks inside on purpose
+        for inst in sched._pools.values():
             for managed in inst.instances:
                 worker = managed.instance.worker  # type: ignore[union-attr]
                 pids = worker.cgroup.pids() if worker.cgroup else [worker.process.pid]
@@ -158,8 +176,10 @@ async def measure_idle_memory(args: argparse.Namespace, kind: str, work: Path) -
                 pss.append(_pss_of(pids))
                 if worker.cgroup:
                     cgroup.append(worker.cgroup.memory_current() / (1024 * 1024))
-    rows = [summary(f"idle warm instance RSS, {kind}", rss, RSS_GOAL_MB, "MB"),
-            summary(f"idle warm instance PSS, {kind}", pss, RSS_GOAL_MB, "MB")]
+    rows = [
+        summary(f"idle warm instance RSS, {kind}", rss, RSS_GOAL_MB, "MB"),
+        summary(f"idle warm instance PSS, {kind}", pss, RSS_GOAL_MB, "MB"),
+    ]
     if cgroup:
         rows.append(summary(f"idle warm instance cgroup usage, {kind}", cgroup, None, "MB"))
     return rows
@@ -186,11 +206,20 @@ async def measure_rest(args: argparse.Namespace, kind: str, work: Path) -> list[
         rows.append(summary(f"backend RSS idle (1 warm instance), {kind}", [idle_rss], None, "MB"))
         for concurrency in (1, 16, 64):
             processes = 1 if concurrency == 1 else args.clients
-            figures = await asyncio.to_thread(fc_rest.throughput, endpoint, key_id, secret, concurrency,
-                                              processes, args.duration, pid)
-            rows.append(summary(f"throughput c={concurrency} ({figures['clients']} client procs), {kind}",
-                                [figures["rate"]], THROUGHPUT_GOAL, "inv/s"))
-            rows.append(summary(f"backend RSS under load c={concurrency}, {kind}", [figures["rss_mb"]], None, "MB"))
+            figures = await asyncio.to_thread(
+                fc_rest.throughput, endpoint, key_id, secret, concurrency, processes, args.duration, pid
+            )
+            rows.append(
+                summary(
+                    f"throughput c={concurrency} ({figures['clients']} client procs), {kind}",
+                    [figures["rate"]],
+                    THROUGHPUT_GOAL,
+                    "inv/s",
+                )
+            )
+            rows.append(
+                summary(f"backend RSS under load c={concurrency}, {kind}", [figures["rss_mb"]], None, "MB")
+            )
             if figures["errors"]:
                 print(f"  ! {figures['errors']:.0f} non-200 answers at c={concurrency}")
     return rows
@@ -207,8 +236,10 @@ MEASUREMENTS: dict[str, Callable[[argparse.Namespace, str, Path], Awaitable[list
 def print_rows(rows: list[Row]) -> None:
     for row in rows:
         unit = row["unit"]
-        line = (f"{row['measure']:<48} n={row['n']:<4} p50={row['p50']:8.2f} {unit}  p99={row['p99']:8.2f} {unit}"
-                f"  mean={row['mean']:8.2f} {unit}")
+        line = (
+            f"{row['measure']:<48} n={row['n']:<4} p50={row['p50']:8.2f} {unit}  p99={row['p99']:8.2f} {unit}"
+            f"  mean={row['mean']:8.2f} {unit}"
+        )
         if "goal" in row:
             line += f"  goal={row['goal']:g} {unit}  p50/goal={row['p50/goal']:.2f}"
         print(line, flush=True)

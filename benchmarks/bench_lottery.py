@@ -38,28 +38,45 @@ HANDLER = "def handler(event, context):\n    return event\n"
 def many_functions_template() -> str:
     resources: dict = {}
     for s in range(SERVICES):
-        resources[f"Service{s}"] = {"Type": "ALIYUN::FC::Service", "Properties": {
-            "ServiceName": {"Fn::Sub": f"${{ALIYUN::StackName}}-svc{s}"}, "Description": f"service {s}"}}
+        resources[f"Service{s}"] = {
+            "Type": "ALIYUN::FC::Service",
+            "Properties": {
+                "ServiceName": {"Fn::Sub": f"${{ALIYUN::StackName}}-svc{s}"},
+                "Description": f"service {s}",
+            },
+        }
         for f in range(FUNCTIONS_PER_SERVICE):
-            resources[f"Function{s}x{f}"] = {"Type": "ALIYUN::FC::Function", "Properties": {
-                "ServiceName": {"Fn::GetAtt": [f"Service{s}", "ServiceName"]}, "FunctionName": f"fn{f}",
-                "Handler": "index.handler", "Runtime": "python3", "MemorySize": 128,
-                "Code": {"SourceCode": HANDLER}}}
+            resources[f"Function{s}x{f}"] = {
+                "Type": "ALIYUN::FC::Function",
+                "Properties": {
+                    "ServiceName": {"Fn::GetAtt": [f"Service{s}", "ServiceName"]},
+                    "FunctionName": f"fn{f}",
+                    "Handler": "index.handler",
+                    "Runtime": "python3",
+                    "MemorySize": 128,
+                    "Code": {"SourceCode": HANDLER},
+                },
+            }
     return json.dumps({"ROSTemplateFormatVersion": "2015-09-01", "Resources": resources})
 
 
 def _ros(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-c", "from rosengine.cli import main; main()", *args],
-                          capture_output=True, text=True, env=os.environ.copy(), check=True)
+    return subprocess.run(
+        [sys.executable, "-c", "from rosengine.cli import main; main()", *args],
+        capture_output=True,
+        text=True,
+        env=os.environ.copy(),
+        check=True,
+    )
 
 
-def _timed(call) -> float:  # noqa: ANN001 - any zero-argument callable
+def _timed(call) -> float:
     began = time.perf_counter()
     call()
     return time.perf_counter() - began
 
 
-def _check(stack, status: str) -> None:  # noqa: ANN001 - a StackRecord
+def _check(stack, status: str) -> None:
     if stack.status != status:
         raise SystemExit(f"stack {stack.name}: {stack.status}: {stack.reason}")
 
@@ -91,10 +108,20 @@ def _bench(runs: int) -> int:
     create, update, delete = [], [], []
     for run in range(runs):
         name = f"lottery{run}"
-        create.append(_timed(lambda n=name: _check(
-            engine.create_stack(n, body, filename=str(LOTTERY), parameters=params), "CREATE_COMPLETE")))
-        update.append(_timed(lambda n=name: _check(
-            engine.update_stack(n, parameters={"ExecuteVersion": 1}), "UPDATE_COMPLETE")))
+        create.append(
+            _timed(
+                lambda n=name: _check(
+                    engine.create_stack(n, body, filename=str(LOTTERY), parameters=params), "CREATE_COMPLETE"
+                )
+            )
+        )
+        update.append(
+            _timed(
+                lambda n=name: _check(
+                    engine.update_stack(n, parameters={"ExecuteVersion": 1}), "UPDATE_COMPLETE"
+                )
+            )
+        )
         delete.append(_timed(lambda n=name: _check(engine.delete_stack(n), "DELETE_COMPLETE")))
 
     cli = _timed(lambda: _ros("stack", "create", "-t", str(LOTTERY), "-n", "cli"))
@@ -109,8 +136,12 @@ def _bench(runs: int) -> int:
 
     def row(label: str, times: list[float], goal: float | None = None) -> None:
         best, median = min(times), statistics.median(times)
-        verdict = "" if goal is None else f"  goal <= {goal:.1f} s: {'OK' if median <= goal else 'OVER'}" \
-                                          f" ({median / goal:.2f}x of goal)"
+        verdict = (
+            ""
+            if goal is None
+            else f"  goal <= {goal:.1f} s: {'OK' if median <= goal else 'OVER'}"
+            f" ({median / goal:.2f}x of goal)"
+        )
         print(f"  {label:<34} min {best * 1000:7.0f} ms   median {median * 1000:7.0f} ms{verdict}")
 
     print(f"FC stacks against a running local backend ({runs} runs; backend started before timing)")

@@ -26,8 +26,10 @@ def build_template(services: int = 20, functions_per_service: int = 7) -> dict:
     for s in range(services):
         resources[f"Service{s}"] = {
             "Type": "ALIYUN::FC::Service",
-            "Properties": {"ServiceName": {"Fn::Sub": f"${{Prefix}}-svc-{s}"},
-                           "Description": {"Fn::If": ["IsProd", "production", {"Ref": "ALIYUN::NoValue"}]}},
+            "Properties": {
+                "ServiceName": {"Fn::Sub": f"${{Prefix}}-svc-{s}"},
+                "Description": {"Fn::If": ["IsProd", "production", {"Ref": "ALIYUN::NoValue"}]},
+            },
         }
         for f in range(functions_per_service):
             name = f"Fn{s}x{f}"
@@ -37,11 +39,15 @@ def build_template(services: int = 20, functions_per_service: int = 7) -> dict:
                 "Properties": {
                     "ServiceName": {"Fn::GetAtt": [f"Service{s}", "ServiceName"]},
                     "FunctionName": {"Fn::Join": ["-", ["fn", str(s), str(f)]]},
-                    "Handler": "index.handler", "Runtime": "python3.10",
-                    "MemorySize": {"Ref": "Memory"}, "Timeout": 30,
+                    "Handler": "index.handler",
+                    "Runtime": "python3.10",
+                    "MemorySize": {"Ref": "Memory"},
+                    "Timeout": 30,
                     "Code": {"ZipFile": "def handler(event, context):\n    return event\n"},
-                    "EnvironmentVariables": {"REGION": {"Ref": "ALIYUN::Region"},
-                                             "STAGE": {"Fn::Sub": "${Prefix}-${ALIYUN::StackName}"}},
+                    "EnvironmentVariables": {
+                        "REGION": {"Ref": "ALIYUN::Region"},
+                        "STAGE": {"Fn::Sub": "${Prefix}-${ALIYUN::StackName}"},
+                    },
                 },
             }
             resources[f"Trigger{s}x{f}"] = {
@@ -49,15 +55,18 @@ def build_template(services: int = 20, functions_per_service: int = 7) -> dict:
                 "Properties": {
                     "ServiceName": {"Fn::GetAtt": [f"Service{s}", "ServiceName"]},
                     "FunctionName": {"Fn::GetAtt": [name, "FunctionName"]},
-                    "TriggerName": f"timer-{s}-{f}", "TriggerType": "timer",
+                    "TriggerName": f"timer-{s}-{f}",
+                    "TriggerType": "timer",
                     "TriggerConfig": {"CronExpression": "@every 5m", "Enable": True},
                 },
             }
     return {
         "ROSTemplateFormatVersion": "2015-09-01",
-        "Parameters": {"Prefix": {"Type": "String", "Default": "app", "AllowedPattern": "[a-z][a-z0-9-]*"},
-                       "Env": {"Type": "String", "AllowedValues": ["prod", "dev"], "Default": "dev"},
-                       "Memory": {"Type": "Number", "Default": 128, "MinValue": 128, "MaxValue": 3072}},
+        "Parameters": {
+            "Prefix": {"Type": "String", "Default": "app", "AllowedPattern": "[a-z][a-z0-9-]*"},
+            "Env": {"Type": "String", "AllowedValues": ["prod", "dev"], "Default": "dev"},
+            "Memory": {"Type": "Number", "Default": 128, "MinValue": 128, "MaxValue": 3072},
+        },
         "Conditions": {"IsProd": {"Fn::Equals": [{"Ref": "Env"}, "prod"]}},
         "Resources": resources,
         "Outputs": {"First": {"Value": {"Fn::GetAtt": ["Fn0x0", "FunctionName"]}}},
@@ -91,11 +100,16 @@ def main() -> None:
             load_times.append(time.perf_counter() - start)
         prepared = measure(text, args.runs, full=False)
         full = measure(text, args.runs, full=True)
-        for label, times in (("load", load_times), ("load+prepare(static)", prepared),
-                             ("load+prepare+resolve all (collect_errors)", full)):
+        for label, times in (
+            ("load", load_times),
+            ("load+prepare(static)", prepared),
+            ("load+prepare+resolve all (collect_errors)", full),
+        ):
             best, median = min(times), statistics.median(times)
-            print(f"{fmt:4} {label:42} min {best * 1000:7.1f} ms  median {median * 1000:7.1f} ms  "
-                  f"goal ratio {median / GOAL_SECONDS:5.2f}x of {GOAL_SECONDS * 1000:.0f} ms")
+            print(
+                f"{fmt:4} {label:42} min {best * 1000:7.1f} ms  median {median * 1000:7.1f} ms  "
+                f"goal ratio {median / GOAL_SECONDS:5.2f}x of {GOAL_SECONDS * 1000:.0f} ms"
+            )
 
 
 if __name__ == "__main__":

@@ -76,7 +76,8 @@ def generate_fc_template(resources: int = 300) -> dict:
                 break
             trigger_type, config = (
                 ("timer", {"CronExpression": "0 0/5 * * * *", "Enable": True, "Payload": "tick"})
-                if f == 0 else ("http", {"AuthType": "anonymous", "Methods": ["GET", "POST"]})
+                if f == 0
+                else ("http", {"AuthType": "anonymous", "Methods": ["GET", "POST"]})
             )
             res[f"Trigger{group}x{f}"] = {
                 "Type": "ALIYUN::FC::Trigger",
@@ -133,11 +134,15 @@ def main() -> int:
         yml_min, yml_med = timed(lambda: validate_file(yaml_path), args.runs)
 
     print(f"300-resource FC template ({len(template['Resources'])} resources), {args.runs} runs")
-    print(f"  validate JSON file     min {full_min * 1000:7.1f} ms   median {full_med * 1000:7.1f} ms"
-          f"   goal {GOAL_SECONDS * 1000:.0f} ms: {'met' if full_med <= GOAL_SECONDS else 'MISSED'}"
-          f"   vs cfn-lint ~{CFN_LINT_SECONDS:.0f} s: {CFN_LINT_SECONDS / full_med:.0f}x faster")
-    print(f"  validate YAML file     min {yml_min * 1000:7.1f} ms   median {yml_med * 1000:7.1f} ms"
-          f"   vs cfn-lint: {CFN_LINT_SECONDS / yml_med:.0f}x faster")
+    print(
+        f"  validate JSON file     min {full_min * 1000:7.1f} ms   median {full_med * 1000:7.1f} ms"
+        f"   goal {GOAL_SECONDS * 1000:.0f} ms: {'met' if full_med <= GOAL_SECONDS else 'MISSED'}"
+        f"   vs cfn-lint ~{CFN_LINT_SECONDS:.0f} s: {CFN_LINT_SECONDS / full_med:.0f}x faster"
+    )
+    print(
+        f"  validate YAML file     min {yml_min * 1000:7.1f} ms   median {yml_med * 1000:7.1f} ms"
+        f"   vs cfn-lint: {CFN_LINT_SECONDS / yml_med:.0f}x faster"
+    )
     print(f"  pre-flight (loaded)    min {pre_min * 1000:7.1f} ms   median {pre_med * 1000:7.1f} ms")
 
     if CORPUS.is_dir():
@@ -151,13 +156,17 @@ def main() -> int:
 
         c_min, c_med = timed(run_corpus, args.corpus_runs)
         print(f"corpus: {len(files)} templates, {args.corpus_runs} runs")
-        print(f"  validate all, 1 process  min {c_min:7.2f} s    median {c_med:7.2f} s"
-              f"   = {c_med / len(files) * 1000:.1f} ms per file   findings {counts}")
+        print(
+            f"  validate all, 1 process  min {c_min:7.2f} s    median {c_med:7.2f} s"
+            f"   = {c_med / len(files) * 1000:.1f} ms per file   findings {counts}"
+        )
         jobs = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
         if jobs > 1:
             p_min, p_med = timed(lambda: validate(files, jobs=jobs), args.corpus_runs)
-            print(f"  validate all, {jobs} workers min {p_min:7.2f} s    median {p_med:7.2f} s"
-                  f"   ({c_med / p_med:.1f}x the single process)")
+            print(
+                f"  validate all, {jobs} workers min {p_min:7.2f} s    median {p_med:7.2f} s"
+                f"   ({c_med / p_med:.1f}x the single process)"
+            )
     else:
         print(f"corpus: {CORPUS} not found, skipped")
     return 0

@@ -30,11 +30,11 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from fcbackend.app import create_app  # noqa: E402
-from fcbackend.config import BackendConfig  # noqa: E402
-from fcbackend.models import FunctionSpec, InvocationRequest, InvocationResult  # noqa: E402
-from rosengine.clients import fc_signature  # noqa: E402
-from rosengine.clients.fc import FcClient  # noqa: E402
+from fcbackend.app import create_app
+from fcbackend.config import BackendConfig
+from fcbackend.models import FunctionSpec, InvocationRequest, InvocationResult
+from rosengine.clients import fc_signature
+from rosengine.clients.fc import FcClient
 
 
 class InstantScheduler:
@@ -48,8 +48,15 @@ class InstantScheduler:
     async def close(self) -> None: ...
 
     async def invoke(self, spec: FunctionSpec, req: InvocationRequest) -> InvocationResult:
-        result = InvocationResult(req.request_id, 200, req.payload, version_id=spec.version_id,
-                                  instance_id="i-bench", duration_ms=0.05, memory_peak_mb=10.0)
+        result = InvocationResult(
+            req.request_id,
+            200,
+            req.payload,
+            version_id=spec.version_id,
+            instance_id="i-bench",
+            duration_ms=0.05,
+            memory_peak_mb=10.0,
+        )
         for listener in self.listeners:
             listener(spec, result)
         return result
@@ -72,8 +79,14 @@ def _zip() -> str:
 
 def _setup(client: FcClient) -> None:
     client.create_service("bench")
-    client.create_function("bench", "echo", code={"zipFile": _zip()}, runtime="python3.10",
-                           handler="index.handler", instanceConcurrency=100)
+    client.create_function(
+        "bench",
+        "echo",
+        code={"zipFile": _zip()},
+        runtime="python3.10",
+        handler="index.handler",
+        instanceConcurrency=100,
+    )
 
 
 async def _in_process(config: BackendConfig, calls: int) -> list[float]:
@@ -83,17 +96,38 @@ async def _in_process(config: BackendConfig, calls: int) -> list[float]:
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://bench") as http:
         body = {"serviceName": "bench"}
-        await http.post("/2016-08-15/services", json=body, headers=_signed(config, "POST", "/2016-08-15/services"))
+        await http.post(
+            "/2016-08-15/services", json=body, headers=_signed(config, "POST", "/2016-08-15/services")
+        )
         path = "/2016-08-15/services/bench/functions"
-        await http.post(path, json={"functionName": "echo", "runtime": "python3.10", "handler": "index.handler",
-                                    "code": {"zipFile": _zip()}}, headers=_signed(config, "POST", path))
+        await http.post(
+            path,
+            json={
+                "functionName": "echo",
+                "runtime": "python3.10",
+                "handler": "index.handler",
+                "code": {"zipFile": _zip()},
+            },
+            headers=_signed(config, "POST", path),
+        )
     invoke_path = "/2016-08-15/services/bench/functions/echo/invocations"
     headers = _signed(config, "POST", invoke_path, "application/octet-stream")
-    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST",
-             "scheme": "http", "path": invoke_path, "raw_path": invoke_path.encode(), "query_string": b"",
-             "root_path": "", "headers": [(k.encode(), v.encode()) for k, v in headers.items()]
-             + [(b"host", b"bench"), (b"content-length", b"5")], "client": ("127.0.0.1", 1),
-             "server": ("127.0.0.1", 80), "app": app}
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": invoke_path,
+        "raw_path": invoke_path.encode(),
+        "query_string": b"",
+        "root_path": "",
+        "headers": [(k.encode(), v.encode()) for k, v in headers.items()]
+        + [(b"host", b"bench"), (b"content-length", b"5")],
+        "client": ("127.0.0.1", 1),
+        "server": ("127.0.0.1", 80),
+        "app": app,
+    }
     timings = []
     for _ in range(calls):
         sent: list[dict] = []
@@ -111,10 +145,13 @@ async def _in_process(config: BackendConfig, calls: int) -> list[float]:
     return timings
 
 
-def _signed(config: BackendConfig, method: str, path: str, content_type: str = "application/json") -> dict[str, str]:
+def _signed(
+    config: BackendConfig, method: str, path: str, content_type: str = "application/json"
+) -> dict[str, str]:
     headers = {"date": fc_signature.http_date(), "content-type": content_type}
     headers["authorization"] = fc_signature.authorization(
-        config.access_key_id, config.access_key_secret, method, path, headers)
+        config.access_key_id, config.access_key_secret, method, path, headers
+    )
     return headers
 
 
@@ -134,8 +171,9 @@ def _serve_instant(state_dir: str, queue: Any, cpus: set[int] | None = None) -> 
         time.sleep(3600)
 
 
-def _client_loop(endpoint: str, key: str, secret: str, seconds: float, out: Any,
-                 cpus: set[int] | None = None) -> None:
+def _client_loop(
+    endpoint: str, key: str, secret: str, seconds: float, out: Any, cpus: set[int] | None = None
+) -> None:
     """Sequential signed invokes over one raw keep-alive connection (fc_rest.RawInvoke): an
     httpx client costs more CPU per call than the backend does, and would be what we measure."""
     from fc_rest import BlockingConnection, RawInvoke
@@ -155,11 +193,17 @@ def _client_loop(endpoint: str, key: str, secret: str, seconds: float, out: Any,
     out.put((count, statistics.median(latencies)))
 
 
-def _load(endpoint: str, config: BackendConfig, clients: int, seconds: float,
-          cpus: set[int] | None = None) -> tuple[float, float]:
+def _load(
+    endpoint: str, config: BackendConfig, clients: int, seconds: float, cpus: set[int] | None = None
+) -> tuple[float, float]:
     out: Any = mp.Queue()
-    procs = [mp.Process(target=_client_loop, args=(endpoint, config.access_key_id, config.access_key_secret,
-                                                   seconds, out, cpus)) for _ in range(clients)]
+    procs = [
+        mp.Process(
+            target=_client_loop,
+            args=(endpoint, config.access_key_id, config.access_key_secret, seconds, out, cpus),
+        )
+        for _ in range(clients)
+    ]
     for p in procs:
         p.start()
     results = [out.get(timeout=seconds + 60) for _ in procs]
@@ -195,8 +239,10 @@ def main() -> None:
         timings.sort()
         p50 = timings[len(timings) // 2] * 1000
         p99 = timings[int(len(timings) * 0.99)] * 1000
-        print(f"1. in-process API overhead per invoke: p50 {p50:.3f} ms, p99 {p99:.3f} ms "
-              f"(goal p50 <= 0.3 ms: {'met' if p50 <= 0.3 else 'NOT met'})")
+        print(
+            f"1. in-process API overhead per invoke: p50 {p50:.3f} ms, p99 {p99:.3f} ms "
+            f"(goal p50 <= 0.3 ms: {'met' if p50 <= 0.3 else 'NOT met'})"
+        )
 
         ctx_queue: Any = mp.Queue()
         state = Path(tmp) / "instant"
@@ -206,8 +252,10 @@ def main() -> None:
         cfg = BackendConfig.for_state_dir(state)
         _setup(FcClient(endpoint, cfg.access_key_id, cfg.access_key_secret))
         rate, latency = _load(endpoint, cfg, args.clients, args.seconds, client_cpus)
-        print(f"2. HTTP end to end, instant scheduler, {args.clients} clients: {rate:,.0f} invocations/s, "
-              f"p50 latency {latency * 1000:.2f} ms")
+        print(
+            f"2. HTTP end to end, instant scheduler, {args.clients} clients: {rate:,.0f} invocations/s, "
+            f"p50 latency {latency * 1000:.2f} ms"
+        )
         server.terminate()
 
         if args.skip_real:
@@ -224,10 +272,14 @@ def main() -> None:
         try:
             _setup(FcClient(info["endpoint"], info["accessKeyId"], info["accessKeySecret"]))
             real_cfg = BackendConfig.for_state_dir(real_dir)
-            real_rate, real_latency = _load(info["endpoint"], real_cfg, args.clients, args.seconds, client_cpus)
-            print(f"3. HTTP end to end, warm process-driver instance, {args.clients} clients: "
-                  f"{real_rate:,.0f} invocations/s, p50 latency {real_latency * 1000:.2f} ms "
-                  f"(API-only ceiling ratio {real_rate / rate:.2f})")
+            real_rate, real_latency = _load(
+                info["endpoint"], real_cfg, args.clients, args.seconds, client_cpus
+            )
+            print(
+                f"3. HTTP end to end, warm process-driver instance, {args.clients} clients: "
+                f"{real_rate:,.0f} invocations/s, p50 latency {real_latency * 1000:.2f} ms "
+                f"(API-only ceiling ratio {real_rate / rate:.2f})"
+            )
         finally:
             stop_daemon(real_dir)
     print(f"cpu cores: {os.cpu_count()}")

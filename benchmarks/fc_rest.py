@@ -48,7 +48,11 @@ def running_backend(state_dir: Path, driver: str):
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
     process = subprocess.Popen(
         [sys.executable, "-m", "fcbackend.server", "--state-dir", str(state_dir), "--driver", driver],
-        stdout=subprocess.PIPE, stderr=None, env=env, text=True)
+        stdout=subprocess.PIPE,
+        stderr=None,
+        env=env,
+        text=True,
+    )
     try:
         assert process.stdout is not None
         ready = json.loads(process.stdout.readline())
@@ -79,9 +83,14 @@ class Signer:
     def headers(self) -> dict[str, str]:
         date = fc_signature.http_date()
         if date != self._date:
-            headers = {"date": date, "content-type": "application/octet-stream", "x-fc-invocation-type": "Sync"}
-            headers["authorization"] = fc_signature.authorization(self.key_id, self.secret, "POST", INVOKE_PATH,
-                                                                  headers)
+            headers = {
+                "date": date,
+                "content-type": "application/octet-stream",
+                "x-fc-invocation-type": "Sync",
+            }
+            headers["authorization"] = fc_signature.authorization(
+                self.key_id, self.secret, "POST", INVOKE_PATH, headers
+            )
             self._date, self._headers = date, headers
         return self._headers
 
@@ -103,8 +112,11 @@ class RawInvoke:
     def bytes(self) -> bytes:
         headers = self.signer.headers()
         if headers is not self._for:
-            lines = [f"POST {INVOKE_PATH} HTTP/1.1", f"host: {self.host}",
-                     f"content-length: {len(self.payload)}"] + [f"{k}: {v}" for k, v in headers.items()]
+            lines = [
+                f"POST {INVOKE_PATH} HTTP/1.1",
+                f"host: {self.host}",
+                f"content-length: {len(self.payload)}",
+            ] + [f"{k}: {v}" for k, v in headers.items()]
             self._bytes = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + self.payload
             self._for = headers
         return self._bytes
@@ -139,7 +151,7 @@ class BlockingConnection:
         start = end + 4
         while len(self.buffer) < start + length:
             self.buffer += self._recv()
-        body, self.buffer = self.buffer[start:start + length], self.buffer[start + length:]
+        body, self.buffer = self.buffer[start : start + length], self.buffer[start + length :]
         return status, body
 
     def _recv(self) -> bytes:
@@ -171,7 +183,9 @@ def warm_latencies(endpoint: str, key_id: str, secret: str, n: int) -> list[floa
     return samples
 
 
-async def _load(endpoint: str, key_id: str, secret: str, concurrency: int, duration_s: float) -> tuple[int, int]:
+async def _load(
+    endpoint: str, key_id: str, secret: str, concurrency: int, duration_s: float
+) -> tuple[int, int]:
     """``concurrency`` raw keep-alive connections, each sending its next request when the
     previous answer is in."""
     invoke = RawInvoke(endpoint, key_id, secret)
@@ -210,16 +224,26 @@ def _client_process(args: tuple[str, str, str, int, float, Any]) -> tuple[int, i
     return uvloop.run(_load(endpoint, key_id, secret, concurrency, duration_s))
 
 
-def throughput(endpoint: str, key_id: str, secret: str, concurrency: int, processes: int,
-               duration_s: float, backend_pid: int) -> dict[str, float]:
+def throughput(
+    endpoint: str,
+    key_id: str,
+    secret: str,
+    concurrency: int,
+    processes: int,
+    duration_s: float,
+    backend_pid: int,
+) -> dict[str, float]:
     """Invocations/s with ``concurrency`` requests in flight spread over client processes, and the
     backend's RSS sampled during the run."""
-    per_process = [concurrency // processes + (1 if i < concurrency % processes else 0) for i in range(processes)]
+    per_process = [
+        concurrency // processes + (1 if i < concurrency % processes else 0) for i in range(processes)
+    ]
     per_process = [c for c in per_process if c > 0]
     start_at = time.time() + 0.5
     with multiprocessing.get_context("spawn").Pool(len(per_process)) as pool:
-        pending = pool.map_async(_client_process, [(endpoint, key_id, secret, c, duration_s, start_at)
-                                                   for c in per_process])
+        pending = pool.map_async(
+            _client_process, [(endpoint, key_id, secret, c, duration_s, start_at) for c in per_process]
+        )
         peak_rss = 0.0
         while not pending.ready():
             peak_rss = max(peak_rss, rss_mb(backend_pid))
@@ -233,8 +257,15 @@ def throughput(endpoint: str, key_id: str, secret: str, concurrency: int, proces
 def prepare_function(endpoint: str, key_id: str, secret: str, handler_source: str, concurrency: int) -> None:
     with FcClient(endpoint, key_id, secret) as client:
         client.create_service(SERVICE)
-        client.create_function(SERVICE, FUNCTION, code_zip(handler_source), runtime="python3",
-                               handler="index.handler", memorySize=256, timeout=30,
-                               instanceConcurrency=concurrency)
+        client.create_function(
+            SERVICE,
+            FUNCTION,
+            code_zip(handler_source),
+            runtime="python3",
+            handler="index.handler",
+            memorySize=256,
+            timeout=30,
+            instanceConcurrency=concurrency,
+        )
         result = client.invoke_function(SERVICE, FUNCTION, b"x")
         assert result.status == 200 and result.body == b"x", result.body

@@ -72,16 +72,20 @@ def main() -> None:
     text = CASES[2][1]
     cached = min(timeit.repeat(lambda: parse(text), number=20000, repeat=3)) / 20000 * 1e6
     uncached = min(timeit.repeat(lambda: parse.__wrapped__(text), number=20000, repeat=3)) / 20000 * 1e6
-    print(f"\nSub template parse: cached {cached:.2f} us vs uncached {uncached:.2f} us "
-          f"(ratio {uncached / cached:.1f}x)")
+    print(
+        f"\nSub template parse: cached {cached:.2f} us vs uncached {uncached:.2f} us "
+        f"(ratio {uncached / cached:.1f}x)"
+    )
 
     from rosengine.functions._arithmetic import evaluate_expression
 
     expression = "(2+3)/2*3-1+{0}".replace("{0}", "7")
     parsed = min(timeit.repeat(lambda: evaluate_expression.__wrapped__(expression), number=20000, repeat=3))
     python_eval = min(timeit.repeat(lambda: eval(expression.replace("/", "//")), number=20000, repeat=3))
-    print(f"Calculate safe parser, uncached: {parsed / 20000 * 1e6:.2f} us vs Python eval "
-          f"{python_eval / 20000 * 1e6:.2f} us (ratio {python_eval / parsed:.2f}; eval is never used)")
+    print(
+        f"Calculate safe parser, uncached: {parsed / 20000 * 1e6:.2f} us vs Python eval "
+        f"{python_eval / 20000 * 1e6:.2f} us (ratio {python_eval / parsed:.2f}; eval is never used)"
+    )
 
     per_resource = sum(per_call_us(registry.get(n), a, 2000) for n, a in CASES[:6])
     print(f"\n300 resources x 6 typical function calls: {per_resource * 300 / 1000:.1f} ms")

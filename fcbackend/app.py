@@ -126,8 +126,11 @@ def _install_addons(app: Starlette) -> None:
 
 
 def create_app(
-    config: BackendConfig | None = None, *, scheduler: Any = None,
-    extra_routes: list[BaseRoute] | None = None, addons: bool = True,
+    config: BackendConfig | None = None,
+    *,
+    scheduler: Any = None,
+    extra_routes: list[BaseRoute] | None = None,
+    addons: bool = True,
 ) -> Starlette:
     """Build the backend app for ``config`` (default: the ``$ROS_HOME/fc`` state directory).
 

@@ -72,13 +72,16 @@ class BackendNotAnswering(DaemonError):
 
     def __init__(self, pid: int, endpoint: str, state_dir: Path):
         where = f" at {endpoint}" if endpoint else ""
-        super().__init__(f"the FC backend (pid {pid}) is not answering{where}; it may be busy. Try again, "
-                         f"or stop it with `ros fc stop` (state dir {state_dir})")
+        super().__init__(
+            f"the FC backend (pid {pid}) is not answering{where}; it may be busy. Try again, "
+            f"or stop it with `ros fc stop` (state dir {state_dir})"
+        )
         self.pid = pid
         self.endpoint = endpoint
 
 
 # -- one backend per state directory ----------------------------------------------------------------
+
 
 def acquire_serve_lock(state_dir: Path, wait_s: float = SERVE_LOCK_WAIT_S) -> IO[str]:
     """Take the state directory's serve lock for this process's life (close the file to release).
@@ -99,7 +102,8 @@ def acquire_serve_lock(state_dir: Path, wait_s: float = SERVE_LOCK_WAIT_S) -> IO
                 fh.close()
                 raise DaemonError(
                     f"another FC backend (pid {holder or 'unknown'}) is already serving {state_dir}; "
-                    "stop it with `ros fc stop` or use another --state-dir") from None
+                    "stop it with `ros fc stop` or use another --state-dir"
+                ) from None
             time.sleep(0.05)
     fh.seek(0)
     fh.truncate()
@@ -181,8 +185,14 @@ def endpoint_for(host: str, port: int) -> str:
 def _uvicorn_config(app: Any, log_level: str) -> uvicorn.Config:
     # proxy_headers off: the backend is reached directly, and uvicorn's ProxyHeadersMiddleware
     # would otherwise wrap every request (a measurable share of a warm invoke).
-    kwargs: dict[str, Any] = {"log_level": log_level, "access_log": False, "lifespan": "on",
-                              "timeout_keep_alive": 75, "proxy_headers": False, "server_header": False}
+    kwargs: dict[str, Any] = {
+        "log_level": log_level,
+        "access_log": False,
+        "lifespan": "on",
+        "timeout_keep_alive": 75,
+        "proxy_headers": False,
+        "server_header": False,
+    }
     with contextlib.suppress(ImportError):
         import httptools  # noqa: F401  (faster HTTP parsing when installed)
 
@@ -216,10 +226,18 @@ class _Server(uvicorn.Server):
 def backend_info(config: BackendConfig, port: int, app: Any) -> dict[str, Any]:
     info = dict(getattr(app.state, "driver_info", {}) or {})
     return {
-        "endpoint": endpoint_for(config.host, port), "host": config.host, "port": port, "pid": os.getpid(),
-        "accessKeyId": config.access_key_id, "accessKeySecret": config.access_key_secret,
-        "auth": config.auth, "stateDir": str(config.state_dir), "startedAt": time.time(),
-        "driver": info.get("driver", ""), "isolated": info.get("isolated", False), "note": info.get("note", ""),
+        "endpoint": endpoint_for(config.host, port),
+        "host": config.host,
+        "port": port,
+        "pid": os.getpid(),
+        "accessKeyId": config.access_key_id,
+        "accessKeySecret": config.access_key_secret,
+        "auth": config.auth,
+        "stateDir": str(config.state_dir),
+        "startedAt": time.time(),
+        "driver": info.get("driver", ""),
+        "isolated": info.get("isolated", False),
+        "note": info.get("note", ""),
         "apiVersion": API_VERSION,
     }
 
@@ -243,8 +261,12 @@ def tune_gc_for_serving() -> None:
     gc.set_threshold(GC_YOUNG_THRESHOLD, middle, old)
 
 
-def serve(config: BackendConfig, *, log_level: str = "warning",
-          on_ready: Callable[[dict[str, Any]], None] | None = None) -> None:
+def serve(
+    config: BackendConfig,
+    *,
+    log_level: str = "warning",
+    on_ready: Callable[[dict[str, Any]], None] | None = None,
+) -> None:
     """Run the backend in the foreground until SIGINT/SIGTERM; maintains ``backend.json``.
 
     Holds the state directory's serve lock throughout (:func:`acquire_serve_lock`); with port 0
@@ -257,8 +279,9 @@ def serve(config: BackendConfig, *, log_level: str = "warning",
         lock.close()
 
 
-def _serve_locked(config: BackendConfig, log_level: str,
-                  on_ready: Callable[[dict[str, Any]], None] | None) -> None:
+def _serve_locked(
+    config: BackendConfig, log_level: str, on_ready: Callable[[dict[str, Any]], None] | None
+) -> None:
     from fcbackend.app import create_app
 
     try:
@@ -318,6 +341,7 @@ class ThreadedServer:
 
 # -- daemon management ----------------------------------------------------------------------------
 
+
 def _pid_alive(pid: int) -> bool:
     """True while ``pid`` runs; a zombie (dead, not yet reaped by its parent) counts as gone."""
     try:
@@ -366,8 +390,13 @@ def _start_lock(state_dir: Path) -> Iterator[None]:
 
 
 def start_daemon(
-    state_dir: Path | None = None, *, host: str = "127.0.0.1", port: int = 0, driver: str | None = None,
-    auth: bool = True, timeout: float = START_TIMEOUT_S,
+    state_dir: Path | None = None,
+    *,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    driver: str | None = None,
+    auth: bool = True,
+    timeout: float = START_TIMEOUT_S,
 ) -> tuple[dict[str, Any], bool]:
     """Start the backend in the background unless one runs; returns (backend.json, started_now)."""
     directory = Path(state_dir) if state_dir else BackendConfig.for_state_dir().state_dir
@@ -377,24 +406,35 @@ def start_daemon(
         if info is not None:
             return info, False
         remove_backend_info(directory)
-        cmd = [sys.executable, "-m", "fcbackend.server", "--state-dir", str(directory), "--host", host,
-               "--port", str(port)]
+        cmd = [
+            sys.executable,
+            "-m",
+            "fcbackend.server",
+            "--state-dir",
+            str(directory),
+            "--host",
+            host,
+            "--port",
+            str(port),
+        ]
         if driver:
             cmd += ["--driver", driver]
         if not auth:
             cmd.append("--no-auth")
         log = open(directory / LOG_FILE, "ab")  # noqa: SIM115 (handed to the child)
         try:
-            proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=log, stderr=log,
-                                    start_new_session=True, close_fds=True)
+            proc = subprocess.Popen(
+                cmd, stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True, close_fds=True
+            )
         finally:
             log.close()
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             code = proc.poll()
             if code is not None:
-                raise DaemonError(f"the FC backend exited with status {code} while starting; "
-                                  f"see {directory / LOG_FILE}")
+                raise DaemonError(
+                    f"the FC backend exited with status {code} while starting; see {directory / LOG_FILE}"
+                )
             info = read_backend_info(directory)
             if info is not None and info.get("pid") == proc.pid and _answers(str(info["endpoint"])):
                 return info, True
@@ -480,8 +520,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--log-level", default="warning")
     args = parser.parse_args(argv)
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(name)s %(levelname)s %(message)s")
-    config = BackendConfig.for_state_dir(args.state_dir, host=args.host, port=args.port, driver=args.driver,
-                                         auth=not args.no_auth)
+    config = BackendConfig.for_state_dir(
+        args.state_dir, host=args.host, port=args.port, driver=args.driver, auth=not args.no_auth
+    )
 
     def ready(info: dict[str, Any]) -> None:
         print(json.dumps({"endpoint": info["endpoint"], "pid": info["pid"]}), flush=True)

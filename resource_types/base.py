@@ -78,8 +78,19 @@ class ResourceTypeSchema:
         }
         # Cross-property rules (a trigger's TriggerConfig shape chosen by its TriggerType, "one of"
         # code sources) live in these top-level keywords; dropping them would lose those checks.
-        for keyword in ("definitions", "$defs", "allOf", "anyOf", "oneOf", "dependencies",
-                        "dependentRequired", "dependentSchemas", "if", "then", "else"):
+        for keyword in (
+            "definitions",
+            "$defs",
+            "allOf",
+            "anyOf",
+            "oneOf",
+            "dependencies",
+            "dependentRequired",
+            "dependentSchemas",
+            "if",
+            "then",
+            "else",
+        ):
             if keyword in self.raw:
                 schema[keyword] = self.raw[keyword]
         return schema
@@ -153,7 +164,9 @@ class ResourceProvider(ABC):
     def delete(self, ctx: ProviderContext, physical_id: str, properties: dict[str, Any]) -> None:
         """Delete; raise nothing when the resource is already gone."""
 
-    def read(self, ctx: ProviderContext, physical_id: str, properties: dict[str, Any]) -> dict[str, Any] | None:
+    def read(
+        self, ctx: ProviderContext, physical_id: str, properties: dict[str, Any]
+    ) -> dict[str, Any] | None:
         """Current attributes, or None if the resource no longer exists (drift/recovery)."""
         return None
 

@@ -96,8 +96,14 @@ class TemplateError(Exception):
     def with_path_prefix(self, prefix: Path) -> TemplateError:
         """Return a copy whose path is ``prefix + path`` (used when a nested evaluation fails)."""
         return TemplateError(
-            self.code, self.message, tuple(prefix) + tuple(self.path), self.file, self.line, self.col,
-            self.severity, dict(self.details),
+            self.code,
+            self.message,
+            tuple(prefix) + tuple(self.path),
+            self.file,
+            self.line,
+            self.col,
+            self.severity,
+            dict(self.details),
         )
 
 

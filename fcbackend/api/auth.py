@@ -4,7 +4,8 @@ error into FC's JSON error body.
 Why a pure ASGI middleware instead of a Starlette BaseHTTPMiddleware: it adds no task or stream
 wrapping to every request, which matters on the invoke path. Only paths under ``/2016-08-15/`` are
 API calls (and those under FC 3.0's ``/2023-03-30/``, signed the FC 2.0 way: UNCONFIRMED, FC3's
-own ACS scheme is not implemented); ``/proxy/`` (HTTP triggers decide their own auth), ``/local/health`` and the
+own ACS scheme is not implemented); ``/proxy/`` (HTTP triggers decide their own auth), ``/local/health``
+and the
 token-protected code downloads are exempt, as is anything registered in ``AUTH_EXEMPT_PREFIXES``.
 """
 
@@ -44,7 +45,9 @@ AUTH_EXEMPT_PREFIXES: list[str] = [
 ]
 MAX_CLOCK_SKEW_S = 15 * 60
 # The hot path skips the router: one regex instead of trying every route, no exception wrappers.
-_INVOKE_PATH = re.compile(rf"^/{API_VERSION}/services/(?P<service>[^/]+)/functions/(?P<function>[^/]+)/invocations$")
+_INVOKE_PATH = re.compile(
+    rf"^/{API_VERSION}/services/(?P<service>[^/]+)/functions/(?P<function>[^/]+)/invocations$"
+)
 _log = logging.getLogger("fcbackend.api")
 
 
@@ -77,14 +80,17 @@ def _signature(secret: str, text: str) -> str:
 
 def _verify(secret: str, given: str, method: str, path: str, headers: dict[str, str], scope: Scope) -> bool:
     """Same rule as :func:`rosengine.clients.fc_signature.verify` (bare path, else path + query)."""
-    if hmac.compare_digest(_signature(secret, fc_signature.string_to_sign(method, path, headers, None)), given):
+    if hmac.compare_digest(
+        _signature(secret, fc_signature.string_to_sign(method, path, headers, None)), given
+    ):
         return True
     query = scope.get("query_string", b"")
     if not query:
         return False
     queries = parse_qsl(query.decode("latin-1"), keep_blank_values=True)
-    return hmac.compare_digest(_signature(secret, fc_signature.string_to_sign(method, path, headers, queries)),
-                               given)
+    return hmac.compare_digest(
+        _signature(secret, fc_signature.string_to_sign(method, path, headers, queries)), given
+    )
 
 
 def check_signature(config: BackendConfig, scope: Scope, headers: dict[str, str] | None = None) -> None:
@@ -96,7 +102,9 @@ def check_signature(config: BackendConfig, scope: Scope, headers: dict[str, str]
         raise FcError(403, "AccessDenied", "the request is not signed: an Authorization header is required")
     parsed = fc_signature.parse_authorization(auth)
     if parsed is None:
-        raise FcError(403, "AccessDenied", "the Authorization header must look like 'FC <AccessKeyID>:<Signature>'")
+        raise FcError(
+            403, "AccessDenied", "the Authorization header must look like 'FC <AccessKeyID>:<Signature>'"
+        )
     key_id, given = parsed
     if key_id != config.access_key_id:
         raise FcError(403, "InvalidAccessKeyID", f"the access key id '{key_id}' is not known to this backend")
@@ -107,11 +115,17 @@ def check_signature(config: BackendConfig, scope: Scope, headers: dict[str, str]
     if sent is None:
         raise FcError(400, "InvalidArgument", f"the Date header '{date}' is not an RFC 1123 date")
     if abs(time.time() - sent) > MAX_CLOCK_SKEW_S:
-        raise FcError(403, "RequestTimeTooSkewed",
-                      "the Date header differs from the server time by more than 15 minutes")
+        raise FcError(
+            403,
+            "RequestTimeTooSkewed",
+            "the Date header differs from the server time by more than 15 minutes",
+        )
     if not _verify(config.access_key_secret, given, scope["method"], scope["path"], headers, scope):
-        raise FcError(403, "SignatureNotMatch",
-                      "the request signature does not match; check the access key secret and the signed headers")
+        raise FcError(
+            403,
+            "SignatureNotMatch",
+            "the request signature does not match; check the access key secret and the signed headers",
+        )
 
 
 def new_request_id() -> str:
@@ -132,18 +146,25 @@ def invoke_path_params(scope: Scope) -> dict[str, str] | None:
 
 async def send_error(send: Send, err: FcError, request_id: str, *, fc3: bool = False) -> None:
     """FC's error response; ``fc3`` gives FC 3.0's body shape (``Code``/``Message``/``RequestId``)."""
-    document = ({"Code": err.code, "Message": err.message, "RequestId": request_id} if fc3
-                else error_body(err.code, err.message, request_id))
+    document = (
+        {"Code": err.code, "Message": err.message, "RequestId": request_id}
+        if fc3
+        else error_body(err.code, err.message, request_id)
+    )
     body = json.dumps(document).encode()
-    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
-               (b"x-fc-request-id", request_id.encode())]
+    headers = [
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(body)).encode()),
+        (b"x-fc-request-id", request_id.encode()),
+    ]
     headers += [(k.encode(), v.encode()) for k, v in err.headers.items()]
     await send({"type": "http.response.start", "status": err.status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
 
 
-async def answer_errors(send: Send, handle: Callable[[Send], Awaitable[None]], request_id: str, what: str,
-                        *, fc3: bool = False) -> None:
+async def answer_errors(
+    send: Send, handle: Callable[[Send], Awaitable[None]], request_id: str, what: str, *, fc3: bool = False
+) -> None:
     """Run ``handle`` with a ``send`` that notes whether a response has started; an error raised
     before that becomes FC's error response (an unexpected one a logged 500), one raised after
     it cannot be reported any more and ends the response as it is."""
@@ -163,8 +184,9 @@ async def answer_errors(send: Send, handle: Callable[[Send], Awaitable[None]], r
     except Exception as exc:
         _log.exception("%s failed", what)
         if not started:
-            await send_error(send, FcError(500, "InternalServerError", f"internal error: {exc}"), request_id,
-                             fc3=fc3)
+            await send_error(
+                send, FcError(500, "InternalServerError", f"internal error: {exc}"), request_id, fc3=fc3
+            )
 
 
 class FcRequestMiddleware:
@@ -189,12 +211,17 @@ class FcRequestMiddleware:
         path: str = scope["path"]
 
         async def handle(tracked_send: Send) -> None:
-            if self.config.auth and path.startswith(SIGNED_PREFIXES) and not path.startswith(tuple(AUTH_EXEMPT_PREFIXES)):
+            if (
+                self.config.auth
+                and path.startswith(SIGNED_PREFIXES)
+                and not path.startswith(tuple(AUTH_EXEMPT_PREFIXES))
+            ):
                 check_signature(self.config, scope)
             await self.app(scope, receive, tracked_send)
 
-        await answer_errors(send, handle, request_id, f"request {scope.get('method')} {path}",
-                            fc3=path.startswith(FC3_PREFIX))
+        await answer_errors(
+            send, handle, request_id, f"request {scope.get('method')} {path}", fc3=path.startswith(FC3_PREFIX)
+        )
 
     async def invoke(self, scope: Scope, receive: Receive, send: Send, params: dict[str, str]) -> None:
         """An invoke call: sync ones on the raw ASGI warm path, async ones through the route's
@@ -207,8 +234,9 @@ class FcRequestMiddleware:
             if self.config.auth:
                 check_signature(self.config, scope, headers)
             if (headers.get("x-fc-invocation-type") or "sync").lower() == "sync":
-                await invoke_sync_asgi(scope["app"].state, scope, receive, tracked_send, params, headers,
-                                       request_id)
+                await invoke_sync_asgi(
+                    scope["app"].state, scope, receive, tracked_send, params, headers, request_id
+                )
             else:
                 scope["path_params"] = params
                 response = await invoke_function(Request(scope, receive, tracked_send))

@@ -70,6 +70,7 @@ def read_code_bytes(state: BackendState, code: Any, what: str = "code") -> bytes
 
 async def store_code(state: BackendState, code: Any, what: str = "code") -> CodeBlob:
     """Read, validate and store a code object (off the event loop: hashing big zips is slow)."""
+
     def work() -> CodeBlob:
         data = read_code_bytes(state, code, what)
         try:

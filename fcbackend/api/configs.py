@@ -48,8 +48,11 @@ def _alias_or_latest_target(request: Request) -> tuple[BackendState, str, str, s
     if not qualifier:
         raise invalid("a qualifier is required in the path: /services/<service>.<alias|LATEST>/functions/...")
     if qualifier != LATEST and state.meta.get(ALIAS, service, qualifier) is None:
-        raise not_found("AliasNotFound", f"alias '{qualifier}' of service '{service}' does not exist "
-                        "(provisioned and on-demand configs take an alias or LATEST)")
+        raise not_found(
+            "AliasNotFound",
+            f"alias '{qualifier}' of service '{service}' does not exist "
+            "(provisioned and on-demand configs take an alias or LATEST)",
+        )
     return state, service, function, qualifier
 
 
@@ -66,7 +69,10 @@ def _int_field(body: dict[str, Any], key: str, low: int, high: int, required: bo
 
 # -- provision config ------------------------------------------------------------------------------
 
-async def _apply_provision(state: BackendState, service: str, function: str, qualifier: str, target: int) -> None:
+
+async def _apply_provision(
+    state: BackendState, service: str, function: str, qualifier: str, target: int
+) -> None:
     key = config_key(function, qualifier)
     error = ""
     try:
@@ -93,12 +99,16 @@ async def put_provision_config(request: Request) -> Response:
     old = state.meta.get(PROVISION, service, key) or {}
     doc = {
         "resource": f"{state.config.account_id}#{service}#{qualifier}#{function}",
-        "target": target, "current": old.get("current", 0), "currentError": old.get("currentError", ""),
+        "target": target,
+        "current": old.get("current", 0),
+        "currentError": old.get("currentError", ""),
         "scheduledActions": body.get("scheduledActions") or [],
         "targetTrackingPolicies": body.get("targetTrackingPolicies") or [],
         "alwaysAllocateCPU": bool(body.get("alwaysAllocateCPU", True)),
         "alwaysAllocateGPU": bool(body.get("alwaysAllocateGPU", True)),
-        "_service": service, "_function": function, "_qualifier": qualifier,
+        "_service": service,
+        "_function": function,
+        "_qualifier": qualifier,
     }
     state.meta.put(PROVISION, service, key, doc)
     task = asyncio.create_task(_apply_provision(state, service, function, qualifier, target))
@@ -112,9 +122,16 @@ async def get_provision_config(request: Request) -> Response:
     state, service, function, qualifier = _alias_or_latest_target(request)
     doc = state.meta.get(PROVISION, service, config_key(function, qualifier))
     if doc is None:
-        doc = {"resource": f"{state.config.account_id}#{service}#{qualifier}#{function}", "target": 0,
-               "current": 0, "currentError": "", "scheduledActions": [], "targetTrackingPolicies": [],
-               "alwaysAllocateCPU": True, "alwaysAllocateGPU": True}
+        doc = {
+            "resource": f"{state.config.account_id}#{service}#{qualifier}#{function}",
+            "target": 0,
+            "current": 0,
+            "currentError": "",
+            "scheduledActions": [],
+            "targetTrackingPolicies": [],
+            "alwaysAllocateCPU": True,
+            "alwaysAllocateGPU": True,
+        }
     return json_response(request, public(doc))
 
 
@@ -131,13 +148,17 @@ async def list_provision_configs(request: Request) -> Response:
     qualifier = request.query_params.get("qualifier") or None
     if qualifier and not service:
         raise invalid("qualifier can only be given together with serviceName")
-    docs = [d for _, _, d in state.meta.list(PROVISION, service)
-            if not qualifier or d.get("_qualifier") == qualifier]
+    docs = [
+        d
+        for _, _, d in state.meta.list(PROVISION, service)
+        if not qualifier or d.get("_qualifier") == qualifier
+    ]
     items, token = page_of_list(request, docs, "resource")
     return json_response(request, with_token({"provisionConfigs": [public(d) for d in items]}, token))
 
 
 # -- on-demand config ------------------------------------------------------------------------------
+
 
 async def put_on_demand_config(request: Request) -> Response:
     state, service, function, qualifier = _alias_or_latest_target(request)
@@ -153,16 +174,14 @@ async def get_on_demand_config(request: Request) -> Response:
     state, service, function, qualifier = _alias_or_latest_target(request)
     doc = state.meta.get(ON_DEMAND, service, config_key(function, qualifier))
     if doc is None:
-        raise not_found("OnDemandConfigNotFound",
-                        f"no on-demand config for {service}.{qualifier}/{function}")
+        raise not_found("OnDemandConfigNotFound", f"no on-demand config for {service}.{qualifier}/{function}")
     return json_response(request, doc)
 
 
 async def delete_on_demand_config(request: Request) -> Response:
     state, service, function, qualifier = _alias_or_latest_target(request)
     if not state.meta.delete(ON_DEMAND, service, config_key(function, qualifier)):
-        raise not_found("OnDemandConfigNotFound",
-                        f"no on-demand config for {service}.{qualifier}/{function}")
+        raise not_found("OnDemandConfigNotFound", f"no on-demand config for {service}.{qualifier}/{function}")
     state.changed()
     return empty_response(request)
 
@@ -176,9 +195,19 @@ async def list_on_demand_configs(request: Request) -> Response:
 
 # -- async invoke config ---------------------------------------------------------------------------
 
-_ASYNC_KEYS = {k.lower(): k for k in (
-    "destinationConfig", "onSuccess", "onFailure", "destination", "maxAsyncEventAgeInSeconds",
-    "maxAsyncRetryAttempts", "statefulInvocation", "asyncTask")}
+_ASYNC_KEYS = {
+    k.lower(): k
+    for k in (
+        "destinationConfig",
+        "onSuccess",
+        "onFailure",
+        "destination",
+        "maxAsyncEventAgeInSeconds",
+        "maxAsyncRetryAttempts",
+        "statefulInvocation",
+        "asyncTask",
+    )
+}
 
 
 def camel_keys(value: Any) -> Any:
@@ -207,11 +236,13 @@ def _check_async(body: dict[str, Any]) -> dict[str, Any]:
         for kind in ("onSuccess", "onFailure"):
             item = dest.get(kind)
             if item is not None and not (isinstance(item, dict) and isinstance(item.get("destination"), str)):
-                raise invalid(f"destinationConfig.{kind} must be {{\"destination\": \"<ARN>\"}}")
+                raise invalid(f'destinationConfig.{kind} must be {{"destination": "<ARN>"}}')
     return body
 
 
-def get_async_config(state: BackendState, service: str, function: str, qualifier: str | None) -> dict[str, Any] | None:
+def get_async_config(
+    state: BackendState, service: str, function: str, qualifier: str | None
+) -> dict[str, Any] | None:
     """The async invoke config for a qualifier (for the async queue engineer)."""
     return state.meta.get(ASYNC_CONFIG, service, config_key(function, qualifier or LATEST))
 
@@ -225,12 +256,21 @@ async def put_async_invoke_config(request: Request) -> Response:
     key = config_key(function, qualifier)
     now = now_iso()
     doc = state.meta.get(ASYNC_CONFIG, service, key) or {
-        "service": service, "function": function, "qualifier": qualifier, "createdTime": now,
-        "destinationConfig": None, "maxAsyncEventAgeInSeconds": None, "maxAsyncRetryAttempts": None,
+        "service": service,
+        "function": function,
+        "qualifier": qualifier,
+        "createdTime": now,
+        "destinationConfig": None,
+        "maxAsyncEventAgeInSeconds": None,
+        "maxAsyncRetryAttempts": None,
         "statefulInvocation": False,
     }
-    for name in ("destinationConfig", "maxAsyncEventAgeInSeconds", "maxAsyncRetryAttempts",
-                 "statefulInvocation"):
+    for name in (
+        "destinationConfig",
+        "maxAsyncEventAgeInSeconds",
+        "maxAsyncRetryAttempts",
+        "statefulInvocation",
+    ):
         if name in changes:
             doc[name] = changes[name]
     doc["lastModifiedTime"] = now
@@ -243,16 +283,18 @@ async def get_async_invoke_config(request: Request) -> Response:
     state, service, function, qualifier = function_target(request)
     doc = get_async_config(state, service, function, qualifier)
     if doc is None:
-        raise not_found("AsyncConfigNotExists",
-                        f"no async invoke config for {service}.{qualifier or LATEST}/{function}")
+        raise not_found(
+            "AsyncConfigNotExists", f"no async invoke config for {service}.{qualifier or LATEST}/{function}"
+        )
     return json_response(request, doc)
 
 
 async def delete_async_invoke_config(request: Request) -> Response:
     state, service, function, qualifier = function_target(request)
     if not state.meta.delete(ASYNC_CONFIG, service, config_key(function, qualifier or LATEST)):
-        raise not_found("AsyncConfigNotExists",
-                        f"no async invoke config for {service}.{qualifier or LATEST}/{function}")
+        raise not_found(
+            "AsyncConfigNotExists", f"no async invoke config for {service}.{qualifier or LATEST}/{function}"
+        )
     state.changed()
     return empty_response(request)
 

@@ -21,7 +21,7 @@ _DOMAIN = re.compile(r"^(?=.{1,253}$)([A-Za-z0-9*]([A-Za-z0-9-]{0,61}[A-Za-z0-9]
 
 def _routes(value: Any) -> dict[str, Any]:
     if not isinstance(value, dict) or not isinstance(value.get("routes", []), list):
-        raise invalid("routeConfig must be {\"routes\": [{path, serviceName, functionName, qualifier}]}")
+        raise invalid('routeConfig must be {"routes": [{path, serviceName, functionName, qualifier}]}')
     for index, route in enumerate(value.get("routes", [])):
         if not isinstance(route, dict):
             raise invalid(f"routeConfig.routes[{index}] must be an object")
@@ -80,9 +80,19 @@ async def create_custom_domain(request: Request) -> Response:
     if not isinstance(name, str) or not _DOMAIN.match(name):
         raise invalid(f"domainName must be a domain name such as example.com, got {name!r}")
     now = now_iso()
-    doc = {"domainName": name, "accountId": state.config.account_id, "protocol": "HTTP",
-           "apiVersion": "2016-08-15", "routeConfig": {"routes": []}, "certConfig": None,
-           "tlsConfig": None, "wafConfig": None, **_fields(body), "createdTime": now, "lastModifiedTime": now}
+    doc = {
+        "domainName": name,
+        "accountId": state.config.account_id,
+        "protocol": "HTTP",
+        "apiVersion": "2016-08-15",
+        "routeConfig": {"routes": []},
+        "certConfig": None,
+        "tlsConfig": None,
+        "wafConfig": None,
+        **_fields(body),
+        "createdTime": now,
+        "lastModifiedTime": now,
+    }
     if not state.meta.insert(DOMAIN, "", name, doc):
         raise conflict("DomainNameAlreadyExists", f"custom domain '{name}' already exists")
     state.changed()

@@ -23,7 +23,10 @@ class FcError(Exception):
 
 def error_body(code: str, message: str, request_id: str | None = None) -> dict[str, Any]:
     body: dict[str, Any] = {
-        "ErrorCode": code, "ErrorMessage": message, "errorCode": code, "errorMessage": message,
+        "ErrorCode": code,
+        "ErrorMessage": message,
+        "errorCode": code,
+        "errorMessage": message,
     }
     if request_id:
         body["RequestId"] = request_id

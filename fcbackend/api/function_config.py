@@ -18,8 +18,13 @@ _RUNTIME_PREFIXES = ("python", "nodejs", "java", "php", "dotnetcore", "go", "cus
 MAX_ENV_BYTES = 4096
 MAX_LAYERS = 5
 
-_MAP_FIELDS = ("customContainerConfig", "customRuntimeConfig", "customHealthCheckConfig",
-               "customDNS", "instanceLifecycleConfig")
+_MAP_FIELDS = (
+    "customContainerConfig",
+    "customRuntimeConfig",
+    "customHealthCheckConfig",
+    "customDNS",
+    "instanceLifecycleConfig",
+)
 
 
 def _int_in(body: dict[str, Any], key: str, low: int, high: int, multiple: int | None = None) -> int | None:
@@ -42,8 +47,10 @@ def _environment(value: Any) -> dict[str, str]:
     out: dict[str, str] = {}
     for key, item in value.items():
         if not _ENV_KEY.match(str(key)):
-            raise invalid(f"environmentVariables key '{key}' is invalid: use letters, digits and '_', "
-                          "starting with a letter or '_'")
+            raise invalid(
+                f"environmentVariables key '{key}' is invalid: use letters, digits and '_', "
+                "starting with a letter or '_'"
+            )
         if isinstance(item, (dict, list)) or item is None:
             raise invalid(f"environmentVariables.{key} must be a string")
         out[str(key)] = item if isinstance(item, str) else json.dumps(item)
@@ -56,8 +63,10 @@ def check_runtime(runtime: Any) -> str:
     if not isinstance(runtime, str) or not runtime:
         raise invalid("runtime is required, e.g. python3.10, nodejs18, custom.debian10 or custom-container")
     if not runtime.startswith(_RUNTIME_PREFIXES):
-        raise invalid(f"runtime '{runtime}' is not supported; use python*, nodejs*, java*, php*, "
-                      "dotnetcore*, go1, custom, custom.debian10 or custom-container")
+        raise invalid(
+            f"runtime '{runtime}' is not supported; use python*, nodejs*, java*, php*, "
+            "dotnetcore*, go1, custom, custom.debian10 or custom-container"
+        )
     return runtime
 
 
@@ -73,9 +82,12 @@ def function_fields(body: dict[str, Any]) -> dict[str, Any]:
     if len(out.get("description", "")) > 256:
         raise invalid("description must be at most 256 characters")
     ranges = {
-        "memorySize": (128, 65536, 64), "timeout": (1, 86400, None),
-        "initializationTimeout": (1, 300, None), "instanceConcurrency": (1, 200, None),
-        "instanceSoftConcurrency": (1, 200, None), "caPort": (1, 65535, None),
+        "memorySize": (128, 65536, 64),
+        "timeout": (1, 86400, None),
+        "initializationTimeout": (1, 300, None),
+        "instanceConcurrency": (1, 200, None),
+        "instanceSoftConcurrency": (1, 200, None),
+        "caPort": (1, 65535, None),
         "gpuMemorySize": (1024, 81920, 1024),
     }
     for key, (low, high, multiple) in ranges.items():
@@ -105,17 +117,35 @@ def function_fields(body: dict[str, Any]) -> dict[str, Any]:
         if not all(isinstance(a, str) for a in layers):
             raise invalid("layers must be a list of layer version ARNs (strings)")
         out["layers"] = layers
-    if out.get("instanceSoftConcurrency") and out.get("instanceConcurrency") and \
-            out["instanceSoftConcurrency"] > out["instanceConcurrency"]:
+    if (
+        out.get("instanceSoftConcurrency")
+        and out.get("instanceConcurrency")
+        and out["instanceSoftConcurrency"] > out["instanceConcurrency"]
+    ):
         raise invalid("instanceSoftConcurrency must not exceed instanceConcurrency")
     return out
 
 
 FUNCTION_DEFAULTS: dict[str, Any] = {
-    "description": "", "handler": "", "initializer": "", "initializationTimeout": 3, "timeout": 3,
-    "memorySize": 128, "cpu": None, "diskSize": 512, "gpuMemorySize": None, "instanceType": "e1",
-    "instanceConcurrency": 1, "instanceSoftConcurrency": None, "environmentVariables": {},
-    "caPort": 9000, "customContainerConfig": None, "customRuntimeConfig": None,
-    "customHealthCheckConfig": None, "customDNS": None, "instanceLifecycleConfig": None,
-    "layers": None, "layersArnV2": None,
+    "description": "",
+    "handler": "",
+    "initializer": "",
+    "initializationTimeout": 3,
+    "timeout": 3,
+    "memorySize": 128,
+    "cpu": None,
+    "diskSize": 512,
+    "gpuMemorySize": None,
+    "instanceType": "e1",
+    "instanceConcurrency": 1,
+    "instanceSoftConcurrency": None,
+    "environmentVariables": {},
+    "caPort": 9000,
+    "customContainerConfig": None,
+    "customRuntimeConfig": None,
+    "customHealthCheckConfig": None,
+    "customDNS": None,
+    "instanceLifecycleConfig": None,
+    "layers": None,
+    "layersArnV2": None,
 }

@@ -81,9 +81,16 @@ async def create_function(request: Request) -> Response:
         raise invalid("runtime is required, e.g. python3.10, nodejs18, custom.debian10 or custom-container")
     _check_layers(state, fields)
     now = now_iso()
-    doc: dict[str, Any] = {"functionId": str(uuid.uuid4()), "functionName": name, **FUNCTION_DEFAULTS,
-                           **fields, "codeChecksum": "", "codeSize": 0,
-                           "createdTime": now, "lastModifiedTime": now}
+    doc: dict[str, Any] = {
+        "functionId": str(uuid.uuid4()),
+        "functionName": name,
+        **FUNCTION_DEFAULTS,
+        **fields,
+        "codeChecksum": "",
+        "codeSize": 0,
+        "createdTime": now,
+        "lastModifiedTime": now,
+    }
     if body.get("code") is not None:
         blob = await store_code(state, body["code"])
         doc.update(codeChecksum=blob.checksum, codeSize=blob.size, _code={"sha256": blob.sha256})
@@ -92,7 +99,9 @@ async def create_function(request: Request) -> Response:
     with state.meta.transaction():
         state.service_doc(service)
         if not state.meta.insert(FUNCTION, service, name, doc):
-            raise conflict("FunctionAlreadyExists", f"function '{name}' already exists in service '{service}'")
+            raise conflict(
+                "FunctionAlreadyExists", f"function '{name}' already exists in service '{service}'"
+            )
     state.changed()
     return document_response(request, doc)
 
@@ -120,7 +129,8 @@ async def list_functions(request: Request) -> Response:
 async def update_function(request: Request) -> Response:
     state = backend(request)
     service = unqualified_service(
-        request, "a published version cannot be updated; update the function without a qualifier")
+        request, "a published version cannot be updated; update the function without a qualifier"
+    )
     name = request.path_params["function"]
     body = await read_json(request)
     fields = function_fields(body)
@@ -147,8 +157,7 @@ async def delete_function(request: Request) -> Response:
         doc = state.latest_function_doc(service, name)
         check_if_match(request, doc["_etag"])
         if state.meta.count(TRIGGER, f"{service}/{name}"):
-            raise FcError(412, "FunctionNotEmpty",
-                          f"function '{name}' still has triggers; delete them first")
+            raise FcError(412, "FunctionNotEmpty", f"function '{name}' still has triggers; delete them first")
         state.meta.delete(FUNCTION, service, name)
         for kind in (ASYNC_CONFIG, PROVISION, ON_DEMAND):
             for _, key, _data in state.meta.list(kind, service):
@@ -164,7 +173,9 @@ async def get_function_code(request: Request) -> Response:
     doc, _ = state.function_doc(service, request.path_params["function"], qualifier)
     sha = (doc.get("_code") or {}).get("sha256")
     if not sha:
-        raise not_found("CodeNotFound", f"function '{doc['functionName']}' has no code package (custom container)")
+        raise not_found(
+            "CodeNotFound", f"function '{doc['functionName']}' has no code package (custom container)"
+        )
     base = f"{request.url.scheme}://{request.url.netloc}"
     url = f"{base}{P}/local/code/{sha}.zip?token={download_token(state, sha)}"
     return json_response(request, {"checksum": doc.get("codeChecksum", ""), "url": url})

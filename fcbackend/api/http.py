@@ -57,7 +57,11 @@ def make_etag(data: dict[str, Any]) -> str:
 
 
 def json_response(
-    request: Request, data: Any, status: int = 200, *, etag: str | None = None,
+    request: Request,
+    data: Any,
+    status: int = 200,
+    *,
+    etag: str | None = None,
     headers: dict[str, str] | None = None,
 ) -> Response:
     out = {"x-fc-request-id": request_id(request), "content-type": "application/json"}
@@ -101,7 +105,9 @@ def check_name(kind: str, name: Any, *, max_len: int = 128) -> str:
 def check_if_match(request: Request, etag: str) -> None:
     wanted = request.headers.get("if-match")
     if wanted and wanted.strip('"') != etag:
-        raise FcError(412, "PreconditionFailed", f"the If-Match etag '{wanted}' does not match the current etag")
+        raise FcError(
+            412, "PreconditionFailed", f"the If-Match etag '{wanted}' does not match the current etag"
+        )
 
 
 def split_qualified(value: str) -> tuple[str, str | None]:
@@ -141,7 +147,9 @@ def touch(doc: dict[str, Any]) -> None:
     doc["_etag"] = make_etag(public(doc))
 
 
-def int_param(request: Request, name: str, default: int | None, *, low: int = 0, high: int = 1000) -> int | None:
+def int_param(
+    request: Request, name: str, default: int | None, *, low: int = 0, high: int = 1000
+) -> int | None:
     raw = request.query_params.get(name)
     if raw is None or raw == "":
         return default

@@ -67,10 +67,14 @@ def parse_options(websocket: WebSocket) -> tuple[ExecOptions, float]:
     query = websocket.query_params
     command = query.getlist("command")
     if not command or not command[0]:
-        raise invalid("the query parameter 'command' is required (repeat it for each argument, "
-                      "e.g. ?command=ls&command=-l)")
-    flags = {name: _flag(query.get(name), name, default) for name, default in
-             (("stdin", False), ("stdout", True), ("stderr", True), ("tty", False))}
+        raise invalid(
+            "the query parameter 'command' is required (repeat it for each argument, "
+            "e.g. ?command=ls&command=-l)"
+        )
+    flags = {
+        name: _flag(query.get(name), name, default)
+        for name, default in (("stdin", False), ("stdout", True), ("stderr", True), ("tty", False))
+    }
     raw_idle = query.get("idleTimeout")
     idle = DEFAULT_IDLE_TIMEOUT_S
     if raw_idle not in (None, ""):
@@ -79,7 +83,9 @@ def parse_options(websocket: WebSocket) -> tuple[ExecOptions, float]:
         except ValueError:
             idle = math.nan
         if not math.isfinite(idle) or idle <= 0:
-            raise invalid(f"the query parameter 'idleTimeout' must be a positive number of seconds, got '{raw_idle}'")
+            raise invalid(
+                f"the query parameter 'idleTimeout' must be a positive number of seconds, got '{raw_idle}'"
+            )
     return ExecOptions(command=command, **flags), idle
 
 
@@ -112,8 +118,11 @@ def find_instance(websocket: WebSocket) -> tuple[Any, Instance]:
             if instance is not None and managed.state == "ready" and instance.alive():
                 return managed, instance
             break
-    raise not_found("InstanceNotFound", f"instance '{instance_id}' of function '{service}/{function}' does not "
-                                        "exist or is not running (list them: GET .../instances)")
+    raise not_found(
+        "InstanceNotFound",
+        f"instance '{instance_id}' of function '{service}/{function}' does not "
+        "exist or is not running (list them: GET .../instances)",
+    )
 
 
 async def instance_exec(websocket: WebSocket) -> None:
@@ -143,8 +152,14 @@ async def _deny(websocket: WebSocket, err: FcError, request_id: str) -> None:
     whose reason carries the error code (4000 + HTTP status)."""
     body = json.dumps(error_body(err.code, err.message, request_id or None)).encode()
     if "websocket.http.response" in websocket.scope.get("extensions", {}):
-        await websocket.send_denial_response(Response(body, status_code=err.status, media_type="application/json",
-                                                     headers={"x-fc-request-id": request_id}))
+        await websocket.send_denial_response(
+            Response(
+                body,
+                status_code=err.status,
+                media_type="application/json",
+                headers={"x-fc-request-id": request_id},
+            )
+        )
         return
     await websocket.close(code=4000 + err.status, reason=f"{err.code}: {err.message}"[:120])
 
@@ -153,8 +168,14 @@ class ExecBridge:
     """Moves bytes between one WebSocket and one :class:`ExecSession` until the command ends,
     the client goes away, or nothing moved for ``idle_timeout`` seconds."""
 
-    def __init__(self, websocket: WebSocket, session: ExecSession, managed: Any, idle_timeout: float,
-                 clock: Callable[[], float] = time.monotonic):
+    def __init__(
+        self,
+        websocket: WebSocket,
+        session: ExecSession,
+        managed: Any,
+        idle_timeout: float,
+        clock: Callable[[], float] = time.monotonic,
+    ):
         self.websocket = websocket
         self.clock = clock
         self.session = session
@@ -162,8 +183,10 @@ class ExecBridge:
         self.idle_timeout = idle_timeout
         self._loop = asyncio.get_running_loop()
         self._last_activity = self._loop.time()
-        self._decoders = {STDOUT_CHANNEL: codecs.getincrementaldecoder("utf-8")(),
-                          STDERR_CHANNEL: codecs.getincrementaldecoder("utf-8")()}
+        self._decoders = {
+            STDOUT_CHANNEL: codecs.getincrementaldecoder("utf-8")(),
+            STDERR_CHANNEL: codecs.getincrementaldecoder("utf-8")(),
+        }
 
     def _touch(self) -> None:
         self._last_activity = self._loop.time()
@@ -178,12 +201,17 @@ class ExecBridge:
             if output in done and output.exception() is None:
                 code = await self.session.wait()
                 if code != 0:
-                    await self._send_status("NonZeroExitCode", f"command terminated with exit code {code}", code)
+                    await self._send_status(
+                        "NonZeroExitCode", f"command terminated with exit code {code}", code
+                    )
                 await self._close(1000)
             elif idle in done:
                 await self.session.kill()
-                await self._send_status("IdleTimeout", f"no input or output for {self.idle_timeout:g}s: "
-                                        "the command was killed", None)
+                await self._send_status(
+                    "IdleTimeout",
+                    f"no input or output for {self.idle_timeout:g}s: the command was killed",
+                    None,
+                )
                 await self._close(1000)
             elif output in done:
                 await self._send_status("InternalError", f"exec failed: {output.exception()}", None)
@@ -272,5 +300,7 @@ class ExecBridge:
 
 
 ROUTES = [
-    WebSocketRoute(f"{P}/services/{{service}}/functions/{{function}}/instances/{{instance_id}}/exec", instance_exec),
+    WebSocketRoute(
+        f"{P}/services/{{service}}/functions/{{function}}/instances/{{instance_id}}/exec", instance_exec
+    ),
 ]

@@ -3,7 +3,8 @@
 Why it is lean: everything that can be is cached (the FunctionSpec per qualifier, see
 ``BackendState.spec_for``), records are buffered by the recorder, and the handler builds the
 response headers directly. Sync calls await the scheduler; async calls go to the async queue's hook
-``app.state.async_submit(spec, invocation_request, http_request)`` when one is installed (its return value may be a
+``app.state.async_submit(spec, invocation_request, http_request)`` when one is installed (its return
+value may be a
 Response, or a dict of extra headers), else run in the background and answer 202 at once.
 """
 
@@ -28,16 +29,19 @@ from fcbackend.models import FunctionSpec, InvocationRequest, InvocationResult
 
 P = "/2016-08-15"
 _log = logging.getLogger("fcbackend.api")
-_EXPOSE_BYTES = (b"X-Fc-Request-Id, X-Fc-Error-Type, X-Fc-Code-Checksum, X-Fc-Invocation-Duration, "
-                 b"X-Fc-Max-Memory-Usage, X-Fc-Log-Result, X-Fc-Invocation-Service-Version, X-Fc-Instance-Id")
+_EXPOSE_BYTES = (
+    b"X-Fc-Request-Id, X-Fc-Error-Type, X-Fc-Code-Checksum, X-Fc-Invocation-Duration, "
+    b"X-Fc-Max-Memory-Usage, X-Fc-Log-Result, X-Fc-Invocation-Service-Version, X-Fc-Instance-Id"
+)
 
 
 def _format_number(value: float) -> str:
     return f"{value:.2f}".rstrip("0").rstrip(".") or "0"
 
 
-def result_parts(spec: FunctionSpec, result: InvocationResult, *,
-                 tail: bool) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
+def result_parts(
+    spec: FunctionSpec, result: InvocationResult, *, tail: bool
+) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
     """Map a scheduler result to FC's invoke response (headers per fc-spec E.1) as the raw ASGI
     pieces: status, header pairs (``content-length`` included) and body. Raw because the warm
     path sends them without building a Response object."""
@@ -73,7 +77,9 @@ def result_parts(spec: FunctionSpec, result: InvocationResult, *,
         except ValueError:
             pass
         content_type = b"application/json"
-        body = json.dumps(error_body(result.error_code, message or result.error_code, result.request_id)).encode()
+        body = json.dumps(
+            error_body(result.error_code, message or result.error_code, result.request_id)
+        ).encode()
     elif result.error_type:
         raw.append((b"x-fc-error-type", result.error_type.encode()))
     raw.append((b"content-type", content_type or b"application/octet-stream"))
@@ -112,8 +118,15 @@ def _too_large(limit: int) -> FcError:
     return FcError(400, "EntityTooLarge", f"payload size exceeds maximum allowed size ({limit} bytes)")
 
 
-async def invoke_sync_asgi(app_state: Any, scope: Scope, receive: Receive, send: Send,
-                           params: dict[str, str], headers: dict[str, str], request_id: str) -> None:
+async def invoke_sync_asgi(
+    app_state: Any,
+    scope: Scope,
+    receive: Receive,
+    send: Send,
+    params: dict[str, str],
+    headers: dict[str, str],
+    request_id: str,
+) -> None:
     """The warm path of a synchronous invoke, straight on ASGI: no Request/Response objects, no
     router. ``headers`` are the request's, lower-cased (already decoded for the signature
     check). Behaviour matches :func:`invoke_function` for ``X-Fc-Invocation-Type: Sync``."""
@@ -125,8 +138,13 @@ async def invoke_sync_asgi(app_state: Any, scope: Scope, receive: Receive, send:
         raise _too_large(MAX_SYNC_PAYLOAD)
     payload = await read_body(receive, MAX_SYNC_PAYLOAD)
     tail = (headers.get("x-fc-log-type") or "").lower() == "tail"
-    inv = InvocationRequest(request_id=request_id, payload=payload, invocation_type="Sync", log_tail=tail,
-                            task_id=headers.get("x-fc-stateful-async-invocation-id"))
+    inv = InvocationRequest(
+        request_id=request_id,
+        payload=payload,
+        invocation_type="Sync",
+        log_tail=tail,
+        task_id=headers.get("x-fc-stateful-async-invocation-id"),
+    )
     result = await state.scheduler.invoke(spec, inv)
     status, raw, body = result_parts(spec, result, tail=tail)
     await send({"type": "http.response.start", "status": status, "headers": raw})
@@ -161,8 +179,11 @@ async def invoke_function(request: Request) -> Response:
         _check_size(request, 0)
     tail = (headers.get("x-fc-log-type") or "").lower() == "tail"
     inv = InvocationRequest(
-        request_id=request_id(request), payload=payload, invocation_type="Async" if is_async else "Sync",
-        log_tail=tail and not is_async, task_id=headers.get("x-fc-stateful-async-invocation-id"),
+        request_id=request_id(request),
+        payload=payload,
+        invocation_type="Async" if is_async else "Sync",
+        log_tail=tail and not is_async,
+        task_id=headers.get("x-fc-stateful-async-invocation-id"),
     )
     if is_async:
         return await _submit_async(request, spec, inv)

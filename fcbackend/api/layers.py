@@ -50,7 +50,9 @@ def layer_arn(state: BackendState, name: str, version: int | str) -> str:
 def _parse_arn(arn: Any) -> tuple[str, str]:
     match = (_ARN.search(arn) or _HASH_ARN.search(arn)) if isinstance(arn, str) else None
     if not match:
-        raise invalid(f"layer ARN {arn!r} is invalid; expected acs:fc:<region>:<account>:layers/<name>/versions/<n>")
+        raise invalid(
+            f"layer ARN {arn!r} is invalid; expected acs:fc:<region>:<account>:layers/<name>/versions/<n>"
+        )
     return match["name"], match["version"]
 
 
@@ -76,7 +78,9 @@ def referenced_layer_version(state: BackendState, arn: str) -> dict[str, Any]:
 
 def _check_layer_name(name: str) -> str:
     if not _LAYER_NAME.match(name):
-        raise invalid(f"layer name '{name}' is invalid: 1-64 letters, digits, '_' or '-', starting with a letter or '_'")
+        raise invalid(
+            f"layer name '{name}' is invalid: 1-64 letters, digits, '_' or '-', starting with a letter or '_'"
+        )
     return name
 
 
@@ -85,8 +89,10 @@ def _view(request: Request, doc: dict[str, Any]) -> dict[str, Any]:
     sha = doc["_code"]["sha256"]
     base = f"{request.url.scheme}://{request.url.netloc}"
     state = backend(request)
-    out["code"] = {"location": f"{base}{P}/local/code/{sha}.zip?token={download_token(state, sha)}",
-                   "repositoryType": "OSS"}
+    out["code"] = {
+        "location": f"{base}{P}/local/code/{sha}.zip?token={download_token(state, sha)}",
+        "repositoryType": "OSS",
+    }
     return out
 
 
@@ -104,12 +110,20 @@ async def publish_layer_version(request: Request) -> Response:
     blob = await store_code(state, body["code"])
     version = state.meta.next_id(f"layer:{name}")
     arn = layer_arn(state, name, version)
-    doc = {"layerName": name, "version": version,
-           "description": typed(body, "description", str, "a string") or "",
-           "codeSize": blob.size, "codeChecksum": blob.checksum, "createTime": now_iso(),
-           "compatibleRuntime": runtimes, "arn": arn, "arnV2": arn, "acl": 0,
-           "license": typed(body, "license", str, "a string") or "",
-           "_code": {"sha256": blob.sha256}}
+    doc = {
+        "layerName": name,
+        "version": version,
+        "description": typed(body, "description", str, "a string") or "",
+        "codeSize": blob.size,
+        "codeChecksum": blob.checksum,
+        "createTime": now_iso(),
+        "compatibleRuntime": runtimes,
+        "arn": arn,
+        "arnV2": arn,
+        "acl": 0,
+        "license": typed(body, "license", str, "a string") or "",
+        "_code": {"sha256": blob.sha256},
+    }
     state.meta.put(LAYER_VERSION, name, str(version), doc, sort_key=version_sort_key(str(version)))
     return json_response(request, _view(request, doc))
 
@@ -123,8 +137,9 @@ def _load(state: BackendState, name: str, version: str) -> dict[str, Any]:
 
 async def get_layer_version(request: Request) -> Response:
     state = backend(request)
-    return json_response(request, _view(request, _load(state, request.path_params["layer"],
-                                                       request.path_params["version"])))
+    return json_response(
+        request, _view(request, _load(state, request.path_params["layer"], request.path_params["version"]))
+    )
 
 
 async def delete_layer_version(request: Request) -> Response:
@@ -140,8 +155,9 @@ async def delete_layer_version(request: Request) -> Response:
 async def list_layer_versions(request: Request) -> Response:
     state = backend(request)
     name = request.path_params["layer"]
-    items, token = page(request, state.meta, LAYER_VERSION, name, sort_key=version_sort_key,
-                        start_param="startVersion")
+    items, token = page(
+        request, state.meta, LAYER_VERSION, name, sort_key=version_sort_key, start_param="startVersion"
+    )
     if not items and state.meta.count(LAYER_VERSION, name) == 0:
         raise not_found("LayerNotFound", f"layer '{name}' does not exist")
     return json_response(request, with_token({"layers": [_view(request, d) for d in items]}, token))
@@ -175,7 +191,7 @@ async def _requested_acl(request: Request) -> bool:
         return _public_flag(request.query_params["public"], "query parameter 'public'")
     body = await read_json(request)
     if "public" not in body:
-        raise invalid("public is required: PUT /layers/<name>/acl?public=true|false or body {\"public\": true}")
+        raise invalid('public is required: PUT /layers/<name>/acl?public=true|false or body {"public": true}')
     return _public_flag(body["public"], "body field 'public'")
 
 

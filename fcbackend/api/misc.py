@@ -22,10 +22,13 @@ P = "/2016-08-15"
 
 async def account_settings(request: Request) -> Response:
     cfg = backend(request).config
-    return json_response(request, {
-        "availableAZs": [f"{cfg.region}-a", f"{cfg.region}-b"],
-        "defaultRole": f"acs:ram::{cfg.account_id}:role/aliyunfcdefaultrole",
-    })
+    return json_response(
+        request,
+        {
+            "availableAZs": [f"{cfg.region}-a", f"{cfg.region}-b"],
+            "defaultRole": f"acs:ram::{cfg.account_id}:role/aliyunfcdefaultrole",
+        },
+    )
 
 
 async def reserved_capacities(request: Request) -> Response:
@@ -61,10 +64,17 @@ async def health(request: Request) -> Response:
 async def status(request: Request) -> Response:
     state = backend(request)
     info = dict(getattr(request.app.state, "driver_info", {}) or {})
-    return json_response(request, {
-        "pid": os.getpid(), "stateDir": str(state.config.state_dir), "auth": state.config.auth,
-        "region": state.config.region, "accountId": state.config.account_id, **info,
-    })
+    return json_response(
+        request,
+        {
+            "pid": os.getpid(),
+            "stateDir": str(state.config.state_dir),
+            "auth": state.config.auth,
+            "region": state.config.region,
+            "accountId": state.config.account_id,
+            **info,
+        },
+    )
 
 
 async def local_instances(request: Request) -> Response:
@@ -74,18 +84,28 @@ async def local_instances(request: Request) -> Response:
 async def local_invocations(request: Request) -> Response:
     state = backend(request)
     limit = int_param(request, "limit", 100, low=1, high=10000) or 100
-    records = state.recorder.query(request.query_params.get("serviceName") or None,
-                                   request.query_params.get("functionName") or None, limit)
+    records = state.recorder.query(
+        request.query_params.get("serviceName") or None,
+        request.query_params.get("functionName") or None,
+        limit,
+    )
     return json_response(request, {"invocations": records})
 
 
 async def local_logs(request: Request) -> Response:
     state = backend(request)
     offset = int_param(request, "offset", 0, low=-(1 << 40), high=1 << 50) or 0
-    data, next_offset = state.recorder.read_log(request.path_params["service"], request.path_params["function"],
-                                                offset)
-    return Response(data, headers={"content-type": "text/plain; charset=utf-8",
-                                   "x-fc-request-id": request_id(request), "x-rosengine-log-offset": str(next_offset)})
+    data, next_offset = state.recorder.read_log(
+        request.path_params["service"], request.path_params["function"], offset
+    )
+    return Response(
+        data,
+        headers={
+            "content-type": "text/plain; charset=utf-8",
+            "x-fc-request-id": request_id(request),
+            "x-rosengine-log-offset": str(next_offset),
+        },
+    )
 
 
 ROUTES = [

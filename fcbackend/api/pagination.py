@@ -17,9 +17,15 @@ MAX_LIMIT = 1000
 
 
 def page(
-    request: Request, meta: MetadataStore, kind: str, scope: str, *,
-    sort_key: Callable[[str], str] = lambda name: name, descending: bool = False,
-    default_limit: int = DEFAULT_LIMIT, start_param: str = "startKey",
+    request: Request,
+    meta: MetadataStore,
+    kind: str,
+    scope: str,
+    *,
+    sort_key: Callable[[str], str] = lambda name: name,
+    descending: bool = False,
+    default_limit: int = DEFAULT_LIMIT,
+    start_param: str = "startKey",
 ) -> tuple[list[dict[str, Any]], str | None]:
     """One page of documents of ``kind`` in ``scope`` and the token of the next page."""
     params = request.query_params
@@ -27,8 +33,12 @@ def page(
     token = params.get("nextToken") or None
     start = token if token is not None else (params.get(start_param) or None)
     rows = meta.list(
-        kind, scope, prefix=params.get("prefix") or None,
-        start=sort_key(start) if start is not None else None, limit=limit + 1, descending=descending,
+        kind,
+        scope,
+        prefix=params.get("prefix") or None,
+        start=sort_key(start) if start is not None else None,
+        limit=limit + 1,
+        descending=descending,
     )
     next_token = rows[limit][1] if len(rows) > limit else None
     return [data for _, _, data in rows[:limit]], next_token
@@ -43,7 +53,11 @@ def page_of_list(
     prefix = params.get("prefix") or ""
     start = params.get("nextToken") or params.get("startKey") or ""
     chosen = sorted(
-        (i for i in items if str(i.get(name_key, "")).startswith(prefix) and str(i.get(name_key, "")) >= start),
+        (
+            i
+            for i in items
+            if str(i.get(name_key, "")).startswith(prefix) and str(i.get(name_key, "")) >= start
+        ),
         key=lambda i: str(i.get(name_key, "")),
     )
     next_token = str(chosen[limit][name_key]) if len(chosen) > limit else None

@@ -39,8 +39,19 @@ _log = logging.getLogger("fcbackend.api")
 def core_routes() -> list[BaseRoute]:
     routes: list[BaseRoute] = []
     # invoke first: it is the hot path and the router tries routes in order.
-    for module in (invoke, services, functions, triggers, versions, layers, configs, domains, tags, misc,
-                   instance_exec):
+    for module in (
+        invoke,
+        services,
+        functions,
+        triggers,
+        versions,
+        layers,
+        configs,
+        domains,
+        tags,
+        misc,
+        instance_exec,
+    ):
         routes.extend(module.ROUTES)
     return routes
 

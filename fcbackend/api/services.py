@@ -45,8 +45,13 @@ P = "/2016-08-15"
 _DEFAULTS: dict[str, Any] = {
     "description": "",
     "role": "",
-    "logConfig": {"project": "", "logstore": "", "enableRequestMetrics": False,
-                  "enableInstanceMetrics": False, "logBeginRule": "None"},
+    "logConfig": {
+        "project": "",
+        "logstore": "",
+        "enableRequestMetrics": False,
+        "enableInstanceMetrics": False,
+        "logBeginRule": "None",
+    },
     "vpcConfig": {"vpcId": "", "vSwitchIds": [], "securityGroupId": ""},
     "nasConfig": {"userId": -1, "groupId": -1, "mountPoints": []},
     "ossMountConfig": {"mountPoints": []},
@@ -99,8 +104,14 @@ async def create_service(request: Request) -> Response:
     body = await read_json(request)
     name = check_name("serviceName", body.get("serviceName"))
     now = now_iso()
-    doc = {"serviceId": str(uuid.uuid4()), "serviceName": name, **_DEFAULTS,
-           **_config_from(body, creating=True), "createdTime": now, "lastModifiedTime": now}
+    doc = {
+        "serviceId": str(uuid.uuid4()),
+        "serviceName": name,
+        **_DEFAULTS,
+        **_config_from(body, creating=True),
+        "createdTime": now,
+        "lastModifiedTime": now,
+    }
     doc["_etag"] = make_etag(doc)
     if not state.meta.insert(SERVICE, "", name, doc):
         raise conflict("ServiceAlreadyExists", f"service '{name}' already exists")
@@ -125,9 +136,11 @@ async def list_services(request: Request) -> Response:
     tag_filters = {k[4:]: v for k, v in request.query_params.items() if k.startswith("tag_")}
     docs = [data for _, _, data in state.meta.list(SERVICE, "")]
     if tag_filters:
+
         def tagged(doc: dict[str, Any]) -> bool:
             tags = (state.meta.get(TAGS, "", service_arn(state, doc["serviceName"])) or {}).get("tags", {})
             return all(tags.get(k) == v for k, v in tag_filters.items())
+
         docs = [d for d in docs if tagged(d)]
     items, token = page_of_list(request, docs, "serviceName")
     return json_response(request, with_token({"services": [public(d) for d in items]}, token))
@@ -136,7 +149,8 @@ async def list_services(request: Request) -> Response:
 async def update_service(request: Request) -> Response:
     state = backend(request)
     name = unqualified_service(
-        request, "a published version cannot be updated; update the service without a qualifier")
+        request, "a published version cannot be updated; update the service without a qualifier"
+    )
     body = await read_json(request)
     changes = _config_from(body, creating=False)
     with state.meta.transaction():
@@ -158,8 +172,9 @@ async def delete_service(request: Request) -> Response:
         if state.meta.count(FUNCTION, name):
             raise FcError(412, "ServiceNotEmpty", f"service '{name}' still has functions; delete them first")
         if state.meta.count(VERSION, name):
-            raise FcError(412, "ServiceNotEmpty",
-                          f"service '{name}' still has published versions; delete them first")
+            raise FcError(
+                412, "ServiceNotEmpty", f"service '{name}' still has published versions; delete them first"
+            )
         state.meta.delete(SERVICE, "", name)
         for kind in (ALIAS, PROVISION, ON_DEMAND, ASYNC_CONFIG):
             state.meta.delete_scope(kind, name)

@@ -109,7 +109,9 @@ def build_spec(state: BackendState, svc: dict[str, Any], fn: dict[str, Any], ver
         code_dir=code_dir,
         code_checksum=str(fn.get("codeChecksum") or ""),
         layer_dirs=layers,
-        environment=tuple(sorted((str(k), str(v)) for k, v in (fn.get("environmentVariables") or {}).items())),
+        environment=tuple(
+            sorted((str(k), str(v)) for k, v in (fn.get("environmentVariables") or {}).items())
+        ),
         memory_mb=int(fn.get("memorySize") or 128),
         cpu=float(fn["cpu"]) if fn.get("cpu") else None,
         disk_mb=int(fn.get("diskSize") or 512),

@@ -57,7 +57,8 @@ class BackendState:
     # Hooks run after a trigger was created/updated (doc) or deleted (None): the trigger engineer
     # starts/stops timers here. Arguments: service, function, trigger name, document or None.
     on_trigger_change: list[Callable[[str, str, str, dict[str, Any] | None], Awaitable[None] | None]] = field(
-        default_factory=list)
+        default_factory=list
+    )
     generation: int = 0
 
     # -- caches ------------------------------------------------------------------------------
@@ -78,7 +79,9 @@ class BackendState:
             if asyncio.iscoroutine(result):
                 await result
 
-    async def trigger_changed(self, service: str, function: str, name: str, doc: dict[str, Any] | None) -> None:
+    async def trigger_changed(
+        self, service: str, function: str, name: str, doc: dict[str, Any] | None
+    ) -> None:
         for hook in list(self.on_trigger_change):
             result = hook(service, function, name, doc)
             if asyncio.iscoroutine(result):
@@ -110,7 +113,9 @@ class BackendState:
         if qualifier.isdigit():
             if self.meta.get(VERSION, service, qualifier) is None:
                 self.service_doc(service)
-                raise not_found("VersionNotFound", f"version '{qualifier}' of service '{service}' does not exist")
+                raise not_found(
+                    "VersionNotFound", f"version '{qualifier}' of service '{service}' does not exist"
+                )
             return qualifier
         alias = self.alias_doc(service, qualifier)
         if alias is None:
@@ -125,7 +130,9 @@ class BackendState:
     def version_snapshot(self, service: str, version_id: str) -> dict[str, Any]:
         doc = self.meta.get(VERSION, service, version_id)
         if doc is None:
-            raise not_found("VersionNotFound", f"version '{version_id}' of service '{service}' does not exist")
+            raise not_found(
+                "VersionNotFound", f"version '{version_id}' of service '{service}' does not exist"
+            )
         return doc
 
     def latest_function_doc(self, service: str, function: str) -> dict[str, Any]:
@@ -136,7 +143,9 @@ class BackendState:
             raise function_not_found(service, function)
         return doc
 
-    def function_doc(self, service: str, function: str, qualifier: str | None = None) -> tuple[dict[str, Any], str]:
+    def function_doc(
+        self, service: str, function: str, qualifier: str | None = None
+    ) -> tuple[dict[str, Any], str]:
         """The function's document as of ``qualifier`` and the version id that was resolved."""
         version_id = self.resolve_qualifier(service, qualifier)
         if version_id == LATEST:

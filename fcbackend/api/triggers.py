@@ -39,7 +39,9 @@ def validate_trigger_config(trigger_type: str, config: Any) -> None:
     refuse the same configs; here every problem is named in one message. Unlike templates, the
     API takes the config as an object only (no JSON string), as FC's API does."""
     if trigger_type in TRIGGER_TYPES and not isinstance(config, dict):
-        raise invalid(f"triggerConfig must be an object for a {trigger_type} trigger, got {type(config).__name__}")
+        raise invalid(
+            f"triggerConfig must be an object for a {trigger_type} trigger, got {type(config).__name__}"
+        )
     errors = trigger_config_errors(trigger_type, config)
     if errors:
         raise invalid("; ".join(errors))
@@ -89,13 +91,19 @@ async def create_trigger(request: Request) -> Response:
     qualifier = _check_qualifier(state, service, body.get("qualifier"))
     now = now_iso()
     doc: dict[str, Any] = {
-        "triggerId": str(uuid.uuid4()), "triggerName": name,
+        "triggerId": str(uuid.uuid4()),
+        "triggerName": name,
         "description": typed(body, "description", str, "a string") or "",
-        "triggerType": trigger_type, "triggerConfig": config,
+        "triggerType": trigger_type,
+        "triggerConfig": config,
         "sourceArn": None if trigger_type in ("http", "timer") else typed(body, "sourceArn", str, "a string"),
         "invocationRole": typed(body, "invocationRole", str, "a string") or "",
-        "qualifier": qualifier or "", "urlInternet": "", "urlIntranet": "", "domainName": "",
-        "createdTime": now, "lastModifiedTime": now,
+        "qualifier": qualifier or "",
+        "urlInternet": "",
+        "urlIntranet": "",
+        "domainName": "",
+        "createdTime": now,
+        "lastModifiedTime": now,
     }
     if trigger_type == "timer" and body.get("sourceArn"):
         doc["sourceArn"] = body["sourceArn"]
@@ -105,10 +113,14 @@ async def create_trigger(request: Request) -> Response:
         if trigger_type == "http":
             for _, other, data in state.meta.list(TRIGGER, _scope(service, function)):
                 if data["triggerType"] == "http" and (data.get("qualifier") or "") == (qualifier or ""):
-                    raise conflict("TriggerAlreadyExists",
-                                   f"function '{function}' already has an http trigger ('{other}')")
+                    raise conflict(
+                        "TriggerAlreadyExists",
+                        f"function '{function}' already has an http trigger ('{other}')",
+                    )
         if not state.meta.insert(TRIGGER, _scope(service, function), name, doc):
-            raise conflict("TriggerAlreadyExists", f"trigger '{name}' already exists on function '{function}'")
+            raise conflict(
+                "TriggerAlreadyExists", f"trigger '{name}' already exists on function '{function}'"
+            )
     await state.trigger_changed(service, function, name, doc)
     return _respond(request, doc, service, function)
 
@@ -117,14 +129,18 @@ def _load(state: BackendState, service: str, function: str, name: str) -> dict[s
     doc = state.meta.get(TRIGGER, _scope(service, function), name)
     if doc is None:
         state.latest_function_doc(service, function)
-        raise not_found("TriggerNotFound", f"trigger '{name}' does not exist on function '{service}/{function}'")
+        raise not_found(
+            "TriggerNotFound", f"trigger '{name}' does not exist on function '{service}/{function}'"
+        )
     return doc
 
 
 async def get_trigger(request: Request) -> Response:
     state = backend(request)
     p = request.path_params
-    return _respond(request, _load(state, p["service"], p["function"], p["trigger"]), p["service"], p["function"])
+    return _respond(
+        request, _load(state, p["service"], p["function"], p["trigger"]), p["service"], p["function"]
+    )
 
 
 async def list_triggers(request: Request) -> Response:
@@ -132,8 +148,9 @@ async def list_triggers(request: Request) -> Response:
     service, function = request.path_params["service"], request.path_params["function"]
     state.latest_function_doc(service, function)
     items, token = page(request, state.meta, TRIGGER, _scope(service, function))
-    return json_response(request, with_token(
-        {"triggers": [_view(request, d, service, function) for d in items]}, token))
+    return json_response(
+        request, with_token({"triggers": [_view(request, d, service, function) for d in items]}, token)
+    )
 
 
 async def update_trigger(request: Request) -> Response:

@@ -40,8 +40,9 @@ def _digest(service_doc: dict[str, Any], functions: dict[str, dict[str, Any]]) -
     def stable(doc: dict[str, Any]) -> dict[str, Any]:
         return {k: v for k, v in doc.items() if k not in _VOLATILE}
 
-    return make_etag({"service": stable(service_doc),
-                      "functions": {name: stable(doc) for name, doc in functions.items()}})
+    return make_etag(
+        {"service": stable(service_doc), "functions": {name: stable(doc) for name, doc in functions.items()}}
+    )
 
 
 def _newest_version(state: BackendState, service: str) -> dict[str, Any] | None:
@@ -61,13 +62,20 @@ async def publish_version(request: Request) -> Response:
         digest = _digest(svc, functions)
         newest = _newest_version(state, service)
         if newest is not None and newest.get("_digest") == digest:
-            raise invalid(f"nothing changed in service '{service}' since version {newest['versionId']}; "
-                          "change a function or the service before publishing")
+            raise invalid(
+                f"nothing changed in service '{service}' since version {newest['versionId']}; "
+                "change a function or the service before publishing"
+            )
         version_id = str(state.meta.next_id(f"version:{service}"))
         now = now_iso()
-        doc = {"versionId": version_id, "description": description, "createdTime": now,
-               "lastModifiedTime": now, "_digest": digest,
-               "_snapshot": {"service": svc, "functions": functions}}
+        doc = {
+            "versionId": version_id,
+            "description": description,
+            "createdTime": now,
+            "lastModifiedTime": now,
+            "_digest": digest,
+            "_snapshot": {"service": svc, "functions": functions},
+        }
         state.meta.put(VERSION, service, version_id, doc, sort_key=version_sort_key(version_id))
     state.changed()
     return json_response(request, public(doc))
@@ -80,8 +88,9 @@ async def list_versions(request: Request) -> Response:
     direction = (request.query_params.get("direction") or "BACKWARD").upper()
     if direction not in ("BACKWARD", "FORWARD"):
         raise invalid("direction must be BACKWARD (newest first) or FORWARD")
-    items, token = page(request, state.meta, VERSION, service, sort_key=version_sort_key,
-                        descending=direction == "BACKWARD")
+    items, token = page(
+        request, state.meta, VERSION, service, sort_key=version_sort_key, descending=direction == "BACKWARD"
+    )
     body = with_token({"versions": [public(d) for d in items]}, token)
     body["direction"] = direction
     return json_response(request, body)
@@ -94,15 +103,21 @@ async def delete_version(request: Request) -> Response:
         state.service_doc(service)
         state.version_snapshot(service, version_id)
         for _, name, alias in state.meta.list(ALIAS, service):
-            if alias.get("versionId") == version_id or version_id in (alias.get("additionalVersionWeight") or {}):
-                raise FcError(412, "VersionReferencedByAlias",
-                              f"version {version_id} is used by alias '{name}'; change or delete the alias first")
+            if alias.get("versionId") == version_id or version_id in (
+                alias.get("additionalVersionWeight") or {}
+            ):
+                raise FcError(
+                    412,
+                    "VersionReferencedByAlias",
+                    f"version {version_id} is used by alias '{name}'; change or delete the alias first",
+                )
         state.meta.delete(VERSION, service, version_id)
     await state.evict(service)
     return empty_response(request)
 
 
 # -- aliases --------------------------------------------------------------------------------------
+
 
 def _check_version(state: BackendState, service: str, version_id: Any, what: str) -> str:
     if isinstance(version_id, int) and not isinstance(version_id, bool):
@@ -148,11 +163,14 @@ async def create_alias(request: Request) -> Response:
     now = now_iso()
     with state.meta.transaction():
         state.service_doc(service)
-        doc = {"aliasName": name,
-               "versionId": _check_version(state, service, body.get("versionId"), "versionId"),
-               "description": typed(body, "description", str, "a string") or "",
-               "additionalVersionWeight": _weights(state, service, body.get("additionalVersionWeight")),
-               "createdTime": now, "lastModifiedTime": now}
+        doc = {
+            "aliasName": name,
+            "versionId": _check_version(state, service, body.get("versionId"), "versionId"),
+            "description": typed(body, "description", str, "a string") or "",
+            "additionalVersionWeight": _weights(state, service, body.get("additionalVersionWeight")),
+            "createdTime": now,
+            "lastModifiedTime": now,
+        }
         for key in ("resolvePolicy", "routePolicy"):
             if body.get(key) is not None:
                 doc[key] = body[key]
@@ -165,7 +183,9 @@ async def create_alias(request: Request) -> Response:
 
 async def get_alias(request: Request) -> Response:
     state = backend(request)
-    return document_response(request, _load_alias(state, request.path_params["service"], request.path_params["alias"]))
+    return document_response(
+        request, _load_alias(state, request.path_params["service"], request.path_params["alias"])
+    )
 
 
 async def list_aliases(request: Request) -> Response:

@@ -7,6 +7,14 @@ from fcbackend.asyncq.records import AsyncEvent, AsyncSubmission, TaskStatus
 from fcbackend.asyncq.store import AsyncStore
 
 __all__ = [
-    "AsyncDispatcher", "AsyncEvent", "AsyncInvokeConfig", "AsyncStore", "AsyncSubmission",
-    "IntakeError", "TargetGone", "TaskStatus", "build_submission", "validate_async_config",
+    "AsyncDispatcher",
+    "AsyncEvent",
+    "AsyncInvokeConfig",
+    "AsyncStore",
+    "AsyncSubmission",
+    "IntakeError",
+    "TargetGone",
+    "TaskStatus",
+    "build_submission",
+    "validate_async_config",
 ]

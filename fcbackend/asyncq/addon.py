@@ -50,27 +50,57 @@ _PROVISION, _ON_DEMAND = "provision_config", "on_demand_config"
 
 
 class BackendAddons:
-    def __init__(self, state: Any, *, state_dir: Path, clock: Clock = DEFAULT_CLOCK,
-                 seed: int | None = None, async_concurrency: int = 32) -> None:
+    def __init__(
+        self,
+        state: Any,
+        *,
+        state_dir: Path,
+        clock: Clock = DEFAULT_CLOCK,
+        seed: int | None = None,
+        async_concurrency: int = 32,
+    ) -> None:
         self.state = state  # fcbackend.api.state.BackendState
         self.clock = clock
         config = state.config
         self.region, self.account_id = config.region, config.account_id
         self.async_store = AsyncStore(state_dir / "async.db")
         self.dispatcher = AsyncDispatcher(
-            self.async_store, self._invoke_target, clock=clock, concurrency=async_concurrency,
-            config_for=self.async_config, interrupt=self._interrupt, region=self.region,
-            account_id=self.account_id)
+            self.async_store,
+            self._invoke_target,
+            clock=clock,
+            concurrency=async_concurrency,
+            config_for=self.async_config,
+            interrupt=self._interrupt,
+            region=self.region,
+            account_id=self.account_id,
+        )
         self.oss = OssService(ObjectStore(state_dir / "oss", clock=clock))
-        self.oss.add_listener(OssTriggerNotifier(lambda: self.triggers("oss"), self.fire_trigger,
-                                                 region=self.region, account_id=self.account_id, clock=clock))
-        self.timers = TimerService(lambda: self.triggers("timer"), self.fire_trigger, clock=clock,
-                                   state_path=state_dir / "timers.db", refresh_s=1.0)
+        self.oss.add_listener(
+            OssTriggerNotifier(
+                lambda: self.triggers("oss"),
+                self.fire_trigger,
+                region=self.region,
+                account_id=self.account_id,
+                clock=clock,
+            )
+        )
+        self.timers = TimerService(
+            lambda: self.triggers("timer"),
+            self.fire_trigger,
+            clock=clock,
+            state_path=state_dir / "timers.db",
+            refresh_s=1.0,
+        )
         self.metrics = MetricsCollector()
         self.router = AliasTrafficRouter(seed)
         self.idle = IdlePolicy()
-        self.provisioning = ProvisionManager(self.provision_entries, self._apply_provision, clock=clock,
-                                             utilization=self._utilization, interval_s=2.0)
+        self.provisioning = ProvisionManager(
+            self.provision_entries,
+            self._apply_provision,
+            clock=clock,
+            utilization=self._utilization,
+            interval_s=2.0,
+        )
         self._capped: set[tuple[str, str]] = set()
         self._started = False
 
@@ -102,8 +132,10 @@ class BackendAddons:
 
     def wrap_drivers(self, drivers: dict[str, Any]) -> dict[str, Any]:
         """Idle mode: wrap the scheduler's drivers so idle provisioned instances get frozen."""
-        return {name: d if isinstance(d, FreezingDriver) else FreezingDriver(d, self.idle, clock=self.clock)
-                for name, d in drivers.items()}
+        return {
+            name: d if isinstance(d, FreezingDriver) else FreezingDriver(d, self.idle, clock=self.clock)
+            for name, d in drivers.items()
+        }
 
     # -- async invocation ---------------------------------------------------------------------
 
@@ -122,9 +154,15 @@ class BackendAddons:
             headers.setdefault("x-fc-stateful-async-invocation-id", inv.task_id)
         try:
             submission = build_submission(
-                service=spec.service, function=spec.function, qualifier=spec.qualifier or "LATEST",
-                request_id=inv.request_id, payload=inv.payload, headers=headers, http=inv.http,
-                config=self.async_config(spec.service, spec.function, spec.qualifier))
+                service=spec.service,
+                function=spec.function,
+                qualifier=spec.qualifier or "LATEST",
+                request_id=inv.request_id,
+                payload=inv.payload,
+                headers=headers,
+                http=inv.http,
+                config=self.async_config(spec.service, spec.function, spec.qualifier),
+            )
         except IntakeError as exc:
             return _fc_error(exc.status, exc.code, exc.message, inv.request_id)
         return await self.submit(submission)
@@ -132,16 +170,21 @@ class BackendAddons:
     async def submit(self, submission: AsyncSubmission) -> Any:
         fresh = await self.dispatcher.submit(submission)
         if not fresh and submission.stateful:
-            return _fc_error(409, "StatefulAsyncInvocationAlreadyExists",
-                             f"an async task with id '{submission.invocation_id}' already exists for "
-                             f"{submission.service}/{submission.function}", submission.request_id)
+            return _fc_error(
+                409,
+                "StatefulAsyncInvocationAlreadyExists",
+                f"an async task with id '{submission.invocation_id}' already exists for "
+                f"{submission.service}/{submission.function}",
+                submission.request_id,
+            )
         extra = {"x-fc-request-id": submission.request_id}
         if submission.stateful:
             extra["x-fc-stateful-async-invocation-id"] = submission.invocation_id
         return extra
 
-    async def _invoke_target(self, service: str, function: str, qualifier: str,
-                             req: InvocationRequest) -> InvocationResult:
+    async def _invoke_target(
+        self, service: str, function: str, qualifier: str, req: InvocationRequest
+    ) -> InvocationResult:
         try:
             spec = await self.state.spec_for(service, function, qualifier)
         except Exception as exc:
@@ -169,27 +212,54 @@ class BackendAddons:
             if trigger_type is not None and doc.get("triggerType") != trigger_type:
                 continue
             service, _, function = scope.partition("/")
-            found.append(TriggerInfo(service, function, name, str(doc.get("triggerType")),
-                                     doc.get("triggerConfig") or {}, doc.get("qualifier") or "LATEST",
-                                     doc.get("sourceArn")))
+            found.append(
+                TriggerInfo(
+                    service,
+                    function,
+                    name,
+                    str(doc.get("triggerType")),
+                    doc.get("triggerConfig") or {},
+                    doc.get("qualifier") or "LATEST",
+                    doc.get("sourceArn"),
+                )
+            )
         return found
 
     def trigger(self, service: str, function: str, name: str) -> TriggerInfo | None:
         doc = self.state.meta.get(_TRIGGER, f"{service}/{function}", name)
         if doc is None:
             return None
-        return TriggerInfo(service, function, name, str(doc.get("triggerType")),
-                           doc.get("triggerConfig") or {}, doc.get("qualifier") or "LATEST", doc.get("sourceArn"))
+        return TriggerInfo(
+            service,
+            function,
+            name,
+            str(doc.get("triggerType")),
+            doc.get("triggerConfig") or {},
+            doc.get("qualifier") or "LATEST",
+            doc.get("sourceArn"),
+        )
 
-    async def fire_trigger(self, trigger: TriggerInfo, body: bytes, http: HttpRequestInfo | None = None) -> Any:
+    async def fire_trigger(
+        self, trigger: TriggerInfo, body: bytes, http: HttpRequestInfo | None = None
+    ) -> Any:
         """Event sources invoke asynchronously through the durable queue, as FC does."""
         config = self.async_config(trigger.service, trigger.function, trigger.qualifier)
         request_id = str(uuid.uuid4())
-        return await self.submit(AsyncSubmission(
-            invocation_id=request_id, request_id=request_id, service=trigger.service,
-            function=trigger.function, qualifier=trigger.qualifier, payload=body, http=http,
-            max_retry_attempts=config.max_retry_attempts, max_event_age_s=config.max_event_age_s,
-            on_success=config.on_success, on_failure=config.on_failure))
+        return await self.submit(
+            AsyncSubmission(
+                invocation_id=request_id,
+                request_id=request_id,
+                service=trigger.service,
+                function=trigger.function,
+                qualifier=trigger.qualifier,
+                payload=body,
+                http=http,
+                max_retry_attempts=config.max_retry_attempts,
+                max_event_age_s=config.max_event_age_s,
+                on_success=config.on_success,
+                on_failure=config.on_failure,
+            )
+        )
 
     # -- capacity -----------------------------------------------------------------------------
 
@@ -235,8 +305,11 @@ class BackendAddons:
     def _utilization(self, entry: ProvisionEntry, metric: str) -> float | None:
         if metric != "ProvisionedConcurrencyUtilization":
             return None  # CPU/GPU utilisation is not sampled locally
-        mine = [i for i in self.instances() if i.get("service") == entry.service
-                and i.get("function") == entry.function]
+        mine = [
+            i
+            for i in self.instances()
+            if i.get("service") == entry.service and i.get("function") == entry.function
+        ]
         if not mine:
             return None
         return sum(float(i.get("in_flight") or 0) for i in mine) / len(mine)
@@ -249,9 +322,17 @@ class BackendAddons:
 def _fc_error(status: int, code: str, message: str, request_id: str) -> Any:
     from starlette.responses import JSONResponse
 
-    return JSONResponse({"ErrorCode": code, "ErrorMessage": message, "errorCode": code,
-                         "errorMessage": message, "RequestId": request_id},
-                        status_code=status, headers={"x-fc-request-id": request_id})
+    return JSONResponse(
+        {
+            "ErrorCode": code,
+            "ErrorMessage": message,
+            "errorCode": code,
+            "errorMessage": message,
+            "RequestId": request_id,
+        },
+        status_code=status,
+        headers={"x-fc-request-id": request_id},
+    )
 
 
 class ConfigChangeMiddleware:

@@ -49,12 +49,18 @@ def validate_async_config(data: Mapping[str, Any]) -> list[str]:
     errors: list[str] = []
     flat = _lower_keys(data)
     retries = flat.get("maxasyncretryattempts")
-    if retries is not None and (not isinstance(retries, int) or isinstance(retries, bool)
-                                or not 0 <= retries <= MAX_RETRY_ATTEMPTS_LIMIT):
-        errors.append(f"maxAsyncRetryAttempts must be an integer 0-{MAX_RETRY_ATTEMPTS_LIMIT}, got {retries!r}")
+    if retries is not None and (
+        not isinstance(retries, int)
+        or isinstance(retries, bool)
+        or not 0 <= retries <= MAX_RETRY_ATTEMPTS_LIMIT
+    ):
+        errors.append(
+            f"maxAsyncRetryAttempts must be an integer 0-{MAX_RETRY_ATTEMPTS_LIMIT}, got {retries!r}"
+        )
     age = flat.get("maxasynceventageinseconds")
-    if age is not None and (not isinstance(age, int) or isinstance(age, bool)
-                            or not 1 <= age <= MAX_EVENT_AGE_LIMIT_S):
+    if age is not None and (
+        not isinstance(age, int) or isinstance(age, bool) or not 1 <= age <= MAX_EVENT_AGE_LIMIT_S
+    ):
         errors.append(f"maxAsyncEventAgeInSeconds must be an integer 1-{MAX_EVENT_AGE_LIMIT_S}, got {age!r}")
     destinations = flat.get("destinationconfig")
     if destinations is not None:

@@ -26,7 +26,8 @@ from fcbackend.clock import utc_iso
 
 _FC2_FUNCTION_ARN = re.compile(
     r"^acs:fc:(?P<region>[^:]*):(?P<account>[^:]*):services/(?P<service>[^/.]+)"
-    r"(?:\.(?P<qualifier>[^/]+))?/functions/(?P<function>[^/]+)$")
+    r"(?:\.(?P<qualifier>[^/]+))?/functions/(?P<function>[^/]+)$"
+)
 
 
 @dataclass(frozen=True)
@@ -48,15 +49,22 @@ def function_arn(region: str, account_id: str, service: str, qualifier: str, fun
     return f"acs:fc:{region}:{account_id}:services/{service}.{qualifier}/functions/{function}"
 
 
-def destination_record(event: AsyncEvent, *, condition: str, now: float, status_code: int,
-                       function_error: str | None, response: bytes, region: str,
-                       account_id: str) -> dict[str, object]:
+def destination_record(
+    event: AsyncEvent,
+    *,
+    condition: str,
+    now: float,
+    status_code: int,
+    function_error: str | None,
+    response: bytes,
+    region: str,
+    account_id: str,
+) -> dict[str, object]:
     return {
         "timestamp": utc_iso(now),
         "requestContext": {
             "requestId": event.request_id,
-            "functionArn": function_arn(region, account_id, event.service, event.qualifier,
-                                        event.function),
+            "functionArn": function_arn(region, account_id, event.service, event.qualifier, event.function),
             "condition": condition,
             "approximateInvokeCount": event.attempts,
         },

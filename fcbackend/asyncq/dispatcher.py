@@ -52,12 +52,20 @@ class TargetGone(Exception):
 
 
 class AsyncDispatcher:
-    def __init__(self, store: AsyncStore, invoke: InvokeTarget, *, clock: Clock = DEFAULT_CLOCK,
-                 concurrency: int = 32, config_for: ConfigLookup | None = None,
-                 interrupt: Interrupt | None = None, region: str = "cn-hangzhou",
-                 account_id: str = "1234567890123456",
-                 function_error_base_s: float = FUNCTION_ERROR_BASE_S,
-                 throttle_base_s: float = THROTTLE_BASE_S) -> None:
+    def __init__(
+        self,
+        store: AsyncStore,
+        invoke: InvokeTarget,
+        *,
+        clock: Clock = DEFAULT_CLOCK,
+        concurrency: int = 32,
+        config_for: ConfigLookup | None = None,
+        interrupt: Interrupt | None = None,
+        region: str = "cn-hangzhou",
+        account_id: str = "1234567890123456",
+        function_error_base_s: float = FUNCTION_ERROR_BASE_S,
+        throttle_base_s: float = THROTTLE_BASE_S,
+    ) -> None:
         self.store = store
         self._invoke = invoke
         self.clock = clock
@@ -83,8 +91,7 @@ class AsyncDispatcher:
     async def start(self) -> None:
         self.recovered = await asyncio.to_thread(self.store.recover, self.clock.time())
         if self.recovered:
-            log.info("re-queued %d async invocations that were running at the last shutdown",
-                     self.recovered)
+            log.info("re-queued %d async invocations that were running at the last shutdown", self.recovered)
         self._loop_task = asyncio.create_task(self._run(), name="asyncq-dispatcher")
 
     async def close(self) -> None:
@@ -115,7 +122,8 @@ class AsyncDispatcher:
                 batch, self._pending = self._pending, []
                 try:
                     created = await asyncio.to_thread(
-                        self.store.insert_many, [s for s, _ in batch], self.clock.time())
+                        self.store.insert_many, [s for s, _ in batch], self.clock.time()
+                    )
                 except Exception as exc:  # a full disk must fail the callers, not vanish
                     for _, fut in batch:
                         if not fut.done():
@@ -146,8 +154,13 @@ class AsyncDispatcher:
                     task.cancel()
             else:  # not ours (e.g. claimed by a process that died): settle it now
                 if event is not None:
-                    await asyncio.to_thread(self.store.finish, event, TaskStatus.STOPPED,
-                                            self.clock.time(), error_message="stopped by user")
+                    await asyncio.to_thread(
+                        self.store.finish,
+                        event,
+                        TaskStatus.STOPPED,
+                        self.clock.time(),
+                        error_message="stopped by user",
+                    )
         await self._notify()
         return before
 
@@ -189,7 +202,9 @@ class AsyncDispatcher:
                 return [e for e in events if e is not None]
             remaining = deadline - loop.time()
             if remaining <= 0:
-                pending = [i for i, e in zip(ids, events, strict=True) if e is None or e.status not in FINISHED]
+                pending = [
+                    i for i, e in zip(ids, events, strict=True) if e is None or e.status not in FINISHED
+                ]
                 raise TimeoutError(f"{len(pending)} async invocations still unfinished, e.g. {pending[:3]}")
             async with self._changed:
                 with contextlib.suppress(TimeoutError):
@@ -221,30 +236,47 @@ class AsyncDispatcher:
 
     async def _attempt(self, event: AsyncEvent) -> None:
         request = InvocationRequest(
-            request_id=event.request_id, payload=event.payload, invocation_type="Async",
-            http=event.http, retry_count=event.attempts - 1,
-            task_id=event.invocation_id if event.stateful else None)
+            request_id=event.request_id,
+            payload=event.payload,
+            invocation_type="Async",
+            http=event.http,
+            retry_count=event.attempts - 1,
+            task_id=event.invocation_id if event.stateful else None,
+        )
         try:
             try:
                 result = await self._invoke(event.service, event.function, event.qualifier, request)
             except asyncio.CancelledError:
                 if event.invocation_id in self._stopping:
-                    await asyncio.to_thread(self.store.finish, event, TaskStatus.STOPPED,
-                                            self.clock.time(), error_message="stopped by user")
+                    await asyncio.to_thread(
+                        self.store.finish,
+                        event,
+                        TaskStatus.STOPPED,
+                        self.clock.time(),
+                        error_message="stopped by user",
+                    )
                     return
                 raise
             except TargetGone as exc:
-                await self._final(event, TaskStatus.INVALID, None, str(exc) or "function not found",
-                                  condition=None)
+                await self._final(
+                    event, TaskStatus.INVALID, None, str(exc) or "function not found", condition=None
+                )
                 return
             except Exception as exc:  # a broken invoke path must not kill the dispatcher
                 log.exception("async invocation %s failed in the backend", event.invocation_id)
-                await self._final(event, TaskStatus.FAILED, None, f"internal error: {exc}",
-                                  condition="PlatformError")
+                await self._final(
+                    event, TaskStatus.FAILED, None, f"internal error: {exc}", condition="PlatformError"
+                )
                 return
             if event.invocation_id in self._stopping:  # stopped while it ran: the kill won the race
-                await asyncio.to_thread(self.store.finish, event, TaskStatus.STOPPED, self.clock.time(),
-                                        error_message="stopped by user", instance_id=result.instance_id)
+                await asyncio.to_thread(
+                    self.store.finish,
+                    event,
+                    TaskStatus.STOPPED,
+                    self.clock.time(),
+                    error_message="stopped by user",
+                    instance_id=result.instance_id,
+                )
                 return
             await self._settle(event, result)
         finally:
@@ -257,30 +289,48 @@ class AsyncDispatcher:
         now = self.clock.time()
         outcome = classify(result)
         message = _error_message(result)
-        common = {"instance_id": result.instance_id, "duration_ms": result.duration_ms,
-                  "version_id": result.version_id}
+        common = {
+            "instance_id": result.instance_id,
+            "duration_ms": result.duration_ms,
+            "version_id": result.version_id,
+        }
         if outcome is Outcome.SUCCEEDED:
             await self._final(event, TaskStatus.SUCCEEDED, result, None, condition="Success", **common)
             return
         if outcome is Outcome.FUNCTION_ERROR:
-            decision = function_error_decision(event.attempts, event.max_retry_attempts,
-                                               self._function_error_base_s)
+            decision = function_error_decision(
+                event.attempts, event.max_retry_attempts, self._function_error_base_s
+            )
             if decision.retry and now + decision.delay_s < event.created + event.max_event_age_s:
-                await asyncio.to_thread(self.store.retry_later, event, now + decision.delay_s, now,
-                                        error_message=message, **common)
+                await asyncio.to_thread(
+                    self.store.retry_later,
+                    event,
+                    now + decision.delay_s,
+                    now,
+                    error_message=message,
+                    **common,
+                )
                 return
-            await self._final(event, TaskStatus.FAILED, result, message, condition="RetriesExhausted",
-                              **common)
+            await self._final(
+                event, TaskStatus.FAILED, result, message, condition="RetriesExhausted", **common
+            )
             return
         if outcome is Outcome.THROTTLED:
             event.throttles += 1
-            decision = throttle_decision(event.throttles, now - event.created, event.max_event_age_s,
-                                         self._throttle_base_s)
+            decision = throttle_decision(
+                event.throttles, now - event.created, event.max_event_age_s, self._throttle_base_s
+            )
             if decision.retry:
                 # a throttled try does not count as an attempt of the function
-                await asyncio.to_thread(self.store.retry_later, event, now + decision.delay_s, now,
-                                        error_message=message, throttles=event.throttles,
-                                        attempts=event.attempts - 1)
+                await asyncio.to_thread(
+                    self.store.retry_later,
+                    event,
+                    now + decision.delay_s,
+                    now,
+                    error_message=message,
+                    throttles=event.throttles,
+                    attempts=event.attempts - 1,
+                )
                 return
             await self._final(event, TaskStatus.FAILED, result, message, condition="Throttled", **common)
             return
@@ -289,12 +339,21 @@ class AsyncDispatcher:
             return
         await self._final(event, TaskStatus.FAILED, result, message, condition="PlatformError", **common)
 
-    async def _final(self, event: AsyncEvent, status: TaskStatus, result: InvocationResult | None,
-                     message: str | None, *, condition: str | None, **fields: object) -> None:
+    async def _final(
+        self,
+        event: AsyncEvent,
+        status: TaskStatus,
+        result: InvocationResult | None,
+        message: str | None,
+        *,
+        condition: str | None,
+        **fields: object,
+    ) -> None:
         now = self.clock.time()
         body = result.body if result is not None else b""
-        done = await asyncio.to_thread(self.store.finish, event, status, now, error_message=message,
-                                       return_payload=body, **fields)
+        done = await asyncio.to_thread(
+            self.store.finish, event, status, now, error_message=message, return_payload=body, **fields
+        )
         if done and condition is not None:
             event.status = status
             await self._after_final(event, condition, result)
@@ -306,24 +365,37 @@ class AsyncDispatcher:
             return
         now = self.clock.time()
         record = destination_record(
-            event, condition=condition, now=now,
+            event,
+            condition=condition,
+            now=now,
             status_code=result.status if result is not None else 0,
             function_error=(result.error_type or result.error_code) if result is not None else None,
             response=result.body if result is not None else b"",
-            region=self._region, account_id=self._account_id)
+            region=self._region,
+            account_id=self._account_id,
+        )
         try:
             target = parse_function_arn(arn)
             if target is not None:
                 config = self._config_for(target.service, target.function, target.qualifier)
                 delivery_id = str(uuid.uuid4())
-                await self.submit(AsyncSubmission(
-                    invocation_id=delivery_id, request_id=delivery_id, service=target.service,
-                    function=target.function, qualifier=target.qualifier,
-                    payload=json.dumps(record).encode(), max_retry_attempts=config.max_retry_attempts,
-                    max_event_age_s=config.max_event_age_s, on_success=config.on_success,
-                    on_failure=config.on_failure))
-            await asyncio.to_thread(self.store.record_delivery, event.invocation_id, condition, arn,
-                                    record, now)
+                await self.submit(
+                    AsyncSubmission(
+                        invocation_id=delivery_id,
+                        request_id=delivery_id,
+                        service=target.service,
+                        function=target.function,
+                        qualifier=target.qualifier,
+                        payload=json.dumps(record).encode(),
+                        max_retry_attempts=config.max_retry_attempts,
+                        max_event_age_s=config.max_event_age_s,
+                        on_success=config.on_success,
+                        on_failure=config.on_failure,
+                    )
+                )
+            await asyncio.to_thread(
+                self.store.record_delivery, event.invocation_id, condition, arn, record, now
+            )
             await asyncio.to_thread(self.store.set_destination_status, event.invocation_id, "Succeeded")
         except Exception:
             log.exception("async destination %s for %s failed", arn, event.invocation_id)

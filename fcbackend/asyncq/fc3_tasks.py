@@ -20,7 +20,8 @@ Choices where no source was found (**UNCONFIRMED**):
   ``FunctionNotFound``, several -> 400 ``InvalidArgument`` asking for ``svc$fn``.
 * Signing. FC3's ACS (ROA, HMAC-SHA1) signature is not implemented: these routes accept the
   FC 2.0 signature (``Authorization: FC <id>:<sig>`` over the request path), checked by the API
-  middleware (fcbackend/api/auth.py) exactly as for the FC2 routes; ``--no-auth`` turns the check off as there.
+  middleware (fcbackend/api/auth.py) exactly as for the FC2 routes; ``--no-auth`` turns the check off as
+  there.
 * Error codes reuse FC2's (``StatefulAsyncInvocationNotFound`` 404,
   ``StatefulAsyncInvocationAlreadyCompleted`` 412) in the FC3 body shape.
 * ``qualifier`` filters the listing by the qualifier the task ran under; on get/stop it is
@@ -54,13 +55,15 @@ Handler = Callable[[Request], Awaitable[Response]]
 
 def fc3_error(request: Request, status: int, code: str, message: str) -> Response:
     """An error in FC3's body shape (the FC3 SDK reads ``Code``/``Message``/``RequestId``)."""
-    return json_response(request, {"Code": code, "Message": message, "RequestId": request_id(request)},
-                         status=status)
+    return json_response(
+        request, {"Code": code, "Message": message, "RequestId": request_id(request)}, status=status
+    )
 
 
 def fc3_route(handler: Handler) -> Handler:
     """Turn FcError/ValueError into FC3 error bodies (the API middleware has checked the
     signature already: it signs every path under ``/2023-03-30/`` too)."""
+
     @wraps(handler)
     async def wrapped(request: Request) -> Response:
         try:
@@ -69,6 +72,7 @@ def fc3_route(handler: Handler) -> Handler:
             return fc3_error(request, err.status, err.code, err.message)
         except ValueError as err:
             return fc3_error(request, 400, "InvalidArgument", str(err))
+
     return wrapped
 
 
@@ -78,17 +82,23 @@ def resolve_function(request: Request) -> tuple[str, str]:
     if SERVICE_SEPARATOR in name:
         service, _, function = name.partition(SERVICE_SEPARATOR)
         if not service or not function:
-            raise ValueError(f"function name {name!r} must be '<service>$<function>' or a plain function name")
+            raise ValueError(
+                f"function name {name!r} must be '<service>$<function>' or a plain function name"
+            )
         return service, function
     addons = request.app.state.fc_addons
-    services = sorted({scope for scope, key, _ in addons.state.meta.list(FUNCTION, None, prefix=name) if key == name})
+    services = sorted(
+        {scope for scope, key, _ in addons.state.meta.list(FUNCTION, None, prefix=name) if key == name}
+    )
     if not services:
         services = sorted({s for s, f, _ in addons.async_store.stateful_functions() if f == name})
     if not services:
         raise FcError(404, "FunctionNotFound", f"function '{name}' does not exist")
     if len(services) > 1:
-        raise ValueError(f"function name '{name}' is ambiguous: services {', '.join(services)} each have one; "
-                         f"address it as '<service>{SERVICE_SEPARATOR}{name}'")
+        raise ValueError(
+            f"function name '{name}' is ambiguous: services {', '.join(services)} each have one; "
+            f"address it as '<service>{SERVICE_SEPARATOR}{name}'"
+        )
     return services[0], name
 
 
@@ -126,20 +136,25 @@ def _task_of(request: Request) -> tuple[AsyncEvent, str]:
     task_id = request.path_params["task_id"]
     event = request.app.state.fc_addons.async_store.get(task_id)
     if event is None or (event.service, event.function) != (service, function):
-        raise FcError(404, "StatefulAsyncInvocationNotFound",
-                      f"async task '{task_id}' of function '{request.path_params['function']}' does not exist")
+        raise FcError(
+            404,
+            "StatefulAsyncInvocationNotFound",
+            f"async task '{task_id}' of function '{request.path_params['function']}' does not exist",
+        )
     return event, function_arn(request, request.path_params["function"])
 
 
 @fc3_route
 async def list_async_tasks(request: Request) -> Response:
-    query = parse_task_query(request.query_params, prefix_param="prefix", default_limit=DEFAULT_LIMIT,
-                             qualifier_param="qualifier")
+    query = parse_task_query(
+        request.query_params, prefix_param="prefix", default_limit=DEFAULT_LIMIT, qualifier_param="qualifier"
+    )
     service, function = resolve_function(request)
     events, token = page_of_tasks(request.app.state.fc_addons.async_store, service, function, query)
     arn = function_arn(request, request.path_params["function"])
-    body: dict[str, Any] = {"tasks": [to_async_task(e, arn, include_payload=query.include_payload)
-                                      for e in events]}
+    body: dict[str, Any] = {
+        "tasks": [to_async_task(e, arn, include_payload=query.include_payload) for e in events]
+    }
     if token is not None:
         body["nextToken"] = token
     return json_response(request, body)
@@ -156,8 +171,11 @@ async def stop_async_task(request: Request) -> Response:
     event, _ = _task_of(request)
     before = await request.app.state.fc_addons.dispatcher.stop(event.invocation_id)
     if before is not None and before.finished:
-        raise FcError(412, "StatefulAsyncInvocationAlreadyCompleted",
-                      f"async task '{event.invocation_id}' already finished ({before})")
+        raise FcError(
+            412,
+            "StatefulAsyncInvocationAlreadyCompleted",
+            f"async task '{event.invocation_id}' already finished ({before})",
+        )
     return Response(b"", status_code=200, headers={"x-fc-request-id": request_id(request)})
 
 

@@ -40,28 +40,52 @@ class IntakeError(Exception):
         self.message = message
 
 
-def build_submission(*, service: str, function: str, qualifier: str, request_id: str,
-                     payload: bytes, headers: Mapping[str, str], config: AsyncInvokeConfig,
-                     http: HttpRequestInfo | None = None) -> AsyncSubmission:
+def build_submission(
+    *,
+    service: str,
+    function: str,
+    qualifier: str,
+    request_id: str,
+    payload: bytes,
+    headers: Mapping[str, str],
+    config: AsyncInvokeConfig,
+    http: HttpRequestInfo | None = None,
+) -> AsyncSubmission:
     lowered = {k.lower(): v for k, v in headers.items()}
     size = len(http.body) if http is not None else len(payload)
     if size > ASYNC_PAYLOAD_LIMIT:
-        raise IntakeError(400, "EntityTooLarge",
-                          f"payload size exceeds maximum allowed size ({ASYNC_PAYLOAD_LIMIT} bytes) "
-                          f"for async invocations: got {size} bytes")
+        raise IntakeError(
+            400,
+            "EntityTooLarge",
+            f"payload size exceeds maximum allowed size ({ASYNC_PAYLOAD_LIMIT} bytes) "
+            f"for async invocations: got {size} bytes",
+        )
     task_id = next((lowered[h] for h in TASK_ID_HEADERS if lowered.get(h)), None)
     if task_id is not None and not TASK_ID_PATTERN.match(task_id):
-        raise IntakeError(400, "InvalidArgument",
-                          f"X-Fc-Stateful-Async-Invocation-Id {task_id!r} must be 1-128 characters: a "
-                          "letter or '_' first, then letters, digits, '_' or '-'")
+        raise IntakeError(
+            400,
+            "InvalidArgument",
+            f"X-Fc-Stateful-Async-Invocation-Id {task_id!r} must be 1-128 characters: a "
+            "letter or '_' first, then letters, digits, '_' or '-'",
+        )
     enable = lowered.get(TASK_ENABLE_HEADER, "").strip().lower() == "true"
     stateful = config.stateful or enable or task_id is not None
     delay = _delay(lowered.get(DELAY_HEADER))
     return AsyncSubmission(
-        invocation_id=task_id or request_id, request_id=request_id, service=service,
-        function=function, qualifier=qualifier, payload=payload, http=http, stateful=stateful,
-        max_retry_attempts=config.max_retry_attempts, max_event_age_s=config.max_event_age_s,
-        on_success=config.on_success, on_failure=config.on_failure, delay_s=delay)
+        invocation_id=task_id or request_id,
+        request_id=request_id,
+        service=service,
+        function=function,
+        qualifier=qualifier,
+        payload=payload,
+        http=http,
+        stateful=stateful,
+        max_retry_attempts=config.max_retry_attempts,
+        max_event_age_s=config.max_event_age_s,
+        on_success=config.on_success,
+        on_failure=config.on_failure,
+        delay_s=delay,
+    )
 
 
 def _delay(raw: str | None) -> float:
@@ -70,9 +94,13 @@ def _delay(raw: str | None) -> float:
     try:
         value = float(raw)
     except ValueError:
-        raise IntakeError(400, "InvalidArgument",
-                          f"X-Fc-Async-Delay must be a number of seconds 0-{MAX_DELAY_S}, got {raw!r}") from None
+        raise IntakeError(
+            400,
+            "InvalidArgument",
+            f"X-Fc-Async-Delay must be a number of seconds 0-{MAX_DELAY_S}, got {raw!r}",
+        ) from None
     if not 0 <= value <= MAX_DELAY_S:
-        raise IntakeError(400, "InvalidArgument",
-                          f"X-Fc-Async-Delay must be 0-{MAX_DELAY_S} seconds, got {raw!r}")
+        raise IntakeError(
+            400, "InvalidArgument", f"X-Fc-Async-Delay must be 0-{MAX_DELAY_S} seconds, got {raw!r}"
+        )
     return value

@@ -31,8 +31,9 @@ class TaskStatus(StrEnum):
         return self in FINISHED
 
 
-FINISHED = frozenset({TaskStatus.SUCCEEDED, TaskStatus.FAILED, TaskStatus.STOPPED,
-                      TaskStatus.EXPIRED, TaskStatus.INVALID})
+FINISHED = frozenset(
+    {TaskStatus.SUCCEEDED, TaskStatus.FAILED, TaskStatus.STOPPED, TaskStatus.EXPIRED, TaskStatus.INVALID}
+)
 WAITING = (TaskStatus.ENQUEUED, TaskStatus.RETRYING)
 
 
@@ -117,11 +118,18 @@ class AsyncEvent:
 def http_to_json(info: HttpRequestInfo | None) -> str | None:
     if info is None:
         return None
-    return json.dumps({
-        "method": info.method, "path": info.path, "query": info.query,
-        "headers": info.headers, "body": base64.b64encode(info.body).decode(),
-        "client_ip": info.client_ip, "host": info.host, "request_uri": info.request_uri,
-    })
+    return json.dumps(
+        {
+            "method": info.method,
+            "path": info.path,
+            "query": info.query,
+            "headers": info.headers,
+            "body": base64.b64encode(info.body).decode(),
+            "client_ip": info.client_ip,
+            "host": info.host,
+            "request_uri": info.request_uri,
+        }
+    )
 
 
 def http_from_json(text: str | None) -> HttpRequestInfo | None:
@@ -129,9 +137,13 @@ def http_from_json(text: str | None) -> HttpRequestInfo | None:
         return None
     raw = json.loads(text)
     return HttpRequestInfo(
-        method=raw["method"], path=raw["path"], query=raw["query"],
-        headers=[(k, v) for k, v in raw["headers"]], body=base64.b64decode(raw["body"]),
-        client_ip=raw.get("client_ip", ""), host=raw.get("host", ""),
+        method=raw["method"],
+        path=raw["path"],
+        query=raw["query"],
+        headers=[(k, v) for k, v in raw["headers"]],
+        body=base64.b64decode(raw["body"]),
+        client_ip=raw.get("client_ip", ""),
+        host=raw.get("host", ""),
         request_uri=raw.get("request_uri", ""),
     )
 

@@ -26,8 +26,9 @@ THROTTLE_MAX_DELAY_S = 300.0
 THROTTLE_MAX_SPAN_S = 5 * 3600.0
 FUNCTION_ERROR_BASE_S = 1.0
 FUNCTION_ERROR_MAX_DELAY_S = 60.0
-NOT_FOUND_CODES = frozenset({"ServiceNotFound", "FunctionNotFound", "AliasNotFound",
-                             "VersionNotFound", "QualifierNotFound"})
+NOT_FOUND_CODES = frozenset(
+    {"ServiceNotFound", "FunctionNotFound", "AliasNotFound", "VersionNotFound", "QualifierNotFound"}
+)
 
 
 class Outcome(StrEnum):
@@ -56,17 +57,19 @@ class RetryDecision:
     delay_s: float = 0.0
 
 
-def function_error_decision(attempts: int, max_retry_attempts: int,
-                            base_s: float = FUNCTION_ERROR_BASE_S) -> RetryDecision:
+def function_error_decision(
+    attempts: int, max_retry_attempts: int, base_s: float = FUNCTION_ERROR_BASE_S
+) -> RetryDecision:
     """``attempts`` = invocations made so far (1 after the first failure)."""
     retries_done = attempts - 1
     if retries_done >= max_retry_attempts:
         return RetryDecision(False)
-    return RetryDecision(True, min(FUNCTION_ERROR_MAX_DELAY_S, base_s * (2 ** retries_done)))
+    return RetryDecision(True, min(FUNCTION_ERROR_MAX_DELAY_S, base_s * (2**retries_done)))
 
 
-def throttle_decision(throttles: int, age_s: float, max_event_age_s: float,
-                      base_s: float = THROTTLE_BASE_S) -> RetryDecision:
+def throttle_decision(
+    throttles: int, age_s: float, max_event_age_s: float, base_s: float = THROTTLE_BASE_S
+) -> RetryDecision:
     """``throttles`` = 429s seen so far including this one (1 after the first)."""
     delay = min(THROTTLE_MAX_DELAY_S, base_s * (2 ** (throttles - 1)))
     if age_s + delay >= min(max_event_age_s, THROTTLE_MAX_SPAN_S):

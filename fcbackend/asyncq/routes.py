@@ -45,9 +45,17 @@ FUNCTIONS_DEFAULT_LIMIT = 20
 
 def _error(status: int, code: str, message: str, request: Request) -> JSONResponse:
     request_id = str(request.scope.get("fc.request_id", ""))
-    return JSONResponse({"ErrorCode": code, "ErrorMessage": message, "errorCode": code,
-                         "errorMessage": message, "RequestId": request_id}, status_code=status,
-                        headers={"x-fc-request-id": request_id})
+    return JSONResponse(
+        {
+            "ErrorCode": code,
+            "ErrorMessage": message,
+            "errorCode": code,
+            "errorMessage": message,
+            "RequestId": request_id,
+        },
+        status_code=status,
+        headers={"x-fc-request-id": request_id},
+    )
 
 
 def _addons(request: Request) -> Any:
@@ -78,8 +86,12 @@ async def get_task(request: Request) -> Response:
     service, function = _names(request)
     event = _addons(request).async_store.get(request.path_params["id"])
     if event is None or (event.service, event.function) != (service, function):
-        return _error(404, "StatefulAsyncInvocationNotFound",
-                      f"async task '{request.path_params['id']}' of {service}/{function} does not exist", request)
+        return _error(
+            404,
+            "StatefulAsyncInvocationNotFound",
+            f"async task '{request.path_params['id']}' of {service}/{function} does not exist",
+            request,
+        )
     return JSONResponse(event.to_api())
 
 
@@ -87,15 +99,22 @@ async def _stop(request: Request, invocation_id: str, owner: tuple[str, str] | N
     addons = _addons(request)
     event = addons.async_store.get(invocation_id)
     if event is None or (owner is not None and (event.service, event.function) != owner):
-        return _error(404, "StatefulAsyncInvocationNotFound", f"async task '{invocation_id}' does not exist",
-                      request)
+        return _error(
+            404, "StatefulAsyncInvocationNotFound", f"async task '{invocation_id}' does not exist", request
+        )
     before = await addons.dispatcher.stop(invocation_id)
     if before is not None and before.finished:
-        return _error(412, "StatefulAsyncInvocationAlreadyCompleted",
-                      f"async task '{invocation_id}' already finished ({before})", request)
+        return _error(
+            412,
+            "StatefulAsyncInvocationAlreadyCompleted",
+            f"async task '{invocation_id}' already finished ({before})",
+            request,
+        )
     after = addons.async_store.get(invocation_id)
-    return JSONResponse(after.to_api() if after else {}, headers={
-        "x-fc-request-id": str(request.scope.get("fc.request_id", ""))})
+    return JSONResponse(
+        after.to_api() if after else {},
+        headers={"x-fc-request-id": str(request.scope.get("fc.request_id", ""))},
+    )
 
 
 async def stop_task(request: Request) -> Response:
@@ -106,17 +125,23 @@ async def list_stateful_functions(request: Request) -> Response:
     """``ListStatefulAsyncInvocationFunctions`` (see the module doc for what is listed)."""
     raw_limit = request.query_params.get("limit") or str(FUNCTIONS_DEFAULT_LIMIT)
     if not raw_limit.isdigit() or not 1 <= int(raw_limit) <= MAX_LIMIT:
-        return _error(400, "InvalidArgument", f"limit must be an integer 1-{MAX_LIMIT}, got {raw_limit!r}", request)
+        return _error(
+            400, "InvalidArgument", f"limit must be an integer 1-{MAX_LIMIT}, got {raw_limit!r}", request
+        )
     addons = _addons(request)
     found: set[tuple[str, str, str]] = set(addons.async_store.stateful_functions())
     for service, _, doc in addons.state.meta.list(ASYNC_CONFIG, None):
         if doc.get("statefulInvocation") is True:
             found.add((service, str(doc.get("function", "")), str(doc.get("qualifier") or "LATEST")))
-    entries = [{"serviceName": s, "functionName": f, "qualifier": q, "_key": f"{s}/{f}/{q}"} for s, f, q in found]
+    entries = [
+        {"serviceName": s, "functionName": f, "qualifier": q, "_key": f"{s}/{f}/{q}"} for s, f, q in found
+    ]
     page, token = page_of_list(request, entries, "_key", default_limit=FUNCTIONS_DEFAULT_LIMIT)
     data = [{k: v for k, v in entry.items() if k != "_key"} for entry in page]
-    return JSONResponse(with_token({"data": data}, token),
-                        headers={"x-fc-request-id": str(request.scope.get("fc.request_id", ""))})
+    return JSONResponse(
+        with_token({"data": data}, token),
+        headers={"x-fc-request-id": str(request.scope.get("fc.request_id", ""))},
+    )
 
 
 async def local_tasks(request: Request) -> Response:
@@ -131,10 +156,23 @@ async def local_stop(request: Request) -> Response:
 async def local_metrics(request: Request) -> Response:
     addons = _addons(request)
     provisioning = [
-        {"service": k[0], "qualifier": k[1], "function": k[2], "target": s.target, "applied": s.applied,
-         "error": s.error} for k, s in addons.provisioning.status.items()]
-    return JSONResponse({"functions": addons.metrics.snapshot(addons.instances()),
-                         "async": addons.async_store.counts(), "provisioning": provisioning})
+        {
+            "service": k[0],
+            "qualifier": k[1],
+            "function": k[2],
+            "target": s.target,
+            "applied": s.applied,
+            "error": s.error,
+        }
+        for k, s in addons.provisioning.status.items()
+    ]
+    return JSONResponse(
+        {
+            "functions": addons.metrics.snapshot(addons.instances()),
+            "async": addons.async_store.counts(),
+            "provisioning": provisioning,
+        }
+    )
 
 
 ROUTES = [

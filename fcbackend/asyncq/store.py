@@ -117,10 +117,23 @@ class AsyncStore:
                     "INSERT OR IGNORE INTO async_events (id, request_id, service, function, qualifier, "
                     "payload, http, stateful, status, created, next_at, max_retry_attempts, "
                     "max_event_age_s, on_success, on_failure) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                    (sub.invocation_id, sub.request_id, sub.service, sub.function, sub.qualifier,
-                     sub.payload, http_to_json(sub.http), int(sub.stateful), str(TaskStatus.ENQUEUED),
-                     now, now + max(0.0, sub.delay_s), sub.max_retry_attempts, sub.max_event_age_s,
-                     sub.on_success, sub.on_failure),
+                    (
+                        sub.invocation_id,
+                        sub.request_id,
+                        sub.service,
+                        sub.function,
+                        sub.qualifier,
+                        sub.payload,
+                        http_to_json(sub.http),
+                        int(sub.stateful),
+                        str(TaskStatus.ENQUEUED),
+                        now,
+                        now + max(0.0, sub.delay_s),
+                        sub.max_retry_attempts,
+                        sub.max_event_age_s,
+                        sub.on_success,
+                        sub.on_failure,
+                    ),
                 )
                 fresh = cursor.rowcount == 1
                 created.append(fresh)
@@ -135,14 +148,19 @@ class AsyncStore:
         with self._lock, self._transaction():
             rows = self._db.execute(
                 f"SELECT {_COLUMNS} FROM async_events WHERE status IN (?, ?) AND next_at <= ? "
-                "ORDER BY next_at LIMIT ?", (*_WAITING, now, limit),
+                "ORDER BY next_at LIMIT ?",
+                (*_WAITING, now, limit),
             ).fetchall()
             for row in rows:
                 event = _row_to_event(row)
                 if now >= event.created + event.max_event_age_s:
-                    self._update(event.invocation_id, status=str(TaskStatus.EXPIRED), ended=now,
-                                 error_message=f"event older than maxAsyncEventAgeInSeconds "
-                                               f"({int(event.max_event_age_s)} s)")
+                    self._update(
+                        event.invocation_id,
+                        status=str(TaskStatus.EXPIRED),
+                        ended=now,
+                        error_message=f"event older than maxAsyncEventAgeInSeconds "
+                        f"({int(event.max_event_age_s)} s)",
+                    )
                     self._maybe_event(event, TaskStatus.EXPIRED, now, "message expired")
                     event.status, event.ended = TaskStatus.EXPIRED, now
                     expired.append(event)
@@ -150,8 +168,12 @@ class AsyncStore:
                 event.attempts += 1
                 event.started = event.started if event.started is not None else now
                 event.status = TaskStatus.RUNNING
-                self._update(event.invocation_id, status=str(TaskStatus.RUNNING),
-                             attempts=event.attempts, started=event.started)
+                self._update(
+                    event.invocation_id,
+                    status=str(TaskStatus.RUNNING),
+                    attempts=event.attempts,
+                    started=event.started,
+                )
                 self._maybe_event(event, TaskStatus.RUNNING, now, f"attempt {event.attempts}")
                 to_run.append(event)
         return to_run, expired
@@ -173,8 +195,12 @@ class AsyncStore:
         with self._lock, self._transaction():
             current = self._status(event.invocation_id)
             if current == TaskStatus.STOPPING:
-                self._update(event.invocation_id, status=str(TaskStatus.STOPPED), ended=now,
-                             error_message="stopped by user")
+                self._update(
+                    event.invocation_id,
+                    status=str(TaskStatus.STOPPED),
+                    ended=now,
+                    error_message="stopped by user",
+                )
                 self._maybe_event(event, TaskStatus.STOPPED, now, "stopped by user")
                 return False
             if current != TaskStatus.RUNNING:
@@ -190,11 +216,15 @@ class AsyncStore:
             current = self._status(invocation_id)
             if current is None or current in FINISHED:
                 return current
-            stateful = bool(self._db.execute("SELECT stateful FROM async_events WHERE id=?",
-                                              (invocation_id,)).fetchone()[0])
+            stateful = bool(
+                self._db.execute("SELECT stateful FROM async_events WHERE id=?", (invocation_id,)).fetchone()[
+                    0
+                ]
+            )
             if current in WAITING:
-                self._update(invocation_id, status=str(TaskStatus.STOPPED), ended=now,
-                             error_message="stopped by user")
+                self._update(
+                    invocation_id, status=str(TaskStatus.STOPPED), ended=now, error_message="stopped by user"
+                )
                 new = TaskStatus.STOPPED
             else:
                 self._update(invocation_id, status=str(TaskStatus.STOPPING))
@@ -207,22 +237,27 @@ class AsyncStore:
         """After a restart: events that were Running are due again (at-least-once); Stopping
         ones are Stopped. Returns how many were re-queued."""
         with self._lock, self._transaction():
-            rows = self._db.execute("SELECT id, stateful FROM async_events WHERE status=?",
-                                    (str(TaskStatus.RUNNING),)).fetchall()
+            rows = self._db.execute(
+                "SELECT id, stateful FROM async_events WHERE status=?", (str(TaskStatus.RUNNING),)
+            ).fetchall()
             for invocation_id, stateful in rows:
                 self._update(invocation_id, status=str(TaskStatus.ENQUEUED), next_at=now)
                 if stateful:
                     self._add_event(invocation_id, TaskStatus.ENQUEUED, now, "re-queued after restart")
-            self._db.execute("UPDATE async_events SET status=?, ended=? WHERE status=?",
-                             (str(TaskStatus.STOPPED), now, str(TaskStatus.STOPPING)))
+            self._db.execute(
+                "UPDATE async_events SET status=?, ended=? WHERE status=?",
+                (str(TaskStatus.STOPPED), now, str(TaskStatus.STOPPING)),
+            )
         return len(rows)
 
-    def record_delivery(self, invocation_id: str, condition: str, destination: str,
-                        payload: dict[str, Any], now: float) -> None:
+    def record_delivery(
+        self, invocation_id: str, condition: str, destination: str, payload: dict[str, Any], now: float
+    ) -> None:
         with self._lock, self._transaction():
             self._db.execute(
                 "INSERT INTO async_deliveries (id, condition, destination, payload, ts) VALUES (?,?,?,?,?)",
-                (invocation_id, condition, destination, json.dumps(payload), now))
+                (invocation_id, condition, destination, json.dumps(payload), now),
+            )
 
     def set_destination_status(self, invocation_id: str, status: str) -> None:
         with self._lock, self._transaction():
@@ -232,18 +267,29 @@ class AsyncStore:
 
     def get(self, invocation_id: str) -> AsyncEvent | None:
         with self._lock:
-            row = self._db.execute(f"SELECT {_COLUMNS} FROM async_events WHERE id=?",
-                                   (invocation_id,)).fetchone()
+            row = self._db.execute(
+                f"SELECT {_COLUMNS} FROM async_events WHERE id=?", (invocation_id,)
+            ).fetchone()
             if row is None:
                 return None
             event = _row_to_event(row)
             event.events = self._events_of(event.invocation_id)
         return event
 
-    def list(self, service: str | None = None, function: str | None = None, *,
-             status: str | None = None, prefix: str | None = None, stateful_only: bool = False,
-             started_begin: float | None = None, started_end: float | None = None,
-             limit: int = 100, offset: int = 0, descending: bool = False) -> list[AsyncEvent]:
+    def list(
+        self,
+        service: str | None = None,
+        function: str | None = None,
+        *,
+        status: str | None = None,
+        prefix: str | None = None,
+        stateful_only: bool = False,
+        started_begin: float | None = None,
+        started_end: float | None = None,
+        limit: int = 100,
+        offset: int = 0,
+        descending: bool = False,
+    ) -> list[AsyncEvent]:
         where, args = ["1=1"], []  # type: ignore[var-annotated]
         for column, value in (("service", service), ("function", function), ("status", status)):
             if value is not None:
@@ -261,8 +307,10 @@ class AsyncStore:
             where.append("created<=?")
             args.append(started_end)
         order = "DESC" if descending else "ASC"
-        sql = (f"SELECT {_COLUMNS} FROM async_events WHERE {' AND '.join(where)} "
-               f"ORDER BY created {order}, id {order} LIMIT ? OFFSET ?")
+        sql = (
+            f"SELECT {_COLUMNS} FROM async_events WHERE {' AND '.join(where)} "
+            f"ORDER BY created {order}, id {order} LIMIT ? OFFSET ?"
+        )
         with self._lock:
             rows = self._db.execute(sql, (*args, limit, offset)).fetchall()
             events = [_row_to_event(r) for r in rows]
@@ -274,14 +322,16 @@ class AsyncStore:
     def stateful_functions(self) -> list[tuple[str, str, str]]:
         """Distinct ``(service, function, qualifier)`` that hold task records (task listing API)."""
         with self._lock:
-            rows = self._db.execute("SELECT DISTINCT service, function, qualifier FROM async_events "
-                                    "WHERE stateful=1").fetchall()
+            rows = self._db.execute(
+                "SELECT DISTINCT service, function, qualifier FROM async_events WHERE stateful=1"
+            ).fetchall()
         return [(s, f, q) for s, f, q in rows]
 
     def next_due(self) -> float | None:
         with self._lock:
-            row = self._db.execute("SELECT min(next_at) FROM async_events WHERE status IN (?, ?)",
-                                   _WAITING).fetchone()
+            row = self._db.execute(
+                "SELECT min(next_at) FROM async_events WHERE status IN (?, ?)", _WAITING
+            ).fetchone()
         return row[0] if row else None
 
     def counts(self) -> dict[str, int]:
@@ -293,10 +343,14 @@ class AsyncStore:
         with self._lock:
             rows = self._db.execute(
                 "SELECT id, condition, destination, payload, ts FROM async_deliveries "
-                + ("WHERE id=? " if invocation_id else "") + "ORDER BY seq",
-                (invocation_id,) if invocation_id else ()).fetchall()
-        return [{"id": r[0], "condition": r[1], "destination": r[2], "payload": json.loads(r[3]),
-                 "ts": r[4]} for r in rows]
+                + ("WHERE id=? " if invocation_id else "")
+                + "ORDER BY seq",
+                (invocation_id,) if invocation_id else (),
+            ).fetchall()
+        return [
+            {"id": r[0], "condition": r[1], "destination": r[2], "payload": json.loads(r[3]), "ts": r[4]}
+            for r in rows
+        ]
 
     # -- helpers ------------------------------------------------------------------------------
 
@@ -320,14 +374,19 @@ class AsyncStore:
             self._add_event(event.invocation_id, status, now, detail)
 
     def _add_event(self, invocation_id: str, status: TaskStatus, now: float, detail: str) -> None:
-        self._db.execute("INSERT INTO async_task_events (id, status, ts, detail) VALUES (?,?,?,?)",
-                         (invocation_id, str(status), now, detail))
+        self._db.execute(
+            "INSERT INTO async_task_events (id, status, ts, detail) VALUES (?,?,?,?)",
+            (invocation_id, str(status), now, detail),
+        )
 
     def _events_of(self, invocation_id: str) -> list[dict[str, Any]]:
-        rows = self._db.execute("SELECT seq, status, ts, detail FROM async_task_events WHERE id=? "
-                                "ORDER BY seq", (invocation_id,)).fetchall()
-        return [{"eventId": i + 1, "status": status, "timestamp": int(round(ts * 1000)),
-                 "eventDetail": detail} for i, (_, status, ts, detail) in enumerate(rows)]
+        rows = self._db.execute(
+            "SELECT seq, status, ts, detail FROM async_task_events WHERE id=? ORDER BY seq", (invocation_id,)
+        ).fetchall()
+        return [
+            {"eventId": i + 1, "status": status, "timestamp": int(round(ts * 1000)), "eventDetail": detail}
+            for i, (_, status, ts, detail) in enumerate(rows)
+        ]
 
 
 class _Transaction:
@@ -344,18 +403,57 @@ class _Transaction:
 
 
 def _row_to_event(row: Iterable[Any]) -> AsyncEvent:
-    (invocation_id, request_id, service, function, qualifier, payload, http, stateful, status,
-     attempts, throttles, created, next_at, max_retry, max_age, on_success, on_failure, started,
-     ended, error_message, return_payload, instance_id, duration_ms, destination_status,
-     version_id) = row
+    (
+        invocation_id,
+        request_id,
+        service,
+        function,
+        qualifier,
+        payload,
+        http,
+        stateful,
+        status,
+        attempts,
+        throttles,
+        created,
+        next_at,
+        max_retry,
+        max_age,
+        on_success,
+        on_failure,
+        started,
+        ended,
+        error_message,
+        return_payload,
+        instance_id,
+        duration_ms,
+        destination_status,
+        version_id,
+    ) = row
     return AsyncEvent(
-        invocation_id=invocation_id, request_id=request_id, service=service, function=function,
-        qualifier=qualifier, payload=bytes(payload), http=http_from_json(http), stateful=bool(stateful),
-        status=TaskStatus(status), attempts=attempts, throttles=throttles, created=created,
-        next_at=next_at, max_retry_attempts=max_retry, max_event_age_s=max_age,
-        on_success=on_success, on_failure=on_failure, started=started, ended=ended,
+        invocation_id=invocation_id,
+        request_id=request_id,
+        service=service,
+        function=function,
+        qualifier=qualifier,
+        payload=bytes(payload),
+        http=http_from_json(http),
+        stateful=bool(stateful),
+        status=TaskStatus(status),
+        attempts=attempts,
+        throttles=throttles,
+        created=created,
+        next_at=next_at,
+        max_retry_attempts=max_retry,
+        max_event_age_s=max_age,
+        on_success=on_success,
+        on_failure=on_failure,
+        started=started,
+        ended=ended,
         error_message=error_message,
         return_payload=bytes(return_payload) if return_payload is not None else None,
-        instance_id=instance_id, duration_ms=duration_ms, destination_status=destination_status,
+        instance_id=instance_id,
+        duration_ms=duration_ms,
+        destination_status=destination_status,
         version_id=version_id,
     )

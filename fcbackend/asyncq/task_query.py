@@ -37,8 +37,9 @@ class TaskQuery:
     stateful_only: bool = True
 
 
-def parse_task_query(params: Mapping[str, str], *, prefix_param: str, default_limit: int,
-                     qualifier_param: str | None = None) -> TaskQuery:
+def parse_task_query(
+    params: Mapping[str, str], *, prefix_param: str, default_limit: int, qualifier_param: str | None = None
+) -> TaskQuery:
     """Read a listing's query parameters; ValueError names the parameter and what it accepts."""
     order = (params.get("sortOrderByTime") or "desc").lower()
     if order not in ("asc", "desc"):
@@ -60,21 +61,29 @@ def parse_task_query(params: Mapping[str, str], *, prefix_param: str, default_li
     )
 
 
-def page_of_tasks(store: AsyncStore, service: str | None, function: str | None,
-                  query: TaskQuery) -> tuple[list[AsyncEvent], str | None]:
+def page_of_tasks(
+    store: AsyncStore, service: str | None, function: str | None, query: TaskQuery
+) -> tuple[list[AsyncEvent], str | None]:
     """One page of the events matching ``query`` and the token of the next page (None: last)."""
+
     def fetch(limit: int, offset: int) -> list[AsyncEvent]:
         return store.list(
-            service, function, status=query.status, prefix=query.id_prefix,
+            service,
+            function,
+            status=query.status,
+            prefix=query.id_prefix,
             stateful_only=query.stateful_only,
             started_begin=query.started_begin_ms / 1000 if query.started_begin_ms else None,
             started_end=query.started_end_ms / 1000 if query.started_end_ms else None,
-            limit=limit, offset=offset, descending=query.descending)
+            limit=limit,
+            offset=offset,
+            descending=query.descending,
+        )
 
     if query.qualifier is None:
         events = fetch(query.limit + 1, query.offset)
         more = len(events) > query.limit
-        return events[:query.limit], str(query.offset + query.limit) if more else None
+        return events[: query.limit], str(query.offset + query.limit) if more else None
     chosen: list[AsyncEvent] = []
     position = query.offset
     while True:

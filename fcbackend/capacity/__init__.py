@@ -6,6 +6,14 @@ from fcbackend.capacity.provision import ProvisionEntry, ProvisionManager, effec
 from fcbackend.capacity.traffic import AliasTrafficRouter, split_of, validate_weights
 
 __all__ = [
-    "AliasTrafficRouter", "FreezableInstance", "FreezingDriver", "IdlePolicy", "MetricsCollector",
-    "ProvisionEntry", "ProvisionManager", "effective_target", "split_of", "validate_weights",
+    "AliasTrafficRouter",
+    "FreezableInstance",
+    "FreezingDriver",
+    "IdlePolicy",
+    "MetricsCollector",
+    "ProvisionEntry",
+    "ProvisionManager",
+    "effective_target",
+    "split_of",
+    "validate_weights",
 ]

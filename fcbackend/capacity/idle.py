@@ -86,9 +86,14 @@ class FreezableInstance(Instance):
             return await self.inner.request(req, timeout)
         finally:
             self._in_flight -= 1
-            if self._in_flight == 0 and req.control_path != "/pre-stop" and self._policy.applies_to(self.spec):
+            if (
+                self._in_flight == 0
+                and req.control_path != "/pre-stop"
+                and self._policy.applies_to(self.spec)
+            ):
                 self._freezer = asyncio.ensure_future(
-                    self._freeze_when_idle(self._clock.time() + self._policy.grace_s))
+                    self._freeze_when_idle(self._clock.time() + self._policy.grace_s)
+                )
 
     async def freeze_now(self) -> bool:
         """Freeze at once if idle (what the grace timer does); True if the instance is frozen."""
@@ -108,8 +113,9 @@ class FreezableInstance(Instance):
         lines and output to :attr:`on_hook_log`. A failing hook must not keep the instance burning
         CPU: it is logged and the instance is frozen anyway."""
         self._pre_freeze_calls += 1
-        request = protocol.hook_request(self.spec, f"prefreeze-{self.id}-{self._pre_freeze_calls}",
-                                        "/pre-freeze", self.id)
+        request = protocol.hook_request(
+            self.spec, f"prefreeze-{self.id}-{self._pre_freeze_calls}", "/pre-freeze", self.id
+        )
         output = b""
         try:
             response = await self.inner.request(request, timeout=min(90.0, self.spec.pre_stop_timeout_s))
@@ -130,7 +136,9 @@ class FreezableInstance(Instance):
         if self.frozen or self._in_flight or (self._freezer is not None and not self._freezer.done()):
             return
         if self._policy.applies_to(self.spec) and self.inner.alive():
-            self._freezer = asyncio.ensure_future(self._freeze_when_idle(self._clock.time() + self._policy.grace_s))
+            self._freezer = asyncio.ensure_future(
+                self._freeze_when_idle(self._clock.time() + self._policy.grace_s)
+            )
 
     async def _freeze_when_idle(self, when: float) -> None:
         with contextlib.suppress(asyncio.CancelledError):
@@ -193,7 +201,9 @@ class FreezingDriver(InstanceDriver):
         return self.inner.available()
 
     async def start(self, spec: FunctionSpec, instance_id: str) -> Instance:
-        instance = FreezableInstance(await self.inner.start(spec, instance_id), spec, self.policy, self._clock)
+        instance = FreezableInstance(
+            await self.inner.start(spec, instance_id), spec, self.policy, self._clock
+        )
         self.live.add(instance)
         return instance
 

@@ -68,12 +68,20 @@ class MetricsCollector:
             for key in keys:
                 m = self._by_function.get(key, FunctionMetrics())
                 ordered = sorted(m.durations)
-                rows.append({
-                    "service": key[0], "function": key[1], "invocations": m.invocations,
-                    "errors": m.errors, "throttles": m.throttles, "coldStarts": m.cold_starts,
-                    "p50Ms": _percentile(ordered, 50), "p99Ms": _percentile(ordered, 99),
-                    "versions": dict(m.versions), "instances": dict(by_state.get(key, Counter())),
-                })
+                rows.append(
+                    {
+                        "service": key[0],
+                        "function": key[1],
+                        "invocations": m.invocations,
+                        "errors": m.errors,
+                        "throttles": m.throttles,
+                        "coldStarts": m.cold_starts,
+                        "p50Ms": _percentile(ordered, 50),
+                        "p99Ms": _percentile(ordered, 99),
+                        "versions": dict(m.versions),
+                        "instances": dict(by_state.get(key, Counter())),
+                    }
+                )
         return rows
 
 

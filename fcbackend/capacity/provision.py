@@ -136,31 +136,41 @@ class ProvisionEntry:
         return (self.service, self.qualifier, self.function)
 
     @classmethod
-    def from_api(cls, service: str, qualifier: str, function: str,
-                 doc: Mapping[str, Any]) -> ProvisionEntry:
+    def from_api(cls, service: str, qualifier: str, function: str, doc: Mapping[str, Any]) -> ProvisionEntry:
         target = lookup(doc, "target", "defaultTarget", default=0) or 0
         actions = []
         for raw in lookup(doc, "scheduledActions", default=[]) or []:
-            actions.append(ScheduledAction(
-                name=str(lookup(raw, "name", default="")), target=int(lookup(raw, "target", default=0) or 0),
-                expression=str(lookup(raw, "scheduleExpression", default="")),
-                start=parse_time(lookup(raw, "startTime")), end=parse_time(lookup(raw, "endTime"))))
+            actions.append(
+                ScheduledAction(
+                    name=str(lookup(raw, "name", default="")),
+                    target=int(lookup(raw, "target", default=0) or 0),
+                    expression=str(lookup(raw, "scheduleExpression", default="")),
+                    start=parse_time(lookup(raw, "startTime")),
+                    end=parse_time(lookup(raw, "endTime")),
+                )
+            )
         policies = []
         for raw in lookup(doc, "targetTrackingPolicies", default=[]) or []:
-            policies.append(TrackingPolicy(
-                name=str(lookup(raw, "name", default="")),
-                metric_type=str(lookup(raw, "metricType", default=METRIC_TYPES[0])),
-                metric_target=float(lookup(raw, "metricTarget", default=0.5) or 0.5),
-                min_capacity=int(lookup(raw, "minCapacity", default=0) or 0),
-                max_capacity=int(lookup(raw, "maxCapacity", default=0) or 0),
-                start=parse_time(lookup(raw, "startTime")), end=parse_time(lookup(raw, "endTime"))))
+            policies.append(
+                TrackingPolicy(
+                    name=str(lookup(raw, "name", default="")),
+                    metric_type=str(lookup(raw, "metricType", default=METRIC_TYPES[0])),
+                    metric_target=float(lookup(raw, "metricTarget", default=0.5) or 0.5),
+                    min_capacity=int(lookup(raw, "minCapacity", default=0) or 0),
+                    max_capacity=int(lookup(raw, "maxCapacity", default=0) or 0),
+                    start=parse_time(lookup(raw, "startTime")),
+                    end=parse_time(lookup(raw, "endTime")),
+                )
+            )
         allocate = lookup(doc, "alwaysAllocateCPU", default=True)
-        return cls(service, qualifier, function, int(target), tuple(actions), tuple(policies),
-                   allocate is not False)
+        return cls(
+            service, qualifier, function, int(target), tuple(actions), tuple(policies), allocate is not False
+        )
 
 
-def effective_target(entry: ProvisionEntry, now: float, current: int,
-                     utilization: Callable[[str], float | None]) -> int:
+def effective_target(
+    entry: ProvisionEntry, now: float, current: int, utilization: Callable[[str], float | None]
+) -> int:
     target = entry.target
     fired = [(t, a) for a in entry.scheduled if (t := a.last_fire(now)) is not None]
     if fired:
@@ -174,23 +184,31 @@ def effective_target(entry: ProvisionEntry, now: float, current: int,
 def validate_provision_config(doc: Mapping[str, Any]) -> list[str]:
     errors = []
     target = lookup(doc, "target", "defaultTarget")
-    if target is not None and (not isinstance(target, int) or isinstance(target, bool) or not 0 <= target <= 10000):
+    if target is not None and (
+        not isinstance(target, int) or isinstance(target, bool) or not 0 <= target <= 10000
+    ):
         errors.append(f"target must be an integer 0-10000, got {target!r}")
     for i, raw in enumerate(lookup(doc, "scheduledActions", default=[]) or []):
         expression = str(lookup(raw, "scheduleExpression", default=""))
         if expression.startswith("at("):
             if parse_time(expression[3:-1]) is None:
-                errors.append(f"scheduledActions[{i}].scheduleExpression {expression!r}: expected at(<ISO time>)")
+                errors.append(
+                    f"scheduledActions[{i}].scheduleExpression {expression!r}: expected at(<ISO time>)"
+                )
         elif _cron_of(expression) is None:
-            errors.append(f"scheduledActions[{i}].scheduleExpression {expression!r}: expected "
-                          "cron(<6-field cron>) or at(<ISO time>)")
+            errors.append(
+                f"scheduledActions[{i}].scheduleExpression {expression!r}: expected "
+                "cron(<6-field cron>) or at(<ISO time>)"
+            )
     for i, raw in enumerate(lookup(doc, "targetTrackingPolicies", default=[]) or []):
         low, high = lookup(raw, "minCapacity", default=0), lookup(raw, "maxCapacity", default=0)
         if isinstance(low, int) and isinstance(high, int) and low > high:
             errors.append(f"targetTrackingPolicies[{i}]: minCapacity {low} exceeds maxCapacity {high}")
         metric = lookup(raw, "metricType")
         if metric is not None and metric not in METRIC_TYPES:
-            errors.append(f"targetTrackingPolicies[{i}].metricType {metric!r} is not one of {', '.join(METRIC_TYPES)}")
+            errors.append(
+                f"targetTrackingPolicies[{i}].metricType {metric!r} is not one of {', '.join(METRIC_TYPES)}"
+            )
     return errors
 
 
@@ -227,9 +245,15 @@ class ProvisionStatus:
 
 
 class ProvisionManager:
-    def __init__(self, entries: Callable[[], list[ProvisionEntry]], apply: Apply, *,
-                 clock: Clock = DEFAULT_CLOCK, utilization: Callable[[ProvisionEntry, str], float | None] | None = None,
-                 interval_s: float = 10.0) -> None:
+    def __init__(
+        self,
+        entries: Callable[[], list[ProvisionEntry]],
+        apply: Apply,
+        *,
+        clock: Clock = DEFAULT_CLOCK,
+        utilization: Callable[[ProvisionEntry, str], float | None] | None = None,
+        interval_s: float = 10.0,
+    ) -> None:
         self._entries = entries
         self._apply = apply
         self.clock = clock
@@ -267,7 +291,9 @@ class ProvisionManager:
             status = self.status.setdefault(entry.key, ProvisionStatus())
             status.entry = entry
             current = status.applied or 0
-            target = effective_target(entry, now, current, lambda metric, e=entry: self._utilization(e, metric))
+            target = effective_target(
+                entry, now, current, lambda metric, e=entry: self._utilization(e, metric)
+            )
             status.target = target
             if target == status.applied:
                 continue

@@ -16,7 +16,17 @@ from fcbackend.gpu.placement import (
 )
 
 __all__ = [
-    "GPU_INSTANCE_TYPE_MEMORY_MB", "GpuAllocator", "GpuAssignment", "GpuDevice", "MountPlan", "discover",
-    "discovery_method", "find_driver_libraries", "is_gpu_instance_type", "mount_plan", "parse_ldconfig",
-    "parse_nvidia_smi_csv", "requested_memory_mb",
+    "GPU_INSTANCE_TYPE_MEMORY_MB",
+    "GpuAllocator",
+    "GpuAssignment",
+    "GpuDevice",
+    "MountPlan",
+    "discover",
+    "discovery_method",
+    "find_driver_libraries",
+    "is_gpu_instance_type",
+    "mount_plan",
+    "parse_ldconfig",
+    "parse_nvidia_smi_csv",
+    "requested_memory_mb",
 ]

@@ -93,7 +93,9 @@ def parse_nvidia_smi_csv(text: str) -> list[GpuDevice]:
             continue
         index, uuid, name, memory = parts
         try:
-            devices.append(GpuDevice(index=int(index), uuid=uuid, name=name, memory_total_mb=int(float(memory))))
+            devices.append(
+                GpuDevice(index=int(index), uuid=uuid, name=name, memory_total_mb=int(float(memory)))
+            )
         except ValueError:
             continue
     return devices
@@ -106,7 +108,10 @@ def _nvidia_smi_devices() -> list[GpuDevice] | None:
     try:
         done = subprocess.run(
             [binary, "--query-gpu=index,uuid,name,memory.total", "--format=csv,noheader,nounits"],
-            capture_output=True, text=True, timeout=20, check=False,
+            capture_output=True,
+            text=True,
+            timeout=20,
+            check=False,
         )
     except (OSError, subprocess.TimeoutExpired):
         return None

@@ -37,9 +37,16 @@ LIBRARY_DIR_IN_SANDBOX = f"{NVIDIA_ROOT_IN_SANDBOX}/lib64"
 BINARY_DIR_IN_SANDBOX = f"{NVIDIA_ROOT_IN_SANDBOX}/bin"
 CONTROL_DEVICE_NODES = ("/dev/nvidiactl", "/dev/nvidia-uvm", "/dev/nvidia-uvm-tools", "/dev/nvidia-modeset")
 DRIVER_BINARIES = ("nvidia-smi", "nvidia-debugdump")
-_DRIVER_LIBRARY = re.compile(r"^(libcuda|libcudadebugger|libnvcuvid|libnvoptix|libnvidia-[\w.+-]+?)\.so(\.\d+)*$")
-_KNOWN_LIBRARY_DIRS = ("/usr/lib/x86_64-linux-gnu", "/usr/lib/aarch64-linux-gnu", "/usr/lib64", "/usr/lib",
-                       "/usr/local/nvidia/lib64")
+_DRIVER_LIBRARY = re.compile(
+    r"^(libcuda|libcudadebugger|libnvcuvid|libnvoptix|libnvidia-[\w.+-]+?)\.so(\.\d+)*$"
+)
+_KNOWN_LIBRARY_DIRS = (
+    "/usr/lib/x86_64-linux-gnu",
+    "/usr/lib/aarch64-linux-gnu",
+    "/usr/lib64",
+    "/usr/lib",
+    "/usr/local/nvidia/lib64",
+)
 
 Bind = tuple[str, str, bool]  # (source on the host, destination inside, read-only)
 

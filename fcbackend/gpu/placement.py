@@ -41,7 +41,9 @@ NO_ROOM_ERROR = "ResourceExhausted"
 
 
 def is_gpu_instance_type(instance_type: str | None) -> bool:
-    return bool(instance_type) and (instance_type in GPU_INSTANCE_TYPE_MEMORY_MB or instance_type.startswith("fc.gpu."))
+    return bool(instance_type) and (
+        instance_type in GPU_INSTANCE_TYPE_MEMORY_MB or instance_type.startswith("fc.gpu.")
+    )
 
 
 def requested_memory_mb(request: GpuRequest) -> int:
@@ -145,10 +147,15 @@ class GpuAllocator:
             for device in self._devices:
                 held = [a for a in self._assignments.values() if a.device.uuid == device.uuid]
                 reserved = sum(a.memory_mb for a in held)
-                rows.append({
-                    "index": device.index, "uuid": device.uuid, "name": device.name,
-                    "memoryTotalMB": device.memory_total_mb, "memoryReservedMB": reserved,
-                    "memoryFreeMB": device.memory_total_mb - reserved,
-                    "instances": sorted(a.instance_id for a in held),
-                })
+                rows.append(
+                    {
+                        "index": device.index,
+                        "uuid": device.uuid,
+                        "name": device.name,
+                        "memoryTotalMB": device.memory_total_mb,
+                        "memoryReservedMB": reserved,
+                        "memoryFreeMB": device.memory_total_mb - reserved,
+                        "instances": sorted(a.instance_id for a in held),
+                    }
+                )
             return rows

@@ -14,6 +14,13 @@ from fcbackend.images.runtime_images import (
 )
 
 __all__ = [
-    "RECIPES", "ImageBuildError", "RuntimeRecipe", "build_host_python_image", "build_host_runtime_image",
-    "build_runtime_image", "list_runtime_images", "recipe_for_runtime", "runtime_image_command",
+    "RECIPES",
+    "ImageBuildError",
+    "RuntimeRecipe",
+    "build_host_python_image",
+    "build_host_runtime_image",
+    "build_runtime_image",
+    "list_runtime_images",
+    "recipe_for_runtime",
+    "runtime_image_command",
 ]

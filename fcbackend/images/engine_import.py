@@ -21,8 +21,11 @@ class ImageImportError(Exception):
 
 
 def _client(socket_path: str | None) -> httpx.Client:
-    return httpx.Client(transport=httpx.HTTPTransport(uds=socket_path or docker_socket_path()),
-                        base_url=f"http://docker/{API_VERSION}", timeout=httpx.Timeout(600.0, connect=5.0))
+    return httpx.Client(
+        transport=httpx.HTTPTransport(uds=socket_path or docker_socket_path()),
+        base_url=f"http://docker/{API_VERSION}",
+        timeout=httpx.Timeout(600.0, connect=5.0),
+    )
 
 
 def _chunks(path: Path, size: int = 1 << 20) -> Iterator[bytes]:
@@ -31,8 +34,9 @@ def _chunks(path: Path, size: int = 1 << 20) -> Iterator[bytes]:
             yield chunk
 
 
-def import_tarball(tarball: Path, reference: str, *, changes: list[str] | None = None,
-                   socket_path: str | None = None) -> str:
+def import_tarball(
+    tarball: Path, reference: str, *, changes: list[str] | None = None, socket_path: str | None = None
+) -> str:
     """Import a root filesystem tarball as image ``reference`` (``repo:tag``); returns its id.
 
     ``changes`` are Dockerfile instructions applied to the config (``CMD [...]``, ``ENV K=V``,
@@ -43,10 +47,16 @@ def import_tarball(tarball: Path, reference: str, *, changes: list[str] | None =
     params += [("changes", change) for change in changes or []]
     try:
         with _client(socket_path) as client:
-            response = client.post("/images/create", params=params, content=_chunks(tarball),
-                                   headers={"Content-Type": "application/x-tar"})
+            response = client.post(
+                "/images/create",
+                params=params,
+                content=_chunks(tarball),
+                headers={"Content-Type": "application/x-tar"},
+            )
             if response.status_code != 200:
-                raise ImageImportError(f"docker import of {reference} failed: {response.status_code} {response.text}")
+                raise ImageImportError(
+                    f"docker import of {reference} failed: {response.status_code} {response.text}"
+                )
             for line in response.text.splitlines():
                 message = json.loads(line) if line.strip().startswith("{") else {}
                 if message.get("error"):

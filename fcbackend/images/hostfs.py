@@ -24,8 +24,19 @@ from pathlib import Path
 
 from fcbackend.images.engine_import import import_tarball, inspect_image
 
-_SKIP_STDLIB_DIRS = {"test", "tests", "idlelib", "tkinter", "turtledemo", "ensurepip", "lib2to3",
-                     "site-packages", "dist-packages", "config-3.11-x86_64-linux-gnu", "pydoc_data"}
+_SKIP_STDLIB_DIRS = {
+    "test",
+    "tests",
+    "idlelib",
+    "tkinter",
+    "turtledemo",
+    "ensurepip",
+    "lib2to3",
+    "site-packages",
+    "dist-packages",
+    "config-3.11-x86_64-linux-gnu",
+    "pydoc_data",
+}
 _LDD_LINE = re.compile(r"(?:=>\s*)?(/\S+)\s+\(0x")
 IMAGE_LABEL = "rosengine.image"
 
@@ -37,9 +48,11 @@ def _ldd(path: str) -> list[str]:
 
 def _python_paths(python: str) -> tuple[str, str, str]:
     """(resolved interpreter, stdlib dir, lib-dynload dir) of ``python``."""
-    code = ("import sys, sysconfig, os; p = sysconfig.get_paths(); "
-            "print(os.path.realpath(sys.executable)); print(p['stdlib']); "
-            "print(os.path.join(p['platstdlib'], 'lib-dynload'))")
+    code = (
+        "import sys, sysconfig, os; p = sysconfig.get_paths(); "
+        "print(os.path.realpath(sys.executable)); print(p['stdlib']); "
+        "print(os.path.join(p['platstdlib'], 'lib-dynload'))"
+    )
     done = subprocess.run([python, "-S", "-c", code], capture_output=True, text=True, check=True)
     executable, stdlib, dynload = done.stdout.split("\n")[:3]
     return executable, stdlib, dynload
@@ -129,8 +142,14 @@ def build_host_python_image(
         tarball = Path(scratch, "rootfs.tar")
         seen: set[str] = set()
         with tarfile.open(tarball, "w") as tar:
-            for directory, mode in (("/tmp", 0o1777), ("/code", 0o755), ("/opt", 0o755), ("/etc", 0o755),
-                                    ("/var", 0o755), ("/var/fc", 0o755)):
+            for directory, mode in (
+                ("/tmp", 0o1777),
+                ("/code", 0o755),
+                ("/opt", 0o755),
+                ("/etc", 0o755),
+                ("/var", 0o755),
+                ("/var/fc", 0o755),
+            ):
                 _add_dir(tar, directory, mode)
                 seen.add(directory)
             for path in host_python_files(python):
@@ -140,7 +159,12 @@ def build_host_python_image(
                 info = tarfile.TarInfo("usr/bin/python3")
                 info.type, info.linkname = tarfile.SYMTYPE, executable
                 tar.addfile(info)
-            _add_bytes(tar, "/etc/passwd", b"root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534::/:/bin/false\n", 0o644)
+            _add_bytes(
+                tar,
+                "/etc/passwd",
+                b"root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534::/:/bin/false\n",
+                0o644,
+            )
             _add_bytes(tar, "/etc/group", b"root:x:0:\nnogroup:x:65534:\n", 0o644)
             for path, data in extra_files.items():
                 _add_bytes(tar, path, data)

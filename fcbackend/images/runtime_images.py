@@ -57,7 +57,9 @@ class RuntimeRecipe:
 
 
 RECIPES: dict[str, RuntimeRecipe] = {
-    "python3": RuntimeRecipe("python3", ("python3", "ca-certificates"), "python_bootstrap.py", "/usr/bin/python3"),
+    "python3": RuntimeRecipe(
+        "python3", ("python3", "ca-certificates"), "python_bootstrap.py", "/usr/bin/python3"
+    ),
     "nodejs": RuntimeRecipe("nodejs", ("nodejs", "ca-certificates"), "nodejs_bootstrap.js", "/usr/bin/node"),
 }
 
@@ -98,10 +100,19 @@ def runtime_image_command(runtime: str) -> tuple[str, list[str], list[str]] | No
 def _debootstrap(recipe: RuntimeRecipe, target: Path, debs: Path, log: Callable[[str], None]) -> None:
     binary = shutil.which("debootstrap")
     if binary is None:
-        raise ImageBuildError("debootstrap is not installed (apt-get install debootstrap), or use --source host")
+        raise ImageBuildError(
+            "debootstrap is not installed (apt-get install debootstrap), or use --source host"
+        )
     debs.mkdir(parents=True, exist_ok=True)
-    command = [binary, "--variant=minbase", f"--include={','.join(recipe.packages)}", f"--cache-dir={debs}",
-               DEBIAN_SUITE, str(target), DEBIAN_MIRROR]
+    command = [
+        binary,
+        "--variant=minbase",
+        f"--include={','.join(recipe.packages)}",
+        f"--cache-dir={debs}",
+        DEBIAN_SUITE,
+        str(target),
+        DEBIAN_MIRROR,
+    ]
     log(f"running {' '.join(command)}")
     done = subprocess.run(command, capture_output=True, text=True, check=False)
     if done.returncode != 0:
@@ -111,14 +122,21 @@ def _debootstrap(recipe: RuntimeRecipe, target: Path, debs: Path, log: Callable[
 
 def _slim(rootfs: Path) -> None:
     """Drop what a function never needs (docs, man pages, apt lists, the deb cache)."""
-    for relative in ("usr/share/doc", "usr/share/man", "usr/share/info", "var/lib/apt/lists", "var/cache/apt"):
+    for relative in (
+        "usr/share/doc",
+        "usr/share/man",
+        "usr/share/info",
+        "var/lib/apt/lists",
+        "var/cache/apt",
+    ):
         shutil.rmtree(rootfs / relative, ignore_errors=True)
     for relative in ("code", "opt", "var/fc/runtime"):
         (rootfs / relative).mkdir(parents=True, exist_ok=True)
 
 
-def build_runtime_image(recipe: RuntimeRecipe, state_dir: Path, *, force: bool = False,
-                        log: Callable[[str], None] = print) -> str:
+def build_runtime_image(
+    recipe: RuntimeRecipe, state_dir: Path, *, force: bool = False, log: Callable[[str], None] = print
+) -> str:
     """Build ``rosengine/runtime-<name>:<recipe hash>`` (cached rootfs tarball reused); returns
     the reference."""
     if not force and inspect_image(recipe.reference) is not None:
@@ -136,9 +154,14 @@ def build_runtime_image(recipe: RuntimeRecipe, state_dir: Path, *, force: bool =
                     tar.add(entry, arcname=entry.name)
             partial.rename(tarball)
             log(f"cached root filesystem {tarball} ({tarball.stat().st_size // (1024 * 1024)} MB)")
-    changes = ["ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "ENV LANG=C.UTF-8",
-               "WORKDIR /code", f"LABEL {IMAGE_LABEL}=runtime", f"LABEL {RUNTIME_LABEL}={recipe.name}",
-               f"CMD {recipe.command()!r}".replace("'", '"')]
+    changes = [
+        "ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+        "ENV LANG=C.UTF-8",
+        "WORKDIR /code",
+        f"LABEL {IMAGE_LABEL}=runtime",
+        f"LABEL {RUNTIME_LABEL}={recipe.name}",
+        f"CMD {recipe.command()!r}".replace("'", '"'),
+    ]
     import_tarball(tarball, recipe.reference, changes=changes)
     log(f"imported {recipe.reference}")
     return recipe.reference
@@ -148,8 +171,9 @@ def build_host_runtime_image(recipe: RuntimeRecipe, *, log: Callable[[str], None
     """The python3 runtime image from the host's interpreter, tagged ``host``."""
     if recipe.name != "python3":
         raise ImageBuildError(f"--source host can only build python3, not {recipe.name}")
-    built = build_host_python_image(f"{recipe.repository}-host-build", command=recipe.command(),
-                                    labels={RUNTIME_LABEL: recipe.name})
+    built = build_host_python_image(
+        f"{recipe.repository}-host-build", command=recipe.command(), labels={RUNTIME_LABEL: recipe.name}
+    )
     reference = f"{recipe.repository}:host"
     tag_image(built, reference)
     log(f"built {reference} from the host's Python")
@@ -163,8 +187,9 @@ def tag_image(source: str, target: str) -> None:
     from fcbackend.instances.docker_driver import API_VERSION, docker_socket_path
 
     repo, _, tag = target.rpartition(":")
-    with httpx.Client(transport=httpx.HTTPTransport(uds=docker_socket_path()),
-                      base_url=f"http://docker/{API_VERSION}") as client:
+    with httpx.Client(
+        transport=httpx.HTTPTransport(uds=docker_socket_path()), base_url=f"http://docker/{API_VERSION}"
+    ) as client:
         response = client.post(f"/images/{source}/tag", params={"repo": repo, "tag": tag})
     if response.status_code not in (200, 201):
         raise ImageBuildError(f"tagging {source} as {target} failed: {response.text}")
@@ -176,11 +201,13 @@ def list_runtime_images() -> list[dict[str, object]]:
     for image in list_images(IMAGE_LABEL):
         labels = image.get("Labels") or {}
         for reference in image.get("RepoTags") or ["<none>:<none>"]:
-            rows.append({
-                "image": reference,
-                "kind": labels.get(IMAGE_LABEL, ""),
-                "runtime": labels.get(RUNTIME_LABEL, ""),
-                "sizeMB": round(image.get("Size", 0) / (1024 * 1024), 1),
-                "id": image.get("Id", "")[7:19],
-            })
+            rows.append(
+                {
+                    "image": reference,
+                    "kind": labels.get(IMAGE_LABEL, ""),
+                    "runtime": labels.get(RUNTIME_LABEL, ""),
+                    "sizeMB": round(image.get("Size", 0) / (1024 * 1024), 1),
+                    "id": image.get("Id", "")[7:19],
+                }
+            )
     return sorted(rows, key=lambda row: str(row["image"]))

@@ -95,8 +95,9 @@ async def read_response(reader: asyncio.StreamReader) -> tuple[InstanceResponse,
     try:
         head = await reader.readuntil(b"\r\n\r\n")
     except asyncio.IncompleteReadError as exc:
-        raise ConnectionLost("the instance closed the connection without answering",
-                             before_response=not exc.partial) from exc
+        raise ConnectionLost(
+            "the instance closed the connection without answering", before_response=not exc.partial
+        ) from exc
     except asyncio.LimitOverrunError as exc:
         raise ConnectionLost("the instance sent a response header block that is too large") from exc
     if len(head) > MAX_HEADER_BYTES:
@@ -150,9 +151,16 @@ async def _read_chunked(reader: asyncio.StreamReader) -> bytes:
 class CaClient:
     """Keep-alive HTTP/1.1 to one instance, over a Unix socket or TCP."""
 
-    def __init__(self, *, unix_path: str | None = None, host: str | None = None, port: int | None = None,
-                 max_idle: int = 200, make_socket: Callable[[], socket.socket] | None = None,
-                 where: str = ""):
+    def __init__(
+        self,
+        *,
+        unix_path: str | None = None,
+        host: str | None = None,
+        port: int | None = None,
+        max_idle: int = 200,
+        make_socket: Callable[[], socket.socket] | None = None,
+        where: str = "",
+    ):
         """``make_socket``: TCP connections use sockets made by it (e.g. created inside another
         network namespace) instead of the default ones; ``where`` says so in error messages."""
         if (unix_path is None) == (host is None):
@@ -202,8 +210,9 @@ class CaClient:
                 sock.close()
             raise
 
-    async def request(self, req: InstanceRequest, timeout: float | None = None, *,
-                      close_after: bool = False) -> InstanceResponse:
+    async def request(
+        self, req: InstanceRequest, timeout: float | None = None, *, close_after: bool = False
+    ) -> InstanceResponse:
         """Send ``req`` and return the response; ``close_after`` drops the connection afterwards."""
         if timeout is None:
             return await self._request(req, close_after)

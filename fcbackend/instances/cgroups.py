@@ -119,8 +119,9 @@ class InstanceCgroup:
             if d is None:
                 return None
             try:
-                self._peak_fd = os.open(d / ("memory.max_usage_in_bytes" if self.version == 1 else "memory.peak"),
-                                        os.O_RDWR)
+                self._peak_fd = os.open(
+                    d / ("memory.max_usage_in_bytes" if self.version == 1 else "memory.peak"), os.O_RDWR
+                )
             except OSError:
                 return None
         return self._peak_fd
@@ -160,7 +161,9 @@ class InstanceCgroup:
             if limits.memory_bytes:
                 _write(d / "memory.max", str(limits.memory_bytes))
                 _write(d / "memory.swap.max", "0")
-            _write(d / "cpu.max", f"{max(1000, int(limits.cpu * 100000))} 100000" if limits.cpu else "max 100000")
+            _write(
+                d / "cpu.max", f"{max(1000, int(limits.cpu * 100000))} 100000" if limits.cpu else "max 100000"
+            )
             if limits.pids:
                 _write(d / "pids.max", str(limits.pids))
 
@@ -298,8 +301,10 @@ class CgroupManager:
                 continue
             wanted = "+memory +pids +cpu"
             # controllers must be enabled on every level down to our instances
-            if not _write(parent / "cgroup.subtree_control", wanted) and "memory" not in \
-                    (parent / "cgroup.subtree_control").read_text():
+            if (
+                not _write(parent / "cgroup.subtree_control", wanted)
+                and "memory" not in (parent / "cgroup.subtree_control").read_text()
+            ):
                 continue
             _write(base / "cgroup.subtree_control", wanted)
             self.version = 2

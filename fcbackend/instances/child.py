@@ -36,8 +36,13 @@ from collections.abc import Mapping, Sequence
 class ChildProcess:
     """A running child with an asyncio stdout reader and an awaitable exit."""
 
-    def __init__(self, popen: subprocess.Popen[bytes], stdout: asyncio.StreamReader,
-                 stdout_transport: asyncio.ReadTransport, loop: asyncio.AbstractEventLoop):
+    def __init__(
+        self,
+        popen: subprocess.Popen[bytes],
+        stdout: asyncio.StreamReader,
+        stdout_transport: asyncio.ReadTransport,
+        loop: asyncio.AbstractEventLoop,
+    ):
         self._popen = popen
         self._loop = loop
         self.stdout = stdout
@@ -52,14 +57,22 @@ class ChildProcess:
         """Start ``argv`` in a new session (its own process group) with stdin on /dev/null and
         stdout+stderr on one pipe. Raises OSError when it cannot be started."""
         loop = asyncio.get_running_loop()
-        popen = subprocess.Popen(list(argv), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                 stderr=subprocess.STDOUT, start_new_session=True, env=dict(env), cwd=cwd,
-                                 close_fds=True)
+        popen = subprocess.Popen(
+            list(argv),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            env=dict(env),
+            cwd=cwd,
+            close_fds=True,
+        )
         assert popen.stdout is not None
         reader = asyncio.StreamReader(limit=1 << 20, loop=loop)
         try:
-            transport, _ = await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader, loop=loop),
-                                                        popen.stdout)
+            transport, _ = await loop.connect_read_pipe(
+                lambda: asyncio.StreamReaderProtocol(reader, loop=loop), popen.stdout
+            )
         except BaseException:
             popen.kill()
             popen.wait()

@@ -18,7 +18,10 @@ class ContainerCgroup:
 
     def __init__(self, container_id: str, root: str = "/sys/fs/cgroup"):
         v1 = Path(root, "memory", "docker", container_id)
-        v2_candidates = [Path(root, "system.slice", f"docker-{container_id}.scope"), Path(root, "docker", container_id)]
+        v2_candidates = [
+            Path(root, "system.slice", f"docker-{container_id}.scope"),
+            Path(root, "docker", container_id),
+        ]
         self.v1 = v1 if v1.is_dir() else None
         self.v2 = next((p for p in v2_candidates if (p / "memory.current").exists()), None)
         self.cpu_v1 = Path(root, "cpuacct", "docker", container_id, "cpuacct.usage")

@@ -95,17 +95,35 @@ def specialise_config(spec: FunctionSpec, instance_id: str) -> dict[str, Any]:
         "ca_port": spec.ca_port,
         "region": spec.region,
         "account_id": spec.account_id,
-        "function": {"name": spec.function, "handler": spec.handler, "memory": spec.memory_mb,
-                     "timeout": spec.timeout_s, "initializer": spec.initializer or "",
-                     "initialization_timeout": spec.initialization_timeout_s},
-        "service": {"name": spec.service, "log_project": spec.log_project, "log_store": spec.log_store,
-                    "qualifier": spec.qualifier or "LATEST", "version_id": spec.version_id},
+        "function": {
+            "name": spec.function,
+            "handler": spec.handler,
+            "memory": spec.memory_mb,
+            "timeout": spec.timeout_s,
+            "initializer": spec.initializer or "",
+            "initialization_timeout": spec.initialization_timeout_s,
+        },
+        "service": {
+            "name": spec.service,
+            "log_project": spec.log_project,
+            "log_store": spec.log_store,
+            "qualifier": spec.qualifier or "LATEST",
+            "version_id": spec.version_id,
+        },
     }
 
 
-def container_config(spec: FunctionSpec, instance_id: str, image: str, command: list[str], binds: list[str], *,
-                     backend: str, address_mode: str,
-                     gpu: tuple[GpuPassthrough, Any] | None = None) -> dict[str, Any]:
+def container_config(
+    spec: FunctionSpec,
+    instance_id: str,
+    image: str,
+    command: list[str],
+    binds: list[str],
+    *,
+    backend: str,
+    address_mode: str,
+    gpu: tuple[GpuPassthrough, Any] | None = None,
+) -> dict[str, Any]:
     """The Engine API ``containers/create`` body of one instance. ``gpu`` is (passthrough, the
     allocator's assignment) for a GPU function; ``address_mode="published"`` publishes CAPort on
     127.0.0.1 with a random host port, unless the function has no internet access: then the
@@ -129,8 +147,11 @@ def container_config(spec: FunctionSpec, instance_id: str, image: str, command: 
     config: dict[str, Any] = {
         "Image": image,
         "Env": [f"{k}={v}" for k, v in env.items()],
-        "Labels": {LABEL_BACKEND: backend, LABEL_INSTANCE: instance_id,
-                   LABEL_FUNCTION: f"{spec.service}/{spec.function}"},
+        "Labels": {
+            LABEL_BACKEND: backend,
+            LABEL_INSTANCE: instance_id,
+            LABEL_FUNCTION: f"{spec.service}/{spec.function}",
+        },
         "ExposedPorts": {port_key: {}},
         "HostConfig": host_config,
     }
@@ -154,18 +175,25 @@ def gpu_request(spec: FunctionSpec) -> GpuRequest | None:
     return None
 
 
-def gpu_host_config(passthrough: GpuPassthrough, assignment: Any, host_config: dict[str, Any]) -> dict[str, str]:
+def gpu_host_config(
+    passthrough: GpuPassthrough, assignment: Any, host_config: dict[str, Any]
+) -> dict[str, str]:
     """Give the container the assigned device (edits ``host_config``); returns extra environment."""
     uuid = assignment.device.uuid
     if passthrough == "toolkit":
         host_config["DeviceRequests"] = [{"Driver": "nvidia", "DeviceIDs": [uuid], "Capabilities": [["gpu"]]}]
-        return {"NVIDIA_VISIBLE_DEVICES": uuid, "CUDA_VISIBLE_DEVICES": uuid,
-                "NVIDIA_DRIVER_CAPABILITIES": "compute,utility", "FC_GPU_MEMORY_SIZE": str(assignment.memory_mb)}
+        return {
+            "NVIDIA_VISIBLE_DEVICES": uuid,
+            "CUDA_VISIBLE_DEVICES": uuid,
+            "NVIDIA_DRIVER_CAPABILITIES": "compute,utility",
+            "FC_GPU_MEMORY_SIZE": str(assignment.memory_mb),
+        }
     from fcbackend.gpu.mounts import mount_plan
 
     plan = mount_plan(assignment)
-    host_config["Devices"] = [{"PathOnHost": d, "PathInContainer": d, "CgroupPermissions": "rwm"}
-                              for d in plan.devices]
+    host_config["Devices"] = [
+        {"PathOnHost": d, "PathInContainer": d, "CgroupPermissions": "rwm"} for d in plan.devices
+    ]
     host_config["Binds"] += [f"{src}:{dst}:ro" for src, dst, ro in plan.binds if src not in plan.devices]
     env = dict(plan.env)
     env["LD_LIBRARY_PATH"] = f"{env['LD_LIBRARY_PATH']}:/usr/local/lib:/usr/lib"
@@ -176,8 +204,9 @@ def gpu_host_config(passthrough: GpuPassthrough, assignment: Any, host_config: d
 # --------------------------------------------------------------------------- image and mounts
 
 
-def image_command_binds(spec: FunctionSpec, state_dir: Path,
-                        resolver: RuntimeImageResolver | None) -> tuple[str, list[str], list[str]]:
+def image_command_binds(
+    spec: FunctionSpec, state_dir: Path, resolver: RuntimeImageResolver | None
+) -> tuple[str, list[str], list[str]]:
     """(image, command, binds) of a function: its CustomContainerConfig, or for a built-in runtime
     the image ``resolver`` names (default: the images ``ros fc images build`` makes) with the code
     and the merged layers bound read-only."""
@@ -185,7 +214,8 @@ def image_command_binds(spec: FunctionSpec, state_dir: Path,
         if not spec.image:
             raise InstanceStartError(
                 f"{spec.service}/{spec.function} uses runtime custom-container but has no "
-                "CustomContainerConfig.Image")
+                "CustomContainerConfig.Image"
+            )
         return spec.image, list(spec.custom_command), []
     if resolver is None:
         from fcbackend.images import runtime_image_command
@@ -195,7 +225,9 @@ def image_command_binds(spec: FunctionSpec, state_dir: Path,
     if found is None:
         raise InstanceStartError(
             f"runtime {spec.runtime!r} has no Docker image; `ros fc images build` builds python3 and "
-            "nodejs images", "FunctionNotStarted")
+            "nodejs images",
+            "FunctionNotStarted",
+        )
     image, command, binds = found
     binds = list(binds)
     if spec.code_dir is not None:

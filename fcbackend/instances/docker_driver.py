@@ -175,11 +175,21 @@ class DockerDriver(InstanceDriver):
         gpu = gpu_request(spec)
         assignment = None
         if gpu is not None:
-            assignment = self._allocator().allocate(instance_id, gpu, function=f"{spec.service}/{spec.function}")
+            assignment = self._allocator().allocate(
+                instance_id, gpu, function=f"{spec.service}/{spec.function}"
+            )
         try:
             gpu_settings = None if assignment is None else (await self._gpu_passthrough_mode(), assignment)
-            config = container_config(spec, instance_id, image, command, binds, backend=self.backend,
-                                      address_mode=self.address_mode, gpu=gpu_settings)
+            config = container_config(
+                spec,
+                instance_id,
+                image,
+                command,
+                binds,
+                backend=self.backend,
+                address_mode=self.address_mode,
+                gpu=gpu_settings,
+            )
             if not spec.web_server_mode and spec.runtime == CUSTOM_CONTAINER_RUNTIME:
                 await self._ensure_image(image)
                 job = RunToCompletionInstance(self, spec, instance_id, config)
@@ -194,8 +204,15 @@ class DockerDriver(InstanceDriver):
                 shutil.rmtree(socket_dir, ignore_errors=True)
             raise
 
-    async def _start_server(self, spec: FunctionSpec, instance_id: str, image: str, config: dict[str, Any],
-                            assignment: Any, socket_dir: Path | None) -> DockerInstance:
+    async def _start_server(
+        self,
+        spec: FunctionSpec,
+        instance_id: str,
+        image: str,
+        config: dict[str, Any],
+        assignment: Any,
+        socket_dir: Path | None,
+    ) -> DockerInstance:
         deadline = time.monotonic() + self.startup_timeout_s
         name = container_name(self.backend, instance_id)
         container_id = await self._create(name, image, config)
@@ -207,8 +224,9 @@ class DockerDriver(InstanceDriver):
             try:
                 await self.engine.start_container(container_id)
             except DockerError as exc:
-                raise InstanceStartError(f"Docker could not start the container of {spec.service}/"
-                                         f"{spec.function}: {exc.message}") from exc
+                raise InstanceStartError(
+                    f"Docker could not start the container of {spec.service}/{spec.function}: {exc.message}"
+                ) from exc
             instance.watch()
             if socket_dir is not None:
                 instance.connect(CaClient.unix(str(socket_dir / "ca.sock")))
@@ -237,7 +255,9 @@ class DockerDriver(InstanceDriver):
         socket is created in it) so a backend that may not enter it fails the start clearly
         instead of timing out on every connection."""
         spec = instance.spec
-        pid = int(((await self.engine.inspect_container(instance.container_id)).get("State") or {}).get("Pid") or 0)
+        pid = int(
+            ((await self.engine.inspect_container(instance.container_id)).get("State") or {}).get("Pid") or 0
+        )
         netns_fd: int | None = None
         try:
             netns_fd = open_container_netns(pid)
@@ -254,7 +274,8 @@ class DockerDriver(InstanceDriver):
                 f"{spec.service}/{spec.function} has internetAccess=false, so its container has no network "
                 f"and the backend must enter the container's network namespace to reach port {spec.ca_port}; "
                 f"that failed ({exc}). Run the backend as root on the machine where dockerd runs, or "
-                "set internetAccess to true.") from exc
+                "set internetAccess to true."
+            ) from exc
 
     async def _create(self, name: str, image: str, config: dict[str, Any]) -> str:
         try:
@@ -264,7 +285,9 @@ class DockerDriver(InstanceDriver):
                 await self.engine.remove_container(name)
                 return await self.engine.create_container(name, config)
             if exc.status != 404:
-                raise InstanceStartError(f"Docker could not create a container from {image}: {exc.message}") from exc
+                raise InstanceStartError(
+                    f"Docker could not create a container from {image}: {exc.message}"
+                ) from exc
         await self._ensure_image(image)
         return await self.engine.create_container(name, config)
 
@@ -280,14 +303,17 @@ class DockerDriver(InstanceDriver):
             await self.engine.pull_image(image, timeout=300)
         except DockerError as exc:
             raise InstanceStartError(
-                f"image {image!r} is not present locally and pulling it failed ({exc.message}); {hint}") from exc
+                f"image {image!r} is not present locally and pulling it failed ({exc.message}); {hint}"
+            ) from exc
 
     async def _address(self, container_id: str, port: int) -> tuple[str, int]:
         details = await self.engine.inspect_container(container_id)
         network = details.get("NetworkSettings") or {}
         if self.address_mode != "published":
             ip = network.get("IPAddress") or next(
-                (n.get("IPAddress") for n in (network.get("Networks") or {}).values() if n.get("IPAddress")), "")
+                (n.get("IPAddress") for n in (network.get("Networks") or {}).values() if n.get("IPAddress")),
+                "",
+            )
             if ip:
                 return ip, port
         bindings = (network.get("Ports") or {}).get(f"{port}/tcp") or []

@@ -37,7 +37,7 @@ def docker_socket_path() -> str:
     """The Engine socket: ``DOCKER_HOST=unix://...`` when set, else /var/run/docker.sock."""
     host = os.environ.get("DOCKER_HOST", "")
     if host.startswith("unix://"):
-        return host[len("unix://"):]
+        return host[len("unix://") :]
     return DEFAULT_SOCKET
 
 
@@ -56,8 +56,15 @@ class DockerEngine:
     async def close(self) -> None:
         await self._client.aclose()
 
-    async def call(self, method: str, path: str, *, ok: tuple[int, ...] = (200, 201, 204, 304),
-                   timeout: float | None = 60.0, **kwargs: Any) -> Any:
+    async def call(
+        self,
+        method: str,
+        path: str,
+        *,
+        ok: tuple[int, ...] = (200, 201, 204, 304),
+        timeout: float | None = 60.0,
+        **kwargs: Any,
+    ) -> Any:
         try:
             response = await self._client.request(method, path, timeout=timeout, **kwargs)
         except httpx.TransportError as exc:
@@ -105,8 +112,12 @@ class DockerEngine:
 
     async def remove_container(self, container_id: str) -> None:
         with contextlib.suppress(DockerError):
-            await self.call("DELETE", f"/containers/{container_id}", params={"force": "true", "v": "true"},
-                            ok=(200, 204, 404))
+            await self.call(
+                "DELETE",
+                f"/containers/{container_id}",
+                params={"force": "true", "v": "true"},
+                ok=(200, 204, 404),
+            )
 
     async def pause_container(self, container_id: str) -> None:
         await self.call("POST", f"/containers/{container_id}/pause")
@@ -138,8 +149,9 @@ class DockerEngine:
     async def logs(self, container_id: str, *, follow: bool) -> AsyncIterator[tuple[int, bytes]]:
         """(stream, bytes) frames of a non-TTY container's output: stream 1 = stdout, 2 = stderr."""
         params = {"stdout": "true", "stderr": "true", "follow": "true" if follow else "false"}
-        async with self._client.stream("GET", f"/containers/{container_id}/logs", params=params,
-                                       timeout=None) as response:
+        async with self._client.stream(
+            "GET", f"/containers/{container_id}/logs", params=params, timeout=None
+        ) as response:
             if response.status_code != 200:
                 return
             buffer = b""
@@ -149,5 +161,5 @@ class DockerEngine:
                     stream, size = buffer[0], struct.unpack(">I", buffer[4:8])[0]
                     if len(buffer) < 8 + size:
                         break
-                    yield stream, buffer[8:8 + size]
-                    buffer = buffer[8 + size:]
+                    yield stream, buffer[8 : 8 + size]
+                    buffer = buffer[8 + size :]

@@ -170,11 +170,15 @@ class DockerInstance(Instance):
             waiting.cancel()
             raise await self._exit_error()
         if not waiting.result():
-            what = (f"health check GET {self.spec.health_check.http_get_url} did not pass"
-                    if self.spec.health_check else f"nothing listened on 0.0.0.0:{self.spec.ca_port} (CAPort)")
+            what = (
+                f"health check GET {self.spec.health_check.http_get_url} did not pass"
+                if self.spec.health_check
+                else f"nothing listened on 0.0.0.0:{self.spec.ca_port} (CAPort)"
+            )
             raise InstanceStartError(
                 f"The CA's http server cannot be started: {what} within the start-up deadline "
-                f"for {self.spec.service}/{self.spec.function}")
+                f"for {self.spec.service}/{self.spec.function}"
+            )
         if self.health is not None:
             self.health.start()
 
@@ -183,7 +187,8 @@ class DockerInstance(Instance):
         return InstanceStartError(
             f"container of {self.spec.service}/{self.spec.function} exited with code "
             f"{self._exited.result()} before its server listened on port {self.spec.ca_port}"
-            + (f"; last output:\n{tail}" if tail else ""))
+            + (f"; last output:\n{tail}" if tail else "")
+        )
 
     async def _final_output(self) -> bytes:
         """The whole output of an exited container, read back from Docker (which keeps it until
@@ -214,13 +219,18 @@ class DockerInstance(Instance):
         timeout = max(1.0, deadline - time.monotonic())
         try:
             response = await self._client.request(
-                InstanceRequest("POST", SPECIALISE_PATH, body=body, control_path=SPECIALISE_PATH), timeout)
+                InstanceRequest("POST", SPECIALISE_PATH, body=body, control_path=SPECIALISE_PATH), timeout
+            )
         except (ConnectionLost, TimeoutError) as exc:
-            raise InstanceStartError(f"the runtime bootstrap of {self.spec.function} did not answer: {exc}") from exc
+            raise InstanceStartError(
+                f"the runtime bootstrap of {self.spec.function} did not answer: {exc}"
+            ) from exc
         if response.status != 200:
             raise InstanceStartError(
-                f"the runtime bootstrap refused {self.spec.function}: {response.body.decode(errors='replace')[:500]}",
-                response.headers.get("x-fc-error-type", "FunctionNotStarted"))
+                f"the runtime bootstrap refused {self.spec.function}: "
+                f"{response.body.decode(errors='replace')[:500]}",
+                response.headers.get("x-fc-error-type", "FunctionNotStarted"),
+            )
 
     async def _probe(self, path: str, timeout: float) -> bool:
         return await probe_once(self._new_client(), path, timeout)
@@ -228,7 +238,9 @@ class DockerInstance(Instance):
     async def _on_unhealthy(self) -> None:
         """Replacement is the scheduler's job (it sees ``healthy`` False); we only note it in the
         instance's log so users see why their instance went away."""
-        self._logs += f"rosengine: instance {self.id} failed its health check; it gets no new requests\n".encode()
+        self._logs += (
+            f"rosengine: instance {self.id} failed its health check; it gets no new requests\n".encode()
+        )
 
     @property
     def healthy(self) -> bool:
@@ -243,10 +255,18 @@ class DockerInstance(Instance):
         if req.static_head:  # from the scheduler: the x-fc-* set is complete already
             outgoing = req
         else:
-            outgoing = InstanceRequest(method=req.method, path=req.path, headers=protocol_headers(self.spec, req),
-                                       body=req.body, control_path=req.control_path, query=req.query)
+            outgoing = InstanceRequest(
+                method=req.method,
+                path=req.path,
+                headers=protocol_headers(self.spec, req),
+                body=req.body,
+                control_path=req.control_path,
+                query=req.query,
+            )
         call = asyncio.ensure_future(self._client.request(outgoing))
-        done, _ = await asyncio.wait({call, self._exited}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+        done, _ = await asyncio.wait(
+            {call, self._exited}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED
+        )
         if call in done:
             try:
                 return call.result()
@@ -352,8 +372,11 @@ class RunToCompletionInstance(Instance):
             event_file.write_bytes(req.body)
             event_file.chmod(0o644)
             config = json.loads(json.dumps(self._config))
-            config["Env"] = [*config.get("Env", []), f"FC_REQUEST_ID={request_id}",
-                             f"FC_EVENT_PATH={EVENT_PATH_IN_CONTAINER}"]
+            config["Env"] = [
+                *config.get("Env", []),
+                f"FC_REQUEST_ID={request_id}",
+                f"FC_EVENT_PATH={EVENT_PATH_IN_CONTAINER}",
+            ]
             config["HostConfig"].setdefault("Binds", []).append(f"{event_file}:{EVENT_PATH_IN_CONTAINER}:ro")
             engine = self._driver.engine
             name = container_name(self._driver.backend, f"{self.id}-run{self._calls}")
@@ -375,12 +398,15 @@ class RunToCompletionInstance(Instance):
                 await engine.remove_container(container_id)
         self._logs += stderr
         if state.get("OOMKilled"):
-            raise InstanceCrashed(f"the container ran out of memory (limit {self.spec.memory_mb} MB)",
-                                  oom=True, exit_code=code)
+            raise InstanceCrashed(
+                f"the container ran out of memory (limit {self.spec.memory_mb} MB)", oom=True, exit_code=code
+            )
         if code == 0:
             return InstanceResponse(status=200, headers={"x-fc-status": "200"}, body=bytes(stdout))
         body = bytes(stderr or stdout) or f"the container exited with code {code}".encode()
-        return InstanceResponse(status=404, headers={"x-fc-status": "404", "x-fc-exit-code": str(code)}, body=body)
+        return InstanceResponse(
+            status=404, headers={"x-fc-status": "404", "x-fc-exit-code": str(code)}, body=body
+        )
 
     async def stop(self, graceful: bool = True) -> None:
         self._stopped = True

@@ -80,5 +80,9 @@ def tcp_socket_in(netns_fd: int) -> socket.socket:
 def ca_client_in(netns_fd: int, port: int) -> CaClient:
     """A :class:`CaClient` whose connections go to ``127.0.0.1:port`` inside the network namespace
     ``netns_fd`` (owned by the instance, which closes it after its clients)."""
-    return CaClient(host=LOOPBACK, port=port, make_socket=lambda: tcp_socket_in(netns_fd),
-                    where="in the container's own network namespace")
+    return CaClient(
+        host=LOOPBACK,
+        port=port,
+        make_socket=lambda: tcp_socket_in(netns_fd),
+        where="in the container's own network namespace",
+    )

@@ -149,10 +149,26 @@ def local_command(instance: Any, worker: Any, options: ExecOptions) -> tuple[lis
     cwd = code_dir
     if worker.launcher.name == "sandbox":
         target = sandbox_init_pid(worker.process.pid)
-        argv = ["nsenter", f"--target={target}", "--mount", "--pid", "--ipc", "--uts", "--net",
-                *(["--cgroup"] if _namespace(target, "cgroup") else []), "--root", "--wd",
-                # nsenter resolves --wd=PATH before entering the mount namespace: chdir inside.
-                "env", f"--chdir={code_dir}", "setpriv", "--inh-caps=-all", "--bounding-set=-all", "--", *argv]
+        argv = [
+            "nsenter",
+            f"--target={target}",
+            "--mount",
+            "--pid",
+            "--ipc",
+            "--uts",
+            "--net",
+            *(["--cgroup"] if _namespace(target, "cgroup") else []),
+            "--root",
+            "--wd",
+            # nsenter resolves --wd=PATH before entering the mount namespace: chdir inside.
+            "env",
+            f"--chdir={code_dir}",
+            "setpriv",
+            "--inh-caps=-all",
+            "--bounding-set=-all",
+            "--",
+            *argv,
+        ]
         cwd = "/"  # the command's own cwd is set inside the sandbox (env --chdir)
     cgroup = worker.cgroup
     argv = join_command(cgroup.procs_files if cgroup is not None else [], argv)
@@ -187,7 +203,9 @@ class LocalExecSession(ExecSession):
         try:
             pidfd = os.pidfd_open(self._popen.pid)
         except (AttributeError, OSError):
-            threading.Thread(target=self._wait_in_thread, name=f"exec-wait-{self._popen.pid}", daemon=True).start()
+            threading.Thread(
+                target=self._wait_in_thread, name=f"exec-wait-{self._popen.pid}", daemon=True
+            ).start()
             return
 
         def exited() -> None:
@@ -216,9 +234,11 @@ class LocalExecSession(ExecSession):
             pty_fd, child_end = pty.openpty()
             stdio: dict[str, Any] = {"stdin": child_end, "stdout": child_end, "stderr": child_end}
         else:
-            stdio = {"stdin": subprocess.PIPE if options.stdin else subprocess.DEVNULL,
-                     "stdout": subprocess.PIPE if options.stdout else subprocess.DEVNULL,
-                     "stderr": subprocess.PIPE if options.stderr else subprocess.DEVNULL}
+            stdio = {
+                "stdin": subprocess.PIPE if options.stdin else subprocess.DEVNULL,
+                "stdout": subprocess.PIPE if options.stdout else subprocess.DEVNULL,
+                "stderr": subprocess.PIPE if options.stderr else subprocess.DEVNULL,
+            }
         try:
             popen = subprocess.Popen(argv, env=env, cwd=cwd, start_new_session=True, close_fds=True, **stdio)
         except OSError as exc:
@@ -248,13 +268,16 @@ class LocalExecSession(ExecSession):
             if pipe is None:
                 continue
             stream = asyncio.StreamReader(limit=1 << 20, loop=loop)
-            transport, _ = await loop.connect_read_pipe(lambda s=stream: asyncio.StreamReaderProtocol(s, loop=loop),
-                                                        pipe)
+            transport, _ = await loop.connect_read_pipe(
+                lambda s=stream: asyncio.StreamReaderProtocol(s, loop=loop), pipe
+            )
             self._transports.append(transport)
             self._open_streams += 1
             self._tasks.append(loop.create_task(self._pump(stream_id, stream)))
         if self._popen.stdin is not None:
-            transport, protocol = await loop.connect_write_pipe(asyncio.streams.FlowControlMixin, self._popen.stdin)
+            transport, protocol = await loop.connect_write_pipe(
+                asyncio.streams.FlowControlMixin, self._popen.stdin
+            )
             self._stdin = asyncio.StreamWriter(transport, protocol, None, loop)
         if self._open_streams == 0:
             await self._queue.put(None)
@@ -295,7 +318,7 @@ class LocalExecSession(ExecSession):
         view = memoryview(data)
         while view:
             try:
-                view = view[os.write(self._pty_fd, view):]  # type: ignore[arg-type]
+                view = view[os.write(self._pty_fd, view) :]  # type: ignore[arg-type]
             except BlockingIOError:
                 await asyncio.sleep(0.01)
             except OSError:
@@ -353,8 +376,9 @@ class DockerExecSession(ExecSession):
     the Engine socket, which the Engine hijacks into the command's stdin/stdout/stderr stream
     (8-byte frame headers ``[stream, 0, 0, 0, size]`` without a tty, raw bytes with one)."""
 
-    def __init__(self, engine: Any, exec_id: str, reader: asyncio.StreamReader, writer: asyncio.StreamWriter,
-                 tty: bool):
+    def __init__(
+        self, engine: Any, exec_id: str, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, tty: bool
+    ):
         self._engine = engine
         self._exec_id = exec_id
         self._reader = reader
@@ -368,8 +392,13 @@ class DockerExecSession(ExecSession):
         from fcbackend.instances.docker_driver import API_VERSION, DockerError
 
         engine = instance._driver.engine  # type: ignore[attr-defined]
-        config = {"AttachStdin": options.stdin, "AttachStdout": options.stdout, "AttachStderr": options.stderr,
-                  "Tty": options.tty, "Cmd": list(options.command)}
+        config = {
+            "AttachStdin": options.stdin,
+            "AttachStdout": options.stdout,
+            "AttachStderr": options.stderr,
+            "Tty": options.tty,
+            "Cmd": list(options.command),
+        }
         try:
             created = await engine.call("POST", f"/containers/{container_id}/exec", json=config)
         except DockerError as exc:
@@ -377,9 +406,11 @@ class DockerExecSession(ExecSession):
         exec_id = created["Id"]
         reader, writer = await asyncio.open_unix_connection(engine.socket_path)
         body = json.dumps({"Detach": False, "Tty": options.tty}).encode()
-        head = (f"POST /{API_VERSION}/exec/{exec_id}/start HTTP/1.1\r\nHost: docker\r\n"
-                "Content-Type: application/json\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n"
-                f"Content-Length: {len(body)}\r\n\r\n").encode()
+        head = (
+            f"POST /{API_VERSION}/exec/{exec_id}/start HTTP/1.1\r\nHost: docker\r\n"
+            "Content-Type: application/json\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n"
+            f"Content-Length: {len(body)}\r\n\r\n"
+        ).encode()
         writer.write(head + body)
         await writer.drain()
         status_line = await reader.readline()
@@ -388,7 +419,9 @@ class DockerExecSession(ExecSession):
         parts = status_line.split()
         if len(parts) < 2 or parts[1] not in (b"101", b"200"):
             writer.close()
-            raise ExecError(f"the Docker Engine refused to start the exec: {status_line.decode(errors='replace')}")
+            raise ExecError(
+                f"the Docker Engine refused to start the exec: {status_line.decode(errors='replace')}"
+            )
         return cls(engine, exec_id, reader, writer, options.tty)
 
     async def write_stdin(self, data: bytes) -> None:
@@ -445,4 +478,6 @@ class DockerExecSession(ExecSession):
     async def resize(self, width: int, height: int) -> None:
         if self._tty and width > 0 and height > 0:
             with contextlib.suppress(Exception):
-                await self._engine.call("POST", f"/exec/{self._exec_id}/resize", params={"w": width, "h": height})
+                await self._engine.call(
+                    "POST", f"/exec/{self._exec_id}/resize", params={"w": width, "h": height}
+                )

@@ -61,15 +61,18 @@ def static_head(spec: FunctionSpec, control_path: str, instance_id: str) -> byte
     headers = common_headers(spec, "", control_path, 0, instance_id)
     for name in PER_REQUEST:
         del headers[name]
-    return "".join(f"{name}: {_one_line(value)}\r\n" for name, value in headers.items()).encode("latin-1", "replace")
+    return "".join(f"{name}: {_one_line(value)}\r\n" for name, value in headers.items()).encode(
+        "latin-1", "replace"
+    )
 
 
 def _one_line(value: str) -> str:
     return value.replace("\r", " ").replace("\n", " ")
 
 
-def common_headers(spec: FunctionSpec, request_id: str, control_path: str, retry_count: int = 0,
-                   instance_id: str = "") -> dict[str, str]:
+def common_headers(
+    spec: FunctionSpec, request_id: str, control_path: str, retry_count: int = 0, instance_id: str = ""
+) -> dict[str, str]:
     access_key_id, access_key_secret, security_token = spec.credentials
     return {
         "x-fc-request-id": request_id,

@@ -47,8 +47,9 @@ async def probe_once(client: CaClient, path: str, timeout: float) -> bool:
     """One health probe: ``GET <path>`` on a fresh connection (closed afterwards, so a wedged
     server cannot hold a pooled one); any connection failure counts as a failed probe."""
     try:
-        response = await client.request(InstanceRequest("GET", path or "/", control_path="/health-check"),
-                                        timeout, close_after=True)
+        response = await client.request(
+            InstanceRequest("GET", path or "/", control_path="/health-check"), timeout, close_after=True
+        )
         return status_passes(response.status)
     except ConnectionLost:
         return False

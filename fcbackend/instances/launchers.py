@@ -133,8 +133,10 @@ class BubblewrapLauncher:
             "--unshare-ipc",
             "--unshare-uts",
             "--unshare-cgroup-try",
-            "--cap-drop", "ALL",
-            "--hostname", "fc-instance",
+            "--cap-drop",
+            "ALL",
+            "--hostname",
+            "fc-instance",
         ]
         if key.private_net:
             args.append("--unshare-net")
@@ -147,7 +149,11 @@ class BubblewrapLauncher:
         if gpu is not None:
             args += gpu_bind_args(gpu)
         for hidden in self.hidden_paths:
-            if hidden.exists() and not _is_under(hidden, Path("/tmp")) and not _is_under(hidden, Path("/run")):
+            if (
+                hidden.exists()
+                and not _is_under(hidden, Path("/tmp"))
+                and not _is_under(hidden, Path("/run"))
+            ):
                 args += ["--tmpfs", str(hidden), "--remount-ro", str(hidden)]
         args += ["--chdir", "/tmp", "--"]
         args += bootstrap_argv(key.bootstrap, f"{SANDBOX_SOCKET_DIR}/{SOCKET_NAME}")

@@ -38,9 +38,17 @@ class LocalDriver(InstanceDriver):
     name = "local"
     supports_gpu = True
 
-    def __init__(self, state_dir: Path, launcher: Launcher, *, pool_size: int = 2, pids_max: int = 1024,
-                 use_cgroups: bool = True, custom_start_timeout_s: float = 120,
-                 gpu_allocator: GpuAllocator | None = None):
+    def __init__(
+        self,
+        state_dir: Path,
+        launcher: Launcher,
+        *,
+        pool_size: int = 2,
+        pids_max: int = 1024,
+        use_cgroups: bool = True,
+        custom_start_timeout_s: float = 120,
+        gpu_allocator: GpuAllocator | None = None,
+    ):
         self.state_dir = Path(state_dir)
         self.launcher = launcher
         self.pids_max = pids_max
@@ -77,7 +85,9 @@ class LocalDriver(InstanceDriver):
         self.slots_root.mkdir(parents=True, exist_ok=True)
         worker_id = f"w-{secrets.token_hex(6)}"
         limits = Limits(memory_bytes=GENERIC_MEMORY_MB * MB, pids=self.pids_max)
-        return await Worker.launch(worker_id, key, self.launcher, self.slots_root, self.cgroups, limits, gpu=gpu)
+        return await Worker.launch(
+            worker_id, key, self.launcher, self.slots_root, self.cgroups, limits, gpu=gpu
+        )
 
     def pool_key(self, spec: FunctionSpec) -> PoolKey:
         return self.launcher.pool_key(spec)
@@ -94,7 +104,9 @@ class LocalDriver(InstanceDriver):
         worker, pooled = await self.pool.take(key)
         self.pooled_starts += int(pooled)
         try:
-            instance = await worker.specialise(spec, instance_id, pids_max=self.pids_max, start_timeout_s=timeout)
+            instance = await worker.specialise(
+                spec, instance_id, pids_max=self.pids_max, start_timeout_s=timeout
+            )
         except BaseException:
             await worker.destroy()
             self.pool.ensure_soon(key, self.refill_delay_s)
@@ -103,8 +115,9 @@ class LocalDriver(InstanceDriver):
         self.pool.ensure_soon(key, self.refill_delay_s)
         return instance
 
-    async def _start_gpu(self, spec: FunctionSpec, instance_id: str, key: PoolKey, gpu: GpuRequest,
-                         timeout: float) -> Instance:
+    async def _start_gpu(
+        self, spec: FunctionSpec, instance_id: str, key: PoolKey, gpu: GpuRequest, timeout: float
+    ) -> Instance:
         """A dedicated worker with the assigned GPU; all or nothing (the reservation is released
         on any failure, raising :class:`InstanceStartError` when there is no GPU or no room)."""
         allocator = self.gpu_allocator
@@ -117,7 +130,9 @@ class LocalDriver(InstanceDriver):
             raise
         worker.on_destroy.append(lambda: allocator.release(instance_id))
         try:
-            instance = await worker.specialise(spec, instance_id, pids_max=self.pids_max, start_timeout_s=timeout)
+            instance = await worker.specialise(
+                spec, instance_id, pids_max=self.pids_max, start_timeout_s=timeout
+            )
         except BaseException:
             await worker.destroy()
             raise
@@ -130,8 +145,15 @@ class LocalDriver(InstanceDriver):
         return self.gpu_allocator.usage() if self._gpu_allocator is not None else []
 
     async def prewarm(self, runtime: str) -> None:
-        spec = FunctionSpec(service="", function="", version_id="LATEST", qualifier="LATEST", runtime=runtime,
-                            handler="index.handler", code_dir=None)
+        spec = FunctionSpec(
+            service="",
+            function="",
+            version_id="LATEST",
+            qualifier="LATEST",
+            runtime=runtime,
+            handler="index.handler",
+            code_dir=None,
+        )
         self.pool.ensure(self.launcher.pool_key(spec))
 
     async def wait_pool(self, spec: FunctionSpec, timeout: float = 30) -> bool:

@@ -63,6 +63,7 @@ class WarmPool:
 
     async def wait_full(self, key: PoolKey, timeout: float) -> bool:
         """Wait until ``key`` has ``size`` ready workers (benchmarks and tests)."""
+
         async def full() -> None:
             async with self.changed:
                 await self.changed.wait_for(lambda: self.ready_count(key) >= self.size or self._closed)
@@ -79,7 +80,7 @@ class WarmPool:
         while not self._closed and self.ready_count(key) < self.size:
             try:
                 worker = await self._launch(key)
-            except Exception as exc:  # noqa: BLE001 - a failing refill must not kill the backend
+            except Exception as exc:
                 self.last_error = str(exc)
                 failures += 1
                 if failures >= 3:

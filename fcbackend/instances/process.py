@@ -20,13 +20,29 @@ from fcbackend.instances.local_driver import LocalDriver
 class ProcessDriver(LocalDriver):
     name = "process"
 
-    def __init__(self, state_dir: Path, *, pool_size: int = 2, pids_max: int = 1024, use_cgroups: bool = True,
-                 custom_start_timeout_s: float = 120,
-                 gpu_allocator: GpuAllocator | None = None):
+    def __init__(
+        self,
+        state_dir: Path,
+        *,
+        pool_size: int = 2,
+        pids_max: int = 1024,
+        use_cgroups: bool = True,
+        custom_start_timeout_s: float = 120,
+        gpu_allocator: GpuAllocator | None = None,
+    ):
         Path(state_dir).mkdir(parents=True, exist_ok=True)
-        super().__init__(state_dir, PlainLauncher(), pool_size=pool_size, pids_max=pids_max,
-                         use_cgroups=use_cgroups, custom_start_timeout_s=custom_start_timeout_s, gpu_allocator=gpu_allocator)
+        super().__init__(
+            state_dir,
+            PlainLauncher(),
+            pool_size=pool_size,
+            pids_max=pids_max,
+            use_cgroups=use_cgroups,
+            custom_start_timeout_s=custom_start_timeout_s,
+            gpu_allocator=gpu_allocator,
+        )
 
     def available(self) -> tuple[bool, str]:
-        return True, ("functions are NOT isolated: they run as plain processes of the backend's user, "
-                      f"with the host's files and network; {self.cgroups.describe()}")
+        return True, (
+            "functions are NOT isolated: they run as plain processes of the backend's user, "
+            f"with the host's files and network; {self.cgroups.describe()}"
+        )

@@ -26,24 +26,48 @@ def bubblewrap_works(bwrap: str = "bwrap") -> tuple[bool, str]:
     path = shutil.which(bwrap)
     if path is None:
         return False, "bubblewrap (bwrap) is not installed (Debian: apt-get install bubblewrap)"
-    probe = [path, "--die-with-parent", "--unshare-pid", "--unshare-ipc", "--unshare-uts", "--unshare-net",
-             "--cap-drop", "ALL", "--ro-bind", "/", "/", "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp",
-             "true"]
+    probe = [
+        path,
+        "--die-with-parent",
+        "--unshare-pid",
+        "--unshare-ipc",
+        "--unshare-uts",
+        "--unshare-net",
+        "--cap-drop",
+        "ALL",
+        "--ro-bind",
+        "/",
+        "/",
+        "--proc",
+        "/proc",
+        "--dev",
+        "/dev",
+        "--tmpfs",
+        "/tmp",
+        "true",
+    ]
     try:
         result = subprocess.run(probe, capture_output=True, timeout=20, check=False)
     except (OSError, subprocess.TimeoutExpired) as exc:
         return False, f"bubblewrap cannot run here: {exc}"
     if result.returncode != 0:
-        return False, ("bubblewrap cannot create namespaces here: "
-                       + result.stderr.decode("utf-8", "replace").strip())
+        return False, (
+            "bubblewrap cannot create namespaces here: " + result.stderr.decode("utf-8", "replace").strip()
+        )
     return True, "bubblewrap sandboxes"
 
 
 def default_hidden_paths(state_dir: Path) -> list[Path]:
     """Backend state a function must never see: its state dir, ROS_HOME, the user's secrets."""
     home = Path.home()
-    candidates = [Path(state_dir), home / ".rosengine", home / ".ssh", home / ".aliyun",
-                  home / ".docker", home / ".config"]
+    candidates = [
+        Path(state_dir),
+        home / ".rosengine",
+        home / ".ssh",
+        home / ".aliyun",
+        home / ".docker",
+        home / ".config",
+    ]
     ros_home = os.environ.get("ROS_HOME")
     if ros_home:
         candidates.append(Path(ros_home).expanduser())
@@ -53,13 +77,27 @@ def default_hidden_paths(state_dir: Path) -> list[Path]:
 class SandboxDriver(LocalDriver):
     name = "sandbox"
 
-    def __init__(self, state_dir: Path, *, pool_size: int = 2, pids_max: int = 1024, bwrap: str = "bwrap",
-                 extra_hidden: list[Path] | None = None, custom_start_timeout_s: float = 120,
-                 gpu_allocator: GpuAllocator | None = None):
+    def __init__(
+        self,
+        state_dir: Path,
+        *,
+        pool_size: int = 2,
+        pids_max: int = 1024,
+        bwrap: str = "bwrap",
+        extra_hidden: list[Path] | None = None,
+        custom_start_timeout_s: float = 120,
+        gpu_allocator: GpuAllocator | None = None,
+    ):
         Path(state_dir).mkdir(parents=True, exist_ok=True)
         hidden = default_hidden_paths(Path(state_dir)) + list(extra_hidden or [])
-        super().__init__(state_dir, BubblewrapLauncher(hidden, bwrap), pool_size=pool_size, pids_max=pids_max,
-                         custom_start_timeout_s=custom_start_timeout_s, gpu_allocator=gpu_allocator)
+        super().__init__(
+            state_dir,
+            BubblewrapLauncher(hidden, bwrap),
+            pool_size=pool_size,
+            pids_max=pids_max,
+            custom_start_timeout_s=custom_start_timeout_s,
+            gpu_allocator=gpu_allocator,
+        )
         self._bwrap = bwrap
 
     def available(self) -> tuple[bool, str]:

@@ -69,8 +69,15 @@ class LogBuffer:
 
 
 class Worker:
-    def __init__(self, worker_id: str, key: PoolKey, slot: Slot, cgroup: InstanceCgroup | None,
-                 process: ChildProcess, launcher: Launcher):
+    def __init__(
+        self,
+        worker_id: str,
+        key: PoolKey,
+        slot: Slot,
+        cgroup: InstanceCgroup | None,
+        process: ChildProcess,
+        launcher: Launcher,
+    ):
         self.id = worker_id
         self.key = key
         self.slot = slot
@@ -88,16 +95,28 @@ class Worker:
         self._pump_task = asyncio.get_running_loop().create_task(self._pump())
 
     @classmethod
-    async def launch(cls, worker_id: str, key: PoolKey, launcher: Launcher, slots_root: Path,
-                     cgroups: CgroupManager, generic_limits: Limits, ready_timeout_s: float = 30,
-                     gpu: MountPlan | None = None) -> Worker:
+    async def launch(
+        cls,
+        worker_id: str,
+        key: PoolKey,
+        launcher: Launcher,
+        slots_root: Path,
+        cgroups: CgroupManager,
+        generic_limits: Limits,
+        ready_timeout_s: float = 30,
+        gpu: MountPlan | None = None,
+    ) -> Worker:
         """Start a generic worker; ``gpu`` makes it a dedicated GPU worker (device binds + env)."""
         slot = Slot.create(slots_root / worker_id)
         cgroup = cgroups.create(worker_id, generic_limits)
         argv = launcher.argv(key, slot, gpu)
         argv = join_command(cgroup.procs_files if cgroup else [], argv)
-        env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LANG": "C.UTF-8", "HOME": "/tmp",
-               "PYTHONDONTWRITEBYTECODE": "1"}
+        env = {
+            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+            "LANG": "C.UTF-8",
+            "HOME": "/tmp",
+            "PYTHONDONTWRITEBYTECODE": "1",
+        }
         if gpu is not None:
             env = gpu.apply_env(env)
         try:
@@ -122,21 +141,28 @@ class Worker:
         ready = asyncio.ensure_future(self.ready.wait())
         exited = asyncio.ensure_future(self.exited.wait())
         try:
-            done, _ = await asyncio.wait({ready, exited}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+            done, _ = await asyncio.wait(
+                {ready, exited}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED
+            )
         finally:
             ready.cancel()
             exited.cancel()
         if self.ready.is_set():
             # Open the connection the specialisation will use and let the bootstrap start its
             # connection thread now, off the cold-start path.
-            await self.client.request(InstanceRequest("GET", PING_PATH, control_path="/__ping"), timeout=timeout)
+            await self.client.request(
+                InstanceRequest("GET", PING_PATH, control_path="/__ping"), timeout=timeout
+            )
             return
         output = self.logs.take().decode("utf-8", "replace").strip()
         if not done:
-            raise InstanceStartError(f"the {self.launcher.name} worker was not ready within {timeout}s: {output}")
+            raise InstanceStartError(
+                f"the {self.launcher.name} worker was not ready within {timeout}s: {output}"
+            )
         raise InstanceStartError(
             f"the {self.launcher.name} worker exited before it was ready "
-            f"(exit code {self.process.returncode}): {output[-2000:]}")
+            f"(exit code {self.process.returncode}): {output[-2000:]}"
+        )
 
     async def _pump(self) -> None:
         stream = self.process.stdout
@@ -156,7 +182,7 @@ class Worker:
                             pending = b""
                         continue
                     self.logs.add(pending[:index])
-                    chunk = pending[index + len(READY_LINE):]
+                    chunk = pending[index + len(READY_LINE) :]
                     pending = b""
                     self.ready.set()
                 if chunk:
@@ -171,8 +197,9 @@ class Worker:
     def alive(self) -> bool:
         return self.process.returncode is None and not self.exited.is_set()
 
-    async def specialise(self, spec: FunctionSpec, instance_id: str, *, pids_max: int | None,
-                         start_timeout_s: float) -> LocalInstance:
+    async def specialise(
+        self, spec: FunctionSpec, instance_id: str, *, pids_max: int | None, start_timeout_s: float
+    ) -> LocalInstance:
         if not self.alive():
             raise InstanceStartError("the pre-started worker is gone")
         info = runtime_info(spec.runtime)
@@ -183,22 +210,30 @@ class Worker:
         elif info.bootstrap == "python" and info.mode != "custom":
             _limit_address_space(self.process.pid, spec)
         code_dir, opt_dirs, tmp_dir = self.launcher.paths(spec, self.slot)
-        config = specialisation(spec, instance_id, code_dir=code_dir, opt_dirs=opt_dirs,
-                                start_timeout_s=start_timeout_s)
+        config = specialisation(
+            spec, instance_id, code_dir=code_dir, opt_dirs=opt_dirs, start_timeout_s=start_timeout_s
+        )
         if self.gpu_plan is not None:
             config["env"] = self.gpu_plan.apply_env(config["env"])
         if tmp_dir != "/tmp":
             config["env"]["TMPDIR"] = tmp_dir
             config["env"]["HOME"] = tmp_dir
-        request = InstanceRequest("POST", SPECIALISE_PATH, {"Content-Type": "application/json"},
-                                  json.dumps(config).encode(), control_path="/__specialise")
+        request = InstanceRequest(
+            "POST",
+            SPECIALISE_PATH,
+            {"Content-Type": "application/json"},
+            json.dumps(config).encode(),
+            control_path="/__specialise",
+        )
         try:
             response = await self.client.request(request, timeout=start_timeout_s + 5, close_after=True)
         except TimeoutError as exc:
             raise InstanceStartError(f"the instance did not start within {start_timeout_s}s") from exc
         except ConnectionLost as exc:
             await self._wait_exit(1.0)
-            raise InstanceStartError(f"the instance died while starting: {self.logs.take().decode(errors='replace')}") from exc
+            raise InstanceStartError(
+                f"the instance died while starting: {self.logs.take().decode(errors='replace')}"
+            ) from exc
         if response.status != 200:
             try:
                 message = json.loads(response.body).get("errorMessage", "")
@@ -222,15 +257,19 @@ class Worker:
             limit = f" of {spec.memory_mb} MB" if spec else ""
             return InstanceCrashed(
                 f"the function exceeded its memory limit{limit} and the instance was killed (out of memory)",
-                oom=True, exit_code=code)
+                oom=True,
+                exit_code=code,
+            )
         if code is None:
             return InstanceCrashed("the instance closed the connection unexpectedly", exit_code=code)
         if code < 0:
-            return InstanceCrashed(f"the instance was killed by signal {-code} ({_signal_name(-code)})",
-                                   exit_code=code)
+            return InstanceCrashed(
+                f"the instance was killed by signal {-code} ({_signal_name(-code)})", exit_code=code
+            )
         if code > 128:
-            return InstanceCrashed(f"the instance was killed by signal {code - 128} ({_signal_name(code - 128)})",
-                                   exit_code=code)
+            return InstanceCrashed(
+                f"the instance was killed by signal {code - 128} ({_signal_name(code - 128)})", exit_code=code
+            )
         return InstanceCrashed(f"the instance exited unexpectedly with code {code}", exit_code=code)
 
     async def destroy(self) -> None:
@@ -310,11 +349,13 @@ class LocalInstance(Instance):
             raise InstanceStartError(
                 f"the custom runtime of {self.spec.service}/{self.spec.function} exited (code "
                 f"{self.worker.process.returncode}) before its health check GET {check.http_get_url} passed"
-                + (f"; last output:\n{output[-2000:]}" if output else ""))
+                + (f"; last output:\n{output[-2000:]}" if output else "")
+            )
         if not ready.result():
             raise InstanceStartError(
                 f"The CA's http server cannot be started: health check GET {check.http_get_url} did not pass "
-                f"within the start-up deadline for {self.spec.service}/{self.spec.function}")
+                f"within the start-up deadline for {self.spec.service}/{self.spec.function}"
+            )
         self.health.start()
 
     async def _probe(self, path: str, timeout: float) -> bool:
@@ -324,11 +365,20 @@ class LocalInstance(Instance):
         """Replacement is the scheduler's job (it sees ``healthy`` False); the backend's log and
         the instance's own output say why it went away."""
         check = self.spec.health_check
-        what = f"GET {check.http_get_url} failed {check.failure_threshold} times in a row" if check else "failed"
-        log.warning("instance %s of %s/%s is unhealthy (%s); it gets no new requests and is replaced",
-                    self.id, self.spec.service, self.spec.function, what)
-        self.worker.logs.add(f"rosengine: instance {self.id} failed its health check ({what}); "
-                             "it gets no new requests and is replaced\n".encode())
+        what = (
+            f"GET {check.http_get_url} failed {check.failure_threshold} times in a row" if check else "failed"
+        )
+        log.warning(
+            "instance %s of %s/%s is unhealthy (%s); it gets no new requests and is replaced",
+            self.id,
+            self.spec.service,
+            self.spec.function,
+            what,
+        )
+        self.worker.logs.add(
+            f"rosengine: instance {self.id} failed its health check ({what}); "
+            "it gets no new requests and is replaced\n".encode()
+        )
 
     @property
     def healthy(self) -> bool:
@@ -358,8 +408,11 @@ class LocalInstance(Instance):
     def stats(self) -> InstanceStats:
         group = self.worker.cgroup
         if group is not None:
-            return InstanceStats(memory_peak_bytes=group.memory_peak(), memory_current_bytes=group.memory_current(),
-                                 cpu_seconds=group.cpu_seconds())
+            return InstanceStats(
+                memory_peak_bytes=group.memory_peak(),
+                memory_current_bytes=group.memory_current(),
+                cpu_seconds=group.cpu_seconds(),
+            )
         peak, current = _proc_memory(self.worker.process.pid)
         return InstanceStats(memory_peak_bytes=peak, memory_current_bytes=current)
 

@@ -38,14 +38,24 @@ def _service(request: Request) -> OssService:
 
 
 def _error(exc: OssError) -> JSONResponse:
-    return JSONResponse({"ErrorCode": exc.code, "ErrorMessage": exc.message,
-                         "errorCode": exc.code, "errorMessage": exc.message}, status_code=exc.status)
+    return JSONResponse(
+        {
+            "ErrorCode": exc.code,
+            "ErrorMessage": exc.message,
+            "errorCode": exc.code,
+            "errorMessage": exc.message,
+        },
+        status_code=exc.status,
+    )
 
 
 def _object_headers(info: ObjectInfo) -> dict[str, str]:
-    return {"ETag": f'"{info.etag}"', "Content-Type": info.content_type,
-            "Last-Modified": formatdate(info.last_modified, usegmt=True),
-            "x-oss-object-size": str(info.size)}
+    return {
+        "ETag": f'"{info.etag}"',
+        "Content-Type": info.content_type,
+        "Last-Modified": formatdate(info.last_modified, usegmt=True),
+        "x-oss-object-size": str(info.size),
+    }
 
 
 async def list_buckets(request: Request) -> Response:
@@ -72,11 +82,19 @@ async def bucket(request: Request) -> Response:
             raise OssError(400, "InvalidArgument", "max-keys must be an integer 1-1000") from None
         if not 1 <= max_keys <= 1000:
             raise OssError(400, "InvalidArgument", "max-keys must be an integer 1-1000")
-        listing = await service.list(name, prefix=q.get("prefix", ""), delimiter=q.get("delimiter", ""),
-                                     marker=q.get("marker", ""), max_keys=max_keys)
+        listing = await service.list(
+            name,
+            prefix=q.get("prefix", ""),
+            delimiter=q.get("delimiter", ""),
+            marker=q.get("marker", ""),
+            max_keys=max_keys,
+        )
         body: dict[str, object] = {
-            "bucket": name, "objects": [o.to_dict() for o in listing.objects],
-            "commonPrefixes": listing.common_prefixes, "isTruncated": listing.truncated}
+            "bucket": name,
+            "objects": [o.to_dict() for o in listing.objects],
+            "commonPrefixes": listing.common_prefixes,
+            "isTruncated": listing.truncated,
+        }
         if listing.next_marker:
             body["nextMarker"] = listing.next_marker
         return JSONResponse(body)

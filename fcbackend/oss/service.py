@@ -32,8 +32,14 @@ class OssService:
     def add_listener(self, listener: ObjectListener) -> None:
         self._listeners.append(listener)
 
-    async def put(self, bucket: str, key: str, data: bytes, content_type: str | None = None,
-                  event_name: str = CREATED_PUT) -> ObjectInfo:
+    async def put(
+        self,
+        bucket: str,
+        key: str,
+        data: bytes,
+        content_type: str | None = None,
+        event_name: str = CREATED_PUT,
+    ) -> ObjectInfo:
         info = await asyncio.to_thread(self.store.put, bucket, key, data, content_type)
         await self._emit(event_name, info)
         return info
@@ -58,4 +64,6 @@ class OssService:
             try:
                 await listener(event_name, info)
             except Exception:  # a broken subscriber must not fail the upload
-                log.exception("OSS event %s for %s/%s could not be delivered", event_name, info.bucket, info.key)
+                log.exception(
+                    "OSS event %s for %s/%s could not be delivered", event_name, info.bucket, info.key
+                )

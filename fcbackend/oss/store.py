@@ -112,12 +112,25 @@ class ObjectStore:
                 with contextlib.suppress(FileNotFoundError):
                     os.unlink(tmp)
                 raise
-            info = ObjectInfo(bucket, key, len(data), hashlib.md5(data).hexdigest().upper(),
-                              self.clock.time(), content_type or "application/octet-stream")
+            info = ObjectInfo(
+                bucket,
+                key,
+                len(data),
+                hashlib.md5(data).hexdigest().upper(),
+                self.clock.time(),
+                content_type or "application/octet-stream",
+            )
             meta = self._meta_path(bucket, key)
             meta.parent.mkdir(parents=True, exist_ok=True)
-            meta.write_text(json.dumps({"etag": info.etag, "content_type": info.content_type,
-                                        "last_modified": info.last_modified}))
+            meta.write_text(
+                json.dumps(
+                    {
+                        "etag": info.etag,
+                        "content_type": info.content_type,
+                        "last_modified": info.last_modified,
+                    }
+                )
+            )
         return info
 
     def get(self, bucket: str, key: str) -> tuple[ObjectInfo, bytes]:
@@ -146,8 +159,9 @@ class ObjectStore:
             self._prune_empty_dirs(path.parent, self._bucket_path(bucket))
         return info
 
-    def list(self, bucket: str, *, prefix: str = "", delimiter: str = "", marker: str = "",
-             max_keys: int = 1000) -> Listing:
+    def list(
+        self, bucket: str, *, prefix: str = "", delimiter: str = "", marker: str = "", max_keys: int = 1000
+    ) -> Listing:
         """Objects sorted by key, after ``marker``; with ``delimiter`` ('/') keys below the next
         delimiter are folded into common prefixes, as OSS's ListObjects does."""
         base = self._existing_bucket(bucket)
@@ -162,7 +176,7 @@ class ObjectStore:
             if delimiter:
                 cut = key.find(delimiter, len(prefix))
                 if cut >= 0:
-                    common = key[:cut + len(delimiter)]
+                    common = key[: cut + len(delimiter)]
                     if common not in prefixes and common > marker:
                         if len(objects) + len(prefixes) >= max_keys:
                             truncated = True
@@ -206,8 +220,14 @@ class ObjectStore:
         etag = meta.get("etag")
         if not etag or meta.get("last_modified", 0) < stat.st_mtime - 1:  # written by another tool
             etag = _md5_file(path)
-        return ObjectInfo(bucket, key, stat.st_size, etag, float(meta.get("last_modified") or stat.st_mtime),
-                          meta.get("content_type") or "application/octet-stream")
+        return ObjectInfo(
+            bucket,
+            key,
+            stat.st_size,
+            etag,
+            float(meta.get("last_modified") or stat.st_mtime),
+            meta.get("content_type") or "application/octet-stream",
+        )
 
     def _check_no_conflict(self, bucket: str, key: str) -> None:
         base = self._bucket_path(bucket)
@@ -215,12 +235,16 @@ class ObjectStore:
         for i in range(1, len(parts)):
             ancestor = base.joinpath(*parts[:i])
             if ancestor.is_file():
-                raise OssError(409, "KeyConflict",
-                               f"object '{key}' cannot be stored: object '{'/'.join(parts[:i])}' exists and "
-                               "the local store keeps keys as paths")
+                raise OssError(
+                    409,
+                    "KeyConflict",
+                    f"object '{key}' cannot be stored: object '{'/'.join(parts[:i])}' exists and "
+                    "the local store keeps keys as paths",
+                )
         if (base / key).is_dir():
-            raise OssError(409, "KeyConflict",
-                           f"object '{key}' cannot be stored: objects exist under '{key}/'")
+            raise OssError(
+                409, "KeyConflict", f"object '{key}' cannot be stored: objects exist under '{key}/'"
+            )
 
     def _prune_empty_dirs(self, directory: Path, stop: Path) -> None:
         while directory != stop and directory.is_dir() and not any(directory.iterdir()):
@@ -230,20 +254,27 @@ class ObjectStore:
 
 def validate_bucket(bucket: str) -> None:
     if not BUCKET_PATTERN.match(bucket or ""):
-        raise OssError(400, "InvalidBucketName",
-                       f"bucket name {bucket!r} is invalid: 3-63 characters of lower-case letters, digits "
-                       "and '-', starting and ending with a letter or digit")
+        raise OssError(
+            400,
+            "InvalidBucketName",
+            f"bucket name {bucket!r} is invalid: 3-63 characters of lower-case letters, digits "
+            "and '-', starting and ending with a letter or digit",
+        )
 
 
 def validate_key(key: str) -> None:
     if not key or len(key.encode()) > 1023:
         raise OssError(400, "InvalidObjectName", f"object key {key!r} must be 1-1023 bytes long")
     if key.startswith(("/", "\\")) or key.endswith("/") or "\x00" in key:
-        raise OssError(400, "InvalidObjectName",
-                       f"object key {key!r} must not start with '/' or '\\', end with '/' or contain NUL")
+        raise OssError(
+            400,
+            "InvalidObjectName",
+            f"object key {key!r} must not start with '/' or '\\', end with '/' or contain NUL",
+        )
     if any(part in ("", ".", "..") for part in key.split("/")):
-        raise OssError(400, "InvalidObjectName",
-                       f"object key {key!r} must not contain empty, '.' or '..' path segments")
+        raise OssError(
+            400, "InvalidObjectName", f"object key {key!r} must not contain empty, '.' or '..' path segments"
+        )
 
 
 def _md5_file(path: Path) -> str:

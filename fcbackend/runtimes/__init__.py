@@ -48,7 +48,9 @@ def runtime_info(runtime: str) -> RuntimeInfo:
         return RuntimeInfo(name, "python", "custom", True)
     raise InstanceStartError(
         f"runtime {runtime!r} is not supported by the local FC backend (supported here: {SUPPORTED}; "
-        "custom-container runs on the docker driver)", "InvalidArgument")
+        "custom-container runs on the docker driver)",
+        "InvalidArgument",
+    )
 
 
 @lru_cache(maxsize=1)
@@ -63,8 +65,9 @@ def node_executable() -> str | None:
     return os.path.realpath(found) if found else None
 
 
-def instance_environment(spec: FunctionSpec, instance_id: str, *, code_dir: str, opt_dirs: list[str],
-                         tmp_dir: str = "/tmp") -> dict[str, str]:
+def instance_environment(
+    spec: FunctionSpec, instance_id: str, *, code_dir: str, opt_dirs: list[str], tmp_dir: str = "/tmp"
+) -> dict[str, str]:
     """The variables of spec B.8 plus the function's own (the function's may not override FC_*)."""
     info = runtime_info(spec.runtime)
     exe_dir = os.path.dirname(python_executable())
@@ -93,8 +96,9 @@ def instance_environment(spec: FunctionSpec, instance_id: str, *, code_dir: str,
     return env
 
 
-def specialisation(spec: FunctionSpec, instance_id: str, *, code_dir: str, opt_dirs: list[str],
-                   start_timeout_s: float = 120) -> dict:
+def specialisation(
+    spec: FunctionSpec, instance_id: str, *, code_dir: str, opt_dirs: list[str], start_timeout_s: float = 120
+) -> dict:
     """The JSON a generic bootstrap receives to become an instance of ``spec``."""
     info = runtime_info(spec.runtime)
     return {

@@ -127,7 +127,7 @@ class _RequestIdFilter(logging.Filter):
 class _FcRootFormatter(logging.Formatter):
     """``2017-07-05T05:13:35.920Z <request id> [INFO] message`` (spec B.3)."""
 
-    def formatTime(self, record, datefmt=None):  # noqa: N802 - logging's API name
+    def formatTime(self, record, datefmt=None):
         stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created))
         return f"{stamp}.{int(record.msecs):03d}Z"
 
@@ -135,7 +135,7 @@ class _FcRootFormatter(logging.Formatter):
 class _FcContextFormatter(logging.Formatter):
     """``2017-07-05 05:13:35 <request id> [INFO] message`` for ``context.getLogger()``."""
 
-    def formatTime(self, record, datefmt=None):  # noqa: N802
+    def formatTime(self, record, datefmt=None):
         return time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(record.created))
 
 
@@ -153,7 +153,9 @@ def _install_output_routing():
     context_logger = logging.getLogger("fc.context")
     context_logger.propagate = False
     context_handler = logging.StreamHandler(sys.stdout)
-    context_handler.setFormatter(_FcContextFormatter("%(asctime)s %(request_id)s [%(levelname)s] %(message)s"))
+    context_handler.setFormatter(
+        _FcContextFormatter("%(asctime)s %(request_id)s [%(levelname)s] %(message)s")
+    )
     context_handler.addFilter(_RequestIdFilter())
     context_logger.addHandler(context_handler)
     context_logger.setLevel(logging.INFO)
@@ -195,15 +197,15 @@ class Credentials:
         self.security_token = security_token
 
     @property
-    def accessKeyId(self):  # noqa: N802 - FC's name
+    def accessKeyId(self):
         return self.access_key_id
 
     @property
-    def accessKeySecret(self):  # noqa: N802 - FC's name
+    def accessKeySecret(self):
         return self.access_key_secret
 
     @property
-    def securityToken(self):  # noqa: N802 - FC's name
+    def securityToken(self):
         return self.security_token
 
 
@@ -239,7 +241,7 @@ class Tracing:
         self.jaeger_endpoint = jaeger_endpoint
         self.span_baggages = span_baggages
 
-    def parseOpenTracingBaggages(self):  # noqa: N802 - FC's name
+    def parseOpenTracingBaggages(self):
         if not self.span_baggages:
             return {}
         try:
@@ -269,7 +271,7 @@ class Context:
         )
         self.retry_count = int(headers.get("x-fc-retry-count", "0") or 0)
 
-    def getLogger(self):  # noqa: N802 - FC's name
+    def getLogger(self):
         return logging.getLogger("fc.context")
 
 
@@ -286,7 +288,7 @@ class Context312:
         self.log_store = service.get("log_store", "")
         self.logger = logging.getLogger("fc.context")
 
-    def getLogger(self):  # noqa: N802
+    def getLogger(self):
         return self.logger
 
 
@@ -308,8 +310,9 @@ def error_document(exc):
     for frame in traceback.extract_tb(exc.__traceback__):
         if os.path.abspath(frame.filename) == _this_file or "importlib" in frame.filename:
             continue
-        frames.append([f'File "{frame.filename}"', f"line {frame.lineno}", f"in {frame.name}",
-                       frame.line or ""])
+        frames.append(
+            [f'File "{frame.filename}"', f"line {frame.lineno}", f"in {frame.name}", frame.line or ""]
+        )
     message = str(exc)
     if isinstance(exc, SystemExit):
         message = f"the function called sys.exit({exc.code})"
@@ -340,8 +343,9 @@ class Runtime:
         paths.extend(p for p in extra.split(":") if p)
         version = "python{}.{}".format(*sys.version_info[:2])
         for opt in config.get("opt_dirs", []):
-            paths.extend([os.path.join(opt, "python"),
-                          os.path.join(opt, "python", "lib", version, "site-packages")])
+            paths.extend(
+                [os.path.join(opt, "python"), os.path.join(opt, "python", "lib", version, "site-packages")]
+            )
         for path in reversed(paths):
             if path not in sys.path:
                 sys.path.insert(0, path)
@@ -365,9 +369,13 @@ class Runtime:
         import subprocess  # only custom runtimes need it: keeps idle Python instances small
 
         try:
-            self.child = subprocess.Popen(command, cwd=code_dir, env=dict(os.environ), stdin=subprocess.DEVNULL)
+            self.child = subprocess.Popen(
+                command, cwd=code_dir, env=dict(os.environ), stdin=subprocess.DEVNULL
+            )
         except OSError as exc:
-            raise UserCodeError("FunctionNotStarted", "cannot start {}: {}".format(" ".join(command), exc)) from exc
+            raise UserCodeError(
+                "FunctionNotStarted", "cannot start {}: {}".format(" ".join(command), exc)
+            ) from exc
         deadline = time.monotonic() + float(config.get("start_timeout", 120))
         delay = 0.002
         while True:
@@ -375,7 +383,9 @@ class Runtime:
             if code is not None:
                 raise UserCodeError(
                     "FunctionNotStarted",
-                    f"the custom runtime {' '.join(command)} exited with code {code} before listening on port {port}")
+                    f"the custom runtime {' '.join(command)} exited with code {code} "
+                    f"before listening on port {port}",
+                )
             try:
                 socket.create_connection(("127.0.0.1", port), timeout=1).close()
                 break
@@ -383,8 +393,10 @@ class Runtime:
                 if time.monotonic() > deadline:
                     raise UserCodeError(
                         "FunctionNotStarted",
-                        f"the custom runtime did not listen on port {port} within {config.get('start_timeout', 120)}s "
-                        "(CA's http server cannot be started)") from None
+                        f"the custom runtime did not listen on port {port} within "
+                        f"{config.get('start_timeout', 120)}s "
+                        "(CA's http server cannot be started)",
+                    ) from None
                 time.sleep(delay)
                 delay = min(delay * 2, 0.05)
         self.relay_port = port
@@ -403,8 +415,9 @@ class Runtime:
                 return cached
             module_name, _, attr = name.rpartition(".")
             if not module_name or not attr:
-                raise UserCodeError("InvalidHandler",
-                                    f"{what} {name!r} must look like 'module.function' (e.g. index.handler)")
+                raise UserCodeError(
+                    "InvalidHandler", f"{what} {name!r} must look like 'module.function' (e.g. index.handler)"
+                )
             try:
                 module = importlib.import_module(module_name)
             except ImportError as exc:
@@ -413,8 +426,9 @@ class Runtime:
                 ).with_traceback(exc.__traceback__) from exc
             func = getattr(module, attr, None)
             if func is None or not callable(func):
-                raise UserCodeError("HandlerNotFound",
-                                    f"{what} {name!r}: module '{module_name}' has no callable '{attr}'")
+                raise UserCodeError(
+                    "HandlerNotFound", f"{what} {name!r}: module '{module_name}' has no callable '{attr}'"
+                )
             self._handlers[name] = func
             return func
 
@@ -496,8 +510,11 @@ class Runtime:
     def _failure(self, exc, scope):
         document = error_document(exc)
         try:
-            scope.log.extend(("".join(traceback.format_exception(type(exc), exc, exc.__traceback__)))
-                             .encode("utf-8", "replace"))
+            scope.log.extend(
+                ("".join(traceback.format_exception(type(exc), exc, exc.__traceback__))).encode(
+                    "utf-8", "replace"
+                )
+            )
         except Exception:
             pass
         headers = {"x-fc-status": "404", "x-fc-error-type": "UnhandledInvocationError"}
@@ -573,8 +590,9 @@ def _call_wsgi(app, environ):
 
     iterable = app(environ, start_response)
     try:
-        chunks = list(state.get("written", [])) + [bytes(c) if not isinstance(c, str) else c.encode("utf-8")
-                                                  for c in iterable]
+        chunks = list(state.get("written", [])) + [
+            bytes(c) if not isinstance(c, str) else c.encode("utf-8") for c in iterable
+        ]
     finally:
         close = getattr(iterable, "close", None)
         if close is not None:
@@ -593,8 +611,15 @@ def _call_wsgi(app, environ):
 # --------------------------------------------------------------------------- HTTP server
 
 
-_REASONS = {200: "OK", 202: "Accepted", 204: "No Content", 400: "Bad Request", 404: "Not Found",
-            500: "Internal Server Error", 502: "Bad Gateway"}
+_REASONS = {
+    200: "OK",
+    202: "Accepted",
+    204: "No Content",
+    400: "Bad Request",
+    404: "Not Found",
+    500: "Internal Server Error",
+    502: "Bad Gateway",
+}
 
 
 def _send(conn, status, headers, body, close):
@@ -618,8 +643,12 @@ def _dispatch(runtime, method, target, headers, header_list, body):
             runtime.specialise(json.loads(body))
         except BaseException as exc:  # noqa: B902
             document = error_document(exc)
-            return 500, {"x-fc-error-type": getattr(exc, "error_type", "FunctionNotStarted")}, \
-                json.dumps(document).encode("utf-8"), True
+            return (
+                500,
+                {"x-fc-error-type": getattr(exc, "error_type", "FunctionNotStarted")},
+                json.dumps(document).encode("utf-8"),
+                True,
+            )
         return 200, {}, b"{}", True
     if runtime.config is None:
         return 503, {}, b'{"errorMessage": "instance not specialised yet"}', False

@@ -19,9 +19,15 @@ log = logging.getLogger(__name__)
 KNOWN = ("sandbox", "process", "docker")
 
 
-def build_default_drivers(state_dir: Path, prefer: str | None = None, *, pool_size: int = 2,
-                          pids_max: int = 1024, gpu_allocator: GpuAllocator | None = None,
-                          docker_factory: object = None) -> tuple[dict[str, InstanceDriver], str]:
+def build_default_drivers(
+    state_dir: Path,
+    prefer: str | None = None,
+    *,
+    pool_size: int = 2,
+    pids_max: int = 1024,
+    gpu_allocator: GpuAllocator | None = None,
+    docker_factory: object = None,
+) -> tuple[dict[str, InstanceDriver], str]:
     """Build the drivers usable here; ``prefer`` (``--driver``) picks the default one.
 
     All drivers share ONE ``gpu_allocator`` (default: this machine's GPUs, discovered on first use), so
@@ -40,8 +46,9 @@ def build_default_drivers(state_dir: Path, prefer: str | None = None, *, pool_si
     }
     sandbox_ok, sandbox_why = bubblewrap_works()
     if sandbox_ok:
-        drivers["sandbox"] = SandboxDriver(state_dir, pool_size=pool_size, pids_max=pids_max,
-                                          gpu_allocator=allocator)
+        drivers["sandbox"] = SandboxDriver(
+            state_dir, pool_size=pool_size, pids_max=pids_max, gpu_allocator=allocator
+        )
     docker_why = "the docker driver is not installed"
     try:
         from fcbackend.instances.docker_driver import DockerDriver
@@ -51,7 +58,7 @@ def build_default_drivers(state_dir: Path, prefer: str | None = None, *, pool_si
         docker_ok, docker_why = docker.available()
         if docker_ok:
             drivers["docker"] = docker
-    except Exception as exc:  # noqa: BLE001 - docker is optional
+    except Exception as exc:
         docker_why = f"the docker driver cannot be used: {exc}"
     if prefer == "sandbox" and not sandbox_ok:
         raise ValueError(f"the sandbox driver cannot run here: {sandbox_why}")
@@ -59,5 +66,7 @@ def build_default_drivers(state_dir: Path, prefer: str | None = None, *, pool_si
         raise ValueError(f"the docker driver cannot run here: {docker_why}")
     default = prefer or ("sandbox" if sandbox_ok else "process")
     if default == "process" and prefer is None:
-        log.warning("bubblewrap is not usable (%s): functions run as plain processes, NOT isolated", sandbox_why)
+        log.warning(
+            "bubblewrap is not usable (%s): functions run as plain processes, NOT isolated", sandbox_why
+        )
     return drivers, default

@@ -27,18 +27,23 @@ UNHANDLED = "UnhandledInvocationError"
 INITIALIZATION_ERROR = "InitializationError"  # UNCONFIRMED name (spec B.4): FC says "initializer-specific"
 
 
-def invocation_request(spec: FunctionSpec, req: InvocationRequest, instance_id: str = "",
-                       invoke_head: bytes | None = None) -> InstanceRequest:
+def invocation_request(
+    spec: FunctionSpec, req: InvocationRequest, instance_id: str = "", invoke_head: bytes | None = None
+) -> InstanceRequest:
     """``POST /invoke`` for events, the client's own request for HTTP invocations (spec C.2).
 
     ``invoke_head``: this instance's :func:`static_head` for ``/invoke`` (the scheduler keeps one
     per instance); the request then carries only the per-request headers besides it."""
     if req.http is None:
         if invoke_head is not None:
-            headers = {"x-fc-request-id": req.request_id, "x-fc-retry-count": str(req.retry_count),
-                       "Content-Type": "application/octet-stream"}
-            return InstanceRequest("POST", "/invoke", headers, req.payload, control_path="/invoke",
-                                   static_head=invoke_head)
+            headers = {
+                "x-fc-request-id": req.request_id,
+                "x-fc-retry-count": str(req.retry_count),
+                "Content-Type": "application/octet-stream",
+            }
+            return InstanceRequest(
+                "POST", "/invoke", headers, req.payload, control_path="/invoke", static_head=invoke_head
+            )
         headers = common_headers(spec, req.request_id, "/invoke", req.retry_count, instance_id)
         headers["Content-Type"] = "application/octet-stream"
         return InstanceRequest("POST", "/invoke", headers, req.payload, control_path="/invoke")
@@ -56,16 +61,24 @@ def invocation_request(spec: FunctionSpec, req: InvocationRequest, instance_id: 
         key, _, value = part.partition("=")
         queries.setdefault(key, []).append(value)
     params = {
-        "path": http.path, "method": http.method, "requestURI": http.request_uri or _uri(http.path, http.query),
-        "clientIP": http.client_ip, "headersMap": headers_map, "queriesMap": queries, "host": http.host,
+        "path": http.path,
+        "method": http.method,
+        "requestURI": http.request_uri or _uri(http.path, http.query),
+        "clientIP": http.client_ip,
+        "headersMap": headers_map,
+        "queriesMap": queries,
+        "host": http.host,
     }
     headers.update(common_headers(spec, req.request_id, "/http-invoke", req.retry_count, instance_id))
     headers["x-fc-http-params"] = base64.b64encode(json.dumps(params).encode()).decode()
-    return InstanceRequest(http.method, http.path or "/", headers, http.body, control_path="/http-invoke",
-                           query=http.query)
+    return InstanceRequest(
+        http.method, http.path or "/", headers, http.body, control_path="/http-invoke", query=http.query
+    )
 
 
-def hook_request(spec: FunctionSpec, request_id: str, control_path: str, instance_id: str = "") -> InstanceRequest:
+def hook_request(
+    spec: FunctionSpec, request_id: str, control_path: str, instance_id: str = ""
+) -> InstanceRequest:
     """``POST /initialize``, ``GET /pre-stop`` or ``GET /pre-freeze``."""
     method = "POST" if control_path == "/initialize" else "GET"
     headers = common_headers(spec, request_id, control_path, 0, instance_id)
@@ -95,15 +108,20 @@ def failed(response: InstanceResponse) -> bool:
 
 
 def clean_headers(headers: dict[str, str]) -> dict[str, str]:
-    return {k: v for k, v in headers.items()
-            if not k.lower().startswith("x-fc-") and k.lower() not in _FORBIDDEN_RESPONSE
-            and k.lower() != LOG_HEADER}
+    return {
+        k: v
+        for k, v in headers.items()
+        if not k.lower().startswith("x-fc-")
+        and k.lower() not in _FORBIDDEN_RESPONSE
+        and k.lower() != LOG_HEADER
+    }
 
 
 def to_result(spec: FunctionSpec, req: InvocationRequest, response: InstanceResponse) -> InvocationResult:
     """Map an instance's answer to FC's result (status, body, error type)."""
-    result = InvocationResult(request_id=req.request_id, status=200, body=response.body,
-                              version_id=spec.version_id)
+    result = InvocationResult(
+        request_id=req.request_id, status=200, body=response.body, version_id=spec.version_id
+    )
     is_failure = failed(response)
     if req.http is None:
         content_type = response.headers.get("content-type")
@@ -124,13 +142,26 @@ def to_result(spec: FunctionSpec, req: InvocationRequest, response: InstanceResp
     return result
 
 
-def error_result(req: InvocationRequest, spec: FunctionSpec, *, error_type: str | None = None,
-                 error_code: str | None = None, message: str, status: int = 200) -> InvocationResult:
+def error_result(
+    req: InvocationRequest,
+    spec: FunctionSpec,
+    *,
+    error_type: str | None = None,
+    error_code: str | None = None,
+    message: str,
+    status: int = 200,
+) -> InvocationResult:
     """An FC-shaped error: function errors keep 200 + error type; platform errors carry a code."""
     if error_code is not None:
         body = {"ErrorCode": error_code, "ErrorMessage": message, "RequestId": req.request_id}
     else:
         body = {"errorMessage": message, "errorType": error_type or UNHANDLED, "stackTrace": []}
-    return InvocationResult(request_id=req.request_id, status=status, body=json.dumps(body).encode(),
-                            headers={"Content-Type": "application/json"}, error_type=error_type,
-                            error_code=error_code, version_id=spec.version_id)
+    return InvocationResult(
+        request_id=req.request_id,
+        status=status,
+        body=json.dumps(body).encode(),
+        headers={"Content-Type": "application/json"},
+        error_type=error_type,
+        error_code=error_code,
+        version_id=spec.version_id,
+    )

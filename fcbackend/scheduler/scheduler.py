@@ -94,8 +94,14 @@ class FunctionPool:
 
 
 class Scheduler:
-    def __init__(self, drivers: dict[str, InstanceDriver], *, default_driver: str, config: SchedulerConfig,
-                 state_dir: Path):
+    def __init__(
+        self,
+        drivers: dict[str, InstanceDriver],
+        *,
+        default_driver: str,
+        config: SchedulerConfig,
+        state_dir: Path,
+    ):
         if default_driver not in drivers:
             raise ValueError(f"default driver {default_driver!r} is not among {sorted(drivers)}")
         self.drivers = drivers
@@ -127,7 +133,7 @@ class Scheduler:
                 reaped = await driver.reap_orphans()
                 if reaped:
                     log.info("driver %s: cleaned up %d instances left by a previous backend", name, reaped)
-            except Exception as exc:  # noqa: BLE001 - a driver's cleanup must not stop the backend
+            except Exception as exc:
                 log.warning("driver %s: orphan cleanup failed: %s", name, exc)
         default = self.drivers[self.default_driver]
         for runtime in self.config.prewarm_runtimes:
@@ -169,7 +175,7 @@ class Scheduler:
         for listener in list(self._log_listeners):
             try:
                 listener(spec, data)
-            except Exception as exc:  # noqa: BLE001 - a log sink never breaks an instance's life
+            except Exception as exc:
                 log.warning("hook log listener failed: %s", exc)
 
     def set_max_instances(self, service: str, function: str, maximum: int | None) -> None:
@@ -186,24 +192,36 @@ class Scheduler:
         for listener in list(self._listeners):
             try:
                 listener(spec, result)
-            except Exception as exc:  # noqa: BLE001 - a listener never breaks an invocation
+            except Exception as exc:
                 log.warning("invocation listener failed: %s", exc)
         return result
 
     async def _invoke(self, spec: FunctionSpec, req: InvocationRequest) -> InvocationResult:
         if self._closed:
-            return protocol.error_result(req, spec, error_code="ServiceUnavailable", status=503,
-                                         message="the FC backend is shutting down")
+            return protocol.error_result(
+                req,
+                spec,
+                error_code="ServiceUnavailable",
+                status=503,
+                message="the FC backend is shutting down",
+            )
         driver_name = self.driver_for(spec)
         if driver_name not in self.drivers:
             return protocol.error_result(
-                req, spec, error_code="FunctionNotStarted" if spec.runtime == "custom-container" else "InvalidArgument",
+                req,
+                spec,
+                error_code="FunctionNotStarted" if spec.runtime == "custom-container" else "InvalidArgument",
                 status=400 if spec.runtime != "custom-container" else 503,
-                message=f"the {driver_name!r} driver needed for runtime {spec.runtime!r} is not available here")
+                message=(
+                    f"the {driver_name!r} driver needed for runtime {spec.runtime!r} is not available here"
+                ),
+            )
         try:
             inst, creator = await self._acquire(spec, driver_name)
         except Throttled as exc:
-            return protocol.error_result(req, spec, error_code="ResourceExhausted", status=429, message=str(exc))
+            return protocol.error_result(
+                req, spec, error_code="ResourceExhausted", status=429, message=str(exc)
+            )
         cold = inst.state == "starting"
         try:
             if creator:
@@ -213,10 +231,18 @@ class Scheduler:
             if inst.start_error is not None:
                 failure = inst.start_error
                 return InvocationResult(
-                    request_id=req.request_id, status=failure.status, body=failure.body,
-                    headers=dict(failure.headers), error_type=failure.error_type, error_code=failure.error_code,
-                    instance_id=inst.id, version_id=spec.version_id, cold=True, log=failure.log,
-                    init_ms=inst.init_ms)
+                    request_id=req.request_id,
+                    status=failure.status,
+                    body=failure.body,
+                    headers=dict(failure.headers),
+                    error_type=failure.error_type,
+                    error_code=failure.error_code,
+                    instance_id=inst.id,
+                    version_id=spec.version_id,
+                    cold=True,
+                    log=failure.log,
+                    init_ms=inst.init_ms,
+                )
             result = await self._run(inst, spec, req)
             result.cold = cold
             if cold:
@@ -259,12 +285,14 @@ class Scheduler:
                     raise Throttled(
                         f"function {spec.service}/{spec.function} is at its instance limit "
                         f"({self._limit_text(pool, spec)}) and {pool.waiters} requests are already waiting; "
-                        "try again later")
+                        "try again later"
+                    )
                 remaining = deadline - loop.time()
                 if remaining <= 0:
                     raise Throttled(
                         f"no instance of {spec.service}/{spec.function} became free within "
-                        f"{self.config.queue_timeout_s:g}s ({self._limit_text(pool, spec)})")
+                        f"{self.config.queue_timeout_s:g}s ({self._limit_text(pool, spec)})"
+                    )
                 pool.waiters += 1
                 try:
                     await asyncio.wait_for(self.cond.wait(), remaining)
@@ -292,8 +320,10 @@ class Scheduler:
     def _limit_text(self, pool: FunctionPool, spec: FunctionSpec) -> str:
         maximum = self._function_limit(spec)
         own = f"{len(self._live(pool))}/{maximum}" if maximum is not None else f"{len(self._live(pool))}"
-        return (f"instances of this function: {own}, of the account: "
-                f"{self._account_count()}/{self.config.account_instance_limit}")
+        return (
+            f"instances of this function: {own}, of the account: "
+            f"{self._account_count()}/{self.config.account_instance_limit}"
+        )
 
     def _function_limit(self, spec: FunctionSpec) -> int | None:
         return self._max_instances.get((spec.service, spec.function), self.config.default_max_instances)
@@ -311,8 +341,13 @@ class Scheduler:
 
     def _evict_idle_elsewhere(self, pool: FunctionPool) -> None:
         """At the account limit, make room by stopping the longest-idle instance of another function."""
-        candidates = [i for p in self._pools.values() if p is not pool for i in p.instances
-                      if i.state == "ready" and i.in_flight == 0 and not i.provisioned]
+        candidates = [
+            i
+            for p in self._pools.values()
+            if p is not pool
+            for i in p.instances
+            if i.state == "ready" and i.in_flight == 0 and not i.provisioned
+        ]
         if not candidates:
             return
         # Cheap instances go first: a GPU instance (keep_warm) costs a CUDA start-up to replace.
@@ -334,10 +369,11 @@ class Scheduler:
             self._attach_hook_log(inst)
         except InstanceStartError as exc:
             inst.start_error = _start_failure(request_id, spec, exc.error_type, exc.message)
-        except Exception as exc:  # noqa: BLE001 - any driver failure is reported, not raised
+        except Exception as exc:
             log.exception("starting an instance of %s/%s failed", spec.service, spec.function)
-            inst.start_error = _start_failure(request_id, spec, "FunctionNotStarted",
-                                              f"the instance could not start: {exc}")
+            inst.start_error = _start_failure(
+                request_id, spec, "FunctionNotStarted", f"the instance could not start: {exc}"
+            )
         if inst.instance is not None and inst.start_error is None and spec.initializer:
             await self._initialize(inst, request_id)
         inst.init_ms = (time.perf_counter() - t0) * 1000
@@ -364,24 +400,38 @@ class Scheduler:
         try:
             response = await inst.instance.request(request, timeout)
         except TimeoutError:
-            inst.start_error = _init_failure(request_id, spec, f"the initializer timed out after {_num(timeout)} "
-                                             "seconds", inst.instance.take_logs())
+            inst.start_error = _init_failure(
+                request_id,
+                spec,
+                f"the initializer timed out after {_num(timeout)} seconds",
+                inst.instance.take_logs(),
+            )
             return
         except InstanceCrashed as exc:
-            inst.start_error = _init_failure(request_id, spec, "the instance died while running the initializer: "
-                                             f"{exc.reason}", inst.instance.take_logs())
+            inst.start_error = _init_failure(
+                request_id,
+                spec,
+                f"the instance died while running the initializer: {exc.reason}",
+                inst.instance.take_logs(),
+            )
             return
         if protocol.failed(response):
-            inst.start_error = InvocationResult(request_id, 200, response.body,
-                                                headers={"Content-Type": "application/json"},
-                                                error_type=protocol.INITIALIZATION_ERROR,
-                                                log=protocol.response_log(response) + inst.instance.take_logs())
+            inst.start_error = InvocationResult(
+                request_id,
+                200,
+                response.body,
+                headers={"Content-Type": "application/json"},
+                error_type=protocol.INITIALIZATION_ERROR,
+                log=protocol.response_log(response) + inst.instance.take_logs(),
+            )
             return
         # A successful initializer's "FC Initialize Start/End" lines and prints belong in the
         # function log too (the failure above carries them in the failed call's own log).
         self._emit_hook_log(spec, protocol.response_log(response) + inst.instance.take_logs())
 
-    async def _run(self, inst: ManagedInstance, spec: FunctionSpec, req: InvocationRequest) -> InvocationResult:
+    async def _run(
+        self, inst: ManagedInstance, spec: FunctionSpec, req: InvocationRequest
+    ) -> InvocationResult:
         instance = inst.instance
         assert instance is not None
         if inst.invoke_head is None:
@@ -398,11 +448,19 @@ class Scheduler:
             stray = instance.take_logs()
             await self._kill(inst)
             result = protocol.error_result(
-                req, spec, error_type=protocol.UNHANDLED,
-                message=f"Function timed out after {_num(spec.timeout_s)} seconds")
-            result.log = stray + (f"FC Invoke Start RequestId: {req.request_id}\n"
-                                  f"Function timed out after {_num(spec.timeout_s)} seconds\n"
-                                  f"FC Invoke End RequestId: {req.request_id}\n").encode()
+                req,
+                spec,
+                error_type=protocol.UNHANDLED,
+                message=f"Function timed out after {_num(spec.timeout_s)} seconds",
+            )
+            result.log = (
+                stray
+                + (
+                    f"FC Invoke Start RequestId: {req.request_id}\n"
+                    f"Function timed out after {_num(spec.timeout_s)} seconds\n"
+                    f"FC Invoke End RequestId: {req.request_id}\n"
+                ).encode()
+            )
             return self._finish(result, inst, duration, timed_out=True)
         except InstanceCrashed as exc:
             duration = (time.perf_counter() - t0) * 1000
@@ -425,8 +483,9 @@ class Scheduler:
         result.log = log_bytes
         return self._finish(result, inst, duration)
 
-    def _finish(self, result: InvocationResult, inst: ManagedInstance, duration_ms: float,
-                **extra: Any) -> InvocationResult:
+    def _finish(
+        self, result: InvocationResult, inst: ManagedInstance, duration_ms: float, **extra: Any
+    ) -> InvocationResult:
         result.instance_id = inst.id
         result.duration_ms = duration_ms
         if inst.instance is not None:
@@ -478,7 +537,7 @@ class Scheduler:
                     await self._pre_stop(inst, instance)
                 try:
                     await instance.stop(graceful=graceful)
-                except Exception as exc:  # noqa: BLE001
+                except Exception as exc:
                     log.warning("stopping instance %s failed: %s", inst.id, exc)
         finally:
             async with self.cond:
@@ -506,7 +565,7 @@ class Scheduler:
                 note = f"preStop handler of instance {inst.id} failed\n".encode()
         except TimeoutError:
             note = f"preStop handler of instance {inst.id} timed out after {_num(timeout)} seconds\n".encode()
-        except Exception as exc:  # noqa: BLE001 - a dying instance must still be stopped
+        except Exception as exc:
             note = f"preStop handler of instance {inst.id} did not complete: {exc}\n".encode()
         with contextlib.suppress(Exception):
             hook_log += instance.take_logs()
@@ -538,7 +597,7 @@ class Scheduler:
             await asyncio.sleep(self.config.reap_interval())
             try:
                 await self.reap_idle()
-            except Exception as exc:  # noqa: BLE001 - the reaper must keep running
+            except Exception as exc:
                 log.warning("idle reaper failed: %s", exc)
 
     async def reap_idle(self, now: float | None = None) -> int:
@@ -578,8 +637,11 @@ class Scheduler:
             for index, inst in enumerate(live):
                 inst.provisioned = index < target
             missing = target - len(live)
-            while missing > 0 and self._account_count() < self.config.account_instance_limit \
-                    and driver_name in self.drivers:
+            while (
+                missing > 0
+                and self._account_count() < self.config.account_instance_limit
+                and driver_name in self.drivers
+            ):
                 inst = self._new_instance(spec, driver_name)
                 inst.provisioned = True
                 pool.instances.append(inst)
@@ -602,21 +664,23 @@ class Scheduler:
                 if inst.instance is not None:
                     with contextlib.suppress(Exception):
                         memory = inst.instance.stats().memory_current_bytes
-                rows.append({
-                    "id": inst.id,
-                    "service": inst.spec.service,
-                    "function": inst.spec.function,
-                    "version": inst.spec.version_id,
-                    "qualifier": inst.spec.qualifier,
-                    "driver": inst.driver_name,
-                    "state": _shown_state(inst),
-                    "healthy": inst.instance is None or bool(getattr(inst.instance, "healthy", True)),
-                    "started": inst.started_wall,
-                    "last_used": inst.last_used,
-                    "in_flight": inst.in_flight,
-                    "provisioned": inst.provisioned,
-                    "memory": memory,
-                })
+                rows.append(
+                    {
+                        "id": inst.id,
+                        "service": inst.spec.service,
+                        "function": inst.spec.function,
+                        "version": inst.spec.version_id,
+                        "qualifier": inst.spec.qualifier,
+                        "driver": inst.driver_name,
+                        "state": _shown_state(inst),
+                        "healthy": inst.instance is None or bool(getattr(inst.instance, "healthy", True)),
+                        "started": inst.started_wall,
+                        "last_used": inst.last_used,
+                        "in_flight": inst.in_flight,
+                        "provisioned": inst.provisioned,
+                        "memory": memory,
+                    }
+                )
         return rows
 
 
@@ -635,21 +699,27 @@ def _num(value: float) -> str:
     return str(int(value)) if float(value).is_integer() else str(value)
 
 
-_PLATFORM_CODES = {"InvalidArgument": 400, "ResourceExhausted": 429, "ServiceUnavailable": 503,
-                   "InternalServerError": 500}
+_PLATFORM_CODES = {
+    "InvalidArgument": 400,
+    "ResourceExhausted": 429,
+    "ServiceUnavailable": 503,
+    "InternalServerError": 500,
+}
 
 
 def _start_failure(request_id: str, spec: FunctionSpec, error_type: str, message: str) -> InvocationResult:
     """A start failure: platform codes (bad runtime, no GPU room) vs the function not starting."""
     req = InvocationRequest(request_id)
     if error_type in _PLATFORM_CODES:
-        return protocol.error_result(req, spec, error_code=error_type, status=_PLATFORM_CODES[error_type],
-                                     message=message)
+        return protocol.error_result(
+            req, spec, error_code=error_type, status=_PLATFORM_CODES[error_type], message=message
+        )
     return protocol.error_result(req, spec, error_type=error_type or "FunctionNotStarted", message=message)
 
 
 def _init_failure(request_id: str, spec: FunctionSpec, message: str, log_bytes: bytes) -> InvocationResult:
-    result = protocol.error_result(InvocationRequest(request_id), spec, error_type=protocol.INITIALIZATION_ERROR,
-                                   message=message)
+    result = protocol.error_result(
+        InvocationRequest(request_id), spec, error_type=protocol.INITIALIZATION_ERROR, message=message
+    )
     result.log = log_bytes
     return result

@@ -59,7 +59,9 @@ def check_zip(data: bytes) -> None:
         with zipfile.ZipFile(io.BytesIO(data)) as zf:
             infos = zf.infolist()
             if len(infos) > MAX_ZIP_ENTRIES:
-                raise CodeError(f"the code package has {len(infos)} entries; at most {MAX_ZIP_ENTRIES} are allowed")
+                raise CodeError(
+                    f"the code package has {len(infos)} entries; at most {MAX_ZIP_ENTRIES} are allowed"
+                )
             total = 0
             for info in infos:
                 _safe_member_name(info.filename)

@@ -39,9 +39,14 @@ def crc64_ecma(data: bytes, crc: int = 0) -> int:
     for (word,) in struct.iter_unpack("<Q", memoryview(data)[:whole]):
         word ^= value
         value = (
-            t7[word & 0xFF] ^ t6[(word >> 8) & 0xFF] ^ t5[(word >> 16) & 0xFF]
-            ^ t4[(word >> 24) & 0xFF] ^ t3[(word >> 32) & 0xFF] ^ t2[(word >> 40) & 0xFF]
-            ^ t1[(word >> 48) & 0xFF] ^ t0[word >> 56]
+            t7[word & 0xFF]
+            ^ t6[(word >> 8) & 0xFF]
+            ^ t5[(word >> 16) & 0xFF]
+            ^ t4[(word >> 24) & 0xFF]
+            ^ t3[(word >> 32) & 0xFF]
+            ^ t2[(word >> 40) & 0xFF]
+            ^ t1[(word >> 48) & 0xFF]
+            ^ t0[word >> 56]
         )
     for byte in data[whole:]:
         value = t0[(value ^ byte) & 0xFF] ^ (value >> 8)

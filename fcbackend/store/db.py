@@ -56,7 +56,9 @@ class MetadataStore:
         self._conn.execute("PRAGMA synchronous=NORMAL")
         self._conn.execute("PRAGMA busy_timeout=5000")
         self._conn.executescript(_SCHEMA)
-        if self._conn.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name='invocations'").fetchall():
+        if self._conn.execute(
+            "SELECT 1 FROM sqlite_master WHERE type='table' AND name='invocations'"
+        ).fetchall():
             self._conn.executescript("BEGIN IMMEDIATE;" + _MIGRATE_INVOCATIONS + "COMMIT;")
         self._depth = 0
 
@@ -133,18 +135,20 @@ class MetadataStore:
 
     def delete_scope(self, kind: str, scope: str) -> int:
         with self._lock:
-            return self._conn.execute(
-                "DELETE FROM objects WHERE kind=? AND scope=?", (kind, scope)
-            ).rowcount
+            return self._conn.execute("DELETE FROM objects WHERE kind=? AND scope=?", (kind, scope)).rowcount
 
     def count(self, kind: str, scope: str) -> int:
-        return int(self.execute(
-            "SELECT COUNT(*) FROM objects WHERE kind=? AND scope=?", (kind, scope)
-        )[0][0])
+        return int(self.execute("SELECT COUNT(*) FROM objects WHERE kind=? AND scope=?", (kind, scope))[0][0])
 
     def list(
-        self, kind: str, scope: str | None, *, prefix: str | None = None, start: str | None = None,
-        limit: int | None = None, descending: bool = False,
+        self,
+        kind: str,
+        scope: str | None,
+        *,
+        prefix: str | None = None,
+        start: str | None = None,
+        limit: int | None = None,
+        descending: bool = False,
     ) -> list[tuple[str, str, dict[str, Any]]]:
         """``(scope, name, data)`` rows in sort order; ``start`` is an inclusive sort-key bound
         (upper bound when ``descending``); ``scope=None`` lists across scopes."""

@@ -19,17 +19,31 @@ from typing import Any
 from fcbackend.models import FunctionSpec, InvocationResult
 from fcbackend.store.db import MetadataStore
 
-_COLUMNS = ("request_id", "time", "service", "function", "qualifier", "version", "instance_id",
-            "cold", "init_ms", "duration_ms", "memory_mb", "status", "error")
-_INSERT = (f"INSERT INTO invocation_log ({', '.join(_COLUMNS)}) "
-           f"VALUES ({', '.join('?' * len(_COLUMNS))})")
+_COLUMNS = (
+    "request_id",
+    "time",
+    "service",
+    "function",
+    "qualifier",
+    "version",
+    "instance_id",
+    "cold",
+    "init_ms",
+    "duration_ms",
+    "memory_mb",
+    "status",
+    "error",
+)
+_INSERT = f"INSERT INTO invocation_log ({', '.join(_COLUMNS)}) VALUES ({', '.join('?' * len(_COLUMNS))})"
 # The whole batch as one statement over a JSON array of rows. Why: executemany binds and steps
 # row by row, releasing and re-taking the GIL around every step, so a flush of a few hundred rows
 # made the request thread hand the GIL over hundreds of times (futex storms under load). One
 # json.dumps (C) and one step (SQLite's json1, no GIL) make a flush a single hand-over.
-_INSERT_BATCH = (f"INSERT INTO invocation_log ({', '.join(_COLUMNS)}) SELECT "
-                 + ", ".join(f"json_extract(value, '$[{i}]')" for i in range(len(_COLUMNS)))
-                 + " FROM json_each(?)")
+_INSERT_BATCH = (
+    f"INSERT INTO invocation_log ({', '.join(_COLUMNS)}) SELECT "
+    + ", ".join(f"json_extract(value, '$[{i}]')" for i in range(len(_COLUMNS)))
+    + " FROM json_each(?)"
+)
 
 
 def _safe_component(name: str) -> str:
@@ -75,9 +89,21 @@ class InvocationRecorder:
     def record(self, spec: FunctionSpec, result: InvocationResult) -> None:
         """Scheduler listener: remember one finished invocation (cheap, never blocks on I/O)."""
         error = result.error_code or result.error_type
-        row = (result.request_id, time.time(), spec.service, spec.function, spec.qualifier,
-               result.version_id or spec.version_id, result.instance_id, int(result.cold),
-               result.init_ms, result.duration_ms, result.memory_peak_mb, result.status, error)
+        row = (
+            result.request_id,
+            time.time(),
+            spec.service,
+            spec.function,
+            spec.qualifier,
+            result.version_id or spec.version_id,
+            result.instance_id,
+            int(result.cold),
+            result.init_ms,
+            result.duration_ms,
+            result.memory_peak_mb,
+            result.status,
+            error,
+        )
         with self._lock:
             self._rows.append(row)
             if result.log:
@@ -155,14 +181,22 @@ class InvocationRecorder:
             "requestId": rec["request_id"],
             "time": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(rec["time"]))
             + f".{int(rec['time'] * 1000) % 1000:03d}Z",
-            "serviceName": rec["service"], "functionName": rec["function"],
-            "qualifier": rec["qualifier"], "versionId": rec["version"],
-            "instanceId": rec["instance_id"], "coldStart": bool(rec["cold"]),
-            "initDurationMs": rec["init_ms"], "durationMs": rec["duration_ms"],
-            "maxMemoryUsageMb": rec["memory_mb"], "status": rec["status"], "error": rec["error"],
+            "serviceName": rec["service"],
+            "functionName": rec["function"],
+            "qualifier": rec["qualifier"],
+            "versionId": rec["version"],
+            "instanceId": rec["instance_id"],
+            "coldStart": bool(rec["cold"]),
+            "initDurationMs": rec["init_ms"],
+            "durationMs": rec["duration_ms"],
+            "maxMemoryUsageMb": rec["memory_mb"],
+            "status": rec["status"],
+            "error": rec["error"],
         }
 
-    def read_log(self, service: str, function: str, offset: int = 0, limit: int = 1 << 20) -> tuple[bytes, int]:
+    def read_log(
+        self, service: str, function: str, offset: int = 0, limit: int = 1 << 20
+    ) -> tuple[bytes, int]:
         """Bytes of the function's log from ``offset`` (at most ``limit``) and the next offset."""
         self.flush()
         path = log_path(self._logs_dir, service, function)

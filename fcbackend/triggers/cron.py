@@ -15,10 +15,21 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 _EVERY = re.compile(r"^@every\s+(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$")
-_MONTHS = {n: i + 1 for i, n in enumerate(["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"])}
+_MONTHS = {
+    n: i + 1
+    for i, n in enumerate(
+        ["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"]
+    )
+}
 _DAYS = {n: i for i, n in enumerate(["SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT"])}
-_FIELDS = (("second", 0, 59, {}), ("minute", 0, 59, {}), ("hour", 0, 23, {}),
-           ("day of month", 1, 31, {}), ("month", 1, 12, _MONTHS), ("day of week", 0, 7, _DAYS))
+_FIELDS = (
+    ("second", 0, 59, {}),
+    ("minute", 0, 59, {}),
+    ("hour", 0, 23, {}),
+    ("day of month", 1, 31, {}),
+    ("month", 1, 12, _MONTHS),
+    ("day of week", 0, 7, _DAYS),
+)
 _SEARCH_LIMIT = timedelta(days=366 * 5)
 
 
@@ -90,18 +101,22 @@ def parse_schedule(expression: str) -> Schedule:
         return Schedule(expression, every_s=float(total))
     parts = text.split()
     if len(parts) != 6:
-        raise CronError(f"{expression!r}: expected 6 fields 'second minute hour day-of-month month "
-                        f"day-of-week' (e.g. '0 0/5 * * * *') or '@every 5m', got {len(parts)} fields")
+        raise CronError(
+            f"{expression!r}: expected 6 fields 'second minute hour day-of-month month "
+            f"day-of-week' (e.g. '0 0/5 * * * *') or '@every 5m', got {len(parts)} fields"
+        )
     fields = []
     for part, (name, low, high, names) in zip(parts, _FIELDS, strict=True):
         fields.append(_parse_field(part, name, low, high, names, expression))
     dows = frozenset(d % 7 for d in fields[5])
-    return Schedule(expression, fields=(*fields[:5], dows),
-                    dom_any=parts[3] in ("*", "?"), dow_any=parts[5] in ("*", "?"))
+    return Schedule(
+        expression, fields=(*fields[:5], dows), dom_any=parts[3] in ("*", "?"), dow_any=parts[5] in ("*", "?")
+    )
 
 
-def _parse_field(text: str, name: str, low: int, high: int, names: dict[str, int],
-                 expression: str) -> frozenset[int]:
+def _parse_field(
+    text: str, name: str, low: int, high: int, names: dict[str, int], expression: str
+) -> frozenset[int]:
     values: set[int] = set()
     for item in text.split(","):
         base, _, step_text = item.partition("/")
@@ -114,7 +129,10 @@ def _parse_field(text: str, name: str, low: int, high: int, names: dict[str, int
             start, end = low, high
         elif "-" in base:
             a, _, b = base.partition("-")
-            start, end = _value(a, name, low, high, names, expression), _value(b, name, low, high, names, expression)
+            start, end = (
+                _value(a, name, low, high, names, expression),
+                _value(b, name, low, high, names, expression),
+            )
             if start > end:
                 raise CronError(f"{expression!r}: {name} range {base!r} runs backwards")
         else:
@@ -129,8 +147,10 @@ def _value(text: str, name: str, low: int, high: int, names: dict[str, int], exp
     if upper in names:
         return names[upper]
     if not text.isdigit():
-        raise CronError(f"{expression!r}: {name} value {text!r} is not a number"
-                        + (f" or a name ({', '.join(names)})" if names else ""))
+        raise CronError(
+            f"{expression!r}: {name} value {text!r} is not a number"
+            + (f" or a name ({', '.join(names)})" if names else "")
+        )
     value = int(text)
     if not low <= value <= high:
         raise CronError(f"{expression!r}: {name} value {value} is outside {low}-{high}")

@@ -29,8 +29,9 @@ from fcbackend.triggers.model import TriggerInfo, lookup
 from rosengine.clients import fc_signature
 
 PROXY_PREFIX = "/2016-08-15/proxy/"
-FORBIDDEN_RESPONSE_HEADERS = frozenset({"connection", "content-length", "date", "keep-alive", "server",
-                                        "transfer-encoding"})
+FORBIDDEN_RESPONSE_HEADERS = frozenset(
+    {"connection", "content-length", "date", "keep-alive", "server", "transfer-encoding"}
+)
 STRIPPED_REQUEST_HEADERS = frozenset({"connection", "keep-alive", "authorization"})
 
 
@@ -51,12 +52,15 @@ def parse_proxy_path(raw_path: str) -> ProxyTarget:
     """Split ``/2016-08-15/proxy/<svc>[.<q>]/<fn>/<rest>`` (raw, still percent-encoded)."""
     if not raw_path.startswith(PROXY_PREFIX):
         raise HttpTriggerError(404, "PathNotSupported", f"{raw_path!r} is not an http trigger path")
-    rest = raw_path[len(PROXY_PREFIX):]
+    rest = raw_path[len(PROXY_PREFIX) :]
     parts = rest.split("/", 2)
     if len(parts) < 2 or not parts[0] or not parts[1]:
-        raise HttpTriggerError(400, "InvalidArgument",
-                               "http trigger paths look like /2016-08-15/proxy/<service>[.<qualifier>]/"
-                               f"<function>/<path>; got {raw_path!r}")
+        raise HttpTriggerError(
+            400,
+            "InvalidArgument",
+            "http trigger paths look like /2016-08-15/proxy/<service>[.<qualifier>]/"
+            f"<function>/<path>; got {raw_path!r}",
+        )
     service_part, function = unquote(parts[0]), unquote(parts[1])
     service, _, qualifier = service_part.partition(".")
     path = "/" + (parts[2] if len(parts) == 3 else "")
@@ -66,26 +70,39 @@ def parse_proxy_path(raw_path: str) -> ProxyTarget:
 def check_method(trigger: TriggerInfo, method: str) -> None:
     methods = trigger.setting("methods", default=None)
     if methods and method.upper() not in {str(m).upper() for m in methods}:
-        raise HttpTriggerError(405, "MethodNotAllowed",
-                               f"method {method} is not allowed by http trigger '{trigger.name}' "
-                               f"(allowed: {', '.join(str(m).upper() for m in methods)})")
+        raise HttpTriggerError(
+            405,
+            "MethodNotAllowed",
+            f"method {method} is not allowed by http trigger '{trigger.name}' "
+            f"(allowed: {', '.join(str(m).upper() for m in methods)})",
+        )
 
 
 def auth_type(trigger: TriggerInfo) -> str:
     return str(trigger.setting("authType", default="anonymous") or "anonymous").lower()
 
 
-def check_signature(trigger: TriggerInfo, *, method: str, path: str, query: str,
-                    headers: Mapping[str, str], secret_for: Mapping[str, str]) -> None:
+def check_signature(
+    trigger: TriggerInfo,
+    *,
+    method: str,
+    path: str,
+    query: str,
+    headers: Mapping[str, str],
+    secret_for: Mapping[str, str],
+) -> None:
     """Verify an ``authType: function`` request (spec F.2; the resource includes the query).
     ``path`` is the URL-decoded request path; ``headers`` have lower-cased names."""
     if auth_type(trigger) == "anonymous":
         return
     given = headers.get("authorization")
     if not given:
-        raise HttpTriggerError(403, "AccessDenied",
-                               f"http trigger '{trigger.name}' requires a signed request (authType function): "
-                               "the Authorization header is missing")
+        raise HttpTriggerError(
+            403,
+            "AccessDenied",
+            f"http trigger '{trigger.name}' requires a signed request (authType function): "
+            "the Authorization header is missing",
+        )
     parsed = fc_signature.parse_authorization(given)
     if parsed is None:
         raise HttpTriggerError(403, "AccessDenied", "Authorization must be 'FC <AccessKeyID>:<Signature>'")
@@ -96,9 +113,11 @@ def check_signature(trigger: TriggerInfo, *, method: str, path: str, query: str,
     queries = parse_qsl(query, keep_blank_values=True)
     text = fc_signature.string_to_sign(method, path, headers, _query_items(queries))
     if fc_signature.signature(secret, text) != sig:
-        raise HttpTriggerError(403, "SignatureNotMatch",
-                               "the request signature does not match (http triggers sign the path and the "
-                               "sorted query lines)")
+        raise HttpTriggerError(
+            403,
+            "SignatureNotMatch",
+            "the request signature does not match (http triggers sign the path and the sorted query lines)",
+        )
 
 
 def _query_items(pairs: Iterable[tuple[str, str]]) -> list[tuple[str, Any]]:
@@ -106,13 +125,32 @@ def _query_items(pairs: Iterable[tuple[str, str]]) -> list[tuple[str, Any]]:
     return [(k, v if v != "" else []) for k, v in pairs]
 
 
-def request_info(*, method: str, function_path: str, query: str,
-                 headers: Sequence[tuple[str, str]], body: bytes, client_ip: str, host: str,
-                 request_uri: str) -> HttpRequestInfo:
-    kept = [(k, v) for k, v in headers if k.lower() not in STRIPPED_REQUEST_HEADERS
-            and not k.lower().startswith("x-fc-")]
-    return HttpRequestInfo(method=method.upper(), path=function_path, query=query, headers=kept,
-                           body=body, client_ip=client_ip, host=host, request_uri=request_uri)
+def request_info(
+    *,
+    method: str,
+    function_path: str,
+    query: str,
+    headers: Sequence[tuple[str, str]],
+    body: bytes,
+    client_ip: str,
+    host: str,
+    request_uri: str,
+) -> HttpRequestInfo:
+    kept = [
+        (k, v)
+        for k, v in headers
+        if k.lower() not in STRIPPED_REQUEST_HEADERS and not k.lower().startswith("x-fc-")
+    ]
+    return HttpRequestInfo(
+        method=method.upper(),
+        path=function_path,
+        query=query,
+        headers=kept,
+        body=body,
+        client_ip=client_ip,
+        host=host,
+        request_uri=request_uri,
+    )
 
 
 def response_parts(result: InvocationResult) -> tuple[int, list[tuple[str, str]], bytes]:
@@ -125,12 +163,17 @@ def response_parts(result: InvocationResult) -> tuple[int, list[tuple[str, str]]
     crashed = result.error_type is not None and result.status in (200, 502)
     if result.error_code or crashed:
         status = result.status if result.error_code and result.status >= 400 else 502
-        headers = base + [("content-type", "application/json"),
-                          ("x-fc-error-type", result.error_type or result.error_code or "")]
+        headers = base + [
+            ("content-type", "application/json"),
+            ("x-fc-error-type", result.error_type or result.error_code or ""),
+        ]
         return status, headers, _error_body(result)
-    headers = [(k, v) for k, v in result.headers.items()
-               if k.lower() not in FORBIDDEN_RESPONSE_HEADERS
-               and (not k.lower().startswith("x-fc-") or k.lower() == "x-fc-status")]
+    headers = [
+        (k, v)
+        for k, v in result.headers.items()
+        if k.lower() not in FORBIDDEN_RESPONSE_HEADERS
+        and (not k.lower().startswith("x-fc-") or k.lower() == "x-fc-status")
+    ]
     return result.status, base + headers, result.body
 
 
@@ -142,8 +185,15 @@ def _error_body(result: InvocationResult) -> bytes:
     message = (detail.get("errorMessage") or detail.get("ErrorMessage")) if isinstance(detail, dict) else None
     message = message or result.body[:2048].decode("utf-8", errors="replace") or "the function failed"
     code = result.error_code or "FunctionUnhandledError"
-    return json.dumps({"ErrorCode": code, "ErrorMessage": message, "errorCode": code,
-                       "errorMessage": message, "RequestId": result.request_id}).encode()
+    return json.dumps(
+        {
+            "ErrorCode": code,
+            "ErrorMessage": message,
+            "errorCode": code,
+            "errorMessage": message,
+            "RequestId": result.request_id,
+        }
+    ).encode()
 
 
 # -- custom domains -------------------------------------------------------------------------
@@ -171,12 +221,15 @@ def routes_of(domain_doc: Mapping[str, Any]) -> list[DomainRoute]:
     for raw in lookup(config, "routes", default=[]) or []:
         if not isinstance(raw, Mapping):
             continue
-        routes.append(DomainRoute(
-            path=str(lookup(raw, "path", default="/*")),
-            service=str(lookup(raw, "serviceName", default="")),
-            function=str(lookup(raw, "functionName", default="")),
-            qualifier=str(lookup(raw, "qualifier", default="") or "LATEST"),
-            methods=tuple(str(m).upper() for m in (lookup(raw, "methods", default=[]) or []))))
+        routes.append(
+            DomainRoute(
+                path=str(lookup(raw, "path", default="/*")),
+                service=str(lookup(raw, "serviceName", default="")),
+                function=str(lookup(raw, "functionName", default="")),
+                qualifier=str(lookup(raw, "qualifier", default="") or "LATEST"),
+                methods=tuple(str(m).upper() for m in (lookup(raw, "methods", default=[]) or [])),
+            )
+        )
     return routes
 
 

@@ -18,8 +18,15 @@ from fcbackend.triggers.oss_match import matches
 
 
 class OssTriggerNotifier:
-    def __init__(self, triggers: Callable[[], list[TriggerInfo]], fire: Fire, *, region: str,
-                 account_id: str, clock: Clock = DEFAULT_CLOCK) -> None:
+    def __init__(
+        self,
+        triggers: Callable[[], list[TriggerInfo]],
+        fire: Fire,
+        *,
+        region: str,
+        account_id: str,
+        clock: Clock = DEFAULT_CLOCK,
+    ) -> None:
         self._triggers = triggers
         self._fire = fire
         self._region = region
@@ -32,9 +39,16 @@ class OssTriggerNotifier:
         for trigger in self._triggers():
             if not matches(trigger, bucket=info.bucket, key=info.key, event_name=event_name):
                 continue
-            body = oss_event(event_name=event_name, bucket=info.bucket, key=info.key, size=info.size,
-                             etag=info.etag, region=self._region, account_id=self._account_id,
-                             when=self._clock.time())
+            body = oss_event(
+                event_name=event_name,
+                bucket=info.bucket,
+                key=info.key,
+                size=info.size,
+                etag=info.etag,
+                region=self._region,
+                account_id=self._account_id,
+                when=self._clock.time(),
+            )
             await self._fire(trigger, json.dumps(body).encode())
             fired.append(trigger)
         return fired

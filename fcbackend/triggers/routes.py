@@ -39,17 +39,26 @@ _DOMAIN = "custom_domain"
 
 
 def _error(status: int, code: str, message: str, request_id: str) -> JSONResponse:
-    return JSONResponse({"ErrorCode": code, "ErrorMessage": message, "errorCode": code,
-                         "errorMessage": message, "RequestId": request_id},
-                        status_code=status, headers={"x-fc-request-id": request_id})
+    return JSONResponse(
+        {
+            "ErrorCode": code,
+            "ErrorMessage": message,
+            "errorCode": code,
+            "errorMessage": message,
+            "RequestId": request_id,
+        },
+        status_code=status,
+        headers={"x-fc-request-id": request_id},
+    )
 
 
 def _request_id(request: Request) -> str:
     return str(request.scope.get("fc.request_id") or uuid.uuid4())
 
 
-async def _http_invoke(request: Request, *, service: str, function: str, qualifier: str,
-                       function_path: str, request_id: str) -> Response:
+async def _http_invoke(
+    request: Request, *, service: str, function: str, qualifier: str, function_path: str, request_id: str
+) -> Response:
     """Run the function for this HTTP request (sync), or queue it with X-Fc-Invocation-Type: Async."""
     addons = request.app.state.fc_addons
     state = request.app.state.fc
@@ -57,18 +66,28 @@ async def _http_invoke(request: Request, *, service: str, function: str, qualifi
         spec = await state.spec_for(service, function, qualifier)
     except Exception as exc:
         status = getattr(exc, "status", 500)
-        return _error(status, getattr(exc, "code", "InternalServerError"), getattr(exc, "message", str(exc)),
-                      request_id)
+        return _error(
+            status, getattr(exc, "code", "InternalServerError"), getattr(exc, "message", str(exc)), request_id
+        )
     raw_path = request.scope.get("raw_path", b"").decode("latin-1") or request.url.path
     query = request.url.query
     info = request_info(
-        method=request.method, function_path=function_path, query=query,
+        method=request.method,
+        function_path=function_path,
+        query=query,
         headers=[(k.decode("latin-1"), v.decode("latin-1")) for k, v in request.scope["headers"]],
-        body=await request.body(), client_ip=request.client.host if request.client else "",
-        host=request.headers.get("host", ""), request_uri=raw_path + (f"?{query}" if query else ""))
+        body=await request.body(),
+        client_ip=request.client.host if request.client else "",
+        host=request.headers.get("host", ""),
+        request_uri=raw_path + (f"?{query}" if query else ""),
+    )
     if (request.headers.get("x-fc-invocation-type") or "").lower() == "async":
-        inv = InvocationRequest(request_id=request_id, invocation_type="Async", http=info,
-                                task_id=request.headers.get("x-fc-stateful-async-invocation-id"))
+        inv = InvocationRequest(
+            request_id=request_id,
+            invocation_type="Async",
+            http=info,
+            task_id=request.headers.get("x-fc-stateful-async-invocation-id"),
+        )
         outcome = await addons.async_submit(spec, inv, request)
         if isinstance(outcome, Response):
             return outcome
@@ -88,23 +107,40 @@ async def proxy(request: Request) -> Response:
     raw_path = request.scope.get("raw_path", b"").decode("latin-1") or request.url.path
     try:
         target = parse_proxy_path(raw_path.split("?", 1)[0])
-        trigger = next((t for t in addons.triggers("http") if t.service == target.service
-                        and t.function == target.function), None)
+        trigger = next(
+            (
+                t
+                for t in addons.triggers("http")
+                if t.service == target.service and t.function == target.function
+            ),
+            None,
+        )
         if trigger is None:
-            raise HttpTriggerError(404, "TriggerNotFound",
-                                   f"function '{target.service}/{target.function}' has no http trigger")
+            raise HttpTriggerError(
+                404, "TriggerNotFound", f"function '{target.service}/{target.function}' has no http trigger"
+            )
         check_method(trigger, request.method)
         if auth_type(trigger) != "anonymous":
             config = request.app.state.fc.config
-            check_signature(trigger, method=request.method, path=unquote(raw_path.split("?", 1)[0]),
-                            query=request.url.query,
-                            headers={k.lower(): v for k, v in request.headers.items()},
-                            secret_for={config.access_key_id: config.access_key_secret})
+            check_signature(
+                trigger,
+                method=request.method,
+                path=unquote(raw_path.split("?", 1)[0]),
+                query=request.url.query,
+                headers={k.lower(): v for k, v in request.headers.items()},
+                secret_for={config.access_key_id: config.access_key_secret},
+            )
     except HttpTriggerError as exc:
         return _error(exc.status, exc.code, exc.message, request_id)
     qualifier = target.qualifier if target.qualifier != "LATEST" else (trigger.qualifier or "LATEST")
-    return await _http_invoke(request, service=target.service, function=target.function,
-                              qualifier=qualifier, function_path=target.path, request_id=request_id)
+    return await _http_invoke(
+        request,
+        service=target.service,
+        function=target.function,
+        qualifier=qualifier,
+        function_path=target.path,
+        request_id=request_id,
+    )
 
 
 async def trigger_event(request: Request) -> Response:
@@ -115,26 +151,42 @@ async def trigger_event(request: Request) -> Response:
     p = request.path_params
     trigger = addons.trigger(p["service"], p["function"], p["trigger"])
     if trigger is None:
-        return _error(404, "TriggerNotFound",
-                      f"trigger '{p['trigger']}' of function '{p['service']}/{p['function']}' does not exist",
-                      request_id)
+        return _error(
+            404,
+            "TriggerNotFound",
+            f"trigger '{p['trigger']}' of function '{p['service']}/{p['function']}' does not exist",
+            request_id,
+        )
     body = await request.body()
     if trigger.type == "http":  # the request itself is the event: a POST / with the given body
-        response = await _http_invoke(request, service=trigger.service, function=trigger.function,
-                                      qualifier=trigger.qualifier, function_path="/", request_id=request_id)
+        response = await _http_invoke(
+            request,
+            service=trigger.service,
+            function=trigger.function,
+            qualifier=trigger.qualifier,
+            function_path="/",
+            request_id=request_id,
+        )
         response.headers["x-fc-trigger-event"] = json.dumps({"type": "http", "bytes": len(body)})
         return response
-    event = body or sample_event(trigger, region=addons.region, account_id=addons.account_id,
-                                 now=addons.clock.time())
+    event = body or sample_event(
+        trigger, region=addons.region, account_id=addons.account_id, now=addons.clock.time()
+    )
     state = request.app.state.fc
     try:
         spec = await state.spec_for(trigger.service, trigger.function, trigger.qualifier)
     except Exception as exc:
-        return _error(getattr(exc, "status", 500), getattr(exc, "code", "InternalServerError"),
-                      getattr(exc, "message", str(exc)), request_id)
+        return _error(
+            getattr(exc, "status", 500),
+            getattr(exc, "code", "InternalServerError"),
+            getattr(exc, "message", str(exc)),
+            request_id,
+        )
     result = await state.scheduler.invoke(spec, InvocationRequest(request_id=request_id, payload=event))
-    headers = {"x-fc-request-id": request_id, "x-fc-trigger-event": json.dumps(
-        {"type": trigger.type, "bytes": len(event)})}
+    headers = {
+        "x-fc-request-id": request_id,
+        "x-fc-trigger-event": json.dumps({"type": trigger.type, "bytes": len(event)}),
+    }
     if result.error_type or result.error_code:
         headers["x-fc-error-type"] = result.error_type or result.error_code or ""
     return Response(result.body, status_code=result.status, headers=headers)
@@ -156,9 +208,14 @@ class CustomDomainMiddleware:
             await self.app(scope, receive, send)
             return
         request = Request(scope, receive)
-        response = await _http_invoke(request, service=match.route.service, function=match.route.function,
-                                      qualifier=match.route.qualifier, function_path=scope["path"],
-                                      request_id=str(uuid.uuid4()))
+        response = await _http_invoke(
+            request,
+            service=match.route.service,
+            function=match.route.function,
+            qualifier=match.route.qualifier,
+            function_path=scope["path"],
+            request_id=str(uuid.uuid4()),
+        )
         await response(scope, receive, send)
 
     def _match(self, scope: Scope, host: str) -> RouteMatch | None:
@@ -176,7 +233,8 @@ class CustomDomainMiddleware:
 
 
 ROUTES = [
-    Route(P + "/proxy/{rest:path}", proxy,
-          methods=["GET", "POST", "PUT", "DELETE", "HEAD", "PATCH", "OPTIONS"]),
+    Route(
+        P + "/proxy/{rest:path}", proxy, methods=["GET", "POST", "PUT", "DELETE", "HEAD", "PATCH", "OPTIONS"]
+    ),
     Route(P + "/local/trigger-events/{service}/{function}/{trigger}", trigger_event, methods=["POST"]),
 ]

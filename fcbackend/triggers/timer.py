@@ -33,8 +33,9 @@ _CATCH_UP_SCAN_LIMIT = 100_000
 
 
 def timer_event(trigger_name: str, tick: float, payload: str) -> bytes:
-    return json.dumps({"triggerTime": utc_iso(tick), "triggerName": trigger_name,
-                       "payload": payload}).encode()
+    return json.dumps(
+        {"triggerTime": utc_iso(tick), "triggerName": trigger_name, "payload": payload}
+    ).encode()
 
 
 class TimerState:
@@ -69,9 +70,15 @@ class TimerState:
 
 
 class TimerService:
-    def __init__(self, triggers: Callable[[], list[TriggerInfo]], fire: Fire, *,
-                 clock: Clock = DEFAULT_CLOCK, state_path: Path | None = None,
-                 refresh_s: float = 5.0) -> None:
+    def __init__(
+        self,
+        triggers: Callable[[], list[TriggerInfo]],
+        fire: Fire,
+        *,
+        clock: Clock = DEFAULT_CLOCK,
+        state_path: Path | None = None,
+        refresh_s: float = 5.0,
+    ) -> None:
         self._triggers = triggers
         self._fire = fire
         self.clock = clock
@@ -133,8 +140,12 @@ class TimerService:
                 self.fired.append((key, tick))
                 del self.fired[:-1000]
                 try:
-                    await self._fire(trigger, timer_event(trigger.name, tick,
-                                                          payload if isinstance(payload, str) else json.dumps(payload)))
+                    await self._fire(
+                        trigger,
+                        timer_event(
+                            trigger.name, tick, payload if isinstance(payload, str) else json.dumps(payload)
+                        ),
+                    )
                 except Exception:
                     log.exception("timer trigger %s could not fire", key)
                 due = schedule.next_after(tick)
@@ -152,7 +163,9 @@ class TimerService:
             try:
                 cached = parse_schedule(expression)
             except CronError as exc:
-                log.warning("timer trigger %s/%s/%s: %s", trigger.service, trigger.function, trigger.name, exc)
+                log.warning(
+                    "timer trigger %s/%s/%s: %s", trigger.service, trigger.function, trigger.name, exc
+                )
                 return None
             self._schedules[expression] = cached
         return cached

@@ -19,13 +19,30 @@ from typing import Any
 from fcbackend.triggers.cron import CronError, parse_schedule
 from fcbackend.triggers.model import lookup
 
-TRIGGER_TYPES = ("timer", "http", "oss", "log", "mns_topic", "cdn_events", "tablestore",
-                 "eventbridge", "kafka", "rds")
+TRIGGER_TYPES = (
+    "timer",
+    "http",
+    "oss",
+    "log",
+    "mns_topic",
+    "cdn_events",
+    "tablestore",
+    "eventbridge",
+    "kafka",
+    "rds",
+)
 HTTP_METHODS = ("GET", "POST", "PUT", "DELETE", "HEAD", "PATCH", "OPTIONS")
 HTTP_AUTH_TYPES = ("anonymous", "function", "jwt")
-CDN_EVENT_NAMES = ("CachedObjectsBlocked", "CachedObjectsPushed", "CachedObjectsRefreshed",
-                   "LogFileCreated", "CdnDomainStarted", "CdnDomainStopped", "CdnDomainAdded",
-                   "CdnDomainDeleted")
+CDN_EVENT_NAMES = (
+    "CachedObjectsBlocked",
+    "CachedObjectsPushed",
+    "CachedObjectsRefreshed",
+    "LogFileCreated",
+    "CdnDomainStarted",
+    "CdnDomainStopped",
+    "CdnDomainAdded",
+    "CdnDomainDeleted",
+)
 MNS_STRATEGIES = ("BACKOFF_RETRY", "EXPONENTIAL_DECAY_RETRY")
 MNS_FORMATS = ("STREAM", "JSON")
 P = "triggerConfig"
@@ -48,7 +65,9 @@ def _timer(c: Mapping[str, Any]) -> list[str]:
     errors: list[str] = []
     expression = lookup(c, "cronExpression")
     if not isinstance(expression, str) or not expression.strip():
-        errors.append(f"{P}.cronExpression is required: '@every 5m' or a 6-field cron such as '0 0/5 * * * *'")
+        errors.append(
+            f"{P}.cronExpression is required: '@every 5m' or a 6-field cron such as '0 0/5 * * * *'"
+        )
     else:
         try:
             parse_schedule(expression)
@@ -87,8 +106,10 @@ def _oss(c: Mapping[str, Any]) -> list[str]:
     else:
         for i, name in enumerate(events):
             if not isinstance(name, str) or not name.startswith("oss:") or name.count(":") != 2:
-                errors.append(f"{P}.events[{i}] {name!r} must look like 'oss:ObjectCreated:PutObject' "
-                              "or 'oss:ObjectRemoved:*'")
+                errors.append(
+                    f"{P}.events[{i}] {name!r} must look like 'oss:ObjectCreated:PutObject' "
+                    "or 'oss:ObjectRemoved:*'"
+                )
     flt = lookup(c, "filter")
     if flt is not None:
         key = lookup(flt, "key") if isinstance(flt, Mapping) else None
@@ -119,8 +140,11 @@ def _log(c: Mapping[str, Any]) -> list[str]:
 
 
 def _tablestore(c: Mapping[str, Any]) -> list[str]:
-    return [f"{P}.{k} is required (a non-empty string)" for k in ("instanceName", "tableName")
-            if not isinstance(lookup(c, k), str) or not lookup(c, k)]
+    return [
+        f"{P}.{k} is required (a non-empty string)"
+        for k in ("instanceName", "tableName")
+        if not isinstance(lookup(c, k), str) or not lookup(c, k)
+    ]
 
 
 def _mns(c: Mapping[str, Any]) -> list[str]:
@@ -169,7 +193,9 @@ def _eventbridge(c: Mapping[str, Any]) -> list[str]:
     if source is not None:
         if not isinstance(source, Mapping):
             errors.append(f"{P}.eventSourceConfig must be {{eventSourceType, eventSourceParameters}}")
-        elif lookup(source, "eventSourceType") is not None and not isinstance(lookup(source, "eventSourceType"), str):
+        elif lookup(source, "eventSourceType") is not None and not isinstance(
+            lookup(source, "eventSourceType"), str
+        ):
             errors.append(f"{P}.eventSourceConfig.eventSourceType must be a string")
     return errors
 
@@ -185,7 +211,9 @@ def _kafka(c: Mapping[str, Any]) -> list[str]:
 def _rds(c: Mapping[str, Any]) -> list[str]:
     errors: list[str] = []
     objects = lookup(c, "subscriptionObjects")
-    if objects is not None and (not isinstance(objects, list) or not all(isinstance(o, str) for o in objects)):
+    if objects is not None and (
+        not isinstance(objects, list) or not all(isinstance(o, str) for o in objects)
+    ):
         errors.append(f"{P}.subscriptionObjects must be a list of 'db.table' strings")
     errors += _int_range(c, "retry", 0, 3, "", required=False)
     errors += _int_range(c, "concurrency", 1, 5, "", required=False)
@@ -197,8 +225,11 @@ def _required_map(c: Mapping[str, Any], name: str, keys: tuple[str, ...]) -> lis
     value = lookup(c, name)
     if not isinstance(value, Mapping):
         return [f"{P}.{name} is required: {{{', '.join(keys)}}}"]
-    return [f"{P}.{name}.{k} is required (a non-empty string)" for k in keys
-            if not isinstance(lookup(value, k), str) or not lookup(value, k)]
+    return [
+        f"{P}.{name}.{k} is required (a non-empty string)"
+        for k in keys
+        if not isinstance(lookup(value, k), str) or not lookup(value, k)
+    ]
 
 
 def _bool(c: Mapping[str, Any], *names: str) -> list[str]:
@@ -217,8 +248,9 @@ def _choice(c: Mapping[str, Any], name: str, allowed: tuple[str, ...], *, requir
     return []
 
 
-def _int_range(c: Mapping[str, Any], name: str, low: int, high: int, prefix: str, *,
-               required: bool) -> list[str]:
+def _int_range(
+    c: Mapping[str, Any], name: str, low: int, high: int, prefix: str, *, required: bool
+) -> list[str]:
     value = lookup(c, name)
     if value is None:
         return [f"{P}.{prefix}{name} is required: an integer {low}-{high}"] if required else []
@@ -228,6 +260,14 @@ def _int_range(c: Mapping[str, Any], name: str, low: int, high: int, prefix: str
 
 
 _VALIDATORS: dict[str, Callable[[Mapping[str, Any]], list[str]]] = {
-    "timer": _timer, "http": _http, "oss": _oss, "log": _log, "tablestore": _tablestore,
-    "mns_topic": _mns, "cdn_events": _cdn, "eventbridge": _eventbridge, "kafka": _kafka, "rds": _rds,
+    "timer": _timer,
+    "http": _http,
+    "oss": _oss,
+    "log": _log,
+    "tablestore": _tablestore,
+    "mns_topic": _mns,
+    "cdn_events": _cdn,
+    "eventbridge": _eventbridge,
+    "kafka": _kafka,
+    "rds": _rds,
 }

@@ -95,7 +95,9 @@ def _zip_directory(root: Path) -> bytes:
     return buf.getvalue()
 
 
-def code_to_api(code: dict[str, Any] | None, runtime: str | None, ctx: ProviderContext) -> dict[str, Any] | None:
+def code_to_api(
+    code: dict[str, Any] | None, runtime: str | None, ctx: ProviderContext
+) -> dict[str, Any] | None:
     """ROS ``Code`` -> FC API ``code``.
 
     Precedence as ROS documents it: ZipFile > SourceCode > OSS pair. ``SourceCode`` is written into
@@ -156,11 +158,19 @@ def fc_errors(action: str) -> Iterator[None]:
     except FcNotFound as exc:
         raise ResourceNotFound(f"{action}: {exc.error_code}: {exc.message}") from exc
     except FcApiError as exc:
-        raise ProviderError(f"{action}: {exc.error_code}: {exc.message}", code=exc.error_code or "FcApiError") from exc
+        raise ProviderError(
+            f"{action}: {exc.error_code}: {exc.message}", code=exc.error_code or "FcApiError"
+        ) from exc
 
 
-def delete_ignoring_missing(action: str, call: Callable[[], object], ctx: ProviderContext, *,
-                            retry_codes: frozenset[str] = frozenset(), grace_s: float = 15.0) -> None:
+def delete_ignoring_missing(
+    action: str,
+    call: Callable[[], object],
+    ctx: ProviderContext,
+    *,
+    retry_codes: frozenset[str] = frozenset(),
+    grace_s: float = 15.0,
+) -> None:
     """Run a delete call; a resource already gone counts as deleted.
 
     ``retry_codes`` (e.g. ``ServiceNotEmpty``) are retried with backoff for ``grace_s`` seconds
@@ -179,8 +189,9 @@ def delete_ignoring_missing(action: str, call: Callable[[], object], ctx: Provid
             return
         except FcApiError as exc:
             if exc.error_code not in retry_codes or time.monotonic() >= deadline:
-                raise ProviderError(f"{action}: {exc.error_code}: {exc.message}",
-                                    code=exc.error_code or "FcApiError") from exc
+                raise ProviderError(
+                    f"{action}: {exc.error_code}: {exc.message}", code=exc.error_code or "FcApiError"
+                ) from exc
         time.sleep(delay)  # backoff between retries of a conflicting delete, not synchronisation
         delay = min(delay * 2, 0.5)
 

@@ -25,11 +25,13 @@ def _body(properties: dict[str, Any]) -> dict[str, Any]:
     if properties.get("AdditionalVersion") not in (None, ""):
         weight = float(properties.get("AdditionalWeight") or 0) / 100.0
         weights = {str(properties["AdditionalVersion"]): weight}
-    return drop_none({
-        "versionId": None if properties.get("VersionId") is None else str(properties["VersionId"]),
-        "description": properties.get("Description"),
-        "additionalVersionWeight": weights,
-    })
+    return drop_none(
+        {
+            "versionId": None if properties.get("VersionId") is None else str(properties["VersionId"]),
+            "description": properties.get("Description"),
+            "additionalVersionWeight": weights,
+        }
+    )
 
 
 def _attributes(service: str, data: dict[str, Any]) -> dict[str, Any]:
@@ -46,8 +48,14 @@ class AliasProvider(ResourceProvider):
             data = fc_client(ctx).create_alias(service, alias, **_body(properties))
         return ProviderResult(f"{service}|{alias}", _attributes(service, data))
 
-    def update(self, ctx: ProviderContext, physical_id: str, properties: dict[str, Any],
-               previous_properties: dict[str, Any], previous_attributes: dict[str, Any]) -> ProviderResult:
+    def update(
+        self,
+        ctx: ProviderContext,
+        physical_id: str,
+        properties: dict[str, Any],
+        previous_properties: dict[str, Any],
+        previous_attributes: dict[str, Any],
+    ) -> ProviderResult:
         service, alias = split_id(physical_id, 2, self.type_name)
         body = _body(properties)
         # A canary removed from the template must be removed from the alias too.
@@ -59,10 +67,13 @@ class AliasProvider(ResourceProvider):
     def delete(self, ctx: ProviderContext, physical_id: str, properties: dict[str, Any]) -> None:
         service, alias = split_id(physical_id, 2, self.type_name)
         client = fc_client(ctx)
-        delete_ignoring_missing(f"deleting alias {alias} of service {service}",
-                                lambda: client.delete_alias(service, alias), ctx)
+        delete_ignoring_missing(
+            f"deleting alias {alias} of service {service}", lambda: client.delete_alias(service, alias), ctx
+        )
 
-    def read(self, ctx: ProviderContext, physical_id: str, properties: dict[str, Any]) -> dict[str, Any] | None:
+    def read(
+        self, ctx: ProviderContext, physical_id: str, properties: dict[str, Any]
+    ) -> dict[str, Any] | None:
         if physical_id:
             service, alias = split_id(physical_id, 2, self.type_name)
         else:

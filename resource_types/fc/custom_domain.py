@@ -21,12 +21,14 @@ from resource_types.fc._support import (
 
 
 def _body(properties: dict[str, Any]) -> dict[str, Any]:
-    return drop_none({
-        "protocol": properties.get("Protocol"),
-        "apiVersion": properties.get("ApiVersion"),
-        "routeConfig": to_api(properties.get("RouteConfig")),
-        "certConfig": to_api(properties.get("CertConfig")),
-    })
+    return drop_none(
+        {
+            "protocol": properties.get("Protocol"),
+            "apiVersion": properties.get("ApiVersion"),
+            "routeConfig": to_api(properties.get("RouteConfig")),
+            "certConfig": to_api(properties.get("CertConfig")),
+        }
+    )
 
 
 def _attributes(name: str, protocol: str | None) -> dict[str, Any]:
@@ -45,18 +47,27 @@ class CustomDomainProvider(ResourceProvider):
             fc_client(ctx).create_custom_domain(name, **_body(properties))
         return ProviderResult(name, _attributes(name, properties.get("Protocol")))
 
-    def update(self, ctx: ProviderContext, physical_id: str, properties: dict[str, Any],
-               previous_properties: dict[str, Any], previous_attributes: dict[str, Any]) -> ProviderResult:
+    def update(
+        self,
+        ctx: ProviderContext,
+        physical_id: str,
+        properties: dict[str, Any],
+        previous_properties: dict[str, Any],
+        previous_attributes: dict[str, Any],
+    ) -> ProviderResult:
         with fc_errors(f"updating custom domain {physical_id}"):
             fc_client(ctx).update_custom_domain(physical_id, **_body(properties))
         return ProviderResult(physical_id, _attributes(physical_id, properties.get("Protocol")))
 
     def delete(self, ctx: ProviderContext, physical_id: str, properties: dict[str, Any]) -> None:
         client = fc_client(ctx)
-        delete_ignoring_missing(f"deleting custom domain {physical_id}",
-                                lambda: client.delete_custom_domain(physical_id), ctx)
+        delete_ignoring_missing(
+            f"deleting custom domain {physical_id}", lambda: client.delete_custom_domain(physical_id), ctx
+        )
 
-    def read(self, ctx: ProviderContext, physical_id: str, properties: dict[str, Any]) -> dict[str, Any] | None:
+    def read(
+        self, ctx: ProviderContext, physical_id: str, properties: dict[str, Any]
+    ) -> dict[str, Any] | None:
         name = physical_id or str(properties.get("DomainName") or "")
         if not name:
             return None

@@ -1,7 +1,8 @@
 """ALIYUN::FC::Function provider (fc-spec A.2).
 
 Code comes from ``Code`` (ZipFile, SourceCode, OSS pair, or our LocalPath extension, see
-``_support.code_to_api``). The physical id is ``<service>|<function>``. ``AsyncConfiguration`` is applied through the async-invoke-config API
+``_support.code_to_api``). The physical id is ``<service>|<function>``. ``AsyncConfiguration`` is applied
+through the async-invoke-config API
 after the function exists, as FC keeps it as a separate object.
 """
 
@@ -24,19 +25,46 @@ from resource_types.fc._support import (
 )
 
 _CONFIG_PROPERTIES = (
-    "Description", "Handler", "Runtime", "MemorySize", "Timeout", "Initializer", "InitializationTimeout",
-    "InstanceConcurrency", "InstanceSoftConcurrency", "InstanceType", "EnvironmentVariables", "CAPort",
-    "CustomContainerConfig", "CustomRuntimeConfig", "CustomHealthCheckConfig", "Cpu", "DiskSize",
-    "GpuMemorySize", "InstanceLifecycleConfig", "CustomDNS", "Layers",
+    "Description",
+    "Handler",
+    "Runtime",
+    "MemorySize",
+    "Timeout",
+    "Initializer",
+    "InitializationTimeout",
+    "InstanceConcurrency",
+    "InstanceSoftConcurrency",
+    "InstanceType",
+    "EnvironmentVariables",
+    "CAPort",
+    "CustomContainerConfig",
+    "CustomRuntimeConfig",
+    "CustomHealthCheckConfig",
+    "Cpu",
+    "DiskSize",
+    "GpuMemorySize",
+    "InstanceLifecycleConfig",
+    "CustomDNS",
+    "Layers",
 )
 
 
 # What a function property reverts to when it is removed from the template (FC's defaults;
 # maps that FC cannot unset are emptied).
 _RESET_VALUES: dict[str, Any] = {
-    "description": "", "initializer": "", "initializationTimeout": 3, "timeout": 3, "memorySize": 128,
-    "diskSize": 512, "instanceType": "e1", "instanceConcurrency": 1, "caPort": 9000,
-    "environmentVariables": {}, "layers": [], "customDNS": {}, "instanceLifecycleConfig": {},
+    "description": "",
+    "initializer": "",
+    "initializationTimeout": 3,
+    "timeout": 3,
+    "memorySize": 128,
+    "diskSize": 512,
+    "instanceType": "e1",
+    "instanceConcurrency": 1,
+    "caPort": 9000,
+    "environmentVariables": {},
+    "layers": [],
+    "customDNS": {},
+    "instanceLifecycleConfig": {},
 }
 
 
@@ -69,7 +97,9 @@ def _config(properties: dict[str, Any]) -> dict[str, Any]:
     return drop_none(out)
 
 
-def _attributes(ctx: ProviderContext, service: str, data: dict[str, Any], service_id: str | None) -> dict[str, Any]:
+def _attributes(
+    ctx: ProviderContext, service: str, data: dict[str, Any], service_id: str | None
+) -> dict[str, Any]:
     """Exactly the Fn::GetAtt attributes of resource_types/fc/function.json."""
     name = str(data.get("functionName"))
     return {
@@ -94,10 +124,16 @@ def _async_config(properties: dict[str, Any]) -> dict[str, Any] | None:
     destination = cfg.get("Destination") or {}
     body: dict[str, Any] = {}
     if destination:
-        body["destinationConfig"] = drop_none({
-            "onSuccess": {"destination": destination["OnSuccess"]} if destination.get("OnSuccess") else None,
-            "onFailure": {"destination": destination["OnFailure"]} if destination.get("OnFailure") else None,
-        })
+        body["destinationConfig"] = drop_none(
+            {
+                "onSuccess": {"destination": destination["OnSuccess"]}
+                if destination.get("OnSuccess")
+                else None,
+                "onFailure": {"destination": destination["OnFailure"]}
+                if destination.get("OnFailure")
+                else None,
+            }
+        )
     for ros_key, api in (
         ("MaxAsyncRetryAttempts", "maxAsyncRetryAttempts"),
         ("MaxAsyncEventAgeInSeconds", "maxAsyncEventAgeInSeconds"),
@@ -116,18 +152,28 @@ class FunctionProvider(ResourceProvider):
         service, name = str(properties["ServiceName"]), str(properties["FunctionName"])
         code = code_to_api(properties.get("Code"), properties.get("Runtime"), ctx)
         if code is None and properties.get("Runtime") != "custom-container":
-            raise ProviderError(f"function {service}/{name}: Code is required unless Runtime is custom-container",
-                                code="InvalidArgument")
+            raise ProviderError(
+                f"function {service}/{name}: Code is required unless Runtime is custom-container",
+                code="InvalidArgument",
+            )
         with fc_errors(f"creating function {service}/{name}"):
             data = client.create_function(service, name, code=code, **_config(properties))
             async_cfg = _async_config(properties)
             if async_cfg:
                 client.put_async_invoke_config(service, name, async_cfg, qualifier="LATEST")
             service_id = _service_id(client, service)
-        return ProviderResult(physical_id=f"{service}|{name}", attributes=_attributes(ctx, service, data, service_id))
+        return ProviderResult(
+            physical_id=f"{service}|{name}", attributes=_attributes(ctx, service, data, service_id)
+        )
 
-    def update(self, ctx: ProviderContext, physical_id: str, properties: dict[str, Any],
-               previous_properties: dict[str, Any], previous_attributes: dict[str, Any]) -> ProviderResult:
+    def update(
+        self,
+        ctx: ProviderContext,
+        physical_id: str,
+        properties: dict[str, Any],
+        previous_properties: dict[str, Any],
+        previous_attributes: dict[str, Any],
+    ) -> ProviderResult:
         client = fc_client(ctx)
         service, name = split_id(physical_id, 2, self.type_name)
         code = None
@@ -161,15 +207,24 @@ class FunctionProvider(ResourceProvider):
         if properties.get("AsyncConfiguration"):
             with fc_errors(f"deleting the async config of {service}/{name}"):
                 lookup(lambda: client.delete_async_invoke_config(service, name, qualifier="LATEST"))
-        delete_ignoring_missing(f"deleting function {service}/{name}", lambda: client.delete_function(service, name),
-                                ctx, retry_codes=frozenset({"FunctionNotEmpty"}))
+        delete_ignoring_missing(
+            f"deleting function {service}/{name}",
+            lambda: client.delete_function(service, name),
+            ctx,
+            retry_codes=frozenset({"FunctionNotEmpty"}),
+        )
 
-    def read(self, ctx: ProviderContext, physical_id: str, properties: dict[str, Any]) -> dict[str, Any] | None:
+    def read(
+        self, ctx: ProviderContext, physical_id: str, properties: dict[str, Any]
+    ) -> dict[str, Any] | None:
         """Attributes; with an empty ``physical_id`` the function is looked up by its properties."""
         if physical_id:
             service, name = split_id(physical_id, 2, self.type_name)
         else:
-            service, name = str(properties.get("ServiceName") or ""), str(properties.get("FunctionName") or "")
+            service, name = (
+                str(properties.get("ServiceName") or ""),
+                str(properties.get("FunctionName") or ""),
+            )
             if not (service and name):
                 return None
         client = fc_client(ctx)

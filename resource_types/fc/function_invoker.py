@@ -48,25 +48,40 @@ class FunctionInvokerProvider(ResourceProvider):
     type_name = "ALIYUN::FC::FunctionInvoker"
 
     def create(self, ctx: ProviderContext, properties: dict[str, Any]) -> ProviderResult:
-        physical_id = f"{properties['ServiceName']}|{properties['FunctionName']}|invoker-{uuid.uuid4().hex[:12]}"
+        physical_id = (
+            f"{properties['ServiceName']}|{properties['FunctionName']}|invoker-{uuid.uuid4().hex[:12]}"
+        )
         if properties.get("ExecuteVersion") is None:
             return ProviderResult(physical_id, {"ResultType": "NoResult", "Result": None})
         return ProviderResult(physical_id, self._invoke(ctx, properties))
 
-    def update(self, ctx: ProviderContext, physical_id: str, properties: dict[str, Any],
-               previous_properties: dict[str, Any], previous_attributes: dict[str, Any]) -> ProviderResult:
+    def update(
+        self,
+        ctx: ProviderContext,
+        physical_id: str,
+        properties: dict[str, Any],
+        previous_properties: dict[str, Any],
+        previous_attributes: dict[str, Any],
+    ) -> ProviderResult:
         new_version = _as_int(properties.get("ExecuteVersion"))
         old_version = _as_int(previous_properties.get("ExecuteVersion"))
         if new_version is None or new_version == old_version:
-            return ProviderResult(physical_id, {"ResultType": previous_attributes.get("ResultType", "NoResult"),
-                                                "Result": previous_attributes.get("Result")})
+            return ProviderResult(
+                physical_id,
+                {
+                    "ResultType": previous_attributes.get("ResultType", "NoResult"),
+                    "Result": previous_attributes.get("Result"),
+                },
+            )
         return ProviderResult(physical_id, self._invoke(ctx, properties))
 
     def delete(self, ctx: ProviderContext, physical_id: str, properties: dict[str, Any]) -> None:
         """Nothing to delete and nothing to invoke."""
         return None
 
-    def read(self, ctx: ProviderContext, physical_id: str, properties: dict[str, Any]) -> dict[str, Any] | None:
+    def read(
+        self, ctx: ProviderContext, physical_id: str, properties: dict[str, Any]
+    ) -> dict[str, Any] | None:
         return None
 
     def _invoke(self, ctx: ProviderContext, properties: dict[str, Any]) -> dict[str, Any]:
@@ -80,7 +95,10 @@ class FunctionInvokerProvider(ResourceProvider):
         check_error = bool(properties.get("CheckError"))
         try:
             result = client.invoke_function(
-                service, function, payload, qualifier=properties.get("Qualifier"),
+                service,
+                function,
+                payload,
+                qualifier=properties.get("Qualifier"),
                 invocation_type="Async" if is_async else "Sync",
             )
         except FcApiError as exc:
@@ -107,8 +125,16 @@ class FunctionInvokerProvider(ResourceProvider):
             return {"ResultType": "Failure", "Result": message}
         return {"ResultType": "Success", "Result": text}
 
-    def _wait_async(self, ctx: ProviderContext, client: Any, service: str, function: str,
-                    properties: dict[str, Any], request_id: str, check: dict[str, Any]) -> dict[str, Any]:
+    def _wait_async(
+        self,
+        ctx: ProviderContext,
+        client: Any,
+        service: str,
+        function: str,
+        properties: dict[str, Any],
+        request_id: str,
+        check: dict[str, Any],
+    ) -> dict[str, Any]:
         """Poll the async task (CheckAsyncInvocation) until it ends or CheckInterval x CheckTimes pass."""
         interval = max(float(check.get("CheckInterval", 10)), 0.0)
         times = int(check.get("CheckTimes", 10))
@@ -116,8 +142,9 @@ class FunctionInvokerProvider(ResourceProvider):
         delay = min(0.05, interval) if interval else 0.05
         deadline = time.monotonic() + min(interval * times, max(ctx.deadline(), 0.0))
         while True:
-            task = client.get_stateful_async_invocation(service, function, request_id,
-                                                        qualifier=properties.get("Qualifier"))
+            task = client.get_stateful_async_invocation(
+                service, function, request_id, qualifier=properties.get("Qualifier")
+            )
             status = task.get("status")
             if status in ("Succeeded",):
                 return {"ResultType": "Success", "Result": task.get("returnPayload")}
@@ -127,6 +154,8 @@ class FunctionInvokerProvider(ResourceProvider):
                     raise ProviderError(f"async invocation {request_id} {status}: {message}")
                 return {"ResultType": "Failure", "Result": message}
             if time.monotonic() >= deadline:
-                raise ProviderError(f"async invocation {request_id} did not finish in time (last status {status})")
+                raise ProviderError(
+                    f"async invocation {request_id} did not finish in time (last status {status})"
+                )
             time.sleep(delay)
             delay = min(delay * 2, interval or 1.0)

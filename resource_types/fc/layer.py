@@ -35,25 +35,41 @@ class LayerProvider(ResourceProvider):
         if code is None:
             raise ProviderError(f"layer {name}: Code is required", code="InvalidArgument")
         with fc_errors(f"publishing layer {name}"):
-            data = fc_client(ctx).publish_layer_version(name, **drop_none({
-                "code": code,
-                "compatibleRuntime": [str(r) for r in properties.get("CompatibleRuntime") or []],
-                "description": properties.get("Description"),
-            }))
+            data = fc_client(ctx).publish_layer_version(
+                name,
+                **drop_none(
+                    {
+                        "code": code,
+                        "compatibleRuntime": [str(r) for r in properties.get("CompatibleRuntime") or []],
+                        "description": properties.get("Description"),
+                    }
+                ),
+            )
         return ProviderResult(f"{name}|{data.get('version')}", _attributes(name, data))
 
-    def update(self, ctx: ProviderContext, physical_id: str, properties: dict[str, Any],
-               previous_properties: dict[str, Any], previous_attributes: dict[str, Any]) -> ProviderResult:
+    def update(
+        self,
+        ctx: ProviderContext,
+        physical_id: str,
+        properties: dict[str, Any],
+        previous_properties: dict[str, Any],
+        previous_attributes: dict[str, Any],
+    ) -> ProviderResult:
         """Never reached for a real change (every property is create-only)."""
         return ProviderResult(physical_id, dict(previous_attributes))
 
     def delete(self, ctx: ProviderContext, physical_id: str, properties: dict[str, Any]) -> None:
         name, version = split_id(physical_id, 2, self.type_name)
         client = fc_client(ctx)
-        delete_ignoring_missing(f"deleting layer {name} version {version}",
-                                lambda: client.delete_layer_version(name, version), ctx)
+        delete_ignoring_missing(
+            f"deleting layer {name} version {version}",
+            lambda: client.delete_layer_version(name, version),
+            ctx,
+        )
 
-    def read(self, ctx: ProviderContext, physical_id: str, properties: dict[str, Any]) -> dict[str, Any] | None:
+    def read(
+        self, ctx: ProviderContext, physical_id: str, properties: dict[str, Any]
+    ) -> dict[str, Any] | None:
         if not physical_id:
             return None
         name, version = split_id(physical_id, 2, self.type_name)

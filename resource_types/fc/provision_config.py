@@ -20,7 +20,9 @@ def _attributes(ctx: ProviderContext, properties: dict[str, Any], data: dict[str
     """Exactly the Fn::GetAtt attributes of resource_types/fc/provision_config.json."""
     service, function, qualifier = _names(properties)
     return {
-        "ServiceName": service, "FunctionName": function, "Qualifier": qualifier,
+        "ServiceName": service,
+        "FunctionName": function,
+        "Qualifier": qualifier,
         "Target": data.get("target", properties.get("Target")),
         "Resource": data.get("resource") or f"{ctx.account_id}#{service}#{qualifier}#{function}",
     }
@@ -32,17 +34,28 @@ class ProvisionConfigProvider(ResourceProvider):
     def create(self, ctx: ProviderContext, properties: dict[str, Any]) -> ProviderResult:
         return self._put(ctx, properties)
 
-    def update(self, ctx: ProviderContext, physical_id: str, properties: dict[str, Any],
-               previous_properties: dict[str, Any], previous_attributes: dict[str, Any]) -> ProviderResult:
+    def update(
+        self,
+        ctx: ProviderContext,
+        physical_id: str,
+        properties: dict[str, Any],
+        previous_properties: dict[str, Any],
+        previous_attributes: dict[str, Any],
+    ) -> ProviderResult:
         return self._put(ctx, properties)
 
     def delete(self, ctx: ProviderContext, physical_id: str, properties: dict[str, Any]) -> None:
         service, function, qualifier = _names(properties)
         client = fc_client(ctx)
-        delete_ignoring_missing(f"removing provisioned instances of {service}.{qualifier}/{function}",
-                                lambda: client.put_provision_config(service, function, qualifier, target=0), ctx)
+        delete_ignoring_missing(
+            f"removing provisioned instances of {service}.{qualifier}/{function}",
+            lambda: client.put_provision_config(service, function, qualifier, target=0),
+            ctx,
+        )
 
-    def read(self, ctx: ProviderContext, physical_id: str, properties: dict[str, Any]) -> dict[str, Any] | None:
+    def read(
+        self, ctx: ProviderContext, physical_id: str, properties: dict[str, Any]
+    ) -> dict[str, Any] | None:
         service, function, qualifier = _names(properties)
         data = lookup(lambda: fc_client(ctx).get_provision_config(service, function, qualifier))
         return None if data is None else _attributes(ctx, properties, data)
@@ -51,6 +64,8 @@ class ProvisionConfigProvider(ResourceProvider):
     def _put(ctx: ProviderContext, properties: dict[str, Any]) -> ProviderResult:
         service, function, qualifier = _names(properties)
         with fc_errors(f"provisioning {service}.{qualifier}/{function}"):
-            data = fc_client(ctx).put_provision_config(service, function, qualifier, target=int(properties["Target"]))
+            data = fc_client(ctx).put_provision_config(
+                service, function, qualifier, target=int(properties["Target"])
+            )
         attributes = _attributes(ctx, properties, data)
         return ProviderResult(str(attributes["Resource"]), attributes)

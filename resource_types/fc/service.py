@@ -22,14 +22,22 @@ from resource_types.fc._support import (
 )
 
 _CONFIG_PROPERTIES = (
-    "Description", "Role", "LogConfig", "VpcConfig", "NasConfig", "OssMountConfig", "InternetAccess",
-    "TracingConfig", "VpcBindings",
+    "Description",
+    "Role",
+    "LogConfig",
+    "VpcConfig",
+    "NasConfig",
+    "OssMountConfig",
+    "InternetAccess",
+    "TracingConfig",
+    "VpcBindings",
 )
 
 
 def _config(properties: dict[str, Any]) -> dict[str, Any]:
-    return drop_none({name[:1].lower() + name[1:]: to_api(properties.get(name), key=name)
-                      for name in _CONFIG_PROPERTIES})
+    return drop_none(
+        {name[:1].lower() + name[1:]: to_api(properties.get(name), key=name) for name in _CONFIG_PROPERTIES}
+    )
 
 
 def _attributes(data: dict[str, Any], properties: dict[str, Any]) -> dict[str, Any]:
@@ -63,24 +71,41 @@ class ServiceProvider(ResourceProvider):
             self._retag(ctx, client, name, _tag_map(properties.get("Tags")), {})
         return ProviderResult(physical_id=name, attributes=_attributes(data, properties))
 
-    def update(self, ctx: ProviderContext, physical_id: str, properties: dict[str, Any],
-               previous_properties: dict[str, Any], previous_attributes: dict[str, Any]) -> ProviderResult:
+    def update(
+        self,
+        ctx: ProviderContext,
+        physical_id: str,
+        properties: dict[str, Any],
+        previous_properties: dict[str, Any],
+        previous_attributes: dict[str, Any],
+    ) -> ProviderResult:
         client = fc_client(ctx)
         config = _config(properties)
         # A property removed from the template goes back to "none" rather than staying set.
         config.setdefault("description", "")
         with fc_errors(f"updating service {physical_id}"):
             data = client.update_service(physical_id, **config)
-            self._retag(ctx, client, physical_id, _tag_map(properties.get("Tags")),
-                        _tag_map(previous_properties.get("Tags")))
+            self._retag(
+                ctx,
+                client,
+                physical_id,
+                _tag_map(properties.get("Tags")),
+                _tag_map(previous_properties.get("Tags")),
+            )
         return ProviderResult(physical_id=physical_id, attributes=_attributes(data, properties))
 
     def delete(self, ctx: ProviderContext, physical_id: str, properties: dict[str, Any]) -> None:
         client = fc_client(ctx)
-        delete_ignoring_missing(f"deleting service {physical_id}", lambda: client.delete_service(physical_id),
-                                ctx, retry_codes=frozenset({"ServiceNotEmpty"}))
+        delete_ignoring_missing(
+            f"deleting service {physical_id}",
+            lambda: client.delete_service(physical_id),
+            ctx,
+            retry_codes=frozenset({"ServiceNotEmpty"}),
+        )
 
-    def read(self, ctx: ProviderContext, physical_id: str, properties: dict[str, Any]) -> dict[str, Any] | None:
+    def read(
+        self, ctx: ProviderContext, physical_id: str, properties: dict[str, Any]
+    ) -> dict[str, Any] | None:
         """Attributes of the service; with an empty ``physical_id`` (recovery of a create whose
         result was never recorded) it is looked up by ``ServiceName`` and the id is returned too."""
         name = physical_id or str(properties.get("ServiceName") or "")
@@ -93,7 +118,9 @@ class ServiceProvider(ResourceProvider):
         return attributes if physical_id else {**attributes, "PhysicalResourceId": name}
 
     @staticmethod
-    def _retag(ctx: ProviderContext, client: Any, name: str, new: dict[str, str], old: dict[str, str]) -> None:
+    def _retag(
+        ctx: ProviderContext, client: Any, name: str, new: dict[str, str], old: dict[str, str]
+    ) -> None:
         if new == old:
             return
         arn = service_arn(ctx, name)

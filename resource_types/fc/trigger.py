@@ -58,26 +58,37 @@ class TriggerProvider(ResourceProvider):
     def create(self, ctx: ProviderContext, properties: dict[str, Any]) -> ProviderResult:
         service, function = str(properties["ServiceName"]), str(properties["FunctionName"])
         name = str(properties["TriggerName"])
-        body = drop_none({
-            "triggerName": name,
-            "triggerType": properties["TriggerType"],
-            "triggerConfig": camel_config(properties.get("TriggerConfig") or {}),
-            "invocationRole": properties.get("InvocationRole"),
-            "sourceArn": properties.get("SourceArn"),
-            "qualifier": properties.get("Qualifier"),
-        })
+        body = drop_none(
+            {
+                "triggerName": name,
+                "triggerType": properties["TriggerType"],
+                "triggerConfig": camel_config(properties.get("TriggerConfig") or {}),
+                "invocationRole": properties.get("InvocationRole"),
+                "sourceArn": properties.get("SourceArn"),
+                "qualifier": properties.get("Qualifier"),
+            }
+        )
         with fc_errors(f"creating trigger {service}/{function}/{name}"):
             data = fc_client(ctx).create_trigger(service, function, **body)
         return ProviderResult(f"{service}|{function}|{name}", _attributes(data, service, function))
 
-    def update(self, ctx: ProviderContext, physical_id: str, properties: dict[str, Any],
-               previous_properties: dict[str, Any], previous_attributes: dict[str, Any]) -> ProviderResult:
+    def update(
+        self,
+        ctx: ProviderContext,
+        physical_id: str,
+        properties: dict[str, Any],
+        previous_properties: dict[str, Any],
+        previous_attributes: dict[str, Any],
+    ) -> ProviderResult:
         service, function, name = split_id(physical_id, 3, self.type_name)
-        body = drop_none({
-            "triggerConfig": camel_config(properties.get("TriggerConfig") or {}),
-            "invocationRole": properties.get("InvocationRole"),
-            "qualifier": properties.get("Qualifier") or ("" if previous_properties.get("Qualifier") else None),
-        })
+        body = drop_none(
+            {
+                "triggerConfig": camel_config(properties.get("TriggerConfig") or {}),
+                "invocationRole": properties.get("InvocationRole"),
+                "qualifier": properties.get("Qualifier")
+                or ("" if previous_properties.get("Qualifier") else None),
+            }
+        )
         with fc_errors(f"updating trigger {service}/{function}/{name}"):
             data = fc_client(ctx).update_trigger(service, function, name, **body)
         return ProviderResult(physical_id, _attributes(data, service, function))
@@ -85,19 +96,29 @@ class TriggerProvider(ResourceProvider):
     def delete(self, ctx: ProviderContext, physical_id: str, properties: dict[str, Any]) -> None:
         service, function, name = split_id(physical_id, 3, self.type_name)
         client = fc_client(ctx)
-        delete_ignoring_missing(f"deleting trigger {service}/{function}/{name}",
-                                lambda: client.delete_trigger(service, function, name), ctx)
+        delete_ignoring_missing(
+            f"deleting trigger {service}/{function}/{name}",
+            lambda: client.delete_trigger(service, function, name),
+            ctx,
+        )
 
-    def read(self, ctx: ProviderContext, physical_id: str, properties: dict[str, Any]) -> dict[str, Any] | None:
+    def read(
+        self, ctx: ProviderContext, physical_id: str, properties: dict[str, Any]
+    ) -> dict[str, Any] | None:
         if physical_id:
             service, function, name = split_id(physical_id, 3, self.type_name)
         else:
-            service, function, name = (str(properties.get(k) or "") for k in ("ServiceName", "FunctionName",
-                                                                                "TriggerName"))
+            service, function, name = (
+                str(properties.get(k) or "") for k in ("ServiceName", "FunctionName", "TriggerName")
+            )
             if not (service and function and name):
                 return None
         data = lookup(lambda: fc_client(ctx).get_trigger(service, function, name))
         if data is None:
             return None
         attributes = _attributes(data, service, function)
-        return attributes if physical_id else {**attributes, "PhysicalResourceId": f"{service}|{function}|{name}"}
+        return (
+            attributes
+            if physical_id
+            else {**attributes, "PhysicalResourceId": f"{service}|{function}|{name}"}
+        )

@@ -22,8 +22,14 @@ class VersionProvider(ResourceProvider):
         version = str(data.get("versionId"))
         return ProviderResult(f"{service}|{version}", {"VersionId": version, "ServiceName": service})
 
-    def update(self, ctx: ProviderContext, physical_id: str, properties: dict[str, Any],
-               previous_properties: dict[str, Any], previous_attributes: dict[str, Any]) -> ProviderResult:
+    def update(
+        self,
+        ctx: ProviderContext,
+        physical_id: str,
+        properties: dict[str, Any],
+        previous_properties: dict[str, Any],
+        previous_attributes: dict[str, Any],
+    ) -> ProviderResult:
         """Never reached for a real change (every property is create-only)."""
         return ProviderResult(physical_id, dict(previous_attributes))
 
@@ -31,11 +37,16 @@ class VersionProvider(ResourceProvider):
         service, version = split_id(physical_id, 2, self.type_name)
         client = fc_client(ctx)
         # Aliases of the same stack pointing at this version may be deleted in parallel.
-        delete_ignoring_missing(f"deleting version {version} of service {service}",
-                                lambda: client.delete_version(service, version), ctx,
-                                retry_codes=frozenset({"VersionReferencedByAlias"}))
+        delete_ignoring_missing(
+            f"deleting version {version} of service {service}",
+            lambda: client.delete_version(service, version),
+            ctx,
+            retry_codes=frozenset({"VersionReferencedByAlias"}),
+        )
 
-    def read(self, ctx: ProviderContext, physical_id: str, properties: dict[str, Any]) -> dict[str, Any] | None:
+    def read(
+        self, ctx: ProviderContext, physical_id: str, properties: dict[str, Any]
+    ) -> dict[str, Any] | None:
         if not physical_id:
             return None
         service, version = split_id(physical_id, 2, self.type_name)

@@ -11,8 +11,17 @@ import click
 
 from rosengine.cli.output import emit, output_options, text_console
 
-TASK_STATUSES = ("Enqueued", "Running", "Succeeded", "Failed", "Stopping", "Stopped", "Expired",
-                 "Invalid", "Retrying")
+TASK_STATUSES = (
+    "Enqueued",
+    "Running",
+    "Succeeded",
+    "Failed",
+    "Stopping",
+    "Stopped",
+    "Expired",
+    "Invalid",
+    "Retrying",
+)
 
 
 def _client() -> Any:
@@ -30,7 +39,9 @@ def _call(fn: Any, *args: Any, **kwargs: Any) -> Any:
     try:
         return fn(*args, **kwargs)
     except FcApiError as exc:
-        raise click.ClickException(f"{getattr(exc, 'error_code', '')}: {getattr(exc, 'message', exc)}") from None
+        raise click.ClickException(
+            f"{getattr(exc, 'error_code', '')}: {getattr(exc, 'message', exc)}"
+        ) from None
 
 
 def _split(target: str, parts: int, usage: str) -> list[str]:
@@ -53,9 +64,15 @@ def _tasks_table(rows: list[dict[str, Any]]) -> None:
 
     table = Table("ID", "Function", "Status", "Retried", "Started (UTC)", "Duration ms", "Error")
     for t in rows:
-        table.add_row(t["invocationId"], f"{t['serviceName']}/{t['functionName']}", t["status"],
-                      str(t.get("alreadyRetriedTimes", 0)), _ms(t.get("startedTime")),
-                      str(t.get("durationMs") or "-"), (t.get("invocationErrorMessage") or "")[:60])
+        table.add_row(
+            t["invocationId"],
+            f"{t['serviceName']}/{t['functionName']}",
+            t["status"],
+            str(t.get("alreadyRetriedTimes", 0)),
+            _ms(t.get("startedTime")),
+            str(t.get("durationMs") or "-"),
+            (t.get("invocationErrorMessage") or "")[:60],
+        )
     text_console().print(table)
 
 
@@ -65,8 +82,9 @@ def _tasks_table(rows: list[dict[str, Any]]) -> None:
 @click.option("--limit", type=click.IntRange(1, 100), default=50, show_default=True)
 @click.option("--all", "include_plain", is_flag=True, help="Also list plain (non-task) async invocations.")
 @output_options
-def tasks(args: tuple[str, ...], status: str | None, limit: int, include_plain: bool, output: str,
-          query: str | None) -> None:
+def tasks(
+    args: tuple[str, ...], status: str | None, limit: int, include_plain: bool, output: str, query: str | None
+) -> None:
     """List async tasks of a function, or stop one: `ros fc tasks SERVICE/FUNCTION`,
     `ros fc tasks stop ID`."""
     client = _client()
@@ -89,14 +107,21 @@ def tasks(args: tuple[str, ...], status: str | None, limit: int, include_plain: 
 def _metrics_table(data: dict[str, Any]) -> None:
     from rich.table import Table
 
-    table = Table("Function", "Invocations", "Errors", "Throttles", "Cold starts", "p50 ms", "p99 ms",
-                  "Instances")
+    table = Table(
+        "Function", "Invocations", "Errors", "Throttles", "Cold starts", "p50 ms", "p99 ms", "Instances"
+    )
     for row in data["functions"]:
         instances = ", ".join(f"{k}={v}" for k, v in sorted(row["instances"].items())) or "-"
-        table.add_row(f"{row['service']}/{row['function']}", str(row["invocations"]), str(row["errors"]),
-                      str(row["throttles"]), str(row["coldStarts"]),
-                      "-" if row["p50Ms"] is None else f"{row['p50Ms']:.1f}",
-                      "-" if row["p99Ms"] is None else f"{row['p99Ms']:.1f}", instances)
+        table.add_row(
+            f"{row['service']}/{row['function']}",
+            str(row["invocations"]),
+            str(row["errors"]),
+            str(row["throttles"]),
+            str(row["coldStarts"]),
+            "-" if row["p50Ms"] is None else f"{row['p50Ms']:.1f}",
+            "-" if row["p99Ms"] is None else f"{row['p99Ms']:.1f}",
+            instances,
+        )
     console = text_console()
     console.print(table)
     if data.get("async"):
@@ -111,27 +136,42 @@ def metrics(target: str | None, output: str, query: str | None) -> None:
     data = _call(_client().request, "GET", "/local/metrics").json()
     if target:
         service, _, function = target.partition("/")
-        data["functions"] = [r for r in data["functions"] if r["service"] == service
-                             and (not function or r["function"] == function)]
+        data["functions"] = [
+            r
+            for r in data["functions"]
+            if r["service"] == service and (not function or r["function"] == function)
+        ]
     emit(data, output, query, _metrics_table)
 
 
 @click.command("trigger-event")
 @click.argument("target", metavar="SERVICE/FUNCTION/TRIGGER")
-@click.option("--event", "event_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              default=None, help="Send this file's bytes instead of the sample event of the trigger's type.")
+@click.option(
+    "--event",
+    "event_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="Send this file's bytes instead of the sample event of the trigger's type.",
+)
 def trigger_event(target: str, event_file: Path | None) -> None:
     """Deliver a test event in the trigger's source shape and print the function's result."""
     service, function, trigger = _split(target, 3, "SERVICE/FUNCTION/TRIGGER")
     body = event_file.read_bytes() if event_file else b""
-    response = _call(_client().request, "POST", f"/local/trigger-events/{service}/{function}/{trigger}",
-                     raw=body, content_type="application/octet-stream")
+    response = _call(
+        _client().request,
+        "POST",
+        f"/local/trigger-events/{service}/{function}/{trigger}",
+        raw=body,
+        content_type="application/octet-stream",
+    )
     try:
         sent = json.loads(response.headers.get("x-fc-trigger-event", "{}"))
     except ValueError:
         sent = {}
-    click.echo(f"sent an event of type {sent.get('type') or 'unknown'} ({sent.get('bytes', len(body))} bytes)",
-               err=True)
+    click.echo(
+        f"sent an event of type {sent.get('type') or 'unknown'} ({sent.get('bytes', len(body))} bytes)",
+        err=True,
+    )
     click.echo(response.content.decode("utf-8", errors="replace"))
     if response.headers.get("x-fc-error-type"):
         raise click.ClickException(f"the function failed: {response.headers['x-fc-error-type']}")

@@ -42,7 +42,9 @@ def _call(fn: Callable[[], Any]) -> Any:
     try:
         return fn()
     except FcApiError as exc:
-        raise click.ClickException(f"{exc.error_code}: {exc.message}" if exc.error_code else exc.message) from exc
+        raise click.ClickException(
+            f"{exc.error_code}: {exc.message}" if exc.error_code else exc.message
+        ) from exc
 
 
 def _target(value: str) -> tuple[str, str]:
@@ -53,17 +55,30 @@ def _target(value: str) -> tuple[str, str]:
 
 
 def _state_dir_option(fn: Callable[..., Any]) -> Callable[..., Any]:
-    return click.option("--state-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
-                        help="FC backend state directory (default: $ROS_HOME/fc).")(fn)
+    return click.option(
+        "--state-dir",
+        type=click.Path(file_okay=False, path_type=Path),
+        default=None,
+        help="FC backend state directory (default: $ROS_HOME/fc).",
+    )(fn)
 
 
 def _server_options(fn: Callable[..., Any]) -> Callable[..., Any]:
     fn = click.option("--no-auth", is_flag=True, help="Accept unsigned requests.")(fn)
-    fn = click.option("--driver", type=click.Choice(DRIVERS), default=None,
-                      help="How instances run (default: sandbox where bubblewrap works, else process).")(fn)
-    fn = click.option("--port", type=click.IntRange(0, 65535), default=0, show_default=True,
-                      help="Port; 0 reuses the port this state dir's backend had last time when it is "
-                           "free (HTTP-trigger URLs stay valid across restarts), else picks a free one.")(fn)
+    fn = click.option(
+        "--driver",
+        type=click.Choice(DRIVERS),
+        default=None,
+        help="How instances run (default: sandbox where bubblewrap works, else process).",
+    )(fn)
+    fn = click.option(
+        "--port",
+        type=click.IntRange(0, 65535),
+        default=0,
+        show_default=True,
+        help="Port; 0 reuses the port this state dir's backend had last time when it is "
+        "free (HTTP-trigger URLs stay valid across restarts), else picks a free one.",
+    )(fn)
     fn = click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")(fn)
     return _state_dir_option(fn)
 
@@ -75,10 +90,12 @@ def fc() -> None:
 
 @fc.command("serve")
 @_server_options
-@click.option("--log-level", type=click.Choice(["debug", "info", "warning", "error"]), default="info",
-              show_default=True)
-def serve_cmd(state_dir: Path | None, host: str, port: int, driver: str | None, no_auth: bool,
-              log_level: str) -> None:
+@click.option(
+    "--log-level", type=click.Choice(["debug", "info", "warning", "error"]), default="info", show_default=True
+)
+def serve_cmd(
+    state_dir: Path | None, host: str, port: int, driver: str | None, no_auth: bool, log_level: str
+) -> None:
     """Run the backend in the foreground (Ctrl-C stops it)."""
     from fcbackend.config import BackendConfig
     from fcbackend.server import DaemonError, serve
@@ -86,10 +103,15 @@ def serve_cmd(state_dir: Path | None, host: str, port: int, driver: str | None, 
     config = BackendConfig.for_state_dir(state_dir, host=host, port=port, driver=driver, auth=not no_auth)
 
     def ready(info: dict[str, Any]) -> None:
-        click.echo(f"FC backend listening on {info['endpoint']} (driver {info['driver'] or 'none'}"
-                   f"{'' if info['isolated'] else ', functions NOT isolated'})", err=True)
+        click.echo(
+            f"FC backend listening on {info['endpoint']} (driver {info['driver'] or 'none'}"
+            f"{'' if info['isolated'] else ', functions NOT isolated'})",
+            err=True,
+        )
         if config.auth:
-            click.echo(f"AccessKeyId {config.access_key_id}  AccessKeySecret {config.access_key_secret}", err=True)
+            click.echo(
+                f"AccessKeyId {config.access_key_id}  AccessKeySecret {config.access_key_secret}", err=True
+            )
         else:
             click.echo("Authentication is off (--no-auth).", err=True)
 
@@ -102,8 +124,15 @@ def serve_cmd(state_dir: Path | None, host: str, port: int, driver: str | None, 
 @fc.command("start")
 @_server_options
 @output_options
-def start_cmd(state_dir: Path | None, host: str, port: int, driver: str | None, no_auth: bool,
-              output: str, query: str | None) -> None:
+def start_cmd(
+    state_dir: Path | None,
+    host: str,
+    port: int,
+    driver: str | None,
+    no_auth: bool,
+    output: str,
+    query: str | None,
+) -> None:
     """Start the backend in the background (no-op when it already runs).
 
     Without --port the backend listens on the port it had last time (remembered in the state dir)
@@ -117,8 +146,15 @@ def start_cmd(state_dir: Path | None, host: str, port: int, driver: str | None, 
     except DaemonError as exc:
         raise click.ClickException(str(exc)) from exc
     data = {"endpoint": info["endpoint"], "pid": info["pid"], "started": started}
-    emit(data, output, query, lambda d: click.echo(
-        f"FC backend {'started' if d['started'] else 'already running'} at {d['endpoint']} (pid {d['pid']})"))
+    emit(
+        data,
+        output,
+        query,
+        lambda d: click.echo(
+            f"FC backend {'started' if d['started'] else 'already running'} "
+            f"at {d['endpoint']} (pid {d['pid']})"
+        ),
+    )
 
 
 @fc.command("stop")
@@ -146,17 +182,34 @@ def _status_text(data: dict[str, Any]) -> None:
         rows.append(("Source", "ROS_FC_ENDPOINT"))
     if data.get("error"):
         rows.append(("Note", data["error"]))
-    rows += [("PID", data.get("pid")), ("Driver", data.get("driver") or "none"),
-             ("Isolated", "yes" if data.get("isolated") else f"no ({data.get('note') or 'functions run unsandboxed'})"),
-             ("Auth", "on" if data.get("auth", True) else "off"), ("AccessKeyId", data.get("accessKeyId", "")),
-             ("AccessKeySecret", data.get("accessKeySecret", "")), ("State dir", data.get("stateDir", ""))]
+    rows += [
+        ("PID", data.get("pid")),
+        ("Driver", data.get("driver") or "none"),
+        (
+            "Isolated",
+            "yes" if data.get("isolated") else f"no ({data.get('note') or 'functions run unsandboxed'})",
+        ),
+        ("Auth", "on" if data.get("auth", True) else "off"),
+        ("AccessKeyId", data.get("accessKeyId", "")),
+        ("AccessKeySecret", data.get("accessKeySecret", "")),
+        ("State dir", data.get("stateDir", "")),
+    ]
     for label, value in rows:
         if value is not None:
             click.echo(f"{label + ':':<17}{value}")
 
 
-STATUS_FIELDS = ("endpoint", "pid", "driver", "isolated", "note", "auth", "accessKeyId", "accessKeySecret",
-                 "stateDir")
+STATUS_FIELDS = (
+    "endpoint",
+    "pid",
+    "driver",
+    "isolated",
+    "note",
+    "auth",
+    "accessKeyId",
+    "accessKeySecret",
+    "stateDir",
+)
 
 
 def _local_status(state_dir: Path | None) -> dict[str, Any]:
@@ -220,25 +273,51 @@ def status_cmd(state_dir: Path | None, output: str, query: str | None) -> None:
 @click.argument("target")
 @click.option("--qualifier", "-q", default=None, help="Version id or alias (default LATEST).")
 @click.option("--event", "-e", default=None, help="Event payload (text).")
-@click.option("--event-file", "-f", type=click.File("rb"), default=None, help="Read the event from a file ('-' = stdin).")
+@click.option(
+    "--event-file",
+    "-f",
+    type=click.File("rb"),
+    default=None,
+    help="Read the event from a file ('-' = stdin).",
+)
 @click.option("--tail-log", is_flag=True, help="Also print the last 4 KB of the invocation's log.")
 @click.option("--async", "is_async", is_flag=True, help="Invoke asynchronously (returns the request id).")
 @output_options
-def invoke_cmd(target: str, qualifier: str | None, event: str | None, event_file: Any, tail_log: bool,
-               is_async: bool, output: str, query: str | None) -> None:
+def invoke_cmd(
+    target: str,
+    qualifier: str | None,
+    event: str | None,
+    event_file: Any,
+    tail_log: bool,
+    is_async: bool,
+    output: str,
+    query: str | None,
+) -> None:
     """Invoke SERVICE/FUNCTION and print its result."""
     service, function = _target(target)
     if event is not None and event_file is not None:
         raise click.UsageError("give either --event or --event-file, not both")
     payload = event_file.read() if event_file is not None else (event or "").encode()
     client = _client()
-    result = _call(lambda: client.invoke_function(
-        service, function, payload, qualifier=qualifier, invocation_type="Async" if is_async else "Sync",
-        log_type="Tail" if tail_log else None))
+    result = _call(
+        lambda: client.invoke_function(
+            service,
+            function,
+            payload,
+            qualifier=qualifier,
+            invocation_type="Async" if is_async else "Sync",
+            log_type="Tail" if tail_log else None,
+        )
+    )
     body = result.body.decode("utf-8", "replace")
-    data = {"requestId": result.request_id, "status": result.status, "errorType": result.error_type,
-            "version": result.headers.get("x-fc-invocation-service-version"),
-            "durationMs": result.headers.get("x-fc-invocation-duration"), "result": body}
+    data = {
+        "requestId": result.request_id,
+        "status": result.status,
+        "errorType": result.error_type,
+        "version": result.headers.get("x-fc-invocation-service-version"),
+        "durationMs": result.headers.get("x-fc-invocation-duration"),
+        "result": body,
+    }
     if tail_log:
         data["log"] = result.log
 
@@ -270,11 +349,20 @@ def invocations_cmd(target: str | None, limit: int, output: str, query: str | No
     def text(rows: list[dict[str, Any]]) -> None:
         from rich.table import Table
 
-        table = Table("Time", "Function", "Version", "Request id", "Start", "Duration ms", "Memory MB", "Result")
+        table = Table(
+            "Time", "Function", "Version", "Request id", "Start", "Duration ms", "Memory MB", "Result"
+        )
         for r in rows:
-            table.add_row(r["time"], f"{r['serviceName']}/{r['functionName']}", str(r["versionId"]),
-                          r["requestId"], "cold" if r["coldStart"] else "warm", f"{r['durationMs'] or 0:.1f}",
-                          f"{r['maxMemoryUsageMb'] or 0:.1f}", r["error"] or str(r["status"]))
+            table.add_row(
+                r["time"],
+                f"{r['serviceName']}/{r['functionName']}",
+                str(r["versionId"]),
+                r["requestId"],
+                "cold" if r["coldStart"] else "warm",
+                f"{r['durationMs'] or 0:.1f}",
+                f"{r['maxMemoryUsageMb'] or 0:.1f}",
+                r["error"] or str(r["status"]),
+            )
         text_console().print(table)
 
     emit(records, output, query, text)
@@ -283,8 +371,13 @@ def invocations_cmd(target: str | None, limit: int, output: str, query: str | No
 @fc.command("logs")
 @click.argument("target")
 @click.option("--follow", "-f", is_flag=True, help="Keep printing new log lines (Ctrl-C stops).")
-@click.option("--tail", "tail_bytes", type=click.IntRange(0), default=None,
-              help="Start this many bytes before the end instead of at the beginning.")
+@click.option(
+    "--tail",
+    "tail_bytes",
+    type=click.IntRange(0),
+    default=None,
+    help="Start this many bytes before the end instead of at the beginning.",
+)
 def logs_cmd(target: str, follow: bool, tail_bytes: int | None) -> None:
     """Print the log of SERVICE/FUNCTION."""
     service, function = _target(target)
@@ -316,9 +409,15 @@ def instances_cmd(output: str, query: str | None) -> None:
 
         table = Table("Instance", "Function", "Version", "Driver", "State", "In flight", "Memory")
         for i in items:
-            table.add_row(str(i.get("id")), f"{i.get('service')}/{i.get('function')}", str(i.get("version")),
-                          str(i.get("driver", "")), str(i.get("state", "")), str(i.get("in_flight", "")),
-                          str(i.get("memory", "")))
+            table.add_row(
+                str(i.get("id")),
+                f"{i.get('service')}/{i.get('function')}",
+                str(i.get("version")),
+                str(i.get("driver", "")),
+                str(i.get("state", "")),
+                str(i.get("in_flight", "")),
+                str(i.get("memory", "")),
+            )
         text_console().print(table)
 
     emit(rows, output, query, text)
@@ -331,10 +430,21 @@ def instances_cmd(output: str, query: str | None) -> None:
 @click.option("--qualifier", "-q", default=None, help="Version id or alias of the path (default LATEST).")
 @click.option("--stdin", "-i", "pass_stdin", is_flag=True, help="Send this terminal's stdin to the command.")
 @click.option("--tty", "-t", is_flag=True, help="Run the command on a pseudo-terminal (interactive shells).")
-@click.option("--idle-timeout", type=click.FloatRange(min=0, min_open=True), default=None,
-              help="Kill the command after this many seconds without input or output (server default 600).")
-def exec_cmd(target: str, instance_id: str, command: tuple[str, ...], qualifier: str | None, pass_stdin: bool,
-             tty: bool, idle_timeout: float | None) -> None:
+@click.option(
+    "--idle-timeout",
+    type=click.FloatRange(min=0, min_open=True),
+    default=None,
+    help="Kill the command after this many seconds without input or output (server default 600).",
+)
+def exec_cmd(
+    target: str,
+    instance_id: str,
+    command: tuple[str, ...],
+    qualifier: str | None,
+    pass_stdin: bool,
+    tty: bool,
+    idle_timeout: float | None,
+) -> None:
     """Run COMMAND inside a running instance of SERVICE/FUNCTION (ids: `ros fc instances`).
 
     Example: ros fc exec svc/fn c-1a2b3c4d-0001 -- cat /code/index.py. Output streams as it comes;
@@ -350,9 +460,19 @@ def exec_cmd(target: str, instance_id: str, command: tuple[str, ...], qualifier:
 
     stdin_chunks = _stdin_chunks() if pass_stdin else None
     with _raw_terminal(tty and pass_stdin):
-        result = _call(lambda: client.exec_instance(service, function, instance_id, list(command),
-                                                    qualifier=qualifier, stdin=stdin_chunks, tty=tty,
-                                                    idle_timeout=idle_timeout, on_output=show))
+        result = _call(
+            lambda: client.exec_instance(
+                service,
+                function,
+                instance_id,
+                list(command),
+                qualifier=qualifier,
+                stdin=stdin_chunks,
+                tty=tty,
+                idle_timeout=idle_timeout,
+                on_output=show,
+            )
+        )
     error = result.error or {}
     if result.exit_code < 0 or error.get("reason") not in (None, "NonZeroExitCode"):
         _echo_err(f"ros fc exec: {error.get('message') or 'the session ended without an exit status'}")
@@ -368,7 +488,7 @@ def _stdin_chunks() -> Iterator[bytes]:
         yield chunk
 
 
-class _raw_terminal:  # noqa: N801 - used like a function: `with _raw_terminal(on):`
+class _raw_terminal:
     """Put a real terminal in raw mode for a tty session (keys go to the remote shell as typed)."""
 
     def __init__(self, enabled: bool):

@@ -22,10 +22,21 @@ def images() -> None:
 
 
 @images.command("build")
-@click.option("--runtime", "runtime", type=click.Choice(["python3", "nodejs", "all"]), default="all",
-              show_default=True, help="Which runtime image to build.")
-@click.option("--source", type=click.Choice(["debootstrap", "host"]), default="debootstrap", show_default=True,
-              help="debootstrap: a Debian rootfs from deb.debian.org; host: this machine's Python (offline).")
+@click.option(
+    "--runtime",
+    "runtime",
+    type=click.Choice(["python3", "nodejs", "all"]),
+    default="all",
+    show_default=True,
+    help="Which runtime image to build.",
+)
+@click.option(
+    "--source",
+    type=click.Choice(["debootstrap", "host"]),
+    default="debootstrap",
+    show_default=True,
+    help="debootstrap: a Debian rootfs from deb.debian.org; host: this machine's Python (offline).",
+)
 @click.option("--force", is_flag=True, help="Rebuild even when an up-to-date image or cached rootfs exists.")
 def build(runtime: str, source: str, force: bool) -> None:
     """Build runtime images locally and import them into Docker."""
@@ -64,13 +75,17 @@ def list_(output: str, query: str | None) -> None:
         rows = list_runtime_images()
     except (ImageImportError, OSError, Exception) as exc:  # dockerd down: say so, no traceback
         raise click.ClickException(f"cannot list images: is dockerd running? ({exc})") from exc
-    gpus = [{"index": d.index, "uuid": d.uuid, "name": d.name, "memoryMB": d.memory_total_mb} for d in discover()]
+    gpus = [
+        {"index": d.index, "uuid": d.uuid, "name": d.name, "memoryMB": d.memory_total_mb} for d in discover()
+    ]
     data: dict[str, Any] = {"images": rows, "gpus": gpus}
 
     def text(value: dict[str, Any]) -> None:
         table = Table("IMAGE", "KIND", "RUNTIME", "SIZE MB", "ID")
         for row in value["images"]:
-            table.add_row(str(row["image"]), str(row["kind"]), str(row["runtime"]), str(row["sizeMB"]), str(row["id"]))
+            table.add_row(
+                str(row["image"]), str(row["kind"]), str(row["runtime"]), str(row["sizeMB"]), str(row["id"])
+            )
         console = text_console()
         console.print(table if value["images"] else "no images built yet: run `ros fc images build`")
         for gpu in value["gpus"]:

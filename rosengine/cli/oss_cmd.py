@@ -22,7 +22,7 @@ class OssUrl:
     def __init__(self, text: str) -> None:
         if not text.startswith("oss://"):
             raise click.UsageError(f"{text!r} is not an oss://bucket[/key] URL")
-        bucket, _, key = text[len("oss://"):].partition("/")
+        bucket, _, key = text[len("oss://") :].partition("/")
         if not bucket:
             raise click.UsageError(f"{text!r} names no bucket: use oss://bucket/key")
         self.bucket, self.key = bucket, key
@@ -83,8 +83,12 @@ class Transport:
         if self.direct:
             self._direct(self._store.put, bucket, key, data, content_type)
         else:
-            self._http("PUT", f"{bucket}/{quote(key)}", content=data,
-                       headers={"content-type": content_type or "application/octet-stream"})
+            self._http(
+                "PUT",
+                f"{bucket}/{quote(key)}",
+                content=data,
+                headers={"content-type": content_type or "application/octet-stream"},
+            )
 
     def get(self, bucket: str, key: str) -> bytes:
         if self.direct:
@@ -103,13 +107,16 @@ class Transport:
         marker = ""
         while True:
             if self.direct:
-                page = self._direct(self._store.list, bucket, prefix=prefix, delimiter=delimiter, marker=marker)
+                page = self._direct(
+                    self._store.list, bucket, prefix=prefix, delimiter=delimiter, marker=marker
+                )
                 objects += [o.to_dict() for o in page.objects]
                 prefixes += page.common_prefixes
                 truncated, marker = page.truncated, page.next_marker or ""
             else:
-                body = self._http("GET", bucket, params={"prefix": prefix, "delimiter": delimiter,
-                                                         "marker": marker}).json()
+                body = self._http(
+                    "GET", bucket, params={"prefix": prefix, "delimiter": delimiter, "marker": marker}
+                ).json()
                 objects += body["objects"]
                 prefixes += body["commonPrefixes"]
                 truncated, marker = body["isTruncated"], body.get("nextMarker", "")
@@ -135,8 +142,10 @@ class Transport:
 
     def note(self) -> None:
         if self.direct:
-            click.echo("note: no FC backend is running; the store was changed directly and no OSS "
-                       "triggers fired", err=True)
+            click.echo(
+                "note: no FC backend is running; the store was changed directly and no OSS triggers fired",
+                err=True,
+            )
 
 
 @click.group("oss")
@@ -155,7 +164,9 @@ def cp(source: str, destination: str, recursive: bool) -> None:
         src, dst = OssUrl(source), OssUrl(destination)
         if not src.key:
             raise click.UsageError("the source must name an object: oss://bucket/key")
-        transport.put(dst.bucket, dst.key or src.key.rsplit("/", 1)[-1], transport.get(src.bucket, src.key), None)
+        transport.put(
+            dst.bucket, dst.key or src.key.rsplit("/", 1)[-1], transport.get(src.bucket, src.key), None
+        )
     elif destination.startswith("oss://"):
         dst = OssUrl(destination)
         local = Path(source)
@@ -164,7 +175,11 @@ def cp(source: str, destination: str, recursive: bool) -> None:
                 raise click.UsageError(f"{source} is a directory: use -r to copy it")
             base = dst.key.rstrip("/")
             for path in sorted(p for p in local.rglob("*") if p.is_file()):
-                key = f"{base}/{path.relative_to(local).as_posix()}" if base else path.relative_to(local).as_posix()
+                key = (
+                    f"{base}/{path.relative_to(local).as_posix()}"
+                    if base
+                    else path.relative_to(local).as_posix()
+                )
                 transport.put(dst.bucket, key, path.read_bytes(), mimetypes.guess_type(path.name)[0])
                 click.echo(f"upload: {path} -> oss://{dst.bucket}/{key}")
         elif local.is_file():
@@ -179,7 +194,7 @@ def cp(source: str, destination: str, recursive: bool) -> None:
         if recursive or not src.key or src.key.endswith("/"):
             objects, _ = transport.list(src.bucket, src.key, "")
             for obj in objects:
-                path = target / obj["key"][len(src.key):].lstrip("/")
+                path = target / obj["key"][len(src.key) :].lstrip("/")
                 path.parent.mkdir(parents=True, exist_ok=True)
                 path.write_bytes(transport.get(src.bucket, obj["key"]))
                 click.echo(f"download: oss://{src.bucket}/{obj['key']} -> {path}")

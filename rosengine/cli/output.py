@@ -24,12 +24,17 @@ def text_console(**options: Any) -> Any:
 
 
 def output_options(fn: Callable[..., Any]) -> Callable[..., Any]:
+    fn = click.option("--query", "query", default=None, help="JMESPath expression applied to the JSON form.")(
+        fn
+    )
     fn = click.option(
-        "--query", "query", default=None, help="JMESPath expression applied to the JSON form."
-    )(fn)
-    fn = click.option(
-        "--output", "-o", "output", type=click.Choice(["text", "json", "yaml"]), default="text",
-        show_default=True, help="Output format.",
+        "--output",
+        "-o",
+        "output",
+        type=click.Choice(["text", "json", "yaml"]),
+        default="text",
+        show_default=True,
+        help="Output format.",
     )(fn)
     return fn
 

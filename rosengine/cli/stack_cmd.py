@@ -49,14 +49,17 @@ def parse_parameters(pairs: tuple[str, ...], parameters_file: str | None) -> dic
         try:
             loaded = yaml.safe_load(Path(parameters_file).read_text(encoding="utf-8"))
         except (OSError, yaml.YAMLError, UnicodeDecodeError) as exc:
-            raise click.BadParameter(f"cannot read {parameters_file}: {exc}", param_hint="--parameters-file") from exc
+            raise click.BadParameter(
+                f"cannot read {parameters_file}: {exc}", param_hint="--parameters-file"
+            ) from exc
         if isinstance(loaded, list):
             try:
                 loaded = {item["ParameterKey"]: item["ParameterValue"] for item in loaded}
             except (TypeError, KeyError) as exc:
                 raise click.BadParameter(
                     "expected a map of name: value or a list of {ParameterKey, ParameterValue}",
-                    param_hint="--parameters-file") from exc
+                    param_hint="--parameters-file",
+                ) from exc
         if not isinstance(loaded, dict):
             raise click.BadParameter("expected a map of name: value", param_hint="--parameters-file")
         values.update({str(k): v for k, v in loaded.items()})
@@ -74,11 +77,18 @@ def read_template(path: str) -> str:
     except UnicodeDecodeError as exc:
         raise click.BadParameter(f"{path} is not UTF-8 text: {exc}", param_hint="-t/--template-file") from exc
     except OSError as exc:
-        raise click.BadParameter(f"cannot read {path}: {exc.strerror}", param_hint="-t/--template-file") from exc
+        raise click.BadParameter(
+            f"cannot read {path}: {exc.strerror}", param_hint="-t/--template-file"
+        ) from exc
 
 
-def _options(stack: StackRecord | None, timeout_mins: float | None, concurrency: int | None,
-             disable_rollback: bool | None = None, replacement: str | None = None) -> StackOptions | None:
+def _options(
+    stack: StackRecord | None,
+    timeout_mins: float | None,
+    concurrency: int | None,
+    disable_rollback: bool | None = None,
+    replacement: str | None = None,
+) -> StackOptions | None:
     if timeout_mins is None and concurrency is None and disable_rollback is None and replacement is None:
         return None
     opts = StackOptions.from_dict(stack.options if stack else {})
@@ -102,7 +112,9 @@ class PlainProgress:
 
     def on_event(self, event: EventRecord) -> None:
         reason = f"  {event.reason}" if event.reason and event.reason != "state changed" else ""
-        click.echo(f"{event.time}  {event.logical_id:<24} {event.type:<28} {event.status}{reason}", err=self.err)
+        click.echo(
+            f"{event.time}  {event.logical_id:<24} {event.type:<28} {event.status}{reason}", err=self.err
+        )
 
     @contextmanager
     def running(self) -> Iterator[None]:
@@ -122,12 +134,17 @@ class LiveProgress:
         if event.type == "ALIYUN::ROS::Stack":
             self.stack_line = f"{event.logical_id}: {event.status}  {event.reason}"
         else:
-            row = self.rows.setdefault(event.logical_id, {"type": event.type, "start": time.monotonic(), "end": None})
+            row = self.rows.setdefault(
+                event.logical_id, {"type": event.type, "start": time.monotonic(), "end": None}
+            )
             if event.status.endswith("_IN_PROGRESS"):
                 row["start"], row["end"] = time.monotonic(), None
             else:
                 row["end"] = time.monotonic()
-            row["status"], row["reason"] = event.status, event.reason if event.reason != "state changed" else ""
+            row["status"], row["reason"] = (
+                event.status,
+                event.reason if event.reason != "state changed" else "",
+            )
         if self._live is not None:
             self._live.update(self._table())
 
@@ -139,14 +156,19 @@ class LiveProgress:
         for logical_id, row in self.rows.items():
             elapsed = (row["end"] or now) - row["start"]
             status = row.get("status", "")
-            style = "red" if status.endswith("FAILED") else "green" if status.endswith("COMPLETE") else "yellow"
-            table.add_row(logical_id, row["type"], Text(status, style=style), f"{elapsed:.1f}s", row.get("reason", ""))
+            style = (
+                "red" if status.endswith("FAILED") else "green" if status.endswith("COMPLETE") else "yellow"
+            )
+            table.add_row(
+                logical_id, row["type"], Text(status, style=style), f"{elapsed:.1f}s", row.get("reason", "")
+            )
         return table
 
     @contextmanager
     def running(self) -> Iterator[None]:
-        with Live(self._table(), console=self.console, refresh_per_second=4,
-                  get_renderable=self._table) as live:
+        with Live(
+            self._table(), console=self.console, refresh_per_second=4, get_renderable=self._table
+        ) as live:
             self._live = live
             try:
                 yield
@@ -191,7 +213,9 @@ def _engine(listener: Any = None) -> StackEngine:
 
 
 def _warn_interrupted(stack: StackRecord) -> None:
-    if stack.in_progress and not is_alive(stack.owner_pid, stack.owner_host, stack.owner_started, stack.heartbeat):
+    if stack.in_progress and not is_alive(
+        stack.owner_pid, stack.owner_host, stack.owner_started, stack.heartbeat
+    ):
         click.echo(f"warning: {interrupted_message(stack)}", err=True)
 
 
@@ -202,8 +226,17 @@ def _stack_view(engine: StackEngine, stack: StackRecord) -> dict[str, Any]:
 def _print_stack(data: dict[str, Any]) -> None:
     console = text_console()
     table = Table(show_header=False, box=None)
-    for key in ("StackName", "StackId", "Status", "StatusReason", "Description", "CreateTime", "UpdateTime",
-                "TimeoutInMinutes", "DisableRollback"):
+    for key in (
+        "StackName",
+        "StackId",
+        "Status",
+        "StatusReason",
+        "Description",
+        "CreateTime",
+        "UpdateTime",
+        "TimeoutInMinutes",
+        "DisableRollback",
+    ):
         if key in data and data[key] not in ("", None):
             table.add_row(Text(key, style="bold"), str(data[key]))
     console.print(table)
@@ -231,11 +264,13 @@ def _rows_printer(*keys: str, title: str | None = None) -> Callable[[Any], None]
     def render(data: Any) -> None:
         rows = data if isinstance(data, list) else [data]
         text_console().print(_kv_table(title or "", rows, *keys) if rows else "(none)")
+
     return render
 
 
-def _run_operation(output: str, query: str | None, operation: Callable[[StackEngine], StackRecord],
-                   success: tuple[str, ...]) -> None:
+def _run_operation(
+    output: str, query: str | None, operation: Callable[[StackEngine], StackRecord], success: tuple[str, ...]
+) -> None:
     progress = _progress(output)
     with handled():
         engine = _engine(progress)
@@ -248,18 +283,35 @@ def _run_operation(output: str, query: str | None, operation: Callable[[StackEng
 
 # -- commands -----------------------------------------------------------------------------------
 def _param_options(fn: Callable[..., Any]) -> Callable[..., Any]:
-    fn = click.option("--parameters-file", type=click.Path(exists=True, dir_okay=False),
-                      help="JSON/YAML map of parameter values (or ROS's ParameterKey/ParameterValue list).")(fn)
-    fn = click.option("-p", "--parameter", "parameters", multiple=True, metavar="KEY=VALUE",
-                      help="A parameter value; repeat for several. The value is all after the first '='.")(fn)
+    fn = click.option(
+        "--parameters-file",
+        type=click.Path(exists=True, dir_okay=False),
+        help="JSON/YAML map of parameter values (or ROS's ParameterKey/ParameterValue list).",
+    )(fn)
+    fn = click.option(
+        "-p",
+        "--parameter",
+        "parameters",
+        multiple=True,
+        metavar="KEY=VALUE",
+        help="A parameter value; repeat for several. The value is all after the first '='.",
+    )(fn)
     return fn
 
 
 def _run_options(fn: Callable[..., Any]) -> Callable[..., Any]:
-    fn = click.option("--concurrency", type=click.IntRange(min=1), default=None,
-                      help=f"Provider calls in parallel [default: {DEFAULT_CONCURRENCY}].")(fn)
-    fn = click.option("--timeout-mins", type=click.FloatRange(min=0, min_open=True), default=None,
-                      help="Fail the operation when it runs longer [default: 60].")(fn)
+    fn = click.option(
+        "--concurrency",
+        type=click.IntRange(min=1),
+        default=None,
+        help=f"Provider calls in parallel [default: {DEFAULT_CONCURRENCY}].",
+    )(fn)
+    fn = click.option(
+        "--timeout-mins",
+        type=click.FloatRange(min=0, min_open=True),
+        default=None,
+        help="Fail the operation when it runs longer [default: 60].",
+    )(fn)
     return fn
 
 
@@ -272,44 +324,88 @@ def stack() -> None:
 
 
 @stack.command("create")
-@click.option("-t", "--template-file", "template_file", required=True, type=click.Path(exists=True, dir_okay=False))
-@click.option("-n", "--name", "name", default=None,
-              help="Stack name [default: the template file's stem, invalid characters as '-'].")
+@click.option(
+    "-t", "--template-file", "template_file", required=True, type=click.Path(exists=True, dir_okay=False)
+)
+@click.option(
+    "-n",
+    "--name",
+    "name",
+    default=None,
+    help="Stack name [default: the template file's stem, invalid characters as '-'].",
+)
 @_param_options
 @click.option("--disable-rollback", is_flag=True, help="Keep what was created when the create fails.")
 @_run_options
 @output_options
-def create_cmd(template_file: str, name: str | None, parameters: tuple[str, ...], parameters_file: str | None,
-               disable_rollback: bool, timeout_mins: float | None, concurrency: int | None,
-               output: str, query: str | None) -> None:
+def create_cmd(
+    template_file: str,
+    name: str | None,
+    parameters: tuple[str, ...],
+    parameters_file: str | None,
+    disable_rollback: bool,
+    timeout_mins: float | None,
+    concurrency: int | None,
+    output: str,
+    query: str | None,
+) -> None:
     """Create a stack: ros stack create -t lottery.json"""
     body = read_template(template_file)
     values = parse_parameters(parameters, parameters_file)
     stack_name = name or stack_name_from_file(template_file)
     if not name and stack_name != Path(template_file).stem:
-        click.echo(f"note: using stack name {stack_name!r} (derived from {Path(template_file).name!r}; "
-                   "give -n/--name to choose another)", err=True)
+        click.echo(
+            f"note: using stack name {stack_name!r} (derived from {Path(template_file).name!r}; "
+            "give -n/--name to choose another)",
+            err=True,
+        )
     opts = _options(None, timeout_mins, concurrency, disable_rollback) or StackOptions()
-    _run_operation(output, query, lambda e: e.create_stack(stack_name, body, filename=template_file,
-                                                           parameters=values, options=opts),
-                   ("CREATE_COMPLETE",))
+    _run_operation(
+        output,
+        query,
+        lambda e: e.create_stack(stack_name, body, filename=template_file, parameters=values, options=opts),
+        ("CREATE_COMPLETE",),
+    )
 
 
 @stack.command("update")
 @name_option
-@click.option("-t", "--template-file", "template_file", default=None, type=click.Path(exists=True, dir_okay=False),
-              help="New template (omit, or --use-previous-template, to keep the current one).")
+@click.option(
+    "-t",
+    "--template-file",
+    "template_file",
+    default=None,
+    type=click.Path(exists=True, dir_okay=False),
+    help="New template (omit, or --use-previous-template, to keep the current one).",
+)
 @click.option("--use-previous-template", is_flag=True, help="Keep the stack's current template.")
 @_param_options
-@click.option("--no-previous-parameters", is_flag=True,
-              help="Do not reuse previous values for parameters not given (defaults apply).")
-@click.option("--replacement-option", type=click.Choice(["Enabled", "Disabled"], case_sensitive=False), default=None,
-              help="Allow replacing resources whose create-only properties change [default: Enabled].")
+@click.option(
+    "--no-previous-parameters",
+    is_flag=True,
+    help="Do not reuse previous values for parameters not given (defaults apply).",
+)
+@click.option(
+    "--replacement-option",
+    type=click.Choice(["Enabled", "Disabled"], case_sensitive=False),
+    default=None,
+    help="Allow replacing resources whose create-only properties change [default: Enabled].",
+)
 @_run_options
 @output_options
-def update_cmd(name: str, template_file: str | None, use_previous_template: bool, parameters: tuple[str, ...],
-               parameters_file: str | None, no_previous_parameters: bool, replacement_option: str | None,
-               timeout_mins: float | None, concurrency: int | None, output: str, query: str | None) -> None:
+def update_cmd(
+    name: str,
+    template_file: str | None,
+    use_previous_template: bool,
+    parameters: tuple[str, ...],
+    parameters_file: str | None,
+    no_previous_parameters: bool,
+    replacement_option: str | None,
+    timeout_mins: float | None,
+    concurrency: int | None,
+    output: str,
+    query: str | None,
+) -> None:
     """Update a stack; parameters not given keep their previous values."""
     if template_file and use_previous_template:
         raise click.UsageError("give either -t/--template-file or --use-previous-template, not both")
@@ -319,8 +415,15 @@ def update_cmd(name: str, template_file: str | None, use_previous_template: bool
     def operation(engine: StackEngine) -> StackRecord:
         current = engine.get_stack(name)
         opts = _options(current, timeout_mins, concurrency, None, replacement_option)
-        return engine.update_stack(name, template_body=body, filename=template_file, parameters=values,
-                                   use_previous_parameters=not no_previous_parameters, options=opts)
+        return engine.update_stack(
+            name,
+            template_body=body,
+            filename=template_file,
+            parameters=values,
+            use_previous_parameters=not no_previous_parameters,
+            options=opts,
+        )
+
     _run_operation(output, query, operation, ("UPDATE_COMPLETE",))
 
 
@@ -329,12 +432,21 @@ def update_cmd(name: str, template_file: str | None, use_previous_template: bool
 @click.option("--retain", multiple=True, metavar="LOGICAL_ID", help="Keep this resource (repeatable).")
 @_run_options
 @output_options
-def delete_cmd(name: str, retain: tuple[str, ...], timeout_mins: float | None, concurrency: int | None,
-               output: str, query: str | None) -> None:
+def delete_cmd(
+    name: str,
+    retain: tuple[str, ...],
+    timeout_mins: float | None,
+    concurrency: int | None,
+    output: str,
+    query: str | None,
+) -> None:
     """Delete a stack and its resources (DeletionPolicy: Retain keeps a resource)."""
+
     def operation(engine: StackEngine) -> StackRecord:
-        return engine.delete_stack(name, retain=retain, options=_options(engine.get_stack(name), timeout_mins,
-                                                                         concurrency))
+        return engine.delete_stack(
+            name, retain=retain, options=_options(engine.get_stack(name), timeout_mins, concurrency)
+        )
+
     _run_operation(output, query, operation, ("DELETE_COMPLETE",))
 
 
@@ -342,11 +454,16 @@ def delete_cmd(name: str, retain: tuple[str, ...], timeout_mins: float | None, c
 @name_option
 @_run_options
 @output_options
-def continue_cmd(name: str, timeout_mins: float | None, concurrency: int | None, output: str,
-                 query: str | None) -> None:
+def continue_cmd(
+    name: str, timeout_mins: float | None, concurrency: int | None, output: str, query: str | None
+) -> None:
     """Finish a failed or interrupted create (ContinueCreateStack)."""
+
     def operation(engine: StackEngine) -> StackRecord:
-        return engine.continue_create(name, options=_options(engine.get_stack(name), timeout_mins, concurrency))
+        return engine.continue_create(
+            name, options=_options(engine.get_stack(name), timeout_mins, concurrency)
+        )
+
     _run_operation(output, query, operation, ("CREATE_COMPLETE",))
 
 
@@ -355,7 +472,9 @@ def continue_cmd(name: str, timeout_mins: float | None, concurrency: int | None,
 @output_options
 def rollback_cmd(name: str, output: str, query: str | None) -> None:
     """Undo a failed or interrupted create or update."""
-    _run_operation(output, query, lambda e: e.rollback_stack(name), ("CREATE_ROLLBACK_COMPLETE", "ROLLBACK_COMPLETE"))
+    _run_operation(
+        output, query, lambda e: e.rollback_stack(name), ("CREATE_ROLLBACK_COMPLETE", "ROLLBACK_COMPLETE")
+    )
 
 
 @stack.command("list")
@@ -369,7 +488,12 @@ def list_cmd(show_all: bool, output: str, query: str | None) -> None:
         for record in stacks:
             _warn_interrupted(record)
         data = [{k: v for k, v in s.as_api().items() if k not in ("Parameters",)} for s in stacks]
-        emit(data, output, query, _rows_printer("StackName", "Status", "CreateTime", "StatusReason", title="Stacks"))
+        emit(
+            data,
+            output,
+            query,
+            _rows_printer("StackName", "Status", "CreateTime", "StatusReason", title="Stacks"),
+        )
 
 
 @stack.command("describe")
@@ -389,19 +513,26 @@ def describe_cmd(name: str, output: str, query: str | None) -> None:
 @click.option("--logical-id", "logical_ids", multiple=True, help="Only events of this resource.")
 @click.option("--status", "status_filter", multiple=True, help="Only events with this status.")
 @output_options
-def events_cmd(name: str, logical_ids: tuple[str, ...], status_filter: tuple[str, ...], output: str,
-               query: str | None) -> None:
+def events_cmd(
+    name: str, logical_ids: tuple[str, ...], status_filter: tuple[str, ...], output: str, query: str | None
+) -> None:
     """Stack events, newest first (ListStackEvents)."""
     with handled():
         engine = _engine()
         record = engine.get_stack(name)
         _warn_interrupted(record)
-        events = [e.as_api() for e in reversed(engine.store.list_events(record.id))
-                  if (not logical_ids or e.logical_id in logical_ids) and (not status_filter or e.status in status_filter)]
+        events = [
+            e.as_api()
+            for e in reversed(engine.store.list_events(record.id))
+            if (not logical_ids or e.logical_id in logical_ids)
+            and (not status_filter or e.status in status_filter)
+        ]
 
         def text(data: Any) -> None:
-            _rows_printer("CreateTime", "LogicalResourceId", "ResourceType", "Status", "StatusReason",
-                          title="Events")(list(reversed(data)))
+            _rows_printer(
+                "CreateTime", "LogicalResourceId", "ResourceType", "Status", "StatusReason", title="Events"
+            )(list(reversed(data)))
+
         emit(events, output, query, text)
 
 
@@ -415,8 +546,19 @@ def resources_cmd(name: str, output: str, query: str | None) -> None:
         record = engine.get_stack(name)
         _warn_interrupted(record)
         data = [r.as_api(record.name) for r in engine.resources(record.id)]
-        emit(data, output, query, _rows_printer("LogicalResourceId", "ResourceType", "PhysicalResourceId", "Status",
-                                                "StatusReason", title="Resources"))
+        emit(
+            data,
+            output,
+            query,
+            _rows_printer(
+                "LogicalResourceId",
+                "ResourceType",
+                "PhysicalResourceId",
+                "Status",
+                "StatusReason",
+                title="Resources",
+            ),
+        )
 
 
 @stack.command("outputs")
@@ -432,13 +574,24 @@ def outputs_cmd(name: str, output: str, query: str | None) -> None:
 
 
 @stack.command("preview")
-@click.option("-t", "--template-file", "template_file", default=None, type=click.Path(exists=True, dir_okay=False))
-@click.option("-n", "--name", "name", default=None, help="Stack to preview an update of (or the new stack's name).")
+@click.option(
+    "-t", "--template-file", "template_file", default=None, type=click.Path(exists=True, dir_okay=False)
+)
+@click.option(
+    "-n", "--name", "name", default=None, help="Stack to preview an update of (or the new stack's name)."
+)
 @_param_options
 @click.option("--no-previous-parameters", is_flag=True, help="For an update: do not reuse previous values.")
 @output_options
-def preview_cmd(template_file: str | None, name: str | None, parameters: tuple[str, ...],
-                parameters_file: str | None, no_previous_parameters: bool, output: str, query: str | None) -> None:
+def preview_cmd(
+    template_file: str | None,
+    name: str | None,
+    parameters: tuple[str, ...],
+    parameters_file: str | None,
+    no_previous_parameters: bool,
+    output: str,
+    query: str | None,
+) -> None:
     """What a create or update would do, per resource (PreviewStack); nothing is changed."""
     if not template_file and not name:
         raise click.UsageError("give -t/--template-file (create or update) and/or -n/--name (update)")
@@ -447,22 +600,39 @@ def preview_cmd(template_file: str | None, name: str | None, parameters: tuple[s
     with handled():
         engine = _engine()
         stack_name = name or stack_name_from_file(template_file or "stack")
-        existing, prepared, changes = engine.plan(stack_name, body, filename=template_file, parameters=values,
-                                                  use_previous_parameters=not no_previous_parameters,
-                                                  stack_name=stack_name, preview=True)
+        existing, prepared, changes = engine.plan(
+            stack_name,
+            body,
+            filename=template_file,
+            parameters=values,
+            use_previous_parameters=not no_previous_parameters,
+            stack_name=stack_name,
+            preview=True,
+        )
         params = engine.display_parameters(prepared)
         hidden = set(prepared.no_echo)
         data = {
             "StackName": stack_name,
             "Operation": "UPDATE" if existing else "CREATE",
-            "Parameters": [{"ParameterKey": k, "ParameterValue": "******" if k in hidden else v}
-                           for k, v in params.items() if not k.startswith("ALIYUN::")],
+            "Parameters": [
+                {"ParameterKey": k, "ParameterValue": "******" if k in hidden else v}
+                for k, v in params.items()
+                if not k.startswith("ALIYUN::")
+            ],
             "Resources": [c.as_preview() for c in changes],
         }
 
         def text(d: Any) -> None:
-            _rows_printer("LogicalResourceId", "ResourceType", "Action", "Replacement", "ReplacementReason", "Note",
-                          title=f"Preview of {d['Operation'].lower()} of {d['StackName']}")(d["Resources"])
+            _rows_printer(
+                "LogicalResourceId",
+                "ResourceType",
+                "Action",
+                "Replacement",
+                "ReplacementReason",
+                "Note",
+                title=f"Preview of {d['Operation'].lower()} of {d['StackName']}",
+            )(d["Resources"])
+
         emit(data, output, query, text)
 
 
@@ -474,22 +644,45 @@ def changeset() -> None:
 @changeset.command("create")
 @click.option("-n", "--name", "name", required=True, help="Stack name (a new one for a CREATE change set).")
 @click.option("--change-set-name", "change_set_name", required=True)
-@click.option("-t", "--template-file", "template_file", default=None, type=click.Path(exists=True, dir_okay=False))
+@click.option(
+    "-t", "--template-file", "template_file", default=None, type=click.Path(exists=True, dir_okay=False)
+)
 @_param_options
-@click.option("--type", "change_set_type", type=click.Choice(["CREATE", "UPDATE"], case_sensitive=False),
-              default=None, help="Default: UPDATE when the stack exists, else CREATE.")
+@click.option(
+    "--type",
+    "change_set_type",
+    type=click.Choice(["CREATE", "UPDATE"], case_sensitive=False),
+    default=None,
+    help="Default: UPDATE when the stack exists, else CREATE.",
+)
 @click.option("--description", default="")
 @output_options
-def changeset_create_cmd(name: str, change_set_name: str, template_file: str | None, parameters: tuple[str, ...],
-                         parameters_file: str | None, change_set_type: str | None, description: str, output: str,
-                         query: str | None) -> None:
+def changeset_create_cmd(
+    name: str,
+    change_set_name: str,
+    template_file: str | None,
+    parameters: tuple[str, ...],
+    parameters_file: str | None,
+    change_set_type: str | None,
+    description: str,
+    output: str,
+    query: str | None,
+) -> None:
     """Create a change set (CreateChangeSet)."""
     body = read_template(template_file) if template_file else None
     values = parse_parameters(parameters, parameters_file)
     with handled():
         engine = _engine()
-        record = cs.create_change_set(engine, name, change_set_name, template_body=body, filename=template_file or "",
-                                      parameters=values, change_set_type=change_set_type, description=description)
+        record = cs.create_change_set(
+            engine,
+            name,
+            change_set_name,
+            template_body=body,
+            filename=template_file or "",
+            parameters=values,
+            change_set_type=change_set_type,
+            description=description,
+        )
         _emit_change_set(engine, record, output, query)
 
 
@@ -497,11 +690,21 @@ def _emit_change_set(engine: StackEngine, record: Any, output: str, query: str |
     data = cs.change_set_view(engine, record)
 
     def text(d: Any) -> None:
-        click.echo(f"{d['ChangeSetName']} ({d['ChangeSetId']}) {d['ChangeSetType']} {d['Status']} "
-                   f"{d['ExecutionStatus']} {d['StatusReason']}".rstrip())
-        rows = [{**c["ResourceChange"], "Changed": ", ".join(x["Target"]["Name"] for x in c["ResourceChange"]["Details"])}
-                for c in d["Changes"]]
-        _rows_printer("LogicalResourceId", "ResourceType", "Action", "Replacement", "Changed", title="Changes")(rows)
+        click.echo(
+            f"{d['ChangeSetName']} ({d['ChangeSetId']}) {d['ChangeSetType']} {d['Status']} "
+            f"{d['ExecutionStatus']} {d['StatusReason']}".rstrip()
+        )
+        rows = [
+            {
+                **c["ResourceChange"],
+                "Changed": ", ".join(x["Target"]["Name"] for x in c["ResourceChange"]["Details"]),
+            }
+            for c in d["Changes"]
+        ]
+        _rows_printer(
+            "LogicalResourceId", "ResourceType", "Action", "Replacement", "Changed", title="Changes"
+        )(rows)
+
     emit(data, output, query, text)
 
 
@@ -522,8 +725,12 @@ def changeset_describe_cmd(name: str | None, change_set: str, output: str, query
 @output_options
 def changeset_execute_cmd(name: str | None, change_set: str, output: str, query: str | None) -> None:
     """Apply a change set (ExecuteChangeSet)."""
-    _run_operation(output, query, lambda e: cs.execute_change_set(e, change_set, name),
-                   ("CREATE_COMPLETE", "UPDATE_COMPLETE"))
+    _run_operation(
+        output,
+        query,
+        lambda e: cs.execute_change_set(e, change_set, name),
+        ("CREATE_COMPLETE", "UPDATE_COMPLETE"),
+    )
 
 
 @changeset.command("delete")
@@ -544,10 +751,23 @@ def changeset_list_cmd(name: str, output: str, query: str | None) -> None:
     with handled():
         engine = _engine()
         record = engine.get_stack(name)
-        data = [{k: v for k, v in c.as_api(record.no_echo).items() if k not in ("Changes", "Parameters")}
-                for c in engine.store.list_change_sets(record.id)]
-        emit(data, output, query, _rows_printer("ChangeSetName", "ChangeSetType", "Status", "ExecutionStatus",
-                                                "CreateTime", title="Change sets"))
+        data = [
+            {k: v for k, v in c.as_api(record.no_echo).items() if k not in ("Changes", "Parameters")}
+            for c in engine.store.list_change_sets(record.id)
+        ]
+        emit(
+            data,
+            output,
+            query,
+            _rows_printer(
+                "ChangeSetName",
+                "ChangeSetType",
+                "Status",
+                "ExecutionStatus",
+                "CreateTime",
+                title="Change sets",
+            ),
+        )
 
 
 COMMANDS = [stack]

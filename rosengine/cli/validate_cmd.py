@@ -32,21 +32,59 @@ def _parse_parameters(values: tuple[str, ...]) -> dict[str, str]:
 
 
 @click.command("validate")
-@click.option("-t", "--template", "templates", multiple=True, metavar="FILE",
-              help="Template file, directory or glob (repeatable).")
+@click.option(
+    "-t",
+    "--template",
+    "templates",
+    multiple=True,
+    metavar="FILE",
+    help="Template file, directory or glob (repeatable).",
+)
 @click.argument("paths", nargs=-1, metavar="[PATH]...")
-@click.option("-p", "--parameter", "parameters", multiple=True, metavar="KEY=VALUE",
-              help="Parameter value (repeatable). Parameters without a value and without a default are "
-                   "checked symbolically, not reported missing.")
-@click.option("--format", "-f", "fmt", type=click.Choice(FORMATS), default="text", show_default=True,
-              help="Output format: text, json, sarif (SARIF 2.1.0) or junit (JUnit XML).")
+@click.option(
+    "-p",
+    "--parameter",
+    "parameters",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="Parameter value (repeatable). Parameters without a value and without a default are "
+    "checked symbolically, not reported missing.",
+)
+@click.option(
+    "--format",
+    "-f",
+    "fmt",
+    type=click.Choice(FORMATS),
+    default="text",
+    show_default=True,
+    help="Output format: text, json, sarif (SARIF 2.1.0) or junit (JUnit XML).",
+)
 @click.option("--strict", is_flag=True, help="Treat resource types without a schema as errors.")
-@click.option("--jobs", "-j", type=click.IntRange(min=0), default=0, show_default=True,
-              help="Worker processes for many files (0: one per CPU, up to 8).")
-@click.option("--output-file", "-O", "output_file", type=click.Path(dir_okay=False, writable=True),
-              default=None, help="Write the report to this file instead of standard output.")
-def validate(templates: tuple[str, ...], paths: tuple[str, ...], parameters: tuple[str, ...],
-                     fmt: str, strict: bool, jobs: int, output_file: str | None) -> None:
+@click.option(
+    "--jobs",
+    "-j",
+    type=click.IntRange(min=0),
+    default=0,
+    show_default=True,
+    help="Worker processes for many files (0: one per CPU, up to 8).",
+)
+@click.option(
+    "--output-file",
+    "-O",
+    "output_file",
+    type=click.Path(dir_okay=False, writable=True),
+    default=None,
+    help="Write the report to this file instead of standard output.",
+)
+def validate(
+    templates: tuple[str, ...],
+    paths: tuple[str, ...],
+    parameters: tuple[str, ...],
+    fmt: str,
+    strict: bool,
+    jobs: int,
+    output_file: str | None,
+) -> None:
     """Validate ROS templates: syntax, sections, parameters, functions, references, resource types
     and resource properties against their schemas.
 
@@ -64,8 +102,11 @@ def validate(templates: tuple[str, ...], paths: tuple[str, ...], parameters: tup
         raise click.UsageError("give at least one template: ros validate -t FILE (or a directory or glob)")
     found = discover(arguments)
     if found.skipped:
-        click.echo(f"ros validate: skipped {len(found.skipped)} .json/.yml file(s) in the directories given that do "
-                   "not mention ROSTemplateFormatVersion (name a file or a glob to check it anyway)", err=True)
+        click.echo(
+            f"ros validate: skipped {len(found.skipped)} .json/.yml file(s) in the directories given that do "
+            "not mention ROSTemplateFormatVersion (name a file or a glob to check it anyway)",
+            err=True,
+        )
     workers = jobs or min(_usable_cpus(), 8)
     findings = validate_files(found.files, _parse_parameters(parameters) or None, strict=strict, jobs=workers)
     # An argument that matched nothing is an error *in the report*, so the CI artefact (JSON,
@@ -85,9 +126,16 @@ def validate(templates: tuple[str, ...], paths: tuple[str, ...], parameters: tup
 
 
 def _not_found(argument: str) -> Finding:
-    return Finding(rule_id=TEMPLATE_NOT_FOUND, severity=Severity.ERROR, file=argument, line=None, col=None, path="",
-                   message="no such file, or no template matched (a directory must hold files that mention "
-                           "ROSTemplateFormatVersion)")
+    return Finding(
+        rule_id=TEMPLATE_NOT_FOUND,
+        severity=Severity.ERROR,
+        file=argument,
+        line=None,
+        col=None,
+        path="",
+        message="no such file, or no template matched (a directory must hold files that mention "
+        "ROSTemplateFormatVersion)",
+    )
 
 
 def _usable_cpus() -> int:

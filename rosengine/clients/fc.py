@@ -81,8 +81,15 @@ def _drop_none(data: dict[str, Any]) -> dict[str, Any]:
 class FcClient:
     """Thread-safe FC 2.0 client. Methods return the API's JSON (camelCase dicts)."""
 
-    def __init__(self, endpoint: str, access_key_id: str = "", access_key_secret: str = "",
-                 security_token: str = "", *, timeout: float = 120.0):
+    def __init__(
+        self,
+        endpoint: str,
+        access_key_id: str = "",
+        access_key_secret: str = "",
+        security_token: str = "",
+        *,
+        timeout: float = 120.0,
+    ):
         self.endpoint = endpoint.rstrip("/")
         if not self.endpoint.startswith(("http://", "https://")):
             self.endpoint = "https://" + self.endpoint
@@ -102,8 +109,12 @@ class FcClient:
         """A client for ``ROS_FC_ENDPOINT`` or the local backend (started first if ``start``)."""
         endpoint = os.environ.get("ROS_FC_ENDPOINT")
         if endpoint:
-            return cls(endpoint, os.environ.get("ROS_FC_ACCESS_KEY_ID", ""),
-                       os.environ.get("ROS_FC_ACCESS_KEY_SECRET", ""), os.environ.get("ROS_FC_SECURITY_TOKEN", ""))
+            return cls(
+                endpoint,
+                os.environ.get("ROS_FC_ACCESS_KEY_ID", ""),
+                os.environ.get("ROS_FC_ACCESS_KEY_SECRET", ""),
+                os.environ.get("ROS_FC_SECURITY_TOKEN", ""),
+            )
         if start:
             ensure_local_backend(echo=echo)
         from fcbackend.config import read_backend_info
@@ -111,10 +122,13 @@ class FcClient:
         info = read_backend_info()
         if info is None:
             raise FcBackendUnavailable(
-                0, "BackendNotRunning",
+                0,
+                "BackendNotRunning",
                 "no FC backend is running: start one with `ros fc start` or set ROS_FC_ENDPOINT",
             )
-        return cls(str(info["endpoint"]), str(info.get("accessKeyId", "")), str(info.get("accessKeySecret", "")))
+        return cls(
+            str(info["endpoint"]), str(info.get("accessKeyId", "")), str(info.get("accessKeySecret", ""))
+        )
 
     def close(self) -> None:
         self._http.close()
@@ -127,7 +141,9 @@ class FcClient:
 
     # -- transport -------------------------------------------------------------------------------
 
-    def _headers(self, method: str, path: str, content_type: str, extra: dict[str, str] | None) -> dict[str, str]:
+    def _headers(
+        self, method: str, path: str, content_type: str, extra: dict[str, str] | None
+    ) -> dict[str, str]:
         headers = {"date": fc_signature.http_date(), "content-type": content_type}
         if self.security_token:
             headers["x-fc-security-token"] = self.security_token
@@ -137,12 +153,21 @@ class FcClient:
             from urllib.parse import unquote
 
             headers["authorization"] = fc_signature.authorization(
-                self.access_key_id, self.access_key_secret, method, unquote(path), headers)
+                self.access_key_id, self.access_key_secret, method, unquote(path), headers
+            )
         return headers
 
-    def request(self, method: str, path: str, *, body: Any = None, raw: bytes | None = None,
-                params: dict[str, Any] | None = None, headers: dict[str, str] | None = None,
-                content_type: str = "application/json") -> httpx.Response:
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        body: Any = None,
+        raw: bytes | None = None,
+        params: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
+        content_type: str = "application/json",
+    ) -> httpx.Response:
         """Send one signed request to ``/2016-08-15<path>``; raises FcApiError on >= 400."""
         full = _PREFIX + path
         content = raw if raw is not None else (json.dumps(body).encode() if body is not None else b"")
@@ -151,10 +176,13 @@ class FcClient:
         try:
             response = self._http.request(method, full, content=content, params=query, headers=signed)
         except httpx.ConnectError as exc:
-            raise FcBackendUnavailable(0, "BackendUnavailable",
-                                       f"cannot reach the FC backend at {self.endpoint}: {exc}") from exc
+            raise FcBackendUnavailable(
+                0, "BackendUnavailable", f"cannot reach the FC backend at {self.endpoint}: {exc}"
+            ) from exc
         except httpx.TimeoutException as exc:
-            raise FcApiError(0, "Timeout", f"the FC backend at {self.endpoint} did not answer in time") from exc
+            raise FcApiError(
+                0, "Timeout", f"the FC backend at {self.endpoint} did not answer in time"
+            ) from exc
         if response.status_code >= 400:
             raise _error_from(response)
         return response
@@ -185,8 +213,12 @@ class FcClient:
         return self._json("GET", f"/services/{_svc(name, qualifier)}")
 
     def update_service(self, name: str, *, if_match: str | None = None, **config: Any) -> dict[str, Any]:
-        return self._json("PUT", f"/services/{_q(name)}", body=_drop_none(config),
-                          headers={"if-match": if_match} if if_match else None)
+        return self._json(
+            "PUT",
+            f"/services/{_q(name)}",
+            body=_drop_none(config),
+            headers={"if-match": if_match} if if_match else None,
+        )
 
     def delete_service(self, name: str, *, if_match: str | None = None) -> None:
         self.request("DELETE", f"/services/{_q(name)}", headers={"if-match": if_match} if if_match else None)
@@ -196,8 +228,9 @@ class FcClient:
 
     # -- functions -------------------------------------------------------------------------------
 
-    def create_function(self, service: str, name: str, code: dict[str, Any] | None = None,
-                        **config: Any) -> dict[str, Any]:
+    def create_function(
+        self, service: str, name: str, code: dict[str, Any] | None = None, **config: Any
+    ) -> dict[str, Any]:
         body = {"functionName": name, **_drop_none(config)}
         if code is not None:
             body["code"] = code
@@ -206,22 +239,40 @@ class FcClient:
     def get_function(self, service: str, name: str, qualifier: str | None = None) -> dict[str, Any]:
         return self._json("GET", f"/services/{_svc(service, qualifier)}/functions/{_q(name)}")
 
-    def update_function(self, service: str, name: str, code: dict[str, Any] | None = None, *,
-                        if_match: str | None = None, **config: Any) -> dict[str, Any]:
+    def update_function(
+        self,
+        service: str,
+        name: str,
+        code: dict[str, Any] | None = None,
+        *,
+        if_match: str | None = None,
+        **config: Any,
+    ) -> dict[str, Any]:
         body = _drop_none(config)
         if code is not None:
             body["code"] = code
-        return self._json("PUT", f"/services/{_q(service)}/functions/{_q(name)}", body=body,
-                          headers={"if-match": if_match} if if_match else None)
+        return self._json(
+            "PUT",
+            f"/services/{_q(service)}/functions/{_q(name)}",
+            body=body,
+            headers={"if-match": if_match} if if_match else None,
+        )
 
     def delete_function(self, service: str, name: str, *, if_match: str | None = None) -> None:
-        self.request("DELETE", f"/services/{_q(service)}/functions/{_q(name)}",
-                     headers={"if-match": if_match} if if_match else None)
+        self.request(
+            "DELETE",
+            f"/services/{_q(service)}/functions/{_q(name)}",
+            headers={"if-match": if_match} if if_match else None,
+        )
 
-    def list_functions(self, service: str, qualifier: str | None = None, prefix: str | None = None,
-                       **params: Any) -> list[dict[str, Any]]:
-        return list(self._pages(f"/services/{_svc(service, qualifier)}/functions", "functions",
-                                {"prefix": prefix, **params}))
+    def list_functions(
+        self, service: str, qualifier: str | None = None, prefix: str | None = None, **params: Any
+    ) -> list[dict[str, Any]]:
+        return list(
+            self._pages(
+                f"/services/{_svc(service, qualifier)}/functions", "functions", {"prefix": prefix, **params}
+            )
+        )
 
     def get_function_code(self, service: str, name: str, qualifier: str | None = None) -> dict[str, Any]:
         return self._json("GET", f"/services/{_svc(service, qualifier)}/functions/{_q(name)}/code")
@@ -235,45 +286,71 @@ class FcClient:
 
     # -- invoke ----------------------------------------------------------------------------------
 
-    def invoke_function(self, service: str, name: str, payload: bytes | str = b"", qualifier: str | None = None,
-                        invocation_type: str = "Sync", log_type: str | None = None,
-                        headers: dict[str, str] | None = None) -> InvokeResult:
+    def invoke_function(
+        self,
+        service: str,
+        name: str,
+        payload: bytes | str = b"",
+        qualifier: str | None = None,
+        invocation_type: str = "Sync",
+        log_type: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> InvokeResult:
         """Invoke; function errors come back as ``error_type`` (FC answers 200), platform errors
         (throttling, missing function) raise FcApiError."""
         extra = {"x-fc-invocation-type": invocation_type, **(headers or {})}
         if log_type:
             extra["x-fc-log-type"] = log_type
         data = payload.encode() if isinstance(payload, str) else payload
-        response = self.request("POST", f"/services/{_svc(service, qualifier)}/functions/{_q(name)}/invocations",
-                                raw=data, headers=extra, content_type="application/octet-stream")
+        response = self.request(
+            "POST",
+            f"/services/{_svc(service, qualifier)}/functions/{_q(name)}/invocations",
+            raw=data,
+            headers=extra,
+            content_type="application/octet-stream",
+        )
         hdrs = {k.lower(): v for k, v in response.headers.items()}
-        return InvokeResult(response.status_code, hdrs, response.content, hdrs.get("x-fc-error-type"),
-                            hdrs.get("x-fc-request-id", ""))
+        return InvokeResult(
+            response.status_code,
+            hdrs,
+            response.content,
+            hdrs.get("x-fc-error-type"),
+            hdrs.get("x-fc-request-id", ""),
+        )
 
     # -- triggers --------------------------------------------------------------------------------
 
     def create_trigger(self, service: str, function: str, **body: Any) -> dict[str, Any]:
-        return self._json("POST", f"/services/{_q(service)}/functions/{_q(function)}/triggers",
-                          body=_drop_none(body))
+        return self._json(
+            "POST", f"/services/{_q(service)}/functions/{_q(function)}/triggers", body=_drop_none(body)
+        )
 
     def get_trigger(self, service: str, function: str, name: str) -> dict[str, Any]:
         return self._json("GET", f"/services/{_q(service)}/functions/{_q(function)}/triggers/{_q(name)}")
 
     def update_trigger(self, service: str, function: str, name: str, **body: Any) -> dict[str, Any]:
-        return self._json("PUT", f"/services/{_q(service)}/functions/{_q(function)}/triggers/{_q(name)}",
-                          body=_drop_none(body))
+        return self._json(
+            "PUT",
+            f"/services/{_q(service)}/functions/{_q(function)}/triggers/{_q(name)}",
+            body=_drop_none(body),
+        )
 
     def delete_trigger(self, service: str, function: str, name: str) -> None:
         self.request("DELETE", f"/services/{_q(service)}/functions/{_q(function)}/triggers/{_q(name)}")
 
     def list_triggers(self, service: str, function: str, prefix: str | None = None) -> list[dict[str, Any]]:
-        return list(self._pages(f"/services/{_q(service)}/functions/{_q(function)}/triggers", "triggers",
-                                {"prefix": prefix}))
+        return list(
+            self._pages(
+                f"/services/{_q(service)}/functions/{_q(function)}/triggers", "triggers", {"prefix": prefix}
+            )
+        )
 
     # -- versions and aliases --------------------------------------------------------------------
 
     def publish_version(self, service: str, description: str | None = None) -> dict[str, Any]:
-        return self._json("POST", f"/services/{_q(service)}/versions", body=_drop_none({"description": description}))
+        return self._json(
+            "POST", f"/services/{_q(service)}/versions", body=_drop_none({"description": description})
+        )
 
     def delete_version(self, service: str, version_id: str | int) -> None:
         self.request("DELETE", f"/services/{_q(service)}/versions/{_q(str(version_id))}")
@@ -282,8 +359,9 @@ class FcClient:
         return list(self._pages(f"/services/{_q(service)}/versions", "versions", {"direction": direction}))
 
     def create_alias(self, service: str, alias_name: str, **body: Any) -> dict[str, Any]:
-        return self._json("POST", f"/services/{_q(service)}/aliases",
-                          body={"aliasName": alias_name, **_drop_none(body)})
+        return self._json(
+            "POST", f"/services/{_q(service)}/aliases", body={"aliasName": alias_name, **_drop_none(body)}
+        )
 
     def get_alias(self, service: str, alias_name: str) -> dict[str, Any]:
         return self._json("GET", f"/services/{_q(service)}/aliases/{_q(alias_name)}")
@@ -319,10 +397,14 @@ class FcClient:
     def _fn_path(self, service: str, function: str, qualifier: str | None) -> str:
         return f"/services/{_svc(service, qualifier)}/functions/{_q(function)}"
 
-    def put_provision_config(self, service: str, function: str, qualifier: str, target: int,
-                             **extra: Any) -> dict[str, Any]:
-        return self._json("PUT", self._fn_path(service, function, qualifier) + "/provision-config",
-                          body={"target": target, **_drop_none(extra)})
+    def put_provision_config(
+        self, service: str, function: str, qualifier: str, target: int, **extra: Any
+    ) -> dict[str, Any]:
+        return self._json(
+            "PUT",
+            self._fn_path(service, function, qualifier) + "/provision-config",
+            body={"target": target, **_drop_none(extra)},
+        )
 
     def get_provision_config(self, service: str, function: str, qualifier: str) -> dict[str, Any]:
         return self._json("GET", self._fn_path(service, function, qualifier) + "/provision-config")
@@ -330,14 +412,23 @@ class FcClient:
     def delete_provision_config(self, service: str, function: str, qualifier: str) -> None:
         self.request("DELETE", self._fn_path(service, function, qualifier) + "/provision-config")
 
-    def list_provision_configs(self, service: str | None = None, qualifier: str | None = None) -> list[dict[str, Any]]:
-        return list(self._pages("/provision-configs", "provisionConfigs",
-                                {"serviceName": service, "qualifier": qualifier}))
+    def list_provision_configs(
+        self, service: str | None = None, qualifier: str | None = None
+    ) -> list[dict[str, Any]]:
+        return list(
+            self._pages(
+                "/provision-configs", "provisionConfigs", {"serviceName": service, "qualifier": qualifier}
+            )
+        )
 
-    def put_on_demand_config(self, service: str, function: str, qualifier: str,
-                             maximum_instance_count: int) -> dict[str, Any]:
-        return self._json("PUT", self._fn_path(service, function, qualifier) + "/on-demand-config",
-                          body={"maximumInstanceCount": maximum_instance_count})
+    def put_on_demand_config(
+        self, service: str, function: str, qualifier: str, maximum_instance_count: int
+    ) -> dict[str, Any]:
+        return self._json(
+            "PUT",
+            self._fn_path(service, function, qualifier) + "/on-demand-config",
+            body={"maximumInstanceCount": maximum_instance_count},
+        )
 
     def get_on_demand_config(self, service: str, function: str, qualifier: str) -> dict[str, Any]:
         return self._json("GET", self._fn_path(service, function, qualifier) + "/on-demand-config")
@@ -345,15 +436,21 @@ class FcClient:
     def delete_on_demand_config(self, service: str, function: str, qualifier: str) -> None:
         self.request("DELETE", self._fn_path(service, function, qualifier) + "/on-demand-config")
 
-    def put_async_invoke_config(self, service: str, function: str, config: dict[str, Any],
-                                qualifier: str | None = "LATEST") -> dict[str, Any]:
-        return self._json("PUT", self._fn_path(service, function, qualifier) + "/async-invoke-config",
-                          body=config)
+    def put_async_invoke_config(
+        self, service: str, function: str, config: dict[str, Any], qualifier: str | None = "LATEST"
+    ) -> dict[str, Any]:
+        return self._json(
+            "PUT", self._fn_path(service, function, qualifier) + "/async-invoke-config", body=config
+        )
 
-    def get_async_invoke_config(self, service: str, function: str, qualifier: str | None = "LATEST") -> dict[str, Any]:
+    def get_async_invoke_config(
+        self, service: str, function: str, qualifier: str | None = "LATEST"
+    ) -> dict[str, Any]:
         return self._json("GET", self._fn_path(service, function, qualifier) + "/async-invoke-config")
 
-    def delete_async_invoke_config(self, service: str, function: str, qualifier: str | None = "LATEST") -> None:
+    def delete_async_invoke_config(
+        self, service: str, function: str, qualifier: str | None = "LATEST"
+    ) -> None:
         self.request("DELETE", self._fn_path(service, function, qualifier) + "/async-invoke-config")
 
     def list_async_invoke_configs(self, service: str, function: str) -> list[dict[str, Any]]:
@@ -361,20 +458,32 @@ class FcClient:
 
     # -- async tasks (served by the async queue's routes) ----------------------------------------
 
-    def get_stateful_async_invocation(self, service: str, function: str, invocation_id: str,
-                                      qualifier: str | None = None) -> dict[str, Any]:
-        return self._json("GET", self._fn_path(service, function, qualifier)
-                          + f"/stateful-async-invocations/{_q(invocation_id)}")
+    def get_stateful_async_invocation(
+        self, service: str, function: str, invocation_id: str, qualifier: str | None = None
+    ) -> dict[str, Any]:
+        return self._json(
+            "GET",
+            self._fn_path(service, function, qualifier) + f"/stateful-async-invocations/{_q(invocation_id)}",
+        )
 
-    def list_stateful_async_invocations(self, service: str, function: str, qualifier: str | None = None,
-                                        **params: Any) -> list[dict[str, Any]]:
-        return list(self._pages(self._fn_path(service, function, qualifier) + "/stateful-async-invocations",
-                                "invocations", params))
+    def list_stateful_async_invocations(
+        self, service: str, function: str, qualifier: str | None = None, **params: Any
+    ) -> list[dict[str, Any]]:
+        return list(
+            self._pages(
+                self._fn_path(service, function, qualifier) + "/stateful-async-invocations",
+                "invocations",
+                params,
+            )
+        )
 
-    def stop_stateful_async_invocation(self, service: str, function: str, invocation_id: str,
-                                       qualifier: str | None = None) -> None:
-        self.request("PUT", self._fn_path(service, function, qualifier)
-                     + f"/stateful-async-invocations/{_q(invocation_id)}")
+    def stop_stateful_async_invocation(
+        self, service: str, function: str, invocation_id: str, qualifier: str | None = None
+    ) -> None:
+        self.request(
+            "PUT",
+            self._fn_path(service, function, qualifier) + f"/stateful-async-invocations/{_q(invocation_id)}",
+        )
 
     # -- custom domains, tags, account -------------------------------------------------------------
 
@@ -396,7 +505,7 @@ class FcClient:
     def tag_resource(self, resource_arn: str, tags: dict[str, str]) -> None:
         self.request("POST", "/tag", body={"resourceArn": resource_arn, "tags": tags})
 
-    def untag_resource(self, resource_arn: str, tag_keys: list[str], all: bool = False) -> None:  # noqa: A002
+    def untag_resource(self, resource_arn: str, tag_keys: list[str], all: bool = False) -> None:
         self.request("DELETE", "/tag", body={"resourceArn": resource_arn, "tagKeys": tag_keys, "all": all})
 
     def get_resource_tags(self, resource_arn: str) -> dict[str, str]:
@@ -405,14 +514,25 @@ class FcClient:
     def get_account_settings(self) -> dict[str, Any]:
         return self._json("GET", "/account-settings")
 
-    def list_instances(self, service: str, function: str, qualifier: str | None = None) -> list[dict[str, Any]]:
+    def list_instances(
+        self, service: str, function: str, qualifier: str | None = None
+    ) -> list[dict[str, Any]]:
         path = self._fn_path(service, function, qualifier or "LATEST") + "/instances"
         return list(self._json("GET", path).get("instances") or [])
 
-    def exec_instance(self, service: str, function: str, instance_id: str, command: list[str], *,
-                      qualifier: str | None = None, stdin: bytes | Iterable[bytes] | None = None,
-                      tty: bool = False, idle_timeout: float | None = None,
-                      on_output: Callable[[int, bytes], None] | None = None) -> ExecResult:
+    def exec_instance(
+        self,
+        service: str,
+        function: str,
+        instance_id: str,
+        command: list[str],
+        *,
+        qualifier: str | None = None,
+        stdin: bytes | Iterable[bytes] | None = None,
+        tty: bool = False,
+        idle_timeout: float | None = None,
+        on_output: Callable[[int, bytes], None] | None = None,
+    ) -> ExecResult:
         """Run ``command`` inside a running instance (``InstanceExec``: a signed WebSocket).
 
         ``stdin``: bytes or an iterable of chunks, sent as they come (from a thread) and then
@@ -425,25 +545,39 @@ class FcClient:
         from websockets.exceptions import ConnectionClosed, InvalidStatus
         from websockets.sync.client import connect
 
-        path = _PREFIX + self._fn_path(service, function, qualifier or "LATEST") + f"/instances/{_q(instance_id)}/exec"
+        path = (
+            _PREFIX
+            + self._fn_path(service, function, qualifier or "LATEST")
+            + f"/instances/{_q(instance_id)}/exec"
+        )
         query: list[tuple[str, str]] = [("command", part) for part in command]
-        query += [("stdin", str(stdin is not None).lower()), ("stdout", "true"), ("stderr", "true"),
-                  ("tty", str(tty).lower())]
+        query += [
+            ("stdin", str(stdin is not None).lower()),
+            ("stdout", "true"),
+            ("stderr", "true"),
+            ("tty", str(tty).lower()),
+        ]
         if idle_timeout is not None:
             query.append(("idleTimeout", f"{idle_timeout:g}"))
         headers = self._headers("GET", path, "application/json", None)
         url = self.endpoint.replace("http", "ws", 1) + path + "?" + urlencode(query)
         result = ExecResult()
-        collect = on_output or (lambda stream, data: (result.stdout if stream == 1 else result.stderr).extend(data))
+        collect = on_output or (
+            lambda stream, data: (result.stdout if stream == 1 else result.stderr).extend(data)
+        )
         try:
             ws = connect(url, additional_headers=headers, proxy=None, max_size=None)
         except InvalidStatus as exc:
-            refusal = httpx.Response(exc.response.status_code, content=bytes(exc.response.body or b""),
-                                     headers={"x-fc-request-id": exc.response.headers.get("x-fc-request-id", "")})
+            refusal = httpx.Response(
+                exc.response.status_code,
+                content=bytes(exc.response.body or b""),
+                headers={"x-fc-request-id": exc.response.headers.get("x-fc-request-id", "")},
+            )
             raise _error_from(refusal) from exc
         except OSError as exc:
-            raise FcBackendUnavailable(0, "BackendUnavailable",
-                                       f"cannot reach the FC backend at {self.endpoint}: {exc}") from exc
+            raise FcBackendUnavailable(
+                0, "BackendUnavailable", f"cannot reach the FC backend at {self.endpoint}: {exc}"
+            ) from exc
         with ws:
             if stdin is not None:
                 chunks = [stdin] if isinstance(stdin, bytes | bytearray) else stdin
@@ -465,8 +599,11 @@ class FcClient:
             result.exit_code = int(result.error.get("exitCode", -1))
         elif code not in (1000, None):
             result.exit_code = -1
-            result.error = {"status": "Failure", "reason": "ConnectionClosed",
-                            "message": f"the connection closed with code {code}: {ws.close_reason}"}
+            result.error = {
+                "status": "Failure",
+                "reason": "ConnectionClosed",
+                "message": f"the connection closed with code {code}: {ws.close_reason}",
+            }
         return result
 
     # -- rosengine extensions (/local/) --------------------------------------------------------------
@@ -477,8 +614,9 @@ class FcClient:
     def local_instances(self) -> list[dict[str, Any]]:
         return list(self._json("GET", "/local/instances").get("instances") or [])
 
-    def list_invocations(self, service: str | None = None, function: str | None = None,
-                         limit: int = 100) -> list[dict[str, Any]]:
+    def list_invocations(
+        self, service: str | None = None, function: str | None = None, limit: int = 100
+    ) -> list[dict[str, Any]]:
         params = {"serviceName": service, "functionName": function, "limit": limit}
         return list(self._json("GET", "/local/invocations", params=params).get("invocations") or [])
 
@@ -511,7 +649,7 @@ def _send_stdin(ws: Any, chunks: Iterable[bytes]) -> None:
                 ws.send(b"\x00" + bytes(chunk))
     except ConnectionClosed:
         return
-    except Exception:  # noqa: BLE001 - reading the input failed: end stdin so the command sees EOF
+    except Exception:
         pass
     with contextlib.suppress(ConnectionClosed):
         ws.send(b"\x00")
@@ -522,7 +660,9 @@ def _json_or_text(payload: bytes) -> dict[str, Any]:
         doc = json.loads(payload)
     except ValueError:
         doc = None
-    return doc if isinstance(doc, dict) else {"status": "Failure", "message": payload.decode("utf-8", "replace")}
+    return (
+        doc if isinstance(doc, dict) else {"status": "Failure", "message": payload.decode("utf-8", "replace")}
+    )
 
 
 def _error_from(response: httpx.Response) -> FcApiError:
@@ -532,7 +672,9 @@ def _error_from(response: httpx.Response) -> FcApiError:
         body = response.json()
         if isinstance(body, dict):
             code = str(body.get("ErrorCode") or body.get("errorCode") or body.get("Code") or "")
-            message = str(body.get("ErrorMessage") or body.get("errorMessage") or body.get("Message") or message)
+            message = str(
+                body.get("ErrorMessage") or body.get("errorMessage") or body.get("Message") or message
+            )
     except ValueError:
         pass
     if not code:

@@ -53,17 +53,17 @@ def canonical_resource(path: str, queries: Queries | None = None) -> str:
     return path + "\n" + "\n".join(_query_lines(queries))
 
 
-def string_to_sign(
-    method: str, path: str, headers: Mapping[str, str], queries: Queries | None = None
-) -> str:
+def string_to_sign(method: str, path: str, headers: Mapping[str, str], queries: Queries | None = None) -> str:
     """Build the string FC signs. ``headers`` must have lower-cased names."""
-    return "\n".join([
-        method.upper(),
-        headers.get("content-md5", ""),
-        headers.get("content-type", ""),
-        headers.get("date", ""),
-        canonical_headers(headers.items()) + canonical_resource(path, queries),
-    ])
+    return "\n".join(
+        [
+            method.upper(),
+            headers.get("content-md5", ""),
+            headers.get("content-type", ""),
+            headers.get("date", ""),
+            canonical_headers(headers.items()) + canonical_resource(path, queries),
+        ]
+    )
 
 
 def signature(secret: str, text: str) -> str:
@@ -72,7 +72,11 @@ def signature(secret: str, text: str) -> str:
 
 
 def authorization(
-    access_key_id: str, secret: str, method: str, path: str, headers: Mapping[str, str],
+    access_key_id: str,
+    secret: str,
+    method: str,
+    path: str,
+    headers: Mapping[str, str],
     queries: Queries | None = None,
 ) -> str:
     """The ``Authorization`` header value for one request."""
@@ -91,7 +95,11 @@ def parse_authorization(value: str) -> tuple[str, str] | None:
 
 
 def verify(
-    secret: str, given: str, method: str, path: str, headers: Mapping[str, str],
+    secret: str,
+    given: str,
+    method: str,
+    path: str,
+    headers: Mapping[str, str],
     queries: Queries | None = None,
 ) -> bool:
     """True when ``given`` matches the signature over the bare path or over path + query."""

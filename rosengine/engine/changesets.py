@@ -30,14 +30,25 @@ def _not_found(name: str) -> StackError:
     return StackError(CHANGE_SET_NOT_FOUND, f"The ChangeSet ({name}) could not be found.")
 
 
-def create_change_set(engine: StackEngine, stack_name: str, change_set_name: str, *,
-                      template_body: str | None, filename: str = "", parameters: dict[str, Any] | None = None,
-                      use_previous_parameters: bool = True, change_set_type: str | None = None,
-                      options: StackOptions | None = None, description: str = "") -> ChangeSetRecord:
+def create_change_set(
+    engine: StackEngine,
+    stack_name: str,
+    change_set_name: str,
+    *,
+    template_body: str | None,
+    filename: str = "",
+    parameters: dict[str, Any] | None = None,
+    use_previous_parameters: bool = True,
+    change_set_type: str | None = None,
+    options: StackOptions | None = None,
+    description: str = "",
+) -> ChangeSetRecord:
     from rosengine.engine.service import StackOptions, check_stack_name
 
     existing = engine.store.find_stack(stack_name)
-    kind = (change_set_type or ("UPDATE" if existing and existing.status != "REVIEW_IN_PROGRESS" else "CREATE")).upper()
+    kind = (
+        change_set_type or ("UPDATE" if existing and existing.status != "REVIEW_IN_PROGRESS" else "CREATE")
+    ).upper()
     if kind not in ("CREATE", "UPDATE"):
         raise StackError("InvalidParameter", f"ChangeSetType must be CREATE or UPDATE, got {kind}.")
     if kind == "CREATE" and existing is not None and existing.status != "REVIEW_IN_PROGRESS":
@@ -52,15 +63,27 @@ def create_change_set(engine: StackEngine, stack_name: str, change_set_name: str
         raise StackError("InvalidParameter", "A CREATE change set needs a template.")
     check_stack_name(stack_name)
     opts = options or (StackOptions.from_dict(existing.options) if existing else StackOptions())
-    stack, prepared, changes = engine.plan(stack_name, template_body, filename=filename, parameters=parameters,
-                                           use_previous_parameters=use_previous_parameters, stack_name=stack_name)
+    stack, prepared, changes = engine.plan(
+        stack_name,
+        template_body,
+        filename=filename,
+        parameters=parameters,
+        use_previous_parameters=use_previous_parameters,
+        stack_name=stack_name,
+    )
     if stack is None:
         stack = existing
         if stack is None:
-            stack = StackRecord(id=new_stack_id(), name=stack_name, status="REVIEW_IN_PROGRESS",
-                                template_body=template_body or "", template_filename=filename,
-                                parameters=dict(parameters or {}), options=opts.as_dict(),
-                                no_echo=sorted(prepared.no_echo))
+            stack = StackRecord(
+                id=new_stack_id(),
+                name=stack_name,
+                status="REVIEW_IN_PROGRESS",
+                template_body=template_body or "",
+                template_filename=filename,
+                parameters=dict(parameters or {}),
+                options=opts.as_dict(),
+                no_echo=sorted(prepared.no_echo),
+            )
             engine.store.insert_stack(stack)
         elif stack.status == "REVIEW_IN_PROGRESS":
             hidden = sorted(set(stack.no_echo) | set(prepared.no_echo))
@@ -70,17 +93,30 @@ def create_change_set(engine: StackEngine, stack_name: str, change_set_name: str
         stored_params = dict(parameters or {})
     else:
         previous = dict(stack.parameters) if use_previous_parameters else {}
-        stored_params = {k: v for k, v in {**previous, **(parameters or {})}.items() if k in prepared.parameters}
+        stored_params = {
+            k: v for k, v in {**previous, **(parameters or {})}.items() if k in prepared.parameters
+        }
     if len(engine.store.list_change_sets(stack.id)) >= MAX_CHANGE_SETS:
         raise StackError("LimitExceeded", f"Stack {stack_name} already has {MAX_CHANGE_SETS} change sets.")
     record = ChangeSetRecord(
-        id=str(uuid.uuid4()), stack_id=stack.id, stack_name=stack.name, name=change_set_name, type=kind,
+        id=str(uuid.uuid4()),
+        stack_id=stack.id,
+        stack_name=stack.name,
+        name=change_set_name,
+        type=kind,
         template_body=template_body if template_body is not None else stack.template_body,
-        template_filename=filename or stack.template_filename, parameters=stored_params, options=opts.as_dict(),
-        changes=[c.as_change() for c in changes if c.action != "None"], description=description,
+        template_filename=filename or stack.template_filename,
+        parameters=stored_params,
+        options=opts.as_dict(),
+        changes=[c.as_change() for c in changes if c.action != "None"],
+        description=description,
     )
-    if kind == "UPDATE" and not has_changes(changes) and record.template_body == stack.template_body \
-            and stored_params == stack.parameters:
+    if (
+        kind == "UPDATE"
+        and not has_changes(changes)
+        and record.template_body == stack.template_body
+        and stored_params == stack.parameters
+    ):
         record.status, record.execution_status = "CREATE_FAILED", "UNAVAILABLE"
         record.reason = "The submitted information didn't contain changes."
     engine.store.insert_change_set(record)
@@ -92,12 +128,13 @@ def declared_no_echo(template_body: str, filename: str = "") -> set[str] | None:
     cannot be read any more (then the caller must mask everything: never show a secret by accident)."""
     try:
         parameters = load_template(template_body, filename=filename or None).data.get("Parameters") or {}
-    except Exception:  # noqa: BLE001 - any unreadable template means "unknown", not "no secrets"
+    except Exception:
         return None
     if not isinstance(parameters, dict):
         return set()
-    return {name for name, spec in parameters.items()
-            if isinstance(spec, dict) and _truthy(spec.get("NoEcho"))}
+    return {
+        name for name, spec in parameters.items() if isinstance(spec, dict) and _truthy(spec.get("NoEcho"))
+    }
 
 
 def _truthy(value: Any) -> bool:
@@ -130,22 +167,35 @@ def execute_change_set(engine: StackEngine, name_or_id: str, stack_name: str | N
 
     change_set = find_change_set(engine, name_or_id, stack_name)
     if change_set.execution_status != "AVAILABLE":
-        raise StackError(INVALID_STACK_STATE,
-                         f"The ChangeSet ({change_set.name}) is {change_set.execution_status} and cannot be executed.")
+        raise StackError(
+            INVALID_STACK_STATE,
+            f"The ChangeSet ({change_set.name}) is {change_set.execution_status} and cannot be executed.",
+        )
     options = StackOptions.from_dict(change_set.options)
     engine.store.update_change_set(change_set.id, execution_status="EXECUTE_IN_PROGRESS")
     if change_set.type == "CREATE":
-        stack = engine.create_stack(change_set.stack_name, change_set.template_body,
-                                    filename=change_set.template_filename, parameters=change_set.parameters,
-                                    options=options)
+        stack = engine.create_stack(
+            change_set.stack_name,
+            change_set.template_body,
+            filename=change_set.template_filename,
+            parameters=change_set.parameters,
+            options=options,
+        )
         ok = stack.status == "CREATE_COMPLETE"
     else:
-        stack = engine.update_stack(change_set.stack_id, template_body=change_set.template_body,
-                                    filename=change_set.template_filename, parameters=change_set.parameters,
-                                    use_previous_parameters=False, options=options)
+        stack = engine.update_stack(
+            change_set.stack_id,
+            template_body=change_set.template_body,
+            filename=change_set.template_filename,
+            parameters=change_set.parameters,
+            use_previous_parameters=False,
+            options=options,
+        )
         ok = stack.status == "UPDATE_COMPLETE"
     with engine.store.transaction():
-        engine.store.update_change_set(change_set.id, execution_status="EXECUTE_COMPLETE" if ok else "EXECUTE_FAILED")
+        engine.store.update_change_set(
+            change_set.id, execution_status="EXECUTE_COMPLETE" if ok else "EXECUTE_FAILED"
+        )
         for other in engine.store.list_change_sets(stack.id):
             if other.id != change_set.id and other.execution_status == "AVAILABLE":
                 engine.store.update_change_set(other.id, execution_status="OBSOLETE")
@@ -158,5 +208,9 @@ def delete_change_set(engine: StackEngine, name_or_id: str, stack_name: str | No
         raise StackError(INVALID_STACK_STATE, f"The ChangeSet ({change_set.name}) is being executed.")
     engine.store.delete_change_set(change_set.id)
     stack = engine.store.find_stack(change_set.stack_id)
-    if stack is not None and stack.status == "REVIEW_IN_PROGRESS" and not engine.store.list_change_sets(stack.id):
+    if (
+        stack is not None
+        and stack.status == "REVIEW_IN_PROGRESS"
+        and not engine.store.list_change_sets(stack.id)
+    ):
         engine.store.remove_stack(stack.id)  # the review stack existed only for this change set

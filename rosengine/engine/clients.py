@@ -24,8 +24,9 @@ def _build_fc(echo: Callable[[str], None] | None) -> Any:
 class ClientFactory:
     """``factory("fc")`` → one cached client per operation. Thread-safe: providers run in parallel."""
 
-    def __init__(self, echo: Callable[[str], None] | None = None,
-                 builders: dict[str, Callable[[], Any]] | None = None):
+    def __init__(
+        self, echo: Callable[[str], None] | None = None, builders: dict[str, Callable[[], Any]] | None = None
+    ):
         self._echo = echo
         self._builders: dict[str, Callable[[], Any]] = {"fc": lambda: _build_fc(self._echo)}
         self._builders.update(builders or {})
@@ -38,7 +39,9 @@ class ClientFactory:
                 return self._cache[service]
             builder = self._builders.get(service)
             if builder is None:
-                raise ProviderError(f"no client for service {service!r} (known: {', '.join(sorted(self._builders))})")
+                raise ProviderError(
+                    f"no client for service {service!r} (known: {', '.join(sorted(self._builders))})"
+                )
             client = builder()
             self._cache[service] = client
             return client
@@ -50,6 +53,6 @@ class ClientFactory:
                 if callable(close):
                     try:
                         close()
-                    except Exception:  # noqa: BLE001 - closing is best effort
+                    except Exception:
                         pass
             self._cache.clear()

@@ -20,8 +20,12 @@ from rosengine.state.models import ResourceRecord
 def new_record(rt: Runtime, prepared: Any, logical_id: str) -> ResourceRecord:
     definition = prepared.resources[logical_id]
     return ResourceRecord(
-        stack_id=rt.stack.id, logical_id=logical_id, type=definition.type, status=INIT_COMPLETE,
-        metadata=getattr(definition, "metadata", None), description=getattr(definition, "description", None),
+        stack_id=rt.stack.id,
+        logical_id=logical_id,
+        type=definition.type,
+        status=INIT_COMPLETE,
+        metadata=getattr(definition, "metadata", None),
+        description=getattr(definition, "description", None),
         deletion_policy=getattr(definition, "deletion_policy", None) or "Delete",
         depends_on=sorted(prepared.graph.dependencies(logical_id)),
     )
@@ -43,7 +47,9 @@ def as_result(value: Any) -> ProviderResult:
     raise TypeError(f"provider returned {type(value).__name__}, expected ProviderResult")
 
 
-def create_resources(rt: Runtime, prepared: Any, logical_ids: list[str], *, action: str = "CREATE") -> WalkResult:
+def create_resources(
+    rt: Runtime, prepared: Any, logical_ids: list[str], *, action: str = "CREATE"
+) -> WalkResult:
     """Create ``logical_ids`` (in the prepared template's creation order), each after the
     resources it depends on. Returns the walk result; failed rows are recorded ``*_FAILED``."""
     pending: dict[str, ResourceRecord] = {}
@@ -85,7 +91,8 @@ def create_resources(rt: Runtime, prepared: Any, logical_ids: list[str], *, acti
     for logical_id in result.timed_out:
         record = pending[logical_id]
         rt.recorder.resource(
-            record, f"{action}_FAILED",
+            record,
+            f"{action}_FAILED",
             f"Timeout: the {action.lower()} was still running when the stack timeout "
             f"({rt.deadline.describe()}) passed; the provider call was abandoned",
         )

@@ -56,8 +56,13 @@ def _waits_for(waits: dict[str, set[str]], start: str, goal: str) -> bool:
     return False
 
 
-def delete_resources(rt: Runtime, records: list[ResourceRecord], *, retain: frozenset[str] = frozenset(),
-                     honour_retain: bool = True) -> WalkResult:
+def delete_resources(
+    rt: Runtime,
+    records: list[ResourceRecord],
+    *,
+    retain: frozenset[str] = frozenset(),
+    honour_retain: bool = True,
+) -> WalkResult:
     """Delete ``records`` (rows are removed on success). ``retain`` names extra logical ids to
     keep (DeleteStack RetainResources)."""
     by_key = {_key(r): r for r in records}
@@ -70,8 +75,9 @@ def delete_resources(rt: Runtime, records: list[ResourceRecord], *, retain: froz
         if honour_retain and (record.deletion_policy == "Retain" or record.logical_id in retain):
             why = "DeletionPolicy is Retain" if record.deletion_policy == "Retain" else "asked to retain it"
             kept = f" {record.physical_id}" if record.physical_id else ""
-            rt.recorder.forget(record, "DELETE_COMPLETE",
-                               f"Resource retained ({why}): the physical resource{kept} was kept")
+            rt.recorder.forget(
+                record, "DELETE_COMPLETE", f"Resource retained ({why}): the physical resource{kept} was kept"
+            )
             if record.role == ROLE_CURRENT:
                 rt.resources.pop(record.logical_id, None)
             return None
@@ -82,7 +88,9 @@ def delete_resources(rt: Runtime, records: list[ResourceRecord], *, retain: froz
                 if record.status == INIT_COMPLETE:
                     rt.store.delete_resource(record.stack_id, record.logical_id, record.role)
                 else:
-                    rt.recorder.forget(record, "DELETE_COMPLETE", "Nothing to delete: the resource was never created")
+                    rt.recorder.forget(
+                        record, "DELETE_COMPLETE", "Nothing to delete: the resource was never created"
+                    )
                 if record.role == ROLE_CURRENT:
                     rt.resources.pop(record.logical_id, None)
                 return None
@@ -104,7 +112,9 @@ def delete_resources(rt: Runtime, records: list[ResourceRecord], *, retain: froz
 
     result = walk(order, waits, start, finish, concurrency=rt.concurrency, deadline=rt.deadline)
     for key in result.timed_out:
-        rt.recorder.resource(by_key[key], "DELETE_FAILED",
-                             f"Timeout: the delete was still running when the stack timeout "
-                             f"({rt.deadline.describe()}) passed")
+        rt.recorder.resource(
+            by_key[key],
+            "DELETE_FAILED",
+            f"Timeout: the delete was still running when the stack timeout ({rt.deadline.describe()}) passed",
+        )
     return result

@@ -27,9 +27,9 @@ def _encode(value: Any) -> Any:
 
 @dataclass
 class PropertyDiff:
-    changed: list[str] = field(default_factory=list)          # top-level property names
-    dynamic: list[str] = field(default_factory=list)          # changed because a value is not known yet
-    replacing: list[str] = field(default_factory=list)        # create-only properties among changed
+    changed: list[str] = field(default_factory=list)  # top-level property names
+    dynamic: list[str] = field(default_factory=list)  # changed because a value is not known yet
+    replacing: list[str] = field(default_factory=list)  # create-only properties among changed
     replacing_dynamic: list[str] = field(default_factory=list)
 
     @property

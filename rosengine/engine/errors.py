@@ -18,7 +18,14 @@ from rosengine.state.errors import (
 )
 
 __all__ = [
-    "ACTION_IN_PROGRESS", "CHANGE_SET_NOT_FOUND", "INVALID_STACK_STATE", "NOT_SUPPORTED",
-    "OPERATION_INTERRUPTED", "STACK_EXISTS", "STACK_NOT_FOUND", "STACK_VALIDATION_FAILED", "StackError",
+    "ACTION_IN_PROGRESS",
+    "CHANGE_SET_NOT_FOUND",
+    "INVALID_STACK_STATE",
+    "NOT_SUPPORTED",
+    "OPERATION_INTERRUPTED",
+    "STACK_EXISTS",
+    "STACK_NOT_FOUND",
+    "STACK_VALIDATION_FAILED",
+    "StackError",
     "stack_not_found",
 ]

@@ -64,8 +64,9 @@ class _Workers:
     def submit(self, node: str, work: Work) -> None:
         with self._lock:
             if self._idle == 0 and len(self._threads) < self._size:
-                thread = threading.Thread(target=self._loop, name=f"ros-provider-{len(self._threads)}",
-                                          daemon=True)
+                thread = threading.Thread(
+                    target=self._loop, name=f"ros-provider-{len(self._threads)}", daemon=True
+                )
                 self._threads.append(thread)
                 thread.start()
             else:
@@ -81,7 +82,7 @@ class _Workers:
             began = time.monotonic()
             try:
                 outcome = Outcome(value=work(), seconds=time.monotonic() - began)
-            except BaseException as exc:  # noqa: BLE001 - every failure is reported, never lost
+            except BaseException as exc:
                 outcome = Outcome(error=exc, seconds=time.monotonic() - began)
             with self._lock:
                 self._idle += 1
@@ -127,7 +128,7 @@ def walk(
         running.discard(node)
         try:
             ok = finish(node, outcome) and outcome.ok
-        except BaseException as exc:  # noqa: BLE001
+        except BaseException as exc:
             ok = False
             outcome.error = outcome.error or exc
         if ok:
@@ -150,7 +151,7 @@ def walk(
                 node = ready.pop()
                 try:
                     work = start(node)
-                except BaseException as exc:  # noqa: BLE001
+                except BaseException as exc:
                     settle(node, Outcome(error=exc))
                     continue
                 if work is None:

@@ -25,7 +25,8 @@ def stack_identity(stack_name: str, stack_id: str, stored: dict[str, Any] | None
     stored = stored or {}
     optional = {key: stored[key] for key in ("tenant_id", "resource_group_id") if stored.get(key)}
     return StackIdentity(
-        stack_name=stack_name, stack_id=stack_id,
+        stack_name=stack_name,
+        stack_id=stack_id,
         region=stored.get("region") or config.region(),
         account_id=stored.get("account_id") or config.account_id(),
         **optional,

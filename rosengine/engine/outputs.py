@@ -26,8 +26,12 @@ def evaluate_outputs(rt: Runtime, prepared: Any) -> list[OutputRecord]:
     for name, value in values.items():
         definition = definitions.get(name)
         definition = definition if isinstance(definition, dict) else {}
-        records.append(OutputRecord(
-            key=name, value=value, description=str(definition.get("Description") or ""),
-            no_echo=_truthy(definition.get("NoEcho")),
-        ))
+        records.append(
+            OutputRecord(
+                key=name,
+                value=value,
+                description=str(definition.get("Description") or ""),
+                no_echo=_truthy(definition.get("NoEcho")),
+            )
+        )
     return records

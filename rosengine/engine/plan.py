@@ -63,11 +63,13 @@ class ResourceChange:
         for name in self.changed:
             dynamic = name in self.dynamic
             recreation = "Always" if name in self.replacement_reasons else "Never"
-            details.append({
-                "ChangeSource": "ResourceReference" if dynamic else "DirectModification",
-                "Evaluation": "Dynamic" if dynamic else "Static",
-                "Target": {"Attribute": "Properties", "Name": name, "RequiresRecreation": recreation},
-            })
+            details.append(
+                {
+                    "ChangeSource": "ResourceReference" if dynamic else "DirectModification",
+                    "Evaluation": "Dynamic" if dynamic else "Static",
+                    "Target": {"Attribute": "Properties", "Name": name, "RequiresRecreation": recreation},
+                }
+            )
         return {
             "Type": "Resource",
             "ResourceChange": {
@@ -92,9 +94,18 @@ def plan_create(prepared: Any) -> list[ResourceChange]:
     changes = []
     for logical_id in prepared.graph.creation_order():
         definition = prepared.resources[logical_id]
-        props = prepared.resolve_properties(logical_id, attribute, lambda lid: Unknown("string", f"Ref {lid}"))
-        changes.append(ResourceChange(logical_id, definition.type, ADD, properties=props,
-                                      required_by=_required_by(prepared, logical_id)))
+        props = prepared.resolve_properties(
+            logical_id, attribute, lambda lid: Unknown("string", f"Ref {lid}")
+        )
+        changes.append(
+            ResourceChange(
+                logical_id,
+                definition.type,
+                ADD,
+                properties=props,
+                required_by=_required_by(prepared, logical_id),
+            )
+        )
     return changes
 
 
@@ -133,10 +144,18 @@ def plan_update(prepared: Any, current: dict[str, ResourceRecord]) -> list[Resou
         required_by = _required_by(prepared, logical_id)
         if record is None or not record.physical_id:
             will_be_new.add(logical_id)
-            changes.append(ResourceChange(logical_id, definition.type, ADD, properties=props, required_by=required_by))
+            changes.append(
+                ResourceChange(logical_id, definition.type, ADD, properties=props, required_by=required_by)
+            )
             continue
-        change = ResourceChange(logical_id, definition.type, NONE, physical_id=record.physical_id or "",
-                                properties=props, required_by=required_by)
+        change = ResourceChange(
+            logical_id,
+            definition.type,
+            NONE,
+            physical_id=record.physical_id or "",
+            properties=props,
+            required_by=required_by,
+        )
         if record.type != definition.type:
             change.action, change.replacement, change.replacement_reasons = MODIFY, "True", ["Type"]
             change.scope = ["Properties"]
@@ -149,7 +168,10 @@ def plan_update(prepared: Any, current: dict[str, ResourceRecord]) -> list[Resou
             change.action = MODIFY
             change.changed, change.dynamic = found.changed, found.dynamic
             if found.replacing:
-                change.replacement, change.replacement_reasons = "True", found.replacing + found.replacing_dynamic
+                change.replacement, change.replacement_reasons = (
+                    "True",
+                    found.replacing + found.replacing_dynamic,
+                )
                 will_be_new.add(logical_id)
             elif found.replacing_dynamic:
                 change.replacement, change.replacement_reasons = "Conditional", found.replacing_dynamic
@@ -157,8 +179,15 @@ def plan_update(prepared: Any, current: dict[str, ResourceRecord]) -> list[Resou
         changes.append(change)
     removed = [r for lid, r in current.items() if lid not in prepared.resources]
     for record in reversed(removed):
-        changes.append(ResourceChange(record.logical_id, record.type, REMOVE, physical_id=record.physical_id or "",
-                                      properties=record.properties))
+        changes.append(
+            ResourceChange(
+                record.logical_id,
+                record.type,
+                REMOVE,
+                physical_id=record.physical_id or "",
+                properties=record.properties,
+            )
+        )
     return changes
 
 

@@ -22,10 +22,18 @@ class Recorder:
         self.stack = stack
         self.listener = listener
 
-    def _event(self, logical_id: str, physical_id: str | None, type_: str, status: str, reason: str) -> EventRecord:
+    def _event(
+        self, logical_id: str, physical_id: str | None, type_: str, status: str, reason: str
+    ) -> EventRecord:
         return EventRecord(
-            id=str(uuid.uuid4()), stack_id=self.stack.id, stack_name=self.stack.name,
-            logical_id=logical_id, physical_id=physical_id or "", type=type_, status=status, reason=reason,
+            id=str(uuid.uuid4()),
+            stack_id=self.stack.id,
+            stack_name=self.stack.name,
+            logical_id=logical_id,
+            physical_id=physical_id or "",
+            type=type_,
+            status=status,
+            reason=reason,
             time=now_iso(),
         )
 
@@ -40,26 +48,35 @@ class Recorder:
             setattr(self.stack, key, value)
         self.listener.on_event(event)
 
-    def resource(self, record: ResourceRecord, status: str, reason: str = STATE_CHANGED, *,
-                 event: bool = True) -> None:
+    def resource(
+        self, record: ResourceRecord, status: str, reason: str = STATE_CHANGED, *, event: bool = True
+    ) -> None:
         """Store the resource row with its new status and log the event."""
         record.status, record.reason = status, reason
         with self.store.transaction():
             self.store.put_resource(record)
-            ev = self.store.add_event(self._event(record.logical_id, record.physical_id, record.type, status,
-                                                  reason)) if event else None
+            ev = (
+                self.store.add_event(
+                    self._event(record.logical_id, record.physical_id, record.type, status, reason)
+                )
+                if event
+                else None
+            )
         if ev is not None:
             self.listener.on_event(ev)
 
     def resource_event(self, record: ResourceRecord, status: str, reason: str) -> None:
         """An event about a resource whose row is not (or no longer) stored."""
-        ev = self.store.add_event(self._event(record.logical_id, record.physical_id, record.type, status, reason))
+        ev = self.store.add_event(
+            self._event(record.logical_id, record.physical_id, record.type, status, reason)
+        )
         self.listener.on_event(ev)
 
     def forget(self, record: ResourceRecord, status: str, reason: str) -> None:
         """Remove the row and log its final event in one transaction."""
         with self.store.transaction():
             self.store.delete_resource(record.stack_id, record.logical_id, record.role)
-            ev = self.store.add_event(self._event(record.logical_id, record.physical_id, record.type, status,
-                                                  reason))
+            ev = self.store.add_event(
+                self._event(record.logical_id, record.physical_id, record.type, status, reason)
+            )
         self.listener.on_event(ev)

@@ -58,15 +58,23 @@ class Heartbeat:
         while not self._stop.wait(self._every):
             try:
                 self._store.beat(self._stack_id, self._owner)
-            except Exception:  # noqa: BLE001 - a missed beat is harmless; the next one retries
+            except Exception:
                 pass
 
 
 class Runtime:
-    def __init__(self, store: StateStore, stack: StackRecord, listener: ProgressListener, *,
-                 owner: Owner, concurrency: int, timeout_mins: float,
-                 echo: Callable[[str], None] | None = None,
-                 clients: ClientFactory | None = None):
+    def __init__(
+        self,
+        store: StateStore,
+        stack: StackRecord,
+        listener: ProgressListener,
+        *,
+        owner: Owner,
+        concurrency: int,
+        timeout_mins: float,
+        echo: Callable[[str], None] | None = None,
+        clients: ClientFactory | None = None,
+    ):
         self.store = store
         self.stack = stack
         self.owner = owner
@@ -90,16 +98,25 @@ class Runtime:
         if found is None:
             raise ProviderError(f"Unknown resource type {type_name}", code="UnknownResourceType")
         if found.provider is None:
-            raise ProviderError(f"Resource type {type_name} has a schema but no provider", code="NotSupported")
+            raise ProviderError(
+                f"Resource type {type_name} has a schema but no provider", code="NotSupported"
+            )
         return found.provider()
 
-    def context(self, record: ResourceRecord, progress: Callable[[str], None] | None = None) -> ProviderContext:
+    def context(
+        self, record: ResourceRecord, progress: Callable[[str], None] | None = None
+    ) -> ProviderContext:
         ident = self.stack.identity
         return ProviderContext(
-            stack_name=self.stack.name, stack_id=self.stack.id,
-            region=ident.get("region", ""), account_id=ident.get("account_id", ""),
-            logical_id=record.logical_id, resource_type=record.type, clients=self.clients,
-            deadline=self.deadline.remaining, emit=progress or (lambda message: None),
+            stack_name=self.stack.name,
+            stack_id=self.stack.id,
+            region=ident.get("region", ""),
+            account_id=ident.get("account_id", ""),
+            logical_id=record.logical_id,
+            resource_type=record.type,
+            clients=self.clients,
+            deadline=self.deadline.remaining,
+            emit=progress or (lambda message: None),
             template_dir=self._template_dir(),
         )
 
@@ -119,7 +136,7 @@ class Runtime:
         try:
             provider = self.provider(record.type)
             found = provider.read(self.context(record), "", dict(record.properties))
-        except Exception:  # noqa: BLE001 - a provider that cannot look up is treated as "not found"
+        except Exception:
             return None
         if isinstance(found, dict) and found.get("PhysicalResourceId"):
             record.attributes = {k: v for k, v in found.items() if k != "PhysicalResourceId"}
@@ -137,6 +154,7 @@ class Runtime:
                 provider.delete(ctx, physical_id, properties)
             except ResourceNotFound:
                 return  # already gone counts as deleted
+
         return work
 
     # -- resolution callbacks ------------------------------------------------------------------
@@ -151,7 +169,8 @@ class Runtime:
             return None  # declared but not reported by the provider
         raise TemplateError(
             INVALID_TEMPLATE_ATTRIBUTE,
-            f"The Referenced Attribute ({logical_id} {name}) is incorrect: the resource has no such attribute.",
+            f"The Referenced Attribute ({logical_id} {name}) is incorrect: the resource has no "
+            "such attribute.",
         )
 
     def physical_id(self, logical_id: str) -> Any:

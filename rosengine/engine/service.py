@@ -70,7 +70,8 @@ def check_stack_name(name: str) -> None:
     if not _STACK_NAME.match(name or ""):
         raise StackError(
             STACK_VALIDATION_FAILED,
-            f"Invalid stack name {name!r}: up to 255 letters, digits, '-' or '_', starting with a letter or digit.",
+            f"Invalid stack name {name!r}: up to 255 letters, digits, '-' or '_', starting with a "
+            "letter or digit.",
         )
 
 
@@ -89,9 +90,15 @@ def check_timeout(minutes: float) -> None:
 
 
 class StackEngine:
-    def __init__(self, store: StateStore | None = None, *, listener: ProgressListener | None = None,
-                 echo: Callable[[str], None] | None = None, owner: Owner | None = None,
-                 client_builders: dict[str, Callable[[], Any]] | None = None):
+    def __init__(
+        self,
+        store: StateStore | None = None,
+        *,
+        listener: ProgressListener | None = None,
+        echo: Callable[[str], None] | None = None,
+        owner: Owner | None = None,
+        client_builders: dict[str, Callable[[], Any]] | None = None,
+    ):
         self.store = store or open_store()
         self.listener = listener or NullListener()
         self.echo = echo
@@ -105,17 +112,28 @@ class StackEngine:
             raise stack_not_found(name_or_id)
         return stack
 
-    def _prepare(self, stack: StackRecord, body: str, filename: str, parameters: dict[str, Any],
-                 previous: dict[str, Any] | None = None, *, check: bool = True,
-                 creatable: bool = True) -> PreparedTemplate:
+    def _prepare(
+        self,
+        stack: StackRecord,
+        body: str,
+        filename: str,
+        parameters: dict[str, Any],
+        previous: dict[str, Any] | None = None,
+        *,
+        check: bool = True,
+        creatable: bool = True,
+    ) -> PreparedTemplate:
         template = load_template(body, filename=filename or None)
         ident = stack_identity(stack.name, stack.id, stack.identity)
         try:
-            prepared = prepare(template, parameters, identity=ident, stack_outputs=self.store,
-                               previous_parameters=previous)
+            prepared = prepare(
+                template, parameters, identity=ident, stack_outputs=self.store, previous_parameters=previous
+            )
         except (TemplateError, TemplateErrors) as exc:
             found = exc.errors if isinstance(exc, TemplateErrors) else [exc]
-            raise TemplateErrors(every_template_error(template, parameters, locate_all(template, found))) from None
+            raise TemplateErrors(
+                every_template_error(template, parameters, locate_all(template, found))
+            ) from None
         if check:
             check_resources(prepared, creatable=creatable)
         return prepared
@@ -131,8 +149,15 @@ class StackEngine:
         """Heartbeat + runtime for a stack this engine already holds; the lock is released and
         clients closed at the end whatever happens."""
         clients = ClientFactory(echo=self.echo, builders=self._client_builders)
-        rt = Runtime(self.store, stack, self.listener, owner=self.owner, concurrency=options.concurrency,
-                     timeout_mins=options.timeout_mins, clients=clients)
+        rt = Runtime(
+            self.store,
+            stack,
+            self.listener,
+            owner=self.owner,
+            concurrency=options.concurrency,
+            timeout_mins=options.timeout_mins,
+            clients=clients,
+        )
         try:
             with Heartbeat(self.store, stack.id, self.owner):
                 yield rt
@@ -145,12 +170,19 @@ class StackEngine:
         ends the operation in ``<ACTION>_FAILED`` with a reason instead of leaving it running."""
         try:
             body()
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             rt.recorder.stack_status(f"{action}_FAILED", f"InternalError: {describe_error(exc)}")
 
     # -- create ---------------------------------------------------------------------------------
-    def create_stack(self, name: str, template_body: str, *, filename: str = "",
-                     parameters: dict[str, Any] | None = None, options: StackOptions | None = None) -> StackRecord:
+    def create_stack(
+        self,
+        name: str,
+        template_body: str,
+        *,
+        filename: str = "",
+        parameters: dict[str, Any] | None = None,
+        options: StackOptions | None = None,
+    ) -> StackRecord:
         options = options or StackOptions()
         check_stack_name(name)
         check_timeout(options.timeout_mins)
@@ -173,21 +205,38 @@ class StackEngine:
         stack.options = options.as_dict()
         stack.description = str(prepared.template.data.get("Description") or "")
         stack.operation = {"action": "CREATE"}
-        stack.owner_pid, stack.owner_host, stack.owner_started = self.owner.pid, self.owner.host, self.owner.started
+        stack.owner_pid, stack.owner_host, stack.owner_started = (
+            self.owner.pid,
+            self.owner.host,
+            self.owner.started,
+        )
         stack.heartbeat = time.time()
         if existing is None:
             self.store.insert_stack(stack)
         else:
             self.store.acquire(stack.id, self.owner)
             self.store.update_stack(
-                stack.id, template_body=stack.template_body, template_filename=filename, parameters=stack.parameters,
-                resolved_parameters=stack.resolved_parameters, no_echo=stack.no_echo, identity=stack.identity,
-                options=stack.options, description=stack.description, operation=stack.operation,
+                stack.id,
+                template_body=stack.template_body,
+                template_filename=filename,
+                parameters=stack.parameters,
+                resolved_parameters=stack.resolved_parameters,
+                no_echo=stack.no_echo,
+                identity=stack.identity,
+                options=stack.options,
+                description=stack.description,
+                operation=stack.operation,
             )
         return self._run_create(stack, prepared, options)
 
-    def _run_create(self, stack: StackRecord, prepared: Any, options: StackOptions,
-                    *, started_reason: str = "Stack CREATE started") -> StackRecord:
+    def _run_create(
+        self,
+        stack: StackRecord,
+        prepared: Any,
+        options: StackOptions,
+        *,
+        started_reason: str = "Stack CREATE started",
+    ) -> StackRecord:
         with self._running(stack, options) as rt:
             self._guard(rt, "CREATE", lambda: self._create_body(rt, prepared, options, started_reason))
         return self.get_stack(stack.id)
@@ -202,10 +251,12 @@ class StackEngine:
         if result.ok:
             try:
                 self.store.set_outputs(rt.stack.id, evaluate_outputs(rt, prepared))
-            except Exception as exc:  # noqa: BLE001 - template errors in Outputs fail the create
+            except Exception as exc:
                 reason = f"Outputs could not be evaluated: {describe_error(exc)}"
             else:
-                rt.recorder.stack_status("CREATE_COMPLETE", "Stack CREATE completed successfully", operation=None)
+                rt.recorder.stack_status(
+                    "CREATE_COMPLETE", "Stack CREATE completed successfully", operation=None
+                )
                 return
         reason = reason or failure_reason(rt, result, "CREATE")
         rt.recorder.stack_status("CREATE_FAILED", reason)
@@ -223,8 +274,9 @@ class StackEngine:
             rt.recorder.stack_status("CREATE_ROLLBACK_FAILED", failure_reason(rt, result, "DELETE"))
 
     # -- delete ---------------------------------------------------------------------------------
-    def delete_stack(self, name_or_id: str, *, retain: Iterable[str] = (),
-                     options: StackOptions | None = None) -> StackRecord:
+    def delete_stack(
+        self, name_or_id: str, *, retain: Iterable[str] = (), options: StackOptions | None = None
+    ) -> StackRecord:
         stack = self.get_stack(name_or_id)
         stack = self.store.acquire(stack.id, self.owner, allow_interrupted=True)
         opts = options or StackOptions.from_dict(stack.options)
@@ -250,12 +302,14 @@ class StackEngine:
         if stack.status not in ("CREATE_FAILED", "CREATE_IN_PROGRESS"):
             raise StackError(
                 INVALID_STACK_STATE,
-                f"Stack {stack.name} is {stack.status}; only a failed or interrupted create can be continued.",
+                f"Stack {stack.name} is {stack.status}; only a failed or interrupted create can be "
+                "continued.",
             )
         stack = self.store.acquire(stack.id, self.owner, allow_interrupted=True)
         opts = options or StackOptions.from_dict(stack.options)
-        prepared = self._prepare(stack, stack.template_body, stack.template_filename, stack.parameters,
-                                 check=False)
+        prepared = self._prepare(
+            stack, stack.template_body, stack.template_filename, stack.parameters, check=False
+        )
         with self._running(stack, opts) as rt:
             self._guard(rt, "CREATE", lambda: self._continue_body(rt, prepared, opts))
         return self.get_stack(stack.id)
@@ -266,8 +320,11 @@ class StackEngine:
                 found = rt.find_unrecorded(record)
                 if found:
                     record.physical_id = found
-                    rt.recorder.resource(record, "CREATE_COMPLETE",
-                                         "Found by the provider after the interrupted create; adopted")
+                    rt.recorder.resource(
+                        record,
+                        "CREATE_COMPLETE",
+                        "Found by the provider after the interrupted create; adopted",
+                    )
         self._create_body(rt, prepared, options, "Stack CREATE continued")
 
     def rollback_stack(self, name_or_id: str) -> StackRecord:
@@ -277,7 +334,9 @@ class StackEngine:
         action = stack.action
         if action in ("CREATE", "CREATE_ROLLBACK"):
             if stack.status == "CREATE_COMPLETE" or stack.status == "CREATE_ROLLBACK_COMPLETE":
-                raise StackError(INVALID_STACK_STATE, f"Stack {stack.name} is {stack.status}; nothing to roll back.")
+                raise StackError(
+                    INVALID_STACK_STATE, f"Stack {stack.name} is {stack.status}; nothing to roll back."
+                )
             stack = self.store.acquire(stack.id, self.owner, allow_interrupted=True)
             opts = StackOptions.from_dict(stack.options)
             reason = stack.reason or "the create was interrupted"
@@ -290,14 +349,22 @@ class StackEngine:
             stack = self.store.acquire(stack.id, self.owner, allow_interrupted=True)
             opts = StackOptions.from_dict(stack.options)
             with self._running(stack, opts) as rt:
-                self._guard(rt, "ROLLBACK", lambda: run_update_rollback(self, rt, stack.reason or "interrupted"))
+                self._guard(
+                    rt, "ROLLBACK", lambda: run_update_rollback(self, rt, stack.reason or "interrupted")
+                )
             return self.get_stack(stack.id)
         raise StackError(INVALID_STACK_STATE, f"Stack {stack.name} is {stack.status}; nothing to roll back.")
 
     # -- update ---------------------------------------------------------------------------------
-    def _update_inputs(self, stack: StackRecord, template_body: str | None, filename: str | None,
-                       parameters: dict[str, Any] | None, use_previous_parameters: bool,
-                       creatable: bool = True) -> tuple[Any, str, str, dict]:
+    def _update_inputs(
+        self,
+        stack: StackRecord,
+        template_body: str | None,
+        filename: str | None,
+        parameters: dict[str, Any] | None,
+        use_previous_parameters: bool,
+        creatable: bool = True,
+    ) -> tuple[Any, str, str, dict]:
         """Prepare the new template; returns (prepared, body, filename, raw parameters to store)."""
         body = template_body if template_body is not None else stack.template_body
         name = filename if filename is not None else stack.template_filename
@@ -308,9 +375,17 @@ class StackEngine:
         stored = {k: v for k, v in {**(previous or {}), **given}.items() if k in declared}
         return prepared, body, name, stored
 
-    def plan(self, name_or_id: str | None, template_body: str | None, *, filename: str | None = None,
-             parameters: dict[str, Any] | None = None, use_previous_parameters: bool = True,
-             stack_name: str | None = None, preview: bool = False) -> tuple[StackRecord | None, Any, list[Any]]:
+    def plan(
+        self,
+        name_or_id: str | None,
+        template_body: str | None,
+        *,
+        filename: str | None = None,
+        parameters: dict[str, Any] | None = None,
+        use_previous_parameters: bool = True,
+        stack_name: str | None = None,
+        preview: bool = False,
+    ) -> tuple[StackRecord | None, Any, list[Any]]:
         """The changes a create (no such stack) or update would make: (stack, prepared, changes).
 
         ``preview=True`` (PreviewStack changes nothing) also plans types that have no local
@@ -323,17 +398,26 @@ class StackEngine:
                 raise stack_not_found(name_or_id or "")
             name = stack_name or name_or_id or "stack"
             probe = stack or StackRecord(id=new_stack_id(), name=name, status="REVIEW_IN_PROGRESS")
-            prepared = self._prepare(probe, template_body, filename or "", dict(parameters or {}),
-                                     creatable=not preview)
+            prepared = self._prepare(
+                probe, template_body, filename or "", dict(parameters or {}), creatable=not preview
+            )
             return None, prepared, plan_create(prepared)
-        prepared, _, _, _ = self._update_inputs(stack, template_body, filename, parameters, use_previous_parameters,
-                                                creatable=not preview)
+        prepared, _, _, _ = self._update_inputs(
+            stack, template_body, filename, parameters, use_previous_parameters, creatable=not preview
+        )
         current = {r.logical_id: r for r in self.store.get_resources(stack.id, role=ROLE_CURRENT)}
         return stack, prepared, plan_update(prepared, current)
 
-    def update_stack(self, name_or_id: str, *, template_body: str | None = None, filename: str | None = None,
-                     parameters: dict[str, Any] | None = None, use_previous_parameters: bool = True,
-                     options: StackOptions | None = None) -> StackRecord:
+    def update_stack(
+        self,
+        name_or_id: str,
+        *,
+        template_body: str | None = None,
+        filename: str | None = None,
+        parameters: dict[str, Any] | None = None,
+        use_previous_parameters: bool = True,
+        options: StackOptions | None = None,
+    ) -> StackRecord:
         """UpdateStack. ``template_body=None`` reuses the current template; parameters not given
         keep their previous values (UsePreviousParameters). An update that would change nothing
         raises StackError(NotSupported) and touches nothing."""
@@ -344,37 +428,59 @@ class StackEngine:
         if stack.status not in UPDATABLE:
             if stack.in_progress:
                 self.store.acquire(stack.id, self.owner)  # raises ActionInProgress / interrupted
-            raise StackError(INVALID_STACK_STATE,
-                             f"Stack {stack.name} is {stack.status}; it cannot be updated in this state.")
+            raise StackError(
+                INVALID_STACK_STATE,
+                f"Stack {stack.name} is {stack.status}; it cannot be updated in this state.",
+            )
         opts = options or StackOptions.from_dict(stack.options)
         check_timeout(opts.timeout_mins)
         prepared, body, filename, stored = self._update_inputs(
-            stack, template_body, filename, parameters, use_previous_parameters)
+            stack, template_body, filename, parameters, use_previous_parameters
+        )
         current = {r.logical_id: r for r in self.store.get_resources(stack.id, role=ROLE_CURRENT)}
         display = self.display_parameters(prepared)
         changes = plan_update(prepared, current)
-        if not has_changes(changes) and body == stack.template_body and \
-                normalise(display) == normalise(stack.resolved_parameters):
-            raise StackError(NOT_SUPPORTED, f"Update of stack {stack.name} is not needed: the template, "
-                                            "parameters and resolved properties are unchanged.")
+        if (
+            not has_changes(changes)
+            and body == stack.template_body
+            and normalise(display) == normalise(stack.resolved_parameters)
+        ):
+            raise StackError(
+                NOT_SUPPORTED,
+                f"Update of stack {stack.name} is not needed: the template, "
+                "parameters and resolved properties are unchanged.",
+            )
         stack = self.store.acquire(stack.id, self.owner)
         previous = {
-            "template_body": stack.template_body, "template_filename": stack.template_filename,
-            "parameters": stack.parameters, "resolved_parameters": stack.resolved_parameters,
-            "no_echo": stack.no_echo, "description": stack.description,
+            "template_body": stack.template_body,
+            "template_filename": stack.template_filename,
+            "parameters": stack.parameters,
+            "resolved_parameters": stack.resolved_parameters,
+            "no_echo": stack.no_echo,
+            "description": stack.description,
         }
         with self._running(stack, opts) as rt:
+
             def body_() -> None:
                 rt.recorder.stack_status(
-                    "UPDATE_IN_PROGRESS", "Stack UPDATE started",
+                    "UPDATE_IN_PROGRESS",
+                    "Stack UPDATE started",
                     operation={"action": "UPDATE", "previous": previous},
-                    template_body=body, template_filename=filename, parameters=stored,
-                    resolved_parameters=display, no_echo=sorted(prepared.no_echo),
+                    template_body=body,
+                    template_filename=filename,
+                    parameters=stored,
+                    resolved_parameters=display,
+                    no_echo=sorted(prepared.no_echo),
                     description=str(prepared.template.data.get("Description") or ""),
-                    options={**stack.options, "timeout_mins": opts.timeout_mins, "concurrency": opts.concurrency,
-                             "replacement": opts.replacement},
+                    options={
+                        **stack.options,
+                        "timeout_mins": opts.timeout_mins,
+                        "concurrency": opts.concurrency,
+                        "replacement": opts.replacement,
+                    },
                 )
                 finish_update(self, rt, prepared, opts)
+
             self._guard(rt, "UPDATE", body_)
         return self.get_stack(stack.id)
 

@@ -28,8 +28,18 @@ from rosengine.state.models import ROLE_CURRENT, ROLE_REPLACED, ResourceRecord
 if TYPE_CHECKING:
     from rosengine.engine.service import StackEngine, StackOptions
 
-_SNAPSHOT_FIELDS = ("type", "physical_id", "status", "reason", "properties", "attributes", "metadata",
-                    "description", "deletion_policy", "depends_on")
+_SNAPSHOT_FIELDS = (
+    "type",
+    "physical_id",
+    "status",
+    "reason",
+    "properties",
+    "attributes",
+    "metadata",
+    "description",
+    "deletion_policy",
+    "depends_on",
+)
 
 
 def snapshot(record: ResourceRecord) -> dict[str, Any]:
@@ -65,10 +75,15 @@ def update_resources(rt: Runtime, prepared: Any, options: StackOptions) -> Any:
         pending[logical_id] = old
         props = prepared.resolve_properties(logical_id, rt.attribute, rt.physical_id)
         changed = diff_properties(definition.type, old.properties, props)
-        replace_reasons = ["Type"] if old.type != definition.type else changed.replacing + changed.replacing_dynamic
-        meta_changed = (normalise(fresh.metadata) != normalise(old.metadata)
-                        or fresh.deletion_policy != old.deletion_policy or fresh.depends_on != old.depends_on
-                        or fresh.description != old.description)
+        replace_reasons = (
+            ["Type"] if old.type != definition.type else changed.replacing + changed.replacing_dynamic
+        )
+        meta_changed = (
+            normalise(fresh.metadata) != normalise(old.metadata)
+            or fresh.deletion_policy != old.deletion_policy
+            or fresh.depends_on != old.depends_on
+            or fresh.description != old.description
+        )
         if not changed.any and not replace_reasons:
             kind[logical_id] = "none"
             if meta_changed:
@@ -83,7 +98,9 @@ def update_resources(rt: Runtime, prepared: Any, options: StackOptions) -> Any:
             if not options.replacement:
                 raise ProviderError(
                     f"Update requires replacing {logical_id} (create-only properties changed: "
-                    f"{', '.join(replace_reasons)}) but replacement is disabled", code="NotSupported")
+                    f"{', '.join(replace_reasons)}) but replacement is disabled",
+                    code="NotSupported",
+                )
             return _start_replace(rt, prepared, logical_id, old, fresh, props, replace_reasons, pending, kind)
         kind[logical_id] = "modify"
         previous_props, previous_attrs = copy.deepcopy(old.properties), copy.deepcopy(old.attributes)
@@ -120,8 +137,10 @@ def update_resources(rt: Runtime, prepared: Any, options: StackOptions) -> Any:
                 reason = "state changed"
                 if how == "replace":
                     old_id = (record.previous or {}).get("old_physical_id", "")
-                    reason = (f"Replaced: new physical resource {record.physical_id} created; the old one "
-                              f"({old_id}) is deleted when the update completes")
+                    reason = (
+                        f"Replaced: new physical resource {record.physical_id} created; the old one "
+                        f"({old_id}) is deleted when the update completes"
+                    )
                 rt.recorder.resource(record, f"{action}_COMPLETE", reason)
                 return True
         assert outcome.error is not None
@@ -134,16 +153,31 @@ def update_resources(rt: Runtime, prepared: Any, options: StackOptions) -> Any:
     for logical_id in result.timed_out:
         record = pending[logical_id]
         action = "CREATE" if kind.get(logical_id) == "add" else "UPDATE"
-        rt.recorder.resource(record, f"{action}_FAILED",
-                             f"Timeout: still running when the stack timeout ({rt.deadline.describe()}) passed")
+        rt.recorder.resource(
+            record,
+            f"{action}_FAILED",
+            f"Timeout: still running when the stack timeout ({rt.deadline.describe()}) passed",
+        )
     return result
 
 
-def _start_replace(rt: Runtime, prepared: Any, logical_id: str, old: ResourceRecord, fresh: ResourceRecord,
-                   props: dict[str, Any], reasons: list[str], pending: dict[str, ResourceRecord],
-                   kind: dict[str, str]) -> Work:
+def _start_replace(
+    rt: Runtime,
+    prepared: Any,
+    logical_id: str,
+    old: ResourceRecord,
+    fresh: ResourceRecord,
+    props: dict[str, Any],
+    reasons: list[str],
+    pending: dict[str, ResourceRecord],
+    kind: dict[str, str],
+) -> Work:
     """Park the old row as ``replaced`` and create the new resource under the logical id."""
-    why = "the resource type changed" if reasons == ["Type"] else f"create-only properties changed: {', '.join(reasons)}"
+    why = (
+        "the resource type changed"
+        if reasons == ["Type"]
+        else f"create-only properties changed: {', '.join(reasons)}"
+    )
     with rt.store.transaction():
         rt.store.delete_resource(old.stack_id, logical_id, ROLE_CURRENT)
         old.role = ROLE_REPLACED
@@ -162,8 +196,11 @@ def cleanup(rt: Runtime, prepared: Any) -> list[str]:
     """Delete replaced originals and removed resources; returns failures (they do not fail the
     update, as in CloudFormation's cleanup phase; the rows stay and a later update retries)."""
     rows = rt.store.get_resources(rt.stack.id)
-    doomed = [r for r in rows if r.role == ROLE_REPLACED
-              or (r.role == ROLE_CURRENT and r.logical_id not in prepared.resources)]
+    doomed = [
+        r
+        for r in rows
+        if r.role == ROLE_REPLACED or (r.role == ROLE_CURRENT and r.logical_id not in prepared.resources)
+    ]
     if not doomed:
         return []
     result = delete_resources(rt, doomed)
@@ -177,7 +214,7 @@ def finish_update(engine: StackEngine, rt: Runtime, prepared: Any, options: Stac
     if result.ok:
         try:
             outputs = evaluate_outputs(rt, prepared)
-        except Exception as exc:  # noqa: BLE001 - a template error in Outputs fails the update
+        except Exception as exc:
             reason = f"Outputs could not be evaluated: {describe_error(exc)}"
         else:
             problems = cleanup(rt, prepared)
@@ -212,13 +249,18 @@ def run_update_rollback(engine: StackEngine, rt: Runtime, reason: str) -> None:
     def start(logical_id: str) -> Work | None:
         record = reverts[logical_id]
         saved = record.previous or {}
-        if record.status not in ("UPDATE_COMPLETE", "UPDATE_FAILED", "UPDATE_IN_PROGRESS") or \
-                normalise(saved["properties"]) == normalise(record.properties):
+        if record.status not in ("UPDATE_COMPLETE", "UPDATE_FAILED", "UPDATE_IN_PROGRESS") or normalise(
+            saved["properties"]
+        ) == normalise(record.properties):
             restore(record, saved)
             rt.store.put_resource(record)
             return None
         provider, ctx = rt.provider(record.type), rt.context(record)
-        target, now_props, now_attrs = copy.deepcopy(saved["properties"]), dict(record.properties), dict(record.attributes)
+        target, now_props, now_attrs = (
+            copy.deepcopy(saved["properties"]),
+            dict(record.properties),
+            dict(record.attributes),
+        )
         physical_id = record.physical_id or ""
         calls[logical_id] = record
         rt.recorder.resource(record, "UPDATE_IN_PROGRESS", "Rolling back to the previous properties")
@@ -242,11 +284,15 @@ def run_update_rollback(engine: StackEngine, rt: Runtime, reason: str) -> None:
         return False
 
     revert_deps = {lid: set((r.previous or {}).get("depends_on", [])) for lid, r in reverts.items()}
-    reverted = walk(list(reverts), revert_deps, start, finish, concurrency=rt.concurrency, deadline=rt.deadline)
+    reverted = walk(
+        list(reverts), revert_deps, start, finish, concurrency=rt.concurrency, deadline=rt.deadline
+    )
     problems += [f"{n}: {describe_error(e)}" for n, e in reverted.errors.items()] + reverted.timed_out
 
     # 2. Delete what the update created (added resources and new replacements).
-    created = [r for r in current.values() if r.previous and (r.previous.get("added") or r.previous.get("replaced"))]
+    created = [
+        r for r in current.values() if r.previous and (r.previous.get("added") or r.previous.get("replaced"))
+    ]
     if created:
         deleted = delete_resources(rt, created, honour_retain=False)
         problems += [f"{n}: {describe_error(e)}" for n, e in deleted.errors.items()] + deleted.timed_out
@@ -268,8 +314,18 @@ def run_update_rollback(engine: StackEngine, rt: Runtime, reason: str) -> None:
                 rt.store.put_resource(record)
 
     previous = (rt.stack.operation or {}).get("previous") or {}
-    restored = {k: previous[k] for k in ("template_body", "template_filename", "parameters", "resolved_parameters",
-                                         "no_echo", "description") if k in previous}
+    restored = {
+        k: previous[k]
+        for k in (
+            "template_body",
+            "template_filename",
+            "parameters",
+            "resolved_parameters",
+            "no_echo",
+            "description",
+        )
+        if k in previous
+    }
     if problems:
         rt.recorder.stack_status("ROLLBACK_FAILED", f"Rollback failed: {'; '.join(problems)}", **restored)
     else:

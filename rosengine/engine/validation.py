@@ -33,6 +33,7 @@ def static_attribute(logical_id_to_type: dict[str, str]) -> Callable[[str, str],
         declared = schema.attributes.get(name) if schema is not None else None
         kind = declared.get("type") if isinstance(declared, dict) else None
         return Unknown(kind, f"{logical_id}.{name}")
+
     return attribute
 
 
@@ -116,17 +117,22 @@ def static_template_errors(template: Any, parameters: dict[str, Any]) -> list[Te
 
     try:
         return [e for e in check_template(template, parameters, strict=True) if e.severity == "error"]
-    except Exception:  # noqa: BLE001 - a validator bug must not block every create
+    except Exception:
         return []
 
 
 def _type_error(type_name: str, name: str, path: tuple, *, known: bool) -> TemplateError:
     if not known:
-        return TemplateError(UNKNOWN_RESOURCE_TYPE, f"The resource type ({type_name}) of {name} is not supported.",
-                             path + ("Type",))
+        return TemplateError(
+            UNKNOWN_RESOURCE_TYPE,
+            f"The resource type ({type_name}) of {name} is not supported.",
+            path + ("Type",),
+        )
     return TemplateError(
-        NOT_SUPPORTED, f"The resource type ({type_name}) of {name} can be validated but not created locally "
-        "(no provider).", path + ("Type",))
+        NOT_SUPPORTED,
+        f"The resource type ({type_name}) of {name} can be validated but not created locally (no provider).",
+        path + ("Type",),
+    )
 
 
 def local_support_note(type_name: str) -> str:
@@ -156,12 +162,14 @@ def locate_all(template: Any, errors: list[TemplateError]) -> list[TemplateError
     for error in errors:
         try:
             located.append(locate(error))
-        except Exception:  # noqa: BLE001 - an unlocatable error is still worth reporting
+        except Exception:
             located.append(error)
     return located
 
 
-def every_template_error(template: Any, parameters: dict[str, Any], found: list[TemplateError]) -> list[TemplateError]:
+def every_template_error(
+    template: Any, parameters: dict[str, Any], found: list[TemplateError]
+) -> list[TemplateError]:
     """When preparing fails, report every problem of the template at once, as ``ros validate``
     would (property errors of every resource included), not only what stopped preparation.
 
@@ -173,7 +181,7 @@ def every_template_error(template: Any, parameters: dict[str, Any], found: list[
         return found
     try:
         more = [e for e in check_template(template, parameters, strict=True) if e.severity == "error"]
-    except Exception:  # noqa: BLE001 - the errors already found must still reach the user
+    except Exception:
         return found
     known = {(e.code, e.message) for e in more}
     return more + [e for e in found if (e.code, e.message) not in known]

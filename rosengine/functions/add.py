@@ -37,7 +37,8 @@ def evaluate_add(args: Any, ctx: FunctionContext, path: Path) -> Any:
     for index, value in enumerate(args[1:], start=1):
         if _kind(value) != kind:
             raise FunctionError(
-                f"{NAME} expects every item to be a {kind} like the first, but item {index} is {describe(value)}",
+                f"{NAME} expects every item to be a {kind} like the first, but item {index} is "
+                f"{describe(value)}",
                 sub_path=(index,),
             )
     if kind == "number":

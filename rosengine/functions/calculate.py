@@ -3,7 +3,8 @@
 ``{i}`` in the expression is replaced by the i-th number (numeric strings are accepted, since
 they usually come from ``Ref``). Integer arithmetic uses Python-2 division (``5/2 == 2``); when a
 float is involved the result is a float rounded to ``ndigits`` (halves away from zero, as
-Python 2 did), which is ignored for integer results. A scalar third argument counts as a one-element list (an official template passes
+Python 2 did), which is ignored for integer results. A scalar third argument counts as a one-element list
+(an official template passes
 ``{"Ref": "ALIYUN::Index"}`` directly; UNCONFIRMED but harmless). Parsed by a small grammar in
 :mod:`._arithmetic`, never ``eval``.
 """

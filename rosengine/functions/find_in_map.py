@@ -52,7 +52,8 @@ def evaluate_find_in_map(args: Any, ctx: FunctionContext, path: Path) -> Any:
         option = args[3]
         if not isinstance(option, dict) or set(option) != {"DefaultValue"}:
             raise FunctionError(
-                f'{NAME} expects its fourth argument to be {{"DefaultValue": value}} but got {describe(option)}',
+                f'{NAME} expects its fourth argument to be {{"DefaultValue": value}} but got '
+                f"{describe(option)}",
                 sub_path=(3,),
             )
         default = option["DefaultValue"]

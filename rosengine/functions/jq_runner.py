@@ -59,8 +59,9 @@ class JqRunner:
             ready, _, _ = select.select([process.stdout], [], [], self.timeout_s)
             if not ready:
                 self._stop()
-                raise JqFailure("timeout", f"the jq program did not finish within {self.timeout_s:g} s "
-                                           "(ROS_JQ_TIMEOUT_S)")
+                raise JqFailure(
+                    "timeout", f"the jq program did not finish within {self.timeout_s:g} s (ROS_JQ_TIMEOUT_S)"
+                )
             line = process.stdout.readline()
             if not line:
                 self._stop()
@@ -74,7 +75,10 @@ class JqRunner:
         if self._process is None or self._process.poll() is not None:
             self._process = subprocess.Popen(
                 [sys.executable, "-m", "rosengine.functions.jq_runner"],
-                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.DEVNULL,
+            )
         return self._process
 
     def _stop(self) -> None:
@@ -104,6 +108,7 @@ def run_jq(script: str, document: Any) -> list[Any]:
 
 # -- the worker ---------------------------------------------------------------------------------
 
+
 @lru_cache(maxsize=512)
 def _compiled(script: str) -> Any:
     import jq
@@ -119,8 +124,10 @@ def _answer(request: dict[str, Any]) -> dict[str, Any]:
     try:
         return {"outputs": program.input_value(request["input"]).all()}
     except MemoryError:
-        return {"error": f"the jq program ran out of memory (limit {MEMORY_LIMIT_BYTES // 1024**2} MB)",
-                "kind": "memory"}
+        return {
+            "error": f"the jq program ran out of memory (limit {MEMORY_LIMIT_BYTES // 1024**2} MB)",
+            "kind": "memory",
+        }
     except ValueError as exc:
         return {"error": str(exc), "kind": "run"}
 

@@ -33,7 +33,9 @@ def evaluate_merge_map(args: Any, ctx: FunctionContext, path: Path) -> Any:
     result: dict[str, Any] = {}
     for index, value in enumerate(args):
         if not isinstance(value, dict):
-            raise FunctionError(f"{NAME} expects maps but item {index} is {describe(value)}", sub_path=(index,))
+            raise FunctionError(
+                f"{NAME} expects maps but item {index} is {describe(value)}", sub_path=(index,)
+            )
         result = _deep_merge(result, value)
     return result
 

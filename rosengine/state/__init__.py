@@ -33,7 +33,18 @@ def open_store(path: Path | str | None = None) -> StateStore:
 
 
 __all__ = [
-    "MASK", "ROLE_CURRENT", "ROLE_REPLACED", "ChangeSetRecord", "EventRecord", "OutputRecord", "Owner",
-    "ResourceRecord", "SqliteStateStore", "StackError", "StackRecord", "StateStore", "interrupted_message",
+    "MASK",
+    "ROLE_CURRENT",
+    "ROLE_REPLACED",
+    "ChangeSetRecord",
+    "EventRecord",
+    "OutputRecord",
+    "Owner",
+    "ResourceRecord",
+    "SqliteStateStore",
+    "StackError",
+    "StackRecord",
+    "StateStore",
+    "interrupted_message",
     "open_store",
 ]

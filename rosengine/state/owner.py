@@ -51,8 +51,14 @@ class Owner:
         return f"pid {self.pid} on host {self.host}"
 
 
-def is_alive(pid: int | None, host: str | None, started: str | None, heartbeat: float | None,
-             *, now: float | None = None) -> bool:
+def is_alive(
+    pid: int | None,
+    host: str | None,
+    started: str | None,
+    heartbeat: float | None,
+    *,
+    now: float | None = None,
+) -> bool:
     """Whether the recorded owner of an operation still runs."""
     if not pid:
         return False

@@ -75,7 +75,8 @@ def interrupted_message(stack: StackRecord) -> str:
     """What to tell a user who finds a stack whose operation died with its process."""
     owner = f"pid {stack.owner_pid} on host {stack.owner_host}" if stack.owner_pid else "its process"
     hint = (
-        f"run `ros stack continue -n {stack.name}` to finish it or `ros stack rollback -n {stack.name}` to undo it"
+        f"run `ros stack continue -n {stack.name}` to finish it "
+        f"or `ros stack rollback -n {stack.name}` to undo it"
         if stack.action == "CREATE"
         else f"run `ros stack rollback -n {stack.name}` to recover it"
     )
@@ -90,8 +91,9 @@ class SqliteStateStore(StateStore):
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.RLock()
         self._depth = 0
-        self._conn = sqlite3.connect(str(self.path), isolation_level=None, check_same_thread=False,
-                                     timeout=30.0)
+        self._conn = sqlite3.connect(
+            str(self.path), isolation_level=None, check_same_thread=False, timeout=30.0
+        )
         self._conn.row_factory = sqlite3.Row
         self._conn.execute("PRAGMA journal_mode=WAL")
         self._conn.execute("PRAGMA synchronous=NORMAL")
@@ -160,7 +162,9 @@ class SqliteStateStore(StateStore):
 
     def list_stacks(self, *, include_deleted: bool = False) -> list[StackRecord]:
         where = "" if include_deleted else "WHERE deleted = 0"
-        return [self._stack(r) for r in self._query(f"SELECT * FROM stacks {where} ORDER BY created_at, name")]
+        return [
+            self._stack(r) for r in self._query(f"SELECT * FROM stacks {where} ORDER BY created_at, name")
+        ]
 
     def update_stack(self, stack_id: str, **fields: Any) -> None:
         fields.setdefault("updated_at", now_iso())
@@ -189,7 +193,8 @@ class SqliteStateStore(StateStore):
             if stack.in_progress and not allow_interrupted:
                 raise StackError(OPERATION_INTERRUPTED, interrupted_message(stack))
             self._conn.execute(
-                "UPDATE stacks SET owner_pid = ?, owner_host = ?, owner_started = ?, heartbeat = ? WHERE id = ?",
+                "UPDATE stacks SET owner_pid = ?, owner_host = ?, owner_started = ?, heartbeat = "
+                "? WHERE id = ?",
                 (owner.pid, owner.host, owner.started, time.time(), stack_id),
             )
         stack.owner_pid, stack.owner_host, stack.owner_started = owner.pid, owner.host, owner.started
@@ -241,8 +246,17 @@ class SqliteStateStore(StateStore):
             cursor = self._conn.execute(
                 "INSERT INTO events (id, stack_id, stack_name, logical_id, physical_id, type, status, "
                 "reason, time) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (event.id, event.stack_id, event.stack_name, event.logical_id, event.physical_id,
-                 event.type, event.status, event.reason, event.time),
+                (
+                    event.id,
+                    event.stack_id,
+                    event.stack_name,
+                    event.logical_id,
+                    event.physical_id,
+                    event.type,
+                    event.status,
+                    event.reason,
+                    event.time,
+                ),
             )
             event.seq = int(cursor.lastrowid or 0)
         return event
@@ -258,8 +272,10 @@ class SqliteStateStore(StateStore):
             self._conn.executemany(
                 "INSERT INTO outputs (stack_id, key, position, value, description, no_echo) "
                 "VALUES (?, ?, ?, ?, ?, ?)",
-                [(stack_id, o.key, i, _dump(o.value), o.description, int(o.no_echo))
-                 for i, o in enumerate(outputs)],
+                [
+                    (stack_id, o.key, i, _dump(o.value), o.description, int(o.no_echo))
+                    for i, o in enumerate(outputs)
+                ],
             )
 
     def get_outputs(self, stack_id: str) -> list[OutputRecord]:
@@ -293,7 +309,9 @@ class SqliteStateStore(StateStore):
         return self._change_set(rows[0]) if rows else None
 
     def list_change_sets(self, stack_id: str) -> list[ChangeSetRecord]:
-        rows = self._query("SELECT * FROM change_sets WHERE stack_id = ? ORDER BY created_at, rowid", (stack_id,))
+        rows = self._query(
+            "SELECT * FROM change_sets WHERE stack_id = ? ORDER BY created_at, rowid", (stack_id,)
+        )
         return [self._change_set(r) for r in rows]
 
     def update_change_set(self, change_set_id: str, **fields: Any) -> None:

@@ -39,8 +39,11 @@ def count_value(value: Any, path: Path, static: bool) -> int | None:
     elif isinstance(value, float) and value.is_integer():
         number = int(value)
     if isinstance(number, bool) or not isinstance(number, int) or number < 0:
-        raise TemplateError(STACK_VALIDATION_FAILED,
-                            f"Count must evaluate to a natural number (0, 1, 2 …), not {value!r}", path)
+        raise TemplateError(
+            STACK_VALIDATION_FAILED,
+            f"Count must evaluate to a natural number (0, 1, 2 …), not {value!r}",
+            path,
+        )
     return number
 
 

@@ -41,8 +41,9 @@ def lookup_function(name: str) -> IntrinsicFunction | None:
     try:
         return registry.get(name)
     except Exception as exc:
-        raise TemplateError(INTERNAL_ERROR, f"the function registry failed to load: "
-                            f"{type(exc).__name__}: {exc}") from exc
+        raise TemplateError(
+            INTERNAL_ERROR, f"the function registry failed to load: {type(exc).__name__}: {exc}"
+        ) from exc
 
 
 def evaluate(node: Any, path: Path, ctx: FunctionContext) -> Any:
@@ -95,8 +96,9 @@ def call_function(name: str, args: Any, path: Path, ctx: FunctionContext) -> Any
     except RecursionError:
         raise TemplateError(INVALID_FUNCTION, f"{name}: the expression nests too deeply", call_path) from None
     except Exception as exc:  # a bug in a function must not surface as a traceback
-        raise TemplateError(INTERNAL_ERROR, f"{name} failed unexpectedly: {type(exc).__name__}: {exc}",
-                            call_path) from exc
+        raise TemplateError(
+            INTERNAL_ERROR, f"{name} failed unexpectedly: {type(exc).__name__}: {exc}", call_path
+        ) from exc
 
 
 def bind_evaluate(ctx: FunctionContext) -> FunctionContext:

@@ -59,10 +59,14 @@ class DependencyGraph:
         errors = []
         for members in self.cycles():
             loop = " -> ".join(members + [members[0]])
-            errors.append(TemplateError(
-                CIRCULAR_DEPENDENCY,
-                f"Circular Dependency Found: {', '.join(sorted(members))} depend on each other ({loop}).",
-                ("Resources", _source_name(members[0])), details={"members": sorted(members)}))
+            errors.append(
+                TemplateError(
+                    CIRCULAR_DEPENDENCY,
+                    f"Circular Dependency Found: {', '.join(sorted(members))} depend on each other ({loop}).",
+                    ("Resources", _source_name(members[0])),
+                    details={"members": sorted(members)},
+                )
+            )
         return errors
 
 

@@ -53,7 +53,7 @@ def _fail(message: str, offset: int, lines: LineIndex, path: Path = ()) -> Parse
     return ParseError(message, line, col, path)
 
 
-def _parse(text: str, offsets: dict[Path, int], lines: LineIndex) -> Any:  # noqa: C901 - one state machine
+def _parse(text: str, offsets: dict[Path, int], lines: LineIndex) -> Any:
     end = len(text)
     skip = _WHITESPACE.match
     pos = skip(text, 0).end()
@@ -88,11 +88,13 @@ def _parse(text: str, offsets: dict[Path, int], lines: LineIndex) -> Any:  # noq
             try:
                 value, pos = scanstring(text, pos + 1, True)
             except ValueError as exc:
-                raise _fail(f"invalid string: {_reason(exc)}", getattr(exc, "pos", pos), lines, path) from None
+                raise _fail(
+                    f"invalid string: {_reason(exc)}", getattr(exc, "pos", pos), lines, path
+                ) from None
         elif char in _LITERALS:
             word, value = _LITERALS[char]
             if not text.startswith(word, pos):
-                raise _fail(f"unexpected text {text[pos:pos + 10]!r}, expected a value", pos, lines, path)
+                raise _fail(f"unexpected text {text[pos : pos + 10]!r}, expected a value", pos, lines, path)
             pos += len(word)
         else:
             match = _NUMBER.match(text, pos)
@@ -117,7 +119,9 @@ def _parse(text: str, offsets: dict[Path, int], lines: LineIndex) -> Any:  # noq
                 container.append(value)  # type: ignore[union-attr]
             pos = skip(text, pos).end()
             if pos >= end:
-                raise _fail("unexpected end of JSON text, expected ',' or a closing bracket", pos, lines, frame.path)
+                raise _fail(
+                    "unexpected end of JSON text, expected ',' or a closing bracket", pos, lines, frame.path
+                )
             char = text[pos]
             if char == ",":
                 pos = skip(text, pos + 1).end()
@@ -144,12 +148,16 @@ def _read_key(text: str, pos: int, frame: _Frame, offsets: dict[Path, int], line
     try:
         key, after = scanstring(text, pos + 1, True)
     except ValueError as exc:
-        raise _fail(f"invalid key string: {_reason(exc)}", getattr(exc, "pos", pos), lines, frame.path) from None
+        raise _fail(
+            f"invalid key string: {_reason(exc)}", getattr(exc, "pos", pos), lines, frame.path
+        ) from None
     assert frame.key_offsets is not None
     first = frame.key_offsets.get(key)
     if first is not None:
         first_line = lines.position(first)[0]
-        raise _fail(f"duplicate key {key!r} (first defined on line {first_line})", pos, lines, frame.path + (key,))
+        raise _fail(
+            f"duplicate key {key!r} (first defined on line {first_line})", pos, lines, frame.path + (key,)
+        )
     frame.key_offsets[key] = pos
     frame.key = key
     offsets[frame.path + (key,)] = pos

@@ -24,8 +24,12 @@ from rosengine.template.yaml_parser import load_yaml
 MAX_TEMPLATE_BYTES = 524_288
 
 
-def load_template(source: str | bytes | pathlib.Path, *, filename: str | None = None,
-                  max_size: int | None = MAX_TEMPLATE_BYTES) -> Template:
+def load_template(
+    source: str | bytes | pathlib.Path,
+    *,
+    filename: str | None = None,
+    max_size: int | None = MAX_TEMPLATE_BYTES,
+) -> Template:
     """Parse JSON or YAML and check every section's structure; raise TemplateErrors listing
     every problem found. ``max_size`` (bytes) defaults to ROS's limit; None disables it."""
     name = filename or (str(source) if isinstance(source, pathlib.Path) else "<template>")
@@ -38,9 +42,15 @@ def load_template(source: str | bytes | pathlib.Path, *, filename: str | None = 
     except MemoryError:
         raise _fail(name, "the template is too large to process") from None
     except Exception as exc:  # last line of defence: never a traceback for any input
-        raise TemplateErrors([TemplateError(
-            INTERNAL_ERROR, f"unexpected problem while loading the template: {type(exc).__name__}: {exc}",
-            file=name)]) from exc
+        raise TemplateErrors(
+            [
+                TemplateError(
+                    INTERNAL_ERROR,
+                    f"unexpected problem while loading the template: {type(exc).__name__}: {exc}",
+                    file=name,
+                )
+            ]
+        ) from exc
 
 
 def _load(source: str | bytes | pathlib.Path, name: str, max_size: int | None) -> Template:
@@ -68,11 +78,17 @@ def _load(source: str | bytes | pathlib.Path, name: str, max_size: int | None) -
 
     data, source_map, fmt = _parse(text, name)
     if not isinstance(data, dict):
-        raise _fail(name, "a template must be a mapping (a JSON object) at the top level, "
-                    f"not {type(data).__name__}", 1, 1)
+        raise _fail(
+            name,
+            f"a template must be a mapping (a JSON object) at the top level, not {type(data).__name__}",
+            1,
+            1,
+        )
     template = Template(data=data, filename=name, source_map=source_map, format=fmt)
     errors = check_sections(data)
-    specs, parameter_errors, warnings = parse_parameters(data.get("Parameters") if "Transform" not in data else {})
+    specs, parameter_errors, warnings = parse_parameters(
+        data.get("Parameters") if "Transform" not in data else {}
+    )
     errors.extend(parameter_errors)
     template.parameter_specs = specs
     template.warnings = [template.locate(warning) for warning in warnings]
@@ -80,7 +96,7 @@ def _load(source: str | bytes | pathlib.Path, name: str, max_size: int | None) -
         # Parameter errors leave a template whose other sections can still be checked (`ros
         # validate` does, so one bad Default does not hide every other error); structural ones
         # do not.
-        usable = template if not errors[:len(errors) - len(parameter_errors)] else None
+        usable = template if not errors[: len(errors) - len(parameter_errors)] else None
         raise TemplateErrors([template.locate(err) for err in errors], partial=usable)
     return template
 
@@ -109,8 +125,13 @@ def _decode(raw: bytes, name: str) -> str:
     except UnicodeDecodeError as exc:
         line = raw.count(b"\n", 0, exc.start) + 1
         col = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
-        raise _fail(name, f"the template is not UTF-8 text (byte 0x{raw[exc.start]:02x} at offset "
-                    f"{exc.start}): is this a binary file?", line, col) from None
+        raise _fail(
+            name,
+            f"the template is not UTF-8 text (byte 0x{raw[exc.start]:02x} at offset "
+            f"{exc.start}): is this a binary file?",
+            line,
+            col,
+        ) from None
 
 
 def _from_parse_error(err: ParseError, name: str) -> TemplateErrors:

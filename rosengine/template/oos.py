@@ -39,7 +39,9 @@ class JsonFileOosStore:
         try:
             data = json.loads(self.path.read_text(encoding="utf-8"))
         except FileNotFoundError:
-            raise OosResolutionError(f"OOS {kind} {name!r} not found: {self.path} does not exist; {hint}") from None
+            raise OosResolutionError(
+                f"OOS {kind} {name!r} not found: {self.path} does not exist; {hint}"
+            ) from None
         except (OSError, ValueError) as exc:
             raise OosResolutionError(f"cannot read OOS parameters from {self.path}: {exc}") from None
         if not isinstance(data, dict):
@@ -61,5 +63,7 @@ class DictOosStore:
     def get_parameter(self, name: str, *, secret: bool) -> Any:
         scope = self.secrets if secret else self.values
         if name not in scope:
-            raise OosResolutionError(f"OOS {'secret parameter' if secret else 'parameter'} {name!r} not found")
+            raise OosResolutionError(
+                f"OOS {'secret parameter' if secret else 'parameter'} {name!r} not found"
+            )
         return scope[name]

@@ -47,16 +47,40 @@ OOS_VALUE = "ALIYUN::OOS::Parameter::Value"
 OOS_SECRET = "ALIYUN::OOS::SecretParameter::Value"
 TYPES = (STRING, NUMBER, LIST, JSON, BOOLEAN, OOS_VALUE, OOS_SECRET)
 # JSON-schema type of a parameter's value, for Unknown values in static validation.
-SCHEMA_TYPES = {STRING: "string", NUMBER: "number", LIST: "array", JSON: None, BOOLEAN: "boolean",
-                OOS_VALUE: "string", OOS_SECRET: "string"}
+SCHEMA_TYPES = {
+    STRING: "string",
+    NUMBER: "number",
+    LIST: "array",
+    JSON: None,
+    BOOLEAN: "boolean",
+    OOS_VALUE: "string",
+    OOS_SECRET: "string",
+}
 
-KNOWN_KEYS = frozenset({
-    "Type", "Default", "AllowedValues", "AllowedPattern", "MinLength", "MaxLength", "MinValue",
-    "MaxValue", "NoEcho", "Description", "ConstraintDescription", "Label", "AssociationProperty",
-    "AssociationPropertyMetadata", "Confirm", "TextArea",
-    # seen in official templates, console hints with no engine meaning (spec 2.3 UNCONFIRMED)
-    "Required", "ReadOnly", "Placeholder",
-})
+KNOWN_KEYS = frozenset(
+    {
+        "Type",
+        "Default",
+        "AllowedValues",
+        "AllowedPattern",
+        "MinLength",
+        "MaxLength",
+        "MinValue",
+        "MaxValue",
+        "NoEcho",
+        "Description",
+        "ConstraintDescription",
+        "Label",
+        "AssociationProperty",
+        "AssociationPropertyMetadata",
+        "Confirm",
+        "TextArea",
+        # seen in official templates, console hints with no engine meaning (spec 2.3 UNCONFIRMED)
+        "Required",
+        "ReadOnly",
+        "Placeholder",
+    }
+)
 _NO_DEFAULT = object()
 
 
@@ -102,7 +126,11 @@ class ParameterSpec:
             return
         if self.allowed_values is not None:
             self._check_allowed(value)
-        if self.allowed_pattern is not None and self.type == STRING and not self.allowed_pattern.fullmatch(value):
+        if (
+            self.allowed_pattern is not None
+            and self.type == STRING
+            and not self.allowed_pattern.fullmatch(value)
+        ):
             raise ParameterProblem(f"{value!r} does not match pattern {self.allowed_pattern.pattern!r}")
         if self.min_length is not None or self.max_length is not None:
             _check_length(self, value)
@@ -133,13 +161,20 @@ class ParameterSpec:
 
     def invalid(self, reason: str, path: Path | None = None) -> TemplateError:
         text = self.constraint_description or reason
-        return TemplateError(STACK_VALIDATION_FAILED, f"Parameter '{self.name}' is invalid: {text}",
-                             path if path is not None else self.path, details={"reason": reason})
+        return TemplateError(
+            STACK_VALIDATION_FAILED,
+            f"Parameter '{self.name}' is invalid: {text}",
+            path if path is not None else self.path,
+            details={"reason": reason},
+        )
 
 
 # ---------------------------------------------------------------- declarations
 
-def parse_parameters(section: Any) -> tuple[dict[str, ParameterSpec], list[TemplateError], list[TemplateError]]:
+
+def parse_parameters(
+    section: Any,
+) -> tuple[dict[str, ParameterSpec], list[TemplateError], list[TemplateError]]:
     """Parse the Parameters section: (specs, errors, warnings). Every problem is collected."""
     specs: dict[str, ParameterSpec] = {}
     errors: list[TemplateError] = []
@@ -153,37 +188,55 @@ def parse_parameters(section: Any) -> tuple[dict[str, ParameterSpec], list[Templ
     return specs, errors, warnings
 
 
-def _parse_one(name: str, definition: Any, errors: list[TemplateError],
-               warnings: list[TemplateError]) -> ParameterSpec | None:
+def _parse_one(
+    name: str, definition: Any, errors: list[TemplateError], warnings: list[TemplateError]
+) -> ParameterSpec | None:
     path: Path = ("Parameters", name)
 
     def error(message: str, where: Path = path) -> None:
         errors.append(TemplateError(STACK_VALIDATION_FAILED, message, where))
 
     if not name or name.startswith("ALIYUN::") or any(c in name for c in "/.${}\n"):
-        error(f"invalid parameter name {name!r}: use letters, digits and underscores "
-              "(ALIYUN:: names are reserved for pseudo parameters)")
+        error(
+            f"invalid parameter name {name!r}: use letters, digits and underscores "
+            "(ALIYUN:: names are reserved for pseudo parameters)"
+        )
     if not isinstance(definition, dict):
         error(f"parameter {name!r} must be a mapping with at least a Type")
         return None
     # AssociationPropertyMetadata holds console hints that legitimately use condition functions
     # (``Visible: {Condition: {Fn::Not: ...}}``); everything else must be plain data.
-    function = find_function({k: v for k, v in definition.items() if k != "AssociationPropertyMetadata"}, path)
+    function = find_function(
+        {k: v for k, v in definition.items() if k != "AssociationPropertyMetadata"}, path
+    )
     if function is not None:
         error(f"functions cannot be used in Parameters ({function[1]} found)", function[0])
         return None
     type_name = definition.get("Type")
     if type_name not in TYPES:
-        error(f"parameter {name!r} has {'no Type' if type_name is None else f'unknown Type {type_name!r}'}; "
-              f"expected one of {', '.join(TYPES)}", path + ("Type",) if "Type" in definition else path)
+        error(
+            f"parameter {name!r} has {'no Type' if type_name is None else f'unknown Type {type_name!r}'}; "
+            f"expected one of {', '.join(TYPES)}",
+            path + ("Type",) if "Type" in definition else path,
+        )
         return None
     for key in definition:
         if key not in KNOWN_KEYS:
-            warnings.append(TemplateError(
-                STACK_VALIDATION_FAILED, f"unknown parameter property {key!r} (ignored)",
-                path + (key,), severity=Severity.WARNING))
-    spec = ParameterSpec(name=name, type=type_name, definition=definition,
-                         label=definition.get("Label"), description=definition.get("Description"))
+            warnings.append(
+                TemplateError(
+                    STACK_VALIDATION_FAILED,
+                    f"unknown parameter property {key!r} (ignored)",
+                    path + (key,),
+                    severity=Severity.WARNING,
+                )
+            )
+    spec = ParameterSpec(
+        name=name,
+        type=type_name,
+        definition=definition,
+        label=definition.get("Label"),
+        description=definition.get("Description"),
+    )
     _parse_constraints(spec, definition, error, warnings)
     if "Default" in definition:
         spec.default = definition["Default"]
@@ -191,17 +244,22 @@ def _parse_one(name: str, definition: Any, errors: list[TemplateError],
             try:
                 spec.check(spec.coerce(spec.default))
             except ParameterProblem as problem:
-                errors.append(TemplateError(
-                    STACK_VALIDATION_FAILED,
-                    f"Parameter '{name}' has an invalid Default: {problem}", path + ("Default",)))
+                errors.append(
+                    TemplateError(
+                        STACK_VALIDATION_FAILED,
+                        f"Parameter '{name}' has an invalid Default: {problem}",
+                        path + ("Default",),
+                    )
+                )
                 # reported once here; the rest of the template is then checked as if the
                 # parameter had no default (symbolically), not against the bad value again
                 spec.default = _NO_DEFAULT
     return spec
 
 
-def _parse_constraints(spec: ParameterSpec, definition: dict[str, Any], error: Any,
-                       warnings: list[TemplateError]) -> None:
+def _parse_constraints(
+    spec: ParameterSpec, definition: dict[str, Any], error: Any, warnings: list[TemplateError]
+) -> None:
     path = spec.path
     if "AllowedValues" in definition:
         allowed = definition["AllowedValues"]
@@ -219,18 +277,27 @@ def _parse_constraints(spec: ParameterSpec, definition: dict[str, Any], error: A
             try:
                 spec.allowed_pattern = re.compile(pattern)
             except re.error as exc:
-                error(f"AllowedPattern {pattern!r} is not a valid regular expression: {exc}",
-                      path + ("AllowedPattern",))
-    for key, attribute, integer in (("MinLength", "min_length", True), ("MaxLength", "max_length", True),
-                                    ("MinValue", "min_value", False), ("MaxValue", "max_value", False)):
+                error(
+                    f"AllowedPattern {pattern!r} is not a valid regular expression: {exc}",
+                    path + ("AllowedPattern",),
+                )
+    for key, attribute, integer in (
+        ("MinLength", "min_length", True),
+        ("MaxLength", "max_length", True),
+        ("MinValue", "min_value", False),
+        ("MaxValue", "max_value", False),
+    ):
         if key in definition and definition[key] is not None:
             try:
                 number = _number(definition[key])
                 if integer and (not float(number).is_integer() or number < 0):
                     raise ParameterProblem("not a non-negative integer")
             except ParameterProblem:
-                error(f"{key} must be a {'non-negative integer' if integer else 'number'}, "
-                      f"not {definition[key]!r}", path + (key,))
+                error(
+                    f"{key} must be a {'non-negative integer' if integer else 'number'}, "
+                    f"not {definition[key]!r}",
+                    path + (key,),
+                )
                 continue
             setattr(spec, attribute, int(number) if integer else number)
     if "NoEcho" in definition:
@@ -239,10 +306,19 @@ def _parse_constraints(spec: ParameterSpec, definition: dict[str, Any], error: A
             error("NoEcho must be true or false", path + ("NoEcho",))
         spec.no_echo = bool(flag)
     # the CDK refuses Confirm elsewhere; ROS accepts it (official templates do it): warn only
-    if "Confirm" in definition and _as_bool(definition["Confirm"]) and (spec.type != STRING or not spec.no_echo):
-        warnings.append(TemplateError(
-            STACK_VALIDATION_FAILED, "Confirm only has an effect on String parameters with NoEcho: true",
-            path + ("Confirm",), severity=Severity.WARNING))
+    if (
+        "Confirm" in definition
+        and _as_bool(definition["Confirm"])
+        and (spec.type != STRING or not spec.no_echo)
+    ):
+        warnings.append(
+            TemplateError(
+                STACK_VALIDATION_FAILED,
+                "Confirm only has an effect on String parameters with NoEcho: true",
+                path + ("Confirm",),
+                severity=Severity.WARNING,
+            )
+        )
     description = definition.get("ConstraintDescription")
     if description is not None:
         spec.constraint_description = localized_text(description)
@@ -260,9 +336,15 @@ def localized_text(value: Any) -> str:
 
 # ---------------------------------------------------------------- binding
 
-def bind_parameters(specs: Mapping[str, ParameterSpec], given: Mapping[str, Any] | None, *,
-                    previous: Mapping[str, Any] | None = None, static: bool = False,
-                    oos_store: OosParameterStore | None = None) -> tuple[dict[str, Any], list[TemplateError]]:
+
+def bind_parameters(
+    specs: Mapping[str, ParameterSpec],
+    given: Mapping[str, Any] | None,
+    *,
+    previous: Mapping[str, Any] | None = None,
+    static: bool = False,
+    oos_store: OosParameterStore | None = None,
+) -> tuple[dict[str, Any], list[TemplateError]]:
     """Values for every declared parameter (spec 2.4): given, else previous, else Default.
 
     Returns (values, errors); a parameter that fails keeps an :class:`Unknown` value so later
@@ -274,9 +356,14 @@ def bind_parameters(specs: Mapping[str, ParameterSpec], given: Mapping[str, Any]
     previous = previous or {}
     for key in given:
         if key not in specs:
-            errors.append(TemplateError(
-                UNKNOWN_USER_PARAMETER, f"The Parameter ({key}) was not defined in template.",
-                ("Parameters",), details={"parameter": key}))
+            errors.append(
+                TemplateError(
+                    UNKNOWN_USER_PARAMETER,
+                    f"The Parameter ({key}) was not defined in template.",
+                    ("Parameters",),
+                    details={"parameter": key},
+                )
+            )
     for name, spec in specs.items():
         if name in given:
             raw, source = given[name], "value"
@@ -288,8 +375,14 @@ def bind_parameters(specs: Mapping[str, ParameterSpec], given: Mapping[str, Any]
             values[name] = Unknown(SCHEMA_TYPES[spec.type], f"parameter {name}")
             continue
         else:
-            errors.append(TemplateError(USER_PARAMETER_MISSING, f"The Parameter {name} was not provided.",
-                                        spec.path, details={"parameter": name}))
+            errors.append(
+                TemplateError(
+                    USER_PARAMETER_MISSING,
+                    f"The Parameter {name} was not provided.",
+                    spec.path,
+                    details={"parameter": name},
+                )
+            )
             values[name] = Unknown(SCHEMA_TYPES[spec.type], f"parameter {name}")
             continue
         if raw is None and source == "Default":  # `Default: null`: empty, validation skipped
@@ -325,6 +418,7 @@ def _resolve_oos(spec: ParameterSpec, name: Any, static: bool, store: OosParamet
 
 
 # ---------------------------------------------------------------- coercion
+
 
 def _to_string(raw: Any) -> str:
     if isinstance(raw, str):
@@ -372,8 +466,15 @@ def _to_oos_name(raw: Any) -> str:
     return raw
 
 
-_COERCERS = {STRING: _to_string, NUMBER: _to_number, LIST: _to_list, JSON: _to_json,
-             BOOLEAN: _to_boolean, OOS_VALUE: _to_oos_name, OOS_SECRET: _to_oos_name}
+_COERCERS = {
+    STRING: _to_string,
+    NUMBER: _to_number,
+    LIST: _to_list,
+    JSON: _to_json,
+    BOOLEAN: _to_boolean,
+    OOS_VALUE: _to_oos_name,
+    OOS_SECRET: _to_oos_name,
+}
 
 
 def _number(raw: Any) -> int | float:
@@ -446,7 +547,9 @@ def _number_text(value: float) -> str:
 
 
 def _show(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, default=str) if not isinstance(value, Unknown) else repr(value)
+    return (
+        json.dumps(value, ensure_ascii=False, default=str) if not isinstance(value, Unknown) else repr(value)
+    )
 
 
 def _kind(value: Any) -> str:

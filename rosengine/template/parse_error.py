@@ -17,8 +17,14 @@ MAX_NODES = 2_000_000
 class ParseError(Exception):
     """A syntax or structure problem found while reading the text."""
 
-    def __init__(self, message: str, line: int | None = None, col: int | None = None,
-                 path: Path = (), code: str = INVALID_TEMPLATE_FORMAT):
+    def __init__(
+        self,
+        message: str,
+        line: int | None = None,
+        col: int | None = None,
+        path: Path = (),
+        code: str = INVALID_TEMPLATE_FORMAT,
+    ):
         super().__init__(message)
         self.message = message
         self.line = line

@@ -63,19 +63,34 @@ class PreparedTemplate:
         """Evaluate a resource's Properties; NoValue entries removed; errors located."""
         resource = self.resources.get(logical_id)
         if resource is None:
-            raise TemplateError(INVALID_TEMPLATE_REFERENCE, f"no resource {logical_id!r} in this stack",
-                                ("Resources",), file=self.template.filename)
+            raise TemplateError(
+                INVALID_TEMPLATE_REFERENCE,
+                f"no resource {logical_id!r} in this stack",
+                ("Resources",),
+                file=self.template.filename,
+            )
         if resource.properties is None:
             return {}
         path = resource.path + ("Properties",)
         properties = without_embedded_template(resource.properties)
-        value = self.resolve(properties, path, attributes=attributes, physical_ids=physical_ids,
-                             referencer=f"Resources.{logical_id}", index=resource.index)
+        value = self.resolve(
+            properties,
+            path,
+            attributes=attributes,
+            physical_ids=physical_ids,
+            referencer=f"Resources.{logical_id}",
+            index=resource.index,
+        )
         if value is NO_VALUE or isinstance(value, Unknown):
             return {}
         if not isinstance(value, dict):
-            raise self.template.locate(TemplateError(
-                STACK_VALIDATION_FAILED, f"Properties must evaluate to a mapping, not {type(value).__name__}", path))
+            raise self.template.locate(
+                TemplateError(
+                    STACK_VALIDATION_FAILED,
+                    f"Properties must evaluate to a mapping, not {type(value).__name__}",
+                    path,
+                )
+            )
         if embedded_template(resource.properties):  # the nested stack evaluates its own template
             value[EMBEDDED_TEMPLATE_PROPERTY] = resource.properties[EMBEDDED_TEMPLATE_PROPERTY]
         return value
@@ -83,8 +98,14 @@ class PreparedTemplate:
     def resolve_output(self, name: str, attributes: Attributes, physical_ids: PhysicalIds) -> Any:
         """One output's value (NO_VALUE when it evaluates to ALIYUN::NoValue)."""
         output = self.outputs[name]
-        return self.resolve(output.value, output.path + ("Value",), attributes=attributes,
-                            physical_ids=physical_ids, referencer=f"Outputs.{name}", section="output")
+        return self.resolve(
+            output.value,
+            output.path + ("Value",),
+            attributes=attributes,
+            physical_ids=physical_ids,
+            referencer=f"Outputs.{name}",
+            section="output",
+        )
 
     def resolve_outputs(self, attributes: Attributes, physical_ids: PhysicalIds) -> dict[str, Any]:
         """Every output whose Condition holds (condition-false ones were dropped by prepare);
@@ -96,29 +117,45 @@ class PreparedTemplate:
                 values[name] = value
         return values
 
-    def resolve(self, node: Any, path: Path, *, attributes: Attributes | None, physical_ids: PhysicalIds | None,
-                referencer: str, section: str = "resource", index: int | None = None) -> Any:
+    def resolve(
+        self,
+        node: Any,
+        path: Path,
+        *,
+        attributes: Attributes | None,
+        physical_ids: PhysicalIds | None,
+        referencer: str,
+        section: str = "resource",
+        index: int | None = None,
+    ) -> Any:
         """Evaluate any node of this template (for engine features beyond properties/outputs)."""
         assert self.scope is not None
-        ctx = self.scope.context(section, referencer=referencer, attributes=attributes,
-                                 physical_ids=physical_ids, index=index)
+        ctx = self.scope.context(
+            section, referencer=referencer, attributes=attributes, physical_ids=physical_ids, index=index
+        )
         try:
             return evaluate(node, tuple(path), ctx)
         except TemplateError as err:
             raise self.template.locate(err) from None
         except RecursionError:
-            raise self.template.locate(TemplateError(
-                STACK_VALIDATION_FAILED, "the expression nests too deeply", tuple(path))) from None
+            raise self.template.locate(
+                TemplateError(STACK_VALIDATION_FAILED, "the expression nests too deeply", tuple(path))
+            ) from None
 
 
-def prepare(template: Template, parameters: Mapping[str, Any] | None = None, *,
-            identity: StackIdentity | None = None, static: bool = False,
-            previous_parameters: Mapping[str, Any] | None = None,
-            stack_outputs: StackOutputReader | None = None,
-            now: Callable[[], _dt.datetime] | None = None,
-            attribute_names: AttributeNames | None = None,
-            oos_store: OosParameterStore | None = None,
-            zones: Callable[[str], list[str]] | None = None) -> PreparedTemplate:
+def prepare(
+    template: Template,
+    parameters: Mapping[str, Any] | None = None,
+    *,
+    identity: StackIdentity | None = None,
+    static: bool = False,
+    previous_parameters: Mapping[str, Any] | None = None,
+    stack_outputs: StackOutputReader | None = None,
+    now: Callable[[], _dt.datetime] | None = None,
+    attribute_names: AttributeNames | None = None,
+    oos_store: OosParameterStore | None = None,
+    zones: Callable[[str], list[str]] | None = None,
+) -> PreparedTemplate:
     """Bind, check and expand ``template`` (see module docstring); raise TemplateErrors.
 
     ``attribute_names(type)`` returns the attribute names ``Fn::GetAtt`` may use for a resource
@@ -126,39 +163,65 @@ def prepare(template: Template, parameters: Mapping[str, Any] | None = None, *,
     """
     try:
         return _Preparation(template, identity or StackIdentity(), static, attribute_names).run(
-            parameters, previous_parameters, stack_outputs, now, oos_store, zones)
+            parameters, previous_parameters, stack_outputs, now, oos_store, zones
+        )
     except TemplateErrors:
         raise
     except TemplateError as err:
         raise TemplateErrors([template.locate(err)]) from None
     except RecursionError:
-        raise TemplateErrors([template.locate(TemplateError(
-            STACK_VALIDATION_FAILED, "the template nests too deeply to evaluate"))]) from None
+        raise TemplateErrors(
+            [
+                template.locate(
+                    TemplateError(STACK_VALIDATION_FAILED, "the template nests too deeply to evaluate")
+                )
+            ]
+        ) from None
 
 
 class _Preparation:
     """One run of prepare(); methods are the stages, ``errors`` collects across them."""
 
-    def __init__(self, template: Template, identity: StackIdentity, static: bool,
-                 attribute_names: AttributeNames | None):
+    def __init__(
+        self,
+        template: Template,
+        identity: StackIdentity,
+        static: bool,
+        attribute_names: AttributeNames | None,
+    ):
         self.template = template
         self.identity = identity
         self.static = static
         self.attribute_names = attribute_names
         self.errors: list[TemplateError] = []
 
-    def run(self, parameters: Mapping[str, Any] | None, previous: Mapping[str, Any] | None,
-            stack_outputs: StackOutputReader | None, now: Callable[[], _dt.datetime] | None,
-            oos_store: OosParameterStore | None, zones: Callable[[str], list[str]] | None) -> PreparedTemplate:
+    def run(
+        self,
+        parameters: Mapping[str, Any] | None,
+        previous: Mapping[str, Any] | None,
+        stack_outputs: StackOutputReader | None,
+        now: Callable[[], _dt.datetime] | None,
+        oos_store: OosParameterStore | None,
+        zones: Callable[[str], list[str]] | None,
+    ) -> PreparedTemplate:
         template = self.template
         specs = template.parameter_specs
-        values, errors = bind_parameters(specs, parameters, previous=previous, static=self.static,
-                                         oos_store=oos_store)
+        values, errors = bind_parameters(
+            specs, parameters, previous=previous, static=self.static, oos_store=oos_store
+        )
         self.errors.extend(errors)
         self.scope = scope = Scope(
-            parameters=values, identity=self.identity, mappings=template.mappings,
-            conditions=template.conditions, local_values=template.locals, static=self.static, now=now,
-            zones=zones, stack_outputs=stack_outputs, attribute_names=self.attribute_names)
+            parameters=values,
+            identity=self.identity,
+            mappings=template.mappings,
+            conditions=template.conditions,
+            local_values=template.locals,
+            static=self.static,
+            now=now,
+            zones=zones,
+            stack_outputs=stack_outputs,
+            attribute_names=self.attribute_names,
+        )
         self._register_resource_names()
         self._check_rules()
         conditions = self._evaluate_conditions()
@@ -167,16 +230,26 @@ class _Preparation:
         outputs = self._outputs()
         graph = self._build_graph(resources, outputs)
         prepared = PreparedTemplate(
-            template=template, identity=self.identity, parameters=values,
+            template=template,
+            identity=self.identity,
+            parameters=values,
             no_echo={name for name, spec in specs.items() if spec.no_echo},
-            conditions={name: value is True or isinstance(value, Unknown) for name, value in conditions.items()},
-            resources=resources, outputs=outputs, graph=graph, static=self.static,
+            conditions={
+                name: value is True or isinstance(value, Unknown) for name, value in conditions.items()
+            },
+            resources=resources,
+            outputs=outputs,
+            graph=graph,
+            static=self.static,
             unknown_conditions={name for name, value in conditions.items() if isinstance(value, Unknown)},
-            scope=scope)
+            scope=scope,
+        )
         if self.errors:
             # The partial result lets `ros validate` still check every resource's properties.
-            raise TemplateErrors(unique_errors([template.locate(err) for err in self.errors]),
-                                 partial=prepared if self.static else None)
+            raise TemplateErrors(
+                unique_errors([template.locate(err) for err in self.errors]),
+                partial=prepared if self.static else None,
+            )
         return prepared
 
     def _attempt(self, action: Callable[[], Any]) -> Any:
@@ -210,18 +283,26 @@ class _Preparation:
         ctx = self.scope.context("rule", referencer=f"Rules.{name}")
         if "RuleCondition" in rule:
             where = path + ("RuleCondition",)
-            applies = as_boolean(evaluate(rule["RuleCondition"], where, ctx), f"RuleCondition of rule {name!r}", where)
+            applies = as_boolean(
+                evaluate(rule["RuleCondition"], where, ctx), f"RuleCondition of rule {name!r}", where
+            )
             if applies is not True:  # false, or unknown in static validation
                 return
         for index, assertion in enumerate(rule.get("Assertions") or []):
             where = path + ("Assertions", index, "Assert")
-            holds = self._attempt(lambda assertion=assertion, where=where: as_boolean(
-                evaluate(assertion["Assert"], where, ctx), f"Assert of rule {name!r}", where))
+            holds = self._attempt(
+                lambda assertion=assertion, where=where: as_boolean(
+                    evaluate(assertion["Assert"], where, ctx), f"Assert of rule {name!r}", where
+                )
+            )
             if holds is False:
                 description = assertion.get("AssertDescription")
                 text = f": {description}" if description else f" (assertion {index} is false)"
-                self.errors.append(TemplateError(STACK_VALIDATION_FAILED, f"Rule {name} failed{text}", where,
-                                                 details={"rule": name}))
+                self.errors.append(
+                    TemplateError(
+                        STACK_VALIDATION_FAILED, f"Rule {name} failed{text}", where, details={"rule": name}
+                    )
+                )
 
     def _evaluate_conditions(self) -> dict[str, bool | Unknown]:
         values: dict[str, bool | Unknown] = {}
@@ -236,13 +317,19 @@ class _Preparation:
             if not isinstance(local, dict):
                 continue
             for reference in scan(local.get("Value"), ("Locals", name, "Value")):
-                if reference.kind == "getatt" or (reference.name not in scope.parameters
-                                                  and reference.name not in scope.pseudo
-                                                  and reference.name not in scope.local_definitions):
-                    self.errors.append(TemplateError(
-                        INVALID_TEMPLATE_REFERENCE,
-                        f'The specified reference "{reference.name}" (in Locals.{name}) is incorrect. '
-                        "Locals can only reference parameters and other locals.", reference.path))
+                if reference.kind == "getatt" or (
+                    reference.name not in scope.parameters
+                    and reference.name not in scope.pseudo
+                    and reference.name not in scope.local_definitions
+                ):
+                    self.errors.append(
+                        TemplateError(
+                            INVALID_TEMPLATE_REFERENCE,
+                            f'The specified reference "{reference.name}" (in Locals.{name}) is incorrect. '
+                            "Locals can only reference parameters and other locals.",
+                            reference.path,
+                        )
+                    )
             if local.get("Type") == "Eval":
                 self._attempt(lambda name=name: scope.local_value(name, ("Locals", name)))
 
@@ -256,8 +343,11 @@ class _Preparation:
                 continue
             condition = resource.get("Condition")
             if isinstance(condition, str):
-                holds = self._attempt(lambda c=condition, i=logical_id: scope.condition_is_true(
-                    c, ("Resources", i, "Condition")))
+                holds = self._attempt(
+                    lambda c=condition, i=logical_id: scope.condition_is_true(
+                        c, ("Resources", i, "Condition")
+                    )
+                )
                 if holds is False:
                     names.inactive[logical_id] = condition
                     continue
@@ -267,8 +357,9 @@ class _Preparation:
             if "Count" in resource:
                 path: Path = ("Resources", logical_id, "Count")
                 ctx = scope.context("count", referencer=f"Resources.{logical_id}")
-                number = self._attempt(lambda r=resource, p=path, c=ctx: count_value(
-                    evaluate(r["Count"], p, c), p, self.static))
+                number = self._attempt(
+                    lambda r=resource, p=path, c=ctx: count_value(evaluate(r["Count"], p, c), p, self.static)
+                )
                 counts[logical_id] = 1 if number is None else number
         for logical_id, number in counts.items():
             names.groups[logical_id] = [copy_name(logical_id, index) for index in range(number)]
@@ -278,9 +369,14 @@ class _Preparation:
             if logical_id in counts:
                 for index, copy in enumerate(names.groups[logical_id]):
                     if copy in self.template.resources:
-                        self.errors.append(TemplateError(
-                            STACK_VALIDATION_FAILED, f"Count expansion of {logical_id!r} produces {copy!r}, "
-                            "which is already a resource of the template", ("Resources", logical_id, "Count")))
+                        self.errors.append(
+                            TemplateError(
+                                STACK_VALIDATION_FAILED,
+                                f"Count expansion of {logical_id!r} produces {copy!r}, "
+                                "which is already a resource of the template",
+                                ("Resources", logical_id, "Count"),
+                            )
+                        )
                         continue
                     definitions[copy] = self._definition(copy, logical_id, resource, index)
             else:
@@ -288,25 +384,43 @@ class _Preparation:
         for logical_id, definition in definitions.items():
             names.types[logical_id] = definition.type
         if counts and len(definitions) > MAX_EXPANDED:
-            self.errors.append(TemplateError(
-                STACK_VALIDATION_FAILED, f"Count expansion gives {len(definitions)} resources; a template may "
-                f"have at most {MAX_EXPANDED} after expansion", ("Resources",)))
+            self.errors.append(
+                TemplateError(
+                    STACK_VALIDATION_FAILED,
+                    f"Count expansion gives {len(definitions)} resources; a template may "
+                    f"have at most {MAX_EXPANDED} after expansion",
+                    ("Resources",),
+                )
+            )
         return definitions
 
-    def _definition(self, logical_id: str, source_id: str, resource: dict[str, Any],
-                    index: int | None) -> ResourceDefinition:
+    def _definition(
+        self, logical_id: str, source_id: str, resource: dict[str, Any], index: int | None
+    ) -> ResourceDefinition:
         properties = resource.get("Properties")
         if index is not None and properties is not None:
             properties = substitute_index(properties, index, self.scope.resources.groups)
         depends = resource.get("DependsOn", [])
-        depends_list = [depends] if isinstance(depends, str) else [d for d in depends if isinstance(d, str)] \
-            if isinstance(depends, list) else []
+        depends_list = (
+            [depends]
+            if isinstance(depends, str)
+            else [d for d in depends if isinstance(d, str)]
+            if isinstance(depends, list)
+            else []
+        )
         return ResourceDefinition(
-            logical_id=logical_id, type=str(resource.get("Type")), properties=properties,
-            depends_on=depends_list, condition=resource.get("Condition"),
-            deletion_policy=resource.get("DeletionPolicy", "Delete"), metadata=resource.get("Metadata"),
-            description=resource.get("Description"), path=("Resources", source_id),
-            count_of=source_id if index is not None else None, index=index)
+            logical_id=logical_id,
+            type=str(resource.get("Type")),
+            properties=properties,
+            depends_on=depends_list,
+            condition=resource.get("Condition"),
+            deletion_policy=resource.get("DeletionPolicy", "Delete"),
+            metadata=resource.get("Metadata"),
+            description=resource.get("Description"),
+            path=("Resources", source_id),
+            count_of=source_id if index is not None else None,
+            index=index,
+        )
 
     def _outputs(self) -> dict[str, OutputDefinition]:
         outputs: dict[str, OutputDefinition] = {}
@@ -315,22 +429,28 @@ class _Preparation:
                 continue
             condition = output.get("Condition")
             if isinstance(condition, str):
-                holds = self._attempt(lambda c=condition, n=name: self.scope.condition_is_true(
-                    c, ("Outputs", n, "Condition")))
+                holds = self._attempt(
+                    lambda c=condition, n=name: self.scope.condition_is_true(c, ("Outputs", n, "Condition"))
+                )
                 if holds is False:
                     continue
             no_echo = output.get("NoEcho")
             outputs[name] = OutputDefinition(
-                name=name, value=output.get("Value"), description=output.get("Description"),
-                condition=condition, label=output.get("Label"),
+                name=name,
+                value=output.get("Value"),
+                description=output.get("Description"),
+                condition=condition,
+                label=output.get("Label"),
                 no_echo=no_echo is True or (isinstance(no_echo, str) and no_echo.lower() == "true"),
-                path=("Outputs", name))
+                path=("Outputs", name),
+            )
         return outputs
 
     # ------------------------------------------------------------------ graph
 
-    def _build_graph(self, resources: dict[str, ResourceDefinition],
-                     outputs: dict[str, OutputDefinition]) -> DependencyGraph:
+    def _build_graph(
+        self, resources: dict[str, ResourceDefinition], outputs: dict[str, OutputDefinition]
+    ) -> DependencyGraph:
         graph = DependencyGraph()
         for logical_id in resources:
             graph.add_resource(logical_id)
@@ -359,17 +479,27 @@ class _Preparation:
         if reference.kind != "getatt":
             if name == INDEX:
                 if not in_count_copy:
-                    self.errors.append(TemplateError(
-                        INVALID_TEMPLATE_REFERENCE, f"{INDEX} can only be used in the Properties of a "
-                        f"resource that has Count (in {referencer})", reference.path))
+                    self.errors.append(
+                        TemplateError(
+                            INVALID_TEMPLATE_REFERENCE,
+                            f"{INDEX} can only be used in the Properties of a "
+                            f"resource that has Count (in {referencer})",
+                            reference.path,
+                        )
+                    )
                 return []
             if name in scope.pseudo or name in scope.parameters:
                 return []
             if name in scope.local_definitions:
                 if reference.kind == "sub":
-                    self.errors.append(TemplateError(
-                        INVALID_TEMPLATE_REFERENCE, f"local {name!r} cannot be referenced with ${{}} in "
-                        f"Fn::Sub (in {referencer}); use Ref or a Fn::Sub variable", reference.path))
+                    self.errors.append(
+                        TemplateError(
+                            INVALID_TEMPLATE_REFERENCE,
+                            f"local {name!r} cannot be referenced with ${{}} in "
+                            f"Fn::Sub (in {referencer}); use Ref or a Fn::Sub variable",
+                            reference.path,
+                        )
+                    )
                 return []
         targets = self._resource_targets(name, reference.path, referencer)
         if reference.kind == "getatt" and targets and reference.attribute is not None:
@@ -384,9 +514,14 @@ class _Preparation:
             return [name]
         if name in names.inactive:
             return []  # allowed: a condition-false dependency is ignored (guarded by Fn::If)
-        self.errors.append(TemplateError(
-            INVALID_TEMPLATE_REFERENCE, f'The specified reference "{name}" (in {referencer}) is incorrect.',
-            path, details={"reference": name}))
+        self.errors.append(
+            TemplateError(
+                INVALID_TEMPLATE_REFERENCE,
+                f'The specified reference "{name}" (in {referencer}) is incorrect.',
+                path,
+                details={"reference": name},
+            )
+        )
         return []
 
 

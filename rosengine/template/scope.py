@@ -31,8 +31,16 @@ from rosengine.template.model import StackIdentity
 
 INDEX = "ALIYUN::Index"
 NO_VALUE_NAME = "ALIYUN::NoValue"
-PSEUDO_PARAMETERS = ("ALIYUN::StackName", "ALIYUN::StackId", "ALIYUN::Region", "ALIYUN::AccountId",
-                     "ALIYUN::TenantId", "ALIYUN::ResourceGroupId", NO_VALUE_NAME, INDEX)
+PSEUDO_PARAMETERS = (
+    "ALIYUN::StackName",
+    "ALIYUN::StackId",
+    "ALIYUN::Region",
+    "ALIYUN::AccountId",
+    "ALIYUN::TenantId",
+    "ALIYUN::ResourceGroupId",
+    NO_VALUE_NAME,
+    INDEX,
+)
 # Locals may reference locals "up to 5 levels deep" (spec 1.7): a chain of six locals is fine.
 MAX_LOCAL_DEPTH = 5
 _RESOURCE_SECTIONS = ("resource", "output")
@@ -72,11 +80,20 @@ class ResourceNames:
 
 
 class Scope:
-    def __init__(self, *, parameters: dict[str, Any], identity: StackIdentity,
-                 mappings: dict[str, Any], conditions: Mapping[str, Any], local_values: Mapping[str, Any],
-                 static: bool, now: Callable[[], _dt.datetime] | None,
-                 zones: Callable[[str], list[str]] | None, stack_outputs: StackOutputReader | None,
-                 attribute_names: AttributeNames | None = None):
+    def __init__(
+        self,
+        *,
+        parameters: dict[str, Any],
+        identity: StackIdentity,
+        mappings: dict[str, Any],
+        conditions: Mapping[str, Any],
+        local_values: Mapping[str, Any],
+        static: bool,
+        now: Callable[[], _dt.datetime] | None,
+        zones: Callable[[str], list[str]] | None,
+        stack_outputs: StackOutputReader | None,
+        attribute_names: AttributeNames | None = None,
+    ):
         self.parameters = parameters
         self.identity = identity
         self.pseudo = pseudo_values(identity)
@@ -96,8 +113,15 @@ class Scope:
 
     # ------------------------------------------------------------------ contexts
 
-    def context(self, section: str, *, referencer: str, attributes: Attributes | None = None,
-                physical_ids: PhysicalIds | None = None, index: int | None = None) -> FunctionContext:
+    def context(
+        self,
+        section: str,
+        *,
+        referencer: str,
+        attributes: Attributes | None = None,
+        physical_ids: PhysicalIds | None = None,
+        index: int | None = None,
+    ) -> FunctionContext:
         """A ``FunctionContext`` for evaluating one section entry. ``referencer`` names it in
         messages (``Resources.Fn``); ``index`` is ``ALIYUN::Index`` inside a Count copy."""
 
@@ -115,23 +139,41 @@ class Scope:
             kwargs["now"] = self.now
         ctx = FunctionContext(
             evaluate=evaluate,  # replaced below by a closure over ctx
-            ref=ref, get_att=get_att, condition=condition, mappings=self.mappings,
-            region=self.identity.region, account_id=self.identity.account_id, zones=self.zones,
-            stack_outputs=self.stack_outputs, section=section, static=self.static, **kwargs)
+            ref=ref,
+            get_att=get_att,
+            condition=condition,
+            mappings=self.mappings,
+            region=self.identity.region,
+            account_id=self.identity.account_id,
+            zones=self.zones,
+            stack_outputs=self.stack_outputs,
+            section=section,
+            static=self.static,
+            **kwargs,
+        )
         return bind_evaluate(ctx)
 
     # ------------------------------------------------------------------ Ref
 
-    def ref(self, name: str, path: Path, section: str, referencer: str,
-            physical_ids: PhysicalIds | None, index: int | None) -> Any:
+    def ref(
+        self,
+        name: str,
+        path: Path,
+        section: str,
+        referencer: str,
+        physical_ids: PhysicalIds | None,
+        index: int | None,
+    ) -> Any:
         if name in self.pseudo:
             return self.pseudo[name]
         if name == INDEX:
             if index is not None:
                 return index
-            raise TemplateError(INVALID_TEMPLATE_REFERENCE,
-                                f"{INDEX} can only be used in the Properties of a resource that has Count "
-                                f"(in {referencer})", path)
+            raise TemplateError(
+                INVALID_TEMPLATE_REFERENCE,
+                f"{INDEX} can only be used in the Properties of a resource that has Count (in {referencer})",
+                path,
+            )
         if name in self.parameters:
             return self.parameters[name]
         if name in self.local_definitions and section in _LOCAL_SECTIONS:
@@ -139,10 +181,13 @@ class Scope:
         resources = self.resources
         if section in _RESOURCE_SECTIONS and resources.known(name):
             if name in resources.inactive:
-                raise TemplateError(INVALID_TEMPLATE_REFERENCE,
-                                    f'resource "{name}" (referenced in {referencer}) is not created because '
-                                    f"its condition {resources.inactive[name]!r} is false; guard the "
-                                    "reference with Fn::If", path)
+                raise TemplateError(
+                    INVALID_TEMPLATE_REFERENCE,
+                    f'resource "{name}" (referenced in {referencer}) is not created because '
+                    f"its condition {resources.inactive[name]!r} is false; guard the "
+                    "reference with Fn::If",
+                    path,
+                )
             if physical_ids is None:
                 return Unknown("string", f"Ref {name}")
             if name in resources.groups:
@@ -153,25 +198,41 @@ class Scope:
     def _bad_reference(self, name: str, section: str, referencer: str) -> str:
         message = f'The specified reference "{name}" (in {referencer}) is incorrect.'
         if self.resources.known(name):
-            return message + f" {section.capitalize()}s can only reference parameters" + (
-                " and locals." if section in _LOCAL_SECTIONS else ".")
+            return (
+                message
+                + f" {section.capitalize()}s can only reference parameters"
+                + (" and locals." if section in _LOCAL_SECTIONS else ".")
+            )
         if name in self.local_definitions:
             return message + " Locals cannot be referenced here."
         return message
 
     # ------------------------------------------------------------------ Fn::GetAtt
 
-    def get_att(self, resource: str, attribute: str, path: Path, section: str, referencer: str,
-                attributes: Attributes | None) -> Any:
+    def get_att(
+        self,
+        resource: str,
+        attribute: str,
+        path: Path,
+        section: str,
+        referencer: str,
+        attributes: Attributes | None,
+    ) -> Any:
         resources = self.resources
         if section not in _RESOURCE_SECTIONS or not resources.known(resource):
-            raise TemplateError(INVALID_TEMPLATE_REFERENCE,
-                                f'The specified reference "{resource}" (in {referencer}) is incorrect.'
-                                + ("" if resources.known(resource) else " No such resource."), path)
+            raise TemplateError(
+                INVALID_TEMPLATE_REFERENCE,
+                f'The specified reference "{resource}" (in {referencer}) is incorrect.'
+                + ("" if resources.known(resource) else " No such resource."),
+                path,
+            )
         if resource in resources.inactive:
-            raise TemplateError(INVALID_TEMPLATE_REFERENCE,
-                                f'resource "{resource}" (referenced in {referencer}) is not created because '
-                                f"its condition {resources.inactive[resource]!r} is false", path)
+            raise TemplateError(
+                INVALID_TEMPLATE_REFERENCE,
+                f'resource "{resource}" (referenced in {referencer}) is not created because '
+                f"its condition {resources.inactive[resource]!r} is false",
+                path,
+            )
         self.check_attribute(resource, attribute, path)
         if attributes is None:
             return Unknown(None, f"Fn::GetAtt {resource}.{attribute}")
@@ -186,9 +247,12 @@ class Scope:
         resource_type = self.resources.type_of(resource)
         names = self.attribute_names(resource_type) if resource_type else None
         if names is not None and attribute not in names:
-            raise TemplateError(INVALID_TEMPLATE_ATTRIBUTE,
-                                f"The Referenced Attribute ({resource} {attribute}) is incorrect.", path,
-                                details={"type": resource_type})
+            raise TemplateError(
+                INVALID_TEMPLATE_ATTRIBUTE,
+                f"The Referenced Attribute ({resource} {attribute}) is incorrect.",
+                path,
+                details={"type": resource_type},
+            )
 
     # ------------------------------------------------------------------ Conditions
 
@@ -198,17 +262,24 @@ class Scope:
         if name in self.condition_values:
             return self.condition_values[name]
         if name not in self.condition_definitions:
-            raise TemplateError(INVALID_TEMPLATE_REFERENCE, f"condition {name!r} is not defined in Conditions", path)
+            raise TemplateError(
+                INVALID_TEMPLATE_REFERENCE, f"condition {name!r} is not defined in Conditions", path
+            )
         if name in self._conditions_in_progress:
-            cycle = self._conditions_in_progress[self._conditions_in_progress.index(name):] + [name]
-            raise TemplateError(CIRCULAR_DEPENDENCY,
-                                f"Circular Dependency Found: conditions {' -> '.join(cycle)}.",
-                                ("Conditions", name), details={"members": cycle[:-1]})
+            cycle = self._conditions_in_progress[self._conditions_in_progress.index(name) :] + [name]
+            raise TemplateError(
+                CIRCULAR_DEPENDENCY,
+                f"Circular Dependency Found: conditions {' -> '.join(cycle)}.",
+                ("Conditions", name),
+                details={"members": cycle[:-1]},
+            )
         self._conditions_in_progress.append(name)
         try:
             where: Path = ("Conditions", name)
             ctx = self.context("condition", referencer=f"Conditions.{name}")
-            value = as_boolean(evaluate(self.condition_definitions[name], where, ctx), f"condition {name!r}", where)
+            value = as_boolean(
+                evaluate(self.condition_definitions[name], where, ctx), f"condition {name!r}", where
+            )
         finally:
             self._conditions_in_progress.pop()
         self.condition_values[name] = value
@@ -228,13 +299,20 @@ class Scope:
             return self._eval_locals[name]
         stack = self._locals_in_progress
         if name in stack:
-            cycle = stack[stack.index(name):] + [name]
-            raise TemplateError(CIRCULAR_DEPENDENCY, f"Circular Dependency Found: locals {' -> '.join(cycle)}.",
-                                ("Locals", name), details={"members": cycle[:-1]})
+            cycle = stack[stack.index(name) :] + [name]
+            raise TemplateError(
+                CIRCULAR_DEPENDENCY,
+                f"Circular Dependency Found: locals {' -> '.join(cycle)}.",
+                ("Locals", name),
+                details={"members": cycle[:-1]},
+            )
         if len(stack) > MAX_LOCAL_DEPTH:
-            raise TemplateError(STACK_VALIDATION_FAILED,
-                                f"locals reference each other more than {MAX_LOCAL_DEPTH} levels deep "
-                                f"({' -> '.join(stack + [name])})", ("Locals", name))
+            raise TemplateError(
+                STACK_VALIDATION_FAILED,
+                f"locals reference each other more than {MAX_LOCAL_DEPTH} levels deep "
+                f"({' -> '.join(stack + [name])})",
+                ("Locals", name),
+            )
         stack.append(name)
         try:
             where: Path = ("Locals", name, "Value")
@@ -254,4 +332,6 @@ def as_boolean(value: Any, what: str, path: Path) -> bool | Unknown:
         return Unknown("boolean", what)
     if isinstance(value, str) and value.strip().lower() in ("true", "false"):
         return value.strip().lower() == "true"
-    raise TemplateError(STACK_VALIDATION_FAILED, f"{what} must evaluate to true or false, not {value!r}", path)
+    raise TemplateError(
+        STACK_VALIDATION_FAILED, f"{what} must evaluate to true or false, not {value!r}", path
+    )

@@ -22,11 +22,29 @@ from rosengine.errors import (
 from rosengine.template.nodes import find_function, function_name
 
 VERSION = "2015-09-01"
-SECTIONS = ("ROSTemplateFormatVersion", "Description", "Metadata", "Parameters", "Mappings",
-            "Conditions", "Resources", "Outputs", "Rules", "Locals")
+SECTIONS = (
+    "ROSTemplateFormatVersion",
+    "Description",
+    "Metadata",
+    "Parameters",
+    "Mappings",
+    "Conditions",
+    "Resources",
+    "Outputs",
+    "Rules",
+    "Locals",
+)
 UNSUPPORTED_SECTIONS = ("Transform", "Workspace")
-RESOURCE_KEYS = ("Type", "Properties", "DependsOn", "Condition", "DeletionPolicy", "Count",
-                 "Metadata", "Description")
+RESOURCE_KEYS = (
+    "Type",
+    "Properties",
+    "DependsOn",
+    "Condition",
+    "DeletionPolicy",
+    "Count",
+    "Metadata",
+    "Description",
+)
 # Official templates pin module/data-source versions with a `Version` key (`Version: default`).
 VERSIONED_TYPES = ("MODULE::", "DATASOURCE::")
 OUTPUT_KEYS = ("Value", "Description", "Condition", "Label", "NoEcho")
@@ -44,8 +62,16 @@ class _Collector:
     def add(self, message: str, path: Path, code: str = STACK_VALIDATION_FAILED) -> None:
         self.errors.append(TemplateError(code, message, path))
 
-    def unknown_keys(self, entry: dict[str, Any], allowed: tuple[str, ...], path: Path, owner: str, *,
-                     show_allowed: bool = False, ignored: tuple[str, ...] = ()) -> None:
+    def unknown_keys(
+        self,
+        entry: dict[str, Any],
+        allowed: tuple[str, ...],
+        path: Path,
+        owner: str,
+        *,
+        show_allowed: bool = False,
+        ignored: tuple[str, ...] = (),
+    ) -> None:
         """One error per key of ``entry`` outside ``allowed`` (with a did-you-mean), at the key."""
         listed = f" (allowed: {', '.join(allowed)})" if show_allowed else ""
         for key in entry:
@@ -58,19 +84,37 @@ def check_sections(data: dict[str, Any]) -> list[TemplateError]:
     out = _Collector()
     for key in data:
         if key in UNSUPPORTED_SECTIONS:
-            out.add(f"the {key} section is not supported yet by rosengine "
-                    f"({key}: {_short(data[key])}); expand it with the cloud tooling first",
-                    (key,), NOT_SUPPORTED)
+            out.add(
+                f"the {key} section is not supported yet by rosengine "
+                f"({key}: {_short(data[key])}); expand it with the cloud tooling first",
+                (key,),
+                NOT_SUPPORTED,
+            )
         elif key not in SECTIONS:
-            out.add(f"The template section is invalid: {key}.{_suggest(key, SECTIONS)}", (key,),
-                    INVALID_TEMPLATE_SECTION)
+            out.add(
+                f"The template section is invalid: {key}.{_suggest(key, SECTIONS)}",
+                (key,),
+                INVALID_TEMPLATE_SECTION,
+            )
     _check_version(data, out)
     if "Transform" in data:
         return out.errors  # the rest is written in the transform's own dialect
-    for name in ("Metadata", "Parameters", "Mappings", "Conditions", "Resources", "Outputs", "Rules", "Locals"):
+    for name in (
+        "Metadata",
+        "Parameters",
+        "Mappings",
+        "Conditions",
+        "Resources",
+        "Outputs",
+        "Rules",
+        "Locals",
+    ):
         if name in data and data[name] is not None and not isinstance(data[name], dict):
-            out.add(f"the {name} section must be a mapping, not {_kind(data[name])}", (name,),
-                    INVALID_TEMPLATE_SECTION)
+            out.add(
+                f"the {name} section must be a mapping, not {_kind(data[name])}",
+                (name,),
+                INVALID_TEMPLATE_SECTION,
+            )
     description = data.get("Description")
     if description is not None and not isinstance(description, str | dict):
         out.add("Description must be text", ("Description",))
@@ -86,13 +130,19 @@ def check_sections(data: dict[str, Any]) -> list[TemplateError]:
 
 def _check_version(data: dict[str, Any], out: _Collector) -> None:
     if "ROSTemplateFormatVersion" not in data:
-        out.add(f"ROSTemplateFormatVersion is missing; add 'ROSTemplateFormatVersion: \"{VERSION}\"'",
-                (), INVALID_TEMPLATE_VERSION)
+        out.add(
+            f"ROSTemplateFormatVersion is missing; add 'ROSTemplateFormatVersion: \"{VERSION}\"'",
+            (),
+            INVALID_TEMPLATE_VERSION,
+        )
         return
     version = data["ROSTemplateFormatVersion"]
     if version != VERSION:
-        out.add(f"The template version is invalid: {version!r}; the only supported version is '{VERSION}'",
-                ("ROSTemplateFormatVersion",), INVALID_TEMPLATE_VERSION)
+        out.add(
+            f"The template version is invalid: {version!r}; the only supported version is '{VERSION}'",
+            ("ROSTemplateFormatVersion",),
+            INVALID_TEMPLATE_VERSION,
+        )
 
 
 def _check_mappings(mappings: dict[str, Any], out: _Collector) -> None:
@@ -103,19 +153,27 @@ def _check_mappings(mappings: dict[str, Any], out: _Collector) -> None:
             out.add(f"functions cannot be used in Mappings ({found[1]} found)", found[0])
             continue
         if not isinstance(table, dict):
-            out.add(f"mapping {name!r} must be a mapping of top-level keys to mappings, not {_kind(table)}", path)
+            out.add(
+                f"mapping {name!r} must be a mapping of top-level keys to mappings, not {_kind(table)}", path
+            )
             continue
         for top_key, second in table.items():
             if not isinstance(second, dict):
-                out.add(f"Mappings.{name}.{top_key} must be a mapping of second-level keys to values, "
-                        f"not {_kind(second)}", path + (top_key,))
+                out.add(
+                    f"Mappings.{name}.{top_key} must be a mapping of second-level keys to values, "
+                    f"not {_kind(second)}",
+                    path + (top_key,),
+                )
 
 
 def _check_conditions(conditions: dict[str, Any], out: _Collector) -> None:
     for name, expression in conditions.items():
         if not (isinstance(expression, bool) or function_name(expression) is not None):
-            out.add(f"condition {name!r} must be a condition function (Fn::Equals, Fn::And, Fn::Or, "
-                    f"Fn::Not …), not {_kind(expression)}", ("Conditions", name))
+            out.add(
+                f"condition {name!r} must be a condition function (Fn::Equals, Fn::And, Fn::Or, "
+                f"Fn::Not …), not {_kind(expression)}",
+                ("Conditions", name),
+            )
 
 
 def _check_resources(resources: dict[str, Any], out: _Collector) -> None:
@@ -128,13 +186,20 @@ def _check_resources(resources: dict[str, Any], out: _Collector) -> None:
             continue
         resource_type = resource.get("Type")
         versioned = isinstance(resource_type, str) and resource_type.startswith(VERSIONED_TYPES)
-        out.unknown_keys(resource, RESOURCE_KEYS, path, f"resource {logical_id!r}", show_allowed=True,
-                         ignored=("Version",) if versioned else ())
+        out.unknown_keys(
+            resource,
+            RESOURCE_KEYS,
+            path,
+            f"resource {logical_id!r}",
+            show_allowed=True,
+            ignored=("Version",) if versioned else (),
+        )
         if "Type" not in resource:
             out.add(f"resource {logical_id!r} has no Type", path)
         elif not isinstance(resource_type, str) or not resource_type:
-            out.add("Type must be a literal resource type name such as ALIYUN::FC::Function",
-                    path + ("Type",))
+            out.add(
+                "Type must be a literal resource type name such as ALIYUN::FC::Function", path + ("Type",)
+            )
         properties = resource.get("Properties")
         if properties is not None and not isinstance(properties, dict):
             out.add(f"Properties must be a mapping, not {_kind(properties)}", path + ("Properties",))
@@ -143,16 +208,24 @@ def _check_resources(resources: dict[str, Any], out: _Collector) -> None:
             items = depends if isinstance(depends, list) else [depends]
             for index, item in enumerate(items):
                 if not isinstance(item, str):
-                    where = path + ("DependsOn", index) if isinstance(depends, list) else path + ("DependsOn",)
+                    where = (
+                        path + ("DependsOn", index) if isinstance(depends, list) else path + ("DependsOn",)
+                    )
                     out.add("DependsOn must be a logical ID or a list of logical IDs", where)
         if "Condition" in resource and not isinstance(resource["Condition"], str):
             out.add("Condition must be the name of a condition", path + ("Condition",))
         if "DeletionPolicy" in resource and resource["DeletionPolicy"] not in DELETION_POLICIES:
-            out.add(f"DeletionPolicy must be Delete or Retain, not {resource['DeletionPolicy']!r}",
-                    path + ("DeletionPolicy",))
+            out.add(
+                f"DeletionPolicy must be Delete or Retain, not {resource['DeletionPolicy']!r}",
+                path + ("DeletionPolicy",),
+            )
         if "Count" in resource:
             _check_count_literal(resource["Count"], path + ("Count",), out)
-        if "Metadata" in resource and resource["Metadata"] is not None and not isinstance(resource["Metadata"], dict):
+        if (
+            "Metadata" in resource
+            and resource["Metadata"] is not None
+            and not isinstance(resource["Metadata"], dict)
+        ):
             out.add("Metadata must be a mapping", path + ("Metadata",))
         if "Description" in resource and not isinstance(resource["Description"], str | dict | type(None)):
             out.add("Description must be text", path + ("Description",))
@@ -191,12 +264,16 @@ def _check_rules(rules: dict[str, Any], out: _Collector) -> None:
         out.unknown_keys(rule, RULE_KEYS, path, f"rule {name!r}")
         assertions = rule.get("Assertions")
         if not isinstance(assertions, list) or not assertions:
-            out.add(f"rule {name!r} needs Assertions: a list of {{Assert, AssertDescription}}",
-                    path + ("Assertions",) if "Assertions" in rule else path)
+            out.add(
+                f"rule {name!r} needs Assertions: a list of {{Assert, AssertDescription}}",
+                path + ("Assertions",) if "Assertions" in rule else path,
+            )
             continue
         if len(assertions) > MAX_ASSERTIONS:
-            out.add(f"rule {name!r} has {len(assertions)} assertions; at most {MAX_ASSERTIONS} are allowed",
-                    path + ("Assertions",))
+            out.add(
+                f"rule {name!r} has {len(assertions)} assertions; at most {MAX_ASSERTIONS} are allowed",
+                path + ("Assertions",),
+            )
         for index, assertion in enumerate(assertions):
             where = path + ("Assertions", index)
             if not isinstance(assertion, dict) or "Assert" not in assertion:
@@ -218,11 +295,17 @@ def _check_locals(local_values: dict[str, Any], out: _Collector) -> None:
         if not isinstance(local_type, str):
             out.add("the Type of a local must be Macro, Eval or a DATASOURCE:: type", path + ("Type",))
         elif local_type.startswith("DATASOURCE::"):
-            out.add(f"local {name!r}: data-source locals ({local_type}) are not supported yet by rosengine",
-                    path + ("Type",), NOT_SUPPORTED)
+            out.add(
+                f"local {name!r}: data-source locals ({local_type}) are not supported yet by rosengine",
+                path + ("Type",),
+                NOT_SUPPORTED,
+            )
         elif local_type not in ("Macro", "Eval"):
-            out.add(f"local {name!r} has an unknown Type {local_type!r} (expected Macro, Eval or a "
-                    "DATASOURCE:: type)", path + ("Type",))
+            out.add(
+                f"local {name!r} has an unknown Type {local_type!r} (expected Macro, Eval or a "
+                "DATASOURCE:: type)",
+                path + ("Type",),
+            )
         elif "Value" not in local:
             out.add(f"local {name!r} of Type {local_type} needs a Value", path)
 
@@ -232,8 +315,10 @@ def _check_name_clashes(data: dict[str, Any], out: _Collector) -> None:
     resources = _mapping(data, "Resources")
     for name in resources:
         if name in parameters:
-            out.add(f"{name!r} is both a parameter and a resource; logical names must be unique",
-                    ("Resources", name))
+            out.add(
+                f"{name!r} is both a parameter and a resource; logical names must be unique",
+                ("Resources", name),
+            )
     for name in _mapping(data, "Locals"):
         if name in parameters or name in resources:
             other = "parameter" if name in parameters else "resource"
@@ -252,7 +337,8 @@ def _suggest(word: str, choices: tuple[str, ...]) -> str:
 
 def _kind(value: Any) -> str:
     return {dict: "a mapping", list: "a list", str: "text", type(None): "null", bool: "a boolean"}.get(
-        type(value), type(value).__name__)
+        type(value), type(value).__name__
+    )
 
 
 def _short(value: Any) -> str:

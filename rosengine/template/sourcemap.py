@@ -24,8 +24,12 @@ class SourceMap:
 
     __slots__ = ("_positions", "_compute")
 
-    def __init__(self, positions: dict[Path, Position] | None = None, *,
-                 compute: Callable[[], dict[Path, Position]] | None = None):
+    def __init__(
+        self,
+        positions: dict[Path, Position] | None = None,
+        *,
+        compute: Callable[[], dict[Path, Position]] | None = None,
+    ):
         """``compute`` builds the table on first use: valid JSON templates never pay for
         positions they do not need (the JSON position scan is ~20x slower than ``json.loads``)."""
         self._positions: dict[Path, Position] | None = positions

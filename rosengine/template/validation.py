@@ -18,10 +18,15 @@ from rosengine.template.model import Template
 from rosengine.template.prepare import AttributeNames, PreparedTemplate, prepare, unique_errors
 
 
-def collect_errors(source: Template | str | bytes | pathlib.Path, parameters: Mapping[str, Any] | None = None,
-                   *, filename: str | None = None, attribute_names: AttributeNames | None = None,
-                   attribute_type: Callable[[str, str], str | None] | None = None,
-                   **prepare_options: Any) -> tuple[PreparedTemplate | None, list[TemplateError]]:
+def collect_errors(
+    source: Template | str | bytes | pathlib.Path,
+    parameters: Mapping[str, Any] | None = None,
+    *,
+    filename: str | None = None,
+    attribute_names: AttributeNames | None = None,
+    attribute_type: Callable[[str, str], str | None] | None = None,
+    **prepare_options: Any,
+) -> tuple[PreparedTemplate | None, list[TemplateError]]:
     """Load (unless given a Template), prepare statically and resolve everything statically.
 
     Returns the prepared template (None when loading or preparing failed) and every error found,
@@ -33,7 +38,9 @@ def collect_errors(source: Template | str | bytes | pathlib.Path, parameters: Ma
     except TemplateErrors as errs:
         return None, list(errs.errors)
     try:
-        prepared = prepare(template, parameters, static=True, attribute_names=attribute_names, **prepare_options)
+        prepared = prepare(
+            template, parameters, static=True, attribute_names=attribute_names, **prepare_options
+        )
     except TemplateErrors as errs:
         return None, list(errs.errors)
     errors: list[TemplateError] = []

@@ -57,11 +57,17 @@ _MERGE = object()  # the `<<` merge key
 
 
 class _Frame:
-    __slots__ = ("container", "path", "function", "key", "key_lines", "anchor", "first_node",
-                 "value_path")
+    __slots__ = ("container", "path", "function", "key", "key_lines", "anchor", "first_node", "value_path")
 
-    def __init__(self, container: dict | list, path: Path, function: str | None, anchor: str | None,
-                 first_node: int, value_path: Path):
+    def __init__(
+        self,
+        container: dict | list,
+        path: Path,
+        function: str | None,
+        anchor: str | None,
+        first_node: int,
+        value_path: Path,
+    ):
         self.container = container
         self.path = path  # base path of the children
         self.function = function  # wrap the finished container as {function: container}
@@ -103,12 +109,15 @@ def _syntax_error(exc: yaml.MarkedYAMLError, text: str) -> ParseError:
             return ParseError(
                 f"short-form functions cannot be nested directly (!{outer} !{inner}); write the "
                 f"outer one in long form, e.g. 'Fn::{outer}: !{inner} ...'",
-                line, nested.start() + 1, code=INVALID_FUNCTION)
+                line,
+                nested.start() + 1,
+                code=INVALID_FUNCTION,
+            )
     problem = " ".join(part for part in (exc.context, exc.problem) if part)
     return ParseError(f"invalid YAML: {problem}", line, col)
 
 
-def _build(loader: Any, text: str) -> tuple[Any, SourceMap]:  # noqa: C901 - one state machine
+def _build(loader: Any, text: str) -> tuple[Any, SourceMap]:
     positions: dict[Path, Position] = {(): (1, 1)}
     anchors: dict[str, tuple[Any, int]] = {}
     stack: list[_Frame] = []
@@ -127,8 +136,9 @@ def _build(loader: Any, text: str) -> tuple[Any, SourceMap]:  # noqa: C901 - one
             documents += 1
             if documents > 1:
                 line, col = _mark(event)
-                raise ParseError("a template must be a single YAML document (found a second '---')",
-                                 line, col)
+                raise ParseError(
+                    "a template must be a single YAML document (found a second '---')", line, col
+                )
             continue
 
         frame = stack[-1] if stack else None
@@ -156,8 +166,13 @@ def _build(loader: Any, text: str) -> tuple[Any, SourceMap]:  # noqa: C901 - one
             elif kind is AliasEvent:
                 if event.anchor not in anchors:
                     line, col = _mark(event)
-                    raise ParseError(f"alias *{event.anchor} has no anchor &{event.anchor} before it "
-                                     "(aliases cannot refer to a node that contains them)", line, col, path)
+                    raise ParseError(
+                        f"alias *{event.anchor} has no anchor &{event.anchor} before it "
+                        "(aliases cannot refer to a node that contains them)",
+                        line,
+                        col,
+                        path,
+                    )
                 value, size = anchors[event.anchor]
                 nodes += size
             elif isinstance(event, CollectionStartEvent):
@@ -175,8 +190,9 @@ def _build(loader: Any, text: str) -> tuple[Any, SourceMap]:  # noqa: C901 - one
             else:  # pragma: no cover - every event kind is handled above
                 raise ParseError(f"unexpected YAML event {event!r}")
         if nodes > MAX_NODES:
-            raise ParseError(f"the template expands to more than {MAX_NODES} nodes (YAML aliases?)",
-                             path=path)
+            raise ParseError(
+                f"the template expands to more than {MAX_NODES} nodes (YAML aliases?)", path=path
+            )
         # ---- attach the finished value to its parent
         if not stack:
             result = value
@@ -208,8 +224,9 @@ def _read_key(event: Any, frame: _Frame, positions: dict[Path, Position]) -> Non
     if type(event) is AliasEvent:
         raise ParseError("an alias cannot be used as a mapping key", line, col, frame.path)
     if type(event) is not ScalarEvent:
-        raise ParseError("mapping keys must be plain text (complex keys are not supported)",
-                         line, col, frame.path)
+        raise ParseError(
+            "mapping keys must be plain text (complex keys are not supported)", line, col, frame.path
+        )
     key = event.value
     if event.tag is None and event.implicit[0] and key == "<<":
         frame.key = _MERGE
@@ -217,13 +234,19 @@ def _read_key(event: Any, frame: _Frame, positions: dict[Path, Position]) -> Non
     if event.tag not in (None, "!", _STANDARD + "str"):
         function = function_for_tag(event.tag)
         what = f"a function ({event.tag})" if function else f"tagged ({event.tag})"
-        raise ParseError(f"mapping key {key!r} cannot be {what}", line, col, frame.path,
-                         code=INVALID_FUNCTION if function else INVALID_TEMPLATE_FORMAT)
+        raise ParseError(
+            f"mapping key {key!r} cannot be {what}",
+            line,
+            col,
+            frame.path,
+            code=INVALID_FUNCTION if function else INVALID_TEMPLATE_FORMAT,
+        )
     assert frame.key_lines is not None
     first = frame.key_lines.get(key)
     if first is not None:
-        raise ParseError(f"duplicate key {key!r} (first defined on line {first})", line, col,
-                         frame.path + (key,))
+        raise ParseError(
+            f"duplicate key {key!r} (first defined on line {first})", line, col, frame.path + (key,)
+        )
     frame.key_lines[key] = line
     frame.key = key
     positions[frame.path + (key,)] = (line, col)
@@ -277,7 +300,7 @@ def _scalar_value(event: Any, path: Path, positions: dict[Path, Position]) -> An
 
 
 def _convert(tag: str, value: str, event: Any, path: Path) -> Any:
-    name = tag[len(_STANDARD):] if tag.startswith(_STANDARD) else tag
+    name = tag[len(_STANDARD) :] if tag.startswith(_STANDARD) else tag
     converter = _CONVERTERS.get(name)
     if converter is not None:
         try:
@@ -294,5 +317,10 @@ def _convert(tag: str, value: str, event: Any, path: Path) -> Any:
 
 
 def _unknown_tag(tag: str, line: int, col: int, path: Path) -> ParseError:
-    return ParseError(f"unknown YAML tag {tag}: not a ROS function (short forms look like !Ref, "
-                      "!GetAtt, !Sub, !Join …)", line, col, path, code=INVALID_FUNCTION)
+    return ParseError(
+        f"unknown YAML tag {tag}: not a ROS function (short forms look like !Ref, !GetAtt, !Sub, !Join …)",
+        line,
+        col,
+        path,
+        code=INVALID_FUNCTION,
+    )

@@ -84,7 +84,9 @@ def _type_check(declared: Any) -> Check:
     return lambda value: any(check(None, value) for check in checks)
 
 
-def _value_checks(schema: dict[str, Any], build: Callable[[Any], Check], ref_check: Callable[[str], Check]) -> list[Check]:
+def _value_checks(
+    schema: dict[str, Any], build: Callable[[Any], Check], ref_check: Callable[[str], Check]
+) -> list[Check]:
     checks: list[Check] = []
     handled = set(_ANNOTATIONS) | {"type"}
 
@@ -105,8 +107,9 @@ def _value_checks(schema: dict[str, Any], build: Callable[[Any], Check], ref_che
         raise _Unsupported("array keyword")
     if uses("enum", "const"):
         allowed = schema["enum"] if "enum" in schema else [schema["const"]]
-        checks.append(lambda v: any(
-            x == a and type(x) is type(a) for x in scalar_variants(v) for a in allowed))
+        checks.append(
+            lambda v: any(x == a and type(x) is type(a) for x in scalar_variants(v) for a in allowed)
+        )
     if uses("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "multipleOf"):
         checks.append(_number_check(schema))
     if uses("minLength", "maxLength", "pattern"):

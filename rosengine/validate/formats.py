@@ -6,7 +6,8 @@ editors and terminals turn into links); JSON is for scripts; SARIF is what code-
 
 JUnit choice: one ``testcase`` per file with at most one ``failure`` (the JUnit schema allows one,
 and CI viewers show only the first): its message is the first error and the count, its text every
-error, one per line. Warnings and notes go to the test case's ``system-out`` instead — ROS has hundreds of resource types we carry no schema for, and
+error, one per line. Warnings and notes go to the test case's ``system-out`` instead — ROS has hundreds
+of resource types we carry no schema for, and
 an unknown-type warning must not turn a CI run red (``--strict`` makes those errors).
 """
 
@@ -31,7 +32,8 @@ RULE_DESCRIPTIONS: dict[str, str] = {
     "TemplateNotFound": "A path given to ros validate matched no template file.",
     "InvalidTemplateSection": "A template section is unknown or malformed.",
     "InvalidTemplateVersion": "ROSTemplateFormatVersion must be 2015-09-01.",
-    "InvalidTemplateReference": "Ref, Fn::GetAtt, DependsOn or Condition names something that does not exist.",
+    "InvalidTemplateReference": "Ref, Fn::GetAtt, DependsOn or Condition names something that "
+    "does not exist.",
     "InvalidTemplateAttribute": "Fn::GetAtt names an attribute the resource type does not have.",
     "InvalidTemplatePropertyType": "A resource property has the wrong type.",
     "InvalidSchema": "A parameter, output or resource declaration is malformed.",
@@ -186,8 +188,13 @@ def format_junit(findings: Sequence[Finding], files: Sequence[str]) -> str:
     failing_cases = sum(1 for items in by_file.values() if any(f.severity == Severity.ERROR for f in items))
     root = ET.Element("testsuites", name="ros validate", tests=str(len(by_file)), failures=str(failing_cases))
     suite = ET.SubElement(
-        root, "testsuite", name="ros validate", tests=str(len(by_file)), failures=str(failing_cases),
-        errors="0", skipped="0",
+        root,
+        "testsuite",
+        name="ros validate",
+        tests=str(len(by_file)),
+        failures=str(failing_cases),
+        errors="0",
+        skipped="0",
     )
     properties = ET.SubElement(suite, "properties")
     ET.SubElement(properties, "property", name="findings", value=str(len(findings)))
@@ -202,7 +209,11 @@ def format_junit(findings: Sequence[Finding], files: Sequence[str]) -> str:
             (errors if f.severity == Severity.ERROR else notes).append((f, text))
         if errors:
             first = errors[0][0]
-            more = f" (and {len(errors) - 1} more error{'s' if len(errors) > 2 else ''})" if len(errors) > 1 else ""
+            more = (
+                f" (and {len(errors) - 1} more error{'s' if len(errors) > 2 else ''})"
+                if len(errors) > 1
+                else ""
+            )
             failure = ET.SubElement(case, "failure", type=first.rule_id, message=first.message + more)
             failure.text = "\n".join(text for _, text in errors)
         if notes:

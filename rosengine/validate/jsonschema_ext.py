@@ -68,7 +68,9 @@ _TYPE_CHECKER = _BASE.TYPE_CHECKER.redefine_many(TYPE_CHECKS)
 
 
 def _skip_unknown(keyword_fn: KeywordFn) -> KeywordFn:
-    def keyword(validator: Any, value: Any, instance: Any, schema: dict[str, Any]) -> Iterator[ValidationError]:
+    def keyword(
+        validator: Any, value: Any, instance: Any, schema: dict[str, Any]
+    ) -> Iterator[ValidationError]:
         if isinstance(instance, Unknown):
             return
         yield from keyword_fn(validator, value, instance, schema) or ()
@@ -79,7 +81,10 @@ def _skip_unknown(keyword_fn: KeywordFn) -> KeywordFn:
 def _on_converted(convert: Callable[[Any], Any], keyword_fn: KeywordFn) -> KeywordFn:
     """``keyword_fn`` applied to the instance as ``convert`` reads it (``"6"`` as 6 for minimum,
     say); an instance that does not convert is left to the type keyword to report."""
-    def keyword(validator: Any, value: Any, instance: Any, schema: dict[str, Any]) -> Iterator[ValidationError]:
+
+    def keyword(
+        validator: Any, value: Any, instance: Any, schema: dict[str, Any]
+    ) -> Iterator[ValidationError]:
         if isinstance(instance, Unknown):
             return
         converted = convert(instance)
@@ -90,7 +95,9 @@ def _on_converted(convert: Callable[[Any], Any], keyword_fn: KeywordFn) -> Keywo
     return keyword
 
 
-def _multiple_of(validator: Any, divisor: Any, instance: Any, schema: dict[str, Any]) -> Iterator[ValidationError]:
+def _multiple_of(
+    validator: Any, divisor: Any, instance: Any, schema: dict[str, Any]
+) -> Iterator[ValidationError]:
     if isinstance(instance, Unknown):
         return
     number = as_number(instance)
@@ -101,7 +108,9 @@ def _multiple_of(validator: Any, divisor: Any, instance: Any, schema: dict[str, 
         yield ValidationError(f"{instance!r} is not a multiple of {divisor}")
 
 
-def _enum(validator: Any, allowed: list[Any], instance: Any, schema: dict[str, Any]) -> Iterator[ValidationError]:
+def _enum(
+    validator: Any, allowed: list[Any], instance: Any, schema: dict[str, Any]
+) -> Iterator[ValidationError]:
     if isinstance(instance, Unknown):
         return
     for variant in scalar_variants(instance):
@@ -121,7 +130,7 @@ def discriminator(condition: Any) -> tuple[str, Any] | None:
     props = condition.get("properties")
     if not isinstance(props, dict) or len(props) != 1:
         return None
-    (name, test), = props.items()
+    ((name, test),) = props.items()
     if not isinstance(test, dict) or set(test) != {"const"} or condition.get("required", [name]) != [name]:
         return None
     return name, test["const"]
@@ -201,6 +210,4 @@ def _keywords() -> dict[str, KeywordFn]:
     return keywords
 
 
-RosValidator: type[Validator] = validators.extend(
-    _BASE, validators=_keywords(), type_checker=_TYPE_CHECKER
-)
+RosValidator: type[Validator] = validators.extend(_BASE, validators=_keywords(), type_checker=_TYPE_CHECKER)

@@ -196,8 +196,12 @@ def _split_required(err: ValidationError) -> list[ValidationError]:
     for name in err.validator_value:
         if name not in err.instance:
             clone = ValidationError(
-                err.message, validator="required", path=err.absolute_path, validator_value=err.validator_value,
-                instance=err.instance, schema=err.schema,
+                err.message,
+                validator="required",
+                path=err.absolute_path,
+                validator_value=err.validator_value,
+                instance=err.instance,
+                schema=err.schema,
             )
             clone.details_missing = name  # type: ignore[attr-defined]
             out.append(clone)
@@ -238,7 +242,11 @@ def _message(err: ValidationError, rel: tuple[str | int, ...]) -> str:
         expected = value if isinstance(value, str) else " or ".join(value)
         expected = {"object": "map", "array": "list"}.get(expected, expected)
         article = "an" if expected[:1] in "aeiou" else "a"
-        got = describe_type(instance) if isinstance(instance, Unknown) else f"{describe_type(instance)} {_show(instance)}"
+        got = (
+            describe_type(instance)
+            if isinstance(instance, Unknown)
+            else f"{describe_type(instance)} {_show(instance)}"
+        )
         return f"{subject} must be {article} {expected}, got {got}"
     if keyword == "required":
         where = "" if len(rel) == 0 else f" in {subject}"
@@ -312,10 +320,15 @@ def _items_text(schema: dict[str, Any]) -> str:
 # --- rules jsonschema cannot express ----------------------------------------------------------
 
 
-def _cross_property_errors(rules: tuple[str, ...], props: dict[str, Any], base_path: Path) -> list[TemplateError]:
+def _cross_property_errors(
+    rules: tuple[str, ...], props: dict[str, Any], base_path: Path
+) -> list[TemplateError]:
     errors: list[TemplateError] = []
     if "InstanceSoftConcurrency<=InstanceConcurrency" in rules:
-        soft, hard = as_number(props.get("InstanceSoftConcurrency")), as_number(props.get("InstanceConcurrency"))
+        soft, hard = (
+            as_number(props.get("InstanceSoftConcurrency")),
+            as_number(props.get("InstanceConcurrency")),
+        )
         if soft is not None and hard is not None and soft > hard:
             errors.append(
                 TemplateError(

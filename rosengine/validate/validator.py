@@ -57,11 +57,15 @@ def validate(
 _PARALLEL_THRESHOLD = 40
 
 
-def _validate_batch(batch: list[str], parameters: Mapping[str, Any] | None, strict: bool) -> list[list[Finding]]:
+def _validate_batch(
+    batch: list[str], parameters: Mapping[str, Any] | None, strict: bool
+) -> list[list[Finding]]:
     return [validate_file(file, parameters, strict=strict) for file in batch]
 
 
-def _validate_parallel(names: list[str], parameters: Mapping[str, Any] | None, strict: bool, jobs: int) -> list[Finding]:
+def _validate_parallel(
+    names: list[str], parameters: Mapping[str, Any] | None, strict: bool, jobs: int
+) -> list[Finding]:
     from concurrent.futures import ProcessPoolExecutor
 
     size = max(8, len(names) // (jobs * 4))
@@ -70,7 +74,9 @@ def _validate_parallel(names: list[str], parameters: Mapping[str, Any] | None, s
     findings: list[Finding] = []
     try:
         with ProcessPoolExecutor(max_workers=jobs) as pool:
-            for result in pool.map(_validate_batch, batches, [params] * len(batches), [strict] * len(batches)):
+            for result in pool.map(
+                _validate_batch, batches, [params] * len(batches), [strict] * len(batches)
+            ):
                 for per_file in result:
                     findings.extend(per_file)
     except (OSError, RuntimeError):  # no processes available here: fall back to this one
@@ -96,11 +102,13 @@ def validate_file(
             return _sorted([Finding.from_error(e, name) for e in found])
         errors = check_template(template, parameters, strict=strict)
         return _sorted([Finding.from_error(e, name) for e in errors])
-    except Exception as exc:  # noqa: BLE001 - the user gets a finding, never a traceback
+    except Exception as exc:
         return [_internal_error(name, exc)]
 
 
-def check_template(template: Any, parameters: Mapping[str, Any] | None = None, *, strict: bool = False) -> list[TemplateError]:
+def check_template(
+    template: Any, parameters: Mapping[str, Any] | None = None, *, strict: bool = False
+) -> list[TemplateError]:
     """Every problem of a loaded template, located (file/line/col filled in)."""
     errors: list[TemplateError] = list(getattr(template, "warnings", []) or [])
     try:
@@ -141,8 +149,9 @@ def check_template(template: Any, parameters: Mapping[str, Any] | None = None, *
     return _dedupe(_locate_all(template, errors))
 
 
-def _resolve_each_property(prepared: Any, logical_id: str, attributes: Any, physical_ids: Any,
-                           errors: list[TemplateError]) -> dict | None:
+def _resolve_each_property(
+    prepared: Any, logical_id: str, attributes: Any, physical_ids: Any, errors: list[TemplateError]
+) -> dict | None:
     """Properties resolved one by one after the whole failed: each property's own errors are
     added to ``errors`` (the first is found again; :func:`_dedupe` drops the repeat), and a
     property that cannot be evaluated becomes an Unknown of no declared type, so the schema still
@@ -153,9 +162,14 @@ def _resolve_each_property(prepared: Any, logical_id: str, attributes: Any, phys
     resolved: dict[str, Any] = {}
     for key, node in resource.properties.items():
         try:
-            value = prepared.resolve(node, tuple(resource.path) + ("Properties", key), attributes=attributes,
-                                     physical_ids=physical_ids, referencer=f"Resources.{logical_id}",
-                                     index=resource.index)
+            value = prepared.resolve(
+                node,
+                tuple(resource.path) + ("Properties", key),
+                attributes=attributes,
+                physical_ids=physical_ids,
+                referencer=f"Resources.{logical_id}",
+                index=resource.index,
+            )
         except (TemplateError, TemplateErrors) as exc:
             errors.extend(_errors_at(exc, tuple(resource.path) + ("Properties", key)))
             value = Unknown(None, f"{logical_id}.{key}")
@@ -240,7 +254,7 @@ def _dedupe(errors: list[TemplateError]) -> list[TemplateError]:
         path = tuple(shallow.path)
         if deep is shallow or deep.code != shallow.code or len(deep.path) <= len(path):
             return False
-        if tuple(deep.path[:len(path)]) != path:
+        if tuple(deep.path[: len(path)]) != path:
             return False
         a, b = deep.message.rstrip(". "), shallow.message.rstrip(". ")
         return a.startswith(b) or b.startswith(a)

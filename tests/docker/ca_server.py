@@ -69,8 +69,15 @@ class Handler(BaseHTTPRequestHandler):
         elif action == "fail":
             self._reply(404, {"errorMessage": "boom"}, {"x-fc-status": "404"})
         else:
-            self._reply(200, {"headers": {k.lower(): v for k, v in self.headers.items()},
-                              "body": body.decode(errors="replace"), "pid": os.getpid(), "calls": STATE["calls"]})
+            self._reply(
+                200,
+                {
+                    "headers": {k.lower(): v for k, v in self.headers.items()},
+                    "body": body.decode(errors="replace"),
+                    "pid": os.getpid(),
+                    "calls": STATE["calls"],
+                },
+            )
 
 
 def main():

@@ -28,8 +28,10 @@ def build_test_image() -> str:
     return build_host_python_image(
         TEST_IMAGE_REPOSITORY,
         python=python,
-        extra_files={"/app/server.py": (HERE / "ca_server.py").read_bytes(),
-                     "/app/job.py": (HERE / "job.py").read_bytes()},
+        extra_files={
+            "/app/server.py": (HERE / "ca_server.py").read_bytes(),
+            "/app/job.py": (HERE / "job.py").read_bytes(),
+        },
         command=["/usr/bin/python3", "-S", "/app/server.py"],
         labels={"rosengine.test": "1"},
     )
@@ -41,7 +43,16 @@ def run(coroutine: Awaitable[Any]) -> Any:
 
 
 def make_spec(image: str, **changes: Any) -> FunctionSpec:
-    spec = FunctionSpec(service="svc", function="fn", version_id="LATEST", qualifier="LATEST",
-                        runtime="custom-container", handler="not-used", code_dir=None, image=image,
-                        memory_mb=128, timeout_s=10)
+    spec = FunctionSpec(
+        service="svc",
+        function="fn",
+        version_id="LATEST",
+        qualifier="LATEST",
+        runtime="custom-container",
+        handler="not-used",
+        code_dir=None,
+        image=image,
+        memory_mb=128,
+        timeout_s=10,
+    )
     return dataclasses.replace(spec, **changes)

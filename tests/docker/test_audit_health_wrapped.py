@@ -17,8 +17,14 @@ from fcbackend.scheduler import Scheduler, SchedulerConfig
 
 pytestmark = pytest.mark.docker
 
-CHECK = HealthCheck(http_get_url="/health", initial_delay_s=0, period_s=0.05, timeout_s=1,
-                    failure_threshold=2, success_threshold=1)
+CHECK = HealthCheck(
+    http_get_url="/health",
+    initial_delay_s=0,
+    period_s=0.05,
+    timeout_s=1,
+    failure_threshold=2,
+    success_threshold=1,
+)
 
 
 def _call(action: str, n: int) -> InvocationRequest:
@@ -30,8 +36,12 @@ def test_wrapped_unhealthy_container_is_listed_unhealthy_and_replaced(spec_for, 
 
     async def body():
         wrapped = FreezingDriver(DockerDriver(state_dir), IdlePolicy())
-        sched = Scheduler({"docker": wrapped}, default_driver="docker", state_dir=state_dir,
-                          config=SchedulerConfig(prewarm_runtimes=(), pool_size=1, reap_interval_s=3600))
+        sched = Scheduler(
+            {"docker": wrapped},
+            default_driver="docker",
+            state_dir=state_dir,
+            config=SchedulerConfig(prewarm_runtimes=(), pool_size=1, reap_interval_s=3600),
+        )
         await sched.start()
         try:
             first = await sched.invoke(spec, _call("echo", 1))

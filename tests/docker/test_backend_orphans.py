@@ -24,10 +24,15 @@ async def _labelled(state: Path) -> list[dict]:
 
 async def _leave_orphan(state: Path, image: str) -> str:
     driver = DockerDriver(state)
-    config = {"Image": image, "Labels": {LABEL_BACKEND: backend_label(state), LABEL_INSTANCE: "c-dead"},
-              "Entrypoint": ["/usr/bin/python3", "-S", "/app/server.py"]}
+    config = {
+        "Image": image,
+        "Labels": {LABEL_BACKEND: backend_label(state), LABEL_INSTANCE: "c-dead"},
+        "Entrypoint": ["/usr/bin/python3", "-S", "/app/server.py"],
+    }
     try:
-        container = await driver.engine.create_container(f"rosengine-orphan-{os.getpid()}-{id(state)}", config)
+        container = await driver.engine.create_container(
+            f"rosengine-orphan-{os.getpid()}-{id(state)}", config
+        )
         await driver.engine.start_container(container)
         return container
     finally:

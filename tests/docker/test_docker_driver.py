@@ -16,8 +16,13 @@ pytestmark = pytest.mark.docker
 
 
 def invoke(event: dict) -> InstanceRequest:
-    return InstanceRequest("POST", "/invoke", headers={"x-fc-request-id": "req-1"},
-                           body=json.dumps(event).encode(), control_path="/invoke")
+    return InstanceRequest(
+        "POST",
+        "/invoke",
+        headers={"x-fc-request-id": "req-1"},
+        body=json.dumps(event).encode(),
+        control_path="/invoke",
+    )
 
 
 async def labelled(driver: DockerDriver) -> list[dict]:
@@ -28,15 +33,35 @@ async def labelled(driver: DockerDriver) -> list[dict]:
 def test_invoke_warm_reuse_env_and_protocol_headers(spec_for, state_dir, address_mode):
     async def body():
         driver = DockerDriver(state_dir, address_mode=address_mode)
-        spec = spec_for(environment=(("GREETING", "hello"), ("FC_REGION", "user-cannot-override")),
-                        custom_command=("/usr/bin/python3", "-S", "/app/server.py"))
+        spec = spec_for(
+            environment=(("GREETING", "hello"), ("FC_REGION", "user-cannot-override")),
+            custom_command=("/usr/bin/python3", "-S", "/app/server.py"),
+        )
         instance = await driver.start(spec, "i-warm")
         try:
             first = json.loads((await instance.request(invoke({"action": "echo"}), 5)).body)
             second = json.loads((await instance.request(invoke({"action": "echo"}), 5)).body)
-            env = json.loads((await instance.request(invoke({"action": "env", "keys": [
-                "GREETING", "FC_REGION", "FC_FUNCTION_NAME", "FC_SERVICE_NAME", "FC_INSTANCE_ID",
-                "FC_FUNCTION_MEMORY_SIZE", "FC_QUALIFIER"]}), 5)).body)
+            env = json.loads(
+                (
+                    await instance.request(
+                        invoke(
+                            {
+                                "action": "env",
+                                "keys": [
+                                    "GREETING",
+                                    "FC_REGION",
+                                    "FC_FUNCTION_NAME",
+                                    "FC_SERVICE_NAME",
+                                    "FC_INSTANCE_ID",
+                                    "FC_FUNCTION_MEMORY_SIZE",
+                                    "FC_QUALIFIER",
+                                ],
+                            }
+                        ),
+                        5,
+                    )
+                ).body
+            )
             containers = await labelled(driver)
             address = instance.address
         finally:
@@ -46,9 +71,15 @@ def test_invoke_warm_reuse_env_and_protocol_headers(spec_for, state_dir, address
         assert first["headers"]["x-fc-function-name"] == "fn"
         assert first["headers"]["x-fc-request-id"] == "req-1"
         assert json.loads(first["body"]) == {"action": "echo"}
-        assert env == {"GREETING": "hello", "FC_REGION": "cn-hangzhou", "FC_FUNCTION_NAME": "fn",
-                       "FC_SERVICE_NAME": "svc", "FC_INSTANCE_ID": "i-warm", "FC_FUNCTION_MEMORY_SIZE": "128",
-                       "FC_QUALIFIER": "LATEST"}
+        assert env == {
+            "GREETING": "hello",
+            "FC_REGION": "cn-hangzhou",
+            "FC_FUNCTION_NAME": "fn",
+            "FC_SERVICE_NAME": "svc",
+            "FC_INSTANCE_ID": "i-warm",
+            "FC_FUNCTION_MEMORY_SIZE": "128",
+            "FC_QUALIFIER": "LATEST",
+        }
         assert [c["Labels"][LABEL_INSTANCE] for c in containers] == ["i-warm"]
         assert (address[0] == "127.0.0.1") == (address_mode == "published")
 
@@ -127,8 +158,14 @@ def test_stop_removes_the_container_and_reap_orphans_cleans_a_crashed_backend(sp
 
 
 def test_health_check_marks_instance_unhealthy_and_a_replacement_serves(spec_for, state_dir):
-    check = HealthCheck(http_get_url="/health", initial_delay_s=0, period_s=0.05, timeout_s=1,
-                        failure_threshold=2, success_threshold=2)
+    check = HealthCheck(
+        http_get_url="/health",
+        initial_delay_s=0,
+        period_s=0.05,
+        timeout_s=1,
+        failure_threshold=2,
+        success_threshold=2,
+    )
 
     async def body():
         driver = DockerDriver(state_dir)
@@ -155,7 +192,9 @@ def test_health_check_marks_instance_unhealthy_and_a_replacement_serves(spec_for
 def test_container_exiting_at_start_fails_cleanly_with_its_output(spec_for, state_dir):
     async def body():
         driver = DockerDriver(state_dir)
-        spec = spec_for(custom_command=("/usr/bin/python3", "-S", "-c", "import sys; print('no config'); sys.exit(5)"))
+        spec = spec_for(
+            custom_command=("/usr/bin/python3", "-S", "-c", "import sys; print('no config'); sys.exit(5)")
+        )
         try:
             with pytest.raises(InstanceStartError) as failed:
                 await driver.start(spec, "i-broken")
@@ -206,8 +245,9 @@ def test_run_to_completion_mode_uses_exit_code_and_stdout(spec_for, state_dir):
 def test_gpu_function_without_gpu_fails_before_creating_anything(spec_for, state_dir):
     async def body():
         driver = DockerDriver(state_dir, gpu_allocator=GpuAllocator(devices=[]))
-        spec = spec_for(gpu=GpuRequest(memory_mb=8192, instance_type="fc.gpu.ampere.1"),
-                        instance_type="fc.gpu.ampere.1")
+        spec = spec_for(
+            gpu=GpuRequest(memory_mb=8192, instance_type="fc.gpu.ampere.1"), instance_type="fc.gpu.ampere.1"
+        )
         try:
             with pytest.raises(InstanceStartError) as failed:
                 await driver.start(spec, "i-gpu")
@@ -232,7 +272,9 @@ def test_builtin_python_runtime_runs_in_a_runtime_image(docker_ready, state_dir,
         "import os\n"
         "def handler(event, context):\n"
         "    print('log from handler')\n"
-        "    return event.decode().upper() + ' ' + os.environ['FC_FUNCTION_NAME'] + ' ' + context.function.name\n")
+        "    return event.decode().upper() + ' ' + os.environ['FC_FUNCTION_NAME'] + ' ' + "
+        "context.function.name\n"
+    )
 
     async def body():
         driver = DockerDriver(state_dir)
@@ -240,7 +282,8 @@ def test_builtin_python_runtime_runs_in_a_runtime_image(docker_ready, state_dir,
         instance = await driver.start(spec, "i-python")
         try:
             return await instance.request(
-                InstanceRequest("POST", "/invoke", headers={"x-fc-request-id": "r1"}, body=b"hi"), 10)
+                InstanceRequest("POST", "/invoke", headers={"x-fc-request-id": "r1"}, body=b"hi"), 10
+            )
         finally:
             await driver.close()
 

@@ -25,7 +25,7 @@ from fcbackend.models import HealthCheck, InstanceRequest
 pytestmark = pytest.mark.docker
 
 # Runs inside the containers (the test image's /usr/bin/python3): one connection attempt.
-REACH = r'''
+REACH = r"""
 import socket
 def reach(host, port):
     try:
@@ -33,9 +33,11 @@ def reach(host, port):
             return "connected"
     except OSError as exc:
         return f"{type(exc).__name__}: {exc}"
-'''
+"""
 
-WEB_SERVER = REACH + r'''
+WEB_SERVER = (
+    REACH
+    + r"""
 import json, os
 from http.server import BaseHTTPRequestHandler, HTTPServer
 
@@ -60,25 +62,33 @@ class Handler(BaseHTTPRequestHandler):
         self.wfile.write(body)
 
 HTTPServer(("0.0.0.0", int(os.environ["FC_SERVER_PORT"])), Handler).serve_forever()
-'''
+"""
+)
 
-JOB = REACH + r'''
+JOB = (
+    REACH
+    + r"""
 import json, os
 target = json.load(open(os.environ["FC_EVENT_PATH"]))
 print(json.dumps({"outside": reach(target["host"], target["port"])}))
-'''
+"""
+)
 
-HANDLER = REACH + r'''
+HANDLER = (
+    REACH
+    + r"""
 import json
 def handler(event, context):
     target = json.loads(event)
     return json.dumps({"outside": reach(target["host"], target["port"])})
-'''
+"""
+)
 
 
 @pytest.fixture
 def outside(docker_ready: None, tmp_path: Path) -> Iterator[dict]:
     """A listener in this process on the host's address on the default bridge: ``{"host", "port"}``."""
+
     async def gateway() -> str:
         driver = DockerDriver(tmp_path)
         try:
@@ -93,8 +103,13 @@ def outside(docker_ready: None, tmp_path: Path) -> Iterator[dict]:
 
 
 def invoke(event: dict) -> InstanceRequest:
-    return InstanceRequest("POST", "/invoke", headers={"x-fc-request-id": "req-net"},
-                           body=json.dumps(event).encode(), control_path="/invoke")
+    return InstanceRequest(
+        "POST",
+        "/invoke",
+        headers={"x-fc-request-id": "req-net"},
+        body=json.dumps(event).encode(),
+        control_path="/invoke",
+    )
 
 
 def test_the_listener_is_reachable_from_this_host(outside):
@@ -105,17 +120,29 @@ def test_the_listener_is_reachable_from_this_host(outside):
 @pytest.mark.parametrize("internet_access", [False, True], ids=["no-internet", "internet"])
 @pytest.mark.parametrize("address_mode", ["bridge", "published"])
 def test_web_server_container_reaches_outside_only_with_internet_access(
-        spec_for, state_dir, outside, address_mode, internet_access):
-    check = HealthCheck(http_get_url="/health", initial_delay_s=0, period_s=0.05, timeout_s=1,
-                        failure_threshold=2, success_threshold=1)
-    spec = spec_for(internet_access=internet_access, health_check=check,
-                    custom_command=("/usr/bin/python3", "-S", "-c", WEB_SERVER))
+    spec_for, state_dir, outside, address_mode, internet_access
+):
+    check = HealthCheck(
+        http_get_url="/health",
+        initial_delay_s=0,
+        period_s=0.05,
+        timeout_s=1,
+        failure_threshold=2,
+        success_threshold=1,
+    )
+    spec = spec_for(
+        internet_access=internet_access,
+        health_check=check,
+        custom_command=("/usr/bin/python3", "-S", "-c", WEB_SERVER),
+    )
 
     async def body():
         driver = DockerDriver(state_dir, address_mode=address_mode)
         try:
             instance = await driver.start(spec, "i-net")
-            network_mode = (await driver.engine.inspect_container(instance.container_id))["HostConfig"]["NetworkMode"]
+            network_mode = (await driver.engine.inspect_container(instance.container_id))["HostConfig"][
+                "NetworkMode"
+            ]
             response = await instance.request(invoke(outside), 10)
             again = await instance.request(invoke(outside), 10)  # the kept-alive connection
             return network_mode, response, again, instance.healthy
@@ -134,9 +161,13 @@ def test_web_server_container_reaches_outside_only_with_internet_access(
 
 @pytest.mark.parametrize("internet_access", [False, True], ids=["no-internet", "internet"])
 def test_run_to_completion_container_reaches_outside_only_with_internet_access(
-        spec_for, state_dir, outside, internet_access):
-    spec = spec_for(internet_access=internet_access, web_server_mode=False,
-                    custom_command=("/usr/bin/python3", "-S", "-c", JOB))
+    spec_for, state_dir, outside, internet_access
+):
+    spec = spec_for(
+        internet_access=internet_access,
+        web_server_mode=False,
+        custom_command=("/usr/bin/python3", "-S", "-c", JOB),
+    )
 
     async def body():
         driver = DockerDriver(state_dir)
@@ -165,7 +196,9 @@ def test_builtin_runtime_without_internet_access_has_no_network(docker_ready, st
         driver = DockerDriver(state_dir)
         try:
             instance = await driver.start(spec, "i-builtin")
-            network_mode = (await driver.engine.inspect_container(instance.container_id))["HostConfig"]["NetworkMode"]
+            network_mode = (await driver.engine.inspect_container(instance.container_id))["HostConfig"][
+                "NetworkMode"
+            ]
             return network_mode, await instance.request(invoke(outside), 10)
         finally:
             await driver.close()
@@ -202,8 +235,11 @@ def test_a_backend_that_cannot_enter_the_namespace_fails_the_start_clearly(spec_
 def test_no_network_means_nothing_published_in_either_address_mode(test_image):
     spec = make_spec(test_image, internet_access=False)
     for mode in ("bridge", "published"):
-        host_config = container_config(spec, "i-cfg", test_image, [], [], backend="b", address_mode=mode)["HostConfig"]
+        host_config = container_config(spec, "i-cfg", test_image, [], [], backend="b", address_mode=mode)[
+            "HostConfig"
+        ]
         assert host_config["NetworkMode"] == "none" and "PortBindings" not in host_config
-    published = container_config(make_spec(test_image), "i-cfg", test_image, [], [], backend="b",
-                                 address_mode="published")["HostConfig"]
+    published = container_config(
+        make_spec(test_image), "i-cfg", test_image, [], [], backend="b", address_mode="published"
+    )["HostConfig"]
     assert "NetworkMode" not in published and published["PortBindings"]

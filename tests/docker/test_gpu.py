@@ -27,7 +27,9 @@ T4 = GpuDevice(index=1, uuid="GPU-bbbb", name="Tesla T4", memory_total_mb=16384)
 def test_parse_nvidia_smi_csv_skips_malformed_lines():
     text = "0, GPU-1234, NVIDIA H100 80GB HBM3, 81559\nNo devices were found\n1, GPU-5678, Tesla T4, 15360\n"
     assert parse_nvidia_smi_csv(text) == [
-        GpuDevice(0, "GPU-1234", "NVIDIA H100 80GB HBM3", 81559), GpuDevice(1, "GPU-5678", "Tesla T4", 15360)]
+        GpuDevice(0, "GPU-1234", "NVIDIA H100 80GB HBM3", 81559),
+        GpuDevice(1, "GPU-5678", "Tesla T4", 15360),
+    ]
 
 
 def test_instances_share_a_device_while_memory_allows_then_best_fit():
@@ -45,9 +47,15 @@ def test_no_room_is_a_resource_error_naming_asked_and_available_and_reserves_not
     allocator = GpuAllocator([A10])
     allocator.allocate("i1", GpuRequest(memory_mb=16384))
     with pytest.raises(InstanceStartError) as failed:
-        allocator.allocate("i2", GpuRequest(memory_mb=12288, instance_type="fc.gpu.ampere.1"), function="svc/fn")
+        allocator.allocate(
+            "i2", GpuRequest(memory_mb=12288, instance_type="fc.gpu.ampere.1"), function="svc/fn"
+        )
     assert failed.value.error_type == "ResourceExhausted"
-    assert "12288 MB" in failed.value.message and "8192 MB" in failed.value.message and "svc/fn" in failed.value.message
+    assert (
+        "12288 MB" in failed.value.message
+        and "8192 MB" in failed.value.message
+        and "svc/fn" in failed.value.message
+    )
     assert [a.instance_id for a in allocator.assignments()] == ["i1"]
     allocator.release("i1")
     allocator.release("i1")  # idempotent
@@ -80,8 +88,10 @@ def test_parse_ldconfig_keeps_64_bit_driver_libraries_only():
         "\tlibcuda.so.1 (libc6,x86-64) => /usr/lib/x86_64-linux-gnu/libcuda.so.1\n"
         "\tlibc.so.6 (libc6,x86-64) => /lib/x86_64-linux-gnu/libc.so.6\n"
     )
-    assert parse_ldconfig(text) == ["/usr/lib/x86_64-linux-gnu/libnvidia-ml.so.1",
-                                    "/usr/lib/x86_64-linux-gnu/libcuda.so.1"]
+    assert parse_ldconfig(text) == [
+        "/usr/lib/x86_64-linux-gnu/libnvidia-ml.so.1",
+        "/usr/lib/x86_64-linux-gnu/libcuda.so.1",
+    ]
 
 
 def test_mount_plan_binds_only_the_assigned_device_and_sets_the_environment():
@@ -90,11 +100,19 @@ def test_mount_plan_binds_only_the_assigned_device_and_sets_the_environment():
     assignment = allocator.allocate("i", GpuRequest(memory_mb=8192))
     assert assignment.device == T4
     present = {"/dev/nvidiactl", "/dev/nvidia-uvm", "/dev/nvidia0", "/dev/nvidia1"}
-    plan = mount_plan(assignment, libraries=["/usr/lib/x86_64-linux-gnu/libcuda.so.1"],
-                      binaries=["/usr/bin/nvidia-smi"], exists=present.__contains__)
+    plan = mount_plan(
+        assignment,
+        libraries=["/usr/lib/x86_64-linux-gnu/libcuda.so.1"],
+        binaries=["/usr/bin/nvidia-smi"],
+        exists=present.__contains__,
+    )
     assert plan.devices == ["/dev/nvidiactl", "/dev/nvidia-uvm", "/dev/nvidia1"]  # not /dev/nvidia0
     assert ("/dev/nvidia1", "/dev/nvidia1", False) in plan.binds
-    assert ("/usr/lib/x86_64-linux-gnu/libcuda.so.1", "/usr/local/nvidia/lib64/libcuda.so.1", True) in plan.binds
+    assert (
+        "/usr/lib/x86_64-linux-gnu/libcuda.so.1",
+        "/usr/local/nvidia/lib64/libcuda.so.1",
+        True,
+    ) in plan.binds
     assert ("/usr/bin/nvidia-smi", "/usr/local/nvidia/bin/nvidia-smi", True) in plan.binds
     assert plan.env["CUDA_VISIBLE_DEVICES"] == plan.env["NVIDIA_VISIBLE_DEVICES"] == "GPU-bbbb"
     merged = plan.apply_env({"PATH": "/usr/bin", "LD_LIBRARY_PATH": "/code/lib", "HOME": "/tmp"})
@@ -112,8 +130,12 @@ def _nvidia_smi_works() -> bool:
 def test_real_gpu_discovery_placement_and_mount_plan():
     devices = discover()
     assert devices, "nvidia-smi works but discovery found no GPU"
-    listed = subprocess.run(["nvidia-smi", "--query-gpu=uuid", "--format=csv,noheader"], capture_output=True,
-                            text=True, check=True).stdout.split()
+    listed = subprocess.run(
+        ["nvidia-smi", "--query-gpu=uuid", "--format=csv,noheader"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
     assert sorted(d.uuid for d in devices) == sorted(listed)
     allocator = GpuAllocator()
     assignment = allocator.allocate("real", GpuRequest(memory_mb=1024, instance_type="fc.gpu.ampere.1"))

@@ -28,8 +28,14 @@ class ScriptedProbe:
 
 
 def check(**changes: float) -> HealthCheck:
-    base = {"http_get_url": "/healthz", "initial_delay_s": 0, "period_s": 0.01, "timeout_s": 0.05,
-            "failure_threshold": 3, "success_threshold": 1}
+    base = {
+        "http_get_url": "/healthz",
+        "initial_delay_s": 0,
+        "period_s": 0.01,
+        "timeout_s": 0.05,
+        "failure_threshold": 3,
+        "success_threshold": 1,
+    }
     return HealthCheck(**{**base, **changes})
 
 
@@ -81,7 +87,9 @@ def test_async_unhealthy_callback_is_awaited():
         seen.append("replaced")
 
     async def body() -> None:
-        monitor = HealthMonitor(check(failure_threshold=1), ScriptedProbe([True, False]), on_unhealthy=replace)
+        monitor = HealthMonitor(
+            check(failure_threshold=1), ScriptedProbe([True, False]), on_unhealthy=replace
+        )
         await monitor.wait_ready(time.monotonic() + 5)
         monitor.start()
         assert await monitor.wait_unhealthy(5)
@@ -89,7 +97,6 @@ def test_async_unhealthy_callback_is_awaited():
 
     run(body())
     assert seen == ["replaced"]
-
 
 
 def test_stop_ends_the_checks_even_when_it_races_a_finishing_probe():

@@ -42,14 +42,25 @@ class Ros:
 
     def env(self) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith("ROS_FC_")}
-        env.update({"ROS_HOME": str(self.home), "NO_COLOR": "1", "COLUMNS": "200", "PYTHONIOENCODING": "utf-8"})
+        env.update(
+            {"ROS_HOME": str(self.home), "NO_COLOR": "1", "COLUMNS": "200", "PYTHONIOENCODING": "utf-8"}
+        )
         return env
 
     def run(self, *args: str, check: bool = True, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-        proc = subprocess.run([*_ros_command(), *args], cwd=REPO, env=self.env(), capture_output=True,
-                              text=True, encoding="utf-8", timeout=timeout)
+        proc = subprocess.run(
+            [*_ros_command(), *args],
+            cwd=REPO,
+            env=self.env(),
+            capture_output=True,
+            text=True,
+            encoding="utf-8",
+            timeout=timeout,
+        )
         if check and proc.returncode != 0:
-            raise AssertionError(f"ros {' '.join(args)} failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
+            raise AssertionError(
+                f"ros {' '.join(args)} failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}"
+            )
         return proc
 
     def json(self, *args: str) -> Any:

@@ -8,8 +8,11 @@ import httpx
 
 from tests.e2e.conftest import TEMPLATES, Ros
 
-ALL_TEMPLATES = sorted(p.name for p in TEMPLATES.iterdir()
-                       if p.suffix in (".json", ".yml", ".yaml") and p.name != "gpu-function.yml")
+ALL_TEMPLATES = sorted(
+    p.name
+    for p in TEMPLATES.iterdir()
+    if p.suffix in (".json", ".yml", ".yaml") and p.name != "gpu-function.yml"
+)
 
 
 def test_every_template_validates_cleanly(ros: Ros):
@@ -25,7 +28,9 @@ def _services(ros: Ros) -> set[str]:
 
 
 def test_create_service(ros: Ros):
-    ros.run("stack", "create", "-t", "templates/create-service.json", "-n", "svc", "-p", "ServiceName=e2e-svc")
+    ros.run(
+        "stack", "create", "-t", "templates/create-service.json", "-n", "svc", "-p", "ServiceName=e2e-svc"
+    )
     outputs = ros.outputs("svc")
     assert outputs["ServiceName"] == "e2e-svc" and outputs["ServiceId"]
     assert "e2e-svc" in _services(ros)

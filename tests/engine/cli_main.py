@@ -8,7 +8,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import fake_cloud  # noqa: E402
+import fake_cloud
 
 fake_cloud.install()
 

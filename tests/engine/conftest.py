@@ -10,11 +10,11 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import fake_cloud  # noqa: E402
+import fake_cloud
 
-from rosengine.engine import StackEngine  # noqa: E402
-from rosengine.engine.progress import CollectingListener  # noqa: E402
-from rosengine.state import open_store  # noqa: E402
+from rosengine.engine import StackEngine
+from rosengine.engine.progress import CollectingListener
+from rosengine.state import open_store
 
 
 @pytest.fixture(autouse=True)

@@ -42,10 +42,17 @@ EVENTS: dict[str, threading.Event] = {}
 SCHEMA = {
     "typeName": "Test::Recorder",
     "properties": {
-        "Name": {"type": "string"}, "Value": {}, "FailCreate": {"type": "boolean"},
-        "FailUpdate": {"type": "boolean"}, "FailDelete": {"type": "boolean"},
-        "GoneOnDelete": {"type": "boolean"}, "Barrier": {"type": "string"}, "Hang": {"type": "string"},
-        "Gate": {"type": "string"}, "CreateBeforeGate": {"type": "boolean"}, "Ref": {},
+        "Name": {"type": "string"},
+        "Value": {},
+        "FailCreate": {"type": "boolean"},
+        "FailUpdate": {"type": "boolean"},
+        "FailDelete": {"type": "boolean"},
+        "GoneOnDelete": {"type": "boolean"},
+        "Barrier": {"type": "string"},
+        "Hang": {"type": "string"},
+        "Gate": {"type": "string"},
+        "CreateBeforeGate": {"type": "boolean"},
+        "Ref": {},
     },
     "additionalProperties": True,
     "createOnlyProperties": ["Name"],
@@ -109,8 +116,11 @@ class RecorderProvider(ResourceProvider):
         physical_id = f"{properties.get('Name') or ctx.logical_id}-{uuid.uuid4().hex[:8]}"
         if properties.get("Gate") and properties.get("CreateBeforeGate"):
             with cloud(path) as data:
-                data["resources"][physical_id] = {"logical_id": ctx.logical_id, "stack": ctx.stack_id,
-                                                  "properties": properties}
+                data["resources"][physical_id] = {
+                    "logical_id": ctx.logical_id,
+                    "stack": ctx.stack_id,
+                    "properties": properties,
+                }
             _wait_gate(properties["Gate"])
             return ProviderResult(physical_id, _attrs(physical_id, properties))
         if properties.get("Gate"):
@@ -118,13 +128,22 @@ class RecorderProvider(ResourceProvider):
         if properties.get("FailCreate"):
             raise ProviderError(f"{ctx.logical_id} refused to be created")
         with cloud(path) as data:
-            data["resources"][physical_id] = {"logical_id": ctx.logical_id, "stack": ctx.stack_id,
-                                              "properties": properties}
+            data["resources"][physical_id] = {
+                "logical_id": ctx.logical_id,
+                "stack": ctx.stack_id,
+                "properties": properties,
+            }
             data["calls"].append(["create", ctx.logical_id, physical_id])
         return ProviderResult(physical_id, _attrs(physical_id, properties))
 
-    def update(self, ctx: ProviderContext, physical_id: str, properties: dict[str, Any],
-               previous_properties: dict[str, Any], previous_attributes: dict[str, Any]) -> ProviderResult:
+    def update(
+        self,
+        ctx: ProviderContext,
+        physical_id: str,
+        properties: dict[str, Any],
+        previous_properties: dict[str, Any],
+        previous_attributes: dict[str, Any],
+    ) -> ProviderResult:
         if properties.get("FailUpdate"):
             raise ProviderError(f"{ctx.logical_id} refused to be updated")
         with cloud() as data:
@@ -143,11 +162,16 @@ class RecorderProvider(ResourceProvider):
         if gone or properties.get("GoneOnDelete"):
             raise ResourceNotFound(physical_id)
 
-    def read(self, ctx: ProviderContext, physical_id: str, properties: dict[str, Any]) -> dict[str, Any] | None:
+    def read(
+        self, ctx: ProviderContext, physical_id: str, properties: dict[str, Any]
+    ) -> dict[str, Any] | None:
         with cloud() as data:
             for pid, entry in data["resources"].items():
-                if (pid == physical_id) or (not physical_id and entry["logical_id"] == ctx.logical_id
-                                            and entry["stack"] == ctx.stack_id):
+                if (pid == physical_id) or (
+                    not physical_id
+                    and entry["logical_id"] == ctx.logical_id
+                    and entry["stack"] == ctx.stack_id
+                ):
                     return {"PhysicalResourceId": pid, **_attrs(pid, entry["properties"])}
         return None
 

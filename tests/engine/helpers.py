@@ -6,8 +6,12 @@ import json
 from typing import Any
 
 
-def template(resources: dict[str, Any], *, parameters: dict[str, Any] | None = None,
-             outputs: dict[str, Any] | None = None) -> str:
+def template(
+    resources: dict[str, Any],
+    *,
+    parameters: dict[str, Any] | None = None,
+    outputs: dict[str, Any] | None = None,
+) -> str:
     body: dict[str, Any] = {"ROSTemplateFormatVersion": "2015-09-01", "Resources": resources}
     if parameters:
         body["Parameters"] = parameters

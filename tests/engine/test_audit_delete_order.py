@@ -34,8 +34,9 @@ def test_replaced_parent_is_deleted_after_its_removed_children(engine: StackEngi
 
 
 def _row(logical_id: str, role: str = ROLE_CURRENT, depends_on: list[str] | None = None) -> ResourceRecord:
-    return ResourceRecord(stack_id="x", logical_id=logical_id, type="Test::Recorder", role=role,
-                          depends_on=depends_on or [])
+    return ResourceRecord(
+        stack_id="x", logical_id=logical_id, type="Test::Recorder", role=role, depends_on=depends_on or []
+    )
 
 
 def test_waits_link_rows_of_either_role_and_never_make_a_cycle() -> None:

@@ -31,8 +31,23 @@ def _pw(data: dict) -> str:
 def test_create_change_set_masks_noecho_in_every_view(tmp_path: Path) -> None:
     path = tmp_path / "u1.json"
     path.write_text(BODY)
-    code, out = _ros("stack", "changeset", "create", "-n", "cs9", "--change-set-name", "z", "-t", str(path),
-                     "-p", "A=x", "-p", "Pw=topsecret", "-o", "json")
+    code, out = _ros(
+        "stack",
+        "changeset",
+        "create",
+        "-n",
+        "cs9",
+        "--change-set-name",
+        "z",
+        "-t",
+        str(path),
+        "-p",
+        "A=x",
+        "-p",
+        "Pw=topsecret",
+        "-o",
+        "json",
+    )
     assert code == 0 and "topsecret" not in out and _pw(json.loads(out)) == "******"
 
     code, out = _ros("stack", "describe", "-n", "cs9", "-o", "json")

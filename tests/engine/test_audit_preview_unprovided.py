@@ -12,13 +12,18 @@ from helpers import recorder, template
 
 from rosengine.cli import cli
 
-BODY = template({
-    "N": {"Type": "ALIYUN::ROS::Stack", "Properties": {"TemplateURL": "oss://bucket/nested.yml"}},
-    "H": {"Type": "ALIYUN::ROS::WaitConditionHandle", "Count": 2},
-    "W": {"Type": "ALIYUN::ROS::WaitCondition",
-          "Properties": {"Handle": {"Ref": "H[0]"}, "Timeout": 60}, "DependsOn": ["H"]},
-    "R": recorder({"Name": "r"}),
-})
+BODY = template(
+    {
+        "N": {"Type": "ALIYUN::ROS::Stack", "Properties": {"TemplateURL": "oss://bucket/nested.yml"}},
+        "H": {"Type": "ALIYUN::ROS::WaitConditionHandle", "Count": 2},
+        "W": {
+            "Type": "ALIYUN::ROS::WaitCondition",
+            "Properties": {"Handle": {"Ref": "H[0]"}, "Timeout": 60},
+            "DependsOn": ["H"],
+        },
+        "R": recorder({"Name": "r"}),
+    }
+)
 
 
 def _ros(*args: str) -> tuple[int, str, str]:

@@ -35,19 +35,29 @@ def test_update_refuses_bad_output_and_leaves_stack_untouched(engine: StackEngin
     assert stack.status == "CREATE_COMPLETE"
     calls_before = fake_cloud.calls()
     with pytest.raises(TemplateErrors) as caught:
-        engine.update_stack("s", template_body=template({"R": recorder({"Name": "r", "Value": 2})},
-                                                         outputs={"G": {"Value": {"Fn::Foo": 1}}}))
+        engine.update_stack(
+            "s",
+            template_body=template(
+                {"R": recorder({"Name": "r", "Value": 2})}, outputs={"G": {"Value": {"Fn::Foo": 1}}}
+            ),
+        )
     assert any(e.path[:2] == ("Outputs", "G") for e in caught.value.errors)
     after = engine.get_stack("s")
     assert after.status == "CREATE_COMPLETE" and after.template_body == GOOD
     assert fake_cloud.calls() == calls_before
 
 
-def test_output_errors_are_found_without_the_validator(engine: StackEngine, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_output_errors_are_found_without_the_validator(
+    engine: StackEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr(validation, "static_template_errors", lambda *_: [])
     with pytest.raises(TemplateErrors) as caught:
-        engine.create_stack("s", template({"R": recorder({"Name": "r"})},
-                                          outputs={"A": {"Value": {"Fn::Foo": 1}},
-                                                   "B": {"Value": {"Fn::Bar": [1]}}}))
+        engine.create_stack(
+            "s",
+            template(
+                {"R": recorder({"Name": "r"})},
+                outputs={"A": {"Value": {"Fn::Foo": 1}}, "B": {"Value": {"Fn::Bar": [1]}}},
+            ),
+        )
     assert {e.path[1] for e in caught.value.errors} >= {"A", "B"}
     assert engine.store.find_stack("s") is None and fake_cloud.calls() == []

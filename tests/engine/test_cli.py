@@ -20,6 +20,7 @@ def run(tmp_path: Path):
     def invoke(*args: str) -> tuple[int, str, str]:
         result = runner.invoke(cli, list(args), catch_exceptions=False)
         return result.exit_code, result.stdout, result.stderr
+
     return invoke
 
 
@@ -32,8 +33,10 @@ def _write(tmp_path: Path, name: str, body: str) -> str:
 BODY = template(
     {"A": recorder({"Name": "a", "Value": {"Ref": "Persons"}})},
     parameters={"Persons": {"Type": "String"}, "Token": {"Type": "String", "NoEcho": True, "Default": "t0k"}},
-    outputs={"Who": {"Value": {"Ref": "Persons"}, "Description": "people"},
-             "Tok": {"Value": {"Ref": "Token"}, "NoEcho": "true"}},
+    outputs={
+        "Who": {"Value": {"Ref": "Persons"}, "Description": "people"},
+        "Tok": {"Value": {"Ref": "Token"}, "NoEcho": "true"},
+    },
 )
 
 
@@ -46,7 +49,9 @@ def test_create_defaults_name_to_file_stem_and_keeps_commas(tmp_path: Path, run)
     outputs = {o["OutputKey"]: o["OutputValue"] for o in data["Outputs"]}
     assert outputs == {"Who": "a,b=c,d", "Tok": "******"}
     assert "CREATE_COMPLETE" in err  # progress went to stderr with -o json
-    code, out, _ = run("stack", "outputs", "-n", "lottery", "-o", "json", "--query", "[?OutputKey=='Who'].OutputValue")
+    code, out, _ = run(
+        "stack", "outputs", "-n", "lottery", "-o", "json", "--query", "[?OutputKey=='Who'].OutputValue"
+    )
     assert json.loads(out) == ["a,b=c,d"]
     code, out, _ = run("stack", "describe", "-n", "lottery", "-o", "json")
     params = {p["ParameterKey"]: p["ParameterValue"] for p in json.loads(out)["Parameters"]}
@@ -96,8 +101,12 @@ def test_template_errors_are_all_reported_before_anything_starts(tmp_path: Path,
     )
     code, _, err = run("stack", "create", "-t", _write(tmp_path, "many.yml", body))
     assert code == 2
-    for expected in ("Parameters.P: UserParameterMissing", "Resources.S.Properties.ServiceName:",
-                     "Resources.S.Properties.Nope:", "Outputs.X.Value.Ref: InvalidTemplateReference"):
+    for expected in (
+        "Parameters.P: UserParameterMissing",
+        "Resources.S.Properties.ServiceName:",
+        "Resources.S.Properties.Nope:",
+        "Outputs.X.Value.Ref: InvalidTemplateReference",
+    ):
         assert expected in err, err
     assert "many.yml:9:7" in err  # located: file, line, column
 
@@ -132,11 +141,17 @@ def test_text_tables_print_user_values_as_written(tmp_path: Path, run) -> None:
     """Rich markup and emoji codes in user data are printed literally: ``[/x]`` used to raise a
     MarkupError (and break every later ``ros stack outputs``), ``:b:`` turned into an emoji."""
     tricky = "closing [/x] tag :smile: ratio:b:c [bold]x[/bold]"
-    path = _write(tmp_path, "markup.json", json.dumps({
-        "ROSTemplateFormatVersion": "2015-09-01",
-        "Parameters": {"P": {"Type": "String"}},
-        "Outputs": {"Out": {"Value": {"Ref": "P"}}},
-    }))
+    path = _write(
+        tmp_path,
+        "markup.json",
+        json.dumps(
+            {
+                "ROSTemplateFormatVersion": "2015-09-01",
+                "Parameters": {"P": {"Type": "String"}},
+                "Outputs": {"Out": {"Value": {"Ref": "P"}}},
+            }
+        ),
+    )
     code, out, err = run("stack", "create", "-t", path, "-p", f"P={tricky}")
     assert code == 0, err
     for command in (("stack", "outputs", "-n", "markup"), ("stack", "describe", "-n", "markup")):

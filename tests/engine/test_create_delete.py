@@ -40,20 +40,26 @@ def test_independent_resources_are_created_in_parallel(engine: StackEngine) -> N
 
 def test_concurrency_one_runs_sequentially(engine: StackEngine) -> None:
     fake_cloud.BARRIERS["both"] = threading.Barrier(2)
-    body = template({"A": recorder({"Barrier": "both", "BarrierTimeout": 0.3}),
-                     "B": recorder({"Barrier": "both", "BarrierTimeout": 0.3})})
+    body = template(
+        {
+            "A": recorder({"Barrier": "both", "BarrierTimeout": 0.3}),
+            "B": recorder({"Barrier": "both", "BarrierTimeout": 0.3}),
+        }
+    )
     stack = engine.create_stack("seq", body, options=StackOptions(concurrency=1, timeout_mins=0.5))
     assert stack.status == "CREATE_ROLLBACK_COMPLETE"
     assert "never ran at the same time" in stack.reason
 
 
 def test_failure_rolls_back_in_reverse_dependency_order(engine: StackEngine, listener) -> None:
-    body = template({
-        "A": recorder({"Name": "a"}),
-        "B": recorder({"Name": "b", "Value": {"Ref": "A"}}),
-        "C": recorder({"Name": "c", "Value": {"Ref": "B"}}),
-        "D": recorder({"FailCreate": True, "Value": {"Ref": "C"}}),
-    })
+    body = template(
+        {
+            "A": recorder({"Name": "a"}),
+            "B": recorder({"Name": "b", "Value": {"Ref": "A"}}),
+            "C": recorder({"Name": "c", "Value": {"Ref": "B"}}),
+            "D": recorder({"FailCreate": True, "Value": {"Ref": "C"}}),
+        }
+    )
     stack = engine.create_stack("rb", body)
     assert stack.status == "CREATE_ROLLBACK_COMPLETE"
     assert "resources.D" in stack.reason and "refused to be created" in stack.reason
@@ -61,10 +67,13 @@ def test_failure_rolls_back_in_reverse_dependency_order(engine: StackEngine, lis
     assert deletes == ["C", "B", "A"]
     assert fake_cloud.snapshot()["resources"] == {}
     stack_statuses = statuses(listener.events, "rb")
-    assert stack_statuses == ["CREATE_IN_PROGRESS", "CREATE_FAILED", "CREATE_ROLLBACK_IN_PROGRESS",
-                              "CREATE_ROLLBACK_COMPLETE"]
-    assert statuses(listener.events, "D") == ["CREATE_IN_PROGRESS", "CREATE_FAILED",
-                                              "DELETE_COMPLETE"]
+    assert stack_statuses == [
+        "CREATE_IN_PROGRESS",
+        "CREATE_FAILED",
+        "CREATE_ROLLBACK_IN_PROGRESS",
+        "CREATE_ROLLBACK_COMPLETE",
+    ]
+    assert statuses(listener.events, "D") == ["CREATE_IN_PROGRESS", "CREATE_FAILED", "DELETE_COMPLETE"]
     failed = next(e for e in listener.events if e.logical_id == "D" and e.status == "CREATE_FAILED")
     assert "refused to be created" in failed.reason
     assert engine.resources("rb") == []
@@ -89,11 +98,13 @@ def test_hanging_provider_times_out_and_rolls_back(engine: StackEngine) -> None:
 
 
 def test_delete_reverse_order_retain_and_already_gone(engine: StackEngine, listener) -> None:
-    body = template({
-        "A": recorder({"Name": "a"}, DeletionPolicy="Retain"),
-        "B": recorder({"Name": "b", "Value": {"Ref": "A"}, "GoneOnDelete": True}),
-        "C": recorder({"Name": "c", "Value": {"Ref": "B"}}),
-    })
+    body = template(
+        {
+            "A": recorder({"Name": "a"}, DeletionPolicy="Retain"),
+            "B": recorder({"Name": "b", "Value": {"Ref": "A"}, "GoneOnDelete": True}),
+            "C": recorder({"Name": "c", "Value": {"Ref": "B"}}),
+        }
+    )
     created = engine.create_stack("del", body)
     kept = next(r for r in engine.resources("del") if r.logical_id == "A").physical_id
     stack = engine.delete_stack("del")
@@ -110,7 +121,9 @@ def test_delete_reverse_order_retain_and_already_gone(engine: StackEngine, liste
 
 
 def test_failed_delete_keeps_the_rest(engine: StackEngine) -> None:
-    body = template({"A": recorder({"Name": "a"}), "B": recorder({"FailDelete": True, "Value": {"Ref": "A"}})})
+    body = template(
+        {"A": recorder({"Name": "a"}), "B": recorder({"FailDelete": True, "Value": {"Ref": "A"}})}
+    )
     engine.create_stack("stuck", body)
     stack = engine.delete_stack("stuck")
     assert stack.status == "DELETE_FAILED" and "refused to be deleted" in stack.reason

@@ -39,12 +39,14 @@ VECTORS: dict[str, tuple[object, object]] = {
     "CalculatePlaceholders": ({"Fn::Calculate": ["({0}+{1})%3", 0, [5, 6]]}, 2),
     "Max": ({"Fn::Max": [1.1, 2, 3]}, 3),
     "Min": ({"Fn::Min": [1.1, 2, 3]}, 1.1),
-    "MergeMapToList": ({"Fn::MergeMapToList": [{"k1": ["a", "b"]}, {"k2": ["x"]}]},
-                       [{"k1": "a", "k2": "x"}, {"k1": "b", "k2": "x"}]),
+    "MergeMapToList": (
+        {"Fn::MergeMapToList": [{"k1": ["a", "b"]}, {"k2": ["x"]}]},
+        [{"k1": "a", "k2": "x"}, {"k1": "b", "k2": "x"}],
+    ),
     "SelectMapList": ({"Fn::SelectMapList": ["k", [{"k": 1}, {"j": 2}, {"k": 3}]]}, [1, 3]),
-    "GetJsonValue": ({"Fn::GetJsonValue": ["1", "{\"1\":\"x\"}"]}, "x"),
+    "GetJsonValue": ({"Fn::GetJsonValue": ["1", '{"1":"x"}']}, "x"),
     "Cidr": ({"Fn::Cidr": ["192.168.0.0/24", 2, 5]}, ["192.168.0.0/27", "192.168.0.32/27"]),
-    "Jq": ({"Fn::Jq": ["First", ".test", "{\"test\":\"test\"}"]}, "test"),
+    "Jq": ({"Fn::Jq": ["First", ".test", '{"test":"test"}']}, "test"),
     "GetStackOutputMissing": ({"Fn::GetStackOutput": ["nope", "X"]}, ""),
     "GetStackOutput": ({"Fn::GetStackOutput": ["producer", "Shared"]}, "from-producer"),
     "If": ({"Fn::If": ["IsProd", 1, 2]}, 2),
@@ -60,29 +62,55 @@ def _run(*args: str) -> tuple[int, str, str]:
     return result.exit_code, result.stdout, result.stderr
 
 
-def test_every_function_through_stack_create_and_outputs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_every_function_through_stack_create_and_outputs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.delenv("ROS_REGION", raising=False)
     producer = tmp_path / "producer.json"
-    producer.write_text(json.dumps({
-        "ROSTemplateFormatVersion": "2015-09-01",
-        "Outputs": {"Shared": {"Value": "from-producer", "NoEcho": True}},
-    }))
+    producer.write_text(
+        json.dumps(
+            {
+                "ROSTemplateFormatVersion": "2015-09-01",
+                "Outputs": {"Shared": {"Value": "from-producer", "NoEcho": True}},
+            }
+        )
+    )
     code, _, err = _run("stack", "create", "-t", str(producer))
     assert code == 0, err
     outputs = {name: {"Value": expr} for name, (expr, _) in VECTORS.items()}
     outputs["OnlyInProd"] = {"Value": "x", "Condition": "IsProd"}
     outputs["Hidden"] = {"Value": {"Ref": "Token"}, "NoEcho": True}
     consumer = tmp_path / "consumer.json"
-    consumer.write_text(json.dumps({
-        "ROSTemplateFormatVersion": "2015-09-01",
-        "Parameters": {"Env": {"Type": "String", "Default": "prod"}, "Names": {"Type": "CommaDelimitedList"},
-                       "Token": {"Type": "String", "NoEcho": True}},
-        "Mappings": {"M": {"k1": {"k2": "v"}}},
-        "Conditions": {"IsProd": {"Fn::Equals": ["prod", {"Ref": "Env"}]}},
-        "Outputs": outputs,
-    }, ensure_ascii=False))
-    code, out, err = _run("stack", "create", "-t", str(consumer), "-p", "Env=pre", "-p", "Names=a,b",
-                          "-p", "Token=s3cret", "-o", "json")
+    consumer.write_text(
+        json.dumps(
+            {
+                "ROSTemplateFormatVersion": "2015-09-01",
+                "Parameters": {
+                    "Env": {"Type": "String", "Default": "prod"},
+                    "Names": {"Type": "CommaDelimitedList"},
+                    "Token": {"Type": "String", "NoEcho": True},
+                },
+                "Mappings": {"M": {"k1": {"k2": "v"}}},
+                "Conditions": {"IsProd": {"Fn::Equals": ["prod", {"Ref": "Env"}]}},
+                "Outputs": outputs,
+            },
+            ensure_ascii=False,
+        )
+    )
+    code, out, err = _run(
+        "stack",
+        "create",
+        "-t",
+        str(consumer),
+        "-p",
+        "Env=pre",
+        "-p",
+        "Names=a,b",
+        "-p",
+        "Token=s3cret",
+        "-o",
+        "json",
+    )
     assert code == 0, err + out
     code, out, err = _run("stack", "outputs", "-n", "consumer", "-o", "json")
     assert code == 0, err

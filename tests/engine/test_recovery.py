@@ -35,14 +35,20 @@ def test_second_operation_gets_action_in_progress(engine: StackEngine) -> None:
     worker = threading.Thread(target=engine.create_stack, args=("busy", body))
     worker.start()
     try:
+
         def started() -> bool:
             stack = engine.store.find_stack("busy")
-            return stack is not None and any(r.status == "CREATE_IN_PROGRESS"
-                                             for r in engine.store.get_resources(stack.id))
+            return stack is not None and any(
+                r.status == "CREATE_IN_PROGRESS" for r in engine.store.get_resources(stack.id)
+            )
+
         _wait_for(started, "the create to start")
         other = StackEngine(open_store())
-        for attempt in (lambda: other.delete_stack("busy"), lambda: other.update_stack("busy"),
-                        lambda: other.continue_create("busy")):
+        for attempt in (
+            lambda: other.delete_stack("busy"),
+            lambda: other.update_stack("busy"),
+            lambda: other.continue_create("busy"),
+        ):
             with pytest.raises(StackError) as info:
                 attempt()
             assert info.value.code == "ActionInProgress"
@@ -58,23 +64,40 @@ def _env(home: Path) -> dict[str, str]:
 
 
 def _ros(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, CLI, *args], capture_output=True, text=True, timeout=120,
-                          env=_env(Path(os.environ["ROS_HOME"])))
+    return subprocess.run(
+        [sys.executable, CLI, *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=_env(Path(os.environ["ROS_HOME"])),
+    )
 
 
 def _start_and_kill(tmp_path: Path, *, create_before_gate: bool) -> Path:
     """Run `ros stack create` in a subprocess; kill -9 it while B's create waits at the gate."""
     gate = tmp_path / "gate"
-    body = template({
-        "A": recorder({"Name": "a"}),
-        "B": recorder({"Name": "b", "Value": {"Ref": "A"}, "Gate": str(gate),
-                       "CreateBeforeGate": create_before_gate}),
-        "C": recorder({"Name": "c", "Value": {"Ref": "B"}}),
-    })
+    body = template(
+        {
+            "A": recorder({"Name": "a"}),
+            "B": recorder(
+                {
+                    "Name": "b",
+                    "Value": {"Ref": "A"},
+                    "Gate": str(gate),
+                    "CreateBeforeGate": create_before_gate,
+                }
+            ),
+            "C": recorder({"Name": "c", "Value": {"Ref": "B"}}),
+        }
+    )
     path = tmp_path / "killed.json"
     path.write_text(body)
-    proc = subprocess.Popen([sys.executable, CLI, "stack", "create", "-t", str(path)], env=_env(tmp_path),
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [sys.executable, CLI, "stack", "create", "-t", str(path)],
+        env=_env(tmp_path),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         _wait_for(lambda: Path(str(gate) + ".reached").exists(), "the create to reach the gate", 60)
     finally:

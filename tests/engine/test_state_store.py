@@ -43,8 +43,17 @@ def test_transaction_is_all_or_nothing(tmp_path: Path) -> None:
 def test_lock_refuses_live_owner_and_reports_dead_one(tmp_path: Path) -> None:
     store = open_store(tmp_path / "s.db")
     me = Owner.current()
-    store.insert_stack(StackRecord(id="1", name="a", status="UPDATE_IN_PROGRESS", owner_pid=me.pid,
-                                   owner_host=me.host, owner_started=me.started, heartbeat=time.time()))
+    store.insert_stack(
+        StackRecord(
+            id="1",
+            name="a",
+            status="UPDATE_IN_PROGRESS",
+            owner_pid=me.pid,
+            owner_host=me.host,
+            owner_started=me.started,
+            heartbeat=time.time(),
+        )
+    )
     with pytest.raises(StackError) as info:
         store.acquire("1", me)
     assert info.value.code == "ActionInProgress" and "(UPDATE)" in info.value.message
@@ -59,12 +68,14 @@ def test_pid_reuse_and_dead_pids_are_not_alive() -> None:
     me = Owner.current()
     assert is_alive(me.pid, me.host, me.started, time.time())
     assert not is_alive(me.pid, me.host, "1", time.time())  # same pid, other start time
-    assert not is_alive(2 ** 22 + 7, me.host, "", time.time())
+    assert not is_alive(2**22 + 7, me.host, "", time.time())
 
 
 def test_get_stack_output_reads_clear_values_and_empty_for_missing(tmp_path: Path) -> None:
     store = open_store(tmp_path / "s.db")
-    store.insert_stack(StackRecord(id="1", name="p", status="CREATE_COMPLETE", identity={"region": "cn-hangzhou"}))
+    store.insert_stack(
+        StackRecord(id="1", name="p", status="CREATE_COMPLETE", identity={"region": "cn-hangzhou"})
+    )
     store.set_outputs("1", [OutputRecord("Secret", "v", no_echo=True)])
     assert store.get_stack_output("p", "Secret", None) == "v"
     assert store.get_stack_output("1", "Secret", "cn-hangzhou") == "v"

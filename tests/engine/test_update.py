@@ -8,8 +8,11 @@ from helpers import recorder, statuses, template
 
 from rosengine.engine import StackEngine, StackError, StackOptions
 
-PARAMS = {"Name": {"Type": "String"}, "Value": {"Type": "String", "Default": "v1"},
-          "Secret": {"Type": "String", "NoEcho": True}}
+PARAMS = {
+    "Name": {"Type": "String"},
+    "Value": {"Type": "String", "Default": "v1"},
+    "Secret": {"Type": "String", "NoEcho": True},
+}
 
 
 def _body(extra: dict | None = None) -> str:
@@ -37,7 +40,9 @@ def test_in_place_update_keeps_physical_id_and_partial_parameters_keep_previous(
     assert [c[0] for c in fake_cloud.calls() if c[1] == "A"][-1] == "update"
     assert not [c for c in fake_cloud.calls() if c[1] == "B" and c[0] == "update"]  # Arn unchanged
     shown = {p["ParameterKey"]: p["ParameterValue"] for p in stack.as_api()["Parameters"]}
-    assert shown["Secret"] == "******" and "s3cret" not in str(stack.as_api(engine.store.get_outputs(stack.id)))
+    assert shown["Secret"] == "******" and "s3cret" not in str(
+        stack.as_api(engine.store.get_outputs(stack.id))
+    )
 
 
 def test_replacement_creates_new_before_deleting_old_and_cascades(engine: StackEngine, listener) -> None:
@@ -50,17 +55,24 @@ def test_replacement_creates_new_before_deleting_old_and_cascades(engine: StackE
     assert after["B"].physical_id == before["B"].physical_id
     assert after["B"].properties["Value"] == after["A"].attributes["Arn"]  # dependant re-resolved
     calls = [(c[0], c[1], c[2]) for c in fake_cloud.calls() if c[0] != "create-start"][2:]
-    assert calls == [("create", "A", after["A"].physical_id), ("update", "B", before["B"].physical_id),
-                     ("delete", "A", before["A"].physical_id)]
+    assert calls == [
+        ("create", "A", after["A"].physical_id),
+        ("update", "B", before["B"].physical_id),
+        ("delete", "A", before["A"].physical_id),
+    ]
     assert set(fake_cloud.snapshot()["resources"]) == {after["A"].physical_id, after["B"].physical_id}
     reasons = [e.reason for e in listener.events if e.logical_id == "A" and e.status == "UPDATE_IN_PROGRESS"]
     assert "create-only properties changed: Name" in reasons[0]
 
 
 def test_add_and_remove_resources_with_retain(engine: StackEngine, listener) -> None:
-    engine.create_stack("ar", _body({"Old": recorder({"Name": "old"}, DeletionPolicy="Retain"),
-                                     "Gone": recorder({"Name": "gone"})}),
-                        parameters={"Name": "a", "Secret": "x"})
+    engine.create_stack(
+        "ar",
+        _body(
+            {"Old": recorder({"Name": "old"}, DeletionPolicy="Retain"), "Gone": recorder({"Name": "gone"})}
+        ),
+        parameters={"Name": "a", "Secret": "x"},
+    )
     rows = _rows(engine, "ar")
     stack = engine.update_stack("ar", template_body=_body({"New": recorder({"Name": "new"})}))
     assert stack.status == "UPDATE_COMPLETE", stack.reason
@@ -75,7 +87,9 @@ def test_failed_update_rolls_back_everything(engine: StackEngine, listener) -> N
     engine.create_stack("fu", first, parameters={"Name": "a", "Secret": "x"})
     before = _rows(engine, "fu")
     cloud_before = fake_cloud.snapshot()["resources"]
-    broken = _body({"New": recorder({"Name": "new"}), "Bad": recorder({"FailCreate": True, "Value": {"Ref": "B"}})})
+    broken = _body(
+        {"New": recorder({"Name": "new"}), "Bad": recorder({"FailCreate": True, "Value": {"Ref": "B"}})}
+    )
     stack = engine.update_stack("fu", template_body=broken, parameters={"Name": "a2", "Value": "v9"})
     assert stack.status == "ROLLBACK_COMPLETE", stack.reason
     assert "resources.Bad" in stack.reason
@@ -88,8 +102,12 @@ def test_failed_update_rolls_back_everything(engine: StackEngine, listener) -> N
         assert after[lid].previous is None
     assert fake_cloud.snapshot()["resources"].keys() == cloud_before.keys()
     assert fake_cloud.snapshot()["resources"] == cloud_before  # B updated back
-    assert statuses(listener.events, "fu")[-4:] == ["UPDATE_IN_PROGRESS", "UPDATE_FAILED", "ROLLBACK_IN_PROGRESS",
-                                                   "ROLLBACK_COMPLETE"]
+    assert statuses(listener.events, "fu")[-4:] == [
+        "UPDATE_IN_PROGRESS",
+        "UPDATE_FAILED",
+        "ROLLBACK_IN_PROGRESS",
+        "ROLLBACK_COMPLETE",
+    ]
     again = engine.update_stack("fu", parameters={"Value": "v3"})
     assert again.status == "UPDATE_COMPLETE", again.reason
 
@@ -110,7 +128,9 @@ def test_replacement_disabled_fails_and_rolls_back(engine: StackEngine) -> None:
 
 
 def test_preview_reports_actions_and_replacement_reasons(engine: StackEngine) -> None:
-    engine.create_stack("pv", _body({"Gone": recorder({"Name": "g"})}), parameters={"Name": "a", "Secret": "x"})
+    engine.create_stack(
+        "pv", _body({"Gone": recorder({"Name": "g"})}), parameters={"Name": "a", "Secret": "x"}
+    )
     _, _, changes = engine.plan("pv", _body({"New": recorder()}), parameters={"Name": "a2"})
     by_id = {c.logical_id: c for c in changes}
     assert by_id["A"].action == "Modify" and by_id["A"].replacement == "True"
@@ -125,8 +145,9 @@ def test_preview_reports_actions_and_replacement_reasons(engine: StackEngine) ->
 def test_change_sets_create_describe_execute(engine: StackEngine) -> None:
     from rosengine.engine import changesets
 
-    created = changesets.create_change_set(engine, "cs", "first", template_body=_body(),
-                                           parameters={"Name": "a", "Secret": "x"})
+    created = changesets.create_change_set(
+        engine, "cs", "first", template_body=_body(), parameters={"Name": "a", "Secret": "x"}
+    )
     assert created.type == "CREATE" and engine.get_stack("cs").status == "REVIEW_IN_PROGRESS"
     assert {c["ResourceChange"]["Action"] for c in created.changes} == {"Add"}
     assert fake_cloud.snapshot()["resources"] == {}
@@ -148,6 +169,8 @@ def test_change_sets_create_describe_execute(engine: StackEngine) -> None:
 def test_deleting_the_only_create_change_set_removes_the_review_stack(engine: StackEngine) -> None:
     from rosengine.engine import changesets
 
-    changesets.create_change_set(engine, "rv", "only", template_body=_body(), parameters={"Name": "a", "Secret": "x"})
+    changesets.create_change_set(
+        engine, "rv", "only", template_body=_body(), parameters={"Name": "a", "Secret": "x"}
+    )
     changesets.delete_change_set(engine, "only", "rv")
     assert engine.store.find_stack("rv") is None

@@ -37,19 +37,40 @@ class FakeScheduler:
 
     async def invoke(self, spec: FunctionSpec, req: InvocationRequest) -> InvocationResult:
         self.invoked.append((spec, req))
-        log = f"FC Invoke Start RequestId: {req.request_id}\nhello from {spec.function}\n" \
-              f"FC Invoke End RequestId: {req.request_id}\n".encode()
+        log = (
+            f"FC Invoke Start RequestId: {req.request_id}\nhello from {spec.function}\n"
+            f"FC Invoke End RequestId: {req.request_id}\n".encode()
+        )
         if req.payload == b"busy":
-            result = InvocationResult(req.request_id, 429, b'{"ErrorMessage": "too many"}',
-                                      error_code="ResourceExhausted", version_id=spec.version_id)
+            result = InvocationResult(
+                req.request_id,
+                429,
+                b'{"ErrorMessage": "too many"}',
+                error_code="ResourceExhausted",
+                version_id=spec.version_id,
+            )
         elif req.payload == b"fail":
-            result = InvocationResult(req.request_id, 200, b'{"errorMessage": "boom"}',
-                                      error_type="UnhandledInvocationError", version_id=spec.version_id,
-                                      instance_id="i-1", log=log)
+            result = InvocationResult(
+                req.request_id,
+                200,
+                b'{"errorMessage": "boom"}',
+                error_type="UnhandledInvocationError",
+                version_id=spec.version_id,
+                instance_id="i-1",
+                log=log,
+            )
         else:
-            result = InvocationResult(req.request_id, 200, req.payload, version_id=spec.version_id,
-                                      instance_id="i-1", cold=len(self.invoked) == 1, duration_ms=1.5,
-                                      memory_peak_mb=9.25, log=log)
+            result = InvocationResult(
+                req.request_id,
+                200,
+                req.payload,
+                version_id=spec.version_id,
+                instance_id="i-1",
+                cold=len(self.invoked) == 1,
+                duration_ms=1.5,
+                memory_peak_mb=9.25,
+                log=log,
+            )
         for listener in self.listeners:
             listener(spec, result)
         return result
@@ -58,8 +79,17 @@ class FakeScheduler:
         self.evicted.append((service, function))
 
     def instances(self) -> list[dict[str, Any]]:
-        return [{"id": "i-1", "service": s.service, "function": s.function, "version": s.version_id,
-                 "driver": "fake", "state": "idle"} for s, _ in self.invoked[-1:]]
+        return [
+            {
+                "id": "i-1",
+                "service": s.service,
+                "function": s.function,
+                "version": s.version_id,
+                "driver": "fake",
+                "state": "idle",
+            }
+            for s, _ in self.invoked[-1:]
+        ]
 
     def add_listener(self, fn: Any) -> None:
         self.listeners.append(fn)
@@ -115,8 +145,12 @@ def backend(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Backend]:
 @pytest.fixture(scope="module")
 def sdk(backend: Backend) -> Any:
     fc2 = pytest.importorskip("fc2")
-    return fc2.Client(endpoint=backend.endpoint, accessKeyID=backend.config.access_key_id,
-                      accessKeySecret=backend.config.access_key_secret, Timeout=10)
+    return fc2.Client(
+        endpoint=backend.endpoint,
+        accessKeyID=backend.config.access_key_id,
+        accessKeySecret=backend.config.access_key_secret,
+        Timeout=10,
+    )
 
 
 def wait_until(predicate: Callable[[], Any], timeout: float = 20.0, interval: float = 0.02) -> Any:

@@ -46,12 +46,24 @@ def write_code(root: Path, files: dict[str, str], name: str = "code") -> Path:
     return code
 
 
-def make_spec(code_dir: Path | None, runtime: str = "python3", handler: str = "index.handler",
-              function: str | None = None, **overrides: Any) -> FunctionSpec:
-    fields: dict[str, Any] = dict(service="svc", function=function or f"fn-{uuid.uuid4().hex[:6]}",
-                                  version_id="LATEST", qualifier="LATEST", runtime=runtime, handler=handler,
-                                  code_dir=code_dir, code_checksum=uuid.uuid4().hex[:8],
-                                  credentials=("AKID", "SECRET", "TOKEN"))
+def make_spec(
+    code_dir: Path | None,
+    runtime: str = "python3",
+    handler: str = "index.handler",
+    function: str | None = None,
+    **overrides: Any,
+) -> FunctionSpec:
+    fields: dict[str, Any] = dict(
+        service="svc",
+        function=function or f"fn-{uuid.uuid4().hex[:6]}",
+        version_id="LATEST",
+        qualifier="LATEST",
+        runtime=runtime,
+        handler=handler,
+        code_dir=code_dir,
+        code_checksum=uuid.uuid4().hex[:8],
+        credentials=("AKID", "SECRET", "TOKEN"),
+    )
     fields.update(overrides)
     return FunctionSpec(**fields)
 
@@ -67,8 +79,9 @@ def make_driver(kind: str, state_dir: Path, **kwargs: Any):
 
 
 @asynccontextmanager
-async def scheduler(state_dir: Path, driver: str = "sandbox", *, pids_max: int = 1024,
-                    **config: Any) -> AsyncIterator[Scheduler]:
+async def scheduler(
+    state_dir: Path, driver: str = "sandbox", *, pids_max: int = 1024, **config: Any
+) -> AsyncIterator[Scheduler]:
     config.setdefault("prewarm_runtimes", ())
     config.setdefault("pool_size", 1)
     cfg = SchedulerConfig(pids_max=pids_max, **config)

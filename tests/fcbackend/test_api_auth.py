@@ -25,19 +25,27 @@ FcError = fc2.fc_exceptions.FcError
 
 def test_signature_matches_official_sdk():
     auth = fc2.auth.Auth("id", "secret")
-    headers = {"content-type": "application/json", "date": "Mon, 01 Jan 2024 00:00:00 GMT",
-               "x-fc-log-type": "Tail", "x-fc-invocation-type": "Sync"}
+    headers = {
+        "content-type": "application/json",
+        "date": "Mon, 01 Jan 2024 00:00:00 GMT",
+        "x-fc-log-type": "Tail",
+        "x-fc-invocation-type": "Sync",
+    }
     path = "/2016-08-15/services/s/functions/f/invocations"
-    assert auth.sign_request("POST", path, headers) == fc_signature.authorization("id", "secret", "POST", path, headers)
+    assert auth.sign_request("POST", path, headers) == fc_signature.authorization(
+        "id", "secret", "POST", path, headers
+    )
     queries = {"a": "1", "b": ["2", "3"], "c": []}
     proxy = "/2016-08-15/proxy/s/f/x"
     assert auth.sign_request("GET", proxy, headers, queries) == fc_signature.authorization(
-        "id", "secret", "GET", proxy, headers, queries)
+        "id", "secret", "GET", proxy, headers, queries
+    )
 
 
 def test_wrong_secret_is_rejected(backend):
-    bad = fc2.Client(endpoint=backend.endpoint, accessKeyID=backend.config.access_key_id,
-                     accessKeySecret="wrong-secret")
+    bad = fc2.Client(
+        endpoint=backend.endpoint, accessKeyID=backend.config.access_key_id, accessKeySecret="wrong-secret"
+    )
     with pytest.raises(FcError) as info:
         bad.list_services()
     assert info.value.status_code == 403 and info.value.err_code == "SignatureNotMatch"
@@ -57,7 +65,8 @@ def test_unsigned_and_stale_requests_are_rejected(backend):
     headers = {"date": stale, "content-type": "application/json"}
     path = "/2016-08-15/services"
     headers["authorization"] = fc_signature.authorization(
-        backend.config.access_key_id, backend.config.access_key_secret, "GET", path, headers)
+        backend.config.access_key_id, backend.config.access_key_secret, "GET", path, headers
+    )
     response = httpx.get(f"{backend.endpoint}{path}", headers=headers)
     assert response.status_code == 403 and response.json()["ErrorCode"] == "RequestTimeTooSkewed"
 

@@ -26,7 +26,9 @@ def client(backend):
 @pytest.fixture(scope="module")
 def function(client):
     client.create_service("cfg_svc")
-    client.create_function("cfg_svc", "f", code={"zipFile": zip_b64()}, runtime="python3.10", handler="index.handler")
+    client.create_function(
+        "cfg_svc", "f", code={"zipFile": zip_b64()}, runtime="python3.10", handler="index.handler"
+    )
     return "cfg_svc", "f"
 
 
@@ -55,10 +57,15 @@ def test_on_demand_config(sdk, function):
 
 
 def test_async_invoke_config_keys_case_insensitive(sdk, function):
-    sent = {"DestinationConfig": {"OnSuccess": {"Destination": "acs:fc:cn-hangzhou:1:services/s/functions/ok"}},
-            "MaxAsyncEventAgeInSeconds": 300, "maxasyncretryattempts": 2}
+    sent = {
+        "DestinationConfig": {"OnSuccess": {"Destination": "acs:fc:cn-hangzhou:1:services/s/functions/ok"}},
+        "MaxAsyncEventAgeInSeconds": 300,
+        "maxasyncretryattempts": 2,
+    }
     data = sdk.put_function_async_invoke_config("cfg_svc", "LATEST", "f", sent).data
-    assert data["destinationConfig"] == {"onSuccess": {"destination": "acs:fc:cn-hangzhou:1:services/s/functions/ok"}}
+    assert data["destinationConfig"] == {
+        "onSuccess": {"destination": "acs:fc:cn-hangzhou:1:services/s/functions/ok"}
+    }
     assert data["maxAsyncEventAgeInSeconds"] == 300 and data["maxAsyncRetryAttempts"] == 2
     listed = sdk.list_function_async_invoke_configs("cfg_svc", "f").data
     assert len(listed["configs"]) == 1 and listed["nextToken"] == ""
@@ -71,8 +78,14 @@ def test_async_invoke_config_keys_case_insensitive(sdk, function):
 
 
 def test_custom_domains(sdk, function):
-    routes = {"routes": [{"path": "/api/*", "serviceName": "cfg_svc", "functionName": "f", "qualifier": "LATEST"}]}
-    cert = {"certName": "c", "certificate": "-----BEGIN CERTIFICATE-----", "privateKey": "-----BEGIN KEY-----"}
+    routes = {
+        "routes": [{"path": "/api/*", "serviceName": "cfg_svc", "functionName": "f", "qualifier": "LATEST"}]
+    }
+    cert = {
+        "certName": "c",
+        "certificate": "-----BEGIN CERTIFICATE-----",
+        "privateKey": "-----BEGIN KEY-----",
+    }
     data = sdk.create_custom_domain("api.example.com", "HTTP,HTTPS", routes, certConfig=cert).data
     assert data["routeConfig"] == routes and data["certConfig"]["privateKey"] is None
     with pytest.raises(FcError) as info:
@@ -88,10 +101,15 @@ def test_custom_domains(sdk, function):
 
 
 def test_layers_versions_and_use_by_function(client, function):
-    first = client.publish_layer_version("libs", code={"zipFile": zip_b64({"python/lib.py": "X = 1\n"})},
-                                         compatibleRuntime=["python3.10"], description="d")
-    second = client.publish_layer_version("libs", code={"zipFile": zip_b64({"python/lib.py": "X = 2\n"})},
-                                          compatibleRuntime=["python3.10"])
+    first = client.publish_layer_version(
+        "libs",
+        code={"zipFile": zip_b64({"python/lib.py": "X = 1\n"})},
+        compatibleRuntime=["python3.10"],
+        description="d",
+    )
+    second = client.publish_layer_version(
+        "libs", code={"zipFile": zip_b64({"python/lib.py": "X = 2\n"})}, compatibleRuntime=["python3.10"]
+    )
     assert (first["version"], second["version"]) == (1, 2)
     assert first["arn"].endswith(":layers/libs/versions/1")
     assert [v["version"] for v in client.list_layer_versions("libs")] == [1, 2]

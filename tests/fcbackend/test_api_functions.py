@@ -27,8 +27,9 @@ def service(sdk):
 
 def test_create_from_code_dir_and_read_back(sdk, service, tmp_path):
     (tmp_path / "main.py").write_text("def handler(event, context):\n    return 'hello world'\n")
-    created = sdk.create_function(service, "hello", "python3.10", "main.handler", codeDir=str(tmp_path),
-                                  environmentVariables={"A": "1"})
+    created = sdk.create_function(
+        service, "hello", "python3.10", "main.handler", codeDir=str(tmp_path), environmentVariables={"A": "1"}
+    )
     data = created.data
     assert created.headers["etag"]
     assert data["runtime"] == "python3.10" and data["handler"] == "main.handler"
@@ -46,7 +47,9 @@ def test_create_from_code_dir_and_read_back(sdk, service, tmp_path):
 def test_checksum_is_crc64_of_the_zip(sdk, service, tmp_path):
     zip_path = tmp_path / "code.zip"
     zip_path.write_bytes(make_zip({"index.py": "x = 1\n"}))
-    data = sdk.create_function(service, "checksum", "python3.10", "index.handler", codeZipFile=str(zip_path)).data
+    data = sdk.create_function(
+        service, "checksum", "python3.10", "index.handler", codeZipFile=str(zip_path)
+    ).data
     assert data["codeChecksum"] == str(crc64_ecma(zip_path.read_bytes()))
 
 
@@ -54,8 +57,14 @@ def test_update_clears_environment_and_replaces_code(sdk, service, backend):
     from rosengine.clients.fc import FcClient
 
     client = FcClient(backend.endpoint, backend.config.access_key_id, backend.config.access_key_secret)
-    first = client.create_function(service, "upd", code={"zipFile": zip_b64()}, runtime="python3.10",
-                                   handler="index.handler", environmentVariables={"K": "v"})
+    first = client.create_function(
+        service,
+        "upd",
+        code={"zipFile": zip_b64()},
+        runtime="python3.10",
+        handler="index.handler",
+        environmentVariables={"K": "v"},
+    )
     updated = sdk.update_function(service, "upd", environmentVariables={}).data
     assert updated["environmentVariables"] == {}
     assert updated["codeChecksum"] == first["codeChecksum"]
@@ -68,12 +77,24 @@ def test_code_from_local_oss_directory(sdk, service, backend):
     obj = backend.config.oss_dir / "code-bucket" / "pkg" / "fn.zip"
     obj.parent.mkdir(parents=True, exist_ok=True)
     obj.write_bytes(make_zip({"index.py": "print(1)\n"}))
-    data = sdk.create_function(service, "from_oss", "python3.10", "index.handler",
-                               codeOSSBucket="code-bucket", codeOSSObject="pkg/fn.zip").data
+    data = sdk.create_function(
+        service,
+        "from_oss",
+        "python3.10",
+        "index.handler",
+        codeOSSBucket="code-bucket",
+        codeOSSObject="pkg/fn.zip",
+    ).data
     assert data["codeChecksum"] == str(crc64_ecma(obj.read_bytes()))
     with pytest.raises(FcError) as info:
-        sdk.create_function(service, "missing_oss", "python3.10", "index.handler",
-                            codeOSSBucket="code-bucket", codeOSSObject="nope.zip")
+        sdk.create_function(
+            service,
+            "missing_oss",
+            "python3.10",
+            "index.handler",
+            codeOSSBucket="code-bucket",
+            codeOSSObject="nope.zip",
+        )
     assert info.value.status_code == 400 and "oss://code-bucket/nope.zip" in info.value.message
 
 
@@ -86,12 +107,23 @@ def test_zip_slip_and_bad_zip_are_rejected(backend, service):
         client.create_function(service, "evil", code={"zipFile": evil}, runtime="python3.10", handler="i.h")
     assert info.value.status == 400 and "outside the package" in info.value.message
     with pytest.raises(FcApiError) as info:
-        client.create_function(service, "notzip", code={"zipFile": base64.b64encode(b"hello").decode()},
-                               runtime="python3.10", handler="i.h")
+        client.create_function(
+            service,
+            "notzip",
+            code={"zipFile": base64.b64encode(b"hello").decode()},
+            runtime="python3.10",
+            handler="i.h",
+        )
     assert "not a valid zip" in info.value.message
     with pytest.raises(FcApiError) as info:
-        client.create_function(service, "badmem", code={"zipFile": zip_b64()}, runtime="python3.10",
-                               handler="i.h", memorySize=100)
+        client.create_function(
+            service,
+            "badmem",
+            code={"zipFile": zip_b64()},
+            runtime="python3.10",
+            handler="i.h",
+            memorySize=100,
+        )
     assert "memorySize" in info.value.message
 
 
@@ -120,7 +152,9 @@ def test_delete_ordering(sdk, tmp_path):
     (tmp_path / "index.py").write_text("x = 1\n")
     sdk.create_service("order_svc")
     sdk.create_function("order_svc", "f", "python3.10", "index.handler", codeDir=str(tmp_path))
-    sdk.create_trigger("order_svc", "f", "t", "timer", {"cronExpression": "@every 5m", "enable": False}, None, None)
+    sdk.create_trigger(
+        "order_svc", "f", "t", "timer", {"cronExpression": "@every 5m", "enable": False}, None, None
+    )
     with pytest.raises(FcError) as info:
         sdk.delete_service("order_svc")
     assert info.value.err_code == "ServiceNotEmpty"

@@ -23,8 +23,14 @@ FcError = fc2.fc_exceptions.FcError
 def client(backend):
     with FcClient(backend.endpoint, backend.config.access_key_id, backend.config.access_key_secret) as c:
         c.create_service("inv_svc")
-        c.create_function("inv_svc", "echo", code={"zipFile": zip_b64()}, runtime="python3.10",
-                          handler="index.handler", environmentVariables={"GREETING": "hi"})
+        c.create_function(
+            "inv_svc",
+            "echo",
+            code={"zipFile": zip_b64()},
+            runtime="python3.10",
+            handler="index.handler",
+            environmentVariables={"GREETING": "hi"},
+        )
         yield c
 
 
@@ -132,9 +138,13 @@ def _signed_invoke_headers(backend, date: str | None = None) -> dict[str, str]:
 
     from rosengine.clients import fc_signature
 
-    headers = {"date": date or email.utils.formatdate(usegmt=True), "content-type": "application/octet-stream"}
+    headers = {
+        "date": date or email.utils.formatdate(usegmt=True),
+        "content-type": "application/octet-stream",
+    }
     headers["authorization"] = fc_signature.authorization(
-        backend.config.access_key_id, backend.config.access_key_secret, "POST", INVOKE_PATH, headers)
+        backend.config.access_key_id, backend.config.access_key_secret, "POST", INVOKE_PATH, headers
+    )
     return headers
 
 
@@ -158,7 +168,9 @@ def test_warm_path_answers_with_request_id_and_payload(client, backend):
 
     import httpx
 
-    answer = httpx.post(backend.endpoint + INVOKE_PATH, content=b"ping", headers=_signed_invoke_headers(backend))
+    answer = httpx.post(
+        backend.endpoint + INVOKE_PATH, content=b"ping", headers=_signed_invoke_headers(backend)
+    )
     assert answer.status_code == 200 and answer.content == b"ping"
     assert uuid.UUID(answer.headers["x-fc-request-id"]).version == 4
     assert answer.headers["content-length"] == "4"
@@ -169,8 +181,11 @@ def test_warm_path_refuses_a_sync_payload_over_the_limit(client, backend):
 
     from fcbackend.config import MAX_SYNC_PAYLOAD
 
-    answer = httpx.post(backend.endpoint + INVOKE_PATH, content=b"x" * (MAX_SYNC_PAYLOAD + 1),
-                        headers=_signed_invoke_headers(backend))
+    answer = httpx.post(
+        backend.endpoint + INVOKE_PATH,
+        content=b"x" * (MAX_SYNC_PAYLOAD + 1),
+        headers=_signed_invoke_headers(backend),
+    )
     assert answer.status_code == 400 and answer.json()["ErrorCode"] == "EntityTooLarge"
 
 

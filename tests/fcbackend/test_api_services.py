@@ -78,7 +78,9 @@ def test_tags_and_tag_filter(sdk, backend):
     arn = f"acs:fc:{backend.config.region}:{backend.config.account_id}:services/svc_tagged"
     sdk.tag_resource(arn, {"env": "dev", "team": "a"})
     assert sdk.get_resource_tags(arn).data["tags"] == {"env": "dev", "team": "a"}
-    assert [s["serviceName"] for s in sdk.list_services(tags={"env": "dev"}).data["services"]] == ["svc_tagged"]
+    assert [s["serviceName"] for s in sdk.list_services(tags={"env": "dev"}).data["services"]] == [
+        "svc_tagged"
+    ]
     sdk.untag_resource(arn, ["team"])
     assert sdk.get_resource_tags(arn).data["tags"] == {"env": "dev"}
     with pytest.raises(FcError) as info:

@@ -39,7 +39,9 @@ def test_timer_trigger_validation_and_update(sdk, function):
     config = {"CronExpression": "0 0/5 * * * *", "Enable": True, "Payload": "p"}
     data = sdk.create_trigger(*function, "tick", "timer", config, None, None).data
     assert data["triggerConfig"] == config
-    updated = sdk.update_trigger(*function, "tick", triggerConfig={"cronExpression": "@every 1m", "enable": False})
+    updated = sdk.update_trigger(
+        *function, "tick", triggerConfig={"cronExpression": "@every 1m", "enable": False}
+    )
     assert updated.data["triggerConfig"] == {"cronExpression": "@every 1m", "enable": False}
     with pytest.raises(FcError) as info:
         sdk.create_trigger(*function, "badcron", "timer", {"cronExpression": "* * *"}, None, None)

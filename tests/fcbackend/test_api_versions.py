@@ -46,8 +46,9 @@ def test_publish_snapshots_and_ids_are_never_reused(sdk, service):
 def test_aliases_and_qualified_invocation(sdk, service, backend):
     versions = [v["versionId"] for v in sdk.list_versions(service).data["versions"]]
     main = versions[-1]
-    alias = sdk.create_alias(service, "prod", main, description="live",
-                             additionalVersionWeight={main: 0.0}).data
+    alias = sdk.create_alias(
+        service, "prod", main, description="live", additionalVersionWeight={main: 0.0}
+    ).data
     assert alias["aliasName"] == "prod" and alias["versionId"] == main
     assert sdk.get_alias(service, "prod").data["description"] == "live"
     with pytest.raises(FcError) as info:

@@ -32,10 +32,22 @@ class HttpAwareScheduler(FakeScheduler):
     async def invoke(self, spec: FunctionSpec, req: InvocationRequest) -> InvocationResult:
         if req.http is not None:
             self.invoked.append((spec, req))
-            body = json.dumps({"method": req.http.method, "path": req.http.path, "query": req.http.query,
-                               "body": req.http.body.decode(), "version": spec.version_id}).encode()
-            result = InvocationResult(req.request_id, 201, body, headers={"x-custom": "yes", "x-fc-leak": "no"},
-                                      version_id=spec.version_id)
+            body = json.dumps(
+                {
+                    "method": req.http.method,
+                    "path": req.http.path,
+                    "query": req.http.query,
+                    "body": req.http.body.decode(),
+                    "version": spec.version_id,
+                }
+            ).encode()
+            result = InvocationResult(
+                req.request_id,
+                201,
+                body,
+                headers={"x-custom": "yes", "x-fc-leak": "no"},
+                version_id=spec.version_id,
+            )
             for listener in self.listeners:
                 listener(spec, result)
             return result
@@ -46,8 +58,6 @@ class HttpAwareScheduler(FakeScheduler):
 
     async def kill_request(self, request_id: str) -> None:
         self.killed.append(request_id)
-
-
 
 
 class Env:
@@ -72,7 +82,9 @@ def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Env]:
     e = Env(server.endpoint, config, scheduler, app)
     e.client.create_service("svc")
     for name in ("fn", "web", "dest", "photo"):
-        e.client.create_function("svc", name, {"zipFile": zip_b64()}, runtime="python3", handler="index.handler")
+        e.client.create_function(
+            "svc", name, {"zipFile": zip_b64()}, runtime="python3", handler="index.handler"
+        )
     try:
         yield e
     finally:
@@ -100,8 +112,11 @@ def test_tasks_dedup_list_get_and_stop(env: Env) -> None:
     listed = env.client.list_stateful_async_invocations("svc", "fn", status="Running")
     assert [t["invocationId"] for t in listed] == ["job-1"]
     env.client.stop_stateful_async_invocation("svc", "fn", "job-1")
-    task = wait_until(lambda: (t := env.client.get_stateful_async_invocation("svc", "fn", "job-1"))
-                      ["status"] == "Stopped" and t)
+    task = wait_until(
+        lambda: (
+            (t := env.client.get_stateful_async_invocation("svc", "fn", "job-1"))["status"] == "Stopped" and t
+        )
+    )
     assert [e["status"] for e in task["events"]][:2] == ["Enqueued", "Running"]
     assert env.scheduler.killed == [first.request_id]
     with pytest.raises(FcApiError) as again:
@@ -113,9 +128,16 @@ def test_tasks_dedup_list_get_and_stop(env: Env) -> None:
 
 
 def test_async_config_destination_receives_the_record(env: Env) -> None:
-    env.client.put_async_invoke_config("svc", "fn", {
-        "maxAsyncRetryAttempts": 0,
-        "destinationConfig": {"onFailure": {"destination": "acs:fc:cn-hangzhou:1:services/svc.LATEST/functions/dest"}}})
+    env.client.put_async_invoke_config(
+        "svc",
+        "fn",
+        {
+            "maxAsyncRetryAttempts": 0,
+            "destinationConfig": {
+                "onFailure": {"destination": "acs:fc:cn-hangzhou:1:services/svc.LATEST/functions/dest"}
+            },
+        },
+    )
     try:
         env.client.invoke_function("svc", "fn", b"fail", invocation_type="Async")
         record = json.loads(wait_until(lambda: env.payloads_to("dest") and env.payloads_to("dest")[-1]))
@@ -126,33 +148,52 @@ def test_async_config_destination_receives_the_record(env: Env) -> None:
 
 
 def test_http_trigger_anonymous_and_signed(env: Env) -> None:
-    env.client.create_trigger("svc", "web", triggerName="http", triggerType="http",
-                              triggerConfig={"authType": "anonymous", "methods": ["GET", "POST"]})
+    env.client.create_trigger(
+        "svc",
+        "web",
+        triggerName="http",
+        triggerType="http",
+        triggerConfig={"authType": "anonymous", "methods": ["GET", "POST"]},
+    )
     url = f"{env.endpoint}/2016-08-15/proxy/svc/web/hello/world?a=1"
     response = httpx.post(url, content=b"payload")
     assert response.status_code == 201
-    assert response.json() == {"method": "POST", "path": "/hello/world", "query": "a=1", "body": "payload",
-                               "version": "LATEST"}
+    assert response.json() == {
+        "method": "POST",
+        "path": "/hello/world",
+        "query": "a=1",
+        "body": "payload",
+        "version": "LATEST",
+    }
     assert response.headers["x-custom"] == "yes" and "x-fc-leak" not in response.headers
     assert httpx.delete(url).status_code == 405
     assert httpx.get(f"{env.endpoint}/2016-08-15/proxy/svc/fn/").json()["ErrorCode"] == "TriggerNotFound"
     async_call = httpx.get(url, headers={"x-fc-invocation-type": "Async"})
     assert async_call.status_code == 202
 
-    env.client.update_trigger("svc", "web", "http", triggerConfig={"authType": "function", "methods": ["GET"]})
+    env.client.update_trigger(
+        "svc", "web", "http", triggerConfig={"authType": "function", "methods": ["GET"]}
+    )
     assert httpx.get(url).status_code == 403
     path = "/2016-08-15/proxy/svc/web/hello/world"
     headers = {"date": fc_signature.http_date(), "content-type": "text/plain"}
     headers["authorization"] = fc_signature.authorization(
-        env.config.access_key_id, env.config.access_key_secret, "GET", path, headers, {"a": "1"})
+        env.config.access_key_id, env.config.access_key_secret, "GET", path, headers, {"a": "1"}
+    )
     assert httpx.get(url, headers=headers).status_code == 201
 
 
 def test_custom_domain_routes_by_host(env: Env) -> None:
-    env.client.create_custom_domain("app.example.com", protocol="HTTP", routeConfig={"routes": [
-        {"path": "/api/*", "serviceName": "svc", "functionName": "web"},
-        {"path": "/api/exact", "serviceName": "svc", "functionName": "fn"},
-    ]})
+    env.client.create_custom_domain(
+        "app.example.com",
+        protocol="HTTP",
+        routeConfig={
+            "routes": [
+                {"path": "/api/*", "serviceName": "svc", "functionName": "web"},
+                {"path": "/api/exact", "serviceName": "svc", "functionName": "fn"},
+            ]
+        },
+    )
     response = httpx.get(f"{env.endpoint}/api/items?x=1", headers={"host": "app.example.com"})
     assert response.status_code == 201 and response.json()["path"] == "/api/items"
     exact = httpx.get(f"{env.endpoint}/api/exact", headers={"host": "app.example.com"})
@@ -163,10 +204,17 @@ def test_custom_domain_routes_by_host(env: Env) -> None:
 
 
 def test_oss_put_fires_trigger_with_oss_event(env: Env) -> None:
-    env.client.create_trigger("svc", "photo", triggerName="oss", triggerType="oss",
-                              sourceArn="acs:oss:cn-hangzhou:1:pics",
-                              triggerConfig={"events": ["oss:ObjectCreated:*"],
-                                             "filter": {"key": {"prefix": "in/", "suffix": ".png"}}})
+    env.client.create_trigger(
+        "svc",
+        "photo",
+        triggerName="oss",
+        triggerType="oss",
+        sourceArn="acs:oss:cn-hangzhou:1:pics",
+        triggerConfig={
+            "events": ["oss:ObjectCreated:*"],
+            "filter": {"key": {"prefix": "in/", "suffix": ".png"}},
+        },
+    )
     assert httpx.put(f"{env.endpoint}/oss/pics/in/a.png", content=b"PNG").status_code == 200
     assert httpx.put(f"{env.endpoint}/oss/pics/other/b.png", content=b"PNG").status_code == 200
     payload = wait_until(lambda: env.payloads_to("photo") and env.payloads_to("photo")[0])
@@ -178,8 +226,13 @@ def test_oss_put_fires_trigger_with_oss_event(env: Env) -> None:
 
 
 def test_trigger_event_sends_a_sample_and_metrics_count(env: Env) -> None:
-    env.client.create_trigger("svc", "fn", triggerName="tick", triggerType="timer",
-                              triggerConfig={"cronExpression": "@every 1h", "enable": True, "payload": "p"})
+    env.client.create_trigger(
+        "svc",
+        "fn",
+        triggerName="tick",
+        triggerType="timer",
+        triggerConfig={"cronExpression": "@every 1h", "enable": True, "payload": "p"},
+    )
     response = env.client.request("POST", "/local/trigger-events/svc/fn/tick")
     event = json.loads(response.content)
     assert event["triggerName"] == "tick" and event["payload"] == "p"
@@ -194,13 +247,19 @@ def test_alias_split_routes_real_invocations(env: Env) -> None:
     env.client.update_function("svc", "fn", description="changed")
     v2 = env.client.publish_version("svc", "two")["versionId"]
     env.client.create_alias("svc", "canary", versionId=v1, additionalVersionWeight={v2: 0.3})
-    versions = [env.client.invoke_function("svc", "fn", b"x", qualifier="canary")
-                .headers["x-fc-invocation-service-version"] for _ in range(30)]
+    versions = [
+        env.client.invoke_function("svc", "fn", b"x", qualifier="canary").headers[
+            "x-fc-invocation-service-version"
+        ]
+        for _ in range(30)
+    ]
     assert set(versions) == {v1, v2}
     assert 2 <= versions.count(v2) <= 18  # 9 expected; about 3 sd either side
 
 
-def test_cli_tasks_metrics_trigger_event_and_oss(env: Env, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_cli_tasks_metrics_trigger_event_and_oss(
+    env: Env, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from click.testing import CliRunner
 
     from rosengine.cli import cli
@@ -209,8 +268,13 @@ def test_cli_tasks_metrics_trigger_event_and_oss(env: Env, tmp_path: Path, monke
     monkeypatch.setenv("ROS_FC_ACCESS_KEY_ID", env.config.access_key_id)
     monkeypatch.setenv("ROS_FC_ACCESS_KEY_SECRET", env.config.access_key_secret)
     runner = CliRunner()
-    env.client.invoke_function("svc", "fn", b"later", invocation_type="Async",
-                               headers={"x-fc-stateful-async-invocation-id": "cli-task", "x-fc-async-delay": "3600"})
+    env.client.invoke_function(
+        "svc",
+        "fn",
+        b"later",
+        invocation_type="Async",
+        headers={"x-fc-stateful-async-invocation-id": "cli-task", "x-fc-async-delay": "3600"},
+    )
     listed = runner.invoke(cli, ["fc", "tasks", "svc/fn", "--status", "Enqueued", "-o", "json"])
     assert listed.exit_code == 0, listed.output
     assert [t["invocationId"] for t in json.loads(listed.output)] == ["cli-task"]
@@ -223,8 +287,13 @@ def test_cli_tasks_metrics_trigger_event_and_oss(env: Env, tmp_path: Path, monke
     assert table.exit_code == 0 and "async queue:" in table.output
     metrics = json.loads(runner.invoke(cli, ["fc", "metrics", "svc/fn", "-o", "json"]).output)
     assert [r["function"] for r in metrics["functions"]] == ["fn"]
-    env.client.create_trigger("svc", "dest", triggerName="queue", triggerType="mns_topic",
-                              triggerConfig={"notifyStrategy": "BACKOFF_RETRY", "notifyContentFormat": "JSON"})
+    env.client.create_trigger(
+        "svc",
+        "dest",
+        triggerName="queue",
+        triggerType="mns_topic",
+        triggerConfig={"notifyStrategy": "BACKOFF_RETRY", "notifyContentFormat": "JSON"},
+    )
     sent = runner.invoke(cli, ["fc", "trigger-event", "svc/dest/queue"])
     assert sent.exit_code == 0, sent.output
     assert "sent an event of type mns_topic" in sent.stderr
@@ -233,12 +302,21 @@ def test_cli_tasks_metrics_trigger_event_and_oss(env: Env, tmp_path: Path, monke
     event_file.write_text('{"custom": true}')
     custom = runner.invoke(cli, ["fc", "trigger-event", "svc/dest/queue", "--event", str(event_file)])
     assert json.loads(custom.stdout.strip()) == {"custom": True}
-    http_triggers = [t["triggerName"] for t in env.client.list_triggers("svc", "web") if t["triggerType"] == "http"]
+    http_triggers = [
+        t["triggerName"] for t in env.client.list_triggers("svc", "web") if t["triggerType"] == "http"
+    ]
     if not http_triggers:  # another test of this module may have made the function's one http trigger
-        env.client.create_trigger("svc", "web", triggerName="site", triggerType="http",
-                                  triggerConfig={"authType": "anonymous", "methods": ["GET", "POST"]})
+        env.client.create_trigger(
+            "svc",
+            "web",
+            triggerName="site",
+            triggerType="http",
+            triggerConfig={"authType": "anonymous", "methods": ["GET", "POST"]},
+        )
         http_triggers = ["site"]
-    http_sent = runner.invoke(cli, ["fc", "trigger-event", f"svc/web/{http_triggers[0]}", "--event", str(event_file)])
+    http_sent = runner.invoke(
+        cli, ["fc", "trigger-event", f"svc/web/{http_triggers[0]}", "--event", str(event_file)]
+    )
     assert http_sent.exit_code == 0, http_sent.output
     assert "sent an event of type http (16 bytes)" in http_sent.stderr
     missing = runner.invoke(cli, ["fc", "trigger-event", "svc/dest/nope"])

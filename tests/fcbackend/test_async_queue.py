@@ -37,8 +37,9 @@ class FakeFunctions:
         self.blockers: dict[str, asyncio.Event] = {}
         self.started: dict[str, asyncio.Event] = {}
 
-    async def invoke(self, service: str, function: str, qualifier: str,
-                     req: InvocationRequest) -> InvocationResult:
+    async def invoke(
+        self, service: str, function: str, qualifier: str, req: InvocationRequest
+    ) -> InvocationResult:
         self.calls.append((service, function, qualifier, req))
         if function == "gone":
             raise TargetGone("function gone was deleted")
@@ -59,8 +60,9 @@ def ok() -> InvocationResult:
 
 
 def function_error() -> InvocationResult:
-    return InvocationResult(request_id="r", status=200, body=b'{"errorMessage": "boom"}',
-                            error_type="UnhandledInvocationError")
+    return InvocationResult(
+        request_id="r", status=200, body=b'{"errorMessage": "boom"}', error_type="UnhandledInvocationError"
+    )
 
 
 def throttled() -> InvocationResult:
@@ -68,12 +70,16 @@ def throttled() -> InvocationResult:
 
 
 def submission(i: str, function: str = "fn", **kw: object) -> AsyncSubmission:
-    return AsyncSubmission(invocation_id=i, request_id=i, service="svc", function=function,
-                           payload=b"p-" + i.encode(), **kw)  # type: ignore[arg-type]
+    return AsyncSubmission(
+        invocation_id=i, request_id=i, service="svc", function=function, payload=b"p-" + i.encode(), **kw
+    )  # type: ignore[arg-type]
 
 
-def with_dispatcher(tmp_path: Path, body: Callable[[AsyncDispatcher, FakeFunctions, ManualClock], Awaitable[None]],
-                    **kw: object) -> None:
+def with_dispatcher(
+    tmp_path: Path,
+    body: Callable[[AsyncDispatcher, FakeFunctions, ManualClock], Awaitable[None]],
+    **kw: object,
+) -> None:
     async def main() -> None:
         clock = ManualClock()
         fake = FakeFunctions()
@@ -152,8 +158,9 @@ def test_throttling_backs_off_exponentially_from_half_a_second(tmp_path: Path) -
 
 def test_platform_errors_are_not_retried(tmp_path: Path) -> None:
     async def body(d: AsyncDispatcher, fake: FakeFunctions, clock: ManualClock) -> None:
-        fake.scripts["fn"] = [InvocationResult(request_id="r", status=503, body=b"x",
-                                               error_code="ResourceThrottled")]
+        fake.scripts["fn"] = [
+            InvocationResult(request_id="r", status=503, body=b"x", error_code="ResourceThrottled")
+        ]
         await d.submit(submission("p"))
         [event] = await d.wait_for(["p"], timeout=5)
         assert event.status is TaskStatus.FAILED
@@ -189,8 +196,9 @@ def test_destinations_invoke_a_function_with_the_invocation_record(tmp_path: Pat
     async def body(d: AsyncDispatcher, fake: FakeFunctions, clock: ManualClock) -> None:
         fake.scripts["bad"] = [function_error()]
         await d.submit(submission("s1", on_success=arn_ok, on_failure=arn_fail))
-        await d.submit(submission("f1", function="bad", max_retry_attempts=0,
-                                  on_success=arn_ok, on_failure=arn_fail))
+        await d.submit(
+            submission("f1", function="bad", max_retry_attempts=0, on_success=arn_ok, on_failure=arn_fail)
+        )
         await d.wait_for(["s1", "f1"], timeout=5)
         await until(lambda: len(fake.calls_to("on-ok")) == 1)
         record = json.loads(fake.calls_to("on-ok")[0].payload)
@@ -260,8 +268,14 @@ def test_running_events_are_requeued_after_restart(tmp_path: Path) -> None:
 
 def test_list_filters_by_status_and_prefix(tmp_path: Path) -> None:
     store = AsyncStore(tmp_path / "a.db")
-    store.insert_many([submission("job-1", stateful=True), submission("job-2", stateful=True),
-                       submission("other", stateful=True)], now=10.0)
+    store.insert_many(
+        [
+            submission("job-1", stateful=True),
+            submission("job-2", stateful=True),
+            submission("other", stateful=True),
+        ],
+        now=10.0,
+    )
     store.request_stop("job-2", now=11.0)
     assert [e.invocation_id for e in store.list("svc", "fn", prefix="job-")] == ["job-1", "job-2"]
     assert [e.invocation_id for e in store.list("svc", "fn", status="Stopped")] == ["job-2"]
@@ -269,24 +283,54 @@ def test_list_filters_by_status_and_prefix(tmp_path: Path) -> None:
 
 
 def test_intake_rules() -> None:
-    config = AsyncInvokeConfig.from_api({"MaxAsyncRetryAttempts": 1, "DestinationConfig": {
-        "OnSuccess": {"Destination": "acs:fc:r:1:services/s/functions/f"}}})
+    config = AsyncInvokeConfig.from_api(
+        {
+            "MaxAsyncRetryAttempts": 1,
+            "DestinationConfig": {"OnSuccess": {"Destination": "acs:fc:r:1:services/s/functions/f"}},
+        }
+    )
     assert config.max_retry_attempts == 1 and config.on_success == "acs:fc:r:1:services/s/functions/f"
-    sub = build_submission(service="s", function="f", qualifier="LATEST", request_id="rid",
-                           payload=b"x", headers={"X-Fc-Stateful-Async-Invocation-Id": "task_1"},
-                           config=config)
+    sub = build_submission(
+        service="s",
+        function="f",
+        qualifier="LATEST",
+        request_id="rid",
+        payload=b"x",
+        headers={"X-Fc-Stateful-Async-Invocation-Id": "task_1"},
+        config=config,
+    )
     assert sub.stateful and sub.invocation_id == "task_1" and sub.max_retry_attempts == 1
-    plain = build_submission(service="s", function="f", qualifier="LATEST", request_id="rid",
-                             payload=b"x", headers={}, config=AsyncInvokeConfig())
+    plain = build_submission(
+        service="s",
+        function="f",
+        qualifier="LATEST",
+        request_id="rid",
+        payload=b"x",
+        headers={},
+        config=AsyncInvokeConfig(),
+    )
     assert not plain.stateful and plain.invocation_id == "rid"
     with pytest.raises(IntakeError) as bad_id:
-        build_submission(service="s", function="f", qualifier="LATEST", request_id="r",
-                         payload=b"", headers={"x-fc-stateful-async-invocation-id": "1bad"},
-                         config=config)
+        build_submission(
+            service="s",
+            function="f",
+            qualifier="LATEST",
+            request_id="r",
+            payload=b"",
+            headers={"x-fc-stateful-async-invocation-id": "1bad"},
+            config=config,
+        )
     assert bad_id.value.status == 400
     with pytest.raises(IntakeError) as too_big:
-        build_submission(service="s", function="f", qualifier="LATEST", request_id="r",
-                         payload=b"x" * (128 * 1024 + 1), headers={}, config=config)
+        build_submission(
+            service="s",
+            function="f",
+            qualifier="LATEST",
+            request_id="r",
+            payload=b"x" * (128 * 1024 + 1),
+            headers={},
+            config=config,
+        )
     assert too_big.value.code == "EntityTooLarge"
     assert validate_async_config({"maxAsyncRetryAttempts": 9})
     assert validate_async_config({"maxAsyncEventAgeInSeconds": 0})

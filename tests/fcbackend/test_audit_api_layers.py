@@ -17,8 +17,10 @@ HANDLER = "import shared\n\n\ndef handler(event, context):\n    return 'layer sa
 
 @pytest.fixture(scope="module")
 def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FcClient]:
-    with real_backend(tmp_path_factory.mktemp("fc-audit-layers")) as (endpoint, config), \
-            FcClient(endpoint, config.access_key_id, config.access_key_secret) as c:
+    with (
+        real_backend(tmp_path_factory.mktemp("fc-audit-layers")) as (endpoint, config),
+        FcClient(endpoint, config.access_key_id, config.access_key_secret) as c,
+    ):
         yield c
 
 
@@ -27,13 +29,28 @@ def _invoke(client: FcClient, service: str, function: str, qualifier: str | None
 
 
 def test_functions_keep_a_deleted_layer_version_and_new_references_are_refused(client):
-    layer = client.publish_layer_version("words", code={"zipFile": zip_b64({"python/shared.py": "WORD = 'kept'\n"})},
-                                         compatibleRuntime=["python3.10"])
+    layer = client.publish_layer_version(
+        "words",
+        code={"zipFile": zip_b64({"python/shared.py": "WORD = 'kept'\n"})},
+        compatibleRuntime=["python3.10"],
+    )
     client.create_service("layered")
-    client.create_function("layered", "warm", code={"zipFile": zip_b64({"index.py": HANDLER})},
-                           runtime="python3.10", handler="index.handler", layers=[layer["arn"]])
-    client.create_function("layered", "cold", code={"zipFile": zip_b64({"index.py": HANDLER})},
-                           runtime="python3.10", handler="index.handler", layers=[layer["arn"]])
+    client.create_function(
+        "layered",
+        "warm",
+        code={"zipFile": zip_b64({"index.py": HANDLER})},
+        runtime="python3.10",
+        handler="index.handler",
+        layers=[layer["arn"]],
+    )
+    client.create_function(
+        "layered",
+        "cold",
+        code={"zipFile": zip_b64({"index.py": HANDLER})},
+        runtime="python3.10",
+        handler="index.handler",
+        layers=[layer["arn"]],
+    )
     assert _invoke(client, "layered", "warm").body == b"layer says kept"
     client.publish_version("layered", "with the layer")
 
@@ -50,8 +67,14 @@ def test_functions_keep_a_deleted_layer_version_and_new_references_are_refused(c
     assert _invoke(client, "layered", "warm", qualifier="1").body == b"layer says kept"
 
     with pytest.raises(FcApiError) as info:
-        client.create_function("layered", "new", code={"zipFile": zip_b64({"index.py": HANDLER})},
-                               runtime="python3.10", handler="index.handler", layers=[layer["arn"]])
+        client.create_function(
+            "layered",
+            "new",
+            code={"zipFile": zip_b64({"index.py": HANDLER})},
+            runtime="python3.10",
+            handler="index.handler",
+            layers=[layer["arn"]],
+        )
     assert info.value.status == 400 and "does not exist" in info.value.message
     client.update_function("layered", "cold", layers=[])
     with pytest.raises(FcApiError) as info:

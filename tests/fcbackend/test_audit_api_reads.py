@@ -39,12 +39,19 @@ def split_alias(sdk, client):
     """Service ``audit_split`` with versions 1 and 2 (different description and code) and alias
     ``prod`` -> 1 sending half the traffic to 2."""
     client.create_service("audit_split", description="v1 service")
-    client.create_function("audit_split", "f", code={"zipFile": zip_b64({"index.py": "V = 1\n"})},
-                           runtime="python3.10", handler="index.handler", description="fn one")
+    client.create_function(
+        "audit_split",
+        "f",
+        code={"zipFile": zip_b64({"index.py": "V = 1\n"})},
+        runtime="python3.10",
+        handler="index.handler",
+        description="fn one",
+    )
     sdk.publish_version("audit_split", "version one")
     client.update_service("audit_split", description="v2 service")
-    client.update_function("audit_split", "f", code={"zipFile": zip_b64({"index.py": "V = 2\n"})},
-                           description="fn two")
+    client.update_function(
+        "audit_split", "f", code={"zipFile": zip_b64({"index.py": "V = 2\n"})}, description="fn two"
+    )
     sdk.publish_version("audit_split", "version two")
     sdk.create_alias("audit_split", "prod", "1", additionalVersionWeight={"2": 0.5})
     return "audit_split"
@@ -57,13 +64,19 @@ def test_reads_through_a_weighted_alias_name_its_main_version(sdk, split_alias):
         assert sdk.get_service(split_alias, qualifier="prod").data["description"] == "version one"
         assert sdk.get_function(split_alias, "f", qualifier="prod").data["description"] == "fn one"
         assert sdk.get_function_code(split_alias, "f", qualifier="prod").data["checksum"] == expected_checksum
-        names = [f["description"] for f in sdk.list_functions(split_alias, qualifier="prod").data["functions"]]
+        names = [
+            f["description"] for f in sdk.list_functions(split_alias, qualifier="prod").data["functions"]
+        ]
         assert names == ["fn one"]
 
 
 def test_invocations_through_the_alias_still_follow_the_weights(sdk, split_alias, backend):
-    chosen = {sdk.invoke_function(split_alias, "f", payload=b"x", qualifier="prod")
-              .headers["x-fc-invocation-service-version"] for _ in range(60)}
+    chosen = {
+        sdk.invoke_function(split_alias, "f", payload=b"x", qualifier="prod").headers[
+            "x-fc-invocation-service-version"
+        ]
+        for _ in range(60)
+    }
     assert chosen == {"1", "2"}
 
 
@@ -105,7 +118,9 @@ def test_tags_accept_partial_and_full_service_arns_as_the_same_resource(sdk, bac
     assert sdk.get_resource_tags("services/audit_tags").data == {"resourceArn": full, "tags": {"env": "dev"}}
     sdk.tag_resource(full, {"team": "a"})
     assert sdk.get_resource_tags("services/audit_tags").data["tags"] == {"env": "dev", "team": "a"}
-    assert [s["serviceName"] for s in sdk.list_services(tags={"env": "dev"}).data["services"]] == ["audit_tags"]
+    assert [s["serviceName"] for s in sdk.list_services(tags={"env": "dev"}).data["services"]] == [
+        "audit_tags"
+    ]
     sdk.untag_resource("services/audit_tags", ["env"])
     assert sdk.get_resource_tags(full).data["tags"] == {"team": "a"}
     for wrong in ("services/audit_tags/functions/f", "functions/f", "svc/audit_tags"):
@@ -119,8 +134,9 @@ def test_tags_accept_partial_and_full_service_arns_as_the_same_resource(sdk, bac
 
 def test_deleting_a_missing_async_or_on_demand_config_is_404(sdk, client):
     client.create_service("audit_cfg")
-    client.create_function("audit_cfg", "f", code={"zipFile": zip_b64()}, runtime="python3.10",
-                           handler="index.handler")
+    client.create_function(
+        "audit_cfg", "f", code={"zipFile": zip_b64()}, runtime="python3.10", handler="index.handler"
+    )
     with pytest.raises(FcError) as info:
         sdk.delete_function_async_invoke_config("audit_cfg", "LATEST", "f")
     assert (info.value.status_code, info.value.err_code) == (404, "AsyncConfigNotExists")

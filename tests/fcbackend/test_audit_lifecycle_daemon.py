@@ -62,8 +62,13 @@ def _backend_processes(state_dir: Path) -> list[int]:
 def test_a_second_backend_on_the_same_state_dir_exits_naming_the_holder(state):
     info, started = start_daemon(state, driver="process")
     assert started and serving_pid(state) == info["pid"]
-    twin = subprocess.run([sys.executable, "-m", "fcbackend.server", "--state-dir", str(state),
-                           "--driver", "process"], capture_output=True, text=True, timeout=60, cwd=REPO)
+    twin = subprocess.run(
+        [sys.executable, "-m", "fcbackend.server", "--state-dir", str(state), "--driver", "process"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=REPO,
+    )
     assert twin.returncode == 1
     assert f"pid {info['pid']}" in twin.stderr and "already serving" in twin.stderr
     assert "Traceback" not in twin.stderr
@@ -79,8 +84,9 @@ def test_a_backend_that_does_not_answer_is_reported_not_twinned(state):
             start_daemon(state, driver="process", timeout=5)
         env = {**os.environ, "ROS_HOME": str(state.parent)}
         env.pop("ROS_FC_ENDPOINT", None)
-        cli = subprocess.run([*ROS, "fc", "invoke", "svc/fn"], env=env, capture_output=True, text=True,
-                             timeout=60, cwd=REPO)
+        cli = subprocess.run(
+            [*ROS, "fc", "invoke", "svc/fn"], env=env, capture_output=True, text=True, timeout=60, cwd=REPO
+        )
         assert cli.returncode == 1
         assert f"the FC backend (pid {pid}) is not answering" in cli.stderr
         assert _backend_processes(state) == [pid], "no second backend was started"
@@ -115,8 +121,12 @@ IGNORES_SIGTERM = textwrap.dedent("""
 
 
 def test_stop_kills_a_backend_that_never_handles_sigterm(state):
-    proc = subprocess.Popen([sys.executable, "-c", IGNORES_SIGTERM, str(state)], stdin=subprocess.PIPE,
-                            stdout=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", IGNORES_SIGTERM, str(state)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert proc.stdout.readline().strip() == "ready"
         assert serving_pid(state) == proc.pid
@@ -153,8 +163,12 @@ def test_a_taken_port_falls_back_to_a_free_one(state):
 
 
 def test_a_backend_holding_the_lock_without_a_record_is_waited_for_not_twinned(state):
-    proc = subprocess.Popen([sys.executable, "-c", IGNORES_SIGTERM, str(state), "--no-record"],
-                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", IGNORES_SIGTERM, str(state), "--no-record"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert proc.stdout.readline().strip() == "ready"
         with pytest.raises(BackendNotAnswering, match=rf"\(pid {proc.pid}\) is not answering"):

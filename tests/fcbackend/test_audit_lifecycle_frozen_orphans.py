@@ -75,8 +75,14 @@ def _wait_frozen(group_dirs: list[str], timeout: float = 10) -> bool:
 
 
 def _leave_frozen_orphan(owner_key: str) -> tuple[int, list[str]]:
-    dead = subprocess.run([sys.executable, "-c", DEAD_BACKEND_WITH_FROZEN_INSTANCE, owner_key],
-                          capture_output=True, text=True, check=True, timeout=30, cwd=REPO)
+    dead = subprocess.run(
+        [sys.executable, "-c", DEAD_BACKEND_WITH_FROZEN_INSTANCE, owner_key],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=30,
+        cwd=REPO,
+    )
     pid_text, *group_dirs = dead.stdout.split()
     return int(pid_text), group_dirs
 

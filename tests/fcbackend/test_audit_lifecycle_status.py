@@ -22,9 +22,12 @@ def status(env: dict[str, str], *args: str):
 
 
 def test_status_queries_ros_fc_endpoint(backend, tmp_path):  # noqa: F811
-    env = {"ROS_FC_ENDPOINT": backend.endpoint, "ROS_FC_ACCESS_KEY_ID": backend.config.access_key_id,
-           "ROS_FC_ACCESS_KEY_SECRET": backend.config.access_key_secret,
-           "ROS_HOME": str(tmp_path / "no-local-daemon-here")}
+    env = {
+        "ROS_FC_ENDPOINT": backend.endpoint,
+        "ROS_FC_ACCESS_KEY_ID": backend.config.access_key_id,
+        "ROS_FC_ACCESS_KEY_SECRET": backend.config.access_key_secret,
+        "ROS_HOME": str(tmp_path / "no-local-daemon-here"),
+    }
     result = status(env, "-o", "json")
     assert result.exit_code == 0, result.output
     data = json.loads(result.output)
@@ -49,8 +52,13 @@ def test_status_reports_an_unreachable_endpoint(tmp_path):
 
 def test_status_says_a_live_backend_is_not_answering(tmp_path):
     state = tmp_path / "fc"
-    proc = subprocess.Popen([sys.executable, "-c", IGNORES_SIGTERM, str(state)], stdin=subprocess.PIPE,
-                            stdout=subprocess.PIPE, text=True, cwd=Path(__file__).resolve().parents[2])
+    proc = subprocess.Popen(
+        [sys.executable, "-c", IGNORES_SIGTERM, str(state)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=Path(__file__).resolve().parents[2],
+    )
     try:
         assert proc.stdout.readline().strip() == "ready"
         result = status({"ROS_HOME": str(tmp_path)}, "--state-dir", str(state))

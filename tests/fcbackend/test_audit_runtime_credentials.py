@@ -27,8 +27,9 @@ def handler(event, context):
     return json.dumps({
         "snake": [creds.access_key_id, creds.access_key_secret, creds.security_token],
         "camel": [creds.accessKeyId, creds.accessKeySecret, creds.securityToken],
-        "env": [os.environ.get(name) for name in ("ALIBABA_CLOUD_ACCESS_KEY_ID", "ALIBABA_CLOUD_ACCESS_KEY_SECRET",
-                                                  "ALIBABA_CLOUD_SECURITY_TOKEN")],
+        "env": [os.environ.get(name) for name in (
+            "ALIBABA_CLOUD_ACCESS_KEY_ID", "ALIBABA_CLOUD_ACCESS_KEY_SECRET", "ALIBABA_CLOUD_SECURITY_TOKEN"
+        )],
     })
 """
 
@@ -39,8 +40,13 @@ def client(backend):
         c.create_service("creds_norole")
         c.create_service("creds_role", role="acs:ram::123456789:role/fc-role")
         for service in ("creds_norole", "creds_role"):
-            c.create_function(service, "who", code={"zipFile": zip_b64({"index.py": CREDENTIALS_CODE})},
-                              runtime="python3.10", handler="index.handler")
+            c.create_function(
+                service,
+                "who",
+                code={"zipFile": zip_b64({"index.py": CREDENTIALS_CODE})},
+                runtime="python3.10",
+                handler="index.handler",
+            )
         yield c
 
 

@@ -29,8 +29,12 @@ def test_wrapped_unhealthy_custom_instance_is_listed_unhealthy_and_replaced(tmp_
     async def scenario():
         state = tmp_path / "state"
         wrapped = FreezingDriver(make_driver(driver_name, state), IdlePolicy())
-        sched = Scheduler({driver_name: wrapped}, default_driver=driver_name, state_dir=state,
-                          config=SchedulerConfig(prewarm_runtimes=(), pool_size=1, reap_interval_s=3600))
+        sched = Scheduler(
+            {driver_name: wrapped},
+            default_driver=driver_name,
+            state_dir=state,
+            config=SchedulerConfig(prewarm_runtimes=(), pool_size=1, reap_interval_s=3600),
+        )
         await sched.start()
         try:
             first = await sched.invoke(spec, request(b"hello"))

@@ -39,7 +39,9 @@ def test_prestop_and_initializer_output_reach_the_function_log(tmp_path):
         async with scheduler(tmp_path / "state", "process") as sched:
             sched.add_log_listener(lambda spec, data: hook_logs.append((spec.function, data)))
             sched.add_listener(lambda spec, result: invocations.append(result.request_id))
-            spec = make_spec(code, handler="index.handler", initializer="index.init", pre_stop_handler="index.stop")
+            spec = make_spec(
+                code, handler="index.handler", initializer="index.init", pre_stop_handler="index.stop"
+            )
             result = await sched.invoke(spec, request())
             await sched.evict(spec.service, spec.function)
             return spec, result
@@ -48,11 +50,17 @@ def test_prestop_and_initializer_output_reach_the_function_log(tmp_path):
     assert result.ok and invocations == [result.request_id]  # hooks are not invocations
     text = b"".join(data for function, data in hook_logs if function == spec.function).decode()
     assert "init-said-hello" in text
-    assert text.index("FC Initialize Start RequestId:") < text.index("init-said-hello") \
+    assert (
+        text.index("FC Initialize Start RequestId:")
+        < text.index("init-said-hello")
         < text.index("FC Initialize End RequestId:")
+    )
     assert "prestop-said-bye prestop-" in text
-    assert text.index("FC PreStop Start RequestId:") < text.index("prestop-said-bye") \
+    assert (
+        text.index("FC PreStop Start RequestId:")
+        < text.index("prestop-said-bye")
         < text.index("FC PreStop End RequestId:")
+    )
     assert "handler-said-hello" not in text  # the invocation's own log travels with its result
 
 
@@ -76,9 +84,15 @@ def test_prefreeze_output_reaches_the_function_log(tmp_path):
     hook_logs: list[bytes] = []
 
     async def scenario():
-        driver = FreezingDriver(make_driver("process", tmp_path / "state"), IdlePolicy(freeze_everything=True))
-        sched = Scheduler({"process": driver}, default_driver="process",
-                          config=SchedulerConfig(prewarm_runtimes=(), pool_size=1), state_dir=tmp_path / "state")
+        driver = FreezingDriver(
+            make_driver("process", tmp_path / "state"), IdlePolicy(freeze_everything=True)
+        )
+        sched = Scheduler(
+            {"process": driver},
+            default_driver="process",
+            config=SchedulerConfig(prewarm_runtimes=(), pool_size=1),
+            state_dir=tmp_path / "state",
+        )
         await sched.start()
         try:
             sched.add_log_listener(lambda spec, data: hook_logs.append(data))
@@ -92,5 +106,8 @@ def test_prefreeze_output_reaches_the_function_log(tmp_path):
 
     run(scenario)
     text = b"".join(hook_logs).decode()
-    assert text.index("FC PreFreeze Start RequestId: prefreeze-") < text.index("prefreeze-said-brr") \
+    assert (
+        text.index("FC PreFreeze Start RequestId: prefreeze-")
+        < text.index("prefreeze-said-brr")
         < text.index("FC PreFreeze End RequestId:")
+    )

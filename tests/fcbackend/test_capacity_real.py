@@ -22,8 +22,13 @@ def test_idle_provisioned_instance_is_frozen_then_thawed_by_a_request(tmp_path: 
     client = FcClient(server.endpoint, config.access_key_id, config.access_key_secret, timeout=30)
     try:
         client.create_service("cap")
-        client.create_function("cap", "warm", {"zipFile": zip_b64({"index.py": "def handler(e, c):\n    return 'hot'\n"})},
-                               runtime="python3", handler="index.handler")
+        client.create_function(
+            "cap",
+            "warm",
+            {"zipFile": zip_b64({"index.py": "def handler(e, c):\n    return 'hot'\n"})},
+            runtime="python3",
+            handler="index.handler",
+        )
         client.put_provision_config("cap", "warm", "LATEST", 1, alwaysAllocateCPU=False)
         frozen = wait_until(lambda: [i for i in driver.live if i.frozen])
         instance = frozen[0]
@@ -51,7 +56,9 @@ def test_provisioned_instances_without_idle_mode_stay_running(tmp_path: Path) ->
     client = FcClient(server.endpoint, config.access_key_id, config.access_key_secret, timeout=30)
     try:
         client.create_service("cap")
-        client.create_function("cap", "busy", {"zipFile": zip_b64()}, runtime="python3", handler="index.handler")
+        client.create_function(
+            "cap", "busy", {"zipFile": zip_b64()}, runtime="python3", handler="index.handler"
+        )
         client.put_provision_config("cap", "busy", "LATEST", 1, alwaysAllocateCPU=True)
         wait_until(lambda: list(driver.live))
         addons = app.state.fc_addons

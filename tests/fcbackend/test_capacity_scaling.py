@@ -52,13 +52,25 @@ def entry(**doc: object) -> ProvisionEntry:
 
 
 def test_scheduled_actions_set_the_target_in_their_window() -> None:
-    e = entry(target=1, scheduledActions=[
-        {"name": "morning", "target": 5, "scheduleExpression": "cron(0 0 8 * * *)",
-         "startTime": "2024-01-01T00:00:00Z", "endTime": "2024-12-31T00:00:00Z"},
-        {"name": "evening", "target": 2, "scheduleExpression": "cron(0 0 20 * * *)",
-         "startTime": "2024-01-01T00:00:00Z"},
-        {"name": "launch", "target": 9, "scheduleExpression": "at(2024-03-01T12:00:00Z)"},
-    ])
+    e = entry(
+        target=1,
+        scheduledActions=[
+            {
+                "name": "morning",
+                "target": 5,
+                "scheduleExpression": "cron(0 0 8 * * *)",
+                "startTime": "2024-01-01T00:00:00Z",
+                "endTime": "2024-12-31T00:00:00Z",
+            },
+            {
+                "name": "evening",
+                "target": 2,
+                "scheduleExpression": "cron(0 0 20 * * *)",
+                "startTime": "2024-01-01T00:00:00Z",
+            },
+            {"name": "launch", "target": 9, "scheduleExpression": "at(2024-03-01T12:00:00Z)"},
+        ],
+    )
     never = lambda metric: None  # noqa: E731
     assert effective_target(e, T0 + 7 * 3600, 0, never) == 1  # before the first action
     assert effective_target(e, T0 + 9 * 3600, 0, never) == 5
@@ -69,9 +81,18 @@ def test_scheduled_actions_set_the_target_in_their_window() -> None:
 
 
 def test_target_tracking_scales_between_min_and_max() -> None:
-    e = entry(target=1, targetTrackingPolicies=[{
-        "name": "util", "metricType": "ProvisionedConcurrencyUtilization", "metricTarget": 0.5,
-        "minCapacity": 1, "maxCapacity": 6}])
+    e = entry(
+        target=1,
+        targetTrackingPolicies=[
+            {
+                "name": "util",
+                "metricType": "ProvisionedConcurrencyUtilization",
+                "metricTarget": 0.5,
+                "minCapacity": 1,
+                "maxCapacity": 6,
+            }
+        ],
+    )
     assert effective_target(e, T0, 2, lambda m: 1.0) == 4  # 2 * 1.0 / 0.5
     assert effective_target(e, T0, 4, lambda m: 1.0) == 6  # capped at max
     assert effective_target(e, T0, 4, lambda m: 0.1) == 1  # floor at min
@@ -83,9 +104,19 @@ def test_target_tracking_scales_between_min_and_max() -> None:
 
 def test_manager_applies_changes_on_the_clock_and_releases_deleted_configs() -> None:
     applied: list[tuple[str, int]] = []
-    configs = [entry(target=2, scheduledActions=[
-        {"name": "peak", "target": 4, "scheduleExpression": "cron(0 0 1 * * *)",
-         "startTime": "2024-01-01T00:00:00Z"}])]
+    configs = [
+        entry(
+            target=2,
+            scheduledActions=[
+                {
+                    "name": "peak",
+                    "target": 4,
+                    "scheduleExpression": "cron(0 0 1 * * *)",
+                    "startTime": "2024-01-01T00:00:00Z",
+                }
+            ],
+        )
+    ]
 
     async def apply(e: ProvisionEntry, target: int) -> None:
         applied.append((e.function, target))
@@ -152,8 +183,16 @@ class FakeDriver(InstanceDriver):
 
 
 def spec(function: str = "fn", **kw: object) -> FunctionSpec:
-    return FunctionSpec(service="svc", function=function, version_id="LATEST", qualifier="LATEST",
-                        runtime="python3", handler="index.handler", code_dir=None, **kw)  # type: ignore[arg-type]
+    return FunctionSpec(
+        service="svc",
+        function=function,
+        version_id="LATEST",
+        qualifier="LATEST",
+        runtime="python3",
+        handler="index.handler",
+        code_dir=None,
+        **kw,
+    )  # type: ignore[arg-type]
 
 
 def test_idle_instances_freeze_after_grace_and_thaw_on_the_next_request() -> None:
@@ -188,13 +227,21 @@ def test_metrics_per_function() -> None:
     collector = MetricsCollector()
     s = spec()
     for i in range(100):
-        collector(s, InvocationResult(request_id=str(i), status=200, body=b"", duration_ms=float(i + 1),
-                                      cold=i == 0))
-    collector(s, InvocationResult(request_id="e", status=200, body=b"", error_type="UnhandledInvocationError"))
+        collector(
+            s,
+            InvocationResult(request_id=str(i), status=200, body=b"", duration_ms=float(i + 1), cold=i == 0),
+        )
+    collector(
+        s, InvocationResult(request_id="e", status=200, body=b"", error_type="UnhandledInvocationError")
+    )
     collector(s, InvocationResult(request_id="t", status=429, body=b"", error_code="ResourceExhausted"))
-    [row] = collector.snapshot([{"service": "svc", "function": "fn", "state": "idle"},
-                                {"service": "svc", "function": "fn", "state": "busy"},
-                                {"service": "svc", "function": "fn", "state": "idle"}])
+    [row] = collector.snapshot(
+        [
+            {"service": "svc", "function": "fn", "state": "idle"},
+            {"service": "svc", "function": "fn", "state": "busy"},
+            {"service": "svc", "function": "fn", "state": "idle"},
+        ]
+    )
     assert row["invocations"] == 102 and row["errors"] == 1 and row["throttles"] == 1
     assert row["coldStarts"] == 1
     assert row["p50Ms"] == pytest.approx(50, abs=1) and row["p99Ms"] == pytest.approx(99, abs=1)

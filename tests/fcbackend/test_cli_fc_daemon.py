@@ -54,14 +54,18 @@ def test_start_status_stop(home):
 
 
 def test_concurrent_ensure_local_backend_starts_one_daemon(home):
-    code = ("from rosengine.clients.fc import ensure_local_backend; import json, os; "
-            "from fcbackend.config import read_backend_info; "
-            "print(json.dumps([ensure_local_backend(), read_backend_info()['pid']]))")
+    code = (
+        "from rosengine.clients.fc import ensure_local_backend; import json, os; "
+        "from fcbackend.config import read_backend_info; "
+        "print(json.dumps([ensure_local_backend(), read_backend_info()['pid']]))"
+    )
     env = {**os.environ, "ROS_HOME": str(home)}
     env.pop("ROS_FC_ENDPOINT", None)
 
     def run(_: int) -> list:
-        out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=90)
+        out = subprocess.run(
+            [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=90
+        )
         assert out.returncode == 0, out.stderr
         return json.loads(out.stdout)
 
@@ -75,12 +79,16 @@ def test_invoke_invocations_logs_with_real_instance(home):
     env = {**os.environ, "ROS_HOME": str(home)}
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w") as zf:
-        zf.writestr("index.py", "def handler(event, context):\n    print('log line')\n"
-                                "    if event == b'boom':\n        raise ValueError('boom')\n    return event\n")
+        zf.writestr(
+            "index.py",
+            "def handler(event, context):\n    print('log line')\n"
+            "    if event == b'boom':\n        raise ValueError('boom')\n    return event\n",
+        )
     setup = (
         "from rosengine.clients.fc import FcClient; c = FcClient.from_environment(); "
         "c.create_service('demo'); "
-        f"c.create_function('demo', 'echo', code={{'zipFile': '{base64.b64encode(buf.getvalue()).decode()}'}}, "
+        f"c.create_function('demo', 'echo', "
+        f"code={{'zipFile': '{base64.b64encode(buf.getvalue()).decode()}'}}, "
         "runtime='python3.10', handler='index.handler')"
     )
     done = subprocess.run([sys.executable, "-c", setup], env=env, capture_output=True, text=True, timeout=60)

@@ -101,8 +101,9 @@ def test_through_uvicorn_a_streamed_head_is_not_held_until_the_body():
                 await send({"type": message["type"] + ".complete"})
             await send({"type": "lifespan.shutdown.complete"})
             return
-        await send({"type": "http.response.start", "status": 200,
-                    "headers": [(b"transfer-encoding", b"chunked")]})
+        await send(
+            {"type": "http.response.start", "status": 200, "headers": [(b"transfer-encoding", b"chunked")]}
+        )
         await asyncio.to_thread(head_seen.wait, 10)
         await send({"type": "http.response.body", "body": b"late", "more_body": False})
 

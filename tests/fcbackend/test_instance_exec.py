@@ -44,17 +44,26 @@ def _drivers() -> list[Any]:
 
 
 @pytest.fixture(scope="module", params=_drivers())
-def live(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Any, str, str]]:
+def live(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[Any, str, str]]:
     """(client, driver, instance id) of a function invoked once on a backend using ``driver``."""
     driver = request.param
-    config = BackendConfig.for_state_dir(tmp_path_factory.mktemp(f"exec-{driver}"), driver=driver,
-                                         flush_interval_s=0.05)
+    config = BackendConfig.for_state_dir(
+        tmp_path_factory.mktemp(f"exec-{driver}"), driver=driver, flush_interval_s=0.05
+    )
     server = ThreadedServer(create_app(config)).start()
     client = FcClient(server.endpoint, config.access_key_id, config.access_key_secret, timeout=60)
     try:
         client.create_service("svc")
-        client.create_function("svc", "fn", {"zipFile": _zip({"index.py": INDEX})}, runtime="python3",
-                               handler="index.handler", environmentVariables={"GREETING": "hi there"})
+        client.create_function(
+            "svc",
+            "fn",
+            {"zipFile": _zip({"index.py": INDEX})},
+            runtime="python3",
+            handler="index.handler",
+            environmentVariables={"GREETING": "hi there"},
+        )
         invoked = client.invoke_function("svc", "fn", b"{}")
         assert invoked.error_type is None and invoked.body.strip(b'"') == b"ok"
         instances = client.list_instances("svc", "fn")
@@ -89,7 +98,9 @@ def test_exec_pipes_stdin_and_sees_the_function_environment(live):
     result = client.exec_instance("svc", "fn", instance_id, ["cat"], stdin=iter(chunks))
     assert result.exit_code == 0
     assert bytes(result.stdout) == b"".join(chunks)
-    env = client.exec_instance("svc", "fn", instance_id, ["sh", "-c", 'echo "$GREETING|$FC_FUNCTION_NAME|$PWD"'])
+    env = client.exec_instance(
+        "svc", "fn", instance_id, ["sh", "-c", 'echo "$GREETING|$FC_FUNCTION_NAME|$PWD"']
+    )
     greeting, function, cwd = bytes(env.stdout).decode().strip().split("|")
     assert (greeting, function) == ("hi there", "fn")
     if driver == "sandbox":
@@ -99,14 +110,22 @@ def test_exec_pipes_stdin_and_sees_the_function_environment(live):
 @pytest.mark.parametrize("live", [_sandbox()], indirect=True)  # isolation is the sandbox's
 def test_sandbox_exec_is_isolated_like_the_function(live):
     client, driver, instance_id = live
-    result = client.exec_instance("svc", "fn", instance_id,
-                                  ["sh", "-c", "hostname; touch /code/x 2>/dev/null && echo writable; echo $$"])
+    result = client.exec_instance(
+        "svc",
+        "fn",
+        instance_id,
+        ["sh", "-c", "hostname; touch /code/x 2>/dev/null && echo writable; echo $$"],
+    )
     lines = bytes(result.stdout).decode().split()
     assert lines[0] == "fc-instance"  # the sandbox's uts namespace
     assert "writable" not in lines  # no capabilities: the read-only code stays read-only
     assert int(lines[-1]) < 100  # the sandbox's pid namespace
     groups = client.exec_instance("svc", "fn", instance_id, ["cat", "/proc/self/cgroup"])
-    memory = [line for line in bytes(groups.stdout).decode().splitlines() if ":memory:" in line or line.startswith("0::")]
+    memory = [
+        line
+        for line in bytes(groups.stdout).decode().splitlines()
+        if ":memory:" in line or line.startswith("0::")
+    ]
     # Relative to the sandbox's cgroup namespace: "/" is the instance's own cgroup (its limits).
     assert memory and all(line.endswith(":/") for line in memory)
 
@@ -146,15 +165,26 @@ def test_official_sdk_framing(live):
     """The aliyun-fc2 SDK's ExecWebsocket: text messages whose first character is the channel."""
     fc2 = pytest.importorskip("fc2")
     client, driver, instance_id = live
-    sdk = fc2.Client(endpoint=client.endpoint, accessKeyID=client.access_key_id,
-                     accessKeySecret=client.access_key_secret, Timeout=30)
+    sdk = fc2.Client(
+        endpoint=client.endpoint,
+        accessKeyID=client.access_key_id,
+        accessKeySecret=client.access_key_secret,
+        Timeout=30,
+    )
     got: dict[str, list[str]] = {"stdout": [], "stderr": []}
     closed = threading.Event()
-    ws = sdk.instance_exec("svc", "LATEST", "fn", instance_id,
-                           params={"command": ["sh", "-c", "echo hello; echo oops >&2"]},
-                           hooks={"on_stdout": lambda _ws, msg: got["stdout"].append(msg),
-                                  "on_stderr": lambda _ws, msg: got["stderr"].append(msg),
-                                  "on_close": lambda _ws: closed.set()})
+    ws = sdk.instance_exec(
+        "svc",
+        "LATEST",
+        "fn",
+        instance_id,
+        params={"command": ["sh", "-c", "echo hello; echo oops >&2"]},
+        hooks={
+            "on_stdout": lambda _ws, msg: got["stdout"].append(msg),
+            "on_stderr": lambda _ws, msg: got["stderr"].append(msg),
+            "on_close": lambda _ws: closed.set(),
+        },
+    )
     runner = threading.Thread(target=ws.start, daemon=True)
     runner.start()
     assert closed.wait(30)
@@ -165,8 +195,9 @@ def test_official_sdk_framing(live):
 
 def test_tty_session_merges_output_on_stdout(live):
     client, _driver, instance_id = live
-    result = client.exec_instance("svc", "fn", instance_id, ["sh", "-c", "test -t 1 && echo tty; echo e >&2"],
-                                  tty=True)
+    result = client.exec_instance(
+        "svc", "fn", instance_id, ["sh", "-c", "test -t 1 && echo tty; echo e >&2"], tty=True
+    )
     assert result.exit_code == 0
     assert bytes(result.stdout).replace(b"\r\n", b"\n") == b"tty\ne\n"
 
@@ -188,7 +219,9 @@ def test_cli_exec_streams_output_and_returns_the_exit_code(live, monkeypatch):
     monkeypatch.setenv("ROS_FC_ACCESS_KEY_ID", client.access_key_id)
     monkeypatch.setenv("ROS_FC_ACCESS_KEY_SECRET", client.access_key_secret)
     runner = CliRunner()
-    done = runner.invoke(fc, ["exec", "svc/fn", instance_id, "--", "sh", "-c", "echo $GREETING; echo e >&2; exit 4"])
+    done = runner.invoke(
+        fc, ["exec", "svc/fn", instance_id, "--", "sh", "-c", "echo $GREETING; echo e >&2; exit 4"]
+    )
     assert done.exit_code == 4, done.output
     assert done.stdout == "hi there\n" and done.stderr == "e\n"
     piped = runner.invoke(fc, ["exec", "-i", "svc/fn", instance_id, "--", "wc", "-c"], input="12345")
@@ -228,7 +261,9 @@ def test_docker_instance_exec_through_the_engine_api(tmp_path):
         instance = await driver.start(spec, "i-exec")
         try:
             # The test image holds only Python: no shell, no coreutils.
-            script = "import os, sys; print(os.environ['GREETING']); print('err', file=sys.stderr); sys.exit(3)"
+            script = (
+                "import os, sys; print(os.environ['GREETING']); print('err', file=sys.stderr); sys.exit(3)"
+            )
             first = await collect(await start_exec(instance, ExecOptions([python, "-S", "-c", script])))
             echo = "import sys; sys.stdout.write(sys.stdin.read())"
             piped = await start_exec(instance, ExecOptions([python, "-S", "-c", echo], stdin=True))

@@ -15,17 +15,25 @@ from fcbackend.scheduler import protocol
 def parse(wire: bytes) -> tuple[str, list[tuple[str, str]], bytes]:
     head, _, body = wire.partition(b"\r\n\r\n")
     lines = head.decode("latin-1").split("\r\n")
-    headers = sorted((name.lower(), value.strip()) for name, _, value in (line.partition(":") for line in lines[1:]))
+    headers = sorted(
+        (name.lower(), value.strip()) for name, _, value in (line.partition(":") for line in lines[1:])
+    )
     return lines[0], headers, body
 
 
 def test_cached_head_gives_the_same_request_on_the_wire(tmp_path: Path):
-    spec = make_spec(tmp_path, handler="index.handler", initializer="index.init",
-                     pre_stop_handler="index.bye\r\ninjected: 1")  # a line break must not split a header
+    spec = make_spec(
+        tmp_path,
+        handler="index.handler",
+        initializer="index.init",
+        pre_stop_handler="index.bye\r\ninjected: 1",
+    )  # a line break must not split a header
     req = request(b'{"k": 1}')
     req.retry_count = 2
     plain = encode_request(protocol.invocation_request(spec, req, "i-1"))
-    cached = encode_request(protocol.invocation_request(spec, req, "i-1", static_head(spec, "/invoke", "i-1")))
+    cached = encode_request(
+        protocol.invocation_request(spec, req, "i-1", static_head(spec, "/invoke", "i-1"))
+    )
     assert parse(cached) == parse(plain)
     line, headers, body = parse(cached)
     assert line == "POST /invoke HTTP/1.1" and body == b'{"k": 1}'

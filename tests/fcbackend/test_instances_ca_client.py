@@ -28,19 +28,28 @@ def test_keep_alive_chunked_and_control_path_over_tcp():
                 head = await reader.readuntil(b"\r\n\r\n")
             except asyncio.IncompleteReadError:
                 return
-            length = int([h for h in head.split(b"\r\n") if h.lower().startswith(b"content-length")][0].split(b":")[1])
+            length = int(
+                [h for h in head.split(b"\r\n") if h.lower().startswith(b"content-length")][0].split(b":")[1]
+            )
             body = await reader.readexactly(length)
             control = [h for h in head.split(b"\r\n") if h.lower().startswith(b"x-fc-control-path")][0]
-            writer.write(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nX-Echo: " + control.split(b": ")[1]
-                         + b"\r\n\r\n" + b"%x\r\n" % len(body) + body + b"\r\n0\r\n\r\n")
+            writer.write(
+                b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nX-Echo: "
+                + control.split(b": ")[1]
+                + b"\r\n\r\n"
+                + b"%x\r\n" % len(body)
+                + body
+                + b"\r\n0\r\n\r\n"
+            )
             await writer.drain()
 
     async def scenario():
         server, port = await _serve(handler)
         client = CaClient.tcp("127.0.0.1", port)
         first = await client.request(InstanceRequest("POST", "/invoke", body=b"one"), timeout=5)
-        second = await client.request(InstanceRequest("POST", "/invoke", body=b"two", control_path="/initialize"),
-                                      timeout=5)
+        second = await client.request(
+            InstanceRequest("POST", "/invoke", body=b"two", control_path="/initialize"), timeout=5
+        )
         await client.close()
         server.close()
         return first, second
@@ -70,18 +79,27 @@ def test_connection_dropped_mid_request_raises_connection_lost():
 
 
 def test_process_driver_without_cgroups_limits_address_space(tmp_path):
-    code = write_code(tmp_path, {"index.py": """
+    code = write_code(
+        tmp_path,
+        {
+            "index.py": """
         def hog(event, context):
             blocks = []
             while True:
                 blocks.append(bytearray(64 * 1024 * 1024))
-    """})
+    """
+        },
+    )
 
     async def scenario():
         driver = ProcessDriver(tmp_path / "state", pool_size=0, use_cgroups=False)
         assert "NOT isolated" in driver.available()[1]
-        sched = Scheduler({"process": driver}, default_driver="process", state_dir=tmp_path / "state",
-                          config=SchedulerConfig(prewarm_runtimes=()))
+        sched = Scheduler(
+            {"process": driver},
+            default_driver="process",
+            state_dir=tmp_path / "state",
+            config=SchedulerConfig(prewarm_runtimes=()),
+        )
         await sched.start()
         try:
             return await sched.invoke(make_spec(code, handler="index.hog", memory_mb=128), request())

@@ -10,10 +10,12 @@ from instances_support import make_driver, make_spec, request, requires_bwrap, r
 
 from fcbackend.scheduler import protocol
 
-CODE = {"index.py": """
+CODE = {
+    "index.py": """
     def handler(event, context):
         return b"awake:" + event
-"""}
+"""
+}
 
 
 async def _freeze_scenario(driver, spec) -> tuple[bool, bool, bytes, bool]:
@@ -21,7 +23,8 @@ async def _freeze_scenario(driver, spec) -> tuple[bool, bool, bytes, bool]:
     try:
         frozen = await instance.freeze()
         pending = asyncio.ensure_future(
-            instance.request(protocol.invocation_request(spec, request(b"1"), instance.id), 30))
+            instance.request(protocol.invocation_request(spec, request(b"1"), instance.id), 30)
+        )
         done, _ = await asyncio.wait({pending}, timeout=0.5)
         answered_while_frozen = bool(done)
         await instance.thaw()

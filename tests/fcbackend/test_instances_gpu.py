@@ -39,29 +39,44 @@ CODE = {
 def simulated_plan(fake_lib: Path, *, missing_source: bool = False):
     """A mount plan over simulated nodes: /dev/null stands in for the card, a text file for libcuda
     (``missing_source``: a node that does not exist, so bubblewrap fails to start the sandbox)."""
+
     def plan(assignment, root: str) -> MountPlan:
         source = "/nonexistent/nvidia0" if missing_source else "/dev/null"
         env = mount_plan(assignment, libraries=[], binaries=[], root=root, exists=lambda _: False).env
-        return MountPlan(binds=[(source, "/dev/nvidia0", False), (str(fake_lib), f"{root}/lib64/libcuda.so.1", True)],
-                         devices=[source], env=env)
+        return MountPlan(
+            binds=[(source, "/dev/nvidia0", False), (str(fake_lib), f"{root}/lib64/libcuda.so.1", True)],
+            devices=[source],
+            env=env,
+        )
+
     return plan
 
 
 def gpu_scheduler(state: Path, allocator: GpuAllocator, fake_lib: Path, **plan_options) -> Scheduler:
     driver = SandboxDriver(state, pool_size=0, gpu_allocator=allocator)
     driver.gpu_mount_plan = simulated_plan(fake_lib, **plan_options)
-    return Scheduler({"sandbox": driver}, default_driver="sandbox", state_dir=state,
-                     config=SchedulerConfig(prewarm_runtimes=(), pool_size=0))
+    return Scheduler(
+        {"sandbox": driver},
+        default_driver="sandbox",
+        state_dir=state,
+        config=SchedulerConfig(prewarm_runtimes=(), pool_size=0),
+    )
 
 
 def test_plan_devices_are_dev_bound_and_libraries_read_only(tmp_path):
-    plan = MountPlan(binds=[("/dev/nvidia3", "/dev/nvidia3", False), ("/lib/libcuda.so.1", "/run/nvidia/lib64/x", True)],
-                     devices=["/dev/nvidia3"])
+    plan = MountPlan(
+        binds=[("/dev/nvidia3", "/dev/nvidia3", False), ("/lib/libcuda.so.1", "/run/nvidia/lib64/x", True)],
+        devices=["/dev/nvidia3"],
+    )
     slot = Slot.create(tmp_path / "slot")
     argv = BubblewrapLauncher([]).argv(PoolKey("python"), slot, plan)
     dev = argv.index("--dev-bind")
-    assert argv[dev:dev + 3] == ["--dev-bind", "/dev/nvidia3", "/dev/nvidia3"]
-    assert argv[argv.index("/lib/libcuda.so.1") - 1:][:3] == ["--ro-bind", "/lib/libcuda.so.1", "/run/nvidia/lib64/x"]
+    assert argv[dev : dev + 3] == ["--dev-bind", "/dev/nvidia3", "/dev/nvidia3"]
+    assert argv[argv.index("/lib/libcuda.so.1") - 1 :][:3] == [
+        "--ro-bind",
+        "/lib/libcuda.so.1",
+        "/run/nvidia/lib64/x",
+    ]
     assert dev > argv.index("/dev"), "device binds must come after the fresh /dev"
 
 
@@ -146,8 +161,12 @@ def test_no_gpu_here_fails_clearly_and_starts_nothing(tmp_path):
         from fcbackend.instances.process import ProcessDriver
 
         driver = ProcessDriver(tmp_path / "state", pool_size=0, gpu_allocator=allocator)
-        sched = Scheduler({"process": driver}, default_driver="process", state_dir=tmp_path / "state",
-                          config=SchedulerConfig(prewarm_runtimes=(), pool_size=0))
+        sched = Scheduler(
+            {"process": driver},
+            default_driver="process",
+            state_dir=tmp_path / "state",
+            config=SchedulerConfig(prewarm_runtimes=(), pool_size=0),
+        )
         await sched.start()
         try:
             result = await sched.invoke(make_spec(code, gpu=GpuRequest(memory_mb=1024)), request())
@@ -172,27 +191,40 @@ def _nvidia_smi_works() -> bool:
 
 
 @pytest.mark.gpu
-@pytest.mark.skipif(not _nvidia_smi_works(), reason="no working NVIDIA GPU (nvidia-smi -L fails or is missing)")
+@pytest.mark.skipif(
+    not _nvidia_smi_works(), reason="no working NVIDIA GPU (nvidia-smi -L fails or is missing)"
+)
 @pytest.mark.parametrize("kind", DRIVERS)
 def test_real_gpu_is_visible_to_the_function(tmp_path, kind):
     """The machine's real GPU (NVML discovery): the function's nvidia-smi sees exactly the card it
     was assigned, through the sandbox's device binds or (process driver) its environment."""
-    code = write_code(tmp_path, {"index.py": """
+    code = write_code(
+        tmp_path,
+        {
+            "index.py": """
         import os, subprocess
 
         def handler(event, context):
             done = subprocess.run(["nvidia-smi", "-L"], capture_output=True, text=True)
             return os.environ["CUDA_VISIBLE_DEVICES"] + "|" + done.stdout + done.stderr
-    """})
+    """
+        },
+    )
     allocator = GpuAllocator()
 
     async def scenario():
         driver = make_driver(kind, tmp_path / "state", pool_size=0, gpu_allocator=allocator)
-        sched = Scheduler({kind: driver}, default_driver=kind, state_dir=tmp_path / "state",
-                          config=SchedulerConfig(prewarm_runtimes=(), pool_size=0))
+        sched = Scheduler(
+            {kind: driver},
+            default_driver=kind,
+            state_dir=tmp_path / "state",
+            config=SchedulerConfig(prewarm_runtimes=(), pool_size=0),
+        )
         await sched.start()
         try:
-            result = await sched.invoke(make_spec(code, gpu=GpuRequest(memory_mb=1024), timeout_s=60), request())
+            result = await sched.invoke(
+                make_spec(code, gpu=GpuRequest(memory_mb=1024), timeout_s=60), request()
+            )
             return result, allocator.assignments()
         finally:
             await sched.close()

@@ -54,8 +54,9 @@ FLAKY_SERVER = {
     """,
 }
 
-FAST_CHECK = HealthCheck("/health", initial_delay_s=0, period_s=0.02, timeout_s=1, failure_threshold=2,
-                         success_threshold=1)
+FAST_CHECK = HealthCheck(
+    "/health", initial_delay_s=0, period_s=0.02, timeout_s=1, failure_threshold=2, success_threshold=1
+)
 
 
 def _managed(sched, instance_id):
@@ -90,8 +91,10 @@ def test_unhealthy_custom_instance_is_replaced_and_stopped(tmp_path, caplog):
     assert json.loads(replacement.body)["served"] == 1
     # the scheduler stopped the unhealthy instance without waiting for the idle reaper
     assert stopped and not old_alive
-    assert f"instance {first.instance_id} of svc/{spec.function} is unhealthy (GET /health failed 2 times" \
+    assert (
+        f"instance {first.instance_id} of svc/{spec.function} is unhealthy (GET /health failed 2 times"
         in caplog.text
+    )
 
 
 @requires_bwrap

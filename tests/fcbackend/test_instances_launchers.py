@@ -18,7 +18,7 @@ def test_runtime_directories_under_tmp_are_bound_back_read_only(tmp_path, monkey
     (runtimes / "python_bootstrap.py").write_text("print('hi')\n")
     monkeypatch.setattr(launchers, "PYTHON_BOOTSTRAP", runtimes / "python_bootstrap.py")
     args = launchers._runtime_binds()
-    triples = [args[i:i + 3] for i in range(0, len(args), 3)]
+    triples = [args[i : i + 3] for i in range(0, len(args), 3)]
     where = str(runtimes.resolve())
     assert ["--ro-bind", where, where] in triples
     assert all(t[0] == "--ro-bind" and t[1] == t[2] and t[1].startswith(("/tmp", "/run")) for t in triples)
@@ -33,8 +33,24 @@ def test_a_script_under_tmp_runs_inside_the_sandbox(tmp_path, monkeypatch):
         script.write_text("import sys; print('visible', sys.argv[1])\n")
         monkeypatch.setattr(launchers, "PYTHON_BOOTSTRAP", script)
         binds = launchers._runtime_binds()
-        argv = ["bwrap", "--ro-bind", "/", "/", "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp", *binds,
-                "--", launchers.python_executable(), "-I", str(script), "ok"]
+        argv = [
+            "bwrap",
+            "--ro-bind",
+            "/",
+            "/",
+            "--proc",
+            "/proc",
+            "--dev",
+            "/dev",
+            "--tmpfs",
+            "/tmp",
+            *binds,
+            "--",
+            launchers.python_executable(),
+            "-I",
+            str(script),
+            "ok",
+        ]
         probe = subprocess.run(argv, capture_output=True, text=True, timeout=30)
         if probe.returncode != 0 and "Operation not permitted" in probe.stderr:
             pytest.skip(f"bubblewrap cannot create namespaces here: {probe.stderr.strip()}")

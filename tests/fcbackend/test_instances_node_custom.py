@@ -44,8 +44,9 @@ def test_node_callback_and_async_handlers(tmp_path, driver):
         async with scheduler(tmp_path / "state", driver) as sched:
             results = {}
             for name in ("callback", "asyncHandler", "handled", "thrown"):
-                results[name] = await sched.invoke(make_spec(code, runtime="nodejs18", handler=f"index.{name}"),
-                                                   request(b"abc"))
+                results[name] = await sched.invoke(
+                    make_spec(code, runtime="nodejs18", handler=f"index.{name}"), request(b"abc")
+                )
             counter = make_spec(code, runtime="nodejs20", handler="index.counter", initializer="index.init")
             results["counter"] = [await sched.invoke(counter, request()) for _ in range(2)]
             return results
@@ -78,7 +79,8 @@ CUSTOM_SERVER = {
                 if self.path == "/invoke":
                     time.sleep(float(body or 0))  # hold the instance so a second one is needed
                     reply = {"instance": os.environ["FC_INSTANCE_ID"], "port": self.server.server_port,
-                             "control": self.headers["x-fc-control-path"], "rid": self.headers["x-fc-request-id"]}
+                             "control": self.headers["x-fc-control-path"],
+                             "rid": self.headers["x-fc-request-id"]}
                     data = json.dumps(reply).encode()
                     print("FC Invoke Start RequestId: " + self.headers["x-fc-request-id"], flush=True)
                 else:
@@ -91,7 +93,8 @@ CUSTOM_SERVER = {
             def log_message(self, *args):
                 pass
 
-        ThreadingHTTPServer(("0.0.0.0", int(os.environ.get("FC_SERVER_PORT", "9000"))), Handler).serve_forever()
+        port = int(os.environ.get("FC_SERVER_PORT", "9000"))
+        ThreadingHTTPServer(("0.0.0.0", port), Handler).serve_forever()
     """,
 }
 
@@ -103,7 +106,9 @@ def test_custom_runtime_two_instances_both_on_port_9000(tmp_path):
     async def scenario():
         async with scheduler(tmp_path / "state", "sandbox") as sched:
             spec = make_spec(code, runtime="custom.debian10", internet_access=False)
-            both = await asyncio.gather(sched.invoke(spec, request(b"0.3")), sched.invoke(spec, request(b"0.3")))
+            both = await asyncio.gather(
+                sched.invoke(spec, request(b"0.3")), sched.invoke(spec, request(b"0.3"))
+            )
             warm = await sched.invoke(spec, request(b"0"))
             return both, warm
 

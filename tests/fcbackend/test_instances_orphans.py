@@ -49,8 +49,14 @@ def test_a_new_backend_reaps_the_cgroups_of_a_dead_one(tmp_path):
     state = (tmp_path / "fc").resolve()
     state.mkdir()
     owner_key = f"{state}:process"  # what the process driver of this state dir uses
-    dead = subprocess.run([sys.executable, "-c", DEAD_BACKEND, owner_key], capture_output=True, text=True,
-                          check=True, timeout=30, cwd=Path(__file__).resolve().parents[2])
+    dead = subprocess.run(
+        [sys.executable, "-c", DEAD_BACKEND, owner_key],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=30,
+        cwd=Path(__file__).resolve().parents[2],
+    )
     pid_text, *group_dirs = dead.stdout.split()
     orphan_pid = int(pid_text)
     try:

@@ -90,10 +90,15 @@ def test_python3_event_and_result_conversions(tmp_path, driver):
 
 @pytest.mark.parametrize("driver", DRIVERS)
 def test_python27_compat_gives_str_event(tmp_path, driver):
-    code = write_code(tmp_path, {"index.py": """
+    code = write_code(
+        tmp_path,
+        {
+            "index.py": """
         def handler(event, context):
             return "%s:%s" % (type(event).__name__, event.upper())
-    """})
+    """
+        },
+    )
 
     async def scenario():
         async with scheduler(tmp_path / "state", driver) as sched:
@@ -165,9 +170,16 @@ def test_logs_are_captured_per_request(tmp_path, driver):
 @pytest.mark.parametrize("driver", DRIVERS)
 def test_wsgi_http_invocation(tmp_path, driver):
     code = write_code(tmp_path, HANDLERS)
-    http = HttpRequestInfo(method="POST", path="/a/b", query="x=1&y=2",
-                           headers=[("X-Custom", "hello"), ("Content-Type", "text/plain")], body=b"payload",
-                           client_ip="10.0.0.7", host="example.com", request_uri="/proxy/svc/fn/a/b?x=1&y=2")
+    http = HttpRequestInfo(
+        method="POST",
+        path="/a/b",
+        query="x=1&y=2",
+        headers=[("X-Custom", "hello"), ("Content-Type", "text/plain")],
+        body=b"payload",
+        client_ip="10.0.0.7",
+        host="example.com",
+        request_uri="/proxy/svc/fn/a/b?x=1&y=2",
+    )
 
     async def scenario():
         async with scheduler(tmp_path / "state", driver) as sched:
@@ -177,17 +189,30 @@ def test_wsgi_http_invocation(tmp_path, driver):
     assert result.status == 202, result.body
     assert result.headers["x-reply"] == "yes"  # header names arrive lower-cased
     doc = json.loads(result.body)
-    assert doc == {"method": "POST", "path": "/a/b", "query": "x=1&y=2", "uri": "/proxy/svc/fn/a/b?x=1&y=2",
-                   "client": "10.0.0.7", "header": "hello", "ctype": "text/plain", "body": "payload",
-                   "request_id": result.request_id}
+    assert doc == {
+        "method": "POST",
+        "path": "/a/b",
+        "query": "x=1&y=2",
+        "uri": "/proxy/svc/fn/a/b?x=1&y=2",
+        "client": "10.0.0.7",
+        "header": "hello",
+        "ctype": "text/plain",
+        "body": "payload",
+        "request_id": result.request_id,
+    }
 
 
 def test_layers_are_on_the_python_path_first_layer_wins(tmp_path):
-    code = write_code(tmp_path, {"index.py": """
+    code = write_code(
+        tmp_path,
+        {
+            "index.py": """
         import shared
         def handler(event, context):
             return shared.WHO
-    """})
+    """
+        },
+    )
     first = write_code(tmp_path, {"python/shared.py": "WHO = 'first'\n"}, name="layer1")
     second = write_code(tmp_path, {"python/shared.py": "WHO = 'second'\n"}, name="layer2")
 

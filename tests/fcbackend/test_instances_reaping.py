@@ -83,8 +83,9 @@ def unknown_child_warnings(caplog: pytest.LogCaptureFixture) -> list[str]:
 
 def test_child_process_reports_exit_codes_and_leaves_no_zombie():
     async def scenario():
-        exits = await ChildProcess.spawn(["/bin/sh", "-c", "echo out; echo err >&2; exit 3"],
-                                         env={"PATH": "/usr/bin:/bin"}, cwd="/")
+        exits = await ChildProcess.spawn(
+            ["/bin/sh", "-c", "echo out; echo err >&2; exit 3"], env={"PATH": "/usr/bin:/bin"}, cwd="/"
+        )
         output = await exits.stdout.read()
         code = await exits.wait()
         sleeper = await ChildProcess.spawn(["sleep", "30"], env={"PATH": "/usr/bin:/bin"}, cwd="/")
@@ -141,7 +142,9 @@ def test_fork_bomb_worker_is_destroyed_cleanly(tmp_path, caplog):
 
     async def scenario():
         async with scheduler(tmp_path / "state", "sandbox", pids_max=32) as sched:
-            bomb = await sched.invoke(make_spec(code, handler="index.forkbomb", timeout_s=10, cpu=0.5), request())
+            bomb = await sched.invoke(
+                make_spec(code, handler="index.forkbomb", timeout_s=10, cpu=0.5), request()
+            )
             plain = await sched.invoke(make_spec(code, handler="index.ok"), request())
             await sched.evict("svc")
             gone = await wait_until(lambda: not sched.instances())

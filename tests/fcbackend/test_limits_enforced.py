@@ -87,7 +87,9 @@ def test_memory_limit_kills_and_reports_oom(tmp_path, driver):
 
     async def scenario():
         async with scheduler(tmp_path / "state", driver) as sched:
-            hog = await sched.invoke(make_spec(code, handler="index.hog", memory_mb=128, timeout_s=20), request())
+            hog = await sched.invoke(
+                make_spec(code, handler="index.hog", memory_mb=128, timeout_s=20), request()
+            )
             gone = await wait_until(lambda: not sched.instances())
             healthy = await sched.invoke(make_spec(code, handler="index.ok"), request())
             return hog, gone, healthy
@@ -126,7 +128,9 @@ def test_fork_bomb_is_contained_by_pids_limit(tmp_path):
 
     async def scenario():
         async with scheduler(tmp_path / "state", "sandbox", pids_max=32) as sched:
-            bomb = await sched.invoke(make_spec(code, handler="index.forkbomb", timeout_s=10, cpu=0.5), request())
+            bomb = await sched.invoke(
+                make_spec(code, handler="index.forkbomb", timeout_s=10, cpu=0.5), request()
+            )
             await sched.evict("svc")
             gone = await wait_until(lambda: not sched.instances())
             healthy = await sched.invoke(make_spec(code, handler="index.ok"), request())
@@ -168,7 +172,9 @@ def test_no_internet_access_means_no_route(tmp_path):
 
     async def scenario():
         async with scheduler(tmp_path / "state", "sandbox") as sched:
-            return await sched.invoke(make_spec(code, handler="index.network", internet_access=False), request())
+            return await sched.invoke(
+                make_spec(code, handler="index.network", internet_access=False), request()
+            )
 
     result = run(scenario)
     assert result.ok

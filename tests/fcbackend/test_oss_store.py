@@ -41,12 +41,15 @@ def test_put_get_list_delete_keep_the_documented_layout(tmp_path: Path) -> None:
     assert missing.value.code == "NoSuchKey"
 
 
-@pytest.mark.parametrize(("bucket", "key", "code"), [
-    ("Bad_Bucket", "k", "InvalidBucketName"),
-    ("ok-bucket", "../escape", "InvalidObjectName"),
-    ("ok-bucket", "/abs", "InvalidObjectName"),
-    ("ok-bucket", "a//b", "InvalidObjectName"),
-])
+@pytest.mark.parametrize(
+    ("bucket", "key", "code"),
+    [
+        ("Bad_Bucket", "k", "InvalidBucketName"),
+        ("ok-bucket", "../escape", "InvalidObjectName"),
+        ("ok-bucket", "/abs", "InvalidObjectName"),
+        ("ok-bucket", "a//b", "InvalidObjectName"),
+    ],
+)
 def test_bad_names_are_refused_with_a_reason(tmp_path: Path, bucket: str, key: str, code: str) -> None:
     with pytest.raises(OssError) as err:
         ObjectStore(tmp_path).put(bucket, key, b"x")
@@ -63,12 +66,15 @@ def test_key_that_is_also_a_prefix_conflicts_clearly(tmp_path: Path) -> None:
     assert not_empty.value.code == "BucketNotEmpty"
 
 
-@pytest.mark.parametrize(("pattern", "event", "expected"), [
-    ("oss:ObjectCreated:*", "ObjectCreated:PutObject", True),
-    ("oss:ObjectCreated:PutObject", "ObjectCreated:PutObject", True),
-    ("oss:ObjectCreated:PostObject", "ObjectCreated:PutObject", False),
-    ("oss:ObjectRemoved:*", "ObjectCreated:PutObject", False),
-])
+@pytest.mark.parametrize(
+    ("pattern", "event", "expected"),
+    [
+        ("oss:ObjectCreated:*", "ObjectCreated:PutObject", True),
+        ("oss:ObjectCreated:PutObject", "ObjectCreated:PutObject", True),
+        ("oss:ObjectCreated:PostObject", "ObjectCreated:PutObject", False),
+        ("oss:ObjectRemoved:*", "ObjectCreated:PutObject", False),
+    ],
+)
 def test_event_name_wildcards(pattern: str, event: str, expected: bool) -> None:
     assert event_matches(pattern, event) is expected
 
@@ -76,12 +82,28 @@ def test_event_name_wildcards(pattern: str, event: str, expected: bool) -> None:
 def test_put_over_http_fires_matching_oss_trigger_with_fc_event(tmp_path: Path) -> None:
     fired: list[tuple[str, dict]] = []
     triggers = [
-        TriggerInfo("svc", "thumbs", "on-jpg", "oss", {
-            "BucketName": "photos", "Events": ["oss:ObjectCreated:*"],
-            "Filter": {"Key": {"Prefix": "in/", "Suffix": ".jpg"}}}),
-        TriggerInfo("svc", "cleanup", "on-delete", "oss", {"events": ["oss:ObjectRemoved:DeleteObject"]},
-                    source_arn="acs:oss:cn-hangzhou:123:photos"),
-        TriggerInfo("svc", "other", "other-bucket", "oss", {"bucketName": "docs", "events": ["oss:ObjectCreated:*"]}),
+        TriggerInfo(
+            "svc",
+            "thumbs",
+            "on-jpg",
+            "oss",
+            {
+                "BucketName": "photos",
+                "Events": ["oss:ObjectCreated:*"],
+                "Filter": {"Key": {"Prefix": "in/", "Suffix": ".jpg"}},
+            },
+        ),
+        TriggerInfo(
+            "svc",
+            "cleanup",
+            "on-delete",
+            "oss",
+            {"events": ["oss:ObjectRemoved:DeleteObject"]},
+            source_arn="acs:oss:cn-hangzhou:123:photos",
+        ),
+        TriggerInfo(
+            "svc", "other", "other-bucket", "oss", {"bucketName": "docs", "events": ["oss:ObjectCreated:*"]}
+        ),
     ]
 
     async def fire(trigger: TriggerInfo, body: bytes) -> None:
@@ -90,13 +112,15 @@ def test_put_over_http_fires_matching_oss_trigger_with_fc_event(tmp_path: Path) 
     async def main() -> None:
         clock = ManualClock(1_704_067_200.0)
         service = OssService(ObjectStore(tmp_path / "oss", clock=clock))
-        service.add_listener(OssTriggerNotifier(lambda: triggers, fire, region="cn-hangzhou",
-                                                account_id="123", clock=clock))
+        service.add_listener(
+            OssTriggerNotifier(lambda: triggers, fire, region="cn-hangzhou", account_id="123", clock=clock)
+        )
         app = Starlette(routes=ROUTES)
         app.state.oss_service = service
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
-            put = await client.put("/oss/photos/in/cat.jpg", content=b"meow",
-                                   headers={"content-type": "image/jpeg"})
+            put = await client.put(
+                "/oss/photos/in/cat.jpg", content=b"meow", headers={"content-type": "image/jpeg"}
+            )
             assert put.status_code == 200
             await client.put("/oss/photos/in/readme.txt", content=b"no trigger")
             got = await client.get("/oss/photos/in/cat.jpg")
@@ -117,8 +141,12 @@ def test_put_over_http_fires_matching_oss_trigger_with_fc_event(tmp_path: Path) 
         assert event["eventSource"] == "acs:oss"
         assert event["eventTime"] == "2024-01-01T00:00:00Z"
         assert event["region"] == "cn-hangzhou"
-        assert event["oss"]["bucket"] == {"name": "photos", "arn": "acs:oss:cn-hangzhou:123:photos",
-                                          "ownerIdentity": "123", "virtualBucket": ""}
+        assert event["oss"]["bucket"] == {
+            "name": "photos",
+            "arn": "acs:oss:cn-hangzhou:123:photos",
+            "ownerIdentity": "123",
+            "virtualBucket": "",
+        }
         assert event["oss"]["object"]["key"] == "in/cat.jpg"
         assert event["oss"]["object"]["size"] == 4
         assert event["oss"]["object"]["eTag"] == put.headers["etag"].strip('"')

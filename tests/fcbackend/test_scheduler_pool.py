@@ -170,8 +170,12 @@ def test_keep_alive_expiry_runs_prestop(tmp_path):
 
     async def scenario():
         async with scheduler(tmp_path / "state", "process", keep_alive_s=0.2) as sched:
-            spec = make_spec(code, handler="index.hold", pre_stop_handler="index.pre_stop",
-                             environment=(("MARKER", str(marker)),))
+            spec = make_spec(
+                code,
+                handler="index.hold",
+                pre_stop_handler="index.pre_stop",
+                environment=(("MARKER", str(marker)),),
+            )
             result = await sched.invoke(spec, request(b"0"))
             gone = await wait_until(lambda: not sched.instances(), timeout=10)
             return result, gone
@@ -225,8 +229,12 @@ def test_evict_stops_instances_of_a_function(tmp_path):
 
     async def scenario():
         async with scheduler(tmp_path / "state", "process") as sched:
-            spec = make_spec(code, handler="index.hold", pre_stop_handler="index.pre_stop",
-                             environment=(("MARKER", str(marker)),))
+            spec = make_spec(
+                code,
+                handler="index.hold",
+                pre_stop_handler="index.pre_stop",
+                environment=(("MARKER", str(marker)),),
+            )
             other = make_spec(code, handler="index.hold", service="other")
             await sched.invoke(spec, request(b"0"))
             await sched.invoke(other, request(b"0"))

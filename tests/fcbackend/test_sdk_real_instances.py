@@ -20,7 +20,7 @@ from fc_api_support import real_backend
 fc2 = pytest.importorskip("fc2")
 FcError = fc2.fc_exceptions.FcError
 
-COUNTER = '''
+COUNTER = """
 counter = 0
 
 
@@ -33,16 +33,16 @@ def handler(event, context):
     global counter
     counter += 1
     return counter
-'''
+"""
 
-HELLO = '''
+HELLO = """
 def handler(event, context):
     return "hello " + event.decode()
 
 
 def boom(event, context):
     raise ValueError("bad event: " + event.decode())
-'''
+"""
 
 
 def _zip_dir(tmp: Path, source: str) -> str:
@@ -54,8 +54,12 @@ def _zip_dir(tmp: Path, source: str) -> str:
 @pytest.fixture(scope="module")
 def sdk(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     with real_backend(tmp_path_factory.mktemp("fc-sdk-real")) as (endpoint, config):
-        yield fc2.Client(endpoint=endpoint, accessKeyID=config.access_key_id,
-                         accessKeySecret=config.access_key_secret, Timeout=30)
+        yield fc2.Client(
+            endpoint=endpoint,
+            accessKeyID=config.access_key_id,
+            accessKeySecret=config.access_key_secret,
+            Timeout=30,
+        )
 
 
 def test_create_invoke_update_delete_with_real_instances(sdk, tmp_path):
@@ -88,8 +92,14 @@ def test_create_invoke_update_delete_with_real_instances(sdk, tmp_path):
 
 def test_initializer_runs_once_and_state_survives_between_calls(sdk, tmp_path):
     sdk.create_service("sdk-counter")
-    sdk.create_function("sdk-counter", "counter", "python2.7", "main.handler", codeDir=_zip_dir(tmp_path, COUNTER),
-                        initializer="main.initialize")
+    sdk.create_function(
+        "sdk-counter",
+        "counter",
+        "python2.7",
+        "main.handler",
+        codeDir=_zip_dir(tmp_path, COUNTER),
+        initializer="main.initialize",
+    )
     results = [sdk.invoke_function("sdk-counter", "counter").data for _ in range(3)]
     assert results == [b"2", b"3", b"4"]  # int results come back as their decimal text
     sdk.delete_function("sdk-counter", "counter")

@@ -68,15 +68,27 @@ def test_a_batch_keeps_every_field_with_its_type(tmp_path: Path) -> None:
     """A flush writes the batch as one JSON-backed statement: values must come back as they were
     recorded (integers, floats, NULLs, non-ASCII text), in recording order."""
     recorder = _recorder(tmp_path)
-    results = [InvocationResult(request_id=f"r{i}", status=200 if i % 2 else 500, body=b"", cold=i == 0,
-                                init_ms=1.25 if i == 0 else 0.0, duration_ms=0.5 + i, memory_peak_mb=12.75,
-                                instance_id="i-中", error_type=None if i % 2 else "UnhandledInvocationError")
-               for i in range(300)]
+    results = [
+        InvocationResult(
+            request_id=f"r{i}",
+            status=200 if i % 2 else 500,
+            body=b"",
+            cold=i == 0,
+            init_ms=1.25 if i == 0 else 0.0,
+            duration_ms=0.5 + i,
+            memory_peak_mb=12.75,
+            instance_id="i-中",
+            error_type=None if i % 2 else "UnhandledInvocationError",
+        )
+        for i in range(300)
+    ]
     for result in results:
         recorder.record(_spec(), result)
     recorder.flush()
-    rows = recorder._meta.execute("SELECT request_id, cold, init_ms, duration_ms, memory_mb, status, error, "
-                                  "instance_id, typeof(time) FROM invocation_log ORDER BY rowid")
+    rows = recorder._meta.execute(
+        "SELECT request_id, cold, init_ms, duration_ms, memory_mb, status, error, "
+        "instance_id, typeof(time) FROM invocation_log ORDER BY rowid"
+    )
     assert len(rows) == 300
     assert rows[0] == ("r0", 1, 1.25, 0.5, 12.75, 500, "UnhandledInvocationError", "i-中", "real")
     assert rows[1] == ("r1", 0, 0.0, 1.5, 12.75, 200, None, "i-中", "real")

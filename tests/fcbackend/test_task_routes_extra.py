@@ -31,16 +31,19 @@ class Env:
         self.app = app
         self.client = FcClient(endpoint, config.access_key_id, config.access_key_secret, timeout=10)
         self.http = httpx.Client(base_url=endpoint, timeout=10)
-        self.sdk = fc2.Client(endpoint=endpoint, accessKeyID=config.access_key_id,
-                              accessKeySecret=config.access_key_secret)
+        self.sdk = fc2.Client(
+            endpoint=endpoint, accessKeyID=config.access_key_id, accessKeySecret=config.access_key_secret
+        )
 
-    def signed(self, method: str, path: str, params: dict[str, Any] | None = None,
-               secret: str | None = None) -> httpx.Response:
+    def signed(
+        self, method: str, path: str, params: dict[str, Any] | None = None, secret: str | None = None
+    ) -> httpx.Response:
         """A request signed the FC 2.0 way (what the FC3 routes accept, see fc3_tasks); like
         FcClient it signs the decoded path, which is what the server sees."""
         headers = {"date": fc_signature.http_date(), "content-type": "application/json"}
         headers["authorization"] = fc_signature.authorization(
-            self.config.access_key_id, secret or self.config.access_key_secret, method, unquote(path), headers)
+            self.config.access_key_id, secret or self.config.access_key_secret, method, unquote(path), headers
+        )
         return self.http.request(method, path, params=params, headers=headers)
 
     def sdk_get(self, path: str, params: dict[str, Any] | None = None) -> Any:
@@ -48,13 +51,22 @@ class Env:
         headers = self.sdk._build_common_headers("GET", path, {})
         return self.sdk._do_request("GET", path, headers, params=params)
 
-    def task(self, service: str, function: str, task_id: str, payload: bytes = b"p", *,
-             delayed: bool = True, qualifier: str | None = None) -> None:
+    def task(
+        self,
+        service: str,
+        function: str,
+        task_id: str,
+        payload: bytes = b"p",
+        *,
+        delayed: bool = True,
+        qualifier: str | None = None,
+    ) -> None:
         headers = {"x-fc-stateful-async-invocation-id": task_id}
         if delayed:
             headers["x-fc-async-delay"] = "3600"
-        result = self.client.invoke_function(service, function, payload, qualifier=qualifier,
-                                             invocation_type="Async", headers=headers)
+        result = self.client.invoke_function(
+            service, function, payload, qualifier=qualifier, invocation_type="Async", headers=headers
+        )
         assert result.status == 202
 
     def fc3_pages(self, function: str, **params: Any) -> list[dict[str, Any]]:
@@ -77,12 +89,18 @@ def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Env]:
     app = create_app(config, scheduler=FakeScheduler())
     server = ThreadedServer(app).start()
     e = Env(server.endpoint, config, app)
-    for service, functions in {"ls-a": ["cfg", "off", "plain"], "ls-b": ["rec"],
-                               "svc": ["fn"], "svc2": ["fn", "solo"], "qsvc": ["qf"]}.items():
+    for service, functions in {
+        "ls-a": ["cfg", "off", "plain"],
+        "ls-b": ["rec"],
+        "svc": ["fn"],
+        "svc2": ["fn", "solo"],
+        "qsvc": ["qf"],
+    }.items():
         e.client.create_service(service)
         for name in functions:
-            e.client.create_function(service, name, {"zipFile": zip_b64()}, runtime="python3",
-                                     handler="index.handler")
+            e.client.create_function(
+                service, name, {"zipFile": zip_b64()}, runtime="python3", handler="index.handler"
+            )
     try:
         yield e
     finally:
@@ -92,6 +110,7 @@ def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Env]:
 
 
 # -- FC 2.0: GET /stateful-async-invocation-functions ------------------------------------------------
+
 
 def _listing(env: Env, **params: Any) -> dict[str, Any]:
     return env.sdk_get("/2016-08-15/stateful-async-invocation-functions", params).json()
@@ -139,13 +158,16 @@ def test_function_listing_rejects_bad_limit_and_unsigned_calls(env: Env) -> None
 
 # -- FC 3.0: /functions/{fn}/async-tasks -------------------------------------------------------------
 
+
 @pytest.fixture(scope="module")
 def solo_tasks(env: Env) -> list[str]:
     """svc2/solo: three Enqueued tasks and one that Succeeded."""
     for i in (1, 2, 3):
         env.task("svc2", "solo", f"t-{i}", payload=f"payload-{i}".encode())
     env.task("svc2", "solo", "done-1", payload=b"ok", delayed=False)
-    wait_until(lambda: env.client.get_stateful_async_invocation("svc2", "solo", "done-1")["status"] == "Succeeded")
+    wait_until(
+        lambda: env.client.get_stateful_async_invocation("svc2", "solo", "done-1")["status"] == "Succeeded"
+    )
     return ["t-1", "t-2", "t-3", "done-1"]
 
 
@@ -163,14 +185,22 @@ def test_fc3_list_uses_fc3_names_and_filters(env: Env, solo_tasks: list[str]) ->
     without_payload = env.fc3_pages("solo")
     assert all("taskPayload" not in t for t in without_payload)
     assert [t["taskId"] for t in without_payload] == solo_tasks[::-1]  # newest first by default
-    assert [t["taskId"] for t in env.fc3_pages("solo", prefix="t-", status="Enqueued")] == ["t-3", "t-2", "t-1"]
+    assert [t["taskId"] for t in env.fc3_pages("solo", prefix="t-", status="Enqueued")] == [
+        "t-3",
+        "t-2",
+        "t-1",
+    ]
     assert [t["taskId"] for t in env.fc3_pages("solo", status="Succeeded")] == ["done-1"]
     assert [t["taskId"] for t in env.fc3_pages("solo", limit=1, sortOrderByTime="asc")] == solo_tasks
 
 
 def test_fc3_list_rejects_bad_parameters_in_fc3_error_shape(env: Env, solo_tasks: list[str]) -> None:
-    for params, name in (({"limit": "500"}, "limit"), ({"status": "Done"}, "status"),
-                         ({"sortOrderByTime": "up"}, "sortOrderByTime"), ({"includePayload": "yes"}, "includePayload")):
+    for params, name in (
+        ({"limit": "500"}, "limit"),
+        ({"status": "Done"}, "status"),
+        ({"sortOrderByTime": "up"}, "sortOrderByTime"),
+        ({"includePayload": "yes"}, "includePayload"),
+    ):
         answer = env.signed("GET", f"{FC3}/functions/solo/async-tasks", params)
         body = answer.json()
         assert answer.status_code == 400 and body["Code"] == "InvalidArgument", params
@@ -183,7 +213,9 @@ def test_fc3_get_and_stop(env: Env, solo_tasks: list[str]) -> None:
     assert got.json()["taskId"] == "t-2" and got.json()["taskPayload"] == "payload-2"
     assert [e["status"] for e in got.json()["events"]] == ["Enqueued"]
     # the explicit service$function form reaches the same task
-    assert env.signed("GET", f"{FC3}/functions/{quote('svc2$solo')}/async-tasks/t-2").json()["taskId"] == "t-2"
+    assert (
+        env.signed("GET", f"{FC3}/functions/{quote('svc2$solo')}/async-tasks/t-2").json()["taskId"] == "t-2"
+    )
 
     stopped = env.signed("PUT", f"{FC3}/functions/solo/async-tasks/t-2/stop", {"qualifier": "LATEST"})
     assert stopped.status_code == 200 and stopped.content == b""
@@ -233,8 +265,14 @@ def test_fc3_list_filters_by_qualifier(env: Env) -> None:
     env.task("qsvc", "qf", "q-latest-2")
     env.task("qsvc", "qf", "q-v1-2", qualifier="1")
 
-    assert [t["taskId"] for t in env.fc3_pages("qf", qualifier="1", sortOrderByTime="asc")] == ["q-v1-1", "q-v1-2"]
+    assert [t["taskId"] for t in env.fc3_pages("qf", qualifier="1", sortOrderByTime="asc")] == [
+        "q-v1-1",
+        "q-v1-2",
+    ]
     assert [t["taskId"] for t in env.fc3_pages("qf", qualifier="1", limit=1)] == ["q-v1-2", "q-v1-1"]
     latest = env.fc3_pages("qf", qualifier="LATEST", limit=1, sortOrderByTime="asc")
-    assert [(t["taskId"], t["qualifier"]) for t in latest] == [("q-latest-1", "LATEST"), ("q-latest-2", "LATEST")]
+    assert [(t["taskId"], t["qualifier"]) for t in latest] == [
+        ("q-latest-1", "LATEST"),
+        ("q-latest-2", "LATEST"),
+    ]
     assert len(env.fc3_pages("qf")) == 4

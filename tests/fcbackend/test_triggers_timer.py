@@ -21,37 +21,44 @@ def at(text: str) -> float:
     return datetime.fromisoformat(text).replace(tzinfo=UTC).timestamp()
 
 
-@pytest.mark.parametrize(("expression", "after", "expected"), [
-    ("0 0/4 * * * *", "2024-01-01T00:00:00", "2024-01-01T00:04:00"),
-    ("@every 5m", "2024-01-01T00:00:00", "2024-01-01T00:05:00"),
-    ("@every 1h30m", "2024-01-01T00:00:00", "2024-01-01T01:30:00"),
-    ("*/10 * * * * ?", "2024-01-01T00:00:05", "2024-01-01T00:00:10"),
-    ("0 30 8 * * MON-FRI", "2024-01-05T09:00:00", "2024-01-08T08:30:00"),
-    ("0 0 0 1 * *", "2024-01-01T00:00:00", "2024-02-01T00:00:00"),
-    ("0 0 12 29 FEB *", "2024-03-01T00:00:00", "2028-02-29T12:00:00"),
-    ("0 0 0 * * 0", "2024-01-01T00:00:00", "2024-01-07T00:00:00"),
-    ("CRON_TZ=Asia/Shanghai 0 0 1 * * *", "2024-01-01T00:00:00", "2024-01-01T01:00:00"),
-])
+@pytest.mark.parametrize(
+    ("expression", "after", "expected"),
+    [
+        ("0 0/4 * * * *", "2024-01-01T00:00:00", "2024-01-01T00:04:00"),
+        ("@every 5m", "2024-01-01T00:00:00", "2024-01-01T00:05:00"),
+        ("@every 1h30m", "2024-01-01T00:00:00", "2024-01-01T01:30:00"),
+        ("*/10 * * * * ?", "2024-01-01T00:00:05", "2024-01-01T00:00:10"),
+        ("0 30 8 * * MON-FRI", "2024-01-05T09:00:00", "2024-01-08T08:30:00"),
+        ("0 0 0 1 * *", "2024-01-01T00:00:00", "2024-02-01T00:00:00"),
+        ("0 0 12 29 FEB *", "2024-03-01T00:00:00", "2028-02-29T12:00:00"),
+        ("0 0 0 * * 0", "2024-01-01T00:00:00", "2024-01-07T00:00:00"),
+        ("CRON_TZ=Asia/Shanghai 0 0 1 * * *", "2024-01-01T00:00:00", "2024-01-01T01:00:00"),
+    ],
+)
 def test_next_fire_times(expression: str, after: str, expected: str) -> None:
     assert parse_schedule(expression).next_after(at(after)) == at(expected)
 
 
-@pytest.mark.parametrize(("expression", "fragment"), [
-    ("0 0 * * *", "6 fields"),
-    ("0 61 * * * *", "minute value 61 is outside 0-59"),
-    ("0 0 0 * FOO *", "month value 'FOO'"),
-    ("@every 0s", "at least 1 second"),
-    ("@every five", "@every"),
-    ("0 */0 * * * *", "step"),
-])
+@pytest.mark.parametrize(
+    ("expression", "fragment"),
+    [
+        ("0 0 * * *", "6 fields"),
+        ("0 61 * * * *", "minute value 61 is outside 0-59"),
+        ("0 0 0 * FOO *", "month value 'FOO'"),
+        ("@every 0s", "at least 1 second"),
+        ("@every five", "@every"),
+        ("0 */0 * * * *", "step"),
+    ],
+)
 def test_bad_expressions_are_explained(expression: str, fragment: str) -> None:
     with pytest.raises(CronError, match=fragment):
         parse_schedule(expression)
 
 
 def timer(name: str, cron: str, *, enable: object = True, payload: str = "hi") -> TriggerInfo:
-    return TriggerInfo("svc", "fn", name, "timer",
-                       {"CronExpression": cron, "Enable": enable, "Payload": payload})
+    return TriggerInfo(
+        "svc", "fn", name, "timer", {"CronExpression": cron, "Enable": enable, "Payload": payload}
+    )
 
 
 def test_timer_fires_on_the_test_clock_with_fc_event(tmp_path: Path) -> None:
@@ -69,11 +76,18 @@ def test_timer_fires_on_the_test_clock_with_fc_event(tmp_path: Path) -> None:
         await clock.advance_async(59)
         assert fired == []
         await clock.advance_async(1)
-        assert fired == [("every-minute", {"triggerTime": "2024-01-01T00:01:00Z",
-                                           "triggerName": "every-minute", "payload": "hi"})]
+        assert fired == [
+            (
+                "every-minute",
+                {"triggerTime": "2024-01-01T00:01:00Z", "triggerName": "every-minute", "payload": "hi"},
+            )
+        ]
         await clock.advance_async(120)
         assert [f[1]["triggerTime"] for f in fired] == [
-            "2024-01-01T00:01:00Z", "2024-01-01T00:02:00Z", "2024-01-01T00:03:00Z"]
+            "2024-01-01T00:01:00Z",
+            "2024-01-01T00:02:00Z",
+            "2024-01-01T00:03:00Z",
+        ]
         await service.close()
 
     asyncio.run(main())

@@ -136,10 +136,12 @@ class TestCidr:
 
 
 def test_merge_map_merges_nested_maps_and_later_values_win(ev):
-    node = {"Fn::MergeMap": [
-        {"image": {"api": {"tag": "1", "pull": "IfNotPresent"}}, "keep": [1]},
-        {"image": {"api": {"tag": "2"}, "web": {"tag": "3"}}, "keep": [2], "ns": "x"},
-    ]}
+    node = {
+        "Fn::MergeMap": [
+            {"image": {"api": {"tag": "1", "pull": "IfNotPresent"}}, "keep": [1]},
+            {"image": {"api": {"tag": "2"}, "web": {"tag": "3"}}, "keep": [2], "ns": "x"},
+        ]
+    }
     assert ev(node) == {
         "image": {"api": {"tag": "2", "pull": "IfNotPresent"}, "web": {"tag": "3"}},
         "keep": [2],

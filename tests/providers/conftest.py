@@ -53,11 +53,18 @@ def unique() -> Callable[[str], str]:
 
 @pytest.fixture
 def make_ctx(fc: FcClient, tmp_path: Path) -> Callable[..., ProviderContext]:
-    def build(resource_type: str = "ALIYUN::FC::Service", logical_id: str = "Res",
-              template_dir: str | None = None) -> ProviderContext:
+    def build(
+        resource_type: str = "ALIYUN::FC::Service", logical_id: str = "Res", template_dir: str | None = None
+    ) -> ProviderContext:
         return ProviderContext(
-            stack_name="test", stack_id="stack-1", region="cn-hangzhou", account_id="123456789",
-            logical_id=logical_id, resource_type=resource_type, clients=lambda service: fc,
+            stack_name="test",
+            stack_id="stack-1",
+            region="cn-hangzhou",
+            account_id="123456789",
+            logical_id=logical_id,
+            resource_type=resource_type,
+            clients=lambda service: fc,
             template_dir=template_dir if template_dir is not None else str(tmp_path),
         )
+
     return build

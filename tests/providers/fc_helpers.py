@@ -19,4 +19,3 @@ def zip_b64(files: dict[str, str]) -> str:
 
 def invocation_count(fc: FcClient, service: str, function: str) -> int:
     return len(fc.list_invocations(service, function))
-

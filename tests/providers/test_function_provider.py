@@ -29,8 +29,14 @@ def service(make_ctx, unique) -> str:
 
 
 def _props(service: str, code: dict, **extra) -> dict:
-    return {"ServiceName": service, "FunctionName": "fn", "Handler": "index.handler", "Runtime": "python3",
-            "Code": code, **extra}
+    return {
+        "ServiceName": service,
+        "FunctionName": "fn",
+        "Handler": "index.handler",
+        "Runtime": "python3",
+        "Code": code,
+        **extra,
+    }
 
 
 def _call(fc, service: str, payload: bytes = b"x") -> bytes:
@@ -104,8 +110,10 @@ def test_local_path_zip_file_and_redeploy_on_update(fc, make_ctx, service, tmp_p
 
 def test_missing_local_path_is_a_clear_error(make_ctx, service, tmp_path):
     with pytest.raises(ProviderError) as info:
-        FunctionProvider().create(make_ctx("ALIYUN::FC::Function", template_dir=str(tmp_path)),
-                                  _props(service, {"LocalPath": "nowhere"}))
+        FunctionProvider().create(
+            make_ctx("ALIYUN::FC::Function", template_dir=str(tmp_path)),
+            _props(service, {"LocalPath": "nowhere"}),
+        )
     assert "LocalPath" in info.value.message and str(tmp_path / "nowhere") in info.value.message
 
 
@@ -136,8 +144,13 @@ def test_delete_waits_for_triggers_deleted_in_parallel(fc, make_ctx, service):
     ctx, provider = make_ctx("ALIYUN::FC::Function"), FunctionProvider()
     props = _props(service, {"SourceCode": ECHO})
     created = provider.create(ctx, props)
-    trigger = {"ServiceName": service, "FunctionName": "fn", "TriggerName": "t", "TriggerType": "timer",
-               "TriggerConfig": {"CronExpression": "@every 60m", "Enable": False}}
+    trigger = {
+        "ServiceName": service,
+        "FunctionName": "fn",
+        "TriggerName": "t",
+        "TriggerType": "timer",
+        "TriggerConfig": {"CronExpression": "@every 60m", "Enable": False},
+    }
     trig = TriggerProvider().create(make_ctx("ALIYUN::FC::Trigger"), trigger)
     blocked = threading.Event()
     original = fc.delete_function
@@ -162,8 +175,11 @@ def test_delete_waits_for_triggers_deleted_in_parallel(fc, make_ctx, service):
 
 
 def test_async_configuration_is_applied(fc, make_ctx, service):
-    props = _props(service, {"SourceCode": ECHO}, AsyncConfiguration={"MaxAsyncRetryAttempts": 1,
-                                                                      "StatefulInvocation": True})
+    props = _props(
+        service,
+        {"SourceCode": ECHO},
+        AsyncConfiguration={"MaxAsyncRetryAttempts": 1, "StatefulInvocation": True},
+    )
     FunctionProvider().create(make_ctx("ALIYUN::FC::Function"), props)
     config = fc.get_async_invoke_config(service, "fn")
     assert config["maxAsyncRetryAttempts"] == 1 and config["statefulInvocation"] is True
@@ -172,8 +188,14 @@ def test_async_configuration_is_applied(fc, make_ctx, service):
 def test_properties_removed_from_the_template_revert_to_fc_defaults(fc, make_ctx, service):
     ctx, provider = make_ctx("ALIYUN::FC::Function"), FunctionProvider()
     init = "def handler(event, context):\n    return b'ok'\n\ndef init(context):\n    pass\n"
-    old = _props(service, {"SourceCode": init}, Initializer="index.init", Timeout=30, MemorySize=256,
-                 Description="tuned")
+    old = _props(
+        service,
+        {"SourceCode": init},
+        Initializer="index.init",
+        Timeout=30,
+        MemorySize=256,
+        Description="tuned",
+    )
     created = provider.create(ctx, old)
     new = _props(service, {"SourceCode": init})
     provider.update(ctx, created.physical_id, new, old, created.attributes)

@@ -23,10 +23,16 @@ def handler(event, context):
 def function(make_ctx, unique) -> str:
     service = unique("invsvc")
     ServiceProvider().create(make_ctx(), {"ServiceName": service})
-    FunctionProvider().create(make_ctx("ALIYUN::FC::Function"), {
-        "ServiceName": service, "FunctionName": "fn", "Handler": "index.handler", "Runtime": "python3",
-        "Code": {"SourceCode": SOURCE},
-    })
+    FunctionProvider().create(
+        make_ctx("ALIYUN::FC::Function"),
+        {
+            "ServiceName": service,
+            "FunctionName": "fn",
+            "Handler": "index.handler",
+            "Runtime": "python3",
+            "Code": {"SourceCode": SOURCE},
+        },
+    )
     return service
 
 
@@ -50,8 +56,9 @@ def test_create_invokes_with_utf8_event_and_update_only_when_version_changes(fc,
     assert created.attributes == {"ResultType": "Success", "Result": "你好 世界"}
     assert invocation_count(fc, function, "fn") == 1
 
-    same = provider.update(ctx, created.physical_id, _props(function, Event="other", ExecuteVersion=1),
-                           v1, created.attributes)
+    same = provider.update(
+        ctx, created.physical_id, _props(function, Event="other", ExecuteVersion=1), v1, created.attributes
+    )
     assert same.attributes == created.attributes
     assert invocation_count(fc, function, "fn") == 1
 
@@ -65,16 +72,19 @@ def test_create_invokes_with_utf8_event_and_update_only_when_version_changes(fc,
 
 
 def test_failure_without_check_error_is_reported_in_attributes(make_ctx, function):
-    result = FunctionInvokerProvider().create(make_ctx("ALIYUN::FC::FunctionInvoker"),
-                                              _props(function, Event="fail", ExecuteVersion=0))
+    result = FunctionInvokerProvider().create(
+        make_ctx("ALIYUN::FC::FunctionInvoker"), _props(function, Event="fail", ExecuteVersion=0)
+    )
     assert result.attributes["ResultType"] == "Failure"
     assert "asked to fail" in result.attributes["Result"]
 
 
 def test_failure_with_check_error_fails_the_resource(make_ctx, function):
     with pytest.raises(ProviderError) as info:
-        FunctionInvokerProvider().create(make_ctx("ALIYUN::FC::FunctionInvoker"),
-                                         _props(function, Event="fail", ExecuteVersion=0, CheckError=True))
+        FunctionInvokerProvider().create(
+            make_ctx("ALIYUN::FC::FunctionInvoker"),
+            _props(function, Event="fail", ExecuteVersion=0, CheckError=True),
+        )
     assert "asked to fail" in info.value.message
 
 
@@ -87,6 +97,7 @@ def test_missing_function_with_check_error_fails_and_without_reports(make_ctx, f
 
 
 def test_async_call_has_no_result(fc, make_ctx, function):
-    result = FunctionInvokerProvider().create(make_ctx("ALIYUN::FC::FunctionInvoker"),
-                                              _props(function, Event="a", ExecuteVersion=1, Async=True))
+    result = FunctionInvokerProvider().create(
+        make_ctx("ALIYUN::FC::FunctionInvoker"), _props(function, Event="a", ExecuteVersion=1, Async=True)
+    )
     assert result.attributes == {"ResultType": "NoResult", "Result": None}

@@ -17,11 +17,16 @@ SCHEMA = json.loads((Path(__file__).parents[2] / "resource_types/fc/service.json
 
 def test_create_returns_every_schema_attribute(fc, make_ctx, unique):
     name = unique("svc")
-    result = ServiceProvider().create(make_ctx(), {
-        "ServiceName": name, "Description": "first", "InternetAccess": False,
-        "LogConfig": {"Project": "proj", "Logstore": "store"},
-        "Tags": [{"Key": "team", "Value": "blue"}],
-    })
+    result = ServiceProvider().create(
+        make_ctx(),
+        {
+            "ServiceName": name,
+            "Description": "first",
+            "InternetAccess": False,
+            "LogConfig": {"Project": "proj", "Logstore": "store"},
+            "Tags": [{"Key": "team", "Value": "blue"}],
+        },
+    )
     assert result.physical_id == name
     assert set(result.attributes) == set(SCHEMA["attributes"])
     assert result.attributes["ServiceName"] == name
@@ -68,10 +73,16 @@ def test_duplicate_create_is_a_clear_provider_error(make_ctx, unique):
 def test_delete_with_a_function_still_inside_fails_clearly(make_ctx, unique, monkeypatch):
     ctx, name = make_ctx(), unique("svc")
     ServiceProvider().create(ctx, {"ServiceName": name})
-    FunctionProvider().create(make_ctx("ALIYUN::FC::Function"), {
-        "ServiceName": name, "FunctionName": "f", "Handler": "index.handler", "Runtime": "python3",
-        "Code": {"ZipFile": zip_b64({"index.py": "def handler(e, c):\n    return e\n"})},
-    })
+    FunctionProvider().create(
+        make_ctx("ALIYUN::FC::Function"),
+        {
+            "ServiceName": name,
+            "FunctionName": "f",
+            "Handler": "index.handler",
+            "Runtime": "python3",
+            "Code": {"ZipFile": zip_b64({"index.py": "def handler(e, c):\n    return e\n"})},
+        },
+    )
     ctx.deadline = lambda: 0.0  # no grace period: the conflict is reported at once
     with pytest.raises(ProviderError) as info:
         ServiceProvider().delete(ctx, name, {"ServiceName": name})

@@ -24,17 +24,28 @@ def handler(environ, start_response):
 def function(make_ctx, unique) -> str:
     service = unique("trgsvc")
     ServiceProvider().create(make_ctx(), {"ServiceName": service})
-    FunctionProvider().create(make_ctx("ALIYUN::FC::Function"), {
-        "ServiceName": service, "FunctionName": "fn", "Handler": "index.handler", "Runtime": "python3",
-        "Code": {"SourceCode": HTTP_HANDLER},
-    })
+    FunctionProvider().create(
+        make_ctx("ALIYUN::FC::Function"),
+        {
+            "ServiceName": service,
+            "FunctionName": "fn",
+            "Handler": "index.handler",
+            "Runtime": "python3",
+            "Code": {"SourceCode": HTTP_HANDLER},
+        },
+    )
     return service
 
 
 def test_timer_trigger_create_update_delete(fc, make_ctx, function):
     provider, ctx = TriggerProvider(), make_ctx("ALIYUN::FC::Trigger")
-    old = {"ServiceName": function, "FunctionName": "fn", "TriggerName": "tick", "TriggerType": "timer",
-           "TriggerConfig": {"CronExpression": "@every 60m", "Enable": False, "Payload": "p"}}
+    old = {
+        "ServiceName": function,
+        "FunctionName": "fn",
+        "TriggerName": "tick",
+        "TriggerType": "timer",
+        "TriggerConfig": {"CronExpression": "@every 60m", "Enable": False, "Payload": "p"},
+    }
     created = provider.create(ctx, old)
     assert created.physical_id == f"{function}|fn|tick"
     assert set(created.attributes) == set(SCHEMA["attributes"])
@@ -53,8 +64,13 @@ def test_timer_trigger_create_update_delete(fc, make_ctx, function):
 
 
 def test_http_trigger_urls_answer(make_ctx, function):
-    props = {"ServiceName": function, "FunctionName": "fn", "TriggerName": "web", "TriggerType": "http",
-             "TriggerConfig": {"AuthType": "anonymous", "Methods": ["GET", "POST"]}}
+    props = {
+        "ServiceName": function,
+        "FunctionName": "fn",
+        "TriggerName": "web",
+        "TriggerType": "http",
+        "TriggerConfig": {"AuthType": "anonymous", "Methods": ["GET", "POST"]},
+    }
     created = TriggerProvider().create(make_ctx("ALIYUN::FC::Trigger"), props)
     url = created.attributes["UrlInternet"]
     assert url and created.attributes["UrlIntranet"]

@@ -38,10 +38,16 @@ def _source(text: str) -> dict:
 def service(make_ctx, unique) -> str:
     name = unique("versvc")
     ServiceProvider().create(make_ctx(), {"ServiceName": name})
-    FunctionProvider().create(make_ctx("ALIYUN::FC::Function"), {
-        "ServiceName": name, "FunctionName": "fn", "Handler": "index.handler", "Runtime": "python3",
-        "Code": _source("v1"),
-    })
+    FunctionProvider().create(
+        make_ctx("ALIYUN::FC::Function"),
+        {
+            "ServiceName": name,
+            "FunctionName": "fn",
+            "Handler": "index.handler",
+            "Runtime": "python3",
+            "Code": _source("v1"),
+        },
+    )
     return name
 
 
@@ -52,9 +58,19 @@ def test_version_and_alias_route_calls(fc, make_ctx, service):
     assert version.attributes == {"VersionId": "1", "ServiceName": service}
     assert VersionProvider().read(vctx, version.physical_id, {}) == version.attributes
 
-    fn_props = {"ServiceName": service, "FunctionName": "fn", "Handler": "index.handler", "Runtime": "python3"}
-    FunctionProvider().update(make_ctx("ALIYUN::FC::Function"), f"{service}|fn",
-                              {**fn_props, "Code": _source("v2")}, {**fn_props, "Code": _source("v1")}, {})
+    fn_props = {
+        "ServiceName": service,
+        "FunctionName": "fn",
+        "Handler": "index.handler",
+        "Runtime": "python3",
+    }
+    FunctionProvider().update(
+        make_ctx("ALIYUN::FC::Function"),
+        f"{service}|fn",
+        {**fn_props, "Code": _source("v2")},
+        {**fn_props, "Code": _source("v1")},
+        {},
+    )
     v2 = VersionProvider().create(vctx, {"ServiceName": service})
     assert v2.attributes["VersionId"] == "2"
 
@@ -81,8 +97,12 @@ def test_version_and_alias_route_calls(fc, make_ctx, service):
 
 def test_layer_publish_and_delete(fc, make_ctx, unique):
     ctx, name = make_ctx("ALIYUN::FC::Layer"), unique("layer")
-    props = {"LayerName": name, "CompatibleRuntime": ["python3"], "Description": "libs",
-             "Code": {"ZipFile": zip_b64({"python/helper.py": "X = 1\n"})}}
+    props = {
+        "LayerName": name,
+        "CompatibleRuntime": ["python3"],
+        "Description": "libs",
+        "Code": {"ZipFile": zip_b64({"python/helper.py": "X = 1\n"})},
+    }
     layer = LayerProvider().create(ctx, props)
     assert set(layer.attributes) == _attrs("layer")
     assert layer.attributes["Version"] == 1 and layer.attributes["Arn"]
@@ -102,9 +122,15 @@ def fake_scheduler_ctx(tmp_path) -> Iterator[tuple[ProviderContext, FcClient, Fa
     scheduler = FakeScheduler()
     server = ThreadedServer(create_app(config, scheduler=scheduler)).start()
     client = FcClient(server.endpoint, config.access_key_id, config.access_key_secret)
-    ctx = ProviderContext(stack_name="t", stack_id="s", region="cn-hangzhou", account_id="123456789",
-                          logical_id="Provision", resource_type="ALIYUN::FC::ProvisionConfig",
-                          clients=lambda service: client)
+    ctx = ProviderContext(
+        stack_name="t",
+        stack_id="s",
+        region="cn-hangzhou",
+        account_id="123456789",
+        logical_id="Provision",
+        resource_type="ALIYUN::FC::ProvisionConfig",
+        clients=lambda service: client,
+    )
     try:
         yield ctx, client, scheduler
     finally:
@@ -115,8 +141,13 @@ def fake_scheduler_ctx(tmp_path) -> Iterator[tuple[ProviderContext, FcClient, Fa
 def test_provision_config_sets_and_clears_target(fake_scheduler_ctx):
     ctx, fc, scheduler = fake_scheduler_ctx
     fc.create_service("prov")
-    fc.create_function("prov", "fn", code={"zipFile": zip_b64({"index.py": "def handler(e, c):\n    return e\n"})},
-                       handler="index.handler", runtime="python3")
+    fc.create_function(
+        "prov",
+        "fn",
+        code={"zipFile": zip_b64({"index.py": "def handler(e, c):\n    return e\n"})},
+        handler="index.handler",
+        runtime="python3",
+    )
     fc.publish_version("prov")
     fc.create_alias("prov", "live", versionId="1")
     props = {"ServiceName": "prov", "FunctionName": "fn", "Qualifier": "live", "Target": 1}
@@ -125,8 +156,9 @@ def test_provision_config_sets_and_clears_target(fake_scheduler_ctx):
     assert created.attributes["Target"] == 1
     assert created.attributes["Resource"].endswith("#prov#live#fn")
     assert created.physical_id == created.attributes["Resource"]
-    updated = ProvisionConfigProvider().update(ctx, created.physical_id, {**props, "Target": 2}, props,
-                                               created.attributes)
+    updated = ProvisionConfigProvider().update(
+        ctx, created.physical_id, {**props, "Target": 2}, props, created.attributes
+    )
     assert updated.attributes["Target"] == 2
     ProvisionConfigProvider().delete(ctx, created.physical_id, props)
     assert fc.get_provision_config("prov", "fn", "live")["target"] == 0
@@ -134,14 +166,19 @@ def test_provision_config_sets_and_clears_target(fake_scheduler_ctx):
 
 def test_custom_domain_routes(fc, make_ctx, service, unique):
     ctx, domain = make_ctx("ALIYUN::FC::CustomDomain"), f"{unique('d')}.example.com"
-    props = {"DomainName": domain, "Protocol": "HTTP", "RouteConfig": {
-        "Routes": [{"Path": "/*", "ServiceName": service, "FunctionName": "fn"}]}}
+    props = {
+        "DomainName": domain,
+        "Protocol": "HTTP",
+        "RouteConfig": {"Routes": [{"Path": "/*", "ServiceName": service, "FunctionName": "fn"}]},
+    }
     created = CustomDomainProvider().create(ctx, props)
     assert set(created.attributes) == _attrs("custom_domain")
     assert created.attributes == {"DomainName": domain, "Domain": f"http://{domain}"}
     assert fc.get_custom_domain(domain)["routeConfig"]["routes"][0]["functionName"] == "fn"
     new = {**props, "Protocol": "HTTP,HTTPS"}
-    assert CustomDomainProvider().update(ctx, domain, new, props, {}).attributes["Domain"] == f"https://{domain}"
+    assert (
+        CustomDomainProvider().update(ctx, domain, new, props, {}).attributes["Domain"] == f"https://{domain}"
+    )
     CustomDomainProvider().delete(ctx, domain, new)
     assert CustomDomainProvider().read(ctx, domain, new) is None
     CustomDomainProvider().delete(ctx, domain, new)

@@ -25,7 +25,9 @@ Conditions:
   Either: !Or [IsProd, Both]
   FromBool: !Ref Flag
 Resources:
-  Always: {Type: X::Y, Properties: {Size: !If [IsProd, big, small], Opt: !If [IsProd, x, !Ref ALIYUN::NoValue]}}
+  Always:
+    Type: X::Y
+    Properties: {Size: !If [IsProd, big, small], Opt: !If [IsProd, x, !Ref ALIYUN::NoValue]}
   OnlyProd: {Type: X::Y, Condition: IsProd}
   Guarded: {Type: X::Y, Properties: {P: !If [IsProd, !Ref OnlyProd, none]}}
 Outputs:
@@ -36,7 +38,13 @@ Outputs:
 
 def test_conditions_evaluate_with_names_inside_and_or_not():
     prepared = prepare(yaml_template(CONDITIONS))
-    assert prepared.conditions == {"IsProd": False, "IsDev": True, "Both": True, "Either": True, "FromBool": False}
+    assert prepared.conditions == {
+        "IsProd": False,
+        "IsDev": True,
+        "Both": True,
+        "Either": True,
+        "FromBool": False,
+    }
 
 
 def test_condition_false_resources_and_outputs_are_removed():
@@ -75,26 +83,39 @@ def test_condition_cycles_are_detected():
 
 
 def test_conditions_may_only_reference_parameters():
-    err = only_error(lambda: prepare(yaml_template(
-        "Conditions:\n  C: !Equals [!Ref R, x]\nResources:\n  R: {Type: X::Y}\n")))
+    err = only_error(
+        lambda: prepare(
+            yaml_template("Conditions:\n  C: !Equals [!Ref R, x]\nResources:\n  R: {Type: X::Y}\n")
+        )
+    )
     assert err.code == INVALID_TEMPLATE_REFERENCE and "can only reference parameters" in err.message
 
 
 def test_undefined_condition_names():
-    errors = errors_from(lambda: prepare(yaml_template(
-        "Resources:\n  R: {Type: X::Y, Condition: Nope}\nOutputs:\n  O: {Value: 1, Condition: Nope}\n")))
+    errors = errors_from(
+        lambda: prepare(
+            yaml_template(
+                "Resources:\n  R: {Type: X::Y, Condition: Nope}\nOutputs:\n  O: {Value: 1, Condition: Nope}\n"
+            )
+        )
+    )
     assert {err.path for err in errors} == {("Resources", "R", "Condition"), ("Outputs", "O", "Condition")}
 
 
 def test_condition_must_be_boolean():
-    err = only_error(lambda: prepare(yaml_template(
-        "Parameters:\n  P: {Type: String, Default: maybe}\nConditions:\n  C: !Ref P\n")))
+    err = only_error(
+        lambda: prepare(
+            yaml_template("Parameters:\n  P: {Type: String, Default: maybe}\nConditions:\n  C: !Ref P\n")
+        )
+    )
     assert err.code == STACK_VALIDATION_FAILED and "true or false" in err.message
 
 
 def test_static_unknown_conditions_keep_resources_and_check_both_branches():
-    template = yaml_template("Parameters:\n  Env: {Type: String}\nConditions:\n  P: !Equals [!Ref Env, prod]\n"
-                             "Resources:\n  R: {Type: X::Y, Condition: P, Properties: {A: !If [P, 1, 1]}}\n")
+    template = yaml_template(
+        "Parameters:\n  Env: {Type: String}\nConditions:\n  P: !Equals [!Ref Env, prod]\n"
+        "Resources:\n  R: {Type: X::Y, Condition: P, Properties: {A: !If [P, 1, 1]}}\n"
+    )
     prepared = prepare(template, static=True)
     assert prepared.unknown_conditions == {"P"} and "R" in prepared.resources
     assert prepared.resolve_properties("R", attribute, physical_id) == {"A": 1}
@@ -151,23 +172,33 @@ Resources:
 def test_locals_macro_and_eval():
     prepared = prepare(yaml_template(LOCALS), identity=StackIdentity(region="cn-beijing"))
     assert prepared.resolve_properties("R", attribute, physical_id) == {
-        "N": "web-app-cn-beijing", "P": "web-app"}
+        "N": "web-app-cn-beijing",
+        "P": "web-app",
+    }
 
 
 def test_locals_cannot_reference_resources_and_cannot_be_used_in_sub():
-    errors = errors_from(lambda: prepare(yaml_template(
-        "Locals:\n  L: {Value: !Ref R}\nResources:\n  R: {Type: X::Y, Properties: {A: !Sub '${L}'}}\n")))
+    errors = errors_from(
+        lambda: prepare(
+            yaml_template(
+                "Locals:\n  L: {Value: !Ref R}\nResources:\n  R: {Type: X::Y, Properties: {A: !Sub '${L}'}}\n"
+            )
+        )
+    )
     messages = " | ".join(err.message for err in errors)
     assert "Locals can only reference parameters and other locals" in messages
     assert "cannot be referenced with ${} in Fn::Sub" in messages
 
 
 def test_local_cycles_and_depth():
-    errors = errors_from(lambda: prepare(yaml_template(
-        "Locals:\n  A: {Type: Eval, Value: !Ref B}\n  B: {Value: !Ref A}\n")))
+    errors = errors_from(
+        lambda: prepare(yaml_template("Locals:\n  A: {Type: Eval, Value: !Ref B}\n  B: {Value: !Ref A}\n"))
+    )
     assert errors[0].code == CIRCULAR_DEPENDENCY and "A -> B -> A" in errors[0].message
     chain = "".join(f"  L{i}: {{Value: !Ref L{i + 1}}}\n" for i in range(7)) + "  L7: {Value: 1}\n"
-    err = errors_from(lambda: prepare(yaml_template(f"Locals:\n{chain.replace('L0: {', 'L0: {Type: Eval, ')}")))[0]
+    err = errors_from(
+        lambda: prepare(yaml_template(f"Locals:\n{chain.replace('L0: {', 'L0: {Type: Eval, ')}"))
+    )[0]
     assert "more than 5 levels" in err.message
 
 
@@ -177,26 +208,54 @@ def test_datasource_locals_are_not_supported():
 
 
 def test_pseudo_parameters():
-    identity = StackIdentity(stack_name="s1", stack_id="sid", region="cn-shanghai", account_id="111",
-                             tenant_id="222", resource_group_id="rg-x")
-    template = yaml_template("Resources:\n  R:\n    Type: X::Y\n    Properties:\n" + "".join(
-        f"      {name}: !Ref ALIYUN::{name}\n"
-        for name in ("StackName", "StackId", "Region", "AccountId", "TenantId", "ResourceGroupId", "NoValue")))
+    identity = StackIdentity(
+        stack_name="s1",
+        stack_id="sid",
+        region="cn-shanghai",
+        account_id="111",
+        tenant_id="222",
+        resource_group_id="rg-x",
+    )
+    template = yaml_template(
+        "Resources:\n  R:\n    Type: X::Y\n    Properties:\n"
+        + "".join(
+            f"      {name}: !Ref ALIYUN::{name}\n"
+            for name in (
+                "StackName",
+                "StackId",
+                "Region",
+                "AccountId",
+                "TenantId",
+                "ResourceGroupId",
+                "NoValue",
+            )
+        )
+    )
     prepared = prepare(template, identity=identity)
     assert prepared.resolve_properties("R", attribute, physical_id) == {
-        "StackName": "s1", "StackId": "sid", "Region": "cn-shanghai", "AccountId": "111", "TenantId": "222",
-        "ResourceGroupId": "rg-x"}
+        "StackName": "s1",
+        "StackId": "sid",
+        "Region": "cn-shanghai",
+        "AccountId": "111",
+        "TenantId": "222",
+        "ResourceGroupId": "rg-x",
+    }
     assert StackIdentity(account_id="9").tenant_id == "9"
 
 
 def test_index_outside_count_is_an_error():
-    err = only_error(lambda: prepare(yaml_template("Resources:\n  R: {Type: X::Y, Properties: {I: !Ref ALIYUN::Index}}\n")))
+    err = only_error(
+        lambda: prepare(yaml_template("Resources:\n  R: {Type: X::Y, Properties: {I: !Ref ALIYUN::Index}}\n"))
+    )
     assert err.code == INVALID_TEMPLATE_REFERENCE and "Count" in err.message
 
 
 def test_function_errors_in_properties_are_located_at_the_argument():
-    prepared = prepare(yaml_template("Resources:\n  R:\n    Type: X::Y\n    Properties:\n"
-                                     "      J: !Join [',', [a, {k: v}]]\n"))
+    prepared = prepare(
+        yaml_template(
+            "Resources:\n  R:\n    Type: X::Y\n    Properties:\n      J: !Join [',', [a, {k: v}]]\n"
+        )
+    )
     try:
         prepared.resolve_properties("R", attribute, physical_id)
     except TemplateError as err:
@@ -207,8 +266,10 @@ def test_function_errors_in_properties_are_located_at_the_argument():
 
 
 def test_get_att_and_unknown_values():
-    template = yaml_template("Resources:\n  A: {Type: X::Y}\n  B: {Type: X::Y, Properties: {V: !GetAtt A.Arn,"
-                             " J: !Join ['-', [!GetAtt A.Arn, x]]}}\n")
+    template = yaml_template(
+        "Resources:\n  A: {Type: X::Y}\n  B: {Type: X::Y, Properties: {V: !GetAtt A.Arn,"
+        " J: !Join ['-', [!GetAtt A.Arn, x]]}}\n"
+    )
     prepared = prepare(template, static=True)
     unknown = lambda logical_id, name: Unknown("string", f"{logical_id}.{name}")  # noqa: E731
     props = prepared.resolve_properties("B", unknown, physical_id)

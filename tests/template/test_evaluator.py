@@ -40,17 +40,21 @@ def throwaway_functions(monkeypatch):
     """Register test-only functions without leaking them into other tests."""
     monkeypatch.setattr(registry, "_BY_NAME", dict(registry._BY_NAME))
     monkeypatch.setattr(registry, "_BY_TAG", dict(registry._BY_TAG))
-    for function in (IntrinsicFunction("Fn::TestUpper", "TestUpper", _upper, result_type="string"),
-                     IntrinsicFunction("Fn::TestRaw", "TestRaw", _raw, lazy=True),
-                     IntrinsicFunction("Fn::TestDrop", "TestDrop", _drop),
-                     IntrinsicFunction("Fn::TestBoom", "TestBoom", _boom)):
+    for function in (
+        IntrinsicFunction("Fn::TestUpper", "TestUpper", _upper, result_type="string"),
+        IntrinsicFunction("Fn::TestRaw", "TestRaw", _raw, lazy=True),
+        IntrinsicFunction("Fn::TestDrop", "TestDrop", _drop),
+        IntrinsicFunction("Fn::TestBoom", "TestBoom", _boom),
+    ):
         registry.register(function)
     CALLS.clear()
 
 
 def resolve(properties: str, **prepare_options: Any) -> dict:
-    template = yaml_template("Parameters:\n  P: {Type: String, Default: hello}\n  Q: {Type: String}\n"
-                             f"Resources:\n  R:\n    Type: X::Y\n    Properties:\n{properties}")
+    template = yaml_template(
+        "Parameters:\n  P: {Type: String, Default: hello}\n  Q: {Type: String}\n"
+        f"Resources:\n  R:\n    Type: X::Y\n    Properties:\n{properties}"
+    )
     given = None if prepare_options.get("static") else {"Q": "q"}
     prepared = prepare(template, given, **prepare_options)
     return prepared.resolve_properties("R", attribute, physical_id)
@@ -62,7 +66,9 @@ def test_eager_function_gets_evaluated_arguments():
 
 
 def test_lazy_function_gets_raw_nodes_and_evaluates_itself():
-    assert resolve("      A: {'Fn::TestRaw': [{Ref: P}, 2]}\n") == {"A": {"raw": [{"Ref": "P"}, 2], "first": "hello"}}
+    assert resolve("      A: {'Fn::TestRaw': [{Ref: P}, 2]}\n") == {
+        "A": {"raw": [{"Ref": "P"}, 2], "first": "hello"}
+    }
 
 
 def test_unknown_arguments_short_circuit_eager_functions():
@@ -73,7 +79,9 @@ def test_unknown_arguments_short_circuit_eager_functions():
 
 def test_no_value_removes_entries_and_list_items():
     assert resolve("      A: {'Fn::TestDrop': 1}\n      B: [1, {'Fn::TestDrop': 1}, 2]\n      C: 3\n") == {
-        "B": [1, 2], "C": 3}
+        "B": [1, 2],
+        "C": 3,
+    }
 
 
 def test_function_error_is_located_at_the_argument():

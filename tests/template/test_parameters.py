@@ -23,43 +23,49 @@ def bind(definition: str, value=None, **options):
     return prepare(template, given, **options).parameters["P"]
 
 
-@pytest.mark.parametrize("definition, given, expected", [
-    ("{Type: String}", "abc", "abc"),
-    ("{Type: String, Default: 8080}", None, "8080"),
-    ("{Type: String, Default: true}", None, "true"),
-    ("{Type: Number}", "42", 42),
-    ("{Type: Number}", " 2.5 ", 2.5),
-    ("{Type: Number, Default: 7}", None, 7),
-    ("{Type: CommaDelimitedList}", "10.0.0.1, 10.0.0.2,10.0.0.3", ["10.0.0.1", "10.0.0.2", "10.0.0.3"]),
-    ("{Type: CommaDelimitedList}", "", []),
-    ("{Type: CommaDelimitedList, Default: [a, 1]}", None, ["a", "1"]),
-    ("{Type: Json}", '{"a": [1, 2]}', {"a": [1, 2]}),
-    ("{Type: Json, Default: {k: v}}", None, {"k": "v"}),
-    ("{Type: Boolean}", "True", True),
-    ("{Type: Boolean}", "false", False),
-    ("{Type: Boolean, Default: true}", None, True),
-    ("{Type: String, Default: null}", None, None),
-])
+@pytest.mark.parametrize(
+    "definition, given, expected",
+    [
+        ("{Type: String}", "abc", "abc"),
+        ("{Type: String, Default: 8080}", None, "8080"),
+        ("{Type: String, Default: true}", None, "true"),
+        ("{Type: Number}", "42", 42),
+        ("{Type: Number}", " 2.5 ", 2.5),
+        ("{Type: Number, Default: 7}", None, 7),
+        ("{Type: CommaDelimitedList}", "10.0.0.1, 10.0.0.2,10.0.0.3", ["10.0.0.1", "10.0.0.2", "10.0.0.3"]),
+        ("{Type: CommaDelimitedList}", "", []),
+        ("{Type: CommaDelimitedList, Default: [a, 1]}", None, ["a", "1"]),
+        ("{Type: Json}", '{"a": [1, 2]}', {"a": [1, 2]}),
+        ("{Type: Json, Default: {k: v}}", None, {"k": "v"}),
+        ("{Type: Boolean}", "True", True),
+        ("{Type: Boolean}", "false", False),
+        ("{Type: Boolean, Default: true}", None, True),
+        ("{Type: String, Default: null}", None, None),
+    ],
+)
 def test_coercion_by_type(definition, given, expected):
     assert bind(definition, given) == expected
 
 
-@pytest.mark.parametrize("definition, given, reason", [
-    ("{Type: Number}", "abc", "'abc' is not a number"),
-    ("{Type: Number}", "nan", "not a finite number"),
-    ("{Type: Json}", "{bad", "not valid JSON"),
-    ("{Type: Boolean}", "yes", "expected true or false"),
-    ("{Type: String, AllowedValues: [a, b]}", "c", "is not one of the allowed values"),
-    ("{Type: Number, AllowedValues: [1, 2]}", "3", "is not one of the allowed values"),
-    ("{Type: CommaDelimitedList, AllowedValues: [a, b]}", "a,c", "'c' is not one of the allowed values"),
-    ("{Type: String, AllowedPattern: '[a-z]+'}", "abc1", "does not match pattern"),
-    ("{Type: String, MinLength: '3'}", "ab", "shorter than the minimum 3"),
-    ("{Type: String, MaxLength: 2}", "abc", "longer than the maximum 2"),
-    ("{Type: CommaDelimitedList, MaxLength: 1}", "a,b", "longer than the maximum 1 items"),
-    ("{Type: Json, MinLength: 2}", '{"a": 1}', "shorter than the minimum 2 items"),
-    ("{Type: Number, MinValue: 10}", "9", "less than the minimum 10"),
-    ("{Type: Number, MaxValue: 10.5}", "11", "greater than the maximum 10.5"),
-])
+@pytest.mark.parametrize(
+    "definition, given, reason",
+    [
+        ("{Type: Number}", "abc", "'abc' is not a number"),
+        ("{Type: Number}", "nan", "not a finite number"),
+        ("{Type: Json}", "{bad", "not valid JSON"),
+        ("{Type: Boolean}", "yes", "expected true or false"),
+        ("{Type: String, AllowedValues: [a, b]}", "c", "is not one of the allowed values"),
+        ("{Type: Number, AllowedValues: [1, 2]}", "3", "is not one of the allowed values"),
+        ("{Type: CommaDelimitedList, AllowedValues: [a, b]}", "a,c", "'c' is not one of the allowed values"),
+        ("{Type: String, AllowedPattern: '[a-z]+'}", "abc1", "does not match pattern"),
+        ("{Type: String, MinLength: '3'}", "ab", "shorter than the minimum 3"),
+        ("{Type: String, MaxLength: 2}", "abc", "longer than the maximum 2"),
+        ("{Type: CommaDelimitedList, MaxLength: 1}", "a,b", "longer than the maximum 1 items"),
+        ("{Type: Json, MinLength: 2}", '{"a": 1}', "shorter than the minimum 2 items"),
+        ("{Type: Number, MinValue: 10}", "9", "less than the minimum 10"),
+        ("{Type: Number, MaxValue: 10.5}", "11", "greater than the maximum 10.5"),
+    ],
+)
 def test_constraint_failures_are_stack_validation_failed(definition, given, reason):
     err = only_error(lambda: bind(definition, given))
     assert err.code == STACK_VALIDATION_FAILED
@@ -80,7 +86,9 @@ def test_allowed_pattern_is_a_full_match():
 
 
 def test_constraint_description_replaces_the_reason():
-    err = only_error(lambda: bind("{Type: String, MaxLength: 2, ConstraintDescription: {en: Two at most}}", "abc"))
+    err = only_error(
+        lambda: bind("{Type: String, MaxLength: 2, ConstraintDescription: {en: Two at most}}", "abc")
+    )
     assert err.message == "Parameter 'P' is invalid: Two at most"
     assert "longer" in err.details["reason"]
 
@@ -92,13 +100,21 @@ def test_default_is_validated_when_the_template_loads():
 
 
 def test_bad_constraint_definitions_are_reported():
-    errors = errors_from(lambda: yaml_template(
-        "Parameters:\n  P: {Type: String, MinLength: x, AllowedPattern: '(', AllowedValues: a}\n"
-        "  Q: {Type: Strin}\n  R: 5\n  ALIYUN::X: {Type: String}\n"))
+    errors = errors_from(
+        lambda: yaml_template(
+            "Parameters:\n  P: {Type: String, MinLength: x, AllowedPattern: '(', AllowedValues: a}\n"
+            "  Q: {Type: Strin}\n  R: 5\n  ALIYUN::X: {Type: String}\n"
+        )
+    )
     paths = {err.path for err in errors}
-    assert {("Parameters", "P", "MinLength"), ("Parameters", "P", "AllowedPattern"),
-            ("Parameters", "P", "AllowedValues"), ("Parameters", "Q", "Type"), ("Parameters", "R"),
-            ("Parameters", "ALIYUN::X")} <= paths
+    assert {
+        ("Parameters", "P", "MinLength"),
+        ("Parameters", "P", "AllowedPattern"),
+        ("Parameters", "P", "AllowedValues"),
+        ("Parameters", "Q", "Type"),
+        ("Parameters", "R"),
+        ("Parameters", "ALIYUN::X"),
+    } <= paths
 
 
 def test_unknown_parameter_properties_are_warnings():
@@ -130,14 +146,17 @@ def test_previous_values_come_before_defaults():
 
 
 def test_no_echo_parameters_are_listed():
-    template = yaml_template("Parameters:\n  Pw: {Type: String, NoEcho: 'True', Default: x}\n"
-                             "  Name: {Type: String, Default: y}\n")
+    template = yaml_template(
+        "Parameters:\n  Pw: {Type: String, NoEcho: 'True', Default: x}\n  Name: {Type: String, Default: y}\n"
+    )
     assert prepare(template).no_echo == {"Pw"}
 
 
 def test_oos_parameters_resolve_from_a_store():
-    template = yaml_template("Parameters:\n  Image: {Type: 'ALIYUN::OOS::Parameter::Value', Default: my_image}\n"
-                             "  Secret: {Type: 'ALIYUN::OOS::SecretParameter::Value', Default: pw}\n")
+    template = yaml_template(
+        "Parameters:\n  Image: {Type: 'ALIYUN::OOS::Parameter::Value', Default: my_image}\n"
+        "  Secret: {Type: 'ALIYUN::OOS::SecretParameter::Value', Default: pw}\n"
+    )
     store = DictOosStore({"my_image": "m-123"}, secrets={"pw": "s3cret"})
     assert prepare(template, oos_store=store).parameters == {"Image": "m-123", "Secret": "s3cret"}
     assert isinstance(prepare(template, static=True).parameters["Image"], Unknown)

@@ -16,7 +16,8 @@ from rosengine.template import load_template
 
 def test_minimal_template_is_valid():
     assert load_template('{"ROSTemplateFormatVersion": "2015-09-01"}').data == {
-        "ROSTemplateFormatVersion": "2015-09-01"}
+        "ROSTemplateFormatVersion": "2015-09-01"
+    }
 
 
 def test_missing_version():
@@ -38,8 +39,9 @@ def test_unknown_section_with_suggestion():
     assert "Resources" in err.message and err.line == 2
 
 
-@pytest.mark.parametrize("section, value", [("Transform", "Aliyun::Serverless-2018-04-03"),
-                                            ("Workspace", "{main.tf: x}")])
+@pytest.mark.parametrize(
+    "section, value", [("Transform", "Aliyun::Serverless-2018-04-03"), ("Workspace", "{main.tf: x}")]
+)
 def test_transform_and_workspace_are_not_supported_yet(section, value):
     err = only_error(lambda: load_template(HEADER + f"{section}: {value}\n"))
     assert err.code == NOT_SUPPORTED and "not supported yet" in err.message
@@ -53,7 +55,8 @@ def test_section_shapes():
 
 
 def test_resource_keys_and_values_all_reported():
-    errors = errors_from(lambda: yaml_template("""
+    errors = errors_from(
+        lambda: yaml_template("""
         Resources:
           Good: {Type: X::Y, Properties: {}, DependsOn: [Other], Condition: C, DeletionPolicy: Retain,
                  Count: 2, Metadata: {}, Description: d}
@@ -68,7 +71,8 @@ def test_resource_keys_and_values_all_reported():
           a/b: {Type: X::Y}
         Conditions:
           C: true
-        """))
+        """)
+    )
     by_path = {err.path: err for err in errors}
     assert "did you mean 'DependsOn'" in by_path[("Resources", "Typo", "DepensOn")].message
     assert "has no Type" in by_path[("Resources", "NoType")].message
@@ -87,22 +91,30 @@ def test_module_resources_may_pin_a_version():
 
 
 def test_outputs_need_value_and_known_keys():
-    errors = errors_from(lambda: yaml_template("Outputs:\n  A: {Description: x}\n  B: {Value: 1, Export: x}\n"))
+    errors = errors_from(
+        lambda: yaml_template("Outputs:\n  A: {Description: x}\n  B: {Value: 1, Export: x}\n")
+    )
     messages = {err.path: err.message for err in errors}
     assert "has no Value" in messages[("Outputs", "A")]
     assert "unknown key 'Export'" in messages[("Outputs", "B", "Export")]
 
 
 def test_mappings_shape_and_no_functions():
-    errors = errors_from(lambda: yaml_template("""
+    errors = errors_from(
+        lambda: yaml_template("""
         Mappings:
           Ok: {hangzhou: {"32": m-1}}
           ListInside: {ValueList: [1, 2], ValueString: baz}
           Scalar: 5
           Fn: {a: {b: !Ref X}}
-        """))
+        """)
+    )
     paths = {err.path for err in errors}
-    assert ("Mappings", "ListInside", "ValueList") in paths and ("Mappings", "ListInside", "ValueString") in paths
+    assert ("Mappings", "ListInside", "ValueList") in paths and (
+        "Mappings",
+        "ListInside",
+        "ValueString",
+    ) in paths
     assert ("Mappings", "Scalar") in paths
     assert ("Mappings", "Fn", "a", "b", "Ref") in paths
 
@@ -113,19 +125,25 @@ def test_functions_are_not_allowed_in_parameters():
 
 
 def test_association_property_metadata_may_hold_console_conditions():
-    yaml_template("Parameters:\n  P:\n    Type: String\n    AssociationPropertyMetadata:\n"
-                  "      Visible: {Condition: !Not [!Equals [a, b]]}\n")
+    yaml_template(
+        "Parameters:\n  P:\n    Type: String\n    AssociationPropertyMetadata:\n"
+        "      Visible: {Condition: !Not [!Equals [a, b]]}\n"
+    )
 
 
 def test_rules_shape():
     many = ", ".join(["{Assert: true}"] * 101)
-    errors = errors_from(lambda: yaml_template("""
+    errors = errors_from(
+        lambda: yaml_template(
+            """
         Rules:
           NoAssertions: {RuleCondition: true}
           Extra: {Assertions: [{Assert: true}], Other: 1}
           BadAssertion: {Assertions: [{AssertDescription: x}]}
           TooMany: {Assertions: [MANY]}
-        """.replace("MANY", many)))
+        """.replace("MANY", many)
+        )
+    )
     paths = {err.path for err in errors}
     assert ("Rules", "NoAssertions") in paths
     assert ("Rules", "Extra", "Other") in paths
@@ -134,12 +152,14 @@ def test_rules_shape():
 
 
 def test_locals_shape_and_datasource_not_supported():
-    errors = errors_from(lambda: yaml_template("""
+    errors = errors_from(
+        lambda: yaml_template("""
         Locals:
           NoValue: {Type: Eval}
           Ds: {Type: DATASOURCE::VPC::Vpcs, Properties: {}}
           Odd: {Type: Lambda, Value: 1}
-        """))
+        """)
+    )
     by_path = {err.path: err for err in errors}
     assert "needs a Value" in by_path[("Locals", "NoValue")].message
     assert by_path[("Locals", "Ds", "Type")].code == NOT_SUPPORTED
@@ -147,11 +167,13 @@ def test_locals_shape_and_datasource_not_supported():
 
 
 def test_names_must_be_unique_across_parameters_resources_locals():
-    errors = errors_from(lambda: yaml_template("""
+    errors = errors_from(
+        lambda: yaml_template("""
         Parameters: {A: {Type: String}, L: {Type: String}}
         Resources: {A: {Type: X::Y}}
         Locals: {L: {Value: 1}}
-        """))
+        """)
+    )
     assert {err.path for err in errors} == {("Resources", "A"), ("Locals", "L")}
 
 

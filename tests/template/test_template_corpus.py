@@ -16,7 +16,9 @@ def _files() -> list[Path]:
     files: list[Path] = []
     for root in CORPUS:
         if root.is_dir():
-            files += [p for p in sorted(root.rglob("*")) if p.suffix in (".yml", ".yaml", ".json") and p.is_file()]
+            files += [
+                p for p in sorted(root.rglob("*")) if p.suffix in (".yml", ".yaml", ".json") and p.is_file()
+            ]
     return files
 
 

@@ -84,10 +84,18 @@ SERVICE = FakeResource("Svc", "ALIYUN::FC::Service", {"ServiceName": "s"}, ("Res
 
 
 def test_getatt_types_flow_into_property_checks(use_prepared):
-    fn = FakeResource("Fn", "ALIYUN::FC::Function", {
-        "ServiceName": {"GetAtt": ["Svc", "ServiceName"]}, "FunctionName": "f", "Handler": "h", "Runtime": "r",
-        "MemorySize": {"GetAtt": ["Svc", "Tags"]},  # an array where an integer is needed
-    }, ("Resources", "Fn"))
+    fn = FakeResource(
+        "Fn",
+        "ALIYUN::FC::Function",
+        {
+            "ServiceName": {"GetAtt": ["Svc", "ServiceName"]},
+            "FunctionName": "f",
+            "Handler": "h",
+            "Runtime": "r",
+            "MemorySize": {"GetAtt": ["Svc", "Tags"]},  # an array where an integer is needed
+        },
+        ("Resources", "Fn"),
+    )
     use_prepared(FakePrepared([SERVICE, fn]))
     template = FakeTemplate({("Resources", "Fn", "Properties", "MemorySize"): (9, 7)})
     errors = check_template(template)
@@ -96,8 +104,9 @@ def test_getatt_types_flow_into_property_checks(use_prepared):
 
 
 def test_errors_in_one_resource_do_not_hide_the_others(use_prepared):
-    fn = FakeResource("Fn", "ALIYUN::FC::Function", {"ServiceName": {"GetAtt": ["Svc", "Nope"]}},
-                      ("Resources", "Fn"))
+    fn = FakeResource(
+        "Fn", "ALIYUN::FC::Function", {"ServiceName": {"GetAtt": ["Svc", "Nope"]}}, ("Resources", "Fn")
+    )
     alias = FakeResource("A", "ALIYUN::FC::Alias", {"ServiceName": "s"}, ("Resources", "A"))
     use_prepared(FakePrepared([SERVICE, fn, alias]))
     errors = check_template(FakeTemplate())
@@ -108,35 +117,54 @@ def test_errors_in_one_resource_do_not_hide_the_others(use_prepared):
 def test_nested_stack_outputs_and_custom_attributes_are_open(use_prepared):
     stack = FakeResource("Stack", "ALIYUN::ROS::Stack", {"TemplateURL": "u"}, ("Resources", "Stack"))
     custom = FakeResource("C", "Custom::Thing", {"ServiceToken": "t"}, ("Resources", "C"))
-    use_prepared(FakePrepared([stack, custom], outputs={
-        "A": {"GetAtt": ["Stack", "Outputs.VpcId"]}, "B": {"GetAtt": ["C", "AnyKey"]}}))
+    use_prepared(
+        FakePrepared(
+            [stack, custom],
+            outputs={"A": {"GetAtt": ["Stack", "Outputs.VpcId"]}, "B": {"GetAtt": ["C", "AnyKey"]}},
+        )
+    )
     assert check_template(FakeTemplate()) == []
 
 
 def test_unknown_type_warns_once_per_count_resource_and_strict_makes_it_an_error(use_prepared):
-    copies = [FakeResource(f"Vpc[{i}]", "ALIYUN::ECS::VPC", {"X": {"GetAtt": ["Svc", "Whatever"]}},
-                           ("Resources", "Vpc")) for i in range(3)]
+    copies = [
+        FakeResource(
+            f"Vpc[{i}]", "ALIYUN::ECS::VPC", {"X": {"GetAtt": ["Svc", "Whatever"]}}, ("Resources", "Vpc")
+        )
+        for i in range(3)
+    ]
     use_prepared(FakePrepared(copies))
     errors = check_template(FakeTemplate())
     assert [(e.code, e.severity, e.path) for e in errors] == [
-        (UNKNOWN_RESOURCE_TYPE, Severity.WARNING, ("Resources", "Vpc", "Type"))]
+        (UNKNOWN_RESOURCE_TYPE, Severity.WARNING, ("Resources", "Vpc", "Type"))
+    ]
     strict = check_template(FakeTemplate(), strict=True)
     assert [(e.code, e.severity) for e in strict] == [(UNKNOWN_RESOURCE_TYPE, Severity.ERROR)]
 
 
 def test_count_copies_with_the_same_problem_report_it_once(use_prepared):
-    copies = [FakeResource(f"V[{i}]", "ALIYUN::FC::Version", {"ServiceName": "s", "Bogus": 1}, ("Resources", "V"))
-              for i in range(4)]
+    copies = [
+        FakeResource(f"V[{i}]", "ALIYUN::FC::Version", {"ServiceName": "s", "Bogus": 1}, ("Resources", "V"))
+        for i in range(4)
+    ]
     use_prepared(FakePrepared(copies))
     errors = check_template(FakeTemplate())
     assert [e.path for e in errors] == [("Resources", "V", "Properties", "Bogus")]
 
 
 def test_prepare_errors_are_all_returned_located(use_prepared):
-    use_prepared(TemplateErrors([TemplateError("InvalidTemplateReference", "no X", ("Resources", "A")),
-                                 TemplateError("CircularDependency", "loop", ("Resources", "B"))]))
-    template = FakeTemplate({("Resources", "A"): (3, 3)}, warnings=[
-        TemplateError("InvalidSchema", "odd key", ("Parameters", "P"), severity=Severity.WARNING)])
+    use_prepared(
+        TemplateErrors(
+            [
+                TemplateError("InvalidTemplateReference", "no X", ("Resources", "A")),
+                TemplateError("CircularDependency", "loop", ("Resources", "B")),
+            ]
+        )
+    )
+    template = FakeTemplate(
+        {("Resources", "A"): (3, 3)},
+        warnings=[TemplateError("InvalidSchema", "odd key", ("Parameters", "P"), severity=Severity.WARNING)],
+    )
     errors = check_template(template)
     assert [e.code for e in errors] == ["InvalidSchema", "InvalidTemplateReference", "CircularDependency"]
     assert errors[1].line == 3 and errors[1].file == "t.yml"

@@ -22,7 +22,13 @@ def test_directories_yield_only_templates(tmp_path):
 def test_explicit_files_globs_and_missing(tmp_path):
     (tmp_path / "a.yml").write_text(TEMPLATE)
     (tmp_path / "not-a-template.yml").write_text("x: 1\n")
-    found = discover([str(tmp_path / "not-a-template.yml"), str(tmp_path / "*.yml"), str(tmp_path / "nope.yml"),
-                      str(tmp_path / "*.none")])
+    found = discover(
+        [
+            str(tmp_path / "not-a-template.yml"),
+            str(tmp_path / "*.yml"),
+            str(tmp_path / "nope.yml"),
+            str(tmp_path / "*.none"),
+        ]
+    )
     assert found.files == [str(tmp_path / "not-a-template.yml"), str(tmp_path / "a.yml")]
     assert found.missing == [str(tmp_path / "nope.yml"), str(tmp_path / "*.none")]

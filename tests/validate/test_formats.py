@@ -12,18 +12,34 @@ from rosengine.validate import render
 
 FILES = ["stacks/a.yml", "stacks/b.json", "stacks/clean.yml"]
 FINDINGS = [
-    Finding("InvalidTemplatePropertyType", Severity.ERROR, "'Timeout' must be an integer, got string 'x'",
-            "stacks/a.yml", 12, 7, "Resources.Fn.Properties.Timeout"),
-    Finding("UnknownResourceType", Severity.WARNING, "resource type 'ALIYUN::ECS::VPC' is not known",
-            "stacks/a.yml", 20, 5, "Resources.Vpc.Type"),
+    Finding(
+        "InvalidTemplatePropertyType",
+        Severity.ERROR,
+        "'Timeout' must be an integer, got string 'x'",
+        "stacks/a.yml",
+        12,
+        7,
+        "Resources.Fn.Properties.Timeout",
+    ),
+    Finding(
+        "UnknownResourceType",
+        Severity.WARNING,
+        "resource type 'ALIYUN::ECS::VPC' is not known",
+        "stacks/a.yml",
+        20,
+        5,
+        "Resources.Vpc.Type",
+    ),
     Finding("InvalidTemplateFormat", Severity.ERROR, "not YAML <&>", "stacks/b.json", None, None, ""),
 ]
 
 
 def test_text_lines_and_summary():
     lines = render(FINDINGS, FILES, "text").splitlines()
-    assert lines[0] == ("stacks/a.yml:12:7: error InvalidTemplatePropertyType: 'Timeout' must be an integer, "
-                        "got string 'x' [Resources.Fn.Properties.Timeout]")
+    assert lines[0] == (
+        "stacks/a.yml:12:7: error InvalidTemplatePropertyType: 'Timeout' must be an integer, "
+        "got string 'x' [Resources.Fn.Properties.Timeout]"
+    )
     assert lines[1].startswith("stacks/a.yml:20:5: warning UnknownResourceType: ")
     assert lines[2] == "stacks/b.json: error InvalidTemplateFormat: not YAML <&>"
     assert lines[-1] == "2 errors, 1 warning in 3 files"
@@ -34,9 +50,15 @@ def test_json_report():
     assert document["summary"] == {"files": 3, "errors": 2, "warnings": 1, "notes": 0}
     assert document["files"] == FILES
     first = document["findings"][0]
-    assert first == {"ruleId": "InvalidTemplatePropertyType", "severity": "error",
-                     "message": "'Timeout' must be an integer, got string 'x'", "file": "stacks/a.yml",
-                     "line": 12, "column": 7, "path": "Resources.Fn.Properties.Timeout"}
+    assert first == {
+        "ruleId": "InvalidTemplatePropertyType",
+        "severity": "error",
+        "message": "'Timeout' must be an integer, got string 'x'",
+        "file": "stacks/a.yml",
+        "line": 12,
+        "column": 7,
+        "path": "Resources.Fn.Properties.Timeout",
+    }
 
 
 def test_sarif_report():
@@ -61,13 +83,31 @@ def test_sarif_matches_the_official_schema_shape():
     jsonschema = pytest.importorskip("jsonschema")
     # The parts of the SARIF 2.1.0 schema a consumer relies on, restated minimally.
     shape = {
-        "type": "object", "required": ["version", "runs"],
-        "properties": {"version": {"const": "2.1.0"}, "runs": {"type": "array", "items": {
-            "type": "object", "required": ["tool", "results"],
-            "properties": {"results": {"type": "array", "items": {
-                "type": "object", "required": ["message"],
-                "properties": {"level": {"enum": ["none", "note", "warning", "error"]},
-                               "message": {"type": "object", "required": ["text"]}}}}}}}},
+        "type": "object",
+        "required": ["version", "runs"],
+        "properties": {
+            "version": {"const": "2.1.0"},
+            "runs": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "required": ["tool", "results"],
+                    "properties": {
+                        "results": {
+                            "type": "array",
+                            "items": {
+                                "type": "object",
+                                "required": ["message"],
+                                "properties": {
+                                    "level": {"enum": ["none", "note", "warning", "error"]},
+                                    "message": {"type": "object", "required": ["text"]},
+                                },
+                            },
+                        }
+                    },
+                },
+            },
+        },
     }
     jsonschema.validate(json.loads(render(FINDINGS, FILES, "sarif")), shape)
 
@@ -93,8 +133,18 @@ def test_empty_report_and_unknown_format():
 
 
 def test_sarif_encodes_relative_paths_and_junit_has_one_failure_per_file():
-    odd = [Finding(rule_id="InvalidFunction", severity=Severity.ERROR, message=f"bad {i}", file="dir x/中 a#1.yml",
-                   line=i + 1, col=1, path="") for i in range(3)]
+    odd = [
+        Finding(
+            rule_id="InvalidFunction",
+            severity=Severity.ERROR,
+            message=f"bad {i}",
+            file="dir x/中 a#1.yml",
+            line=i + 1,
+            col=1,
+            path="",
+        )
+        for i in range(3)
+    ]
     sarif = json.loads(render(odd, ["dir x/中 a#1.yml"], "sarif"))
     uri = sarif["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
     assert uri == "dir%20x/%E4%B8%AD%20a%231.yml"

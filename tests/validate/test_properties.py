@@ -13,7 +13,13 @@ BASE = ("Resources", "Fn", "Properties")
 
 
 def fn(**extra):
-    return {"ServiceName": "svc", "FunctionName": "fn", "Handler": "index.handler", "Runtime": "python3", **extra}
+    return {
+        "ServiceName": "svc",
+        "FunctionName": "fn",
+        "Handler": "index.handler",
+        "Runtime": "python3",
+        **extra,
+    }
 
 
 def check(type_name: str, properties, base=BASE):
@@ -21,7 +27,7 @@ def check(type_name: str, properties, base=BASE):
 
 
 def paths(errors):
-    return [e.path[len(BASE):] for e in errors]
+    return [e.path[len(BASE) :] for e in errors]
 
 
 @pytest.mark.parametrize("value", ["128", 128, 128.0, " 256 "])
@@ -58,16 +64,35 @@ def test_numbers_are_accepted_for_strings_and_enums_match_coerced_forms():
 def test_multiple_of_tolerates_binary_fractions():
     for cpu in (0.05, 0.15, 0.35, 1.45, 16):
         memory = int(cpu * 2 * 1024 // 64 * 64) or 128
-        assert check("ALIYUN::FC3::Function", {"FunctionName": "f", "Handler": "h", "Runtime": "r", "Code": {},
-                                               "Cpu": cpu, "MemorySize": max(memory, 128)}) == [], cpu
-    errors = check("ALIYUN::FC3::Function", {"FunctionName": "f", "Handler": "h", "Runtime": "r", "Code": {},
-                                             "Cpu": 0.12})
+        assert (
+            check(
+                "ALIYUN::FC3::Function",
+                {
+                    "FunctionName": "f",
+                    "Handler": "h",
+                    "Runtime": "r",
+                    "Code": {},
+                    "Cpu": cpu,
+                    "MemorySize": max(memory, 128),
+                },
+            )
+            == []
+        ), cpu
+    errors = check(
+        "ALIYUN::FC3::Function",
+        {"FunctionName": "f", "Handler": "h", "Runtime": "r", "Code": {}, "Cpu": 0.12},
+    )
     assert paths(errors) == [("Cpu",)] and "multiple of 0.05" in errors[0].message
 
 
 def test_unknown_values_are_checked_by_declared_type_only():
-    props = fn(MemorySize=Unknown("string", "Ref P"), Timeout=Unknown("number"), Handler=Unknown(None),
-               EnvironmentVariables=Unknown("object"), ServiceName=Unknown("string"))
+    props = fn(
+        MemorySize=Unknown("string", "Ref P"),
+        Timeout=Unknown("number"),
+        Handler=Unknown(None),
+        EnvironmentVariables=Unknown("object"),
+        ServiceName=Unknown("string"),
+    )
     assert check("ALIYUN::FC::Function", props) == []
     errors = check("ALIYUN::FC::Function", fn(Handler=Unknown("array", "Fn::Split")))
     assert paths(errors) == [("Handler",)]
@@ -100,47 +125,88 @@ def test_unknown_property_suggests_the_closest_name():
 
 
 def test_all_errors_of_a_resource_are_reported():
-    errors = check("ALIYUN::FC::Function", fn(MemorySize=1, Timeout=0, InstanceConcurrency=0, Bogus=1,
-                                              Code={"OssBucketName": "b"}))
+    errors = check(
+        "ALIYUN::FC::Function",
+        fn(MemorySize=1, Timeout=0, InstanceConcurrency=0, Bogus=1, Code={"OssBucketName": "b"}),
+    )
     assert paths(errors) == [("Bogus",), ("Code",), ("InstanceConcurrency",), ("MemorySize",), ("Timeout",)]
 
 
 def test_nested_errors_point_inside_the_map_and_list():
-    errors = check("ALIYUN::FC::Service", {"ServiceName": "s", "NasConfig": {
-        "UserId": 70000, "GroupId": 1, "MountPoints": [{"ServerAddr": "a", "MountDir": "/m"}, {"ServerAddr": "b"}]}})
+    errors = check(
+        "ALIYUN::FC::Service",
+        {
+            "ServiceName": "s",
+            "NasConfig": {
+                "UserId": 70000,
+                "GroupId": 1,
+                "MountPoints": [{"ServerAddr": "a", "MountDir": "/m"}, {"ServerAddr": "b"}],
+            },
+        },
+    )
     assert sorted(paths(errors)) == [("NasConfig", "MountPoints", 1), ("NasConfig", "UserId")]
 
 
 def trigger(trigger_type, config):
-    return {"ServiceName": "s", "FunctionName": "f", "TriggerName": "t", "TriggerType": trigger_type,
-            "TriggerConfig": config}
+    return {
+        "ServiceName": "s",
+        "FunctionName": "f",
+        "TriggerName": "t",
+        "TriggerType": trigger_type,
+        "TriggerConfig": config,
+    }
 
 
-@pytest.mark.parametrize("config", [
-    {"CronExpression": "@every 5m", "Enable": True},
-    {"cronExpression": "0 0/4 * * * *", "enable": "true", "payload": "p"},
-    {"CRONEXPRESSION": "0 0 8 * * *", "Enabled": False},
-])
+@pytest.mark.parametrize(
+    "config",
+    [
+        {"CronExpression": "@every 5m", "Enable": True},
+        {"cronExpression": "0 0/4 * * * *", "enable": "true", "payload": "p"},
+        {"CRONEXPRESSION": "0 0 8 * * *", "Enabled": False},
+    ],
+)
 def test_timer_trigger_config_keys_are_case_insensitive(config):
     assert check("ALIYUN::FC::Trigger", trigger("timer", config)) == []
 
 
 def test_trigger_config_errors_point_at_the_key_as_written():
-    errors = check("ALIYUN::FC::Trigger", trigger("timer", {"CronExpression": "0 * * * *", "Enable": "yes",
-                                                            "Payloda": "x"}))
-    assert sorted(paths(errors)) == [("TriggerConfig", "CronExpression"), ("TriggerConfig", "Enable"),
-                                     ("TriggerConfig", "Payloda")]
+    errors = check(
+        "ALIYUN::FC::Trigger",
+        trigger("timer", {"CronExpression": "0 * * * *", "Enable": "yes", "Payloda": "x"}),
+    )
+    assert sorted(paths(errors)) == [
+        ("TriggerConfig", "CronExpression"),
+        ("TriggerConfig", "Enable"),
+        ("TriggerConfig", "Payloda"),
+    ]
     unknown = next(e for e in errors if e.path[-1] == "Payloda")
     assert "did you mean 'payload'" in unknown.message
 
 
 def test_trigger_config_shape_follows_trigger_type():
-    assert check("ALIYUN::FC::Trigger", trigger("http", {"AuthType": "anonymous", "Methods": ["GET", "POST"]})) == []
+    assert (
+        check("ALIYUN::FC::Trigger", trigger("http", {"AuthType": "anonymous", "Methods": ["GET", "POST"]}))
+        == []
+    )
     errors = check("ALIYUN::FC::Trigger", trigger("http", {"AuthType": "jwt", "Methods": ["OPTIONS"]}))
     assert sorted(paths(errors)) == [("TriggerConfig", "AuthType"), ("TriggerConfig", "Methods", 0)]
-    assert check("ALIYUN::FC3::Trigger", {"FunctionName": "f", "TriggerName": "t", "TriggerType": "http",
-                                          "TriggerConfig": {"AuthType": "jwt", "Methods": ["OPTIONS"]}}) == []
-    oss = {"BucketName": "b", "Events": ["oss:ObjectCreated:*"], "Filter": {"Key": {"Prefix": "in/", "Suffix": ".png"}}}
+    assert (
+        check(
+            "ALIYUN::FC3::Trigger",
+            {
+                "FunctionName": "f",
+                "TriggerName": "t",
+                "TriggerType": "http",
+                "TriggerConfig": {"AuthType": "jwt", "Methods": ["OPTIONS"]},
+            },
+        )
+        == []
+    )
+    oss = {
+        "BucketName": "b",
+        "Events": ["oss:ObjectCreated:*"],
+        "Filter": {"Key": {"Prefix": "in/", "Suffix": ".png"}},
+    }
     assert check("ALIYUN::FC::Trigger", trigger("oss", oss)) == []
     errors = check("ALIYUN::FC::Trigger", trigger("mns_topic", {"NotifyStrategy": "SOMETIMES"}))
     assert sorted(e.message for e in errors)[0].startswith("'NotifyStrategy' is 'SOMETIMES'")
@@ -153,10 +219,13 @@ def test_unknown_trigger_type_checks_no_trigger_config_shape():
 
 
 def test_eventbridge_config_in_camel_case_from_real_templates():
-    config = {"triggerEnable": True, "asyncInvocationType": False,
-              "eventSourceConfig": {"eventSourceType": "Default", "eventSourceParameters": {}},
-              "eventSinkConfig": {"deliveryOption": {"mode": "event-driven", "eventSchema": "CloudEvents"}},
-              "runOptions": {"retryStrategy": {"PushRetryStrategy": "BACKOFF_RETRY"}}}
+    config = {
+        "triggerEnable": True,
+        "asyncInvocationType": False,
+        "eventSourceConfig": {"eventSourceType": "Default", "eventSourceParameters": {}},
+        "eventSinkConfig": {"deliveryOption": {"mode": "event-driven", "eventSchema": "CloudEvents"}},
+        "runOptions": {"retryStrategy": {"PushRetryStrategy": "BACKOFF_RETRY"}},
+    }
     assert check("ALIYUN::FC::Trigger", trigger("eventbridge", config)) == []
 
 
@@ -184,7 +253,10 @@ def test_nested_stack_needs_a_template_source():
 
 
 def test_custom_resource_properties():
-    assert check("Custom::Add", {"ServiceToken": "acs:fc:r:1:services/s/functions/f", "Parameters": {"X": 1}}) == []
+    assert (
+        check("Custom::Add", {"ServiceToken": "acs:fc:r:1:services/s/functions/f", "Parameters": {"X": 1}})
+        == []
+    )
     errors = check("Custom::Add", {"ServiceToken": "t", "X": 1})
     assert paths(errors) == [("X",)]
 

@@ -17,13 +17,29 @@ from rosengine.validate import attribute_names, schema_document, schema_for, val
 ROOT = Path(registry.__file__).resolve().parent
 SCHEMA_FILES = sorted((ROOT / "fc").glob("*.json")) + sorted((ROOT / "ros").glob("*.json"))
 EXPECTED_TYPES = {
-    "ALIYUN::FC::Service", "ALIYUN::FC::Function", "ALIYUN::FC::FunctionInvoker", "ALIYUN::FC::Trigger",
-    "ALIYUN::FC::Version", "ALIYUN::FC::Alias", "ALIYUN::FC::Layer", "ALIYUN::FC::ProvisionConfig",
-    "ALIYUN::FC::CustomDomain", "ALIYUN::FC3::Function", "ALIYUN::FC3::Trigger", "ALIYUN::FC3::FunctionInvoker",
-    "ALIYUN::FC3::AsyncInvokeConfig", "ALIYUN::FC3::ConcurrencyConfig", "ALIYUN::FC3::ProvisionConfig",
-    "ALIYUN::FC3::CustomDomain", "ALIYUN::FC3::LayerVersion", "ALIYUN::FC3::VpcBinding",
-    "ALIYUN::FC3::FunctionVersion", "ALIYUN::ROS::WaitConditionHandle", "ALIYUN::ROS::WaitCondition",
-    "ALIYUN::ROS::Stack", "ALIYUN::ROS::CustomResource",
+    "ALIYUN::FC::Service",
+    "ALIYUN::FC::Function",
+    "ALIYUN::FC::FunctionInvoker",
+    "ALIYUN::FC::Trigger",
+    "ALIYUN::FC::Version",
+    "ALIYUN::FC::Alias",
+    "ALIYUN::FC::Layer",
+    "ALIYUN::FC::ProvisionConfig",
+    "ALIYUN::FC::CustomDomain",
+    "ALIYUN::FC3::Function",
+    "ALIYUN::FC3::Trigger",
+    "ALIYUN::FC3::FunctionInvoker",
+    "ALIYUN::FC3::AsyncInvokeConfig",
+    "ALIYUN::FC3::ConcurrencyConfig",
+    "ALIYUN::FC3::ProvisionConfig",
+    "ALIYUN::FC3::CustomDomain",
+    "ALIYUN::FC3::LayerVersion",
+    "ALIYUN::FC3::VpcBinding",
+    "ALIYUN::FC3::FunctionVersion",
+    "ALIYUN::ROS::WaitConditionHandle",
+    "ALIYUN::ROS::WaitCondition",
+    "ALIYUN::ROS::Stack",
+    "ALIYUN::ROS::CustomResource",
 }
 BASE = ("Resources", "R", "Properties")
 
@@ -87,7 +103,8 @@ def test_update_no_properties_are_create_only():
     layer = schema_for("ALIYUN::FC::Layer")
     assert layer.create_only == set(layer.properties)
     assert {"CheckError", "ServiceRegionId", "CheckAsyncInvocation"} == schema_for(
-        "ALIYUN::FC::FunctionInvoker").create_only
+        "ALIYUN::FC::FunctionInvoker"
+    ).create_only
 
 
 def test_attributes_and_attribute_patterns():

@@ -110,13 +110,17 @@ def test_all_property_errors_are_reported_with_line_and_column(tmp_path):
 
 def test_exit_codes_errors_warnings_strict(tmp_path):
     assert run(write(tmp_path, "broken.yml", BROKEN)).exit_code == 2
-    only_unknown = write(tmp_path, "unknown.yml", """\
+    only_unknown = write(
+        tmp_path,
+        "unknown.yml",
+        """\
         ROSTemplateFormatVersion: '2015-09-01'
         Resources:
           Sleep:
             Type: ALIYUN::ROS::Sleep
             Properties: {CreateDuration: 10}
-        """)
+        """,
+    )
     result = run(only_unknown)
     assert result.exit_code == 4, result.output
     strict = run("--strict", only_unknown)
@@ -141,14 +145,19 @@ def test_directory_argument_and_formats(tmp_path):
     write(tmp_path, "clean.yml", CLEAN)
     write(tmp_path, "broken.yml", BROKEN)
     sarif = json.loads(run(str(tmp_path), "--format", "sarif").output)
-    uris = {r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for r in sarif["runs"][0]["results"]}
+    uris = {
+        r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for r in sarif["runs"][0]["results"]
+    }
     assert uris == {(tmp_path / "broken.yml").as_uri()}
     junit = run(str(tmp_path), "--format", "junit").output
     assert junit.count("<testcase") == 2 and "<failure" in junit
 
 
 def test_unknown_getatt_attribute_is_an_error(tmp_path):
-    path = write(tmp_path, "att.yml", """\
+    path = write(
+        tmp_path,
+        "att.yml",
+        """\
         ROSTemplateFormatVersion: '2015-09-01'
         Resources:
           Service:
@@ -164,15 +173,20 @@ def test_unknown_getatt_attribute_is_an_error(tmp_path):
           Nested:
             Value:
               Fn::GetAtt: [Stack, Outputs.Anything]
-        """)
+        """,
+    )
     findings = validate([path])
     assert [(f.rule_id, f.path) for f in findings] == [
-        ("InvalidTemplateAttribute", "Outputs.Bad.Value.Fn::GetAtt")]
+        ("InvalidTemplateAttribute", "Outputs.Bad.Value.Fn::GetAtt")
+    ]
     assert findings[0].line == 12
 
 
 def test_attribute_typo_does_not_hide_property_errors(tmp_path):
-    path = write(tmp_path, "att.yml", """\
+    path = write(
+        tmp_path,
+        "att.yml",
+        """\
         ROSTemplateFormatVersion: '2015-09-01'
         Resources:
           Service:
@@ -183,10 +197,13 @@ def test_attribute_typo_does_not_hide_property_errors(tmp_path):
             Properties:
               ServiceName: !GetAtt Service.ServiceNam
               Descripton: typo
-        """)
+        """,
+    )
     rules = sorted((f.rule_id, f.path) for f in validate([path]))
-    assert rules == [("InvalidTemplateAttribute", "Resources.Version.Properties.ServiceName.Fn::GetAtt"),
-                     ("StackValidationFailed", "Resources.Version.Properties.Descripton")]
+    assert rules == [
+        ("InvalidTemplateAttribute", "Resources.Version.Properties.ServiceName.Fn::GetAtt"),
+        ("StackValidationFailed", "Resources.Version.Properties.Descripton"),
+    ]
 
 
 def test_broken_yaml_is_a_finding_not_a_traceback(tmp_path):
@@ -200,7 +217,10 @@ def test_broken_yaml_is_a_finding_not_a_traceback(tmp_path):
 def test_reference_errors_elsewhere_do_not_hide_property_errors(tmp_path):
     """A wrong reference in Outputs and a wrong attribute inside one property: every property
     error of the resource is still reported, each problem once, at its most precise place."""
-    path = write(tmp_path, "mixed.yml", """\
+    path = write(
+        tmp_path,
+        "mixed.yml",
+        """\
         ROSTemplateFormatVersion: 2015-09-01
         Resources:
           Svc:
@@ -219,7 +239,8 @@ def test_reference_errors_elsewhere_do_not_hide_property_errors(tmp_path):
         Outputs:
           X:
             Value: !Ref Nope
-        """)
+        """,
+    )
     result = run(path, "--format", "json")
     assert result.exit_code == 2
     findings = json.loads(result.output)["findings"]
@@ -235,13 +256,17 @@ def test_reference_errors_elsewhere_do_not_hide_property_errors(tmp_path):
 def test_transform_is_a_not_supported_error(tmp_path):
     """Issue 2: Transform (and Workspace) give a clear "not supported yet" *error*: a CI gate
     that allows warnings must not pass a template rosengine cannot evaluate."""
-    path = write(tmp_path, "serverless.yml", """\
+    path = write(
+        tmp_path,
+        "serverless.yml",
+        """\
         ROSTemplateFormatVersion: '2015-09-01'
         Transform: 'Aliyun::Serverless-2018-04-03'
         Resources:
           svc:
             Type: 'Aliyun::Serverless::Service'
-        """)
+        """,
+    )
     result = run(path)
     assert result.exit_code == 2, result.output
     assert "error NotSupported" in result.output and "not supported yet" in result.output
@@ -250,7 +275,10 @@ def test_transform_is_a_not_supported_error(tmp_path):
 def test_every_output_error_is_reported_once(tmp_path):
     """A bad reference in one output must not hide the errors of the next ones, and a missing
     GetAtt target is one finding (at the deepest place, with the full explanation), not two."""
-    path = write(tmp_path, "outputs.yml", """\
+    path = write(
+        tmp_path,
+        "outputs.yml",
+        """\
         ROSTemplateFormatVersion: '2015-09-01'
         Outputs:
           B:
@@ -261,11 +289,16 @@ def test_every_output_error_is_reported_once(tmp_path):
             Value: !Join [",", "x"]
           G:
             Value: {"Fn::Foo": 1}
-        """)
+        """,
+    )
     findings = validate([path])
     paths = sorted(f.path for f in findings)
-    assert paths == ["Outputs.B.Value.Fn::GetAtt", "Outputs.C.Value.Fn::Select[0]", "Outputs.D.Value.Fn::Join[1]",
-                     "Outputs.G.Value.Fn::Foo"], paths
+    assert paths == [
+        "Outputs.B.Value.Fn::GetAtt",
+        "Outputs.C.Value.Fn::Select[0]",
+        "Outputs.D.Value.Fn::Join[1]",
+        "Outputs.G.Value.Fn::Foo",
+    ], paths
     assert "No such resource" in next(f.message for f in findings if f.path.startswith("Outputs.B"))
     assert all(f.severity.value == "error" for f in findings)
 
@@ -287,7 +320,10 @@ def test_paths_that_match_nothing_are_errors_in_the_report(tmp_path):
 
 
 def test_a_bad_parameter_default_does_not_hide_the_other_errors(tmp_path):
-    path = write(tmp_path, "default.yml", """\
+    path = write(
+        tmp_path,
+        "default.yml",
+        """\
         ROSTemplateFormatVersion: '2015-09-01'
         Parameters:
           P:
@@ -301,6 +337,7 @@ def test_a_bad_parameter_default_does_not_hide_the_other_errors(tmp_path):
         Outputs:
           O:
             Value: {"Ref": Nope3}
-        """)
+        """,
+    )
     paths = sorted(f.path for f in validate([path]))
     assert paths == ["Outputs.O.Value.Ref", "Parameters.P.Default", "Resources.S.Properties.ServiceName.Ref"]
