@@ -218,10 +218,6 @@ class _Server(uvicorn.Server):
         if self.started and self._on_started is not None:
             self._on_started()
 
-    def install_signal_handlers(self) -> None:
-        if threading.current_thread() is threading.main_thread():
-            super().install_signal_handlers()
-
 
 def backend_info(config: BackendConfig, port: int, app: Any) -> dict[str, Any]:
     info = dict(getattr(app.state, "driver_info", {}) or {})

@@ -16,6 +16,7 @@ them from worker threads.
 
 from __future__ import annotations
 
+import builtins  # a method named like a builtin shadows it in the class body
 import json
 import sqlite3
 import threading
@@ -290,7 +291,8 @@ class AsyncStore:
         offset: int = 0,
         descending: bool = False,
     ) -> list[AsyncEvent]:
-        where, args = ["1=1"], []  # type: ignore[var-annotated]
+        where: builtins.list[str] = ["1=1"]
+        args: builtins.list[Any] = []
         for column, value in (("service", service), ("function", function), ("status", status)):
             if value is not None:
                 where.append(f"{column}=?")
@@ -319,7 +321,7 @@ class AsyncStore:
                     event.events = self._events_of(event.invocation_id)
         return events
 
-    def stateful_functions(self) -> list[tuple[str, str, str]]:
+    def stateful_functions(self) -> builtins.list[tuple[str, str, str]]:
         """Distinct ``(service, function, qualifier)`` that hold task records (task listing API)."""
         with self._lock:
             rows = self._db.execute(
@@ -339,7 +341,7 @@ class AsyncStore:
             rows = self._db.execute("SELECT status, count(*) FROM async_events GROUP BY status").fetchall()
         return {status: n for status, n in rows}
 
-    def deliveries(self, invocation_id: str | None = None) -> list[dict[str, Any]]:
+    def deliveries(self, invocation_id: str | None = None) -> builtins.list[dict[str, Any]]:
         with self._lock:
             rows = self._db.execute(
                 "SELECT id, condition, destination, payload, ts FROM async_deliveries "
@@ -379,7 +381,7 @@ class AsyncStore:
             (invocation_id, str(status), now, detail),
         )
 
-    def _events_of(self, invocation_id: str) -> list[dict[str, Any]]:
+    def _events_of(self, invocation_id: str) -> builtins.list[dict[str, Any]]:
         rows = self._db.execute(
             "SELECT seq, status, ts, detail FROM async_task_events WHERE id=? ORDER BY seq", (invocation_id,)
         ).fetchall()

@@ -20,6 +20,7 @@ Spec E.5. A provision config has a default ``target``, ``scheduledActions`` and
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import math
 from collections.abc import Awaitable, Callable, Mapping
@@ -291,9 +292,7 @@ class ProvisionManager:
             status = self.status.setdefault(entry.key, ProvisionStatus())
             status.entry = entry
             current = status.applied or 0
-            target = effective_target(
-                entry, now, current, lambda metric, e=entry: self._utilization(e, metric)
-            )
+            target = effective_target(entry, now, current, functools.partial(self._utilization, entry))
             status.target = target
             if target == status.applied:
                 continue

@@ -42,7 +42,7 @@ NO_ROOM_ERROR = "ResourceExhausted"
 
 def is_gpu_instance_type(instance_type: str | None) -> bool:
     return bool(instance_type) and (
-        instance_type in GPU_INSTANCE_TYPE_MEMORY_MB or instance_type.startswith("fc.gpu.")
+        instance_type in GPU_INSTANCE_TYPE_MEMORY_MB or str(instance_type).startswith("fc.gpu.")
     )
 
 

@@ -43,7 +43,11 @@ def import_tarball(
     ``LABEL k=v``, ``WORKDIR /``).
     """
     repo, _, tag = reference.rpartition(":")
-    params: list[tuple[str, str]] = [("fromSrc", "-"), ("repo", repo), ("tag", tag)]
+    params: list[tuple[str, str | int | float | bool | None]] = [
+        ("fromSrc", "-"),
+        ("repo", repo),
+        ("tag", tag),
+    ]
     params += [("changes", change) for change in changes or []]
     try:
         with _client(socket_path) as client:

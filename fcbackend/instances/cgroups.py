@@ -216,7 +216,7 @@ class InstanceCgroup:
     def freeze(self) -> bool:
         if self.version == 1:
             d = self.dirs.get("freezer")
-            return bool(d) and _write(d / "freezer.state", "FROZEN")
+            return d is not None and _write(d / "freezer.state", "FROZEN")
         return _write(self.dirs["unified"] / "cgroup.freeze", "1")
 
     def thaw(self) -> None:

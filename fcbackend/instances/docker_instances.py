@@ -165,7 +165,8 @@ class DockerInstance(Instance):
             waiting = asyncio.ensure_future(self.health.wait_ready(deadline))
         else:
             waiting = asyncio.ensure_future(poll_until(connectable, deadline=deadline))
-        done, _ = await asyncio.wait({waiting, self._exited}, return_when=asyncio.FIRST_COMPLETED)
+        racing: set[asyncio.Future[Any]] = {waiting, self._exited}
+        done, _ = await asyncio.wait(racing, return_when=asyncio.FIRST_COMPLETED)
         if self._exited in done and not (waiting in done and waiting.result()):
             waiting.cancel()
             raise await self._exit_error()
@@ -264,9 +265,8 @@ class DockerInstance(Instance):
                 query=req.query,
             )
         call = asyncio.ensure_future(self._client.request(outgoing))
-        done, _ = await asyncio.wait(
-            {call, self._exited}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED
-        )
+        racing: set[asyncio.Future[Any]] = {call, self._exited}
+        done, _ = await asyncio.wait(racing, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
         if call in done:
             try:
                 return call.result()

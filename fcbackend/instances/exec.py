@@ -29,6 +29,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import fcntl
+import functools
 import json
 import os
 import pty
@@ -222,7 +223,11 @@ class LocalExecSession(ExecSession):
     def _wait_in_thread(self) -> None:
         code = self._popen.wait()
         with contextlib.suppress(RuntimeError):  # the loop is closed: nobody waits anymore
-            self._loop.call_soon_threadsafe(lambda: self._exit.done() or self._exit.set_result(code))
+            self._loop.call_soon_threadsafe(self._set_exit_code, code)
+
+    def _set_exit_code(self, code: int) -> None:
+        if not self._exit.done():
+            self._exit.set_result(code)
 
     @classmethod
     async def start(cls, instance: Instance, worker: Any, options: ExecOptions) -> LocalExecSession:
@@ -269,16 +274,16 @@ class LocalExecSession(ExecSession):
                 continue
             stream = asyncio.StreamReader(limit=1 << 20, loop=loop)
             transport, _ = await loop.connect_read_pipe(
-                lambda s=stream: asyncio.StreamReaderProtocol(s, loop=loop), pipe
+                functools.partial(asyncio.StreamReaderProtocol, stream, loop=loop), pipe
             )
             self._transports.append(transport)
             self._open_streams += 1
             self._tasks.append(loop.create_task(self._pump(stream_id, stream)))
         if self._popen.stdin is not None:
-            transport, protocol = await loop.connect_write_pipe(
+            write_transport, protocol = await loop.connect_write_pipe(
                 asyncio.streams.FlowControlMixin, self._popen.stdin
             )
-            self._stdin = asyncio.StreamWriter(transport, protocol, None, loop)
+            self._stdin = asyncio.StreamWriter(write_transport, protocol, None, loop)
         if self._open_streams == 0:
             await self._queue.put(None)
 

@@ -15,7 +15,7 @@ from fcbackend.oss.store import Listing, ObjectInfo, ObjectStore
 
 log = logging.getLogger(__name__)
 
-ObjectListener = Callable[[str, ObjectInfo], Awaitable[None]]
+ObjectListener = Callable[[str, ObjectInfo], Awaitable[object]]
 """(event name without the ``oss:`` prefix, e.g. ``ObjectCreated:PutObject``, object) -> None"""
 
 CREATED_PUT = "ObjectCreated:PutObject"

@@ -33,6 +33,8 @@ This file must run on a bare Python 3.8+ with only the standard library: it is e
 script inside sandboxes, never imported by the backend.
 """
 
+from __future__ import annotations
+
 import base64
 import importlib
 import io
@@ -44,6 +46,10 @@ import sys
 import threading
 import time
 import traceback
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # imported lazily at run time (see Runtime.specialise)
+    import subprocess
 
 READY_LINE = b"\x00rosengine-ready\n"
 SPECIALISE_PATH = "/__rosengine/specialise"
@@ -93,12 +99,14 @@ class _RoutedText(io.TextIOBase):
         self.buffer = _RoutedBinary(fd)
         self._fd = fd
 
+    # io.TextIOBase declares these as plain attributes but implements them as read-only
+    # descriptors, so a property is the only way to give them values.
     @property
-    def encoding(self):
+    def encoding(self):  # type: ignore[override]
         return "utf-8"
 
     @property
-    def errors(self):
+    def errors(self):  # type: ignore[override]
         return "replace"
 
     def writable(self):
@@ -321,18 +329,20 @@ def error_document(exc):
 
 class Runtime:
     def __init__(self):
-        self.config = None
+        self.config: dict[str, Any] = {}
+        self.specialised = False
         self.mode = None
         self.relay_port = None
-        self.child = None
-        self._handlers = {}
+        self.child: subprocess.Popen[bytes] | None = None
+        self._handlers: dict[str, Any] = {}
         self._lock = threading.Lock()
 
     # -- specialisation
 
     def specialise(self, config):
-        if self.config is not None:
+        if self.specialised:
             raise RuntimeError("this instance is already specialised")
+        self.specialised = True
         self.config = config
         self.mode = config.get("mode", "python")
         env = config.get("env", {})
@@ -403,6 +413,7 @@ class Runtime:
         threading.Thread(target=self._exit_with_child, daemon=True).start()
 
     def _exit_with_child(self):
+        assert self.child is not None
         code = self.child.wait()
         os._exit(code if code >= 0 else 128 - code)
 
@@ -464,7 +475,7 @@ class Runtime:
             try:
                 handler = self.resolve(self.config.get("handler", ""), "handler")
                 result = handler(self.convert_event(body), self.context(request_id, headers))
-                response = (200, {}, self.result_bytes(result))
+                response: tuple[int, dict[str, str], Any] = (200, {}, self.result_bytes(result))
             except BaseException as exc:  # noqa: B902 - a failing function never kills the runtime
                 response = self._failure(exc, scope)
             scope.line(f"FC Invoke End RequestId: {request_id}")
@@ -480,7 +491,7 @@ class Runtime:
             try:
                 hook = self.resolve(name, what)
                 hook(self.context(request_id, headers))
-                response = (200, {}, b"")
+                response: tuple[int, dict[str, str], Any] = (200, {}, b"")
             except BaseException as exc:  # noqa: B902
                 response = self._failure(exc, scope)
             scope.line(f"FC {label} End RequestId: {request_id}")
@@ -579,7 +590,7 @@ def _wsgi_environ(method, path, query, header_list, body, params, context):
 
 
 def _call_wsgi(app, environ):
-    state = {}
+    state: dict[str, Any] = {}
 
     def start_response(status, headers, exc_info=None):
         if exc_info and state.get("sent"):
@@ -600,7 +611,7 @@ def _call_wsgi(app, environ):
     if "status" not in state:
         raise RuntimeError("the WSGI handler returned without calling start_response")
     status = int(str(state["status"]).split(" ", 1)[0])
-    headers = {}
+    headers: dict[str, str] = {}
     for name, value in state["headers"]:
         key = str(name)
         headers[key] = headers[key] + ", " + str(value) if key in headers else str(value)
@@ -650,7 +661,7 @@ def _dispatch(runtime, method, target, headers, header_list, body):
                 True,
             )
         return 200, {}, b"{}", True
-    if runtime.config is None:
+    if not runtime.specialised:
         return 503, {}, b'{"errorMessage": "instance not specialised yet"}', False
     control = headers.get("x-fc-control-path", "/invoke")
     if control == "/invoke":

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import json
+from typing import Any
 
 from fcbackend.instances.fc_contract import common_headers
 from fcbackend.models import (
@@ -36,17 +37,17 @@ def invocation_request(
     per instance); the request then carries only the per-request headers besides it."""
     if req.http is None:
         if invoke_head is not None:
-            headers = {
+            plain_headers = {
                 "x-fc-request-id": req.request_id,
                 "x-fc-retry-count": str(req.retry_count),
                 "Content-Type": "application/octet-stream",
             }
             return InstanceRequest(
-                "POST", "/invoke", headers, req.payload, control_path="/invoke", static_head=invoke_head
+                "POST", "/invoke", plain_headers, req.payload, control_path="/invoke", static_head=invoke_head
             )
-        headers = common_headers(spec, req.request_id, "/invoke", req.retry_count, instance_id)
-        headers["Content-Type"] = "application/octet-stream"
-        return InstanceRequest("POST", "/invoke", headers, req.payload, control_path="/invoke")
+        plain_headers = common_headers(spec, req.request_id, "/invoke", req.retry_count, instance_id)
+        plain_headers["Content-Type"] = "application/octet-stream"
+        return InstanceRequest("POST", "/invoke", plain_headers, req.payload, control_path="/invoke")
     http = req.http
     headers: dict[str, str] = {}
     headers_map: dict[str, list[str]] = {}
@@ -153,7 +154,7 @@ def error_result(
 ) -> InvocationResult:
     """An FC-shaped error: function errors keep 200 + error type; platform errors carry a code."""
     if error_code is not None:
-        body = {"ErrorCode": error_code, "ErrorMessage": message, "RequestId": req.request_id}
+        body: dict[str, Any] = {"ErrorCode": error_code, "ErrorMessage": message, "RequestId": req.request_id}
     else:
         body = {"errorMessage": message, "errorType": error_type or UNHANDLED, "stackTrace": []}
     return InvocationResult(

@@ -17,6 +17,7 @@ All waiting is on the injected clock, so tests fire timers by advancing a manual
 from __future__ import annotations
 
 import asyncio
+import builtins  # a method named like a builtin shadows it in the class body
 import json
 import logging
 import sqlite3
@@ -57,7 +58,7 @@ class TimerState:
             self._db.execute("INSERT OR REPLACE INTO timer_state (key, last) VALUES (?, ?)", (key, last))
             self._db.commit()
 
-    def forget_except(self, keys: set[str]) -> None:
+    def forget_except(self, keys: builtins.set[str]) -> None:
         with self._lock:
             existing = {k for (k,) in self._db.execute("SELECT key FROM timer_state")}
             for key in existing - keys:

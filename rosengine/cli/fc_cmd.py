@@ -8,6 +8,7 @@ function error from ``invoke``), 2 usage errors.
 
 from __future__ import annotations
 
+import functools
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -386,7 +387,7 @@ def logs_cmd(target: str, follow: bool, tail_bytes: int | None) -> None:
     delay = 0.2
     try:
         while True:
-            data, offset = _call(lambda start=offset: client.read_logs(service, function, start))
+            data, offset = _call(functools.partial(client.read_logs, service, function, offset))
             if data:
                 click.echo(data.decode("utf-8", "replace"), nl=False)
             if not follow:

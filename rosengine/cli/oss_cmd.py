@@ -7,6 +7,7 @@ on Alibaba Cloud. Without a running backend the commands work on the files direc
 
 from __future__ import annotations
 
+import builtins  # a method named like a builtin shadows it in the class body
 import mimetypes
 from pathlib import Path
 from typing import Any
@@ -123,7 +124,7 @@ class Transport:
             if not truncated:
                 return objects, prefixes
 
-    def buckets(self) -> list[str]:
+    def buckets(self) -> builtins.list[str]:
         if self.direct:
             return self._store.list_buckets()
         return httpx.get(f"{self.endpoint}/oss", timeout=30).json()["buckets"]
@@ -215,7 +216,7 @@ def ls(url: str | None, recursive: bool, output: str, query: str | None) -> None
     """List buckets, or objects under oss://bucket[/prefix]."""
     transport = Transport()
     if not url:
-        emit(transport.buckets(), output, query, lambda rows: [click.echo(f"oss://{b}") for b in rows])
+        emit(transport.buckets(), output, query, _echo_bucket_urls)
         return
     target = OssUrl(url)
     objects, prefixes = transport.list(target.bucket, target.key, "" if recursive else "/")
@@ -268,3 +269,8 @@ def rb(url: str) -> None:
 
 
 COMMANDS = [oss]
+
+
+def _echo_bucket_urls(buckets: list[str]) -> None:
+    for bucket in buckets:
+        click.echo(f"oss://{bucket}")

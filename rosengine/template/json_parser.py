@@ -12,14 +12,17 @@ from __future__ import annotations
 
 import json
 import re
-from json.decoder import scanstring
-from typing import Any
+from collections.abc import Callable
+from json.decoder import scanstring  # type: ignore[attr-defined]  # C helper, not in typeshed
+from typing import Any, cast
 
 from rosengine.errors import Path
 from rosengine.template.parse_error import MAX_DEPTH, ParseError
 from rosengine.template.sourcemap import LineIndex, Position, SourceMap
 
 _WHITESPACE = re.compile(r"[ \t\n\r]*")
+# The whitespace pattern matches at every offset (possibly empty), so its match is never None.
+_skip_ws = cast(Callable[[str, int], "re.Match[str]"], _WHITESPACE.match)
 _NUMBER = re.compile(r"-?(?:0|[1-9]\d*)(\.\d+)?([eE][-+]?\d+)?")
 _LITERALS = {"t": ("true", True), "f": ("false", False), "n": ("null", None)}
 
@@ -32,7 +35,7 @@ class _Frame:
     def __init__(self, container: dict | list, path: Path):
         self.container = container
         self.path = path
-        self.key: str | None = None
+        self.key = ""  # set by _read_key before any value of an object is read
         self.key_offsets: dict[str, int] | None = {} if isinstance(container, dict) else None
 
 
@@ -55,7 +58,7 @@ def _fail(message: str, offset: int, lines: LineIndex, path: Path = ()) -> Parse
 
 def _parse(text: str, offsets: dict[Path, int], lines: LineIndex) -> Any:
     end = len(text)
-    skip = _WHITESPACE.match
+    skip = _skip_ws
     pos = skip(text, 0).end()
     stack: list[_Frame] = []
     path: Path = ()
@@ -114,7 +117,7 @@ def _parse(text: str, offsets: dict[Path, int], lines: LineIndex) -> Any:
             frame = stack[-1]
             container = frame.container
             if frame.key_offsets is not None:
-                container[frame.key] = value  # type: ignore[index]
+                container[frame.key] = value  # type: ignore[call-overload]  # a dict: key_offsets is set
             else:
                 container.append(value)  # type: ignore[union-attr]
             pos = skip(text, pos).end()
@@ -161,10 +164,10 @@ def _read_key(text: str, pos: int, frame: _Frame, offsets: dict[Path, int], line
     frame.key_offsets[key] = pos
     frame.key = key
     offsets[frame.path + (key,)] = pos
-    after = _WHITESPACE.match(text, after).end()
+    after = _skip_ws(text, after).end()
     if after >= len(text) or text[after] != ":":
         raise _fail(f"expected ':' after key {key!r}", after, lines, frame.path + (key,))
-    return _WHITESPACE.match(text, after + 1).end()
+    return _skip_ws(text, after + 1).end()
 
 
 def _reason(exc: ValueError) -> str:

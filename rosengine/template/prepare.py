@@ -25,7 +25,7 @@ from rosengine.errors import (
     TemplateError,
     TemplateErrors,
 )
-from rosengine.functions.base import NO_VALUE, StackOutputReader, Unknown
+from rosengine.functions.base import NO_VALUE, FunctionContext, StackOutputReader, Unknown
 from rosengine.template.count import MAX_EXPANDED, copy_name, count_value, substitute_index
 from rosengine.template.evaluator import evaluate
 from rosengine.template.graph import DependencyGraph
@@ -252,10 +252,10 @@ class _Preparation:
             )
         return prepared
 
-    def _attempt(self, action: Callable[[], Any]) -> Any:
-        """Run one stage step; a TemplateError is collected and None returned."""
+    def _attempt(self, action: Callable[..., Any], *args: Any) -> Any:
+        """Run one stage step, ``action(*args)``; a TemplateError is collected and None returned."""
         try:
-            return action()
+            return action(*args)
         except TemplateError as err:
             self.errors.append(err)
         except TemplateErrors as errs:
@@ -276,7 +276,7 @@ class _Preparation:
 
     def _check_rules(self) -> None:
         for name, rule in self.template.rules.items():
-            self._attempt(lambda name=name, rule=rule: self._check_rule(name, rule))
+            self._attempt(self._check_rule, name, rule)
 
     def _check_rule(self, name: str, rule: dict[str, Any]) -> None:
         path: Path = ("Rules", name)
@@ -291,9 +291,7 @@ class _Preparation:
         for index, assertion in enumerate(rule.get("Assertions") or []):
             where = path + ("Assertions", index, "Assert")
             holds = self._attempt(
-                lambda assertion=assertion, where=where: as_boolean(
-                    evaluate(assertion["Assert"], where, ctx), f"Assert of rule {name!r}", where
-                )
+                _evaluate_boolean, assertion["Assert"], where, ctx, f"Assert of rule {name!r}"
             )
             if holds is False:
                 description = assertion.get("AssertDescription")
@@ -307,7 +305,7 @@ class _Preparation:
     def _evaluate_conditions(self) -> dict[str, bool | Unknown]:
         values: dict[str, bool | Unknown] = {}
         for name in self.template.conditions:
-            value = self._attempt(lambda name=name: self.scope.condition(name, ("Conditions", name)))
+            value = self._attempt(self.scope.condition, name, ("Conditions", name))
             values[name] = value if value is not None else Unknown("boolean", f"condition {name}")
         return values
 
@@ -331,7 +329,7 @@ class _Preparation:
                         )
                     )
             if local.get("Type") == "Eval":
-                self._attempt(lambda name=name: scope.local_value(name, ("Locals", name)))
+                self._attempt(scope.local_value, name, ("Locals", name))
 
     def _expand_resources(self) -> dict[str, ResourceDefinition]:
         scope = self.scope
@@ -344,9 +342,7 @@ class _Preparation:
             condition = resource.get("Condition")
             if isinstance(condition, str):
                 holds = self._attempt(
-                    lambda c=condition, i=logical_id: scope.condition_is_true(
-                        c, ("Resources", i, "Condition")
-                    )
+                    scope.condition_is_true, condition, ("Resources", logical_id, "Condition")
                 )
                 if holds is False:
                     names.inactive[logical_id] = condition
@@ -357,9 +353,7 @@ class _Preparation:
             if "Count" in resource:
                 path: Path = ("Resources", logical_id, "Count")
                 ctx = scope.context("count", referencer=f"Resources.{logical_id}")
-                number = self._attempt(
-                    lambda r=resource, p=path, c=ctx: count_value(evaluate(r["Count"], p, c), p, self.static)
-                )
+                number = self._attempt(_evaluate_count, resource["Count"], path, ctx, self.static)
                 counts[logical_id] = 1 if number is None else number
         for logical_id, number in counts.items():
             names.groups[logical_id] = [copy_name(logical_id, index) for index in range(number)]
@@ -429,9 +423,7 @@ class _Preparation:
                 continue
             condition = output.get("Condition")
             if isinstance(condition, str):
-                holds = self._attempt(
-                    lambda c=condition, n=name: self.scope.condition_is_true(c, ("Outputs", n, "Condition"))
-                )
+                holds = self._attempt(self.scope.condition_is_true, condition, ("Outputs", name, "Condition"))
                 if holds is False:
                     continue
             no_echo = output.get("NoEcho")
@@ -462,7 +454,7 @@ class _Preparation:
                     graph.add_dependency(logical_id, target, via=reference.kind)
             for position, name in enumerate(resource.depends_on):
                 path = resource.path + ("DependsOn",)
-                if isinstance(self.template.resources[resource.path[1]].get("DependsOn"), list):
+                if isinstance(self.template.resources[str(resource.path[1])].get("DependsOn"), list):
                     path += (position,)
                 for target in self._resource_targets(name, path, f"DependsOn of {referencer}"):
                     graph.add_dependency(logical_id, target, via="DependsOn")
@@ -535,3 +527,13 @@ def unique_errors(errors: list[TemplateError]) -> list[TemplateError]:
             seen.add(key)
             unique.append(err)
     return unique
+
+
+def _evaluate_boolean(node: Any, path: Path, ctx: FunctionContext, what: str) -> Any:
+    """Evaluate a rule's condition or assertion to True/False (Unknown in static validation)."""
+    return as_boolean(evaluate(node, path, ctx), what, path)
+
+
+def _evaluate_count(node: Any, path: Path, ctx: FunctionContext, static: bool) -> int | None:
+    """Evaluate a resource's ``Count`` to the number of copies."""
+    return count_value(evaluate(node, path, ctx), path, static)

@@ -138,7 +138,7 @@ class Scope:
         if self.now is not None:
             kwargs["now"] = self.now
         ctx = FunctionContext(
-            evaluate=evaluate,  # replaced below by a closure over ctx
+            evaluate=_evaluate_before_binding,  # bind_evaluate below points it at this context
             ref=ref,
             get_att=get_att,
             condition=condition,
@@ -335,3 +335,8 @@ def as_boolean(value: Any, what: str, path: Path) -> bool | Unknown:
     raise TemplateError(
         STACK_VALIDATION_FAILED, f"{what} must evaluate to true or false, not {value!r}", path
     )
+
+
+def _evaluate_before_binding(node: Any, path: Path) -> Any:
+    """``FunctionContext.evaluate`` until :func:`bind_evaluate` replaces it; never reached."""
+    raise RuntimeError("FunctionContext.evaluate used before bind_evaluate")

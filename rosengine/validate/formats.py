@@ -201,7 +201,8 @@ def format_junit(findings: Sequence[Finding], files: Sequence[str]) -> str:
     ET.SubElement(properties, "property", name="errorFindings", value=str(total_failures))
     for file, items in by_file.items():
         case = ET.SubElement(suite, "testcase", classname="ros validate", name=file, file=file)
-        errors, notes = [], []
+        errors: list[tuple[Finding, str]] = []
+        notes: list[tuple[Finding, str]] = []
         for f in items:
             text = f"{finding_location(f)}: {f.severity.value} {f.rule_id}: {f.message}"
             if f.path:

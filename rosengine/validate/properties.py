@@ -193,7 +193,8 @@ def _split_required(err: ValidationError) -> list[ValidationError]:
     if err.validator != "required" or not isinstance(err.instance, dict):
         return [err]
     out = []
-    for name in err.validator_value:
+    required: Any = err.validator_value
+    for name in required:
         if name not in err.instance:
             clone = ValidationError(
                 err.message,
@@ -233,8 +234,8 @@ def _show(value: Any) -> str:
 
 def _message(err: ValidationError, rel: tuple[str | int, ...]) -> str:
     keyword = err.validator
-    value = err.validator_value
-    instance = err.instance
+    value: Any = err.validator_value
+    instance: Any = err.instance
     schema = err.schema if isinstance(err.schema, dict) else {}
     subject = _subject(rel)
     hint = f" ({schema['description']})" if isinstance(schema.get("description"), str) else ""
