@@ -29,9 +29,9 @@ from rosengine.engine.errors import (
     stack_not_found,
 )
 from rosengine.engine.identity import identity_dict, new_stack_id, pseudo_parameters, stack_identity
+from rosengine.engine.operation import Heartbeat, OperationContext, describe_error
 from rosengine.engine.outputs import evaluate_outputs
 from rosengine.engine.progress import NullListener, ProgressListener
-from rosengine.engine.runtime import Heartbeat, Runtime, describe_error
 from rosengine.engine.validation import check_resources, every_template_error, locate_all
 from rosengine.errors import TemplateError, TemplateErrors
 from rosengine.state import open_store
@@ -145,11 +145,11 @@ class StackEngine:
         return shown
 
     @contextmanager
-    def _running(self, stack: StackRecord, options: StackOptions) -> Iterator[Runtime]:
+    def _running(self, stack: StackRecord, options: StackOptions) -> Iterator[OperationContext]:
         """Heartbeat + runtime for a stack this engine already holds; the lock is released and
         clients closed at the end whatever happens."""
         clients = ClientFactory(echo=self.echo, builders=self._client_builders)
-        rt = Runtime(
+        rt = OperationContext(
             self.store,
             stack,
             self.listener,
@@ -165,7 +165,7 @@ class StackEngine:
             clients.close()
             self.store.release(stack.id, self.owner)
 
-    def _guard(self, rt: Runtime, action: str, body: Callable[[], None]) -> None:
+    def _guard(self, rt: OperationContext, action: str, body: Callable[[], None]) -> None:
         """Run an operation body; an unexpected error (a bug, a broken provider contract) still
         ends the operation in ``<ACTION>_FAILED`` with a reason instead of leaving it running."""
         try:
@@ -241,7 +241,9 @@ class StackEngine:
             self._guard(rt, "CREATE", lambda: self._create_body(rt, prepared, options, started_reason))
         return self.get_stack(stack.id)
 
-    def _create_body(self, rt: Runtime, prepared: Any, options: StackOptions, started_reason: str) -> None:
+    def _create_body(
+        self, rt: OperationContext, prepared: Any, options: StackOptions, started_reason: str
+    ) -> None:
         rt.recorder.stack_status("CREATE_IN_PROGRESS", started_reason)
         order = list(prepared.graph.creation_order())
         register_pending(rt, prepared, order)
@@ -263,7 +265,7 @@ class StackEngine:
         if not options.disable_rollback:
             self._rollback_create(rt, reason)
 
-    def _rollback_create(self, rt: Runtime, reason: str) -> None:
+    def _rollback_create(self, rt: OperationContext, reason: str) -> None:
         rt.restart_deadline()
         rt.recorder.stack_status("CREATE_ROLLBACK_IN_PROGRESS", f"Rollback started: {reason}")
         result = delete_resources(rt, self.store.get_resources(rt.stack.id))
@@ -284,7 +286,7 @@ class StackEngine:
             self._guard(rt, "DELETE", lambda: self._delete_body(rt, frozenset(retain)))
         return self.get_stack(stack.id)
 
-    def _delete_body(self, rt: Runtime, retain: frozenset[str]) -> None:
+    def _delete_body(self, rt: OperationContext, retain: frozenset[str]) -> None:
         rt.recorder.stack_status("DELETE_IN_PROGRESS", "Stack DELETE started", operation={"action": "DELETE"})
         result = delete_resources(rt, self.store.get_resources(rt.stack.id), retain=retain)
         if result.ok:
@@ -314,7 +316,7 @@ class StackEngine:
             self._guard(rt, "CREATE", lambda: self._continue_body(rt, prepared, opts))
         return self.get_stack(stack.id)
 
-    def _continue_body(self, rt: Runtime, prepared: Any, options: StackOptions) -> None:
+    def _continue_body(self, rt: OperationContext, prepared: Any, options: StackOptions) -> None:
         for record in list(rt.resources.values()):
             if record.status == "CREATE_IN_PROGRESS" and not record.physical_id:
                 found = rt.find_unrecorded(record)

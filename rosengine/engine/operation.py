@@ -62,7 +62,7 @@ class Heartbeat:
                 pass
 
 
-class Runtime:
+class OperationContext:
     def __init__(
         self,
         store: StateStore,
