@@ -26,7 +26,7 @@ from rosengine.engine.validation import check_runtime_properties, resource_path
 from rosengine.state.models import ROLE_CURRENT, ROLE_REPLACED, ResourceRecord
 
 if TYPE_CHECKING:
-    from rosengine.engine.service import StackEngine, StackOptions
+    from rosengine.engine.stack_engine import StackEngine, StackOptions
 
 _SNAPSHOT_FIELDS = (
     "type",

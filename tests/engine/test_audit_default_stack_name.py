@@ -11,7 +11,7 @@ from click.testing import CliRunner
 from helpers import recorder, template
 
 from rosengine.cli import cli
-from rosengine.engine.service import check_stack_name, stack_name_from_file
+from rosengine.engine.stack_engine import check_stack_name, stack_name_from_file
 
 
 def test_create_from_a_file_with_spaces_uses_a_derived_name(tmp_path: Path) -> None:
