@@ -1,4 +1,4 @@
-"""The zygote pool: generic workers started ahead of need, per :class:`PoolKey`.
+"""Pre-started sandboxes (the zygote pool): generic workers started ahead of need, per :class:`PoolKey`.
 
 Why: starting a sandbox and an interpreter costs tens of milliseconds (bubblewrap + Python ≈
 60–100 ms on a 2-core machine); specialising a worker that is already up costs a few. The pool
@@ -19,7 +19,7 @@ from fcbackend.instances.launchers import PoolKey
 from fcbackend.instances.worker import Worker
 
 
-class WarmPool:
+class PrestartedSandboxPool:
     def __init__(self, launch: Callable[[PoolKey], Awaitable[Worker]], size: int = 2):
         self._launch = launch
         self.size = max(0, size)
