@@ -25,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests" / "docke
 from docker_test_support import build_test_image, make_spec
 
 from fcbackend.instances.ca_client import CaClient, ConnectionLost
-from fcbackend.instances.docker_driver import DockerDriver, DockerEngine
+from fcbackend.instances.docker.driver import DockerDriver, DockerEngine
 from fcbackend.models import InstanceRequest
 
 EVENT = InstanceRequest("POST", "/invoke", headers={"x-fc-request-id": "bench"}, body=b'{"action": "echo"}')

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 from docker_test_support import build_test_image, make_spec
 
-from fcbackend.instances.docker_driver import DockerDriver
+from fcbackend.instances.docker.driver import DockerDriver
 from fcbackend.models import FunctionSpec
 
 

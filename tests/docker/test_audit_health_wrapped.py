@@ -11,7 +11,7 @@ import pytest
 from docker_test_support import run
 
 from fcbackend.capacity.idle import FreezingDriver, IdlePolicy
-from fcbackend.instances.docker_driver import DockerDriver
+from fcbackend.instances.docker.driver import DockerDriver
 from fcbackend.models import HealthCheck, InvocationRequest
 from fcbackend.scheduler import Scheduler, SchedulerConfig
 

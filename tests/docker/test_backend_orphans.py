@@ -11,7 +11,7 @@ from docker_test_support import run
 
 from fcbackend.app import create_app
 from fcbackend.config import BackendConfig
-from fcbackend.instances.docker_driver import LABEL_BACKEND, LABEL_INSTANCE, DockerDriver, backend_label
+from fcbackend.instances.docker.driver import LABEL_BACKEND, LABEL_INSTANCE, DockerDriver, backend_label
 
 
 async def _labelled(state: Path) -> list[dict]:

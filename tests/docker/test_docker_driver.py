@@ -8,7 +8,7 @@ import pytest
 from docker_test_support import make_spec, run
 
 from fcbackend.gpu.placement import GpuAllocator
-from fcbackend.instances.docker_driver import LABEL_BACKEND, LABEL_INSTANCE, DockerDriver, backend_label
+from fcbackend.instances.docker.driver import LABEL_BACKEND, LABEL_INSTANCE, DockerDriver, backend_label
 from fcbackend.instances.driver import InstanceCrashed, InstanceStartError
 from fcbackend.models import GpuRequest, HealthCheck, InstanceRequest
 

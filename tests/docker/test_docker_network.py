@@ -17,8 +17,8 @@ from pathlib import Path
 import pytest
 from docker_test_support import make_spec, run
 
-from fcbackend.instances.docker_config import container_config
-from fcbackend.instances.docker_driver import LABEL_BACKEND, DockerDriver
+from fcbackend.instances.docker.container_config import container_config
+from fcbackend.instances.docker.driver import LABEL_BACKEND, DockerDriver
 from fcbackend.instances.driver import InstanceStartError
 from fcbackend.models import HealthCheck, InstanceRequest
 
@@ -210,7 +210,7 @@ def test_builtin_runtime_without_internet_access_has_no_network(docker_ready, st
 
 
 def test_a_backend_that_cannot_enter_the_namespace_fails_the_start_clearly(spec_for, state_dir, monkeypatch):
-    import fcbackend.instances.docker_driver as docker_driver
+    import fcbackend.instances.docker.driver as docker_driver
 
     def refuse(pid: int) -> int:
         raise PermissionError(1, "Operation not permitted", f"/proc/{pid}/ns/net")

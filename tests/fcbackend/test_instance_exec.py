@@ -236,7 +236,7 @@ def test_docker_instance_exec_through_the_engine_api(tmp_path):
     import sys
     from pathlib import Path
 
-    from fcbackend.instances.docker_driver import DockerDriver
+    from fcbackend.instances.docker.driver import DockerDriver
     from fcbackend.instances.exec import ExecOptions, start_exec
 
     usable, why = DockerDriver(tmp_path).available()

@@ -2,7 +2,7 @@
 
 Everything here is a pure function of the :class:`FunctionSpec` (plus the few driver settings
 passed in), so the container a driver creates can be checked without Docker. The driver
-(:mod:`fcbackend.instances.docker_driver`) does the talking to dockerd.
+(:mod:`fcbackend.instances.docker.driver`) does the talking to dockerd.
 
 * Memory ``Memory`` = ``MemorySwap`` (no swap), CPU ``NanoCpus``, at most 1024 processes.
 * Labels ``rosengine.backend=<hash of the state dir>`` and ``rosengine.instance=<id>`` let
@@ -11,7 +11,7 @@ passed in), so the container a driver creates can be checked without Docker. The
 * Built-in runtimes: code bound read-only at ``/code``, merged layers at ``/opt``; the bootstrap's
   Unix socket directory at ``/var/fc/sock`` (bound by the driver).
 * ``internetAccess: false``: ``NetworkMode: none`` (loopback only: no internet, no host, no other
-  container) for every kind of instance; see :mod:`fcbackend.instances.docker_netns` for how the
+  container) for every kind of instance; see :mod:`fcbackend.instances.docker.netns` for how the
   backend still reaches a web-server container and why not an internal Docker network.
 * GPU: with the NVIDIA container toolkit the device goes through ``DeviceRequests``; without it
   :func:`fcbackend.gpu.mount_plan` gives device nodes and driver libraries to bind.

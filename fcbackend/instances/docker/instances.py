@@ -8,13 +8,13 @@
   (:class:`fcbackend.instances.ca_client.CaClient`); a container that dies during a request raises
   :class:`InstanceCrashed` (``oom`` from Docker's ``OOMKilled``). Without internet access the
   container has no network (``NetworkMode: none``) and is reached inside its own namespace
-  (:mod:`fcbackend.instances.docker_netns`).
+  (:mod:`fcbackend.instances.docker.netns`).
 * :class:`RunToCompletionInstance` — webServerMode=false: every invocation runs a fresh container
   of the image; exit code 0 = success, stdout = the result, stderr = the log. The event is given as
   a read-only file at ``/var/fc/event`` (``FC_EVENT_PATH``) and the request id in
   ``FC_REQUEST_ID`` (UNCONFIRMED: FC documents no event channel for this mode).
 
-Both are created by :class:`fcbackend.instances.docker_driver.DockerDriver`, whose Engine client
+Both are created by :class:`fcbackend.instances.docker.driver.DockerDriver`, whose Engine client
 they use and which they tell when they stop.
 """
 
@@ -33,22 +33,22 @@ from typing import TYPE_CHECKING, Any
 import httpx
 
 from fcbackend.instances.ca_client import CaClient, ConnectionLost
-from fcbackend.instances.docker_cgroup import ContainerCgroup
-from fcbackend.instances.docker_config import (
+from fcbackend.instances.docker.cgroup_stats import ContainerCgroup
+from fcbackend.instances.docker.container_config import (
     EVENT_PATH_IN_CONTAINER,
     SPECIALISE_PATH,
     container_name,
     specialise_config,
 )
-from fcbackend.instances.docker_engine import DockerError
-from fcbackend.instances.docker_netns import ca_client_in
+from fcbackend.instances.docker.engine_client import DockerError
+from fcbackend.instances.docker.netns import ca_client_in
 from fcbackend.instances.driver import Instance, InstanceCrashed, InstanceStartError, InstanceStats
 from fcbackend.instances.fc_contract import common_headers
 from fcbackend.instances.health import HealthMonitor, poll_until, probe_once
 from fcbackend.models import FunctionSpec, InstanceRequest, InstanceResponse
 
 if TYPE_CHECKING:
-    from fcbackend.instances.docker_driver import DockerDriver
+    from fcbackend.instances.docker.driver import DockerDriver
 
 _LOG_LIMIT_BYTES = 1024 * 1024
 

@@ -2,11 +2,11 @@
 
 The driver starts instances and cleans up after them; the other jobs live in their own modules:
 
-* :mod:`fcbackend.instances.docker_engine` — the Engine API client over the Unix socket;
-* :mod:`fcbackend.instances.docker_config` — what a function's container looks like (names,
+* :mod:`fcbackend.instances.docker.engine_client` — the Engine API client over the Unix socket;
+* :mod:`fcbackend.instances.docker.container_config` — what a function's container looks like (names,
   labels, environment, limits, mounts, GPU devices);
-* :mod:`fcbackend.instances.docker_instances` — the web-server and run-to-completion instances;
-* :mod:`fcbackend.instances.docker_cgroup` — memory/CPU figures from the container's cgroup.
+* :mod:`fcbackend.instances.docker.instances` — the web-server and run-to-completion instances;
+* :mod:`fcbackend.instances.docker.cgroup_stats` — memory/CPU figures from the container's cgroup.
 
 Every name this module had before that split is still importable from here.
 
@@ -25,11 +25,11 @@ leaves nothing behind; :meth:`DockerDriver.reap_orphans` removes what a crashed 
 server, run-to-completion job or built-in runtime, GPU or not — gets ``NetworkMode: none``: only
 loopback, so it can reach neither the internet nor the host nor other containers. Built-in
 runtimes and jobs need no network anyway (Unix socket, stdout). A web-server container is reached
-at 127.0.0.1:CAPort *inside* its namespace (:mod:`fcbackend.instances.docker_netns`), in either
+at 127.0.0.1:CAPort *inside* its namespace (:mod:`fcbackend.instances.docker.netns`), in either
 address mode; that needs a root backend on the Docker host, else the start fails with a clear
 error. Choice (UNCONFIRMED, FC documents no more than "no internet"): the host is cut off too,
 exactly as the sandbox driver does (a namespace with loopback only); an internal Docker network was
-rejected because on dockerd 20.10 its containers still reach every host address (see docker_netns).
+rejected because on dockerd 20.10 its containers still reach every host address (see netns.py).
 """
 
 from __future__ import annotations
@@ -42,7 +42,7 @@ from pathlib import Path
 from typing import Any
 
 from fcbackend.instances.ca_client import CaClient
-from fcbackend.instances.docker_config import (
+from fcbackend.instances.docker.container_config import (
     CUSTOM_CONTAINER_RUNTIME,
     EVENT_PATH_IN_CONTAINER,
     LABEL_BACKEND,
@@ -61,15 +61,15 @@ from fcbackend.instances.docker_config import (
     safe_name,
     specialise_config,
 )
-from fcbackend.instances.docker_engine import (
+from fcbackend.instances.docker.engine_client import (
     API_VERSION,
     DEFAULT_SOCKET,
     DockerEngine,
     DockerError,
     docker_socket_path,
 )
-from fcbackend.instances.docker_instances import DockerInstance, RunToCompletionInstance, protocol_headers
-from fcbackend.instances.docker_netns import open_container_netns, tcp_socket_in
+from fcbackend.instances.docker.instances import DockerInstance, RunToCompletionInstance, protocol_headers
+from fcbackend.instances.docker.netns import open_container_netns, tcp_socket_in
 from fcbackend.instances.driver import Instance, InstanceDriver, InstanceStartError
 from fcbackend.instances.health import STARTUP_DEADLINE_S
 from fcbackend.models import FunctionSpec
