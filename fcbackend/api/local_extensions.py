@@ -1,5 +1,5 @@
-"""Account-level reads (account settings, reserved capacities), instance listing, and rosengine's
-own ``/local/`` extensions used by ``ros fc`` (health, status, invocation records, logs).
+"""rosengine's own ``/local/`` extensions of the FC API, used by ``ros fc`` (health, status, every
+instance, invocation records, logs).
 
 The ``/local/`` paths are not part of FC; they live under the API prefix so one endpoint and one
 signing scheme serve both (``/local/health`` answers unsigned so liveness checks need no secret).
@@ -8,53 +8,15 @@ signing scheme serve both (``/local/health`` answers unsigned so liveness checks
 from __future__ import annotations
 
 import os
-from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from fcbackend.api.http import backend, function_target, int_param, json_response, request_id
-from fcbackend.api.state import LATEST
+from fcbackend.api.account import scheduler_instances
+from fcbackend.api.http import backend, int_param, json_response, request_id
 
 P = "/2016-08-15"
-
-
-async def account_settings(request: Request) -> Response:
-    cfg = backend(request).config
-    return json_response(
-        request,
-        {
-            "availableAZs": [f"{cfg.region}-a", f"{cfg.region}-b"],
-            "defaultRole": f"acs:ram::{cfg.account_id}:role/aliyunfcdefaultrole",
-        },
-    )
-
-
-async def reserved_capacities(request: Request) -> Response:
-    return json_response(request, {"reservedCapacities": []})
-
-
-def _instances(request: Request) -> list[dict[str, Any]]:
-    lister = getattr(backend(request).scheduler, "instances", None)
-    return list(lister()) if lister is not None else []
-
-
-async def list_instances(request: Request) -> Response:
-    state, service, function, qualifier = function_target(request)
-    version = state.resolve_qualifier(service, qualifier) if qualifier and qualifier != LATEST else None
-    wanted = set(request.query_params.getlist("instanceIds"))
-    limit = int_param(request, "limit", 1000, low=1, high=100000) or 1000
-    out = []
-    for inst in _instances(request):
-        if inst.get("service") != service or inst.get("function") != function:
-            continue
-        if version is not None and str(inst.get("version")) != version:
-            continue
-        if wanted and inst.get("id") not in wanted:
-            continue
-        out.append({"instanceId": inst.get("id"), "versionId": str(inst.get("version", LATEST))})
-    return json_response(request, {"instances": out[:limit]})
 
 
 async def health(request: Request) -> Response:
@@ -78,7 +40,7 @@ async def status(request: Request) -> Response:
 
 
 async def local_instances(request: Request) -> Response:
-    return json_response(request, {"instances": _instances(request)})
+    return json_response(request, {"instances": scheduler_instances(request)})
 
 
 async def local_invocations(request: Request) -> Response:
@@ -109,9 +71,6 @@ async def local_logs(request: Request) -> Response:
 
 
 ROUTES = [
-    Route(f"{P}/account-settings", account_settings, methods=["GET"]),
-    Route(f"{P}/reservedCapacities", reserved_capacities, methods=["GET"]),
-    Route(f"{P}/services/{{service}}/functions/{{function}}/instances", list_instances, methods=["GET"]),
     Route(f"{P}/local/health", health, methods=["GET"]),
     Route(f"{P}/local/status", status, methods=["GET"]),
     Route(f"{P}/local/instances", local_instances, methods=["GET"]),
