@@ -1,4 +1,4 @@
-"""Shared helpers of the FC providers: property-to-API conversion, code packaging, ARNs.
+"""How the FC providers speak the FC API: property-to-API casing, code packaging, error mapping, ARNs.
 
 Why a module of its own: every FC provider turns ROS's PascalCase properties into the FC REST API's
 camelCase JSON the same way, and three of them (Function, Layer, and the local-code extension)
