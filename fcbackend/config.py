@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from rosengine import config as ros_config
+from rosengine import local_environment
 
 BACKEND_FILE = "backend.json"
 CREDENTIALS_FILE = "credentials.json"
@@ -48,15 +48,15 @@ class BackendConfig:
     auth: bool = True
     access_key_id: str = ""
     access_key_secret: str = ""
-    region: str = field(default_factory=ros_config.region)
-    account_id: str = field(default_factory=ros_config.account_id)
+    region: str = field(default_factory=local_environment.region)
+    account_id: str = field(default_factory=local_environment.account_id)
     # How often buffered invocation records and logs are written out (seconds).
     flush_interval_s: float = 0.2
 
     @classmethod
     def for_state_dir(cls, state_dir: Path | None = None, **overrides: Any) -> BackendConfig:
         """A config for ``state_dir`` (default: ``<ROS_HOME>/fc``) with its saved credentials."""
-        directory = Path(state_dir) if state_dir else ros_config.fc_state_dir()
+        directory = Path(state_dir) if state_dir else local_environment.fc_state_dir()
         directory.mkdir(parents=True, exist_ok=True)
         key_id, secret = load_or_create_credentials(directory)
         cfg = cls(state_dir=directory, access_key_id=key_id, access_key_secret=secret)
@@ -107,7 +107,7 @@ def load_or_create_credentials(state_dir: Path) -> tuple[str, str]:
 
 
 def backend_file(state_dir: Path | None = None) -> Path:
-    return (Path(state_dir) if state_dir else ros_config.fc_state_dir()) / BACKEND_FILE
+    return (Path(state_dir) if state_dir else local_environment.fc_state_dir()) / BACKEND_FILE
 
 
 def read_backend_info(state_dir: Path | None = None) -> dict[str, Any] | None:

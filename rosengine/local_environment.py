@@ -1,4 +1,4 @@
-"""Where rosengine keeps its state, and the local account/region identity.
+"""The local environment rosengine runs in: where it keeps its state, and the local account and region.
 
 Why: the stack state store, the FC backend (its database, code, daemon file) and the clients
 must all agree on one state directory without configuration: ``$ROS_HOME`` or ``~/.rosengine``.
