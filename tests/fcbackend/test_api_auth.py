@@ -12,7 +12,7 @@ import pytest
 from fc_api_support import FakeScheduler
 
 from fcbackend.app import create_app
-from fcbackend.config import BackendConfig
+from fcbackend.backend_config import BackendConfig
 from fcbackend.server import ThreadedServer
 from rosengine.clients import fc_signature
 

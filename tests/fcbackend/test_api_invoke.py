@@ -179,7 +179,7 @@ def test_warm_path_answers_with_request_id_and_payload(client, backend):
 def test_warm_path_refuses_a_sync_payload_over_the_limit(client, backend):
     import httpx
 
-    from fcbackend.config import MAX_SYNC_PAYLOAD
+    from fcbackend.backend_config import MAX_SYNC_PAYLOAD
 
     answer = httpx.post(
         backend.endpoint + INVOKE_PATH,

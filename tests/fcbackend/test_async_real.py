@@ -6,7 +6,7 @@ import time
 from pathlib import Path
 
 from fcbackend.app import create_app
-from fcbackend.config import BackendConfig
+from fcbackend.backend_config import BackendConfig
 from fcbackend.server import ThreadedServer
 from rosengine.clients.fc import FcClient
 from tests.fcbackend.fc_api_support import wait_until, zip_b64

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from fcbackend.config import read_backend_info
+from fcbackend.backend_config import read_backend_info
 from fcbackend.server import (
     BackendNotAnswering,
     _pid_alive,

@@ -21,7 +21,7 @@ import pytest
 from instances_support import requires_cgroups, run
 
 from fcbackend.app import create_app
-from fcbackend.config import BackendConfig
+from fcbackend.backend_config import BackendConfig
 from fcbackend.instances.cgroups import CgroupManager
 
 REPO = Path(__file__).resolve().parents[2]

@@ -6,8 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from fcbackend.app import create_app
+from fcbackend.backend_config import BackendConfig
 from fcbackend.capacity import FreezingDriver
-from fcbackend.config import BackendConfig
 from fcbackend.server import ThreadedServer
 from rosengine.clients.fc import FcClient
 from tests.fcbackend.fc_api_support import wait_until, zip_b64

@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from fcbackend.app import create_app
-from fcbackend.config import BackendConfig
+from fcbackend.backend_config import BackendConfig
 from fcbackend.instances.sandbox import bubblewrap_works
 from fcbackend.server import ThreadedServer
 from rosengine.clients.fc import FcApiError, FcClient, FcNotFound

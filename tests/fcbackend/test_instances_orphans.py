@@ -16,7 +16,7 @@ from pathlib import Path
 from instances_support import requires_cgroups, run, wait_until
 
 from fcbackend.app import create_app
-from fcbackend.config import BackendConfig
+from fcbackend.backend_config import BackendConfig
 
 DEAD_BACKEND = textwrap.dedent("""
     import subprocess, sys

@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from fcbackend.app import create_app
-from fcbackend.config import BackendConfig
+from fcbackend.backend_config import BackendConfig
 from fcbackend.server import ThreadedServer
 from rosengine.clients import fc_signature
 from rosengine.clients.fc import FcClient

@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from fcbackend.app import create_app
-from fcbackend.config import BackendConfig
+from fcbackend.backend_config import BackendConfig
 from fcbackend.server import ThreadedServer
 from rosengine.clients.fc import FcClient
 from tests.fcbackend.fc_api_support import wait_until, zip_b64

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from fcbackend.app import create_app
-from fcbackend.config import BackendConfig
+from fcbackend.backend_config import BackendConfig
 from fcbackend.server import ThreadedServer
 from resource_types.base import ProviderContext
 from resource_types.fc.alias import AliasProvider
