@@ -27,7 +27,7 @@ from fcbackend.instances.driver import Instance, InstanceCrashed, InstanceDriver
 from fcbackend.instances.fc_contract import static_head
 from fcbackend.models import FunctionSpec, InvocationRequest, InvocationResult
 from fcbackend.scheduler import protocol
-from fcbackend.scheduler.config import SchedulerConfig
+from fcbackend.scheduler.scheduler_config import SchedulerConfig
 from fcbackend.scheduler.warm_instances import ManagedInstance, WarmInstancePool
 
 log = logging.getLogger(__name__)
