@@ -19,7 +19,7 @@ from fcbackend.triggers.http import (
     routes_of,
 )
 from fcbackend.triggers.model import TriggerInfo
-from fcbackend.triggers.validation import TRIGGER_TYPES, validate_trigger_config
+from fcbackend.triggers.trigger_config_checks import TRIGGER_TYPES, validate_trigger_config
 from rosengine.clients import fc_signature
 
 VALID = {
