@@ -28,8 +28,8 @@ from fcbackend.server import (
     start_daemon,
     stop_daemon,
 )
+from tests.support.paths import REPO
 
-REPO = Path(__file__).resolve().parents[2]
 ROS = [sys.executable, "-c", "from rosengine.cli import main; main()"]
 
 
