@@ -1,4 +1,5 @@
-"""``ros stack`` through click: exit codes, parameters, outputs, masking, errors."""
+"""``ros stack`` through click: exit codes, parameters, outputs, masking, errors, default stack names,
+preview of types without a local provider."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from rosengine.cli import cli
+from rosengine.engine.stack_engine import check_stack_name, stack_name_from_file
 from tests.support import fake_cloud
 from tests.support.engine_templates import recorder, template
 
@@ -158,3 +160,76 @@ def test_text_tables_print_user_values_as_written(tmp_path: Path, run) -> None:
         code, out, err = run(*command)
         assert code == 0, err
         assert tricky in " ".join(out.split()), out
+
+
+# -- the default stack name of `ros stack create` is made valid from the file stem, and the name
+# used is reported
+def test_create_from_a_file_with_spaces_uses_a_derived_name(tmp_path: Path) -> None:
+    path = tmp_path / "my rules.json"
+    path.write_text(template({"R": recorder({"Name": "r"})}))
+    result = CliRunner().invoke(
+        cli, ["stack", "create", "-t", str(path), "-o", "json"], catch_exceptions=False
+    )
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout)["StackName"] == "my-rules"
+    assert "'my-rules'" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("file", "expected"),
+    [
+        ("my rules.yml", "my-rules"),
+        ("a.b c.json", "a-b-c"),
+        ("__x__.yml", "x__"),
+        ("(*).yml", "stack"),
+        ("dir/ok_name-1.yml", "ok_name-1"),
+        ("é" * 300 + "z.yml", "z"),
+        ("y" * 300 + ".yml", "y" * 255),
+    ],
+)
+def test_derived_names_are_valid(file: str, expected: str) -> None:
+    name = stack_name_from_file(file)
+    assert name == expected
+    check_stack_name(name)
+
+
+# -- preview plans types without a local provider (it creates nothing); create's NotSupported
+# refusal names each template resource once (not once per Count copy)
+UNPROVIDED_BODY = template(
+    {
+        "N": {"Type": "ALIYUN::ROS::Stack", "Properties": {"TemplateURL": "oss://bucket/nested.yml"}},
+        "H": {"Type": "ALIYUN::ROS::WaitConditionHandle", "Count": 2},
+        "W": {
+            "Type": "ALIYUN::ROS::WaitCondition",
+            "Properties": {"Handle": {"Ref": "H[0]"}, "Timeout": 60},
+            "DependsOn": ["H"],
+        },
+        "R": recorder({"Name": "r"}),
+    }
+)
+
+
+def test_preview_shows_unprovided_types_with_a_note(tmp_path: Path, run) -> None:
+    path = tmp_path / "waits.json"
+    path.write_text(UNPROVIDED_BODY)
+    code, out, err = run("stack", "preview", "-t", str(path), "-o", "json")
+    assert code == 0, err
+    rows = {r["LogicalResourceId"]: r for r in json.loads(out)["Resources"]}
+    assert set(rows) == {"N", "H[0]", "H[1]", "W", "R"}
+    assert all(r["Action"] == "Add" for r in rows.values())
+    for logical_id in ("N", "H[0]", "W"):
+        assert "not supported locally" in rows[logical_id]["Note"]
+    assert rows["R"]["Note"] == ""
+    code, out, _ = run("stack", "list", "--all", "-o", "json")
+    assert json.loads(out) == [] and fake_cloud.calls() == []
+
+
+def test_create_names_each_unprovided_resource_once(tmp_path: Path, run) -> None:
+    path = tmp_path / "waits.json"
+    path.write_text(UNPROVIDED_BODY)
+    code, _, err = run("stack", "create", "-t", str(path))
+    assert code == 2
+    lines = [line for line in err.splitlines() if "NotSupported" in line]
+    assert len(lines) == 3, err
+    assert sum("of H " in line for line in lines) == 1
+    assert fake_cloud.calls() == []

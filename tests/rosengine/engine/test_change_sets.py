@@ -1,5 +1,5 @@
-"""Audit item: NoEcho parameters must be masked for stacks made from a CREATE change set, and in
-the change set itself, before and after it is executed (issue 3)."""
+"""Change sets: NoEcho parameters are masked in the change set and in the stack a CREATE change set
+makes, before and after it is executed."""
 
 from __future__ import annotations
 
