@@ -1,5 +1,5 @@
-"""One backend per state directory, busy backends reported rather than twinned, stopping a backend
-that ignores SIGTERM, and the port kept across restarts (audit items 2 and 4).
+"""The backend daemon (fcbackend.server): one backend per state directory, busy backends reported
+rather than twinned, stopping a backend that ignores SIGTERM, the port kept across restarts.
 
 The backends here are real daemons (``start_daemon``, process driver) in a temporary state dir.
 """
@@ -13,7 +13,6 @@ import signal
 import socket
 import subprocess
 import sys
-import textwrap
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,12 +22,12 @@ import pytest
 from fcbackend.backend_config import read_backend_info
 from fcbackend.server import (
     BackendNotAnswering,
-    _pid_alive,
     serving_pid,
     start_daemon,
     stop_daemon,
 )
 from tests.support.paths import REPO
+from tests.support.stuck_backend import STUCK_BACKEND, process_alive
 
 ROS = [sys.executable, "-c", "from rosengine.cli import main; main()"]
 
@@ -54,7 +53,7 @@ def _backend_processes(state_dir: Path) -> list[int]:
             argv = (entry / "cmdline").read_bytes().split(b"\0")
         except OSError:
             continue
-        if b"fcbackend.server" in argv and str(state_dir).encode() in argv and _pid_alive(int(entry.name)):
+        if b"fcbackend.server" in argv and str(state_dir).encode() in argv and process_alive(int(entry.name)):
             found.append(int(entry.name))
     return found
 
@@ -101,28 +100,14 @@ def test_stop_gets_rid_of_a_stopped_backend(state):
     os.kill(pid, signal.SIGSTOP)
     began = time.monotonic()
     assert stop_daemon(state, timeout=10)["pid"] == pid
-    assert not _pid_alive(pid)
+    assert not process_alive(pid)
     assert time.monotonic() - began < 8, "SIGCONT let it handle SIGTERM without waiting for SIGKILL"
     assert read_backend_info(state) is None and serving_pid(state) is None
 
 
-IGNORES_SIGTERM = textwrap.dedent("""
-    import fcntl, json, signal, sys, os
-    from pathlib import Path
-    signal.signal(signal.SIGTERM, signal.SIG_IGN)  # like a loop too busy to run its handler
-    state = Path(sys.argv[1]); state.mkdir(parents=True, exist_ok=True)
-    lock = open(state / "serve.lock", "a+"); fcntl.flock(lock, fcntl.LOCK_EX)
-    lock.write(f"{os.getpid()}\\n"); lock.flush()
-    if "--no-record" not in sys.argv:  # --no-record: still starting, backend.json not written yet
-        (state / "backend.json").write_text(json.dumps({"pid": os.getpid(), "endpoint": "http://127.0.0.1:9"}))
-    print("ready", flush=True)
-    sys.stdin.read()
-""")
-
-
 def test_stop_kills_a_backend_that_never_handles_sigterm(state):
     proc = subprocess.Popen(
-        [sys.executable, "-c", IGNORES_SIGTERM, str(state)],
+        [sys.executable, "-c", STUCK_BACKEND, str(state)],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         text=True,
@@ -164,7 +149,7 @@ def test_a_taken_port_falls_back_to_a_free_one(state):
 
 def test_a_backend_holding_the_lock_without_a_record_is_waited_for_not_twinned(state):
     proc = subprocess.Popen(
-        [sys.executable, "-c", IGNORES_SIGTERM, str(state), "--no-record"],
+        [sys.executable, "-c", STUCK_BACKEND, str(state), "--no-record"],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         text=True,
