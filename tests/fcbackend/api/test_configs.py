@@ -1,10 +1,13 @@
-"""Provision, on-demand and async invoke configs; custom domains; layers (official SDK + FcClient)."""
+"""Provision, on-demand and async invoke configs; custom domains; layers and their ACL (official SDK +
+FcClient)."""
 
 from __future__ import annotations
 
+import json
 import time
 
 import pytest
+import requests
 
 from rosengine.clients.fc import FcApiError, FcClient, FcNotFound
 from tests.support.fc_api import zip_b64
@@ -120,3 +123,61 @@ def test_layers_versions_and_use_by_function(client, function):
         client.get_layer_version("libs", 1)
     third = client.publish_layer_version("libs", code={"zipFile": zip_b64({"python/lib.py": "X = 3\n"})})
     assert third["version"] == 3
+
+
+# -- the layer ACL takes effect; deleting a config that does not exist is a 404
+def _signed(sdk, method: str, path: str, **kwargs) -> requests.Response:
+    """A raw request signed as the SDK signs it (for calls the SDK has no method for)."""
+    headers = sdk._build_common_headers(method, path, {})
+    return requests.request(method, sdk.endpoint + path, headers=headers, timeout=10, **kwargs)
+
+
+def _acls(client, layer: str) -> list[int]:
+    return [v["acl"] for v in client.list_layer_versions(layer)]
+
+
+def test_layer_acl_from_query_and_from_body_applies_to_every_version(sdk, client):
+    for text in ("a", "b"):
+        client.publish_layer_version("acl_layer", code={"zipFile": zip_b64({"python/m.py": text})})
+    path = "/2016-08-15/layers/acl_layer/acl"
+    assert _acls(client, "acl_layer") == [0, 0]
+
+    assert _signed(sdk, "PUT", path, params={"public": "true"}).status_code == 202
+    assert _acls(client, "acl_layer") == [1, 1]
+    assert client.get_layer_version("acl_layer", 2)["acl"] == 1
+
+    assert _signed(sdk, "PUT", path, data=json.dumps({"public": False})).status_code == 202
+    assert _acls(client, "acl_layer") == [0, 0]
+    assert _signed(sdk, "PUT", path, data=json.dumps({"public": True})).status_code == 202
+    assert _acls(client, "acl_layer") == [1, 1]
+
+
+def test_layer_acl_rejects_a_missing_or_unclear_flag(sdk):
+    path = "/2016-08-15/layers/acl_layer/acl"
+    for kwargs in ({}, {"params": {"public": "maybe"}}, {"data": json.dumps({"public": "yes please"})}):
+        answer = _signed(sdk, "PUT", path, **kwargs)
+        assert answer.status_code == 400, kwargs
+        assert answer.json()["ErrorCode"] == "InvalidArgument" and "public" in answer.json()["ErrorMessage"]
+    missing = _signed(sdk, "PUT", "/2016-08-15/layers/no_such_layer/acl", params={"public": "true"})
+    assert missing.status_code == 404
+
+
+def test_deleting_a_missing_async_or_on_demand_config_is_404(sdk, client):
+    client.create_service("missing_cfg_svc")
+    client.create_function(
+        "missing_cfg_svc", "f", code={"zipFile": zip_b64()}, runtime="python3.10", handler="index.handler"
+    )
+    with pytest.raises(FcError) as info:
+        sdk.delete_function_async_invoke_config("missing_cfg_svc", "LATEST", "f")
+    assert (info.value.status_code, info.value.err_code) == (404, "AsyncConfigNotExists")
+    with pytest.raises(FcError) as info:
+        sdk.delete_on_demand_config("missing_cfg_svc", "LATEST", "f")
+    assert (info.value.status_code, info.value.err_code) == (404, "OnDemandConfigNotFound")
+
+    sdk.put_function_async_invoke_config("missing_cfg_svc", "LATEST", "f", {"maxAsyncRetryAttempts": 1})
+    sdk.put_on_demand_config("missing_cfg_svc", "LATEST", "f", 3)
+    sdk.delete_function_async_invoke_config("missing_cfg_svc", "LATEST", "f")
+    sdk.delete_on_demand_config("missing_cfg_svc", "LATEST", "f")
+    with pytest.raises(FcError) as info:
+        sdk.delete_function_async_invoke_config("missing_cfg_svc", "LATEST", "f")
+    assert info.value.status_code == 404

@@ -84,6 +84,31 @@ def test_tags_and_tag_filter(sdk, backend):
     assert info.value.err_code == "InvalidArgument"
 
 
+def test_tags_accept_partial_and_full_service_arns_as_the_same_resource(sdk, backend):
+    sdk.create_service("tagged_svc")
+    full = f"acs:fc:{backend.config.region}:{backend.config.account_id}:services/tagged_svc"
+    sdk.tag_resource("services/tagged_svc", {"origin": "arn"})
+    assert sdk.get_resource_tags(full).data["tags"] == {"origin": "arn"}
+    assert sdk.get_resource_tags("services/tagged_svc").data == {
+        "resourceArn": full,
+        "tags": {"origin": "arn"},
+    }
+    sdk.tag_resource(full, {"team": "a"})
+    assert sdk.get_resource_tags("services/tagged_svc").data["tags"] == {"origin": "arn", "team": "a"}
+    assert [s["serviceName"] for s in sdk.list_services(tags={"origin": "arn"}).data["services"]] == [
+        "tagged_svc"
+    ]
+    sdk.untag_resource("services/tagged_svc", ["origin"])
+    assert sdk.get_resource_tags(full).data["tags"] == {"team": "a"}
+    for wrong in ("services/tagged_svc/functions/f", "functions/f", "svc/tagged_svc"):
+        with pytest.raises(FcError) as info:
+            sdk.tag_resource(wrong, {"k": "v"})
+        assert info.value.err_code == "InvalidArgument" and "services/<name>" in info.value.message
+    with pytest.raises(FcError) as info:
+        sdk.tag_resource("services/no_such_service", {"k": "v"})
+    assert info.value.err_code == "ServiceNotFound"
+
+
 def test_account_settings_and_reserved_capacities(sdk):
     assert sdk.get_account_settings().data["availableAZs"]
     assert sdk.list_reserved_capacities().data["reservedCapacities"] == []

@@ -1,11 +1,16 @@
-"""Versions and aliases through the official SDK (fc-spec E.4)."""
+"""Versions and aliases through the official SDK (fc-spec E.4); reads through a weighted alias."""
 
 from __future__ import annotations
 
 import pytest
 
+from rosengine.clients.fc import FcClient
+from tests.support.fc_api import zip_b64
+
 fc2 = pytest.importorskip("fc2")
 FcError = fc2.fc_exceptions.FcError
+
+READS = 20  # with a 50/50 split, a random pick passes all reads with probability 2**-20
 
 
 @pytest.fixture(scope="module")
@@ -75,3 +80,56 @@ def test_weighted_alias_routes_to_both_versions(sdk, backend):
     alias = {"versionId": "1", "additionalVersionWeight": {"2": 1.0}}
     assert pick_weighted_version(alias) == "2"
     assert pick_weighted_version({"versionId": "1", "additionalVersionWeight": {"2": 0.0}}) == "1"
+
+
+# -- reads through a weighted alias are deterministic (its main version); invocations follow the weights
+@pytest.fixture(scope="module")
+def client(backend):
+    with FcClient(backend.endpoint, backend.config.access_key_id, backend.config.access_key_secret) as c:
+        yield c
+
+
+@pytest.fixture(scope="module")
+def split_alias(sdk, client):
+    """Service ``split_svc`` with versions 1 and 2 (different description and code) and alias
+    ``prod`` -> 1 sending half the traffic to 2."""
+    client.create_service("split_svc", description="v1 service")
+    client.create_function(
+        "split_svc",
+        "f",
+        code={"zipFile": zip_b64({"index.py": "V = 1\n"})},
+        runtime="python3.10",
+        handler="index.handler",
+        description="fn one",
+    )
+    sdk.publish_version("split_svc", "version one")
+    client.update_service("split_svc", description="v2 service")
+    client.update_function(
+        "split_svc", "f", code={"zipFile": zip_b64({"index.py": "V = 2\n"})}, description="fn two"
+    )
+    sdk.publish_version("split_svc", "version two")
+    sdk.create_alias("split_svc", "prod", "1", additionalVersionWeight={"2": 0.5})
+    return "split_svc"
+
+
+def test_reads_through_a_weighted_alias_name_its_main_version(sdk, split_alias):
+    expected_checksum = sdk.get_function_code(split_alias, "f", qualifier="1").data["checksum"]
+    assert expected_checksum != sdk.get_function_code(split_alias, "f", qualifier="2").data["checksum"]
+    for _ in range(READS):
+        assert sdk.get_service(split_alias, qualifier="prod").data["description"] == "version one"
+        assert sdk.get_function(split_alias, "f", qualifier="prod").data["description"] == "fn one"
+        assert sdk.get_function_code(split_alias, "f", qualifier="prod").data["checksum"] == expected_checksum
+        names = [
+            f["description"] for f in sdk.list_functions(split_alias, qualifier="prod").data["functions"]
+        ]
+        assert names == ["fn one"]
+
+
+def test_invocations_through_the_alias_still_follow_the_weights(sdk, split_alias, backend):
+    chosen = {
+        sdk.invoke_function(split_alias, "f", payload=b"x", qualifier="prod").headers[
+            "x-fc-invocation-service-version"
+        ]
+        for _ in range(60)
+    }
+    assert chosen == {"1", "2"}
