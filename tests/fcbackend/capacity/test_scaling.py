@@ -1,4 +1,5 @@
-"""Alias traffic split, provisioned targets (scheduled + tracking), idle mode, metrics."""
+"""Alias traffic split, provisioned targets (scheduled + tracking, latest tick of a schedule), idle
+mode, metrics."""
 
 from __future__ import annotations
 
@@ -18,10 +19,11 @@ from fcbackend.capacity import (
     effective_target,
     validate_weights,
 )
-from fcbackend.capacity.provision import validate_provision_config
+from fcbackend.capacity.provision import ScheduledAction, latest_tick, validate_provision_config
 from fcbackend.clock import ManualClock, settle
 from fcbackend.instances.driver import Instance, InstanceDriver
 from fcbackend.models import FunctionSpec, InstanceRequest, InstanceResponse, InvocationResult
+from fcbackend.triggers.cron import Schedule, parse_schedule
 
 T0 = datetime(2024, 1, 1, tzinfo=UTC).timestamp()
 
@@ -246,3 +248,75 @@ def test_metrics_per_function() -> None:
     assert row["coldStarts"] == 1
     assert row["p50Ms"] == pytest.approx(50, abs=1) and row["p99Ms"] == pytest.approx(99, abs=1)
     assert row["instances"] == {"idle": 2, "busy": 1}
+
+
+# -- scheduled provisioning finds an action's latest tick cheaply: a per-20-seconds cron started
+# months ago costs a few next_after calls and answers with the latest tick, not one from months ago
+def at_utc(text: str) -> float:
+    return datetime.fromisoformat(text).replace(tzinfo=UTC).timestamp()
+
+
+NOW_2026 = at_utc("2026-11-23 12:34:56.700")
+
+
+def test_a_frequent_cron_started_months_ago_finds_the_latest_tick_in_few_steps(monkeypatch):
+    """The cost is counted in ``next_after`` calls (the old walk took up to 200 000 of them)."""
+    calls = 0
+    next_after = Schedule.next_after
+
+    def counting(self: Schedule, moment: float) -> float | None:
+        nonlocal calls
+        calls += 1
+        return next_after(self, moment)
+
+    monkeypatch.setattr(Schedule, "next_after", counting)
+    action = ScheduledAction("frequent", 3, "cron(0/20 * * * * *)", start=at_utc("2026-01-01 00:00:00"))
+    assert action.last_fire(NOW_2026) == at_utc("2026-11-23 12:34:40")
+    assert calls <= 100, f"{calls} next_after calls"
+
+
+def test_a_tick_exactly_at_now_counts():
+    action = ScheduledAction("exact", 1, "cron(0/20 * * * * *)")
+    assert action.last_fire(at_utc("2026-11-23 12:34:40")) == at_utc("2026-11-23 12:34:40")
+
+
+def test_a_yearly_cron_finds_last_years_tick():
+    action = ScheduledAction("yearly", 5, "cron(0 30 8 1 3 *)")  # 1 March 08:30:00 every year
+    assert action.last_fire(NOW_2026) == at_utc("2026-03-01 08:30:00")
+    assert action.last_fire(at_utc("2026-03-01 08:29:59")) == at_utc("2025-03-01 08:30:00")
+
+
+def test_a_leap_day_cron_is_found_years_back():
+    action = ScheduledAction("leap", 2, "cron(0 0 12 29 2 *)")
+    assert action.last_fire(NOW_2026) == at_utc("2024-02-29 12:00:00")
+
+
+def test_every_expressions_use_the_same_search():
+    action = ScheduledAction("every", 2, "@every 7m")
+    fired = action.last_fire(NOW_2026)
+    assert fired is not None and fired % 420 == 0 and NOW_2026 - 420 < fired <= NOW_2026
+
+
+def test_the_window_start_and_end_bound_the_answer():
+    start = at_utc("2026-11-23 12:00:05")
+    hourly = ScheduledAction("hourly", 4, "cron(0 0 * * * *)", start=start, end=at_utc("2026-11-23 18:00:00"))
+    # the last tick before now (12:00:00) is before the start: not fired yet
+    assert hourly.last_fire(NOW_2026) is None
+    assert hourly.last_fire(at_utc("2026-11-23 13:00:00")) == at_utc("2026-11-23 13:00:00")
+    assert hourly.last_fire(at_utc("2026-11-23 17:59:59")) == at_utc("2026-11-23 17:00:00")
+    assert hourly.last_fire(at_utc("2026-11-23 18:00:01")) is None, "after the end time"
+    assert hourly.last_fire(at_utc("2026-11-23 11:00:00")) is None, "before the start time"
+    starts_on_tick = ScheduledAction("on-tick", 1, "cron(0 0 * * * *)", start=at_utc("2026-11-23 12:00:00"))
+    assert starts_on_tick.last_fire(NOW_2026) == at_utc("2026-11-23 12:00:00")
+
+
+def test_latest_tick_agrees_with_a_forward_walk():
+    """Cross-check the bisection against the plain walk on irregular schedules."""
+    for expression in ("5,17,43 * 0-22 * * *", "0 0/7 3-9 * * MON-FRI", "30 15 10 1-3 * *"):
+        schedule = parse_schedule(expression)
+        for now in (NOW_2026, NOW_2026 + 3600 * 5.5, NOW_2026 + 86400 * 3.25):
+            since = now - 3 * 86400
+            walked, tick = None, schedule.next_after(since - 1)
+            while tick is not None and tick <= now:
+                walked, tick = tick, schedule.next_after(tick)
+            assert latest_tick(schedule, now, since=since) == walked, (expression, now)
