@@ -1,4 +1,5 @@
-"""Built-in Python runtimes through the scheduler, on real sandboxes and processes."""
+"""Built-in Python runtimes through the scheduler, on real sandboxes and processes; the credentials
+a function sees."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ import json
 import pytest
 
 from fcbackend.models import HttpRequestInfo
+from rosengine.clients.fc import FcClient
+from tests.support.fc_api import zip_b64
 from tests.support.instances import DRIVERS, error_doc, make_spec, request, run, scheduler, write_code
 
 HANDLERS = {
@@ -231,3 +234,84 @@ def _bwrap() -> bool:
     from tests.support.instances import BWRAP_OK
 
     return BWRAP_OK
+
+
+# -- what a function sees as its credentials: the temporary keys of its service's role, nothing
+# when the service has no role, never the backend's own admin key. The spec is built by the real API
+# (over a fake scheduler) and run on a real process-driver instance, so the test sees exactly what
+# the function's code sees: context.credentials (snake_case and FC's camelCase names) and the env
+CREDENTIALS_CODE = """
+import json, os
+
+def handler(event, context):
+    creds = context.credentials
+    return json.dumps({
+        "snake": [creds.access_key_id, creds.access_key_secret, creds.security_token],
+        "camel": [creds.accessKeyId, creds.accessKeySecret, creds.securityToken],
+        "env": [os.environ.get(name) for name in (
+            "ALIBABA_CLOUD_ACCESS_KEY_ID", "ALIBABA_CLOUD_ACCESS_KEY_SECRET", "ALIBABA_CLOUD_SECURITY_TOKEN"
+        )],
+    })
+"""
+
+
+@pytest.fixture(scope="module")
+def credentials_client(backend):
+    with FcClient(backend.endpoint, backend.config.access_key_id, backend.config.access_key_secret) as c:
+        c.create_service("creds_norole")
+        c.create_service("creds_role", role="acs:ram::123456789:role/fc-role")
+        for service in ("creds_norole", "creds_role"):
+            c.create_function(
+                service,
+                "who",
+                code={"zipFile": zip_b64({"index.py": CREDENTIALS_CODE})},
+                runtime="python3.10",
+                handler="index.handler",
+            )
+        yield c
+
+
+def _spec_built_by_the_api(backend, credentials_client, service: str):
+    credentials_client.invoke_function(service, "who", b"")
+    spec, _ = backend.scheduler.invoked[-1]
+    assert spec.service == service
+    return spec
+
+
+def _seen_by_the_function(spec, state_dir) -> dict:
+    async def scenario():
+        async with scheduler(state_dir, "process") as sched:
+            return await sched.invoke(spec, request())
+
+    result = run(scenario)
+    assert result.ok, result.body
+    return json.loads(result.body)
+
+
+def test_service_without_role_gives_empty_credentials(backend, credentials_client, tmp_path):
+    spec = _spec_built_by_the_api(backend, credentials_client, "creds_norole")
+    assert spec.credentials == ("", "", "")
+    seen = _seen_by_the_function(spec, tmp_path / "state")
+    assert seen["snake"] == ["", "", ""]
+    assert seen["camel"] == ["", "", ""]
+    assert seen["env"] == ["", "", ""]
+    admin = backend.config.access_key_secret
+    assert admin not in json.dumps(seen)
+
+
+def test_service_with_role_gives_credentials(backend, credentials_client, tmp_path):
+    spec = _spec_built_by_the_api(backend, credentials_client, "creds_role")
+    seen = _seen_by_the_function(spec, tmp_path / "state")
+    key_id, secret = backend.config.access_key_id, backend.config.access_key_secret
+    assert key_id and secret
+    assert seen["snake"][:2] == [key_id, secret]
+    assert seen["camel"] == seen["snake"]
+    assert seen["env"][:2] == [key_id, secret]
+
+
+def test_camel_case_credential_names_match_snake_case(tmp_path):
+    """The corpus template fc-web-file-backend-service.yml reads ``creds.accessKeyId`` etc."""
+    code = write_code(tmp_path, {"index.py": CREDENTIALS_CODE})
+    spec = make_spec(code, credentials=("AK", "SK", "STS"))
+    seen = _seen_by_the_function(spec, tmp_path / "state")
+    assert seen["camel"] == seen["snake"] == ["AK", "SK", "STS"]
