@@ -10,8 +10,22 @@ from __future__ import annotations
 import json
 import logging
 
+import pytest
+
+from fcbackend.capacity.idle import FreezingDriver, IdlePolicy
 from fcbackend.models import HealthCheck
-from tests.support.instances import make_spec, request, requires_bwrap, run, scheduler, wait_until, write_code
+from fcbackend.scheduler import Scheduler, SchedulerConfig
+from tests.support.instances import (
+    DRIVERS,
+    make_driver,
+    make_spec,
+    request,
+    requires_bwrap,
+    run,
+    scheduler,
+    wait_until,
+    write_code,
+)
 
 FLAKY_SERVER = {
     "bootstrap": """\
@@ -130,3 +144,46 @@ def test_success_threshold_needs_consecutive_passes_before_serving(tmp_path):
     result, probes = run(scenario)
     assert result.ok
     assert probes >= 3
+
+
+# -- an instance behind the idle-mode wrapper (what the backend runs when its capacity add-on is
+# on) that failed its health check looks unhealthy to the scheduler, gets no new requests, is
+# replaced and shows as "unhealthy" in the instance list (the wrapper once answered `healthy` with
+# the Instance base class's True: __getattr__ never sees attributes the base class defines)
+def _row(sched: Scheduler, instance_id: str) -> dict | None:
+    return next((r for r in sched.instances() if r["id"] == instance_id), None)
+
+
+@pytest.mark.parametrize("driver_name", DRIVERS)
+def test_wrapped_unhealthy_custom_instance_is_listed_unhealthy_and_replaced(tmp_path, driver_name):
+    code = write_code(tmp_path, FLAKY_SERVER)
+    spec = make_spec(code, runtime="custom", health_check=FAST_CHECK)
+
+    async def scenario():
+        state = tmp_path / "state"
+        wrapped = FreezingDriver(make_driver(driver_name, state), IdlePolicy())
+        sched = Scheduler(
+            {driver_name: wrapped},
+            default_driver=driver_name,
+            state_dir=state,
+            config=SchedulerConfig(prewarm_runtimes=(), pool_size=1, reap_interval_s=3600),
+        )
+        await sched.start()
+        try:
+            first = await sched.invoke(spec, request(b"hello"))
+            instance = next(iter(wrapped.live))
+            assert instance.healthy and _row(sched, first.instance_id)["state"] == "ready"
+            await sched.invoke(spec, request(b"break"))
+            assert await instance.health.wait_unhealthy(10)
+            listed = _row(sched, first.instance_id)
+            replacement = await sched.invoke(spec, request(b"hello"))
+            stopped = await wait_until(lambda: _row(sched, first.instance_id) is None)
+            return first, instance.healthy, listed, replacement, stopped
+        finally:
+            await sched.close()
+
+    first, healthy_after, listed, replacement, stopped = run(scenario)
+    assert healthy_after is False
+    assert listed["state"] == "unhealthy" and listed["healthy"] is False
+    assert replacement.ok and replacement.instance_id != first.instance_id
+    assert stopped
