@@ -1,10 +1,11 @@
 """``internetAccess: false`` on the Docker driver, against the real dockerd.
 
-The "outside" a function must not reach is a TCP listener in this test process on the default
-bridge's gateway address — the host itself, which a container on the bridge reaches and which an
-internal Docker network would *not* have cut off. Each kind of instance (web server in both address
-modes, run-to-completion job, built-in runtime) tries to connect there: refused/unreachable without
-internet access, connected with it, and is invoked normally either way.
+The "outside" a function must not reach is a TCP listener in this test process on the host's
+address on the default bridge (``tests.support.docker_bridge``) — the host itself, which a container
+on the bridge reaches and which an internal Docker network would *not* have cut off. Each kind of
+instance (web server in both address modes, run-to-completion job, built-in runtime) tries to
+connect there: refused/unreachable without internet access, connected with it, and is invoked
+normally either way.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from fcbackend.instances.docker.container_config import container_config
 from fcbackend.instances.docker.driver import LABEL_BACKEND, DockerDriver
 from fcbackend.instances.driver import InstanceStartError
 from fcbackend.models import HealthCheck, InstanceRequest
+from tests.support.docker_bridge import bridge_host_address
 from tests.support.docker_images import make_spec, run
 
 pytestmark = pytest.mark.docker
@@ -89,15 +91,14 @@ def handler(event, context):
 def outside(docker_ready: None, tmp_path: Path) -> Iterator[dict]:
     """A listener in this process on the host's address on the default bridge: ``{"host", "port"}``."""
 
-    async def gateway() -> str:
+    async def default_bridge() -> dict:
         driver = DockerDriver(tmp_path)
         try:
-            bridge = await driver.engine.call("GET", "/networks/bridge")
+            return await driver.engine.call("GET", "/networks/bridge")
         finally:
             await driver.close()
-        return next(c["Gateway"] for c in bridge["IPAM"]["Config"] if "." in c.get("Gateway", ""))
 
-    host = run(gateway())
+    host = bridge_host_address(run(default_bridge()))
     with socket.create_server((host, 0), backlog=32) as listener:
         yield {"host": host, "port": listener.getsockname()[1]}
 
