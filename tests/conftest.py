@@ -1,7 +1,33 @@
-"""Suite-wide fixtures.
+"""Suite-wide fixtures and the hardware markers.
 
 ``tests.support.fc_api`` is loaded as a plugin so that its ``backend`` and ``sdk`` fixtures (a real
 FC API server over a fake scheduler, one per test module) reach every test that asks for them.
+
+A test marked ``docker``, ``bwrap`` or ``gpu`` needs that part of the machine; where it is missing
+the test is skipped with the probe's reason (``tests.support.machine``), never failed. ``-m docker``
+selects exactly those tests.
 """
 
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+
+from tests.support.machine import bwrap_usable, docker_usable, gpu_usable
+
 pytest_plugins = ["tests.support.fc_api"]
+
+NEEDS: dict[str, tuple[str, Callable[[], tuple[bool, str]]]] = {
+    "docker": ("a usable Docker engine", docker_usable),
+    "bwrap": ("bubblewrap that can create namespaces", bwrap_usable),
+    "gpu": ("an NVIDIA GPU", gpu_usable),
+}
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    for marker, (what, probe) in NEEDS.items():
+        if item.get_closest_marker(marker) is not None:
+            usable, why = probe()
+            if not usable:
+                pytest.skip(f"needs {what}: {why}")

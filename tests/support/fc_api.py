@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import fc2
 import pytest
 
 from fcbackend.app import create_app
@@ -144,7 +145,6 @@ def backend(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Backend]:
 
 @pytest.fixture(scope="module")
 def sdk(backend: Backend) -> Any:
-    fc2 = pytest.importorskip("fc2")
     return fc2.Client(
         endpoint=backend.endpoint,
         accessKeyID=backend.config.access_key_id,

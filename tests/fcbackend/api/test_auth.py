@@ -6,6 +6,7 @@ from __future__ import annotations
 import email.utils
 import time
 
+import fc2
 import httpx
 import pytest
 
@@ -15,7 +16,6 @@ from fcbackend.server import ThreadedServer
 from rosengine.clients import fc_signature
 from tests.support.fc_api import FakeScheduler
 
-fc2 = pytest.importorskip("fc2")
 FcError = fc2.fc_exceptions.FcError
 
 

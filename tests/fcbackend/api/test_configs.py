@@ -6,13 +6,13 @@ from __future__ import annotations
 import json
 import time
 
+import fc2
 import pytest
 import requests
 
 from rosengine.clients.fc import FcApiError, FcClient, FcNotFound
 from tests.support.fc_api import zip_b64
 
-fc2 = pytest.importorskip("fc2")
 FcError = fc2.fc_exceptions.FcError
 
 

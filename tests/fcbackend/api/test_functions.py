@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import base64
 
+import fc2
 import httpx
 import pytest
 
 from fcbackend.store.crc64 import crc64_ecma
 from tests.support.fc_api import make_zip, zip_b64
 
-fc2 = pytest.importorskip("fc2")
 FcError = fc2.fc_exceptions.FcError
 
 

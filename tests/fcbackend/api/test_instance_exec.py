@@ -15,11 +15,11 @@ import zipfile
 from collections.abc import Iterator
 from typing import Any
 
+import fc2
 import pytest
 
 from fcbackend.app import create_app
 from fcbackend.backend_config import BackendConfig
-from fcbackend.instances.sandbox import bubblewrap_works
 from fcbackend.server import ThreadedServer
 from rosengine.clients.fc import FcApiError, FcClient, FcNotFound
 
@@ -34,13 +34,11 @@ def _zip(files: dict[str, str]) -> str:
     return base64.b64encode(buffer.getvalue()).decode()
 
 
-def _sandbox() -> Any:
-    ok, why = bubblewrap_works()
-    return pytest.param("sandbox", marks=pytest.mark.skipif(not ok, reason=why))
+SANDBOX = pytest.param("sandbox", marks=pytest.mark.bwrap)
 
 
 def _drivers() -> list[Any]:
-    return ["process", _sandbox()]
+    return ["process", SANDBOX]
 
 
 @pytest.fixture(scope="module", params=_drivers())
@@ -107,7 +105,7 @@ def test_exec_pipes_stdin_and_sees_the_function_environment(live):
         assert cwd == "/code"
 
 
-@pytest.mark.parametrize("live", [_sandbox()], indirect=True)  # isolation is the sandbox's
+@pytest.mark.parametrize("live", [SANDBOX], indirect=True)  # isolation is the sandbox's
 def test_sandbox_exec_is_isolated_like_the_function(live):
     client, driver, instance_id = live
     result = client.exec_instance(
@@ -163,7 +161,6 @@ def test_idle_timeout_kills_a_silent_command(live):
 
 def test_official_sdk_framing(live):
     """The aliyun-fc2 SDK's ExecWebsocket: text messages whose first character is the channel."""
-    fc2 = pytest.importorskip("fc2")
     client, driver, instance_id = live
     sdk = fc2.Client(
         endpoint=client.endpoint,
@@ -230,6 +227,7 @@ def test_cli_exec_streams_output_and_returns_the_exit_code(live, monkeypatch):
     assert missing.exit_code == 1 and "InstanceNotFound" in missing.stderr
 
 
+@pytest.mark.docker
 def test_docker_instance_exec_through_the_engine_api(tmp_path):
     """A custom-container instance: the Engine's exec API, hijacked stream, exit code, stdin."""
     import asyncio
@@ -238,9 +236,6 @@ def test_docker_instance_exec_through_the_engine_api(tmp_path):
     from fcbackend.instances.exec import ExecOptions, start_exec
     from tests.support.docker_images import build_test_image, make_spec
 
-    usable, why = DockerDriver(tmp_path).available()
-    if not usable:
-        pytest.skip(f"Docker is not usable here: {why}")
     spec = make_spec(build_test_image(), environment=(("GREETING", "from-container"),))
     python = "/usr/bin/python3"
 

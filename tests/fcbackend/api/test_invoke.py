@@ -6,12 +6,12 @@ from __future__ import annotations
 import base64
 import time
 
+import fc2
 import pytest
 
 from rosengine.clients.fc import FcApiError, FcClient
 from tests.support.fc_api import zip_b64
 
-fc2 = pytest.importorskip("fc2")
 FcError = fc2.fc_exceptions.FcError
 
 

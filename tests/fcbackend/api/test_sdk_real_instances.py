@@ -15,12 +15,12 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import fc2
 import pytest
 
 from rosengine.clients.fc import FcApiError, FcClient, FcNotFound
 from tests.support.fc_api import real_backend, zip_b64
 
-fc2 = pytest.importorskip("fc2")
 FcError = fc2.fc_exceptions.FcError
 
 COUNTER = """

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import fc2
 import pytest
 
-fc2 = pytest.importorskip("fc2")
 FcError = fc2.fc_exceptions.FcError
 
 

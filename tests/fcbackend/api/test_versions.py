@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+import fc2
 import pytest
 
 from rosengine.clients.fc import FcClient
 from tests.support.fc_api import zip_b64
 
-fc2 = pytest.importorskip("fc2")
 FcError = fc2.fc_exceptions.FcError
 
 READS = 20  # with a 50/50 split, a random pick passes all reads with probability 2**-20

@@ -3,7 +3,6 @@ inventory; plus one real-GPU test (marked ``gpu``) that runs where nvidia-smi wo
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 
 import pytest
@@ -120,13 +119,7 @@ def test_mount_plan_binds_only_the_assigned_device_and_sets_the_environment():
     assert merged["LD_LIBRARY_PATH"] == "/usr/local/nvidia/lib64:/code/lib" and merged["HOME"] == "/tmp"
 
 
-def _nvidia_smi_works() -> bool:
-    binary = shutil.which("nvidia-smi")
-    return bool(binary) and subprocess.run([binary, "-L"], capture_output=True, check=False).returncode == 0
-
-
 @pytest.mark.gpu
-@pytest.mark.skipif(not _nvidia_smi_works(), reason="no working nvidia-smi (no NVIDIA GPU or driver here)")
 def test_real_gpu_discovery_placement_and_mount_plan():
     devices = discover()
     assert devices, "nvidia-smi works but discovery found no GPU"

@@ -8,7 +8,7 @@ import asyncio
 import pytest
 
 from fcbackend.scheduler import protocol
-from tests.support.instances import make_driver, make_spec, request, requires_bwrap, run, write_code
+from tests.support.instances import make_driver, make_spec, request, run, write_code
 
 CODE = {
     "index.py": """
@@ -39,7 +39,7 @@ async def _freeze_scenario(driver, spec) -> tuple[bool, bool, bytes, bool]:
 # The sandbox driver always uses cgroups where it can, so only the process driver is also run
 # without them (the SIGSTOP fallback).
 FREEZE_CASES = [
-    pytest.param("sandbox", True, marks=[requires_bwrap, pytest.mark.bwrap], id="sandbox-cgroup-freezer"),
+    pytest.param("sandbox", True, marks=pytest.mark.bwrap, id="sandbox-cgroup-freezer"),
     pytest.param("process", True, id="process-cgroup-freezer"),
     pytest.param("process", False, id="process-sigstop"),
 ]

@@ -20,7 +20,6 @@ from tests.support.instances import (
     make_driver,
     make_spec,
     request,
-    requires_bwrap,
     run,
     scheduler,
     wait_until,
@@ -76,7 +75,7 @@ def _managed(sched, instance_id):
     return next(i for p in sched._pools.values() for i in p.instances if i.id == instance_id)
 
 
-@requires_bwrap
+@pytest.mark.bwrap
 def test_unhealthy_custom_instance_is_replaced_and_stopped(tmp_path, caplog):
     code = write_code(tmp_path, FLAKY_SERVER)
     spec = make_spec(code, runtime="custom", health_check=FAST_CHECK)
@@ -110,7 +109,7 @@ def test_unhealthy_custom_instance_is_replaced_and_stopped(tmp_path, caplog):
     )
 
 
-@requires_bwrap
+@pytest.mark.bwrap
 def test_health_check_that_never_passes_fails_the_start(tmp_path):
     code = write_code(tmp_path, FLAKY_SERVER)
     never = HealthCheck("/missing", period_s=0.02, timeout_s=1, failure_threshold=1, success_threshold=1)
@@ -129,7 +128,7 @@ def test_health_check_that_never_passes_fails_the_start(tmp_path):
     assert gone
 
 
-@requires_bwrap
+@pytest.mark.bwrap
 def test_success_threshold_needs_consecutive_passes_before_serving(tmp_path):
     code = write_code(tmp_path, FLAKY_SERVER)
     check = HealthCheck("/health", period_s=0.02, timeout_s=1, failure_threshold=3, success_threshold=3)

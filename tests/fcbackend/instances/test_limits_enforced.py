@@ -15,7 +15,6 @@ from tests.support.instances import (
     error_doc,
     make_spec,
     request,
-    requires_bwrap,
     requires_cgroups,
     run,
     scheduler,
@@ -123,7 +122,7 @@ def test_timeout_kills_the_instance(tmp_path, driver):
 
 
 @requires_cgroups
-@requires_bwrap
+@pytest.mark.bwrap
 def test_fork_bomb_is_contained_by_pids_limit(tmp_path):
     code = write_code(tmp_path, CODE)
 
@@ -144,7 +143,7 @@ def test_fork_bomb_is_contained_by_pids_limit(tmp_path):
     assert gone and healthy.ok
 
 
-@requires_bwrap
+@pytest.mark.bwrap
 def test_sandbox_hides_backend_state_and_is_read_only_outside_tmp(tmp_path):
     code = write_code(tmp_path, CODE)
     state = tmp_path / "state"
@@ -167,7 +166,7 @@ def test_sandbox_hides_backend_state_and_is_read_only_outside_tmp(tmp_path):
     assert not (state / "written").exists()
 
 
-@requires_bwrap
+@pytest.mark.bwrap
 def test_no_internet_access_means_no_route(tmp_path):
     code = write_code(tmp_path, CODE)
 

@@ -12,7 +12,6 @@ from tests.support.instances import (
     error_doc,
     make_spec,
     request,
-    requires_bwrap,
     requires_node,
     run,
     scheduler,
@@ -100,7 +99,7 @@ CUSTOM_SERVER = {
 }
 
 
-@requires_bwrap
+@pytest.mark.bwrap
 def test_custom_runtime_two_instances_both_on_port_9000(tmp_path):
     code = write_code(tmp_path, CUSTOM_SERVER)
 
@@ -125,7 +124,7 @@ def test_custom_runtime_two_instances_both_on_port_9000(tmp_path):
     assert f"FC Invoke Start RequestId: {warm.request_id}" in warm.log.decode()
 
 
-@requires_bwrap
+@pytest.mark.bwrap
 def test_custom_runtime_that_never_listens_fails_to_start(tmp_path):
     code = write_code(tmp_path, {"bootstrap": "#!/bin/sh\necho starting but exiting\nexit 3\n"})
 

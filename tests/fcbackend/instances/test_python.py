@@ -205,7 +205,8 @@ def test_wsgi_http_invocation(tmp_path, driver):
     }
 
 
-def test_layers_are_on_the_python_path_first_layer_wins(tmp_path):
+@pytest.mark.parametrize("driver", DRIVERS)
+def test_layers_are_on_the_python_path_first_layer_wins(tmp_path, driver):
     code = write_code(
         tmp_path,
         {
@@ -220,20 +221,11 @@ def test_layers_are_on_the_python_path_first_layer_wins(tmp_path):
     second = write_code(tmp_path, {"python/shared.py": "WHO = 'second'\n"}, name="layer2")
 
     async def scenario():
-        results = []
-        for driver in (["sandbox"] if _bwrap() else []) + ["process"]:
-            async with scheduler(tmp_path / f"state-{driver}", driver) as sched:
-                results.append(await sched.invoke(make_spec(code, layer_dirs=(first, second)), request()))
-        return results
+        async with scheduler(tmp_path / "state", driver) as sched:
+            return await sched.invoke(make_spec(code, layer_dirs=(first, second)), request())
 
-    for result in run(scenario):
-        assert result.body == b"first", result.body
-
-
-def _bwrap() -> bool:
-    from tests.support.instances import BWRAP_OK
-
-    return BWRAP_OK
+    result = run(scenario)
+    assert result.body == b"first", result.body
 
 
 # -- what a function sees as its credentials: the temporary keys of its service's role, nothing

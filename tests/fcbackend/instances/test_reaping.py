@@ -22,7 +22,6 @@ from tests.support.instances import (
     make_driver,
     make_spec,
     request,
-    requires_bwrap,
     requires_cgroups,
     run,
     scheduler,
@@ -112,7 +111,7 @@ def test_spawn_failure_is_an_os_error(tmp_path):
         run(scenario)
 
 
-@pytest.mark.parametrize("kind", [pytest.param("sandbox", marks=requires_bwrap), "process"])
+@pytest.mark.parametrize("kind", [pytest.param("sandbox", marks=pytest.mark.bwrap), "process"])
 def test_destroying_many_workers_logs_no_unknown_child(tmp_path, caplog, kind):
     code = write_code(tmp_path, CODE)
 
@@ -137,7 +136,7 @@ def test_destroying_many_workers_logs_no_unknown_child(tmp_path, caplog, kind):
 
 
 @requires_cgroups
-@requires_bwrap
+@pytest.mark.bwrap
 def test_fork_bomb_worker_is_destroyed_cleanly(tmp_path, caplog):
     code = write_code(tmp_path, CODE)
 

@@ -1,8 +1,5 @@
-"""The functions through the real YAML loader (short tags) and the real evaluator.
-
-Skips while ``rosengine.template`` is incomplete (it is written concurrently). Once ``prepare``
-exists, the last test runs a whole template through it.
-"""
+"""The functions through the real YAML loader (short tags) and the real evaluator; the last test
+runs a whole template through ``prepare``."""
 
 from __future__ import annotations
 
@@ -11,11 +8,10 @@ import textwrap
 
 import pytest
 
+from rosengine import template as template_api
 from rosengine.errors import TemplateError
 from rosengine.functions.base import FunctionContext
-
-loader = pytest.importorskip("rosengine.template.loader", reason="template loader not available yet")
-evaluator = pytest.importorskip("rosengine.template.evaluator", reason="template evaluator not available yet")
+from rosengine.template import evaluator, loader
 
 TEMPLATE = textwrap.dedent(
     """\
@@ -121,10 +117,7 @@ PREPARE_TEMPLATE = textwrap.dedent(
 )
 
 
-def test_prepare_when_available():
-    template_api = pytest.importorskip("rosengine.template")
-    if not hasattr(template_api, "prepare"):
-        pytest.skip("rosengine.template.prepare not available yet")
+def test_prepare_resolves_conditions_and_outputs():
     template = template_api.load_template(PREPARE_TEMPLATE, filename="p.yaml")
     identity = template_api.StackIdentity(region="cn-beijing")
     prepared = template_api.prepare(template, {"Env": "dev"}, identity=identity)

@@ -1,5 +1,5 @@
 """``ros validate`` end to end: findings located in the file, every problem reported, exit codes,
-parameters, formats. Needs the template core (load_template/prepare)."""
+parameters, formats."""
 
 from __future__ import annotations
 
@@ -7,17 +7,10 @@ import json
 import textwrap
 from pathlib import Path
 
-import pytest
 from click.testing import CliRunner
 
-import rosengine.template as template_api
 from rosengine.cli import cli
 from rosengine.validate import validate
-
-pytestmark = pytest.mark.skipif(
-    not (hasattr(template_api, "load_template") and hasattr(template_api, "prepare")),
-    reason="rosengine.template (load_template/prepare) is not available yet",
-)
 
 CLEAN = """\
 ROSTemplateFormatVersion: '2015-09-01'

@@ -1,3 +1,5 @@
+"""Fixtures of the Docker driver tests: the test image (built once per session) and specs using it."""
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -5,16 +7,17 @@ from pathlib import Path
 
 import pytest
 
-from fcbackend.instances.docker.driver import DockerDriver
 from fcbackend.models import FunctionSpec
 from tests.support.docker_images import build_test_image, make_spec
+from tests.support.machine import docker_usable
 
 
 @pytest.fixture(scope="session")
-def docker_ready(tmp_path_factory: pytest.TempPathFactory) -> None:
-    usable, why = DockerDriver(tmp_path_factory.mktemp("probe")).available()
+def docker_ready() -> None:
+    """For tests that need dockerd but not the test image (they carry the ``docker`` marker too)."""
+    usable, why = docker_usable()
     if not usable:
-        pytest.skip(f"Docker is not usable here: {why}")
+        pytest.skip(f"needs a usable Docker engine: {why}")
 
 
 @pytest.fixture(scope="session")

@@ -7,10 +7,14 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import pytest
+
 from fcbackend.app import create_app
 from fcbackend.backend_config import BackendConfig
 from fcbackend.instances.docker.driver import LABEL_BACKEND, LABEL_INSTANCE, DockerDriver, backend_label
 from tests.support.docker_images import run
+
+pytestmark = pytest.mark.docker
 
 
 async def _labelled(state: Path) -> list[dict]:

@@ -1,0 +1,42 @@
+"""What this machine offers the tests that need more than Python: Docker, bubblewrap, an NVIDIA GPU.
+
+Each probe runs once, on first use, and answers ``(usable, why)``; ``tests/conftest.py`` turns the
+markers ``docker``, ``bwrap`` and ``gpu`` into skips that carry the ``why``.
+"""
+
+from __future__ import annotations
+
+import functools
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+
+@functools.cache
+def docker_usable() -> tuple[bool, str]:
+    from fcbackend.instances.docker.driver import DockerDriver
+
+    with tempfile.TemporaryDirectory(prefix="rosengine-docker-probe-") as state:
+        return DockerDriver(Path(state)).available()
+
+
+@functools.cache
+def bwrap_usable() -> tuple[bool, str]:
+    from fcbackend.instances.sandbox import bubblewrap_works
+
+    return bubblewrap_works()
+
+
+@functools.cache
+def gpu_usable() -> tuple[bool, str]:
+    binary = shutil.which("nvidia-smi")
+    if binary is None:
+        return False, "nvidia-smi is not installed (no NVIDIA driver here)"
+    try:
+        listed = subprocess.run([binary, "-L"], capture_output=True, text=True, timeout=20, check=False)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return False, f"nvidia-smi does not run: {exc}"
+    if listed.returncode != 0 or not listed.stdout.strip():
+        return False, f"nvidia-smi -L lists no GPU: {(listed.stderr or listed.stdout).strip()}"
+    return True, listed.stdout.strip()
