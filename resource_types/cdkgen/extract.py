@@ -30,6 +30,7 @@ from resource_types.cdkgen import jsparse
 
 HERE = Path(__file__).resolve().parent
 PACKAGES_FILE = HERE / "packages.txt"
+RETIRED_FILE = HERE / "retired-packages.txt"
 FACTS_FILE = HERE / "cdk-facts.json"
 FACTS_FORMAT = 1
 
@@ -293,36 +294,100 @@ def _doc_url(*declared: dict[str, Any] | None) -> str | None:
     return None
 
 
-def extract(wheel_dir: Path, pins: list[tuple[str, str]] | None = None) -> dict[str, Any]:
-    """The facts document of every pinned package (downloaded into ``wheel_dir`` where missing)."""
-    pins = pins if pins is not None else pinned_packages()
-    wheels = download(pins, wheel_dir)
+def extract(wheel_dir: Path) -> dict[str, Any]:
+    """The facts document of every pinned package (downloaded into ``wheel_dir`` where missing),
+    with ``retired``: what the older releases of ``retired-packages.txt`` describe and the pinned
+    ones no longer do (whole types, or types whose property, struct field or attribute names the
+    pinned release lacks)."""
+    pins, retired_pins = pinned_packages(), pinned_packages(RETIRED_FILE)
+    wheels = download(pins + retired_pins, wheel_dir)
     notes: list[str] = []
     packages: dict[str, dict[str, str]] = {}
     types: dict[str, dict[str, Any]] = {}
-    for (name, version), wheel in zip(pins, wheels, strict=True):
+    for (name, version), wheel in zip(pins, wheels[: len(pins)], strict=True):
         packages[name] = {"version": version, "sha256": hashlib.sha256(wheel.read_bytes()).hexdigest()}
         for type_name, facts in facts_of_wheel(name, wheel, notes).items():
             if type_name in types:
                 notes.append(f"{name} {type_name}: also in {types[type_name]['package']}; the first kept")
                 continue
             types[type_name] = facts
-    return {"format": FACTS_FORMAT, "packages": packages, "notes": sorted(set(notes)), "types": types}
+    retired: dict[str, dict[str, Any]] = {}
+    retired_packages: dict[str, dict[str, str]] = {}
+    for (name, version), wheel in zip(retired_pins, wheels[len(pins) :], strict=True):
+        digest = hashlib.sha256(wheel.read_bytes()).hexdigest()
+        retired_packages[f"{name}=={version}"] = {"sha256": digest}
+        for type_name, facts in facts_of_wheel(name, wheel, []).items():
+            facts["package"] = f"{name} {version}"
+            previous = retired.get(type_name)
+            retired[type_name] = facts if previous is None else _union(previous, facts)
+    kept = {
+        type_name: facts
+        for type_name, facts in retired.items()
+        if type_name not in types or name_paths(facts) - name_paths(types[type_name])
+    }
+    return {
+        "format": FACTS_FORMAT,
+        "packages": packages,
+        "retiredPackages": retired_packages,
+        "notes": sorted(set(notes)),
+        "types": types,
+        "retired": kept,
+    }
+
+
+def _union(older: dict[str, Any], newer: dict[str, Any]) -> dict[str, Any]:
+    """Two releases' facts of one type: every name either knows, the newer one's facts first."""
+    out = dict(newer)
+    out["attributes"] = sorted(set(older.get("attributes", [])) | set(newer.get("attributes", [])))
+    out["properties"] = {**older.get("properties", {}), **newer.get("properties", {})}
+    structs = dict(older.get("structs", {}))
+    for struct, fields in newer.get("structs", {}).items():
+        structs[struct] = {**structs.get(struct, {}), **fields}
+    if structs:
+        out["structs"] = structs
+    out["package"] = (
+        f"{older['package']}, {newer['package']}"
+        if older["package"] != newer["package"]
+        else newer["package"]
+    )
+    return out
+
+
+def name_paths(facts: dict[str, Any]) -> set[str]:
+    """Every property, struct field (``A.B``) and attribute (``@Arn``) name a type's facts hold."""
+    structs = facts.get("structs", {})
+    found = {f"@{name}" for name in facts.get("attributes", [])}
+
+    def walk(prefix: str, kind: Any, seen: tuple[str, ...]) -> None:
+        if isinstance(kind, list) and kind and kind[0] in ("list", "map"):
+            walk(prefix, kind[1], seen)
+        elif isinstance(kind, list) and kind and kind[0] == "struct" and kind[1] not in seen:
+            for field_name, fact in structs.get(kind[1], {}).items():
+                found.add(f"{prefix}.{field_name}")
+                walk(f"{prefix}.{field_name}", fact["type"], (*seen, kind[1]))
+
+    for name, fact in facts.get("properties", {}).items():
+        found.add(name)
+        walk(name, fact["type"], ())
+    return found
 
 
 def dump_facts(facts: dict[str, Any]) -> str:
     """The normalised text of a facts document: sorted keys, one type (or note) per line."""
-    lines = ["{"]
-    lines.append(f'"format": {json.dumps(facts["format"])},')
-    lines.append('"packages": {')
-    lines.append(",\n".join(f"{json.dumps(k)}: {_compact(v)}" for k, v in sorted(facts["packages"].items())))
-    lines.append("},")
+    lines = ["{", f'"format": {json.dumps(facts["format"])},']
+
+    def table(key: str, last: bool = False) -> None:
+        lines.append(f"{json.dumps(key)}: {{")
+        lines.append(",\n".join(f"{json.dumps(k)}: {_compact(v)}" for k, v in sorted(facts[key].items())))
+        lines.append("}" if last else "},")
+
+    table("packages")
+    table("retiredPackages")
     lines.append('"notes": [')
     lines.append(",\n".join(json.dumps(n, ensure_ascii=False) for n in facts["notes"]))
     lines.append("],")
-    lines.append('"types": {')
-    lines.append(",\n".join(f"{json.dumps(k)}: {_compact(v)}" for k, v in sorted(facts["types"].items())))
-    lines.append("}")
+    table("types")
+    table("retired", last=True)
     lines.append("}")
     return "\n".join(lines) + "\n"
 

@@ -45,7 +45,8 @@ _PRIMITIVE_VALIDATORS = {
 _FUNCTION = re.compile(r"^function (\w+)\((properties[^)]*)\) \{\n(.*?)\n\}$", re.S | re.M)
 _RESOURCE_TYPE = re.compile(r'^(Ros\w+)\.ROS_RESOURCE_TYPE_NAME = "([^"]*)";$', re.M)
 _CLASS = re.compile(r"^class (Ros\w+) extends ros\.RosResource \{\n(.*?)\n\}$", re.S | re.M)
-_ATTRIBUTE = re.compile(r"^ {8}this\.attr\w+ = this\.getAtt\('([^']*)'\);$", re.M)
+# 1.0.0 wrapped the reference: this.attrArn = ros.Token.asString(this.getAtt('Arn'));
+_ATTRIBUTE = re.compile(r"^ {8}this\.attr\w+ = (?:ros\.Token\.as\w+\()?this\.getAtt\('([^']*)'\)\)?;$", re.M)
 _RENDER = re.compile(r"return (\w+)ToRosTemplate\(props, this\.enableResourcePropertyConstraint\);")
 # Keys are quoted ('SecurityIPList') since 1.1; older releases left plain identifiers unquoted.
 _MAPPING_LINE = re.compile(r"^ {8}(?:'([^']*)'|([A-Za-z_$][\w$]*)): (.+)\(properties\.(\w+)\),$")

@@ -12,18 +12,20 @@ wrongly pass something jsonschema would reject; a test cross-checks both on many
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from typing import Any
 
 from rosengine.functions.base import Unknown
+from rosengine.patterns import PatternError, compile_pattern
 from rosengine.validate.coercion import as_number, as_string, scalar_variants
 from rosengine.validate.jsonschema_ext import TYPE_CHECKS, discriminator
 
 Check = Callable[[Any], bool]
 
 # Keywords with no effect on validity.
-_ANNOTATIONS = frozenset({"description", "default", "title", "examples", "$comment", "definitions"})
+_ANNOTATIONS = frozenset(
+    {"description", "default", "title", "examples", "$comment", "definitions", "deprecated"}
+)
 
 
 class _Unsupported(Exception):
@@ -213,7 +215,10 @@ def _number_check(schema: dict[str, Any]) -> Check:
 
 def _text_check(schema: dict[str, Any]) -> Check:
     low, high = schema.get("minLength"), schema.get("maxLength")
-    pattern = re.compile(schema["pattern"]) if "pattern" in schema else None
+    try:
+        pattern = compile_pattern(schema["pattern"]) if "pattern" in schema else None
+    except PatternError as exc:
+        raise _Unsupported(schema["pattern"]) from exc  # jsonschema reports it
 
     def check(value: Any) -> bool:
         text = as_string(value)
@@ -224,7 +229,7 @@ def _text_check(schema: dict[str, Any]) -> Check:
             return False
         if high is not None and len(text) > high:
             return False
-        return pattern is None or pattern.search(text) is not None
+        return pattern is None or pattern.search(text)
 
     return check
 
