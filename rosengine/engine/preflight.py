@@ -16,7 +16,8 @@ from resource_types import registry
 from rosengine.errors import NOT_SUPPORTED, Severity, TemplateError, TemplateErrors
 from rosengine.template.model import Template
 from rosengine.template.prepare import PreparedTemplate
-from rosengine.validate import check_properties, check_template
+from rosengine.validate import check_properties, check_template, schema_for
+from rosengine.validate.resource_schemas import CUSTOM_PREFIX, CUSTOM_RESOURCE
 
 
 def static_errors(template: Template, parameters: Mapping[str, Any]) -> list[TemplateError]:
@@ -30,13 +31,16 @@ def merged(first: list[TemplateError], second: list[TemplateError]) -> list[Temp
     return first + [e for e in second if (e.code, e.message) not in known]
 
 
-def require_providers(prepared: PreparedTemplate, creatable: Collection[str]) -> None:
-    """One error naming every resource type of ``prepared`` outside ``creatable`` (with the
-    resources of each), located at the first such resource; nothing when all can be created."""
+def missing_providers(prepared: PreparedTemplate, creatable: Collection[str]) -> TemplateError | None:
+    """One error naming every known resource type of ``prepared`` outside ``creatable`` (with the
+    resources of each), located at the first such resource; None when all can be created.
+    ``Custom::<Name>`` counts as ``ALIYUN::ROS::CustomResource``; a type with no schema is left to
+    the static check (it reports it as unknown)."""
     missing: dict[str, list[str]] = {}
     first_path: tuple[str | int, ...] | None = None
     for logical_id, definition in prepared.resources.items():
-        if definition.type in creatable:
+        kind = CUSTOM_RESOURCE if definition.type.startswith(CUSTOM_PREFIX) else definition.type
+        if kind in creatable or schema_for(definition.type) is None:
             continue
         name = definition.count_of or logical_id
         names = missing.setdefault(definition.type, [])
@@ -45,7 +49,7 @@ def require_providers(prepared: PreparedTemplate, creatable: Collection[str]) ->
         if first_path is None:
             first_path = tuple(definition.path) + ("Type",)
     if not missing:
-        return
+        return None
     listed = "; ".join(f"{type_name} ({', '.join(names)})" for type_name, names in sorted(missing.items()))
     count = len(missing)
     error = TemplateError(
@@ -56,7 +60,7 @@ def require_providers(prepared: PreparedTemplate, creatable: Collection[str]) ->
         first_path or ("Resources",),
         details={"types": sorted(missing)},
     )
-    raise TemplateErrors([prepared.template.locate(error)])
+    return prepared.template.locate(error)
 
 
 def require_valid_properties(type_name: str, properties: Any, path: tuple[str | int, ...]) -> None:

@@ -31,7 +31,7 @@ from rosengine.engine.errors import (
 )
 from rosengine.engine.identity import identity_dict, new_stack_id, pseudo_parameters, stack_identity
 from rosengine.engine.outputs import evaluate_outputs
-from rosengine.engine.preflight import merged, require_providers, static_errors
+from rosengine.engine.preflight import merged, missing_providers, static_errors
 from rosengine.engine.progress import NullListener, ProgressListener
 from rosengine.engine.runtime import Heartbeat, Runtime, describe_error
 from rosengine.errors import TemplateError, TemplateErrors
@@ -136,10 +136,9 @@ class StackEngine:
             # (a static check cannot see everything a real one does: a parameter's real value).
             found = [template.locate(e) for e in (exc.errors if isinstance(exc, TemplateErrors) else [exc])]
             raise TemplateErrors(merged(static or static_errors(template, parameters), found)) from None
-        if static:
-            raise TemplateErrors(static)
-        if check and creatable:
-            require_providers(prepared, registry.provider_types())
+        unprovided = missing_providers(prepared, registry.provider_types()) if check and creatable else None
+        if static or unprovided:
+            raise TemplateErrors(static + ([unprovided] if unprovided else []))
         return prepared
 
     @staticmethod

@@ -193,8 +193,8 @@ def _additional_properties(
         suggestion = closest_name(str(name), known)
         if suggestion is not None and spelling_key(suggestion) == spelling_key(str(name)):
             message = (
-                f"'{name}' is spelled '{suggestion}' in the ROS resource spec (an older spelling "
-                "that templates still use); its value was not checked"
+                f"unknown property '{name}'; did you mean '{suggestion}'? (the same name spelled "
+                "differently, as older templates do: a warning, and its value was not checked)"
             )
         else:
             message = unknown_property_message(str(name), known)

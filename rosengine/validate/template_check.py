@@ -122,11 +122,21 @@ def resource_type_finding(type_name: Any, path: Path) -> TemplateError | None:
 
 
 def closest_type(type_name: str) -> str | None:
-    """The known type a misspelt one most likely meant (case mistakes first)."""
+    """The known type a misspelt one most likely meant: the same name in another case, else the
+    closest name in the same family, else the closest name in any family of that prefix."""
     by_fold = _types_by_fold()
-    if type_name.lower() in by_fold:
-        return by_fold[type_name.lower()]
-    matches = difflib.get_close_matches(type_name.lower(), list(by_fold), n=1, cutoff=0.8)
+    folded = type_name.lower()
+    if folded in by_fold:
+        return by_fold[folded]
+    prefix, _, rest = folded.partition("::")
+    family, _, last = rest.rpartition("::")
+    same_family = [name for name in by_fold if name.startswith(f"{prefix}::{family}::")]
+    for pool, cutoff in ((same_family, 0.7), ([n for n in by_fold if n.startswith(prefix + "::")], 0.8)):
+        lasts = {name.rsplit("::", 1)[-1]: name for name in reversed(sorted(pool))}
+        match = difflib.get_close_matches(last, list(lasts), n=1, cutoff=cutoff)
+        if match:
+            return by_fold[lasts[match[0]]]
+    matches = difflib.get_close_matches(folded, list(by_fold), n=1, cutoff=0.8)
     return by_fold[matches[0]] if matches else None
 
 

@@ -46,12 +46,14 @@ def test_preview_shows_unprovided_types_with_a_note(tmp_path: Path) -> None:
     assert json.loads(out) == [] and fake_cloud.calls() == []
 
 
-def test_create_names_each_unprovided_resource_once(tmp_path: Path) -> None:
+def test_create_names_every_unprovided_type_in_one_error(tmp_path: Path) -> None:
     path = tmp_path / "waits.json"
     path.write_text(BODY)
     code, _, err = _ros("stack", "create", "-t", str(path))
     assert code == 2
     lines = [line for line in err.splitlines() if "NotSupported" in line]
-    assert len(lines) == 3, err
-    assert sum("of H " in line for line in lines) == 1
+    assert len(lines) == 1, err
+    assert "3 resource types of this template have no local implementation" in lines[0]
+    assert "ALIYUN::ROS::WaitConditionHandle (H)." in lines[0]  # the Count resource once
+    assert "ALIYUN::ROS::Stack (N)" in lines[0] and "ALIYUN::ROS::WaitCondition (W)" in lines[0]
     assert fake_cloud.calls() == []
