@@ -123,20 +123,25 @@ def resource_type_finding(type_name: Any, path: Path) -> TemplateError | None:
 
 def closest_type(type_name: str) -> str | None:
     """The known type a misspelt one most likely meant: the same name in another case, else the
-    closest name in the same family, else the closest name in any family of that prefix."""
+    closest name of the same family, else a near name in another family (ALIYUN::ECS::EIP is
+    ALIYUN::VPC::EIP)."""
     by_fold = _types_by_fold()
     folded = type_name.lower()
     if folded in by_fold:
         return by_fold[folded]
-    prefix, _, rest = folded.partition("::")
-    family, _, last = rest.rpartition("::")
-    same_family = [name for name in by_fold if name.startswith(f"{prefix}::{family}::")]
-    for pool, cutoff in ((same_family, 0.7), ([n for n in by_fold if n.startswith(prefix + "::")], 0.8)):
-        lasts = {name.rsplit("::", 1)[-1]: name for name in reversed(sorted(pool))}
-        match = difflib.get_close_matches(last, list(lasts), n=1, cutoff=cutoff)
-        if match:
-            return by_fold[lasts[match[0]]]
-    matches = difflib.get_close_matches(folded, list(by_fold), n=1, cutoff=0.8)
+    family, _, last = folded.rpartition("::")
+    same_family = {name.rsplit("::", 1)[-1]: name for name in by_fold if name.startswith(family + "::")}
+    match = difflib.get_close_matches(last, sorted(same_family), n=1, cutoff=0.7)
+    if match:
+        return by_fold[same_family[match[0]]]
+    prefix = folded.split("::", 1)[0] + "::"
+    near = [
+        name
+        for name in sorted(by_fold)
+        if name.startswith(prefix)
+        and difflib.SequenceMatcher(None, last, name.rsplit("::", 1)[-1]).ratio() >= 0.8
+    ]
+    matches = difflib.get_close_matches(folded, near, n=1, cutoff=0)
     return by_fold[matches[0]] if matches else None
 
 

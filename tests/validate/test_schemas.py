@@ -66,7 +66,9 @@ def test_schema_file_is_meta_valid_and_consistent(path: Path):
     written = HANDWRITTEN[schema.type_name].schema.get("attributes", {})
     for name, attribute in schema.attributes.items():
         if name in written:  # the CDK does not type attributes; what we wrote does
-            assert attribute.get("type") in {"string", "integer", "number", "boolean", "array", "object"}, name
+            assert attribute.get("type") in {"string", "integer", "number", "boolean", "array", "object"}, (
+                name
+            )
 
 
 @pytest.mark.parametrize("type_name", sorted(VALID_PROPERTIES))
@@ -122,7 +124,14 @@ def test_attributes_and_attribute_patterns():
     assert "PublicIp" in attribute_names("ALIYUN::ECS::Instance")
     assert attribute_names("ALIYUN::No::Such") is None
     waits = attribute_names("ALIYUN::ROS::WaitCondition")
-    assert {"Data", "ErrorData", "JoinedErrorData", "LastData", "LastErrorData", "JoinedLastErrorData"} <= set(waits)
+    assert {
+        "Data",
+        "ErrorData",
+        "JoinedErrorData",
+        "LastData",
+        "LastErrorData",
+        "JoinedLastErrorData",
+    } <= set(waits)
     assert "UrlInternet" in attribute_names("ALIYUN::FC::Trigger")
     assert "Nope" not in attribute_names("ALIYUN::FC::Trigger")
 

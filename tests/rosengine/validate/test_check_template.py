@@ -85,7 +85,10 @@ def test_every_kind_of_property_problem_is_reported_at_its_place():
     by_path = {format_path(e.path): e for e in errors}
     assert "did you mean 'RoleName'" in by_path["Resources.Role.Properties.RoleNam"].message
     assert "required property 'RoleName' is missing" in by_path["Resources.Role.Properties"].message
-    assert "outside the allowed range 3600-43200" in by_path["Resources.Role.Properties.MaxSessionDuration"].message
+    assert (
+        "outside the allowed range 3600-43200"
+        in by_path["Resources.Role.Properties.MaxSessionDuration"].message
+    )
     nested = by_path["Resources.Role.Properties.AssumeRolePolicyDocument.Statement[0].Bogus"]
     assert "unknown property 'Bogus'" in nested.message
     assert "allowed values" in by_path["Resources.Bucket.Properties.AccessControl"].message
@@ -113,7 +116,9 @@ def test_lengths_and_patterns_of_the_cdk_are_checked():
               ZoneId: z
           Repo:
             Type: ALIYUN::ECS::SecurityGroup
-            Properties: {SecurityGroupName: 'x', Description: x, Tags: [{Key: a}, {Key: b}, {Key: c}, {Key: d}, {Key: e}, {Key: f}, {Key: g}, {Key: h}, {Key: i}, {Key: j}, {Key: k}, {Key: l}, {Key: m}, {Key: n}, {Key: o}, {Key: p}, {Key: q}, {Key: r}, {Key: s}, {Key: t}, {Key: u}]}
+            Properties:
+              SecurityGroupName: x
+              Tags: {'Fn::Split': [',', 'a,b,c,d,e,f,g,h,i,j,k,l,m,n,o,p,q,r,s,t,u']}
         """
     )
     messages = {format_path(e.path): e.message for e in errors}
@@ -218,7 +223,8 @@ def test_retired_types_properties_and_old_spellings_are_warnings():
               VPCId: vpc-1
           Old:
             Type: ALIYUN::ECS::PrepayInstance
-            Properties: {ImageId: i, InstanceType: t, MaxAmount: 1, MinAmount: 1, PeriodType: Monthly, Period: 1}
+            Properties:
+              {ImageId: i, InstanceType: t, MaxAmount: 1, MinAmount: 1, PeriodType: Monthly, Period: 1}
         """
     )
     assert [(e.severity, format_path(e.path)) for e in errors] == [
