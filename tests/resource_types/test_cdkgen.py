@@ -92,7 +92,7 @@ SAMPLE = textwrap.dedent(
             data: properties.mode,
             allowedValues: ["a", "b"],
         }));
-        errors.collect(ros.propertyValidator('parts', ros.listValidator(RosThing_PPropertyValidator))(properties.parts));
+        errors.collect(ros.propertyValidator('ps', ros.listValidator(RosT_PPropertyValidator))(properties.ps));
         errors.collect(ros.propertyValidator('odd', ros.somethingNew)(properties.odd));
         return errors.wrap('supplied properties not correct for "RosThingProps"');
     }
@@ -108,10 +108,10 @@ SAMPLE = textwrap.dedent(
             'Size': ros.numberToRosTemplate(properties.size),
             'IPs': ros.listMapper(ros.stringToRosTemplate)(properties.ips),
             Tags: ros.hashMapper(ros.objectToRosTemplate)(properties.tags),
-            'Parts': ros.listMapper(rosThingPPropertyToRosTemplate)(properties.parts),
+            'Parts': ros.listMapper(rosThingPPropertyToRosTemplate)(properties.ps),
         };
     }
-    function RosThing_PPropertyValidator(properties) {
+    function RosT_PPropertyValidator(properties) {
         if (!ros.canInspect(properties)) {
             return ros.VALIDATION_SUCCESS;
         }
@@ -124,7 +124,7 @@ SAMPLE = textwrap.dedent(
         if (!ros.canInspect(properties)) {
             return properties;
         }
-        RosThing_PPropertyValidator(properties).assertSuccess();
+        RosT_PPropertyValidator(properties).assertSuccess();
         return {
             'Weight': ros.numberToRosTemplate(properties.weight),
         };
@@ -155,7 +155,7 @@ def test_generated_javascript_gives_names_types_constraints_and_attributes():
         "Size": ("size", "number"),
         "IPs": ("ips", ["list", "string"]),
         "Tags": ("tags", ["map", "any"]),
-        "Parts": ("parts", ["list", ["struct", "rosThingPProperty"]]),
+        "Parts": ("ps", ["list", ["struct", "rosThingPProperty"]]),
     }
     checks = parsed.validators["RosThingProps"]
     assert checks.required == {"thingName"}
