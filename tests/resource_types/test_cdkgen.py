@@ -92,7 +92,7 @@ SAMPLE = textwrap.dedent(
             data: properties.mode,
             allowedValues: ["a", "b"],
         }));
-        errors.collect(ros.propertyValidator('ps', ros.listValidator(RosT_PPropertyValidator))(properties.ps));
+        errors.collect(ros.propertyValidator('p', ros.listValidator(RosT_PPropertyValidator))(properties.p));
         errors.collect(ros.propertyValidator('odd', ros.somethingNew)(properties.odd));
         return errors.wrap('supplied properties not correct for "RosThingProps"');
     }
@@ -108,7 +108,7 @@ SAMPLE = textwrap.dedent(
             'Size': ros.numberToRosTemplate(properties.size),
             'IPs': ros.listMapper(ros.stringToRosTemplate)(properties.ips),
             Tags: ros.hashMapper(ros.objectToRosTemplate)(properties.tags),
-            'Parts': ros.listMapper(rosThingPPropertyToRosTemplate)(properties.ps),
+            'Parts': ros.listMapper(rosThingPPropertyToRosTemplate)(properties.p),
         };
     }
     function RosT_PPropertyValidator(properties) {
@@ -155,7 +155,7 @@ def test_generated_javascript_gives_names_types_constraints_and_attributes():
         "Size": ("size", "number"),
         "IPs": ("ips", ["list", "string"]),
         "Tags": ("tags", ["map", "any"]),
-        "Parts": ("ps", ["list", ["struct", "rosThingPProperty"]]),
+        "Parts": ("p", ["list", ["struct", "rosThingPProperty"]]),
     }
     checks = parsed.validators["RosThingProps"]
     assert checks.required == {"thingName"}
