@@ -106,10 +106,10 @@ def describe(raw: dict[str, Any], type_name: str) -> dict[str, Any]:
 
 
 def _property(spec: dict[str, Any], required: bool, update_allowed: bool | None) -> dict[str, Any]:
-    kind = spec.get("type", "any")
-    if isinstance(kind, list):
-        kind = " or ".join(_TYPE_NAMES.get(k, k) for k in kind)
-    described: dict[str, Any] = {"Type": _TYPE_NAMES.get(kind, kind), "Required": required}
+    declared = spec.get("type", "any")
+    kinds = [str(k) for k in declared] if isinstance(declared, list) else [str(declared)]
+    kind = " or ".join(_TYPE_NAMES.get(k, k) for k in kinds)
+    described: dict[str, Any] = {"Type": kind, "Required": required}
     if update_allowed is not None:
         described["UpdateAllowed"] = update_allowed
     if spec.get("description"):
