@@ -68,9 +68,17 @@ def compile_check(document: dict[str, Any]) -> Check | None:
         return check
 
     try:
-        return build(document)
+        top = build(document)
     except _Unsupported:
         return None
+
+    def checked(value: Any) -> bool:
+        try:
+            return top(value)
+        except _Unsupported:
+            return False  # a part built on first use is not reproducible: let jsonschema answer
+
+    return checked
 
 
 def _type_check(declared: Any) -> Check:
@@ -92,9 +100,11 @@ def _value_checks(
     checks: list[Check] = []
     handled = set(_ANNOTATIONS) | {"type"}
 
+    present = schema.keys()
+
     def uses(*names: str) -> bool:
         handled.update(names)
-        return any(n in schema for n in names)
+        return not present.isdisjoint(names)
 
     if "$ref" in schema:
         # Draft 7: $ref makes sibling keywords ignored.
@@ -145,7 +155,10 @@ def _value_checks(
 
 
 def _object_check(schema: dict[str, Any], build: Callable[[Any], Check]) -> Check:
-    properties = {name: build(sub) for name, sub in schema.get("properties", {}).items()}
+    """Property checks are built the first time a value has that property: a type's schema names
+    a hundred properties, a template uses a few, and building them all is most of the cost."""
+    declared: dict[str, Any] = schema.get("properties", {})
+    properties: dict[str, Check] = {}
     required = list(schema.get("required", ()))
     additional = schema.get("additionalProperties", True)
     extra_check = None if additional in (True, False) else build(additional)
@@ -158,6 +171,8 @@ def _object_check(schema: dict[str, Any], build: Callable[[Any], Check]) -> Chec
                 return False
         for name, item in value.items():
             sub = properties.get(name)
+            if sub is None and name in declared:
+                sub = properties[name] = build(declared[name])
             if sub is not None:
                 if not sub(item):
                     return False

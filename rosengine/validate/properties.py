@@ -22,7 +22,6 @@ Rules (beyond what jsonschema does with our ROS-flavoured keywords, see ``jsonsc
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from typing import Any
 
@@ -56,13 +55,29 @@ class _CompiledSchema:
             if key in schema.raw:
                 document[key] = schema.raw[key]
         self.document = document
-        self.validator: Validator = RosValidator(document)
+        self._validator: Validator | None = None
         self.case_maps: dict[str, dict[str, str]] = {
             name: _case_map(document, name) for name in schema.case_insensitive
         }
         self.rules: tuple[str, ...] = tuple(schema.raw.get("crossPropertyRules", ()))
         self.is_valid: Check | None = compile_check(document)
-        self.has_deprecated = '"deprecated": true' in json.dumps(schema.raw.get("properties", {}))
+        self.has_deprecated = _marks_deprecated(schema.raw.get("properties", {}))
+
+    @property
+    def validator(self) -> Validator:
+        """The jsonschema validator, built on first use: it only explains failures the fast
+        check found, and building one costs more than most templates' whole check."""
+        if self._validator is None:
+            self._validator = RosValidator(self.document)
+        return self._validator
+
+
+def _marks_deprecated(node: Any) -> bool:
+    if isinstance(node, dict):
+        return node.get("deprecated") is True or any(_marks_deprecated(v) for v in node.values())
+    if isinstance(node, list):
+        return any(_marks_deprecated(v) for v in node)
+    return False
 
 
 _compiled: dict[int, _CompiledSchema] = {}

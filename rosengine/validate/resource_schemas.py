@@ -69,4 +69,12 @@ class AttributeNames:
 def attribute_names(type_name: str) -> AttributeNames | None:
     """Attributes of ``type_name``; None when we have no schema (then any attribute is accepted)."""
     schema = schema_for(type_name)
-    return AttributeNames(schema) if schema is not None else None
+    if schema is None:
+        return None
+    cached = _attribute_names.get(id(schema))
+    if cached is None or cached[0] is not schema:  # the schema object itself keeps its id unique
+        cached = _attribute_names[id(schema)] = (schema, AttributeNames(schema))
+    return cached[1]
+
+
+_attribute_names: dict[int, tuple[ResourceTypeSchema, AttributeNames]] = {}

@@ -121,11 +121,12 @@ def resource_type_finding(type_name: Any, path: Path) -> TemplateError | None:
     )
 
 
+@functools.lru_cache(maxsize=1024)
 def closest_type(type_name: str) -> str | None:
     """The known type a misspelt one most likely meant: the same name in another case, else the
     closest name of the same family, else a near name in another family (ALIYUN::ECS::EIP is
     ALIYUN::VPC::EIP)."""
-    by_fold = _types_by_fold()
+    by_fold, by_last = _type_tables()
     folded = type_name.lower()
     if folded in by_fold:
         return by_fold[folded]
@@ -137,17 +138,22 @@ def closest_type(type_name: str) -> str | None:
     prefix = folded.split("::", 1)[0] + "::"
     near = [
         name
-        for name in sorted(by_fold)
+        for segment in difflib.get_close_matches(last, list(by_last), n=5, cutoff=0.8)
+        for name in by_last[segment]
         if name.startswith(prefix)
-        and difflib.SequenceMatcher(None, last, name.rsplit("::", 1)[-1]).ratio() >= 0.8
     ]
     matches = difflib.get_close_matches(folded, near, n=1, cutoff=0)
     return by_fold[matches[0]] if matches else None
 
 
 @functools.lru_cache(maxsize=1)
-def _types_by_fold() -> dict[str, str]:
-    return {name.lower(): name for name in registry.type_names()}
+def _type_tables() -> tuple[dict[str, str], dict[str, list[str]]]:
+    """Known types by lower-case name, and lower-case names by their last segment."""
+    by_fold = {name.lower(): name for name in registry.type_names()}
+    by_last: dict[str, list[str]] = {}
+    for name in sorted(by_fold):
+        by_last.setdefault(name.rsplit("::", 1)[-1], []).append(name)
+    return by_fold, by_last
 
 
 def _resource_errors(prepared: PreparedTemplate) -> list[TemplateError]:
