@@ -11,7 +11,7 @@ Run: ``python benchmarks/bench_async.py [--count 1000] [--driver process]``
    took.
 3. **store**: the raw queue (no HTTP): inserts per second with group commit vs one fsync each.
 
-The crash scenario is also the body of ``tests/fcbackend/test_async_restart.py``.
+The crash scenario is also the body of ``tests/fcbackend/asyncq/test_restart.py``.
 """
 
 from __future__ import annotations

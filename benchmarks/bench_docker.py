@@ -20,13 +20,12 @@ import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests" / "docker"))
-
-from docker_test_support import build_test_image, make_spec
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from fcbackend.instances.ca_client import CaClient, ConnectionLost
-from fcbackend.instances.docker_driver import DockerDriver, DockerEngine
+from fcbackend.instances.docker.driver import DockerDriver, DockerEngine
 from fcbackend.models import InstanceRequest
+from tests.support.docker_images import build_test_image, make_spec
 
 EVENT = InstanceRequest("POST", "/invoke", headers={"x-fc-request-id": "bench"}, body=b'{"action": "echo"}')
 

@@ -26,7 +26,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from fcbackend.config import BackendConfig
+from fcbackend.backend_config import BackendConfig
 from rosengine.clients import fc_signature
 from rosengine.clients.fc import FcClient
 

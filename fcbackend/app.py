@@ -29,7 +29,7 @@ from fcbackend.api.errors import FcError, error_body
 from fcbackend.api.http import custom_domain_host, json_response, request_id
 from fcbackend.api.routes import all_routes
 from fcbackend.api.state import BackendState, UnavailableScheduler
-from fcbackend.config import BackendConfig
+from fcbackend.backend_config import BackendConfig
 from fcbackend.store import CodeStore, InvocationRecorder, MetadataStore
 
 _log = logging.getLogger("fcbackend")

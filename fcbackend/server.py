@@ -41,7 +41,7 @@ from typing import IO, Any
 
 import uvicorn
 
-from fcbackend.config import (
+from fcbackend.backend_config import (
     API_VERSION,
     BackendConfig,
     backend_file,

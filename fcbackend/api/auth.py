@@ -30,7 +30,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from fcbackend.api.errors import FcError, error_body
 from fcbackend.api.invoke import invoke_function, invoke_sync_asgi
-from fcbackend.config import API_VERSION, BackendConfig
+from fcbackend.backend_config import API_VERSION, BackendConfig
 from rosengine.clients import fc_signature
 
 API_PREFIX = f"/{API_VERSION}/"

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from fcbackend.api.errors import invalid
-from fcbackend.config import MAX_CODE_ZIP, MAX_OSS_CODE_ZIP
+from fcbackend.backend_config import MAX_CODE_ZIP, MAX_OSS_CODE_ZIP
 from fcbackend.store import CodeBlob, CodeError
 
 if TYPE_CHECKING:

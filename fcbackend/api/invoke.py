@@ -24,7 +24,7 @@ from starlette.types import Receive, Scope, Send
 from fcbackend.api.errors import FcError, error_body, invalid
 from fcbackend.api.http import backend, request_id, split_qualified
 from fcbackend.api.state import BackendState
-from fcbackend.config import LOG_TAIL_BYTES, MAX_ASYNC_PAYLOAD, MAX_SYNC_PAYLOAD
+from fcbackend.backend_config import LOG_TAIL_BYTES, MAX_ASYNC_PAYLOAD, MAX_SYNC_PAYLOAD
 from fcbackend.models import FunctionSpec, InvocationRequest, InvocationResult
 
 P = "/2016-08-15"

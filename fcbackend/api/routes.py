@@ -15,13 +15,14 @@ import logging
 from starlette.routing import BaseRoute
 
 from fcbackend.api import (
+    account,
     configs,
     domains,
     functions,
     instance_exec,
     invoke,
     layers,
-    misc,
+    local_extensions,
     services,
     tags,
     triggers,
@@ -49,7 +50,8 @@ def core_routes() -> list[BaseRoute]:
         configs,
         domains,
         tags,
-        misc,
+        account,
+        local_extensions,
         instance_exec,
     ):
         routes.extend(module.ROUTES)

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from fcbackend.api.errors import FcError, function_not_found, not_found, service_not_found
-from fcbackend.config import BackendConfig
+from fcbackend.backend_config import BackendConfig
 from fcbackend.models import FunctionSpec
 from fcbackend.store import CodeStore, InvocationRecorder, MetadataStore
 

@@ -27,15 +27,15 @@ from fcbackend.api.http import (
 )
 from fcbackend.api.pagination import page, with_token
 from fcbackend.api.state import LATEST, TRIGGER, BackendState, public
-from fcbackend.triggers.validation import TRIGGER_TYPES
-from fcbackend.triggers.validation import validate_trigger_config as trigger_config_errors
+from fcbackend.triggers.trigger_config_checks import TRIGGER_TYPES
+from fcbackend.triggers.trigger_config_checks import validate_trigger_config as trigger_config_errors
 
 P = "/2016-08-15"
 
 
 def validate_trigger_config(trigger_type: str, config: Any) -> None:
     """400 unless ``config`` suits ``trigger_type``. The rules live in
-    :mod:`fcbackend.triggers.validation`, shared with ``ros validate``, so the API and templates
+    :mod:`fcbackend.triggers.trigger_config_checks`, shared with ``ros validate``, so the API and templates
     refuse the same configs; here every problem is named in one message. Unlike templates, the
     API takes the config as an object only (no JSON string), as FC's API does."""
     if trigger_type in TRIGGER_TYPES and not isinstance(config, dict):

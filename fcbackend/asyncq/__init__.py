@@ -1,6 +1,6 @@
 """Durable async invocation: queue, retries, destinations and task mode (spec E.1-E.3)."""
 
-from fcbackend.asyncq.config import AsyncInvokeConfig, validate_async_config
+from fcbackend.asyncq.async_invoke_config import AsyncInvokeConfig, validate_async_config
 from fcbackend.asyncq.dispatcher import AsyncDispatcher, TargetGone
 from fcbackend.asyncq.intake import IntakeError, build_submission
 from fcbackend.asyncq.records import AsyncEvent, AsyncSubmission, TaskStatus

@@ -24,7 +24,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from fcbackend.asyncq.config import AsyncInvokeConfig
+from fcbackend.asyncq.async_invoke_config import AsyncInvokeConfig
 from fcbackend.asyncq.dispatcher import AsyncDispatcher, TargetGone
 from fcbackend.asyncq.intake import IntakeError, build_submission
 from fcbackend.asyncq.records import AsyncSubmission

@@ -19,7 +19,7 @@ import logging
 import uuid
 from collections.abc import Awaitable, Callable, Iterable
 
-from fcbackend.asyncq.config import AsyncInvokeConfig
+from fcbackend.asyncq.async_invoke_config import AsyncInvokeConfig
 from fcbackend.asyncq.destinations import destination_record, parse_function_arn
 from fcbackend.asyncq.records import FINISHED, AsyncEvent, AsyncSubmission, TaskStatus
 from fcbackend.asyncq.retry import (

@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
-from fcbackend.asyncq.config import AsyncInvokeConfig
+from fcbackend.asyncq.async_invoke_config import AsyncInvokeConfig
 from fcbackend.asyncq.records import AsyncSubmission
 from fcbackend.models import HttpRequestInfo
 

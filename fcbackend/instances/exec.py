@@ -394,7 +394,7 @@ class DockerExecSession(ExecSession):
 
     @classmethod
     async def start(cls, instance: Instance, container_id: str, options: ExecOptions) -> DockerExecSession:
-        from fcbackend.instances.docker_driver import API_VERSION, DockerError
+        from fcbackend.instances.docker.driver import API_VERSION, DockerError
 
         engine = instance._driver.engine  # type: ignore[attr-defined]
         config = {

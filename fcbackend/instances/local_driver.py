@@ -2,8 +2,9 @@
 
 Why one base: both run the bootstrap programs as local processes and differ only in the
 :class:`~fcbackend.instances.launchers` that wraps them. ``start()`` takes a generic worker from the
-:class:`~fcbackend.instances.pool.WarmPool` (or starts one when the pool is empty), fills its slot
-with the function's code and layers, sets the cgroup limits of the function and specialises it.
+:class:`~fcbackend.instances.prestarted.PrestartedSandboxPool` (or starts one when the pool is
+empty), fills its slot with the function's code and layers, sets the cgroup limits of the function
+and specialises it.
 
 GPU functions never use the pool: the device nodes must be bound when the sandbox is created, so
 each GPU instance gets a dedicated worker, started after its GPU memory was reserved on a device
@@ -25,7 +26,7 @@ from fcbackend.gpu.placement import GpuAllocator, is_gpu_instance_type
 from fcbackend.instances.cgroups import CgroupManager, Limits
 from fcbackend.instances.driver import Instance, InstanceDriver, InstanceStartError
 from fcbackend.instances.launchers import PoolKey
-from fcbackend.instances.pool import WarmPool
+from fcbackend.instances.prestarted import PrestartedSandboxPool
 from fcbackend.instances.slots import slots_root
 from fcbackend.instances.worker import MB, Launcher, Worker
 from fcbackend.models import FunctionSpec, GpuRequest
@@ -57,7 +58,7 @@ class LocalDriver(InstanceDriver):
         self.cgroups = CgroupManager(str(self.state_dir.resolve()) + ":" + launcher.name)
         if not use_cgroups:
             self.cgroups.version = 0
-        self._pool: WarmPool | None = None
+        self._pool: PrestartedSandboxPool | None = None
         self._pool_size = pool_size
         self.specialise_count = 0
         # Start replacing a pooled worker this long after a cold start took it: long enough for
@@ -76,9 +77,9 @@ class LocalDriver(InstanceDriver):
         return self._gpu_allocator
 
     @property
-    def pool(self) -> WarmPool:
+    def pool(self) -> PrestartedSandboxPool:
         if self._pool is None:
-            self._pool = WarmPool(self._launch, self._pool_size)
+            self._pool = PrestartedSandboxPool(self._launch, self._pool_size)
         return self._pool
 
     async def _launch(self, key: PoolKey, gpu: MountPlan | None = None) -> Worker:

@@ -3,7 +3,7 @@
 Why: FC isolates functions from each other and from the platform; locally bubblewrap gives the
 same at a cost of milliseconds, and the warm pool hides even that (see
 :mod:`fcbackend.instances.launchers` for what a sandbox contains and
-:mod:`fcbackend.instances.pool` for the pre-started sandboxes). It is the default driver wherever
+:mod:`fcbackend.instances.prestarted` for the pre-started sandboxes). It is the default driver wherever
 bubblewrap can create namespaces.
 """
 

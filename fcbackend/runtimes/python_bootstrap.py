@@ -4,7 +4,7 @@ Why a bootstrap: FC's Python runtimes call ``handler(event, context)``; our back
 instance with the custom-runtime protocol (spec C) over a Unix socket. This program bridges the
 two, so a built-in runtime is "just another CA server" to the driver and the scheduler.
 
-Why it starts *generic*: the pool (fcbackend/instances/pool.py) starts this program, inside its
+Why it starts *generic*: the pool (fcbackend/instances/prestarted.py) starts this program, inside its
 sandbox, before any function is known — the interpreter is up and its modules imported, waiting
 on its socket. ``POST /__rosengine/specialise`` then turns it into an instance of one function
 (environment, search paths, handler names); a cold start costs that request plus the import of the

@@ -51,7 +51,7 @@ def build_default_drivers(
         )
     docker_why = "the docker driver is not installed"
     try:
-        from fcbackend.instances.docker_driver import DockerDriver
+        from fcbackend.instances.docker.driver import DockerDriver
 
         factory = docker_factory or DockerDriver
         docker = factory(state_dir, gpu_allocator=allocator)  # type: ignore[operator]

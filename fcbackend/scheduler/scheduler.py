@@ -20,7 +20,6 @@ import logging
 import secrets
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +27,8 @@ from fcbackend.instances.driver import Instance, InstanceCrashed, InstanceDriver
 from fcbackend.instances.fc_contract import static_head
 from fcbackend.models import FunctionSpec, InvocationRequest, InvocationResult
 from fcbackend.scheduler import protocol
-from fcbackend.scheduler.config import SchedulerConfig
+from fcbackend.scheduler.scheduler_config import SchedulerConfig
+from fcbackend.scheduler.warm_instances import ManagedInstance, WarmInstancePool
 
 log = logging.getLogger(__name__)
 Listener = Callable[[FunctionSpec, InvocationResult], None]
@@ -39,58 +39,6 @@ LogListener = Callable[[FunctionSpec, bytes], None]
 
 class Throttled(Exception):
     """No capacity and the wait queue is full, or the wait took too long."""
-
-
-@dataclass(eq=False)
-class ManagedInstance:
-    """The scheduler's view of one instance (starting, ready, or on its way out)."""
-
-    id: str
-    spec: FunctionSpec
-    driver_name: str
-    created: float
-    last_used: float
-    state: str = "starting"  # starting | ready | stopping
-    in_flight: int = 0
-    provisioned: bool = False
-    draining: bool = False
-    instance: Instance | None = None
-    ready: asyncio.Event = field(default_factory=asyncio.Event)
-    start_error: InvocationResult | None = None
-    init_ms: float = 0.0
-    started_wall: float = field(default_factory=time.time)
-    invoke_head: bytes | None = None  # the encoded constant x-fc-* headers of /invoke (protocol.static_head)
-
-    @property
-    def concurrency(self) -> int:
-        return max(1, min(200, int(self.spec.instance_concurrency or 1)))
-
-    def accepts(self) -> bool:
-        if self.state not in ("starting", "ready") or self.draining:
-            return False
-        if self.instance is not None and not getattr(self.instance, "healthy", True):
-            return False
-        return self.in_flight < self.concurrency
-
-
-@dataclass
-class FunctionPool:
-    key: tuple[str, str, str, str]
-    instances: list[ManagedInstance] = field(default_factory=list)
-    waiters: int = 0
-    provisioned_target: int = 0
-    latest_spec: FunctionSpec | None = None
-
-    def pick(self) -> ManagedInstance | None:
-        best: ManagedInstance | None = None
-        for inst in self.instances:
-            if not inst.accepts():
-                continue
-            # Prefer ready over starting, then the busiest (pack requests so idle ones can expire).
-            rank = (inst.state == "ready", inst.in_flight)
-            if best is None or rank > (best.state == "ready", best.in_flight):
-                best = inst
-        return best
 
 
 class Scheduler:
@@ -108,7 +56,7 @@ class Scheduler:
         self.default_driver = default_driver
         self.config = config
         self.state_dir = Path(state_dir)
-        self._pools: dict[tuple[str, str, str, str], FunctionPool] = {}
+        self._pools: dict[tuple[str, str, str, str], WarmInstancePool] = {}
         self._max_instances: dict[tuple[str, str], int | None] = {}
         self._listeners: list[Listener] = []
         self._log_listeners: list[LogListener] = []
@@ -265,7 +213,7 @@ class Scheduler:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.config.queue_timeout_s
         async with self.cond:
-            pool = self._pools.setdefault(spec.key, FunctionPool(spec.key))
+            pool = self._pools.setdefault(spec.key, WarmInstancePool(spec.key))
             pool.latest_spec = spec
             while True:
                 self._retire_failed(pool)
@@ -301,7 +249,7 @@ class Scheduler:
                 finally:
                     pool.waiters -= 1
 
-    def _retire_failed(self, pool: FunctionPool) -> None:
+    def _retire_failed(self, pool: WarmInstancePool) -> None:
         """Take instances that failed their health check (or died) out of service now, under the
         lock, so this call starts a replacement instead of waiting for the idle reaper. Busy ones
         finish their requests first (draining); idle ones are stopped at once, with preStop
@@ -317,7 +265,7 @@ class Scheduler:
             else:
                 inst.draining = True
 
-    def _limit_text(self, pool: FunctionPool, spec: FunctionSpec) -> str:
+    def _limit_text(self, pool: WarmInstancePool, spec: FunctionSpec) -> str:
         maximum = self._function_limit(spec)
         own = f"{len(self._live(pool))}/{maximum}" if maximum is not None else f"{len(self._live(pool))}"
         return (
@@ -329,17 +277,17 @@ class Scheduler:
         return self._max_instances.get((spec.service, spec.function), self.config.default_max_instances)
 
     @staticmethod
-    def _live(pool: FunctionPool) -> list[ManagedInstance]:
+    def _live(pool: WarmInstancePool) -> list[ManagedInstance]:
         return [i for i in pool.instances if i.state in ("starting", "ready")]
 
-    def _may_start(self, pool: FunctionPool, spec: FunctionSpec) -> bool:
+    def _may_start(self, pool: WarmInstancePool, spec: FunctionSpec) -> bool:
         maximum = self._function_limit(spec)
         return maximum is None or len(self._live(pool)) < maximum
 
     def _account_count(self) -> int:
         return sum(1 for pool in self._pools.values() for i in pool.instances if i.state != "gone")
 
-    def _evict_idle_elsewhere(self, pool: FunctionPool) -> None:
+    def _evict_idle_elsewhere(self, pool: WarmInstancePool) -> None:
         """At the account limit, make room by stopping the longest-idle instance of another function."""
         candidates = [
             i
@@ -629,7 +577,7 @@ class Scheduler:
         driver_name = self.driver_for(spec)
         to_start: list[ManagedInstance] = []
         async with self.cond:
-            pool = self._pools.setdefault(spec.key, FunctionPool(spec.key))
+            pool = self._pools.setdefault(spec.key, WarmInstancePool(spec.key))
             pool.latest_spec = spec
             pool.provisioned_target = target
             # Expensive-to-start instances (GPU: keep_warm) are the first to become provisioned.

@@ -22,7 +22,7 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from fcbackend.config import MAX_UNPACKED_CODE, MAX_ZIP_ENTRIES
+from fcbackend.backend_config import MAX_UNPACKED_CODE, MAX_ZIP_ENTRIES
 from fcbackend.store.crc64 import checksum_text
 from fcbackend.store.db import MetadataStore
 

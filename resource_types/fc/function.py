@@ -1,7 +1,7 @@
 """ALIYUN::FC::Function provider (fc-spec A.2).
 
 Code comes from ``Code`` (ZipFile, SourceCode, OSS pair, or our LocalPath extension, see
-``_support.code_to_api``). The physical id is ``<service>|<function>``. ``AsyncConfiguration`` is applied
+``fc_api.code_to_api``). The physical id is ``<service>|<function>``. ``AsyncConfiguration`` is applied
 through the async-invoke-config API
 after the function exists, as FC keeps it as a separate object.
 """
@@ -12,7 +12,7 @@ import json
 from typing import Any
 
 from resource_types.base import ProviderContext, ProviderError, ProviderResult, ResourceProvider
-from resource_types.fc._support import (
+from resource_types.fc.fc_api import (
     code_to_api,
     delete_ignoring_missing,
     drop_none,

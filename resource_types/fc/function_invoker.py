@@ -15,7 +15,7 @@ import uuid
 from typing import Any
 
 from resource_types.base import ProviderContext, ProviderError, ProviderResult, ResourceProvider
-from resource_types.fc._support import fc_client
+from resource_types.fc.fc_api import fc_client
 
 
 def _as_int(value: Any) -> int | None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from resource_types.base import ProviderContext, ProviderError, ProviderResult, ResourceProvider
-from resource_types.fc._support import (
+from resource_types.fc.fc_api import (
     code_to_api,
     delete_ignoring_missing,
     drop_none,

@@ -98,7 +98,7 @@ def serve_cmd(
     state_dir: Path | None, host: str, port: int, driver: str | None, no_auth: bool, log_level: str
 ) -> None:
     """Run the backend in the foreground (Ctrl-C stops it)."""
-    from fcbackend.config import BackendConfig
+    from fcbackend.backend_config import BackendConfig
     from fcbackend.server import DaemonError, serve
 
     config = BackendConfig.for_state_dir(state_dir, host=host, port=port, driver=driver, auth=not no_auth)

@@ -42,7 +42,7 @@ def build(runtime: str, source: str, force: bool) -> None:
     """Build runtime images locally and import them into Docker."""
     from fcbackend.images import RECIPES, ImageBuildError, build_host_runtime_image, build_runtime_image
     from fcbackend.images.engine_import import ImageImportError
-    from rosengine.config import fc_state_dir
+    from rosengine.local_environment import fc_state_dir
 
     names = list(RECIPES) if runtime == "all" else [runtime]
     if source == "host":

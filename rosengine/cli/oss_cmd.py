@@ -37,9 +37,9 @@ class Transport:
         self._store: Any = None
         if self.endpoint is None:
             from fcbackend.oss.store import ObjectStore
-            from rosengine import config
+            from rosengine import local_environment
 
-            self._store = ObjectStore(config.fc_state_dir() / "oss")
+            self._store = ObjectStore(local_environment.fc_state_dir() / "oss")
 
     @staticmethod
     def _endpoint() -> str | None:

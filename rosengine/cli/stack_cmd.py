@@ -30,7 +30,7 @@ from rich.text import Text
 from rosengine.cli.output import emit, output_options, text_console
 from rosengine.engine import StackEngine, StackError, StackOptions
 from rosengine.engine import changesets as cs
-from rosengine.engine.service import DEFAULT_CONCURRENCY, stack_name_from_file
+from rosengine.engine.stack_engine import DEFAULT_CONCURRENCY, stack_name_from_file
 from rosengine.errors import TemplateError, TemplateErrors
 from rosengine.state import interrupted_message, open_store
 from rosengine.state.models import EventRecord, StackRecord

@@ -117,7 +117,7 @@ class FcClient:
             )
         if start:
             ensure_local_backend(echo=echo)
-        from fcbackend.config import read_backend_info
+        from fcbackend.backend_config import read_backend_info
 
         info = read_backend_info()
         if info is None:

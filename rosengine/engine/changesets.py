@@ -21,7 +21,7 @@ from rosengine.state.models import ChangeSetRecord, StackRecord
 from rosengine.template import load_template
 
 if TYPE_CHECKING:
-    from rosengine.engine.service import StackEngine, StackOptions
+    from rosengine.engine.stack_engine import StackEngine, StackOptions
 
 MAX_CHANGE_SETS = 20
 
@@ -43,7 +43,7 @@ def create_change_set(
     options: StackOptions | None = None,
     description: str = "",
 ) -> ChangeSetRecord:
-    from rosengine.engine.service import StackOptions, check_stack_name
+    from rosengine.engine.stack_engine import StackOptions, check_stack_name
 
     existing = engine.store.find_stack(stack_name)
     kind = (
@@ -163,7 +163,7 @@ def find_change_set(engine: StackEngine, name_or_id: str, stack_name: str | None
 
 
 def execute_change_set(engine: StackEngine, name_or_id: str, stack_name: str | None) -> StackRecord:
-    from rosengine.engine.service import StackOptions
+    from rosengine.engine.stack_engine import StackOptions
 
     change_set = find_change_set(engine, name_or_id, stack_name)
     if change_set.execution_status != "AVAILABLE":

@@ -12,12 +12,12 @@ from typing import Any
 
 from resource_types.base import ProviderResult
 from rosengine.engine.executor import Outcome, WalkResult, Work, walk
-from rosengine.engine.runtime import Runtime, describe_error
+from rosengine.engine.operation import OperationContext, describe_error
 from rosengine.engine.statuses import INIT_COMPLETE
 from rosengine.state.models import ResourceRecord
 
 
-def new_record(rt: Runtime, prepared: Any, logical_id: str) -> ResourceRecord:
+def new_record(rt: OperationContext, prepared: Any, logical_id: str) -> ResourceRecord:
     definition = prepared.resources[logical_id]
     return ResourceRecord(
         stack_id=rt.stack.id,
@@ -31,7 +31,7 @@ def new_record(rt: Runtime, prepared: Any, logical_id: str) -> ResourceRecord:
     )
 
 
-def register_pending(rt: Runtime, prepared: Any, logical_ids: list[str]) -> None:
+def register_pending(rt: OperationContext, prepared: Any, logical_ids: list[str]) -> None:
     """Rows for resources not created yet (INIT_COMPLETE), so `resources` and recovery see them."""
     with rt.store.transaction():
         for logical_id in logical_ids:
@@ -48,7 +48,7 @@ def as_result(value: Any) -> ProviderResult:
 
 
 def create_resources(
-    rt: Runtime, prepared: Any, logical_ids: list[str], *, action: str = "CREATE"
+    rt: OperationContext, prepared: Any, logical_ids: list[str], *, action: str = "CREATE"
 ) -> WalkResult:
     """Create ``logical_ids`` (in the prepared template's creation order), each after the
     resources it depends on. Returns the walk result; failed rows are recorded ``*_FAILED``."""
@@ -99,7 +99,7 @@ def create_resources(
     return result
 
 
-def failure_reason(rt: Runtime, result: WalkResult, action: str) -> str:
+def failure_reason(rt: OperationContext, result: WalkResult, action: str) -> str:
     """The stack's StatusReason for a failed walk: the first failing resource, or the timeout."""
     for node in result.failed:
         error = result.errors.get(node)

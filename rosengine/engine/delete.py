@@ -9,7 +9,7 @@ with the provider's ``read`` before being declared "never created".
 from __future__ import annotations
 
 from rosengine.engine.executor import Outcome, WalkResult, Work, walk
-from rosengine.engine.runtime import Runtime, describe_error
+from rosengine.engine.operation import OperationContext, describe_error
 from rosengine.engine.statuses import INIT_COMPLETE
 from rosengine.state.models import ROLE_CURRENT, ResourceRecord
 
@@ -57,7 +57,7 @@ def _waits_for(waits: dict[str, set[str]], start: str, goal: str) -> bool:
 
 
 def delete_resources(
-    rt: Runtime,
+    rt: OperationContext,
     records: list[ResourceRecord],
     *,
     retain: frozenset[str] = frozenset(),

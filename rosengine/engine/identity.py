@@ -10,7 +10,7 @@ import dataclasses
 import uuid
 from typing import Any
 
-from rosengine import config
+from rosengine import local_environment
 from rosengine.functions.base import NO_VALUE
 from rosengine.template import StackIdentity
 from rosengine.template.scope import pseudo_values
@@ -27,8 +27,8 @@ def stack_identity(stack_name: str, stack_id: str, stored: dict[str, Any] | None
     return StackIdentity(
         stack_name=stack_name,
         stack_id=stack_id,
-        region=stored.get("region") or config.region(),
-        account_id=stored.get("account_id") or config.account_id(),
+        region=stored.get("region") or local_environment.region(),
+        account_id=stored.get("account_id") or local_environment.account_id(),
         **optional,
     )
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from rosengine.engine.runtime import Runtime
+from rosengine.engine.operation import OperationContext
 from rosengine.state.models import OutputRecord
 
 
@@ -19,7 +19,7 @@ def _truthy(value: Any) -> bool:
     return value is True or (isinstance(value, str) and value.strip().lower() == "true")
 
 
-def evaluate_outputs(rt: Runtime, prepared: Any) -> list[OutputRecord]:
+def evaluate_outputs(rt: OperationContext, prepared: Any) -> list[OutputRecord]:
     values = prepared.resolve_outputs(rt.attribute, rt.physical_id)
     definitions = prepared.template.outputs
     records = []

@@ -20,13 +20,13 @@ from rosengine.engine.create import as_result, failure_reason, new_record
 from rosengine.engine.delete import delete_resources
 from rosengine.engine.diff import diff_properties, normalise
 from rosengine.engine.executor import Outcome, Work, walk
+from rosengine.engine.operation import OperationContext, describe_error
 from rosengine.engine.outputs import evaluate_outputs
 from rosengine.engine.preflight import require_valid_properties
-from rosengine.engine.runtime import Runtime, describe_error
 from rosengine.state.models import ROLE_CURRENT, ROLE_REPLACED, ResourceRecord
 
 if TYPE_CHECKING:
-    from rosengine.engine.service import StackEngine, StackOptions
+    from rosengine.engine.stack_engine import StackEngine, StackOptions
 
 _SNAPSHOT_FIELDS = (
     "type",
@@ -52,7 +52,7 @@ def restore(record: ResourceRecord, saved: dict[str, Any]) -> None:
     record.previous = None
 
 
-def update_resources(rt: Runtime, prepared: Any, options: StackOptions) -> Any:
+def update_resources(rt: OperationContext, prepared: Any, options: StackOptions) -> Any:
     """Walk the new template; returns the walk result."""
     pending: dict[str, ResourceRecord] = {}
     kind: dict[str, str] = {}
@@ -162,7 +162,7 @@ def update_resources(rt: Runtime, prepared: Any, options: StackOptions) -> Any:
 
 
 def _start_replace(
-    rt: Runtime,
+    rt: OperationContext,
     prepared: Any,
     logical_id: str,
     old: ResourceRecord,
@@ -192,7 +192,7 @@ def _start_replace(
     return lambda: provider.create(ctx, request)
 
 
-def cleanup(rt: Runtime, prepared: Any) -> list[str]:
+def cleanup(rt: OperationContext, prepared: Any) -> list[str]:
     """Delete replaced originals and removed resources; returns failures (they do not fail the
     update, as in CloudFormation's cleanup phase; the rows stay and a later update retries)."""
     rows = rt.store.get_resources(rt.stack.id)
@@ -207,7 +207,7 @@ def cleanup(rt: Runtime, prepared: Any) -> list[str]:
     return [f"{node}: {describe_error(err)}" for node, err in result.errors.items()] + list(result.timed_out)
 
 
-def finish_update(engine: StackEngine, rt: Runtime, prepared: Any, options: StackOptions) -> None:
+def finish_update(engine: StackEngine, rt: OperationContext, prepared: Any, options: StackOptions) -> None:
     """Run the update walk, then outputs and cleanup, or roll back."""
     result = update_resources(rt, prepared, options)
     reason = ""
@@ -232,7 +232,7 @@ def finish_update(engine: StackEngine, rt: Runtime, prepared: Any, options: Stac
     run_update_rollback(engine, rt, reason)
 
 
-def run_update_rollback(engine: StackEngine, rt: Runtime, reason: str) -> None:
+def run_update_rollback(engine: StackEngine, rt: OperationContext, reason: str) -> None:
     """ROLLBACK_IN_PROGRESS → ROLLBACK_COMPLETE | ROLLBACK_FAILED: back to the previous template,
     parameters and resources."""
     rt.restart_deadline()

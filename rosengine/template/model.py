@@ -7,7 +7,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-from rosengine import config
+from rosengine import local_environment
 from rosengine.errors import Path, TemplateError
 from rosengine.template.sourcemap import SourceMap
 
@@ -84,8 +84,8 @@ class StackIdentity:
 
     stack_name: str = "stack"
     stack_id: str = field(default_factory=_new_stack_id)
-    region: str = field(default_factory=config.region)
-    account_id: str = field(default_factory=config.account_id)
+    region: str = field(default_factory=local_environment.region)
+    account_id: str = field(default_factory=local_environment.account_id)
     tenant_id: str = ""
     resource_group_id: str = "rg-default"
 

@@ -14,7 +14,7 @@ import json
 from pathlib import Path
 from typing import Any, Protocol
 
-from rosengine import config
+from rosengine import local_environment
 
 FILE_NAME = "oos-parameters.json"
 
@@ -31,7 +31,7 @@ class JsonFileOosStore:
     """The default store: a JSON file read on each lookup (small, and edits apply at once)."""
 
     def __init__(self, path: Path | None = None):
-        self.path = path if path is not None else config.state_dir() / FILE_NAME
+        self.path = path if path is not None else local_environment.state_dir() / FILE_NAME
 
     def get_parameter(self, name: str, *, secret: bool) -> Any:
         kind = "secret parameter" if secret else "parameter"

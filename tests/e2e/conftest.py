@@ -20,8 +20,8 @@ from typing import Any
 import pytest
 
 from rosengine.clients.fc import FcClient
+from tests.support.paths import REPO
 
-REPO = Path(__file__).resolve().parents[2]
 TEMPLATES = REPO / "templates"
 
 

@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
+from tests.support.paths import REPO
+
 CORPUS = REPO.parent / "shared" / "corpus"
 REQUIRE_ENV = "ROSENGINE_REQUIRE_CORPUS"
 

@@ -1,0 +1,178 @@
+"""Everything one running operation shares: the locked stack, the recorder, the deadline, the
+provider contexts, the heartbeat, and the resource rows as they change.
+
+Why one object: create, update, delete and their rollbacks are separate modules, but they all
+call providers the same way (on worker threads, with a context whose ``deadline()`` and
+``clients()`` belong to this operation) and record results the same way.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from resource_types import registry
+from resource_types.base import ProviderContext, ProviderError, ResourceNotFound, ResourceProvider
+from rosengine.engine.clients import ClientFactory
+from rosengine.engine.deadline import Deadline
+from rosengine.engine.progress import ProgressListener
+from rosengine.engine.recorder import Recorder
+from rosengine.errors import INVALID_TEMPLATE_ATTRIBUTE, TemplateError, TemplateErrors
+from rosengine.state.models import ROLE_CURRENT, ResourceRecord, StackRecord
+from rosengine.state.owner import Owner
+from rosengine.state.store import StateStore
+
+HEARTBEAT_SECONDS = 5.0
+
+
+def describe_error(exc: BaseException) -> str:
+    """A one-line reason for the event log."""
+    if isinstance(exc, ProviderError):
+        return f"{exc.code}: {exc.message}"
+    if isinstance(exc, TemplateErrors):
+        return "; ".join(str(e) for e in exc.errors)
+    if isinstance(exc, TemplateError):
+        return str(exc)
+    return f"{type(exc).__name__}: {exc}"
+
+
+class Heartbeat:
+    """Refreshes the owner's heartbeat so other commands can tell a live operation from a dead one."""
+
+    def __init__(self, store: StateStore, stack_id: str, owner: Owner, every: float = HEARTBEAT_SECONDS):
+        self._store, self._stack_id, self._owner, self._every = store, stack_id, owner, every
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="ros-heartbeat", daemon=True)
+
+    def __enter__(self) -> Heartbeat:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+
+    def _run(self) -> None:
+        while not self._stop.wait(self._every):
+            try:
+                self._store.beat(self._stack_id, self._owner)
+            except Exception:
+                pass
+
+
+class OperationContext:
+    def __init__(
+        self,
+        store: StateStore,
+        stack: StackRecord,
+        listener: ProgressListener,
+        *,
+        owner: Owner,
+        concurrency: int,
+        timeout_mins: float,
+        echo: Callable[[str], None] | None = None,
+        clients: ClientFactory | None = None,
+    ):
+        self.store = store
+        self.stack = stack
+        self.owner = owner
+        self.recorder = Recorder(store, stack, listener)
+        self.concurrency = max(1, concurrency)
+        self.timeout_mins = timeout_mins
+        self.deadline = Deadline(timeout_mins)
+        self.clients = clients or ClientFactory(echo=echo)
+        # Current rows by logical id: what Ref / GetAtt resolve against.
+        self.resources: dict[str, ResourceRecord] = {
+            r.logical_id: r for r in store.get_resources(stack.id, role=ROLE_CURRENT)
+        }
+
+    def restart_deadline(self) -> None:
+        """A rollback gets the full timeout again (it must be able to finish)."""
+        self.deadline = Deadline(self.timeout_mins)
+
+    # -- providers ------------------------------------------------------------------------------
+    def provider(self, type_name: str) -> ResourceProvider:
+        found = registry.get(type_name)
+        if found is None:
+            raise ProviderError(f"Unknown resource type {type_name}", code="UnknownResourceType")
+        if found.provider is None:
+            raise ProviderError(
+                f"Resource type {type_name} has a schema but no provider", code="NotSupported"
+            )
+        return found.provider()
+
+    def context(
+        self, record: ResourceRecord, progress: Callable[[str], None] | None = None
+    ) -> ProviderContext:
+        ident = self.stack.identity
+        return ProviderContext(
+            stack_name=self.stack.name,
+            stack_id=self.stack.id,
+            region=ident.get("region", ""),
+            account_id=ident.get("account_id", ""),
+            logical_id=record.logical_id,
+            resource_type=record.type,
+            clients=self.clients,
+            deadline=self.deadline.remaining,
+            emit=progress or (lambda message: None),
+            template_dir=self._template_dir(),
+        )
+
+    def _template_dir(self) -> str | None:
+        """Directory of the stack's template file, for providers resolving local paths
+        (Code.LocalPath); None when the template came from a string."""
+        filename = getattr(self.stack, "template_filename", "") or ""
+        if not filename or filename.startswith("<"):
+            return None
+        return os.path.dirname(os.path.abspath(filename))
+
+    def find_unrecorded(self, record: ResourceRecord) -> str | None:
+        """A create that started but whose result was never recorded (the process died): ask the
+        provider whether the resource exists, by its properties (``read`` with an empty physical
+        id). A provider that can find it returns attributes with ``PhysicalResourceId``; any
+        other answer means "not found, create it again"."""
+        try:
+            provider = self.provider(record.type)
+            found = provider.read(self.context(record), "", dict(record.properties))
+        except Exception:
+            return None
+        if isinstance(found, dict) and found.get("PhysicalResourceId"):
+            record.attributes = {k: v for k, v in found.items() if k != "PhysicalResourceId"}
+            return str(found["PhysicalResourceId"])
+        return None
+
+    def delete_call(self, record: ResourceRecord) -> Callable[[], None]:
+        provider = self.provider(record.type)
+        ctx = self.context(record)
+        physical_id = record.physical_id or ""
+        properties = dict(record.properties)
+
+        def work() -> None:
+            try:
+                provider.delete(ctx, physical_id, properties)
+            except ResourceNotFound:
+                return  # already gone counts as deleted
+
+        return work
+
+    # -- resolution callbacks ------------------------------------------------------------------
+    def attribute(self, logical_id: str, name: str) -> Any:
+        record = self.resources.get(logical_id)
+        if record is None:
+            raise TemplateError(INVALID_TEMPLATE_ATTRIBUTE, f"resource {logical_id} does not exist (yet)")
+        if name in record.attributes:
+            return record.attributes[name]
+        schema = registry.schema(record.type)
+        if schema is not None and name in schema.attributes:
+            return None  # declared but not reported by the provider
+        raise TemplateError(
+            INVALID_TEMPLATE_ATTRIBUTE,
+            f"The Referenced Attribute ({logical_id} {name}) is incorrect: the resource has no "
+            "such attribute.",
+        )
+
+    def physical_id(self, logical_id: str) -> Any:
+        record = self.resources.get(logical_id)
+        return record.physical_id if record is not None else None

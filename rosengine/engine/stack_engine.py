@@ -1,0 +1,495 @@
+"""The stack engine's public face: create, update, delete, continue, rollback, preview and
+change sets over a state store.
+
+Why this shape: each public method validates first (nothing starts on a bad template: the
+caller gets TemplateErrors or a StackError), then takes the stack's lock, runs the operation with
+a heartbeat, and returns the stack record in its final status. A failed operation is not an
+exception: the record says ``*_FAILED`` / ``*_ROLLBACK_*`` and why, as ROS does.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from resource_types import registry
+from rosengine.engine.clients import ClientFactory
+from rosengine.engine.create import create_resources, failure_reason, register_pending
+from rosengine.engine.delete import delete_resources
+from rosengine.engine.diff import normalise
+from rosengine.engine.errors import (
+    INVALID_STACK_STATE,
+    NOT_SUPPORTED,
+    STACK_VALIDATION_FAILED,
+    StackError,
+    stack_not_found,
+)
+from rosengine.engine.identity import identity_dict, new_stack_id, pseudo_parameters, stack_identity
+from rosengine.engine.operation import Heartbeat, OperationContext, describe_error
+from rosengine.engine.outputs import evaluate_outputs
+from rosengine.engine.preflight import merged, missing_providers, static_errors
+from rosengine.engine.progress import NullListener, ProgressListener
+from rosengine.errors import TemplateError, TemplateErrors
+from rosengine.state import open_store
+from rosengine.state.models import ROLE_CURRENT, StackRecord
+from rosengine.state.owner import Owner
+from rosengine.state.store import StateStore
+from rosengine.template import PreparedTemplate, load_template, prepare
+
+UPDATABLE = ("CREATE_COMPLETE", "UPDATE_COMPLETE", "UPDATE_FAILED", "ROLLBACK_COMPLETE")
+DEFAULT_TIMEOUT_MINS = 60
+DEFAULT_CONCURRENCY = 8
+_STACK_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,254}$")
+
+
+@dataclass
+class StackOptions:
+    """Options persisted on the stack (and reused by later operations unless overridden)."""
+
+    disable_rollback: bool = False
+    timeout_mins: float = DEFAULT_TIMEOUT_MINS
+    concurrency: int = DEFAULT_CONCURRENCY
+    # UNCONFIRMED deviation: ROS defaults ReplacementOption to Disabled; locally, replacing a
+    # resource whose create-only property changed is what a developer iterating expects.
+    replacement: bool = True
+
+    def as_dict(self) -> dict[str, Any]:
+        return dict(vars(self))
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any] | None) -> StackOptions:
+        known = {k: v for k, v in (data or {}).items() if k in cls.__dataclass_fields__}
+        return cls(**known)
+
+
+def check_stack_name(name: str) -> None:
+    if not _STACK_NAME.match(name or ""):
+        raise StackError(
+            STACK_VALIDATION_FAILED,
+            f"Invalid stack name {name!r}: up to 255 letters, digits, '-' or '_', starting with a "
+            "letter or digit.",
+        )
+
+
+def stack_name_from_file(path: str) -> str:
+    """A valid stack name from a template file's stem (the default of ``ros stack create``):
+    each run of characters a stack name cannot hold becomes '-', leading '-'/'_' are dropped,
+    at most 255 characters; ``stack`` when nothing usable is left (``my rules.yml`` -> ``my-rules``)."""
+    stem = Path(path).stem
+    name = re.sub(r"[^A-Za-z0-9_-]+", "-", stem).lstrip("-_")[:255].rstrip("-")
+    return name or "stack"
+
+
+def check_timeout(minutes: float) -> None:
+    if minutes <= 0:
+        raise StackError(STACK_VALIDATION_FAILED, f"TimeoutInMinutes must be positive, got {minutes}.")
+
+
+class StackEngine:
+    def __init__(
+        self,
+        store: StateStore | None = None,
+        *,
+        listener: ProgressListener | None = None,
+        echo: Callable[[str], None] | None = None,
+        owner: Owner | None = None,
+        client_builders: dict[str, Callable[[], Any]] | None = None,
+    ):
+        self.store = store or open_store()
+        self.listener = listener or NullListener()
+        self.echo = echo
+        self.owner = owner or Owner.current()
+        self._client_builders = client_builders
+
+    # -- lookups --------------------------------------------------------------------------------
+    def get_stack(self, name_or_id: str) -> StackRecord:
+        stack = self.store.find_stack(name_or_id)
+        if stack is None:
+            raise stack_not_found(name_or_id)
+        return stack
+
+    def _prepare(
+        self,
+        stack: StackRecord,
+        body: str,
+        filename: str,
+        parameters: dict[str, Any],
+        previous: dict[str, Any] | None = None,
+        *,
+        check: bool = True,
+        creatable: bool = True,
+    ) -> PreparedTemplate:
+        template = load_template(body, filename=filename or None)
+        ident = stack_identity(stack.name, stack.id, stack.identity)
+        static = static_errors(template, parameters) if check else []
+        try:
+            prepared = prepare(
+                template, parameters, identity=ident, stack_outputs=self.store, previous_parameters=previous
+            )
+        except (TemplateError, TemplateErrors) as exc:
+            # Report every problem at once, as ros validate would; what prepare found stays too
+            # (a static check cannot see everything a real one does: a parameter's real value).
+            found = [template.locate(e) for e in (exc.errors if isinstance(exc, TemplateErrors) else [exc])]
+            raise TemplateErrors(merged(static or static_errors(template, parameters), found)) from None
+        unprovided = missing_providers(prepared, registry.provider_types()) if check and creatable else None
+        if static or unprovided:
+            raise TemplateErrors(static + ([unprovided] if unprovided else []))
+        return prepared
+
+    @staticmethod
+    def display_parameters(prepared: PreparedTemplate) -> dict[str, Any]:
+        shown = dict(pseudo_parameters(prepared.identity))
+        shown.update(prepared.parameters)
+        return shown
+
+    @contextmanager
+    def _running(self, stack: StackRecord, options: StackOptions) -> Iterator[OperationContext]:
+        """Heartbeat + runtime for a stack this engine already holds; the lock is released and
+        clients closed at the end whatever happens."""
+        clients = ClientFactory(echo=self.echo, builders=self._client_builders)
+        rt = OperationContext(
+            self.store,
+            stack,
+            self.listener,
+            owner=self.owner,
+            concurrency=options.concurrency,
+            timeout_mins=options.timeout_mins,
+            clients=clients,
+        )
+        try:
+            with Heartbeat(self.store, stack.id, self.owner):
+                yield rt
+        finally:
+            clients.close()
+            self.store.release(stack.id, self.owner)
+
+    def _guard(self, rt: OperationContext, action: str, body: Callable[[], None]) -> None:
+        """Run an operation body; an unexpected error (a bug, a broken provider contract) still
+        ends the operation in ``<ACTION>_FAILED`` with a reason instead of leaving it running."""
+        try:
+            body()
+        except Exception as exc:
+            rt.recorder.stack_status(f"{action}_FAILED", f"InternalError: {describe_error(exc)}")
+
+    # -- create ---------------------------------------------------------------------------------
+    def create_stack(
+        self,
+        name: str,
+        template_body: str,
+        *,
+        filename: str = "",
+        parameters: dict[str, Any] | None = None,
+        options: StackOptions | None = None,
+    ) -> StackRecord:
+        options = options or StackOptions()
+        check_stack_name(name)
+        check_timeout(options.timeout_mins)
+        existing = self.store.find_stack(name)
+        if existing is not None and existing.status != "REVIEW_IN_PROGRESS":
+            from rosengine.state.errors import stack_exists
+
+            raise stack_exists(name)
+        if existing is not None:  # a stack made by a CREATE change set, now executed
+            stack = existing
+            stack.status = "CREATE_IN_PROGRESS"
+        else:
+            stack = StackRecord(id=new_stack_id(), name=name, status="CREATE_IN_PROGRESS")
+        prepared = self._prepare(stack, template_body, filename, dict(parameters or {}))
+        stack.template_body, stack.template_filename = template_body, filename
+        stack.parameters = dict(parameters or {})
+        stack.resolved_parameters = self.display_parameters(prepared)
+        stack.no_echo = sorted(prepared.no_echo)
+        stack.identity = identity_dict(prepared.identity)
+        stack.options = options.as_dict()
+        stack.description = str(prepared.template.data.get("Description") or "")
+        stack.operation = {"action": "CREATE"}
+        stack.owner_pid, stack.owner_host, stack.owner_started = (
+            self.owner.pid,
+            self.owner.host,
+            self.owner.started,
+        )
+        stack.heartbeat = time.time()
+        if existing is None:
+            self.store.insert_stack(stack)
+        else:
+            self.store.acquire(stack.id, self.owner)
+            self.store.update_stack(
+                stack.id,
+                template_body=stack.template_body,
+                template_filename=filename,
+                parameters=stack.parameters,
+                resolved_parameters=stack.resolved_parameters,
+                no_echo=stack.no_echo,
+                identity=stack.identity,
+                options=stack.options,
+                description=stack.description,
+                operation=stack.operation,
+            )
+        return self._run_create(stack, prepared, options)
+
+    def _run_create(
+        self,
+        stack: StackRecord,
+        prepared: Any,
+        options: StackOptions,
+        *,
+        started_reason: str = "Stack CREATE started",
+    ) -> StackRecord:
+        with self._running(stack, options) as rt:
+            self._guard(rt, "CREATE", lambda: self._create_body(rt, prepared, options, started_reason))
+        return self.get_stack(stack.id)
+
+    def _create_body(
+        self, rt: OperationContext, prepared: Any, options: StackOptions, started_reason: str
+    ) -> None:
+        rt.recorder.stack_status("CREATE_IN_PROGRESS", started_reason)
+        order = list(prepared.graph.creation_order())
+        register_pending(rt, prepared, order)
+        todo = [lid for lid in order if rt.resources[lid].status != "CREATE_COMPLETE"]
+        result = create_resources(rt, prepared, todo)
+        reason = ""
+        if result.ok:
+            try:
+                self.store.set_outputs(rt.stack.id, evaluate_outputs(rt, prepared))
+            except Exception as exc:
+                reason = f"Outputs could not be evaluated: {describe_error(exc)}"
+            else:
+                rt.recorder.stack_status(
+                    "CREATE_COMPLETE", "Stack CREATE completed successfully", operation=None
+                )
+                return
+        reason = reason or failure_reason(rt, result, "CREATE")
+        rt.recorder.stack_status("CREATE_FAILED", reason)
+        if not options.disable_rollback:
+            self._rollback_create(rt, reason)
+
+    def _rollback_create(self, rt: OperationContext, reason: str) -> None:
+        rt.restart_deadline()
+        rt.recorder.stack_status("CREATE_ROLLBACK_IN_PROGRESS", f"Rollback started: {reason}")
+        result = delete_resources(rt, self.store.get_resources(rt.stack.id))
+        self.store.set_outputs(rt.stack.id, [])
+        if result.ok:
+            rt.recorder.stack_status("CREATE_ROLLBACK_COMPLETE", f"Rolled back: {reason}", operation=None)
+        else:
+            rt.recorder.stack_status("CREATE_ROLLBACK_FAILED", failure_reason(rt, result, "DELETE"))
+
+    # -- delete ---------------------------------------------------------------------------------
+    def delete_stack(
+        self, name_or_id: str, *, retain: Iterable[str] = (), options: StackOptions | None = None
+    ) -> StackRecord:
+        stack = self.get_stack(name_or_id)
+        stack = self.store.acquire(stack.id, self.owner, allow_interrupted=True)
+        opts = options or StackOptions.from_dict(stack.options)
+        with self._running(stack, opts) as rt:
+            self._guard(rt, "DELETE", lambda: self._delete_body(rt, frozenset(retain)))
+        return self.get_stack(stack.id)
+
+    def _delete_body(self, rt: OperationContext, retain: frozenset[str]) -> None:
+        rt.recorder.stack_status("DELETE_IN_PROGRESS", "Stack DELETE started", operation={"action": "DELETE"})
+        result = delete_resources(rt, self.store.get_resources(rt.stack.id), retain=retain)
+        if result.ok:
+            self.store.set_outputs(rt.stack.id, [])
+            rt.recorder.stack_status("DELETE_COMPLETE", "Stack successfully deleted", operation=None)
+        else:
+            rt.recorder.stack_status("DELETE_FAILED", failure_reason(rt, result, "DELETE"))
+
+    # -- continue / rollback after a failure or a dead process --------------------------------
+    def continue_create(self, name_or_id: str, *, options: StackOptions | None = None) -> StackRecord:
+        """ContinueCreateStack (Mode Recreate): retry failed and not-created resources; a create
+        that was started but never recorded is looked up with the provider's read() and adopted
+        when found, else created again."""
+        stack = self.get_stack(name_or_id)
+        if stack.status not in ("CREATE_FAILED", "CREATE_IN_PROGRESS"):
+            raise StackError(
+                INVALID_STACK_STATE,
+                f"Stack {stack.name} is {stack.status}; only a failed or interrupted create can be "
+                "continued.",
+            )
+        stack = self.store.acquire(stack.id, self.owner, allow_interrupted=True)
+        opts = options or StackOptions.from_dict(stack.options)
+        prepared = self._prepare(
+            stack, stack.template_body, stack.template_filename, stack.parameters, check=False
+        )
+        with self._running(stack, opts) as rt:
+            self._guard(rt, "CREATE", lambda: self._continue_body(rt, prepared, opts))
+        return self.get_stack(stack.id)
+
+    def _continue_body(self, rt: OperationContext, prepared: Any, options: StackOptions) -> None:
+        for record in list(rt.resources.values()):
+            if record.status == "CREATE_IN_PROGRESS" and not record.physical_id:
+                found = rt.find_unrecorded(record)
+                if found:
+                    record.physical_id = found
+                    rt.recorder.resource(
+                        record,
+                        "CREATE_COMPLETE",
+                        "Found by the provider after the interrupted create; adopted",
+                    )
+        self._create_body(rt, prepared, options, "Stack CREATE continued")
+
+    def rollback_stack(self, name_or_id: str) -> StackRecord:
+        """Undo a failed or interrupted create (delete what exists) or update (back to the
+        previous template and parameters)."""
+        stack = self.get_stack(name_or_id)
+        action = stack.action
+        if action in ("CREATE", "CREATE_ROLLBACK"):
+            if stack.status == "CREATE_COMPLETE" or stack.status == "CREATE_ROLLBACK_COMPLETE":
+                raise StackError(
+                    INVALID_STACK_STATE, f"Stack {stack.name} is {stack.status}; nothing to roll back."
+                )
+            stack = self.store.acquire(stack.id, self.owner, allow_interrupted=True)
+            opts = StackOptions.from_dict(stack.options)
+            reason = stack.reason or "the create was interrupted"
+            with self._running(stack, opts) as rt:
+                self._guard(rt, "CREATE_ROLLBACK", lambda: self._rollback_create(rt, reason))
+            return self.get_stack(stack.id)
+        if action in ("UPDATE", "ROLLBACK") and stack.status not in ("UPDATE_COMPLETE", "ROLLBACK_COMPLETE"):
+            from rosengine.engine.update import run_update_rollback
+
+            stack = self.store.acquire(stack.id, self.owner, allow_interrupted=True)
+            opts = StackOptions.from_dict(stack.options)
+            with self._running(stack, opts) as rt:
+                self._guard(
+                    rt, "ROLLBACK", lambda: run_update_rollback(self, rt, stack.reason or "interrupted")
+                )
+            return self.get_stack(stack.id)
+        raise StackError(INVALID_STACK_STATE, f"Stack {stack.name} is {stack.status}; nothing to roll back.")
+
+    # -- update ---------------------------------------------------------------------------------
+    def _update_inputs(
+        self,
+        stack: StackRecord,
+        template_body: str | None,
+        filename: str | None,
+        parameters: dict[str, Any] | None,
+        use_previous_parameters: bool,
+        creatable: bool = True,
+    ) -> tuple[Any, str, str, dict]:
+        """Prepare the new template; returns (prepared, body, filename, raw parameters to store)."""
+        body = template_body if template_body is not None else stack.template_body
+        name = filename if filename is not None else stack.template_filename
+        given = dict(parameters or {})
+        previous = dict(stack.parameters) if use_previous_parameters else None
+        prepared = self._prepare(stack, body, name, given, previous, creatable=creatable)
+        declared = set(prepared.parameters)
+        stored = {k: v for k, v in {**(previous or {}), **given}.items() if k in declared}
+        return prepared, body, name, stored
+
+    def plan(
+        self,
+        name_or_id: str | None,
+        template_body: str | None,
+        *,
+        filename: str | None = None,
+        parameters: dict[str, Any] | None = None,
+        use_previous_parameters: bool = True,
+        stack_name: str | None = None,
+        preview: bool = False,
+    ) -> tuple[StackRecord | None, Any, list[Any]]:
+        """The changes a create (no such stack) or update would make: (stack, prepared, changes).
+
+        ``preview=True`` (PreviewStack changes nothing) also plans types that have no local
+        provider: they are shown as they would be created, with a note, instead of refused."""
+        from rosengine.engine.plan import plan_create, plan_update
+
+        stack = self.store.find_stack(name_or_id) if name_or_id else None
+        if stack is None or stack.status == "REVIEW_IN_PROGRESS":
+            if template_body is None:
+                raise stack_not_found(name_or_id or "")
+            name = stack_name or name_or_id or "stack"
+            probe = stack or StackRecord(id=new_stack_id(), name=name, status="REVIEW_IN_PROGRESS")
+            prepared = self._prepare(
+                probe, template_body, filename or "", dict(parameters or {}), creatable=not preview
+            )
+            return None, prepared, plan_create(prepared)
+        prepared, _, _, _ = self._update_inputs(
+            stack, template_body, filename, parameters, use_previous_parameters, creatable=not preview
+        )
+        current = {r.logical_id: r for r in self.store.get_resources(stack.id, role=ROLE_CURRENT)}
+        return stack, prepared, plan_update(prepared, current)
+
+    def update_stack(
+        self,
+        name_or_id: str,
+        *,
+        template_body: str | None = None,
+        filename: str | None = None,
+        parameters: dict[str, Any] | None = None,
+        use_previous_parameters: bool = True,
+        options: StackOptions | None = None,
+    ) -> StackRecord:
+        """UpdateStack. ``template_body=None`` reuses the current template; parameters not given
+        keep their previous values (UsePreviousParameters). An update that would change nothing
+        raises StackError(NotSupported) and touches nothing."""
+        from rosengine.engine.plan import has_changes, plan_update
+        from rosengine.engine.update import finish_update
+
+        stack = self.get_stack(name_or_id)
+        if stack.status not in UPDATABLE:
+            if stack.in_progress:
+                self.store.acquire(stack.id, self.owner)  # raises ActionInProgress / interrupted
+            raise StackError(
+                INVALID_STACK_STATE,
+                f"Stack {stack.name} is {stack.status}; it cannot be updated in this state.",
+            )
+        opts = options or StackOptions.from_dict(stack.options)
+        check_timeout(opts.timeout_mins)
+        prepared, body, filename, stored = self._update_inputs(
+            stack, template_body, filename, parameters, use_previous_parameters
+        )
+        current = {r.logical_id: r for r in self.store.get_resources(stack.id, role=ROLE_CURRENT)}
+        display = self.display_parameters(prepared)
+        changes = plan_update(prepared, current)
+        if (
+            not has_changes(changes)
+            and body == stack.template_body
+            and normalise(display) == normalise(stack.resolved_parameters)
+        ):
+            raise StackError(
+                NOT_SUPPORTED,
+                f"Update of stack {stack.name} is not needed: the template, "
+                "parameters and resolved properties are unchanged.",
+            )
+        stack = self.store.acquire(stack.id, self.owner)
+        previous = {
+            "template_body": stack.template_body,
+            "template_filename": stack.template_filename,
+            "parameters": stack.parameters,
+            "resolved_parameters": stack.resolved_parameters,
+            "no_echo": stack.no_echo,
+            "description": stack.description,
+        }
+        with self._running(stack, opts) as rt:
+
+            def body_() -> None:
+                rt.recorder.stack_status(
+                    "UPDATE_IN_PROGRESS",
+                    "Stack UPDATE started",
+                    operation={"action": "UPDATE", "previous": previous},
+                    template_body=body,
+                    template_filename=filename,
+                    parameters=stored,
+                    resolved_parameters=display,
+                    no_echo=sorted(prepared.no_echo),
+                    description=str(prepared.template.data.get("Description") or ""),
+                    options={
+                        **stack.options,
+                        "timeout_mins": opts.timeout_mins,
+                        "concurrency": opts.concurrency,
+                        "replacement": opts.replacement,
+                    },
+                )
+                finish_update(self, rt, prepared, opts)
+
+            self._guard(rt, "UPDATE", body_)
+        return self.get_stack(stack.id)
+
+    # -- reading --------------------------------------------------------------------------------
+    def resources(self, name_or_id: str) -> list[Any]:
+        stack = self.get_stack(name_or_id)
+        return self.store.get_resources(stack.id, role=ROLE_CURRENT)
