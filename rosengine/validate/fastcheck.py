@@ -88,10 +88,23 @@ def _type_check(declared: Any) -> Check:
     if any(name not in TYPE_CHECKS for name in names):
         raise _Unsupported(declared)
     checks = [TYPE_CHECKS[name] for name in names]
+    # The plain Python type a template value has when no coercion is needed: one type() lookup
+    # instead of jsonschema's type checker, for the common case.
+    native = frozenset(t for name in names for t in _NATIVE_TYPES.get(name, ()))
     if len(checks) == 1:
         only = checks[0]
-        return lambda value: only(None, value)
-    return lambda value: any(check(None, value) for check in checks)
+        return lambda value: type(value) in native or only(None, value)
+    return lambda value: type(value) in native or any(check(None, value) for check in checks)
+
+
+_NATIVE_TYPES: dict[str, tuple[type, ...]] = {
+    "string": (str,),
+    "integer": (int,),
+    "number": (int, float),
+    "boolean": (bool,),
+    "object": (dict,),
+    "array": (list,),
+}
 
 
 def _value_checks(
@@ -119,9 +132,14 @@ def _value_checks(
         raise _Unsupported("array keyword")
     if uses("enum", "const"):
         allowed = schema["enum"] if "enum" in schema else [schema["const"]]
-        checks.append(
-            lambda v: any(x == a and type(x) is type(a) for x in scalar_variants(v) for a in allowed)
-        )
+        exact = {(type(a), a) for a in allowed if isinstance(a, str | int | float | bool)}
+
+        def enum_check(v: Any) -> bool:
+            if isinstance(v, str | int | float | bool) and (type(v), v) in exact:
+                return True  # as written: no coercion to try
+            return any(x == a and type(x) is type(a) for x in scalar_variants(v) for a in allowed)
+
+        checks.append(enum_check)
     if uses("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "multipleOf"):
         checks.append(_number_check(schema))
     if uses("minLength", "maxLength", "pattern"):
