@@ -1,7 +1,7 @@
 """``ros validate``: check templates without creating anything.
 
-Why its own exit code for warnings: CI wants "clean" (0), "broken" (2) and "review this" (4) apart;
-unknown resource types are only warnings unless ``--strict``.
+Why its own exit code for warnings: CI wants "clean" (0), "broken" (2) and "review this" (4) apart
+(a retired resource type or property is a warning); ``--strict`` makes warnings fail the run too.
 """
 
 from __future__ import annotations
@@ -59,7 +59,7 @@ def _parse_parameters(values: tuple[str, ...]) -> dict[str, str]:
     show_default=True,
     help="Output format: text, json, sarif (SARIF 2.1.0) or junit (JUnit XML).",
 )
-@click.option("--strict", is_flag=True, help="Treat resource types without a schema as errors.")
+@click.option("--strict", is_flag=True, help="Exit 2 on warnings too (retired types and properties, ...).")
 @click.option(
     "--jobs",
     "-j",
@@ -95,7 +95,7 @@ def validate(
     Exit status:
       0  no findings
       2  at least one error (or bad usage)
-      4  only warnings (e.g. resource types rosengine has no schema for)
+      4  only warnings (e.g. a retired resource type or property); 2 with --strict
     """
     arguments = list(templates) + list(paths)
     if not arguments:
@@ -108,7 +108,7 @@ def validate(
             err=True,
         )
     workers = jobs or min(_usable_cpus(), 8)
-    findings = validate_files(found.files, _parse_parameters(parameters) or None, strict=strict, jobs=workers)
+    findings = validate_files(found.files, _parse_parameters(parameters) or None, jobs=workers)
     # An argument that matched nothing is an error *in the report*, so the CI artefact (JSON,
     # SARIF, JUnit) says why the step failed instead of being empty.
     findings = [_not_found(argument) for argument in found.missing] + findings
@@ -118,7 +118,8 @@ def validate(
             handle.write(report + "\n")
     else:
         click.echo(report)
-    if found.missing or any(f.severity == Severity.ERROR for f in findings):
+    failing = {Severity.ERROR, Severity.WARNING} if strict else {Severity.ERROR}
+    if found.missing or any(f.severity in failing for f in findings):
         sys.exit(EXIT_ERRORS)
     if any(f.severity == Severity.WARNING for f in findings):
         sys.exit(EXIT_WARNINGS)

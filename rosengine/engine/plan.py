@@ -12,9 +12,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from rosengine.engine.diff import PropertyDiff, diff_properties, normalise
-from rosengine.engine.validation import local_support_note, static_attribute
-from rosengine.functions.base import Unknown
+from rosengine.engine.preflight import local_support_note
 from rosengine.state.models import ResourceRecord
+from rosengine.validate import unknown_attribute as static_attribute
+from rosengine.validate import unknown_physical_id
 
 ADD, MODIFY, REMOVE, NONE = "Add", "Modify", "Remove", "None"
 
@@ -94,9 +95,7 @@ def plan_create(prepared: Any) -> list[ResourceChange]:
     changes = []
     for logical_id in prepared.graph.creation_order():
         definition = prepared.resources[logical_id]
-        props = prepared.resolve_properties(
-            logical_id, attribute, lambda lid: Unknown("string", f"Ref {lid}")
-        )
+        props = prepared.resolve_properties(logical_id, attribute, unknown_physical_id)
         changes.append(
             ResourceChange(
                 logical_id,
@@ -133,7 +132,7 @@ def plan_update(prepared: Any, current: dict[str, ResourceRecord]) -> list[Resou
     def physical_id(logical_id: str) -> Any:
         record = current.get(logical_id)
         if logical_id in will_be_new or record is None:
-            return Unknown("string", f"Ref {logical_id}")
+            return unknown_physical_id(logical_id)
         return record.physical_id
 
     changes: list[ResourceChange] = []

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from resource_types import registry
 from rosengine.engine.clients import ClientFactory
 from rosengine.engine.create import create_resources, failure_reason, register_pending
 from rosengine.engine.delete import delete_resources
@@ -31,8 +32,8 @@ from rosengine.engine.errors import (
 from rosengine.engine.identity import identity_dict, new_stack_id, pseudo_parameters, stack_identity
 from rosengine.engine.operation import Heartbeat, OperationContext, describe_error
 from rosengine.engine.outputs import evaluate_outputs
+from rosengine.engine.preflight import merged, missing_providers, static_errors
 from rosengine.engine.progress import NullListener, ProgressListener
-from rosengine.engine.validation import check_resources, every_template_error, locate_all
 from rosengine.errors import TemplateError, TemplateErrors
 from rosengine.state import open_store
 from rosengine.state.models import ROLE_CURRENT, StackRecord
@@ -125,17 +126,19 @@ class StackEngine:
     ) -> PreparedTemplate:
         template = load_template(body, filename=filename or None)
         ident = stack_identity(stack.name, stack.id, stack.identity)
+        static = static_errors(template, parameters) if check else []
         try:
             prepared = prepare(
                 template, parameters, identity=ident, stack_outputs=self.store, previous_parameters=previous
             )
         except (TemplateError, TemplateErrors) as exc:
-            found = exc.errors if isinstance(exc, TemplateErrors) else [exc]
-            raise TemplateErrors(
-                every_template_error(template, parameters, locate_all(template, found))
-            ) from None
-        if check:
-            check_resources(prepared, creatable=creatable)
+            # Report every problem at once, as ros validate would; what prepare found stays too
+            # (a static check cannot see everything a real one does: a parameter's real value).
+            found = [template.locate(e) for e in (exc.errors if isinstance(exc, TemplateErrors) else [exc])]
+            raise TemplateErrors(merged(static or static_errors(template, parameters), found)) from None
+        unprovided = missing_providers(prepared, registry.provider_types()) if check and creatable else None
+        if static or unprovided:
+            raise TemplateErrors(static + ([unprovided] if unprovided else []))
         return prepared
 
     @staticmethod

@@ -22,7 +22,7 @@ from rosengine.engine.diff import diff_properties, normalise
 from rosengine.engine.executor import Outcome, Work, walk
 from rosengine.engine.operation import OperationContext, describe_error
 from rosengine.engine.outputs import evaluate_outputs
-from rosengine.engine.validation import check_runtime_properties, resource_path
+from rosengine.engine.preflight import require_valid_properties
 from rosengine.state.models import ROLE_CURRENT, ROLE_REPLACED, ResourceRecord
 
 if TYPE_CHECKING:
@@ -67,7 +67,7 @@ def update_resources(rt: OperationContext, prepared: Any, options: StackOptions)
             pending[logical_id], kind[logical_id] = record, "add"
             rt.resources[logical_id] = record
             record.properties = prepared.resolve_properties(logical_id, rt.attribute, rt.physical_id)
-            check_runtime_properties(record.type, record.properties, resource_path(definition, logical_id))
+            require_valid_properties(record.type, record.properties, tuple(definition.path))
             provider, ctx = rt.provider(record.type), rt.context(record)
             rt.recorder.resource(record, "CREATE_IN_PROGRESS")
             request = copy.deepcopy(record.properties)
@@ -93,7 +93,7 @@ def update_resources(rt: OperationContext, prepared: Any, options: StackOptions)
                 old.depends_on, old.description = fresh.depends_on, fresh.description
                 rt.store.put_resource(old)
             return None
-        check_runtime_properties(definition.type, props, resource_path(definition, logical_id))
+        require_valid_properties(definition.type, props, tuple(definition.path))
         if replace_reasons:
             if not options.replacement:
                 raise ProviderError(

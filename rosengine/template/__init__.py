@@ -8,6 +8,9 @@ Typical use::
     for generation in prepared.graph.generations():
         for logical_id in generation:
             props = prepared.resolve_properties(logical_id, attributes, physical_ids)
+
+Every static problem of a template at once (what ``ros validate`` reports) comes from
+``rosengine.validate.check_template``.
 """
 
 from rosengine.template.graph import DependencyGraph
@@ -16,7 +19,6 @@ from rosengine.template.model import OutputDefinition, ResourceDefinition, Stack
 from rosengine.template.oos import DictOosStore, JsonFileOosStore, OosParameterStore
 from rosengine.template.prepare import PreparedTemplate, prepare
 from rosengine.template.sourcemap import SourceMap
-from rosengine.template.validation import collect_errors
 
 __all__ = [
     "MAX_TEMPLATE_BYTES",
@@ -30,7 +32,6 @@ __all__ = [
     "SourceMap",
     "StackIdentity",
     "Template",
-    "collect_errors",
     "load_template",
     "prepare",
 ]

@@ -92,10 +92,14 @@ def as_string(value: Any) -> str | None:
 
 
 def scalar_variants(value: Any) -> list[Any]:
-    """The values ``value`` may stand for after coercion (for ``enum``/``const`` matching)."""
+    """The values ``value`` may stand for after coercion (for ``enum``/``const`` matching). A
+    boolean also stands for ``"True"``/``"False"``: ROS (Python underneath) writes a boolean given
+    for a string property that way, and some types list those spellings as allowed values."""
     variants = [value]
-    for convert in (as_integer, as_number, as_boolean, as_string):
-        converted = convert(value)
+    candidates = [convert(value) for convert in (as_integer, as_number, as_boolean, as_string)]
+    if isinstance(value, bool):
+        candidates.append(str(value))
+    for converted in candidates:
         if converted is not None and not any(
             type(converted) is type(seen) and converted == seen for seen in variants
         ):

@@ -12,18 +12,20 @@ wrongly pass something jsonschema would reject; a test cross-checks both on many
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from typing import Any
 
 from rosengine.functions.base import Unknown
+from rosengine.patterns import PatternError, compile_pattern
 from rosengine.validate.coercion import as_number, as_string, scalar_variants
 from rosengine.validate.jsonschema_ext import TYPE_CHECKS, discriminator
 
 Check = Callable[[Any], bool]
 
 # Keywords with no effect on validity.
-_ANNOTATIONS = frozenset({"description", "default", "title", "examples", "$comment", "definitions"})
+_ANNOTATIONS = frozenset(
+    {"description", "default", "title", "examples", "$comment", "definitions", "deprecated"}
+)
 
 
 class _Unsupported(Exception):
@@ -66,9 +68,17 @@ def compile_check(document: dict[str, Any]) -> Check | None:
         return check
 
     try:
-        return build(document)
+        top = build(document)
     except _Unsupported:
         return None
+
+    def checked(value: Any) -> bool:
+        try:
+            return top(value)
+        except _Unsupported:
+            return False  # a part built on first use is not reproducible: let jsonschema answer
+
+    return checked
 
 
 def _type_check(declared: Any) -> Check:
@@ -78,10 +88,23 @@ def _type_check(declared: Any) -> Check:
     if any(name not in TYPE_CHECKS for name in names):
         raise _Unsupported(declared)
     checks = [TYPE_CHECKS[name] for name in names]
+    # The plain Python type a template value has when no coercion is needed: one type() lookup
+    # instead of jsonschema's type checker, for the common case.
+    native = frozenset(t for name in names for t in _NATIVE_TYPES.get(name, ()))
     if len(checks) == 1:
         only = checks[0]
-        return lambda value: only(None, value)
-    return lambda value: any(check(None, value) for check in checks)
+        return lambda value: type(value) in native or only(None, value)
+    return lambda value: type(value) in native or any(check(None, value) for check in checks)
+
+
+_NATIVE_TYPES: dict[str, tuple[type, ...]] = {
+    "string": (str,),
+    "integer": (int,),
+    "number": (int, float),
+    "boolean": (bool,),
+    "object": (dict,),
+    "array": (list,),
+}
 
 
 def _value_checks(
@@ -90,9 +113,11 @@ def _value_checks(
     checks: list[Check] = []
     handled = set(_ANNOTATIONS) | {"type"}
 
+    present = schema.keys()
+
     def uses(*names: str) -> bool:
         handled.update(names)
-        return any(n in schema for n in names)
+        return not present.isdisjoint(names)
 
     if "$ref" in schema:
         # Draft 7: $ref makes sibling keywords ignored.
@@ -107,9 +132,14 @@ def _value_checks(
         raise _Unsupported("array keyword")
     if uses("enum", "const"):
         allowed = schema["enum"] if "enum" in schema else [schema["const"]]
-        checks.append(
-            lambda v: any(x == a and type(x) is type(a) for x in scalar_variants(v) for a in allowed)
-        )
+        exact = {(type(a), a) for a in allowed if isinstance(a, str | int | float | bool)}
+
+        def enum_check(v: Any) -> bool:
+            if isinstance(v, str | int | float | bool) and (type(v), v) in exact:
+                return True  # as written: no coercion to try
+            return any(x == a and type(x) is type(a) for x in scalar_variants(v) for a in allowed)
+
+        checks.append(enum_check)
     if uses("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "multipleOf"):
         checks.append(_number_check(schema))
     if uses("minLength", "maxLength", "pattern"):
@@ -143,7 +173,10 @@ def _value_checks(
 
 
 def _object_check(schema: dict[str, Any], build: Callable[[Any], Check]) -> Check:
-    properties = {name: build(sub) for name, sub in schema.get("properties", {}).items()}
+    """Property checks are built the first time a value has that property: a type's schema names
+    a hundred properties, a template uses a few, and building them all is most of the cost."""
+    declared: dict[str, Any] = schema.get("properties", {})
+    properties: dict[str, Check] = {}
     required = list(schema.get("required", ()))
     additional = schema.get("additionalProperties", True)
     extra_check = None if additional in (True, False) else build(additional)
@@ -156,6 +189,8 @@ def _object_check(schema: dict[str, Any], build: Callable[[Any], Check]) -> Chec
                 return False
         for name, item in value.items():
             sub = properties.get(name)
+            if sub is None and name in declared:
+                sub = properties[name] = build(declared[name])
             if sub is not None:
                 if not sub(item):
                     return False
@@ -213,7 +248,10 @@ def _number_check(schema: dict[str, Any]) -> Check:
 
 def _text_check(schema: dict[str, Any]) -> Check:
     low, high = schema.get("minLength"), schema.get("maxLength")
-    pattern = re.compile(schema["pattern"]) if "pattern" in schema else None
+    try:
+        pattern = compile_pattern(schema["pattern"]) if "pattern" in schema else None
+    except PatternError as exc:
+        raise _Unsupported(schema["pattern"]) from exc  # jsonschema reports it
 
     def check(value: Any) -> bool:
         text = as_string(value)
@@ -224,7 +262,7 @@ def _text_check(schema: dict[str, Any]) -> Check:
             return False
         if high is not None and len(text) > high:
             return False
-        return pattern is None or pattern.search(text) is not None
+        return pattern is None or pattern.search(text)
 
     return check
 

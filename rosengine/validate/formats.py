@@ -6,9 +6,8 @@ editors and terminals turn into links); JSON is for scripts; SARIF is what code-
 
 JUnit choice: one ``testcase`` per file with at most one ``failure`` (the JUnit schema allows one,
 and CI viewers show only the first): its message is the first error and the count, its text every
-error, one per line. Warnings and notes go to the test case's ``system-out`` instead — ROS has hundreds
-of resource types we carry no schema for, and
-an unknown-type warning must not turn a CI run red (``--strict`` makes those errors).
+error, one per line. Warnings and notes go to the test case's ``system-out`` instead: a warning (a
+retired property, say) must not turn a CI run red unless ``--strict`` asks for that.
 """
 
 from __future__ import annotations
@@ -42,7 +41,7 @@ RULE_DESCRIPTIONS: dict[str, str] = {
     "StackValidationFailed": "A resource property is missing, unknown or outside its allowed values.",
     "UnknownUserParameter": "A parameter value was given for a parameter the template does not declare.",
     "UserParameterMissing": "A parameter without a default was given no value.",
-    "UnknownResourceType": "rosengine has no schema for this resource type; its properties were not checked.",
+    "UnknownResourceType": "The resource type is not one ROS supports (or is retired, or a module).",
     "InternalError": "rosengine failed while validating this file (a bug: please report it).",
 }
 

@@ -11,7 +11,8 @@ themselves is simpler and exact:
 * an ``if`` whose condition looks at an unknown property applies neither branch (a ``TriggerType``
   from a parameter must not make us check the TriggerConfig of *every* trigger type);
 * ``multipleOf`` tolerates binary fractions (``0.15`` is a multiple of ``0.05``);
-* ``additionalProperties: false`` yields one error per unknown property, located at that property.
+* ``additionalProperties: false`` yields one error per unknown property, located at that property;
+* ``pattern`` runs on RE2 (:mod:`rosengine.patterns`: linear time whatever the schema holds).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from jsonschema import Draft7Validator, ValidationError, validators
 from jsonschema.protocols import Validator
 
 from rosengine.functions.base import Unknown
+from rosengine.patterns import PatternError, compile_pattern
 from rosengine.validate.coercion import (
     as_boolean,
     as_integer,
@@ -38,7 +40,7 @@ KeywordFn = Callable[[Any, Any, Any, dict[str, Any]], Iterator[ValidationError] 
 _BASE = Draft7Validator
 _BASE_KEYWORDS: dict[str, KeywordFn] = dict(_BASE.VALIDATORS)
 _NUMERIC_KEYWORDS = ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum")
-_TEXT_KEYWORDS = ("minLength", "maxLength", "pattern", "format")
+_TEXT_KEYWORDS = ("minLength", "maxLength", "format")
 
 
 def _type_check(schema_type: str, coerce: Callable[[Any], Any] | None) -> Callable[[Any, Any], bool]:
@@ -108,6 +110,23 @@ def _multiple_of(
         yield ValidationError(f"{instance!r} is not a multiple of {divisor}")
 
 
+def _pattern(
+    validator: Any, pattern: str, instance: Any, schema: dict[str, Any]
+) -> Iterator[ValidationError]:
+    if isinstance(instance, Unknown):
+        return
+    text = as_string(instance)
+    if text is None:
+        return
+    try:
+        matched = compile_pattern(pattern).search(text)
+    except PatternError as exc:
+        yield ValidationError(f"the schema's pattern cannot be used: {exc}")
+        return
+    if not matched:
+        yield ValidationError(f"{instance!r} does not match {pattern!r}")
+
+
 def _enum(
     validator: Any, allowed: list[Any], instance: Any, schema: dict[str, Any]
 ) -> Iterator[ValidationError]:
@@ -171,16 +190,32 @@ def _additional_properties(
             continue
         if any(validator.evolve(schema={"pattern": p}).is_valid(name) for p in patterns):
             continue
-        error = ValidationError(unknown_property_message(str(name), known), path=[name])
-        error.suggestion = closest_name(str(name), known)  # type: ignore[attr-defined]
+        suggestion = closest_name(str(name), known)
+        if suggestion is not None and spelling_key(suggestion) == spelling_key(str(name)):
+            message = (
+                f"unknown property '{name}'; did you mean '{suggestion}'? (the same name spelled "
+                "differently, as older templates do: a warning, and its value was not checked)"
+            )
+        else:
+            message = unknown_property_message(str(name), known)
+        error = ValidationError(message, path=[name])
+        error.suggestion = suggestion  # type: ignore[attr-defined]
         yield error
+
+
+def spelling_key(name: str) -> str:
+    """What two spellings of one property name share: ``VPCId``/``VpcId`` and
+    ``SystemDisk_Category``/``SystemDiskCategory`` are one name written two ways (old ROS docs used
+    the former; the official examples still do)."""
+    return name.replace("_", "").lower()
 
 
 def closest_name(name: str, candidates: list[str]) -> str | None:
     """The candidate a typo most likely meant (case-insensitive), or None."""
+    by_spelling = {spelling_key(c): c for c in candidates}
+    if spelling_key(name) in by_spelling:
+        return by_spelling[spelling_key(name)]
     by_fold = {c.lower(): c for c in candidates}
-    if name.lower() in by_fold:
-        return by_fold[name.lower()]
     matches = difflib.get_close_matches(name.lower(), list(by_fold), n=1, cutoff=0.6)
     return by_fold[matches[0]] if matches else None
 
@@ -202,6 +237,7 @@ def _keywords() -> dict[str, KeywordFn]:
         keywords[name] = _on_converted(as_number, _BASE_KEYWORDS[name])
     for name in _TEXT_KEYWORDS:
         keywords[name] = _on_converted(as_string, _BASE_KEYWORDS[name])
+    keywords["pattern"] = _pattern
     keywords["multipleOf"] = _multiple_of
     keywords["enum"] = _enum
     keywords["const"] = _const

@@ -13,7 +13,11 @@ Rules (beyond what jsonschema does with our ROS-flavoured keywords, see ``jsonsc
   ``InstanceSoftConcurrency<=InstanceConcurrency`` and ``CpuMemoryRatio`` (vCPU : memory in GB
   between 1:1 and 1:4, FC spec D);
 * a wrong type is ``InvalidTemplatePropertyType`` (the ROS code); every other property problem is
-  ``StackValidationFailed``, as ROS reports it.
+  ``StackValidationFailed``, as ROS reports it;
+* a ``null`` value in a map is the property left out (ROS reads it so), so only a required one
+  is reported (missing);
+* a property or field the schema marks ``deprecated`` (a name only older ROS CDK releases
+  describe) is accepted with a warning.
 """
 
 from __future__ import annotations
@@ -29,12 +33,13 @@ from rosengine.errors import (
     INVALID_TEMPLATE_PROPERTY_TYPE,
     STACK_VALIDATION_FAILED,
     Path,
+    Severity,
     TemplateError,
 )
 from rosengine.functions.base import Unknown
 from rosengine.validate.coercion import as_number, describe_type
 from rosengine.validate.fastcheck import Check, compile_check
-from rosengine.validate.jsonschema_ext import RosValidator
+from rosengine.validate.jsonschema_ext import RosValidator, spelling_key
 
 # Top-level schema keys that are JSON Schema (the rest of a type file is metadata for us).
 _COMPOSITION_KEYS = ("allOf", "anyOf", "oneOf", "dependencies", "if", "then", "else")
@@ -50,12 +55,29 @@ class _CompiledSchema:
             if key in schema.raw:
                 document[key] = schema.raw[key]
         self.document = document
-        self.validator: Validator = RosValidator(document)
+        self._validator: Validator | None = None
         self.case_maps: dict[str, dict[str, str]] = {
             name: _case_map(document, name) for name in schema.case_insensitive
         }
         self.rules: tuple[str, ...] = tuple(schema.raw.get("crossPropertyRules", ()))
         self.is_valid: Check | None = compile_check(document)
+        self.has_deprecated = _marks_deprecated(schema.raw.get("properties", {}))
+
+    @property
+    def validator(self) -> Validator:
+        """The jsonschema validator, built on first use: it only explains failures the fast
+        check found, and building one costs more than most templates' whole check."""
+        if self._validator is None:
+            self._validator = RosValidator(self.document)
+        return self._validator
+
+
+def _marks_deprecated(node: Any) -> bool:
+    if isinstance(node, dict):
+        return node.get("deprecated") is True or any(_marks_deprecated(v) for v in node.values())
+    if isinstance(node, list):
+        return any(_marks_deprecated(v) for v in node)
+    return False
 
 
 _compiled: dict[int, _CompiledSchema] = {}
@@ -95,7 +117,7 @@ def validate_properties(
             )
         ]
     comp = compiled(schema)
-    checked = dict(properties)
+    checked = _without_nulls(properties)
     for name, case_map in comp.case_maps.items():
         if name in checked:
             checked[name] = _canonical_keys(checked[name], case_map)
@@ -110,8 +132,46 @@ def validate_properties(
     mistyped = {e.path for e in errors if e.details.get("keyword") == "type"}
     errors = [e for e in errors if e.path not in mistyped or e.details.get("keyword") == "type"]
     errors.extend(_cross_property_errors(comp.rules, checked, base_path))
+    if comp.has_deprecated:
+        errors.extend(_deprecated_uses(checked, comp.document, base_path))
     errors.sort(key=lambda e: [str(p) for p in e.path])
     return _dedupe(errors)
+
+
+def _without_nulls(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _without_nulls(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [_without_nulls(v) for v in value]
+    return value
+
+
+def _deprecated_uses(value: Any, schema: Any, path: Path) -> list[TemplateError]:
+    """A warning for each retired property or field ``value`` uses (schemas mark them)."""
+    found: list[TemplateError] = []
+    if not isinstance(schema, dict):
+        return found
+    if isinstance(value, dict) and isinstance(schema.get("properties"), dict):
+        for name, item in value.items():
+            sub = schema["properties"].get(name)
+            if not isinstance(sub, dict):
+                continue
+            if sub.get("deprecated"):
+                found.append(
+                    TemplateError(
+                        STACK_VALIDATION_FAILED,
+                        f"'{name}' is a retired property: only older ROS CDK releases describe it, "
+                        "and ROS may ignore it",
+                        (*path, name),
+                        severity=Severity.WARNING,
+                        details={"keyword": "deprecated"},
+                    )
+                )
+            found.extend(_deprecated_uses(item, sub, (*path, name)))
+    elif isinstance(value, list) and isinstance(schema.get("items"), dict):
+        for index, item in enumerate(value):
+            found.extend(_deprecated_uses(item, schema["items"], (*path, index)))
+    return found
 
 
 # --- case-insensitive maps -------------------------------------------------------------------
@@ -217,9 +277,12 @@ def _to_template_error(err: ValidationError, properties: dict[str, Any], base_pa
     code = INVALID_TEMPLATE_PROPERTY_TYPE if err.validator == "type" else STACK_VALIDATION_FAILED
     details: dict[str, Any] = {"keyword": err.validator}
     suggestion = getattr(err, "suggestion", None)
+    severity = Severity.ERROR
     if suggestion:
         details["suggestion"] = suggestion
-    return TemplateError(code, _message(err, rel), base_path + rel, details=details)
+        if err.validator == "additionalProperties" and spelling_key(suggestion) == spelling_key(str(rel[-1])):
+            severity = Severity.WARNING  # an older spelling of a known name, not an unknown one
+    return TemplateError(code, _message(err, rel), base_path + rel, severity=severity, details=details)
 
 
 def _subject(rel: tuple[str | int, ...]) -> str:
@@ -274,6 +337,8 @@ def _message(err: ValidationError, rel: tuple[str | int, ...]) -> str:
     if keyword == "dependencies":
         missing = [name for name in value.get(_first_present(value, instance), []) if name not in instance]
         return f"{_first_present(value, instance)!r} needs {', '.join(map(repr, missing))} in {subject}"
+    if keyword == "not" and isinstance(value, dict) and "pattern" in value:
+        return f"{subject} value {_show(instance)} must not match the pattern {value['pattern']!r}"
     if keyword in ("oneOf", "anyOf"):
         alternatives = [s.get("required") for s in value if isinstance(s, dict)]
         if all(isinstance(a, list) and len(a) == 1 for a in alternatives):

@@ -11,12 +11,12 @@ has no declared type (its value is checked by nothing).
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from typing import Any
 
 from resource_types import registry
 from resource_types.base import ResourceTypeSchema
+from rosengine.patterns import compile_pattern
 
 CUSTOM_RESOURCE = "ALIYUN::ROS::CustomResource"
 CUSTOM_PREFIX = "Custom::"
@@ -38,7 +38,7 @@ class AttributeNames:
     def __init__(self, schema: ResourceTypeSchema):
         self.type_name = schema.type_name
         self.declared: dict[str, Any] = dict(schema.attributes)
-        self.patterns = tuple(re.compile(p) for p in schema.raw.get("attributePatterns", ()))
+        self.patterns = tuple(compile_pattern(p) for p in schema.raw.get("attributePatterns", ()))
 
     def __contains__(self, name: object) -> bool:
         if not isinstance(name, str):
@@ -69,4 +69,12 @@ class AttributeNames:
 def attribute_names(type_name: str) -> AttributeNames | None:
     """Attributes of ``type_name``; None when we have no schema (then any attribute is accepted)."""
     schema = schema_for(type_name)
-    return AttributeNames(schema) if schema is not None else None
+    if schema is None:
+        return None
+    cached = _attribute_names.get(id(schema))
+    if cached is None or cached[0] is not schema:  # the schema object itself keeps its id unique
+        cached = _attribute_names[id(schema)] = (schema, AttributeNames(schema))
+    return cached[1]
+
+
+_attribute_names: dict[int, tuple[ResourceTypeSchema, AttributeNames]] = {}

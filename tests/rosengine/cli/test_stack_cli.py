@@ -194,7 +194,7 @@ def test_derived_names_are_valid(file: str, expected: str) -> None:
 
 
 # -- preview plans types without a local provider (it creates nothing); create's NotSupported
-# refusal names each template resource once (not once per Count copy)
+# refusal names every such type in one error, each template resource once (not per Count copy)
 UNPROVIDED_BODY = template(
     {
         "N": {"Type": "ALIYUN::ROS::Stack", "Properties": {"TemplateURL": "oss://bucket/nested.yml"}},
@@ -224,12 +224,14 @@ def test_preview_shows_unprovided_types_with_a_note(tmp_path: Path, run) -> None
     assert json.loads(out) == [] and fake_cloud.calls() == []
 
 
-def test_create_names_each_unprovided_resource_once(tmp_path: Path, run) -> None:
+def test_create_names_every_unprovided_type_in_one_error(tmp_path: Path, run) -> None:
     path = tmp_path / "waits.json"
     path.write_text(UNPROVIDED_BODY)
     code, _, err = run("stack", "create", "-t", str(path))
     assert code == 2
     lines = [line for line in err.splitlines() if "NotSupported" in line]
-    assert len(lines) == 3, err
-    assert sum("of H " in line for line in lines) == 1
+    assert len(lines) == 1, err
+    assert "3 resource types of this template have no local implementation" in lines[0]
+    assert "ALIYUN::ROS::WaitConditionHandle (H)." in lines[0]  # the Count resource once
+    assert "ALIYUN::ROS::Stack (N)" in lines[0] and "ALIYUN::ROS::WaitCondition (W)" in lines[0]
     assert fake_cloud.calls() == []

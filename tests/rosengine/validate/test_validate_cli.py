@@ -66,7 +66,7 @@ Resources:
       MemorySize: 64
       Timeot: 3
   Vpc:
-    Type: ALIYUN::ECS::VPC
+    Type: ALIYUN::VPC::VPCC
     Properties:
       CidrBlock: 10.0.0.0/8
 """
@@ -98,27 +98,28 @@ def test_all_property_errors_are_reported_with_line_and_column(tmp_path):
     typo = by_path["Resources.Function.Properties.Timeot"]
     assert typo.line == 12 and "did you mean 'Timeout'" in typo.message
     vpc = by_path["Resources.Vpc.Type"]
-    assert (vpc.rule_id, vpc.severity.value, vpc.line) == ("UnknownResourceType", "warning", 14)
+    assert (vpc.rule_id, vpc.severity.value, vpc.line) == ("UnknownResourceType", "error", 14)
+    assert "did you mean ALIYUN::ECS::VPC?" in vpc.message
 
 
 def test_exit_codes_errors_warnings_strict(tmp_path):
     assert run(write(tmp_path, "broken.yml", BROKEN)).exit_code == 2
-    only_unknown = write(
+    only_warnings = write(
         tmp_path,
-        "unknown.yml",
+        "retired.yml",
         """\
         ROSTemplateFormatVersion: '2015-09-01'
         Resources:
-          Sleep:
-            Type: ALIYUN::ROS::Sleep
-            Properties: {CreateDuration: 10}
+          Lb:
+            Type: ALIYUN::SLB::LoadBalancer
+            Properties: {PayType: PayOnDemand}
         """,
     )
-    result = run(only_unknown)
+    result = run(only_warnings)
     assert result.exit_code == 4, result.output
-    strict = run("--strict", only_unknown)
+    assert "warning StackValidationFailed: 'PayType' is a retired property" in result.output
+    strict = run("--strict", only_warnings)
     assert strict.exit_code == 2
-    assert "error UnknownResourceType" in strict.output
     assert run("-t", str(tmp_path / "missing.yml")).exit_code == 2
 
 
