@@ -184,9 +184,13 @@ def test_garbage_input_gives_template_errors(source, fragment):
 
 @pytest.mark.parametrize("text", ["[" * 100_000, "- " * 100_000 + "x", '{"a":' * 50_000 + "1" + "}" * 50_000])
 def test_deep_nesting_is_refused_not_crashed(text):
+    """Refused as a located format error. Who words it depends on the input: our own depth limit
+    (``MAX_DEPTH``) or, for deep flow collections, PyYAML's scanner, whose wording changes between
+    PyYAML versions, so the message is not asserted."""
     err = errors_from(lambda: load_template(text, max_size=None))[0]
     assert err.code == INVALID_TEMPLATE_FORMAT
-    assert f"deeper than {MAX_DEPTH}" in err.message
+    assert (err.file, err.line) == ("<template>", 1)
+    assert err.col is not None and err.col > MAX_DEPTH
 
 
 def test_alias_bomb_is_refused():
