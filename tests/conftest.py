@@ -3,7 +3,7 @@
 ``tests.support.fc_api`` is loaded as a plugin so that its ``backend`` and ``sdk`` fixtures (a real
 FC API server over a fake scheduler, one per test module) reach every test that asks for them.
 
-A test marked ``docker``, ``bwrap`` or ``gpu`` needs that part of the machine; where it is missing
+A test marked ``docker``, ``bwrap``, ``gpu`` or ``node`` needs that part of the machine; where it is missing
 the test is skipped with the probe's reason (``tests.support.machine``), never failed. ``-m docker``
 selects exactly those tests.
 """
@@ -14,7 +14,7 @@ from collections.abc import Callable
 
 import pytest
 
-from tests.support.machine import bwrap_usable, docker_usable, gpu_usable
+from tests.support.machine import bwrap_usable, docker_usable, gpu_usable, node_usable
 
 pytest_plugins = ["tests.support.fc_api"]
 
@@ -22,6 +22,7 @@ NEEDS: dict[str, tuple[str, Callable[[], tuple[bool, str]]]] = {
     "docker": ("a usable Docker engine", docker_usable),
     "bwrap": ("bubblewrap that can create namespaces", bwrap_usable),
     "gpu": ("an NVIDIA GPU", gpu_usable),
+    "node": ("Node.js", node_usable),
 }
 
 

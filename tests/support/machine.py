@@ -1,7 +1,8 @@
-"""What this machine offers the tests that need more than Python: Docker, bubblewrap, an NVIDIA GPU.
+"""What this machine offers the tests that need more than Python: Docker, bubblewrap, an NVIDIA GPU,
+Node.js.
 
 Each probe runs once, on first use, and answers ``(usable, why)``; ``tests/conftest.py`` turns the
-markers ``docker``, ``bwrap`` and ``gpu`` into skips that carry the ``why``.
+markers ``docker``, ``bwrap``, ``gpu`` and ``node`` into skips that carry the ``why``.
 """
 
 from __future__ import annotations
@@ -40,3 +41,10 @@ def gpu_usable() -> tuple[bool, str]:
     if listed.returncode != 0 or not listed.stdout.strip():
         return False, f"nvidia-smi -L lists no GPU: {(listed.stderr or listed.stdout).strip()}"
     return True, listed.stdout.strip()
+
+
+@functools.cache
+def node_usable() -> tuple[bool, str]:
+    if shutil.which("node") is None:
+        return False, "node is not on PATH (the ROS CDK runs on jsii, which needs Node.js)"
+    return True, "node is on PATH"
