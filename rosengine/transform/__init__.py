@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import os
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 from rosengine.errors import INVALID_TEMPLATE_SECTION, NOT_SUPPORTED, TemplateError
-from rosengine.template.model import Template
-from rosengine.transform.sourcemap import TranslatedSourceMap
+
+if TYPE_CHECKING:  # the template package imports this module from its loader
+    from rosengine.template.model import Template
 
 SERVERLESS = "Aliyun::Serverless-2018-04-03"
 TERRAFORM_PREFIX = "Aliyun::Terraform-"
@@ -55,6 +57,7 @@ def apply_transform(template: Template) -> tuple[Template, list[TemplateError], 
 
 def _expand_serverless(template: Template) -> tuple[Template, list[TemplateError], bool]:
     from rosengine.transform.serverless import expand_serverless
+    from rosengine.transform.sourcemap import TranslatedSourceMap
 
     filename = template.filename
     base_dir = (

@@ -38,6 +38,8 @@ class Expansion:
 
     def __init__(self, base_dir: str, taken_ids: set[str]):
         self.base_dir = base_dir
+        self._base = os.path.realpath(base_dir)
+        self._base_prefix = self._base.rstrip(os.sep) + os.sep
         self.resources: dict[str, dict[str, Any]] = {}
         self.origins = Origins()
         self.errors: list[TemplateError] = []
@@ -112,13 +114,20 @@ class Expansion:
             target[name] = source[key]
             self.map(("Resources", logical_id, "Properties", name), where + (key,))
 
+    @property
+    def base_prefix(self) -> str:
+        """The template's directory with a trailing separator."""
+        return self._base_prefix
+
     # -- names ----------------------------------------------------------------------------------
     def resolve_file(self, value: str, path: Path, what: str) -> str | None:
         """An absolute path for a file named relative to the template's directory, or None (and an
-        error at ``path``) when it points outside that directory."""
-        base = os.path.realpath(self.base_dir)
-        full = os.path.realpath(os.path.join(base, os.path.expanduser(value)))
-        if full != base and not full.startswith(base.rstrip(os.sep) + os.sep):
+        error at ``path``) when it points outside that directory. The check is on the path as
+        written (``..``, an absolute path elsewhere); a symbolic link the author placed inside the
+        directory is theirs to follow."""
+        base = self._base
+        full = os.path.normpath(os.path.join(base, os.path.expanduser(value)))
+        if full != base and not full.startswith(self._base_prefix):
             self.error(
                 f"{what} {value!r} points outside the template's directory ({base}); keep the files a "
                 "template deploys next to it or below it",

@@ -75,7 +75,7 @@ def code_property(
     full = ctx.resolve_file(code_uri, where, "CodeUri")
     if full is None:
         return None
-    relative = os.path.relpath(full, os.path.realpath(ctx.base_dir)).replace(os.sep, "/")
+    relative = full[len(ctx.base_prefix) :].replace(os.sep, "/") if full.startswith(ctx.base_prefix) else "."
     code: dict[str, Any] = {"LocalPath": relative}
     is_archive = code_uri.lower().endswith(ARCHIVE_SUFFIXES)
     if not os.path.exists(full):
