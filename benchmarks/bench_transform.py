@@ -101,9 +101,8 @@ def main() -> None:
             f"{'ok' if expand_ms <= 20 else 'MISSED'}, {20 / expand_ms:.1f}x headroom)"
         )
         loads = timed(lambda: load_template(path, filename=str(path)), max(5, args.repeat // 5))
-        print(
-            f"load     parse + expand + checks of the same template: median {statistics.median(loads) * 1000:.1f} ms"
-        )
+        median_load = statistics.median(loads) * 1000
+        print(f"load     parse + expand + checks of the same template: median {median_load:.1f} ms")
 
     files = sorted(CORPUS.rglob("template.yml")) if CORPUS.is_dir() else []
     if not files:
