@@ -25,16 +25,16 @@ from typing import Any
 from rosengine.errors import Path
 from rosengine.template.nodes import function_name
 from rosengine.transform.context import Expansion, Generated
-from rosengine.transform.serverless.policies import generate_role
-from rosengine.transform.serverless.resources import (
-    _depends,
-    _extra,
-    _main_extra,
-    _no_children,
-    _read_text,
+from rosengine.transform.serverless.common import (
+    depends_of,
+    inherited,
+    main_attributes,
+    no_children,
+    properties_of,
+    read_text,
     reference_function,
 )
-from rosengine.transform.serverless.service import properties_of
+from rosengine.transform.serverless.policies import generate_role
 
 API_PROPERTIES = ("Name", "StageName", "DefinitionBody", "DefinitionUri", "Cors")
 NOT_PATHS = ("openapi", "swagger", "info", "components", "definitions", "basePath", "host", "schemes")
@@ -46,7 +46,7 @@ _ID_PART = re.compile(r"[^A-Za-z0-9]")
 def expand_api(ctx: Expansion, logical_id: str, resource: dict[str, Any]) -> None:
     path: Path = ("Resources", logical_id)
     ppath = path + ("Properties",)
-    _no_children(ctx, logical_id, resource)
+    no_children(ctx, logical_id, resource)
     props = properties_of(ctx, resource, path, f"API {logical_id!r}")
     ctx.unknown_keys(props, API_PROPERTIES, ppath, f"API {logical_id!r}")
     if "StageName" not in props:
@@ -56,14 +56,14 @@ def expand_api(ctx: Expansion, logical_id: str, resource: dict[str, Any]) -> Non
         "Description": "api group for function compute",
     }
     ctx.map(("Resources", logical_id, "Properties"), ppath, keep_rest=False)
-    extra, main_extra = _extra(resource), _main_extra(resource)
+    extra, main_extra = inherited(resource), main_attributes(resource)
     if not ctx.add(
         Generated(
             logical_id,
             "ALIYUN::ApiGateway::Group",
             group,
             path,
-            depends_on=_depends(resource),
+            depends_on=depends_of(resource.get("DependsOn")),
             extra=main_extra,
         )
     ):
@@ -131,7 +131,7 @@ def _swagger(ctx: Expansion, props: dict[str, Any], ppath: Path) -> tuple[Any, P
         return props["DefinitionBody"], ppath + ("DefinitionBody",)
     if "DefinitionUri" in props:
         where = ppath + ("DefinitionUri",)
-        text = _read_text(ctx, props["DefinitionUri"], where, "DefinitionUri")
+        text = read_text(ctx, props["DefinitionUri"], where, "DefinitionUri")
         if text is None:
             return None, where
         import yaml

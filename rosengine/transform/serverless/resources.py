@@ -11,39 +11,27 @@ route naming a serverless service of the template is pointed at the generated se
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 from rosengine.errors import Path
 from rosengine.template.nodes import function_name
-from rosengine.transform.context import PASSED_ON_KEYS, Expansion, Generated
+from rosengine.transform.context import Expansion, Generated
 from rosengine.transform.serverless.code import CODE_NOT_FOUND
+from rosengine.transform.serverless.common import (
+    RESOURCE_KEYS,
+    depends_of,
+    inherited,
+    main_attributes,
+    no_children,
+    properties_of,
+    read_text,
+    reference_function,
+)
 from rosengine.transform.serverless.policies import generate_role, split_policies
-from rosengine.transform.serverless.service import properties_of
 
-RESOURCE_KEYS = ("Type", "Properties", *PASSED_ON_KEYS)
 # DomainName: Auto asked Funcraft for a temporary domain under its own zone; a local stack gets a
 # name under the stack instead (INFERRED: any resolvable-looking name serves a local gateway).
 AUTO_DOMAIN = "${ALIYUN::StackName}.${ALIYUN::AccountId}.${ALIYUN::Region}.fc.localhost"
-
-
-def _extra(resource: dict[str, Any]) -> dict[str, Any]:
-    return {key: resource[key] for key in ("Condition", "DeletionPolicy") if key in resource}
-
-
-def _main_extra(resource: dict[str, Any]) -> dict[str, Any]:
-    return {
-        key: resource[key]
-        for key in ("Condition", "DeletionPolicy", "Metadata", "Description")
-        if key in resource
-    }
-
-
-def _depends(resource: dict[str, Any]) -> list[str]:
-    value = resource.get("DependsOn")
-    if isinstance(value, str):
-        return [value]
-    return [v for v in value if isinstance(v, str)] if isinstance(value, list) else []
 
 
 def _children(
@@ -73,12 +61,6 @@ def _children(
     return found
 
 
-def _no_children(ctx: Expansion, logical_id: str, resource: dict[str, Any]) -> None:
-    for name in resource:
-        if name not in RESOURCE_KEYS:
-            ctx.error(f"resource {logical_id!r} has an unknown key {name!r}", ("Resources", logical_id, name))
-
-
 def _copy_all(
     ctx: Expansion, logical_id: str, props: dict[str, Any], ppath: Path, pairs: tuple[tuple[str, str], ...]
 ) -> dict[str, Any]:
@@ -96,7 +78,7 @@ CUSTOM_DOMAIN_PROPERTIES = ("DomainName", "Protocol", "RouteConfig", "CertConfig
 def expand_custom_domain(ctx: Expansion, logical_id: str, resource: dict[str, Any]) -> None:
     path: Path = ("Resources", logical_id)
     ppath = path + ("Properties",)
-    _no_children(ctx, logical_id, resource)
+    no_children(ctx, logical_id, resource)
     props = properties_of(ctx, resource, path, f"custom domain {logical_id!r}")
     ctx.unknown_keys(props, CUSTOM_DOMAIN_PROPERTIES, ppath, f"custom domain {logical_id!r}")
     out = _copy_all(ctx, logical_id, props, ppath, (("Protocol", "Protocol"), ("ApiVersion", "ApiVersion")))
@@ -108,7 +90,7 @@ def expand_custom_domain(ctx: Expansion, logical_id: str, resource: dict[str, An
         ("Resources", logical_id, "Properties", "DomainName"),
         ppath + ("DomainName",) if "DomainName" in props else path,
     )
-    depends = _depends(resource)
+    depends = depends_of(resource.get("DependsOn"))
     if "RouteConfig" in props:
         routes = _routes(ctx, props["RouteConfig"], ppath + ("RouteConfig",), logical_id, depends)
         if routes is not None:
@@ -120,7 +102,12 @@ def expand_custom_domain(ctx: Expansion, logical_id: str, resource: dict[str, An
         ctx.map(("Resources", logical_id, "Properties", "CertConfig"), ppath + ("CertConfig",))
     ctx.add(
         Generated(
-            logical_id, "ALIYUN::FC::CustomDomain", out, path, depends_on=depends, extra=_main_extra(resource)
+            logical_id,
+            "ALIYUN::FC::CustomDomain",
+            out,
+            path,
+            depends_on=depends,
+            extra=main_attributes(resource),
         )
     )
 
@@ -164,20 +151,6 @@ def _routes(
     return {"Routes": out}
 
 
-def reference_function(ctx: Expansion, service: Any, function: Any, depends: list[str]) -> tuple[Any, Any]:
-    """A (service name, function name) pair as written; when the service is a serverless service
-    of this template (by logical id), its generated names instead, and a dependency on them."""
-    functions = ctx.services.get(service) if isinstance(service, str) else None
-    if functions is None:
-        return service, function
-    depends.append(service)
-    generated = functions.get(function) if isinstance(function, str) else None
-    if generated is not None:
-        depends.append(generated)
-        function = {"Fn::GetAtt": [generated, "FunctionName"]}
-    return {"Fn::GetAtt": [service, "ServiceName"]}, function
-
-
 def _certificate(ctx: Expansion, config: Any, where: Path) -> Any:
     """Funcraft accepted the key and certificate as PEM text or as files next to the template."""
     if not isinstance(config, dict) or function_name(config) is not None:
@@ -210,15 +183,15 @@ def expand_log(ctx: Expansion, logical_id: str, resource: dict[str, Any]) -> Non
     props = properties_of(ctx, resource, path, f"log project {logical_id!r}")
     ctx.unknown_keys(props, ("Description",), ppath, f"log project {logical_id!r}")
     out = {"Name": logical_id, **_copy_all(ctx, logical_id, props, ppath, (("Description", "Description"),))}
-    extra = _extra(resource)
+    extra = inherited(resource)
     if not ctx.add(
         Generated(
             logical_id,
             "ALIYUN::SLS::Project",
             out,
             path,
-            depends_on=_depends(resource),
-            extra=_main_extra(resource),
+            depends_on=depends_of(resource.get("DependsOn")),
+            extra=main_attributes(resource),
         )
     ):
         return
@@ -245,7 +218,7 @@ def expand_log(ctx: Expansion, logical_id: str, resource: dict[str, Any]) -> Non
                 store,
                 where,
                 depends_on=[logical_id],
-                extra={**extra, **_main_extra(entry)},
+                extra={**extra, **main_attributes(entry)},
             )
         )
 
@@ -256,7 +229,7 @@ def expand_mns_topic(ctx: Expansion, logical_id: str, resource: dict[str, Any]) 
     could create the topic elsewhere; a trigger's ``Region`` still names where to subscribe)."""
     path: Path = ("Resources", logical_id)
     ppath = path + ("Properties",)
-    _no_children(ctx, logical_id, resource)
+    no_children(ctx, logical_id, resource)
     props = properties_of(ctx, resource, path, f"topic {logical_id!r}")
     ctx.unknown_keys(
         props, ("Region", "MaximumMessageSize", "LoggingEnabled"), ppath, f"topic {logical_id!r}"
@@ -278,8 +251,8 @@ def expand_mns_topic(ctx: Expansion, logical_id: str, resource: dict[str, Any]) 
             "ALIYUN::MNS::Topic",
             out,
             path,
-            depends_on=_depends(resource),
-            extra=_main_extra(resource),
+            depends_on=depends_of(resource.get("DependsOn")),
+            extra=main_attributes(resource),
         )
     )
 
@@ -296,15 +269,15 @@ def expand_table_store(ctx: Expansion, logical_id: str, resource: dict[str, Any]
             ctx, logical_id, props, ppath, (("ClusterType", "ClusterType"), ("Description", "Description"))
         )
     )
-    extra = _extra(resource)
+    extra = inherited(resource)
     if not ctx.add(
         Generated(
             logical_id,
             "ALIYUN::OTS::Instance",
             out,
             path,
-            depends_on=_depends(resource),
-            extra=_main_extra(resource),
+            depends_on=depends_of(resource.get("DependsOn")),
+            extra=main_attributes(resource),
         )
     ):
         return
@@ -340,7 +313,7 @@ def expand_table_store(ctx: Expansion, logical_id: str, resource: dict[str, Any]
                 table,
                 where,
                 depends_on=[logical_id],
-                extra={**extra, **_main_extra(entry)},
+                extra={**extra, **main_attributes(entry)},
             )
         )
 
@@ -354,7 +327,7 @@ def expand_flow(ctx: Expansion, logical_id: str, resource: dict[str, Any]) -> No
     Workflow (``fnf.aliyuncs.com``), generated like a service's."""
     path: Path = ("Resources", logical_id)
     ppath = path + ("Properties",)
-    _no_children(ctx, logical_id, resource)
+    no_children(ctx, logical_id, resource)
     props = properties_of(ctx, resource, path, f"flow {logical_id!r}")
     ctx.unknown_keys(props, FLOW_PROPERTIES, ppath, f"flow {logical_id!r}")
     out = {"Name": props.get("Name", logical_id)}
@@ -374,7 +347,7 @@ def expand_flow(ctx: Expansion, logical_id: str, resource: dict[str, Any]) -> No
     )
     if "Definition" not in props:
         if "DefinitionUri" in props:
-            definition = _read_text(ctx, props["DefinitionUri"], ppath + ("DefinitionUri",), "DefinitionUri")
+            definition = read_text(ctx, props["DefinitionUri"], ppath + ("DefinitionUri",), "DefinitionUri")
             if definition is not None:
                 out["Definition"] = definition
                 ctx.map(
@@ -384,7 +357,7 @@ def expand_flow(ctx: Expansion, logical_id: str, resource: dict[str, Any]) -> No
                 )
         else:
             ctx.error(f"flow {logical_id!r} needs a Definition or a DefinitionUri", ppath)
-    depends = _depends(resource)
+    depends = depends_of(resource.get("DependsOn"))
     if "Role" not in props and "Policies" in props:
         names, documents = split_policies(ctx, props["Policies"], ppath + ("Policies",))
         role_id, role_depends = generate_role(
@@ -395,24 +368,12 @@ def expand_flow(ctx: Expansion, logical_id: str, resource: dict[str, Any]) -> No
             system_policies=names,
             documents=documents,
             origin=ppath + ("Policies",),
-            extra=_extra(resource),
+            extra=inherited(resource),
         )
         out["RoleArn"] = {"Fn::GetAtt": [role_id, "Arn"]}
         depends += role_depends
     ctx.add(
-        Generated(logical_id, "ALIYUN::FNF::Flow", out, path, depends_on=depends, extra=_main_extra(resource))
+        Generated(
+            logical_id, "ALIYUN::FNF::Flow", out, path, depends_on=depends, extra=main_attributes(resource)
+        )
     )
-
-
-def _read_text(ctx: Expansion, value: Any, where: Path, what: str) -> str | None:
-    if not isinstance(value, str) or not value:
-        ctx.error(f"{what} must be a path relative to the template", where)
-        return None
-    full = ctx.resolve_file(value, where, what)
-    if full is None:
-        return None
-    if not os.path.isfile(full):
-        ctx.warning(f"{what} {value!r} ({full}) does not exist", where, CODE_NOT_FOUND)
-        return None
-    with open(full, encoding="utf-8", errors="replace") as handle:
-        return handle.read()

@@ -19,15 +19,15 @@ from typing import Any
 
 from rosengine.errors import Path
 from rosengine.template.nodes import function_name
-from rosengine.transform.context import PASSED_ON_KEYS, Expansion, Generated, generated_name
+from rosengine.transform.context import Expansion, Generated, generated_name
 from rosengine.transform.serverless.code import code_property
+from rosengine.transform.serverless.common import RESOURCE_KEYS, depends_of, inherited, properties_of
 from rosengine.transform.serverless.events import expand_events
 from rosengine.transform.serverless.network import NAS_POLICY, generate_nas, generate_vpc, is_auto
 from rosengine.transform.serverless.policies import ENI_POLICY, generate_role, split_policies
 
 SERVICE_TYPE = "Aliyun::Serverless::Service"
 FUNCTION_TYPE = "Aliyun::Serverless::Function"
-RESOURCE_KEYS = ("Type", "Properties", *PASSED_ON_KEYS)
 SERVICE_PROPERTIES = (
     "Description",
     "Role",
@@ -91,33 +91,12 @@ FUN_LD_LIBRARY_PATH = ":".join(
 FUN_PYTHONUSERBASE = f"{FUN_PREFIX}/python"
 
 
-def _extra(resource: dict[str, Any]) -> dict[str, Any]:
-    """Resource attributes every generated resource inherits."""
-    return {key: resource[key] for key in ("Condition", "DeletionPolicy") if key in resource}
-
-
-def _depends(value: Any) -> list[str]:
-    if isinstance(value, str):
-        return [value]
-    return [v for v in value if isinstance(v, str)] if isinstance(value, list) else []
-
-
-def properties_of(ctx: Expansion, entry: dict[str, Any], path: Path, what: str) -> dict[str, Any]:
-    props = entry.get("Properties")
-    if props is None:
-        return {}
-    if not isinstance(props, dict) or function_name(props) is not None:
-        ctx.error(f"the Properties of {what} must be a mapping", path + ("Properties",))
-        return {}
-    return props
-
-
 def expand_service(ctx: Expansion, logical_id: str, resource: dict[str, Any]) -> None:
     path: Path = ("Resources", logical_id)
     ppath = path + ("Properties",)
     props = properties_of(ctx, resource, path, f"service {logical_id!r}")
     ctx.unknown_keys(props, SERVICE_PROPERTIES, ppath, f"service {logical_id!r}")
-    extra = _extra(resource)
+    extra = inherited(resource)
     out: dict[str, Any] = {}
     if "ServiceName" in props:
         ctx.copy(out, logical_id, "ServiceName", props, ppath)
@@ -165,7 +144,7 @@ def expand_service(ctx: Expansion, logical_id: str, resource: dict[str, Any]) ->
     if "VpcConfig" in out and "VpcConfig" not in props:
         ctx.map(("Resources", logical_id, "Properties", "VpcConfig"), ppath + ("NasConfig",), keep_rest=False)
 
-    depends = _depends(resource.get("DependsOn"))
+    depends = depends_of(resource.get("DependsOn"))
     if "Role" not in props:
         names, documents = (
             split_policies(ctx, props["Policies"], ppath + ("Policies",)) if "Policies" in props else ([], [])
@@ -318,7 +297,7 @@ def expand_function(
     ctx.map(
         ("Resources", function_id, "Properties"), ppath if "Properties" in entry else path, keep_rest=False
     )
-    depends = [service_id, *_depends(entry.get("DependsOn"))]
+    depends = [service_id, *depends_of(entry.get("DependsOn"))]
     if "DependsOn" in entry:
         ctx.map(("Resources", function_id, "DependsOn"), path + ("DependsOn",), keep_rest=False)
     main_extra: dict[str, Any] = {**extra, **{k: entry[k] for k in ("Metadata", "Description") if k in entry}}
