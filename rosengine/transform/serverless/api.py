@@ -22,7 +22,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from rosengine.errors import Path
+from rosengine.errors import NOT_SUPPORTED, Path
 from rosengine.template.nodes import function_name
 from rosengine.transform.context import Expansion, Generated
 from rosengine.transform.serverless.common import (
@@ -49,6 +49,12 @@ def expand_api(ctx: Expansion, logical_id: str, resource: dict[str, Any]) -> Non
     no_children(ctx, logical_id, resource)
     props = properties_of(ctx, resource, path, f"API {logical_id!r}")
     ctx.unknown_keys(props, API_PROPERTIES, ppath, f"API {logical_id!r}")
+    if "Cors" in props:
+        ctx.warning(
+            "Cors is not expanded: configure CORS on the API Gateway group's APIs instead",
+            ppath + ("Cors",),
+            NOT_SUPPORTED,
+        )
     if "StageName" not in props:
         ctx.error(f"API {logical_id!r} needs a StageName (RELEASE, PRE or TEST)", ppath)
     group: dict[str, Any] = {

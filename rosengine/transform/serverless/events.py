@@ -4,8 +4,9 @@ Each event ``E`` of function ``F`` in service ``S`` becomes the trigger ``SFE`` 
 trigger configuration is what Funcraft sent to FC for each kind (camelCase keys, the API's
 spelling), and the source ARN is built from the stack's region and account as Funcraft built it
 from the profile's (``acs:oss:<region>:<account>:<bucket>``, ``acs:log:…:project/<project>`` …).
-Defaults are Funcraft's: a timer and a log trigger are enabled unless ``Enable: false``; an MNS
-subscription is ``STREAM`` and ``BACKOFF_RETRY``; a log trigger's ``FunctionParameter`` is ``{}``.
+Defaults are Funcraft's: a log trigger is enabled unless ``Enable: false`` and its
+``FunctionParameter`` is ``{}``; an MNS subscription is ``STREAM`` and ``BACKOFF_RETRY``. A timer
+without ``Enable`` is enabled (FC's default for a timer created without the flag).
 Funcraft also created an invocation role per trigger when none was given; ROS does not document
 one and the local FC accepts triggers without it, so none is generated (``InvocationRole`` is
 passed on when written).
