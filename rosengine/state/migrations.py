@@ -96,6 +96,10 @@ MIGRATIONS: list[str] = [
         UNIQUE (stack_id, name)
     );
     """,
+    # 2: the processed (expanded) template of a stack whose template has a Transform
+    """
+    ALTER TABLE stacks ADD COLUMN processed_template TEXT NOT NULL DEFAULT ''
+    """,
 ]
 
 
