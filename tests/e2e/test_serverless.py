@@ -13,14 +13,14 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
 
 from resource_types import registry
 from rosengine.template import load_template
-from tests.e2e.conftest import REPO, TEMPLATES, Ros
+from tests.e2e.conftest import TEMPLATES, Ros
+from tests.support.corpus import require_corpus
+from tests.support.paths import REPO
 
 SERVERLESS = TEMPLATES / "serverless"
-CORPUS = REPO.parent / "shared" / "corpus" / "fun"
 
 
 def _wait_for(condition: Callable[[], Any], what: str, timeout: float = 60.0) -> Any:
@@ -119,9 +119,8 @@ def test_oss_trigger_example(ros: Ros, tmp_path: Path):
     ros.run("stack", "delete", "-n", "ups")
 
 
-@pytest.mark.skipif(not CORPUS.is_dir(), reason=f"the Funcraft corpus is not at {CORPUS}")
 def test_corpus_template_without_its_code_fails_naming_function_and_path(ros: Ros):
-    template = CORPUS / "examples" / "local_http" / "template.yml"
+    template = require_corpus("fun") / "examples" / "local_http" / "template.yml"
     result = ros.run("stack", "create", "-t", str(template), "-n", "nocode", "-o", "json", check=False)
     assert result.returncode == 1, result.stdout + result.stderr
     events = ros.json("stack", "events", "-n", "nocode")
@@ -131,12 +130,11 @@ def test_corpus_template_without_its_code_fails_naming_function_and_path(ros: Ro
     ros.run("stack", "delete", "-n", "nocode")
 
 
-@pytest.mark.skipif(not CORPUS.is_dir(), reason=f"the Funcraft corpus is not at {CORPUS}")
 def test_corpus_template_needing_missing_twins_is_refused_naming_them(ros: Ros):
     """image_crawler's Policies expand to a RAM role: refused before anything starts, naming
     exactly the types without a local provider (once they all have one, the create goes on and
     fails on the code the corpus does not carry)."""
-    template = CORPUS / "examples" / "image_crawler" / "template.yml"
+    template = require_corpus("fun") / "examples" / "image_crawler" / "template.yml"
     loaded = load_template(template, filename=str(template))
     missing = set()
     for resource in loaded.data["Resources"].values():

@@ -12,7 +12,7 @@ from types import SimpleNamespace
 import pytest
 
 from resource_types.base import ProviderError
-from resource_types.fc._support import code_to_api
+from resource_types.fc.fc_api import code_to_api
 from rosengine.transform.serverless.code import ignored_for
 
 

@@ -12,8 +12,8 @@ from click.testing import CliRunner
 from rosengine.cli import cli
 from rosengine.engine import StackEngine
 from rosengine.state import open_store
-from tests.engine import fake_cloud
-from tests.rosengine.transform.helpers import HEADER, write
+from tests.support import fake_cloud
+from tests.support.serverless_templates import HEADER, write
 
 SERVERLESS = """\
 Resources:

@@ -8,7 +8,6 @@ The corpus is ``<repo>/../shared/corpus``; without it these tests skip, unless
 
 from __future__ import annotations
 
-import os
 import re
 from pathlib import Path
 
@@ -20,9 +19,7 @@ from rosengine.errors import NOT_SUPPORTED, UNKNOWN_RESOURCE_TYPE, Severity, Tem
 from rosengine.state.sqlite import SqliteStateStore
 from rosengine.template import load_template
 from rosengine.validate import validate_file
-
-CORPUS = Path(__file__).resolve().parents[3].parent / "shared" / "corpus"
-REQUIRED = os.environ.get("ROSENGINE_REQUIRE_CORPUS") == "1"
+from tests.support.corpus import CORPUS, require_corpus
 
 
 def _serverless_templates() -> list[Path]:
@@ -53,11 +50,7 @@ TERRAFORM = _terraform_templates()
 
 @pytest.fixture(autouse=True)
 def _corpus_present() -> None:
-    if SERVERLESS:
-        return
-    if REQUIRED:
-        pytest.fail(f"ROSENGINE_REQUIRE_CORPUS=1 but the corpus is not at {CORPUS}")
-    pytest.skip(f"the template corpus is not at {CORPUS}")
+    require_corpus()
 
 
 def test_the_corpus_is_the_one_expected():

@@ -12,7 +12,7 @@ from rosengine.errors import (
 )
 from rosengine.template import load_template
 from rosengine.validate import validate_file
-from tests.rosengine.transform.helpers import HEADER, errors_of, write
+from tests.support.serverless_templates import HEADER, errors_of, write
 
 FUNCTION = """\
         Resources:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from rosengine.transform.serverless.service import FUN_LD_LIBRARY_PATH, FUN_PATH
-from tests.rosengine.transform.helpers import expand, resources, types
+from tests.support.serverless_templates import expand, resources, types
 
 DOC_EXAMPLE = """\
 Resources:

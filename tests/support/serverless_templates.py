@@ -1,4 +1,4 @@
-"""Loading serverless templates written inline in tests."""
+"""Serverless (Funcraft) templates written inline in the Transform tests, loaded and expanded."""
 
 from __future__ import annotations
 
