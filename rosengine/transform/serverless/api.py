@@ -312,11 +312,27 @@ def _parameters(requests: Any, services: Any, mapping: Any) -> tuple[list[Any], 
     return [_ros_parameter(r) for r in request_out], service_ros, [_pascal(m) for m in map_out]
 
 
+# A request parameter's type (String, Int, Long, Float, Double, Boolean) as the type of the backend
+# parameter made for it, which API Gateway knows only as STRING, NUMBER or BOOLEAN (the
+# ServiceParameters enum of ALIYUN::ApiGateway::Api in resource_types/apigateway/api.json).
+_SERVICE_PARAMETER_TYPES = {
+    "STRING": "STRING",
+    "INT": "NUMBER",
+    "LONG": "NUMBER",
+    "FLOAT": "NUMBER",
+    "DOUBLE": "NUMBER",
+    "BOOLEAN": "BOOLEAN",
+}
+
+
 def _service_parameter(name: Any, request: dict[str, Any]) -> dict[str, Any]:
+    kind = request.get("parameterType")
+    if isinstance(kind, str):  # anything else is left for the schema check to report
+        kind = _SERVICE_PARAMETER_TYPES.get(kind.upper(), kind)
     return {
         "serviceParameterName": name,
         "location": request.get("location"),
-        "parameterType": request.get("parameterType"),
+        "parameterType": kind,
         "parameterCatalog": "REQUEST",
     }
 

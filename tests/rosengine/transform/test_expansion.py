@@ -481,7 +481,7 @@ def test_api_becomes_group_role_api_and_deployment(tmp_path):
         {"ApiParameterName": "token", "Location": "QUERY", "ParameterType": "String", "Required": "REQUIRED"}
     ]
     assert api["ServiceParameters"] == [
-        {"ServiceParameterName": "token", "Location": "QUERY", "ParameterType": "String"}
+        {"ServiceParameterName": "token", "Location": "QUERY", "ParameterType": "STRING"}
     ]
     assert api["ServiceParametersMap"] == [{"RequestParameterName": "token", "ServiceParameterName": "token"}]
     deployment = out["GatewayhellogetDeployment"]["Properties"]
@@ -490,6 +490,44 @@ def test_api_becomes_group_role_api_and_deployment(tmp_path):
     }
     assert template.data["Outputs"]["Id"]["Value"] == {"Fn::GetAtt": ["Gatewayhelloget", "ApiId"]}
     assert template.data["Outputs"]["Group"]["Value"] == {"Fn::GetAtt": ["Gateway", "GroupId"]}
+
+
+@pytest.mark.parametrize(
+    ("request_type", "service_type"),
+    [("String", "STRING"), ("Int", "NUMBER"), ("Double", "NUMBER"), ("Boolean", "BOOLEAN")],
+)
+def test_service_parameter_made_for_a_request_parameter_has_a_backend_type(
+    tmp_path, request_type, service_type
+):
+    """API Gateway's backend parameters are STRING, NUMBER or BOOLEAN, unlike request parameters."""
+    template = expand(
+        tmp_path,
+        f"""\
+        Resources:
+          fc:
+            Type: Aliyun::Serverless::Service
+            hello:
+              Type: Aliyun::Serverless::Function
+              Properties: {{Handler: index.handler, Runtime: python3, CodeUri: 'oss://b/k.zip'}}
+          Gateway:
+            Type: Aliyun::Serverless::Api
+            Properties:
+              StageName: RELEASE
+              DefinitionBody:
+                /hello:
+                  get:
+                    x-aliyun-apigateway-api-name: hello_get
+                    x-aliyun-apigateway-fc:
+                      arn: acs:fc:::services/${{fc.Arn}}/functions/${{hello.Arn}}/
+                    x-aliyun-apigateway-request-parameters:
+                      - {{apiParameterName: n, location: Query, parameterType: {request_type}, required: REQUIRED}}
+        """,
+    )
+    api = resources(template)["Gatewayhelloget"]["Properties"]
+    assert api["RequestParameters"][0]["ParameterType"] == request_type
+    assert api["ServiceParameters"] == [
+        {"ServiceParameterName": "n", "Location": "QUERY", "ParameterType": service_type}
+    ]
 
 
 def test_log_topic_table_store_and_flow(tmp_path):
