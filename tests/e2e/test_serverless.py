@@ -147,6 +147,7 @@ def test_corpus_template_needing_missing_twins_is_refused_naming_them(ros: Ros):
         ros.run("stack", "delete", "-n", "crawler")
         return
     assert result.returncode == 2
-    named = set(re.findall(r"The resource type \(([A-Za-z0-9:]+)\)", result.stderr))
+    assert "NotSupported" in result.stderr and "no local implementation" in result.stderr, result.stderr
+    named = set(re.findall(r"(ALIYUN::[A-Za-z0-9]+::[A-Za-z0-9]+) \(", result.stderr))
     assert named == missing
     assert f"{template}:8:7" in result.stderr, result.stderr
