@@ -520,7 +520,10 @@ def test_service_parameter_made_for_a_request_parameter_has_a_backend_type(
                     x-aliyun-apigateway-fc:
                       arn: acs:fc:::services/${{fc.Arn}}/functions/${{hello.Arn}}/
                     x-aliyun-apigateway-request-parameters:
-                      - {{apiParameterName: n, location: Query, parameterType: {request_type}, required: REQUIRED}}
+                      - apiParameterName: n
+                        location: Query
+                        parameterType: {request_type}
+                        required: REQUIRED
         """,
     )
     api = resources(template)["Gatewayhelloget"]["Properties"]
