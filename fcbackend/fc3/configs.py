@@ -215,7 +215,7 @@ async def put_concurrency_config(request: Request) -> Response:
         latest_doc(state, ref)
         doc = {"reservedConcurrency": body["reservedConcurrency"], "lastModifiedTime": now_iso()}
         state.meta.put(CONCURRENCY, ref.service, ref.function, doc)
-    state.changed()
+    await _apply_cap(state, ref)
     return ok(
         request,
         {"functionArn": function_arn(state, ref.name), "reservedConcurrency": doc["reservedConcurrency"]},
@@ -245,7 +245,7 @@ async def delete_concurrency_config(request: Request) -> Response:
     ref = fc3_ref(request.path_params["function"])
     _concurrency(state, ref)
     state.meta.delete(CONCURRENCY, ref.service, ref.function)
-    state.changed()
+    await _apply_cap(state, ref)
     return no_content(request)
 
 
@@ -264,6 +264,15 @@ async def list_concurrency_configs(request: Request) -> Response:
     return ok(
         request, with_token({"configs": [{k: v for k, v in i.items() if k != "_n"} for i in items]}, token)
     )
+
+
+async def _apply_cap(state: BackendState, ref: FunctionRef) -> None:
+    """Take a new reserved concurrency into effect now (the capacity loop re-applies it after a
+    restart): cap the scheduler, and stop running instances so none serves beyond the cap."""
+    setter = getattr(state.scheduler, "set_max_instances", None)
+    if setter is not None:
+        setter(ref.service, ref.function, instance_caps(state).get((ref.service, ref.function)))
+    await state.evict(ref.service, ref.function)
 
 
 def instance_caps(state: BackendState) -> dict[tuple[str, str], int]:

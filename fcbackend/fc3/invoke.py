@@ -36,6 +36,7 @@ from fcbackend.api.invoke import read_body, result_parts
 from fcbackend.api.state import FUNCTION, BackendState
 from fcbackend.config import MAX_ASYNC_PAYLOAD, MAX_SYNC_PAYLOAD, BackendConfig
 from fcbackend.fc3.auth import check_fc3_signature
+from fcbackend.fc3.functions import CONCURRENCY
 from fcbackend.fc3.http import check_content_sha256
 from fcbackend.fc3.lookup import translate
 from fcbackend.fc3.names import FunctionRef, parse_name
@@ -57,31 +58,44 @@ def invoke_function_name(scope: Scope) -> str | None:
 
 @dataclass
 class InvocationGate:
-    """Which FC 3.0 functions have their invocations disabled, cached until the next write to
-    the store (``BackendState.generation``) so the warm path does not read the database."""
+    """Which FC 3.0 functions refuse invocations — disabled ones (``invoke/disable``) and those
+    with a reserved concurrency of 0 — cached until the next write to the store
+    (``BackendState.generation``) so the warm path does not read the database."""
 
     generation: int = -1
-    reasons: dict[str, str | None] = field(default_factory=dict)
+    refusals: dict[str, FcError | None] = field(default_factory=dict)
 
     def check(self, state: BackendState, ref: FunctionRef) -> None:
         if ref.fc2:
             return
         if state.generation != self.generation:
-            self.reasons.clear()
+            self.refusals.clear()
             self.generation = state.generation
-        if ref.service not in self.reasons:
-            doc = state.meta.get(FUNCTION, ref.service, ref.function) or {}
-            restriction = doc.get("invocationRestriction") or {}
-            self.reasons[ref.service] = (
-                str(restriction.get("reason") or "") if restriction.get("disable") else None
-            )
-        reason = self.reasons[ref.service]
-        if reason is not None:
-            raise FcError(
+        if ref.service not in self.refusals:
+            self.refusals[ref.service] = self._refusal(state, ref)
+        refusal = self.refusals[ref.service]
+        if refusal is not None:
+            raise refusal
+
+    @staticmethod
+    def _refusal(state: BackendState, ref: FunctionRef) -> FcError | None:
+        doc = state.meta.get(FUNCTION, ref.service, ref.function) or {}
+        restriction = doc.get("invocationRestriction") or {}
+        if restriction.get("disable"):
+            reason = str(restriction.get("reason") or "")
+            return FcError(
                 403,
                 "FunctionInvocationDisabled",
                 f"invocations of function '{ref.name}' are disabled" + (f": {reason}" if reason else ""),
             )
+        reserved = state.meta.get(CONCURRENCY, ref.service, ref.function)
+        if reserved is not None and reserved.get("reservedConcurrency") == 0:
+            return FcError(
+                429,
+                "ResourceExhausted",
+                f"function '{ref.name}' has a reserved concurrency of 0: it takes no invocations",
+            )
+        return None
 
 
 def session_for(spec: FunctionSpec, headers: dict[str, str]) -> tuple[str | None, list[tuple[bytes, bytes]]]:

@@ -28,6 +28,7 @@ from fcbackend.instances.driver import Instance, InstanceCrashed, InstanceDriver
 from fcbackend.instances.fc_contract import static_head
 from fcbackend.models import FunctionSpec, InvocationRequest, InvocationResult
 from fcbackend.scheduler import protocol
+from fcbackend.scheduler.affinity import SessionTable
 from fcbackend.scheduler.config import SchedulerConfig
 
 log = logging.getLogger(__name__)
@@ -80,6 +81,26 @@ class FunctionPool:
     waiters: int = 0
     provisioned_target: int = 0
     latest_spec: FunctionSpec | None = None
+    sessions: SessionTable[ManagedInstance] = field(default_factory=SessionTable)
+
+    def pick_for_session(
+        self, session_id: str, spec: FunctionSpec, now: float
+    ) -> tuple[ManagedInstance | None, bool]:
+        """Session affinity's choice (fcbackend.scheduler.affinity): the session's own instance
+        while it lives (``None`` when that one is busy: the caller waits for it), else an instance
+        below its session limit; the flag says whether a new instance may be started instead."""
+        bound = self.sessions.instance_for(session_id, now, spec.session_ttl_s, spec.session_idle_s)
+        if bound is not None and bound.state in ("starting", "ready") and not bound.draining:
+            return (bound if bound.accepts() else None), False
+        self.sessions.forget(session_id)
+        best: ManagedInstance | None = None
+        for inst in self.instances:
+            if not inst.accepts() or self.sessions.count(inst) >= spec.sessions_per_instance:
+                continue
+            rank = (inst.state == "ready", inst.in_flight)
+            if best is None or rank > (best.state == "ready", best.in_flight):
+                best = inst
+        return best, True
 
     def pick(self) -> ManagedInstance | None:
         best: ManagedInstance | None = None
@@ -217,7 +238,7 @@ class Scheduler:
                 ),
             )
         try:
-            inst, creator = await self._acquire(spec, driver_name)
+            inst, creator = await self._acquire(spec, driver_name, req.session_id)
         except Throttled as exc:
             return protocol.error_result(
                 req, spec, error_code="ResourceExhausted", status=429, message=str(exc)
@@ -261,25 +282,37 @@ class Scheduler:
             return "docker"
         return self.default_driver
 
-    async def _acquire(self, spec: FunctionSpec, driver_name: str) -> tuple[ManagedInstance, bool]:
+    async def _acquire(
+        self, spec: FunctionSpec, driver_name: str, session_id: str | None = None
+    ) -> tuple[ManagedInstance, bool]:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.config.queue_timeout_s
+        affine = session_id is not None and spec.session_affinity != "NONE"
         async with self.cond:
             pool = self._pools.setdefault(spec.key, FunctionPool(spec.key))
             pool.latest_spec = spec
             while True:
                 self._retire_failed(pool)
-                inst = pool.pick()
+                may_start = True
+                if affine:
+                    assert session_id is not None
+                    inst, may_start = pool.pick_for_session(session_id, spec, self.config.clock())
+                else:
+                    inst = pool.pick()
                 if inst is not None:
                     inst.in_flight += 1
+                    if affine:
+                        pool.sessions.bind(str(session_id), inst, self.config.clock())
                     return inst, False
-                if self._may_start(pool, spec):
+                if may_start and self._may_start(pool, spec):
                     if self._account_count() >= self.config.account_instance_limit:
                         self._evict_idle_elsewhere(pool)
                     if self._account_count() < self.config.account_instance_limit:
                         inst = self._new_instance(spec, driver_name)
                         inst.in_flight = 1
                         pool.instances.append(inst)
+                        if affine:
+                            pool.sessions.bind(str(session_id), inst, self.config.clock())
                         return inst, True
                 if pool.waiters >= self.config.queue_size:
                     raise Throttled(
@@ -545,6 +578,7 @@ class Scheduler:
                 pool = self._pools.get(inst.spec.key)
                 if pool is not None and inst in pool.instances:
                     pool.instances.remove(inst)
+                    pool.sessions.drop_instance(inst)
                     if not pool.instances and not pool.waiters and not pool.provisioned_target:
                         self._pools.pop(inst.spec.key, None)
                 self.cond.notify_all()
