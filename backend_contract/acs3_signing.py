@@ -42,8 +42,8 @@ from urllib.parse import quote, unquote_plus
 ACS3 = "ACS3-HMAC-SHA256"
 ROA_PREFIX = "acs "
 EMPTY_SHA256 = hashlib.sha256(b"").hexdigest()
-# The headers our client signs (besides host): what the official SDK signs, minus its telemetry.
-DEFAULT_SIGNED = ("host", "x-acs-action", "x-acs-content-sha256", "x-acs-date", "x-acs-signature-nonce")
+# The headers our client signs: what the official SDK signs, minus its telemetry.
+DEFAULT_SIGNED = ("host", "x-acs-content-sha256", "x-acs-date", "x-acs-signature-nonce", "x-acs-version")
 
 
 @dataclass(frozen=True)
@@ -158,9 +158,10 @@ def sign_acs3(
     signed: Iterable[str] = DEFAULT_SIGNED,
 ) -> None:
     """Add ``x-acs-content-sha256`` and ``Authorization`` to ``headers`` (lower-case names, which
-    must already hold ``host``, ``x-acs-date`` and the other headers named in ``signed``)."""
+    must already hold ``host`` and ``x-acs-date``). Signed: the headers of ``signed`` that are
+    present, and every ``x-acs-*`` one."""
     headers["x-acs-content-sha256"] = hashlib.sha256(body).hexdigest() if body else EMPTY_SHA256
-    names = sorted({*signed, *(k for k in headers if k.startswith("x-acs-") and k != "authorization")})
+    names = sorted(n for n in {*signed, *(k for k in headers if k.startswith("x-acs-"))} if n in headers)
     canonical = acs3_canonical_request(
         method, raw_path, query, headers, names, headers["x-acs-content-sha256"]
     )
