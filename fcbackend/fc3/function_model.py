@@ -99,6 +99,13 @@ def _hook(timeout_high: int) -> Checker:
     return check
 
 
+def _disk_size(value: Any, path: str) -> int:
+    size = integer(512, 10240)(value, path)
+    if size not in (512, 10240):
+        raise invalid(f"{path} must be 512 or 10240 (MB), got {size}")
+    return size
+
+
 def _session_affinity_config(value: Any, path: str) -> str:
     """A JSON string (the API's type); an object is accepted and serialised (ROS passes a map)."""
     if isinstance(value, dict):
@@ -129,7 +136,7 @@ FIELDS: dict[str, Checker] = {
     ),
     "cpu": number(0.05, 16, step=0.05),
     "memorySize": integer(128, 65536, multiple=64),
-    "diskSize": integer(512, 10240),
+    "diskSize": _disk_size,
     "timeout": integer(1, 86400),
     "instanceConcurrency": integer(1, 200),
     "environmentVariables": string_map(key_pattern=r"[A-Za-z_][A-Za-z0-9_]*", max_bytes=MAX_ENV_BYTES),

@@ -14,9 +14,11 @@ from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.types import Message, Receive, Scope
 
 from fcbackend.api.errors import FcError, invalid
 from fcbackend.api.http import backend, json_response, request_id
+from fcbackend.api.invoke import read_body as receive_limited
 from fcbackend.api.state import BackendState
 from fcbackend.config import MAX_CODE_ZIP
 
@@ -61,26 +63,44 @@ def check_content_sha256(headers: Any, body: bytes) -> None:
         )
 
 
-async def read_body(request: Request, limit: int = MAX_MANAGEMENT_BODY) -> bytes:
-    """The body, refused with 400 ``EntityTooLarge`` past ``limit`` bytes (checked as it arrives,
-    so an oversized upload is not buffered whole) and checked against ``x-acs-content-sha256``."""
+async def read_body(request: Request, limit: int | None = None) -> bytes:
+    """The body, checked against ``x-acs-content-sha256``; 400 ``EntityTooLarge`` past ``limit``.
+    The router reads it for every operation (bounded as it arrives, see :func:`receive_body`);
+    this reads it only for a request that did not come through the router."""
     cached = request.scope.get("fc3.body")
     if cached is not None:
         return bytes(cached)
-    length = request.headers.get("content-length")
-    if length and length.isdigit() and int(length) > limit:
+    body = await request.body()
+    limit = MAX_MANAGEMENT_BODY if limit is None else limit
+    if len(body) > limit:
         raise too_large(limit)
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise too_large(limit)
-        chunks.append(chunk)
-    body = b"".join(chunks)
     check_content_sha256(request.headers, body)
     request.scope["fc3.body"] = body
     return body
+
+
+async def receive_body(scope: Scope, receive: Receive, limit: int | None = None) -> Receive:
+    """Read the whole body from ``receive`` (refused past ``limit`` bytes, so an oversized upload is
+    not buffered whole), check its hash, keep it in the scope, and return a ``receive`` that
+    replays it to whoever reads the request next."""
+    headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+    limit = MAX_MANAGEMENT_BODY if limit is None else limit
+    length = headers.get("content-length")
+    if length and length.isdigit() and int(length) > limit:
+        raise too_large(limit)
+    body = await receive_limited(receive, limit)
+    check_content_sha256(headers, body)
+    scope["fc3.body"] = body
+    sent = False
+
+    async def replay() -> Message:
+        nonlocal sent
+        if sent:
+            return await receive()
+        sent = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    return replay
 
 
 def too_large(limit: int) -> FcError:

@@ -23,7 +23,7 @@ from starlette.types import Receive, Scope, Send
 from fcbackend.api.errors import FcError
 from fcbackend.asyncq import fc3_tasks
 from fcbackend.fc3 import configs, domains, functions, layers, local, misc, proxy, tags, triggers, versions
-from fcbackend.fc3.http import error_response
+from fcbackend.fc3.http import error_response, receive_body
 from fcbackend.fc3.invoke import run_invocation
 
 PREFIX = "/2023-03-30"
@@ -169,17 +169,16 @@ class Fc3Router:
         self.routes = routes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        request = Request(scope, receive)
         try:
-            response = await self._dispatch(scope, request)
+            response = await self._dispatch(scope, receive)
         except FcError as err:
-            response = error_response(request, err)
+            response = error_response(Request(scope, receive), err)
         await response(scope, receive, send)
 
-    async def _dispatch(self, scope: Scope, request: Request) -> Response:
+    async def _dispatch(self, scope: Scope, receive: Receive) -> Response:
         raw = (scope.get("raw_path") or scope["path"].encode()).decode("latin-1").split("?", 1)[0]
         if raw.startswith(proxy.PROXY_PREFIX):
-            return await proxy.proxy(request)
+            return await proxy.proxy(Request(scope, receive))
         if not raw.startswith(PREFIX + "/"):
             raise FcError(404, "PathNotSupported", f"no FC 3.0 API operation at {scope['method']} {raw}")
         segments = raw[len(PREFIX) + 1 :].rstrip("/").split("/")
@@ -192,7 +191,9 @@ class Fc3Router:
                 allowed.append(route.method)
                 continue
             scope["path_params"] = params
-            return await route.handler(request)
+            if route.handler is not invoke:  # size bound and x-acs-content-sha256, for every operation
+                receive = await receive_body(scope, receive)
+            return await route.handler(Request(scope, receive))
         if allowed:
             raise FcError(
                 405,
