@@ -96,7 +96,7 @@ async def list_instances(request: Request) -> Response:
 
 async def describe_regions(request: Request) -> Response:
     region = state_of(request).config.region
-    return ok(request, {"regions": {"region": [{"regionId": region, "localName": region}]}})
+    return ok(request, {"Regions": {"Region": [{"RegionId": region, "LocalName": region}]}})
 
 
 async def change_resource_group(request: Request) -> Response:
