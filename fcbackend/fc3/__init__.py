@@ -18,6 +18,7 @@ def install(app: Any) -> None:
     from fcbackend.fc3.invoke import Fc3Front, InvocationGate
     from fcbackend.fc3.routes import PREFIX, ROUTES, Fc3Router
 
-    app.router.routes.append(Mount(PREFIX, app=Fc3Router(ROUTES)))
+    # First: one prefix check for FC 2.0 requests, instead of FC 3.0 ones trying every 2.0 route.
+    app.router.routes.insert(0, Mount(PREFIX, app=Fc3Router(ROUTES)))
     app.state.fc3_gate = InvocationGate()
     app.fc3_front = Fc3Front(app.state.fc.config)

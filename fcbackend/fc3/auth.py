@@ -14,15 +14,28 @@ know — the message names the accepted ones), ``InvalidAccessKeyID``, ``Signatu
 
 from __future__ import annotations
 
+import functools
 import hmac
 import time
 from collections.abc import Mapping
+from email.utils import parsedate_to_datetime
 
 from backend_contract import acs3_signing as signing
 from fcbackend.api.errors import FcError
 from fcbackend.config import BackendConfig
 
 MAX_CLOCK_SKEW_S = 15 * 60
+
+
+@functools.lru_cache(maxsize=64)
+def _http_date(value: str) -> float | None:
+    """Seconds since the epoch of an RFC 1123 ``Date`` (cached: the same for a whole second)."""
+    try:
+        return parsedate_to_datetime(value).timestamp()
+    except (TypeError, ValueError):
+        return None
+
+
 _SCHEMES = "'ACS3-HMAC-SHA256 Credential=..,SignedHeaders=..,Signature=..' or 'acs <AccessKeyId>:<Signature>'"
 
 
@@ -92,13 +105,7 @@ def check_fc3_signature(
     date = headers.get("date")
     if not date:
         raise FcError(400, "MissingRequiredHeader", "the Date header is required on ROA-signed requests")
-    from email.utils import parsedate_to_datetime
-
-    try:
-        sent: float | None = parsedate_to_datetime(date).timestamp()
-    except (TypeError, ValueError):
-        sent = None
-    _check_time(sent, "Date", date)
+    _check_time(_http_date(date), "Date", date)
     expected = signing.roa_signature(
         config.access_key_secret, signing.roa_string_to_sign(method, raw_path, query, headers)
     )

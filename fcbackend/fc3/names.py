@@ -19,6 +19,7 @@ function); it can be listed, read and invoked under that name, and is managed th
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 STORAGE_PREFIX = "fc3~"
@@ -58,8 +59,10 @@ class FunctionRef:
         return not is_storage_service(self.service)
 
 
+@functools.lru_cache(maxsize=4096)
 def parse_name(name: str) -> FunctionRef:
-    """Where an FC 3.0 API function name points (not checking that it exists)."""
+    """Where an FC 3.0 API function name points (not checking that it exists). Cached: the
+    invoke path asks for the same few names all the time."""
     service, sep, function = name.partition(FC2_SEPARATOR)
     if sep and service and function:
         return FunctionRef(name, service, function)
