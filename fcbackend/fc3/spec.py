@@ -78,8 +78,8 @@ def mounts(state_dir: Path, fn: dict[str, Any]) -> tuple[tuple[str, str, bool], 
             state_dir / "oss", str(point["bucketName"]), str(point.get("bucketPath") or "/")
         )
         out.append((str(source), str(point["mountDir"]), bool(point.get("readOnly", False))))
-    for source, _, _ in out:
-        Path(source).mkdir(parents=True, exist_ok=True)
+    for directory, _, _ in out:
+        Path(directory).mkdir(parents=True, exist_ok=True)
     return tuple(out)
 
 
