@@ -30,6 +30,7 @@ from urllib.parse import parse_qsl
 from starlette.requests import Request
 from starlette.responses import Response
 
+from fcbackend.fc3.invoke import session_for
 from fcbackend.fc3.names import is_storage_service
 from fcbackend.models import FunctionSpec, HttpRequestInfo, InvocationRequest, InvocationResult
 from fcbackend.triggers.http import FORBIDDEN_RESPONSE_HEADERS
@@ -156,8 +157,6 @@ async def fc3_event_invoke(
 ) -> Response:
     """Run an event-format function for one HTTP request (sync, or queued when the request says
     ``x-fc-invocation-type: Async``) and answer the client."""
-    from fcbackend.fc3.invoke import session_for
-
     state = request.app.state.fc
     payload = event_for(
         info, request_id=request_id, account_id=state.config.account_id, domain_prefix=spec.function
@@ -173,7 +172,11 @@ async def fc3_event_invoke(
         outcome = await request.app.state.fc_addons.async_submit(spec, inv, request)
         if isinstance(outcome, Response):
             return outcome
-        return Response(b"", status_code=202, headers=outcome)
+        accepted = dict(outcome)
+        task_id = accepted.pop("x-fc-stateful-async-invocation-id", None)
+        if task_id:
+            accepted["x-fc-async-task-id"] = task_id
+        return Response(b"", status_code=202, headers=accepted)
     session_id, session_headers = session_for(spec, headers)
     result = await state.scheduler.invoke(
         spec, InvocationRequest(request_id=request_id, payload=payload, session_id=session_id)

@@ -141,7 +141,7 @@ async def metrics(request: Request) -> Response:
 
 
 async def async_tasks(request: Request) -> Response:
-    state, addons = state_of(request), _addons(request)
+    addons = _addons(request)
     name = query(request, "function")
     service = function = None
     if name is not None:
@@ -152,7 +152,6 @@ async def async_tasks(request: Request) -> Response:
     except ValueError as exc:
         raise FcError(400, "InvalidArgument", str(exc)) from exc
     events, _ = page_of_tasks(addons.async_store, service, function, task_query)
-    del state
     return ok(request, {"invocations": [_named(e.to_api(), "serviceName", "functionName") for e in events]})
 
 

@@ -12,6 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from fcbackend.fc3.names import storage_service
 from tests.fcbackend.fc_api_support import wait_until
 from tests.fcbackend.instances_support import requires_bwrap
 from tests.support.fc3_backend import Fc3Backend, fc3_backend, make_zip
@@ -294,3 +295,37 @@ def handler(event, context):
         assert result.body == b"object text|False"
         written = b.config.state_dir / "nas" / "nas-1.example.com" / "exports" / "out.txt"
         assert written.read_text() == "from the function"
+
+
+def test_timer_and_oss_triggers_fire_fc3_functions(backend: Fc3Backend) -> None:
+    echo = "import json\ndef handler(event, context):\n    return event\n"
+    _create(backend, "events", code=_code(**{"index.py": echo}))
+    backend.client.create_trigger(
+        "events",
+        triggerName="uploads",
+        triggerType="oss",
+        triggerConfig=json.dumps({"bucketName": "fc3-inbox", "events": ["oss:ObjectCreated:PutObject"]}),
+        sourceArn="acs:oss:cn-hangzhou:1:fc3-inbox",
+    )
+    backend.client.create_trigger(
+        "events",
+        triggerName="tick",
+        triggerType="timer",
+        triggerConfig=json.dumps({"cronExpression": "@every 1s", "enable": True, "payload": "tock"}),
+    )
+    httpx.put(f"{backend.endpoint}/oss/fc3-inbox/report.csv", content=b"a,b\n", timeout=30).raise_for_status()
+    store = backend.app.state.fc_addons.async_store
+
+    def returned() -> list[object]:
+        events = store.list(storage_service("events"), "events", limit=50)
+        return [json.loads(e.return_payload) for e in events if e.status == "Succeeded" and e.return_payload]
+
+    oss = wait_until(lambda: [r for r in returned() if isinstance(r, dict) and "events" in r])
+    assert oss[0]["events"][0]["oss"]["object"]["key"] == "report.csv"
+    timer = wait_until(
+        lambda: [r for r in returned() if isinstance(r, dict) and r.get("triggerName") == "tick"]
+    )
+    assert timer[0]["payload"] == "tock"
+    backend.client.update_trigger(
+        "events", "tick", triggerConfig=json.dumps({"cronExpression": "@every 1s", "enable": False})
+    )
