@@ -9,12 +9,25 @@ import re
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
 
 import httpx
 import pytest
 
 from rosengine.clients.fc3 import Fc3Client
 from tests.e2e.conftest import TEMPLATES, Ros
+
+
+@pytest.fixture(scope="module")
+def ros(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Ros]:
+    """An ROS_HOME (and so a backend) of this module's own: the package's shared one must be
+    started by the FC 2.0 lottery test, which checks that a create starts the backend."""
+    runner = Ros(tmp_path_factory.mktemp("ros-home-fc3"))
+    try:
+        yield runner
+    finally:
+        runner.run("fc", "stop", check=False, timeout=60)
+
 
 FC3_TEMPLATES = sorted(p.name for p in (TEMPLATES / "fc3").iterdir() if p.suffix in (".yml", ".json"))
 WINNER = re.compile(r"恭喜(\S+?)中奖")
@@ -56,6 +69,7 @@ def test_fc3_lottery(ros: Ros) -> None:
 
     ros.run("stack", "delete", "-n", "lot3")
     assert "lottery-lot3" not in _functions(ros)
+    assert len(ros.json("fc", "invocations", "lottery-lot3")) == 3  # records outlive the function
 
 
 def test_fc3_web_function(ros: Ros) -> None:
