@@ -214,10 +214,13 @@ class _SyncAsgi:
 
 def in_process(calls: int, rounds: int) -> None:
     fc2, fc3 = asyncio.run(_in_process(calls, rounds))
-    _compare("in process (ASGI app, instant scheduler)", fc2, fc3)
+    _compare("in process (ASGI app alone, instant scheduler; informational)", fc2, fc3, goal=False)
 
 
-def _compare(label: str, fc2: list[float], fc3: list[float]) -> None:
+def _compare(label: str, fc2: list[float], fc3: list[float], *, goal: bool = True) -> None:
+    """``goal``: the 10 % goal is on the REST API (over HTTP); in process the figures show the
+    app's own share, where the FC 3.0 signature (SHA-256 of the body and of the canonical request,
+    then HMAC) costs a few microseconds more than FC 2.0's."""
     ratio = statistics.median(fc3) / statistics.median(fc2)
     print(f"  {label}")
     for name, values in (("FC 2.0", fc2), ("FC 3.0", fc3)):
@@ -225,7 +228,9 @@ def _compare(label: str, fc2: list[float], fc3: list[float]) -> None:
             f"    {name} invoke  n {len(values):5d}  "
             f"p50 {pct(values, 50):.3f} ms  p99 {pct(values, 99):.3f} ms"
         )
-    print(f"    FC 3.0 / FC 2.0 p50 = {ratio:.3f}  goal <= {RATIO_GOAL:.2f}: {_verdict(ratio <= RATIO_GOAL)}")
+    extra = (statistics.median(fc3) - statistics.median(fc2)) * 1000
+    verdict = f"  goal <= {RATIO_GOAL:.2f}: {_verdict(ratio <= RATIO_GOAL)}" if goal else ""
+    print(f"    FC 3.0 / FC 2.0 p50 = {ratio:.3f} ({extra:+.1f} us){verdict}")
 
 
 # -- 2b. over HTTP ----------------------------------------------------------------------------------
