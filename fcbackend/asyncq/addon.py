@@ -34,6 +34,7 @@ from fcbackend.capacity.metrics import MetricsCollector
 from fcbackend.capacity.provision import ProvisionEntry, ProvisionManager
 from fcbackend.capacity.traffic import AliasTrafficRouter
 from fcbackend.clock import DEFAULT_CLOCK, Clock
+from fcbackend.fc3.configs import instance_caps
 from fcbackend.models import FunctionSpec, HttpRequestInfo, InvocationRequest, InvocationResult
 from fcbackend.oss.service import OssService
 from fcbackend.oss.store import ObjectStore
@@ -287,6 +288,7 @@ class BackendAddons:
             value = doc.get("maximumInstanceCount")
             if isinstance(value, int):
                 wanted[(service, function)] = value
+        wanted.update(instance_caps(self.state))  # FC 3.0 reserved concurrency
         for key in self._capped - set(wanted):
             setter(key[0], key[1], None)
         for (service, function), maximum in wanted.items():

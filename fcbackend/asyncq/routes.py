@@ -18,7 +18,8 @@ SDK models, limit 1-100 default 20) names every function/qualifier that has task
 function whose config was since removed stay discoverable. Sorted by service, function, qualifier;
 ``nextToken`` is the entry the next page starts at, as in the other list routes (spec F.3).
 
-FC3 task routes (``/2023-03-30/functions/{fn}/async-tasks``) live in :mod:`fc3_tasks`.
+FC3 task routes (``/2023-03-30/functions/{fn}/async-tasks``) live in :mod:`fc3_tasks`, routed by
+the FC 3.0 API's router (``fcbackend.fc3.routes``).
 
 Local helpers (signed like the rest of the API): ``GET /2016-08-15/local/async-tasks``,
 ``PUT /2016-08-15/local/async-tasks/{id}/stop``, ``GET /2016-08-15/local/metrics``.
@@ -34,7 +35,6 @@ from starlette.routing import Route
 
 from fcbackend.api.pagination import page_of_list, with_token
 from fcbackend.api.state import ASYNC_CONFIG
-from fcbackend.asyncq.fc3_tasks import ROUTES as FC3_TASK_ROUTES
 from fcbackend.asyncq.task_query import MAX_LIMIT, page_of_tasks, parse_task_query
 from fcbackend.oss.routes import ROUTES as OSS_ROUTES
 
@@ -183,6 +183,5 @@ ROUTES = [
     Route(P + "/local/async-tasks", local_tasks, methods=["GET"]),
     Route(P + "/local/async-tasks/{id}/stop", local_stop, methods=["PUT"]),
     Route(P + "/local/metrics", local_metrics, methods=["GET"]),
-    *FC3_TASK_ROUTES,
     *OSS_ROUTES,
 ]

@@ -21,14 +21,27 @@ def _build_fc(echo: Callable[[str], None] | None) -> Any:
     return fc_client.FcClient.from_environment()
 
 
+def _build_fc3(echo: Callable[[str], None] | None) -> Any:
+    """The FC 3.0 client for the same backend (one backend serves both APIs)."""
+    from rosengine.clients import fc as fc_client
+    from rosengine.clients.fc3 import Fc3Client
+
+    fc_client.ensure_local_backend(echo=echo)
+    return Fc3Client.from_environment()
+
+
 class ClientFactory:
-    """``factory("fc")`` → one cached client per operation. Thread-safe: providers run in parallel."""
+    """``factory("fc")`` / ``factory("fc3")`` → one cached client per operation. Thread-safe:
+    providers run in parallel."""
 
     def __init__(
         self, echo: Callable[[str], None] | None = None, builders: dict[str, Callable[[], Any]] | None = None
     ):
         self._echo = echo
-        self._builders: dict[str, Callable[[], Any]] = {"fc": lambda: _build_fc(self._echo)}
+        self._builders: dict[str, Callable[[], Any]] = {
+            "fc": lambda: _build_fc(self._echo),
+            "fc3": lambda: _build_fc3(self._echo),
+        }
         self._builders.update(builders or {})
         self._cache: dict[str, Any] = {}
         self._lock = threading.Lock()
