@@ -38,7 +38,7 @@ from fc_rest import BlockingConnection, RawInvoke  # noqa: E402
 
 from backend_contract import acs3_signing  # noqa: E402
 from fcbackend.app import create_app  # noqa: E402
-from fcbackend.config import BackendConfig  # noqa: E402
+from fcbackend.backend_config import BackendConfig  # noqa: E402
 from fcbackend.fc3.auth import check_fc3_signature  # noqa: E402
 from rosengine.clients.fc import FcClient  # noqa: E402
 from rosengine.clients.fc3 import Fc3Client  # noqa: E402

@@ -22,7 +22,7 @@ from email.utils import parsedate_to_datetime
 
 from backend_contract import acs3_signing as signing
 from fcbackend.api.errors import FcError
-from fcbackend.config import BackendConfig
+from fcbackend.backend_config import BackendConfig
 
 MAX_CLOCK_SKEW_S = 15 * 60
 

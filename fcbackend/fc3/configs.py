@@ -5,7 +5,7 @@ All three live where the shared machinery reads them, so they act, not only echo
 * async invoke config (``?qualifier=``, default LATEST) is FC 2.0's document of the storage
   service, key ``<fn>@<qualifier>``, with FC 3.0's ``asyncTask`` for 2.0's
   ``statefulInvocation``: the async queue applies its retries, event age, destinations and task
-  mode (:class:`fcbackend.asyncq.config.AsyncInvokeConfig` reads either name);
+  mode (:class:`fcbackend.asyncq.async_invoke_config.AsyncInvokeConfig` reads either name);
 * provision config (``?qualifier=`` an alias or LATEST) is FC 2.0's provision document with FC
   3.0's ``defaultTarget``: the capacity manager keeps that many instances warm and applies
   ``scheduledActions`` and ``targetTrackingPolicies``; ``target`` (deprecated, but required by

@@ -20,7 +20,7 @@ from fcbackend.api.errors import FcError, invalid
 from fcbackend.api.http import backend, json_response, request_id
 from fcbackend.api.invoke import read_body as receive_limited
 from fcbackend.api.state import BackendState
-from fcbackend.config import MAX_CODE_ZIP
+from fcbackend.backend_config import MAX_CODE_ZIP
 
 # A management body holds at most a base64 code package plus a little JSON.
 MAX_MANAGEMENT_BODY = MAX_CODE_ZIP * 4 // 3 + 64 * 1024

@@ -34,7 +34,7 @@ from fcbackend.api.auth import answer_errors, decoded_headers, new_request_id
 from fcbackend.api.errors import FcError, invalid
 from fcbackend.api.invoke import read_body, result_parts
 from fcbackend.api.state import FUNCTION, BackendState
-from fcbackend.config import MAX_ASYNC_PAYLOAD, MAX_SYNC_PAYLOAD, BackendConfig
+from fcbackend.backend_config import MAX_ASYNC_PAYLOAD, MAX_SYNC_PAYLOAD, BackendConfig
 from fcbackend.fc3.auth import check_fc3_signature
 from fcbackend.fc3.functions import CONCURRENCY
 from fcbackend.fc3.http import check_content_sha256

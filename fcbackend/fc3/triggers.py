@@ -30,7 +30,7 @@ from fcbackend.fc3.http import no_content, ok, query, query_int, read_object, st
 from fcbackend.fc3.lookup import fc3_ref, latest_doc, resolve
 from fcbackend.fc3.names import FunctionRef
 from fcbackend.fc3.validation import check_fields, string
-from fcbackend.triggers.validation import TRIGGER_TYPES, validate_trigger_config
+from fcbackend.triggers.trigger_config_checks import TRIGGER_TYPES, validate_trigger_config
 
 PROXY_PREFIX = "/2023-03-30/proxy/"
 TRIGGER_NAME = r"[A-Za-z_][A-Za-z0-9_-]{0,127}"

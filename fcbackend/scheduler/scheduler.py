@@ -29,7 +29,6 @@ from fcbackend.models import FunctionSpec, InvocationRequest, InvocationResult
 from fcbackend.scheduler import protocol
 from fcbackend.scheduler.scheduler_config import SchedulerConfig
 from fcbackend.scheduler.warm_instances import ManagedInstance, WarmInstancePool
-from fcbackend.scheduler.affinity import SessionTable
 
 log = logging.getLogger(__name__)
 Listener = Callable[[FunctionSpec, InvocationResult], None]

@@ -13,7 +13,7 @@ import json
 from typing import Any
 
 from resource_types.base import ProviderContext
-from resource_types.fc._support import drop_none
+from resource_types.fc.fc_api import drop_none
 
 _SPECIAL_KEYS = {
     "CustomDns": "customDNS",

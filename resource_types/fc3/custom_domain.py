@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from resource_types.base import ProviderContext, ProviderResult, ResourceProvider
-from resource_types.fc._support import delete_ignoring_missing, fc_errors, lookup
+from resource_types.fc.fc_api import delete_ignoring_missing, fc_errors, lookup
 from resource_types.fc3._support import client, to_api
 
 _FIELDS = ("Protocol", "AuthConfig", "CertConfig", "RouteConfig", "TlsConfig", "WafConfig")

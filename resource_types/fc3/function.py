@@ -3,7 +3,7 @@
 Physical id (``Ref``): the function name. Attributes: ``ARN``, ``FunctionId``, ``FunctionName``.
 ``Code`` as ROS documents it (ZipFile, SourceCode — written to ``index.<ext>`` and zipped, so
 ``index.handler`` works —, OssBucketName + OssObjectName, and our LocalPath extension), shared
-with the FC 2.0 provider (``resource_types.fc._support.code_to_api``). ``SessionAffinityConfig``
+with the FC 2.0 provider (``resource_types.fc.fc_api.code_to_api``). ``SessionAffinityConfig``
 is sent as the JSON string the API takes. ``Tags`` go with the create; an update changes them
 through the tag API (TagResources / UntagResources), as UpdateFunction takes no tags.
 
@@ -16,7 +16,7 @@ from __future__ import annotations
 from typing import Any
 
 from resource_types.base import ProviderContext, ProviderError, ProviderResult, ResourceProvider
-from resource_types.fc._support import code_to_api, delete_ignoring_missing, fc_errors, lookup
+from resource_types.fc.fc_api import code_to_api, delete_ignoring_missing, fc_errors, lookup
 from resource_types.fc3._support import client, function_arn, json_text, to_api
 
 _CONFIG = (

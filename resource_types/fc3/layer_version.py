@@ -11,7 +11,7 @@ import re
 from typing import Any
 
 from resource_types.base import ProviderContext, ProviderError, ProviderResult, ResourceProvider
-from resource_types.fc._support import code_to_api, delete_ignoring_missing, fc_errors, lookup
+from resource_types.fc.fc_api import code_to_api, delete_ignoring_missing, fc_errors, lookup
 from resource_types.fc3._support import client, drop_none
 
 _ARN = re.compile(r"layers/(?P<name>[^/]+)/versions/(?P<version>\d+)$")
