@@ -19,11 +19,11 @@ from alibabacloud_tea_openapi.exceptions import ClientException, ServerException
 from alibabacloud_tea_openapi.models import Config
 
 from fcbackend.app import create_app
-from fcbackend.config import BackendConfig
+from fcbackend.backend_config import BackendConfig
 from fcbackend.server import ThreadedServer
 from rosengine.clients.fc import FcClient
 from rosengine.clients.fc3 import Fc3Client
-from tests.fcbackend.fc_api_support import FakeScheduler, make_zip, zip_b64
+from tests.support.fc_api import FakeScheduler, make_zip, zip_b64
 
 __all__ = [
     "Fc3Backend",

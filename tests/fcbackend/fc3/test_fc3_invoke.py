@@ -10,10 +10,10 @@ from collections.abc import Iterator
 import pytest
 from darabonba.runtime import RuntimeOptions
 
-from fcbackend.config import MAX_ASYNC_PAYLOAD
+from fcbackend.backend_config import MAX_ASYNC_PAYLOAD
 from rosengine.clients.fc import FcApiError
-from tests.fcbackend.fc_api_support import wait_until
 from tests.support.fc3_backend import Fc3Backend, create_input, fc, fc3_backend, sdk_error
+from tests.support.fc_api import wait_until
 
 
 @pytest.fixture(scope="module")

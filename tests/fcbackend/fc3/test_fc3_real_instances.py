@@ -13,12 +13,11 @@ import httpx
 import pytest
 
 from fcbackend.fc3.names import storage_service
-from tests.fcbackend.fc_api_support import wait_until
-from tests.fcbackend.instances_support import requires_bwrap
 from tests.support.fc3_backend import Fc3Backend, fc3_backend, make_zip
+from tests.support.fc_api import wait_until
+from tests.support.paths import REPO
 
 pytestmark = pytest.mark.slow
-REPO = Path(__file__).resolve().parents[3]
 
 HANDLER = """
 import json, os
@@ -254,7 +253,6 @@ def test_reserved_concurrency_caps_instances(backend: Fc3Backend) -> None:
     assert len(set(results)) == 1  # one instance served all three, one after another
 
 
-@requires_bwrap
 @pytest.mark.bwrap
 def test_nas_and_oss_mount_points_are_host_directories(tmp_path: Path) -> None:
     writer = """

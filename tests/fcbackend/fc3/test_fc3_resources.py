@@ -9,8 +9,8 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from tests.fcbackend.fc_api_support import wait_until
 from tests.support.fc3_backend import Fc3Backend, create_input, fc, fc3_backend, sdk_error, zip_b64
+from tests.support.fc_api import wait_until
 
 
 @pytest.fixture(scope="module")
