@@ -11,7 +11,7 @@ from typing import Any
 
 from resource_types.base import ProviderContext, ProviderResult, ResourceProvider
 from resource_types.fc.fc_api import delete_ignoring_missing, fc_errors
-from resource_types.fc3._support import client
+from resource_types.fc3.fc3_api import client
 
 
 class Fc3ConcurrencyConfigProvider(ResourceProvider):

@@ -10,7 +10,7 @@ from typing import Any
 
 from resource_types.base import ProviderContext, ProviderResult, ResourceProvider
 from resource_types.fc.fc_api import delete_ignoring_missing, fc_errors, lookup
-from resource_types.fc3._support import client, to_api
+from resource_types.fc3.fc3_api import client, to_api
 
 _FIELDS = ("Protocol", "AuthConfig", "CertConfig", "RouteConfig", "TlsConfig", "WafConfig")
 

@@ -19,7 +19,7 @@ import uuid
 from typing import Any
 
 from resource_types.base import ProviderContext, ProviderError, ProviderResult, ResourceProvider
-from resource_types.fc3._support import client
+from resource_types.fc3.fc3_api import client
 
 FINAL_FAILURES = ("Failed", "Stopped", "Expired", "Invalid")
 

@@ -12,7 +12,7 @@ from typing import Any
 
 from resource_types.base import ProviderContext, ProviderError, ProviderResult, ResourceProvider
 from resource_types.fc.fc_api import code_to_api, delete_ignoring_missing, fc_errors, lookup
-from resource_types.fc3._support import client, drop_none
+from resource_types.fc3.fc3_api import client, drop_none
 
 _ARN = re.compile(r"layers/(?P<name>[^/]+)/versions/(?P<version>\d+)$")
 

@@ -12,7 +12,7 @@ from typing import Any
 
 from resource_types.base import ProviderContext, ProviderResult, ResourceProvider
 from resource_types.fc.fc_api import delete_ignoring_missing, fc_errors, split_id
-from resource_types.fc3._support import client, drop_none, to_api
+from resource_types.fc3.fc3_api import client, drop_none, to_api
 
 
 class Fc3ProvisionConfigProvider(ResourceProvider):

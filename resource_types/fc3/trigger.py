@@ -14,7 +14,7 @@ from typing import Any
 from resource_types.base import ProviderContext, ProviderResult, ResourceProvider
 from resource_types.fc.fc_api import delete_ignoring_missing, fc_errors, lookup, split_id
 from resource_types.fc.trigger import camel_config
-from resource_types.fc3._support import client, drop_none, json_text
+from resource_types.fc3.fc3_api import client, drop_none, json_text
 
 
 def trigger_config(value: Any) -> str:
