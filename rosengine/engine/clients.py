@@ -21,6 +21,14 @@ def _build_fc(echo: Callable[[str], None] | None) -> Any:
     return fc_client.FcClient.from_environment()
 
 
+def _build_oss(echo: Callable[[str], None] | None) -> Any:
+    from rosengine.clients import fc as fc_client
+    from rosengine.clients.oss import OssClient  # the backend's one endpoint serves OSS too
+
+    fc_client.ensure_local_backend(echo=echo)
+    return OssClient.from_environment()
+
+
 class ClientFactory:
     """``factory("fc")`` → one cached client per operation. Thread-safe: providers run in parallel."""
 
@@ -28,7 +36,10 @@ class ClientFactory:
         self, echo: Callable[[str], None] | None = None, builders: dict[str, Callable[[], Any]] | None = None
     ):
         self._echo = echo
-        self._builders: dict[str, Callable[[], Any]] = {"fc": lambda: _build_fc(self._echo)}
+        self._builders: dict[str, Callable[[], Any]] = {
+            "fc": lambda: _build_fc(self._echo),
+            "oss": lambda: _build_oss(self._echo),
+        }
         self._builders.update(builders or {})
         self._cache: dict[str, Any] = {}
         self._lock = threading.Lock()
