@@ -216,7 +216,9 @@ def test_oss_put_fires_trigger_with_oss_event(env: Env) -> None:
             "filter": {"key": {"prefix": "in/", "suffix": ".png"}},
         },
     )
-    bucket = oss2.Bucket(oss2.Auth(env.config.access_key_id, env.config.access_key_secret), env.endpoint, "pics")
+    bucket = oss2.Bucket(
+        oss2.Auth(env.config.access_key_id, env.config.access_key_secret), env.endpoint, "pics"
+    )
     bucket.create_bucket()
     bucket.put_object("in/a.png", b"PNG")
     bucket.put_object("other/b.png", b"PNG")
