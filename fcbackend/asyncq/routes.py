@@ -1,5 +1,4 @@
-"""Routes of the async add-ons: async tasks (spec E.2), ``ros fc tasks``/``metrics`` helpers, and
-(re-exported here so the API's route registry finds them) the ``/oss`` object store API.
+"""Routes of the async add-ons: async tasks (spec E.2) and ``ros fc tasks``/``metrics`` helpers.
 
 FC 2.0 task API::
 
@@ -36,7 +35,6 @@ from starlette.routing import Route
 from fcbackend.api.pagination import page_of_list, with_token
 from fcbackend.api.state import ASYNC_CONFIG
 from fcbackend.asyncq.task_query import MAX_LIMIT, page_of_tasks, parse_task_query
-from fcbackend.oss.routes import ROUTES as OSS_ROUTES
 
 P = "/2016-08-15"
 _TASKS = P + "/services/{service}/functions/{function}/stateful-async-invocations"
@@ -183,5 +181,4 @@ ROUTES = [
     Route(P + "/local/async-tasks", local_tasks, methods=["GET"]),
     Route(P + "/local/async-tasks/{id}/stop", local_stop, methods=["PUT"]),
     Route(P + "/local/metrics", local_metrics, methods=["GET"]),
-    *OSS_ROUTES,
 ]

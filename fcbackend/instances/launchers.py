@@ -102,6 +102,9 @@ class PlainLauncher:
     def fill_slot(self, spec: FunctionSpec, slot: Slot) -> None:
         return None  # nothing to copy: the process reads the code where it is
 
+    def add_read_only(self, path: Path) -> None:
+        return None  # a plain process sees the host's files already
+
 
 class BubblewrapLauncher:
     """bubblewrap sandboxes (see the module docstring for what each one gets)."""
@@ -114,6 +117,12 @@ class BubblewrapLauncher:
         self.hidden_paths = [p for p in dict.fromkeys(Path(h).resolve() for h in hidden_paths)]
         self._root_args = self._root_binds()
         self._runtime_binds = _runtime_binds()
+        self.read_only: list[Path] = []
+
+    def add_read_only(self, path: Path) -> None:
+        """A host directory every sandbox sees read-only at its own path, even under ``/tmp``
+        or a hidden state directory (the shared library layer)."""
+        self.read_only.append(Path(path).resolve())
 
     def pool_key(self, spec: FunctionSpec) -> PoolKey:
         info = runtime_info(spec.runtime)
@@ -166,6 +175,9 @@ class BubblewrapLauncher:
                 and not _is_under(hidden, Path("/run"))
             ):
                 args += ["--tmpfs", str(hidden), "--remount-ro", str(hidden)]
+        for path in self.read_only:
+            if path.is_dir():
+                args += ["--ro-bind", str(path), str(path)]
         args += ["--chdir", "/tmp", "--"]
         args += bootstrap_argv(key.bootstrap, f"{SANDBOX_SOCKET_DIR}/{SOCKET_NAME}")
         return args

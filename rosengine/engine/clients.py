@@ -30,8 +30,16 @@ def _build_fc3(echo: Callable[[str], None] | None) -> Any:
     return Fc3Client.from_environment()
 
 
+def _build_oss(echo: Callable[[str], None] | None) -> Any:
+    from rosengine.clients import fc as fc_client
+    from rosengine.clients.oss import OssClient  # the backend's one endpoint serves OSS too
+
+    fc_client.ensure_local_backend(echo=echo)
+    return OssClient.from_environment()
+
+
 class ClientFactory:
-    """``factory("fc")`` / ``factory("fc3")`` → one cached client per operation. Thread-safe:
+    """``factory("fc")`` / ``factory("fc3")`` / ``factory("oss")`` → one cached client per operation. Thread-safe:
     providers run in parallel."""
 
     def __init__(
@@ -41,6 +49,7 @@ class ClientFactory:
         self._builders: dict[str, Callable[[], Any]] = {
             "fc": lambda: _build_fc(self._echo),
             "fc3": lambda: _build_fc3(self._echo),
+            "oss": lambda: _build_oss(self._echo),
         }
         self._builders.update(builders or {})
         self._cache: dict[str, Any] = {}
