@@ -28,7 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "fcbacken
 import oss2
 
 from fcbackend.app import create_app
-from fcbackend.config import BackendConfig
+from fcbackend.backend_config import BackendConfig
 from fcbackend.server import ThreadedServer
 from rosengine.clients.oss import OssClient
 
@@ -75,7 +75,7 @@ IDLE_PROBE = textwrap.dedent(
         stub.mount_oss_api = lambda *args, **kwargs: None
         sys.modules["fcbackend.oss.wiring"] = stub
     from fcbackend.app import create_app
-    from fcbackend.config import BackendConfig
+    from fcbackend.backend_config import BackendConfig
     from fcbackend.server import ThreadedServer
     from fc_api_support import FakeScheduler
     import httpx

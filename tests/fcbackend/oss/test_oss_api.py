@@ -20,12 +20,12 @@ from starlette.applications import Starlette
 from backend_contract import oss_signing
 from fcbackend.access import AccessDenied, Caller, CredentialError
 from fcbackend.app import create_app
-from fcbackend.config import BackendConfig
+from fcbackend.backend_config import BackendConfig
 from fcbackend.oss.service import OssService
 from fcbackend.oss.store import ObjectStore
 from fcbackend.oss.wiring import mount_oss_api
 from fcbackend.server import ThreadedServer
-from tests.fcbackend.fc_api_support import FakeScheduler
+from tests.support.fc_api import FakeScheduler
 
 ACCOUNT = "1234567890"
 ROOT = ("LTAIrootlocal0001", "root-secret")

@@ -12,11 +12,11 @@ import pytest
 from click.testing import CliRunner
 
 from fcbackend.app import create_app
-from fcbackend.config import BackendConfig
+from fcbackend.backend_config import BackendConfig
 from fcbackend.server import ThreadedServer
 from rosengine.cli import cli
 from rosengine.clients.fc import FcClient
-from tests.fcbackend.fc_api_support import FakeScheduler, wait_until, zip_b64
+from tests.support.fc_api import FakeScheduler, wait_until, zip_b64
 
 
 @pytest.fixture(scope="module")

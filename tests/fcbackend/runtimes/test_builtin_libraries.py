@@ -10,7 +10,7 @@ import pytest
 
 from fcbackend.runtimes.builtin_libraries import LibraryLayerError, PythonLibraryLayer
 from fcbackend.scheduler import Scheduler, SchedulerConfig
-from tests.fcbackend.instances_support import DRIVERS, make_driver, make_spec, request, run, write_code
+from tests.support.instances import DRIVERS, make_driver, make_spec, request, run, write_code
 
 INLINE = """
 import json, sys

@@ -9,13 +9,13 @@ import oss2
 import pytest
 
 from fcbackend.app import create_app
-from fcbackend.config import BackendConfig
+from fcbackend.backend_config import BackendConfig
 from fcbackend.server import ThreadedServer
 from resource_types.base import ProviderContext, ProviderError
 from resource_types.oss.bucket import BucketProvider
 from resource_types.oss.directory import DirectoryProvider
 from rosengine.clients.oss import OssClient
-from tests.fcbackend.fc_api_support import FakeScheduler
+from tests.support.fc_api import FakeScheduler
 
 
 @pytest.fixture(scope="module")
