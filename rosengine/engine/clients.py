@@ -39,8 +39,8 @@ def _build_oss(echo: Callable[[str], None] | None) -> Any:
 
 
 class ClientFactory:
-    """``factory("fc")`` / ``factory("fc3")`` / ``factory("oss")`` → one cached client per operation. Thread-safe:
-    providers run in parallel."""
+    """``factory("fc")`` / ``factory("fc3")`` / ``factory("oss")`` → one cached client per
+    operation. Thread-safe: providers run in parallel."""
 
     def __init__(
         self, echo: Callable[[str], None] | None = None, builders: dict[str, Callable[[], Any]] | None = None
