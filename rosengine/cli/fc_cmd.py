@@ -30,11 +30,13 @@ def _client() -> Any:
     from rosengine.clients.fc import FcApiError, FcClient
 
     try:
-        return FcClient.from_environment(start=True, echo=_echo_err)
+        client = FcClient.from_environment(start=True, echo=_echo_err)
     except FcApiError as exc:
         raise click.ClickException(exc.message) from exc
     except Exception as exc:  # the daemon failed to start: say why, no traceback
         raise click.ClickException(str(exc)) from exc
+    click.get_current_context().call_on_close(client.close)  # the command's connections end with it
+    return client
 
 
 def _call(fn: Callable[[], Any]) -> Any:
