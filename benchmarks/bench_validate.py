@@ -4,7 +4,7 @@
    together with Ref/Fn::GetAtt/Fn::Sub): parse + prepare + property validation. Goal: <= 0.3 s
    (cfn-lint needs about 7 s for a CloudFormation template of that size).
 2. The same, with the template already loaded (the stack engine's pre-flight check).
-3. The whole corpus under /work/shared/corpus (706 + Funcraft templates), one process.
+3. The whole corpus next to the checkout (../shared/corpus: 706 + Funcraft templates), one process.
 
 Prints min and median of several runs. Usage: python benchmarks/bench_validate.py [--runs N]
 """
@@ -21,7 +21,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-CORPUS = Path("/work/shared/corpus")
+CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"  # next to the checkout
 CFN_LINT_SECONDS = 7.0  # cfn-lint on a 300-resource template, the figure the goal is set against
 GOAL_SECONDS = 0.3
 
