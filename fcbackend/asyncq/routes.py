@@ -1,5 +1,6 @@
-"""Routes of the async add-ons: async tasks (spec E.2), ``ros fc tasks``/``metrics`` helpers, and
-(re-exported here so the API's route registry finds them) the ``/oss`` object store API.
+"""Routes of the async add-ons: async tasks (docs/reference/fc-api.md#async-tasks), ``ros fc
+tasks``/``metrics`` helpers, and (re-exported here so the API's route registry finds them) the ``/oss`` object
+store API.
 
 FC 2.0 task API::
 
@@ -16,7 +17,8 @@ The function listing (``ListStatefulAsyncInvocationFunctions``; body shape from 
 SDK models, limit 1-100 default 20) names every function/qualifier that has task mode switched on
 (``statefulInvocation: true`` in an async invoke config) or that holds task records, so tasks of a
 function whose config was since removed stay discoverable. Sorted by service, function, qualifier;
-``nextToken`` is the entry the next page starts at, as in the other list routes (spec F.3).
+``nextToken`` is the entry the next page starts at, as in the other list routes
+(docs/reference/fc-api.md#lists-and-object-shapes).
 
 FC3 task routes (``/2023-03-30/functions/{fn}/async-tasks``) live in :mod:`fc3_tasks`.
 

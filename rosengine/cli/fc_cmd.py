@@ -232,7 +232,7 @@ def _local_status(state_dir: Path | None) -> dict[str, Any]:
 def _remote_status(endpoint: str) -> dict[str, Any]:
     """Status of the backend ``ROS_FC_ENDPOINT`` names (what every other command talks to).
 
-    UNCONFIRMED (not in the spec): the endpoint may be a real FC service, which has no
+    Our choice (FC has no such route): the endpoint may be a real FC service, which has no
     ``/local/status``; any FC-shaped answer there (e.g. 404) still means "running", without the
     rosengine details. The secret is never printed for a remote endpoint: it came from the user.
     """

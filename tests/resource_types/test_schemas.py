@@ -1,4 +1,4 @@
-"""The shipped FC and ROS schema files: well-formed, meta-valid, and true to the spec's ranges."""
+"""The shipped FC and ROS schema files: well-formed, meta-valid, and true to the documented ranges."""
 
 from __future__ import annotations
 

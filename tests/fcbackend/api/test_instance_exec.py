@@ -1,4 +1,5 @@
-"""Instance exec (fc-spec F.1): a command run inside a live instance over a signed WebSocket.
+"""Instance exec (docs/reference/fc-api.md#rest-api): a command run inside a live instance over a signed
+WebSocket.
 
 Real backends with real instances (process driver always; sandbox where bubblewrap works): create
 a function, invoke it once, list its instances, then exec in one — output, stderr, exit status,

@@ -1,4 +1,5 @@
-"""Versions and aliases through the official SDK (fc-spec E.4); reads through a weighted alias."""
+"""Versions and aliases through the official SDK (docs/reference/fc-api.md#versions-and-aliases); reads
+through a weighted alias."""
 
 from __future__ import annotations
 
