@@ -25,8 +25,8 @@ from fcbackend.asyncq.records import AsyncEvent
 from fcbackend.clock import utc_iso
 
 _FC2_FUNCTION_ARN = re.compile(
-    r"^acs:fc:(?P<region>[^:]*):(?P<account>[^:]*):services/(?P<service>[^/.]+)"
-    r"(?:\.(?P<qualifier>[^/]+))?/functions/(?P<function>[^/]+)$"
+    r"acs:fc:(?P<region>[^:]*):(?P<account>[^:]*):services/(?P<service>[^/.]+)"
+    r"(?:\.(?P<qualifier>[^/]+))?/functions/(?P<function>[^/]+)"
 )
 
 
@@ -39,7 +39,7 @@ class FunctionTarget:
 
 def parse_function_arn(arn: str) -> FunctionTarget | None:
     """The FC function an ARN names, or None for other destination kinds."""
-    match = _FC2_FUNCTION_ARN.match(arn)
+    match = _FC2_FUNCTION_ARN.fullmatch(arn)
     if match is None:
         return None
     return FunctionTarget(match["service"], match["function"], match["qualifier"] or "LATEST")
