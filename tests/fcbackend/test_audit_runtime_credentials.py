@@ -1,9 +1,10 @@
-"""Audit fixes 1 and 2: what a function sees as its credentials.
+"""Audit fixes 1 and 2, issue 17: what a function sees as its credentials.
 
 Real FC gives a function the temporary keys of its service's role and nothing when the service has
-no role; it must never see the backend's own admin key. The spec is built by the real API (over a
-fake scheduler) and then run on a real process-driver instance, so the test sees exactly what the
-function's code sees: ``context.credentials`` (snake_case and FC's camelCase names) and the env.
+no role; it must never see the backend's own admin key, with or without a role. The spec is built
+by the real API (over a fake scheduler) and then run on a real process-driver instance, so the test
+sees exactly what the function's code sees: ``context.credentials`` (snake_case and FC's camelCase
+names) and the env.
 """
 
 from __future__ import annotations
@@ -78,14 +79,17 @@ def test_service_without_role_gives_empty_credentials(backend, client, tmp_path)
     assert admin not in json.dumps(seen)
 
 
-def test_service_with_role_gives_credentials(backend, client, tmp_path):
+def test_service_with_a_made_up_role_never_gives_the_backends_key(backend, client, tmp_path):
+    """Issue 17: any role (this one names no real RAM role) handed the function the backend's own
+    root key, with which it could read other services' code through the API. Until the role's
+    own STS credentials exist locally, a role gives no key at all."""
     spec = _spec_built_by_the_api(backend, client, "creds_role")
+    assert spec.role == "acs:ram::123456789:role/fc-role"
+    assert spec.credentials == ("", "", "")
     seen = _seen_by_the_function(spec, tmp_path / "state")
-    key_id, secret = backend.config.access_key_id, backend.config.access_key_secret
-    assert key_id and secret
-    assert seen["snake"][:2] == [key_id, secret]
-    assert seen["camel"] == seen["snake"]
-    assert seen["env"][:2] == [key_id, secret]
+    assert seen["snake"] == seen["camel"] == seen["env"] == ["", "", ""]
+    for secret in (backend.config.access_key_id, backend.config.access_key_secret):
+        assert secret not in json.dumps(seen)
 
 
 def test_camel_case_credential_names_match_snake_case(tmp_path):
