@@ -1,9 +1,9 @@
 'use strict';
 /*
  * The in-instance agent of the built-in Node.js runtimes (nodejs*), the twin of
- * python_bootstrap.py: it starts generic, listening on a Unix socket, prints the ready line, and is
- * specialised by POST /__rosengine/specialise; then it serves the custom-runtime protocol (spec C)
- * by calling the user's CommonJS handler (spec B.7):
+ * python_bootstrap.py: it starts generic, serving on the Unix socket the backend made and passed
+ * as --fd N, prints the ready line, and is specialised by POST /__rosengine/specialise; then it
+ * serves the custom-runtime protocol (spec C) by calling the user's CommonJS handler (spec B.7):
  *
  *   exports.handler = (event, context, callback) => callback(err, data)   // callback style
  *   exports.handler = async (event, context) => value                      // async style
@@ -17,7 +17,6 @@
  * deleteHeader, send) — the details of that API are UNCONFIRMED.
  */
 const http = require('http');
-const fs = require('fs');
 const path = require('path');
 const Module = require('module');
 const { AsyncLocalStorage } = require('async_hooks');
@@ -335,12 +334,12 @@ async function dispatch(req, res) {
 }
 
 function main() {
-  const socketPath = process.argv[2];
-  if (!socketPath) {
-    process.stderr.write('usage: node node_bootstrap.js <unix socket path>\n');
+  // The backend made the socket and listens on it already: we serve on the inherited fd.
+  const fd = process.argv[2] === '--fd' ? Number(process.argv[3]) : NaN;
+  if (!Number.isInteger(fd)) {
+    process.stderr.write('usage: node node_bootstrap.js --fd <listening Unix socket fd>\n');
     process.exit(2);
   }
-  try { fs.unlinkSync(socketPath); } catch (e) { /* not there */ }
   const server = http.createServer((req, res) => {
     dispatch(req, res).catch((err) => {
       try {
@@ -352,7 +351,7 @@ function main() {
   server.keepAliveTimeout = 0; // the backend decides when a connection ends
   server.headersTimeout = 0;
   server.requestTimeout = 0;
-  server.listen(socketPath, () => process.stdout.write(READY_LINE));
+  server.listen({ fd }, () => process.stdout.write(READY_LINE));
   process.on('uncaughtException', (err) => {
     logWrite(`${stamp()}  [ERROR] uncaught: ${err && err.stack ? err.stack : err}\n`);
   });

@@ -6,7 +6,7 @@ two, so a built-in runtime is "just another CA server" to the driver and the sch
 
 Why it starts *generic*: the pool (fcbackend/instances/pool.py) starts this program, inside its
 sandbox, before any function is known — the interpreter is up and its modules imported, waiting
-on its socket. ``POST /__rosengine/specialise`` then turns it into an instance of one function
+on its socket (made by the backend and inherited: ``--fd N``). ``POST /__rosengine/specialise`` then turns it into an instance of one function
 (environment, search paths, handler names); a cold start costs that request plus the import of the
 user's module, not an interpreter start (the SOCK "zygote" idea; see design/warm-path.md). A
 specialised process is never re-specialised: one sandbox serves one function for its whole life.
@@ -785,17 +785,12 @@ def _relay(conn, port):
 
 
 def main(argv):
-    if len(argv) != 2:
-        sys.stderr.write("usage: python_bootstrap.py <unix socket path>\n")
+    if len(argv) != 3 or argv[1] != "--fd" or not argv[2].isdigit():
+        sys.stderr.write("usage: python_bootstrap.py --fd <listening Unix socket's fd>\n")
         return 2
-    socket_path = argv[1]
-    try:
-        os.unlink(socket_path)
-    except FileNotFoundError:
-        pass
-    server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    server.bind(socket_path)
-    server.listen(512)
+    # The backend made the socket and listens on it already (see fcbackend.instances.worker).
+    server = socket.socket(fileno=int(argv[2]))
+    os.set_inheritable(server.fileno(), False)  # not the function's: its processes never see it
     os.write(1, READY_LINE)
     _install_output_routing()
     runtime = Runtime()

@@ -259,7 +259,9 @@ def _extract(zip_path: Path, dest: Path) -> None:
                         raise CodeError("the code package unpacks to more than the allowed size")
                     out.write(chunk)
             mode = (info.external_attr >> 16) & 0o777
-            os.chmod(path, mode | 0o444 if mode else 0o644)
+            # Readable by all, and executable by all when executable at all: functions run as an
+            # unprivileged user that owns none of these files.
+            os.chmod(path, (mode | 0o444 | (0o111 if mode & 0o111 else 0)) if mode else 0o644)
     root = dest.resolve()
     for rel, target in links:
         link = dest / rel
