@@ -118,10 +118,10 @@ class PackageTree:
                     f"zip entry {str(rel)!r} lies below {str(parent)!r}, which the package also holds "
                     f"as a {seen}: a path can be only one of a file, a directory or a symlink"
                 )
-        seen = self.kinds.get(rel)
-        if seen is not None and (seen != kind or kind == "symlink"):
+        before = self.kinds.get(rel)
+        if before is not None and (before != kind or kind == "symlink"):
             raise CodeError(
-                f"the code package holds {str(rel)!r} twice, as a {seen} and as a {kind}: a path can be "
+                f"the code package holds {str(rel)!r} twice, as a {before} and as a {kind}: a path can be "
                 "only one of a file, a directory or a symlink"
             )
         self.kinds[rel] = kind
