@@ -334,10 +334,17 @@ async function dispatch(req, res) {
 }
 
 function main() {
-  // The backend made the socket and listens on it already: we serve on the inherited fd.
-  const fd = process.argv[2] === '--fd' ? Number(process.argv[3]) : NaN;
-  if (!Number.isInteger(fd)) {
-    process.stderr.write('usage: node node_bootstrap.js --fd <listening Unix socket fd>\n');
+  // --fd N: the socket the backend made and listens on already (sandbox and process drivers);
+  // a path: listen there ourselves (a container's socket directory).
+  let where = null;
+  if (process.argv[2] === '--fd' && /^\d+$/.test(process.argv[3] || '')) {
+    where = { fd: Number(process.argv[3]) };
+  } else if (process.argv.length === 3) {
+    where = process.argv[2];
+    try { require('fs').unlinkSync(where); } catch (e) { /* not there */ }
+  }
+  if (where === null) {
+    process.stderr.write('usage: node node_bootstrap.js (--fd <listening Unix socket fd> | <socket path>)\n');
     process.exit(2);
   }
   const server = http.createServer((req, res) => {
@@ -351,7 +358,7 @@ function main() {
   server.keepAliveTimeout = 0; // the backend decides when a connection ends
   server.headersTimeout = 0;
   server.requestTimeout = 0;
-  server.listen({ fd }, () => process.stdout.write(READY_LINE));
+  server.listen(where, () => process.stdout.write(READY_LINE));
   process.on('uncaughtException', (err) => {
     logWrite(`${stamp()}  [ERROR] uncaught: ${err && err.stack ? err.stack : err}\n`);
   });

@@ -6,9 +6,10 @@ two, so a built-in runtime is "just another CA server" to the driver and the sch
 
 Why it starts *generic*: the pool (fcbackend/instances/pool.py) starts this program, inside its
 sandbox, before any function is known — the interpreter is up and its modules imported, waiting
-on its socket (made by the backend and inherited: ``--fd N``). ``POST /__rosengine/specialise`` then turns it into an instance of one function
-(environment, search paths, handler names); a cold start costs that request plus the import of the
-user's module, not an interpreter start (the SOCK "zygote" idea; see design/warm-path.md). A
+on its socket (made by the backend and inherited, ``--fd N``; in a container, a path to listen
+on). ``POST /__rosengine/specialise`` then turns it into an instance of one function (environment,
+search paths, handler names); a cold start costs that request plus the import of the user's
+module, not an interpreter start (the SOCK "zygote" idea; see design/warm-path.md). A
 specialised process is never re-specialised: one sandbox serves one function for its whole life.
 
 Modes (chosen at specialisation):
@@ -784,13 +785,30 @@ def _relay(conn, port):
     upstream.close()
 
 
+def _listening_socket(argv):
+    """``--fd N``: the socket the backend made and listens on already (sandbox and process
+    drivers); a path: bind and listen there ourselves (a container's socket directory)."""
+    if len(argv) == 3 and argv[1] == "--fd" and argv[2].isdigit():
+        server = socket.socket(fileno=int(argv[2]))
+        os.set_inheritable(server.fileno(), False)  # not the function's: its children never see it
+        return server
+    if len(argv) != 2:
+        return None
+    try:
+        os.unlink(argv[1])
+    except FileNotFoundError:
+        pass
+    server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    server.bind(argv[1])
+    server.listen(512)
+    return server
+
+
 def main(argv):
-    if len(argv) != 3 or argv[1] != "--fd" or not argv[2].isdigit():
-        sys.stderr.write("usage: python_bootstrap.py --fd <listening Unix socket's fd>\n")
+    server = _listening_socket(argv)
+    if server is None:
+        sys.stderr.write("usage: python_bootstrap.py (--fd <listening Unix socket fd> | <socket path>)\n")
         return 2
-    # The backend made the socket and listens on it already (see fcbackend.instances.worker).
-    server = socket.socket(fileno=int(argv[2]))
-    os.set_inheritable(server.fileno(), False)  # not the function's: its processes never see it
     os.write(1, READY_LINE)
     _install_output_routing()
     runtime = Runtime()
