@@ -125,7 +125,8 @@ class Worker:
             env = gpu.apply_env(env)
         try:
             with listening_socket(slot.socket) as listener:  # the worker holds it once started
-                argv = launcher.command(key, slot, listener.fileno(), gpu)
+                # off the event loop: the first worker of a disk size formats its template
+                argv = await asyncio.to_thread(launcher.command, key, slot, listener.fileno(), gpu)
                 argv = join_command(cgroup.procs_files if cgroup else [], argv)
                 # Not asyncio.create_subprocess_exec: see fcbackend.instances.child for why one
                 # owner must watch and reap the process.

@@ -19,7 +19,7 @@ from tests.fcbackend.instances_support import make_spec, request, requires_bwrap
 pytestmark = [requires_bwrap, pytest.mark.bwrap]
 
 PROBE = r"""
-import getpass, json, os, socket, ssl
+import getpass, json, multiprocessing, os, socket, ssl
 
 def attempt_write(path):
     try:
@@ -62,6 +62,7 @@ def handler(event, context):
         "localhost": socket.getaddrinfo("localhost", 80)[0][4][0],
         "ca_certs": context_ok.cert_store_stats()["x509_ca"],
         "same_disk": os.stat("/tmp").st_dev == os.stat("/var/tmp/").st_dev,
+        "semaphore": bool(multiprocessing.Lock()),  # POSIX semaphores live in /dev/shm
     })
 """
 
@@ -120,6 +121,43 @@ def test_runtimes_still_find_what_they_need_in_etc(tmp_path):
         assert seen["ca_certs"] > 0, "TLS clients need the CA certificates"
     for name in ("passwd", "group", "hosts", "resolv.conf", "nsswitch.conf"):
         assert name in seen["etc"]
+    assert seen["semaphore"]
+
+
+CUSTOM_ON_PORT_80 = """\
+import os
+from http.server import BaseHTTPRequestHandler, HTTPServer
+
+
+class Handler(BaseHTTPRequestHandler):
+    def do_POST(self):
+        self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        body = f"uid {os.getuid()} on port {self.server.server_port}".encode()
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+
+HTTPServer(("0.0.0.0", int(os.environ["FC_SERVER_PORT"])), Handler).serve_forever()
+"""
+
+
+def test_a_custom_runtime_may_listen_on_a_low_ca_port(tmp_path):
+    """FC lets a custom runtime's server listen on any CAPort; an unprivileged sandbox user keeps
+    just the capability for that, in the instance's own network namespace."""
+    code = write_code(
+        tmp_path, {"bootstrap": "#!/bin/sh\nexec python3 server.py\n", "server.py": CUSTOM_ON_PORT_80}
+    )
+    spec = make_spec(code, runtime="custom", handler="", ca_port=80, cpu=1.0, timeout_s=30)
+
+    async def scenario():
+        async with scheduler(tmp_path / "state", "sandbox") as sched:
+            return await sched.invoke(spec, request(b"hi"))
+
+    result = run(scenario)
+    assert result.ok, result.body
+    assert result.body.decode().endswith("on port 80")
 
 
 def test_only_the_disk_and_shared_memory_are_writable(tmp_path):
