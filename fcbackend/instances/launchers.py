@@ -42,6 +42,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -182,6 +183,7 @@ class BubblewrapLauncher:
         disks_ok, self.disk_note = probe_disk_images(uid, gid)
         self.disks = DiskImages(self.home / ".disks", uid=uid, gid=gid) if disks_ok else None
         self._etc: Path | None = None
+        self._etc_lock = threading.Lock()
         self._root_args = _root_binds()
         self._runtime_paths = _runtime_paths()
 
@@ -203,15 +205,19 @@ class BubblewrapLauncher:
 
     @property
     def etc_dir(self) -> Path:
-        if self._etc is None:
-            uid, gid = self.run_as or (0, 0)
-            self._etc = sandbox_etc_dir(self.home, uid=uid, gid=gid)
-        return self._etc
+        """This launcher's sandbox ``/etc``, built by the first worker that needs it (workers are
+        launched from several threads at once)."""
+        with self._etc_lock:
+            if self._etc is None:
+                uid, gid = self.run_as or (0, 0)
+                self._etc = sandbox_etc_dir(self.home, uid=uid, gid=gid)
+            return self._etc
 
     def close(self) -> None:
-        if self._etc is not None:
-            shutil.rmtree(self._etc, ignore_errors=True)
-            self._etc = None
+        with self._etc_lock:
+            if self._etc is not None:
+                shutil.rmtree(self._etc, ignore_errors=True)
+                self._etc = None
 
     def command(self, key: PoolKey, slot: Slot, listen_fd: int, gpu: MountPlan | None = None) -> list[str]:
         """The worker's command line (its disk image is made here, in the pool's time).
