@@ -77,6 +77,9 @@ def spec_for(code: Path, function: str) -> FunctionSpec:
         handler="index.handler",
         code_dir=code,
         code_checksum=function,
+        # A whole vCPU: these figures measure the backend, not the CPU share FC gives a 128 MB
+        # function (0.0625 vCPU, which bounds its own invocation rate, as on FC).
+        cpu=1.0,
     )
 
 
@@ -235,11 +238,87 @@ async def measure_rest(args: argparse.Namespace, kind: str, work: Path) -> list[
     return rows
 
 
+OUTPUT_HANDLER = """
+import sys
+
+def handler(event, context):
+    kind, size = event.decode().split(":")
+    size = int(size)
+    if kind == "print":
+        line = "x" * 1023 + "\\n"
+        for _ in range(size // 1024):
+            sys.stdout.write(line)
+        return "printed"
+    return b"z" * size
+"""
+MB = 1024 * 1024
+
+
+async def measure_output(args: argparse.Namespace, kind: str, work: Path) -> list[Row]:
+    """What big outputs cost the backend (a real daemon, REST): its peak RSS growth while a
+    function returns 30 MB (passed on), 900 MB (refused with BadResponse past FC's 32 MB) and
+    prints 64 MB to stdout (log kept to its first and last 256 KiB)."""
+    import threading
+
+    import fc_rest
+
+    rows: list[Row] = []
+    state = work / f"state-output-{kind}"
+    with (
+        fc_rest.running_backend(state, kind) as (endpoint, pid, key_id, secret),
+        fc_rest.FcClient(endpoint, key_id, secret) as client,
+    ):
+        client.create_service("output")
+        client.create_function(
+            "output",
+            "big",
+            fc_rest.code_zip(OUTPUT_HANDLER),
+            runtime="python3",
+            handler="index.handler",
+            memorySize=3072,
+            timeout=120,
+        )
+        client.invoke_function("output", "big", b"return:1")  # the instance is warm
+        for label, event in (
+            ("returns 30 MB", b"return:31457280"),
+            ("returns 900 MB", b"return:943718400"),
+            ("prints 64 MB", b"print:67108864"),
+        ):
+            before = fc_rest.rss_mb(pid)
+            peak = [before]
+            done = threading.Event()
+
+            def sample(peak: list[float] = peak, done: threading.Event = done) -> None:
+                while not done.is_set():
+                    peak[0] = max(peak[0], fc_rest.rss_mb(pid))
+                    done.wait(0.005)
+
+            sampler = threading.Thread(target=sample)
+            sampler.start()
+            t0 = time.perf_counter()
+            try:
+                result = await asyncio.to_thread(
+                    client.invoke_function, "output", "big", event, log_type="Tail"
+                )
+                outcome = f"{result.status} {len(result.body) / MB:.0f} MB"
+            except Exception as exc:  # the refusal is an FC error: report it
+                outcome = f"{getattr(exc, 'status', '?')} {getattr(exc, 'error_code', type(exc).__name__)}"
+            elapsed = (time.perf_counter() - t0) * 1000
+            done.set()
+            sampler.join()
+            print(f"  {label}: {outcome} in {elapsed:.0f} ms; backend RSS {before:.0f} -> {peak[0]:.0f} MB")
+            rows.append(
+                summary(f"backend RSS growth, function {label}, {kind}", [peak[0] - before], None, "MB")
+            )
+    return rows
+
+
 MEASUREMENTS: dict[str, Callable[[argparse.Namespace, str, Path], Awaitable[list[Row]]]] = {
     "cold": measure_cold,
     "warm": measure_warm,
     "memory": measure_idle_memory,
     "rest": measure_rest,
+    "output": measure_output,
 }
 
 

@@ -264,6 +264,7 @@ def prepare_function(endpoint: str, key_id: str, secret: str, handler_source: st
             runtime="python3",
             handler="index.handler",
             memorySize=256,
+            cpu=2,  # the backend's throughput, not the 0.125 vCPU FC gives a 256 MB function
             timeout=30,
             instanceConcurrency=concurrency,
         )

@@ -15,12 +15,16 @@ import hmac
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from fcbackend.api.body import MAX_API_BODY
 from fcbackend.api.errors import invalid
 from fcbackend.backend_config import MAX_CODE_ZIP, MAX_OSS_CODE_ZIP
 from fcbackend.store import CodeBlob, CodeError
 
 if TYPE_CHECKING:
     from fcbackend.api.state import BackendState
+
+# The JSON body of an operation that may carry a code zip inline: the zip in base64 plus the rest.
+MAX_CODE_BODY = MAX_CODE_ZIP * 4 // 3 + 4 + MAX_API_BODY
 
 
 def _case_insensitive(code: dict[str, Any], name: str) -> Any:
@@ -59,9 +63,7 @@ def read_code_bytes(state: BackendState, code: Any, what: str = "code") -> bytes
             raise invalid(f"{what}.ossBucketName and {what}.ossObjectName must be given together")
         path = _oss_path(state, bucket, key)
         if not path.is_file():
-            raise invalid(
-                f"{what}: object oss://{bucket}/{key} was not found in the local object store ({path})"
-            )
+            raise invalid(f"{what}: object oss://{bucket}/{key} was not found in the local object store")
         if path.stat().st_size > MAX_OSS_CODE_ZIP:
             raise invalid(f"{what}: oss://{bucket}/{key} is larger than {MAX_OSS_CODE_ZIP} bytes")
         return path.read_bytes()

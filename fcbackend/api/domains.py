@@ -17,7 +17,8 @@ from fcbackend.api.pagination import page, with_token
 from fcbackend.api.state import DOMAIN, BackendState, public
 
 P = "/2016-08-15"
-_DOMAIN = re.compile(r"^(?=.{1,253}$)([A-Za-z0-9*]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)*[A-Za-z0-9-]{1,63}$")
+# fullmatch, and \\Z in the length check: ``$`` would let a trailing newline through.
+_DOMAIN = re.compile(r"(?=.{1,253}\Z)([A-Za-z0-9*]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)*[A-Za-z0-9-]{1,63}")
 
 
 def _routes(value: Any) -> dict[str, Any]:
@@ -78,7 +79,7 @@ async def create_custom_domain(request: Request) -> Response:
     state = backend(request)
     body = await read_json(request)
     name = body.get("domainName")
-    if not isinstance(name, str) or not _DOMAIN.match(name):
+    if not isinstance(name, str) or not _DOMAIN.fullmatch(name):
         raise invalid(f"domainName must be a domain name such as example.com, got {name!r}")
     now = now_iso()
     doc = {

@@ -14,7 +14,7 @@ from typing import Any
 from fcbackend.api.errors import invalid
 from fcbackend.api.http import typed
 
-_ENV_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_ENV_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")  # fullmatch: no trailing newline
 _RUNTIME_PREFIXES = ("python", "nodejs", "java", "php", "dotnetcore", "go", "custom")
 MAX_ENV_BYTES = 4096
 MAX_LAYERS = 5
@@ -47,7 +47,7 @@ def _environment(value: Any) -> dict[str, str]:
         raise invalid("environmentVariables must be an object of string values")
     out: dict[str, str] = {}
     for key, item in value.items():
-        if not _ENV_KEY.match(str(key)):
+        if not _ENV_KEY.fullmatch(str(key)):
             raise invalid(
                 f"environmentVariables key '{key}' is invalid: use letters, digits and '_', "
                 "starting with a letter or '_'"

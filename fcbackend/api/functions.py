@@ -10,7 +10,7 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, Response
 from starlette.routing import Route
 
-from fcbackend.api.code_input import download_token, store_code
+from fcbackend.api.code_input import MAX_CODE_BODY, download_token, store_code
 from fcbackend.api.errors import FcError, conflict, invalid, not_found
 from fcbackend.api.function_config import FUNCTION_DEFAULTS, function_fields
 from fcbackend.api.http import (
@@ -73,7 +73,7 @@ def _check_runnable(doc: dict[str, Any]) -> None:
 async def create_function(request: Request) -> Response:
     state = backend(request)
     service = unqualified_service(request, "functions are created on the service itself, not on a qualifier")
-    body = await read_json(request)
+    body = await read_json(request, limit=MAX_CODE_BODY)
     name = check_name("functionName", body.get("functionName"))
     state.service_doc(service)
     fields = function_fields(body)
@@ -132,7 +132,7 @@ async def update_function(request: Request) -> Response:
         request, "a published version cannot be updated; update the function without a qualifier"
     )
     name = request.path_params["function"]
-    body = await read_json(request)
+    body = await read_json(request, limit=MAX_CODE_BODY)
     fields = function_fields(body)
     blob = await store_code(state, body["code"]) if body.get("code") is not None else None
     with state.meta.transaction():

@@ -15,10 +15,12 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
+from fcbackend.api.body import read_json as read_json  # re-exported: the routes' body reader
 from fcbackend.api.errors import FcError, invalid
 from fcbackend.api.state import BackendState, public
 
-NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]{0,127}$")
+# Matched with fullmatch: a trailing newline must not pass as "end of name" (``$`` allows one).
+NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_-]{0,127}")
 
 
 def backend(request: Request) -> BackendState:
@@ -78,24 +80,10 @@ def empty_response(request: Request, status: int = 204) -> Response:
     return Response(b"", status_code=status, headers={"x-fc-request-id": request_id(request)})
 
 
-async def read_json(request: Request) -> dict[str, Any]:
-    """The request body as a JSON object ({} when empty); a clear 400 otherwise."""
-    raw = await request.body()
-    if not raw.strip():
-        return {}
-    try:
-        data = json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise invalid(f"the request body is not valid JSON: {exc}") from exc
-    if not isinstance(data, dict):
-        raise invalid(f"the request body must be a JSON object, got {type(data).__name__}")
-    return data
-
-
 def check_name(kind: str, name: Any, *, max_len: int = 128) -> str:
     if not isinstance(name, str) or not name:
         raise invalid(f"{kind} is required and must be a string")
-    if len(name) > max_len or not NAME_RE.match(name):
+    if len(name) > max_len or not NAME_RE.fullmatch(name):
         raise invalid(
             f"{kind} '{name}' is invalid: 1-{max_len} letters, digits, '_' or '-', "
             "starting with a letter or '_'"

@@ -14,6 +14,7 @@ import asyncio
 import base64
 import json
 import logging
+from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
 from starlette.requests import Request
@@ -21,6 +22,8 @@ from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
+from fcbackend.api.body import read_body as read_request_body
+from fcbackend.api.body import read_stream
 from fcbackend.api.errors import FcError, error_body, invalid
 from fcbackend.api.http import backend, request_id, split_qualified
 from fcbackend.api.state import BackendState
@@ -96,27 +99,21 @@ def result_response(spec: FunctionSpec, result: InvocationResult, *, tail: bool)
     return response
 
 
-async def read_body(receive: Receive, limit: int) -> bytes:
-    """The whole request body; 400 EntityTooLarge past ``limit`` bytes (checked as it arrives)."""
-    chunks: list[bytes] = []
-    size = 0
+async def _receive_chunks(receive: Receive) -> AsyncIterator[bytes]:
+    """The body chunks of a raw ASGI request (the warm path has no Request object)."""
     while True:
         message = await receive()
         if message["type"] == "http.disconnect":
             raise FcError(400, "InvalidArgument", "the client closed the connection before sending the body")
-        chunk = message.get("body", b"")
-        if chunk:
-            size += len(chunk)
-            if size > limit:
-                raise _too_large(limit)
-            chunks.append(chunk)
+        yield message.get("body", b"")
         if not message.get("more_body", False):
-            break
-    return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+            return
 
 
-def _too_large(limit: int) -> FcError:
-    return FcError(400, "EntityTooLarge", f"payload size exceeds maximum allowed size ({limit} bytes)")
+async def read_body(receive: Receive, headers: Mapping[str, str], limit: int) -> bytes:
+    """The whole request body: 400 ``EntityTooLarge`` past ``limit`` bytes (checked as it
+    arrives), 400 ``InvalidDigest`` when a sent ``Content-MD5`` does not match it."""
+    return await read_stream(_receive_chunks(receive), headers, limit)
 
 
 async def invoke_sync_asgi(
@@ -134,10 +131,7 @@ async def invoke_sync_asgi(
     state: BackendState = app_state.fc
     service, qualifier = split_qualified(params["service"])
     spec = await state.spec_for(service, params["function"], qualifier)
-    length = headers.get("content-length")
-    if length and length.isdigit() and int(length) > MAX_SYNC_PAYLOAD:
-        raise _too_large(MAX_SYNC_PAYLOAD)
-    payload = await read_body(receive, MAX_SYNC_PAYLOAD)
+    payload = await read_body(receive, headers, MAX_SYNC_PAYLOAD)
     tail = (headers.get("x-fc-log-type") or "").lower() == "tail"
     inv = InvocationRequest(
         request_id=request_id,
@@ -150,12 +144,6 @@ async def invoke_sync_asgi(
     status, raw, body = result_parts(spec, result, tail=tail)
     await send({"type": "http.response.start", "status": status, "headers": raw})
     await send({"type": "http.response.body", "body": body})
-
-
-def _check_size(request: Request, limit: int) -> None:
-    length = request.headers.get("content-length")
-    if length and length.isdigit() and int(length) > limit:
-        raise FcError(400, "EntityTooLarge", f"payload size exceeds maximum allowed size ({limit} bytes)")
 
 
 async def _run_in_background(app_state: Any, spec: FunctionSpec, inv: InvocationRequest) -> None:
@@ -174,10 +162,7 @@ async def invoke_function(request: Request) -> Response:
     if invocation_type.lower() not in ("sync", "async"):
         raise invalid(f"X-Fc-Invocation-Type must be Sync or Async, got '{invocation_type}'")
     is_async = invocation_type.lower() == "async"
-    _check_size(request, MAX_ASYNC_PAYLOAD if is_async else MAX_SYNC_PAYLOAD)
-    payload = await request.body()
-    if len(payload) > (MAX_ASYNC_PAYLOAD if is_async else MAX_SYNC_PAYLOAD):
-        _check_size(request, 0)
+    payload = await read_request_body(request, MAX_ASYNC_PAYLOAD if is_async else MAX_SYNC_PAYLOAD)
     tail = (headers.get("x-fc-log-type") or "").lower() == "tail"
     inv = InvocationRequest(
         request_id=request_id(request),

@@ -26,7 +26,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from fcbackend.api.code_input import download_token, store_code
+from fcbackend.api.code_input import MAX_CODE_BODY, download_token, store_code
 from fcbackend.api.errors import invalid, not_found
 from fcbackend.api.http import backend, empty_response, json_response, now_iso, read_json, typed
 from fcbackend.api.pagination import page, page_of_list, with_token
@@ -39,9 +39,9 @@ from fcbackend.api.state import (
 )
 
 P = "/2016-08-15"
-_LAYER_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]{0,63}$")
-_ARN = re.compile(r"layers/(?P<name>[^/#]+)/versions/(?P<version>\d+)$")
-_HASH_ARN = re.compile(r"#(?P<name>[^#]+)#(?P<version>\d+)$")
+_LAYER_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_-]{0,63}")  # fullmatch: no trailing newline
+_ARN = re.compile(r"layers/(?P<name>[^/#]+)/versions/(?P<version>\d+)\Z")
+_HASH_ARN = re.compile(r"#(?P<name>[^#]+)#(?P<version>\d+)\Z")
 
 
 def layer_arn(state: BackendState, name: str, version: int | str) -> str:
@@ -78,7 +78,7 @@ def referenced_layer_version(state: BackendState, arn: str) -> dict[str, Any]:
 
 
 def _check_layer_name(name: str) -> str:
-    if not _LAYER_NAME.match(name):
+    if not _LAYER_NAME.fullmatch(name):
         raise invalid(
             f"layer name '{name}' is invalid: 1-64 letters, digits, '_' or '-', starting with a letter or '_'"
         )
@@ -100,7 +100,7 @@ def _view(request: Request, doc: dict[str, Any]) -> dict[str, Any]:
 async def publish_layer_version(request: Request) -> Response:
     state = backend(request)
     name = _check_layer_name(request.path_params["layer"])
-    body = await read_json(request)
+    body = await read_json(request, limit=MAX_CODE_BODY)
     runtimes = body.get("compatibleRuntime")
     if runtimes is None:
         runtimes = []

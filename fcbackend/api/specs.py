@@ -66,20 +66,16 @@ def layer_dirs(state: BackendState, arns: list[str]) -> tuple[Path, ...]:
 
 def function_credentials(state: BackendState, svc: dict[str, Any]) -> tuple[str, str, str]:
     """The (access key id, secret, security token) a function sees in ``context.credentials`` and in
-    ``ALIBABA_CLOUD_*`` (docs/reference/fc-runtime.md#the-context-object, #environment-variables).
+    ``ALIBABA_CLOUD_*`` (docs/reference/fc-runtime.md#the-context-object, #environment-variables):
+    three empty strings, with or without a role.
 
-    Real FC hands out temporary STS keys of the service's role, and *nothing* when the service has
-    no role; so a service without a role gets three empty strings here. Handing every function the
-    backend's admin key would let any function drive the whole backend API.
-
-    UNCONFIRMED choice: with a role we cannot mint STS tokens locally, so a service that has a role
-    gets the backend's own access key pair (and an empty security token). That keeps code which
-    calls this backend back with an FC SDK working, which is what the role is for.
+    Real FC hands out temporary STS keys of the service's role, and nothing when the service has
+    no role. Locally there is no STS yet to mint a role's keys, and the only key the backend has
+    is its own root key, which drives the whole API: a function holding it could read every other
+    service's code and change any function. So a role gives no key at all until the role's own
+    temporary credentials exist; ``state`` stays a parameter for the day they do.
     """
-    if not str(svc.get("role") or "").strip():
-        return ("", "", "")
-    cfg = state.config
-    return (cfg.access_key_id, cfg.access_key_secret, "")
+    return ("", "", "")
 
 
 def build_spec(state: BackendState, svc: dict[str, Any], fn: dict[str, Any], version_id: str) -> FunctionSpec:

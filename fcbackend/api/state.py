@@ -17,7 +17,7 @@ from typing import Any
 from fcbackend.api.errors import FcError, function_not_found, not_found, service_not_found
 from fcbackend.backend_config import BackendConfig
 from fcbackend.models import FunctionSpec
-from fcbackend.store import CodeStore, InvocationRecorder, MetadataStore
+from fcbackend.store import CodeError, CodeStore, InvocationRecorder, MetadataStore
 
 LATEST = "LATEST"
 
@@ -175,7 +175,12 @@ class BackendState:
             svc_doc = self.service_at(service, version_id)
             from fcbackend.api.specs import build_spec
 
-            spec = await asyncio.to_thread(build_spec, self, svc_doc, fn_doc, version_id)
+            try:
+                spec = await asyncio.to_thread(build_spec, self, svc_doc, fn_doc, version_id)
+            except CodeError as exc:  # a package stored before the upload checks refused it
+                raise FcError(
+                    400, "InvalidArgument", f"the code of {service}/{function} cannot be unpacked: {exc}"
+                ) from exc
             if generation == self.generation:
                 self.specs[key] = spec
         if qualifier and qualifier != spec.qualifier:

@@ -23,7 +23,7 @@ from fcbackend.api.services import service_arn
 from fcbackend.api.state import TAGS, BackendState
 
 P = "/2016-08-15"
-_SERVICE_ARN = re.compile(r"^(?:acs:fc:[^:]*:[^:]*:)?services/(?P<name>[^/.]+)$")
+_SERVICE_ARN = re.compile(r"(?:acs:fc:[^:]*:[^:]*:)?services/(?P<name>[A-Za-z_][A-Za-z0-9_-]*)")  # fullmatch
 _EXPECTED = "acs:fc:<region>:<account>:services/<name> or services/<name>"
 MAX_TAGS = 20
 
@@ -32,7 +32,7 @@ def _service_arn_of(state: BackendState, arn: Any) -> str:
     """The full ARN of the existing service ``arn`` names (full or partial form)."""
     if not isinstance(arn, str) or not arn:
         raise invalid(f"resourceArn is required, e.g. {_EXPECTED}")
-    match = _SERVICE_ARN.match(arn)
+    match = _SERVICE_ARN.fullmatch(arn)
     if not match:
         raise invalid(f"resourceArn '{arn}' is not a service ARN ({_EXPECTED})")
     state.service_doc(match["name"])

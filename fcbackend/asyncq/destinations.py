@@ -27,8 +27,8 @@ from fcbackend.clock import utc_iso
 from fcbackend.fc3.names import is_storage_service, parse_name
 
 _FC2_FUNCTION_ARN = re.compile(
-    r"^acs:fc:(?P<region>[^:]*):(?P<account>[^:]*):services/(?P<service>[^/.]+)"
-    r"(?:\.(?P<qualifier>[^/]+))?/functions/(?P<function>[^/]+)$"
+    r"acs:fc:(?P<region>[^:]*):(?P<account>[^:]*):services/(?P<service>[^/.]+)"
+    r"(?:\.(?P<qualifier>[^/]+))?/functions/(?P<function>[^/]+)"
 )
 
 
@@ -48,10 +48,10 @@ def parse_function_arn(arn: str) -> FunctionTarget | None:
     """The FC function an ARN names, or None for other destination kinds. FC 3.0 function ARNs
     (``acs:fc:<region>:<account>:functions/<fn>[:<qualifier>]``, the qualifier form
     UNCONFIRMED) name the function's place in the shared store (fcbackend.fc3.names)."""
-    match = _FC2_FUNCTION_ARN.match(arn)
+    match = _FC2_FUNCTION_ARN.fullmatch(arn)
     if match is not None:
         return FunctionTarget(match["service"], match["function"], match["qualifier"] or "LATEST")
-    match = _FC3_FUNCTION_ARN.match(arn)
+    match = _FC3_FUNCTION_ARN.fullmatch(arn)
     if match is not None:
         ref = parse_name(match["function"])
         return FunctionTarget(ref.service, ref.function, match["qualifier"] or "LATEST")

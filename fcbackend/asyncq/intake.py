@@ -25,7 +25,7 @@ from fcbackend.models import HttpRequestInfo
 
 ASYNC_PAYLOAD_LIMIT = 128 * 1024
 MAX_DELAY_S = 3600
-TASK_ID_PATTERN = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]{0,127}$")
+TASK_ID_PATTERN = re.compile(r"[A-Za-z_][A-Za-z0-9_-]{0,127}")  # fullmatch: no trailing newline
 TASK_ID_HEADERS = ("x-fc-stateful-async-invocation-id", "x-fc-async-task-id")
 TASK_ENABLE_HEADER = "x-fc-stateful-async-invocation-enable"
 DELAY_HEADER = "x-fc-async-delay"
@@ -62,7 +62,7 @@ def build_submission(
             f"for async invocations: got {size} bytes",
         )
     task_id = next((lowered[h] for h in TASK_ID_HEADERS if lowered.get(h)), None)
-    if task_id is not None and not TASK_ID_PATTERN.match(task_id):
+    if task_id is not None and not TASK_ID_PATTERN.fullmatch(task_id):
         raise IntakeError(
             400,
             "InvalidArgument",

@@ -124,7 +124,7 @@ async def stop_task(request: Request) -> Response:
 async def list_stateful_functions(request: Request) -> Response:
     """``ListStatefulAsyncInvocationFunctions`` (see the module doc for what is listed)."""
     raw_limit = request.query_params.get("limit") or str(FUNCTIONS_DEFAULT_LIMIT)
-    if not raw_limit.isdigit() or not 1 <= int(raw_limit) <= MAX_LIMIT:
+    if not (raw_limit.isascii() and raw_limit.isdigit()) or not 1 <= int(raw_limit) <= MAX_LIMIT:
         return _error(
             400, "InvalidArgument", f"limit must be an integer 1-{MAX_LIMIT}, got {raw_limit!r}", request
         )

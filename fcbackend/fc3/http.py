@@ -88,7 +88,7 @@ async def receive_body(scope: Scope, receive: Receive, limit: int | None = None)
     length = headers.get("content-length")
     if length and length.isdigit() and int(length) > limit:
         raise too_large(limit)
-    body = await receive_limited(receive, limit)
+    body = await receive_limited(receive, headers, limit)
     check_content_sha256(headers, body)
     scope["fc3.body"] = body
     sent = False

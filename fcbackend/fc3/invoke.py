@@ -164,7 +164,7 @@ async def run_invocation(
     length = headers.get("content-length")
     if length and length.isdigit() and int(length) > limit:
         raise FcError(400, "EntityTooLarge", f"payload size exceeds maximum allowed size ({limit} bytes)")
-    payload = await read_body(receive, limit)
+    payload = await read_body(receive, headers, limit)
     check_content_sha256(headers, payload)
     if kind == "async":
         return await _submit_async(app_state, scope, receive, spec, payload, headers, request_id)

@@ -16,7 +16,12 @@ Usage::
     await client.close()
 
 A timeout raises :class:`TimeoutError`; a connection that drops before the response is complete
-raises :class:`ConnectionLost` (the driver turns that into ``InstanceCrashed``).
+raises :class:`ConnectionLost` (the driver turns that into ``InstanceCrashed``). A response whose
+body is larger than ``max_body`` (FC's limit, :data:`~fcbackend.instances.fc_contract.MAX_RESPONSE_BODY`)
+raises :class:`~fcbackend.instances.driver.InstanceBadResponse` as soon as that is known — from its
+``Content-Length`` before a byte of the body is read, or while reading a chunked or read-to-close
+body — and its connection is dropped: the backend never holds more than ``max_body`` bytes of one
+response, whatever the function returns.
 """
 
 from __future__ import annotations
@@ -26,10 +31,13 @@ import contextlib
 import socket
 from collections.abc import Callable
 
+from fcbackend.instances.driver import InstanceBadResponse
+from fcbackend.instances.fc_contract import MAX_RESPONSE_BODY
 from fcbackend.models import InstanceRequest, InstanceResponse
 
 MAX_HEADER_BYTES = 1 << 20  # our bootstraps return per-request logs in a header
 _STREAM_LIMIT = 4 << 20
+_READ_CHUNK = 1 << 20
 
 
 class ConnectionLost(Exception):
@@ -91,8 +99,19 @@ def _clean(value: str) -> str:
     return str(value).replace("\r", " ").replace("\n", " ")
 
 
-async def read_response(reader: asyncio.StreamReader) -> tuple[InstanceResponse, bool]:
-    """Read one response; returns it and whether the connection may be reused."""
+def _too_large(limit: int, size: int | None = None) -> InstanceBadResponse:
+    got = f" ({size} bytes)" if size is not None else ""
+    return InstanceBadResponse(
+        f"the function's response{got} is larger than {limit} bytes, the most a synchronous "
+        "invocation returns; return a reference to the data (e.g. an OSS object) instead"
+    )
+
+
+async def read_response(
+    reader: asyncio.StreamReader, max_body: int = MAX_RESPONSE_BODY
+) -> tuple[InstanceResponse, bool]:
+    """Read one response; returns it and whether the connection may be reused. A body over
+    ``max_body`` bytes raises :class:`InstanceBadResponse` (the caller drops the connection)."""
     try:
         head = await reader.readuntil(b"\r\n\r\n")
     except asyncio.IncompleteReadError as exc:
@@ -100,9 +119,9 @@ async def read_response(reader: asyncio.StreamReader) -> tuple[InstanceResponse,
             "the instance closed the connection without answering", before_response=not exc.partial
         ) from exc
     except asyncio.LimitOverrunError as exc:
-        raise ConnectionLost("the instance sent a response header block that is too large") from exc
+        raise InstanceBadResponse("the function's response header block is too large") from exc
     if len(head) > MAX_HEADER_BYTES:
-        raise ConnectionLost("the instance sent a response header block that is too large")
+        raise InstanceBadResponse("the function's response header block is too large")
     lines = head.decode("latin-1").split("\r\n")
     status_line = lines[0].split(" ", 2)
     if len(status_line) < 2 or not status_line[0].startswith("HTTP/") or not status_line[1].isdigit():
@@ -119,24 +138,39 @@ async def read_response(reader: asyncio.StreamReader) -> tuple[InstanceResponse,
     keep_alive = headers.get("connection", "").lower() != "close" and status_line[0] != "HTTP/1.0"
     try:
         if "transfer-encoding" in headers and "chunked" in headers["transfer-encoding"].lower():
-            body = await _read_chunked(reader)
+            body = await _read_chunked(reader, max_body)
             headers.pop("transfer-encoding", None)
         elif "content-length" in headers:
-            body = await reader.readexactly(int(headers["content-length"]))
+            length = int(headers["content-length"])
+            if length > max_body:
+                raise _too_large(max_body, length)
+            body = await reader.readexactly(length)
         elif status in (204, 304) or 100 <= status < 200:
             body = b""
         else:
-            body = await reader.read()
+            body = await _read_to_close(reader, max_body)
             keep_alive = False
     except asyncio.IncompleteReadError as exc:
         raise ConnectionLost("the instance closed the connection in the middle of a response") from exc
-    except ValueError as exc:
+    except (ValueError, asyncio.LimitOverrunError) as exc:
         raise ConnectionLost(f"the instance sent a malformed response: {exc}") from exc
     return InstanceResponse(status=status, headers=headers, body=body), keep_alive
 
 
-async def _read_chunked(reader: asyncio.StreamReader) -> bytes:
+async def _read_to_close(reader: asyncio.StreamReader, max_body: int) -> bytes:
     parts: list[bytes] = []
+    size = 0
+    while chunk := await reader.read(_READ_CHUNK):
+        size += len(chunk)
+        if size > max_body:
+            raise _too_large(max_body)
+        parts.append(chunk)
+    return b"".join(parts)
+
+
+async def _read_chunked(reader: asyncio.StreamReader, max_body: int) -> bytes:
+    parts: list[bytes] = []
+    total = 0
     while True:
         size_line = await reader.readuntil(b"\r\n")
         size = int(size_line.split(b";", 1)[0].strip() or b"0", 16)
@@ -145,6 +179,9 @@ async def _read_chunked(reader: asyncio.StreamReader) -> bytes:
             while (await reader.readuntil(b"\r\n")) != b"\r\n":
                 pass
             return b"".join(parts)
+        total += size
+        if total > max_body:
+            raise _too_large(max_body)
         parts.append(await reader.readexactly(size))
         await reader.readexactly(2)
 

@@ -53,9 +53,12 @@ class ChildProcess:
         self._watch()
 
     @classmethod
-    async def spawn(cls, argv: Sequence[str], *, env: Mapping[str, str], cwd: str) -> ChildProcess:
-        """Start ``argv`` in a new session (its own process group) with stdin on /dev/null and
-        stdout+stderr on one pipe. Raises OSError when it cannot be started."""
+    async def spawn(
+        cls, argv: Sequence[str], *, env: Mapping[str, str], cwd: str, pass_fds: Sequence[int] = ()
+    ) -> ChildProcess:
+        """Start ``argv`` in a new session (its own process group) with stdin on /dev/null,
+        stdout+stderr on one pipe and ``pass_fds`` inherited. Raises OSError when it cannot be
+        started."""
         loop = asyncio.get_running_loop()
         popen = subprocess.Popen(
             list(argv),
@@ -66,6 +69,7 @@ class ChildProcess:
             env=dict(env),
             cwd=cwd,
             close_fds=True,
+            pass_fds=tuple(pass_fds),
         )
         assert popen.stdout is not None
         reader = asyncio.StreamReader(limit=1 << 20, loop=loop)

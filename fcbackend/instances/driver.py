@@ -41,6 +41,13 @@ class InstanceCrashed(Exception):
         self.exit_code = exit_code
 
 
+class InstanceBadResponse(Exception):
+    """The instance answered something FC does not pass on (a response body over FC's limit, a
+    header block too large); the instance itself is fine and keeps serving. Shown to the caller
+    as 502 ``BadResponse``, the code FC answers with when a function's response breaks its limits
+    (https://www.alibabacloud.com/help/en/functioncompute/web-functions)."""
+
+
 @dataclass
 class InstanceStats:
     memory_peak_bytes: int = 0

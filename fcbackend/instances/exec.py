@@ -10,8 +10,8 @@ How each kind of instance runs the command:
 * **sandbox** — the command enters the sandbox's namespaces with ``nsenter`` (mount, pid, ipc,
   uts, net, cgroup; we are root) through the first process bubblewrap created inside them, after
   joining the instance's cgroups (so the function's memory, cpu and pids limits apply to it too).
-  Inside, ``setpriv`` drops every capability, as bubblewrap did for the function (``--cap-drop
-  ALL``): read-only mounts stay read-only for the exec'd command as well.
+  Inside, ``setpriv`` makes it the user the function runs as, without capabilities (as the
+  sandbox did for the function): read-only mounts stay read-only for the exec'd command as well.
 * **process** — a child process with the instance's environment, in its code directory and its
   cgroups (when the backend made any).
 * **docker** — the Docker Engine exec API (``POST /containers/{id}/exec``, then a hijacked
@@ -166,8 +166,10 @@ def local_command(instance: Any, worker: Any, options: ExecOptions) -> tuple[lis
             "env",
             f"--chdir={code_dir}",
             "setpriv",
+            *_as_the_function(worker.launcher.run_as),
             "--inh-caps=-all",
             "--bounding-set=-all",
+            "--no-new-privs",
             "--",
             *argv,
         ]
@@ -175,6 +177,14 @@ def local_command(instance: Any, worker: Any, options: ExecOptions) -> tuple[lis
     cgroup = worker.cgroup
     argv = join_command(cgroup.procs_files if cgroup is not None else [], argv)
     return argv, env, cwd
+
+
+def _as_the_function(run_as: tuple[int, int] | None) -> list[str]:
+    """setpriv options that make the command the user the function runs as (none: the backend's)."""
+    if run_as is None:
+        return []
+    uid, gid = run_as
+    return [f"--reuid={uid}", f"--regid={gid}", "--clear-groups"]
 
 
 class LocalExecSession(ExecSession):

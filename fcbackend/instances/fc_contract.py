@@ -11,6 +11,26 @@ from __future__ import annotations
 
 from fcbackend.models import FunctionSpec
 
+# The largest response body a synchronous invocation returns. FC documents 32 MB for a request
+# payload and states no separate number for the response; we hold the response to the same
+# 32 MB (INFERRED, docs/hostile-input.md). The backend never reads more of a response than this.
+MAX_RESPONSE_BODY = 32 * 1024 * 1024
+
+
+# FC 2.0 gives an instance CPU in proportion to its memory; its performance instances show the
+# ratio (2 vCPU with 4 GB ... 16 vCPU with 32 GB: https://help.aliyun.com/document_detail/179379.html),
+# and FC 3.0 (and FC 2.0's ``cpu``) take vCPUs in steps of 0.05 with 0.05 the least.
+VCPU_PER_GB = 0.5
+MIN_VCPU = 0.05
+
+
+def instance_vcpu(spec: FunctionSpec) -> float:
+    """The vCPUs an instance of ``spec`` gets: its ``cpu`` when set (FC 3.0, FC 2.0's ``Cpu``),
+    else half a vCPU per GB of ``memorySize`` (FC 2.0), never less than 0.05."""
+    if spec.cpu:
+        return max(MIN_VCPU, float(spec.cpu))
+    return max(MIN_VCPU, spec.memory_mb / 1024 * VCPU_PER_GB)
+
 
 def _num(value: float) -> str:
     return str(int(value)) if float(value).is_integer() else str(value)

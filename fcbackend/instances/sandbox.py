@@ -18,6 +18,7 @@ from pathlib import Path
 from fcbackend.gpu.placement import GpuAllocator
 from fcbackend.instances.launchers import BubblewrapLauncher
 from fcbackend.instances.local_driver import LocalDriver
+from fcbackend.instances.slots import slots_root
 
 
 @lru_cache(maxsize=4)
@@ -90,9 +91,10 @@ class SandboxDriver(LocalDriver):
     ):
         Path(state_dir).mkdir(parents=True, exist_ok=True)
         hidden = default_hidden_paths(Path(state_dir)) + list(extra_hidden or [])
+        self.sandbox_launcher = BubblewrapLauncher(hidden, bwrap, home=slots_root(Path(state_dir)))
         super().__init__(
             state_dir,
-            BubblewrapLauncher(hidden, bwrap),
+            self.sandbox_launcher,
             pool_size=pool_size,
             pids_max=pids_max,
             custom_start_timeout_s=custom_start_timeout_s,
@@ -104,4 +106,24 @@ class SandboxDriver(LocalDriver):
         ok, why = bubblewrap_works(self._bwrap)
         if not ok:
             return ok, why
-        return True, f"bubblewrap sandboxes; {self.cgroups.describe()}"
+        return True, f"bubblewrap sandboxes; {self.sandbox_launcher.describe()}; {self.cgroups.describe()}"
+
+    async def close(self) -> None:
+        await super().close()
+        self.sandbox_launcher.close()
+        remove_if_only_templates(self.slots_root)
+
+
+def remove_if_only_templates(root: Path) -> None:
+    """Remove the slots directory when nothing is left in it but the disk templates (which any
+    later driver recreates in milliseconds)."""
+    try:
+        entries = [entry.name for entry in root.iterdir()]
+    except OSError:
+        return
+    if set(entries) <= {".disks"}:
+        shutil.rmtree(root / ".disks", ignore_errors=True)
+        try:
+            os.rmdir(root)
+        except OSError:
+            pass

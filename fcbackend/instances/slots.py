@@ -65,6 +65,8 @@ class Slot:
         slot = cls(root)
         for path in (slot.code, slot.opt, slot.run, slot.tmp):
             path.mkdir(parents=True, exist_ok=True)
+        for path in (slot.root, slot.code, slot.opt):  # readable by a sandbox's unprivileged user
+            os.chmod(path, 0o755)
         return slot
 
     def fill(self, code_dir: Path | None, layer_dirs: tuple[Path, ...]) -> None:
@@ -89,7 +91,9 @@ def link_tree(src: Path, dst: Path, *, overwrite: bool) -> int:
     for current, dirs, files in os.walk(src, followlinks=False):
         rel = os.path.relpath(current, src)
         target_dir = dst if rel == "." else dst / rel
-        target_dir.mkdir(parents=True, exist_ok=True)
+        if not target_dir.is_dir():
+            target_dir.mkdir(parents=True, exist_ok=True)
+            os.chmod(target_dir, 0o755)  # whatever the backend's umask: a sandbox user reads it
         for name in dirs:
             source = Path(current) / name
             if source.is_symlink():

@@ -16,6 +16,7 @@ import logging
 import os
 import resource
 import signal
+import socket
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -26,6 +27,7 @@ from fcbackend.instances.ca_client import CaClient, ConnectionLost
 from fcbackend.instances.cgroups import CgroupManager, InstanceCgroup, Limits, join_command
 from fcbackend.instances.child import ChildProcess
 from fcbackend.instances.driver import Instance, InstanceCrashed, InstanceStartError, InstanceStats
+from fcbackend.instances.fc_contract import instance_vcpu
 from fcbackend.instances.health import HealthMonitor, probe_once
 from fcbackend.instances.launchers import PoolKey
 from fcbackend.instances.slots import Slot
@@ -43,12 +45,16 @@ log = logging.getLogger(__name__)
 class Launcher(Protocol):
     name: str
     nvidia_root: str
+    run_as: tuple[int, int] | None  # (uid, gid) functions run as; None: the backend's user
 
     def pool_key(self, spec: FunctionSpec) -> PoolKey: ...
-    def argv(self, key: PoolKey, slot: Slot, gpu: MountPlan | None = None) -> list[str]: ...
+    def command(
+        self, key: PoolKey, slot: Slot, listen_fd: int, gpu: MountPlan | None = None
+    ) -> list[str]: ...
     def paths(self, spec: FunctionSpec, slot: Slot) -> tuple[str, list[str], str]: ...
     def fill_slot(self, spec: FunctionSpec, slot: Slot) -> None: ...
     def add_read_only(self, path: Path) -> None: ...
+    def describe(self) -> str: ...
 
 
 class LogBuffer:
@@ -110,8 +116,6 @@ class Worker:
         """Start a generic worker; ``gpu`` makes it a dedicated GPU worker (device binds + env)."""
         slot = Slot.create(slots_root / worker_id)
         cgroup = cgroups.create(worker_id, generic_limits)
-        argv = launcher.argv(key, slot, gpu)
-        argv = join_command(cgroup.procs_files if cgroup else [], argv)
         env = {
             "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
             "LANG": "C.UTF-8",
@@ -121,14 +125,22 @@ class Worker:
         if gpu is not None:
             env = gpu.apply_env(env)
         try:
-            # Not asyncio.create_subprocess_exec: see fcbackend.instances.child for why one owner
-            # must watch and reap the process.
-            process = await ChildProcess.spawn(argv, env=env, cwd=str(slot.root))
-        except OSError as exc:
+            with listening_socket(slot.socket) as listener:  # the worker holds it once started
+                # off the event loop: the first worker of a disk size formats its template
+                argv = await asyncio.to_thread(launcher.command, key, slot, listener.fileno(), gpu)
+                argv = join_command(cgroup.procs_files if cgroup else [], argv)
+                # Not asyncio.create_subprocess_exec: see fcbackend.instances.child for why one
+                # owner must watch and reap the process.
+                process = await ChildProcess.spawn(
+                    argv, env=env, cwd=str(slot.root), pass_fds=(listener.fileno(),)
+                )
+        except BaseException as exc:
             if cgroup:
                 cgroup.remove()
             slot.remove()
-            raise InstanceStartError(f"cannot start a {launcher.name} worker: {exc}") from exc
+            if isinstance(exc, OSError):
+                raise InstanceStartError(f"cannot start a {launcher.name} worker: {exc}") from exc
+            raise
         worker = cls(worker_id, key, slot, cgroup, process, launcher)
         worker.gpu_plan = gpu
         try:
@@ -212,7 +224,8 @@ class Worker:
         info = runtime_info(spec.runtime)
         self.launcher.fill_slot(spec, self.slot)
         if self.cgroup is not None:
-            self.cgroup.set_limits(Limits(memory_bytes=spec.memory_mb * MB, cpu=spec.cpu, pids=pids_max))
+            limits = Limits(memory_bytes=spec.memory_mb * MB, cpu=instance_vcpu(spec), pids=pids_max)
+            self.cgroup.set_limits(limits)
             self.cgroup.reset_peak()
         elif info.bootstrap == "python" and info.mode != "custom":
             _limit_address_space(self.process.pid, spec)
@@ -303,6 +316,23 @@ class Worker:
         callbacks, self.on_destroy = self.on_destroy, []
         for callback in callbacks:
             callback()
+
+
+def listening_socket(path: Path) -> socket.socket:
+    """The worker's Unix socket, bound and listening before the worker starts; the bootstrap
+    inherits it (``--fd N``). Why the backend makes it: a bootstrap that had to create its
+    socket would need a directory it can write that the host can see, and that directory would
+    be a disk without a bound."""
+    with contextlib.suppress(FileNotFoundError):
+        path.unlink()
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        sock.bind(str(path))
+        sock.listen(512)
+    except BaseException:
+        sock.close()
+        raise
+    return sock
 
 
 def _signal_name(number: int) -> str:

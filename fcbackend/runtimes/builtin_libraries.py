@@ -94,6 +94,7 @@ class PythonLibraryLayer:
         self.key = f"{tag}-{digest}"
         self._error: str | None = None
         self._lock: asyncio.Lock | None = None
+        self._readable_checked = False
         root.mkdir(parents=True, exist_ok=True)
 
     @classmethod
@@ -116,6 +117,8 @@ class PythonLibraryLayer:
         """The path entry, building the layer on first use; None (after saying why once) when it
         cannot be built."""
         path = self.ready()
+        if path is not None and not self._readable_checked:
+            await asyncio.to_thread(self._make_readable)
         if path is not None or self._error is not None:
             return path
         if self._lock is None:
@@ -139,9 +142,11 @@ class PythonLibraryLayer:
             fcntl.flock(lock, fcntl.LOCK_EX)
             ready = self.ready()
             if ready is not None:
+                self._make_readable()
                 return ready
             staging = Path(tempfile.mkdtemp(prefix=f"{self.key}.building-", dir=self.root))
             try:
+                os.chmod(staging, 0o755)  # mkdtemp's 0700 would hide it from sandboxed functions
                 self._pip_install(staging / "site-packages")
                 (staging / COMPLETE_MARKER).write_text("\n".join(r for r, _ in self.requirements) + "\n")
                 shutil.rmtree(self.root / self.key, ignore_errors=True)
@@ -150,6 +155,18 @@ class PythonLibraryLayer:
                 shutil.rmtree(staging, ignore_errors=True)
         _log.info("FC's built-in Python libraries are installed in %s", self.site_packages)
         return self.site_packages
+
+    def _make_readable(self) -> None:
+        """Let every user traverse the layer's directory: sandboxed functions run as an
+        unprivileged user (fcbackend.instances.launchers), and a layer built by an older backend
+        kept the 0700 of its staging directory."""
+        layer = self.root / self.key
+        try:
+            if layer.stat().st_mode & 0o055 != 0o055:
+                os.chmod(layer, 0o755)
+        except OSError as exc:
+            _log.warning("FC's built-in Python libraries in %s are not readable by functions: %s", layer, exc)
+        self._readable_checked = True
 
     def _pip_install(self, target: Path) -> None:
         command = [

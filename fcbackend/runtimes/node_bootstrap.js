@@ -1,8 +1,9 @@
 'use strict';
 /*
  * The in-instance agent of the built-in Node.js runtimes (nodejs*), the twin of
- * python_bootstrap.py: it starts generic, listening on a Unix socket, prints the ready line, and is
- * specialised by POST /__rosengine/specialise; then it serves the custom-runtime protocol (docs/reference/fc-runtime.md#custom-runtimes-and-containers)
+ * python_bootstrap.py: it starts generic, serving on the Unix socket the backend made and passed
+ * as --fd N, prints the ready line, and is specialised by POST /__rosengine/specialise; then it
+ * serves the custom-runtime protocol (docs/reference/fc-runtime.md#custom-runtimes-and-containers)
  * by calling the user's CommonJS handler (docs/reference/fc-runtime.md#nodejs-handlers):
  *
  *   exports.handler = (event, context, callback) => callback(err, data)   // callback style
@@ -17,26 +18,62 @@
  * deleteHeader, send) — the details of that API are UNCONFIRMED.
  */
 const http = require('http');
-const fs = require('fs');
 const path = require('path');
 const Module = require('module');
 const { AsyncLocalStorage } = require('async_hooks');
 
 const READY_LINE = '\u0000rosengine-ready\n';
 const LOG_HEADER = 'x-rosengine-log';
-const MAX_LOG = 1 << 20;
+// What one request's log keeps: its first and its last LOG_KEEP bytes, with a line saying how much
+// was left out between (as python_bootstrap.py: bounded memory, and a log that fits the header).
+const LOG_KEEP = 256 * 1024;
 const store = new AsyncLocalStorage();
 let config = null;
 const handlers = {};
 
+function newLog() {
+  return { head: [], headSize: 0, tail: [], tailStart: 0, tailSize: 0, dropped: 0 };
+}
+
+function logAdd(log, chunk) {
+  if (log.headSize < LOG_KEEP) {
+    const part = chunk.subarray(0, LOG_KEEP - log.headSize);
+    log.head.push(part);
+    log.headSize += part.length;
+    chunk = chunk.subarray(part.length);
+  }
+  if (chunk.length === 0) return;
+  log.tail.push(chunk);
+  log.tailSize += chunk.length;
+  // drop whole chunks from the front while the rest still holds LOG_KEEP bytes (constant cost)
+  while (log.tailSize - log.tail[log.tailStart].length >= LOG_KEEP) {
+    log.tailSize -= log.tail[log.tailStart].length;
+    log.dropped += log.tail[log.tailStart].length;
+    log.tail[log.tailStart++] = null;
+  }
+  if (log.tailStart > 1024 && log.tailStart * 2 > log.tail.length) {
+    log.tail = log.tail.slice(log.tailStart);
+    log.tailStart = 0;
+  }
+}
+
+function logValue(log) {
+  let tail = Buffer.concat(log.tail.slice(log.tailStart));
+  const extra = tail.length - LOG_KEEP;
+  const dropped = log.dropped + Math.max(0, extra);
+  if (extra > 0) tail = tail.subarray(extra);
+  const parts = [...log.head];
+  if (dropped > 0) {
+    parts.push(Buffer.from(`\n[rosengine: ${dropped} bytes of this request's output were left out here]\n`));
+  }
+  parts.push(tail);
+  return Buffer.concat(parts);
+}
+
 function logWrite(text) {
   const scope = store.getStore();
   if (scope) {
-    if (scope.size < MAX_LOG) {
-      const chunk = Buffer.from(String(text));
-      scope.chunks.push(chunk);
-      scope.size += chunk.length;
-    }
+    logAdd(scope.log, Buffer.from(String(text)));
   } else {
     process.stdout.write(String(text));
   }
@@ -168,7 +205,7 @@ function callUser(fn, args, arity) {
 }
 
 async function runScoped(requestId, label, work) {
-  const scope = { requestId, chunks: [], size: 0 };
+  const scope = { requestId, log: newLog() };
   return store.run(scope, async () => {
     logWrite(`FC ${label} Start RequestId: ${requestId}\n`);
     let result;
@@ -181,7 +218,7 @@ async function runScoped(requestId, label, work) {
     }
     logWrite(`FC ${label} End RequestId: ${requestId}\n`);
     const [status, headers, body] = result;
-    headers[LOG_HEADER] = Buffer.concat(scope.chunks).toString('base64');
+    headers[LOG_HEADER] = logValue(scope.log).toString('base64');
     return [status, headers, body];
   });
 }
@@ -298,12 +335,19 @@ async function dispatch(req, res) {
 }
 
 function main() {
-  const socketPath = process.argv[2];
-  if (!socketPath) {
-    process.stderr.write('usage: node node_bootstrap.js <unix socket path>\n');
+  // --fd N: the socket the backend made and listens on already (sandbox and process drivers);
+  // a path: listen there ourselves (a container's socket directory).
+  let where = null;
+  if (process.argv[2] === '--fd' && /^\d+$/.test(process.argv[3] || '')) {
+    where = { fd: Number(process.argv[3]) };
+  } else if (process.argv.length === 3) {
+    where = process.argv[2];
+    try { require('fs').unlinkSync(where); } catch (e) { /* not there */ }
+  }
+  if (where === null) {
+    process.stderr.write('usage: node node_bootstrap.js (--fd <listening Unix socket fd> | <socket path>)\n');
     process.exit(2);
   }
-  try { fs.unlinkSync(socketPath); } catch (e) { /* not there */ }
   const server = http.createServer((req, res) => {
     dispatch(req, res).catch((err) => {
       try {
@@ -315,7 +359,7 @@ function main() {
   server.keepAliveTimeout = 0; // the backend decides when a connection ends
   server.headersTimeout = 0;
   server.requestTimeout = 0;
-  server.listen(socketPath, () => process.stdout.write(READY_LINE));
+  server.listen(where, () => process.stdout.write(READY_LINE));
   process.on('uncaughtException', (err) => {
     logWrite(`${stamp()}  [ERROR] uncaught: ${err && err.stack ? err.stack : err}\n`);
   });

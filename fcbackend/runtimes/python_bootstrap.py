@@ -7,9 +7,10 @@ the scheduler.
 
 Why it starts *generic*: the pool (fcbackend/instances/prestarted.py) starts this program, inside its
 sandbox, before any function is known — the interpreter is up and its modules imported, waiting
-on its socket. ``POST /__rosengine/specialise`` then turns it into an instance of one function
-(environment, search paths, handler names); a cold start costs that request plus the import of the
-user's module, not an interpreter start (the SOCK "zygote" idea; see docs/design/warm-path.md). A
+on its socket (made by the backend and inherited, ``--fd N``; in a container, a path to listen
+on). ``POST /__rosengine/specialise`` then turns it into an instance of one function (environment,
+search paths, handler names); a cold start costs that request plus the import of the user's
+module, not an interpreter start (the SOCK "zygote" idea; see docs/design/warm-path.md). A
 specialised process is never re-specialised: one sandbox serves one function for its whole life.
 
 Modes (chosen at specialisation):
@@ -37,6 +38,7 @@ script inside sandboxes, never imported by the backend.
 from __future__ import annotations
 
 import base64
+import collections
 import importlib
 import io
 import json
@@ -56,7 +58,11 @@ READY_LINE = b"\x00rosengine-ready\n"
 SPECIALISE_PATH = "/__rosengine/specialise"
 PING_PATH = "/__rosengine/ping"
 LOG_HEADER = "x-rosengine-log"
-MAX_LOG_BYTES = 1 << 20  # per request; the backend keeps the tail
+# What one request's log keeps: its first and its last LOG_KEEP_BYTES each, with a line saying how
+# much was left out between them. Bounded so the instance never holds a huge log and the log fits
+# the response header the backend reads (base64 of 512 KiB is under its 1 MiB header limit);
+# the end is kept because it holds the "FC Invoke End" line, the error and FC's 4 KB log tail.
+LOG_KEEP_BYTES = 256 * 1024
 
 _local = threading.local()
 _this_file = os.path.abspath(__file__)
@@ -79,8 +85,7 @@ class _RoutedBinary(io.RawIOBase):
         data = bytes(data)
         buf = getattr(_local, "log", None)
         if buf is not None:
-            if len(buf) < MAX_LOG_BYTES:
-                buf += data
+            buf.add(data)
         else:
             try:
                 os.write(self._fd, data)
@@ -170,12 +175,54 @@ def _install_output_routing():
     context_logger.setLevel(logging.INFO)
 
 
+class BoundedLog:
+    """A request's log: the first and the last ``keep`` bytes, and how many were dropped between.
+
+    Why chunks in a deque: a function printing a million short lines must cost a constant amount
+    per line, so the tail drops whole chunks from its front (trimmed to size only once, at the end)
+    instead of moving its bytes on every write."""
+
+    def __init__(self, keep=LOG_KEEP_BYTES):
+        self.keep = keep
+        self.head = bytearray()
+        self.tail: collections.deque[bytes] = collections.deque()
+        self.tail_size = 0
+        self.dropped = 0
+
+    def add(self, data):
+        if len(self.head) < self.keep:
+            room = self.keep - len(self.head)
+            self.head += data[:room]
+            data = data[room:]
+        if not data:
+            return
+        self.tail.append(bytes(data))
+        self.tail_size += len(data)
+        while self.tail_size - len(self.tail[0]) >= self.keep:
+            self.tail_size -= len(self.tail[0])
+            self.dropped += len(self.tail.popleft())
+
+    def extend(self, data):
+        self.add(data)
+
+    def value(self):
+        tail = b"".join(self.tail)
+        extra = len(tail) - self.keep
+        dropped = self.dropped + max(0, extra)
+        if extra > 0:
+            tail = tail[extra:]
+        if not dropped:
+            return bytes(self.head) + tail
+        note = f"\n[rosengine: {dropped} bytes of this request's output were left out here]\n"
+        return bytes(self.head) + note.encode() + tail
+
+
 class _RequestScope:
     """Routes output of the current thread into a per-request buffer."""
 
     def __init__(self, request_id):
         self.request_id = request_id
-        self.log = bytearray()
+        self.log = BoundedLog()
 
     def __enter__(self):
         _local.request_id = self.request_id
@@ -188,7 +235,7 @@ class _RequestScope:
         return False
 
     def line(self, text):
-        self.log.extend((text + "\n").encode("utf-8", "replace"))
+        self.log.add((text + "\n").encode("utf-8", "replace"))
 
 
 # --------------------------------------------------------------------------- the context object
@@ -556,7 +603,7 @@ def _interpreter_for(path):
 def _with_log(response, scope):
     status, headers, body = response
     headers = dict(headers)
-    headers[LOG_HEADER] = base64.b64encode(bytes(scope.log[-MAX_LOG_BYTES:])).decode("ascii")
+    headers[LOG_HEADER] = base64.b64encode(scope.log.value()).decode("ascii")
     return status, headers, body
 
 
@@ -757,18 +804,30 @@ def _relay(conn, port):
     upstream.close()
 
 
-def main(argv):
+def _listening_socket(argv):
+    """``--fd N``: the socket the backend made and listens on already (sandbox and process
+    drivers); a path: bind and listen there ourselves (a container's socket directory)."""
+    if len(argv) == 3 and argv[1] == "--fd" and argv[2].isdigit():
+        server = socket.socket(fileno=int(argv[2]))
+        os.set_inheritable(server.fileno(), False)  # not the function's: its children never see it
+        return server
     if len(argv) != 2:
-        sys.stderr.write("usage: python_bootstrap.py <unix socket path>\n")
-        return 2
-    socket_path = argv[1]
+        return None
     try:
-        os.unlink(socket_path)
+        os.unlink(argv[1])
     except FileNotFoundError:
         pass
     server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    server.bind(socket_path)
+    server.bind(argv[1])
     server.listen(512)
+    return server
+
+
+def main(argv):
+    server = _listening_socket(argv)
+    if server is None:
+        sys.stderr.write("usage: python_bootstrap.py (--fd <listening Unix socket fd> | <socket path>)\n")
+        return 2
     os.write(1, READY_LINE)
     _install_output_routing()
     runtime = Runtime()

@@ -23,7 +23,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from fcbackend.instances.driver import Instance, InstanceCrashed, InstanceDriver, InstanceStartError
+from fcbackend.instances.driver import (
+    Instance,
+    InstanceBadResponse,
+    InstanceCrashed,
+    InstanceDriver,
+    InstanceStartError,
+)
 from fcbackend.instances.fc_contract import static_head
 from fcbackend.models import FunctionSpec, InvocationRequest, InvocationResult
 from fcbackend.scheduler import protocol
@@ -376,6 +382,9 @@ class Scheduler:
                 inst.instance.take_logs(),
             )
             return
+        except InstanceBadResponse as exc:
+            inst.start_error = _init_failure(request_id, spec, str(exc), inst.instance.take_logs())
+            return
         if protocol.failed(response):
             inst.start_error = InvocationResult(
                 request_id,
@@ -434,6 +443,12 @@ class Scheduler:
             if exc.oom:
                 result.extra["memory_limit_mb"] = spec.memory_mb
             return self._finish(result, inst, duration, crashed=True)
+        except InstanceBadResponse as exc:
+            # The function answered more than FC passes on: refused, the instance keeps serving.
+            duration = (time.perf_counter() - t0) * 1000
+            result = protocol.error_result(req, spec, error_code="BadResponse", status=502, message=str(exc))
+            result.log = instance.take_logs() + f"{exc}\n".encode()
+            return self._finish(result, inst, duration)
         finally:
             self._serving.pop(req.request_id, None)
         duration = (time.perf_counter() - t0) * 1000

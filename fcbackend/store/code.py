@@ -6,9 +6,12 @@ stored and unpacked once, and published versions keep pointing at the exact byte
 The unpacked tree is what instances mount read-only at ``/code`` (or merge at ``/opt``), so it must
 be complete before anyone sees it: we unpack into a temporary directory and rename it in place.
 
-Safety (docs/reference/fc-runtime.md#limits): zips are checked before they are stored — entry count, total
-uncompressed size, no absolute paths, no ``..`` components (zip slip), symlinks only to targets inside the
-tree.
+Safety (docs/reference/fc-runtime.md#limits): zips are checked before they are stored, so a
+package that cannot be unpacked safely is refused at upload with a clear 400 (never accepted and
+then failing at the first invocation): entry count, total uncompressed size, no absolute paths, no
+``..`` components (zip slip), one kind per path (a file, a directory or a symlink — never two of
+them under one name, and nothing below a file or a symlink), and every symlink resolving inside
+the package, followed through the package's other symlinks as the kernel would follow them.
 """
 
 from __future__ import annotations
@@ -64,15 +67,107 @@ def check_zip(data: bytes) -> None:
                     f"the code package has {len(infos)} entries; at most {MAX_ZIP_ENTRIES} are allowed"
                 )
             total = 0
+            tree = PackageTree()
             for info in infos:
-                _safe_member_name(info.filename)
+                rel = _safe_member_name(info.filename)
                 total += info.file_size
+                if rel is None:
+                    continue
+                if _is_symlink(info):
+                    tree.add(rel, "symlink", _link_target(zf, info))
+                else:
+                    tree.add(rel, "directory" if info.is_dir() else "file")
             if total > MAX_UNPACKED_CODE:
                 raise CodeError(
                     f"the code package unpacks to {total} bytes; at most {MAX_UNPACKED_CODE} are allowed"
                 )
-    except zipfile.BadZipFile as exc:
+            tree.check_links()
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, EOFError) as exc:
         raise CodeError(f"the code is not a valid zip file: {exc}") from exc
+
+
+MAX_LINK_TARGET = 4096  # PATH_MAX: no real symlink target is longer
+MAX_LINK_HOPS = 40  # as Linux: more symlinks than this on one path is a loop (ELOOP)
+
+
+def _link_target(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> str:
+    """The target a symlink entry stores (its content), refused when it cannot be one."""
+    if info.file_size > MAX_LINK_TARGET:
+        raise CodeError(
+            f"zip entry {info.filename!r} is a symlink with a target over {MAX_LINK_TARGET} bytes"
+        )
+    raw = zf.read(info)
+    if len(raw) > MAX_LINK_TARGET or not raw or b"\x00" in raw:
+        raise CodeError(f"zip entry {info.filename!r} is a symlink without a usable target")
+    return raw.decode("utf-8", "surrogateescape")
+
+
+class PackageTree:
+    """The paths a package would create, by kind, to find conflicts and escaping symlinks
+    without unpacking anything."""
+
+    def __init__(self) -> None:
+        self.kinds: dict[PurePosixPath, str] = {}
+        self.links: dict[PurePosixPath, str] = {}
+
+    def add(self, rel: PurePosixPath, kind: str, target: str = "") -> None:
+        for parent in reversed(rel.parents[:-1]):  # every ancestor must be a directory
+            seen = self.kinds.setdefault(parent, "directory")
+            if seen != "directory":
+                raise CodeError(
+                    f"zip entry {str(rel)!r} lies below {str(parent)!r}, which the package also holds "
+                    f"as a {seen}: a path can be only one of a file, a directory or a symlink"
+                )
+        before = self.kinds.get(rel)
+        if before is not None and (before != kind or kind == "symlink"):
+            raise CodeError(
+                f"the code package holds {str(rel)!r} twice, as a {before} and as a {kind}: a path can be "
+                "only one of a file, a directory or a symlink"
+            )
+        self.kinds[rel] = kind
+        if kind == "symlink":
+            self.links[rel] = target
+
+    def check_links(self) -> None:
+        for link, target in self.links.items():
+            self._resolve(link, target)
+
+    def _resolve(self, link: PurePosixPath, target: str) -> None:
+        """Follow ``link`` component by component, through the package's own symlinks; refuse
+        it when any step leaves the package (an absolute target, ``..`` above the root) or it
+        takes more than :data:`MAX_LINK_HOPS` symlinks (a loop)."""
+        where: list[str] = list(link.parent.parts)
+        pending: list[str] = list(reversed(target.split("/")))
+        hops = 0
+        if target.startswith("/"):
+            raise CodeError(
+                f"zip entry {str(link)!r} is a symlink to the absolute path {target!r}, outside the package"
+            )
+        while pending:
+            part = pending.pop()
+            if part in ("", "."):
+                continue
+            if part == "..":
+                if not where:
+                    raise CodeError(
+                        f"zip entry {str(link)!r} is a symlink pointing outside the package ({target!r})"
+                    )
+                where.pop()
+                continue
+            where.append(part)
+            next_target = self.links.get(PurePosixPath(*where))
+            if next_target is None:
+                continue
+            hops += 1
+            if hops > MAX_LINK_HOPS:
+                raise CodeError(f"zip entry {str(link)!r} is a symlink that loops ({target!r})")
+            if next_target.startswith("/"):
+                raise CodeError(
+                    f"zip entry {str(link)!r} leads through a symlink to the absolute path "
+                    f"{next_target!r}, outside the package"
+                )
+            where.pop()
+            pending.extend(reversed(next_target.split("/")))
 
 
 class CodeStore:
@@ -164,7 +259,9 @@ def _extract(zip_path: Path, dest: Path) -> None:
                         raise CodeError("the code package unpacks to more than the allowed size")
                     out.write(chunk)
             mode = (info.external_attr >> 16) & 0o777
-            os.chmod(path, mode | 0o444 if mode else 0o644)
+            # Readable by all, and executable by all when executable at all: functions run as an
+            # unprivileged user that owns none of these files.
+            os.chmod(path, (mode | 0o444 | (0o111 if mode & 0o111 else 0)) if mode else 0o644)
     root = dest.resolve()
     for rel, target in links:
         link = dest / rel

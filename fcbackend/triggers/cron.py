@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-_EVERY = re.compile(r"^@every\s+(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$")
+_EVERY = re.compile(r"@every\s+(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?")  # fullmatch
 _MONTHS = {
     n: i + 1
     for i, n in enumerate(
@@ -92,7 +92,7 @@ def parse_schedule(expression: str) -> Schedule:
         _, _, text = text.partition(" ")
         text = text.strip()
     if text.startswith("@every"):
-        match = _EVERY.match(text)
+        match = _EVERY.fullmatch(text)
         if not match or not any(match.groups()):
             raise CronError(f"{expression!r}: expected '@every <n>h<n>m<n>s', e.g. '@every 5m'")
         h, m, s = (int(g or 0) for g in match.groups())
@@ -123,7 +123,7 @@ def _parse_field(
         base, _, step_text = item.partition("/")
         step = 1
         if step_text:
-            if not step_text.isdigit() or int(step_text) == 0:
+            if not _is_number(step_text) or int(step_text) == 0:
                 raise CronError(f"{expression!r}: {name} step {step_text!r} must be a positive number")
             step = int(step_text)
         if base in ("*", "?"):
@@ -143,11 +143,16 @@ def _parse_field(
     return frozenset(values)
 
 
+def _is_number(text: str) -> bool:
+    """ASCII digits of a sane length: ``str.isdigit`` also accepts '²', which ``int`` refuses."""
+    return text.isascii() and text.isdigit() and len(text) <= 9
+
+
 def _value(text: str, name: str, low: int, high: int, names: dict[str, int], expression: str) -> int:
     upper = text.upper()
     if upper in names:
         return names[upper]
-    if not text.isdigit():
+    if not _is_number(text):
         raise CronError(
             f"{expression!r}: {name} value {text!r} is not a number"
             + (f" or a name ({', '.join(names)})" if names else "")

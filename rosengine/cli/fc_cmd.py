@@ -191,7 +191,9 @@ def _status_text(data: dict[str, Any]) -> None:
         ("Driver", data.get("driver") or "none"),
         (
             "Isolated",
-            "yes" if data.get("isolated") else f"no ({data.get('note') or 'functions run unsandboxed'})",
+            (f"yes ({data['note']})" if data.get("note") else "yes")
+            if data.get("isolated")
+            else f"no ({data.get('note') or 'functions run unsandboxed'})",
         ),
         ("Auth", "on" if data.get("auth", True) else "off"),
         ("AccessKeyId", data.get("accessKeyId", "")),

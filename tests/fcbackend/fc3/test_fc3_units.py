@@ -93,9 +93,13 @@ def test_destination_arns_of_fc3_functions() -> None:
     assert function_arn("r", "a", "svc", "LATEST", "f") == "acs:fc:r:a:services/svc.LATEST/functions/f"
 
 
-def test_mount_args_hide_the_host_top_directory_and_bind_read_only_when_asked() -> None:
+def test_mount_args_make_the_mount_directories_and_bind_read_only_when_asked() -> None:
+    """The sandbox's root is its own, so a mount directory is made there (its parents traversable
+    by the unprivileged sandbox user) and nothing of the host's /mnt shows; /tmp is the instance's
+    disk and exists already."""
     args = mount_args((("/state/nas/x", "/mnt/nas", False), ("/state/oss/b", "/mnt/bucket", True)))
-    assert args[:2] == ["--tmpfs", "/mnt"]
+    assert args[:4] == ["--perms", "0755", "--dir", "/mnt"]
+    assert args.count("/mnt") == 1 and "--tmpfs" not in args
     assert args[-6:] == ["--bind", "/state/nas/x", "/mnt/nas", "--ro-bind", "/state/oss/b", "/mnt/bucket"]
     assert mount_args(()) == []
-    assert "--tmpfs" not in mount_args((("/s", "/tmp/data", False),))
+    assert mount_args((("/s", "/tmp/data", False),), perms=False) == ["--bind", "/s", "/tmp/data"]

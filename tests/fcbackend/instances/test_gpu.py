@@ -67,7 +67,7 @@ def test_plan_devices_are_dev_bound_and_libraries_read_only(tmp_path):
         devices=["/dev/nvidia3"],
     )
     slot = Slot.create(tmp_path / "slot")
-    argv = BubblewrapLauncher([]).argv(PoolKey("python"), slot, plan)
+    argv = BubblewrapLauncher([], home=tmp_path / "home").command(PoolKey("python"), slot, 3, plan)
     dev = argv.index("--dev-bind")
     assert argv[dev : dev + 3] == ["--dev-bind", "/dev/nvidia3", "/dev/nvidia3"]
     assert argv[argv.index("/lib/libcuda.so.1") - 1 :][:3] == [

@@ -114,7 +114,8 @@ def test_unhealthy_custom_instance_is_replaced_and_stopped(tmp_path, caplog):
 def test_health_check_that_never_passes_fails_the_start(tmp_path):
     code = write_code(tmp_path, FLAKY_SERVER)
     never = HealthCheck("/missing", period_s=0.02, timeout_s=1, failure_threshold=1, success_threshold=1)
-    spec = make_spec(code, runtime="custom", health_check=never)
+    # a whole vCPU: the server must be able to listen well within the 0.5 s start-up deadline
+    spec = make_spec(code, runtime="custom", health_check=never, cpu=1.0)
 
     async def scenario():
         async with scheduler(tmp_path / "state", "sandbox") as sched:

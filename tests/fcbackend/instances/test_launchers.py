@@ -1,5 +1,6 @@
-"""The sandbox command line keeps the bootstraps and interpreters visible when they live under
-/tmp or /run (a checkout or virtual environment there), which the sandbox's own tmpfs would hide."""
+"""The sandbox command line keeps the bootstraps and interpreters visible wherever they live
+outside the host's system directories (a checkout under /tmp or /root, a Python under ~/.pyenv),
+which the sandbox does not show otherwise."""
 
 from __future__ import annotations
 
@@ -12,16 +13,17 @@ import pytest
 from fcbackend.instances import launchers
 
 
-def test_runtime_directories_under_tmp_are_bound_back_read_only(tmp_path, monkeypatch):
+def test_runtime_directories_outside_the_system_dirs_are_bound_read_only(tmp_path, monkeypatch):
     runtimes = tmp_path / "checkout" / "fcbackend" / "runtimes"
     runtimes.mkdir(parents=True)
     (runtimes / "python_bootstrap.py").write_text("print('hi')\n")
     monkeypatch.setattr(launchers, "PYTHON_BOOTSTRAP", runtimes / "python_bootstrap.py")
-    args = launchers._runtime_binds()
-    triples = [args[i : i + 3] for i in range(0, len(args), 3)]
-    where = str(runtimes.resolve())
-    assert ["--ro-bind", where, where] in triples
-    assert all(t[0] == "--ro-bind" and t[1] == t[2] and t[1].startswith(("/tmp", "/run")) for t in triples)
+    paths = launchers._runtime_paths()
+    assert runtimes.resolve() in paths
+    assert all(p.parts[1] not in ("usr", "bin", "lib", "lib64", "sbin") for p in paths)
+    args = launchers.BubblewrapLauncher([], home=tmp_path / "home")._runtime_args()
+    triples = [args[i : i + 3] for i in range(len(args) - 2) if args[i] == "--ro-bind"]
+    assert ["--ro-bind", str(runtimes.resolve()), str(runtimes.resolve())] in triples
 
 
 @pytest.mark.bwrap
@@ -32,12 +34,10 @@ def test_a_script_under_tmp_runs_inside_the_sandbox(tmp_path, monkeypatch):
         script = script_dir / "python_bootstrap.py"
         script.write_text("import sys; print('visible', sys.argv[1])\n")
         monkeypatch.setattr(launchers, "PYTHON_BOOTSTRAP", script)
-        binds = launchers._runtime_binds()
+        binds = launchers.BubblewrapLauncher([], home=tmp_path / "home")._runtime_args()
         argv = [
             "bwrap",
-            "--ro-bind",
-            "/",
-            "/",
+            *launchers._root_binds(),
             "--proc",
             "/proc",
             "--dev",

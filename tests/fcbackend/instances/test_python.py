@@ -229,9 +229,10 @@ def test_layers_are_on_the_python_path_first_layer_wins(tmp_path, driver):
 
 
 # -- what a function sees as its credentials: the temporary keys of its service's role, nothing
-# when the service has no role, never the backend's own admin key. The spec is built by the real API
-# (over a fake scheduler) and run on a real process-driver instance, so the test sees exactly what
-# the function's code sees: context.credentials (snake_case and FC's camelCase names) and the env
+# when the service has no role, never the backend's own admin key, with or without a role. The spec
+# is built by the real API (over a fake scheduler) and run on a real process-driver instance, so the
+# test sees exactly what the function's code sees: context.credentials (snake_case and FC's
+# camelCase names) and the env
 CREDENTIALS_CODE = """
 import json, os
 
@@ -291,14 +292,17 @@ def test_service_without_role_gives_empty_credentials(backend, credentials_clien
     assert admin not in json.dumps(seen)
 
 
-def test_service_with_role_gives_credentials(backend, credentials_client, tmp_path):
+def test_service_with_a_made_up_role_never_gives_the_backends_key(backend, credentials_client, tmp_path):
+    """Any role (this one names no real RAM role) handed the function the backend's own root key,
+    with which it could read other services' code through the API. Until the role's own STS
+    credentials exist locally, a role gives no key at all."""
     spec = _spec_built_by_the_api(backend, credentials_client, "creds_role")
+    assert spec.role == "acs:ram::123456789:role/fc-role"
+    assert spec.credentials == ("", "", "")
     seen = _seen_by_the_function(spec, tmp_path / "state")
-    key_id, secret = backend.config.access_key_id, backend.config.access_key_secret
-    assert key_id and secret
-    assert seen["snake"][:2] == [key_id, secret]
-    assert seen["camel"] == seen["snake"]
-    assert seen["env"][:2] == [key_id, secret]
+    assert seen["snake"] == seen["camel"] == seen["env"] == ["", "", ""]
+    for secret in (backend.config.access_key_id, backend.config.access_key_secret):
+        assert secret not in json.dumps(seen)
 
 
 def test_camel_case_credential_names_match_snake_case(tmp_path):

@@ -49,7 +49,9 @@ def test_inline_code_imports_fc_builtin_libraries(
         )
         await sched.start()
         try:
-            result = await sched.invoke(make_spec(code), request(b"{}"))
+            # a whole vCPU: importing six SDKs takes seconds at a 128 MB function's share
+            # (fcbackend.instances.fc_contract.instance_vcpu); the layer is what is tested here
+            result = await sched.invoke(make_spec(code, cpu=1.0), request(b"{}"))
             assert result.error_type is None, result.body
             return result.body
         finally:
@@ -95,3 +97,15 @@ def test_an_unbuildable_layer_says_why_and_what_to_do(tmp_path: Path) -> None:
     assert layer.ready() is None and not any(
         p.name.startswith(layer.key) for p in (tmp_path / "layer").iterdir()
     )
+
+
+def test_a_layer_left_private_by_its_build_is_opened_to_sandboxed_functions(tmp_path: Path) -> None:
+    """Sandboxed functions run as an unprivileged user: a layer directory kept at mkdtemp's 0700
+    hid every library from them ("No module named 'aliyun'")."""
+    layer = PythonLibraryLayer(tmp_path / "layer", (("oss2>=2.16", "OSS SDK"),))
+    layer.site_packages.mkdir(parents=True)
+    (layer.root / layer.key / "site-packages").parent.chmod(0o700)
+    (layer.root / layer.key / ".complete").write_text("oss2>=2.16\n")
+
+    assert run(layer.ensure) == layer.site_packages
+    assert (layer.root / layer.key).stat().st_mode & 0o777 == 0o755
