@@ -1,10 +1,11 @@
 """Reading request bodies safely: size bounded as they arrive, ``Content-MD5`` checked, JSON
 nesting bounded before parsing, and ``NaN``/``Infinity`` refused.
 
-Why one module: every API operation that takes a body (FC 2.0 here, FC 3.0 next to it) must
-refuse hostile bodies the same way and *before* doing the work they would otherwise cost. Reading
-a body whole and handing it to :func:`json.loads` lets a client make the backend buffer any
-amount of data, and a body nested 100,000 levels deep ends in a ``RecursionError`` (a 500), so:
+Why one module: every API operation that takes a body (FC 2.0, and FC 3.0 through its router in
+fcbackend.fc3.http) must refuse hostile bodies the same way and *before* doing the work they would
+otherwise cost. Reading a body whole and handing it to :func:`json.loads` lets a client make the
+backend buffer any amount of data, and a body nested 100,000 levels deep ends in a
+``RecursionError`` (a 500), so:
 
 * :func:`read_body` reads chunk by chunk and stops at ``limit`` bytes (a ``Content-Length``
   above it is refused before a byte is read) — 400 ``EntityTooLarge``, FC's code for a payload
@@ -31,6 +32,7 @@ from itertools import accumulate
 from typing import Any
 
 from starlette.requests import ClientDisconnect, Request
+from starlette.types import Receive
 
 from fcbackend.api.errors import FcError, invalid
 
@@ -92,6 +94,22 @@ async def read_stream(chunks: AsyncIterator[bytes], headers: Mapping[str, str], 
 async def read_body(request: Request, limit: int) -> bytes:
     """The request's body, read through :func:`read_stream` (size limit, ``Content-MD5``)."""
     return await read_stream(request.stream(), request.headers, limit)
+
+
+async def _receive_chunks(receive: Receive) -> AsyncIterator[bytes]:
+    """The body chunks of a raw ASGI request (the warm paths and routers have no Request)."""
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            raise invalid("the client closed the connection before sending the whole body")
+        yield message.get("body", b"")
+        if not message.get("more_body", False):
+            return
+
+
+async def read_asgi_body(receive: Receive, headers: Mapping[str, str], limit: int) -> bytes:
+    """:func:`read_body` for a raw ASGI request; ``headers`` lower-cased."""
+    return await read_stream(_receive_chunks(receive), headers, limit)
 
 
 def check_content_md5(headers: Mapping[str, str], body: bytes) -> None:

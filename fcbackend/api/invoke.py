@@ -14,7 +14,6 @@ import asyncio
 import base64
 import json
 import logging
-from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
 from starlette.requests import Request
@@ -22,9 +21,8 @@ from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
-from fcbackend.api.body import read_body as read_request_body
-from fcbackend.api.body import read_stream
-from fcbackend.api.errors import FcError, error_body, invalid
+from fcbackend.api.body import read_asgi_body, read_body
+from fcbackend.api.errors import error_body, invalid
 from fcbackend.api.http import backend, request_id, split_qualified
 from fcbackend.api.state import BackendState
 from fcbackend.backend_config import LOG_TAIL_BYTES, MAX_ASYNC_PAYLOAD, MAX_SYNC_PAYLOAD
@@ -99,23 +97,6 @@ def result_response(spec: FunctionSpec, result: InvocationResult, *, tail: bool)
     return response
 
 
-async def _receive_chunks(receive: Receive) -> AsyncIterator[bytes]:
-    """The body chunks of a raw ASGI request (the warm path has no Request object)."""
-    while True:
-        message = await receive()
-        if message["type"] == "http.disconnect":
-            raise FcError(400, "InvalidArgument", "the client closed the connection before sending the body")
-        yield message.get("body", b"")
-        if not message.get("more_body", False):
-            return
-
-
-async def read_body(receive: Receive, headers: Mapping[str, str], limit: int) -> bytes:
-    """The whole request body: 400 ``EntityTooLarge`` past ``limit`` bytes (checked as it
-    arrives), 400 ``InvalidDigest`` when a sent ``Content-MD5`` does not match it."""
-    return await read_stream(_receive_chunks(receive), headers, limit)
-
-
 async def invoke_sync_asgi(
     app_state: Any,
     scope: Scope,
@@ -131,7 +112,7 @@ async def invoke_sync_asgi(
     state: BackendState = app_state.fc
     service, qualifier = split_qualified(params["service"])
     spec = await state.spec_for(service, params["function"], qualifier)
-    payload = await read_body(receive, headers, MAX_SYNC_PAYLOAD)
+    payload = await read_asgi_body(receive, headers, MAX_SYNC_PAYLOAD)
     tail = (headers.get("x-fc-log-type") or "").lower() == "tail"
     inv = InvocationRequest(
         request_id=request_id,
@@ -162,7 +143,7 @@ async def invoke_function(request: Request) -> Response:
     if invocation_type.lower() not in ("sync", "async"):
         raise invalid(f"X-Fc-Invocation-Type must be Sync or Async, got '{invocation_type}'")
     is_async = invocation_type.lower() == "async"
-    payload = await read_request_body(request, MAX_ASYNC_PAYLOAD if is_async else MAX_SYNC_PAYLOAD)
+    payload = await read_body(request, MAX_ASYNC_PAYLOAD if is_async else MAX_SYNC_PAYLOAD)
     tail = (headers.get("x-fc-log-type") or "").lower() == "tail"
     inv = InvocationRequest(
         request_id=request_id(request),

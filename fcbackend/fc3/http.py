@@ -4,6 +4,10 @@ Why not the 2.0 helpers as they are: FC 3.0 reports errors as ``{"Code", "Messag
 its SDK fails on an empty 200 body for every operation that returns data, and it signs the body
 with ``x-acs-content-sha256``, which must be checked against the bytes that really arrived (the
 signature check in the middleware only covers the header's value).
+
+Bodies are read as the FC 2.0 API reads them (:mod:`fcbackend.api.body`: bounded as they arrive,
+``Content-MD5`` compared, JSON depth bounded before parsing, ``NaN`` refused), with the same limits:
+a code package's size for the operations that carry one, 1 MiB for the others.
 """
 
 from __future__ import annotations
@@ -16,15 +20,18 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Message, Receive, Scope
 
+from fcbackend.api.body import MAX_API_BODY, parse_json_object, read_asgi_body
+from fcbackend.api.body import read_body as read_bounded_body
+from fcbackend.api.code_input import MAX_CODE_BODY
 from fcbackend.api.errors import FcError, invalid
 from fcbackend.api.http import backend, json_response, request_id
-from fcbackend.api.invoke import read_body as receive_limited
 from fcbackend.api.state import BackendState
-from fcbackend.backend_config import MAX_CODE_ZIP
 
-# A management body holds at most a base64 code package plus a little JSON.
-MAX_MANAGEMENT_BODY = MAX_CODE_ZIP * 4 // 3 + 64 * 1024
-MAX_JSON_DEPTH = 32
+
+def body_limit(carries_code: bool) -> int:
+    """The body an operation accepts: a base64 code package and its JSON (CreateFunction,
+    UpdateFunction, CreateLayerVersion), or :data:`~fcbackend.api.body.MAX_API_BODY`."""
+    return MAX_CODE_BODY if carries_code else MAX_API_BODY
 
 
 def state_of(request: Request) -> BackendState:
@@ -63,32 +70,26 @@ def check_content_sha256(headers: Any, body: bytes) -> None:
         )
 
 
-async def read_body(request: Request, limit: int | None = None) -> bytes:
-    """The body, checked against ``x-acs-content-sha256``; 400 ``EntityTooLarge`` past ``limit``.
-    The router reads it for every operation (bounded as it arrives, see :func:`receive_body`);
-    this reads it only for a request that did not come through the router."""
+async def read_body(request: Request, limit: int = MAX_API_BODY) -> bytes:
+    """The body, bounded and checked (:mod:`fcbackend.api.body`, ``x-acs-content-sha256``). The
+    router reads it for every operation (see :func:`receive_body`); this reads it only for a
+    request that did not come through the router."""
     cached = request.scope.get("fc3.body")
     if cached is not None:
         return bytes(cached)
-    body = await request.body()
-    limit = MAX_MANAGEMENT_BODY if limit is None else limit
-    if len(body) > limit:
-        raise too_large(limit)
+    body = await read_bounded_body(request, limit)
     check_content_sha256(request.headers, body)
     request.scope["fc3.body"] = body
     return body
 
 
-async def receive_body(scope: Scope, receive: Receive, limit: int | None = None) -> Receive:
-    """Read the whole body from ``receive`` (refused past ``limit`` bytes, so an oversized upload is
-    not buffered whole), check its hash, keep it in the scope, and return a ``receive`` that
-    replays it to whoever reads the request next."""
+async def receive_body(scope: Scope, receive: Receive, limit: int) -> Receive:
+    """Read the whole body from ``receive`` (refused past ``limit`` bytes as it arrives, so an
+    oversized upload is not buffered whole; ``Content-MD5`` and ``x-acs-content-sha256`` checked),
+    keep it in the scope, and return a ``receive`` that replays it to whoever reads the request
+    next."""
     headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
-    limit = MAX_MANAGEMENT_BODY if limit is None else limit
-    length = headers.get("content-length")
-    if length and length.isdigit() and int(length) > limit:
-        raise too_large(limit)
-    body = await receive_limited(receive, headers, limit)
+    body = await read_asgi_body(receive, headers, limit)
     check_content_sha256(headers, body)
     scope["fc3.body"] = body
     sent = False
@@ -103,45 +104,10 @@ async def receive_body(scope: Scope, receive: Receive, limit: int | None = None)
     return replay
 
 
-def too_large(limit: int) -> FcError:
-    return FcError(
-        400, "EntityTooLarge", f"the request body exceeds the maximum allowed size ({limit} bytes)"
-    )
-
-
-def _depth(value: Any, limit: int) -> int:
-    """Nesting depth of parsed JSON, giving up past ``limit``."""
-    stack = [(value, 1)]
-    deepest = 0
-    while stack:
-        item, depth = stack.pop()
-        deepest = max(deepest, depth)
-        if deepest > limit:
-            return deepest
-        if isinstance(item, dict):
-            stack.extend((v, depth + 1) for v in item.values())
-        elif isinstance(item, list):
-            stack.extend((v, depth + 1) for v in item)
-    return deepest
-
-
 async def read_object(request: Request) -> dict[str, Any]:
     """The body as a JSON object (``{}`` when empty); 400 ``InvalidArgument`` naming the problem
-    for anything else (not JSON, not an object, nested deeper than any FC structure)."""
-    raw = await read_body(request)
-    if not raw.strip():
-        return {}
-    try:
-        data = json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise invalid(f"the request body is not valid JSON: {exc}") from exc
-    except RecursionError as exc:
-        raise invalid(f"the request body is nested deeper than {MAX_JSON_DEPTH} levels") from exc
-    if not isinstance(data, dict):
-        raise invalid(f"the request body must be a JSON object, got {type(data).__name__}")
-    if _depth(data, MAX_JSON_DEPTH) > MAX_JSON_DEPTH:
-        raise invalid(f"the request body is nested deeper than {MAX_JSON_DEPTH} levels")
-    return data
+    for anything else (not JSON, not an object, nested deeper than any FC structure, ``NaN``)."""
+    return parse_json_object(await read_body(request))
 
 
 def query(request: Request, name: str) -> str | None:

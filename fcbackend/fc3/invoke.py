@@ -31,8 +31,9 @@ from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
 from fcbackend.api.auth import answer_errors, decoded_headers, new_request_id
+from fcbackend.api.body import read_asgi_body
 from fcbackend.api.errors import FcError, invalid
-from fcbackend.api.invoke import read_body, result_parts
+from fcbackend.api.invoke import result_parts
 from fcbackend.api.state import FUNCTION, BackendState
 from fcbackend.backend_config import MAX_ASYNC_PAYLOAD, MAX_SYNC_PAYLOAD, BackendConfig
 from fcbackend.fc3.auth import check_fc3_signature
@@ -161,10 +162,7 @@ async def run_invocation(
     if kind not in ("sync", "async"):
         raise invalid(f"x-fc-invocation-type must be Sync or Async, got '{headers['x-fc-invocation-type']}'")
     limit = MAX_ASYNC_PAYLOAD if kind == "async" else MAX_SYNC_PAYLOAD
-    length = headers.get("content-length")
-    if length and length.isdigit() and int(length) > limit:
-        raise FcError(400, "EntityTooLarge", f"payload size exceeds maximum allowed size ({limit} bytes)")
-    payload = await read_body(receive, headers, limit)
+    payload = await read_asgi_body(receive, headers, limit)
     check_content_sha256(headers, payload)
     if kind == "async":
         return await _submit_async(app_state, scope, receive, spec, payload, headers, request_id)

@@ -23,7 +23,7 @@ from starlette.types import Receive, Scope, Send
 from fcbackend.api.errors import FcError
 from fcbackend.asyncq import fc3_tasks
 from fcbackend.fc3 import configs, domains, functions, layers, local, misc, proxy, tags, triggers, versions
-from fcbackend.fc3.http import error_response, receive_body
+from fcbackend.fc3.http import body_limit, error_response, receive_body
 from fcbackend.fc3.invoke import run_invocation
 
 PREFIX = "/2023-03-30"
@@ -137,6 +137,10 @@ for _method, _path, _op in (
     ("GET", "scaling-configs", "ListScalingConfigs"),
 ):
     TABLE.append((_method, _path, misc.not_supported(_op)))
+# The operations whose body carries a code package (base64 in JSON): they get its size limit.
+CARRIES_CODE: frozenset[Handler] = frozenset(
+    {functions.create_function, functions.update_function, layers.create_layer_version}
+)
 
 
 @dataclass(frozen=True)
@@ -144,6 +148,7 @@ class Fc3Route:
     method: str
     parts: tuple[str, ...]  # literal segments, or "{name}" for a parameter
     handler: Handler
+    carries_code: bool = False
 
     def match(self, segments: list[str]) -> dict[str, str] | None:
         if len(segments) != len(self.parts):
@@ -159,7 +164,10 @@ class Fc3Route:
         return params
 
 
-ROUTES = [Fc3Route(method, tuple(path.split("/")), handler) for method, path, handler in TABLE]
+ROUTES = [
+    Fc3Route(method, tuple(path.split("/")), handler, handler in CARRIES_CODE)
+    for method, path, handler in TABLE
+]
 
 
 class Fc3Router:
@@ -191,8 +199,8 @@ class Fc3Router:
                 allowed.append(route.method)
                 continue
             scope["path_params"] = params
-            if route.handler is not invoke:  # size bound and x-acs-content-sha256, for every operation
-                receive = await receive_body(scope, receive)
+            if route.handler is not invoke:  # size bound and body digests, for every operation
+                receive = await receive_body(scope, receive, body_limit(route.carries_code))
             return await route.handler(Request(scope, receive))
         if allowed:
             raise FcError(

@@ -5,6 +5,7 @@ half-created)."""
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 from collections.abc import Iterator
 from typing import Any
@@ -204,7 +205,8 @@ def test_bad_function_config_is_refused_and_nothing_created(
         ),
         (b'{"functionName": "x", "runtime": "python3.10", "handler": "i.h", "timeout": "10"}', "integer"),
         (b'{"functionName": "x", "runtime": "python3.10", "handler": "i.h", "vpcConfig": []}', "object"),
-        (b'{"a":' * 40 + b"1" + b"}" * 40, "nested"),
+        (b'{"a":' * 100 + b"1" + b"}" * 100, "100 levels deep"),
+        (b'{"functionName": "x", "runtime": "python3.10", "handler": "i.h", "timeout": NaN}', "NaN"),
     ],
 )
 def test_malformed_bodies_get_json_errors(backend: Fc3Backend, body: bytes, fragment: str) -> None:
@@ -220,12 +222,37 @@ def test_oversized_code_is_refused(backend: Fc3Backend, monkeypatch: pytest.Monk
     from fcbackend.fc3 import http as fc3_http
     from rosengine.clients.fc import FcApiError
 
-    monkeypatch.setattr(fc3_http, "MAX_MANAGEMENT_BODY", 4096)  # the real bound is ~133 MB
+    monkeypatch.setattr(fc3_http, "MAX_CODE_BODY", 4096)  # the real bound is ~134 MB
     big = base64.b64encode(b"x" * 8192).decode()
     with pytest.raises(FcApiError) as caught:
         backend.client.create_function("too-big", runtime="python3.10", handler="i.h", code={"zipFile": big})
     assert caught.value.status == 400 and caught.value.error_code == "EntityTooLarge"
     assert "too-big" not in _names(backend, limit=100)
+
+
+def test_bodies_are_read_as_the_fc2_api_reads_them(backend: Fc3Backend) -> None:
+    """One way of reading bodies for both API versions (fcbackend.api.body): an operation without
+    code takes 1 MiB, a sent Content-MD5 must match the body."""
+    from rosengine.clients.fc import FcApiError
+
+    backend.client.create_function(
+        "bounded", runtime="python3.10", handler="i.h", code={"zipFile": zip_b64()}
+    )
+    huge = json.dumps({"description": "x" * (1024 * 1024 + 1)}).encode()
+    with pytest.raises(FcApiError) as caught:
+        backend.client.request("POST", "/functions/bounded/versions", raw=huge)
+    assert caught.value.status == 400 and caught.value.error_code == "EntityTooLarge"
+    body = json.dumps({"description": "v1"}).encode()
+    wrong = base64.b64encode(hashlib.md5(b"something else").digest()).decode()
+    with pytest.raises(FcApiError) as caught:
+        backend.client.request(
+            "POST", "/functions/bounded/versions", raw=body, headers={"content-md5": wrong}
+        )
+    assert caught.value.status == 400 and caught.value.error_code == "InvalidDigest"
+    assert backend.client.list_versions("bounded") == []
+    right = base64.b64encode(hashlib.md5(body).digest()).decode()
+    backend.client.request("POST", "/functions/bounded/versions", raw=body, headers={"content-md5": right})
+    assert [v["description"] for v in backend.client.list_versions("bounded")] == ["v1"]
 
 
 def test_update_refusals(backend: Fc3Backend) -> None:
