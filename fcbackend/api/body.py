@@ -68,9 +68,12 @@ def declared_length(headers: Mapping[str, str]) -> int | None:
     return int(text)
 
 
-async def read_stream(chunks: AsyncIterator[bytes], headers: Mapping[str, str], limit: int) -> bytes:
+async def read_stream(
+    chunks: AsyncIterator[bytes], headers: Mapping[str, str], limit: int, *, content_md5: bool = True
+) -> bytes:
     """The whole body from ``chunks``, refused past ``limit`` bytes and checked against a sent
-    ``Content-MD5``."""
+    ``Content-MD5`` (``content_md5=False``: a body the backend only passes on, such as an HTTP
+    trigger's request, whose headers are the function's business)."""
     length = declared_length(headers)
     if length is not None and length > limit:
         raise entity_too_large(limit)
@@ -87,13 +90,14 @@ async def read_stream(chunks: AsyncIterator[bytes], headers: Mapping[str, str], 
     except ClientDisconnect:
         raise invalid("the client closed the connection before sending the whole body") from None
     body = parts[0] if len(parts) == 1 else b"".join(parts)
-    check_content_md5(headers, body)
+    if content_md5:
+        check_content_md5(headers, body)
     return body
 
 
-async def read_body(request: Request, limit: int) -> bytes:
+async def read_body(request: Request, limit: int, *, content_md5: bool = True) -> bytes:
     """The request's body, read through :func:`read_stream` (size limit, ``Content-MD5``)."""
-    return await read_stream(request.stream(), request.headers, limit)
+    return await read_stream(request.stream(), request.headers, limit, content_md5=content_md5)
 
 
 async def _receive_chunks(receive: Receive) -> AsyncIterator[bytes]:

@@ -17,7 +17,10 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from fcbackend.api.body import read_body
+from fcbackend.api.errors import FcError
 from fcbackend.api.http import host_name, is_local_host_name
+from fcbackend.backend_config import MAX_ASYNC_PAYLOAD, MAX_SYNC_PAYLOAD
 from fcbackend.fc3.http_event import fc3_event_invoke, uses_event_format
 from fcbackend.fc3.invoke import session_for
 from fcbackend.models import InvocationRequest
@@ -59,11 +62,30 @@ def _request_id(request: Request) -> str:
 
 
 async def _http_invoke(
-    request: Request, *, service: str, function: str, qualifier: str, function_path: str, request_id: str
+    request: Request,
+    *,
+    service: str,
+    function: str,
+    qualifier: str,
+    function_path: str,
+    request_id: str,
+    body: bytes | None = None,
 ) -> Response:
-    """Run the function for this HTTP request (sync), or queue it with X-Fc-Invocation-Type: Async."""
+    """Run the function for this HTTP request (sync), or queue it with X-Fc-Invocation-Type: Async.
+
+    The request's body (unless the caller read it: ``body``) is read within the payload limit of
+    the invocation (docs/reference/fc-runtime.md#limits), as it arrives: a larger one is refused with
+    400 ``EntityTooLarge`` before the backend holds it."""
     addons = request.app.state.fc_addons
     state = request.app.state.fc
+    if body is None:
+        is_async = (request.headers.get("x-fc-invocation-type") or "").lower() == "async"
+        try:
+            body = await read_body(
+                request, MAX_ASYNC_PAYLOAD if is_async else MAX_SYNC_PAYLOAD, content_md5=False
+            )
+        except FcError as exc:
+            return _error(exc.status, exc.code, exc.message, request_id)
     try:
         spec = await state.spec_for(service, function, qualifier)
     except Exception as exc:
@@ -78,7 +100,7 @@ async def _http_invoke(
         function_path=function_path,
         query=query,
         headers=[(k.decode("latin-1"), v.decode("latin-1")) for k, v in request.scope["headers"]],
-        body=await request.body(),
+        body=body,
         client_ip=request.client.host if request.client else "",
         host=request.headers.get("host", ""),
         request_uri=raw_path + (f"?{query}" if query else ""),
@@ -171,7 +193,10 @@ async def trigger_event(request: Request) -> Response:
             f"trigger '{p['trigger']}' of function '{p['service']}/{p['function']}' does not exist",
             request_id,
         )
-    body = await request.body()
+    try:
+        body = await read_body(request, MAX_SYNC_PAYLOAD)
+    except FcError as exc:
+        return _error(exc.status, exc.code, exc.message, request_id)
     if trigger.type == "http":  # the request itself is the event: a POST / with the given body
         response = await _http_invoke(
             request,
@@ -180,6 +205,7 @@ async def trigger_event(request: Request) -> Response:
             qualifier=trigger.qualifier,
             function_path="/",
             request_id=request_id,
+            body=body,
         )
         response.headers["x-fc-trigger-event"] = json.dumps({"type": "http", "bytes": len(body)})
         return response
