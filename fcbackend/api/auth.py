@@ -28,7 +28,7 @@ from urllib.parse import parse_qsl
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from fcbackend.api.errors import FcError, error_body
+from fcbackend.api.errors import FcError, error_body, internal_error
 from fcbackend.api.invoke import invoke_function, invoke_sync_asgi
 from fcbackend.backend_config import API_VERSION, BackendConfig
 from fcbackend.fc3.auth import check_fc3_signature
@@ -193,12 +193,10 @@ async def answer_errors(
     except FcError as err:
         if not started:
             await send_error(send, err, request_id, fc3=fc3)
-    except Exception as exc:
-        _log.exception("%s failed", what)
+    except Exception:
+        _log.exception("%s failed (request id %s)", what, request_id)
         if not started:
-            await send_error(
-                send, FcError(500, "InternalServerError", f"internal error: {exc}"), request_id, fc3=fc3
-            )
+            await send_error(send, internal_error(request_id), request_id, fc3=fc3)
 
 
 class FcRequestMiddleware:

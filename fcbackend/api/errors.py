@@ -34,6 +34,17 @@ def error_body(code: str, message: str, request_id: str | None = None) -> dict[s
     return body
 
 
+def internal_error(request_id: str) -> FcError:
+    """What a caller is told of an unexpected failure: FC's 500 ``InternalServerError`` with the
+    request id, never the exception's text, which can name host paths (the state directory, the
+    code store, a sandbox's slot). The backend logs the traceback under the same request id."""
+    return FcError(
+        500,
+        "InternalServerError",
+        f"an internal error occurred; the backend's log has the details under request id {request_id}",
+    )
+
+
 def invalid(message: str) -> FcError:
     return FcError(400, "InvalidArgument", message)
 

@@ -8,6 +8,7 @@ The routes find the add-ons at ``request.app.state.fc_addons`` (a
 from __future__ import annotations
 
 import json
+import logging
 import uuid
 from typing import Any
 from urllib.parse import unquote
@@ -18,7 +19,7 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from fcbackend.api.body import read_body
-from fcbackend.api.errors import FcError
+from fcbackend.api.errors import FcError, internal_error
 from fcbackend.api.http import host_name, is_local_host_name
 from fcbackend.backend_config import MAX_ASYNC_PAYLOAD, MAX_SYNC_PAYLOAD
 from fcbackend.fc3.http_event import fc3_event_invoke, uses_event_format
@@ -40,6 +41,7 @@ from fcbackend.triggers.http import (
 )
 
 P = "/2016-08-15"
+_log = logging.getLogger("fcbackend.triggers")
 _DOMAIN = "custom_domain"
 
 
@@ -55,6 +57,15 @@ def _error(status: int, code: str, message: str, request_id: str) -> JSONRespons
         status_code=status,
         headers={"x-fc-request-id": request_id},
     )
+
+
+def _failure(exc: Exception, request_id: str) -> JSONResponse:
+    """An API error as itself; anything unexpected logged and answered without its text (it can
+    name host paths: :func:`fcbackend.api.errors.internal_error`)."""
+    if not isinstance(exc, FcError):
+        _log.error("HTTP trigger request %s failed", request_id, exc_info=exc)
+        exc = internal_error(request_id)
+    return _error(exc.status, exc.code, exc.message, request_id)
 
 
 def _request_id(request: Request) -> str:
@@ -89,10 +100,7 @@ async def _http_invoke(
     try:
         spec = await state.spec_for(service, function, qualifier)
     except Exception as exc:
-        status = getattr(exc, "status", 500)
-        return _error(
-            status, getattr(exc, "code", "InternalServerError"), getattr(exc, "message", str(exc)), request_id
-        )
+        return _failure(exc, request_id)
     raw_path = request.scope.get("raw_path", b"").decode("latin-1") or request.url.path
     query = request.url.query
     info = request_info(
@@ -216,12 +224,7 @@ async def trigger_event(request: Request) -> Response:
     try:
         spec = await state.spec_for(trigger.service, trigger.function, trigger.qualifier)
     except Exception as exc:
-        return _error(
-            getattr(exc, "status", 500),
-            getattr(exc, "code", "InternalServerError"),
-            getattr(exc, "message", str(exc)),
-            request_id,
-        )
+        return _failure(exc, request_id)
     result = await state.scheduler.invoke(spec, InvocationRequest(request_id=request_id, payload=event))
     headers = {
         "x-fc-request-id": request_id,

@@ -262,3 +262,26 @@ def test_wrong_types_in_service_and_function_bodies_are_4xx(backend):
     failures += _sweep(backend, "POST", f"{P}/services/types_svc/functions", function_base, function_fields)
     failures += _sweep(backend, "PUT", f"{P}/services/types_svc/functions/fn", {}, function_fields[1:])
     assert not failures, "\n".join(failures)
+
+
+# --------------------------------------------------------------------------- unexpected failures
+
+
+def test_an_unexpected_failure_answers_its_request_id_never_its_text(backend, monkeypatch, caplog):
+    """A 500 echoed the exception's text, which can name host paths (state directory, code store,
+    sandbox slots). The caller gets FC's InternalServerError and the request id; the log has the rest."""
+    host_path = "/var/lib/rosengine-state/slots/w-1/secret.txt"
+
+    async def broken(spec, req):
+        raise OSError(f"cannot open {host_path}")
+
+    create_service(backend, "broken_svc")
+    create_function(backend, "broken_svc", "fn")
+    monkeypatch.setattr(backend.scheduler, "invoke", broken)
+    response = call(backend, "POST", f"{P}/services/broken_svc/functions/fn/invocations", b"{}")
+    document = assert_fc_error(response, 500, "InternalServerError")
+    assert host_path not in response.text
+    assert document["RequestId"] == response.headers["x-fc-request-id"]
+    assert document["RequestId"] in document["ErrorMessage"]
+    logged = [r for r in caplog.records if document["RequestId"] in r.getMessage()]
+    assert logged and host_path in str(logged[0].exc_info[1])

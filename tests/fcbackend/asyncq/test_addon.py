@@ -194,6 +194,32 @@ def test_http_trigger_anonymous_and_signed(env: Env, monkeypatch: pytest.MonkeyP
     assert httpx.get(url, headers=headers).status_code == 201
 
 
+def test_http_trigger_failure_answers_its_request_id_never_its_text(
+    env: Env, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An unexpected failure behind an HTTP trigger echoed the exception's text (host paths)."""
+    env.client.create_trigger(
+        "svc",
+        "photo",
+        triggerName="web",
+        triggerType="http",
+        triggerConfig={"authType": "anonymous", "methods": ["GET"]},
+    )
+    host_path = "/var/lib/rosengine-state/code/ab/cd.zip"
+
+    async def broken(*args: Any) -> None:
+        raise OSError(f"cannot read {host_path}")
+
+    monkeypatch.setattr(env.app.state.fc, "spec_for", broken)
+    response = httpx.get(f"{env.endpoint}/2016-08-15/proxy/svc/photo/")
+    assert response.status_code == 500 and host_path not in response.text
+    document = response.json()
+    assert document["ErrorCode"] == "InternalServerError"
+    assert document["RequestId"] in document["ErrorMessage"]
+    monkeypatch.undo()
+    env.client.delete_trigger("svc", "photo", "web")
+
+
 def test_custom_domain_routes_by_host(env: Env) -> None:
     env.client.create_custom_domain(
         "app.example.com",
