@@ -48,7 +48,7 @@ AUTH_EXEMPT_PREFIXES: list[str] = [
 MAX_CLOCK_SKEW_S = 15 * 60
 # The hot path skips the router: one regex instead of trying every route, no exception wrappers.
 _INVOKE_PATH = re.compile(
-    rf"^/{API_VERSION}/services/(?P<service>[^/]+)/functions/(?P<function>[^/]+)/invocations$"
+    rf"/{API_VERSION}/services/(?P<service>[^/]+)/functions/(?P<function>[^/]+)/invocations"
 )
 _log = logging.getLogger("fcbackend.api")
 
@@ -152,7 +152,7 @@ def invoke_path_params(scope: Scope) -> dict[str, str] | None:
     """``{"service", "function"}`` when ``scope`` is a POST to the invoke path, else None."""
     if scope["method"] != "POST":
         return None
-    match = _INVOKE_PATH.match(scope["path"])
+    match = _INVOKE_PATH.fullmatch(scope["path"])
     return match.groupdict() if match is not None else None
 
 

@@ -44,7 +44,7 @@ from fcbackend.fc3.names import FunctionRef, parse_name
 from fcbackend.fc3.spec import COOKIE_NAME
 from fcbackend.models import FunctionSpec, InvocationRequest
 
-INVOKE_PATH = re.compile(r"^/2023-03-30/functions/(?P<function>[^/]+)/invocations$")
+INVOKE_PATH = re.compile(r"/2023-03-30/functions/(?P<function>[^/]+)/invocations")
 SESSION_ID = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_-]{0,63}")
 Parts = tuple[int, list[tuple[bytes, bytes]], bytes]
 
@@ -53,7 +53,7 @@ def invoke_function_name(scope: Scope) -> str | None:
     """The function of a POST to FC 3.0's invoke path, else None."""
     if scope["method"] != "POST":
         return None
-    match = INVOKE_PATH.match(scope["path"])
+    match = INVOKE_PATH.fullmatch(scope["path"])
     return match["function"] if match is not None else None
 
 

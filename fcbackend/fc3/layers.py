@@ -36,7 +36,7 @@ from fcbackend.fc3.http import (
 from fcbackend.fc3.validation import array, check_fields, obj, string
 
 LAYER_NAME = r"[A-Za-z_][A-Za-z0-9_-]{0,63}"
-_ARN = re.compile(r"^acs:fc:[^:]*:[^:]*:layers/(?P<name>[^/]+)/versions/(?P<version>\d+)$")
+_ARN = re.compile(r"acs:fc:[^:]*:[^:]*:layers/(?P<name>[^/]+)/versions/(?P<version>\d+)")
 _FIELDS = {
     "code": obj(
         {
@@ -131,7 +131,7 @@ async def get_layer_version(request: Request) -> Response:
 async def get_layer_version_by_arn(request: Request) -> Response:
     state = state_of(request)
     arn = request.path_params["arn"]
-    match = _ARN.match(arn)
+    match = _ARN.fullmatch(arn)
     if match is None:
         raise invalid(
             f"'{arn}' is not a layer version ARN (acs:fc:<region>:<account>:layers/<name>/versions/<n>)"

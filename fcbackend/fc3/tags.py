@@ -25,7 +25,7 @@ from fcbackend.fc3.validation import array, check_fields, obj, string
 
 RESOURCE_TYPE = "ALIYUN::FC::FUNCTION"
 _TYPES = ("function", "alias", "aliyun::fc::function")
-_ARN = re.compile(r"^acs:fc:[^:]*:[^:]*:functions/(?P<name>[^/]+)$")
+_ARN = re.compile(r"acs:fc:[^:]*:[^:]*:functions/(?P<name>[^/]+)")
 MAX_TAGS = 20
 
 
@@ -36,7 +36,7 @@ def _check_type(value: Any) -> None:
 
 def _function_arn(state: BackendState, arn: Any) -> str:
     """An existing function's ARN (404 when the function does not exist)."""
-    match = _ARN.match(arn) if isinstance(arn, str) else None
+    match = _ARN.fullmatch(arn) if isinstance(arn, str) else None
     if match is None:
         raise invalid(
             f"ResourceId {arn!r} is not a function ARN (acs:fc:<region>:<account>:functions/<name>)"
@@ -114,7 +114,7 @@ async def list_tag_resources(request: Request) -> Response:
     arns = None if wanted_arns is None else {_function_arn(state, arn) for arn in wanted_arns}
     rows = []
     for _, arn, doc in state.meta.list(TAGS, ""):
-        if not _ARN.match(arn) or (arns is not None and arn not in arns):
+        if not _ARN.fullmatch(arn) or (arns is not None and arn not in arns):
             continue
         tags = doc.get("tags") or {}
         if not all(t["Key"] in tags and ("Value" not in t or tags[t["Key"]] == t["Value"]) for t in filters):

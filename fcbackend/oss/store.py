@@ -41,7 +41,7 @@ from fcbackend.oss.buckets import BucketRecord, BucketRecords
 from fcbackend.oss.checksums import crc64, crc64_combine
 from fcbackend.oss.spool import SpooledFile, spool_bytes
 
-BUCKET_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$")
+BUCKET_PATTERN = re.compile(r"[a-z0-9][a-z0-9-]{1,61}[a-z0-9]")  # always fullmatch
 META_DIR = ".meta"
 TMP_DIR = ".tmp"
 DIR_OBJECT = ".dirobject"
@@ -167,7 +167,7 @@ class ObjectStore:
             self.records.remove(bucket)
 
     def list_buckets(self) -> list[str]:
-        return sorted(p.name for p in self.root.iterdir() if p.is_dir() and BUCKET_PATTERN.match(p.name))
+        return sorted(p.name for p in self.root.iterdir() if p.is_dir() and BUCKET_PATTERN.fullmatch(p.name))
 
     def bucket_exists(self, bucket: str) -> bool:
         return self._bucket_path(bucket).is_dir()
@@ -556,7 +556,7 @@ def _guess_type(key: str) -> str:
 
 
 def validate_bucket(bucket: str) -> None:
-    if not BUCKET_PATTERN.match(bucket or ""):
+    if not BUCKET_PATTERN.fullmatch(bucket or ""):
         raise OssError(
             400,
             "InvalidBucketName",

@@ -24,8 +24,8 @@ from dataclasses import dataclass
 from starlette.types import Scope
 
 _HOST = re.compile(
-    r"^(?:(?P<bucket>[a-z0-9][a-z0-9-]{1,61}[a-z0-9])\.)?"
-    r"oss-(?P<region>[a-z0-9]+(?:-[a-z0-9]+)*?)(?P<internal>-internal)?\.aliyuncs\.com$"
+    r"(?:(?P<bucket>[a-z0-9][a-z0-9-]{1,61}[a-z0-9])\.)?"
+    r"oss-(?P<region>[a-z0-9]+(?:-[a-z0-9]+)*?)(?P<internal>-internal)?\.aliyuncs\.com"
 )
 _AUTH_SCHEMES = (b"OSS ", b"OSS4-HMAC-SHA256 ", b"OSS2 ")
 
@@ -47,7 +47,7 @@ class OssHost:
 def oss_host(host: str) -> OssHost | None:
     """The OSS host ``host`` names (a port is ignored), or None when it is not one."""
     name = host.rsplit(":", 1)[0] if host.count(":") == 1 else host
-    match = _HOST.match(name.strip().lower().rstrip("."))
+    match = _HOST.fullmatch(name.strip().lower().rstrip("."))
     if match is None:
         return None
     return OssHost(match["bucket"], match["region"], bool(match["internal"]))

@@ -62,6 +62,9 @@ def test_layers(backend: Fc3Backend) -> None:
     )
     assert err.code == "InvalidArgument"
     assert sdk_error(lambda: backend.sdk.get_layer_version_by_arn("not-an-arn")).code == "InvalidArgument"
+    # the whole ARN must match (`$` matched before a final newline)
+    newline = sdk_error(lambda: backend.sdk.get_layer_version_by_arn(second.layer_version_arn + "\n"))
+    assert newline.code == "InvalidArgument"
     assert (
         sdk_error(lambda: backend.sdk.put_layer_acl("shared", fc.PutLayerACLRequest(acl="2"))).status_code
         == 400

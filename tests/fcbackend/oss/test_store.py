@@ -42,6 +42,7 @@ def test_put_get_list_delete_keep_the_documented_layout(tmp_path: Path) -> None:
     ("bucket", "key", "code"),
     [
         ("Bad_Bucket", "k", "InvalidBucketName"),
+        ("ok-bucket\n", "k", "InvalidBucketName"),  # `$` matched before a final newline
         ("ok-bucket", "../escape", "InvalidObjectName"),
         ("ok-bucket", "/abs", "InvalidObjectName"),
         ("ok-bucket", "a//b", "InvalidObjectName"),
