@@ -178,6 +178,11 @@ class Worker:
         )
 
     async def _pump(self) -> None:
+        """Collect the worker's output until its pipe closes, then note the process's exit.
+
+        Nothing is awaited once the pump is cancelled (the worker destroyed, the event loop
+        ending): a ``finally`` that awaited the exit kept a cancelled pump — and the loop's
+        shutdown or :meth:`destroy` with it — waiting for a process nobody was going to stop."""
         stream = self.process.stdout
         assert stream is not None
         pending = b""
@@ -200,12 +205,13 @@ class Worker:
                     self.ready.set()
                 if chunk:
                     self.logs.add(chunk)
+        except Exception:  # a pipe that breaks ends the output like one that closes
+            log.debug("reading the output of worker %s failed", self.id, exc_info=True)
         finally:
             if pending:
                 self.logs.add(pending)
-            with contextlib.suppress(Exception):
-                await self.process.wait()
-            self.exited.set()
+        await self.process.wait()
+        self.exited.set()
 
     def alive(self) -> bool:
         return self.process.returncode is None and not self.exited.is_set()
@@ -303,8 +309,7 @@ class Worker:
         await self._wait_exit(5.0)
         if not self._pump_task.done():
             self._pump_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await self._pump_task
+            await asyncio.wait({self._pump_task})  # our own cancellation still reaches us
         self.process.close()
         if self.cgroup is not None:
             for _ in range(50):

@@ -9,9 +9,11 @@ killed one and a fork bomb's — and assert that no such warning is logged and n
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import signal
+import subprocess
 import sys
 from pathlib import Path
 
@@ -109,6 +111,48 @@ def test_spawn_failure_is_an_os_error(tmp_path):
 
     with pytest.raises(OSError):
         run(scenario)
+
+
+# An event loop that ends while a worker is alive (a backend stopped by a signal): asyncio.run
+# cancels the worker's output pump, which must then finish at once.
+LOOP_ENDS_WITH_A_LIVE_WORKER = """
+import asyncio, sys
+from pathlib import Path
+from tests.support.instances import make_driver, make_spec, write_code
+
+root = Path(sys.argv[1])
+code = write_code(root, {"index.py": "def handler(e, c):\\n    return e\\n"})
+
+async def main():
+    instance = await make_driver("process", root / "state", pool_size=0).start(make_spec(code), "i-1")
+    print(instance.worker.process.pid, flush=True)
+
+asyncio.run(main())
+print("loop closed", flush=True)
+"""
+
+
+def test_an_event_loop_ending_with_a_live_worker_finishes(tmp_path):
+    """The pump awaited the worker's exit in a ``finally`` after it was cancelled: the loop's
+    shutdown then waited forever for a process nobody was going to stop."""
+    program = subprocess.Popen(
+        [sys.executable, "-c", LOOP_ENDS_WITH_A_LIVE_WORKER, str(tmp_path)],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        output, _ = program.communicate(timeout=60)
+    except subprocess.TimeoutExpired:
+        program.kill()
+        output, _ = program.communicate()
+    finally:
+        lines = (output or "").split()
+        if lines and lines[0].isdigit():  # the worker outlives the loop (its own session): stop it
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(int(lines[0]), signal.SIGKILL)
+    assert program.returncode == 0 and output.rstrip().endswith("loop closed"), output
 
 
 @pytest.mark.parametrize("kind", [pytest.param("sandbox", marks=pytest.mark.bwrap), "process"])
