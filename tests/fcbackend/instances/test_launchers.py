@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from fcbackend.instances import launchers
+from fcbackend.instances.slots import Slot
 
 
 def test_runtime_directories_outside_the_system_dirs_are_bound_read_only(tmp_path, monkeypatch):
@@ -54,4 +55,25 @@ def test_a_script_under_tmp_runs_inside_the_sandbox(tmp_path, monkeypatch):
         probe = subprocess.run(argv, capture_output=True, text=True, timeout=30)
         assert probe.stdout.strip() == "visible ok", probe.stderr
     finally:
+        shutil.rmtree(script_dir, ignore_errors=True)
+
+
+@pytest.mark.bwrap
+def test_the_sandbox_command_keeps_a_bootstrap_under_tmp_visible(tmp_path, monkeypatch):
+    """The instance's /tmp (its disk) covers the host's: runtime directories under the host's /tmp
+    are bound after it, onto it, or the bootstrap would vanish."""
+    script_dir = Path("/tmp") / f"rosengine-launcher-command-{tmp_path.name}"
+    script_dir.mkdir(exist_ok=True)
+    launcher = launchers.BubblewrapLauncher([], home=tmp_path / "home")
+    try:
+        script = script_dir / "python_bootstrap.py"
+        script.write_text("import sys; print('visible', sys.argv[-1])\n")
+        monkeypatch.setattr(launchers, "PYTHON_BOOTSTRAP", script)
+        launcher._runtime_paths = launchers._runtime_paths()
+        slot = Slot.create(tmp_path / "slot")
+        argv = launcher.command(launchers.PoolKey("python", 16, True), slot, 0)
+        probe = subprocess.run(argv, capture_output=True, text=True, timeout=30, stdin=subprocess.DEVNULL)
+        assert probe.stdout.strip() == "visible 0", probe.stderr
+    finally:
+        launcher.close()
         shutil.rmtree(script_dir, ignore_errors=True)
