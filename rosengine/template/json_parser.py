@@ -16,7 +16,8 @@ from json.decoder import scanstring
 from typing import Any
 
 from rosengine.errors import Path
-from rosengine.template.parse_error import MAX_DEPTH, ParseError
+from rosengine.limits import NUMBER_DIGITS
+from rosengine.template.parse_error import MAX_DEPTH, ParseError, nesting_error
 from rosengine.template.sourcemap import LineIndex, Position, SourceMap
 
 _WHITESPACE = re.compile(r"[ \t\n\r]*")
@@ -66,7 +67,7 @@ def _parse(text: str, offsets: dict[Path, int], lines: LineIndex) -> Any:
         char = text[pos]
         if char == "{" or char == "[":
             if len(stack) >= MAX_DEPTH:
-                raise _fail(f"nesting deeper than {MAX_DEPTH} levels", pos, lines, path)
+                raise nesting_error(*lines.position(pos), path)
             frame = _Frame({} if char == "{" else [], path)
             stack.append(frame)
             pos = skip(text, pos + 1).end()
@@ -101,6 +102,10 @@ def _parse(text: str, offsets: dict[Path, int], lines: LineIndex) -> Any:
             if match is None:
                 raise _fail(f"unexpected character {char!r}, expected a value", pos, lines, path)
             integer_part, fraction, exponent = match.group(0), match.group(1), match.group(2)
+            if NUMBER_DIGITS.exceeded(len(integer_part)):  # Python refuses to convert it
+                line, col = lines.position(pos)
+                error = NUMBER_DIGITS.error(len(integer_part), path, subject="a number")
+                raise ParseError(error.message, line, col, path, code=error.code)
             value = float(integer_part) if fraction or exponent else int(integer_part)
             pos = match.end()
 

@@ -26,6 +26,7 @@ from rosengine.errors import (
     TemplateError,
 )
 from rosengine.functions.base import NO_VALUE, FunctionContext, StackOutputReader, Unknown
+from rosengine.limits import EvaluationBudget
 from rosengine.template.evaluator import bind_evaluate, evaluate
 from rosengine.template.model import StackIdentity
 
@@ -106,6 +107,8 @@ class Scope:
         self.stack_outputs = stack_outputs
         self.attribute_names = attribute_names
         self.resources = ResourceNames()
+        # One budget for every evaluation of this template (rosengine/limits.py).
+        self.budget = EvaluationBudget()
         self.condition_values: dict[str, bool | Unknown] = {}
         self._conditions_in_progress: list[str] = []
         self._eval_locals: dict[str, Any] = {}
@@ -149,6 +152,7 @@ class Scope:
             stack_outputs=self.stack_outputs,
             section=section,
             static=self.static,
+            budget=self.budget,
             **kwargs,
         )
         return bind_evaluate(ctx)

@@ -8,7 +8,12 @@ from pathlib import Path
 import pytest
 from template_helpers import HEADER, errors_from, only_error
 
-from rosengine.errors import INTERNAL_ERROR, INVALID_FUNCTION, INVALID_TEMPLATE_FORMAT
+from rosengine.errors import (
+    INTERNAL_ERROR,
+    INVALID_FUNCTION,
+    INVALID_TEMPLATE_FORMAT,
+    TEMPLATE_LIMIT_EXCEEDED,
+)
 from rosengine.template import load_template
 from rosengine.template.parse_error import MAX_DEPTH
 from rosengine.template.tags import SHORT_TAGS
@@ -185,7 +190,7 @@ def test_garbage_input_gives_template_errors(source, fragment):
 @pytest.mark.parametrize("text", ["[" * 100_000, "- " * 100_000 + "x", '{"a":' * 50_000 + "1" + "}" * 50_000])
 def test_deep_nesting_is_refused_not_crashed(text):
     err = errors_from(lambda: load_template(text, max_size=None))[0]
-    assert err.code == INVALID_TEMPLATE_FORMAT
+    assert err.code == TEMPLATE_LIMIT_EXCEEDED
     assert f"deeper than {MAX_DEPTH}" in err.message
 
 
