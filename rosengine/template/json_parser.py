@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import re
-from json.decoder import scanstring
+from _json import scanstring  # the C string scanner json.loads uses
 from typing import Any
 
 from rosengine.errors import Path
@@ -54,10 +54,16 @@ def _fail(message: str, offset: int, lines: LineIndex, path: Path = ()) -> Parse
     return ParseError(message, line, col, path)
 
 
+def _skip(text: str, pos: int) -> int:
+    """The offset after the whitespace at ``pos`` (the pattern matches the empty string too)."""
+    match = _WHITESPACE.match(text, pos)
+    return match.end() if match is not None else pos
+
+
 def _parse(text: str, offsets: dict[Path, int], lines: LineIndex) -> Any:
     end = len(text)
-    skip = _WHITESPACE.match
-    pos = skip(text, 0).end()
+    skip = _skip
+    pos = skip(text, 0)
     stack: list[_Frame] = []
     path: Path = ()
     while True:
@@ -70,7 +76,7 @@ def _parse(text: str, offsets: dict[Path, int], lines: LineIndex) -> Any:
                 raise nesting_error(*lines.position(pos), path)
             frame = _Frame({} if char == "{" else [], path)
             stack.append(frame)
-            pos = skip(text, pos + 1).end()
+            pos = skip(text, pos + 1)
             closer = "}" if char == "{" else "]"
             if pos < end and text[pos] == closer:
                 value: Any = frame.container
@@ -83,7 +89,7 @@ def _parse(text: str, offsets: dict[Path, int], lines: LineIndex) -> Any:
                     path = frame.path + (0,)
                     offsets[path] = pos
                     continue
-                path = frame.path + (frame.key,)
+                path = frame.path + (frame.key or "",)
                 continue
         elif char == '"':
             try:
@@ -112,27 +118,27 @@ def _parse(text: str, offsets: dict[Path, int], lines: LineIndex) -> Any:
         # ---- attach the finished value to its parent, closing parents that end here
         while True:
             if not stack:
-                pos = skip(text, pos).end()
+                pos = skip(text, pos)
                 if pos != end:
                     raise _fail("extra text after the end of the JSON document", pos, lines)
                 return value
             frame = stack[-1]
             container = frame.container
-            if frame.key_offsets is not None:
-                container[frame.key] = value  # type: ignore[index]
+            if isinstance(container, dict):
+                container[frame.key or ""] = value
             else:
-                container.append(value)  # type: ignore[union-attr]
-            pos = skip(text, pos).end()
+                container.append(value)
+            pos = skip(text, pos)
             if pos >= end:
                 raise _fail(
                     "unexpected end of JSON text, expected ',' or a closing bracket", pos, lines, frame.path
                 )
             char = text[pos]
             if char == ",":
-                pos = skip(text, pos + 1).end()
+                pos = skip(text, pos + 1)
                 if frame.key_offsets is not None:
                     pos = _read_key(text, pos, frame, offsets, lines)
-                    path = frame.path + (frame.key,)
+                    path = frame.path + (frame.key or "",)
                 else:
                     path = frame.path + (len(container),)
                     offsets[path] = pos
@@ -166,10 +172,10 @@ def _read_key(text: str, pos: int, frame: _Frame, offsets: dict[Path, int], line
     frame.key_offsets[key] = pos
     frame.key = key
     offsets[frame.path + (key,)] = pos
-    after = _WHITESPACE.match(text, after).end()
+    after = _skip(text, after)
     if after >= len(text) or text[after] != ":":
         raise _fail(f"expected ':' after key {key!r}", after, lines, frame.path + (key,))
-    return _WHITESPACE.match(text, after + 1).end()
+    return _skip(text, after + 1)
 
 
 def _reason(exc: ValueError) -> str:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as _dt
 from collections.abc import Callable, Container, Mapping
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from rosengine.errors import (
@@ -25,7 +26,7 @@ from rosengine.errors import (
     TemplateError,
     TemplateErrors,
 )
-from rosengine.functions.base import NO_VALUE, StackOutputReader, Unknown
+from rosengine.functions.base import NO_VALUE, FunctionContext, StackOutputReader, Unknown
 from rosengine.limits import RESOURCES
 from rosengine.template.count import copy_name, count_value, substitute_index
 from rosengine.template.evaluator import evaluate
@@ -277,7 +278,7 @@ class _Preparation:
 
     def _check_rules(self) -> None:
         for name, rule in self.template.rules.items():
-            self._attempt(lambda name=name, rule=rule: self._check_rule(name, rule))
+            self._attempt(partial(self._check_rule, name, rule))
 
     def _check_rule(self, name: str, rule: dict[str, Any]) -> None:
         path: Path = ("Rules", name)
@@ -291,11 +292,7 @@ class _Preparation:
                 return
         for index, assertion in enumerate(rule.get("Assertions") or []):
             where = path + ("Assertions", index, "Assert")
-            holds = self._attempt(
-                lambda assertion=assertion, where=where: as_boolean(
-                    evaluate(assertion["Assert"], where, ctx), f"Assert of rule {name!r}", where
-                )
-            )
+            holds = self._attempt(partial(_assertion_holds, assertion, where, ctx, name))
             if holds is False:
                 description = assertion.get("AssertDescription")
                 text = f": {description}" if description else f" (assertion {index} is false)"
@@ -308,7 +305,7 @@ class _Preparation:
     def _evaluate_conditions(self) -> dict[str, bool | Unknown]:
         values: dict[str, bool | Unknown] = {}
         for name in self.template.conditions:
-            value = self._attempt(lambda name=name: self.scope.condition(name, ("Conditions", name)))
+            value = self._attempt(partial(self.scope.condition, name, ("Conditions", name)))
             values[name] = value if value is not None else Unknown("boolean", f"condition {name}")
         return values
 
@@ -332,7 +329,7 @@ class _Preparation:
                         )
                     )
             if local.get("Type") == "Eval":
-                self._attempt(lambda name=name: scope.local_value(name, ("Locals", name)))
+                self._attempt(partial(scope.local_value, name, ("Locals", name)))
 
     def _expand_resources(self) -> dict[str, ResourceDefinition]:
         scope = self.scope
@@ -345,9 +342,7 @@ class _Preparation:
             condition = resource.get("Condition")
             if isinstance(condition, str):
                 holds = self._attempt(
-                    lambda c=condition, i=logical_id: scope.condition_is_true(
-                        c, ("Resources", i, "Condition")
-                    )
+                    partial(scope.condition_is_true, condition, ("Resources", logical_id, "Condition"))
                 )
                 if holds is False:
                     names.inactive[logical_id] = condition
@@ -358,9 +353,7 @@ class _Preparation:
             if "Count" in resource:
                 path: Path = ("Resources", logical_id, "Count")
                 ctx = scope.context("count", referencer=f"Resources.{logical_id}")
-                number = self._attempt(
-                    lambda r=resource, p=path, c=ctx: count_value(evaluate(r["Count"], p, c), p, self.static)
-                )
+                number = self._attempt(partial(self._count, resource["Count"], path, ctx))
                 counts[logical_id] = 1 if number is None else number
         self._check_resource_limit(len(live) - len(counts), counts)
         for logical_id, number in counts.items():
@@ -386,6 +379,9 @@ class _Preparation:
         for logical_id, definition in definitions.items():
             names.types[logical_id] = definition.type
         return definitions
+
+    def _count(self, node: Any, path: Path, ctx: FunctionContext) -> int | None:
+        return count_value(evaluate(node, path, ctx), path, self.static)
 
     def _check_resource_limit(self, plain: int, counts: dict[str, int]) -> None:
         """Before any copy is made: the stack's resources after expansion within ROS's limit. Over
@@ -444,7 +440,7 @@ class _Preparation:
             condition = output.get("Condition")
             if isinstance(condition, str):
                 holds = self._attempt(
-                    lambda c=condition, n=name: self.scope.condition_is_true(c, ("Outputs", n, "Condition"))
+                    partial(self.scope.condition_is_true, condition, ("Outputs", name, "Condition"))
                 )
                 if holds is False:
                     continue
@@ -476,7 +472,7 @@ class _Preparation:
                     graph.add_dependency(logical_id, target, via=reference.kind)
             for position, name in enumerate(resource.depends_on):
                 path = resource.path + ("DependsOn",)
-                if isinstance(self.template.resources[resource.path[1]].get("DependsOn"), list):
+                if isinstance(self.template.resources[str(resource.path[1])].get("DependsOn"), list):
                     path += (position,)
                 for target in self._resource_targets(name, path, f"DependsOn of {referencer}"):
                     graph.add_dependency(logical_id, target, via="DependsOn")
@@ -537,6 +533,12 @@ class _Preparation:
             )
         )
         return []
+
+
+def _assertion_holds(
+    assertion: dict[str, Any], where: Path, ctx: FunctionContext, rule: str
+) -> bool | Unknown:
+    return as_boolean(evaluate(assertion["Assert"], where, ctx), f"Assert of rule {rule!r}", where)
 
 
 def unique_errors(errors: list[TemplateError]) -> list[TemplateError]:

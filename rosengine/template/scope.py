@@ -80,6 +80,10 @@ class ResourceNames:
         return self.types.get(name) or self.group_types.get(name)
 
 
+def _unbound(node: Any, path: Path) -> Any:
+    raise RuntimeError("FunctionContext.evaluate used before bind_evaluate")
+
+
 class Scope:
     def __init__(
         self,
@@ -141,7 +145,7 @@ class Scope:
         if self.now is not None:
             kwargs["now"] = self.now
         ctx = FunctionContext(
-            evaluate=evaluate,  # replaced below by a closure over ctx
+            evaluate=_unbound,  # replaced by bind_evaluate with a closure over ctx
             ref=ref,
             get_att=get_att,
             condition=condition,
