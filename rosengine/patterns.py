@@ -104,7 +104,10 @@ class _Lookahead:
 
 @dataclass(frozen=True)
 class CompiledPattern:
-    """A pattern ready to match; both methods take time linear in ``text``."""
+    """A pattern ready to match; both methods take time linear in ``text``.
+
+    A pattern with lookahead is held in three parts: a fixed-width ``prefix`` (often nothing, or
+    one character), the lookaheads checked where it ends, and the ``body`` from there on."""
 
     pattern: str
     translated: str  # the RE2 pattern of the body (for messages and tests)
@@ -113,24 +116,49 @@ class CompiledPattern:
     _anchored: bool = False  # ^ or \A before the lookaheads: search tries position 0 only
     # Upper bounds RE2 could not afford, checked as unbounded ("{0,999}"): say so to the user.
     relaxed: tuple[str, ...] = ()
+    _prefix: Any = None  # re2 compiled pattern of the fixed-width part before the lookaheads
+    _prefix_width: int = 0  # characters
 
     def fullmatch(self, text: str) -> bool:
         """Whether the whole of ``text`` matches (how AllowedPattern and Fn::MatchPattern test)."""
         data = _utf8(text)
-        return self._lookaheads_hold(data) and self._body.fullmatch(data) is not None
+        if not self._lookaheads:
+            return self._body.fullmatch(data) is not None
+        split = self._split(text, data)
+        return (
+            split is not None
+            and self._lookaheads_hold(data, split)
+            and self._body.fullmatch(data, split) is not None
+        )
 
     def search(self, text: str) -> bool:
-        """Whether the pattern matches anywhere in ``text``. A pattern with leading lookahead must
-        be anchored (``^`` or ``\\A``) to be searched: the lookahead is checked at the start only."""
+        """Whether the pattern matches anywhere in ``text``. A pattern with lookahead must be
+        anchored (``^`` or ``\\A``) to be searched: the lookahead is checked at one place only."""
         data = _utf8(text)
         if not self._lookaheads:
             return self._body.search(data) is not None
         if not self._anchored:
             raise PatternError(self.pattern, "lookahead can be searched for only after ^ or \\A")
-        return self._lookaheads_hold(data) and self._body.match(data) is not None
+        split = self._split(text, data)
+        return (
+            split is not None
+            and self._lookaheads_hold(data, split)
+            and self._body.match(data, split) is not None
+        )
 
-    def _lookaheads_hold(self, data: bytes) -> bool:
-        return all((item.regexp.match(data) is not None) == item.positive for item in self._lookaheads)
+    def _split(self, text: str, data: bytes) -> int | None:
+        """The byte offset where the prefix ends, or None when the text does not start with it."""
+        if self._prefix is None:
+            return 0
+        if len(text) < self._prefix_width:
+            return None
+        offset = len(_utf8(text[: self._prefix_width]))
+        return offset if self._prefix.fullmatch(data, 0, offset) is not None else None
+
+    def _lookaheads_hold(self, data: bytes, offset: int) -> bool:
+        return all(
+            (item.regexp.match(data, offset) is not None) == item.positive for item in self._lookaheads
+        )
 
 
 def _utf8(text: str) -> bytes:
@@ -161,24 +189,45 @@ def _compile(pattern: str) -> CompiledPattern:
     if flags & sre.SRE_FLAG_LOCALE:
         raise PatternError(pattern, "the LOCALE flag (?L) is not supported")
     translator = _Translator(pattern, ascii_mode=bool(flags & sre.SRE_FLAG_ASCII))
-    prefix = _flag_prefix(flags)
+    flag_prefix = _flag_prefix(flags)
     items = list(parsed.data)
+    first = next((i for i, (op, argument) in enumerate(items) if _leading_lookahead(op, argument)), None)
+    if first is None:
+        body_text = flag_prefix + translator.sequence(items)
+        return CompiledPattern(
+            pattern, body_text, _compile_re2(pattern, body_text), relaxed=tuple(translator.relaxed)
+        )
+
+    # ^ (not multiline) or \A, then a fixed-width prefix, then the lookaheads, then the body
     multiline = bool(flags & sre.SRE_FLAG_MULTILINE)
-    anchored = False  # a ^ (not multiline) or \A before the lookaheads
+    start = 0
+    anchored = False
+    while (
+        start < first
+        and items[start][0] is sre.AT
+        and items[start][1] in (sre.AT_BEGINNING, sre.AT_BEGINNING_STRING)
+    ):
+        anchored = anchored or items[start][1] is sre.AT_BEGINNING_STRING or not multiline
+        start += 1
+    prefix_items = items[start:first]
+    low, high = sre_parse.SubPattern(parsed.state, prefix_items).getwidth()
+    if low != high:
+        raise PatternError(
+            pattern, "lookahead is supported only at the start of the pattern or after a fixed-width start"
+        )
+    prefix = _compile_re2(pattern, flag_prefix + translator.sequence(prefix_items)) if prefix_items else None
     lookaheads: list[_Lookahead] = []
-    position = 0
+    position = first
     while position < len(items):
-        op, argument = items[position]
-        if op is sre.AT and argument in (sre.AT_BEGINNING, sre.AT_BEGINNING_STRING):
-            anchored = anchored or argument is sre.AT_BEGINNING_STRING or not multiline
-        else:
-            found = _leading_lookahead(op, argument)
-            if found is None:
-                break
-            positive, body = found
-            lookaheads.append(_Lookahead(positive, _compile_re2(pattern, prefix + translator.sequence(body))))
+        found = _leading_lookahead(*items[position])
+        if found is None:
+            break
+        positive, body = found
+        lookaheads.append(
+            _Lookahead(positive, _compile_re2(pattern, flag_prefix + translator.sequence(body)))
+        )
         position += 1
-    body_text = prefix + translator.sequence(items[position:] if lookaheads else items)
+    body_text = flag_prefix + translator.sequence(items[position:])
     return CompiledPattern(
         pattern,
         body_text,
@@ -186,6 +235,8 @@ def _compile(pattern: str) -> CompiledPattern:
         tuple(lookaheads),
         anchored,
         tuple(translator.relaxed),
+        prefix,
+        low,
     )
 
 

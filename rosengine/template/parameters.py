@@ -27,6 +27,7 @@ from typing import Any
 
 from rosengine.errors import (
     STACK_VALIDATION_FAILED,
+    TEMPLATE_LIMIT_EXCEEDED,
     UNKNOWN_USER_PARAMETER,
     USER_PARAMETER_MISSING,
     Path,
@@ -286,7 +287,7 @@ def _parse_constraints(
                 for bound in spec.allowed_pattern.relaxed:
                     warnings.append(
                         TemplateError(
-                            STACK_VALIDATION_FAILED,
+                            TEMPLATE_LIMIT_EXCEEDED,
                             f"AllowedPattern: the repetition {bound} is checked for its lower bound only "
                             "(its upper bound is too costly for a linear-time match)",
                             path + ("AllowedPattern",),
