@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from rosengine.errors import (
     REQUEST_LIMIT_EXCEEDED,
     STACK_RESOURCE_LIMIT_EXCEEDED,
+    STACK_VALIDATION_FAILED,
     TEMPLATE_LIMIT_EXCEEDED,
     Path,
     TemplateError,
@@ -64,10 +65,14 @@ TEMPLATE_BYTES = Limit("the template", 524_288, "bytes", REQUEST_LIMIT_EXCEEDED,
 RESOURCES = Limit("the resources of a stack", 300, "resources", STACK_RESOURCE_LIMIT_EXCEEDED, by_ros=True)
 PARAMETERS = Limit("the parameters of a template", 200, "parameters", TEMPLATE_LIMIT_EXCEEDED, by_ros=True)
 
+# Locals may reference locals up to 5 levels deep (ROS's Locals documentation).
+LOCALS_DEPTH = Limit("locals referring to locals", 5, "levels", STACK_VALIDATION_FAILED, by_ros=True)
+
 # ---- ours: ROS publishes no figure, these are far above any real template's needs -------------
 OUTPUTS = Limit("the outputs of a template", 200, "outputs", TEMPLATE_LIMIT_EXCEEDED)
 NESTING_DEPTH = Limit("nesting of mappings and lists", 128, "levels", TEMPLATE_LIMIT_EXCEEDED)
 FUNCTION_DEPTH = Limit("nesting of functions", 32, "levels", TEMPLATE_LIMIT_EXCEEDED)
+CONDITION_DEPTH = Limit("conditions referring to conditions", 32, "levels", TEMPLATE_LIMIT_EXCEEDED)
 # YAML aliases repeat a node without writing it again; written out, the template may be at most
 # twice ROS's size (counted as one unit per node plus the characters of its text). No template
 # without aliases gets near it.

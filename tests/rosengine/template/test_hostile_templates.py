@@ -18,7 +18,7 @@ from rosengine.errors import (
     TemplateError,
     TemplateErrors,
 )
-from rosengine.limits import EXPANDED_SIZE, NESTING_DEPTH, OUTPUTS, PARAMETERS, RESOURCES
+from rosengine.limits import CONDITION_DEPTH, EXPANDED_SIZE, NESTING_DEPTH, OUTPUTS, PARAMETERS, RESOURCES
 from rosengine.template import load_template, prepare
 
 HEADER = 'ROSTemplateFormatVersion: "2015-09-01"\n'
@@ -196,3 +196,21 @@ def test_nesting_deeper_than_the_limit_is_a_limit_error(text):
     [error] = load_errors(text)
     assert error.code == NESTING_DEPTH.code
     assert f"deeper than {NESTING_DEPTH.maximum}" in error.message
+
+
+@pytest.mark.timeout(60)
+def test_a_long_chain_of_conditions_is_refused_at_the_depth_limit_and_evaluated_once():
+    conditions = {f"C{i}": {"Fn::Not": f"C{i + 1}"} for i in range(3000)}
+    conditions["C3000"] = {"Fn::Equals": [1, 1]}
+    body = {
+        "ROSTemplateFormatVersion": "2015-09-01",
+        "Conditions": conditions,
+        "Resources": {"R": {"Type": "ALIYUN::ROS::WaitConditionHandle", "Condition": "C0"}},
+    }
+    template = load_template(json.dumps(body), filename="t.json")
+    with pytest.raises(TemplateErrors) as caught:
+        prepare(template, static=True)
+    errors = caught.value.errors
+    assert {error.code for error in errors} == {CONDITION_DEPTH.code}
+    assert errors[0].path == ("Conditions", "C32") and "33 levels" in errors[0].message
+    assert len(errors) < 100  # one per chain of 32, not one per condition and level
