@@ -110,7 +110,7 @@ def jq_seconds() -> float:
 # A jq program's output travels back as JSON text of at most this many bytes.
 JQ_OUTPUT_BYTES = STRING_LENGTH.maximum
 # Each helper process (the Fn::Jq worker) may use this much address space.
-HELPER_MEMORY_BYTES = 1 << 30
+HELPER_MEMORY_BYTES = 512 << 20
 
 
 def check_length(length: int, subject: str) -> None:

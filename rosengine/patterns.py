@@ -21,9 +21,10 @@ means to Python, escapes and flags included) and written out again in RE2's synt
   1,000 addresses accepts any number of them here — and listed in
   :attr:`CompiledPattern.relaxed` so the caller can say so; a pattern heavier than
   :data:`MAX_PATTERN_WEIGHT` even then is refused.
-* Lookahead (``(?=…)``, ``(?!…)``) at the start of a pattern — the idiom of password rules such as
-  ``^(?=.*[a-z])(?=.*\\d)[\\w!@#]{8,32}$`` — becomes a conjunction: each lookahead is its own
-  RE2 pattern matched at the start of the text, then the rest of the pattern; still linear.
+* Lookahead (``(?=…)``, ``(?!…)``) at the start of a pattern or after a fixed-width start — the
+  idiom of password rules such as ``^(?=.*[a-z])(?=.*\\d)[\\w!@#]{8,32}$`` — becomes a
+  conjunction: the start, each lookahead (its own RE2 pattern) where the start ends, then the
+  rest of the pattern; still linear.
 
 What RE2 cannot express is a :class:`PatternError` naming the pattern, never a slow match: back
 references (``\\1``, ``(?P=name)``), lookahead anywhere but at the start, lookbehind, atomic
@@ -31,7 +32,8 @@ groups and possessive quantifiers, conditional groups, classes that subtract a n
 category (``[^\\W\\d]``) and single repetition counts over 1,000. There is no fallback to a
 backtracking engine. Two documented differences remain: ``$`` matches only at the very end of the
 text (Python also matches before a final newline, which lets ``"name\\n"`` pass ``^[a-z]+$``),
-and ``\\b``/``\\B`` use ASCII word characters.
+and ``\\b``/``\\B`` use ASCII word characters. The user-facing account is
+docs/regular-expressions.md.
 """
 
 from __future__ import annotations
