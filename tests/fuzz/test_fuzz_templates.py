@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from tests.fuzz.executor import MEMORY_MB, SLOW_S, CaseRunner
 from tests.fuzz.mutations import ROOT, Case, corpus_dir, mutated_templates
 
-CI_CASES = int(os.environ.get("ROS_FUZZ_CASES", "400"))
+CI_CASES = int(os.environ.get("ROS_FUZZ_CASES", "800"))
 
 if not corpus_dir().is_dir():
     if os.environ.get("CI"):
