@@ -61,14 +61,18 @@ class Limit:
 
 
 # ---- the template text and its sections (ROS's figures) ----------------------------------------
+# Template file 512 KB and 300 resources per stack: https://www.alibabacloud.com/help/doc-detail/28854.htm
+# 200 parameters: CreateStack takes Parameters.1..200,
+# https://www.alibabacloud.com/help/en/ros/developer-reference/api-ros-2019-09-10-createstack
 TEMPLATE_BYTES = Limit("the template", 524_288, "bytes", REQUEST_LIMIT_EXCEEDED, by_ros=True)
 RESOURCES = Limit("the resources of a stack", 300, "resources", STACK_RESOURCE_LIMIT_EXCEEDED, by_ros=True)
 PARAMETERS = Limit("the parameters of a template", 200, "parameters", TEMPLATE_LIMIT_EXCEEDED, by_ros=True)
 
-# Locals may reference locals up to 5 levels deep (ROS's Locals documentation).
+# Locals nest at most 5 levels: https://help.aliyun.com/zh/ros/user-guide/local-variables-locals
 LOCALS_DEPTH = Limit("locals referring to locals", 5, "levels", STACK_VALIDATION_FAILED, by_ros=True)
 
-# ---- ours: ROS publishes no figure, these are far above any real template's needs -------------
+# ---- ours: ROS publishes no figure; each is far above what the corpus's templates need, and the
+# reason for each number is in docs/limits.md --------------------------------------------------
 OUTPUTS = Limit("the outputs of a template", 200, "outputs", TEMPLATE_LIMIT_EXCEEDED)
 NESTING_DEPTH = Limit("nesting of mappings and lists", 128, "levels", TEMPLATE_LIMIT_EXCEEDED)
 FUNCTION_DEPTH = Limit("nesting of functions", 32, "levels", TEMPLATE_LIMIT_EXCEEDED)

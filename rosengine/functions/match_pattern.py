@@ -14,7 +14,6 @@ from typing import Any
 from rosengine.errors import Path
 from rosengine.functions._args import define, expect_list, fail
 from rosengine.functions.base import FunctionContext, FunctionError
-from rosengine.patterns import PatternError, compile_pattern
 
 NAME = "Fn::MatchPattern"
 SHAPE = "[pattern, string]"
@@ -28,6 +27,8 @@ def evaluate_match_pattern(args: Any, ctx: FunctionContext, path: Path) -> Any:
         text = str(text)
     if not isinstance(text, str):
         raise fail(NAME, "the value to be a string", text, (1,))
+    from rosengine.patterns import PatternError, compile_pattern  # RE2 loads with the first pattern
+
     try:
         compiled = compile_pattern(pattern)
     except PatternError as exc:

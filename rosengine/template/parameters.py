@@ -23,7 +23,7 @@ import json
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rosengine.errors import (
     STACK_VALIDATION_FAILED,
@@ -36,10 +36,12 @@ from rosengine.errors import (
 )
 from rosengine.functions.base import Unknown
 from rosengine.numbers import number_from_text
-from rosengine.patterns import CompiledPattern, PatternError, compile_pattern
 from rosengine.template.nodes import find_function
 from rosengine.template.oos import OosParameterStore, OosResolutionError
 from rosengine.template.parse_error import shown
+
+if TYPE_CHECKING:  # the RE2 binding is imported when a template has an AllowedPattern
+    from rosengine.patterns import CompiledPattern
 
 STRING = "String"
 NUMBER = "Number"
@@ -279,6 +281,8 @@ def _parse_constraints(
         elif not isinstance(pattern, str):
             error("AllowedPattern must be a string (a regular expression)", path + ("AllowedPattern",))
         else:
+            from rosengine.patterns import PatternError, compile_pattern
+
             try:
                 spec.allowed_pattern = compile_pattern(pattern)
             except PatternError as exc:
