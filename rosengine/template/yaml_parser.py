@@ -112,7 +112,7 @@ _OPENED = {
 
 def _syntax_error(exc: yaml.MarkedYAMLError, text: str) -> ParseError:
     """Located at the problem; for a bracket or quote left open, at where it opened, with the place
-    the parser gave up in the message (both positions, as issue reports asked)."""
+    the parser gave up in the message: the author needs both."""
     mark = exc.problem_mark or exc.context_mark
     line = mark.line + 1 if mark else None
     col = mark.column + 1 if mark else None
@@ -131,19 +131,10 @@ def _syntax_error(exc: yaml.MarkedYAMLError, text: str) -> ParseError:
             )
     if exc.context == "while increasing flow level":  # libyaml's own bound on flow nesting
         return nesting_error(line, col, ())
-    context, problem = exc.context_mark, exc.problem_mark
+    start = _position(exc.context_mark)
+    end = _position(exc.problem_mark)
     opened = _OPENED.get(exc.context or "")
-    if (
-        context is not None
-        and problem is not None
-        and (context.line, context.column)
-        != (
-            problem.line,
-            problem.column,
-        )
-    ):
-        start = (context.line + 1, context.column + 1)
-        end = (problem.line + 1, problem.column + 1)
+    if start is not None and end is not None and start != end:
         details = {"start": {"line": start[0], "column": start[1]}, "end": {"line": end[0], "column": end[1]}}
         if opened is not None:
             return ParseError(
@@ -159,6 +150,10 @@ def _syntax_error(exc: yaml.MarkedYAMLError, text: str) -> ParseError:
         )
     problem_text = " ".join(part for part in (exc.context, exc.problem) if part)
     return ParseError(f"invalid YAML: {problem_text}", line, col)
+
+
+def _position(mark: Any) -> Position | None:
+    return (mark.line + 1, mark.column + 1) if mark is not None else None
 
 
 def _build(loader: Any, text: str, max_units: int) -> tuple[Any, SourceMap]:
