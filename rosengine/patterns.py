@@ -38,6 +38,7 @@ docs/regular-expressions.md.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -182,7 +183,11 @@ def compile_pattern(pattern: str) -> CompiledPattern:
 
 def _compile(pattern: str) -> CompiledPattern:
     try:
-        parsed = sre_parse.parse(pattern)
+        with warnings.catch_warnings():
+            # "possible nested set" and similar FutureWarnings are about Python's future syntax; the
+            # pattern means today what Python makes of it today, and the author is not our user
+            warnings.simplefilter("ignore", FutureWarning)
+            parsed = sre_parse.parse(pattern)
     except (sre.error, ValueError, OverflowError) as exc:
         raise PatternError(pattern, str(exc)) from None
     if _weight(parsed.data) > MAX_PATTERN_WEIGHT:

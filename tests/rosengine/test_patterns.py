@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import warnings
 from pathlib import Path
 
 import pytest
@@ -161,3 +162,11 @@ def test_every_allowed_pattern_of_the_corpus_compiles_and_agrees_with_its_own_de
         compiled = compile_pattern(pattern)
         if default is not None:
             assert compiled.fullmatch(default) is (re.fullmatch(pattern, default) is not None), pattern
+
+
+def test_pythons_warnings_about_its_future_syntax_do_not_escape():
+    """``[[`` makes Python warn of a future change; for a template author it is noise (and an
+    error where warnings are errors)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert compile_pattern(r"[[a]+").fullmatch("[a[") is True
