@@ -22,8 +22,8 @@ def evaluate_outputs(text: str) -> tuple[dict[str, object], list[TemplateError]]
     template = load_template(text, filename="t.yml")
     try:
         prepared = prepare(template, static=True)
-    except TemplateErrors as errors:
-        return {}, errors.errors
+    except TemplateErrors as failed:
+        return {}, failed.errors
     values: dict[str, object] = {}
     errors: list[TemplateError] = []
     for name in prepared.outputs:

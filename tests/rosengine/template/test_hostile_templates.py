@@ -200,7 +200,7 @@ def test_nesting_deeper_than_the_limit_is_a_limit_error(text):
 
 @pytest.mark.timeout(60)
 def test_a_long_chain_of_conditions_is_refused_at_the_depth_limit_and_evaluated_once():
-    conditions = {f"C{i}": {"Fn::Not": f"C{i + 1}"} for i in range(3000)}
+    conditions: dict[str, object] = {f"C{i}": {"Fn::Not": f"C{i + 1}"} for i in range(3000)}
     conditions["C3000"] = {"Fn::Equals": [1, 1]}
     body = {
         "ROSTemplateFormatVersion": "2015-09-01",
