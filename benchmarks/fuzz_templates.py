@@ -46,8 +46,13 @@ class Stats:
         self.examples += other.examples
 
 
+# Hypothesis remembers every case of a run (to avoid repeats): runs of this many cases, each with its
+# own seed, keep a long campaign's memory flat.
+CASES_PER_RUN = 5_000
+
+
 def campaign(job: int, seed: int, cases: int, findings_dir: str, progress: Any) -> Stats:
-    """One process's share: ``cases`` Hypothesis-generated cases from ``seed``."""
+    """One process's share: ``cases`` Hypothesis-generated cases, in runs seeded from ``seed``."""
     from hypothesis import HealthCheck, Phase, given, settings
     from hypothesis import seed as hypothesis_seed
 
@@ -59,16 +64,7 @@ def campaign(job: int, seed: int, cases: int, findings_dir: str, progress: Any) 
     runner = CaseRunner()
     directory = Path(findings_dir)
 
-    @hypothesis_seed(seed)
-    @settings(
-        max_examples=cases,
-        deadline=None,
-        database=None,
-        phases=[Phase.generate],
-        suppress_health_check=list(HealthCheck),
-    )
-    @given(case=mutated_templates())
-    def run(case: Case) -> None:
+    def check(case: Case) -> None:
         outcome = runner.run(case.text, case.suffix)
         stats.cases += 1
         stats.seconds += outcome.seconds
@@ -85,7 +81,16 @@ def campaign(job: int, seed: int, cases: int, findings_dir: str, progress: Any) 
             progress.put((job, stats.cases))
 
     try:
-        run()
+        for run_index, start in enumerate(range(0, cases, CASES_PER_RUN)):
+            run = given(case=mutated_templates())(check)
+            run = settings(
+                max_examples=min(CASES_PER_RUN, cases - start),
+                deadline=None,
+                database=None,
+                phases=[Phase.generate],
+                suppress_health_check=list(HealthCheck),
+            )(run)
+            hypothesis_seed(seed * 1000 + run_index)(run)()
     finally:
         runner.close()
     return stats
