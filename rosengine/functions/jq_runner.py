@@ -17,6 +17,7 @@ runaway program ends even if nobody waits for it. Answers longer than
 
 from __future__ import annotations
 
+import atexit
 import json
 import os
 import select
@@ -113,11 +114,13 @@ _runner_lock = threading.Lock()
 
 
 def runner() -> JqRunner:
-    """The process-wide :class:`JqRunner` (its worker starts on first use)."""
+    """The process-wide :class:`JqRunner` (its worker starts on first use, and is stopped when the
+    process exits normally; otherwise the helper's guards end it)."""
     global _runner
     with _runner_lock:
         if _runner is None:
             _runner = JqRunner()
+            atexit.register(_runner.close)
         return _runner
 
 
