@@ -97,7 +97,11 @@ class JqRunner:
         if process is None:
             return None
         process.kill()
-        return process.wait()
+        code = process.wait()
+        for pipe in (process.stdin, process.stdout):
+            if pipe is not None:
+                pipe.close()
+        return code
 
     def close(self) -> None:
         with self._lock:
