@@ -98,9 +98,12 @@ class CaseRunner:
         return Outcome(**json.loads(reply))
 
     def close(self) -> None:
+        """End the worker (end of input) and close its pipes."""
         if self._process.stdin is not None:
             self._process.stdin.close()
         self._process.wait()
+        if self._process.stdout is not None:
+            self._process.stdout.close()
 
 
 # -- the worker -----------------------------------------------------------------------------------

@@ -14,6 +14,7 @@ import textwrap
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
 
@@ -38,6 +39,12 @@ PARENT = textwrap.dedent(
 )
 
 
+def close_pipes(process: subprocess.Popen[Any]) -> None:
+    for pipe in (process.stdin, process.stdout):
+        if pipe is not None:
+            pipe.close()
+
+
 def ended(pid_fd: int, timeout: float = DEADLINE_S) -> bool:
     readable, _, _ = select.select([pid_fd], [], [], timeout)
     return bool(readable)
@@ -57,6 +64,7 @@ def parent(request: pytest.FixtureRequest) -> Iterator[tuple[subprocess.Popen[st
     yield process, helper
     process.kill()
     process.wait()
+    close_pipes(process)
 
 
 @pytest.mark.parametrize("parent", ["idle", "busy"], indirect=True)
@@ -89,6 +97,7 @@ class Guarded:
             self.lifeline = -1
         self.process.kill()
         self.process.wait()
+        close_pipes(self.process)
 
 
 @pytest.fixture
@@ -173,3 +182,4 @@ def test_helpers_survive_the_thread_that_asked_for_them():
     finally:
         helper.kill()
         helper.wait()
+        close_pipes(helper)
