@@ -250,7 +250,7 @@ def _build(loader: Any, text: str, max_units: int) -> tuple[Any, SourceMap]:
             if parent.key is _MERGE:
                 _merge_into(parent, value, path)
             else:
-                parent.container[parent.key] = value  # type: ignore[index]
+                parent.container[parent.key] = value
             parent.key = None
         else:
             parent.container.append(value)  # type: ignore[union-attr]
@@ -308,7 +308,7 @@ def _merge_into(frame: _Frame, value: Any, path: Path) -> None:
             raise ParseError("a '<<' merge key needs a mapping or a list of mappings", path=path)
         for key, item in source.items():
             if key not in frame.container:
-                frame.container[key] = item  # type: ignore[index]
+                frame.container[key] = item
 
 
 def _container_function(event: Any, path: Path) -> str | None:
