@@ -54,6 +54,11 @@ NOT_SUPPORTED = "NotSupported"
 UNKNOWN_RESOURCE_TYPE = "UnknownResourceType"
 INTERNAL_ERROR = "InternalError"
 TEMPLATE_NOT_FOUND = "TemplateNotFound"  # ros validate: an argument matched no file
+# Limits (rosengine/limits.py, docs/limits.md). The first two are the names of ROS's Heat lineage
+# (a template over the size limit, a stack over the resource limit); the third is ours.
+REQUEST_LIMIT_EXCEEDED = "RequestLimitExceeded"
+STACK_RESOURCE_LIMIT_EXCEEDED = "StackResourceLimitExceeded"
+TEMPLATE_LIMIT_EXCEEDED = "TemplateLimitExceeded"
 
 
 @dataclass

@@ -16,6 +16,7 @@ from typing import Any
 from rosengine.errors import Path
 from rosengine.functions.base import EvalFn, FunctionError, IntrinsicFunction, Unknown
 from rosengine.functions.registry import register
+from rosengine.limits import INTEGER_BITS
 from rosengine.numbers import number_from_text
 
 
@@ -103,6 +104,7 @@ def round_half_up(value: float, ndigits: int) -> float:
     """Round the way people (and Python 2, which ROS's Heat lineage used) do: halves away from zero,
     on the decimal digits as written (``2.675`` -> ``2.68``, ``2.5`` -> ``3.0``). Python 3's
     :func:`round` would give ``2.67`` and ``2.0`` (binary floats, banker's rounding)."""
+    ndigits = max(-400, min(ndigits, 400))  # beyond any float's digits: same result, no overflow
     try:
         exact = Decimal(repr(value)).quantize(Decimal(1).scaleb(-ndigits), rounding=ROUND_HALF_UP)
     except InvalidOperation:
@@ -129,6 +131,8 @@ def as_text(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, int | float):
+        if isinstance(value, int) and INTEGER_BITS.exceeded(value.bit_length()):
+            raise FunctionError(f"the integer is too large to write as text ({value.bit_length():,} bits)")
         return repr(value)
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str)
 

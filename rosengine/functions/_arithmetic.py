@@ -10,6 +10,10 @@ Grammar (usual precedence, left associative)::
 Semantics are Python 2's, which ROS inherited from Heat: ``/`` between two integers is floor
 division (``5/2 == 2``, ``-5/2 == -3``); with a float involved it is true division. ``%`` and ``//``
 follow Python. The result keeps its type: int when only ints were involved.
+
+Numbers stay within :data:`~rosengine.limits.INTEGER_BITS`: a product is refused before it is
+computed when its operands together are longer (a chain of 4,000-digit factors would otherwise take
+time quadratic in its length), and a float that overflows is an error, not a crash.
 """
 
 from __future__ import annotations
@@ -18,8 +22,11 @@ import math
 import re
 from functools import lru_cache
 
+from rosengine.limits import INTEGER_BITS, NUMBER_DIGITS
+
 Number = int | float
 MAX_NESTING = 100  # parentheses; keeps hostile input from exhausting the Python stack
+_CACHED_LENGTH = 1024  # expressions up to this long are cached (Count copies repeat them)
 
 _TOKEN = re.compile(r"\s*(?:(\d+\.\d*|\.\d+|\d+)([eE][-+]?\d+)?|(//|[-+*/%()]))")
 
@@ -28,8 +35,16 @@ class ArithmeticError_(ValueError):
     """The expression is malformed or cannot be computed (message says where/why)."""
 
 
-@lru_cache(maxsize=1024)
 def tokenize(text: str) -> tuple[Number | str, ...]:
+    return _tokenize_cached(text) if len(text) <= _CACHED_LENGTH else _tokenize(text)
+
+
+@lru_cache(maxsize=1024)
+def _tokenize_cached(text: str) -> tuple[Number | str, ...]:
+    return _tokenize(text)
+
+
+def _tokenize(text: str) -> tuple[Number | str, ...]:
     tokens: list[Number | str] = []
     position = 0
     stripped_end = len(text.rstrip())
@@ -42,6 +57,8 @@ def tokenize(text: str) -> tuple[Number | str, ...]:
         number, exponent, operator = match.groups()
         if number is not None:
             literal = number + (exponent or "")
+            if NUMBER_DIGITS.exceeded(len(literal)):
+                raise ArithmeticError_(f"a number of {len(literal):,} digits is too long")
             is_float = "." in number or exponent is not None
             tokens.append(float(literal) if is_float else int(literal))
         else:
@@ -104,6 +121,12 @@ class _Parser:
 
 def _apply(operator: str, left: Number, right: Number) -> Number:
     if operator == "*":
+        if isinstance(left, int) and isinstance(right, int):
+            bits = left.bit_length() + right.bit_length()
+            if INTEGER_BITS.exceeded(bits):
+                raise ArithmeticError_(
+                    f"the product would have about {bits:,} bits; at most {INTEGER_BITS.maximum:,}"
+                )
         return left * right
     if right == 0:
         raise ArithmeticError_("division by zero")
@@ -115,13 +138,25 @@ def _apply(operator: str, left: Number, right: Number) -> Number:
     return left % right
 
 
-@lru_cache(maxsize=4096)
 def evaluate_expression(text: str) -> Number:
-    """Value of ``text``; cached, because Count copies evaluate the same expression many times."""
+    """Value of ``text``; cached for short texts, because Count copies evaluate the same
+    expression many times."""
+    return _evaluate_cached(text) if len(text) <= _CACHED_LENGTH else _evaluate(text)
+
+
+@lru_cache(maxsize=4096)
+def _evaluate_cached(text: str) -> Number:
+    return _evaluate(text)
+
+
+def _evaluate(text: str) -> Number:
     parser = _Parser(tokenize(text))
     if not parser.tokens:
         raise ArithmeticError_("empty expression")
-    value = parser.expr()
+    try:
+        value = parser.expr()
+    except OverflowError as exc:  # an integer too large to mix with a float
+        raise ArithmeticError_(f"a number is too large ({exc})") from None
     if parser.peek() is not None:
         raise ArithmeticError_(f"unexpected {parser.peek()!r} after a complete expression")
     if isinstance(value, float) and not math.isfinite(value):

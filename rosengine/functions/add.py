@@ -12,6 +12,7 @@ from typing import Any
 from rosengine.errors import Path
 from rosengine.functions._args import define, describe, expect_list, is_number
 from rosengine.functions.base import FunctionContext, FunctionError
+from rosengine.limits import INTEGER_BITS
 
 NAME = "Fn::Add"
 SHAPE = "a list of at least 2 numbers, lists or maps"
@@ -42,13 +43,24 @@ def evaluate_add(args: Any, ctx: FunctionContext, path: Path) -> Any:
                 sub_path=(index,),
             )
     if kind == "number":
-        return sum(args)
+        return _sum(args)
+    ctx.budget.produce(sum(len(value) for value in args), NAME)  # before concatenating or merging
     if kind == "list":
         return [item for value in args for item in value]
     merged: dict = {}
     for value in args:
         merged.update(value)
     return merged
+
+
+def _sum(numbers: list[Any]) -> int | float:
+    """The sum, refused before it is computed when it could outgrow printable integers or floats."""
+    largest = max((abs(n).bit_length() for n in numbers if isinstance(n, int)), default=0)
+    INTEGER_BITS.check(largest + len(numbers).bit_length(), subject=f"a sum made by {NAME}")
+    try:
+        return sum(numbers)
+    except OverflowError as exc:  # an integer too large for a float beside it
+        raise FunctionError(f"{NAME}: the sum is too large ({exc})") from exc
 
 
 define(NAME, evaluate_add)

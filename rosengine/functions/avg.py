@@ -26,7 +26,10 @@ def evaluate_avg(args: Any, ctx: FunctionContext, path: Path) -> Any:
     if not values:
         raise FunctionError(f"{NAME} needs at least one number to average", sub_path=(1,))
     numbers = [to_number(NAME, value, f"item {i}", (1, i)) for i, value in enumerate(values)]
-    return round_half_up(float(sum(numbers)) / len(numbers), ndigits)
+    try:
+        return round_half_up(float(sum(numbers)) / len(numbers), ndigits)
+    except OverflowError as exc:  # integers beyond a float's range
+        raise FunctionError(f"{NAME}: the numbers are too large to average ({exc})", sub_path=(1,)) from exc
 
 
 define(NAME, evaluate_avg, result_type="number")

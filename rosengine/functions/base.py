@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from rosengine.errors import INVALID_FUNCTION, Path
+from rosengine.limits import EvaluationBudget
 
 
 class FunctionError(Exception):
@@ -109,6 +110,10 @@ class FunctionContext:
     # "local" in those sections, so functions can enforce where they may appear.
     section: str = "resource"
     static: bool = False  # True in `ros validate`: unknown things become Unknown, not errors
+    # What the functions of the whole template may still produce and how long Fn::Jq may still run
+    # (rosengine/limits.py); the template's Scope shares one budget between all its contexts.
+    budget: EvaluationBudget = field(default_factory=EvaluationBudget)
+    depth: int = 0  # functions being evaluated around the current call (the evaluator counts)
 
 
 EvalFn = Callable[[Any, FunctionContext, Path], Any]

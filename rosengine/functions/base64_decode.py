@@ -21,6 +21,7 @@ NAME = "Fn::Base64Decode"
 def evaluate_base64_decode(args: Any, ctx: FunctionContext, path: Path) -> Any:
     if not isinstance(args, str):
         raise fail(NAME, "a base64 string", args)
+    ctx.budget.produce(len(args), NAME)
     compact = "".join(args.split()).replace("-", "+").replace("_", "/")
     compact += "=" * (-len(compact) % 4)
     try:

@@ -21,6 +21,7 @@ def evaluate_contains(args: Any, ctx: FunctionContext, path: Path) -> Any:
     members, value = expect_list(NAME, args, SHAPE, min_len=2, max_len=2)
     if not isinstance(members, list):
         raise fail(NAME, "its first argument to be a list", members, (0,))
+    ctx.budget.produce(len(members), NAME)
     return any(values_equal(member, value) for member in members)
 
 

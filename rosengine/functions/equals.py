@@ -8,6 +8,7 @@ resolves to a number and is compared with a number. Two deliberate refinements o
 
 from __future__ import annotations
 
+from collections.abc import Hashable
 from typing import Any
 
 from rosengine.errors import Path
@@ -27,6 +28,25 @@ def values_equal(left: Any, right: Any) -> bool:
     if isinstance(left, dict) and isinstance(right, dict):
         return left.keys() == right.keys() and all(values_equal(v, right[k]) for k, v in left.items())
     return left == right
+
+
+def equality_key(value: Any) -> Hashable:
+    """A hashable stand-in with the same equality as :func:`values_equal` (so membership tests over
+    long lists take linear time): booleans apart from numbers, ``1 == 1.0``, containers by value.
+    Raises TypeError for a value no template produces (then compare with :func:`values_equal`)."""
+    if isinstance(value, bool):
+        return ("bool", value)
+    if isinstance(value, int | float):
+        if value != value:  # NaN equals nothing, not even itself
+            raise TypeError("NaN has no equality key")
+        return ("number", value)
+    if isinstance(value, str) or value is None:
+        return ("text", value)
+    if isinstance(value, list):
+        return ("list", tuple(equality_key(item) for item in value))
+    if isinstance(value, dict):
+        return ("map", frozenset((key, equality_key(item)) for key, item in value.items()))
+    raise TypeError(f"no equality key for {type(value).__name__}")
 
 
 def evaluate_equals(args: Any, ctx: FunctionContext, path: Path) -> Any:

@@ -45,6 +45,8 @@ def evaluate_format_time(args: Any, ctx: FunctionContext, path: Path) -> Any:
             raise fail(NAME, "the time zone to be a string", zone_name, (1,))
     else:
         raise fail(NAME, SHAPE, args)
+    # strftime makes at most ~30 characters of a two-character field (%c, %A, %Z …)
+    ctx.budget.produce_text(16 * len(fmt), NAME)
     now = ctx.now()
     if now.tzinfo is None:
         now = now.replace(tzinfo=dt.UTC)

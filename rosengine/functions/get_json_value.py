@@ -25,6 +25,7 @@ def evaluate_get_json_value(args: Any, ctx: FunctionContext, path: Path) -> Any:
     if not isinstance(key, str):
         raise fail(NAME, "the key to be a string", key, (0,))
     if isinstance(document, str):
+        ctx.budget.produce(len(document), NAME)
         try:
             document = json.loads(document)
         except ValueError as exc:

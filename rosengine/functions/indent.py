@@ -3,7 +3,8 @@
 Each line is prefixed by ``Level * Size`` spaces (Level 0-20, Size 0-4, default 2), the first line
 only when ``IndentFirstLine`` is true (the default). Used to embed scripts or config files inside
 YAML block text. Empty lines stay empty (UNCONFIRMED; avoids trailing whitespace, which
-``textwrap.indent`` also avoids).
+``textwrap.indent`` also avoids). The result's length is computed and charged to the template's
+budget before it is built.
 """
 
 from __future__ import annotations
@@ -37,10 +38,9 @@ def evaluate_indent(args: Any, ctx: FunctionContext, path: Path) -> Any:
     first = to_bool(NAME, args[3], "IndentFirstLine", (3,)) if len(args) > 3 and args[3] is not None else True
     prefix = " " * (level * size)
     lines = text.split("\n")
-    return "\n".join(
-        line if not line.strip() or (index == 0 and not first) else prefix + line
-        for index, line in enumerate(lines)
-    )
+    indented = [bool(line.strip()) and (index > 0 or first) for index, line in enumerate(lines)]
+    ctx.budget.produce_text(len(text) + sum(indented) * len(prefix), NAME)
+    return "\n".join(prefix + line if indent else line for line, indent in zip(lines, indented, strict=True))
 
 
 define(NAME, evaluate_indent, result_type="string")

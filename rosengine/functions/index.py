@@ -21,6 +21,7 @@ def evaluate_index(args: Any, ctx: FunctionContext, path: Path) -> Any:
     item, items = expect_list(NAME, args, SHAPE, min_len=2, max_len=2)
     if not isinstance(items, list):
         raise fail(NAME, "its second argument to be a list", items, (1,))
+    ctx.budget.produce(len(items), NAME)
     for position, member in enumerate(items):
         if values_equal(member, item):
             return position

@@ -5,6 +5,8 @@ time (``{"Ref": "ALIYUN::Index"}``, Number parameters: ``["-", ["ecs", {"Ref": "
 so ROS evidently accepts them: numbers are joined as written, booleans as ``true``/``false``, and
 ``null`` items count as ``""`` (Heat). Lists and maps are rejected, naming the item, because
 joining their text is never what the author meant (a ``Ref`` to a ``Count`` resource is a list).
+The result's length is known before it is built and charged to the template's budget
+(:mod:`rosengine.limits`): joining a large parameter many times is an error, not gigabytes.
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ def evaluate_join(args: Any, ctx: FunctionContext, path: Path) -> Any:
             )
         else:
             texts.append(as_text(item))
+    ctx.budget.produce_text(sum(map(len, texts)) + len(delimiter) * max(len(texts) - 1, 0), NAME)
     return delimiter.join(texts)
 
 

@@ -7,17 +7,23 @@ and an already parsed structure is used as it is. Uses the ``jq`` PyPI binding (
 semantics), run in a helper process with a time and memory limit
 (:mod:`rosengine.functions.jq_runner`: a jq program can loop forever, which must not hang
 ``ros validate`` or outlive a stack's timeout).
+
+Time is one budget per template (``ROS_JQ_TIMEOUT_S``, default 10 s, for all its Fn::Jq calls
+together): four endless programs cost 10 s, not 40. Once it is spent, every further call is a
+``TemplateLimitExceeded`` error without running.
 """
 
 from __future__ import annotations
 
 import json
+import time
 from typing import Any
 
-from rosengine.errors import Path
+from rosengine.errors import TEMPLATE_LIMIT_EXCEEDED, Path, TemplateError
 from rosengine.functions._args import define, expect_list, fail
 from rosengine.functions.base import FunctionContext, FunctionError
 from rosengine.functions.jq_runner import JqFailure, run_jq
+from rosengine.limits import EvaluationBudget
 
 NAME = "Fn::Jq"
 SHAPE = "[First|All, script, object]"
@@ -39,15 +45,34 @@ def evaluate_jq(args: Any, ctx: FunctionContext, path: Path) -> Any:
         raise fail(NAME, "the method to be 'First' or 'All'", method, (0,))
     if not isinstance(script, str) or not script.strip():
         raise fail(NAME, "the script to be a jq program string", script, (1,))
+    budget = ctx.budget
+    left = budget.jq_seconds_left
+    if left <= 0:
+        raise _out_of_time(budget)
+    started = time.monotonic()
     try:
-        outputs = run_jq(script, _input(document))
+        outputs = run_jq(script, _input(document), timeout=left)
     except JqFailure as exc:
+        if exc.kind == "timeout":
+            budget.spend_jq(left)
+            raise _out_of_time(budget) from exc
         what = "invalid jq script" if exc.kind == "compile" else "jq script"
         how = "" if exc.kind == "compile" else " failed"
         raise FunctionError(f"{NAME}: {what} {script!r}{how}: {exc}", sub_path=(1,)) from exc
+    finally:
+        budget.spend_jq(time.monotonic() - started)
     if method.strip().lower() == "all":
         return outputs
     return outputs[0] if outputs else None
+
+
+def _out_of_time(budget: EvaluationBudget) -> TemplateError:
+    return TemplateError(
+        TEMPLATE_LIMIT_EXCEEDED,
+        f"{NAME}: the jq programs of this template ran out of their {budget.jq_total:g} s "
+        "(all Fn::Jq calls together; ROS_JQ_TIMEOUT_S)",
+        details={"limit": "Fn::Jq time", "maximum": budget.jq_total},
+    )
 
 
 define(NAME, evaluate_jq)

@@ -23,10 +23,12 @@ def evaluate_list_merge(args: Any, ctx: FunctionContext, path: Path) -> Any:
         raise fail(NAME, "a list of lists", args)
     if any(isinstance(item, Unknown) for item in args):
         return Unknown("array", NAME)
-    merged: list = []
     for index, item in enumerate(args):
         if not isinstance(item, list):
             raise fail(NAME, f"item {index} to be a list", item, (index,))
+    ctx.budget.produce(sum(len(item) for item in args), NAME)  # before merging
+    merged: list = []
+    for item in args:
         merged.extend(item)
     return merged
 

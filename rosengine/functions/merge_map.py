@@ -36,6 +36,7 @@ def evaluate_merge_map(args: Any, ctx: FunctionContext, path: Path) -> Any:
             raise FunctionError(
                 f"{NAME} expects maps but item {index} is {describe(value)}", sub_path=(index,)
             )
+        ctx.budget.produce(len(result) + len(value), NAME)  # the copy the merge makes
         result = _deep_merge(result, value)
     return result
 

@@ -29,6 +29,7 @@ def evaluate_merge_map_to_list(args: Any, ctx: FunctionContext, path: Path) -> A
             columns[key] = values if isinstance(values, list) else [values]
     columns = {key: values for key, values in columns.items() if values}
     rows = max((len(values) for values in columns.values()), default=0)
+    ctx.budget.produce(rows * (len(columns) + 1), NAME)  # before building rows x columns
     return [
         {key: values[min(row, len(values) - 1)] for key, values in columns.items()} for row in range(rows)
     ]

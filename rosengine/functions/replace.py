@@ -2,7 +2,9 @@
 
 Replacements are applied one key after another in the order written (Heat leaves the order
 undefined; insertion order is what a reader of the template expects). ``null`` values become
-``""``; numbers and booleans are substituted as text.
+``""``; numbers and booleans are substituted as text. Before each replacement the length of its
+result is computed (occurrences counted) and the scan charged to the template's budget, so many
+keys over a long text, or a short key replaced by a long text, are bounded.
 """
 
 from __future__ import annotations
@@ -30,7 +32,12 @@ def evaluate_replace(args: Any, ctx: FunctionContext, path: Path) -> Any:
             )
         if isinstance(replacement, list | dict):
             raise fail(NAME, f"the replacement for {search!r} to be a string", replacement, (0, search))
-        text = text.replace(search, as_text(replacement))
+        new = as_text(replacement)
+        ctx.budget.produce(len(text), NAME)  # the scan for occurrences
+        occurrences = text.count(search)
+        if occurrences:
+            ctx.budget.produce_text(len(text) + occurrences * (len(new) - len(search)), NAME)
+            text = text.replace(search, new)
     return text
 
 

@@ -22,12 +22,14 @@ def evaluate_select_map_list(args: Any, ctx: FunctionContext, path: Path) -> Any
     if not isinstance(key, str):
         raise fail(NAME, "the key to be a string", key, (0,))
     if isinstance(maps, str):
+        ctx.budget.produce(len(maps), NAME)
         try:
             maps = json.loads(maps)
         except ValueError:
             pass
     if not isinstance(maps, list):
         raise fail(NAME, "its second argument to be a list of maps", maps, (1,))
+    ctx.budget.produce(len(maps), NAME)
     selected = []
     for index, item in enumerate(maps):
         if not isinstance(item, dict):

@@ -24,6 +24,7 @@ def evaluate_split(args: Any, ctx: FunctionContext, path: Path) -> Any:
         raise FunctionError(f"{NAME} expects a non-empty delimiter", sub_path=(0,))
     if not isinstance(text, str):
         raise fail(NAME, "the value to split to be a string", text, (1,))
+    ctx.budget.produce(len(text) + 1, NAME)  # the pieces' text and one item per piece at most
     return text.split(delimiter)
 
 

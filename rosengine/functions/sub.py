@@ -7,12 +7,15 @@
 compact JSON (UNCONFIRMED in ROS, but the only lossless choice). ``${`` without a closing ``}`` is
 left as text. Lazy, because the names must be resolved through the evaluator's callbacks.
 
+The template string is split in one left-to-right pass (a regular expression rescanned the rest of
+the text for each unclosed ``${``: 200 KB took minutes), and the result's length is charged to the
+template's budget before it is joined.
+
 :func:`sub_references` gives the graph builder the names a template string depends on.
 """
 
 from __future__ import annotations
 
-import re
 from functools import lru_cache
 from typing import Any
 
@@ -20,34 +23,56 @@ from rosengine.errors import Path
 from rosengine.functions._args import arg_path, as_text, define, describe, fail
 from rosengine.functions.base import NO_VALUE, FunctionContext, FunctionError, Unknown, contains_unknown
 from rosengine.functions.get_att import split_dotted
+from rosengine.limits import check_length
 
 NAME = "Fn::Sub"
 SHAPE = '"string" or ["string", {Variable: value}]'
-_PLACEHOLDER = re.compile(r"\$\{(!?)([^}]*)\}")
+# Template strings up to this length are cached (Count copies repeat them); longer ones are rare
+# and would pin their text in memory.
+_CACHED_LENGTH = 4096
 
 # A parsed template is a tuple of parts: ``str`` for literal text, ``(name,)`` for a placeholder.
 Part = str | tuple[str]
 
 
-@lru_cache(maxsize=4096)
 def parse(template: str) -> tuple[Part, ...]:
-    """Split a Sub template into literal text and placeholder names (cached: templates repeat)."""
+    """Split a Sub template into literal text and placeholder names."""
+    return _parse_cached(template) if len(template) <= _CACHED_LENGTH else _parse(template)
+
+
+@lru_cache(maxsize=4096)
+def _parse_cached(template: str) -> tuple[Part, ...]:
+    return _parse(template)
+
+
+def _parse(template: str) -> tuple[Part, ...]:
+    """One pass: a placeholder is ``${`` up to the next ``}``; once no ``}`` is left, the rest is
+    text (so each character is looked at a bounded number of times)."""
     parts: list[Part] = []
     text: list[str] = []
     position = 0
-    for match in _PLACEHOLDER.finditer(template):
-        text.append(template[position : match.start()])
-        position = match.end()
-        if match.group(1):
-            text.append("${" + match.group(2) + "}")
+    end = len(template)
+    while position < end:
+        start = template.find("${", position)
+        if start < 0:
+            break
+        close = template.find("}", start + 2)
+        if close < 0:  # no placeholder can close any more
+            break
+        text.append(template[position:start])
+        body = template[start + 2 : close]
+        position = close + 1
+        if body.startswith("!"):
+            text.append("${" + body[1:] + "}")
             continue
         if text:
             parts.append("".join(text))
             text = []
-        parts.append((match.group(2).strip(),))
+        parts.append((body.strip(),))
     text.append(template[position:])
-    if "".join(text):
-        parts.append("".join(text))
+    literal = "".join(text)
+    if literal:
+        parts.append(literal)
     return tuple(parts)
 
 
@@ -100,10 +125,12 @@ def evaluate_sub(args: Any, ctx: FunctionContext, path: Path) -> Any:
     if not isinstance(template, str):
         raise fail(NAME, "the template to be a string", template, (0,))
     out: list[str] = []
+    length = 0
     unknown = False
     for part in parse(template):
         if isinstance(part, str):
             out.append(part)
+            length += len(part)
             continue
         value = _resolve(part[0], variables, ctx, path)
         if value is NO_VALUE:
@@ -111,8 +138,14 @@ def evaluate_sub(args: Any, ctx: FunctionContext, path: Path) -> Any:
         if contains_unknown(value):
             unknown = True
         elif not unknown:
-            out.append(as_text(value))
-    return Unknown("string", NAME) if unknown else "".join(out)
+            text = as_text(value)
+            length += len(text)
+            check_length(length, NAME)  # as it grows, before the next value is written out
+            out.append(text)
+    if unknown:
+        return Unknown("string", NAME)
+    ctx.budget.produce_text(length, NAME)
+    return "".join(out)
 
 
 define(NAME, evaluate_sub, lazy=True, result_type="string")

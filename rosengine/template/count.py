@@ -9,6 +9,10 @@ only and the copies can be created in parallel pairs. ``Ref``/``GetAtt``/``Depen
 
 Copies share nothing mutable with the original template: the substituted Properties are new
 containers, untouched subtrees are shared (they are never mutated).
+
+The number of resources after expansion is bounded by ROS's resource limit
+(:data:`~rosengine.limits.RESOURCES`), and it is checked from the Count values alone, before any
+copy is made: ``Count: 3000000`` costs no more than ``Count: 3``.
 """
 
 from __future__ import annotations
@@ -19,10 +23,6 @@ from rosengine.errors import STACK_VALIDATION_FAILED, Path, TemplateError
 from rosengine.functions.base import Unknown
 from rosengine.template.scope import INDEX
 from rosengine.template.tags import split_get_att
-
-# docs/reference/ros-template-language.md#count quotes 300 expanded resources per template (the Limits page
-# says 200 per stack).
-MAX_EXPANDED = 300
 
 
 def copy_name(logical_id: str, index: int) -> str:

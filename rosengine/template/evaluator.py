@@ -15,7 +15,9 @@ The rules implemented here, in one place:
 * ``NO_VALUE`` removes the mapping entry or list item that holds it;
 * ``FunctionError`` becomes a ``TemplateError`` at ``<call path>.<function>.<sub path>``; an
   unexpected exception inside a function becomes an ``InternalError`` at the call instead of a
-  traceback.
+  traceback;
+* functions nest at most :data:`~rosengine.limits.FUNCTION_DEPTH` deep: the call one level
+  deeper is refused before its arguments are evaluated.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from rosengine.functions.base import (
     Unknown,
     contains_unknown,
 )
+from rosengine.limits import FUNCTION_DEPTH
 
 
 def lookup_function(name: str) -> IntrinsicFunction | None:
@@ -80,6 +83,9 @@ def call_function(name: str, args: Any, path: Path, ctx: FunctionContext) -> Any
     call_path = path + (name,)
     if function is None:
         raise TemplateError(INVALID_FUNCTION, f"unknown function {name!r}", call_path)
+    if ctx.depth >= FUNCTION_DEPTH.maximum:
+        raise FUNCTION_DEPTH.error(ctx.depth + 1, call_path, f"{name} inside {ctx.depth} other functions")
+    ctx.depth += 1
     try:
         if function.lazy:
             return function.evaluate(args, ctx, path)
@@ -99,6 +105,8 @@ def call_function(name: str, args: Any, path: Path, ctx: FunctionContext) -> Any
         raise TemplateError(
             INTERNAL_ERROR, f"{name} failed unexpectedly: {type(exc).__name__}: {exc}", call_path
         ) from exc
+    finally:
+        ctx.depth -= 1
 
 
 def bind_evaluate(ctx: FunctionContext) -> FunctionContext:

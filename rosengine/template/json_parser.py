@@ -12,17 +12,15 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable
-from json.decoder import scanstring  # type: ignore[attr-defined]  # C helper, not in typeshed
-from typing import Any, cast
+from _json import scanstring  # the C string scanner json.loads uses
+from typing import Any
 
 from rosengine.errors import Path
-from rosengine.template.parse_error import MAX_DEPTH, ParseError
+from rosengine.limits import NUMBER_DIGITS
+from rosengine.template.parse_error import MAX_DEPTH, ParseError, nesting_error
 from rosengine.template.sourcemap import LineIndex, Position, SourceMap
 
 _WHITESPACE = re.compile(r"[ \t\n\r]*")
-# The whitespace pattern matches at every offset (possibly empty), so its match is never None.
-_skip_ws = cast(Callable[[str, int], "re.Match[str]"], _WHITESPACE.match)
 _NUMBER = re.compile(r"-?(?:0|[1-9]\d*)(\.\d+)?([eE][-+]?\d+)?")
 _LITERALS = {"t": ("true", True), "f": ("false", False), "n": ("null", None)}
 
@@ -35,7 +33,7 @@ class _Frame:
     def __init__(self, container: dict | list, path: Path):
         self.container = container
         self.path = path
-        self.key = ""  # set by _read_key before any value of an object is read
+        self.key: str | None = None
         self.key_offsets: dict[str, int] | None = {} if isinstance(container, dict) else None
 
 
@@ -56,10 +54,16 @@ def _fail(message: str, offset: int, lines: LineIndex, path: Path = ()) -> Parse
     return ParseError(message, line, col, path)
 
 
+def _skip(text: str, pos: int) -> int:
+    """The offset after the whitespace at ``pos`` (the pattern matches the empty string too)."""
+    match = _WHITESPACE.match(text, pos)
+    return match.end() if match is not None else pos
+
+
 def _parse(text: str, offsets: dict[Path, int], lines: LineIndex) -> Any:
     end = len(text)
-    skip = _skip_ws
-    pos = skip(text, 0).end()
+    skip = _skip
+    pos = skip(text, 0)
     stack: list[_Frame] = []
     path: Path = ()
     while True:
@@ -69,10 +73,10 @@ def _parse(text: str, offsets: dict[Path, int], lines: LineIndex) -> Any:
         char = text[pos]
         if char == "{" or char == "[":
             if len(stack) >= MAX_DEPTH:
-                raise _fail(f"nesting deeper than {MAX_DEPTH} levels", pos, lines, path)
+                raise nesting_error(*lines.position(pos), path)
             frame = _Frame({} if char == "{" else [], path)
             stack.append(frame)
-            pos = skip(text, pos + 1).end()
+            pos = skip(text, pos + 1)
             closer = "}" if char == "{" else "]"
             if pos < end and text[pos] == closer:
                 value: Any = frame.container
@@ -85,7 +89,7 @@ def _parse(text: str, offsets: dict[Path, int], lines: LineIndex) -> Any:
                     path = frame.path + (0,)
                     offsets[path] = pos
                     continue
-                path = frame.path + (frame.key,)
+                path = frame.path + (frame.key or "",)
                 continue
         elif char == '"':
             try:
@@ -104,33 +108,37 @@ def _parse(text: str, offsets: dict[Path, int], lines: LineIndex) -> Any:
             if match is None:
                 raise _fail(f"unexpected character {char!r}, expected a value", pos, lines, path)
             integer_part, fraction, exponent = match.group(0), match.group(1), match.group(2)
+            if NUMBER_DIGITS.exceeded(len(integer_part)):  # Python refuses to convert it
+                line, col = lines.position(pos)
+                error = NUMBER_DIGITS.error(len(integer_part), path, subject="a number")
+                raise ParseError(error.message, line, col, path, code=error.code)
             value = float(integer_part) if fraction or exponent else int(integer_part)
             pos = match.end()
 
         # ---- attach the finished value to its parent, closing parents that end here
         while True:
             if not stack:
-                pos = skip(text, pos).end()
+                pos = skip(text, pos)
                 if pos != end:
                     raise _fail("extra text after the end of the JSON document", pos, lines)
                 return value
             frame = stack[-1]
             container = frame.container
-            if frame.key_offsets is not None:
-                container[frame.key] = value  # type: ignore[call-overload]  # a dict: key_offsets is set
+            if isinstance(container, dict):
+                container[frame.key or ""] = value
             else:
-                container.append(value)  # type: ignore[union-attr]
-            pos = skip(text, pos).end()
+                container.append(value)
+            pos = skip(text, pos)
             if pos >= end:
                 raise _fail(
                     "unexpected end of JSON text, expected ',' or a closing bracket", pos, lines, frame.path
                 )
             char = text[pos]
             if char == ",":
-                pos = skip(text, pos + 1).end()
+                pos = skip(text, pos + 1)
                 if frame.key_offsets is not None:
                     pos = _read_key(text, pos, frame, offsets, lines)
-                    path = frame.path + (frame.key,)
+                    path = frame.path + (frame.key or "",)
                 else:
                     path = frame.path + (len(container),)
                     offsets[path] = pos
@@ -164,10 +172,10 @@ def _read_key(text: str, pos: int, frame: _Frame, offsets: dict[Path, int], line
     frame.key_offsets[key] = pos
     frame.key = key
     offsets[frame.path + (key,)] = pos
-    after = _skip_ws(text, after).end()
+    after = _skip(text, after)
     if after >= len(text) or text[after] != ":":
         raise _fail(f"expected ':' after key {key!r}", after, lines, frame.path + (key,))
-    return _skip_ws(text, after + 1).end()
+    return _skip(text, after + 1)
 
 
 def _reason(exc: ValueError) -> str:

@@ -11,6 +11,7 @@ import pathlib
 from typing import Any
 
 from rosengine.errors import INTERNAL_ERROR, INVALID_TEMPLATE_FORMAT, TemplateError, TemplateErrors
+from rosengine.limits import OUTPUTS, PARAMETERS, RESOURCES, TEMPLATE_BYTES, Limit
 from rosengine.template.json_parser import load_json
 from rosengine.template.model import Template
 from rosengine.template.parameters import parse_parameters
@@ -20,9 +21,16 @@ from rosengine.template.sourcemap import SourceMap
 from rosengine.template.yaml_parser import load_yaml
 from rosengine.transform import apply_transform
 
-# ROS accepts TemplateBody up to 524,288 bytes (docs/reference/ros-template-language.md#sections); a bigger
-# local file would fail in the cloud, so it fails here too unless the caller lifts the limit.
-MAX_TEMPLATE_BYTES = 524_288
+# ROS accepts TemplateBody up to 524,288 bytes (docs/reference/ros-template-language.md#sections); a
+# bigger local file would fail in the cloud, so it fails here too unless the caller lifts the limit.
+MAX_TEMPLATE_BYTES = TEMPLATE_BYTES.maximum
+# Sections whose size ROS bounds (or we do): checked right after parsing, before any section is
+# read, so an oversized section costs nothing but the parse.
+_SECTION_LIMITS: tuple[tuple[str, Limit], ...] = (
+    ("Parameters", PARAMETERS),
+    ("Resources", RESOURCES),
+    ("Outputs", OUTPUTS),
+)
 
 
 def load_template(
@@ -57,19 +65,23 @@ def load_template(
 def _load(source: str | bytes | pathlib.Path, name: str, max_size: int | None) -> Template:
     if isinstance(source, pathlib.Path):
         try:
+            if max_size is not None:  # a 10 GB file is refused without reading it
+                _check_size(name, source.stat().st_size, max_size)
             source = source.read_bytes()
         except OSError as exc:
             raise _fail(name, f"cannot read the template file: {exc.strerror or exc}") from None
     if isinstance(source, bytes | bytearray):
-        size = len(source)
+        if max_size is not None:
+            _check_size(name, len(source), max_size)
         text = _decode(bytes(source), name)
     elif isinstance(source, str):
         text = source
-        size = len(source.encode("utf-8", errors="replace")) if max_size is not None else 0
+        if max_size is not None:
+            # every character is at least one byte: a long text is refused before it is encoded
+            _check_size(name, len(text), max_size, at_least=True)
+            _check_size(name, len(text.encode("utf-8", errors="replace")), max_size)
     else:
         raise _fail(name, f"a template must be text or bytes, not {type(source).__name__}")
-    if max_size is not None and size > max_size:
-        raise _fail(name, f"the template is {size:,} bytes; ROS accepts at most {max_size:,} bytes")
     if "\x00" in text:
         raise _fail(name, "the template contains NUL characters: is this a binary file?")
     if text.startswith("\ufeff"):
@@ -86,6 +98,11 @@ def _load(source: str | bytes | pathlib.Path, name: str, max_size: int | None) -
             1,
         )
     template = Template(data=data, filename=name, source_map=source_map, format=fmt)
+    for section, limit in _SECTION_LIMITS:  # the template as written, before a Transform expands it
+        entries = data.get(section)
+        if isinstance(entries, dict) and limit.exceeded(len(entries)):
+            error = limit.error(len(entries), (section,), f"the {section} section")
+            raise TemplateErrors([template.locate(error)])
     template, transform_errors, checkable = apply_transform(template)
     data = template.data
     errors = check_sections(data)
@@ -141,7 +158,24 @@ def _decode(raw: bytes, name: str) -> str:
 
 
 def _from_parse_error(err: ParseError, name: str) -> TemplateErrors:
-    return TemplateErrors([TemplateError(err.code, err.message, err.path, name, err.line, err.col)])
+    return TemplateErrors(
+        [TemplateError(err.code, err.message, err.path, name, err.line, err.col, details=err.details)]
+    )
+
+
+def _check_size(name: str, size: int, max_size: int, *, at_least: bool = False) -> None:
+    if size > max_size:
+        raise TemplateErrors(
+            [
+                TemplateError(
+                    TEMPLATE_BYTES.code,
+                    f"the template is {'at least ' if at_least else ''}{size:,} bytes; "
+                    f"ROS accepts at most {max_size:,} bytes",
+                    file=name,
+                    details={"limit": TEMPLATE_BYTES.what, "maximum": max_size, "actual": size},
+                )
+            ]
+        )
 
 
 def _fail(name: str, message: str, line: int | None = None, col: int | None = None) -> TemplateErrors:

@@ -10,7 +10,8 @@ Choices where ROS documents nothing (kept in one place to be easy to change):
 
 * Boolean accepts ``true``/``false`` in any letter case (and YAML/JSON booleans); nothing else.
 * CommaDelimitedList splits on ``,`` and strips whitespace around items (Heat); ``""`` -> ``[]``.
-* AllowedPattern must match the *whole* value (Heat's full match).
+* AllowedPattern must match the *whole* value (Heat's full match), in time linear in the value
+  (:mod:`rosengine.patterns`, RE2 with Python's pattern syntax).
 * Number gives an ``int`` when the text is an integer, else a ``float``; AllowedValues and
   Min/MaxValue compare numerically.
 * Error texts follow Heat: ``Parameter 'X' is invalid: <reason>``, with ConstraintDescription
@@ -21,13 +22,13 @@ from __future__ import annotations
 
 import json
 import math
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rosengine.errors import (
     STACK_VALIDATION_FAILED,
+    TEMPLATE_LIMIT_EXCEEDED,
     UNKNOWN_USER_PARAMETER,
     USER_PARAMETER_MISSING,
     Path,
@@ -38,6 +39,10 @@ from rosengine.functions.base import Unknown
 from rosengine.numbers import number_from_text
 from rosengine.template.nodes import find_function
 from rosengine.template.oos import OosParameterStore, OosResolutionError
+from rosengine.template.parse_error import shown
+
+if TYPE_CHECKING:  # the RE2 binding is imported when a template has an AllowedPattern
+    from rosengine.patterns import CompiledPattern
 
 STRING = "String"
 NUMBER = "Number"
@@ -98,7 +103,7 @@ class ParameterSpec:
     type: str
     default: Any = _NO_DEFAULT
     allowed_values: list[Any] | None = None
-    allowed_pattern: re.Pattern[str] | None = None
+    allowed_pattern: CompiledPattern | None = None
     min_length: int | None = None
     max_length: int | None = None
     min_value: float | None = None
@@ -133,7 +138,9 @@ class ParameterSpec:
             and self.type == STRING
             and not self.allowed_pattern.fullmatch(value)
         ):
-            raise ParameterProblem(f"{value!r} does not match pattern {self.allowed_pattern.pattern!r}")
+            raise ParameterProblem(
+                f"{shown(value)} does not match pattern {shown(self.allowed_pattern.pattern)}"
+            )
         if self.min_length is not None or self.max_length is not None:
             _check_length(self, value)
         if self.type == NUMBER:
@@ -276,13 +283,23 @@ def _parse_constraints(
         elif not isinstance(pattern, str):
             error("AllowedPattern must be a string (a regular expression)", path + ("AllowedPattern",))
         else:
+            from rosengine.patterns import PatternError, compile_pattern
+
             try:
-                spec.allowed_pattern = re.compile(pattern)
-            except re.error as exc:
-                error(
-                    f"AllowedPattern {pattern!r} is not a valid regular expression: {exc}",
-                    path + ("AllowedPattern",),
-                )
+                spec.allowed_pattern = compile_pattern(pattern)
+            except PatternError as exc:
+                error(f"AllowedPattern: {exc}", path + ("AllowedPattern",))
+            else:
+                for bound in spec.allowed_pattern.relaxed:
+                    warnings.append(
+                        TemplateError(
+                            TEMPLATE_LIMIT_EXCEEDED,
+                            f"AllowedPattern: the repetition {bound} is checked for its lower bound only "
+                            "(its upper bound is too costly for a linear-time match)",
+                            path + ("AllowedPattern",),
+                            severity=Severity.WARNING,
+                        )
+                    )
     for key, attribute, integer in (
         ("MinLength", "min_length", True),
         ("MaxLength", "max_length", True),

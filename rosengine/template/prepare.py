@@ -26,7 +26,8 @@ from rosengine.errors import (
     TemplateErrors,
 )
 from rosengine.functions.base import NO_VALUE, FunctionContext, StackOutputReader, Unknown
-from rosengine.template.count import MAX_EXPANDED, copy_name, count_value, substitute_index
+from rosengine.limits import RESOURCES
+from rosengine.template.count import copy_name, count_value, substitute_index
 from rosengine.template.evaluator import evaluate
 from rosengine.template.graph import DependencyGraph
 from rosengine.template.model import OutputDefinition, ResourceDefinition, StackIdentity, Template
@@ -355,6 +356,7 @@ class _Preparation:
                 ctx = scope.context("count", referencer=f"Resources.{logical_id}")
                 number = self._attempt(_evaluate_count, resource["Count"], path, ctx, self.static)
                 counts[logical_id] = 1 if number is None else number
+        self._check_resource_limit(len(live) - len(counts), counts)
         for logical_id, number in counts.items():
             names.groups[logical_id] = [copy_name(logical_id, index) for index in range(number)]
             names.group_types[logical_id] = str(dict(live)[logical_id].get("Type"))
@@ -377,16 +379,28 @@ class _Preparation:
                 definitions[logical_id] = self._definition(logical_id, logical_id, resource, None)
         for logical_id, definition in definitions.items():
             names.types[logical_id] = definition.type
-        if counts and len(definitions) > MAX_EXPANDED:
-            self.errors.append(
-                TemplateError(
-                    STACK_VALIDATION_FAILED,
-                    f"Count expansion gives {len(definitions)} resources; a template may "
-                    f"have at most {MAX_EXPANDED} after expansion",
-                    ("Resources",),
-                )
-            )
         return definitions
+
+    def _check_resource_limit(self, plain: int, counts: dict[str, int]) -> None:
+        """Before any copy is made: the stack's resources after expansion within ROS's limit. Over
+        it, the error names the biggest Count and each Count resource is checked as one copy (so
+        ``ros validate`` still reports the rest of the template)."""
+        total = plain + sum(counts.values())
+        if not RESOURCES.exceeded(total):
+            return
+        if not counts:
+            self.errors.append(RESOURCES.error(total, ("Resources",), "the stack"))
+            return
+        biggest = max(counts, key=lambda logical_id: counts[logical_id])
+        self.errors.append(
+            RESOURCES.error(
+                total,
+                ("Resources", biggest, "Count"),
+                f"the stack after Count expansion (Resources.{biggest} has Count {counts[biggest]:,})",
+            )
+        )
+        for logical_id, number in counts.items():
+            counts[logical_id] = min(number, 1)
 
     def _definition(
         self, logical_id: str, source_id: str, resource: dict[str, Any], index: int | None

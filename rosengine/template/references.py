@@ -7,33 +7,14 @@ skipped because they cannot be known before evaluation, which checks them then.
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 from rosengine.errors import Path
+from rosengine.functions.sub import sub_references  # one definition of the ${} syntax
 from rosengine.template.nodes import GET_ATT, REF, SUB
 from rosengine.template.tags import split_get_att
-
-_FALLBACK_PLACEHOLDER = re.compile(r"\$\{([^!}][^}]*)\}")
-
-
-def _fallback_sub_references(text: str) -> list[str]:
-    return list(dict.fromkeys(name.strip() for name in _FALLBACK_PLACEHOLDER.findall(text)))
-
-
-def _load_sub_references() -> Callable[[str], list[str]]:
-    """The Fn::Sub module's parser when it is there (one definition of the syntax), else ours."""
-    try:
-        from rosengine.functions.sub import sub_references
-    except Exception:
-        return _fallback_sub_references
-    return sub_references
-
-
-sub_references = _load_sub_references()
-
 
 # ALIYUN::ROS::Stack / StackGroup accept the nested template inline; its Ref/GetAtt/Sub name the
 # *nested* template's parameters and resources, so the parent neither scans nor evaluates it.

@@ -27,6 +27,7 @@ from rosengine.errors import (
     TemplateError,
 )
 from rosengine.functions.base import NO_VALUE, FunctionContext, StackOutputReader, Unknown
+from rosengine.limits import CONDITION_DEPTH, LOCALS_DEPTH, EvaluationBudget
 from rosengine.template.evaluator import bind_evaluate, evaluate
 from rosengine.template.model import StackIdentity
 
@@ -44,7 +45,7 @@ PSEUDO_PARAMETERS = (
 )
 # Locals may reference locals "up to 5 levels deep" (docs/reference/ros-template-language.md#sections): a
 # chain of six locals is fine.
-MAX_LOCAL_DEPTH = 5
+MAX_LOCAL_DEPTH = LOCALS_DEPTH.maximum
 _RESOURCE_SECTIONS = ("resource", "output")
 _LOCAL_SECTIONS = ("local", "count", "resource", "output")
 
@@ -108,7 +109,12 @@ class Scope:
         self.stack_outputs = stack_outputs
         self.attribute_names = attribute_names
         self.resources = ResourceNames()
+        # One budget for every evaluation of this template (rosengine/limits.py).
+        self.budget = EvaluationBudget()
         self.condition_values: dict[str, bool | Unknown] = {}
+        # A condition that failed fails again at once: each is evaluated once (a long chain of
+        # conditions was evaluated again from every link, quadratic).
+        self._condition_errors: dict[str, TemplateError] = {}
         self._conditions_in_progress: list[str] = []
         self._eval_locals: dict[str, Any] = {}
         self._locals_in_progress: list[str] = []
@@ -140,10 +146,10 @@ class Scope:
         if self.now is not None:
             kwargs["now"] = self.now
         ctx = FunctionContext(
-            evaluate=_evaluate_before_binding,  # bind_evaluate below points it at this context
             ref=ref,
             get_att=get_att,
             condition=condition,
+            evaluate=_evaluate_before_binding,  # bind_evaluate below points it at this context
             mappings=self.mappings,
             region=self.identity.region,
             account_id=self.identity.account_id,
@@ -151,6 +157,7 @@ class Scope:
             stack_outputs=self.stack_outputs,
             section=section,
             static=self.static,
+            budget=self.budget,
             **kwargs,
         )
         return bind_evaluate(ctx)
@@ -263,6 +270,8 @@ class Scope:
         are ``Unknown`` so Fn::If can check both branches."""
         if name in self.condition_values:
             return self.condition_values[name]
+        if name in self._condition_errors:
+            raise self._condition_errors[name]
         if name not in self.condition_definitions:
             raise TemplateError(
                 INVALID_TEMPLATE_REFERENCE, f"condition {name!r} is not defined in Conditions", path
@@ -275,15 +284,22 @@ class Scope:
                 ("Conditions", name),
                 details={"members": cycle[:-1]},
             )
-        self._conditions_in_progress.append(name)
+        in_progress = self._conditions_in_progress
+        if CONDITION_DEPTH.exceeded(len(in_progress) + 1):
+            chain = " -> ".join([*in_progress[:3], "...", *in_progress[-2:], name])
+            raise CONDITION_DEPTH.error(len(in_progress) + 1, ("Conditions", name), f"conditions {chain}")
+        in_progress.append(name)
         try:
             where: Path = ("Conditions", name)
             ctx = self.context("condition", referencer=f"Conditions.{name}")
             value = as_boolean(
                 evaluate(self.condition_definitions[name], where, ctx), f"condition {name!r}", where
             )
+        except TemplateError as error:
+            self._condition_errors[name] = error
+            raise
         finally:
-            self._conditions_in_progress.pop()
+            in_progress.pop()
         self.condition_values[name] = value
         return value
 

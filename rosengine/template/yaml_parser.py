@@ -11,8 +11,10 @@ Why build from parser *events* instead of PyYAML's composer/constructor:
 * Mapping keys are always the text the author wrote (``32: x`` gives the key ``"32"``, ``on:``
   stays ``"on"``): keys in a ROS template are names, never numbers or booleans.
 
-Aliases are resolved by sharing the anchored value (the data is never mutated afterwards); the
-expanded size is bounded so alias bombs are refused instead of exhausting memory.
+Aliases are resolved by sharing the anchored value (the data is never mutated afterwards). Each
+anchor remembers its size written out (one unit per node plus the characters of its text), so
+an alias that would take the template past :data:`~rosengine.limits.EXPANDED_SIZE` is refused
+before it is attached: alias bombs and fan-outs fail in time linear in the text.
 """
 
 from __future__ import annotations
@@ -38,7 +40,8 @@ from yaml.nodes import ScalarNode
 from yaml.resolver import Resolver
 
 from rosengine.errors import INVALID_FUNCTION, INVALID_TEMPLATE_FORMAT, Path
-from rosengine.template.parse_error import MAX_DEPTH, MAX_NODES, ParseError
+from rosengine.limits import EXPANDED_SIZE, NESTING_DEPTH, NUMBER_DIGITS
+from rosengine.template.parse_error import ParseError, nesting_error, shown
 from rosengine.template.sourcemap import Position, SourceMap
 from rosengine.template.tags import function_for_tag, split_get_att
 
@@ -57,7 +60,7 @@ _MERGE = object()  # the `<<` merge key
 
 
 class _Frame:
-    __slots__ = ("container", "path", "function", "key", "key_lines", "anchor", "first_node", "value_path")
+    __slots__ = ("container", "path", "function", "key", "key_lines", "anchor", "first_unit", "value_path")
 
     def __init__(
         self,
@@ -65,7 +68,7 @@ class _Frame:
         path: Path,
         function: str | None,
         anchor: str | None,
-        first_node: int,
+        first_unit: int,
         value_path: Path,
     ):
         self.container = container
@@ -74,7 +77,7 @@ class _Frame:
         self.key: Any = None  # the key awaiting its value (dicts), None while a key is expected
         self.key_lines: dict[str, int] | None = {} if isinstance(container, dict) else None
         self.anchor = anchor
-        self.first_node = first_node
+        self.first_unit = first_unit  # the expanded size before this container began
         self.value_path = value_path
 
 
@@ -84,10 +87,13 @@ def _mark(event: Any) -> Position:
 
 
 def load_yaml(text: str) -> tuple[Any, SourceMap]:
-    """Parse a YAML template; return its data and source map or raise :class:`ParseError`."""
+    """Parse a YAML template; return its data and source map or raise :class:`ParseError`.
+
+    The size with aliases written out may be :data:`EXPANDED_SIZE` or twice the text, whichever
+    is more (a caller that lifts the template size limit parses bigger texts)."""
     loader = _Loader(text)
     try:
-        return _build(loader, text)
+        return _build(loader, text, max(EXPANDED_SIZE.maximum, 2 * len(text)))
     except yaml.MarkedYAMLError as exc:
         raise _syntax_error(exc, text) from None
     except yaml.YAMLError as exc:  # reader errors (bad characters) have no problem_mark
@@ -96,7 +102,17 @@ def load_yaml(text: str) -> tuple[Any, SourceMap]:
         loader.dispose()
 
 
+# Problems found at the end of something left open: the place it opened is where to look.
+_OPENED = {
+    "while parsing a flow sequence": "the flow sequence '[' opened",
+    "while parsing a flow mapping": "the flow mapping '{' opened",
+    "while scanning a quoted scalar": "the quoted text opened",
+}
+
+
 def _syntax_error(exc: yaml.MarkedYAMLError, text: str) -> ParseError:
+    """Located at the problem; for a bracket or quote left open, at where it opened, with the place
+    the parser gave up in the message: the author needs both."""
     mark = exc.problem_mark or exc.context_mark
     line = mark.line + 1 if mark else None
     col = mark.column + 1 if mark else None
@@ -113,15 +129,38 @@ def _syntax_error(exc: yaml.MarkedYAMLError, text: str) -> ParseError:
                 nested.start() + 1,
                 code=INVALID_FUNCTION,
             )
-    problem = " ".join(part for part in (exc.context, exc.problem) if part)
-    return ParseError(f"invalid YAML: {problem}", line, col)
+    if exc.context == "while increasing flow level":  # libyaml's own bound on flow nesting
+        return nesting_error(line, col, ())
+    start = _position(exc.context_mark)
+    end = _position(exc.problem_mark)
+    opened = _OPENED.get(exc.context or "")
+    if start is not None and end is not None and start != end:
+        details = {"start": {"line": start[0], "column": start[1]}, "end": {"line": end[0], "column": end[1]}}
+        if opened is not None:
+            return ParseError(
+                f"invalid YAML: {opened} at line {start[0]}, column {start[1]} is not closed: "
+                f"{exc.problem} (the parser gave up at line {end[0]}, column {end[1]})",
+                *start,
+                details=details,
+            )
+        return ParseError(
+            f"invalid YAML: {exc.problem} ({exc.context} that began at line {start[0]}, column {start[1]})",
+            *end,
+            details=details,
+        )
+    problem_text = " ".join(part for part in (exc.context, exc.problem) if part)
+    return ParseError(f"invalid YAML: {problem_text}", line, col)
 
 
-def _build(loader: Any, text: str) -> tuple[Any, SourceMap]:
+def _position(mark: Any) -> Position | None:
+    return (mark.line + 1, mark.column + 1) if mark is not None else None
+
+
+def _build(loader: Any, text: str, max_units: int) -> tuple[Any, SourceMap]:
     positions: dict[Path, Position] = {(): (1, 1)}
-    anchors: dict[str, tuple[Any, int]] = {}
+    anchors: dict[str, tuple[Any, int]] = {}  # anchor -> (value, size written out)
     stack: list[_Frame] = []
-    nodes = 0
+    units = 0  # the template's size so far with aliases written out
     documents = 0
     result: Any = None
     get_event = loader.get_event
@@ -149,20 +188,22 @@ def _build(loader: Any, text: str) -> tuple[Any, SourceMap]:
             if frame.function is not None:
                 value = {frame.function: value}
             if frame.anchor is not None:
-                anchors[frame.anchor] = (value, nodes - frame.first_node)
+                anchors[frame.anchor] = (value, units - frame.first_unit)
             path = frame.value_path
         elif frame is not None and frame.key_lines is not None and frame.key is None:
             _read_key(event, frame, positions)  # ---- a mapping key
+            units += 1 + len(event.value) if kind is ScalarEvent else 1
             continue
         else:
             path = _child_path(frame)
             if frame is not None and frame.key_lines is None:
                 positions[path] = _mark(event)
-            nodes += 1
+            units += 1
             if kind is ScalarEvent:
                 value = _scalar_value(event, path, positions)
+                units += len(event.value)
                 if event.anchor is not None:
-                    anchors[event.anchor] = (value, 1)
+                    anchors[event.anchor] = (value, 1 + len(event.value))
             elif kind is AliasEvent:
                 if event.anchor not in anchors:
                     line, col = _mark(event)
@@ -174,25 +215,32 @@ def _build(loader: Any, text: str) -> tuple[Any, SourceMap]:
                         path,
                     )
                 value, size = anchors[event.anchor]
-                nodes += size
-            elif isinstance(event, CollectionStartEvent):
-                if len(stack) >= MAX_DEPTH:
+                if units + size > max_units:  # before the alias is attached
                     line, col = _mark(event)
-                    raise ParseError(f"nesting deeper than {MAX_DEPTH} levels", line, col, path)
+                    raise ParseError(
+                        f"the template expands to more than {max_units:,} units with its YAML aliases "
+                        f"written out (alias *{shown(event.anchor)} repeats {size:,}); rosengine allows "
+                        f"at most {max_units:,}: an alias may repeat a node, not multiply the template",
+                        line,
+                        col,
+                        path,
+                        code=EXPANDED_SIZE.code,
+                    )
+                units += size
+            elif isinstance(event, CollectionStartEvent):
+                if len(stack) >= NESTING_DEPTH.maximum:
+                    line, col = _mark(event)
+                    raise nesting_error(line, col, path)
                 function = _container_function(event, path)
                 base = path
                 if function is not None:
                     base = path + (function,)
                     positions[base] = _mark(event)
                 container: dict | list = {} if kind is MappingStartEvent else []
-                stack.append(_Frame(container, base, function, event.anchor, nodes, path))
+                stack.append(_Frame(container, base, function, event.anchor, units - 1, path))
                 continue
             else:  # pragma: no cover - every event kind is handled above
                 raise ParseError(f"unexpected YAML event {event!r}")
-        if nodes > MAX_NODES:
-            raise ParseError(
-                f"the template expands to more than {MAX_NODES} nodes (YAML aliases?)", path=path
-            )
         # ---- attach the finished value to its parent
         if not stack:
             result = value
@@ -303,11 +351,16 @@ def _convert(tag: str, value: str, event: Any, path: Path) -> Any:
     name = tag[len(_STANDARD) :] if tag.startswith(_STANDARD) else tag
     converter = _CONVERTERS.get(name)
     if converter is not None:
+        if name != "bool" and NUMBER_DIGITS.exceeded(len(value)):  # before converting (base 60 is slow)
+            line, col = _mark(event)
+            error = NUMBER_DIGITS.error(len(value), path, subject=f"the number {shown(value)}")
+            raise ParseError(error.message, line, col, path, code=error.code)
         try:
             return converter(ScalarNode(tag, value))
-        except (ValueError, TypeError, yaml.YAMLError):
+        except (ValueError, TypeError, KeyError, OverflowError, yaml.YAMLError):
+            # KeyError: PyYAML looks booleans up in a table (`!!bool maybe`)
             line, col = _mark(event)
-            raise ParseError(f"{value!r} is not a valid {name}", line, col, path) from None
+            raise ParseError(f"{shown(value)} is not a valid {name}", line, col, path) from None
     if name == "null":
         return None
     if name in ("str", "timestamp", "value", "merge"):

@@ -246,9 +246,6 @@ def _dedupe(errors: list[TemplateError]) -> list[TemplateError]:
         if key not in seen:
             seen.add(key)
             unique.append(err)
-    by_code: dict[str, list[TemplateError]] = {}
-    for err in unique:
-        by_code.setdefault(err.code, []).append(err)
 
     def same_problem(deep: TemplateError, shallow: TemplateError) -> bool:
         """One problem seen twice: same code, nested paths, and one message the other's start (the
@@ -259,9 +256,16 @@ def _dedupe(errors: list[TemplateError]) -> list[TemplateError]:
         a, b = deep.message.rstrip(". "), shallow.message.rstrip(". ")
         return a.startswith(b) or b.startswith(a)
 
+    # Errors by (code, each proper prefix of their path): the deeper candidates of an error are
+    # found by one lookup, not by comparing every pair of one code (8,000 errors took 17 s).
+    below: dict[tuple[Any, ...], list[TemplateError]] = {}
+    for other in unique:
+        path = tuple(other.path)
+        for end in range(len(path)):
+            below.setdefault((other.code, path[:end]), []).append(other)
     kept = []
     for err in unique:
-        deeper = [other for other in by_code[err.code] if same_problem(other, err)]
+        deeper = [other for other in below.get((err.code, tuple(err.path)), ()) if same_problem(other, err)]
         if not deeper:
             kept.append(err)
         elif len(err.message) > len(deeper[0].message):
