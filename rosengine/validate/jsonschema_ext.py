@@ -127,6 +127,24 @@ def _pattern(
         yield ValidationError(f"{instance!r} does not match {pattern!r}")
 
 
+def _pattern_properties(
+    validator: Any, patterns: dict[str, Any], instance: Any, schema: dict[str, Any]
+) -> Iterator[ValidationError]:
+    """jsonschema's ``patternProperties`` with the names matched through rosengine.patterns (RE2):
+    a schema's pattern never reaches Python's backtracking engine."""
+    if isinstance(instance, Unknown) or not isinstance(instance, dict):
+        return
+    for pattern, subschema in patterns.items():
+        try:
+            compiled = compile_pattern(pattern)
+        except PatternError as exc:
+            yield ValidationError(f"the schema's pattern cannot be used: {exc}")
+            continue
+        for name, value in instance.items():
+            if compiled.search(str(name)):
+                yield from validator.descend(value, subschema, path=name, schema_path=pattern)
+
+
 def _enum(
     validator: Any, allowed: list[Any], instance: Any, schema: dict[str, Any]
 ) -> Iterator[ValidationError]:
@@ -238,6 +256,7 @@ def _keywords() -> dict[str, KeywordFn]:
     for name in _TEXT_KEYWORDS:
         keywords[name] = _on_converted(as_string, _BASE_KEYWORDS[name])
     keywords["pattern"] = _pattern
+    keywords["patternProperties"] = _pattern_properties
     keywords["multipleOf"] = _multiple_of
     keywords["enum"] = _enum
     keywords["const"] = _const

@@ -285,3 +285,15 @@ def test_fast_path_agrees_with_jsonschema_on_every_example():
         assert comp.is_valid is not None, type_name
         expected = not any(True for _ in comp.validator.iter_errors(props))
         assert comp.is_valid(props) == expected, (type_name, props)
+
+
+@pytest.mark.timeout(20)  # a guard: with re the check never finished
+def test_pattern_properties_match_names_in_linear_time():
+    """A schema's ``patternProperties`` went through jsonschema's ``re.search``: Python's
+    backtracking engine on ``(a+)+$`` and a name of 40 ``a`` and a ``!`` never finished."""
+    from rosengine.validate.jsonschema_ext import RosValidator
+
+    schema = {"type": "object", "patternProperties": {"(a+)+$": {"type": "integer"}}}
+    validator = RosValidator(schema)
+    assert validator.is_valid({"a" * 40 + "!": 1, "b": "x"})
+    assert [e.message for e in validator.iter_errors({"aaa": "x"})] == ["'x' is not of type 'integer'"]
