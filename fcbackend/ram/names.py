@@ -29,7 +29,8 @@ _NAME_RULES: dict[str, tuple[re.Pattern[str], int, int, str]] = {
     "UserName": (re.compile(r"^[A-Za-z0-9.@_-]+$"), 1, 64, "letters, digits, '.', '@', '_' and '-'"),
     "GroupName": (re.compile(r"^[A-Za-z0-9-]+$"), 1, 64, "letters, digits and '-'"),
     "RoleName": (re.compile(r"^[A-Za-z0-9.-]+$"), 1, 64, "letters, digits, '.' and '-'"),
-    "PolicyName": (re.compile(r"^[A-Za-z0-9-]+$"), 1, 128, "letters, digits and '-'"),
+    # RAM documents letters, digits and '-'; published ROS templates use '_' too (INFERRED: accepted).
+    "PolicyName": (re.compile(r"^[A-Za-z0-9_-]+$"), 1, 128, "letters, digits, '_' and '-'"),
     "RoleSessionName": (re.compile(r"^[A-Za-z0-9.@_-]+$"), 2, 64, "letters, digits, '.', '@', '_' and '-'"),
 }
 
