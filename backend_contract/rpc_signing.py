@@ -93,12 +93,12 @@ def signed_params(
     nonce: str | None = None,
 ) -> dict[str, str]:
     """``params`` with the common parameters and the ``Signature`` added, ready to send as a query
-    string or a form body."""
+    string or a form body (``Format`` is JSON unless ``params`` names another)."""
     out = {
+        "Format": "JSON",
         **{k: str(v) for k, v in params.items()},
         "Action": action,
         "Version": version,
-        "Format": "JSON",
         "AccessKeyId": access_key_id,
         "SignatureMethod": SIGNATURE_METHOD,
         "SignatureVersion": SIGNATURE_VERSION,

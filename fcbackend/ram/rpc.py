@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 import uuid
 from collections import deque
 from collections.abc import Callable, Mapping
@@ -136,10 +137,19 @@ class NonceWindow:
 
 class RpcAuthenticator:
     """Who signed an RPC request; ``required=False`` (the backend's ``--no-auth``) lets unsigned
-    requests through as the root account."""
+    requests through as the root account.
+
+    ``now`` is the wall clock a request's ``Timestamp`` must be close to (as the FC API checks its
+    ``Date``), not the clock that dates STS credentials: a test that moves the latter past an
+    expiry still sends requests stamped with the real time."""
 
     def __init__(
-        self, credentials: CredentialStore, root: Caller, *, now: Callable[[], float], required: bool
+        self,
+        credentials: CredentialStore,
+        root: Caller,
+        *,
+        required: bool,
+        now: Callable[[], float] = time.time,
     ):
         self.credentials = credentials
         self.root = root

@@ -71,6 +71,6 @@ def build_identity(
         now=clock.time,
     )
     sts = StsService(account, access, now=clock.time)
-    authenticator = RpcAuthenticator(access, access.root, now=clock.time, required=signatures_required)
+    authenticator = RpcAuthenticator(access, access.root, required=signatures_required)
     endpoint = RpcEndpoint(RamApi(account), StsApi(sts), authenticator, access)
     return Identity(account, access, sts, endpoint, FunctionRoleCredentials(sts), store)
