@@ -2,9 +2,10 @@
 
 Real FC gives a function the temporary keys of its service's role and nothing when the service has
 no role; it must never see the backend's own admin key. The keys come from the local STS: a role
-that does not exist in the local RAM gives nothing, and the invocation log says why. The spec is built by the real API (over a
-fake scheduler) and then run on a real process-driver instance, so the test sees exactly what the
-function's code sees: ``context.credentials`` (snake_case and FC's camelCase names) and the env.
+that does not exist in the local RAM gives nothing, and the invocation log says why. The spec is
+built by the real API (over a fake scheduler) and then run on a real process-driver instance, so
+the test sees exactly what the function's code sees: ``context.credentials`` (snake_case and
+FC's camelCase names) and the env.
 """
 
 from __future__ import annotations
