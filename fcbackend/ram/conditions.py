@@ -21,6 +21,7 @@ address.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import operator
 from collections.abc import Callable, Mapping
@@ -133,17 +134,29 @@ def _compare_test(op: str, bounds: list[Any], convert: Callable[[str], Any], neg
     return test
 
 
+@functools.lru_cache(maxsize=4096)
+def _address(text: str) -> tuple[int, int] | None:
+    """(IP version, address as an integer); cached because the same clients call again and again
+    and parsing costs more than the rest of an evaluation."""
+    try:
+        address = ipaddress.ip_address(text.strip())
+    except ValueError:
+        return None
+    return address.version, int(address)
+
+
 def _ip_test(op: str, networks: list[ipaddress.IPv4Network | ipaddress.IPv6Network]) -> Test:
     negated = op == "NotIpAddress"
+    blocks = tuple((net.version, int(net.network_address), int(net.netmask)) for net in networks)
 
     def test(given: str | None) -> bool:
         if given is None:
             return negated
-        try:
-            address = ipaddress.ip_address(given.strip())
-        except ValueError:
+        parsed = _address(given)
+        if parsed is None:
             return False
-        inside = any(address.version == net.version and address in net for net in networks)
+        version, value = parsed
+        inside = any(version == v and value & mask == base for v, base, mask in blocks)
         return inside != negated
 
     return test

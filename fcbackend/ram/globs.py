@@ -1,11 +1,13 @@
 """RAM's wildcards (``*`` any run of characters, ``?`` one character) compiled once for matching.
 
 Why not one regular expression per pattern: almost every pattern in real policies is ``*``, an
-exact name or a prefix (``oss:Get*``, ``acs:oss:*:*:bucket/*``); those match with a set lookup or
-``str.startswith``, several times faster than a regex call, and policy evaluation runs on every
-request. A pattern with wildcards inside goes through :func:`fnmatch.translate`, whose output
-keeps many stars from backtracking exponentially (a hostile ``*a*a*a*a*b`` stays cheap); ``[``
-is escaped first because RAM has no character classes.
+exact name or a prefix (``oss:Get*``); those match with a set lookup or ``str.startswith``. A
+pattern with stars inside (``acs:oss:*:*:bucket/*``) is split at its stars and matched piece by
+piece with ``startswith``/``find``/``endswith``: taking each piece at its leftmost place is
+enough for ``*`` alone, so this is linear and several times faster than a regex call, and policy
+evaluation runs on every request. Only a pattern with ``?`` goes through
+:func:`fnmatch.translate`, whose output keeps many stars from backtracking exponentially (a
+hostile ``*a*a*a*a?`` stays cheap); ``[`` is escaped first because RAM has no character classes.
 """
 
 from __future__ import annotations
@@ -16,7 +18,28 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 
+def _stars(pattern: str) -> Callable[[str], bool]:
+    """A matcher for a pattern whose only wildcard is ``*``."""
+    first, *middle, last = pattern.split("*")
+    least = len(first) + len(last) + sum(map(len, middle))
+
+    def match(text: str) -> bool:
+        if len(text) < least or not text.startswith(first) or not text.endswith(last):
+            return False
+        position, end = len(first), len(text) - len(last)
+        for piece in middle:
+            found = text.find(piece, position, end)
+            if found < 0:
+                return False
+            position = found + len(piece)
+        return True
+
+    return match
+
+
 def _general(pattern: str, ignore_case: bool) -> Callable[[str], bool]:
+    if "?" not in pattern:
+        return _stars(pattern)  # already lower-cased when case is ignored
     flags = re.IGNORECASE if ignore_case else 0
     regex = re.compile(fnmatch.translate(pattern.replace("[", "[[]")), flags | re.DOTALL)
     return lambda text: regex.match(text) is not None

@@ -246,3 +246,18 @@ def test_system_policies_compile_and_mean_what_they_say() -> None:
     assert fc_read.decide("fc:GetFunction", "x", {})[0] is Decision.ALLOW
     assert fc_read.decide("fc:InvokeFunction", "x", {})[0] is Decision.IMPLICIT_DENY
     assert system_policy("NoSuchPolicy") is None
+
+
+def test_wildcard_matching_agrees_with_fnmatch() -> None:
+    import fnmatch
+    import itertools
+
+    from fcbackend.ram.globs import GlobSet
+
+    pieces = ["a", "b", "ab", "*", "?", ":", "/"]
+    patterns = ["".join(p) for n in range(1, 5) for p in itertools.product(pieces, repeat=n)]
+    texts = ["", "a", "b", "ab", "ba", "aab", "abab", "a:b", "a/b/", "abba", ":a:b:"]
+    for pattern in patterns:
+        globs = GlobSet.of([pattern])
+        for text in texts:
+            assert globs.matches(text) == fnmatch.fnmatchcase(text, pattern), (pattern, text)
