@@ -15,23 +15,25 @@ from __future__ import annotations
 import fnmatch
 import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 
 
 def _stars(pattern: str) -> Callable[[str], bool]:
     """A matcher for a pattern whose only wildcard is ``*``."""
-    first, *middle, last = pattern.split("*")
-    least = len(first) + len(last) + sum(map(len, middle))
+    first, *inner, last = pattern.split("*")
+    middle = tuple(piece for piece in inner if piece)
+    start, tail = len(first), len(last)
 
     def match(text: str) -> bool:
-        if len(text) < least or not text.startswith(first) or not text.endswith(last):
+        if not text.startswith(first) or (tail and not text.endswith(last)):
             return False
-        position, end = len(first), len(text) - len(last)
+        position, end = start, len(text) - tail
+        if end < position:
+            return False
         for piece in middle:
-            found = text.find(piece, position, end)
-            if found < 0:
+            position = text.find(piece, position, end)
+            if position < 0:
                 return False
-            position = found + len(piece)
+            position += len(piece)
         return True
 
     return match
@@ -45,42 +47,53 @@ def _general(pattern: str, ignore_case: bool) -> Callable[[str], bool]:
     return lambda text: regex.match(text) is not None
 
 
-@dataclass(frozen=True)
 class GlobSet:
-    """Any of several patterns. ``ignore_case``: actions match without regard to case (a policy
-    saying ``oss:getobject`` grants ``oss:GetObject``), resources and condition values exactly."""
+    """Any of several patterns, as one ``matches(text)`` callable picked for the patterns at hand
+    (a set lookup, one ``startswith``, one piecewise match ...), so a check is a single call.
+    ``ignore_case``: actions match without regard to case (a policy saying ``oss:getobject``
+    grants ``oss:GetObject``), resources and condition values exactly."""
 
-    match_all: bool
-    exact: frozenset[str]
-    prefixes: tuple[str, ...]
-    others: tuple[Callable[[str], bool], ...]
-    ignore_case: bool
+    __slots__ = ("matches",)
+
+    def __init__(self, matches: Callable[[str], bool]):
+        self.matches = matches
 
     @classmethod
     def of(cls, patterns: Iterable[str], *, ignore_case: bool = False) -> GlobSet:
         exact: set[str] = set()
         prefixes: list[str] = []
         others: list[Callable[[str], bool]] = []
-        match_all = False
         for raw in patterns:
             pattern = raw.lower() if ignore_case else raw
             if pattern.strip("*") == "" and pattern:
-                match_all = True
-            elif "*" not in pattern and "?" not in pattern:
+                return cls(_always)
+            if "*" not in pattern and "?" not in pattern:
                 exact.add(pattern)
             elif pattern.endswith("*") and "*" not in pattern[:-1] and "?" not in pattern:
                 prefixes.append(pattern[:-1])
             else:
                 others.append(_general(pattern, ignore_case))
-        return cls(match_all, frozenset(exact), tuple(prefixes), tuple(others), ignore_case)
+        matches = _combine(frozenset(exact), tuple(prefixes), tuple(others))
+        if ignore_case:
+            return cls(lambda text: matches(text.lower()))
+        return cls(matches)
 
-    def matches(self, text: str) -> bool:
-        if self.match_all:
-            return True
-        if self.ignore_case:
-            text = text.lower()
-        if text in self.exact:
-            return True
-        if self.prefixes and text.startswith(self.prefixes):
-            return True
-        return any(match(text) for match in self.others)
+
+def _always(text: str) -> bool:
+    return True
+
+
+def _combine(
+    exact: frozenset[str], prefixes: tuple[str, ...], others: tuple[Callable[[str], bool], ...]
+) -> Callable[[str], bool]:
+    if not prefixes and not others:
+        return exact.__contains__
+    if not exact and not others:
+        return lambda text: text.startswith(prefixes)
+    if not exact and not prefixes and len(others) == 1:
+        return others[0]
+
+    def any_of(text: str) -> bool:
+        return text in exact or (bool(prefixes) and text.startswith(prefixes)) or any(m(text) for m in others)
+
+    return any_of

@@ -275,8 +275,10 @@ def compile_policy(
 class PolicySet:
     """The policies of one identity (user + its groups, or a role), evaluated together.
 
-    Thread-safe for evaluation: the per-action memo is a dict replaced wholesale, never mutated
-    while another thread iterates it."""
+    Two memos make repeated requests cheap: per action, the statements whose ``Action`` can
+    apply; per (action, resource), those whose ``Resource`` applies too, so a request seen before
+    only evaluates conditions. Both are bounded and replaced wholesale, never mutated while
+    another thread reads them (evaluation is thread-safe)."""
 
     _MEMO_LIMIT = 4096
 
@@ -284,18 +286,30 @@ class PolicySet:
         statements = [s for p in policies for s in p.statements]
         # Denies first: once every deny that applies was ruled out, the first matching allow decides.
         self._statements = tuple(sorted(statements, key=lambda s: s.allow))
-        self._memo: dict[str, tuple[CompiledStatement, ...]] = {}
+        self._by_action: dict[str, tuple[CompiledStatement, ...]] = {}
+        self._by_request: dict[tuple[str, str], tuple[CompiledStatement, ...]] = {}
 
     def __len__(self) -> int:
         return len(self._statements)
 
     def _candidates(self, action_lower: str) -> tuple[CompiledStatement, ...]:
-        found = self._memo.get(action_lower)
+        found = self._by_action.get(action_lower)
         if found is None:
             found = tuple(s for s in self._statements if s.action_applies(action_lower))
-            memo = self._memo if len(self._memo) < self._MEMO_LIMIT else {}
+            memo = self._by_action if len(self._by_action) < self._MEMO_LIMIT else {}
             memo[action_lower] = found
-            self._memo = memo
+            self._by_action = memo
+        return found
+
+    def applicable(self, action: str, resource: str) -> tuple[CompiledStatement, ...]:
+        """The statements whose Action and Resource both name this request, denies first."""
+        key = (action, resource)
+        found = self._by_request.get(key)
+        if found is None:
+            found = tuple(s for s in self._candidates(action.lower()) if s.resource_applies(resource))
+            memo = self._by_request if len(self._by_request) < self._MEMO_LIMIT else {}
+            memo[key] = found
+            self._by_request = memo
         return found
 
     def decide(
@@ -303,9 +317,7 @@ class PolicySet:
     ) -> tuple[Decision, CompiledStatement | None]:
         """The decision and the statement that made it (None for an implicit deny).
         ``context`` keys must be lower-case."""
-        for statement in self._candidates(action.lower()):
-            if not statement.resource_applies(resource):
-                continue
+        for statement in self.applicable(action, resource):
             if statement.condition is not None and not statement.condition.holds(context):
                 continue
             return (Decision.ALLOW if statement.allow else Decision.EXPLICIT_DENY), statement
