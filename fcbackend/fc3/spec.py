@@ -19,7 +19,7 @@ from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
 from fcbackend.api.errors import invalid
-from fcbackend.api.specs import function_credentials, layer_dirs
+from fcbackend.api.specs import layer_dirs
 from fcbackend.models import FunctionSpec, GpuRequest, HealthCheck
 
 if TYPE_CHECKING:
@@ -151,9 +151,7 @@ def build_fc3_spec(state: BackendState, service: str, fn: dict[str, Any], versio
         role=str(fn.get("role") or ""),
         log_project=str(log.get("project") or ""),
         log_store=str(log.get("logstore") or ""),
-        credentials=("", "", "")
-        if fn.get("disableInjectCredentials") == "All"
-        else function_credentials(state, {"role": fn.get("role") or ""}),
+        credentials=("", "", ""),
         mounts=mounts(cfg.state_dir, fn),
         **_affinity(fn),
     )
