@@ -218,7 +218,8 @@ class Credentials:
         return self.security_token
 
 
-# The variables that carry the role's credentials (spec B.8), and the request header of each.
+# The variables that carry the role's credentials (docs/reference/fc-runtime.md#environment-variables),
+# and the request header of each.
 _CREDENTIAL_VARIABLES = (
     ("ALIBABA_CLOUD_ACCESS_KEY_ID", "x-fc-access-key-id"),
     ("ALIBABA_CLOUD_ACCESS_KEY_SECRET", "x-fc-access-key-secret"),

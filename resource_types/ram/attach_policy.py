@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from resource_types.base import ProviderContext, ProviderResult, ResourceProvider
-from resource_types.ram._support import ignoring_missing, ram_client, ram_errors
+from resource_types.ram.ram_api import ignoring_missing, ram_client, ram_errors
 
 
 class _AttachPolicy(ResourceProvider):

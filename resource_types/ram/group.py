@@ -1,6 +1,6 @@
 """ALIYUN::RAM::Group provider (https://www.alibabacloud.com/help/en/ros/developer-reference/aliyun-ram-group).
 
-``Policies``/``PolicyAttachments``/``DeletionForce``/``IgnoreExisting`` as for roles (``_support``).
+``Policies``/``PolicyAttachments``/``DeletionForce``/``IgnoreExisting`` as for roles (``ram_api``).
 A group with members cannot be deleted (RAM's ``DeleteConflict.Group.User``): members added by
 ``ALIYUN::RAM::User.Groups`` or ``UserToGroupAddition`` leave it when those resources go first.
 """
@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from resource_types.base import ProviderContext, ProviderResult, ResourceProvider
-from resource_types.ram._support import (
+from resource_types.ram.ram_api import (
     apply_policies,
     exists,
     ignoring_missing,

@@ -15,7 +15,7 @@ import string
 from typing import Any
 
 from resource_types.base import ProviderContext, ProviderError, ProviderResult, ResourceProvider
-from resource_types.ram._support import ignoring_missing, ram_client, ram_errors
+from resource_types.ram.ram_api import ignoring_missing, ram_client, ram_errors
 
 
 def user_name(properties: dict[str, Any]) -> str:

@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from resource_types.base import ProviderContext, ProviderError, ProviderResult, ResourceProvider
-from resource_types.ram._support import (
+from resource_types.ram.ram_api import (
     delete_custom_policy,
     document_text,
     exists,

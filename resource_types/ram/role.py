@@ -2,7 +2,7 @@
 
 The role's ``AssumeRolePolicyDocument`` (its trust policy) decides who may assume it: a function
 gets the role's credentials only when it names ``fc.aliyuncs.com``. ``Policies`` and
-``PolicyAttachments`` are handled as for users and groups (``_support``). A create that fails after
+``PolicyAttachments`` are handled as for users and groups (``ram_api``). A create that fails after
 the role exists removes it again, so nothing half-made stays behind.
 """
 
@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from resource_types.base import ProviderContext, ProviderResult, ResourceProvider
-from resource_types.ram._support import (
+from resource_types.ram.ram_api import (
     apply_policies,
     document_text,
     exists,

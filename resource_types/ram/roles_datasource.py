@@ -12,7 +12,7 @@ import fnmatch
 from typing import Any
 
 from resource_types.base import ProviderContext, ProviderResult, ResourceProvider
-from resource_types.ram._support import ram_client, ram_errors
+from resource_types.ram.ram_api import ram_client, ram_errors
 
 
 def _matches(pattern: str, name: str) -> bool:

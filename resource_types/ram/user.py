@@ -1,7 +1,7 @@
 """ALIYUN::RAM::User provider (https://www.alibabacloud.com/help/en/ros/developer-reference/aliyun-ram-user).
 
 Besides the user itself: ``Groups`` it joins, a console ``LoginProfile``, and ``Policies``/
-``PolicyAttachments`` (``_support``). Deleting leaves the groups it joined (all of them with
+``PolicyAttachments`` (``ram_api``). Deleting leaves the groups it joined (all of them with
 ``DeletionForce``) and detaches its policies first; its access keys belong to their own
 ``ALIYUN::RAM::AccessKey`` resources, which the stack deletes before the user.
 """
@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from resource_types.base import ProviderContext, ProviderResult, ResourceProvider
-from resource_types.ram._support import (
+from resource_types.ram.ram_api import (
     apply_policies,
     exists,
     ignoring_missing,

@@ -1,4 +1,4 @@
-"""Shared helpers of the ``ALIYUN::RAM::*`` providers: the client, error mapping, and the
+"""How the ``ALIYUN::RAM::*`` providers speak the RAM API: the client, error mapping, and the
 ``Policies``/``PolicyAttachments`` properties that Role, User and Group share.
 
 ``Policies`` (``[{PolicyName, PolicyDocument, Description}]``) are custom policies the resource
