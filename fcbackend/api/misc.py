@@ -16,6 +16,7 @@ from starlette.routing import Route
 
 from fcbackend.api.http import backend, function_target, int_param, json_response, request_id
 from fcbackend.api.state import LATEST
+from fcbackend.twins import cloud_info
 
 P = "/2016-08-15"
 
@@ -73,6 +74,7 @@ async def status(request: Request) -> Response:
             "region": state.config.region,
             "accountId": state.config.account_id,
             **info,
+            **cloud_info(request.app),
         },
     )
 

@@ -43,6 +43,9 @@ log = logging.getLogger(__name__)
 class Launcher(Protocol):
     name: str
     nvidia_root: str
+    # (host file, path inside) bound read-only into each instance: the gateway's CA bundle and
+    # hosts file (fcbackend.instances.network); a plain process sees host paths and ignores them.
+    network_binds: list[tuple[str, str]]
 
     def pool_key(self, spec: FunctionSpec) -> PoolKey: ...
     def argv(self, key: PoolKey, slot: Slot, gpu: MountPlan | None = None) -> list[str]: ...

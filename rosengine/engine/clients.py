@@ -21,6 +21,12 @@ def _build_fc(echo: Callable[[str], None] | None) -> Any:
     return fc_client.FcClient.from_environment()
 
 
+def _build_sls(echo: Callable[[str], None] | None) -> Any:
+    from rosengine.clients import sls as sls_client  # SLS answers on the local backend
+
+    return sls_client.SlsClient.from_environment(start=True, echo=echo)
+
+
 class ClientFactory:
     """``factory("fc")`` → one cached client per operation. Thread-safe: providers run in parallel."""
 
@@ -28,7 +34,10 @@ class ClientFactory:
         self, echo: Callable[[str], None] | None = None, builders: dict[str, Callable[[], Any]] | None = None
     ):
         self._echo = echo
-        self._builders: dict[str, Callable[[], Any]] = {"fc": lambda: _build_fc(self._echo)}
+        self._builders: dict[str, Callable[[], Any]] = {
+            "fc": lambda: _build_fc(self._echo),
+            "sls": lambda: _build_sls(self._echo),
+        }
         self._builders.update(builders or {})
         self._cache: dict[str, Any] = {}
         self._lock = threading.Lock()
