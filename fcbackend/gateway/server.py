@@ -108,6 +108,37 @@ class _Pipe(asyncio.Protocol):
             self.peer.resume_reading()
 
 
+class _Holding(asyncio.Protocol):
+    """Keeps what arrives on a fresh TLS connection until its real protocol is attached: a TLS
+    1.3 client sends its first request in the same flight as its handshake's end, before the
+    coroutine that awaited the handshake runs again."""
+
+    def __init__(self) -> None:
+        self.data: list[bytes] = []
+        self.eof = False
+        self.lost = False
+
+    def data_received(self, data: bytes) -> None:
+        self.data.append(data)
+
+    def eof_received(self) -> bool | None:
+        self.eof = True
+        return None
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.lost = True
+
+    def hand_over(self, transport: asyncio.Transport, protocol: asyncio.Protocol) -> None:
+        transport.set_protocol(protocol)
+        protocol.connection_made(transport)
+        for chunk in self.data:
+            protocol.data_received(chunk)
+        if self.eof:
+            protocol.eof_received()
+        if self.lost:
+            protocol.connection_lost(None)
+
+
 class _ProxyFront(asyncio.Protocol):
     """Reads the first request head of a proxy connection and hands the connection on."""
 
@@ -179,6 +210,8 @@ class GatewayServer:
         self.state = ServerState()
         self._servers: list[asyncio.Server] = []
         self._tasks: set[asyncio.Task[Any]] = set()
+        # The event loop serving the listeners (the backend's), once one is served.
+        self.loop: asyncio.AbstractEventLoop | None = None
 
     def track(self, task: asyncio.Task[Any]) -> None:
         self._tasks.add(task)
@@ -189,7 +222,7 @@ class GatewayServer:
 
     async def serve(self, sock: socket.socket, kind: str, policy: Policy) -> asyncio.Server:
         """Serve ``sock`` (bound and listening) as a ``proxy``, ``http`` or ``https`` listener."""
-        loop = asyncio.get_running_loop()
+        loop = self.loop = asyncio.get_running_loop()
         sock.setblocking(False)
         if kind == "proxy":
             server = await loop.create_server(lambda: _ProxyFront(self, policy), sock=sock)
@@ -247,12 +280,13 @@ class GatewayServer:
             transport.close()
             return
         context = self.ca.context_for(host)
+        holding = _Holding()
         tls = await loop.start_tls(
-            transport, protocol, context, server_side=True, ssl_handshake_timeout=TLS_HANDSHAKE_TIMEOUT_S
+            transport, holding, context, server_side=True, ssl_handshake_timeout=TLS_HANDSHAKE_TIMEOUT_S
         )
         if tls is None:
             return
-        protocol.connection_made(tls)
+        holding.hand_over(tls, protocol)
 
     async def _tunnel(
         self, transport: asyncio.Transport, host: str, port: int, rest: bytes, policy: Policy
