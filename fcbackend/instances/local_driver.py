@@ -108,7 +108,14 @@ class LocalDriver(InstanceDriver):
         worker_id = f"w-{secrets.token_hex(6)}"
         limits = Limits(memory_bytes=GENERIC_MEMORY_MB * MB, pids=self.pids_max)
         worker = await Worker.launch(
-            worker_id, key, self.launcher, self.slots_root, self.cgroups, limits, gpu=gpu
+            worker_id,
+            key,
+            self.launcher,
+            self.slots_root,
+            self.cgroups,
+            limits,
+            gpu=gpu,
+            extra_env=self._launch_env(),
         )
         if self._network is not None and key.private_net:
             try:
@@ -120,6 +127,15 @@ class LocalDriver(InstanceDriver):
                 self._attachments[worker_id] = attachment
                 worker.on_destroy.append(lambda: self._detach(worker_id))
         return worker
+
+    def _ca_path(self, network: InstanceNetwork) -> str:
+        return SANDBOX_CA_BUNDLE if self.launcher.name == "sandbox" else network.host_ca_bundle
+
+    def _launch_env(self) -> dict[str, str]:
+        """Node reads its extra CA certificates when it starts, not when specialised."""
+        if self._network is None:
+            return {}
+        return {"NODE_EXTRA_CA_CERTS": self._ca_path(self._network)}
 
     def _detach(self, worker_id: str) -> None:
         attachment = self._attachments.pop(worker_id, None)
@@ -138,8 +154,7 @@ class LocalDriver(InstanceDriver):
             attachment.set_policy(spec.internet_access, f"function {spec.service}/{spec.function}")
             if runtime_info(spec.runtime).listens_on_tcp:
                 attachment.release(spec.ca_port)
-        ca_path = SANDBOX_CA_BUNDLE if self.launcher.name == "sandbox" else network.host_ca_bundle
-        return with_network_environment(spec, network.environment(ca_path))
+        return with_network_environment(spec, network.environment(self._ca_path(network)))
 
     def pool_key(self, spec: FunctionSpec) -> PoolKey:
         return self.launcher.pool_key(spec)

@@ -108,8 +108,11 @@ class Worker:
         generic_limits: Limits,
         ready_timeout_s: float = 30,
         gpu: MountPlan | None = None,
+        extra_env: dict[str, str] | None = None,
     ) -> Worker:
-        """Start a generic worker; ``gpu`` makes it a dedicated GPU worker (device binds + env)."""
+        """Start a generic worker; ``gpu`` makes it a dedicated GPU worker (device binds + env);
+        ``extra_env`` holds variables a runtime reads only when it starts (Node's
+        ``NODE_EXTRA_CA_CERTS``), which specialisation would set too late."""
         slot = Slot.create(slots_root / worker_id)
         cgroup = cgroups.create(worker_id, generic_limits)
         argv = launcher.argv(key, slot, gpu)
@@ -120,6 +123,7 @@ class Worker:
             "HOME": "/tmp",
             "PYTHONDONTWRITEBYTECODE": "1",
         }
+        env.update(extra_env or {})
         if gpu is not None:
             env = gpu.apply_env(env)
         try:
