@@ -67,13 +67,28 @@ class TwinBackend:
         )
 
 
+class UvloopThreadedServer(ThreadedServer):
+    """The server on uvloop, the event loop the daemon runs on (its transports differ)."""
+
+    def _run(self) -> None:
+        import uvloop
+
+        try:
+            uvloop.run(self._server.serve(sockets=[self.sock]))
+        except BaseException as exc:
+            self._error = exc
+            self._ready.set()
+
+
 @contextmanager
-def twin_backend(state_dir: Any, scheduler: Any = None, **config_changes: Any) -> Iterator[TwinBackend]:
+def twin_backend(
+    state_dir: Any, scheduler: Any = None, *, loop: str = "asyncio", **config_changes: Any
+) -> Iterator[TwinBackend]:
     """A backend (with its add-ons, the twins and the gateway) over ``state_dir``; ``scheduler``
-    replaces the real one (FakeScheduler for API tests)."""
+    replaces the real one (FakeScheduler for API tests); ``loop="uvloop"`` serves it on uvloop."""
     config = BackendConfig.for_state_dir(state_dir, flush_interval_s=0.05, **config_changes)
     app = create_app(config, scheduler=scheduler)
-    server = ThreadedServer(app).start()
+    server = (UvloopThreadedServer if loop == "uvloop" else ThreadedServer)(app).start()
     try:
         yield TwinBackend(server.endpoint, config, app, app.state.fc.scheduler)
     finally:

@@ -20,9 +20,13 @@ from tests.fcbackend.fc_api_support import FakeScheduler
 from tests.support.cloud_twins import TwinBackend, through_gateway, twin_backend
 
 
-@pytest.fixture(scope="module")
-def backend(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TwinBackend]:
-    with twin_backend(tmp_path_factory.mktemp("gateway"), scheduler=FakeScheduler()) as running:
+@pytest.fixture(scope="module", params=["asyncio", "uvloop"])
+def backend(
+    tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
+) -> Iterator[TwinBackend]:
+    """Served on both event loops: the daemon runs on uvloop, whose transports differ."""
+    state_dir = tmp_path_factory.mktemp("gateway")
+    with twin_backend(state_dir, scheduler=FakeScheduler(), loop=request.param) as running:
         yield running
 
 
