@@ -71,7 +71,17 @@ class Gateway:
             directory=self.state_dir / DIRECTORY,
             names=known_hosts(region, account_id),
         )
-        self.name_resolution = False
+        # Ports 80 and 443 of the gateway's address for the name-resolution path (root only).
+        self._transparent = [
+            (sock, kind)
+            for port, kind in ((HTTP_PORT, "http"), (HTTPS_PORT, "https"))
+            if (sock := bind_host_listener(self.address, port)) is not None
+        ]
+        if len(self._transparent) < 2:
+            for sock, _ in self._transparent:
+                sock.close()
+            self._transparent = []
+        self.name_resolution = bool(self._transparent)
 
     @property
     def proxy_url(self) -> str:
@@ -81,18 +91,14 @@ class Gateway:
     async def start(self) -> None:
         host_policy = Policy(allow_internet=True, who="a caller on this machine")
         await self.server.serve(self._proxy_socket, "proxy", host_policy)
-        bound = []
-        for port, kind in ((HTTP_PORT, "http"), (HTTPS_PORT, "https")):
-            sock = bind_host_listener(self.address, port)
-            if sock is not None:
-                await self.server.serve(sock, kind, host_policy)
-                bound.append(kind)
-        self.name_resolution = len(bound) == 2
+        for sock, kind in self._transparent:
+            await self.server.serve(sock, kind, host_policy)
 
     async def close(self) -> None:
         await self.server.close()
-        with contextlib.suppress(OSError):
-            self._proxy_socket.close()
+        for sock in [self._proxy_socket, *(s for s, _ in self._transparent)]:
+            with contextlib.suppress(OSError):
+                sock.close()
 
     def info(self) -> dict[str, Any]:
         """What ``backend.json`` and ``ros fc status`` show about the gateway."""
@@ -101,4 +107,8 @@ class Gateway:
             "caFile": str(self.ca.cert_path),
             "caBundle": str(self.ca.bundle_path),
             "gatewayAddress": self.address,
+            # Whether functions with a network of their own reach the gateway (needs root), and
+            # whether names resolve to it (ports 80/443 of gatewayAddress).
+            "gatewayInFunctionNamespaces": self.network.can_attach,
+            "gatewayNameResolution": self.name_resolution,
         }
