@@ -43,6 +43,7 @@ from fcbackend.gateway.routing import (
 from fcbackend.http_protocol import CoalescingHttpToolsProtocol
 
 MAX_HEAD = 64 * 1024
+HEAD_TIMEOUT_S = 30.0  # a connection that sends no complete request head by then is closed
 TLS_HANDSHAKE_TIMEOUT_S = 30.0
 CONNECT_TIMEOUT_S = 30.0
 _log = logging.getLogger("fcbackend.gateway")
@@ -147,9 +148,15 @@ class _ProxyFront(asyncio.Protocol):
         self.buffer = bytearray()
         self.transport: asyncio.Transport | None = None
         self.task: asyncio.Task[None] | None = None
+        self.timer: asyncio.TimerHandle | None = None
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = cast(asyncio.Transport, transport)  # uvloop's transports are not subclasses
+        self.timer = asyncio.get_running_loop().call_later(HEAD_TIMEOUT_S, self.transport.close)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if self.timer is not None:
+            self.timer.cancel()
 
     def data_received(self, data: bytes) -> None:
         assert self.transport is not None
@@ -159,6 +166,8 @@ class _ProxyFront(asyncio.Protocol):
             if len(self.buffer) > MAX_HEAD:
                 self._fail(431, "Request Header Fields Too Large")
             return
+        if self.timer is not None:
+            self.timer.cancel()
         line = bytes(self.buffer[: self.buffer.find(b"\r\n")])
         parts = line.split(b" ")
         if len(parts) != 3 or not parts[2].startswith(b"HTTP/1."):
