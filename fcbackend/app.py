@@ -40,7 +40,9 @@ _log = logging.getLogger("fcbackend")
 
 # "module:function" called with the app after it is built: add-ons built by other parts of the
 # backend (async queue, triggers, OSS, capacity) wire their hooks, routes and lifespans in here.
-APP_INSTALLERS: list[str] = ["fcbackend.asyncq.addon:install"]
+# The cloud twins and the gateway first: they hand the instance drivers their network before the
+# async queue's idle mode wraps the drivers.
+APP_INSTALLERS: list[str] = ["fcbackend.twins:install", "fcbackend.asyncq.addon:install"]
 
 
 def default_scheduler(config: BackendConfig) -> Any:

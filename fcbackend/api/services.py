@@ -101,16 +101,33 @@ def _config_from(body: dict[str, Any], *, creating: bool) -> dict[str, Any]:
     return out
 
 
+def check_log_config(state: BackendState, log_config: dict[str, Any] | None) -> None:
+    """A ``logConfig`` names both a project and a logstore or neither, and (with an SLS twin)
+    ones that exist: INFERRED from FC, which refuses a missing logstore (docs/sls.md)."""
+    if not log_config:
+        return
+    project = str(log_config.get("project") or "")
+    logstore = str(log_config.get("logstore") or "")
+    if bool(project) != bool(logstore):
+        raise invalid("logConfig needs both project and logstore, or neither")
+    if project and state.log_config_check is not None:
+        problem = state.log_config_check(project, logstore)
+        if problem is not None:
+            raise invalid(problem)
+
+
 async def create_service(request: Request) -> Response:
     state = backend(request)
     body = await read_json(request)
     name = check_name("serviceName", body.get("serviceName"))
     now = now_iso()
+    config = _config_from(body, creating=True)
+    check_log_config(state, config.get("logConfig"))
     doc = {
         "serviceId": str(uuid.uuid4()),
         "serviceName": name,
         **_DEFAULTS,
-        **_config_from(body, creating=True),
+        **config,
         "createdTime": now,
         "lastModifiedTime": now,
     }
@@ -156,6 +173,7 @@ async def update_service(request: Request) -> Response:
     )
     body = await read_json(request)
     changes = _config_from(body, creating=False)
+    check_log_config(state, changes.get("logConfig"))
     with state.meta.transaction():
         doc = state.service_doc(name)
         check_if_match(request, doc["_etag"])

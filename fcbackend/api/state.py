@@ -70,6 +70,9 @@ class BackendState:
         default_factory=list
     )
     generation: int = 0
+    # Why a logConfig's (project, logstore) cannot be used, None when it can: the SLS twin's
+    # check (fcbackend.twins); None when no SLS twin is wired in.
+    log_config_check: Callable[[str, str], str | None] | None = None
 
     # -- caches ------------------------------------------------------------------------------
 

@@ -44,8 +44,14 @@ def _build_ram(echo: Callable[[str], None] | None) -> Any:
     return ram_client.RamClient.from_environment(start=True, echo=echo)
 
 
+def _build_sls(echo: Callable[[str], None] | None) -> Any:
+    from rosengine.clients import sls as sls_client  # SLS answers on the local backend
+
+    return sls_client.SlsClient.from_environment(start=True, echo=echo)
+
+
 class ClientFactory:
-    """``factory("fc")`` / ``"fc3"`` / ``"oss"`` / ``"ram"`` → one cached client per
+    """``factory("fc")`` / ``"fc3"`` / ``"oss"`` / ``"ram"`` / ``"sls"`` → one cached client per
     operation. Thread-safe: providers run in parallel."""
 
     def __init__(
@@ -57,6 +63,7 @@ class ClientFactory:
             "fc3": lambda: _build_fc3(self._echo),
             "oss": lambda: _build_oss(self._echo),
             "ram": lambda: _build_ram(self._echo),
+            "sls": lambda: _build_sls(self._echo),
         }
         self._builders.update(builders or {})
         self._cache: dict[str, Any] = {}
