@@ -4,8 +4,9 @@ place that composes them (an entry of ``fcbackend.app.APP_INSTALLERS``).
 What :func:`install` does, in order:
 
 1. builds the SLS twin (:mod:`fcbackend.sls`) over ``<state dir>/sls.db``, verifying signatures
-   and authorizing through the identity contract (:mod:`fcbackend.access`; here the account's root
-   key, :class:`~fcbackend.root_access.RootOnlyAccess`);
+   and authorizing through the identity contract (:mod:`fcbackend.access`) as the RAM/STS twin
+   answers it (``app.state.identity.access``, built by ``create_app``: root, RAM users' keys and
+   STS sessions, with their policies);
 2. mounts it in front of the app (:class:`~fcbackend.sls.twin.SlsFront`: requests for
    ``*.log.aliyuncs.com`` on the backend's own endpoint);
 3. builds the gateway (:class:`~fcbackend.gateway.gateway.Gateway`) with the twins it routes to
@@ -29,12 +30,10 @@ from typing import Any
 
 from starlette.applications import Starlette
 
-from fcbackend.access import Caller
 from fcbackend.api.state import BackendState
 from fcbackend.gateway.gateway import Gateway
 from fcbackend.gateway.hosts import FC, SLS
 from fcbackend.gateway.routing import Twins
-from fcbackend.root_access import RootOnlyAccess
 from fcbackend.sls.twin import SlsFront, SlsTwin, build_sls_twin
 
 
@@ -66,15 +65,14 @@ def cloud_info(app: Any) -> dict[str, Any]:
 def install(app: Starlette) -> CloudTwins:
     state: BackendState = app.state.fc
     config = state.config
-    access = RootOnlyAccess(config.account_id, config.access_key_id, config.access_key_secret)
-    root = Caller(config.access_key_id, config.account_id, f"acs:ram::{config.account_id}:root", True)
+    access = app.state.identity.access  # RAM/STS (fcbackend.ram.wiring, built by create_app)
     sls = build_sls_twin(
         config.state_dir,
         region=config.region,
         account_id=config.account_id,
         credentials=access,
         authorizer=access,
-        anonymous=root,
+        anonymous=access.root,
         signatures_required=config.auth,
     )
     app.add_middleware(SlsFront, api=sls.api)

@@ -19,6 +19,7 @@ from fcbackend.backend_config import BackendConfig
 from fcbackend.server import ThreadedServer
 from fcbackend.twins import CloudTwins
 from rosengine.clients.fc import FcClient
+from rosengine.clients.ram import RamClient
 from rosengine.clients.sls import SlsClient
 
 REGION = "cn-hangzhou"
@@ -49,6 +50,9 @@ class TwinBackend:
         return SlsClient(
             self.endpoint, self.config.access_key_id, self.config.access_key_secret, region=REGION
         )
+
+    def ram(self) -> RamClient:
+        return RamClient(self.endpoint, self.config.access_key_id, self.config.access_key_secret)
 
     def fc(self) -> FcClient:
         return FcClient(self.endpoint, self.config.access_key_id, self.config.access_key_secret, timeout=60)

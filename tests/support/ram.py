@@ -46,6 +46,14 @@ def allow(actions: list[str] | str, resources: list[str] | str = "*", **extra: A
     }
 
 
+def function_role(ram: RamClient, name: str, policy: dict[str, Any]) -> str:
+    """A role FC may assume for functions, with ``policy`` as its one custom policy; its ARN."""
+    role = ram.create_role(name, FC_TRUST)
+    ram.create_policy(f"{name}-policy", policy)
+    ram.attach_policy("Role", name, "Custom", f"{name}-policy")
+    return str(role["Arn"])
+
+
 @dataclass
 class RamBackend:
     endpoint: str

@@ -15,20 +15,26 @@ import pytest
 
 from tests.support.cloud_twins import TwinBackend, twin_backend
 from tests.support.fc_api import wait_until, zip_b64
+from tests.support.ram import allow, function_role
 
 SITE_PACKAGES = ":".join(site.getsitepackages())
-ROLE = "acs:ram::1234567890123456:role/fc-logs"
+# The functions' role may write logs of project fn-proj, nothing else.
+LOGS_POLICY = allow("log:*", ["acs:log:*:*:project/fn-proj", "acs:log:*:*:project/fn-proj/*"])
 
 SDK_HANDLER = """
 import json
-from aliyun.log import LogClient, ListLogstoresRequest
+from aliyun.log import LogClient, ListLogstoresRequest, LogException
 
 def handler(event, context):
     creds = context.credentials
     client = LogClient("https://%s.log.aliyuncs.com" % context.region,
                        creds.access_key_id, creds.access_key_secret, creds.security_token or None)
-    client.create_logstore("fn-proj", json.loads(event)["logstore"])
-    return json.dumps(client.list_logstores(ListLogstoresRequest("fn-proj")).get_logstores())
+    project = json.loads(event).get("project", "fn-proj")
+    try:
+        client.create_logstore(project, json.loads(event)["logstore"])
+    except LogException as exc:
+        return json.dumps({"denied": exc.get_error_code(), "message": exc.get_error_message()})
+    return json.dumps(client.list_logstores(ListLogstoresRequest(project)).get_logstores())
 """
 
 OUTSIDE_HANDLER = """
@@ -69,8 +75,11 @@ def _backend(tmp: Any, driver: str) -> Iterator[TwinBackend]:
     with twin_backend(tmp, driver=driver) as running:
         with running.sls() as sls:
             sls.create_project("fn-proj")
+            sls.create_project("other-proj")
             sls.create_logstore("fn-proj", "shipped")
             sls.create_index("fn-proj", "shipped", {"line": {"token": [" "]}})
+        with running.ram() as ram:
+            function_role(ram, "fc-logs", LOGS_POLICY)
         yield running
 
 
@@ -106,8 +115,12 @@ def _invoke(backend: TwinBackend, service: str, payload: dict[str, Any] | None =
     return json.loads(result.body)
 
 
+def _role(backend: TwinBackend) -> str:
+    return f"acs:ram::{backend.config.account_id}:role/fc-logs"
+
+
 def _sdk_call_through_the_gateway(backend: TwinBackend, service: str, logstore: str, **config: Any) -> None:
-    _deploy(backend, service, {"index.py": SDK_HANDLER}, role=ROLE, **config)
+    _deploy(backend, service, {"index.py": SDK_HANDLER}, role=_role(backend), **config)
     assert logstore in _invoke(backend, service, {"logstore": logstore})
     with backend.sls() as sls:
         assert sls.get_logstore("fn-proj", logstore)["logstoreName"] == logstore
@@ -125,6 +138,17 @@ def test_a_sandboxed_function_with_internet_uses_the_sls_sdk_over_https(sandboxe
 
 def test_a_process_function_uses_the_sls_sdk_over_https(processes: TwinBackend) -> None:
     _sdk_call_through_the_gateway(processes, "sdk-process", "from-process")
+
+
+def test_the_functions_role_policy_is_enforced_by_the_sls_twin(processes: TwinBackend) -> None:
+    """The STS session of the function's role reaches SLS with that role's policy: project
+    fn-proj is allowed, another project is not (SLS's own Unauthorized, naming the action)."""
+    _deploy(processes, "sdk-denied", {"index.py": SDK_HANDLER}, role=_role(processes))
+    answer = _invoke(processes, "sdk-denied", {"project": "other-proj", "logstore": "nope"})
+    assert answer["denied"] == "Unauthorized", answer
+    assert "log:CreateLogStore" in answer["message"] and "other-proj" in answer["message"]
+    with processes.sls() as sls:
+        assert sls.list_logstores("other-proj") == []
 
 
 @pytest.mark.bwrap

@@ -93,12 +93,12 @@ def test_strict_verification_accepts_the_certificates(tmp_path: Path) -> None:
     server_sock, client_sock = socket.socketpair()
     context = ssl.create_default_context(cafile=str(ca.cert_path))
     context.verify_flags |= ssl.VERIFY_X509_STRICT
-    thread = threading.Thread(
-        target=lambda: (
-            ca.context_for("oss-cn-hangzhou.aliyuncs.com").wrap_socket(server_sock, server_side=True).recv(1)
-        ),
-        daemon=True,
-    )
+
+    def serve() -> None:
+        with ca.context_for("oss-cn-hangzhou.aliyuncs.com").wrap_socket(server_sock, server_side=True) as tls:
+            tls.recv(1)
+
+    thread = threading.Thread(target=serve, daemon=True)
     thread.start()
     with context.wrap_socket(client_sock, server_hostname="oss-cn-hangzhou.aliyuncs.com") as tls:
         tls.sendall(b"x")

@@ -160,3 +160,4 @@ def test_with_internet_access_other_hosts_are_proxied_but_never_this_machines_lo
         assert answer.status_code == 200 and answer.text == "via=1.1 rosengine-gateway"
     finally:
         server.shutdown()
+        server.server_close()
