@@ -88,8 +88,7 @@ class RpcEndpoint:
         self.authorizer = authorizer
 
     def _handler(self, request: RpcRequest) -> Handler:
-        action = request.action or request.headers.get("x-acs-action", "")
-        version = request.params.get("Version") or request.headers.get("x-acs-version", "")
+        action, version = request.action, request.version
         only = product_for_host(request.host)
         for product, (product_version, actions) in self.tables.items():
             if only not in (None, product) or action not in actions:

@@ -1,5 +1,6 @@
 """STS as the official SDKs call it: ``aliyunsdkcore`` + ``aliyunsdksts`` (RPC signature V1) and
-the Tea SDK ``alibabacloud_sts20150401`` in its RPC-signature mode, against a real backend."""
+the Tea SDK ``alibabacloud_sts20150401`` with its default ACS3-HMAC-SHA256 header signature and in
+its RPC-signature mode, against a real backend."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import json
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -222,18 +224,84 @@ def test_tea_sdk_in_rpc_signature_mode(backend: RamBackend, alice: tuple[str, st
     assert answer.body.assumed_role_user.arn.endswith("assumed-role/reader/tea")
 
 
-def test_tea_sdk_header_signature_is_refused_with_a_way_out(
-    backend: RamBackend, alice: tuple[str, str]
-) -> None:
+def _tea_client(backend: RamBackend, key_id: str, secret: str, token: str | None = None) -> Any:
+    """The Tea STS client as users create it: its default signature, ACS3-HMAC-SHA256."""
     from alibabacloud_sts20150401.client import Client
     from alibabacloud_tea_openapi.models import Config
-    from Tea.exceptions import TeaException
 
     host = backend.endpoint.split("://", 1)[1]
-    client = Client(
-        Config(access_key_id=alice[0], access_key_secret=alice[1], endpoint=host, protocol="http")
+    return Client(
+        Config(
+            access_key_id=key_id,
+            access_key_secret=secret,
+            security_token=token,
+            endpoint=host,
+            protocol="http",
+        )
     )
-    with pytest.raises(TeaException) as refused:
-        client.get_caller_identity()
-    assert refused.value.code == "IncompleteSignature"
-    assert "signature_algorithm='v2'" in refused.value.message
+
+
+def test_tea_sdk_with_its_default_header_signature(backend: RamBackend, alice: tuple[str, str]) -> None:
+    from alibabacloud_sts20150401.models import AssumeRoleRequest as TeaAssumeRole
+
+    answer = _tea_client(backend, *alice).assume_role(
+        TeaAssumeRole(role_arn=_role(backend, "reader"), role_session_name="tea-acs3", duration_seconds=900)
+    )
+    credentials = answer.body.credentials
+    assert credentials.access_key_id.startswith("STS.")
+    assert answer.body.assumed_role_user.arn.endswith("assumed-role/reader/tea-acs3")
+    session = _tea_client(
+        backend, credentials.access_key_id, credentials.access_key_secret, credentials.security_token
+    )
+    identity = session.get_caller_identity().body
+    assert identity.identity_type == "AssumedRoleUser" and identity.arn.endswith("reader/tea-acs3")
+
+
+def test_tea_sdk_header_signature_with_a_wrong_secret_or_unknown_key_is_refused(
+    backend: RamBackend, alice: tuple[str, str]
+) -> None:
+    from Tea.exceptions import TeaException
+
+    with pytest.raises(TeaException) as wrong_secret:
+        _tea_client(backend, alice[0], "not-the-secret").get_caller_identity()
+    assert wrong_secret.value.code == "SignatureDoesNotMatch"
+    with pytest.raises(TeaException) as unknown:
+        _tea_client(backend, "LTAInobody", "x").get_caller_identity()
+    assert unknown.value.code == "InvalidAccessKeyId.NotFound"
+
+
+def _acs3_request(backend: RamBackend, key: tuple[str, str], body: bytes, *, nonce: str) -> dict[str, str]:
+    from backend_contract import acs3_signing
+
+    headers = {
+        "host": backend.endpoint.split("://", 1)[1],
+        "x-acs-action": "GetCallerIdentity",
+        "x-acs-version": "2015-04-01",
+        "x-acs-date": acs3_signing.acs3_date(),
+        "x-acs-signature-nonce": nonce,
+        "content-type": "application/x-www-form-urlencoded",
+    }
+    acs3_signing.sign_acs3(
+        method="POST",
+        raw_path="/",
+        query="",
+        headers=headers,
+        body=body,
+        access_key_id=key[0],
+        access_key_secret=key[1],
+    )
+    return headers
+
+
+def test_header_signature_binds_the_body_and_the_nonce(backend: RamBackend, alice: tuple[str, str]) -> None:
+    headers = _acs3_request(backend, alice, b"Format=JSON", nonce="n-1")
+    with httpx.Client(base_url=backend.endpoint) as http:
+        first = http.post("/", content=b"Format=JSON", headers=headers)
+        assert first.status_code == 200, first.text
+        assert first.json()["Arn"].endswith(":user/alice")
+        replayed = http.post("/", content=b"Format=JSON", headers=headers)
+        assert replayed.json()["Code"] == "SignatureNonceUsed"
+        signed_for_another_body = _acs3_request(backend, alice, b"Format=JSON", nonce="n-2")
+        tampered = http.post("/", content=b"Format=JSON&Extra=1", headers=signed_for_another_body)
+        assert tampered.status_code == 400
+        assert tampered.json()["Code"] == "SignatureDoesNotMatch" and "SHA-256" in tampered.json()["Message"]
