@@ -35,7 +35,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from fcbackend.access import Authorizer, Caller, CredentialError, CredentialStore
 from fcbackend.api.authorization import authorize, authorize_request
-from fcbackend.api.errors import FcError, error_body
+from fcbackend.api.errors import FcError, credential_error, error_body
 from fcbackend.api.invoke import invoke_function, invoke_sync_asgi
 from fcbackend.backend_config import API_VERSION, BackendConfig
 from fcbackend.fc3.auth import check_fc3_signature
@@ -62,16 +62,6 @@ _log = logging.getLogger("fcbackend.api")
 
 class BackendAccess(CredentialStore, Authorizer, Protocol):
     """What the FC API needs from RAM/STS: both halves of the identity contract."""
-
-
-# FC's answers to a key that cannot be used (InvalidSecurityToken: INFERRED, FC documents only
-# InvalidAccessKeyID and SignatureNotMatch among its 403s).
-_CREDENTIAL_CODES = {
-    "UnknownKey": "InvalidAccessKeyID",
-    "DisabledKey": "InvalidAccessKeyID",
-    "ExpiredToken": "InvalidSecurityToken",
-    "InvalidToken": "InvalidSecurityToken",
-}
 
 
 def decoded_headers(scope: Scope) -> dict[str, str]:
@@ -120,19 +110,18 @@ def check_signature(
     config: BackendConfig, scope: Scope, credentials: CredentialStore, headers: dict[str, str] | None = None
 ) -> Caller:
     """Who signed the request; FcError(403/400) unless it is signed with a key ``credentials``
-    knows (its STS token in ``x-fc-security-token``)."""
+    knows (its STS token in ``x-fc-security-token``, FC 3.0's in ``x-acs-security-token``)."""
     if headers is None:
         headers = decoded_headers(scope)
     if scope["path"].startswith(FC3_PREFIX):  # FC 3.0 signs the ACS way (fcbackend.fc3.auth)
         raw_path = scope.get("raw_path") or scope["path"].encode()
-        check_fc3_signature(
-            config,
+        return check_fc3_signature(
+            credentials,
             scope["method"],
             raw_path.decode("latin-1"),
             scope.get("query_string", b"").decode("latin-1"),
             headers,
         )
-        return credentials.resolve(config.access_key_id, None)[1]
     auth = headers.get("authorization")
     if not auth:
         raise FcError(403, "AccessDenied", "the request is not signed: an Authorization header is required")
@@ -145,7 +134,7 @@ def check_signature(
     try:
         secret, caller = credentials.resolve(key_id, headers.get("x-fc-security-token") or None)
     except CredentialError as exc:
-        raise FcError(403, _CREDENTIAL_CODES.get(exc.kind, "InvalidAccessKeyID"), exc.message) from None
+        raise credential_error(exc) from None
     date = headers.get("date")
     if not date:
         raise FcError(400, "MissingRequiredHeader", "the Date header is required on signed requests")

@@ -17,7 +17,9 @@ FC's documents show the qualified form).
 FC operation they stand for.
 
 Why a table per API version: FC 3.0 (``/2023-03-30/``) registers its own with
-:func:`register_routes`, and :func:`authorize_request` serves both.
+:func:`register_routes` (:mod:`fcbackend.fc3.routes`, one action and resource on every row of its
+route table: ``fc:<Operation>`` on ``functions/<function>[/triggers|aliases|versions/...]``,
+``layers/...``, ``custom-domains/...``), and :func:`authorize_request` serves both.
 """
 
 from __future__ import annotations
@@ -41,7 +43,12 @@ class FcRoute:
 
 
 def _route(method: str, path: str, action: str, resource: str) -> FcRoute:
-    regex = re.sub(r"\{(\w+)\}", lambda m: f"(?P<{m.group(1)}>{_SEGMENT})", path)
+    """``{name}`` matches one path segment, ``{name:path}`` the rest of the path (slashes too)."""
+    regex = re.sub(
+        r"\{(\w+)(:path)?\}",
+        lambda m: f"(?P<{m.group(1)}>{'.+' if m.group(2) else _SEGMENT})",
+        path,
+    )
     return FcRoute(method, re.compile(f"^{regex}$"), f"fc:{action}", resource)
 
 
@@ -181,12 +188,6 @@ _FC2 = [
     ("GET", "/local/logs/{service}/{function}", "GetLocalFunctionLogs", _FN),
     ("POST", "/local/trigger-events/{service}/{function}/{trigger}", "InvokeFunction", _FN),
 ]
-# FC 3.0 routes served by the FC 2.0 app (the async task API).
-_FC3_TASKS = [
-    ("GET", "/functions/{function}/async-tasks", "ListAsyncTasks", "functions/{function}"),
-    ("GET", "/functions/{function}/async-tasks/{task}", "GetAsyncTask", "functions/{function}"),
-    ("PUT", "/functions/{function}/async-tasks/{task}/stop", "StopAsyncTask", "functions/{function}"),
-]
 
 _TABLES: dict[str, list[FcRoute]] = {}
 
@@ -198,7 +199,6 @@ def register_routes(prefix: str, routes: list[tuple[str, str, str, str]]) -> Non
 
 
 register_routes("/2016-08-15", _FC2)
-register_routes("/2023-03-30", _FC3_TASKS)
 
 
 def request_action(method: str, path: str) -> tuple[str, str] | None:

@@ -118,7 +118,7 @@ async def _http_invoke(
 http_invoke = _http_invoke
 
 
-def _signer(state: Any, headers: dict[str, str]) -> tuple[Caller | None, dict[str, str]]:
+def trigger_signer(state: Any, headers: dict[str, str]) -> tuple[Caller | None, dict[str, str]]:
     """Who signed an ``authType: function`` request (any key RAM/STS knows, its STS token in
     ``x-fc-security-token``) and the secret to check the signature with; an unknown key gets
     the trigger's own ``InvalidAccessKeyID`` from :func:`check_signature`."""
@@ -172,7 +172,7 @@ async def proxy(request: Request) -> Response:
         check_method(trigger, request.method)
         if auth_type(trigger) != "anonymous":
             headers = {k.lower(): v for k, v in request.headers.items()}
-            caller, secrets = _signer(request.app.state.fc, headers)
+            caller, secrets = trigger_signer(request.app.state.fc, headers)
             check_signature(
                 trigger,
                 method=request.method,
