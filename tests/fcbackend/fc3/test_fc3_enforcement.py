@@ -1,6 +1,7 @@
-"""RAM enforced at the FC 3.0 API as at FC 2.0's, driven by the official FC 3.0 SDK: root keys do
+"""RAM/STS at the FC 3.0 API as at FC 2.0's, driven by the official FC 3.0 SDK: root keys do
 everything, a RAM user's key or an STS session (its token in ``x-acs-security-token``) only what
-its policies allow, on the routed operations, the invoke fast path and HTTP trigger URLs."""
+its policies allow, on the routed operations, the invoke fast path and HTTP trigger URLs; a
+function with a role gets that role's STS credentials."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from fcbackend.api.authorization import request_action
 from fcbackend.fc3.routes import PREFIX, TABLE
 from rosengine.clients.ram import RamClient
 from tests.support.fc3_backend import Fc3Backend, create_input, fc, fc3_backend, sdk_error
-from tests.support.ram import account_trust, allow
+from tests.support.ram import FC_TRUST, account_trust, allow
 
 
 @pytest.fixture(scope="module")
@@ -151,3 +152,29 @@ def test_every_fc3_operation_names_its_ram_action() -> None:
         "fc:GetLayerVersionByArn",
         "layers/*",
     )
+
+
+def _credentials_seen(backend: Fc3Backend, name: str) -> tuple[tuple[str, str, str], str]:
+    backend.sdk.invoke_function(name, fc.InvokeFunctionRequest(body=b"x"))
+    spec, _ = backend.scheduler.invoked[-1]
+    assert spec.function == name
+    return spec.credentials, spec.credentials_note
+
+
+def test_a_functions_role_gives_it_sts_credentials_of_that_role(backend: Fc3Backend) -> None:
+    account = backend.config.account_id
+    with _ram(backend) as ram:
+        ram.create_role("fc3-fn-role", FC_TRUST)
+    role = f"acs:ram::{account}:role/fc3-fn-role"
+    backend.sdk.create_function(create_input("with-role", role=role))
+    backend.sdk.create_function(create_input("no-injection", role=role, disable_inject_credentials="All"))
+    backend.sdk.create_function(create_input("missing-role", role=f"acs:ram::{account}:role/nobody"))
+    (key_id, secret, token), _ = _credentials_seen(backend, "with-role")
+    assert key_id.startswith("STS.") and secret and token
+    assert backend.config.access_key_secret != secret
+    with RamClient(backend.endpoint, key_id, secret, token) as as_function:
+        arn = as_function.get_caller_identity()["Arn"]
+    assert arn == f"acs:ram::{account}:assumed-role/fc3-fn-role/with-role"
+    assert _credentials_seen(backend, "no-injection")[0] == ("", "", "")
+    nothing, note = _credentials_seen(backend, "missing-role")
+    assert nothing == ("", "", "") and "EntityNotExist.Role" in note
