@@ -26,6 +26,7 @@ from fcbackend.api.http import (
     typed,
     unqualified_service,
 )
+from fcbackend.api.log_config import check_log_config
 from fcbackend.api.pagination import page_of_list, with_token
 from fcbackend.api.state import (
     ALIAS,
@@ -99,21 +100,6 @@ def _config_from(body: dict[str, Any], *, creating: bool) -> dict[str, Any]:
     if len(mounts) > 5:
         raise invalid("nasConfig.mountPoints allows at most 5 mount points")
     return out
-
-
-def check_log_config(state: BackendState, log_config: dict[str, Any] | None) -> None:
-    """A ``logConfig`` names both a project and a logstore or neither, and (with an SLS twin)
-    ones that exist: INFERRED from FC, which refuses a missing logstore (docs/sls.md)."""
-    if not log_config:
-        return
-    project = str(log_config.get("project") or "")
-    logstore = str(log_config.get("logstore") or "")
-    if bool(project) != bool(logstore):
-        raise invalid("logConfig needs both project and logstore, or neither")
-    if project and state.log_config_check is not None:
-        problem = state.log_config_check(project, logstore)
-        if problem is not None:
-            raise invalid(problem)
 
 
 async def create_service(request: Request) -> Response:

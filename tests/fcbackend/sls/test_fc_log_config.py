@@ -1,5 +1,6 @@
-"""FC's ``logConfig``: function output shipped to the SLS twin with FC's fields, the function log
-that ``ros fc logs`` reads kept as before, and a logConfig naming what does not exist refused."""
+"""FC's ``logConfig`` (an FC 2.0 service's, an FC 3.0 function's): function output shipped to the
+SLS twin with FC's fields, the function log that ``ros fc logs`` reads kept as before, and a
+logConfig naming what does not exist refused."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from collections.abc import Iterator
 import pytest
 
 from rosengine.clients.fc import FcApiError
+from rosengine.clients.fc3 import Fc3Client
 from tests.support.cloud_twins import TwinBackend, twin_backend
 from tests.support.fc_api import FakeScheduler, wait_until, zip_b64
 
@@ -85,3 +87,61 @@ def test_a_log_config_naming_what_does_not_exist_is_refused(
             fc.update_service("to-update", logConfig=log_config)
         assert expected in caught.value.message
         fc.delete_service("to-update")
+
+
+_PYTHON = {"runtime": "python3.10", "handler": "index.handler", "code": {"zipFile": zip_b64()}}
+
+
+def _fc3(backend: TwinBackend) -> Fc3Client:
+    return Fc3Client(backend.endpoint, backend.config.access_key_id, backend.config.access_key_secret)
+
+
+def test_an_fc3_functions_output_reaches_its_log_config(backend: TwinBackend) -> None:
+    with _fc3(backend) as fc3, backend.sls() as sls:
+        fc3.create_function(
+            "fc3-logged",
+            runtime="python3.10",
+            handler="index.handler",
+            code={"zipFile": zip_b64()},
+            logConfig={"project": "fc-logs", "logstore": "functions"},
+        )
+        result = fc3.invoke_function("fc3-logged", b"{}")
+        now = int(time.time())
+        logs = wait_until(
+            lambda: sls.get_logs("fc-logs", "functions", now - 60, now + 60, "functionName: fc3-logged")
+        )
+        line = {log["message"]: log for log in logs}["hello from fc3-logged"]
+        assert line["requestId"] == result.request_id and line["__topic__"] == "FCLogs:fc3-logged"
+        assert "serviceName" not in line  # FC 3.0 has no services
+
+
+@pytest.mark.parametrize(
+    ("log_config", "expected"),
+    [
+        (
+            {"project": "no-such-project", "logstore": "functions"},
+            "SLS project 'no-such-project' does not exist",
+        ),
+        ({"project": "fc-logs", "logstore": "no-such-store"}, "logstore 'no-such-store' does not exist"),
+    ],
+)
+def test_an_fc3_log_config_naming_what_does_not_exist_is_refused(
+    backend: TwinBackend, log_config: dict[str, str], expected: str
+) -> None:
+    name = f"fc3-bad-{abs(hash(expected)) % 10**6}"
+    with _fc3(backend) as fc3:
+        with pytest.raises(FcApiError) as caught:
+            fc3.create_function(
+                name,
+                runtime="python3.10",
+                handler="index.handler",
+                code={"zipFile": zip_b64()},
+                logConfig=log_config,
+            )
+        assert caught.value.status == 400 and caught.value.error_code == "InvalidArgument"
+        assert expected in caught.value.message
+        fc3.create_function(name, **_PYTHON)
+        with pytest.raises(FcApiError) as caught:
+            fc3.update_function(name, logConfig=log_config)
+        assert expected in caught.value.message
+        fc3.delete_function(name)
