@@ -10,9 +10,12 @@ What :func:`install` does, in order:
 2. mounts it in front of the app (:class:`~fcbackend.sls.twin.SlsFront`: requests for
    ``*.log.aliyuncs.com`` on the backend's own endpoint);
 3. builds the gateway (:class:`~fcbackend.gateway.gateway.Gateway`) with the twins it routes to
-   (:class:`~fcbackend.gateway.routing.Twins`: ``sls`` → the SLS API, ``fc`` → this app; a
-   service registered nowhere answers "not emulated locally") and hands the instance drivers the
-   way to it (:attr:`~fcbackend.instances.driver.InstanceDriver.network`);
+   (:class:`~fcbackend.gateway.routing.Twins`: ``sls`` → the SLS API; ``fc``, ``oss``, ``sts`` and
+   ``ram`` → this app, where the fronts in front of everything claim their hosts: the OSS API's
+   ``OssFront`` (``fcbackend.oss.wiring``, mounted by ``fcbackend.asyncq.addon``) and RAM/STS's
+   ``RpcFront`` (``fcbackend.ram.wiring``, mounted last by ``create_app``); a service registered
+   nowhere answers "not emulated locally") and hands the instance drivers the way to it
+   (:attr:`~fcbackend.instances.driver.InstanceDriver.network`);
 4. ships function logs of services with a ``logConfig`` to SLS (a scheduler listener) and lets
    the FC API check a ``logConfig``'s project and logstore (``BackendState.log_config_check``);
 5. starts and stops all of it with the app (its lifespan), and leaves :class:`CloudTwins` in
@@ -32,7 +35,7 @@ from starlette.applications import Starlette
 
 from fcbackend.api.state import BackendState
 from fcbackend.gateway.gateway import Gateway
-from fcbackend.gateway.hosts import FC, SLS
+from fcbackend.gateway.hosts import FC, OSS, RAM, SLS, STS
 from fcbackend.gateway.routing import Twins
 from fcbackend.sls.twin import SlsFront, SlsTwin, build_sls_twin
 
@@ -51,7 +54,11 @@ class CloudTwins:
             "sls": f"https://{region}.log.aliyuncs.com",
             "fc": f"https://{self.sls.service.account_id}.{region}.fc.aliyuncs.com",
         }
-        extra = {"oss": f"https://oss-{region}.aliyuncs.com", "sts": "https://sts.aliyuncs.com"}
+        extra = {
+            "oss": f"https://oss-{region}.aliyuncs.com",
+            "sts": "https://sts.aliyuncs.com",
+            "ram": "https://ram.aliyuncs.com",
+        }
         endpoints.update({k: v for k, v in extra.items() if k in self.twins})
         return {**self.gateway.info(), "twins": endpoints}
 
@@ -78,7 +85,8 @@ def install(app: Starlette) -> CloudTwins:
     app.add_middleware(SlsFront, api=sls.api)
     twins = Twins()
     twins.add(SLS, sls.api)
-    twins.add(FC, app)
+    for service in (FC, OSS, STS, RAM):  # the app's fronts claim their hosts (see the docstring)
+        twins.add(service, app)
     gateway = Gateway(
         config.state_dir, host=config.host, twins=twins, region=config.region, account_id=config.account_id
     )

@@ -46,22 +46,28 @@ def test_an_unemulated_rpc_service_answers_not_emulated_in_json(backend: TwinBac
 
 
 def test_an_unemulated_xml_service_answers_in_xml(backend: TwinBackend) -> None:
-    """OSS is XML; until its twin is registered with the gateway, it is "not emulated" too."""
-    if "oss" in backend.cloud.twins:
-        host = "1234.mns.cn-hangzhou.aliyuncs.com"
-    else:
-        host = "bucket.oss-cn-hangzhou.aliyuncs.com"
     with _client(backend) as http:
-        answer = http.get(f"https://{host}/key")
+        answer = http.get("https://1234.mns.cn-hangzhou.aliyuncs.com/queues/q")
     assert answer.status_code == 501 and answer.headers["content-type"] == "application/xml"
     assert "<Code>NotEmulated</Code>" in answer.text and "not emulated locally" in answer.text
 
 
 def test_plain_http_proxying_reaches_the_twins_too(backend: TwinBackend) -> None:
     with _client(backend) as http:
-        answer = http.get("http://sts.aliyuncs.com/?Action=GetCallerIdentity")
-    if "sts" not in backend.cloud.twins:
-        assert answer.status_code == 501 and "not emulated locally: sts" in answer.json()["Message"]
+        answer = http.get("http://sts.aliyuncs.com/?Action=GetCallerIdentity&Version=2015-04-01")
+    assert answer.status_code == 400 and answer.json()["Code"] == "MissingSignature"  # STS answered
+
+
+def test_oss_sts_and_ram_hosts_reach_their_twins(backend: TwinBackend) -> None:
+    """The OSS twin (XML errors, the bucket from the host) and RAM/STS (RPC errors), unsigned."""
+    with _client(backend) as http:
+        oss = http.get("https://no-such-bucket.oss-cn-hangzhou-internal.aliyuncs.com/key")
+        sts = http.get("https://sts.cn-hangzhou.aliyuncs.com/?Action=GetCallerIdentity&Version=2015-04-01")
+        ram = http.get("https://ram.aliyuncs.com/?Action=ListUsers&Version=2015-05-01")
+    assert oss.headers["content-type"].startswith("application/xml") and "<Code>" in oss.text
+    assert "NotEmulated" not in oss.text
+    assert sts.json()["Code"] == "MissingSignature" and ram.json()["Code"] == "MissingSignature"
+    assert backend.cloud.info()["twins"]["oss"] == "https://oss-cn-hangzhou.aliyuncs.com"
 
 
 def test_the_official_fc_sdk_reaches_the_fc_api_by_its_cloud_host(
