@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from resource_types.base import ProviderContext, ProviderError, ProviderResult, ResourceProvider
-from resource_types.sls._support import delete_ignoring_missing, drop_none, lookup, sls_client, sls_errors
+from resource_types.sls.sls_api import delete_ignoring_missing, drop_none, lookup, sls_client, sls_errors
 
 DEFAULT_DELIMITERS = ",'\";=()[]{}?@&<>/:\n\t\r "
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from resource_types.base import ProviderContext, ProviderResult, ResourceProvider
-from resource_types.sls._support import delete_ignoring_missing, drop_none, lookup, sls_client, sls_errors
+from resource_types.sls.sls_api import delete_ignoring_missing, drop_none, lookup, sls_client, sls_errors
 
 
 class ProjectProvider(ResourceProvider):

@@ -17,7 +17,7 @@ import json
 from typing import Any
 
 from resource_types.base import ProviderContext, ProviderError, ProviderResult, ResourceProvider
-from resource_types.sls._support import (
+from resource_types.sls.sls_api import (
     RECORD_REASON,
     delete_ignoring_missing,
     drop_none,

@@ -1,4 +1,4 @@
-"""Shared helpers of the SLS providers: the client, error translation, deleting what may be gone.
+"""How the SLS providers speak the SLS API: the client, error translation, deleting what may be gone.
 
 Why: every SLS provider turns the client's :class:`~rosengine.clients.sls.SlsApiError` into the
 engine's :class:`~resource_types.base.ProviderError` with the operation named, and treats "already
