@@ -76,15 +76,15 @@ class LocalDriver(InstanceDriver):
         # How a GPU assignment becomes binds + env (tests substitute simulated device nodes).
         self.gpu_mount_plan: Callable[..., MountPlan] = mount_plan
         self.python_libraries: PythonLibraryLayer | None = None
+        self._network: InstanceNetwork | None = None
+        # Gateway listeners inside workers' own network namespaces, by worker id.
+        self._attachments: dict[str, NetworkAttachment] = {}
 
     def use_python_libraries(self, layer: PythonLibraryLayer) -> None:
         """Give Python instances FC's built-in libraries (one layer shared by every instance,
         read-only; visible inside sandboxes at its own path). Call before the first start."""
         self.python_libraries = layer
         self.launcher.add_read_only(layer.root)
-        self._network: InstanceNetwork | None = None
-        # Gateway listeners inside workers' own network namespaces, by worker id.
-        self._attachments: dict[str, NetworkAttachment] = {}
 
     @property
     def network(self) -> InstanceNetwork | None:
