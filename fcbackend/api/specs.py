@@ -10,7 +10,7 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from fcbackend.models import FunctionSpec, GpuRequest, HealthCheck
+from fcbackend.models import FunctionSpec, GpuRequest, HealthCheck, RoleCredentials
 
 if TYPE_CHECKING:
     from fcbackend.api.state import BackendState
@@ -64,18 +64,20 @@ def layer_dirs(state: BackendState, arns: list[str]) -> tuple[Path, ...]:
     return tuple(dirs)
 
 
-def function_credentials(state: BackendState, svc: dict[str, Any]) -> tuple[str, str, str]:
-    """The (access key id, secret, security token) a function sees in ``context.credentials`` and in
-    ``ALIBABA_CLOUD_*`` (docs/reference/fc-runtime.md#the-context-object, #environment-variables):
-    three empty strings, with or without a role.
+def function_credentials(state: BackendState, svc: dict[str, Any], function: str) -> RoleCredentials:
+    """What a function sees in ``context.credentials`` and ``ALIBABA_CLOUD_*``
+    (docs/reference/fc-runtime.md#the-context-object, #environment-variables).
 
-    Real FC hands out temporary STS keys of the service's role, and nothing when the service has
-    no role. Locally there is no STS yet to mint a role's keys, and the only key the backend has
-    is its own root key, which drives the whole API: a function holding it could read every other
-    service's code and change any function. So a role gives no key at all until the role's own
-    temporary credentials exist; ``state`` stays a parameter for the day they do.
+    As on FC: nothing when the service has no role (a function never sees the backend's own
+    key), and otherwise temporary STS credentials of that role, minted by the local STS for
+    ``fc.aliyuncs.com`` (the role must exist in the local RAM and trust that service; when it
+    cannot be used the function gets nothing and its log says why). They carry their refresh
+    time: :meth:`BackendState.spec_for` builds the spec again with fresh ones after it.
     """
-    return ("", "", "")
+    role = str(svc.get("role") or "").strip()
+    if not role:
+        return RoleCredentials()
+    return state.role_credentials.function_credentials(role, function)
 
 
 def build_spec(state: BackendState, svc: dict[str, Any], fn: dict[str, Any], version_id: str) -> FunctionSpec:
@@ -99,6 +101,7 @@ def build_spec(state: BackendState, svc: dict[str, Any], fn: dict[str, Any], ver
     log = svc.get("logConfig") or {}
     layers = layer_dirs(state, fn.get("layers") or [])
     cfg = state.config
+    credentials = function_credentials(state, svc, str(fn["functionName"]))
     return FunctionSpec(
         service=str(svc["serviceName"]),
         function=str(fn["functionName"]),
@@ -135,5 +138,7 @@ def build_spec(state: BackendState, svc: dict[str, Any], fn: dict[str, Any], ver
         role=str(svc.get("role") or ""),
         log_project=str(log.get("project") or ""),
         log_store=str(log.get("logstore") or ""),
-        credentials=function_credentials(state, svc),
+        credentials=(credentials.access_key_id, credentials.access_key_secret, credentials.security_token),
+        credentials_refresh_at=credentials.refresh_at,
+        credentials_note=credentials.note,
     )

@@ -25,6 +25,9 @@ The sandbox (bubblewrap) gives each instance:
   ``/var/tmp`` points at it; ``/``, ``/dev`` and ``/run`` are read-only, and ``/dev/shm`` is a
   64 MiB tmpfs (shared memory, counted against memory as it is everywhere);
 * the slot's ``code/`` at ``/code`` and ``opt/`` at ``/opt`` (read-only);
+* with the backend's gateway on, its hosts file at ``/etc/hosts`` and its CA bundle under
+  ``/run`` (read-only; :attr:`BubblewrapLauncher.network_binds`, set by the driver from
+  :mod:`fcbackend.instances.network`);
 * directories the driver shares with every function at their own paths, read-only (FC's built-in
   Python libraries: :meth:`BubblewrapLauncher.add_read_only`), and the function's own mounts (FC 3.0
   NAS and OSS mount points: host directories, :func:`mount_args`), writable ones owned by the
@@ -122,6 +125,7 @@ class PlainLauncher:
 
     name = "process"
     run_as: tuple[int, int] | None = None
+    network_binds: list[tuple[str, str]] = []
 
     def pool_key(self, spec: FunctionSpec) -> PoolKey:
         if spec.mounts:
@@ -199,6 +203,7 @@ class BubblewrapLauncher:
         uid, gid = self.run_as or (os.getuid(), os.getgid())
         disks_ok, self.disk_note = probe_disk_images(uid, gid)
         self.disks = DiskImages(self.home / ".disks", uid=uid, gid=gid) if disks_ok else None
+        self.network_binds: list[tuple[str, str]] = []  # set by the driver (its network)
         self._etc: Path | None = None
         self._etc_lock = threading.Lock()
         self._root_args = _root_binds()
@@ -273,6 +278,7 @@ class BubblewrapLauncher:
         args += ["--ro-bind", str(self.etc_dir), "/etc"]
         args += _proc_and_sys_args()
         args += ["--dev", "/dev", "--tmpfs", "/run"]
+        args += self._network_args()  # before /run is read-only: the CA bundle lives there
         if gpu is not None:
             args += self._parent_dirs([Path(d) for s, d, _ in gpu.binds if s not in gpu.devices])
             args += gpu_bind_args(gpu)
@@ -307,6 +313,14 @@ class BubblewrapLauncher:
     def _perms(self, mode: str) -> list[str]:
         """``--perms`` for the next mount or directory (bubblewrap 0.5 and later)."""
         return ["--perms", mode] if bwrap_supports(self.bwrap, "--perms") else []
+
+    def _network_args(self) -> list[str]:
+        """The gateway's files (:attr:`network_binds`: its hosts file over ``/etc/hosts``, its CA
+        bundle under ``/run``), read-only, the directories leading to them traversable."""
+        args = self._parent_dirs([Path(target) for _, target in self.network_binds])
+        for source, target in self.network_binds:
+            args += ["--ro-bind", source, target]
+        return args
 
     def _read_only_args(self) -> list[str]:
         """The directories shared with every sandbox (:meth:`add_read_only`), read-only at their

@@ -46,6 +46,9 @@ class Launcher(Protocol):
     name: str
     nvidia_root: str
     run_as: tuple[int, int] | None  # (uid, gid) functions run as; None: the backend's user
+    # (host file, path inside) bound read-only into each instance: the gateway's CA bundle and
+    # hosts file (fcbackend.instances.network); a plain process sees host paths and ignores them.
+    network_binds: list[tuple[str, str]]
 
     def pool_key(self, spec: FunctionSpec) -> PoolKey: ...
     def command(
@@ -112,8 +115,11 @@ class Worker:
         generic_limits: Limits,
         ready_timeout_s: float = 30,
         gpu: MountPlan | None = None,
+        extra_env: dict[str, str] | None = None,
     ) -> Worker:
-        """Start a generic worker; ``gpu`` makes it a dedicated GPU worker (device binds + env)."""
+        """Start a generic worker; ``gpu`` makes it a dedicated GPU worker (device binds + env);
+        ``extra_env`` holds variables a runtime reads only when it starts (Node's
+        ``NODE_EXTRA_CA_CERTS``), which specialisation would set too late."""
         slot = Slot.create(slots_root / worker_id)
         cgroup = cgroups.create(worker_id, generic_limits)
         env = {
@@ -122,6 +128,7 @@ class Worker:
             "HOME": "/tmp",
             "PYTHONDONTWRITEBYTECODE": "1",
         }
+        env.update(extra_env or {})
         if gpu is not None:
             env = gpu.apply_env(env)
         try:
