@@ -30,10 +30,10 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from backend_contract import fc_signing
 from fcbackend.app import create_app
 from fcbackend.backend_config import BackendConfig
 from fcbackend.models import FunctionSpec, InvocationRequest, InvocationResult
-from rosengine.clients import fc_signature
 from rosengine.clients.fc import FcClient
 
 
@@ -148,8 +148,8 @@ async def _in_process(config: BackendConfig, calls: int) -> list[float]:
 def _signed(
     config: BackendConfig, method: str, path: str, content_type: str = "application/json"
 ) -> dict[str, str]:
-    headers = {"date": fc_signature.http_date(), "content-type": content_type}
-    headers["authorization"] = fc_signature.authorization(
+    headers = {"date": fc_signing.http_date(), "content-type": content_type}
+    headers["authorization"] = fc_signing.authorization(
         config.access_key_id, config.access_key_secret, method, path, headers
     )
     return headers

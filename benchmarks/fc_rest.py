@@ -26,8 +26,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from backend_contract import fc_signing
 from fcbackend.backend_config import BackendConfig
-from rosengine.clients import fc_signature
 from rosengine.clients.fc import FcClient
 
 SERVICE, FUNCTION = "bench", "echo"
@@ -81,14 +81,14 @@ class Signer:
         self._headers: dict[str, str] = {}
 
     def headers(self) -> dict[str, str]:
-        date = fc_signature.http_date()
+        date = fc_signing.http_date()
         if date != self._date:
             headers = {
                 "date": date,
                 "content-type": "application/octet-stream",
                 "x-fc-invocation-type": "Sync",
             }
-            headers["authorization"] = fc_signature.authorization(
+            headers["authorization"] = fc_signing.authorization(
                 self.key_id, self.secret, "POST", INVOKE_PATH, headers
             )
             self._date, self._headers = date, headers

@@ -5,8 +5,8 @@ on where things live under the FC state directory:
 
 * ``credentials.json`` — the generated local access key pair (mode 0600), reused across restarts so
   clients configured once keep working;
-* ``backend.json`` — written by a running backend: endpoint, pid, driver, credentials; read by
-  :func:`rosengine.clients.fc.FcClient.from_environment` and ``ros fc status``;
+* ``backend.json`` — written by a running backend, read by its clients
+  (:mod:`backend_contract.backend_info`);
 * ``fc.db`` (metadata), ``code/`` and ``unpacked/`` (content-addressed code), ``logs/``, ``oss/``.
 """
 
@@ -20,9 +20,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from rosengine import local_environment
+from backend_contract import local_environment
 
-BACKEND_FILE = "backend.json"
 CREDENTIALS_FILE = "credentials.json"
 API_VERSION = "2016-08-15"
 
@@ -104,34 +103,3 @@ def load_or_create_credentials(state_dir: Path) -> tuple[str, str]:
         tmp.unlink(missing_ok=True)
     data = json.loads(path.read_text())
     return str(data["accessKeyId"]), str(data["accessKeySecret"])
-
-
-def backend_file(state_dir: Path | None = None) -> Path:
-    return (Path(state_dir) if state_dir else local_environment.fc_state_dir()) / BACKEND_FILE
-
-
-def read_backend_info(state_dir: Path | None = None) -> dict[str, Any] | None:
-    """The running backend's ``backend.json`` (None when absent or unreadable)."""
-    try:
-        data = json.loads(backend_file(state_dir).read_text())
-    except (OSError, ValueError):
-        return None
-    return data if isinstance(data, dict) else None
-
-
-def write_backend_info(state_dir: Path, info: dict[str, Any]) -> None:
-    """Atomically write ``backend.json`` (0600: it holds the secret)."""
-    path = backend_file(state_dir)
-    tmp = path.with_suffix(f".{os.getpid()}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as fh:
-        json.dump(info, fh, indent=2)
-    os.replace(tmp, path)
-
-
-def remove_backend_info(state_dir: Path, pid: int | None = None) -> None:
-    """Remove ``backend.json`` if it still describes ``pid`` (or unconditionally)."""
-    info = read_backend_info(state_dir)
-    if info is not None and pid is not None and info.get("pid") != pid:
-        return
-    backend_file(state_dir).unlink(missing_ok=True)

@@ -182,3 +182,13 @@ class InvocationResult:
     @property
     def ok(self) -> bool:
         return self.error_type is None and self.error_code is None and self.status < 400
+
+
+class InstanceStartError(Exception):
+    """The instance could not be started (bad image, missing runtime, no GPU room, CA not
+    listening). ``error_type`` is the FC error code shown to the caller."""
+
+    def __init__(self, message: str, error_type: str = "FunctionNotStarted"):
+        super().__init__(message)
+        self.message = message
+        self.error_type = error_type

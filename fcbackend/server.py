@@ -41,14 +41,13 @@ from typing import IO, Any
 
 import uvicorn
 
-from fcbackend.backend_config import (
-    API_VERSION,
-    BackendConfig,
+from backend_contract.backend_info import (
     backend_file,
     read_backend_info,
     remove_backend_info,
     write_backend_info,
 )
+from fcbackend.backend_config import API_VERSION, BackendConfig
 from fcbackend.twins import cloud_info
 
 LOCK_FILE = "backend.lock"

@@ -33,13 +33,13 @@ from urllib.parse import parse_qsl
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from backend_contract import fc_signing
 from fcbackend.access import Authorizer, Caller, CredentialError, CredentialStore
 from fcbackend.api.authorization import authorize, authorize_request
 from fcbackend.api.errors import FcError, credential_error, error_body, internal_error
 from fcbackend.api.invoke import invoke_function, invoke_sync_asgi
 from fcbackend.backend_config import API_VERSION, BackendConfig
 from fcbackend.fc3.auth import check_fc3_signature
-from rosengine.clients import fc_signature
 
 API_PREFIX = f"/{API_VERSION}/"
 FC3_PREFIX = "/2023-03-30/"
@@ -92,17 +92,15 @@ def _signature(secret: str, text: str) -> str:
 
 
 def _verify(secret: str, given: str, method: str, path: str, headers: dict[str, str], scope: Scope) -> bool:
-    """Same rule as :func:`rosengine.clients.fc_signature.verify` (bare path, else path + query)."""
-    if hmac.compare_digest(
-        _signature(secret, fc_signature.string_to_sign(method, path, headers, None)), given
-    ):
+    """Same rule as :func:`backend_contract.fc_signing.verify` (bare path, else path + query)."""
+    if hmac.compare_digest(_signature(secret, fc_signing.string_to_sign(method, path, headers, None)), given):
         return True
     query = scope.get("query_string", b"")
     if not query:
         return False
     queries = parse_qsl(query.decode("latin-1"), keep_blank_values=True)
     return hmac.compare_digest(
-        _signature(secret, fc_signature.string_to_sign(method, path, headers, queries)), given
+        _signature(secret, fc_signing.string_to_sign(method, path, headers, queries)), given
     )
 
 
@@ -125,7 +123,7 @@ def check_signature(
     auth = headers.get("authorization")
     if not auth:
         raise FcError(403, "AccessDenied", "the request is not signed: an Authorization header is required")
-    parsed = fc_signature.parse_authorization(auth)
+    parsed = fc_signing.parse_authorization(auth)
     if parsed is None:
         raise FcError(
             403, "AccessDenied", "the Authorization header must look like 'FC <AccessKeyID>:<Signature>'"

@@ -25,8 +25,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from fcbackend.gpu.devices import GpuDevice, discover
-from fcbackend.instances.driver import InstanceStartError
-from fcbackend.models import GpuRequest
+from fcbackend.models import GpuRequest, InstanceStartError
 
 # Card memory per FC GPU instance family, MB (our assumption: docs/reference/fc-runtime.md#limits).
 GPU_INSTANCE_TYPE_MEMORY_MB: dict[str, int] = {

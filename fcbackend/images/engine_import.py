@@ -13,7 +13,7 @@ from typing import Any
 
 import httpx
 
-from fcbackend.instances.docker.driver import API_VERSION, docker_socket_path
+from fcbackend.docker_engine import API_VERSION, docker_socket_path
 
 
 class ImageImportError(Exception):

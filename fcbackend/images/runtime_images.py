@@ -184,7 +184,7 @@ def tag_image(source: str, target: str) -> None:
     """Tag ``source`` as ``target`` through the Engine API."""
     import httpx
 
-    from fcbackend.instances.docker.driver import API_VERSION, docker_socket_path
+    from fcbackend.docker_engine import API_VERSION, docker_socket_path
 
     repo, _, tag = target.rpartition(":")
     with httpx.Client(

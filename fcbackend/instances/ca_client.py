@@ -17,7 +17,7 @@ Usage::
 
 A timeout raises :class:`TimeoutError`; a connection that drops before the response is complete
 raises :class:`ConnectionLost` (the driver turns that into ``InstanceCrashed``). A response whose
-body is larger than ``max_body`` (FC's limit, :data:`~fcbackend.instances.fc_contract.MAX_RESPONSE_BODY`)
+body is larger than ``max_body`` (FC's limit, :data:`~fcbackend.runtimes.fc_contract.MAX_RESPONSE_BODY`)
 raises :class:`~fcbackend.instances.driver.InstanceBadResponse` as soon as that is known — from its
 ``Content-Length`` before a byte of the body is read, or while reading a chunked or read-to-close
 body — and its connection is dropped: the backend never holds more than ``max_body`` bytes of one
@@ -32,8 +32,8 @@ import socket
 from collections.abc import Callable
 
 from fcbackend.instances.driver import InstanceBadResponse
-from fcbackend.instances.fc_contract import MAX_RESPONSE_BODY
 from fcbackend.models import InstanceRequest, InstanceResponse
+from fcbackend.runtimes.fc_contract import MAX_RESPONSE_BODY
 
 MAX_HEADER_BYTES = 1 << 20  # our bootstraps return per-request logs in a header
 _STREAM_LIMIT = 4 << 20

@@ -22,16 +22,6 @@ from fcbackend.instances.network import InstanceNetwork
 from fcbackend.models import FunctionSpec, InstanceRequest, InstanceResponse
 
 
-class InstanceStartError(Exception):
-    """The instance could not be started (bad image, missing runtime, no GPU room, CA not
-    listening). ``error_type`` is the FC error code shown to the caller."""
-
-    def __init__(self, message: str, error_type: str = "FunctionNotStarted"):
-        super().__init__(message)
-        self.message = message
-        self.error_type = error_type
-
-
 class InstanceCrashed(Exception):
     """The instance died while serving (OOM kill, segfault, exit). ``reason`` says why."""
 

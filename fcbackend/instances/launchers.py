@@ -113,7 +113,7 @@ def bootstrap_argv(bootstrap: str, listen_fd: int) -> list[str]:
     if bootstrap == "node":
         node = node_executable()
         if node is None:
-            from fcbackend.instances.driver import InstanceStartError
+            from fcbackend.models import InstanceStartError
 
             raise InstanceStartError("Node.js runtimes need `node` on PATH; it was not found")
         return [node, "--max-semi-space-size=1", str(NODE_BOOTSTRAP), "--fd", str(listen_fd)]
@@ -129,7 +129,7 @@ class PlainLauncher:
 
     def pool_key(self, spec: FunctionSpec) -> PoolKey:
         if spec.mounts:
-            from fcbackend.instances.driver import InstanceStartError
+            from fcbackend.models import InstanceStartError
 
             raise InstanceStartError(
                 f"{spec.function} mounts directories (nasConfig/ossMountConfig); plain processes cannot "

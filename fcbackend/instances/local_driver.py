@@ -24,7 +24,7 @@ from pathlib import Path
 from fcbackend.gpu.mounts import MountPlan, mount_plan
 from fcbackend.gpu.placement import GpuAllocator, is_gpu_instance_type
 from fcbackend.instances.cgroups import CgroupManager, Limits
-from fcbackend.instances.driver import Instance, InstanceDriver, InstanceStartError
+from fcbackend.instances.driver import Instance, InstanceDriver
 from fcbackend.instances.launchers import PoolKey
 from fcbackend.instances.network import (
     SANDBOX_CA_BUNDLE,
@@ -35,7 +35,7 @@ from fcbackend.instances.network import (
 from fcbackend.instances.prestarted import PrestartedSandboxPool
 from fcbackend.instances.slots import slots_root
 from fcbackend.instances.worker import MB, Launcher, Worker
-from fcbackend.models import FunctionSpec, GpuRequest
+from fcbackend.models import FunctionSpec, GpuRequest, InstanceStartError
 from fcbackend.runtimes import runtime_info
 from fcbackend.runtimes.builtin_libraries import PythonLibraryLayer
 

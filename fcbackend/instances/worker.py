@@ -26,13 +26,13 @@ from fcbackend.gpu.mounts import MountPlan
 from fcbackend.instances.ca_client import CaClient, ConnectionLost
 from fcbackend.instances.cgroups import CgroupManager, InstanceCgroup, Limits, join_command
 from fcbackend.instances.child import ChildProcess
-from fcbackend.instances.driver import Instance, InstanceCrashed, InstanceStartError, InstanceStats
-from fcbackend.instances.fc_contract import instance_vcpu
+from fcbackend.instances.driver import Instance, InstanceCrashed, InstanceStats
 from fcbackend.instances.health import HealthMonitor, probe_once
 from fcbackend.instances.launchers import PoolKey
 from fcbackend.instances.slots import Slot
-from fcbackend.models import FunctionSpec, InstanceRequest, InstanceResponse
+from fcbackend.models import FunctionSpec, InstanceRequest, InstanceResponse, InstanceStartError
 from fcbackend.runtimes import runtime_info, specialisation
+from fcbackend.runtimes.fc_contract import instance_vcpu
 
 READY_LINE = b"\x00rosengine-ready\n"
 SPECIALISE_PATH = "/__rosengine/specialise"

@@ -16,9 +16,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from fcbackend.instances.driver import InstanceStartError
-from fcbackend.instances.fc_contract import platform_environment
-from fcbackend.models import FunctionSpec
+from fcbackend.models import FunctionSpec, InstanceStartError
+from fcbackend.runtimes.fc_contract import platform_environment
 
 RUNTIME_DIR = Path(__file__).resolve().parent
 PYTHON_BOOTSTRAP = RUNTIME_DIR / "python_bootstrap.py"

@@ -11,7 +11,6 @@ import base64
 import json
 from typing import Any
 
-from fcbackend.instances.fc_contract import common_headers
 from fcbackend.models import (
     FunctionSpec,
     InstanceRequest,
@@ -19,6 +18,7 @@ from fcbackend.models import (
     InvocationRequest,
     InvocationResult,
 )
+from fcbackend.runtimes.fc_contract import common_headers
 
 LOG_HEADER = "x-rosengine-log"
 # Response headers an instance may not set (docs/reference/fc-runtime.md#responses-and-errors),

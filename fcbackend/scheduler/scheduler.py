@@ -23,15 +23,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from fcbackend.instances.driver import (
-    Instance,
-    InstanceBadResponse,
-    InstanceCrashed,
-    InstanceDriver,
-    InstanceStartError,
-)
-from fcbackend.instances.fc_contract import static_head
-from fcbackend.models import FunctionSpec, InvocationRequest, InvocationResult
+from fcbackend.instances.driver import Instance, InstanceBadResponse, InstanceCrashed, InstanceDriver
+from fcbackend.models import FunctionSpec, InstanceStartError, InvocationRequest, InvocationResult
+from fcbackend.runtimes.fc_contract import static_head
 from fcbackend.scheduler import protocol
 from fcbackend.scheduler.scheduler_config import SchedulerConfig
 from fcbackend.scheduler.warm_instances import ManagedInstance, WarmInstancePool

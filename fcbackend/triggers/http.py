@@ -26,11 +26,11 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl, unquote
 
+from backend_contract import fc_signing
 from fcbackend.api.errors import FcError
 from fcbackend.fc3.names import parse_name
 from fcbackend.models import HttpRequestInfo, InvocationResult
 from fcbackend.triggers.model import TriggerInfo, lookup
-from rosengine.clients import fc_signature
 
 PROXY_PREFIX = "/2016-08-15/proxy/"
 FORBIDDEN_RESPONSE_HEADERS = frozenset(
@@ -107,7 +107,7 @@ def check_signature(
             f"http trigger '{trigger.name}' requires a signed request (authType function): "
             "the Authorization header is missing",
         )
-    parsed = fc_signature.parse_authorization(given)
+    parsed = fc_signing.parse_authorization(given)
     if parsed is None:
         raise HttpTriggerError(403, "AccessDenied", "Authorization must be 'FC <AccessKeyID>:<Signature>'")
     key_id, sig = parsed
@@ -115,8 +115,8 @@ def check_signature(
     if secret is None:
         raise HttpTriggerError(403, "InvalidAccessKeyID", f"access key id '{key_id}' is not known here")
     queries = parse_qsl(query, keep_blank_values=True)
-    text = fc_signature.string_to_sign(method, path, headers, _query_items(queries))
-    if fc_signature.signature(secret, text) != sig:
+    text = fc_signing.string_to_sign(method, path, headers, _query_items(queries))
+    if fc_signing.signature(secret, text) != sig:
         raise HttpTriggerError(
             403,
             "SignatureNotMatch",

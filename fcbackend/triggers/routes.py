@@ -18,6 +18,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from backend_contract import fc_signing
 from fcbackend.access import Caller, CredentialError
 from fcbackend.api.auth import request_context
 from fcbackend.api.authorization import authorize
@@ -42,7 +43,6 @@ from fcbackend.triggers.http import (
     response_parts,
     routes_of,
 )
-from rosengine.clients import fc_signature
 
 P = "/2016-08-15"
 _log = logging.getLogger("fcbackend.triggers")
@@ -151,7 +151,7 @@ def trigger_signer(state: Any, headers: dict[str, str]) -> tuple[Caller | None, 
     """Who signed an ``authType: function`` request (any key RAM/STS knows, its STS token in
     ``x-fc-security-token``) and the secret to check the signature with; an unknown key gets
     the trigger's own ``InvalidAccessKeyID`` from :func:`check_signature`."""
-    parsed = fc_signature.parse_authorization(headers.get("authorization", ""))
+    parsed = fc_signing.parse_authorization(headers.get("authorization", ""))
     if parsed is None:
         return None, {}
     try:

@@ -18,6 +18,7 @@ from typing import Any
 import click
 
 from rosengine.cli.fc_target import fc3_client, parse_target
+from rosengine.cli.local_backend import ensure_local_backend
 from rosengine.cli.output import emit, output_options, text_console
 
 DRIVERS = ["sandbox", "process", "docker"]
@@ -31,7 +32,8 @@ def _client() -> Any:
     from rosengine.clients.fc import FcApiError, FcClient
 
     try:
-        client = FcClient.from_environment(start=True, echo=_echo_err)
+        ensure_local_backend(echo=_echo_err)
+        client = FcClient.from_environment()
     except FcApiError as exc:
         raise click.ClickException(exc.message) from exc
     except Exception as exc:  # the daemon failed to start: say why, no traceback

@@ -40,9 +40,9 @@ def images() -> None:
 @click.option("--force", is_flag=True, help="Rebuild even when an up-to-date image or cached rootfs exists.")
 def build(runtime: str, source: str, force: bool) -> None:
     """Build runtime images locally and import them into Docker."""
+    from backend_contract.local_environment import fc_state_dir
     from fcbackend.images import RECIPES, ImageBuildError, build_host_runtime_image, build_runtime_image
     from fcbackend.images.engine_import import ImageImportError
-    from rosengine.local_environment import fc_state_dir
 
     names = list(RECIPES) if runtime == "all" else [runtime]
     if source == "host":

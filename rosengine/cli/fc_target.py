@@ -13,6 +13,8 @@ from typing import Any
 
 import click
 
+from rosengine.cli.local_backend import ensure_local_backend
+
 
 @dataclass(frozen=True)
 class FunctionTarget:
@@ -51,7 +53,8 @@ def fc3_client(echo: Callable[[str], None] | None = None) -> Any:
     from rosengine.clients.fc3 import Fc3Client
 
     try:
-        client = Fc3Client.from_environment(start=True, echo=echo)
+        ensure_local_backend(echo=echo)
+        client = Fc3Client.from_environment()
     except FcApiError as exc:
         raise click.ClickException(exc.message) from exc
     except Exception as exc:  # the daemon failed to start: say why, no traceback

@@ -33,10 +33,10 @@ class Transport:
     started when none runs, as ``ros stack`` does), with OSS errors turned into CLI errors."""
 
     def __init__(self) -> None:
-        from rosengine.clients import fc as fc_client
+        from rosengine.cli.local_backend import ensure_local_backend
         from rosengine.clients.oss import OssClient
 
-        fc_client.ensure_local_backend(echo=lambda line: click.echo(line, err=True))
+        ensure_local_backend(echo=lambda line: click.echo(line, err=True))
         self.client = OssClient.from_environment()
         click.get_current_context().call_on_close(self.client.close)  # the command's connections end with it
 

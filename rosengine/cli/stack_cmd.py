@@ -27,6 +27,7 @@ from rich.live import Live
 from rich.table import Table
 from rich.text import Text
 
+from rosengine.cli.local_backend import ensure_local_backend
 from rosengine.cli.output import emit, output_options, text_console
 from rosengine.engine import StackEngine, StackError, StackOptions
 from rosengine.engine import changesets as cs
@@ -209,7 +210,11 @@ def handled() -> Iterator[None]:
 
 
 def _engine(listener: Any = None) -> StackEngine:
-    return StackEngine(open_store(), listener=listener, echo=lambda m: click.echo(m, err=True))
+    return StackEngine(
+        open_store(),
+        listener=listener,
+        ensure_backend=lambda: ensure_local_backend(echo=lambda m: click.echo(m, err=True)),
+    )
 
 
 def _warn_interrupted(stack: StackRecord) -> None:

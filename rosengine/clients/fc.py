@@ -3,12 +3,12 @@
 Why our own client rather than the official SDK: providers run many calls in parallel threads and
 need a thread-safe, connection-pooling client (httpx) with typed errors; the SDK is used in tests
 to prove the backend speaks real FC. Every request is signed as FC 2.0 signs it
-(docs/reference/fc-api.md#request-signing), using :mod:`rosengine.clients.fc_signature`, the same code the
+(docs/reference/fc-api.md#request-signing), using :mod:`backend_contract.fc_signing`, the same code the
 backend verifies with.
 
 Where the backend is: ``ROS_FC_ENDPOINT`` (+ ``ROS_FC_ACCESS_KEY_ID``/``ROS_FC_ACCESS_KEY_SECRET``)
-or the local daemon's ``<fc state dir>/backend.json``; :func:`ensure_local_backend` starts the
-daemon when none runs.
+or the local daemon's ``<fc state dir>/backend.json``. A client never starts the backend: that is
+the CLI's job (:func:`rosengine.cli.local_backend.ensure_local_backend`).
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from urllib.parse import quote
 
 import httpx
 
-from rosengine.clients import fc_signature
+from backend_contract import fc_signing
 
 API_VERSION = "2016-08-15"
 _PREFIX = f"/{API_VERSION}"
@@ -106,8 +106,9 @@ class FcClient:
         self._http = httpx.Client(base_url=self.endpoint, timeout=timeout, transport=transport)
 
     @classmethod
-    def from_environment(cls, *, start: bool = False, echo: Callable[[str], None] | None = None) -> FcClient:
-        """A client for ``ROS_FC_ENDPOINT`` or the local backend (started first if ``start``)."""
+    def from_environment(cls) -> FcClient:
+        """A client for ``ROS_FC_ENDPOINT`` or the running local backend (``backend.json``);
+        :class:`FcBackendUnavailable` when there is neither."""
         endpoint = os.environ.get("ROS_FC_ENDPOINT")
         if endpoint:
             return cls(
@@ -116,9 +117,7 @@ class FcClient:
                 os.environ.get("ROS_FC_ACCESS_KEY_SECRET", ""),
                 os.environ.get("ROS_FC_SECURITY_TOKEN", ""),
             )
-        if start:
-            ensure_local_backend(echo=echo)
-        from fcbackend.backend_config import read_backend_info
+        from backend_contract.backend_info import read_backend_info
 
         info = read_backend_info()
         if info is None:
@@ -145,7 +144,7 @@ class FcClient:
     def _headers(
         self, method: str, path: str, content_type: str, extra: dict[str, str] | None
     ) -> dict[str, str]:
-        headers = {"date": fc_signature.http_date(), "content-type": content_type}
+        headers = {"date": fc_signing.http_date(), "content-type": content_type}
         if self.security_token:
             headers["x-fc-security-token"] = self.security_token
         for key, value in (extra or {}).items():
@@ -153,7 +152,7 @@ class FcClient:
         if self.access_key_id:
             from urllib.parse import unquote
 
-            headers["authorization"] = fc_signature.authorization(
+            headers["authorization"] = fc_signing.authorization(
                 self.access_key_id, self.access_key_secret, method, unquote(path), headers
             )
         return headers
@@ -682,22 +681,3 @@ def _error_from(response: httpx.Response) -> FcApiError:
         code = response.headers.get("x-fc-error-type", "") or f"HTTP{response.status_code}"
     cls = FcNotFound if response.status_code == 404 else FcApiError
     return cls(response.status_code, code, message, request_id)
-
-
-def ensure_local_backend(*, echo: Callable[[str], None] | None = None) -> str:
-    """The endpoint of a backend to use, starting the local daemon when none is running.
-
-    ``ROS_FC_ENDPOINT`` wins. Safe when several processes call it at once: starting is serialised
-    by a lock file, and the second caller finds the first one's daemon. A backend that is alive but
-    does not answer in time (busy) is reported (``fcbackend.server.BackendNotAnswering``: "the FC
-    backend (pid N) is not answering"), never joined by a second backend on the same state dir.
-    """
-    endpoint = os.environ.get("ROS_FC_ENDPOINT")
-    if endpoint:
-        return endpoint
-    from fcbackend.server import start_daemon
-
-    info, started = start_daemon()  # returns the running backend without starting one
-    if started and echo is not None:
-        echo(f"Started the local FC backend at {info['endpoint']} (pid {info['pid']}).")
-    return str(info["endpoint"])

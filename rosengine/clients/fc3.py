@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 import secrets
 import socket
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 from urllib.parse import quote, urlencode, urlsplit
 
@@ -74,9 +74,9 @@ class Fc3Client:
         self._http = httpx.Client(base_url=self.endpoint, timeout=timeout, transport=transport)
 
     @classmethod
-    def from_environment(cls, *, start: bool = False, echo: Callable[[str], None] | None = None) -> Fc3Client:
-        """A client for the backend :meth:`FcClient.from_environment` finds (started if ``start``)."""
-        with FcClient.from_environment(start=start, echo=echo) as fc2:
+    def from_environment(cls) -> Fc3Client:
+        """A client for the backend :meth:`FcClient.from_environment` finds (never started by a client)."""
+        with FcClient.from_environment() as fc2:
             return cls(fc2.endpoint, fc2.access_key_id, fc2.access_key_secret)
 
     def close(self) -> None:

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 import socket
-from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -80,11 +79,11 @@ class RamClient:
         self._http = httpx.Client(base_url=self.endpoint, timeout=timeout, transport=transport)
 
     @classmethod
-    def from_environment(cls, *, start: bool = False, echo: Callable[[str], None] | None = None) -> RamClient:
-        """A client for the backend the FC client would use (started first if ``start``)."""
+    def from_environment(cls) -> RamClient:
+        """A client for the backend the FC client would use (never started by a client)."""
         from rosengine.clients.fc import FcClient
 
-        with FcClient.from_environment(start=start, echo=echo) as fc:
+        with FcClient.from_environment() as fc:
             return cls(fc.endpoint, fc.access_key_id, fc.access_key_secret, fc.security_token)
 
     def close(self) -> None:

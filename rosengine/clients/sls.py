@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import json
 import socket
-from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote
 
@@ -66,14 +65,12 @@ class SlsClient:
         )
 
     @classmethod
-    def from_environment(
-        cls, *, start: bool = False, echo: Callable[[str], None] | None = None, region: str | None = None
-    ) -> SlsClient:
-        """A client for the backend the FC client would use (started first if ``start``)."""
-        from rosengine import local_environment
+    def from_environment(cls, *, region: str | None = None) -> SlsClient:
+        """A client for the backend the FC client would use (never started by a client)."""
+        from backend_contract import local_environment
         from rosengine.clients.fc import FcClient
 
-        with FcClient.from_environment(start=start, echo=echo) as fc:
+        with FcClient.from_environment() as fc:
             return cls(
                 fc.endpoint,
                 fc.access_key_id,

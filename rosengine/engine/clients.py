@@ -1,8 +1,11 @@
 """The service-client factory handed to providers (``ProviderContext.clients``).
 
 Why lazy: most stacks never touch FC, and starting the local FC backend costs time, so the
-``fc`` client is built only when a provider first asks for it, after making sure a local backend
-runs (``ensure_local_backend``), and then shared by every provider call of the operation.
+``fc`` client is built only when a provider first asks for it, and then shared by every provider
+call of the operation. The engine never starts the backend itself: the CLI hands it
+``ensure_backend`` (which starts ``ros fc start``'s daemon when none runs); without one, a client
+for a backend that is not running fails with "no FC backend is running: start one with
+`ros fc start`".
 """
 
 from __future__ import annotations
@@ -14,40 +17,35 @@ from typing import Any
 from resource_types.base import ProviderError
 
 
-def _build_fc(echo: Callable[[str], None] | None) -> Any:
+def _build_fc() -> Any:
     from rosengine.clients import fc as fc_client  # imported only when a provider needs FC
 
-    fc_client.ensure_local_backend(echo=echo)
     return fc_client.FcClient.from_environment()
 
 
-def _build_fc3(echo: Callable[[str], None] | None) -> Any:
+def _build_fc3() -> Any:
     """The FC 3.0 client for the same backend (one backend serves both APIs)."""
-    from rosengine.clients import fc as fc_client
     from rosengine.clients.fc3 import Fc3Client
 
-    fc_client.ensure_local_backend(echo=echo)
     return Fc3Client.from_environment()
 
 
-def _build_oss(echo: Callable[[str], None] | None) -> Any:
-    from rosengine.clients import fc as fc_client
+def _build_oss() -> Any:
     from rosengine.clients.oss import OssClient  # the backend's one endpoint serves OSS too
 
-    fc_client.ensure_local_backend(echo=echo)
     return OssClient.from_environment()
 
 
-def _build_ram(echo: Callable[[str], None] | None) -> Any:
+def _build_ram() -> Any:
     from rosengine.clients import ram as ram_client  # RAM and STS answer on the local backend
 
-    return ram_client.RamClient.from_environment(start=True, echo=echo)
+    return ram_client.RamClient.from_environment()
 
 
-def _build_sls(echo: Callable[[str], None] | None) -> Any:
+def _build_sls() -> Any:
     from rosengine.clients import sls as sls_client  # SLS answers on the local backend
 
-    return sls_client.SlsClient.from_environment(start=True, echo=echo)
+    return sls_client.SlsClient.from_environment()
 
 
 class ClientFactory:
@@ -55,19 +53,32 @@ class ClientFactory:
     operation. Thread-safe: providers run in parallel."""
 
     def __init__(
-        self, echo: Callable[[str], None] | None = None, builders: dict[str, Callable[[], Any]] | None = None
+        self,
+        ensure_backend: Callable[[], object] | None = None,
+        builders: dict[str, Callable[[], Any]] | None = None,
     ):
-        self._echo = echo
+        self._ensure_backend = ensure_backend
+        on_backend = {
+            "fc": _build_fc,
+            "fc3": _build_fc3,
+            "oss": _build_oss,
+            "ram": _build_ram,
+            "sls": _build_sls,
+        }
         self._builders: dict[str, Callable[[], Any]] = {
-            "fc": lambda: _build_fc(self._echo),
-            "fc3": lambda: _build_fc3(self._echo),
-            "oss": lambda: _build_oss(self._echo),
-            "ram": lambda: _build_ram(self._echo),
-            "sls": lambda: _build_sls(self._echo),
+            name: self._after_ensuring_backend(build) for name, build in on_backend.items()
         }
         self._builders.update(builders or {})
         self._cache: dict[str, Any] = {}
         self._lock = threading.Lock()
+
+    def _after_ensuring_backend(self, build: Callable[[], Any]) -> Callable[[], Any]:
+        def built() -> Any:
+            if self._ensure_backend is not None:
+                self._ensure_backend()
+            return build()
+
+        return built
 
     def __call__(self, service: str) -> Any:
         with self._lock:

@@ -10,7 +10,7 @@ import dataclasses
 import uuid
 from typing import Any
 
-from rosengine import local_environment
+from backend_contract import local_environment
 from rosengine.functions.base import NO_VALUE
 from rosengine.template import StackIdentity
 from rosengine.template.scope import pseudo_values

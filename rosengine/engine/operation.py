@@ -72,7 +72,6 @@ class OperationContext:
         owner: Owner,
         concurrency: int,
         timeout_mins: float,
-        echo: Callable[[str], None] | None = None,
         clients: ClientFactory | None = None,
     ):
         self.store = store
@@ -82,7 +81,7 @@ class OperationContext:
         self.concurrency = max(1, concurrency)
         self.timeout_mins = timeout_mins
         self.deadline = Deadline(timeout_mins)
-        self.clients = clients or ClientFactory(echo=echo)
+        self.clients = clients or ClientFactory()
         # Current rows by logical id: what Ref / GetAtt resolve against.
         self.resources: dict[str, ResourceRecord] = {
             r.logical_id: r for r in store.get_resources(stack.id, role=ROLE_CURRENT)

@@ -97,13 +97,14 @@ class StackEngine:
         store: StateStore | None = None,
         *,
         listener: ProgressListener | None = None,
-        echo: Callable[[str], None] | None = None,
+        ensure_backend: Callable[[], object] | None = None,
         owner: Owner | None = None,
         client_builders: dict[str, Callable[[], Any]] | None = None,
     ):
         self.store = store or open_store()
         self.listener = listener or NullListener()
-        self.echo = echo
+        # Called before the first client of the backend is built: the CLI starts the backend there.
+        self.ensure_backend = ensure_backend
         self.owner = owner or Owner.current()
         self._client_builders = client_builders
 
@@ -152,7 +153,7 @@ class StackEngine:
     def _running(self, stack: StackRecord, options: StackOptions) -> Iterator[OperationContext]:
         """Heartbeat + runtime for a stack this engine already holds; the lock is released and
         clients closed at the end whatever happens."""
-        clients = ClientFactory(echo=self.echo, builders=self._client_builders)
+        clients = ClientFactory(self.ensure_backend, builders=self._client_builders)
         rt = OperationContext(
             self.store,
             stack,

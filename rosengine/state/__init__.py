@@ -26,7 +26,7 @@ from rosengine.state.store import StateStore
 def open_store(path: Path | str | None = None) -> StateStore:
     """The default store: SQLite at ``path`` or ``<state dir>/state.db``."""
     if path is None:
-        from rosengine.local_environment import state_dir
+        from backend_contract.local_environment import state_dir
 
         path = state_dir() / "state.db"
     return SqliteStateStore(path)

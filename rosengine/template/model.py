@@ -7,7 +7,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-from rosengine import local_environment
+from backend_contract import local_environment
 from rosengine.errors import Path, TemplateError
 from rosengine.template.sourcemap import SourceMap
 

@@ -14,7 +14,7 @@ import json
 from pathlib import Path
 from typing import Any, Protocol
 
-from rosengine import local_environment
+from backend_contract import local_environment
 
 FILE_NAME = "oos-parameters.json"
 

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from fcbackend.backend_config import read_backend_info
+from backend_contract.backend_info import read_backend_info
 from fcbackend.server import (
     BackendNotAnswering,
     serving_pid,

@@ -9,7 +9,7 @@ from urllib.parse import unquote
 
 import httpx
 
-from rosengine.clients import fc_signature
+from backend_contract import fc_signing
 from tests.support.fc_api import zip_b64
 
 P = "/2016-08-15"
@@ -26,9 +26,9 @@ def call(
 ) -> httpx.Response:
     """One signed request with exactly these body bytes and headers (a client that sends what it
     likes, as an attacker would)."""
-    sent = {"content-type": "application/json", "date": fc_signature.http_date()}
+    sent = {"content-type": "application/json", "date": fc_signing.http_date()}
     sent.update({k.lower(): v for k, v in (headers or {}).items()})
-    sent["authorization"] = fc_signature.authorization(
+    sent["authorization"] = fc_signing.authorization(
         backend.config.access_key_id, backend.config.access_key_secret, method, unquote(path), sent
     )
     return httpx.request(

@@ -29,9 +29,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from fcbackend.instances.driver import InstanceStartError
-from fcbackend.instances.fc_contract import platform_environment
-from fcbackend.models import FunctionSpec, GpuRequest
+from fcbackend.models import FunctionSpec, GpuRequest, InstanceStartError
+from fcbackend.runtimes.fc_contract import platform_environment
 
 LABEL_BACKEND = "rosengine.backend"
 LABEL_INSTANCE = "rosengine.instance"

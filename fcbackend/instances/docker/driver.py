@@ -2,7 +2,7 @@
 
 The driver starts instances and cleans up after them; the other jobs live in their own modules:
 
-* :mod:`fcbackend.instances.docker.engine_client` — the Engine API client over the Unix socket;
+* :mod:`fcbackend.docker_engine` — the Engine API client over the Unix socket;
 * :mod:`fcbackend.instances.docker.container_config` — what a function's container looks like (names,
   labels, environment, limits, mounts, GPU devices);
 * :mod:`fcbackend.instances.docker.instances` — the web-server and run-to-completion instances;
@@ -41,6 +41,13 @@ import time
 from pathlib import Path
 from typing import Any
 
+from fcbackend.docker_engine import (
+    API_VERSION,
+    DEFAULT_SOCKET,
+    DockerEngine,
+    DockerError,
+    docker_socket_path,
+)
 from fcbackend.instances.ca_client import CaClient
 from fcbackend.instances.docker.container_config import (
     CUSTOM_CONTAINER_RUNTIME,
@@ -61,19 +68,12 @@ from fcbackend.instances.docker.container_config import (
     safe_name,
     specialise_config,
 )
-from fcbackend.instances.docker.engine_client import (
-    API_VERSION,
-    DEFAULT_SOCKET,
-    DockerEngine,
-    DockerError,
-    docker_socket_path,
-)
 from fcbackend.instances.docker.instances import DockerInstance, RunToCompletionInstance, protocol_headers
 from fcbackend.instances.docker.netns import open_container_netns, tcp_socket_in
-from fcbackend.instances.driver import Instance, InstanceDriver, InstanceStartError
+from fcbackend.instances.driver import Instance, InstanceDriver
 from fcbackend.instances.health import STARTUP_DEADLINE_S
 from fcbackend.instances.network import CONTAINER_CA_BUNDLE, InstanceNetwork, with_network_environment
-from fcbackend.models import FunctionSpec
+from fcbackend.models import FunctionSpec, InstanceStartError
 
 __all__ = [
     "API_VERSION",

@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
+from fcbackend.docker_engine import DockerError
 from fcbackend.instances.ca_client import CaClient, ConnectionLost
 from fcbackend.instances.docker.cgroup_stats import ContainerCgroup
 from fcbackend.instances.docker.container_config import (
@@ -40,13 +41,12 @@ from fcbackend.instances.docker.container_config import (
     container_name,
     specialise_config,
 )
-from fcbackend.instances.docker.engine_client import DockerError
 from fcbackend.instances.docker.netns import ca_client_in
-from fcbackend.instances.driver import Instance, InstanceCrashed, InstanceStartError, InstanceStats
-from fcbackend.instances.fc_contract import common_headers
+from fcbackend.instances.driver import Instance, InstanceCrashed, InstanceStats
 from fcbackend.instances.health import HealthMonitor, poll_until, probe_once
 from fcbackend.instances.network import NetworkAttachment
-from fcbackend.models import FunctionSpec, InstanceRequest, InstanceResponse
+from fcbackend.models import FunctionSpec, InstanceRequest, InstanceResponse, InstanceStartError
+from fcbackend.runtimes.fc_contract import common_headers
 
 if TYPE_CHECKING:
     from fcbackend.instances.docker.driver import DockerDriver

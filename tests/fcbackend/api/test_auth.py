@@ -11,10 +11,10 @@ import fc2
 import httpx
 import pytest
 
+from backend_contract import fc_signing
 from fcbackend.app import create_app
 from fcbackend.backend_config import BackendConfig
 from fcbackend.server import ThreadedServer
-from rosengine.clients import fc_signature
 from tests.support.fc_api import FakeScheduler
 
 FcError = fc2.fc_exceptions.FcError
@@ -29,12 +29,12 @@ def test_signature_matches_official_sdk():
         "x-fc-invocation-type": "Sync",
     }
     path = "/2016-08-15/services/s/functions/f/invocations"
-    assert auth.sign_request("POST", path, headers) == fc_signature.authorization(
+    assert auth.sign_request("POST", path, headers) == fc_signing.authorization(
         "id", "secret", "POST", path, headers
     )
     queries = {"a": "1", "b": ["2", "3"], "c": []}
     proxy = "/2016-08-15/proxy/s/f/x"
-    assert auth.sign_request("GET", proxy, headers, queries) == fc_signature.authorization(
+    assert auth.sign_request("GET", proxy, headers, queries) == fc_signing.authorization(
         "id", "secret", "GET", proxy, headers, queries
     )
 
@@ -61,7 +61,7 @@ def test_unsigned_and_stale_requests_are_rejected(backend):
     stale = email.utils.formatdate(time.time() - 20 * 60, usegmt=True)
     headers = {"date": stale, "content-type": "application/json"}
     path = "/2016-08-15/services"
-    headers["authorization"] = fc_signature.authorization(
+    headers["authorization"] = fc_signing.authorization(
         backend.config.access_key_id, backend.config.access_key_secret, "GET", path, headers
     )
     response = httpx.get(f"{backend.endpoint}{path}", headers=headers)

@@ -132,13 +132,13 @@ INVOKE_PATH = "/2016-08-15/services/inv_svc/functions/echo/invocations"
 def _signed_invoke_headers(backend, date: str | None = None) -> dict[str, str]:
     import email.utils
 
-    from rosengine.clients import fc_signature
+    from backend_contract import fc_signing
 
     headers = {
         "date": date or email.utils.formatdate(usegmt=True),
         "content-type": "application/octet-stream",
     }
-    headers["authorization"] = fc_signature.authorization(
+    headers["authorization"] = fc_signing.authorization(
         backend.config.access_key_id, backend.config.access_key_secret, "POST", INVOKE_PATH, headers
     )
     return headers

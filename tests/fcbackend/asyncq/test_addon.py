@@ -13,12 +13,12 @@ import httpx
 import oss2
 import pytest
 
+from backend_contract import fc_signing
 from fcbackend.app import create_app
 from fcbackend.backend_config import BackendConfig
 from fcbackend.models import FunctionSpec, InvocationRequest, InvocationResult
 from fcbackend.server import ThreadedServer
 from fcbackend.triggers import routes as trigger_routes
-from rosengine.clients import fc_signature
 from rosengine.clients.fc import FcApiError, FcClient
 from tests.support.fc_api import FakeScheduler, wait_until, zip_b64
 
@@ -187,8 +187,8 @@ def test_http_trigger_anonymous_and_signed(env: Env, monkeypatch: pytest.MonkeyP
     )
     assert httpx.get(url).status_code == 403
     path = "/2016-08-15/proxy/svc/web/hello/world"
-    headers = {"date": fc_signature.http_date(), "content-type": "text/plain"}
-    headers["authorization"] = fc_signature.authorization(
+    headers = {"date": fc_signing.http_date(), "content-type": "text/plain"}
+    headers["authorization"] = fc_signing.authorization(
         env.config.access_key_id, env.config.access_key_secret, "GET", path, headers, {"a": "1"}
     )
     assert httpx.get(url, headers=headers).status_code == 201

@@ -14,11 +14,10 @@ import fc2
 import httpx
 import pytest
 
-from backend_contract import acs3_signing
+from backend_contract import acs3_signing, fc_signing
 from fcbackend.app import create_app
 from fcbackend.backend_config import BackendConfig
 from fcbackend.server import ThreadedServer
-from rosengine.clients import fc_signature
 from rosengine.clients.fc import FcClient
 from tests.support.fc_api import FakeScheduler, wait_until, zip_b64
 
@@ -41,8 +40,8 @@ class Env:
     ) -> httpx.Response:
         """A request signed the FC 2.0 way; like FcClient it signs the decoded path, which is
         what the server sees."""
-        headers = {"date": fc_signature.http_date(), "content-type": "application/json"}
-        headers["authorization"] = fc_signature.authorization(
+        headers = {"date": fc_signing.http_date(), "content-type": "application/json"}
+        headers["authorization"] = fc_signing.authorization(
             self.config.access_key_id, secret or self.config.access_key_secret, method, unquote(path), headers
         )
         return self.http.request(method, path, params=params, headers=headers)

@@ -16,8 +16,7 @@ from fcbackend.gpu import (
     parse_nvidia_smi_csv,
     requested_memory_mb,
 )
-from fcbackend.instances.driver import InstanceStartError
-from fcbackend.models import GpuRequest
+from fcbackend.models import GpuRequest, InstanceStartError
 
 A10 = GpuDevice(index=0, uuid="GPU-aaaa", name="NVIDIA A10", memory_total_mb=24576)
 T4 = GpuDevice(index=1, uuid="GPU-bbbb", name="Tesla T4", memory_total_mb=16384)

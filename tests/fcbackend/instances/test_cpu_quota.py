@@ -46,7 +46,7 @@ def handler(event, context):
     [(128, None, 0.0625), (512, None, 0.25), (3072, None, 1.5), (128, 0.05, 0.05), (1024, 2.0, 2.0)],
 )
 def test_vcpus_follow_memory_or_the_cpu_field(memory_mb, cpu, vcpu):
-    from fcbackend.instances.fc_contract import instance_vcpu
+    from fcbackend.runtimes.fc_contract import instance_vcpu
 
     assert instance_vcpu(make_spec(None, memory_mb=memory_mb, cpu=cpu)) == pytest.approx(vcpu)
 

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from rosengine.clients import fc_signature
+from backend_contract import fc_signing
 from rosengine.clients.fc import FcClient
 from tests.support.fc_api import zip_b64
 from tests.support.ram import RamBackend, allow, ram_backend
@@ -46,9 +46,9 @@ def backend(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RamBackend]:
 
 def _get(backend: RamBackend, function: str, key_id: str, secret: str) -> httpx.Response:
     path = f"/2016-08-15/proxy/site/{function}/"
-    headers = {"date": fc_signature.http_date()}
+    headers = {"date": fc_signing.http_date()}
     # http triggers sign the query lines too, even when there are none
-    headers["authorization"] = fc_signature.authorization(key_id, secret, "GET", path, headers, {})
+    headers["authorization"] = fc_signing.authorization(key_id, secret, "GET", path, headers, {})
     return httpx.get(backend.endpoint + path, headers=headers, timeout=30)
 
 

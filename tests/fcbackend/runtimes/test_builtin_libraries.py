@@ -50,7 +50,7 @@ def test_inline_code_imports_fc_builtin_libraries(
         await sched.start()
         try:
             # a whole vCPU: importing six SDKs takes seconds at a 128 MB function's share
-            # (fcbackend.instances.fc_contract.instance_vcpu); the layer is what is tested here
+            # (fcbackend.runtimes.fc_contract.instance_vcpu); the layer is what is tested here
             result = await sched.invoke(make_spec(code, cpu=1.0), request(b"{}"))
             assert result.error_type is None, result.body
             return result.body

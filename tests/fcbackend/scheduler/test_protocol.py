@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from fcbackend.instances.ca_client import encode_request
-from fcbackend.instances.fc_contract import static_head
+from fcbackend.runtimes.fc_contract import static_head
 from fcbackend.scheduler import protocol
 from tests.support.instances import make_spec, request
 

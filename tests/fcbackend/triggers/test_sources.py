@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+from backend_contract import fc_signing
 from fcbackend.models import InvocationResult
 from fcbackend.triggers.events import sample_event
 from fcbackend.triggers.http import (
@@ -20,7 +21,6 @@ from fcbackend.triggers.http import (
 )
 from fcbackend.triggers.model import TriggerInfo
 from fcbackend.triggers.trigger_config_checks import TRIGGER_TYPES, validate_trigger_config
-from rosengine.clients import fc_signature
 
 VALID = {
     "timer": {"CronExpression": "0 0/4 * * * *", "Enable": True, "Payload": "x"},
@@ -141,8 +141,8 @@ def test_methods_and_function_auth() -> None:
         check_method(trigger, "POST")
     assert wrong_method.value.status == 405
     path = "/2016-08-15/proxy/s/f/x"
-    headers = {"date": fc_signature.http_date(), "content-type": "text/plain"}
-    good = fc_signature.authorization("AK", "SECRET", "GET", path, headers, {"b": "2", "a": "1"})
+    headers = {"date": fc_signing.http_date(), "content-type": "text/plain"}
+    good = fc_signing.authorization("AK", "SECRET", "GET", path, headers, {"b": "2", "a": "1"})
     check_signature(
         trigger,
         method="GET",
@@ -167,7 +167,7 @@ def test_methods_and_function_auth() -> None:
             )
         assert denied.value.status == 403 and denied.value.code == code
     # signed without the query: refused, the query is part of the resource for http triggers
-    bare = fc_signature.authorization("AK", "SECRET", "GET", path, headers)
+    bare = fc_signing.authorization("AK", "SECRET", "GET", path, headers)
     with pytest.raises(HttpTriggerError):
         check_signature(
             trigger,

@@ -61,8 +61,8 @@ def test_start_status_stop(home):
 
 def test_concurrent_ensure_local_backend_starts_one_daemon(home):
     code = (
-        "from rosengine.clients.fc import ensure_local_backend; import json, os; "
-        "from fcbackend.backend_config import read_backend_info; "
+        "from rosengine.cli.local_backend import ensure_local_backend; import json, os; "
+        "from backend_contract.backend_info import read_backend_info; "
         "print(json.dumps([ensure_local_backend(), read_backend_info()['pid']]))"
     )
     env = {**os.environ, "ROS_HOME": str(home)}

@@ -9,8 +9,8 @@ import pytest
 from fcbackend.capacity.idle import FreezingDriver, IdlePolicy
 from fcbackend.gpu.placement import GpuAllocator
 from fcbackend.instances.docker.driver import LABEL_BACKEND, LABEL_INSTANCE, DockerDriver, backend_label
-from fcbackend.instances.driver import InstanceCrashed, InstanceStartError
-from fcbackend.models import GpuRequest, HealthCheck, InstanceRequest, InvocationRequest
+from fcbackend.instances.driver import InstanceCrashed
+from fcbackend.models import GpuRequest, HealthCheck, InstanceRequest, InstanceStartError, InvocationRequest
 from fcbackend.scheduler import Scheduler, SchedulerConfig
 from tests.support.docker_images import make_spec, run
 

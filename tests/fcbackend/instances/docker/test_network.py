@@ -19,8 +19,7 @@ import pytest
 
 from fcbackend.instances.docker.container_config import container_config
 from fcbackend.instances.docker.driver import LABEL_BACKEND, DockerDriver
-from fcbackend.instances.driver import InstanceStartError
-from fcbackend.models import HealthCheck, InstanceRequest
+from fcbackend.models import HealthCheck, InstanceRequest, InstanceStartError
 from tests.support.docker_bridge import bridge_host_address
 from tests.support.docker_images import make_spec, run
 
