@@ -22,7 +22,7 @@ Two schemes reach an FC 3.0 endpoint:
   (``name:value\\n``) + the path with the sorted query (raw values; a key without a value alone).
   Source: https://www.alibabacloud.com/help/en/sdk/product-overview/roa-mechanism
 
-The same functions sign (``rosengine.clients.fc3``) and verify (``fcbackend.fc3.auth``), so the
+The same functions sign (``rosengine.clients.fc3``) and verify (``fcbackend.api.fc3_auth``), so the
 two cannot drift apart. Every function here is pure and cheap: the backend verifies a signature on
 each request, invocations included.
 """

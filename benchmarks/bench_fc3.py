@@ -37,10 +37,10 @@ from fc_rest import INVOKE_PATH as FC2_INVOKE_PATH  # noqa: E402
 from fc_rest import BlockingConnection, RawInvoke  # noqa: E402
 
 from backend_contract import acs3_signing  # noqa: E402
-from fcbackend.app import create_app  # noqa: E402
+from fcbackend.api.fc3_auth import check_fc3_signature  # noqa: E402
 from fcbackend.backend_config import BackendConfig  # noqa: E402
 from fcbackend.clock import DEFAULT_CLOCK  # noqa: E402
-from fcbackend.fc3.auth import check_fc3_signature  # noqa: E402
+from fcbackend.composition import create_app  # noqa: E402
 from fcbackend.ram.wiring import build_identity  # noqa: E402
 from rosengine.clients.fc import FcClient  # noqa: E402
 from rosengine.clients.fc3 import Fc3Client  # noqa: E402

@@ -99,11 +99,16 @@ def _rss_mb(pid: int) -> float:
 def _start(
     state_dir: Path, twins: bool, driver: str | None
 ) -> tuple[subprocess.Popen[bytes], dict[str, Any]]:
-    """A backend process (``twins=False``: without the twins' installer) and its backend.json."""
+    """A backend process (``twins=False``: without the SLS twin and the gateway) and its backend.json."""
     code = (
         "import sys\n"
-        "from fcbackend import app\n"
-        + ("" if twins else "app.APP_INSTALLERS[:] = [i for i in app.APP_INSTALLERS if 'twins' not in i]\n")
+        "import functools\n"
+        "from fcbackend import composition\n"
+        + (
+            ""
+            if twins
+            else "composition.create_app = functools.partial(composition.create_app, cloud_twins=False)\n"
+        )
         + "from fcbackend.server import main\n"
         "main(sys.argv[1:])\n"
     )

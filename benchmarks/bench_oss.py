@@ -26,8 +26,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import oss2
 
-from fcbackend.app import create_app
 from fcbackend.backend_config import BackendConfig
+from fcbackend.composition import create_app
 from fcbackend.server import ThreadedServer
 from rosengine.clients.oss import OssClient
 
@@ -72,7 +72,7 @@ IDLE_PROBE = textwrap.dedent(
         stub = types.ModuleType("fcbackend.oss.wiring")  # the backend as it was without the twin
         stub.mount_oss_api = lambda *args, **kwargs: None
         sys.modules["fcbackend.oss.wiring"] = stub
-    from fcbackend.app import create_app
+    from fcbackend.composition import create_app
     from fcbackend.backend_config import BackendConfig
     from fcbackend.server import ThreadedServer
     from tests.support.fc_api import FakeScheduler

@@ -147,8 +147,8 @@ def bench_compile(rounds: int) -> None:
 
 
 def bench_fc_api(requests: int) -> None:
-    from fcbackend.app import create_app
     from fcbackend.backend_config import BackendConfig
+    from fcbackend.composition import create_app
     from fcbackend.server import ThreadedServer
     from rosengine.clients.fc import FcClient
     from rosengine.clients.ram import RamClient
@@ -157,6 +157,10 @@ def bench_fc_api(requests: int) -> None:
         async def start(self) -> None: ...
 
         async def close(self) -> None: ...
+
+        def add_listener(self, fn: object) -> None: ...
+
+        def add_log_listener(self, fn: object) -> None: ...
 
     with tempfile.TemporaryDirectory() as directory:
         config = BackendConfig.for_state_dir(Path(directory))

@@ -31,8 +31,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from backend_contract import fc_signing
-from fcbackend.app import create_app
 from fcbackend.backend_config import BackendConfig
+from fcbackend.composition import create_app
 from fcbackend.models import FunctionSpec, InvocationRequest, InvocationResult
 from rosengine.clients.fc import FcClient
 
@@ -68,6 +68,8 @@ class InstantScheduler:
 
     def add_listener(self, fn: Any) -> None:
         self.listeners.append(fn)
+
+    def add_log_listener(self, fn: Any) -> None: ...
 
 
 def _zip() -> str:

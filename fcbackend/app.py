@@ -1,59 +1,27 @@
-"""``create_app``: the FC backend as one ASGI application.
+"""``FcApp``: the FC backend's ASGI application class, its error pages and its driver report.
 
-Why the scheduler is a parameter: the API only needs an object with the Scheduler API of
-ARCHITECTURE.md (invoke, evict, instances, add_listener, set_provisioned, start, close). Tests
-pass a small fake; by default we build the real scheduler with the available instance drivers.
-Other parts of the backend reach the running app through ``app.state``: ``fc`` (BackendState),
-``async_submit`` (optional hook for async invocations), ``background_tasks``, ``driver_info``.
+The app is built (every store, service, route and lifespan) in one place,
+:func:`fcbackend.composition.create_app`.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import importlib
 import logging
-from collections.abc import AsyncIterator
 from typing import Any
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
-from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import BaseRoute
 from starlette.types import Receive, Scope, Send
 
-from fcbackend import fc3
 from fcbackend.api.auth import FcRequestMiddleware, invoke_path_params
 from fcbackend.api.errors import FcError, error_body
 from fcbackend.api.http import custom_domain_host, json_response, request_id
-from fcbackend.api.routes import all_routes
-from fcbackend.api.state import BackendState, UnavailableScheduler
 from fcbackend.backend_config import BackendConfig
-from fcbackend.clock import DEFAULT_CLOCK, Clock
 from fcbackend.fc3.invoke import Fc3Front, invoke_function_name
-from fcbackend.ram.wiring import build_identity
-from fcbackend.store import CodeStore, InvocationRecorder, MetadataStore
 
 _log = logging.getLogger("fcbackend")
-
-# "module:function" called with the app after it is built: add-ons built by other parts of the
-# backend (async queue, triggers, OSS, capacity) wire their hooks, routes and lifespans in here.
-# The cloud twins and the gateway first: they hand the instance drivers their network before the
-# async queue's idle mode wraps the drivers.
-APP_INSTALLERS: list[str] = ["fcbackend.twins:install", "fcbackend.asyncq.addon:install"]
-
-
-def default_scheduler(config: BackendConfig) -> Any:
-    """The real scheduler with this machine's drivers, or a stand-in explaining why functions
-    cannot run. Raises ValueError when ``config.driver`` names a driver that cannot run here."""
-    try:
-        from fcbackend.scheduler import Scheduler, SchedulerConfig, build_default_drivers
-    except ImportError as exc:
-        return UnavailableScheduler(f"the scheduler cannot be imported ({exc})")
-    drivers, default = build_default_drivers(config.state_dir, config.driver)
-    return Scheduler(drivers, default_driver=default, config=SchedulerConfig(), state_dir=config.state_dir)
 
 
 def driver_info(scheduler: Any, config: BackendConfig) -> dict[str, Any]:
@@ -68,8 +36,6 @@ def driver_info(scheduler: Any, config: BackendConfig) -> dict[str, Any]:
             ok, note = False, str(exc)
         report[driver_name] = {"available": ok, "note": note}
     chosen = report.get(name, {})
-    if isinstance(scheduler, UnavailableScheduler):
-        return {"driver": "none", "isolated": False, "note": scheduler.reason, "drivers": report}
     return {
         "driver": name or "unknown",
         "isolated": name in ("sandbox", "docker") and bool(chosen.get("available", False)),
@@ -78,14 +44,14 @@ def driver_info(scheduler: Any, config: BackendConfig) -> dict[str, Any]:
     }
 
 
-async def _fc_error(request: Request, exc: Exception) -> Response:
+async def fc_error_page(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, FcError)
     response = json_response(request, error_body(exc.code, exc.message, request_id(request)), exc.status)
     response.headers.update(exc.headers)
     return response
 
 
-async def _http_error(request: Request, exc: Exception) -> Response:
+async def http_error_page(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     if exc.status_code == 405:
         code, message = "MethodNotAllowed", f"{request.method} is not supported on {request.url.path}"
@@ -124,99 +90,3 @@ class FcApp(Starlette):
                 await fc3(scope, receive, send, name)
                 return
         await super().__call__(scope, receive, send)
-
-
-def _install_addons(app: Starlette) -> None:
-    for target in APP_INSTALLERS:
-        module_name, _, func_name = target.partition(":")
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as exc:
-            if exc.name and module_name.startswith(exc.name):
-                continue  # that add-on is not built yet
-            raise
-        getattr(module, func_name)(app)
-
-
-def create_app(
-    config: BackendConfig | None = None,
-    *,
-    scheduler: Any = None,
-    extra_routes: list[BaseRoute] | None = None,
-    addons: bool = True,
-    clock: Clock = DEFAULT_CLOCK,
-) -> Starlette:
-    """Build the backend app for ``config`` (default: the ``$ROS_HOME/fc`` state directory).
-
-    ``addons=False`` leaves out the add-ons of :data:`APP_INSTALLERS` (async queue, triggers,
-    OSS, capacity): the bare FC API, for tests of the API itself. ``clock`` dates STS
-    credentials (tests move a manual one past their expiry).
-    """
-    config = config or BackendConfig.for_state_dir()
-    config.state_dir.mkdir(parents=True, exist_ok=True)
-    meta = MetadataStore(config.db_path)
-    code = CodeStore(config.state_dir, meta)
-    recorder = InvocationRecorder(meta, config.logs_dir, config.flush_interval_s)
-    if scheduler is None:
-        scheduler = default_scheduler(config)
-    # RAM/STS: knows every key (the backend's pair is the account's root), authorizes every
-    # request, mints role credentials for functions; its RPC endpoint is mounted last (outermost).
-    identity = build_identity(
-        config.state_dir,
-        account_id=config.account_id,
-        root_access_key_id=config.access_key_id,
-        root_access_key_secret=config.access_key_secret,
-        clock=clock,
-        signatures_required=config.auth,
-    )
-    state = BackendState(
-        config=config,
-        meta=meta,
-        code=code,
-        recorder=recorder,
-        scheduler=scheduler,
-        access=identity.access,
-        role_credentials=identity.function_credentials,
-        now=clock.time,
-    )
-    add_listener = getattr(scheduler, "add_listener", None)
-    if add_listener is not None:
-        add_listener(recorder.record)
-    add_log_listener = getattr(scheduler, "add_log_listener", None)
-    # lifecycle hooks' output goes to the function log (docs/reference/fc-runtime.md#lifecycle-hooks)
-    if add_log_listener is not None:
-        add_log_listener(lambda spec, data: recorder.append_log(spec.service, spec.function, data))
-
-    @contextlib.asynccontextmanager
-    async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        recorder.start()
-        await scheduler.start()
-        try:
-            yield
-        finally:
-            tasks = list(app.state.background_tasks)
-            for task in tasks:
-                task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
-            try:
-                await scheduler.close()
-            finally:
-                recorder.close()
-                identity.close()
-
-    app = FcApp(
-        routes=all_routes(extra_routes),
-        middleware=[Middleware(FcRequestMiddleware, config=config, access=identity.access)],
-        exception_handlers={FcError: _fc_error, HTTPException: _http_error},
-        lifespan=lifespan,
-    )
-    app.fc_front = FcRequestMiddleware(app.router, config, identity.access)
-    app.state.fc = state
-    app.state.background_tasks = set()
-    app.state.driver_info = driver_info(scheduler, config)
-    app.state.identity = identity
-    fc3.install(app)  # the FC 3.0 (2023-03-30) API on the same state
-    if addons:  # async queue, triggers, OSS, capacity: each wires itself in (APP_INSTALLERS)
-        _install_addons(app)
-    identity.mount(app)
-    return app

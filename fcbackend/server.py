@@ -48,7 +48,6 @@ from backend_contract.backend_info import (
     write_backend_info,
 )
 from fcbackend.backend_config import API_VERSION, BackendConfig
-from fcbackend.twins import cloud_info
 
 LOCK_FILE = "backend.lock"
 SERVE_LOCK_FILE = "serve.lock"
@@ -235,7 +234,7 @@ def backend_info(config: BackendConfig, port: int, app: Any) -> dict[str, Any]:
         "isolated": info.get("isolated", False),
         "note": info.get("note", ""),
         "apiVersion": API_VERSION,
-        **cloud_info(app),
+        **app.state.fc.cloud_info(),
     }
 
 
@@ -279,7 +278,7 @@ def serve(
 def _serve_locked(
     config: BackendConfig, log_level: str, on_ready: Callable[[dict[str, Any]], None] | None
 ) -> None:
-    from fcbackend.app import create_app
+    from fcbackend.composition import create_app
 
     try:
         app = create_app(config)

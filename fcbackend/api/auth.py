@@ -9,7 +9,7 @@ do is its policies' (:class:`fcbackend.access.Authorizer`, with the route's FC a
 Why a pure ASGI middleware instead of a Starlette BaseHTTPMiddleware: it adds no task or stream
 wrapping to every request, which matters on the invoke path. Only paths under ``/2016-08-15/`` are
 API calls, and so are those under FC 3.0's ``/2023-03-30/`` (signed the ACS way, checked by
-:mod:`fcbackend.fc3.auth`); ``/proxy/`` (HTTP triggers decide their own auth), ``/local/health`` and
+:mod:`fcbackend.api.fc3_auth`); ``/proxy/`` (HTTP triggers decide their own auth), ``/local/health`` and
 the token-protected code downloads are exempt, as is anything registered in
 ``AUTH_EXEMPT_PREFIXES``.
 """
@@ -37,9 +37,9 @@ from backend_contract import fc_signing
 from fcbackend.access import Authorizer, Caller, CredentialError, CredentialStore
 from fcbackend.api.authorization import authorize, authorize_request
 from fcbackend.api.errors import FcError, credential_error, error_body, internal_error
+from fcbackend.api.fc3_auth import check_fc3_signature
 from fcbackend.api.invoke import invoke_function, invoke_sync_asgi
 from fcbackend.backend_config import API_VERSION, BackendConfig
-from fcbackend.fc3.auth import check_fc3_signature
 
 API_PREFIX = f"/{API_VERSION}/"
 FC3_PREFIX = "/2023-03-30/"
@@ -111,7 +111,7 @@ def check_signature(
     knows (its STS token in ``x-fc-security-token``, FC 3.0's in ``x-acs-security-token``)."""
     if headers is None:
         headers = decoded_headers(scope)
-    if scope["path"].startswith(FC3_PREFIX):  # FC 3.0 signs the ACS way (fcbackend.fc3.auth)
+    if scope["path"].startswith(FC3_PREFIX):  # FC 3.0 signs the ACS way (fcbackend.api.fc3_auth)
         raw_path = scope.get("raw_path") or scope["path"].encode()
         return check_fc3_signature(
             credentials,

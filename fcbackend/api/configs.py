@@ -244,7 +244,7 @@ def _check_async(body: dict[str, Any]) -> dict[str, Any]:
 def get_async_config(
     state: BackendState, service: str, function: str, qualifier: str | None
 ) -> dict[str, Any] | None:
-    """The async invoke config for a qualifier (for the async queue engineer)."""
+    """The async invoke config for a qualifier (what the async queue retries and routes by)."""
     return state.meta.get(ASYNC_CONFIG, service, config_key(function, qualifier or LATEST))
 
 

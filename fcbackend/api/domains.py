@@ -1,6 +1,6 @@
 """Custom domains (docs/reference/fc-api.md#custom-domains): stored with their routes;
-``certConfig.privateKey`` is never echoed. Routing requests by Host/path to functions is the trigger
-engineer's (they read these documents)."""
+``certConfig.privateKey`` is never echoed. Requests are routed by Host/path to functions by
+``fcbackend.triggers.routes.CustomDomainMiddleware``, which reads these documents."""
 
 from __future__ import annotations
 

@@ -15,7 +15,6 @@ from starlette.routing import Route
 
 from fcbackend.api.account import scheduler_instances
 from fcbackend.api.http import backend, int_param, json_response, request_id
-from fcbackend.twins import cloud_info
 
 P = "/2016-08-15"
 
@@ -36,7 +35,7 @@ async def status(request: Request) -> Response:
             "region": state.config.region,
             "accountId": state.config.account_id,
             **info,
-            **cloud_info(request.app),
+            **state.cloud_info(),
         },
     )
 

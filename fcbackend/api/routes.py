@@ -1,15 +1,12 @@
-"""The route table of the FC API and the registry other parts of the backend extend it through.
+"""The route table of the FC 2.0 API.
 
-Why a registry: the async queue, HTTP triggers and custom domains are built separately. Each such
-module exposes ``ROUTES`` (a list of Starlette routes) and is named in
-:data:`EXTRA_ROUTE_MODULES`; :func:`all_routes` appends them after the core FC routes, so a
-catch-all route (custom domains) never shadows an API path. ``create_app(extra_routes=...)`` adds
-more for a single app (tests).
+The backend's whole route table (these, then the async queue's and the triggers' routes, so a
+catch-all route of custom domains never shadows an API path) is put together by
+:func:`fcbackend.composition.backend_routes`.
 """
 
 from __future__ import annotations
 
-import importlib
 import logging
 
 from starlette.routing import BaseRoute
@@ -29,11 +26,6 @@ from fcbackend.api import (
     versions,
 )
 
-# Modules (dotted names) exposing ROUTES; missing modules are skipped until they exist.
-EXTRA_ROUTE_MODULES: list[str] = [
-    "fcbackend.asyncq.routes",
-    "fcbackend.triggers.routes",
-]
 _log = logging.getLogger("fcbackend.api")
 
 
@@ -56,20 +48,3 @@ def core_routes() -> list[BaseRoute]:
     ):
         routes.extend(module.ROUTES)
     return routes
-
-
-def extra_routes() -> list[BaseRoute]:
-    routes: list[BaseRoute] = []
-    for name in EXTRA_ROUTE_MODULES:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name == name or (exc.name and name.startswith(exc.name + ".")):
-                continue
-            raise
-        routes.extend(getattr(module, "ROUTES", []))
-    return routes
-
-
-def all_routes(extra: list[BaseRoute] | None = None) -> list[BaseRoute]:
-    return core_routes() + extra_routes() + list(extra or [])

@@ -11,6 +11,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from fcbackend.api.errors import FcError, conflict, invalid
+from fcbackend.api.fc3_names import is_storage_service
 from fcbackend.api.http import (
     backend,
     check_if_match,
@@ -41,7 +42,6 @@ from fcbackend.api.state import (
     BackendState,
     public,
 )
-from fcbackend.fc3.names import is_storage_service
 
 P = "/2016-08-15"
 
@@ -139,7 +139,7 @@ async def get_service(request: Request) -> Response:
 async def list_services(request: Request) -> Response:
     state = backend(request)
     tag_filters = {k[4:]: v for k, v in request.query_params.items() if k.startswith("tag_")}
-    # FC 3.0 functions' storage services (fcbackend.fc3.names) are no FC 2.0 services
+    # FC 3.0 functions' storage services (fcbackend.api.fc3_names) are no FC 2.0 services
     docs = [data for _, name, data in state.meta.list(SERVICE, "") if not is_storage_service(name)]
     if tag_filters:
 

@@ -60,12 +60,13 @@ class BackendState:
     now: Callable[[], float] = time.time
     specs: dict[tuple[str, str, str], FunctionSpec] = field(default_factory=dict)
     aliases: dict[tuple[str, str], dict[str, Any] | None] = field(default_factory=dict)
-    # Hook for alias traffic splitting (capacity engineer): alias document -> version id.
+    # Alias traffic splitting (fcbackend.capacity.traffic): alias document -> version id.
     alias_router: AliasRouter | None = None
     # Hooks run after a service/function changed (besides scheduler eviction).
     on_change: list[Callable[[str, str | None], Awaitable[None] | None]] = field(default_factory=list)
-    # Hooks run after a trigger was created/updated (doc) or deleted (None): the trigger engineer
-    # starts/stops timers here. Arguments: service, function, trigger name, document or None.
+    # Hooks run after a trigger was created/updated (doc) or deleted (None): timers are started
+    # and stopped here (fcbackend.triggers.timer). Arguments: service, function, trigger name,
+    # document or None.
     on_trigger_change: list[Callable[[str, str, str, dict[str, Any] | None], Awaitable[None] | None]] = field(
         default_factory=list
     )
@@ -73,6 +74,9 @@ class BackendState:
     # Why a logConfig's (project, logstore) cannot be used, None when it can: the SLS twin's
     # check (fcbackend.twins); None when no SLS twin is wired in.
     log_config_check: Callable[[str, str], str | None] | None = None
+    # What the cloud twins and the gateway report (endpoints, CA) for backend.json and
+    # /local/status (fcbackend.twins); empty when no twins are wired in.
+    cloud_info: Callable[[], dict[str, Any]] = dict
 
     # -- caches ------------------------------------------------------------------------------
 
@@ -220,24 +224,3 @@ def pick_weighted_version(alias: dict[str, Any]) -> str:
             if roll < total:
                 return str(version)
     return str(alias["versionId"])
-
-
-class UnavailableScheduler:
-    """Stands in when no scheduler could be built: every invocation fails with a clear error."""
-
-    def __init__(self, reason: str):
-        self.reason = reason
-
-    async def start(self) -> None: ...
-
-    async def close(self) -> None: ...
-
-    async def invoke(self, spec: FunctionSpec, req: Any) -> Any:
-        raise FcError(503, "ResourceThrottled", f"functions cannot run on this backend: {self.reason}")
-
-    async def evict(self, service: str, function: str | None = None) -> None: ...
-
-    def instances(self) -> list[dict[str, Any]]:
-        return []
-
-    def add_listener(self, fn: Any) -> None: ...

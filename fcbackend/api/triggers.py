@@ -1,5 +1,5 @@
-"""Triggers: stored and validated per type; firing them is the trigger engineer's job (they
-subscribe through ``BackendState.on_trigger_change``). ``triggerConfig`` is echoed exactly;
+"""Triggers: stored and validated per type; :mod:`fcbackend.triggers` fires them (it follows
+changes through ``BackendState.on_trigger_change``). ``triggerConfig`` is echoed exactly;
 ``sourceArn`` is null for http triggers; http triggers get URLs pointing at this backend's
 ``/proxy/`` path, computed from the address the caller used (so they survive port changes)."""
 
@@ -12,6 +12,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from backend_contract.trigger_config import TRIGGER_TYPES
+from backend_contract.trigger_config import validate_trigger_config as trigger_config_errors
 from fcbackend.api.errors import FcError, conflict, invalid, not_found
 from fcbackend.api.http import (
     backend,
@@ -27,15 +29,13 @@ from fcbackend.api.http import (
 )
 from fcbackend.api.pagination import page, with_token
 from fcbackend.api.state import LATEST, TRIGGER, BackendState, public
-from fcbackend.triggers.trigger_config_checks import TRIGGER_TYPES
-from fcbackend.triggers.trigger_config_checks import validate_trigger_config as trigger_config_errors
 
 P = "/2016-08-15"
 
 
 def validate_trigger_config(trigger_type: str, config: Any) -> None:
     """400 unless ``config`` suits ``trigger_type``. The rules live in
-    :mod:`fcbackend.triggers.trigger_config_checks`, shared with ``ros validate``, so the API and templates
+    :mod:`backend_contract.trigger_config`, shared with ``ros validate``, so the API and templates
     refuse the same configs; here every problem is named in one message. Unlike templates, the
     API takes the config as an object only (no JSON string), as FC's API does."""
     if trigger_type in TRIGGER_TYPES and not isinstance(config, dict):

@@ -22,9 +22,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from fcbackend.api.fc3_names import is_storage_service, parse_name
 from fcbackend.asyncq.records import AsyncEvent
 from fcbackend.clock import utc_iso
-from fcbackend.fc3.names import is_storage_service, parse_name
 
 _FC2_FUNCTION_ARN = re.compile(
     r"acs:fc:(?P<region>[^:]*):(?P<account>[^:]*):services/(?P<service>[^/.]+)"
@@ -47,7 +47,7 @@ _FC3_FUNCTION_ARN = re.compile(
 def parse_function_arn(arn: str) -> FunctionTarget | None:
     """The FC function an ARN names, or None for other destination kinds. FC 3.0 function ARNs
     (``acs:fc:<region>:<account>:functions/<fn>[:<qualifier>]``, the qualifier form
-    UNCONFIRMED) name the function's place in the shared store (fcbackend.fc3.names)."""
+    UNCONFIRMED) name the function's place in the shared store (fcbackend.api.fc3_names)."""
     match = _FC2_FUNCTION_ARN.fullmatch(arn)
     if match is not None:
         return FunctionTarget(match["service"], match["function"], match["qualifier"] or "LATEST")

@@ -15,9 +15,9 @@ Why a separate module: FC3 has no services, names its fields differently (``task
 Choices where no source was found (**UNCONFIRMED**):
 
 * Function mapping: an FC 3.0 function lives in the store under its storage service, and an
-  FC 2.0 function is named ``svc$fn`` in the FC 3.0 API (:mod:`fcbackend.fc3.names`).
+  FC 2.0 function is named ``svc$fn`` in the FC 3.0 API (:mod:`fcbackend.api.fc3_names`).
 * Signing: checked by the API middleware for every path under ``/2023-03-30/``
-  (:mod:`fcbackend.fc3.auth`); these routes are reached through FC 3.0's router.
+  (:mod:`fcbackend.api.fc3_auth`); these routes are reached through FC 3.0's router.
 * Error codes reuse FC2's (``StatefulAsyncInvocationNotFound`` 404,
   ``StatefulAsyncInvocationAlreadyCompleted`` 412) in the FC3 body shape.
 * ``qualifier`` filters the listing by the qualifier the task ran under; on get/stop it is
@@ -35,11 +35,11 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from fcbackend.api.errors import FcError
+from fcbackend.api.fc3_names import parse_name
 from fcbackend.api.http import json_response, request_id
 from fcbackend.api.state import FUNCTION
 from fcbackend.asyncq.records import AsyncEvent
 from fcbackend.asyncq.task_query import page_of_tasks, parse_task_query
-from fcbackend.fc3.names import parse_name
 
 FC3 = "/2023-03-30"
 _TASKS = FC3 + "/functions/{function}/async-tasks"

@@ -28,8 +28,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from backend_contract.cron import CronError, Schedule, parse_schedule
 from fcbackend.clock import DEFAULT_CLOCK, Clock, wait_event
-from fcbackend.triggers.cron import CronError, Schedule, parse_schedule
 from fcbackend.triggers.model import lookup
 
 log = logging.getLogger(__name__)

@@ -1,9 +1,9 @@
 """Function Compute 3.0: the 2023-03-30 REST API on the same backend, store, scheduler, async
 queue, triggers and capacity management as FC 2.0.
 
-How FC 3.0's service-less functions fit the shared store: :mod:`fcbackend.fc3.names`. The API:
+How FC 3.0's service-less functions fit the shared store: :mod:`fcbackend.api.fc3_names`. The API:
 :mod:`fcbackend.fc3.routes` (raw-path router), one module per resource. :func:`install` composes
-it into the backend app (``fcbackend.app.create_app`` calls it).
+it into the backend app (``fcbackend.composition.create_app`` calls it).
 """
 
 from __future__ import annotations

@@ -28,12 +28,12 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from fcbackend.api.errors import invalid, not_found
+from fcbackend.api.fc3_names import FunctionRef, parse_name, public_name
 from fcbackend.api.http import now_iso
 from fcbackend.api.state import ALIAS, ASYNC_CONFIG, LATEST, PROVISION, BackendState
 from fcbackend.fc3.functions import CONCURRENCY, function_arn
 from fcbackend.fc3.http import no_content, ok, page, query, query_int, read_object, state_of, with_token
 from fcbackend.fc3.lookup import fc3_ref, latest_doc, resolve
-from fcbackend.fc3.names import FunctionRef, parse_name, public_name
 from fcbackend.fc3.validation import (
     array,
     boolean,

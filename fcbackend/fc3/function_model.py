@@ -27,7 +27,7 @@ import json
 from typing import Any
 
 from fcbackend.api.errors import invalid
-from fcbackend.fc3.spec import check_mount_dir
+from fcbackend.api.fc3_spec import check_mount_dir
 from fcbackend.fc3.validation import (
     Checker,
     anything,

@@ -1,6 +1,6 @@
 """FC 3.0 functions: create, get, update, delete, list, code download, invocation switch.
 
-A function is stored as the only function of its storage service (:mod:`fcbackend.fc3.names`);
+A function is stored as the only function of its storage service (:mod:`fcbackend.api.fc3_names`);
 creating one writes both documents (and its tags) in one transaction, so a failed create leaves
 nothing behind. ``state`` is ``Active`` and ``lastUpdateStatus`` ``Successful`` as soon as a call
 returns: the code is stored and checked before the answer, nothing is pending afterwards.
@@ -21,6 +21,7 @@ from starlette.responses import Response
 
 from fcbackend.api.code_input import download_token, store_code
 from fcbackend.api.errors import FcError, conflict, invalid, not_found
+from fcbackend.api.fc3_names import is_storage_service
 from fcbackend.api.http import make_etag, now_iso
 from fcbackend.api.layers import layer_version_for_arn, referenced_layer_version
 from fcbackend.api.log_config import check_log_config
@@ -50,7 +51,6 @@ from fcbackend.fc3.http import (
     with_token,
 )
 from fcbackend.fc3.lookup import FC3_MARKER, fc2_view, fc3_ref, function_doc, latest_doc, ref_of
-from fcbackend.fc3.names import is_storage_service
 from fcbackend.store import CodeBlob
 
 CONCURRENCY = "fc3_concurrency"

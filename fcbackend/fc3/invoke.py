@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import json
 import re
-import secrets
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl
@@ -33,18 +32,17 @@ from starlette.types import Receive, Scope, Send
 from fcbackend.api.auth import BackendAccess, answer_errors, check_access, decoded_headers, new_request_id
 from fcbackend.api.body import read_asgi_body
 from fcbackend.api.errors import FcError, invalid
+from fcbackend.api.fc3_names import FunctionRef, parse_name
 from fcbackend.api.invoke import result_parts
+from fcbackend.api.sessions import session_for
 from fcbackend.api.state import FUNCTION, BackendState
 from fcbackend.backend_config import MAX_ASYNC_PAYLOAD, MAX_SYNC_PAYLOAD, BackendConfig
 from fcbackend.fc3.functions import CONCURRENCY
 from fcbackend.fc3.http import check_content_sha256
 from fcbackend.fc3.lookup import translate
-from fcbackend.fc3.names import FunctionRef, parse_name
-from fcbackend.fc3.spec import COOKIE_NAME
 from fcbackend.models import FunctionSpec, InvocationRequest
 
 INVOKE_PATH = re.compile(r"/2023-03-30/functions/(?P<function>[^/]+)/invocations")
-SESSION_ID = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_-]{0,63}")
 Parts = tuple[int, list[tuple[bytes, bytes]], bytes]
 
 
@@ -96,30 +94,6 @@ class InvocationGate:
                 f"function '{ref.name}' has a reserved concurrency of 0: it takes no invocations",
             )
         return None
-
-
-def session_for(spec: FunctionSpec, headers: dict[str, str]) -> tuple[str | None, list[tuple[bytes, bytes]]]:
-    """The session id of a request and the response headers that hand out a new one."""
-    if spec.session_affinity == "HEADER_FIELD" and spec.affinity_header:
-        given = headers.get(spec.affinity_header)
-        if given:
-            if not SESSION_ID.fullmatch(given):
-                raise invalid(
-                    f"session id in header {spec.affinity_header} must be 1-64 letters, digits, '_' or '-' "
-                    f"starting with a letter, digit or '_', got {given[:80]!r}"
-                )
-            return given, []
-        new = secrets.token_hex(16)
-        return new, [(spec.affinity_header.encode("latin-1"), new.encode())]
-    if spec.session_affinity == "GENERATED_COOKIE":
-        for part in headers.get("cookie", "").split(";"):
-            name, _, value = part.strip().partition("=")
-            if name == COOKIE_NAME and SESSION_ID.fullmatch(value):
-                return value, []
-        new = secrets.token_hex(16)
-        cookie = f"{COOKIE_NAME}={new}; Max-Age={int(spec.session_ttl_s)}; Path=/"
-        return new, [(b"set-cookie", cookie.encode())]
-    return None, []
 
 
 async def _spec(state: BackendState, ref: FunctionRef, qualifier: str | None) -> FunctionSpec:

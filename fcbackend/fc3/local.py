@@ -21,12 +21,12 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from fcbackend.api.errors import FcError
+from fcbackend.api.fc3_names import FunctionRef, display_name, is_storage_service, public_name
 from fcbackend.api.http import json_response, request_id
 from fcbackend.api.state import FUNCTION, TRIGGER
 from fcbackend.asyncq.task_query import page_of_tasks, parse_task_query
 from fcbackend.fc3.http import ok, query, query_int, state_of
 from fcbackend.fc3.lookup import function_not_found, ref_of
-from fcbackend.fc3.names import FunctionRef, display_name, is_storage_service, public_name
 from fcbackend.fc3.triggers import trigger_url
 
 

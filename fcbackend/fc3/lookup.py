@@ -1,6 +1,6 @@
 """Finding FC 3.0 functions, versions and aliases in the shared store, with FC 3.0's errors.
 
-The store keeps FC 3.0 functions under their storage service (see :mod:`fcbackend.fc3.names`);
+The store keeps FC 3.0 functions under their storage service (see :mod:`fcbackend.api.fc3_names`);
 the 2.0 lookups in :class:`fcbackend.api.state.BackendState` would answer a missing one with
 "service 'fc3~f' does not exist". Here every miss names the function as the caller wrote it, with
 FC 3.0's codes (``FunctionNotFound``, ``VersionNotFound``, ``AliasNotFound``).
@@ -11,8 +11,8 @@ from __future__ import annotations
 from typing import Any
 
 from fcbackend.api.errors import FcError, invalid, not_found
+from fcbackend.api.fc3_names import FunctionRef, parse_name, public_name
 from fcbackend.api.state import ALIAS, FUNCTION, LATEST, SERVICE, VERSION, BackendState
-from fcbackend.fc3.names import FunctionRef, parse_name, public_name
 
 FC3_MARKER = "_fc3"
 

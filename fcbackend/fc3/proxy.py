@@ -20,9 +20,9 @@ from starlette.responses import Response
 from fcbackend.api.auth import request_context
 from fcbackend.api.authorization import authorize
 from fcbackend.api.errors import FcError
+from fcbackend.api.fc3_auth import check_fc3_signature
 from fcbackend.api.http import request_id
 from fcbackend.api.state import TRIGGER
-from fcbackend.fc3.auth import check_fc3_signature
 from fcbackend.fc3.lookup import ref_of
 from fcbackend.fc3.triggers import PROXY_PREFIX
 from fcbackend.triggers.http import auth_type, check_method, check_signature

@@ -22,15 +22,15 @@ from urllib.parse import quote
 from starlette.requests import Request
 from starlette.responses import Response
 
+from backend_contract.trigger_config import TRIGGER_TYPES, validate_trigger_config
 from fcbackend.api.errors import FcError, conflict, invalid, not_found
+from fcbackend.api.fc3_names import FunctionRef
 from fcbackend.api.http import now_iso
 from fcbackend.api.state import LATEST, TRIGGER, BackendState, public
 from fcbackend.fc3.functions import function_arn
 from fcbackend.fc3.http import no_content, ok, query, query_int, read_object, state_of, with_token
 from fcbackend.fc3.lookup import fc3_ref, latest_doc, resolve
-from fcbackend.fc3.names import FunctionRef
 from fcbackend.fc3.validation import check_fields, string
-from fcbackend.triggers.trigger_config_checks import TRIGGER_TYPES, validate_trigger_config
 
 PROXY_PREFIX = "/2023-03-30/proxy/"
 TRIGGER_NAME = r"[A-Za-z_][A-Za-z0-9_-]{0,127}"

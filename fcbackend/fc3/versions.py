@@ -19,11 +19,11 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from fcbackend.api.errors import FcError, conflict, invalid, not_found
+from fcbackend.api.fc3_names import FunctionRef
 from fcbackend.api.http import make_etag, now_iso
 from fcbackend.api.state import ALIAS, LATEST, VERSION, BackendState, public, version_sort_key
 from fcbackend.fc3.http import no_content, ok, query, query_int, read_object, state_of, with_token
 from fcbackend.fc3.lookup import fc3_ref, latest_doc, storage_doc
-from fcbackend.fc3.names import FunctionRef
 from fcbackend.fc3.validation import check_fields, number, string
 
 _VOLATILE = ("createdTime", "lastModifiedTime", "_etag", "invocationRestriction")

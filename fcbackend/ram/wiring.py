@@ -1,6 +1,6 @@
 """Builds the RAM/STS twin for one backend and mounts it on the backend's app.
 
-Why one function: the backend composes its services in one place (``fcbackend.app.create_app``);
+Why one function: the backend composes its services in one place (``fcbackend.composition.create_app``);
 everything RAM/STS needs from it is here — the store (``<state dir>/ram.db``), the account (the
 backend's key pair is its root), the enforcement mode (``ROS_IAM_ENFORCEMENT``), the clock — and
 everything it gives back is on :class:`Identity`: ``access`` (every twin's

@@ -14,6 +14,7 @@ import json
 import uuid
 from typing import Any
 
+from backend_contract.trigger_config import oss_trigger_bucket
 from fcbackend.clock import utc_iso
 from fcbackend.triggers.model import TriggerInfo, lookup
 from fcbackend.triggers.timer import timer_event
@@ -82,7 +83,7 @@ def _oss(t: TriggerInfo, region: str, account: str, now: float) -> bytes:
     prefix = lookup(key_filter, "prefix", default="") or ""
     suffix = lookup(key_filter, "suffix", default="") or ".txt"
     key = f"{prefix}sample{suffix}"
-    bucket = t.setting("bucketName") or _bucket_from_arn(t.source_arn) or "sample-bucket"
+    bucket = oss_trigger_bucket(t.config, t.source_arn) or "sample-bucket"
     body = b"hello from rosengine"
     return _dump(
         oss_event(
@@ -269,12 +270,6 @@ def _rds(t: TriggerInfo, region: str, account: str, now: float) -> bytes:
 
 def _http(t: TriggerInfo, region: str, account: str, now: float) -> bytes:
     return b""  # an http trigger is exercised with a real GET /, not an event body
-
-
-def _bucket_from_arn(arn: str | None) -> str | None:
-    if arn and arn.startswith("acs:oss:"):
-        return arn.rsplit(":", 1)[-1] or None
-    return None
 
 
 def _dump(data: Any) -> bytes:

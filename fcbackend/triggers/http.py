@@ -28,7 +28,7 @@ from urllib.parse import parse_qsl, unquote
 
 from backend_contract import fc_signing
 from fcbackend.api.errors import FcError
-from fcbackend.fc3.names import parse_name
+from fcbackend.api.fc3_names import parse_name
 from fcbackend.models import HttpRequestInfo, InvocationResult
 from fcbackend.triggers.model import TriggerInfo, lookup
 
@@ -229,7 +229,7 @@ def routes_of(domain_doc: Mapping[str, Any]) -> list[DomainRoute]:
             continue
         function = str(lookup(raw, "functionName", default=""))
         service = str(lookup(raw, "serviceName", default=""))
-        if not service:  # an FC 3.0 route names only the function (fcbackend.fc3.names)
+        if not service:  # an FC 3.0 route names only the function (fcbackend.api.fc3_names)
             ref = parse_name(function)
             service, function = ref.service, ref.function
         routes.append(

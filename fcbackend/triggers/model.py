@@ -11,6 +11,8 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from backend_contract.trigger_config import lookup
+
 
 @dataclass(frozen=True)
 class TriggerInfo:
@@ -34,16 +36,6 @@ class TriggerSource(Protocol):
 
 Fire = Callable[[TriggerInfo, bytes], Awaitable[object]]
 """Deliver one event to the trigger's function (asynchronously, through the durable queue)."""
-
-
-def lookup(config: Mapping[str, Any] | None, *names: str, default: Any = None) -> Any:
-    if not isinstance(config, Mapping):
-        return default
-    lowered = {str(k).lower(): v for k, v in config.items()}
-    for name in names:
-        if name.lower() in lowered:
-            return lowered[name.lower()]
-    return default
 
 
 def truthy(value: Any, default: bool) -> bool:

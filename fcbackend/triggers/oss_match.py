@@ -5,16 +5,12 @@ from __future__ import annotations
 
 import fnmatch
 
+from backend_contract.trigger_config import oss_trigger_bucket
 from fcbackend.triggers.model import TriggerInfo, lookup
 
 
 def trigger_bucket(trigger: TriggerInfo) -> str | None:
-    bucket = trigger.setting("bucketName")
-    if isinstance(bucket, str) and bucket:
-        return bucket
-    if trigger.source_arn and trigger.source_arn.startswith("acs:oss:"):
-        return trigger.source_arn.rsplit(":", 1)[-1] or None
-    return None
+    return oss_trigger_bucket(trigger.config, trigger.source_arn)
 
 
 def event_matches(pattern: str, event_name: str) -> bool:

@@ -2,7 +2,7 @@
 ``ros fc trigger-event`` (``POST /2016-08-15/local/trigger-events/{svc}/{fn}/{trigger}``).
 
 The routes find the add-ons at ``request.app.state.fc_addons`` (a
-:class:`~fcbackend.asyncq.addon.BackendAddons`) and the API state at ``request.app.state.fc``.
+:class:`~fcbackend.services.BackendAddons`) and the API state at ``request.app.state.fc``.
 """
 
 from __future__ import annotations
@@ -25,11 +25,11 @@ from fcbackend.api.authorization import authorize
 from fcbackend.api.body import read_body
 from fcbackend.api.errors import FcError, internal_error
 from fcbackend.api.http import host_name, is_local_host_name
+from fcbackend.api.sessions import session_for
 from fcbackend.backend_config import MAX_ASYNC_PAYLOAD, MAX_SYNC_PAYLOAD
-from fcbackend.fc3.http_event import fc3_event_invoke, uses_event_format
-from fcbackend.fc3.invoke import session_for
 from fcbackend.models import InvocationRequest
 from fcbackend.triggers.events import sample_event
+from fcbackend.triggers.fc3_http_event import fc3_event_invoke, uses_event_format
 from fcbackend.triggers.http import (
     HttpTriggerError,
     RouteMatch,

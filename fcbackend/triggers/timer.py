@@ -25,8 +25,8 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
+from backend_contract.cron import CronError, Schedule, parse_schedule
 from fcbackend.clock import DEFAULT_CLOCK, Clock, utc_iso, wait_event
-from fcbackend.triggers.cron import CronError, Schedule, parse_schedule
 from fcbackend.triggers.model import Fire, TriggerInfo, truthy
 
 log = logging.getLogger(__name__)

@@ -30,13 +30,8 @@ _ROOT_COMMANDS: dict[str, tuple[str, tuple[str, ...]]] = {
 
 
 def _commands_of(module_name: str) -> list[click.Command]:
-    try:
-        module = importlib.import_module(module_name)
-    except ModuleNotFoundError as exc:
-        if exc.name == module_name:
-            return []  # that family is not installed
-        raise
-    return list(getattr(module, "COMMANDS", []))
+    module = importlib.import_module(module_name)  # a broken command module fails the command
+    return list(module.COMMANDS)
 
 
 class _LazyRoot(click.Group):

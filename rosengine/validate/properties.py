@@ -28,6 +28,7 @@ from typing import Any
 from jsonschema import ValidationError
 from jsonschema.protocols import Validator
 
+from backend_contract.trigger_config import lookup, oss_trigger_bucket
 from resource_types.base import ResourceTypeSchema
 from rosengine.errors import (
     INVALID_TEMPLATE_PROPERTY_TYPE,
@@ -418,7 +419,31 @@ def _cross_property_errors(
                         details={"keyword": "crossProperty"},
                     )
                 )
+    if "OssTriggerBucket" in rules:
+        errors.extend(_oss_trigger_bucket_errors(props, base_path))
     return errors
+
+
+def _oss_trigger_bucket_errors(props: dict[str, Any], base_path: Path) -> list[TemplateError]:
+    """An ``oss`` trigger names its bucket in TriggerConfig (``BucketName``) or in ``SourceArn``;
+    the backend asks the same function which bucket that is. Values not known before deployment
+    (a Ref, a parameter) count as given."""
+    config, arn = props.get("TriggerConfig"), props.get("SourceArn")
+    if props.get("TriggerType") != "oss" or not isinstance(config, dict) or isinstance(arn, Unknown):
+        return []  # another or an unknown type; a TriggerConfig that is no map is the schema's to report
+    if lookup(config, "bucketName") is not None:
+        return []  # given (its type is the schema's to check)
+    if oss_trigger_bucket(config, arn if isinstance(arn, str) else None) is not None:
+        return []
+    return [
+        TemplateError(
+            STACK_VALIDATION_FAILED,
+            "an oss trigger needs the bucket it watches: 'BucketName' in 'TriggerConfig', or a "
+            "'SourceArn' of the form acs:oss:<region>:<account>:<bucket>",
+            base_path + ("TriggerConfig",),
+            details={"keyword": "crossProperty"},
+        )
+    ]
 
 
 def _dedupe(errors: list[TemplateError]) -> list[TemplateError]:

@@ -14,8 +14,8 @@ from typing import Any
 
 import pytest
 
-from fcbackend.app import create_app
 from fcbackend.backend_config import BackendConfig
+from fcbackend.composition import create_app
 from fcbackend.server import ThreadedServer
 from fcbackend.twins import CloudTwins
 from rosengine.clients.fc import FcClient

@@ -18,8 +18,8 @@ from alibabacloud_fc20230330.client import Client
 from alibabacloud_tea_openapi.exceptions import ClientException, ServerException
 from alibabacloud_tea_openapi.models import Config
 
-from fcbackend.app import create_app
 from fcbackend.backend_config import BackendConfig
+from fcbackend.composition import create_app
 from fcbackend.server import ThreadedServer
 from rosengine.clients.fc import FcClient
 from rosengine.clients.fc3 import Fc3Client

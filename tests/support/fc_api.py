@@ -16,8 +16,8 @@ from typing import Any
 import fc2
 import pytest
 
-from fcbackend.app import create_app
 from fcbackend.backend_config import BackendConfig
+from fcbackend.composition import create_app
 from fcbackend.models import FunctionSpec, InvocationRequest, InvocationResult
 from fcbackend.server import ThreadedServer
 from rosengine.clients.fc import FcClient
@@ -95,6 +95,8 @@ class FakeScheduler:
 
     def add_listener(self, fn: Any) -> None:
         self.listeners.append(fn)
+
+    def add_log_listener(self, fn: Any) -> None: ...
 
     async def set_provisioned(self, spec: FunctionSpec, target: int) -> None:
         self.provisioned.append((spec.function, target))

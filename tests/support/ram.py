@@ -11,9 +11,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from fcbackend.app import create_app
 from fcbackend.backend_config import BackendConfig
 from fcbackend.clock import ManualClock
+from fcbackend.composition import create_app
 from fcbackend.server import ThreadedServer
 from rosengine.clients.ram import RamClient
 

@@ -12,8 +12,8 @@ import httpx
 import pytest
 
 from backend_contract import fc_signing
-from fcbackend.app import create_app
 from fcbackend.backend_config import BackendConfig
+from fcbackend.composition import create_app
 from fcbackend.server import ThreadedServer
 from tests.support.fc_api import FakeScheduler
 

@@ -19,8 +19,8 @@ from typing import Any
 import fc2
 import pytest
 
-from fcbackend.app import create_app
 from fcbackend.backend_config import BackendConfig
+from fcbackend.composition import create_app
 from fcbackend.server import ThreadedServer
 from rosengine.clients.fc import FcApiError, FcClient, FcNotFound
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from fcbackend.app import create_app
 from fcbackend.backend_config import BackendConfig
+from fcbackend.composition import create_app
 from fcbackend.server import ThreadedServer
 from rosengine.clients.fc import FcClient
 from tests.support.fc_api import wait_until, zip_b64

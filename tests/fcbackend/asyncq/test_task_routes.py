@@ -15,8 +15,8 @@ import httpx
 import pytest
 
 from backend_contract import acs3_signing, fc_signing
-from fcbackend.app import create_app
 from fcbackend.backend_config import BackendConfig
+from fcbackend.composition import create_app
 from fcbackend.server import ThreadedServer
 from rosengine.clients.fc import FcClient
 from tests.support.fc_api import FakeScheduler, wait_until, zip_b64
@@ -192,7 +192,7 @@ SOLO = quote("svc2$solo", safe="")
 
 
 def test_fc3_list_uses_fc3_names_and_filters(env: Env, solo_tasks: list[str]) -> None:
-    """FC 2.0 function svc2/solo is ``svc2$solo`` in the FC 3.0 API (fcbackend.fc3.names)."""
+    """FC 2.0 function svc2/solo is ``svc2$solo`` in the FC 3.0 API (fcbackend.api.fc3_names)."""
     tasks = env.fc3_pages("svc2$solo", includePayload="true", sortOrderByTime="asc")
 
     assert [t["taskId"] for t in tasks] == solo_tasks

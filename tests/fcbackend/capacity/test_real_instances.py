@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from fcbackend.app import create_app
 from fcbackend.backend_config import BackendConfig
 from fcbackend.capacity import FreezingDriver
+from fcbackend.composition import create_app
 from fcbackend.server import ThreadedServer
 from rosengine.clients.fc import FcClient
 from tests.support.fc_api import wait_until, zip_b64

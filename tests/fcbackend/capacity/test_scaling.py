@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 
 import pytest
 
+from backend_contract.cron import Schedule, parse_schedule
 from fcbackend.capacity import (
     AliasTrafficRouter,
     FreezingDriver,
@@ -23,7 +24,6 @@ from fcbackend.capacity.provision import ScheduledAction, latest_tick, validate_
 from fcbackend.clock import ManualClock, settle
 from fcbackend.instances.driver import Instance, InstanceDriver
 from fcbackend.models import FunctionSpec, InstanceRequest, InstanceResponse, InvocationResult
-from fcbackend.triggers.cron import Schedule, parse_schedule
 
 T0 = datetime(2024, 1, 1, tzinfo=UTC).timestamp()
 

@@ -13,7 +13,7 @@ import httpx
 import oss2
 import pytest
 
-from fcbackend.fc3.names import storage_service
+from fcbackend.api.fc3_names import storage_service
 from tests.support.fc3_backend import Fc3Backend, fc3_backend, make_zip
 from tests.support.fc_api import wait_until
 from tests.support.paths import REPO

@@ -6,12 +6,12 @@ from __future__ import annotations
 import base64
 import json
 
+from fcbackend.api.fc3_names import display_name, parse_name, public_name, storage_service
 from fcbackend.asyncq.destinations import function_arn, parse_function_arn
-from fcbackend.fc3.http_event import event_for, response_for
-from fcbackend.fc3.names import display_name, parse_name, public_name, storage_service
 from fcbackend.instances.launchers import mount_args
 from fcbackend.models import HttpRequestInfo, InvocationResult
 from fcbackend.scheduler.affinity import SessionTable
+from fcbackend.triggers.fc3_http_event import event_for, response_for
 
 
 def test_names_round_trip() -> None:

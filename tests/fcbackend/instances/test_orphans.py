@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from fcbackend.app import create_app
 from fcbackend.backend_config import BackendConfig
+from fcbackend.composition import create_app
 from fcbackend.instances.cgroups import CgroupManager
 from tests.support.instances import requires_cgroups, run, wait_until
 from tests.support.paths import REPO

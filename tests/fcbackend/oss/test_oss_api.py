@@ -19,8 +19,8 @@ from starlette.applications import Starlette
 
 from backend_contract import oss_signing
 from fcbackend.access import AccessDenied, Caller, CredentialError
-from fcbackend.app import create_app
 from fcbackend.backend_config import BackendConfig
+from fcbackend.composition import create_app
 from fcbackend.oss.service import OssService
 from fcbackend.oss.store import ObjectStore
 from fcbackend.oss.wiring import mount_oss_api

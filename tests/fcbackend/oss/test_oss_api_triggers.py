@@ -11,8 +11,8 @@ import oss2
 import pytest
 from click.testing import CliRunner
 
-from fcbackend.app import create_app
 from fcbackend.backend_config import BackendConfig
+from fcbackend.composition import create_app
 from fcbackend.server import ThreadedServer
 from rosengine.cli import cli
 from rosengine.clients.fc import FcClient

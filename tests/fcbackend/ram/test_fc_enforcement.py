@@ -15,7 +15,7 @@ from fc2.fc_exceptions import FcError
 from starlette.routing import Route, WebSocketRoute
 
 from fcbackend.api.authorization import request_action
-from fcbackend.api.routes import all_routes
+from fcbackend.composition import backend_routes
 from fcbackend.ram.enforcement import ENVIRONMENT_VARIABLE
 from tests.support.fc_api import FakeScheduler
 from tests.support.ram import RamBackend, account_trust, allow, ram_backend
@@ -140,7 +140,7 @@ def _sample_path(template: str) -> str:
 
 def test_every_signed_fc_route_names_its_ram_action() -> None:
     unnamed = []
-    for route in all_routes():
+    for route in backend_routes():
         if not isinstance(route, Route | WebSocketRoute):
             continue
         path = route.path

@@ -11,8 +11,8 @@ import httpx
 import oss2
 import pytest
 
-from fcbackend.app import create_app
 from fcbackend.backend_config import BackendConfig
+from fcbackend.composition import create_app
 from fcbackend.server import ThreadedServer
 from rosengine.clients.fc import FcClient
 from tests.support.fc_api import wait_until, zip_b64

@@ -7,6 +7,7 @@ import json
 import pytest
 
 from backend_contract import fc_signing
+from backend_contract.trigger_config import TRIGGER_TYPES, validate_trigger_config
 from fcbackend.models import InvocationResult
 from fcbackend.triggers.events import sample_event
 from fcbackend.triggers.http import (
@@ -20,7 +21,6 @@ from fcbackend.triggers.http import (
     routes_of,
 )
 from fcbackend.triggers.model import TriggerInfo
-from fcbackend.triggers.trigger_config_checks import TRIGGER_TYPES, validate_trigger_config
 
 VALID = {
     "timer": {"CronExpression": "0 0/4 * * * *", "Enable": True, "Payload": "x"},

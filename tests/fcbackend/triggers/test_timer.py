@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from backend_contract.cron import CronError, parse_schedule
 from fcbackend.clock import ManualClock, settle
-from fcbackend.triggers.cron import CronError, parse_schedule
 from fcbackend.triggers.model import TriggerInfo
 from fcbackend.triggers.timer import TimerService
 

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from fcbackend.app import create_app
 from fcbackend.backend_config import BackendConfig
+from fcbackend.composition import create_app
 from fcbackend.server import ThreadedServer
 from resource_types.base import ProviderContext
 from rosengine.clients.fc import FcClient

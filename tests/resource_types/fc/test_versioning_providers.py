@@ -7,8 +7,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from fcbackend.app import create_app
 from fcbackend.backend_config import BackendConfig
+from fcbackend.composition import create_app
 from fcbackend.server import ThreadedServer
 from resource_types.base import ProviderContext
 from resource_types.fc.alias import AliasProvider

@@ -8,8 +8,8 @@ from pathlib import Path
 import oss2
 import pytest
 
-from fcbackend.app import create_app
 from fcbackend.backend_config import BackendConfig
+from fcbackend.composition import create_app
 from fcbackend.server import ThreadedServer
 from resource_types.base import ProviderContext, ProviderError
 from resource_types.oss.bucket import BucketProvider

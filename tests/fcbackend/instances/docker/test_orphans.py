@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from fcbackend.app import create_app
 from fcbackend.backend_config import BackendConfig
+from fcbackend.composition import create_app
 from fcbackend.instances.docker.driver import LABEL_BACKEND, LABEL_INSTANCE, DockerDriver, backend_label
 from tests.support.docker_images import run
 

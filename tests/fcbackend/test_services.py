@@ -14,8 +14,8 @@ import oss2
 import pytest
 
 from backend_contract import fc_signing
-from fcbackend.app import create_app
 from fcbackend.backend_config import BackendConfig
+from fcbackend.composition import create_app
 from fcbackend.models import FunctionSpec, InvocationRequest, InvocationResult
 from fcbackend.server import ThreadedServer
 from fcbackend.triggers import routes as trigger_routes

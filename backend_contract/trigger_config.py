@@ -1,7 +1,9 @@
 """``validate_trigger_config(type, config) -> list[str]``: is this TriggerConfig usable?
 
-Why here: the REST layer stores triggers and the template validator checks TriggerConfig; both
-ask this module so a bad config is rejected the same way everywhere. Keys are matched
+Why here, in the package clients and backend share: the FC 2.0 and 3.0 APIs reject a bad
+TriggerConfig with these checks, and ``ros validate`` asks :func:`oss_trigger_bucket` the same
+question the backend does (which bucket an OSS trigger watches), so a template and the API never
+disagree on it. Keys are matched
 case-insensitively (docs/reference/fc-resource-types.md#trigger). Each message names the key path
 (``triggerConfig.events[0]``) and what was expected.
 
@@ -16,8 +18,34 @@ import json
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from fcbackend.triggers.cron import CronError, parse_schedule
-from fcbackend.triggers.model import lookup
+from backend_contract.cron import CronError, parse_schedule
+
+
+def lookup(config: Mapping[str, Any] | None, *names: str, default: Any = None) -> Any:
+    """The value of the first of ``names`` in ``config``, keys matched without regard to case
+    (ROS documents write TriggerConfig keys in PascalCase, the API in camelCase)."""
+    if not isinstance(config, Mapping):
+        return default
+    lowered = {str(k).lower(): v for k, v in config.items()}
+    for name in names:
+        if name.lower() in lowered:
+            return lowered[name.lower()]
+    return default
+
+
+def oss_trigger_bucket(config: Mapping[str, Any] | None, source_arn: str | None) -> str | None:
+    """The bucket an ``oss`` trigger watches: TriggerConfig's ``bucketName``, else the bucket its
+    ``SourceArn`` names (``acs:oss:<region>:<account>:<bucket>``); None when neither says.
+
+    ROS's own example of ``ALIYUN::FC::Trigger`` gives the bucket only in ``SourceArn``
+    (https://www.alibabacloud.com/help/en/ros/developer-reference/aliyun-fc-trigger)."""
+    bucket = lookup(config, "bucketName")
+    if isinstance(bucket, str) and bucket:
+        return bucket
+    if isinstance(source_arn, str) and source_arn.startswith("acs:oss:"):
+        return source_arn.rsplit(":", 1)[-1] or None
+    return None
+
 
 TRIGGER_TYPES = (
     "timer",

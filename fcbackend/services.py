@@ -1,9 +1,8 @@
-"""Attaches async invocation, triggers, the object store and capacity management to the backend.
+"""The services around the FC API: async invocation, triggers, the object store, capacity.
 
 Why one object: these parts share the backend's state (store, scheduler, config) and a clock, and
 have a life cycle (dispatcher, timer loop and provisioning loop start and stop with the server).
-:func:`install` wires a :class:`BackendAddons` into a Starlette app built by
-``fcbackend.app.create_app``:
+:func:`fcbackend.composition.create_app` builds a :class:`BackendAddons` and puts it in the app:
 
 * ``app.state.async_submit`` — the invoke route's hook for ``X-Fc-Invocation-Type: Async``;
 * ``app.state.oss_service`` — the object store behind the OSS API (``fcbackend.oss.wiring``);
@@ -19,8 +18,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -38,7 +35,6 @@ from fcbackend.fc3.configs import instance_caps
 from fcbackend.models import FunctionSpec, HttpRequestInfo, InvocationRequest, InvocationResult
 from fcbackend.oss.service import OssService
 from fcbackend.oss.store import ObjectStore
-from fcbackend.oss.wiring import mount_oss_api
 from fcbackend.triggers.model import TriggerInfo
 from fcbackend.triggers.oss_events import OssTriggerNotifier
 from fcbackend.triggers.timer import TimerService
@@ -356,46 +352,3 @@ class ConfigChangeMiddleware:
             self.addons.timers.notify_changed()
         elif path.endswith(("/provision-config", "/on-demand-config")):
             self.addons.provisioning.notify_changed()
-
-
-def install(app: Any, *, clock: Clock = DEFAULT_CLOCK, seed: int | None = None) -> BackendAddons:
-    """Wire the add-ons into an app from ``fcbackend.app.create_app`` (before it starts)."""
-    from fcbackend.triggers.routes import CustomDomainMiddleware
-
-    state = app.state.fc
-    addons = BackendAddons(state, state_dir=state.config.state_dir, clock=clock, seed=seed)
-    addons.attach()
-    drivers = getattr(state.scheduler, "drivers", None)
-    if isinstance(drivers, dict) and drivers:  # idle mode needs every instance behind a wrapper
-        state.scheduler.drivers = addons.wrap_drivers(drivers)
-    app.state.fc_addons = addons
-    app.state.async_submit = addons.async_submit
-    app.state.oss_service = addons.oss
-    app.add_middleware(CustomDomainMiddleware)
-    app.add_middleware(ConfigChangeMiddleware, addons=addons)
-    # The OSS API, outermost: *.aliyuncs.com OSS hosts and OSS-signed requests (fcbackend.oss.wiring);
-    # who signed and what they may do is RAM/STS's answer (app.state.identity, built by create_app).
-    config = state.config
-    access = app.state.identity.access
-    mount_oss_api(
-        app,
-        addons.oss,
-        credentials=access,
-        authorizer=access,
-        account_id=config.account_id,
-        region=config.region,
-        unsigned_caller=None if config.auth else access.root,
-    )
-    original = app.router.lifespan_context
-
-    @asynccontextmanager
-    async def lifespan(the_app: Any) -> AsyncIterator[Any]:
-        async with original(the_app) as value:
-            await addons.start()
-            try:
-                yield value
-            finally:
-                await addons.close()
-
-    app.router.lifespan_context = lifespan
-    return addons

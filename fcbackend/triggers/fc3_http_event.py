@@ -30,8 +30,8 @@ from urllib.parse import parse_qsl
 from starlette.requests import Request
 from starlette.responses import Response
 
-from fcbackend.fc3.invoke import session_for
-from fcbackend.fc3.names import is_storage_service
+from fcbackend.api.fc3_names import is_storage_service
+from fcbackend.api.sessions import session_for
 from fcbackend.models import FunctionSpec, HttpRequestInfo, InvocationRequest, InvocationResult
 from fcbackend.triggers.http import FORBIDDEN_RESPONSE_HEADERS
 
