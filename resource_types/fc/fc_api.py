@@ -52,10 +52,6 @@ def to_api(value: Any, *, key: str | None = None) -> Any:
     return value
 
 
-def fc_client(ctx: ProviderContext) -> Any:
-    return ctx.clients("fc")
-
-
 def function_arn(ctx: ProviderContext, service: str, function: str, qualifier: str | None = None) -> str:
     svc = f"{service}.{qualifier}" if qualifier else service
     return f"acs:fc:{ctx.region}:{ctx.account_id}:services/{svc}/functions/{function}"

@@ -9,20 +9,23 @@ after the function exists, as FC keeps it as a separate object.
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from resource_types.base import ProviderContext, ProviderError, ProviderResult, ResourceProvider
+from resource_types.base import ProviderContext, ProviderError, ProviderResult, ResourceProvider, read_answer
 from resource_types.fc.fc_api import (
     code_to_api,
     delete_ignoring_missing,
     drop_none,
-    fc_client,
     fc_errors,
     function_arn,
     lookup,
     split_id,
     to_api,
 )
+
+if TYPE_CHECKING:
+    from rosengine.clients.fc import FcClient
+
 
 _CONFIG_PROPERTIES = (
     "Description",
@@ -111,7 +114,7 @@ def _attributes(
     }
 
 
-def _service_id(client: Any, service: str) -> str | None:
+def _service_id(client: FcClient, service: str) -> str | None:
     """FC's function object does not carry its service's id; GetAtt ServiceId needs it."""
     data = lookup(lambda: client.get_service(service))
     return None if data is None else data.get("serviceId")
@@ -148,7 +151,7 @@ class FunctionProvider(ResourceProvider):
     type_name = "ALIYUN::FC::Function"
 
     def create(self, ctx: ProviderContext, properties: dict[str, Any]) -> ProviderResult:
-        client = fc_client(ctx)
+        client = ctx.client("fc")
         service, name = str(properties["ServiceName"]), str(properties["FunctionName"])
         try:
             code = code_to_api(properties.get("Code"), properties.get("Runtime"), ctx)
@@ -177,7 +180,7 @@ class FunctionProvider(ResourceProvider):
         previous_properties: dict[str, Any],
         previous_attributes: dict[str, Any],
     ) -> ProviderResult:
-        client = fc_client(ctx)
+        client = ctx.client("fc")
         service, name = split_id(physical_id, 2, self.type_name)
         code = None
         # Code is sent again when it changed, and always for LocalPath: the files on disk may have
@@ -206,7 +209,7 @@ class FunctionProvider(ResourceProvider):
 
     def delete(self, ctx: ProviderContext, physical_id: str, properties: dict[str, Any]) -> None:
         service, name = split_id(physical_id, 2, self.type_name)
-        client = fc_client(ctx)
+        client = ctx.client("fc")
         if properties.get("AsyncConfiguration"):
             with fc_errors(f"deleting the async config of {service}/{name}"):
                 lookup(lambda: client.delete_async_invoke_config(service, name, qualifier="LATEST"))
@@ -230,9 +233,9 @@ class FunctionProvider(ResourceProvider):
             )
             if not (service and name):
                 return None
-        client = fc_client(ctx)
+        client = ctx.client("fc")
         data = lookup(lambda: client.get_function(service, name))
         if data is None:
             return None
         attributes = _attributes(ctx, service, data, _service_id(client, service))
-        return attributes if physical_id else {**attributes, "PhysicalResourceId": f"{service}|{name}"}
+        return read_answer(physical_id, f"{service}|{name}", attributes)

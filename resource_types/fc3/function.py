@@ -15,9 +15,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from resource_types.base import ProviderContext, ProviderError, ProviderResult, ResourceProvider
+from resource_types.base import ProviderContext, ProviderError, ProviderResult, ResourceProvider, read_answer
 from resource_types.fc.fc_api import code_to_api, delete_ignoring_missing, fc_errors, lookup
-from resource_types.fc3.fc3_api import client, function_arn, json_text, to_api
+from resource_types.fc3.fc3_api import function_arn, json_text, to_api
 
 _CONFIG = (
     "Handler",
@@ -122,7 +122,7 @@ class Fc3FunctionProvider(ResourceProvider):
         if tags:
             body["tags"] = [{"Key": k, "Value": v} for k, v in tags.items()]
         with fc_errors(f"creating function {name}"):
-            data = client(ctx).create_function(name, **body)
+            data = ctx.client("fc3").create_function(name, **body)
         return ProviderResult(name, _attributes(ctx, data))
 
     def update(
@@ -133,7 +133,7 @@ class Fc3FunctionProvider(ResourceProvider):
         previous_properties: dict[str, Any],
         previous_attributes: dict[str, Any],
     ) -> ProviderResult:
-        fc3 = client(ctx)
+        fc3 = ctx.client("fc3")
         config = _config(properties)
         for key in _config(previous_properties):
             if key not in config and key in _RESET:
@@ -158,7 +158,7 @@ class Fc3FunctionProvider(ResourceProvider):
         return ProviderResult(physical_id, _attributes(ctx, data))
 
     def delete(self, ctx: ProviderContext, physical_id: str, properties: dict[str, Any]) -> None:
-        fc3 = client(ctx)
+        fc3 = ctx.client("fc3")
         delete_ignoring_missing(
             f"deleting function {physical_id}",
             lambda: fc3.delete_function(physical_id),
@@ -172,8 +172,8 @@ class Fc3FunctionProvider(ResourceProvider):
         name = physical_id or str(properties.get("FunctionName") or "")
         if not name:
             return None
-        data = lookup(lambda: client(ctx).get_function(name))
+        data = lookup(lambda: ctx.client("fc3").get_function(name))
         if data is None:
             return None
         attributes = _attributes(ctx, data)
-        return attributes if physical_id else {**attributes, "PhysicalResourceId": name}
+        return read_answer(physical_id, name, attributes)
