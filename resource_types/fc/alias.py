@@ -20,8 +20,10 @@ from resource_types.fc.fc_api import (
 
 
 def _body(properties: dict[str, Any]) -> dict[str, Any]:
-    weights = None
-    if properties.get("AdditionalVersion") not in (None, ""):
+    weights: dict[str, float] | None = None
+    if properties.get("AdditionalVersion") == "":
+        weights = {}  # no canary (AdditionalVersion's default: what a removed canary goes back to)
+    elif properties.get("AdditionalVersion") is not None:
         weight = float(properties.get("AdditionalWeight") or 0) / 100.0
         weights = {str(properties["AdditionalVersion"]): weight}
     return drop_none(
@@ -56,9 +58,7 @@ class AliasProvider(ResourceProvider):
         previous_attributes: dict[str, Any],
     ) -> ProviderResult:
         service, alias = split_id(physical_id, 2, self.type_name)
-        body = _body(properties)
-        # A canary removed from the template must be removed from the alias too.
-        body.setdefault("additionalVersionWeight", {})
+        body = _body(self.properties_after_update(properties, previous_properties))
         with fc_errors(f"updating alias {alias} of service {service}"):
             data = ctx.client("fc").update_alias(service, alias, **body)
         return ProviderResult(physical_id, _attributes(service, data))

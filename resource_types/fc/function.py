@@ -52,25 +52,6 @@ _CONFIG_PROPERTIES = (
 )
 
 
-# What a function property reverts to when it is removed from the template (FC's defaults;
-# maps that FC cannot unset are emptied).
-_RESET_VALUES: dict[str, Any] = {
-    "description": "",
-    "initializer": "",
-    "initializationTimeout": 3,
-    "timeout": 3,
-    "memorySize": 128,
-    "diskSize": 512,
-    "instanceType": "e1",
-    "instanceConcurrency": 1,
-    "caPort": 9000,
-    "environmentVariables": {},
-    "layers": [],
-    "customDNS": {},
-    "instanceLifecycleConfig": {},
-}
-
-
 def _json_list(value: Any) -> list[str] | None:
     """CustomContainerConfig.Command/Args are JSON array *text* in ROS; the API takes lists."""
     if value is None or isinstance(value, list):
@@ -188,14 +169,9 @@ class FunctionProvider(ResourceProvider):
         new_code = properties.get("Code") or {}
         if new_code != previous_properties.get("Code") or new_code.get("LocalPath"):
             code = code_to_api(properties.get("Code"), properties.get("Runtime"), ctx)
-        config = _config(properties)
-        # A property taken out of the template goes back to FC's default: the update API keeps
-        # whatever is not sent, so the default has to be sent explicitly. (FC replaces the
-        # environment as a whole; an emptied map clears it.)
-        for key in _config(previous_properties):
-            if key not in config and key in _RESET_VALUES:
-                config[key] = _RESET_VALUES[key]
-        config.setdefault("environmentVariables", {})
+        # A property taken out of the template goes back to its schema default (FC's), since the
+        # update API keeps whatever is not sent.
+        config = _config(self.properties_after_update(properties, previous_properties))
         with fc_errors(f"updating function {service}/{name}"):
             data = client.update_function(service, name, code=code, **config)
             new_async, old_async = _async_config(properties), _async_config(previous_properties)

@@ -83,9 +83,7 @@ class ServiceProvider(ResourceProvider):
         previous_attributes: dict[str, Any],
     ) -> ProviderResult:
         client = ctx.client("fc")
-        config = _config(properties)
-        # A property removed from the template goes back to "none" rather than staying set.
-        config.setdefault("description", "")
+        config = _config(self.properties_after_update(properties, previous_properties))
         with fc_errors(f"updating service {physical_id}"):
             data = client.update_service(physical_id, **config)
             self._retag(

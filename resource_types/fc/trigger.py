@@ -80,12 +80,12 @@ class TriggerProvider(ResourceProvider):
         previous_attributes: dict[str, Any],
     ) -> ProviderResult:
         service, function, name = split_id(physical_id, 3, self.type_name)
+        after = self.properties_after_update(properties, previous_properties)
         body = drop_none(
             {
-                "triggerConfig": camel_config(properties.get("TriggerConfig") or {}),
-                "invocationRole": properties.get("InvocationRole"),
-                "qualifier": properties.get("Qualifier")
-                or ("" if previous_properties.get("Qualifier") else None),
+                "triggerConfig": camel_config(after.get("TriggerConfig") or {}),
+                "invocationRole": after.get("InvocationRole"),
+                "qualifier": after.get("Qualifier"),
             }
         )
         with fc_errors(f"updating trigger {service}/{function}/{name}"):

@@ -40,8 +40,7 @@ class Fc3CustomDomainProvider(ResourceProvider):
         previous_properties: dict[str, Any],
         previous_attributes: dict[str, Any],
     ) -> ProviderResult:
-        body = _body(properties)
-        body.setdefault("routeConfig", {"routes": []})  # routes taken out of the template go away
+        body = _body(self.properties_after_update(properties, previous_properties))
         with fc_errors(f"updating custom domain {physical_id}"):
             ctx.client("fc3").update_custom_domain(physical_id, **body)
         return ProviderResult(physical_id, {"DomainName": physical_id})

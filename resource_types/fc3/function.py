@@ -8,7 +8,8 @@ is sent as the JSON string the API takes. ``Tags`` go with the create; an update
 through the tag API (TagResources / UntagResources), as UpdateFunction takes no tags.
 
 Update: the API keeps what an update does not send, so a property removed from the template is
-sent back at FC's default (memory 512 MB, timeout 3 s, no environment, no layers, ...).
+sent back at its schema default, FC's (memory 512 MB, timeout 3 s, no environment, no layers, ...);
+``Cpu`` has none: left out, the backend derives it from the memory again.
 """
 
 from __future__ import annotations
@@ -48,30 +49,6 @@ _CONFIG = (
 )
 # Output-only members ROS lists inside CustomContainerConfig; the API computes them.
 _CONTAINER_OUTPUTS = ("resolvedImageUri", "accelerationInfo")
-# What a property removed from the template goes back to (FC 3.0's defaults; maps emptied).
-_RESET: dict[str, Any] = {
-    "cpu": None,
-    "memorySize": 512,
-    "timeout": 3,
-    "diskSize": 512,
-    "instanceConcurrency": 1,
-    "instanceIsolationMode": "SHARE",
-    "sessionAffinity": "NONE",
-    "disableOndemand": False,
-    "environmentVariables": {},
-    "description": "",
-    "role": "",
-    "internetAccess": True,
-    "layers": [],
-    "logConfig": {},
-    "nasConfig": {},
-    "ossMountConfig": {},
-    "vpcConfig": {},
-    "tracingConfig": {},
-    "customDNS": {},
-    "customRuntimeConfig": {},
-    "instanceLifecycleConfig": {},
-}
 
 
 def _config(properties: dict[str, Any]) -> dict[str, Any]:
@@ -134,18 +111,12 @@ class Fc3FunctionProvider(ResourceProvider):
         previous_attributes: dict[str, Any],
     ) -> ProviderResult:
         fc3 = ctx.client("fc3")
-        config = _config(properties)
-        for key in _config(previous_properties):
-            if key not in config and key in _RESET:
-                config[key] = _RESET[key]
-        config.setdefault("environmentVariables", {})
+        config = _config(self.properties_after_update(properties, previous_properties))
         new_code = properties.get("Code") or {}
         if new_code != (previous_properties.get("Code") or {}) or new_code.get("LocalPath"):
             code = code_to_api(properties.get("Code"), properties.get("Runtime"), ctx)
             if code is not None:
                 config["code"] = code
-        if "cpu" in config and config["cpu"] is None:
-            del config["cpu"]  # let the backend derive it from the memory again
         with fc_errors(f"updating function {physical_id}"):
             data = fc3.update_function(physical_id, **config)
             arn = data.get("functionArn") or function_arn(ctx, physical_id)

@@ -77,10 +77,10 @@ class BucketProvider(ResourceProvider):
         previous_properties: dict[str, Any],
         previous_attributes: dict[str, Any],
     ) -> ProviderResult:
-        acl = str(properties.get("AccessControl") or "private")
-        if acl != str(previous_properties.get("AccessControl") or "private"):
+        acl = self.properties_after_update(properties, previous_properties).get("AccessControl")
+        if acl is not None and acl != previous_properties.get("AccessControl"):
             with oss_errors(f"setting the ACL of bucket {physical_id}"):
-                ctx.client("oss").put_bucket_acl(physical_id, acl)
+                ctx.client("oss").put_bucket_acl(physical_id, str(acl))
         self._configure(ctx, physical_id, properties, previous_properties)
         return ProviderResult(physical_id, attributes(ctx, physical_id))
 
