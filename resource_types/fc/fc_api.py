@@ -159,7 +159,7 @@ def code_to_api(
             raise ProviderError("Code.OssBucketName and Code.OssObjectName must be given together")
         return {"ossBucketName": code["OssBucketName"], "ossObjectName": code["OssObjectName"]}
     if code.get("LocalPath"):
-        base = Path(getattr(ctx, "template_dir", None) or os.getcwd())
+        base = Path(ctx.template_dir or os.getcwd())
         path = Path(str(code["LocalPath"])).expanduser()
         if not path.is_absolute():
             path = base / path

@@ -24,9 +24,9 @@ def new_record(rt: OperationContext, prepared: Any, logical_id: str) -> Resource
         logical_id=logical_id,
         type=definition.type,
         status=Status.INIT_COMPLETE,
-        metadata=getattr(definition, "metadata", None),
-        description=getattr(definition, "description", None),
-        deletion_policy=getattr(definition, "deletion_policy", None) or "Delete",
+        metadata=definition.metadata,
+        description=definition.description,
+        deletion_policy=definition.deletion_policy or "Delete",
         depends_on=sorted(prepared.graph.dependencies(logical_id)),
     )
 

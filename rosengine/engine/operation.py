@@ -129,7 +129,7 @@ class OperationContext:
     def _template_dir(self) -> str | None:
         """Directory of the stack's template file, for providers resolving local paths
         (Code.LocalPath); None when the template came from a string."""
-        filename = getattr(self.stack, "template_filename", "") or ""
+        filename = self.stack.template_filename
         if not filename or filename.startswith("<"):
             return None
         return os.path.dirname(os.path.abspath(filename))

@@ -134,9 +134,9 @@ def plan_create(prepared: Any) -> list[ResourceChange]:
 
 def _meta_scope(record: ResourceRecord, definition: Any) -> list[str]:
     scope = []
-    if normalise(getattr(definition, "metadata", None)) != normalise(record.metadata):
+    if normalise(definition.metadata) != normalise(record.metadata):
         scope.append("Metadata")
-    if (getattr(definition, "deletion_policy", None) or "Delete") != record.deletion_policy:
+    if (definition.deletion_policy or "Delete") != record.deletion_policy:
         scope.append("DeletionPolicy")
     return scope
 

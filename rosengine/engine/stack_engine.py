@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from resource_types import registry
-from rosengine.engine.clients import ClientFactory
+from rosengine.engine.clients import ClientFactory, ServiceClient
 from rosengine.engine.create import create_resources, failure_reason, register_pending
 from rosengine.engine.delete import delete_resources
 from rosengine.engine.diff import normalise
@@ -100,7 +100,7 @@ class StackEngine:
         listener: ProgressListener | None = None,
         echo: Callable[[str], None] | None = None,
         owner: Owner | None = None,
-        client_builders: dict[str, Callable[[], Any]] | None = None,
+        client_builders: dict[str, Callable[[], ServiceClient]] | None = None,
     ):
         self.store = store or open_store()
         self.listener = listener or NullListener()

@@ -8,6 +8,7 @@ ListStackEvents …) that ``--output json`` prints, with NoEcho parameters maske
 from __future__ import annotations
 
 import copy
+import dataclasses
 import datetime as _dt
 from dataclasses import dataclass, field
 from typing import Any
@@ -120,12 +121,28 @@ class ChangedInPlace:
     @classmethod
     def of(cls, record: ResourceRecord) -> ChangedInPlace:
         """A deep copy of ``record``'s fields (later changes to the record do not reach it)."""
-        return cls(**{name: copy.deepcopy(getattr(record, name)) for name in _SNAPSHOT_FIELDS})
+        return cls(
+            type=record.type,
+            physical_id=record.physical_id,
+            status=record.status,
+            reason=record.reason,
+            properties=copy.deepcopy(record.properties),
+            attributes=copy.deepcopy(record.attributes),
+            metadata=copy.deepcopy(record.metadata),
+            description=record.description,
+            deletion_policy=record.deletion_policy,
+            depends_on=list(record.depends_on),
+        )
 
     def restore(self, record: ResourceRecord) -> None:
         """Put the saved fields back into ``record`` (copies: the snapshot stays as it was)."""
-        for name in _SNAPSHOT_FIELDS:
-            setattr(record, name, copy.deepcopy(getattr(self, name)))
+        record.type, record.physical_id = self.type, self.physical_id
+        record.status, record.reason = self.status, self.reason
+        record.properties = copy.deepcopy(self.properties)
+        record.attributes = copy.deepcopy(self.attributes)
+        record.metadata = copy.deepcopy(self.metadata)
+        record.description, record.deletion_policy = self.description, self.deletion_policy
+        record.depends_on = list(self.depends_on)
 
 
 @dataclass(frozen=True)
@@ -144,20 +161,6 @@ class ReplacementOf:
 
 UpdateUndo = ChangedInPlace | AddedByUpdate | ReplacementOf
 
-# The fields of a row that an in-place update may change (ChangedInPlace's fields).
-_SNAPSHOT_FIELDS = (
-    "type",
-    "physical_id",
-    "status",
-    "reason",
-    "properties",
-    "attributes",
-    "metadata",
-    "description",
-    "deletion_policy",
-    "depends_on",
-)
-
 
 def undo_to_json(undo: UpdateUndo | None) -> dict[str, Any] | None:
     """The stored form of ``ResourceRecord.previous``. Why these shapes: they are what databases
@@ -169,7 +172,7 @@ def undo_to_json(undo: UpdateUndo | None) -> dict[str, Any] | None:
         return {"added": True}
     if isinstance(undo, ReplacementOf):
         return {"replaced": True, "old_physical_id": undo.old_physical_id}
-    return {name: getattr(undo, name) for name in _SNAPSHOT_FIELDS}
+    return dataclasses.asdict(undo)
 
 
 def undo_from_json(data: dict[str, Any] | None) -> UpdateUndo | None:
@@ -180,7 +183,7 @@ def undo_from_json(data: dict[str, Any] | None) -> UpdateUndo | None:
         return AddedByUpdate()
     if data.get("replaced"):
         return ReplacementOf(str(data.get("old_physical_id") or ""))
-    return ChangedInPlace(**{name: data[name] for name in _SNAPSHOT_FIELDS})
+    return ChangedInPlace(**{field.name: data[field.name] for field in dataclasses.fields(ChangedInPlace)})
 
 
 @dataclass
