@@ -275,9 +275,10 @@ class ResourceProvider(ABC):
 
     @abstractmethod
     def create(self, ctx: ProviderContext, properties: dict[str, Any]) -> ProviderResult:
-        """Create the resource; return its physical id and the schema's attributes (one not
-        reported reads as null in Fn::GetAtt). The physical id must let update, delete and read
-        find the resource again (a name, or a composite like ``service|function``)."""
+        """Create the resource; return its physical id and the attributes the schema declares,
+        by those names (one without a value is None: Fn::GetAtt reads it as null). The physical
+        id must let update, delete and read find the resource again (a name, or a composite like
+        ``service|function``)."""
 
     @abstractmethod
     def update(
