@@ -51,6 +51,8 @@ if TYPE_CHECKING:
     from rosengine.clients.fc import FcClient
     from rosengine.clients.fc3 import Fc3Client
     from rosengine.clients.oss import OssClient
+    from rosengine.clients.ram import RamClient
+    from rosengine.clients.sls import SlsClient
 
 
 @dataclass(frozen=True)
@@ -202,20 +204,30 @@ class ProviderContext:
     def client(self, service: Literal["fc3"]) -> Fc3Client: ...
     @overload
     def client(self, service: Literal["oss"]) -> OssClient: ...
+    @overload
+    def client(self, service: Literal["ram"]) -> RamClient: ...
+    @overload
+    def client(self, service: Literal["sls"]) -> SlsClient: ...
     def client(self, service: str) -> Any:
         """The operation's client for ``service``: ``"fc"`` (FC 2.0 API), ``"fc3"`` (FC 3.0 API),
-        ``"oss"``; typed, so a provider's calls are checked against the client's methods."""
+        ``"oss"``, ``"ram"`` (RAM and STS), ``"sls"``; typed, so a provider's calls are checked
+        against the client's methods. A new service adds its overload here and its builder to
+        the engine's client factory."""
         return self.clients(service)
 
 
 @dataclass
 class ProviderResult:
-    """Outcome of create/update: the physical id (what Ref returns) and the Fn::GetAtt
-    attributes. Update reports the attributes it changed (merged over the recorded ones). A call
-    that returns anything else fails the resource (a broken contract)."""
+    """Outcome of create/update: the physical id (what Ref returns), the Fn::GetAtt attributes,
+    and optionally the StatusReason of the success. Update reports the attributes it changed
+    (merged over the recorded ones). A call that returns anything else fails the resource (a
+    broken contract)."""
 
     physical_id: str
     attributes: dict[str, Any] = field(default_factory=dict)
+    # What the resource's StatusReason says when the operation succeeds (empty: the engine's
+    # default), e.g. that a resource is only recorded because its service has no data plane here.
+    status_reason: str = ""
 
 
 # The key under which read() returns the physical id of a resource it looked up by its

@@ -14,7 +14,7 @@ from resource_types.base import ProviderResult
 from rosengine.engine.executor import Outcome, WalkResult, Work, walk
 from rosengine.engine.operation import OperationContext, describe_error
 from rosengine.state.models import ResourceRecord
-from rosengine.state.statuses import Action, Phase, Status
+from rosengine.state.statuses import STATE_CHANGED, Action, Phase, Status
 
 
 def new_record(rt: OperationContext, prepared: Any, logical_id: str) -> ResourceRecord:
@@ -82,7 +82,9 @@ def create_resources(
         if result is not None:
             record.physical_id = str(result.physical_id)
             record.attributes = dict(result.attributes)
-            rt.recorder.resource(record, Status.of(action, Phase.COMPLETE))
+            rt.recorder.resource(
+                record, Status.of(action, Phase.COMPLETE), result.status_reason or STATE_CHANGED
+            )
             return True
         assert outcome.error is not None
         rt.recorder.resource(record, Status.of(action, Phase.FAILED), describe_error(outcome.error))

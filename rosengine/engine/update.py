@@ -198,7 +198,7 @@ class _UpdateWalk:
             return False
         self._take_result(record, step, result)
         done = Status.CREATE_COMPLETE if action is Action.CREATE else Status.UPDATE_COMPLETE
-        self.rt.recorder.resource(record, done, _completion_reason(record, step))
+        self.rt.recorder.resource(record, done, _completion_reason(record, step, result))
         return True
 
     @staticmethod
@@ -220,13 +220,13 @@ class _UpdateWalk:
         )
 
 
-def _completion_reason(record: ResourceRecord, step: UpdateStep) -> str:
+def _completion_reason(record: ResourceRecord, step: UpdateStep, result: ProviderResult) -> str:
     if step is UpdateStep.REPLACE and isinstance(record.previous, ReplacementOf):
         return (
             f"Replaced: new physical resource {record.physical_id} created; the old one "
             f"({record.previous.old_physical_id}) is deleted when the update completes"
         )
-    return STATE_CHANGED
+    return result.status_reason or STATE_CHANGED
 
 
 def _template_fields_differ(old: ResourceRecord, fresh: ResourceRecord) -> bool:
