@@ -35,6 +35,7 @@ from rosengine.errors import TemplateError, TemplateErrors
 from rosengine.state import interrupted_message, open_store
 from rosengine.state.models import EventRecord, StackRecord
 from rosengine.state.owner import is_alive
+from rosengine.state.statuses import STACK_TYPE, STATE_CHANGED, Action, ChangeSetType, Status
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 _REFUSED = {"ActionInProgress", "OperationInterrupted"}
@@ -131,19 +132,19 @@ class LiveProgress:
         self._live: Live | None = None
 
     def on_event(self, event: EventRecord) -> None:
-        if event.type == "ALIYUN::ROS::Stack":
+        if event.type == STACK_TYPE:
             self.stack_line = f"{event.logical_id}: {event.status}  {event.reason}"
         else:
             row = self.rows.setdefault(
                 event.logical_id, {"type": event.type, "start": time.monotonic(), "end": None}
             )
-            if event.status.endswith("_IN_PROGRESS"):
+            if event.status.in_progress:
                 row["start"], row["end"] = time.monotonic(), None
             else:
                 row["end"] = time.monotonic()
             row["status"], row["reason"] = (
                 event.status,
-                event.reason if event.reason != "state changed" else "",
+                event.reason if event.reason != STATE_CHANGED else "",
             )
         if self._live is not None:
             self._live.update(self._table())
@@ -269,7 +270,10 @@ def _rows_printer(*keys: str, title: str | None = None) -> Callable[[Any], None]
 
 
 def _run_operation(
-    output: str, query: str | None, operation: Callable[[StackEngine], StackRecord], success: tuple[str, ...]
+    output: str,
+    query: str | None,
+    operation: Callable[[StackEngine], StackRecord],
+    success: tuple[Status, ...],
 ) -> None:
     progress = _progress(output)
     with handled():
@@ -364,7 +368,7 @@ def create_cmd(
         output,
         query,
         lambda e: e.create_stack(stack_name, body, filename=template_file, parameters=values, options=opts),
-        ("CREATE_COMPLETE",),
+        (Status.CREATE_COMPLETE,),
     )
 
 
@@ -424,7 +428,7 @@ def update_cmd(
             options=opts,
         )
 
-    _run_operation(output, query, operation, ("UPDATE_COMPLETE",))
+    _run_operation(output, query, operation, (Status.UPDATE_COMPLETE,))
 
 
 @stack.command("delete")
@@ -447,7 +451,7 @@ def delete_cmd(
             name, retain=retain, options=_options(engine.get_stack(name), timeout_mins, concurrency)
         )
 
-    _run_operation(output, query, operation, ("DELETE_COMPLETE",))
+    _run_operation(output, query, operation, (Status.DELETE_COMPLETE,))
 
 
 @stack.command("continue")
@@ -464,7 +468,7 @@ def continue_cmd(
             name, options=_options(engine.get_stack(name), timeout_mins, concurrency)
         )
 
-    _run_operation(output, query, operation, ("CREATE_COMPLETE",))
+    _run_operation(output, query, operation, (Status.CREATE_COMPLETE,))
 
 
 @stack.command("rollback")
@@ -473,7 +477,10 @@ def continue_cmd(
 def rollback_cmd(name: str, output: str, query: str | None) -> None:
     """Undo a failed or interrupted create or update."""
     _run_operation(
-        output, query, lambda e: e.rollback_stack(name), ("CREATE_ROLLBACK_COMPLETE", "ROLLBACK_COMPLETE")
+        output,
+        query,
+        lambda e: e.rollback_stack(name),
+        (Status.CREATE_ROLLBACK_COMPLETE, Status.ROLLBACK_COMPLETE),
     )
 
 
@@ -630,7 +637,7 @@ def preview_cmd(
         hidden = set(prepared.no_echo)
         data = {
             "StackName": stack_name,
-            "Operation": "UPDATE" if existing else "CREATE",
+            "Operation": (Action.UPDATE if existing else Action.CREATE).value,
             "Parameters": [
                 {"ParameterKey": k, "ParameterValue": "******" if k in hidden else v}
                 for k, v in params.items()
@@ -668,7 +675,7 @@ def changeset() -> None:
 @click.option(
     "--type",
     "change_set_type",
-    type=click.Choice(["CREATE", "UPDATE"], case_sensitive=False),
+    type=click.Choice([kind.value for kind in ChangeSetType], case_sensitive=False),
     default=None,
     help="Default: UPDATE when the stack exists, else CREATE.",
 )
@@ -746,7 +753,7 @@ def changeset_execute_cmd(name: str | None, change_set: str, output: str, query:
         output,
         query,
         lambda e: cs.execute_change_set(e, change_set, name),
-        ("CREATE_COMPLETE", "UPDATE_COMPLETE"),
+        (Status.CREATE_COMPLETE, Status.UPDATE_COMPLETE),
     )
 
 

@@ -9,19 +9,25 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
 from resource_types.base import ProviderError
 
 
-def _build_fc(echo: Callable[[str], None] | None) -> Any:
+class ServiceClient(Protocol):
+    """What the factory needs of a client: a way to release its connections."""
+
+    def close(self) -> None: ...
+
+
+def _build_fc(echo: Callable[[str], None] | None) -> ServiceClient:
     from rosengine.clients import fc as fc_client  # imported only when a provider needs FC
 
     fc_client.ensure_local_backend(echo=echo)
     return fc_client.FcClient.from_environment()
 
 
-def _build_fc3(echo: Callable[[str], None] | None) -> Any:
+def _build_fc3(echo: Callable[[str], None] | None) -> ServiceClient:
     """The FC 3.0 client for the same backend (one backend serves both APIs)."""
     from rosengine.clients import fc as fc_client
     from rosengine.clients.fc3 import Fc3Client
@@ -30,7 +36,7 @@ def _build_fc3(echo: Callable[[str], None] | None) -> Any:
     return Fc3Client.from_environment()
 
 
-def _build_oss(echo: Callable[[str], None] | None) -> Any:
+def _build_oss(echo: Callable[[str], None] | None) -> ServiceClient:
     from rosengine.clients import fc as fc_client
     from rosengine.clients.oss import OssClient  # the backend's one endpoint serves OSS too
 
@@ -55,10 +61,12 @@ class ClientFactory:
     operation. Thread-safe: providers run in parallel."""
 
     def __init__(
-        self, echo: Callable[[str], None] | None = None, builders: dict[str, Callable[[], Any]] | None = None
+        self,
+        echo: Callable[[str], None] | None = None,
+        builders: dict[str, Callable[[], ServiceClient]] | None = None,
     ):
         self._echo = echo
-        self._builders: dict[str, Callable[[], Any]] = {
+        self._builders: dict[str, Callable[[], ServiceClient]] = {
             "fc": lambda: _build_fc(self._echo),
             "fc3": lambda: _build_fc3(self._echo),
             "oss": lambda: _build_oss(self._echo),
@@ -66,7 +74,7 @@ class ClientFactory:
             "sls": lambda: _build_sls(self._echo),
         }
         self._builders.update(builders or {})
-        self._cache: dict[str, Any] = {}
+        self._cache: dict[str, ServiceClient] = {}
         self._lock = threading.Lock()
 
     def __call__(self, service: str) -> Any:
@@ -85,10 +93,8 @@ class ClientFactory:
     def close(self) -> None:
         with self._lock:
             for client in self._cache.values():
-                close = getattr(client, "close", None)
-                if callable(close):
-                    try:
-                        close()
-                    except Exception:
-                        pass
+                try:
+                    client.close()
+                except Exception:
+                    pass  # closing is best effort: the operation's outcome is already recorded
             self._cache.clear()

@@ -14,7 +14,13 @@ from collections.abc import Callable
 from typing import Any
 
 from resource_types import registry
-from resource_types.base import ProviderContext, ProviderError, ResourceNotFound, ResourceProvider
+from resource_types.base import (
+    ProviderContext,
+    ProviderError,
+    ResourceNotFound,
+    ResourceProvider,
+    found_by_properties,
+)
 from rosengine.engine.clients import ClientFactory
 from rosengine.engine.deadline import Deadline
 from rosengine.engine.progress import ProgressListener
@@ -123,7 +129,7 @@ class OperationContext:
     def _template_dir(self) -> str | None:
         """Directory of the stack's template file, for providers resolving local paths
         (Code.LocalPath); None when the template came from a string."""
-        filename = getattr(self.stack, "template_filename", "") or ""
+        filename = self.stack.template_filename
         if not filename or filename.startswith("<"):
             return None
         return os.path.dirname(os.path.abspath(filename))
@@ -131,17 +137,19 @@ class OperationContext:
     def find_unrecorded(self, record: ResourceRecord) -> str | None:
         """A create that started but whose result was never recorded (the process died): ask the
         provider whether the resource exists, by its properties (``read`` with an empty physical
-        id). A provider that can find it returns attributes with ``PhysicalResourceId``; any
-        other answer means "not found, create it again"."""
+        id, see :meth:`ResourceProvider.read`). When it does, its attributes go into the row and
+        its physical id is returned; any other answer (a read that fails included) means "not
+        found, create it again"."""
         try:
             provider = self.provider(record.type)
-            found = provider.read(self.context(record), "", dict(record.properties))
+            answer = provider.read(self.context(record), "", dict(record.properties))
         except Exception:
             return None
-        if isinstance(found, dict) and found.get("PhysicalResourceId"):
-            record.attributes = {k: v for k, v in found.items() if k != "PhysicalResourceId"}
-            return str(found["PhysicalResourceId"])
-        return None
+        found = found_by_properties(answer)
+        if found is None:
+            return None
+        record.attributes = found.attributes
+        return found.physical_id
 
     def delete_call(self, record: ResourceRecord) -> Callable[[], None]:
         provider = self.provider(record.type)

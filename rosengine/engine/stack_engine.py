@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from resource_types import registry
-from rosengine.engine.clients import ClientFactory
+from rosengine.engine.clients import ClientFactory, ServiceClient
 from rosengine.engine.create import create_resources, failure_reason, register_pending
 from rosengine.engine.delete import delete_resources
 from rosengine.engine.diff import normalise
@@ -38,11 +38,12 @@ from rosengine.errors import TemplateError, TemplateErrors
 from rosengine.state import open_store
 from rosengine.state.models import ROLE_CURRENT, StackRecord
 from rosengine.state.owner import Owner
+from rosengine.state.statuses import Action, Phase, Status
 from rosengine.state.store import StateStore
 from rosengine.template import PreparedTemplate, load_template, prepare
 from rosengine.transform.render import processed_text
 
-UPDATABLE = ("CREATE_COMPLETE", "UPDATE_COMPLETE", "UPDATE_FAILED", "ROLLBACK_COMPLETE")
+UPDATABLE = (Status.CREATE_COMPLETE, Status.UPDATE_COMPLETE, Status.UPDATE_FAILED, Status.ROLLBACK_COMPLETE)
 DEFAULT_TIMEOUT_MINS = 60
 DEFAULT_CONCURRENCY = 8
 _STACK_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,254}$")
@@ -99,7 +100,7 @@ class StackEngine:
         listener: ProgressListener | None = None,
         echo: Callable[[str], None] | None = None,
         owner: Owner | None = None,
-        client_builders: dict[str, Callable[[], Any]] | None = None,
+        client_builders: dict[str, Callable[[], ServiceClient]] | None = None,
     ):
         self.store = store or open_store()
         self.listener = listener or NullListener()
@@ -169,13 +170,13 @@ class StackEngine:
             clients.close()
             self.store.release(stack.id, self.owner)
 
-    def _guard(self, rt: OperationContext, action: str, body: Callable[[], None]) -> None:
+    def _guard(self, rt: OperationContext, action: Action, body: Callable[[], None]) -> None:
         """Run an operation body; an unexpected error (a bug, a broken provider contract) still
         ends the operation in ``<ACTION>_FAILED`` with a reason instead of leaving it running."""
         try:
             body()
         except Exception as exc:
-            rt.recorder.stack_status(f"{action}_FAILED", f"InternalError: {describe_error(exc)}")
+            rt.recorder.stack_status(Status.of(action, Phase.FAILED), f"InternalError: {describe_error(exc)}")
 
     # -- create ---------------------------------------------------------------------------------
     def create_stack(
@@ -191,15 +192,15 @@ class StackEngine:
         check_stack_name(name)
         check_timeout(options.timeout_mins)
         existing = self.store.find_stack(name)
-        if existing is not None and existing.status != "REVIEW_IN_PROGRESS":
+        if existing is not None and existing.status != Status.REVIEW_IN_PROGRESS:
             from rosengine.state.errors import stack_exists
 
             raise stack_exists(name)
         if existing is not None:  # a stack made by a CREATE change set, now executed
             stack = existing
-            stack.status = "CREATE_IN_PROGRESS"
+            stack.status = Status.CREATE_IN_PROGRESS
         else:
-            stack = StackRecord(id=new_stack_id(), name=name, status="CREATE_IN_PROGRESS")
+            stack = StackRecord(id=new_stack_id(), name=name, status=Status.CREATE_IN_PROGRESS)
         prepared = self._prepare(stack, template_body, filename, dict(parameters or {}))
         stack.template_body, stack.template_filename = template_body, filename
         stack.processed_template = processed_text(prepared.template)
@@ -209,7 +210,7 @@ class StackEngine:
         stack.identity = identity_dict(prepared.identity)
         stack.options = options.as_dict()
         stack.description = str(prepared.template.data.get("Description") or "")
-        stack.operation = {"action": "CREATE"}
+        stack.operation = {"action": Action.CREATE}
         stack.owner_pid, stack.owner_host, stack.owner_started = (
             self.owner.pid,
             self.owner.host,
@@ -244,16 +245,16 @@ class StackEngine:
         started_reason: str = "Stack CREATE started",
     ) -> StackRecord:
         with self._running(stack, options) as rt:
-            self._guard(rt, "CREATE", lambda: self._create_body(rt, prepared, options, started_reason))
+            self._guard(rt, Action.CREATE, lambda: self._create_body(rt, prepared, options, started_reason))
         return self.get_stack(stack.id)
 
     def _create_body(
         self, rt: OperationContext, prepared: Any, options: StackOptions, started_reason: str
     ) -> None:
-        rt.recorder.stack_status("CREATE_IN_PROGRESS", started_reason)
+        rt.recorder.stack_status(Status.CREATE_IN_PROGRESS, started_reason)
         order = list(prepared.graph.creation_order())
         register_pending(rt, prepared, order)
-        todo = [lid for lid in order if rt.resources[lid].status != "CREATE_COMPLETE"]
+        todo = [lid for lid in order if rt.resources[lid].status != Status.CREATE_COMPLETE]
         result = create_resources(rt, prepared, todo)
         reason = ""
         if result.ok:
@@ -263,23 +264,25 @@ class StackEngine:
                 reason = f"Outputs could not be evaluated: {describe_error(exc)}"
             else:
                 rt.recorder.stack_status(
-                    "CREATE_COMPLETE", "Stack CREATE completed successfully", operation=None
+                    Status.CREATE_COMPLETE, "Stack CREATE completed successfully", operation=None
                 )
                 return
-        reason = reason or failure_reason(rt, result, "CREATE")
-        rt.recorder.stack_status("CREATE_FAILED", reason)
+        reason = reason or failure_reason(rt, result, Action.CREATE)
+        rt.recorder.stack_status(Status.CREATE_FAILED, reason)
         if not options.disable_rollback:
             self._rollback_create(rt, reason)
 
     def _rollback_create(self, rt: OperationContext, reason: str) -> None:
         rt.restart_deadline()
-        rt.recorder.stack_status("CREATE_ROLLBACK_IN_PROGRESS", f"Rollback started: {reason}")
+        rt.recorder.stack_status(Status.CREATE_ROLLBACK_IN_PROGRESS, f"Rollback started: {reason}")
         result = delete_resources(rt, self.store.get_resources(rt.stack.id))
         self.store.set_outputs(rt.stack.id, [])
         if result.ok:
-            rt.recorder.stack_status("CREATE_ROLLBACK_COMPLETE", f"Rolled back: {reason}", operation=None)
+            rt.recorder.stack_status(
+                Status.CREATE_ROLLBACK_COMPLETE, f"Rolled back: {reason}", operation=None
+            )
         else:
-            rt.recorder.stack_status("CREATE_ROLLBACK_FAILED", failure_reason(rt, result, "DELETE"))
+            rt.recorder.stack_status(Status.CREATE_ROLLBACK_FAILED, failure_reason(rt, result, Action.DELETE))
 
     # -- delete ---------------------------------------------------------------------------------
     def delete_stack(
@@ -289,17 +292,19 @@ class StackEngine:
         stack = self.store.acquire(stack.id, self.owner, allow_interrupted=True)
         opts = options or StackOptions.from_dict(stack.options)
         with self._running(stack, opts) as rt:
-            self._guard(rt, "DELETE", lambda: self._delete_body(rt, frozenset(retain)))
+            self._guard(rt, Action.DELETE, lambda: self._delete_body(rt, frozenset(retain)))
         return self.get_stack(stack.id)
 
     def _delete_body(self, rt: OperationContext, retain: frozenset[str]) -> None:
-        rt.recorder.stack_status("DELETE_IN_PROGRESS", "Stack DELETE started", operation={"action": "DELETE"})
+        rt.recorder.stack_status(
+            Status.DELETE_IN_PROGRESS, "Stack DELETE started", operation={"action": Action.DELETE}
+        )
         result = delete_resources(rt, self.store.get_resources(rt.stack.id), retain=retain)
         if result.ok:
             self.store.set_outputs(rt.stack.id, [])
-            rt.recorder.stack_status("DELETE_COMPLETE", "Stack successfully deleted", operation=None)
+            rt.recorder.stack_status(Status.DELETE_COMPLETE, "Stack successfully deleted", operation=None)
         else:
-            rt.recorder.stack_status("DELETE_FAILED", failure_reason(rt, result, "DELETE"))
+            rt.recorder.stack_status(Status.DELETE_FAILED, failure_reason(rt, result, Action.DELETE))
 
     # -- continue / rollback after a failure or a dead process --------------------------------
     def continue_create(self, name_or_id: str, *, options: StackOptions | None = None) -> StackRecord:
@@ -307,7 +312,7 @@ class StackEngine:
         that was started but never recorded is looked up with the provider's read() and adopted
         when found, else created again."""
         stack = self.get_stack(name_or_id)
-        if stack.status not in ("CREATE_FAILED", "CREATE_IN_PROGRESS"):
+        if stack.status not in (Status.CREATE_FAILED, Status.CREATE_IN_PROGRESS):
             raise StackError(
                 INVALID_STACK_STATE,
                 f"Stack {stack.name} is {stack.status}; only a failed or interrupted create can be "
@@ -319,18 +324,18 @@ class StackEngine:
             stack, stack.template_body, stack.template_filename, stack.parameters, check=False
         )
         with self._running(stack, opts) as rt:
-            self._guard(rt, "CREATE", lambda: self._continue_body(rt, prepared, opts))
+            self._guard(rt, Action.CREATE, lambda: self._continue_body(rt, prepared, opts))
         return self.get_stack(stack.id)
 
     def _continue_body(self, rt: OperationContext, prepared: Any, options: StackOptions) -> None:
         for record in list(rt.resources.values()):
-            if record.status == "CREATE_IN_PROGRESS" and not record.physical_id:
+            if record.status == Status.CREATE_IN_PROGRESS and not record.physical_id:
                 found = rt.find_unrecorded(record)
                 if found:
                     record.physical_id = found
                     rt.recorder.resource(
                         record,
-                        "CREATE_COMPLETE",
+                        Status.CREATE_COMPLETE,
                         "Found by the provider after the interrupted create; adopted",
                     )
         self._create_body(rt, prepared, options, "Stack CREATE continued")
@@ -340,8 +345,8 @@ class StackEngine:
         previous template and parameters)."""
         stack = self.get_stack(name_or_id)
         action = stack.action
-        if action in ("CREATE", "CREATE_ROLLBACK"):
-            if stack.status == "CREATE_COMPLETE" or stack.status == "CREATE_ROLLBACK_COMPLETE":
+        if action in (Action.CREATE, Action.CREATE_ROLLBACK):
+            if stack.status == Status.CREATE_COMPLETE or stack.status == Status.CREATE_ROLLBACK_COMPLETE:
                 raise StackError(
                     INVALID_STACK_STATE, f"Stack {stack.name} is {stack.status}; nothing to roll back."
                 )
@@ -349,16 +354,19 @@ class StackEngine:
             opts = StackOptions.from_dict(stack.options)
             reason = stack.reason or "the create was interrupted"
             with self._running(stack, opts) as rt:
-                self._guard(rt, "CREATE_ROLLBACK", lambda: self._rollback_create(rt, reason))
+                self._guard(rt, Action.CREATE_ROLLBACK, lambda: self._rollback_create(rt, reason))
             return self.get_stack(stack.id)
-        if action in ("UPDATE", "ROLLBACK") and stack.status not in ("UPDATE_COMPLETE", "ROLLBACK_COMPLETE"):
+        if action in (Action.UPDATE, Action.ROLLBACK) and stack.status not in (
+            Status.UPDATE_COMPLETE,
+            Status.ROLLBACK_COMPLETE,
+        ):
             from rosengine.engine.update import run_update_rollback
 
             stack = self.store.acquire(stack.id, self.owner, allow_interrupted=True)
             opts = StackOptions.from_dict(stack.options)
             with self._running(stack, opts) as rt:
                 self._guard(
-                    rt, "ROLLBACK", lambda: run_update_rollback(self, rt, stack.reason or "interrupted")
+                    rt, Action.ROLLBACK, lambda: run_update_rollback(self, rt, stack.reason or "interrupted")
                 )
             return self.get_stack(stack.id)
         raise StackError(INVALID_STACK_STATE, f"Stack {stack.name} is {stack.status}; nothing to roll back.")
@@ -401,11 +409,11 @@ class StackEngine:
         from rosengine.engine.plan import plan_create, plan_update
 
         stack = self.store.find_stack(name_or_id) if name_or_id else None
-        if stack is None or stack.status == "REVIEW_IN_PROGRESS":
+        if stack is None or stack.status == Status.REVIEW_IN_PROGRESS:
             if template_body is None:
                 raise stack_not_found(name_or_id or "")
             name = stack_name or name_or_id or "stack"
-            probe = stack or StackRecord(id=new_stack_id(), name=name, status="REVIEW_IN_PROGRESS")
+            probe = stack or StackRecord(id=new_stack_id(), name=name, status=Status.REVIEW_IN_PROGRESS)
             prepared = self._prepare(
                 probe, template_body, filename or "", dict(parameters or {}), creatable=not preview
             )
@@ -472,9 +480,9 @@ class StackEngine:
 
             def body_() -> None:
                 rt.recorder.stack_status(
-                    "UPDATE_IN_PROGRESS",
+                    Status.UPDATE_IN_PROGRESS,
                     "Stack UPDATE started",
-                    operation={"action": "UPDATE", "previous": previous},
+                    operation={"action": Action.UPDATE, "previous": previous},
                     template_body=body,
                     template_filename=filename,
                     processed_template=processed_text(prepared.template),
@@ -491,7 +499,7 @@ class StackEngine:
                 )
                 finish_update(self, rt, prepared, opts)
 
-            self._guard(rt, "UPDATE", body_)
+            self._guard(rt, Action.UPDATE, body_)
         return self.get_stack(stack.id)
 
     # -- reading --------------------------------------------------------------------------------

@@ -7,9 +7,13 @@ ListStackEvents …) that ``--output json`` prints, with NoEcho parameters maske
 
 from __future__ import annotations
 
+import copy
+import dataclasses
 import datetime as _dt
 from dataclasses import dataclass, field
 from typing import Any
+
+from rosengine.state.statuses import ChangeSetType, ExecutionStatus, Phase, Status
 
 MASK = "******"
 
@@ -32,7 +36,7 @@ def mask_parameters(values: dict[str, Any], no_echo: set[str] | list[str]) -> di
 class StackRecord:
     id: str
     name: str
-    status: str
+    status: Status
     reason: str = ""
     template_body: str = ""
     template_filename: str = ""
@@ -56,17 +60,20 @@ class StackRecord:
     owner_started: str | None = None
     heartbeat: float | None = None
 
+    def __post_init__(self) -> None:
+        self.status = Status(self.status)  # the store reads the name back as text
+
     @property
     def action(self) -> str:
         """``CREATE`` for ``CREATE_IN_PROGRESS``, ``CREATE_ROLLBACK`` for its rollback …"""
-        for suffix in ("_IN_PROGRESS", "_COMPLETE", "_FAILED"):
+        for suffix in (f"_{phase}" for phase in Phase):
             if self.status.endswith(suffix):
                 return self.status[: -len(suffix)]
         return self.status
 
     @property
     def in_progress(self) -> bool:
-        return self.status.endswith("_IN_PROGRESS") and self.status != "REVIEW_IN_PROGRESS"
+        return self.status.in_progress
 
     def masked_parameters(self) -> dict[str, Any]:
         return mask_parameters(self.resolved_parameters or self.parameters, self.no_echo)
@@ -75,7 +82,7 @@ class StackRecord:
         data: dict[str, Any] = {
             "StackId": self.id,
             "StackName": self.name,
-            "Status": self.status,
+            "Status": self.status.value,
             "StatusReason": self.reason,
             "Description": self.description,
             "CreateTime": self.created_at,
@@ -92,12 +99,99 @@ class StackRecord:
         return data
 
 
+@dataclass(frozen=True)
+class ChangedInPlace:
+    """The row as it was before the running update changed it in place (its properties, or only
+    its metadata, deletion policy, dependencies or description): a rollback puts these back."""
+
+    type: str
+    physical_id: str | None
+    status: Status
+    reason: str
+    properties: dict[str, Any]
+    attributes: dict[str, Any]
+    metadata: Any
+    description: str | None
+    deletion_policy: str
+    depends_on: list[str]
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "status", Status(self.status))  # text when read back from the store
+
+    @classmethod
+    def of(cls, record: ResourceRecord) -> ChangedInPlace:
+        """A deep copy of ``record``'s fields (later changes to the record do not reach it)."""
+        return cls(
+            type=record.type,
+            physical_id=record.physical_id,
+            status=record.status,
+            reason=record.reason,
+            properties=copy.deepcopy(record.properties),
+            attributes=copy.deepcopy(record.attributes),
+            metadata=copy.deepcopy(record.metadata),
+            description=record.description,
+            deletion_policy=record.deletion_policy,
+            depends_on=list(record.depends_on),
+        )
+
+    def restore(self, record: ResourceRecord) -> None:
+        """Put the saved fields back into ``record`` (copies: the snapshot stays as it was)."""
+        record.type, record.physical_id = self.type, self.physical_id
+        record.status, record.reason = self.status, self.reason
+        record.properties = copy.deepcopy(self.properties)
+        record.attributes = copy.deepcopy(self.attributes)
+        record.metadata = copy.deepcopy(self.metadata)
+        record.description, record.deletion_policy = self.description, self.deletion_policy
+        record.depends_on = list(self.depends_on)
+
+
+@dataclass(frozen=True)
+class AddedByUpdate:
+    """The running update created this resource (it was not in the stack): a rollback deletes it."""
+
+
+@dataclass(frozen=True)
+class ReplacementOf:
+    """The running update created this resource to replace ``old_physical_id`` (parked as the
+    ``replaced`` row, deleted when the update completes): a rollback deletes the new one and the
+    original becomes current again."""
+
+    old_physical_id: str
+
+
+UpdateUndo = ChangedInPlace | AddedByUpdate | ReplacementOf
+
+
+def undo_to_json(undo: UpdateUndo | None) -> dict[str, Any] | None:
+    """The stored form of ``ResourceRecord.previous``. Why these shapes: they are what databases
+    written before the typed form hold, so an update interrupted by an older version still rolls
+    back: the saved fields by name, ``{"added": true}``, ``{"replaced": true, "old_physical_id"}``."""
+    if undo is None:
+        return None
+    if isinstance(undo, AddedByUpdate):
+        return {"added": True}
+    if isinstance(undo, ReplacementOf):
+        return {"replaced": True, "old_physical_id": undo.old_physical_id}
+    return dataclasses.asdict(undo)
+
+
+def undo_from_json(data: dict[str, Any] | None) -> UpdateUndo | None:
+    """``ResourceRecord.previous`` from its stored form (:func:`undo_to_json`)."""
+    if data is None:
+        return None
+    if data.get("added"):
+        return AddedByUpdate()
+    if data.get("replaced"):
+        return ReplacementOf(str(data.get("old_physical_id") or ""))
+    return ChangedInPlace(**{field.name: data[field.name] for field in dataclasses.fields(ChangedInPlace)})
+
+
 @dataclass
 class ResourceRecord:
     stack_id: str
     logical_id: str
     type: str
-    status: str = "INIT_COMPLETE"
+    status: Status = Status.INIT_COMPLETE
     physical_id: str | None = None
     reason: str = ""
     properties: dict[str, Any] = field(default_factory=dict)
@@ -107,17 +201,21 @@ class ResourceRecord:
     deletion_policy: str = "Delete"
     depends_on: list[str] = field(default_factory=list)
     role: str = ROLE_CURRENT
-    # Snapshot taken before an update touched this resource, so a failed update can be undone.
-    previous: dict[str, Any] | None = None
+    # What the running update did to this row, so a failed update can be undone (None outside an
+    # update, and for rows the update has not touched).
+    previous: UpdateUndo | None = None
     created_at: str = ""
     updated_at: str = ""
+
+    def __post_init__(self) -> None:
+        self.status = Status(self.status)
 
     def as_api(self, stack_name: str = "") -> dict[str, Any]:
         return {
             "LogicalResourceId": self.logical_id,
             "PhysicalResourceId": self.physical_id or "",
             "ResourceType": self.type,
-            "Status": self.status,
+            "Status": self.status.value,
             "StatusReason": self.reason,
             "CreateTime": self.created_at,
             "UpdateTime": self.updated_at,
@@ -134,10 +232,13 @@ class EventRecord:
     logical_id: str
     physical_id: str
     type: str
-    status: str
+    status: Status
     reason: str
     time: str
     seq: int = 0
+
+    def __post_init__(self) -> None:
+        self.status = Status(self.status)
 
     def as_api(self) -> dict[str, Any]:
         return {
@@ -147,7 +248,7 @@ class EventRecord:
             "LogicalResourceId": self.logical_id,
             "PhysicalResourceId": self.physical_id,
             "ResourceType": self.type,
-            "Status": self.status,
+            "Status": self.status.value,
             "StatusReason": self.reason,
             "CreateTime": self.time,
         }
@@ -173,9 +274,9 @@ class ChangeSetRecord:
     stack_id: str
     stack_name: str
     name: str
-    type: str  # CREATE | UPDATE
-    status: str = "CREATE_COMPLETE"
-    execution_status: str = "AVAILABLE"
+    type: ChangeSetType
+    status: Status = Status.CREATE_COMPLETE
+    execution_status: ExecutionStatus = ExecutionStatus.AVAILABLE
     reason: str = ""
     template_body: str = ""
     template_filename: str = ""
@@ -185,14 +286,19 @@ class ChangeSetRecord:
     description: str = ""
     created_at: str = ""
 
+    def __post_init__(self) -> None:
+        self.type = ChangeSetType(self.type)
+        self.status = Status(self.status)
+        self.execution_status = ExecutionStatus(self.execution_status)
+
     def as_api(self, no_echo: list[str] | None = None) -> dict[str, Any]:
         return {
             "ChangeSetId": self.id,
             "ChangeSetName": self.name,
-            "ChangeSetType": self.type,
+            "ChangeSetType": self.type.value,
             "Description": self.description,
-            "Status": self.status,
-            "ExecutionStatus": self.execution_status,
+            "Status": self.status.value,
+            "ExecutionStatus": self.execution_status.value,
             "StatusReason": self.reason,
             "CreateTime": self.created_at,
             "StackId": self.stack_id,

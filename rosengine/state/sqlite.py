@@ -34,8 +34,11 @@ from rosengine.state.models import (
     ResourceRecord,
     StackRecord,
     now_iso,
+    undo_from_json,
+    undo_to_json,
 )
 from rosengine.state.owner import Owner, is_alive
+from rosengine.state.statuses import Action, Status
 from rosengine.state.store import StateStore
 
 _JSON_STACK_FIELDS = {"parameters", "resolved_parameters", "no_echo", "identity", "options", "operation"}
@@ -63,9 +66,12 @@ def _decode_row(row: sqlite3.Row, json_fields: set[str]) -> dict[str, Any]:
     return data
 
 
-def _encode_record(record: Any, json_fields: set[str]) -> tuple[str, str, tuple[Any, ...]]:
-    """(column list, placeholder list, values) to INSERT a record, JSON columns serialised."""
-    fields = dict(vars(record))
+def _encode_record(
+    record: Any, json_fields: set[str], stored: dict[str, Any] | None = None
+) -> tuple[str, str, tuple[Any, ...]]:
+    """(column list, placeholder list, values) to INSERT a record, JSON columns serialised;
+    ``stored`` gives the stored form of fields that are not plain data."""
+    fields = {**vars(record), **(stored or {})}
     for key in json_fields:
         fields[key] = _dump(fields[key])
     return ", ".join(fields), ", ".join("?" for _ in fields), tuple(fields.values())
@@ -77,10 +83,10 @@ def interrupted_message(stack: StackRecord) -> str:
     hint = (
         f"run `ros stack continue -n {stack.name}` to finish it "
         f"or `ros stack rollback -n {stack.name}` to undo it"
-        if stack.action == "CREATE"
+        if stack.action == Action.CREATE
         else f"run `ros stack rollback -n {stack.name}` to recover it"
     )
-    if stack.action.startswith("DELETE"):
+    if stack.action == Action.DELETE:
         hint = f"run `ros stack delete -n {stack.name}` again to finish it"
     return f"Stack {stack.name} was left {stack.status}: the operation's owner ({owner}) is gone; {hint}."
 
@@ -168,7 +174,7 @@ class SqliteStateStore(StateStore):
 
     def update_stack(self, stack_id: str, **fields: Any) -> None:
         fields.setdefault("updated_at", now_iso())
-        deleted = fields.get("status") == "DELETE_COMPLETE"
+        deleted = fields.get("status") == Status.DELETE_COMPLETE
         sets = ", ".join(f"{k} = ?" for k in fields)
         values = tuple(_dump(v) if k in _JSON_STACK_FIELDS else v for k, v in fields.items())
         with self.transaction():
@@ -216,13 +222,17 @@ class SqliteStateStore(StateStore):
     # -- resources ------------------------------------------------------------------------------
     @staticmethod
     def _resource(row: sqlite3.Row) -> ResourceRecord:
-        return ResourceRecord(**_decode_row(row, _JSON_RESOURCE_FIELDS))
+        data = _decode_row(row, _JSON_RESOURCE_FIELDS)
+        data["previous"] = undo_from_json(data["previous"])
+        return ResourceRecord(**data)
 
     def put_resource(self, resource: ResourceRecord) -> None:
         stamp = now_iso()
         resource.created_at = resource.created_at or stamp
         resource.updated_at = stamp
-        columns, marks, values = _encode_record(resource, _JSON_RESOURCE_FIELDS)
+        columns, marks, values = _encode_record(
+            resource, _JSON_RESOURCE_FIELDS, {"previous": undo_to_json(resource.previous)}
+        )
         self._exec(f"INSERT OR REPLACE INTO resources ({columns}) VALUES ({marks})", values)
 
     def get_resources(self, stack_id: str, *, role: str | None = None) -> list[ResourceRecord]:

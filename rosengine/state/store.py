@@ -21,6 +21,7 @@ from rosengine.state.models import (
     StackRecord,
 )
 from rosengine.state.owner import Owner
+from rosengine.state.statuses import Status
 
 
 class StateStore(ABC):
@@ -113,7 +114,7 @@ class StateStore(ABC):
         docs/reference/ros-template-language.md#references-and-look-ups). NoEcho values are returned in clear:
         the reading stack needs the real value."""
         stack = self.find_stack(stack_name_or_id)
-        if stack is None or stack.status == "DELETE_COMPLETE":
+        if stack is None or stack.status == Status.DELETE_COMPLETE:
             return ""
         if region and stack.identity.get("region") not in (None, region):
             return ""

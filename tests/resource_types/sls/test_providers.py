@@ -62,6 +62,14 @@ def test_project_logstore_and_index_lifecycle(sls: SlsClient, ctx: Callable[[str
         ctx("ALIYUN::SLS::Project"), "prov-proj", {"Name": "prov-proj", "Description": "two"}, {}, {}
     )
     assert sls.get_project("prov-proj")["description"] == "two"
+    ProjectProvider().update(
+        ctx("ALIYUN::SLS::Project"),
+        "prov-proj",
+        {"Name": "prov-proj"},
+        {"Name": "prov-proj", "Description": "two"},
+        {},
+    )
+    assert sls.get_project("prov-proj")["description"] == ""  # Description's schema default
 
     props = {"ProjectName": "prov-proj", "LogstoreName": "prov-store", "TTL": 14, "ShardCount": 4}
     store = LogstoreProvider().create(ctx("ALIYUN::SLS::Logstore"), props)
