@@ -242,10 +242,11 @@ def crash_recovery(
 
 
 def store_throughput(count: int = 2000) -> dict[str, float]:
-    from fcbackend.asyncq import AsyncStore, AsyncSubmission
+    from fcbackend.asyncq import AsyncSubmission, SqliteAsyncQueueStore
+    from sqlstore import SqliteDatabase
 
     with tempfile.TemporaryDirectory() as tmp:
-        store = AsyncStore(Path(tmp) / "a.db")
+        store = SqliteAsyncQueueStore(SqliteDatabase(Path(tmp) / "a.db"))
         subs = [AsyncSubmission(f"g{i}", f"g{i}", "s", "f", payload=b"x" * 100) for i in range(count)]
         t = time.perf_counter()
         for i in range(0, count, 50):

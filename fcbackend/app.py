@@ -32,7 +32,8 @@ from fcbackend.api.routes import all_routes
 from fcbackend.api.state import BackendState, UnavailableScheduler
 from fcbackend.backend_config import BackendConfig
 from fcbackend.fc3.invoke import Fc3Front, invoke_function_name
-from fcbackend.store import CodeStore, InvocationRecorder, MetadataStore
+from fcbackend.store import CodeStore, InvocationRecorder
+from fcbackend.stores import backend_databases, open_invocation_log, open_metadata_store
 
 _log = logging.getLogger("fcbackend")
 
@@ -148,12 +149,15 @@ def create_app(
     """
     config = config or BackendConfig.for_state_dir()
     config.state_dir.mkdir(parents=True, exist_ok=True)
-    meta = MetadataStore(config.db_path)
+    databases = backend_databases(config)
+    meta = open_metadata_store(databases)
     code = CodeStore(config.state_dir, meta)
-    recorder = InvocationRecorder(meta, config.logs_dir, config.flush_interval_s)
+    recorder = InvocationRecorder(open_invocation_log(databases), config.logs_dir, config.flush_interval_s)
     if scheduler is None:
         scheduler = default_scheduler(config)
-    state = BackendState(config=config, meta=meta, code=code, recorder=recorder, scheduler=scheduler)
+    state = BackendState(
+        config=config, databases=databases, meta=meta, code=code, recorder=recorder, scheduler=scheduler
+    )
     add_listener = getattr(scheduler, "add_listener", None)
     if add_listener is not None:
         add_listener(recorder.record)

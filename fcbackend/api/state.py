@@ -18,6 +18,7 @@ from fcbackend.api.errors import FcError, function_not_found, not_found, service
 from fcbackend.backend_config import BackendConfig
 from fcbackend.models import FunctionSpec
 from fcbackend.store import CodeStore, InvocationRecorder, MetadataStore
+from sqlstore import DatabaseSet
 
 LATEST = "LATEST"
 
@@ -44,6 +45,7 @@ AliasRouter = Callable[[dict[str, Any]], str]
 @dataclass
 class BackendState:
     config: BackendConfig
+    databases: DatabaseSet  # where the stores live; services opening their own stores use it
     meta: MetadataStore
     code: CodeStore
     recorder: InvocationRecorder

@@ -28,7 +28,6 @@ from fcbackend.asyncq.async_invoke_config import AsyncInvokeConfig
 from fcbackend.asyncq.dispatcher import AsyncDispatcher, TargetGone
 from fcbackend.asyncq.intake import IntakeError, build_submission
 from fcbackend.asyncq.records import AsyncSubmission
-from fcbackend.asyncq.store import AsyncStore
 from fcbackend.capacity.idle import FreezingDriver, IdlePolicy
 from fcbackend.capacity.metrics import MetricsCollector
 from fcbackend.capacity.provision import ProvisionEntry, ProvisionManager
@@ -40,6 +39,7 @@ from fcbackend.oss.service import OssService
 from fcbackend.oss.store import ObjectStore
 from fcbackend.oss.wiring import mount_oss_api
 from fcbackend.root_access import RootOnlyAccess
+from fcbackend.stores import open_async_queue, open_timer_state
 from fcbackend.triggers.model import TriggerInfo
 from fcbackend.triggers.oss_events import OssTriggerNotifier
 from fcbackend.triggers.timer import TimerService
@@ -66,7 +66,7 @@ class BackendAddons:
         self.clock = clock
         config = state.config
         self.region, self.account_id = config.region, config.account_id
-        self.async_store = AsyncStore(state_dir / "async.db")
+        self.async_store = open_async_queue(state.databases)
         self.dispatcher = AsyncDispatcher(
             self.async_store,
             self._invoke_target,
@@ -91,7 +91,7 @@ class BackendAddons:
             lambda: self.triggers("timer"),
             self.fire_trigger,
             clock=clock,
-            state_path=state_dir / "timers.db",
+            state=open_timer_state(state.databases),
             refresh_s=1.0,
         )
         self.metrics = MetricsCollector()

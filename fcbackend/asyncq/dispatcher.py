@@ -30,7 +30,7 @@ from fcbackend.asyncq.retry import (
     function_error_decision,
     throttle_decision,
 )
-from fcbackend.asyncq.store import AsyncStore
+from fcbackend.asyncq.store import AsyncQueueStore
 from fcbackend.clock import DEFAULT_CLOCK, Clock, wait_event
 from fcbackend.models import InvocationRequest, InvocationResult
 
@@ -54,7 +54,7 @@ class TargetGone(Exception):
 class AsyncDispatcher:
     def __init__(
         self,
-        store: AsyncStore,
+        store: AsyncQueueStore,
         invoke: InvokeTarget,
         *,
         clock: Clock = DEFAULT_CLOCK,

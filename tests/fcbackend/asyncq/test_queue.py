@@ -12,9 +12,9 @@ import pytest
 from fcbackend.asyncq import (
     AsyncDispatcher,
     AsyncInvokeConfig,
-    AsyncStore,
     AsyncSubmission,
     IntakeError,
+    SqliteAsyncQueueStore,
     TargetGone,
     TaskStatus,
     build_submission,
@@ -22,6 +22,7 @@ from fcbackend.asyncq import (
 )
 from fcbackend.clock import ManualClock, settle
 from fcbackend.models import InvocationRequest, InvocationResult
+from sqlstore import SqliteDatabase
 
 
 def run(coro: Awaitable[object]) -> object:
@@ -83,7 +84,9 @@ def with_dispatcher(
     async def main() -> None:
         clock = ManualClock()
         fake = FakeFunctions()
-        dispatcher = AsyncDispatcher(AsyncStore(tmp_path / "async.db"), fake.invoke, clock=clock, **kw)  # type: ignore[arg-type]
+        dispatcher = AsyncDispatcher(
+            SqliteAsyncQueueStore(SqliteDatabase(tmp_path / "async.db")), fake.invoke, clock=clock, **kw
+        )  # type: ignore[arg-type]
         await dispatcher.start()
         try:
             await body(dispatcher, fake, clock)
@@ -252,7 +255,7 @@ def test_stop_interrupts_a_running_task(tmp_path: Path) -> None:
 
 def test_running_events_are_requeued_after_restart(tmp_path: Path) -> None:
     db = tmp_path / "async.db"
-    store = AsyncStore(db)
+    store = SqliteAsyncQueueStore(SqliteDatabase(db))
     store.insert_many([submission("x", stateful=True), submission("y")], now=1_700_000_000.0)
     store.claim_due(1_700_000_000.0, 10)  # both Running when the "process died"
     store.close()
@@ -267,7 +270,7 @@ def test_running_events_are_requeued_after_restart(tmp_path: Path) -> None:
 
 
 def test_list_filters_by_status_and_prefix(tmp_path: Path) -> None:
-    store = AsyncStore(tmp_path / "a.db")
+    store = SqliteAsyncQueueStore(SqliteDatabase(tmp_path / "a.db"))
     store.insert_many(
         [
             submission("job-1", stateful=True),

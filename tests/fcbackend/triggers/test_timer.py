@@ -13,6 +13,8 @@ from fcbackend.clock import ManualClock, settle
 from fcbackend.triggers.cron import CronError, parse_schedule
 from fcbackend.triggers.model import TriggerInfo
 from fcbackend.triggers.timer import TimerService
+from fcbackend.triggers.timer_state import SqliteTimerStateStore
+from sqlstore import SqliteDatabase
 
 T0 = datetime(2024, 1, 1, 0, 0, 0, tzinfo=UTC).timestamp()  # a Monday
 
@@ -70,7 +72,12 @@ def test_timer_fires_on_the_test_clock_with_fc_event(tmp_path: Path) -> None:
     async def main() -> None:
         clock = ManualClock(T0)
         triggers = [timer("every-minute", "0 * * * * *"), timer("off", "@every 1s", enable=False)]
-        service = TimerService(lambda: triggers, fire, clock=clock, state_path=tmp_path / "t.db")
+        service = TimerService(
+            lambda: triggers,
+            fire,
+            clock=clock,
+            state=SqliteTimerStateStore(SqliteDatabase(tmp_path / "t.db")),
+        )
         await service.start()
         await clock.wait_for_sleepers(1)
         await clock.advance_async(59)
@@ -102,11 +109,21 @@ def test_missed_ticks_fire_once_after_downtime(tmp_path: Path) -> None:
     async def main() -> None:
         clock = ManualClock(T0)
         triggers = [timer("t", "@every 1m")]
-        first = TimerService(lambda: triggers, fire, clock=clock, state_path=tmp_path / "t.db")
+        first = TimerService(
+            lambda: triggers,
+            fire,
+            clock=clock,
+            state=SqliteTimerStateStore(SqliteDatabase(tmp_path / "t.db")),
+        )
         await first.tick()  # trigger first seen at T0
         await first.close()
         clock.advance(3600 + 30)  # the backend was down for an hour
-        second = TimerService(lambda: triggers, fire, clock=clock, state_path=tmp_path / "t.db")
+        second = TimerService(
+            lambda: triggers,
+            fire,
+            clock=clock,
+            state=SqliteTimerStateStore(SqliteDatabase(tmp_path / "t.db")),
+        )
         await second.tick()
         await second.tick()
         assert [f["triggerTime"] for f in fired] == ["2024-01-01T01:00:00Z"]  # once, latest tick
