@@ -70,6 +70,7 @@ class BackendAddons:
         self.dispatcher = AsyncDispatcher(
             self.async_store,
             self._invoke_target,
+            persist_records=state.recorder.flush,
             clock=clock,
             concurrency=async_concurrency,
             config_for=self.async_config,

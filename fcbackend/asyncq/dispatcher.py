@@ -3,8 +3,14 @@
 Why this shape: the REST layer only has to make an event durable (:meth:`AsyncDispatcher.submit`
 returns once the row is fsync'd, so the 202 is honest) and can forget it. The dispatcher is the
 single consumer; it finds due work in the store, so everything it needs survives a restart —
-events that were running when the backend died are re-queued by :meth:`AsyncStore.recover`
+events that were running when the backend died are re-queued by :meth:`AsyncQueueStore.recover`
 (at-least-once delivery) and ids are unique, so a resubmitted id is never queued twice.
+
+An attempt's outcome is committed only after the invocation's record is (``persist_records``, the
+recorder's flush): a kill -9 right after the queue shows an invocation finished cannot lose the
+record ``ros fc invocations`` lists. A kill in between re-runs the invocation (it was still
+Running), which at-least-once allows, and the log shows the request once (newest record wins;
+docs/design/storage.md#what-a-crash-can-lose).
 
 All waiting goes through the injected :class:`~fcbackend.clock.Clock`, so tests drive retries and
 back-off by advancing a manual clock.
@@ -14,10 +20,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import json
 import logging
 import uuid
 from collections.abc import Awaitable, Callable, Iterable
+from typing import Any, TypeVar
 
 from fcbackend.asyncq.async_invoke_config import AsyncInvokeConfig
 from fcbackend.asyncq.destinations import destination_record, parse_function_arn
@@ -35,6 +43,7 @@ from fcbackend.clock import DEFAULT_CLOCK, Clock, wait_event
 from fcbackend.models import InvocationRequest, InvocationResult
 
 log = logging.getLogger(__name__)
+_T = TypeVar("_T")
 
 InvokeTarget = Callable[[str, str, str, InvocationRequest], Awaitable[InvocationResult]]
 """(service, function, qualifier, request) -> result. Raise :class:`TargetGone` when the
@@ -57,6 +66,7 @@ class AsyncDispatcher:
         store: AsyncQueueStore,
         invoke: InvokeTarget,
         *,
+        persist_records: Callable[[], None] | None = None,
         clock: Clock = DEFAULT_CLOCK,
         concurrency: int = 32,
         config_for: ConfigLookup | None = None,
@@ -68,6 +78,7 @@ class AsyncDispatcher:
     ) -> None:
         self.store = store
         self._invoke = invoke
+        self._persist_records = persist_records
         self.clock = clock
         self.concurrency = concurrency
         self._config_for = config_for or (lambda s, f, q: AsyncInvokeConfig())
@@ -269,7 +280,7 @@ class AsyncDispatcher:
                 )
                 return
             if event.invocation_id in self._stopping:  # stopped while it ran: the kill won the race
-                await asyncio.to_thread(
+                await self._commit_outcome(
                     self.store.finish,
                     event,
                     TaskStatus.STOPPED,
@@ -302,7 +313,7 @@ class AsyncDispatcher:
                 event.attempts, event.max_retry_attempts, self._function_error_base_s
             )
             if decision.retry and now + decision.delay_s < event.created + event.max_event_age_s:
-                await asyncio.to_thread(
+                await self._commit_outcome(
                     self.store.retry_later,
                     event,
                     now + decision.delay_s,
@@ -322,7 +333,7 @@ class AsyncDispatcher:
             )
             if decision.retry:
                 # a throttled try does not count as an attempt of the function
-                await asyncio.to_thread(
+                await self._commit_outcome(
                     self.store.retry_later,
                     event,
                     now + decision.delay_s,
@@ -351,12 +362,26 @@ class AsyncDispatcher:
     ) -> None:
         now = self.clock.time()
         body = result.body if result is not None else b""
-        done = await asyncio.to_thread(
+        done = await self._commit_outcome(
             self.store.finish, event, status, now, error_message=message, return_payload=body, **fields
         )
         if done and condition is not None:
             event.status = status
             await self._after_final(event, condition, result)
+
+    async def _commit_outcome(self, write: Callable[..., _T], *args: Any, **kwargs: Any) -> _T:
+        """Run a store write that settles an attempt once the invocation records taken so far,
+        this attempt's included, are committed (module doc)."""
+        return await asyncio.to_thread(self._after_records, functools.partial(write, *args, **kwargs))
+
+    def _after_records(self, write: Callable[[], _T]) -> _T:
+        if self._persist_records is not None:
+            try:
+                self._persist_records()
+            except Exception:
+                log.exception("cannot write invocation records: the outcome stays uncommitted (re-run later)")
+                raise
+        return write()
 
     async def _after_final(self, event: AsyncEvent, condition: str, result: InvocationResult | None) -> None:
         success = condition == "Success"

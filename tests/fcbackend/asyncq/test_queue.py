@@ -119,6 +119,31 @@ def test_accepted_event_runs_once_and_succeeds(tmp_path: Path) -> None:
     with_dispatcher(tmp_path, body)
 
 
+def test_an_outcome_is_committed_only_after_the_invocation_records(tmp_path: Path) -> None:
+    """The records are made durable (the recorder's flush) while the event is still Running in
+    the store, for a success as for a retry: a kill between the two re-runs the invocation
+    rather than showing it finished without its record."""
+    seen: list[tuple[str, str]] = []
+    dispatcher: list[AsyncDispatcher] = []
+
+    def persist_records() -> None:
+        for invocation_id in ("ok", "retried"):
+            event = dispatcher[0].store.get(invocation_id)
+            if event is not None and event.status is TaskStatus.RUNNING:
+                seen.append((invocation_id, str(event.status)))
+
+    async def body(d: AsyncDispatcher, fake: FakeFunctions, clock: ManualClock) -> None:
+        dispatcher.append(d)
+        fake.scripts["flaky"] = [function_error()]
+        await d.submit(submission("ok"))
+        await d.wait_for(["ok"], timeout=5)
+        await d.submit(submission("retried", function="flaky"))
+        await until(lambda: d.get("retried").status is TaskStatus.RETRYING)  # type: ignore[union-attr]
+        assert seen == [("ok", "Running"), ("retried", "Running")]
+
+    with_dispatcher(tmp_path, body, persist_records=persist_records)
+
+
 def test_function_errors_retry_max_attempts_then_fail_with_backoff(tmp_path: Path) -> None:
     async def body(d: AsyncDispatcher, fake: FakeFunctions, clock: ManualClock) -> None:
         fake.scripts["fn"] = [function_error() for _ in range(10)]
