@@ -25,7 +25,7 @@ import json
 import logging
 import uuid
 from collections.abc import Awaitable, Callable, Iterable
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from fcbackend.asyncq.async_invoke_config import AsyncInvokeConfig
 from fcbackend.asyncq.destinations import destination_record, parse_function_arn
@@ -93,6 +93,8 @@ class AsyncDispatcher:
         self._stopping: set[str] = set()
         self._pending: list[tuple[AsyncSubmission, asyncio.Future[bool]]] = []
         self._flushing = False
+        self._outcomes: list[tuple[Callable[[], Any], asyncio.Future[Any]]] = []
+        self._committer: asyncio.Task[None] | None = None
         self._loop_task: asyncio.Task[None] | None = None
         self._closing = False
         self.recovered = 0
@@ -114,6 +116,8 @@ class AsyncDispatcher:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+        if self._committer is not None:  # outcomes already handed over are written, not dropped
+            await asyncio.gather(self._committer, return_exceptions=True)
 
     # -- intake -------------------------------------------------------------------------------
 
@@ -371,17 +375,41 @@ class AsyncDispatcher:
 
     async def _commit_outcome(self, write: Callable[..., _T], *args: Any, **kwargs: Any) -> _T:
         """Run a store write that settles an attempt once the invocation records taken so far,
-        this attempt's included, are committed (module doc)."""
-        return await asyncio.to_thread(self._after_records, functools.partial(write, *args, **kwargs))
+        this attempt's included, are committed (module doc). Outcomes that arrive while others
+        are being written share the next commit: one records flush and one queue transaction for
+        the group, as the intake shares an fsync."""
+        fut: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self._outcomes.append((functools.partial(write, *args, **kwargs), fut))
+        if self._committer is None:
+            self._committer = asyncio.create_task(self._commit_outcomes(), name="asyncq-outcomes")
+        return cast(_T, await fut)
 
-    def _after_records(self, write: Callable[[], _T]) -> _T:
+    async def _commit_outcomes(self) -> None:
+        try:
+            while self._outcomes:
+                batch, self._outcomes = self._outcomes, []
+                try:
+                    results = await asyncio.to_thread(self._write_outcomes, [write for write, _ in batch])
+                except Exception as exc:
+                    for _, fut in batch:
+                        if not fut.done():
+                            fut.set_exception(exc)
+                    continue
+                for (_, fut), result in zip(batch, results, strict=True):
+                    if not fut.done():
+                        fut.set_result(result)
+        finally:
+            self._committer = None
+
+    def _write_outcomes(self, writes: list[Callable[[], Any]]) -> list[Any]:
         if self._persist_records is not None:
             try:
                 self._persist_records()
             except Exception:
-                log.exception("cannot write invocation records: the outcome stays uncommitted (re-run later)")
+                log.exception("cannot write invocation records: outcomes stay uncommitted (re-run later)")
                 raise
-        return write()
+        with self.store.transaction():
+            return [write() for write in writes]
 
     async def _after_final(self, event: AsyncEvent, condition: str, result: InvocationResult | None) -> None:
         success = condition == "Success"

@@ -17,6 +17,7 @@ from __future__ import annotations
 import builtins  # a method named like a builtin shadows it in the class body
 import json
 from collections.abc import Iterable, Sequence
+from contextlib import AbstractContextManager
 from typing import Any
 
 from fcbackend.asyncq.records import (
@@ -126,6 +127,9 @@ class SqliteAsyncQueueStore:
 
     def close(self) -> None:
         self.database.close()
+
+    def transaction(self) -> AbstractContextManager[object]:
+        return self.database.transaction()
 
     # -- writes -------------------------------------------------------------------------------
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import builtins  # a method named like a builtin shadows it in the class body
 from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from typing import Any, Protocol
 
 from fcbackend.asyncq.records import AsyncEvent, AsyncSubmission, TaskStatus
@@ -18,6 +19,11 @@ from fcbackend.asyncq.records import AsyncEvent, AsyncSubmission, TaskStatus
 
 class AsyncQueueStore(Protocol):
     # -- writes -------------------------------------------------------------------------------
+
+    def transaction(self) -> AbstractContextManager[object]:
+        """Group several writes into one commit, all or nothing (the dispatcher settles the
+        outcomes of concurrent attempts together). Re-entrant."""
+        ...
 
     def insert_many(self, submissions: Sequence[AsyncSubmission], now: float) -> list[bool]:
         """Store submissions durably in one transaction; per item, False when the id existed."""

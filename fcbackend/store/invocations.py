@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from fcbackend.models import FunctionSpec, InvocationResult
-from fcbackend.store.invocation_log import InvocationLog, InvocationRecord
+from fcbackend.store.invocation_log import InvocationLog, InvocationRecord, InvocationRow
 
 
 def _safe_component(name: str) -> str:
@@ -37,7 +37,7 @@ class InvocationRecorder:
         self.log = log
         self._logs_dir = logs_dir
         self._interval = flush_interval_s
-        self._rows: list[InvocationRecord] = []
+        self._rows: list[InvocationRow] = []
         self._logs: dict[tuple[str, str], list[bytes]] = {}
         self._lock = threading.Lock()
         self._flush_lock = threading.Lock()
@@ -65,7 +65,7 @@ class InvocationRecorder:
 
     def record(self, spec: FunctionSpec, result: InvocationResult) -> None:
         """Scheduler listener: remember one finished invocation (cheap, never blocks on I/O)."""
-        row = InvocationRecord(
+        row: InvocationRow = (
             result.request_id,
             time.time(),
             spec.service,

@@ -14,7 +14,7 @@ import sqlite3
 from collections.abc import Sequence
 from typing import Any
 
-from fcbackend.store.invocation_log import InvocationRecord
+from fcbackend.store.invocation_log import InvocationRecord, InvocationRow
 from sqlstore import Migration, Schema, Session, SqliteDatabase
 
 _COLUMNS = InvocationRecord._fields
@@ -63,7 +63,7 @@ class SqliteInvocationLog:
     def close(self) -> None:
         self.database.close()
 
-    def append(self, records: Sequence[InvocationRecord]) -> None:
+    def append(self, records: Sequence[InvocationRow]) -> None:
         if not records:
             return
         with self.database.transaction() as session:
