@@ -4,15 +4,18 @@ Why one module: which implementation serves a store follows from the kind of dat
 and that decision belongs in one place. By default every group of stores has its own SQLite file
 in the state directory — ``fc.db`` (FC metadata and the invocation log), ``async.db`` (the async
 queue), ``timers.db`` — the layout earlier releases wrote, so existing state directories open as
-they are (their tables are adopted by the migrations ledger). ``BackendConfig.database_url`` puts
-every group in that one database instead.
+they are (their tables are adopted by the migrations ledger); OSS object metadata lives beside the
+objects. ``BackendConfig.database_url`` puts every group in that one database instead.
 """
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from fcbackend.asyncq.sqlite_store import SqliteAsyncQueueStore
 from fcbackend.asyncq.store import AsyncQueueStore
 from fcbackend.backend_config import BackendConfig
+from fcbackend.oss.object_metadata import ObjectMetadataStore, SqliteObjectMetadataStore
 from fcbackend.store.invocation_log import InvocationLog
 from fcbackend.store.metadata import MetadataStore
 from fcbackend.store.sqlite_invocation_log import SqliteInvocationLog
@@ -21,7 +24,7 @@ from fcbackend.triggers.timer_state import SqliteTimerStateStore, TimerStateStor
 from sqlstore import Database, DatabaseSet, SqliteDatabase, UnsupportedDatabase
 
 # Store groups: the SQLite file each lives in by default (<group>.db in the state directory).
-FC, ASYNC, TIMERS = "fc", "async", "timers"
+FC, ASYNC, TIMERS, OSS = "fc", "async", "timers", "oss"
 
 
 def backend_databases(config: BackendConfig) -> DatabaseSet:
@@ -42,6 +45,14 @@ def open_async_queue(databases: DatabaseSet) -> AsyncQueueStore:
 
 def open_timer_state(databases: DatabaseSet) -> TimerStateStore:
     return SqliteTimerStateStore(_sqlite(databases.open(TIMERS), "timer state"))
+
+
+def open_object_metadata(databases: DatabaseSet, root: Path) -> ObjectMetadataStore:
+    """OSS object metadata: by default beside the objects (``<root>/.meta/objects.db``), so that
+    every opener of the object store finds it."""
+    if databases.url is None:
+        return SqliteObjectMetadataStore.beside(root)
+    return SqliteObjectMetadataStore(_sqlite(databases.open(OSS), "OSS object metadata"), root)
 
 
 def _sqlite(database: Database, store: str) -> SqliteDatabase:

@@ -39,7 +39,7 @@ from fcbackend.oss.service import OssService
 from fcbackend.oss.store import ObjectStore
 from fcbackend.oss.wiring import mount_oss_api
 from fcbackend.root_access import RootOnlyAccess
-from fcbackend.stores import open_async_queue, open_timer_state
+from fcbackend.stores import open_async_queue, open_object_metadata, open_timer_state
 from fcbackend.triggers.model import TriggerInfo
 from fcbackend.triggers.oss_events import OssTriggerNotifier
 from fcbackend.triggers.timer import TimerService
@@ -78,7 +78,13 @@ class BackendAddons:
             region=self.region,
             account_id=self.account_id,
         )
-        self.oss = OssService(ObjectStore(state_dir / "oss", clock=clock, region=self.region))
+        objects = ObjectStore(
+            state_dir / "oss",
+            clock=clock,
+            region=self.region,
+            metadata=open_object_metadata(state.databases, state_dir / "oss"),
+        )
+        self.oss = OssService(objects)
         self.oss.add_listener(
             OssTriggerNotifier(
                 lambda: self.triggers("oss"),
