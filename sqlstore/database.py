@@ -89,7 +89,17 @@ class Database(ABC):
     def release_advisory_lock(self, name: str) -> None: ...
 
     @abstractmethod
-    def close(self) -> None: ...
+    def retain(self) -> Database:
+        """This database for one more user: every user's :meth:`close` releases its share, and the
+        last one closes the database (stores sharing a database close independently)."""
+
+    @abstractmethod
+    def close(self) -> None:
+        """Release this user's share; the last share closes the connections."""
+
+    @property
+    @abstractmethod
+    def closed(self) -> bool: ...
 
     def migrate(self, schema: Schema) -> int:
         """Bring ``schema.store``'s tables to its newest migration; returns that version."""

@@ -61,18 +61,21 @@ class DatabaseSet:
         return DatabaseUrl.sqlite(self.directory / f"{group}.db")
 
     def open(self, group: str, *, durability: Durability = Durability.CRASH_SAFE) -> Database:
-        """The database of ``group`` (the same object for groups that share one database).
-        ``durability`` applies when this call opens it."""
+        """The database of ``group`` (the same object for groups that share one database), as a
+        share its user closes when done. ``durability`` applies when this call opens it."""
         url = self.location(group)
         with self._lock:
             database = self._open.get(url.text)
-            if database is None:
-                database = open_database(url, durability=durability)
-                self._open[url.text] = database
+            if database is not None and not database.closed:
+                return database.retain()
+            database = open_database(url, durability=durability)
+            self._open[url.text] = database
             return database
 
     def close(self) -> None:
+        """Close every database opened here, whoever still holds a share."""
         with self._lock:
             databases, self._open = list(self._open.values()), {}
         for database in databases:
-            database.close()
+            while not database.closed:
+                database.close()

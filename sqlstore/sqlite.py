@@ -74,6 +74,7 @@ class SqliteDatabase(Database):
         self._durable_write = _Transaction(self, durable=True)
         self._read = _Read(self)
         self._held_locks: dict[str, IO[bytes] | None] = {}
+        self._shares = 1
 
     @property
     def connection(self) -> sqlite3.Connection:
@@ -87,11 +88,27 @@ class SqliteDatabase(Database):
     def reading(self) -> _Read:
         return self._read
 
+    def retain(self) -> SqliteDatabase:
+        with self._lock:
+            if self._shares == 0:
+                raise DatabaseError(f"{self.url} is closed")
+            self._shares += 1
+        return self
+
     def close(self) -> None:
         with self._lock:
+            if self._shares == 0:
+                return
+            self._shares -= 1
+            if self._shares:
+                return
             for name in list(self._held_locks):
                 self.release_advisory_lock(name)
             self._conn.close()
+
+    @property
+    def closed(self) -> bool:
+        return self._shares == 0
 
     # -- advisory locks -----------------------------------------------------------------------
 

@@ -118,3 +118,14 @@ def test_metadata_documents_counters_and_transactions(tmp_path: Path) -> None:
     assert meta.count("function", "svc") == 1
     assert meta.delete_scope("function", "svc") == 1
     databases.close()
+
+
+def test_closing_one_store_leaves_the_others_on_a_shared_database_working(tmp_path: Path) -> None:
+    databases = backend_databases(
+        BackendConfig(state_dir=tmp_path / "state", database_url=f"sqlite://{tmp_path / 'one.db'}")
+    )
+    meta, queue = open_metadata_store(databases), open_async_queue(databases)
+    queue.close()
+    meta.put("service", "", "a", {"serviceName": "a"})
+    assert meta.get("service", "", "a") == {"serviceName": "a"}
+    databases.close()

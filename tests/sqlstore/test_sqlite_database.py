@@ -225,3 +225,18 @@ def test_scripts_split_into_statements_keeping_semicolons_in_strings_and_trigger
         session.execute("INSERT INTO a VALUES ('z')")
         assert session.execute("SELECT y FROM b").fetchall() == [(1,)]
     database.close()
+
+
+def test_stores_sharing_a_database_close_independently(tmp_path: Path) -> None:
+    databases = DatabaseSet(tmp_path, f"sqlite://{tmp_path / 'one.db'}")
+    first, second = databases.open("fc"), databases.open("async")
+    assert first is second
+    first.close()  # one user done: the other still works
+    with second.transaction() as session:
+        session.execute("CREATE TABLE t (x INTEGER)")
+    second.close()
+    assert second.closed
+    third = databases.open("timers")  # opened afresh once everyone had closed it
+    assert third is not second and not third.closed
+    databases.close()
+    assert third.closed
