@@ -33,7 +33,7 @@ from fcbackend.api.state import BackendState, UnavailableScheduler
 from fcbackend.backend_config import BackendConfig
 from fcbackend.fc3.invoke import Fc3Front, invoke_function_name
 from fcbackend.store import CodeStore, InvocationRecorder
-from fcbackend.stores import backend_databases, open_invocation_log, open_metadata_store
+from fcbackend.store_factory import backend_databases, open_invocation_log, open_metadata_store
 
 _log = logging.getLogger("fcbackend")
 

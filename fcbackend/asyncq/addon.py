@@ -39,7 +39,7 @@ from fcbackend.oss.service import OssService
 from fcbackend.oss.store import ObjectStore
 from fcbackend.oss.wiring import mount_oss_api
 from fcbackend.root_access import RootOnlyAccess
-from fcbackend.stores import open_async_queue, open_object_metadata, open_timer_state
+from fcbackend.store_factory import open_async_queue, open_object_metadata, open_timer_state
 from fcbackend.triggers.model import TriggerInfo
 from fcbackend.triggers.oss_events import OssTriggerNotifier
 from fcbackend.triggers.timer import TimerService

@@ -3,7 +3,7 @@
 What an implementation must guarantee: an accepted submission is on the disk before
 :meth:`AsyncQueueStore.insert_many` returns (the caller's 202 is honest: FC's delivery is
 at-least-once); each other method is atomic; a claimed event is claimed by one worker only.
-``fcbackend.stores`` opens the implementation that fits the configured database
+``fcbackend.store_factory`` opens the implementation that fits the configured database
 (:class:`~fcbackend.asyncq.sqlite_store.SqliteAsyncQueueStore`).
 """
 

@@ -1,7 +1,7 @@
 """Persistent state of the FC backend: metadata, code packages, invocation records.
 
 Each store is an interface (:class:`MetadataStore`, :class:`InvocationLog`) with its SQLite
-implementation next to it; ``fcbackend.stores`` opens the one the configured database needs.
+implementation next to it; ``fcbackend.store_factory`` opens the one the configured database needs.
 """
 
 from fcbackend.store.code import CodeError, CodeStore

@@ -6,7 +6,7 @@ that knows it. Every object lives under ``(kind, scope, name)`` — e.g. ``("fun
 "fn")``, ``("trigger", "svc/fn", "t1")`` — with a ``sort_key`` that gives FC's listing order
 (names, or zero-padded numbers for versions). Counters hand out ids that are never reused.
 
-:class:`MetadataStore` is what the API layers use; ``fcbackend.stores`` opens the implementation
+:class:`MetadataStore` is what the API layers use; ``fcbackend.store_factory`` opens the implementation
 that fits the configured database (:class:`~fcbackend.store.sqlite_metadata.SqliteMetadataStore`).
 """
 

@@ -12,7 +12,7 @@ import pytest
 from fcbackend.asyncq.records import TaskStatus
 from fcbackend.backend_config import BackendConfig
 from fcbackend.store.metadata import CodeBlob
-from fcbackend.stores import (
+from fcbackend.store_factory import (
     backend_databases,
     open_async_queue,
     open_invocation_log,
