@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -145,5 +146,43 @@ def test_new_trigger_does_not_backfire(tmp_path: Path) -> None:
         wait = await service.tick()
         assert fired == [] and wait == pytest.approx(5.0)  # next look within the refresh interval
         await service.close()
+
+    asyncio.run(main())
+
+
+def test_only_the_leading_process_fires_timers_of_a_shared_database(tmp_path: Path) -> None:
+    """Two timer services on one database (as two backends on one server database would be):
+    only the one holding the timers' leadership fires; when it closes, the other takes over."""
+    fired: list[str] = []
+
+    def firing(who: str) -> Callable[[TriggerInfo, bytes], Awaitable[None]]:
+        async def fire(trigger: TriggerInfo, body: bytes) -> None:
+            fired.append(who)
+
+        return fire
+
+    async def main() -> None:
+        clock = ManualClock(T0)
+        triggers = [timer("t", "@every 1m")]
+        services = {
+            who: TimerService(
+                lambda: triggers,
+                firing(who),
+                clock=clock,
+                state=SqliteTimerStateStore(SqliteDatabase(tmp_path / "t.db")),
+            )
+            for who in ("first", "second")
+        }
+        await services["first"].tick()
+        await services["second"].tick()
+        clock.advance(60)
+        await services["second"].tick()  # not the leader: fires nothing
+        await services["first"].tick()
+        assert fired == ["first"]
+        await services["first"].close()
+        clock.advance(60)
+        await services["second"].tick()
+        assert fired == ["first", "second"]
+        await services["second"].close()
 
     asyncio.run(main())
