@@ -31,7 +31,9 @@ from fcbackend.api.http import custom_domain_host, json_response, request_id
 from fcbackend.api.routes import all_routes
 from fcbackend.api.state import BackendState, UnavailableScheduler
 from fcbackend.backend_config import BackendConfig
+from fcbackend.clock import DEFAULT_CLOCK, Clock
 from fcbackend.fc3.invoke import Fc3Front, invoke_function_name
+from fcbackend.ram.wiring import build_identity
 from fcbackend.store import CodeStore, InvocationRecorder
 from fcbackend.store_factory import backend_databases, open_invocation_log, open_metadata_store
 
@@ -39,7 +41,9 @@ _log = logging.getLogger("fcbackend")
 
 # "module:function" called with the app after it is built: add-ons built by other parts of the
 # backend (async queue, triggers, OSS, capacity) wire their hooks, routes and lifespans in here.
-APP_INSTALLERS: list[str] = ["fcbackend.asyncq.addon:install"]
+# The cloud twins and the gateway first: they hand the instance drivers their network before the
+# async queue's idle mode wraps the drivers.
+APP_INSTALLERS: list[str] = ["fcbackend.twins:install", "fcbackend.asyncq.addon:install"]
 
 
 def default_scheduler(config: BackendConfig) -> Any:
@@ -141,11 +145,13 @@ def create_app(
     scheduler: Any = None,
     extra_routes: list[BaseRoute] | None = None,
     addons: bool = True,
+    clock: Clock = DEFAULT_CLOCK,
 ) -> Starlette:
     """Build the backend app for ``config`` (default: the ``$ROS_HOME/fc`` state directory).
 
     ``addons=False`` leaves out the add-ons of :data:`APP_INSTALLERS` (async queue, triggers,
-    OSS, capacity): the bare FC API, for tests of the API itself.
+    OSS, capacity): the bare FC API, for tests of the API itself. ``clock`` dates STS
+    credentials (tests move a manual one past their expiry).
     """
     config = config or BackendConfig.for_state_dir()
     config.state_dir.mkdir(parents=True, exist_ok=True)
@@ -155,8 +161,26 @@ def create_app(
     recorder = InvocationRecorder(open_invocation_log(databases), config.logs_dir, config.flush_interval_s)
     if scheduler is None:
         scheduler = default_scheduler(config)
+    # RAM/STS: knows every key (the backend's pair is the account's root), authorizes every
+    # request, mints role credentials for functions; its RPC endpoint is mounted last (outermost).
+    identity = build_identity(
+        config.state_dir,
+        account_id=config.account_id,
+        root_access_key_id=config.access_key_id,
+        root_access_key_secret=config.access_key_secret,
+        clock=clock,
+        signatures_required=config.auth,
+    )
     state = BackendState(
-        config=config, databases=databases, meta=meta, code=code, recorder=recorder, scheduler=scheduler
+        config=config,
+        databases=databases,
+        meta=meta,
+        code=code,
+        recorder=recorder,
+        scheduler=scheduler,
+        access=identity.access,
+        role_credentials=identity.function_credentials,
+        now=clock.time,
     )
     add_listener = getattr(scheduler, "add_listener", None)
     if add_listener is not None:
@@ -181,18 +205,21 @@ def create_app(
                 await scheduler.close()
             finally:
                 recorder.close()
+                identity.close()
 
     app = FcApp(
         routes=all_routes(extra_routes),
-        middleware=[Middleware(FcRequestMiddleware, config=config)],
+        middleware=[Middleware(FcRequestMiddleware, config=config, access=identity.access)],
         exception_handlers={FcError: _fc_error, HTTPException: _http_error},
         lifespan=lifespan,
     )
-    app.fc_front = FcRequestMiddleware(app.router, config)
+    app.fc_front = FcRequestMiddleware(app.router, config, identity.access)
     app.state.fc = state
     app.state.background_tasks = set()
     app.state.driver_info = driver_info(scheduler, config)
+    app.state.identity = identity
     fc3.install(app)  # the FC 3.0 (2023-03-30) API on the same state
     if addons:  # async queue, triggers, OSS, capacity: each wires itself in (APP_INSTALLERS)
         _install_addons(app)
+    identity.mount(app)
     return app

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 
 @dataclass(frozen=True)
@@ -71,6 +71,10 @@ class FunctionSpec:
     log_project: str = ""
     log_store: str = ""
     credentials: tuple[str, str, str] = ("", "", "")  # access key id, secret, security token
+    # When (epoch seconds) the role credentials above must be replaced by fresh ones; 0: never.
+    credentials_refresh_at: float = 0.0
+    # A line for the function's log when its role gave it no (or doubtful) credentials.
+    credentials_note: str = ""
     # Host directories bound into the instance (FC 3.0 nasConfig / ossMountConfig):
     # (source on the host, directory inside the instance, read-only).
     mounts: tuple[tuple[str, str, bool], ...] = ()
@@ -86,6 +90,24 @@ class FunctionSpec:
     def key(self) -> tuple[str, str, str, str]:
         """Instances are pooled per (service, function, version, code checksum)."""
         return (self.service, self.function, self.version_id, self.code_checksum)
+
+
+@dataclass(frozen=True)
+class RoleCredentials:
+    """Temporary credentials of a service's or function's role, as a function receives them;
+    all empty (with ``note`` saying why) when the role gives none."""
+
+    access_key_id: str = ""
+    access_key_secret: str = ""
+    security_token: str = ""
+    refresh_at: float = 0.0  # epoch seconds after which fresh ones must be fetched; 0: never
+    note: str = ""
+
+
+class RoleCredentialIssuer(Protocol):
+    """Mints a role's temporary credentials for a function (the RAM/STS twin does)."""
+
+    def function_credentials(self, role_arn: str, session_name: str) -> RoleCredentials: ...
 
 
 @dataclass

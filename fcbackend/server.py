@@ -49,6 +49,7 @@ from fcbackend.backend_config import (
     remove_backend_info,
     write_backend_info,
 )
+from fcbackend.twins import cloud_info
 
 LOCK_FILE = "backend.lock"
 SERVE_LOCK_FILE = "serve.lock"
@@ -235,6 +236,7 @@ def backend_info(config: BackendConfig, port: int, app: Any) -> dict[str, Any]:
         "isolated": info.get("isolated", False),
         "note": info.get("note", ""),
         "apiVersion": API_VERSION,
+        **cloud_info(app),
     }
 
 

@@ -139,6 +139,9 @@ class ProviderResult:
 
     physical_id: str
     attributes: dict[str, Any] = field(default_factory=dict)
+    # What the resource's StatusReason says when the operation succeeds (empty: the engine's
+    # default), e.g. that a resource is only recorded because its service has no data plane here.
+    status_reason: str = ""
 
 
 class ResourceProvider(ABC):

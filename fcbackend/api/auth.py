@@ -1,5 +1,10 @@
 """The outermost request layer: request ids, FC signature checks (docs/reference/fc-api.md#request-signing),
-and turning any error into FC's JSON error body.
+RAM authorization of each operation, and turning any error into FC's JSON error body.
+
+Who signed a request is the RAM/STS twin's answer (:class:`fcbackend.access.CredentialStore`: the
+account's root keys, RAM users' keys, STS keys with ``x-fc-security-token``); what that caller may
+do is its policies' (:class:`fcbackend.access.Authorizer`, with the route's FC action from
+:mod:`fcbackend.api.authorization`).
 
 Why a pure ASGI middleware instead of a Starlette BaseHTTPMiddleware: it adds no task or stream
 wrapping to every request, which matters on the invoke path. Only paths under ``/2016-08-15/`` are
@@ -22,13 +27,15 @@ import time
 from collections.abc import Awaitable, Callable
 from email.utils import parsedate_to_datetime
 from random import getrandbits
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import parse_qsl
 
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from fcbackend.api.errors import FcError, error_body
+from fcbackend.access import Authorizer, Caller, CredentialError, CredentialStore
+from fcbackend.api.authorization import authorize, authorize_request
+from fcbackend.api.errors import FcError, credential_error, error_body
 from fcbackend.api.invoke import invoke_function, invoke_sync_asgi
 from fcbackend.backend_config import API_VERSION, BackendConfig
 from fcbackend.fc3.auth import check_fc3_signature
@@ -51,6 +58,10 @@ _INVOKE_PATH = re.compile(
     rf"^/{API_VERSION}/services/(?P<service>[^/]+)/functions/(?P<function>[^/]+)/invocations$"
 )
 _log = logging.getLogger("fcbackend.api")
+
+
+class BackendAccess(CredentialStore, Authorizer, Protocol):
+    """What the FC API needs from RAM/STS: both halves of the identity contract."""
 
 
 def decoded_headers(scope: Scope) -> dict[str, str]:
@@ -95,20 +106,22 @@ def _verify(secret: str, given: str, method: str, path: str, headers: dict[str, 
     )
 
 
-def check_signature(config: BackendConfig, scope: Scope, headers: dict[str, str] | None = None) -> None:
-    """Raise FcError(403/400) unless the request is signed with the backend's key."""
+def check_signature(
+    config: BackendConfig, scope: Scope, credentials: CredentialStore, headers: dict[str, str] | None = None
+) -> Caller:
+    """Who signed the request; FcError(403/400) unless it is signed with a key ``credentials``
+    knows (its STS token in ``x-fc-security-token``, FC 3.0's in ``x-acs-security-token``)."""
     if headers is None:
         headers = decoded_headers(scope)
     if scope["path"].startswith(FC3_PREFIX):  # FC 3.0 signs the ACS way (fcbackend.fc3.auth)
         raw_path = scope.get("raw_path") or scope["path"].encode()
-        check_fc3_signature(
-            config,
+        return check_fc3_signature(
+            credentials,
             scope["method"],
             raw_path.decode("latin-1"),
             scope.get("query_string", b"").decode("latin-1"),
             headers,
         )
-        return
     auth = headers.get("authorization")
     if not auth:
         raise FcError(403, "AccessDenied", "the request is not signed: an Authorization header is required")
@@ -118,8 +131,10 @@ def check_signature(config: BackendConfig, scope: Scope, headers: dict[str, str]
             403, "AccessDenied", "the Authorization header must look like 'FC <AccessKeyID>:<Signature>'"
         )
     key_id, given = parsed
-    if key_id != config.access_key_id:
-        raise FcError(403, "InvalidAccessKeyID", f"the access key id '{key_id}' is not known to this backend")
+    try:
+        secret, caller = credentials.resolve(key_id, headers.get("x-fc-security-token") or None)
+    except CredentialError as exc:
+        raise credential_error(exc) from None
     date = headers.get("date")
     if not date:
         raise FcError(400, "MissingRequiredHeader", "the Date header is required on signed requests")
@@ -132,11 +147,37 @@ def check_signature(config: BackendConfig, scope: Scope, headers: dict[str, str]
             "RequestTimeTooSkewed",
             "the Date header differs from the server time by more than 15 minutes",
         )
-    if not _verify(config.access_key_secret, given, scope["method"], scope["path"], headers, scope):
+    if not _verify(secret, given, scope["method"], scope["path"], headers, scope):
         raise FcError(
             403,
             "SignatureNotMatch",
             "the request signature does not match; check the access key secret and the signed headers",
+        )
+    return caller
+
+
+def request_context(scope: Scope) -> dict[str, str]:
+    """The condition keys an FC request offers to policies (``acs:SourceIp``, ``acs:SecureTransport``)."""
+    client = scope.get("client") or ("", 0)
+    return {
+        "acs:SourceIp": str(client[0]),
+        "acs:SecureTransport": "true" if scope.get("scheme") == "https" else "false",
+    }
+
+
+def check_access(
+    config: BackendConfig, access: BackendAccess, scope: Scope, headers: dict[str, str] | None = None
+) -> None:
+    """The signature check and the RAM authorization of one FC API request (both API versions)."""
+    caller = check_signature(config, scope, access, headers)
+    if not caller.is_root:
+        authorize_request(
+            access,
+            caller,
+            scope["method"],
+            scope["path"],
+            region=config.region,
+            context=request_context(scope),
         )
 
 
@@ -206,9 +247,10 @@ class FcRequestMiddleware:
     skips the router (see :meth:`invoke`). ``FcApp`` also calls :meth:`invoke` directly, ahead of
     every other middleware."""
 
-    def __init__(self, app: ASGIApp, config: BackendConfig):
+    def __init__(self, app: ASGIApp, config: BackendConfig, access: BackendAccess):
         self.app = app
         self.config = config
+        self.access = access
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -228,7 +270,7 @@ class FcRequestMiddleware:
                 and path.startswith(SIGNED_PREFIXES)
                 and not path.startswith(tuple(AUTH_EXEMPT_PREFIXES))
             ):
-                check_signature(self.config, scope)
+                check_access(self.config, self.access, scope)
             await self.app(scope, receive, tracked_send)
 
         await answer_errors(
@@ -244,7 +286,17 @@ class FcRequestMiddleware:
 
         async def handle(tracked_send: Send) -> None:
             if self.config.auth:
-                check_signature(self.config, scope, headers)
+                caller = check_signature(self.config, scope, self.access, headers)
+                if not caller.is_root:
+                    target = f"services/{params['service']}/functions/{params['function']}"
+                    authorize(
+                        self.access,
+                        caller,
+                        "fc:InvokeFunction",
+                        target,
+                        region=self.config.region,
+                        context=request_context(scope),
+                    )
             if (headers.get("x-fc-invocation-type") or "sync").lower() == "sync":
                 await invoke_sync_asgi(
                     scope["app"].state, scope, receive, tracked_send, params, headers, request_id

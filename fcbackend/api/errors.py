@@ -10,6 +10,17 @@ from __future__ import annotations
 
 from typing import Any
 
+from fcbackend.access import CredentialError
+
+# FC's answers to a key that cannot be used (InvalidSecurityToken: INFERRED, FC documents only
+# InvalidAccessKeyID and SignatureNotMatch among its 403s).
+_CREDENTIAL_CODES = {
+    "UnknownKey": "InvalidAccessKeyID",
+    "DisabledKey": "InvalidAccessKeyID",
+    "ExpiredToken": "InvalidSecurityToken",
+    "InvalidToken": "InvalidSecurityToken",
+}
+
 
 class FcError(Exception):
     """An API error shown to the caller; raise it anywhere in a request handler."""
@@ -53,3 +64,8 @@ def service_not_found(service: str) -> FcError:
 def function_not_found(service: str, function: str, qualifier: str | None = None) -> FcError:
     where = f"{service}.{qualifier}" if qualifier else service
     return not_found("FunctionNotFound", f"function '{function}' does not exist in service '{where}'")
+
+
+def credential_error(exc: CredentialError) -> FcError:
+    """FC's 403 for a key the RAM/STS twin cannot accept (both API versions)."""
+    return FcError(403, _CREDENTIAL_CODES.get(exc.kind, "InvalidAccessKeyID"), exc.message)

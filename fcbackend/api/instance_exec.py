@@ -49,7 +49,7 @@ from starlette.responses import Response
 from starlette.routing import WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from fcbackend.api.auth import API_PREFIX, check_signature
+from fcbackend.api.auth import API_PREFIX, check_access
 from fcbackend.api.errors import FcError, error_body, invalid, not_found
 from fcbackend.api.http import backend, function_target
 from fcbackend.instances.driver import Instance
@@ -129,9 +129,9 @@ async def instance_exec(websocket: WebSocket) -> None:
     # The request middleware gives ids to HTTP requests only.
     request_id = str(websocket.scope.setdefault("fc.request_id", str(uuid.uuid4())))
     try:
-        config = backend(websocket).config  # type: ignore[arg-type]
-        if config.auth and websocket.url.path.startswith(API_PREFIX):
-            check_signature(config, {**websocket.scope, "method": "GET"})
+        state = backend(websocket)  # type: ignore[arg-type]
+        if state.config.auth and websocket.url.path.startswith(API_PREFIX):
+            check_access(state.config, state.access, {**websocket.scope, "method": "GET"})
         options, idle_timeout = parse_options(websocket)
         managed, instance = find_instance(websocket)
         session = await start_exec(instance, options)

@@ -15,6 +15,7 @@ from starlette.routing import Route
 
 from fcbackend.api.account import scheduler_instances
 from fcbackend.api.http import backend, int_param, json_response, request_id
+from fcbackend.twins import cloud_info
 
 P = "/2016-08-15"
 
@@ -35,6 +36,7 @@ async def status(request: Request) -> Response:
             "region": state.config.region,
             "accountId": state.config.account_id,
             **info,
+            **cloud_info(request.app),
         },
     )
 

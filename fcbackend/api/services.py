@@ -26,6 +26,7 @@ from fcbackend.api.http import (
     typed,
     unqualified_service,
 )
+from fcbackend.api.log_config import check_log_config
 from fcbackend.api.pagination import page_of_list, with_token
 from fcbackend.api.state import (
     ALIAS,
@@ -106,11 +107,13 @@ async def create_service(request: Request) -> Response:
     body = await read_json(request)
     name = check_name("serviceName", body.get("serviceName"))
     now = now_iso()
+    config = _config_from(body, creating=True)
+    check_log_config(state, config.get("logConfig"))
     doc = {
         "serviceId": str(uuid.uuid4()),
         "serviceName": name,
         **_DEFAULTS,
-        **_config_from(body, creating=True),
+        **config,
         "createdTime": now,
         "lastModifiedTime": now,
     }
@@ -156,6 +159,7 @@ async def update_service(request: Request) -> Response:
     )
     body = await read_json(request)
     changes = _config_from(body, creating=False)
+    check_log_config(state, changes.get("logConfig"))
     with state.meta.transaction():
         doc = state.service_doc(name)
         check_if_match(request, doc["_etag"])

@@ -10,7 +10,7 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from fcbackend.models import FunctionSpec, GpuRequest, HealthCheck
+from fcbackend.models import FunctionSpec, GpuRequest, HealthCheck, RoleCredentials
 
 if TYPE_CHECKING:
     from fcbackend.api.state import BackendState
@@ -64,22 +64,20 @@ def layer_dirs(state: BackendState, arns: list[str]) -> tuple[Path, ...]:
     return tuple(dirs)
 
 
-def function_credentials(state: BackendState, svc: dict[str, Any]) -> tuple[str, str, str]:
-    """The (access key id, secret, security token) a function sees in ``context.credentials`` and in
-    ``ALIBABA_CLOUD_*`` (docs/reference/fc-runtime.md#the-context-object, #environment-variables).
+def function_credentials(state: BackendState, svc: dict[str, Any], function: str) -> RoleCredentials:
+    """What a function sees in ``context.credentials`` and ``ALIBABA_CLOUD_*``
+    (docs/reference/fc-runtime.md#the-context-object, #environment-variables).
 
-    Real FC hands out temporary STS keys of the service's role, and *nothing* when the service has
-    no role; so a service without a role gets three empty strings here. Handing every function the
-    backend's admin key would let any function drive the whole backend API.
-
-    UNCONFIRMED choice: with a role we cannot mint STS tokens locally, so a service that has a role
-    gets the backend's own access key pair (and an empty security token). That keeps code which
-    calls this backend back with an FC SDK working, which is what the role is for.
+    As on FC: nothing when the service has no role (a function never sees the backend's own
+    key), and otherwise temporary STS credentials of that role, minted by the local STS for
+    ``fc.aliyuncs.com`` (the role must exist in the local RAM and trust that service; when it
+    cannot be used the function gets nothing and its log says why). They carry their refresh
+    time: :meth:`BackendState.spec_for` builds the spec again with fresh ones after it.
     """
-    if not str(svc.get("role") or "").strip():
-        return ("", "", "")
-    cfg = state.config
-    return (cfg.access_key_id, cfg.access_key_secret, "")
+    role = str(svc.get("role") or "").strip()
+    if not role:
+        return RoleCredentials()
+    return state.role_credentials.function_credentials(role, function)
 
 
 def build_spec(state: BackendState, svc: dict[str, Any], fn: dict[str, Any], version_id: str) -> FunctionSpec:
@@ -103,6 +101,7 @@ def build_spec(state: BackendState, svc: dict[str, Any], fn: dict[str, Any], ver
     log = svc.get("logConfig") or {}
     layers = layer_dirs(state, fn.get("layers") or [])
     cfg = state.config
+    credentials = function_credentials(state, svc, str(fn["functionName"]))
     return FunctionSpec(
         service=str(svc["serviceName"]),
         function=str(fn["functionName"]),
@@ -139,5 +138,7 @@ def build_spec(state: BackendState, svc: dict[str, Any], fn: dict[str, Any], ver
         role=str(svc.get("role") or ""),
         log_project=str(log.get("project") or ""),
         log_store=str(log.get("logstore") or ""),
-        credentials=function_credentials(state, svc),
+        credentials=(credentials.access_key_id, credentials.access_key_secret, credentials.security_token),
+        credentials_refresh_at=credentials.refresh_at,
+        credentials_note=credentials.note,
     )

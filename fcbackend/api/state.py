@@ -10,15 +10,19 @@ from __future__ import annotations
 
 import asyncio
 import random
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fcbackend.api.errors import FcError, function_not_found, not_found, service_not_found
 from fcbackend.backend_config import BackendConfig
-from fcbackend.models import FunctionSpec
+from fcbackend.models import FunctionSpec, RoleCredentialIssuer
 from fcbackend.store import CodeStore, InvocationRecorder, MetadataStore
 from sqlstore import DatabaseSet
+
+if TYPE_CHECKING:
+    from fcbackend.api.auth import BackendAccess
 
 LATEST = "LATEST"
 
@@ -50,6 +54,12 @@ class BackendState:
     code: CodeStore
     recorder: InvocationRecorder
     scheduler: Any
+    # RAM/STS: who signed a request and what it may do (fcbackend.api.auth.BackendAccess).
+    access: BackendAccess
+    # Mints a service role's credentials for its functions (the RAM/STS twin).
+    role_credentials: RoleCredentialIssuer
+    # Clock of credential refreshes (epoch seconds).
+    now: Callable[[], float] = time.time
     specs: dict[tuple[str, str, str], FunctionSpec] = field(default_factory=dict)
     aliases: dict[tuple[str, str], dict[str, Any] | None] = field(default_factory=dict)
     # Hook for alias traffic splitting (capacity engineer): alias document -> version id.
@@ -62,6 +72,9 @@ class BackendState:
         default_factory=list
     )
     generation: int = 0
+    # Why a logConfig's (project, logstore) cannot be used, None when it can: the SLS twin's
+    # check (fcbackend.twins); None when no SLS twin is wired in.
+    log_config_check: Callable[[str, str], str | None] | None = None
 
     # -- caches ------------------------------------------------------------------------------
 
@@ -171,6 +184,8 @@ class BackendState:
         version_id = self.resolve_qualifier(service, qualifier, for_invocation=True)
         key = (service, function, version_id)
         spec = self.specs.get(key)
+        if spec is not None and spec.credentials_refresh_at and self.now() >= spec.credentials_refresh_at:
+            spec = None  # its role credentials are getting old: build it again with fresh ones
         if spec is None:
             generation = self.generation
             fn_doc, _ = self.function_doc(service, function, version_id)

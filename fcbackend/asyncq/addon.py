@@ -38,7 +38,6 @@ from fcbackend.models import FunctionSpec, HttpRequestInfo, InvocationRequest, I
 from fcbackend.oss.service import OssService
 from fcbackend.oss.store import ObjectStore
 from fcbackend.oss.wiring import mount_oss_api
-from fcbackend.root_access import RootOnlyAccess
 from fcbackend.store_factory import open_async_queue, open_object_metadata, open_timer_state
 from fcbackend.triggers.model import TriggerInfo
 from fcbackend.triggers.oss_events import OssTriggerNotifier
@@ -381,18 +380,18 @@ def install(app: Any, *, clock: Clock = DEFAULT_CLOCK, seed: int | None = None) 
     app.state.oss_service = addons.oss
     app.add_middleware(CustomDomainMiddleware)
     app.add_middleware(ConfigChangeMiddleware, addons=addons)
-    # The OSS API, outermost: *.aliyuncs.com OSS hosts and OSS-signed requests (fcbackend.oss.wiring).
-    # Until RAM/STS is wired in, the account's root key is the only credential it knows.
+    # The OSS API, outermost: *.aliyuncs.com OSS hosts and OSS-signed requests (fcbackend.oss.wiring);
+    # who signed and what they may do is RAM/STS's answer (app.state.identity, built by create_app).
     config = state.config
-    root = RootOnlyAccess(config.account_id, config.access_key_id, config.access_key_secret)
+    access = app.state.identity.access
     mount_oss_api(
         app,
         addons.oss,
-        credentials=root,
-        authorizer=root,
+        credentials=access,
+        authorizer=access,
         account_id=config.account_id,
         region=config.region,
-        unsigned_caller=None if config.auth else root.root,
+        unsigned_caller=None if config.auth else access.root,
     )
     original = app.router.lifespan_context
 

@@ -21,4 +21,4 @@ def install(app: Any) -> None:
     # First: one prefix check for FC 2.0 requests, instead of FC 3.0 ones trying every 2.0 route.
     app.router.routes.insert(0, Mount(PREFIX, app=Fc3Router(ROUTES)))
     app.state.fc3_gate = InvocationGate()
-    app.fc3_front = Fc3Front(app.state.fc.config)
+    app.fc3_front = Fc3Front(app.state.fc.config, app.state.fc.access)

@@ -1,5 +1,7 @@
 """Verifying FC 3.0 request signatures (ACS3-HMAC-SHA256 and ROA HMAC-SHA1, see
-:mod:`backend_contract.acs3_signing`) with the backend's access key.
+:mod:`backend_contract.acs3_signing`) with any key the RAM/STS twin knows
+(:class:`fcbackend.access.CredentialStore`: the account's root keys, RAM users' keys, STS keys with
+their token in ``x-acs-security-token``), answering who signed.
 
 Called by the API middleware for every path under ``/2023-03-30/`` (and by the invoke fast path),
 before any handler runs. The body hash claimed in ``x-acs-content-sha256`` is part of what is
@@ -7,7 +9,9 @@ signed; that it matches the body that arrived is checked where the body is read
 (:func:`fcbackend.fc3.http.read_body`, the invoke path).
 
 Errors (403 unless the request is malformed): ``AccessDenied`` (unsigned, or a scheme we do not
-know — the message names the accepted ones), ``InvalidAccessKeyID``, ``SignatureNotMatch``,
+know — the message names the accepted ones), ``InvalidAccessKeyID`` (unknown or disabled key),
+``InvalidSecurityToken`` (an STS token that is expired or not the key's; INFERRED, as for FC 2.0),
+``SignatureNotMatch``,
 ``RequestTimeTooSkewed`` (``x-acs-date``/``date`` more than 15 minutes off), 400
 ``MissingRequiredHeader`` / ``InvalidArgument`` for a missing or unreadable date.
 """
@@ -21,8 +25,8 @@ from collections.abc import Mapping
 from email.utils import parsedate_to_datetime
 
 from backend_contract import acs3_signing as signing
-from fcbackend.api.errors import FcError
-from fcbackend.backend_config import BackendConfig
+from fcbackend.access import Caller, CredentialError, CredentialStore
+from fcbackend.api.errors import FcError, credential_error
 
 MAX_CLOCK_SKEW_S = 15 * 60
 
@@ -50,9 +54,11 @@ def _check_time(sent: float | None, header: str, value: str) -> None:
         )
 
 
-def _check_key(config: BackendConfig, key_id: str) -> None:
-    if key_id != config.access_key_id:
-        raise FcError(403, "InvalidAccessKeyID", f"the access key id '{key_id}' is not known to this backend")
+def _resolve(credentials: CredentialStore, key_id: str, headers: Mapping[str, str]) -> tuple[str, Caller]:
+    try:
+        return credentials.resolve(key_id, headers.get("x-acs-security-token") or None)
+    except CredentialError as exc:
+        raise credential_error(exc) from None
 
 
 def _mismatch() -> FcError:
@@ -64,10 +70,10 @@ def _mismatch() -> FcError:
 
 
 def check_fc3_signature(
-    config: BackendConfig, method: str, raw_path: str, query: str, headers: Mapping[str, str]
-) -> None:
-    """Raise :class:`FcError` unless the request is signed with the backend's key. ``headers``
-    have lower-case names; ``raw_path`` is the path as sent (percent-encoded)."""
+    credentials: CredentialStore, method: str, raw_path: str, query: str, headers: Mapping[str, str]
+) -> Caller:
+    """Who signed the request; :class:`FcError` unless it is signed with a key ``credentials``
+    knows. ``headers`` have lower-case names; ``raw_path`` is the path as sent (percent-encoded)."""
     auth = headers.get("authorization")
     if not auth:
         if headers.get("x-acs-bearer-token"):
@@ -79,7 +85,7 @@ def check_fc3_signature(
         )
     parsed = signing.parse_acs3_authorization(auth)
     if parsed is not None:
-        _check_key(config, parsed.access_key_id)
+        secret, caller = _resolve(credentials, parsed.access_key_id, headers)
         date = headers.get("x-acs-date")
         if not date:
             raise FcError(
@@ -92,22 +98,19 @@ def check_fc3_signature(
         canonical = signing.acs3_canonical_request(
             method, raw_path, query, headers, parsed.signed_headers, content_sha
         )
-        if not hmac.compare_digest(
-            signing.acs3_signature(config.access_key_secret, canonical), parsed.signature
-        ):
+        if not hmac.compare_digest(signing.acs3_signature(secret, canonical), parsed.signature):
             raise _mismatch()
-        return
+        return caller
     roa = signing.parse_roa_authorization(auth)
     if roa is None:
         raise FcError(403, "AccessDenied", f"the Authorization header must look like {_SCHEMES}")
     key_id, given = roa
-    _check_key(config, key_id)
+    secret, caller = _resolve(credentials, key_id, headers)
     date = headers.get("date")
     if not date:
         raise FcError(400, "MissingRequiredHeader", "the Date header is required on ROA-signed requests")
     _check_time(_http_date(date), "Date", date)
-    expected = signing.roa_signature(
-        config.access_key_secret, signing.roa_string_to_sign(method, raw_path, query, headers)
-    )
+    expected = signing.roa_signature(secret, signing.roa_string_to_sign(method, raw_path, query, headers))
     if not hmac.compare_digest(expected, given):
         raise _mismatch()
+    return caller

@@ -23,6 +23,7 @@ from fcbackend.api.code_input import download_token, store_code
 from fcbackend.api.errors import FcError, conflict, invalid, not_found
 from fcbackend.api.http import make_etag, now_iso
 from fcbackend.api.layers import layer_version_for_arn, referenced_layer_version
+from fcbackend.api.log_config import check_log_config
 from fcbackend.api.state import (
     ALIAS,
     ASYNC_CONFIG,
@@ -105,6 +106,7 @@ async def create_function(request: Request) -> Response:
     state = state_of(request)
     body = await read_object(request)
     fields = model.create_fields(body)
+    check_log_config(state, fields.get("logConfig"))
     name = fields["functionName"]
     ref = fc3_ref(name)
     now = now_iso()
@@ -163,6 +165,7 @@ async def update_function(request: Request) -> Response:
     if body.get("functionName") not in (None, ref.function):
         raise invalid(f"functionName '{body['functionName']}' differs from the path's '{ref.function}'")
     fields = model.update_fields(body)
+    check_log_config(state, fields.get("logConfig"))
     blob = await _stored_code(state, fields["code"]) if fields.get("code") is not None else None
     with state.meta.transaction():
         doc = latest_doc(state, ref)

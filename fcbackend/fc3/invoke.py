@@ -30,12 +30,11 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
-from fcbackend.api.auth import answer_errors, decoded_headers, new_request_id
+from fcbackend.api.auth import BackendAccess, answer_errors, check_access, decoded_headers, new_request_id
 from fcbackend.api.errors import FcError, invalid
 from fcbackend.api.invoke import read_body, result_parts
 from fcbackend.api.state import FUNCTION, BackendState
 from fcbackend.backend_config import MAX_ASYNC_PAYLOAD, MAX_SYNC_PAYLOAD, BackendConfig
-from fcbackend.fc3.auth import check_fc3_signature
 from fcbackend.fc3.functions import CONCURRENCY
 from fcbackend.fc3.http import check_content_sha256
 from fcbackend.fc3.lookup import translate
@@ -226,10 +225,12 @@ async def _submit_async(
 
 class Fc3Front:
     """The FC 3.0 invoke path straight on ASGI (``fcbackend.app.FcApp`` calls it before any
-    middleware, as it does FC 2.0's): request id, signature, invocation, FC 3.0 errors."""
+    middleware, as it does FC 2.0's): request id, signature and RAM authorization
+    (``fc:InvokeFunction``, as the routed request would be), invocation, FC 3.0 errors."""
 
-    def __init__(self, config: BackendConfig):
+    def __init__(self, config: BackendConfig, access: BackendAccess):
         self.config = config
+        self.access = access
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send, name: str) -> None:
         request_id = new_request_id()
@@ -238,14 +239,7 @@ class Fc3Front:
 
         async def handle(tracked_send: Send) -> None:
             if self.config.auth:
-                raw_path = scope.get("raw_path") or scope["path"].encode()
-                check_fc3_signature(
-                    self.config,
-                    "POST",
-                    raw_path.decode("latin-1"),
-                    scope.get("query_string", b"").decode("latin-1"),
-                    headers,
-                )
+                check_access(self.config, self.access, scope, headers)
             status, raw, body = await run_invocation(
                 scope["app"].state, scope, receive, name, headers, request_id
             )

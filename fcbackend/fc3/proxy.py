@@ -2,8 +2,9 @@
 
 Each HTTP trigger has its own URL (FC gives ``https://<id>.<region>.fcapp.run``); locally the
 function and trigger names in the path say which, and ``/<path>`` is what the function sees. The
-trigger's ``methods`` and ``authType`` apply (``function``: signed with the backend's key, FC 3.0's
-ACS3 signature or FC's ``FC <id>:<signature>``); ``disableURLInternet: true`` closes the URL
+trigger's ``methods`` and ``authType`` apply (``function``: signed with a key RAM/STS knows, FC
+3.0's ACS3 signature or FC's ``FC <id>:<signature>``, and a RAM user's or STS session's key needs
+``fc:InvokeFunction`` on the function); ``disableURLInternet: true`` closes the URL
 (403), as FC closes the default public URL. The invocation itself is the one every HTTP entry
 point shares (:func:`fcbackend.triggers.routes.http_invoke`): event format for built-in runtimes,
 raw HTTP for custom runtimes and containers.
@@ -16,6 +17,8 @@ from urllib.parse import unquote
 from starlette.requests import Request
 from starlette.responses import Response
 
+from fcbackend.api.auth import request_context
+from fcbackend.api.authorization import authorize
 from fcbackend.api.errors import FcError
 from fcbackend.api.http import request_id
 from fcbackend.api.state import TRIGGER
@@ -24,7 +27,7 @@ from fcbackend.fc3.lookup import ref_of
 from fcbackend.fc3.triggers import PROXY_PREFIX
 from fcbackend.triggers.http import auth_type, check_method, check_signature
 from fcbackend.triggers.model import TriggerInfo, truthy
-from fcbackend.triggers.routes import http_invoke
+from fcbackend.triggers.routes import http_invoke, trigger_signer
 
 
 async def proxy(request: Request) -> Response:
@@ -58,18 +61,27 @@ async def proxy(request: Request) -> Response:
     check_method(trigger, request.method)
     if auth_type(trigger) != "anonymous":
         headers = {k.lower(): v for k, v in request.headers.items()}
-        config = state.config
         if headers.get("authorization", "").startswith("FC "):
+            caller, secrets = trigger_signer(state, headers)
             check_signature(
                 trigger,
                 method=request.method,
                 path=unquote(raw),
                 query=request.url.query,
                 headers=headers,
-                secret_for={config.access_key_id: config.access_key_secret},
+                secret_for=secrets,
             )
         else:
-            check_fc3_signature(config, request.method, raw, request.url.query, headers)
+            caller = check_fc3_signature(state.access, request.method, raw, request.url.query, headers)
+        if caller is not None and not caller.is_root:
+            authorize(
+                state.access,
+                caller,
+                "fc:InvokeFunction",
+                f"functions/{name}",
+                region=state.config.region,
+                context=request_context(request.scope),
+            )
     return await http_invoke(
         request,
         service=ref.service,

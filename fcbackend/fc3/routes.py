@@ -7,7 +7,14 @@ matches on the decoded path cannot tell ``layers/a%2Fb`` from ``layers/a/b``; th
 answered in FC 3.0's shape (``{"Code", "Message", "RequestId"}``), unknown paths included.
 
 Signatures are checked before routing, by the API middleware (``fcbackend.api.auth``), for every
-path under the prefix except the HTTP trigger URLs (the trigger's ``authType`` decides there).
+path under the prefix except the HTTP trigger URLs (the trigger's ``authType`` decides there), and
+a RAM user's or STS session's request is authorized by the RAM action and resource its row of
+:data:`TABLE` names: ``fc:<API operation>`` (the operation names of the FC 3.0 API reference,
+https://www.alibabacloud.com/help/en/functioncompute/fc-3-0/developer-reference/api-fc-2023-03-30-dir)
+on ``acs:fc:<region>:<account>:functions/<name>`` and what hangs below it, ``layers/...``,
+``custom-domains/...``; creates and listings name the collection (``functions/*``), as for FC 2.0.
+INFERRED: the sub-resource forms (``/versions/``, ``/aliases/``, ``/triggers/``) follow FC 2.0's;
+an invocation with a qualifier names the function.
 """
 
 from __future__ import annotations
@@ -20,6 +27,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
+from fcbackend.api.authorization import register_routes
 from fcbackend.api.errors import FcError
 from fcbackend.asyncq import fc3_tasks
 from fcbackend.fc3 import configs, domains, functions, layers, local, misc, proxy, tags, triggers, versions
@@ -49,73 +57,145 @@ async def invoke(request: Request) -> Response:
 
 
 _F = "functions/{function}"
-TABLE: list[tuple[str, str, Handler]] = [
-    ("POST", f"{_F}/invocations", invoke),
-    ("POST", "functions", functions.create_function),
-    ("GET", "functions", functions.list_functions),
-    ("GET", _F, functions.get_function),
-    ("PUT", _F, functions.update_function),
-    ("DELETE", _F, functions.delete_function),
-    ("GET", f"{_F}/code", functions.get_function_code),
-    ("POST", f"{_F}/invoke/disable", functions.disable_invocation),
-    ("POST", f"{_F}/invoke/enable", functions.enable_invocation),
-    ("POST", f"{_F}/versions", versions.publish_version),
-    ("GET", f"{_F}/versions", versions.list_versions),
-    ("DELETE", f"{_F}/versions/{{version}}", versions.delete_version),
-    ("POST", f"{_F}/aliases", versions.create_alias),
-    ("GET", f"{_F}/aliases", versions.list_aliases),
-    ("GET", f"{_F}/aliases/{{alias}}", versions.get_alias),
-    ("PUT", f"{_F}/aliases/{{alias}}", versions.update_alias),
-    ("DELETE", f"{_F}/aliases/{{alias}}", versions.delete_alias),
-    ("POST", f"{_F}/triggers", triggers.create_trigger),
-    ("GET", f"{_F}/triggers", triggers.list_triggers),
-    ("GET", f"{_F}/triggers/{{trigger}}", triggers.get_trigger),
-    ("PUT", f"{_F}/triggers/{{trigger}}", triggers.update_trigger),
-    ("DELETE", f"{_F}/triggers/{{trigger}}", triggers.delete_trigger),
-    ("PUT", f"{_F}/async-invoke-config", configs.put_async_invoke_config),
-    ("GET", f"{_F}/async-invoke-config", configs.get_async_invoke_config),
-    ("DELETE", f"{_F}/async-invoke-config", configs.delete_async_invoke_config),
-    ("GET", "async-invoke-configs", configs.list_async_invoke_configs),
-    ("GET", f"{_F}/async-tasks", fc3_tasks.list_async_tasks),
-    ("GET", f"{_F}/async-tasks/{{task_id}}", fc3_tasks.get_async_task),
-    ("PUT", f"{_F}/async-tasks/{{task_id}}/stop", fc3_tasks.stop_async_task),
-    ("PUT", f"{_F}/concurrency", configs.put_concurrency_config),
-    ("GET", f"{_F}/concurrency", configs.get_concurrency_config),
-    ("DELETE", f"{_F}/concurrency", configs.delete_concurrency_config),
-    ("GET", "concurrency-configs", configs.list_concurrency_configs),
-    ("PUT", f"{_F}/provision-config", configs.put_provision_config),
-    ("GET", f"{_F}/provision-config", configs.get_provision_config),
-    ("DELETE", f"{_F}/provision-config", configs.delete_provision_config),
-    ("GET", "provision-configs", configs.list_provision_configs),
-    ("POST", f"{_F}/vpc-bindings", misc.create_vpc_binding),
-    ("GET", f"{_F}/vpc-bindings", misc.list_vpc_bindings),
-    ("DELETE", f"{_F}/vpc-bindings/{{vpc}}", misc.delete_vpc_binding),
-    ("GET", f"{_F}/instances", misc.list_instances),
-    ("GET", "layers", layers.list_layers),
-    ("POST", "layers/{layer}/versions", layers.create_layer_version),
-    ("GET", "layers/{layer}/versions", layers.list_layer_versions),
-    ("GET", "layers/{layer}/versions/{version}", layers.get_layer_version),
-    ("DELETE", "layers/{layer}/versions/{version}", layers.delete_layer_version),
-    ("PUT", "layers/{layer}/acl", layers.put_layer_acl),
-    ("GET", "layerarn/{arn}", layers.get_layer_version_by_arn),
-    ("POST", "custom-domains", domains.create_custom_domain),
-    ("GET", "custom-domains", domains.list_custom_domains),
-    ("GET", "custom-domains/{domain}", domains.get_custom_domain),
-    ("PUT", "custom-domains/{domain}", domains.update_custom_domain),
-    ("DELETE", "custom-domains/{domain}", domains.delete_custom_domain),
-    ("POST", "tags-v2", tags.tag_resources),
-    ("DELETE", "tags-v2", tags.untag_resources),
-    ("GET", "tags-v2", tags.list_tag_resources),
-    ("GET", "regions", misc.describe_regions),
-    ("PUT", "resource-groups", misc.change_resource_group),
-    ("GET", "local/functions", local.functions),
-    ("GET", "local/triggers", local.triggers),
-    ("GET", "local/invocations", local.invocations),
-    ("GET", "local/logs/{function}", local.logs),
-    ("GET", "local/instances", local.instances),
-    ("GET", "local/metrics", local.metrics),
-    ("GET", "local/async-tasks", local.async_tasks),
-    ("POST", "local/trigger-events/{function}/{trigger}", local.trigger_event),
+TABLE: list[tuple[str, str, Handler, str, str]] = [
+    ("POST", f"{_F}/invocations", invoke, "InvokeFunction", _F),
+    ("POST", "functions", functions.create_function, "CreateFunction", "functions/*"),
+    ("GET", "functions", functions.list_functions, "ListFunctions", "functions/*"),
+    ("GET", _F, functions.get_function, "GetFunction", _F),
+    ("PUT", _F, functions.update_function, "UpdateFunction", _F),
+    ("DELETE", _F, functions.delete_function, "DeleteFunction", _F),
+    ("GET", f"{_F}/code", functions.get_function_code, "GetFunctionCode", _F),
+    ("POST", f"{_F}/invoke/disable", functions.disable_invocation, "DisableFunctionInvocation", _F),
+    ("POST", f"{_F}/invoke/enable", functions.enable_invocation, "EnableFunctionInvocation", _F),
+    ("POST", f"{_F}/versions", versions.publish_version, "PublishFunctionVersion", f"{_F}/versions/*"),
+    ("GET", f"{_F}/versions", versions.list_versions, "ListFunctionVersions", f"{_F}/versions/*"),
+    (
+        "DELETE",
+        f"{_F}/versions/{{version}}",
+        versions.delete_version,
+        "DeleteFunctionVersion",
+        f"{_F}/versions/{{version}}",
+    ),
+    ("POST", f"{_F}/aliases", versions.create_alias, "CreateAlias", f"{_F}/aliases/*"),
+    ("GET", f"{_F}/aliases", versions.list_aliases, "ListAliases", f"{_F}/aliases/*"),
+    ("GET", f"{_F}/aliases/{{alias}}", versions.get_alias, "GetAlias", f"{_F}/aliases/{{alias}}"),
+    ("PUT", f"{_F}/aliases/{{alias}}", versions.update_alias, "UpdateAlias", f"{_F}/aliases/{{alias}}"),
+    ("DELETE", f"{_F}/aliases/{{alias}}", versions.delete_alias, "DeleteAlias", f"{_F}/aliases/{{alias}}"),
+    ("POST", f"{_F}/triggers", triggers.create_trigger, "CreateTrigger", f"{_F}/triggers/*"),
+    ("GET", f"{_F}/triggers", triggers.list_triggers, "ListTriggers", f"{_F}/triggers/*"),
+    ("GET", f"{_F}/triggers/{{trigger}}", triggers.get_trigger, "GetTrigger", f"{_F}/triggers/{{trigger}}"),
+    (
+        "PUT",
+        f"{_F}/triggers/{{trigger}}",
+        triggers.update_trigger,
+        "UpdateTrigger",
+        f"{_F}/triggers/{{trigger}}",
+    ),
+    (
+        "DELETE",
+        f"{_F}/triggers/{{trigger}}",
+        triggers.delete_trigger,
+        "DeleteTrigger",
+        f"{_F}/triggers/{{trigger}}",
+    ),
+    ("PUT", f"{_F}/async-invoke-config", configs.put_async_invoke_config, "PutAsyncInvokeConfig", _F),
+    ("GET", f"{_F}/async-invoke-config", configs.get_async_invoke_config, "GetAsyncInvokeConfig", _F),
+    (
+        "DELETE",
+        f"{_F}/async-invoke-config",
+        configs.delete_async_invoke_config,
+        "DeleteAsyncInvokeConfig",
+        _F,
+    ),
+    (
+        "GET",
+        "async-invoke-configs",
+        configs.list_async_invoke_configs,
+        "ListAsyncInvokeConfigs",
+        "functions/*",
+    ),
+    ("GET", f"{_F}/async-tasks", fc3_tasks.list_async_tasks, "ListAsyncTasks", _F),
+    ("GET", f"{_F}/async-tasks/{{task_id}}", fc3_tasks.get_async_task, "GetAsyncTask", _F),
+    ("PUT", f"{_F}/async-tasks/{{task_id}}/stop", fc3_tasks.stop_async_task, "StopAsyncTask", _F),
+    ("PUT", f"{_F}/concurrency", configs.put_concurrency_config, "PutConcurrencyConfig", _F),
+    ("GET", f"{_F}/concurrency", configs.get_concurrency_config, "GetConcurrencyConfig", _F),
+    ("DELETE", f"{_F}/concurrency", configs.delete_concurrency_config, "DeleteConcurrencyConfig", _F),
+    ("GET", "concurrency-configs", configs.list_concurrency_configs, "ListConcurrencyConfigs", "functions/*"),
+    ("PUT", f"{_F}/provision-config", configs.put_provision_config, "PutProvisionConfig", _F),
+    ("GET", f"{_F}/provision-config", configs.get_provision_config, "GetProvisionConfig", _F),
+    ("DELETE", f"{_F}/provision-config", configs.delete_provision_config, "DeleteProvisionConfig", _F),
+    ("GET", "provision-configs", configs.list_provision_configs, "ListProvisionConfigs", "functions/*"),
+    ("POST", f"{_F}/vpc-bindings", misc.create_vpc_binding, "CreateVpcBinding", _F),
+    ("GET", f"{_F}/vpc-bindings", misc.list_vpc_bindings, "ListVpcBindings", _F),
+    ("DELETE", f"{_F}/vpc-bindings/{{vpc}}", misc.delete_vpc_binding, "DeleteVpcBinding", _F),
+    ("GET", f"{_F}/instances", misc.list_instances, "ListInstances", _F),
+    ("GET", "layers", layers.list_layers, "ListLayers", "layers/*"),
+    (
+        "POST",
+        "layers/{layer}/versions",
+        layers.create_layer_version,
+        "CreateLayerVersion",
+        "layers/{layer}/versions/*",
+    ),
+    (
+        "GET",
+        "layers/{layer}/versions",
+        layers.list_layer_versions,
+        "ListLayerVersions",
+        "layers/{layer}/versions/*",
+    ),
+    (
+        "GET",
+        "layers/{layer}/versions/{version}",
+        layers.get_layer_version,
+        "GetLayerVersion",
+        "layers/{layer}/versions/{version}",
+    ),
+    (
+        "DELETE",
+        "layers/{layer}/versions/{version}",
+        layers.delete_layer_version,
+        "DeleteLayerVersion",
+        "layers/{layer}/versions/{version}",
+    ),
+    ("PUT", "layers/{layer}/acl", layers.put_layer_acl, "PutLayerACL", "layers/{layer}"),
+    ("GET", "layerarn/{arn}", layers.get_layer_version_by_arn, "GetLayerVersionByArn", "layers/*"),
+    ("POST", "custom-domains", domains.create_custom_domain, "CreateCustomDomain", "custom-domains/*"),
+    ("GET", "custom-domains", domains.list_custom_domains, "ListCustomDomains", "custom-domains/*"),
+    (
+        "GET",
+        "custom-domains/{domain}",
+        domains.get_custom_domain,
+        "GetCustomDomain",
+        "custom-domains/{domain}",
+    ),
+    (
+        "PUT",
+        "custom-domains/{domain}",
+        domains.update_custom_domain,
+        "UpdateCustomDomain",
+        "custom-domains/{domain}",
+    ),
+    (
+        "DELETE",
+        "custom-domains/{domain}",
+        domains.delete_custom_domain,
+        "DeleteCustomDomain",
+        "custom-domains/{domain}",
+    ),
+    ("POST", "tags-v2", tags.tag_resources, "TagResources", "*"),
+    ("DELETE", "tags-v2", tags.untag_resources, "UntagResources", "*"),
+    ("GET", "tags-v2", tags.list_tag_resources, "ListTagResources", "*"),
+    ("GET", "regions", misc.describe_regions, "DescribeRegions", "*"),
+    ("PUT", "resource-groups", misc.change_resource_group, "ChangeResourceGroup", "*"),
+    ("GET", "local/functions", local.functions, "GetLocalFunctions", "*"),
+    ("GET", "local/triggers", local.triggers, "GetLocalTriggers", "*"),
+    ("GET", "local/invocations", local.invocations, "GetLocalInvocations", "*"),
+    ("GET", "local/logs/{function}", local.logs, "GetLocalFunctionLogs", _F),
+    ("GET", "local/instances", local.instances, "GetLocalInstances", "*"),
+    ("GET", "local/metrics", local.metrics, "GetLocalMetrics", "*"),
+    ("GET", "local/async-tasks", local.async_tasks, "GetLocalAsyncTasks", "*"),
+    ("POST", "local/trigger-events/{function}/{trigger}", local.trigger_event, "InvokeFunction", _F),
 ]
 # Operations of the 2023-03-30 API this backend refuses (501), by path: sessions, snapshots,
 # scaling configs.
@@ -136,7 +216,9 @@ for _method, _path, _op in (
     ("DELETE", f"{_F}/scaling-config", "DeleteScalingConfig"),
     ("GET", "scaling-configs", "ListScalingConfigs"),
 ):
-    TABLE.append((_method, _path, misc.not_supported(_op)))
+    TABLE.append(
+        (_method, _path, misc.not_supported(_op), _op, _F if _path.startswith(_F) else "functions/*")
+    )
 
 
 @dataclass(frozen=True)
@@ -159,7 +241,17 @@ class Fc3Route:
         return params
 
 
-ROUTES = [Fc3Route(method, tuple(path.split("/")), handler) for method, path, handler in TABLE]
+ROUTES = [Fc3Route(method, tuple(path.split("/")), handler) for method, path, handler, _, _ in TABLE]
+# Every operation's RAM action and resource (fcbackend.api.authorization): a RAM user's or STS
+# session's request is authorized by it before any handler runs. A layer ARN holds slashes once
+# decoded, so its placeholder spans them.
+register_routes(
+    PREFIX,
+    [
+        (method, "/" + path.replace("{arn}", "{arn:path}"), action, resource)
+        for method, path, _, action, resource in TABLE
+    ],
+)
 
 
 class Fc3Router:

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from fcbackend.api.errors import invalid
 from fcbackend.api.specs import function_credentials, layer_dirs
-from fcbackend.models import FunctionSpec, GpuRequest, HealthCheck
+from fcbackend.models import FunctionSpec, GpuRequest, HealthCheck, RoleCredentials
 
 if TYPE_CHECKING:
     from fcbackend.api.state import BackendState
@@ -117,6 +117,13 @@ def build_fc3_spec(state: BackendState, service: str, fn: dict[str, Any], versio
     gpu_cfg = fn.get("gpuConfig") or {}
     log = fn.get("logConfig") or {}
     cfg = state.config
+    # The role's STS credentials (as FC 2.0 gives a service's role), unless the function turned
+    # their injection off; refreshed like FC 2.0's (BackendState.spec_for).
+    credentials = (
+        RoleCredentials()
+        if fn.get("disableInjectCredentials") == "All"
+        else function_credentials(state, {"role": fn.get("role") or ""}, str(fn["functionName"]))
+    )
     return FunctionSpec(
         service=service,
         function=str(fn["functionName"]),
@@ -151,9 +158,9 @@ def build_fc3_spec(state: BackendState, service: str, fn: dict[str, Any], versio
         role=str(fn.get("role") or ""),
         log_project=str(log.get("project") or ""),
         log_store=str(log.get("logstore") or ""),
-        credentials=("", "", "")
-        if fn.get("disableInjectCredentials") == "All"
-        else function_credentials(state, {"role": fn.get("role") or ""}),
+        credentials=(credentials.access_key_id, credentials.access_key_secret, credentials.security_token),
+        credentials_refresh_at=credentials.refresh_at,
+        credentials_note=credentials.note,
         mounts=mounts(cfg.state_dir, fn),
         **_affinity(fn),
     )

@@ -18,6 +18,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 
+from fcbackend.instances.network import InstanceNetwork
 from fcbackend.models import FunctionSpec, InstanceRequest, InstanceResponse
 
 
@@ -105,6 +106,9 @@ class Instance(ABC):
 
 class InstanceDriver(ABC):
     name: str
+    # How this driver's functions reach the *.aliyuncs.com gateway (fcbackend.instances.network);
+    # None: they are given nothing (a backend without the gateway).
+    network: InstanceNetwork | None = None
 
     @abstractmethod
     def available(self) -> tuple[bool, str]:

@@ -76,6 +76,7 @@ class PlainLauncher:
     """Plain child processes: the code is used where it lies; no isolation."""
 
     name = "process"
+    network_binds: list[tuple[str, str]] = []
 
     def pool_key(self, spec: FunctionSpec) -> PoolKey:
         if spec.mounts:
@@ -115,6 +116,7 @@ class BubblewrapLauncher:
     def __init__(self, hidden_paths: list[Path], bwrap: str = "bwrap"):
         self.bwrap = bwrap
         self.hidden_paths = [p for p in dict.fromkeys(Path(h).resolve() for h in hidden_paths)]
+        self.network_binds: list[tuple[str, str]] = []
         self._root_args = self._root_binds()
         self._runtime_binds = _runtime_binds()
         self.read_only: list[Path] = []
@@ -163,6 +165,8 @@ class BubblewrapLauncher:
         args += ["--ro-bind", "/sys", "/sys", "--proc", "/proc", "--dev", "/dev"]
         args += ["--size", str(max(1, key.disk_mb) * 1024 * 1024), "--tmpfs", "/tmp"]
         args += ["--tmpfs", "/run", "--bind", str(slot.run), SANDBOX_SOCKET_DIR]
+        for source, target in self.network_binds:  # /etc/hosts and the gateway's CA bundle
+            args += ["--ro-bind", source, target]
         args += ["--ro-bind", str(slot.code), "/code", "--ro-bind", str(slot.opt), "/opt"]
         args += self._runtime_binds
         args += mount_args(key.mounts)

@@ -26,6 +26,12 @@ from fcbackend.gpu.placement import GpuAllocator, is_gpu_instance_type
 from fcbackend.instances.cgroups import CgroupManager, Limits
 from fcbackend.instances.driver import Instance, InstanceDriver, InstanceStartError
 from fcbackend.instances.launchers import PoolKey
+from fcbackend.instances.network import (
+    SANDBOX_CA_BUNDLE,
+    InstanceNetwork,
+    NetworkAttachment,
+    with_network_environment,
+)
 from fcbackend.instances.prestarted import PrestartedSandboxPool
 from fcbackend.instances.slots import slots_root
 from fcbackend.instances.worker import MB, Launcher, Worker
@@ -70,12 +76,28 @@ class LocalDriver(InstanceDriver):
         # How a GPU assignment becomes binds + env (tests substitute simulated device nodes).
         self.gpu_mount_plan: Callable[..., MountPlan] = mount_plan
         self.python_libraries: PythonLibraryLayer | None = None
+        self._network: InstanceNetwork | None = None
+        # Gateway listeners inside workers' own network namespaces, by worker id.
+        self._attachments: dict[str, NetworkAttachment] = {}
 
     def use_python_libraries(self, layer: PythonLibraryLayer) -> None:
         """Give Python instances FC's built-in libraries (one layer shared by every instance,
         read-only; visible inside sandboxes at its own path). Call before the first start."""
         self.python_libraries = layer
         self.launcher.add_read_only(layer.root)
+
+    @property
+    def network(self) -> InstanceNetwork | None:
+        return self._network
+
+    @network.setter
+    def network(self, value: InstanceNetwork | None) -> None:
+        """Functions of this driver reach the gateway through ``value`` (see
+        :mod:`fcbackend.instances.network`); the sandbox binds its files into every sandbox."""
+        self._network = value
+        self.launcher.network_binds = (
+            value.sandbox_binds() if value is not None and self.launcher.name == "sandbox" else []
+        )
 
     @property
     def gpu_allocator(self) -> GpuAllocator:
@@ -94,9 +116,54 @@ class LocalDriver(InstanceDriver):
         self.slots_root.mkdir(parents=True, exist_ok=True)
         worker_id = f"w-{secrets.token_hex(6)}"
         limits = Limits(memory_bytes=GENERIC_MEMORY_MB * MB, pids=self.pids_max)
-        return await Worker.launch(
-            worker_id, key, self.launcher, self.slots_root, self.cgroups, limits, gpu=gpu
+        worker = await Worker.launch(
+            worker_id,
+            key,
+            self.launcher,
+            self.slots_root,
+            self.cgroups,
+            limits,
+            gpu=gpu,
+            extra_env=self._launch_env(),
         )
+        if self._network is not None and key.private_net:
+            try:
+                attachment = await self._network.attach(worker.process.pid, frozenset())
+            except BaseException:
+                await worker.destroy()
+                raise
+            if attachment is not None:
+                self._attachments[worker_id] = attachment
+                worker.on_destroy.append(lambda: self._detach(worker_id))
+        return worker
+
+    def _ca_path(self, network: InstanceNetwork) -> str:
+        return SANDBOX_CA_BUNDLE if self.launcher.name == "sandbox" else network.host_ca_bundle
+
+    def _launch_env(self) -> dict[str, str]:
+        """Node reads its extra CA certificates when it starts, not when specialised."""
+        if self._network is None:
+            return {}
+        return {"NODE_EXTRA_CA_CERTS": self._ca_path(self._network)}
+
+    def _detach(self, worker_id: str) -> None:
+        attachment = self._attachments.pop(worker_id, None)
+        if attachment is not None:
+            attachment.close()
+
+    def _networked(self, spec: FunctionSpec, worker: Worker) -> FunctionSpec:
+        """``spec`` with the gateway's variables, and the worker's gateway listeners (if it has a
+        namespace of its own) serving this function: the Internet through them only with
+        ``internetAccess``, never on the function's own CAPort."""
+        network = self._network
+        if network is None:
+            return spec
+        attachment = self._attachments.get(worker.id)
+        if attachment is not None:
+            attachment.set_policy(spec.internet_access, f"function {spec.service}/{spec.function}")
+            if runtime_info(spec.runtime).listens_on_tcp:
+                attachment.release(spec.ca_port)
+        return with_network_environment(spec, network.environment(self._ca_path(network)))
 
     def pool_key(self, spec: FunctionSpec) -> PoolKey:
         return self.launcher.pool_key(spec)
@@ -114,6 +181,7 @@ class LocalDriver(InstanceDriver):
         worker, pooled = await self.pool.take(key)
         self.pooled_starts += int(pooled)
         try:
+            spec = self._networked(spec, worker)
             instance = await worker.specialise(
                 spec, instance_id, pids_max=self.pids_max, start_timeout_s=timeout, library_dirs=libraries
             )
@@ -148,6 +216,7 @@ class LocalDriver(InstanceDriver):
             raise
         worker.on_destroy.append(lambda: allocator.release(instance_id))
         try:
+            spec = self._networked(spec, worker)
             instance = await worker.specialise(
                 spec,
                 instance_id,

@@ -43,6 +43,9 @@ log = logging.getLogger(__name__)
 class Launcher(Protocol):
     name: str
     nvidia_root: str
+    # (host file, path inside) bound read-only into each instance: the gateway's CA bundle and
+    # hosts file (fcbackend.instances.network); a plain process sees host paths and ignores them.
+    network_binds: list[tuple[str, str]]
 
     def pool_key(self, spec: FunctionSpec) -> PoolKey: ...
     def argv(self, key: PoolKey, slot: Slot, gpu: MountPlan | None = None) -> list[str]: ...
@@ -106,8 +109,11 @@ class Worker:
         generic_limits: Limits,
         ready_timeout_s: float = 30,
         gpu: MountPlan | None = None,
+        extra_env: dict[str, str] | None = None,
     ) -> Worker:
-        """Start a generic worker; ``gpu`` makes it a dedicated GPU worker (device binds + env)."""
+        """Start a generic worker; ``gpu`` makes it a dedicated GPU worker (device binds + env);
+        ``extra_env`` holds variables a runtime reads only when it starts (Node's
+        ``NODE_EXTRA_CA_CERTS``), which specialisation would set too late."""
         slot = Slot.create(slots_root / worker_id)
         cgroup = cgroups.create(worker_id, generic_limits)
         argv = launcher.argv(key, slot, gpu)
@@ -118,6 +124,7 @@ class Worker:
             "HOME": "/tmp",
             "PYTHONDONTWRITEBYTECODE": "1",
         }
+        env.update(extra_env or {})
         if gpu is not None:
             env = gpu.apply_env(env)
         try:

@@ -96,7 +96,26 @@ function resolveHandler(name, what) {
   return fn;
 }
 
+// Role credentials are temporary: each request brings the current ones, and the environment
+// variables SDK credential chains read follow them.
+const CREDENTIAL_VARIABLES = [
+  ['ALIBABA_CLOUD_ACCESS_KEY_ID', 'x-fc-access-key-id'],
+  ['ALIBABA_CLOUD_ACCESS_KEY_SECRET', 'x-fc-access-key-secret'],
+  ['ALIBABA_CLOUD_SECURITY_TOKEN', 'x-fc-security-token'],
+  ['accessKeyID', 'x-fc-access-key-id'],
+  ['accessKeySecret', 'x-fc-access-key-secret'],
+  ['securityToken', 'x-fc-security-token'],
+];
+
+function refreshCredentialEnvironment(headers) {
+  if (!('x-fc-access-key-id' in headers)) return;
+  for (const [variable, header] of CREDENTIAL_VARIABLES) {
+    process.env[variable] = headers[header] || '';
+  }
+}
+
 function makeContext(headers) {
+  refreshCredentialEnvironment(headers);
   return {
     requestId: headers['x-fc-request-id'] || '',
     credentials: {

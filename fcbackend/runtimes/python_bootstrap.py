@@ -218,6 +218,30 @@ class Credentials:
         return self.security_token
 
 
+# The variables that carry the role's credentials (docs/reference/fc-runtime.md#environment-variables),
+# and the request header of each.
+_CREDENTIAL_VARIABLES = (
+    ("ALIBABA_CLOUD_ACCESS_KEY_ID", "x-fc-access-key-id"),
+    ("ALIBABA_CLOUD_ACCESS_KEY_SECRET", "x-fc-access-key-secret"),
+    ("ALIBABA_CLOUD_SECURITY_TOKEN", "x-fc-security-token"),
+    ("accessKeyID", "x-fc-access-key-id"),
+    ("accessKeySecret", "x-fc-access-key-secret"),
+    ("securityToken", "x-fc-security-token"),
+)
+
+
+def refresh_credential_environment(headers):
+    """Role credentials are temporary: each request brings the current ones in its headers, and
+    the environment variables (what SDK credential chains read) follow, so code that reads them
+    in a long-lived instance never holds expired keys."""
+    if "x-fc-access-key-id" not in headers:
+        return
+    for variable, header in _CREDENTIAL_VARIABLES:
+        value = headers.get(header, "")
+        if os.environ.get(variable) != value:
+            os.environ[variable] = value
+
+
 class FunctionMeta:
     def __init__(self, meta):
         self.name = meta.get("name", "")
@@ -452,6 +476,7 @@ class Runtime:
             return func
 
     def context(self, request_id, headers):
+        refresh_credential_environment(headers)
         cls = Context312 if self.config.get("runtime") == "python3.12" else Context
         return cls(request_id, headers, self.config)
 

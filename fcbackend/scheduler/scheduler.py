@@ -193,6 +193,8 @@ class Scheduler:
                     init_ms=inst.init_ms,
                 )
             result = await self._run(inst, spec, req)
+            if spec.credentials_note:  # e.g. why its role gave the function no credentials
+                result.log = f"[rosengine] {spec.credentials_note}\n".encode() + result.log
             result.cold = cold
             if cold:
                 result.init_ms = inst.init_ms
@@ -395,8 +397,9 @@ class Scheduler:
     ) -> InvocationResult:
         instance = inst.instance
         assert instance is not None
-        if inst.invoke_head is None:
+        if inst.invoke_head is None or inst.head_credentials != spec.credentials:
             inst.invoke_head = static_head(spec, "/invoke", inst.id)
+            inst.head_credentials = spec.credentials
         request = protocol.invocation_request(spec, req, inst.id, inst.invoke_head)
         if inst.in_flight == 1:
             instance.reset_peak()

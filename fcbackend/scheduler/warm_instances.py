@@ -36,6 +36,8 @@ class ManagedInstance:
     init_ms: float = 0.0
     started_wall: float = field(default_factory=time.time)
     invoke_head: bytes | None = None  # the encoded constant x-fc-* headers of /invoke (protocol.static_head)
+    # The role credentials invoke_head carries: refreshed credentials make it be encoded again.
+    head_credentials: tuple[str, str, str] = ("", "", "")
 
     @property
     def concurrency(self) -> int:

@@ -17,6 +17,10 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from fcbackend.access import Caller, CredentialError
+from fcbackend.api.auth import request_context
+from fcbackend.api.authorization import authorize
+from fcbackend.api.errors import FcError
 from fcbackend.api.http import host_name, is_local_host_name
 from fcbackend.fc3.http_event import fc3_event_invoke, uses_event_format
 from fcbackend.fc3.invoke import session_for
@@ -35,6 +39,7 @@ from fcbackend.triggers.http import (
     response_parts,
     routes_of,
 )
+from rosengine.clients import fc_signature
 
 P = "/2016-08-15"
 _DOMAIN = "custom_domain"
@@ -113,6 +118,37 @@ async def _http_invoke(
 http_invoke = _http_invoke
 
 
+def trigger_signer(state: Any, headers: dict[str, str]) -> tuple[Caller | None, dict[str, str]]:
+    """Who signed an ``authType: function`` request (any key RAM/STS knows, its STS token in
+    ``x-fc-security-token``) and the secret to check the signature with; an unknown key gets
+    the trigger's own ``InvalidAccessKeyID`` from :func:`check_signature`."""
+    parsed = fc_signature.parse_authorization(headers.get("authorization", ""))
+    if parsed is None:
+        return None, {}
+    try:
+        secret, caller = state.access.resolve(parsed[0], headers.get("x-fc-security-token") or None)
+    except CredentialError:
+        return None, {}
+    return caller, {parsed[0]: secret}
+
+
+def _may_invoke(request: Request, caller: Caller, service: str, qualifier: str, function: str) -> None:
+    """A RAM user or STS session needs ``fc:InvokeFunction`` on the function (403 otherwise)."""
+    svc = f"{service}.{qualifier}" if qualifier and qualifier != "LATEST" else service
+    state = request.app.state.fc
+    try:
+        authorize(
+            state.access,
+            caller,
+            "fc:InvokeFunction",
+            f"services/{svc}/functions/{function}",
+            region=state.config.region,
+            context=request_context(request.scope),
+        )
+    except FcError as denied:
+        raise HttpTriggerError(denied.status, denied.code, denied.message) from None
+
+
 async def proxy(request: Request) -> Response:
     """``ANY /2016-08-15/proxy/<service>[.<qualifier>]/<function>/<path>`` (docs/reference/fc-api.md#rest-api,
     docs/reference/fc-runtime.md#http-functions-wsgi)."""
@@ -135,15 +171,18 @@ async def proxy(request: Request) -> Response:
             )
         check_method(trigger, request.method)
         if auth_type(trigger) != "anonymous":
-            config = request.app.state.fc.config
+            headers = {k.lower(): v for k, v in request.headers.items()}
+            caller, secrets = trigger_signer(request.app.state.fc, headers)
             check_signature(
                 trigger,
                 method=request.method,
                 path=unquote(raw_path.split("?", 1)[0]),
                 query=request.url.query,
-                headers={k.lower(): v for k, v in request.headers.items()},
-                secret_for={config.access_key_id: config.access_key_secret},
+                headers=headers,
+                secret_for=secrets,
             )
+            if caller is not None and not caller.is_root:
+                _may_invoke(request, caller, target.service, target.qualifier, target.function)
     except HttpTriggerError as exc:
         return _error(exc.status, exc.code, exc.message, request_id)
     qualifier = target.qualifier if target.qualifier != "LATEST" else (trigger.qualifier or "LATEST")

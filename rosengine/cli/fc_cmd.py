@@ -197,7 +197,11 @@ def _status_text(data: dict[str, Any]) -> None:
         ("AccessKeyId", data.get("accessKeyId", "")),
         ("AccessKeySecret", data.get("accessKeySecret", "")),
         ("State dir", data.get("stateDir", "")),
+        ("Proxy", data.get("proxy")),
+        ("CA file", data.get("caFile")),
     ]
+    for service, endpoint in sorted((data.get("twins") or {}).items()):
+        rows.append((f"Twin {service}", endpoint))
     for label, value in rows:
         if value is not None:
             click.echo(f"{label + ':':<17}{value}")
@@ -213,6 +217,10 @@ STATUS_FIELDS = (
     "accessKeyId",
     "accessKeySecret",
     "stateDir",
+    "proxy",
+    "caFile",
+    "caBundle",
+    "twins",
 )
 
 

@@ -38,8 +38,20 @@ def _build_oss(echo: Callable[[str], None] | None) -> Any:
     return OssClient.from_environment()
 
 
+def _build_ram(echo: Callable[[str], None] | None) -> Any:
+    from rosengine.clients import ram as ram_client  # RAM and STS answer on the local backend
+
+    return ram_client.RamClient.from_environment(start=True, echo=echo)
+
+
+def _build_sls(echo: Callable[[str], None] | None) -> Any:
+    from rosengine.clients import sls as sls_client  # SLS answers on the local backend
+
+    return sls_client.SlsClient.from_environment(start=True, echo=echo)
+
+
 class ClientFactory:
-    """``factory("fc")`` / ``factory("fc3")`` / ``factory("oss")`` → one cached client per
+    """``factory("fc")`` / ``"fc3"`` / ``"oss"`` / ``"ram"`` / ``"sls"`` → one cached client per
     operation. Thread-safe: providers run in parallel."""
 
     def __init__(
@@ -50,6 +62,8 @@ class ClientFactory:
             "fc": lambda: _build_fc(self._echo),
             "fc3": lambda: _build_fc3(self._echo),
             "oss": lambda: _build_oss(self._echo),
+            "ram": lambda: _build_ram(self._echo),
+            "sls": lambda: _build_sls(self._echo),
         }
         self._builders.update(builders or {})
         self._cache: dict[str, Any] = {}

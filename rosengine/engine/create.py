@@ -79,7 +79,10 @@ def create_resources(
             else:
                 record.physical_id = str(result.physical_id)
                 record.attributes = dict(result.attributes)
-                rt.recorder.resource(record, f"{action}_COMPLETE")
+                if result.status_reason:
+                    rt.recorder.resource(record, f"{action}_COMPLETE", result.status_reason)
+                else:
+                    rt.recorder.resource(record, f"{action}_COMPLETE")
                 return True
         assert outcome.error is not None
         rt.recorder.resource(record, f"{action}_FAILED", describe_error(outcome.error))

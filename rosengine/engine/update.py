@@ -134,7 +134,7 @@ def update_resources(rt: OperationContext, prepared: Any, options: StackOptions)
                     record.attributes = {**record.attributes, **result.attributes}
                 else:
                     record.attributes = dict(result.attributes)
-                reason = "state changed"
+                reason = result.status_reason or "state changed"
                 if how == "replace":
                     old_id = (record.previous or {}).get("old_physical_id", "")
                     reason = (

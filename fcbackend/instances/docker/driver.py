@@ -72,6 +72,7 @@ from fcbackend.instances.docker.instances import DockerInstance, RunToCompletion
 from fcbackend.instances.docker.netns import open_container_netns, tcp_socket_in
 from fcbackend.instances.driver import Instance, InstanceDriver, InstanceStartError
 from fcbackend.instances.health import STARTUP_DEADLINE_S
+from fcbackend.instances.network import CONTAINER_CA_BUNDLE, InstanceNetwork, with_network_environment
 from fcbackend.models import FunctionSpec
 
 __all__ = [
@@ -164,8 +165,24 @@ class DockerDriver(InstanceDriver):
             self._gpu_allocator.release(instance.id)
 
     # -- start --------------------------------------------------------------------------------
+    def _gateway_for(self, spec: FunctionSpec) -> InstanceNetwork | None:
+        """The gateway plumbing a container of ``spec`` gets: servers and built-in runtimes, when
+        the backend can place listeners in containers (root). A run-to-completion job is left as
+        it is: nothing would listen on its ``HTTP_PROXY``."""
+        network = self.network
+        if network is None or not network.can_attach:
+            return None
+        if spec.runtime == CUSTOM_CONTAINER_RUNTIME and not spec.web_server_mode:
+            return None
+        return network
+
     async def start(self, spec: FunctionSpec, instance_id: str) -> Instance:
+        network = self._gateway_for(spec)
+        if network is not None:
+            spec = with_network_environment(spec, network.environment(CONTAINER_CA_BUNDLE))
         image, command, binds = image_command_binds(spec, self.state_dir, self._runtime_images)
+        if network is not None:
+            binds += network.container_binds()
         socket_dir: Path | None = None
         if spec.runtime != CUSTOM_CONTAINER_RUNTIME:
             socket_dir = self.state_dir / "docker-sockets" / safe_name(instance_id)
@@ -194,6 +211,8 @@ class DockerDriver(InstanceDriver):
                 address_mode=self.address_mode,
                 gpu=gpu_settings,
             )
+            if network is not None:
+                config["HostConfig"]["ExtraHosts"] = network.extra_hosts()
             if not spec.web_server_mode and spec.runtime == CUSTOM_CONTAINER_RUNTIME:
                 await self._ensure_image(image)
                 job = RunToCompletionInstance(self, spec, instance_id, config)
@@ -232,6 +251,18 @@ class DockerDriver(InstanceDriver):
                     f"Docker could not start the container of {spec.service}/{spec.function}: {exc.message}"
                 ) from exc
             instance.watch()
+            network = self._gateway_for(spec)
+            if network is not None:
+                pid = int(
+                    ((await self.engine.inspect_container(container_id)).get("State") or {}).get("Pid") or 0
+                )
+                instance.network_attachment = (
+                    await network.attach(pid, frozenset({spec.ca_port})) if pid else None
+                )
+                if instance.network_attachment is not None:
+                    instance.network_attachment.set_policy(
+                        spec.internet_access, f"function {spec.service}/{spec.function}"
+                    )
             if socket_dir is not None:
                 instance.connect(CaClient.unix(str(socket_dir / "ca.sock")))
             elif not spec.internet_access:

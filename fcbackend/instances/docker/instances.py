@@ -45,6 +45,7 @@ from fcbackend.instances.docker.netns import ca_client_in
 from fcbackend.instances.driver import Instance, InstanceCrashed, InstanceStartError, InstanceStats
 from fcbackend.instances.fc_contract import common_headers
 from fcbackend.instances.health import HealthMonitor, poll_until, probe_once
+from fcbackend.instances.network import NetworkAttachment
 from fcbackend.models import FunctionSpec, InstanceRequest, InstanceResponse
 
 if TYPE_CHECKING:
@@ -100,6 +101,8 @@ class DockerInstance(Instance):
         self._client: CaClient | None = None
         self.socket_dir: Path | None = None  # built-in runtimes: host side of /var/fc/sock
         self.netns_fd: int | None = None  # internetAccess=false: the container's network namespace
+        # The gateway's listeners inside the container's namespace (fcbackend.instances.network).
+        self.network_attachment: NetworkAttachment | None = None
         self._exited: asyncio.Future[int] = asyncio.get_running_loop().create_future()
         self._logs = bytearray()
         self._tasks: list[asyncio.Task[Any]] = []
@@ -316,6 +319,9 @@ class DockerInstance(Instance):
         if self.netns_fd is not None:  # last: the health monitor and the client are gone by now
             os.close(self.netns_fd)
             self.netns_fd = None
+        if self.network_attachment is not None:
+            self.network_attachment.close()
+            self.network_attachment = None
         self._driver.forget(self)
 
     def stats(self) -> InstanceStats:

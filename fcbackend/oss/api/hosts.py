@@ -4,8 +4,9 @@ The rule (docs/oss.md says it for users), decided on the request line and header
 
 1. **Host** ``<bucket>.oss-<region>[-internal].aliyuncs.com`` (virtual-host style: the bucket is
    in the host) or ``oss-<region>[-internal].aliyuncs.com`` (path style: the bucket is the first
-   path segment) — what function code and the ``*.aliyuncs.com`` gateway send. A host is OSS's
-   or not whatever the request carries: :func:`oss_host` is the function the gateway calls.
+   path segment) — what function code sends through the ``*.aliyuncs.com`` gateway (which hands
+   OSS hosts to the backend's app: ``fcbackend.twins``). A host is OSS's or not whatever the
+   request carries (:func:`oss_host`).
 2. Otherwise (the backend's own ``127.0.0.1:<port>``, where ``oss2`` goes path-style) an OSS
    **signature**: ``Authorization: OSS …`` (V1), ``OSS4-HMAC-SHA256 …`` (V4) or ``OSS2 …``, or a
    presigned URL (``OSSAccessKeyId`` + ``Signature``, or ``x-oss-signature-version``).

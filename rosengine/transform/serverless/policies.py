@@ -8,13 +8,17 @@ with their own trusted service.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from rosengine.errors import Path
 from rosengine.template.nodes import function_name
-from rosengine.transform.context import Expansion, Generated, generated_name, name_suffix
+from rosengine.transform.context import Expansion, Generated, name_suffix
 
 ENI_POLICY = "AliyunECSNetworkInterfaceManagementAccess"
+# RAM role names: letters, digits, '.' and '-'
+# (https://www.alibabacloud.com/help/en/ram/developer-reference/api-ram-2015-05-01-createrole).
+_RAM_NAME_UNSAFE = re.compile(r"[^A-Za-z0-9.-]")
 
 
 def split_policies(
@@ -72,7 +76,9 @@ def generate_role(
 ) -> tuple[str, list[str]]:
     """Add ``<owner>Role`` and its attachments; returns (role id, ids the owner depends on)."""
     role_id = f"{owner}Role"
-    role_name = f"${{ALIYUN::StackName}}-{role_id}-{name_suffix(role_id)}"
+    # ROS's generated-name shape, with what RAM refuses in a role name (anything but letters,
+    # digits, '.' and '-': an '_' of a Funcraft resource name) written as '-'.
+    role_name = f"${{ALIYUN::StackName}}-{_RAM_NAME_UNSAFE.sub('-', role_id)}-{name_suffix(role_id)}"
     inline = []
     for number, (document, path) in enumerate(documents, start=1):
         inline.append(
@@ -83,7 +89,7 @@ def generate_role(
         )
         ctx.map(("Resources", role_id, "Properties", "Policies", number - 1), path, keep_rest=False)
     properties: dict[str, Any] = {
-        "RoleName": generated_name(role_id),
+        "RoleName": {"Fn::Sub": role_name},
         "Description": description,
         "AssumeRolePolicyDocument": {
             "Version": "1",

@@ -13,12 +13,17 @@ import httpx
 import pytest
 
 from fcbackend.store.crc64 import checksum_text
+from rosengine.clients.sls import SlsClient
 from tests.support.fc3_backend import Fc3Backend, create_input, fc, fc3_backend, make_zip, sdk_error, zip_b64
 
 
 @pytest.fixture(scope="module")
 def backend(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Fc3Backend]:
     with fc3_backend(tmp_path_factory.mktemp("fc3-functions")) as b:
+        config = b.config
+        with SlsClient(b.endpoint, config.access_key_id, config.access_key_secret) as sls:
+            sls.create_project("crud-logs")  # a logConfig must name what exists in the SLS twin
+            sls.create_logstore("crud-logs", "functions")
         yield b
 
 
@@ -37,7 +42,7 @@ def test_create_get_update_delete(backend: Fc3Backend) -> None:
             environment_variables={"A": "1"},
             instance_concurrency=4,
             internet_access=False,
-            log_config=fc.LogConfig(project="p", logstore="s", log_begin_rule="DefaultRegex"),
+            log_config=fc.LogConfig(project="crud-logs", logstore="functions", log_begin_rule="DefaultRegex"),
             tags=[fc.Tag(key="team", value="core")],
         )
     ).body
@@ -49,7 +54,7 @@ def test_create_get_update_delete(backend: Fc3Backend) -> None:
 
     got = backend.sdk.get_function("crud", fc.GetFunctionRequest()).body
     assert got.description == "first" and got.environment_variables == {"A": "1"}
-    assert got.log_config.project == "p" and got.internet_access is False
+    assert got.log_config.project == "crud-logs" and got.internet_access is False
 
     updated = backend.sdk.update_function(
         "crud", fc.UpdateFunctionRequest(body=fc.UpdateFunctionInput(description="second", memory_size=2048))

@@ -9,6 +9,7 @@ import pytest
 
 from fcbackend.models import HttpRequestInfo
 from rosengine.clients.fc import FcClient
+from rosengine.clients.ram import RamClient
 from tests.support.fc_api import zip_b64
 from tests.support.instances import DRIVERS, error_doc, make_spec, request, run, scheduler, write_code
 
@@ -228,10 +229,12 @@ def test_layers_are_on_the_python_path_first_layer_wins(tmp_path, driver):
     assert result.body == b"first", result.body
 
 
-# -- what a function sees as its credentials: the temporary keys of its service's role, nothing
-# when the service has no role, never the backend's own admin key. The spec is built by the real API
-# (over a fake scheduler) and run on a real process-driver instance, so the test sees exactly what
-# the function's code sees: context.credentials (snake_case and FC's camelCase names) and the env
+# -- what a function sees as its credentials: the temporary keys of its service's role, minted by
+# the local STS, nothing when the service has no role (or a role that does not exist in the local
+# RAM: the invocation log says why), never the backend's own admin key. The spec is built by the
+# real API (over a fake scheduler) and run on a real process-driver instance, so the test sees
+# exactly what the function's code sees: context.credentials (snake_case and FC's camelCase names)
+# and the env
 CREDENTIALS_CODE = """
 import json, os
 
@@ -246,13 +249,24 @@ def handler(event, context):
     })
 """
 
+FC_TRUST = {
+    "Version": "1",
+    "Statement": [
+        {"Effect": "Allow", "Action": "sts:AssumeRole", "Principal": {"Service": ["fc.aliyuncs.com"]}}
+    ],
+}
+
 
 @pytest.fixture(scope="module")
 def credentials_client(backend):
-    with FcClient(backend.endpoint, backend.config.access_key_id, backend.config.access_key_secret) as c:
+    config = backend.config
+    with RamClient(backend.endpoint, config.access_key_id, config.access_key_secret) as ram:
+        ram.create_role("fc-role", FC_TRUST)
+    with FcClient(backend.endpoint, config.access_key_id, config.access_key_secret) as c:
         c.create_service("creds_norole")
-        c.create_service("creds_role", role="acs:ram::123456789:role/fc-role")
-        for service in ("creds_norole", "creds_role"):
+        c.create_service("creds_role", role=f"acs:ram::{config.account_id}:role/fc-role")
+        c.create_service("creds_missing_role", role=f"acs:ram::{config.account_id}:role/nobody")
+        for service in ("creds_norole", "creds_role", "creds_missing_role"):
             c.create_function(
                 service,
                 "who",
@@ -291,14 +305,26 @@ def test_service_without_role_gives_empty_credentials(backend, credentials_clien
     assert admin not in json.dumps(seen)
 
 
-def test_service_with_role_gives_credentials(backend, credentials_client, tmp_path):
+def test_service_with_role_gives_sts_credentials_of_that_role(backend, credentials_client, tmp_path):
     spec = _spec_built_by_the_api(backend, credentials_client, "creds_role")
     seen = _seen_by_the_function(spec, tmp_path / "state")
-    key_id, secret = backend.config.access_key_id, backend.config.access_key_secret
-    assert key_id and secret
-    assert seen["snake"][:2] == [key_id, secret]
+    key_id, secret, token = seen["snake"]
+    assert key_id.startswith("STS.") and secret and token
+    assert backend.config.access_key_secret not in json.dumps(seen)
     assert seen["camel"] == seen["snake"]
-    assert seen["env"][:2] == [key_id, secret]
+    assert seen["env"] == seen["snake"]
+    with RamClient(backend.endpoint, key_id, secret, token) as as_function:
+        identity = as_function.get_caller_identity()
+    assert identity["IdentityType"] == "AssumedRoleUser"
+    assert identity["Arn"] == f"acs:ram::{backend.config.account_id}:assumed-role/fc-role/who"
+
+
+def test_service_whose_role_does_not_exist_gives_nothing_and_says_why(backend, credentials_client, tmp_path):
+    spec = _spec_built_by_the_api(backend, credentials_client, "creds_missing_role")
+    assert spec.credentials == ("", "", "")
+    assert "nobody" in spec.credentials_note and "EntityNotExist.Role" in spec.credentials_note
+    seen = _seen_by_the_function(spec, tmp_path / "state")
+    assert seen["snake"] == ["", "", ""]
 
 
 def test_camel_case_credential_names_match_snake_case(tmp_path):

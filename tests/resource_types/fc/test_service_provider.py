@@ -15,8 +15,13 @@ from tests.support.paths import REPO
 SCHEMA = json.loads((REPO / "resource_types/fc/service.json").read_text())
 
 
-def test_create_returns_every_schema_attribute(fc, make_ctx, unique):
+def test_create_returns_every_schema_attribute(fc, make_ctx, unique, live_backend):
+    from rosengine.clients.sls import SlsClient
+
     name = unique("svc")
+    with SlsClient(live_backend.endpoint, fc.access_key_id, fc.access_key_secret) as sls:
+        sls.create_project("proj")
+        sls.create_logstore("proj", "store")
     result = ServiceProvider().create(
         make_ctx(),
         {

@@ -13,6 +13,7 @@ import pytest
 
 from resource_types import registry
 from resource_types.base import ProviderContext, ProviderError
+from rosengine.clients.sls import SlsClient
 from tests.support.fc3_backend import Fc3Backend, zip_b64
 
 Ctx = Callable[..., ProviderContext]
@@ -45,6 +46,10 @@ def _function(ctx: Ctx, name: str, **props: Any) -> Any:
 def test_function_create_update_read_delete(ctx: Ctx, live: Fc3Backend, unique: Callable[[str], str]) -> None:
     name = unique("fn")
     fn = provider("ALIYUN::FC3::Function")
+    config = live.config
+    with SlsClient(live.endpoint, config.access_key_id, config.access_key_secret) as sls:
+        sls.create_project(f"{name}-logs")  # a LogConfig names what exists in the SLS twin
+        sls.create_logstore(f"{name}-logs", "functions")
     props = {
         "FunctionName": name,
         "Handler": "index.handler",
@@ -52,7 +57,7 @@ def test_function_create_update_read_delete(ctx: Ctx, live: Fc3Backend, unique: 
         "Code": {"SourceCode": ECHO + "\ndef init(context):\n    pass\n"},
         "MemorySize": 256,
         "EnvironmentVariables": {"A": "1"},
-        "LogConfig": {"Project": "p", "Logstore": "s", "EnableRequestMetrics": True},
+        "LogConfig": {"Project": f"{name}-logs", "Logstore": "functions", "EnableRequestMetrics": True},
         "NasConfig": {
             "UserId": 10,
             "GroupId": 10,

@@ -89,6 +89,14 @@ def test_the_documented_example_expands_as_ros_shows_it(tmp_path):
     assert (fprops["Handler"], fprops["Runtime"]) == ("index.handler", "nodejs6")
 
 
+def test_a_generated_role_name_is_one_ram_accepts(tmp_path):
+    """RAM role names take letters, digits, '.' and '-': the '_' of a Funcraft name becomes '-'
+    (the logical id keeps it, and the suffix still comes from the logical id)."""
+    out = resources(expand(tmp_path, DOC_EXAMPLE.replace("MyService", "my_service")))
+    name = out["my_serviceRole"]["Properties"]["RoleName"]["Fn::Sub"]
+    assert name.startswith("${ALIYUN::StackName}-my-serviceRole-") and "_" not in name
+
+
 def test_a_service_with_a_role_gets_no_generated_role(tmp_path):
     template = expand(
         tmp_path,

@@ -1,0 +1,1 @@
+"""The ``ALIYUN::RAM::*`` resource types and ``DATASOURCE::RAM::Roles``, on the local RAM twin."""
