@@ -35,7 +35,12 @@ from fcbackend.clock import DEFAULT_CLOCK, Clock
 from fcbackend.fc3.invoke import Fc3Front, invoke_function_name
 from fcbackend.ram.wiring import build_identity
 from fcbackend.store import CodeStore, InvocationRecorder
-from fcbackend.store_factory import backend_databases, open_invocation_log, open_metadata_store
+from fcbackend.store_factory import (
+    backend_databases,
+    open_invocation_log,
+    open_metadata_store,
+    open_ram_store,
+)
 
 _log = logging.getLogger("fcbackend")
 
@@ -164,7 +169,7 @@ def create_app(
     # RAM/STS: knows every key (the backend's pair is the account's root), authorizes every
     # request, mints role credentials for functions; its RPC endpoint is mounted last (outermost).
     identity = build_identity(
-        config.state_dir,
+        open_ram_store(databases),
         account_id=config.account_id,
         root_access_key_id=config.access_key_id,
         root_access_key_secret=config.access_key_secret,

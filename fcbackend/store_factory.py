@@ -3,9 +3,10 @@
 Why one module: which implementation serves a store follows from the kind of database it lives in,
 and that decision belongs in one place. By default every group of stores has its own SQLite file
 in the state directory — ``fc.db`` (FC metadata and the invocation log), ``async.db`` (the async
-queue), ``timers.db`` — the layout earlier releases wrote, so existing state directories open as
-they are (their tables are adopted by the migrations ledger); OSS object metadata lives beside the
-objects. ``BackendConfig.database_url`` puts every group in that one database instead.
+queue), ``timers.db``, ``ram.db`` (RAM/STS), ``sls.db`` (the SLS twin) — the layout earlier
+releases wrote, so existing state directories open as they are (their tables are adopted by the
+migrations ledger); OSS object metadata lives beside the objects. ``BackendConfig.database_url``
+puts every group in that one database instead.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from fcbackend.asyncq.sqlite_store import SqliteAsyncQueueStore
 from fcbackend.asyncq.store import AsyncQueueStore
 from fcbackend.backend_config import BackendConfig
 from fcbackend.oss.object_metadata import ObjectMetadataStore, SqliteObjectMetadataStore
+from fcbackend.ram.store import RamStore, SqliteRamStore
+from fcbackend.sls.store import SlsStore, SqliteSlsStore
 from fcbackend.store.invocation_log import InvocationLog
 from fcbackend.store.metadata import MetadataStore
 from fcbackend.store.sqlite_invocation_log import SqliteInvocationLog
@@ -24,7 +27,7 @@ from fcbackend.triggers.timer_state import SqliteTimerStateStore, TimerStateStor
 from sqlstore import Database, DatabaseSet, SqliteDatabase, UnsupportedDatabase
 
 # Store groups: the SQLite file each lives in by default (<group>.db in the state directory).
-FC, ASYNC, TIMERS, OSS = "fc", "async", "timers", "oss"
+FC, ASYNC, TIMERS, OSS, RAM, SLS = "fc", "async", "timers", "oss", "ram", "sls"
 
 
 def backend_databases(config: BackendConfig) -> DatabaseSet:
@@ -45,6 +48,14 @@ def open_async_queue(databases: DatabaseSet) -> AsyncQueueStore:
 
 def open_timer_state(databases: DatabaseSet) -> TimerStateStore:
     return SqliteTimerStateStore(_sqlite(databases.open(TIMERS), "timer state"))
+
+
+def open_ram_store(databases: DatabaseSet) -> RamStore:
+    return SqliteRamStore(_sqlite(databases.open(RAM), "RAM/STS"))
+
+
+def open_sls_store(databases: DatabaseSet) -> SlsStore:
+    return SqliteSlsStore(_sqlite(databases.open(SLS), "SLS"))
 
 
 def open_object_metadata(databases: DatabaseSet, root: Path) -> ObjectMetadataStore:

@@ -1,5 +1,6 @@
 """The backend's stores open on the shared layer, and a state directory written by the code before
-it (tests/data/legacy_stores) opens with everything it held, its tables adopted by the ledger."""
+it (tests/data/legacy_stores: FC metadata and invocation log, async queue, timers, RAM/STS, SLS)
+opens with everything it held, its tables adopted by the ledger."""
 
 from __future__ import annotations
 
@@ -17,6 +18,8 @@ from fcbackend.store_factory import (
     open_async_queue,
     open_invocation_log,
     open_metadata_store,
+    open_ram_store,
+    open_sls_store,
     open_timer_state,
 )
 from sqlstore import DatabaseSet
@@ -29,7 +32,7 @@ LEGACY = REPO / "tests" / "data" / "legacy_stores"
 def legacy_state(tmp_path: Path) -> Path:
     state = tmp_path / "fc"
     state.mkdir()
-    for name in ("fc.db", "async.db", "timers.db"):
+    for name in ("fc.db", "async.db", "timers.db", "ram.db", "sls.db"):
         shutil.copy(LEGACY / name, state / name)
     return state
 
@@ -66,11 +69,24 @@ def test_a_legacy_state_directory_opens_with_everything_it_held(legacy_state: Pa
 
     timers = open_timer_state(databases)
     assert timers.get("svc/fn/every-minute") == 1_700_000_040.0
+
+    ram = open_ram_store(databases)
+    assert ram.get("user", "alice") == {"UserName": "Alice", "UserId": "200"}
+    assert ram.list("policy", "custom/") == [{"PolicyName": "ReadOnly"}]
+    assert ram.purge_expired("session", 1_700_000_001.0) == 1  # the expiry column came along
+
+    sls = open_sls_store(databases)
+    assert sls.get_logstore("proj", "store") == {"logstoreName": "store", "ttl": 30}
+    assert sls.get_index("proj", "store") == {"line": {"token": [","]}}
+    [log] = list(sls.scan_logs("proj", "store", 0, 2_000_000_000, topic="t", newest_first=False))
+    assert log.entry.fields == (("level", "INFO"), ("msg", "hello"))
     databases.close()
 
     assert _ledger(legacy_state / "fc.db") == [("fc.invocation_log", 1), ("fc.metadata", 1)]
     assert _ledger(legacy_state / "async.db") == [("fc.async_queue", 1)]
     assert _ledger(legacy_state / "timers.db") == [("fc.timers", 1)]
+    assert _ledger(legacy_state / "ram.db") == [("ram", 1)]
+    assert _ledger(legacy_state / "sls.db") == [("sls", 1)]
 
 
 def test_the_older_invocations_table_is_carried_over(tmp_path: Path) -> None:
