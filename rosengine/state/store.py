@@ -27,7 +27,7 @@ from rosengine.state.statuses import Status
 class StateStore(ABC):
     # -- grouping -------------------------------------------------------------------------------
     @abstractmethod
-    def transaction(self) -> AbstractContextManager[None]:
+    def transaction(self) -> AbstractContextManager[object]:
         """Group changes: all or nothing. Re-entrant."""
 
     # -- stacks ---------------------------------------------------------------------------------
@@ -70,7 +70,8 @@ class StateStore(ABC):
         """Insert or replace the row (stack id, logical id, role)."""
 
     @abstractmethod
-    def get_resources(self, stack_id: str, *, role: str | None = None) -> list[ResourceRecord]: ...
+    def get_resources(self, stack_id: str, *, role: str | None = None) -> list[ResourceRecord]:
+        """The stack's resources (of one role), in the order they were last put."""
 
     @abstractmethod
     def delete_resource(self, stack_id: str, logical_id: str, role: str) -> None: ...
