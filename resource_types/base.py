@@ -131,6 +131,10 @@ class ProviderContext:
     emit: Callable[[str], None] = lambda message: None
     # Directory of the template file, for properties naming local paths (our Code.LocalPath).
     template_dir: str | None = None
+    # The resources (``"<logical id> (<type>)"``) that are the only ones able to signal this
+    # resource (a WaitCondition) and are deployed as placeholders, so nothing will ever signal it:
+    # the provider signals SUCCESS itself and says so. Empty for everything else.
+    placeholder_signallers: tuple[str, ...] = ()
 
 
 @dataclass
@@ -139,6 +143,9 @@ class ProviderResult:
 
     physical_id: str
     attributes: dict[str, Any] = field(default_factory=dict)
+    # How the resource exists here when it is not a full twin, shown as its StatusReason and in
+    # its events: "record: ...", "placeholder: ...", "no-op locally: ...". Empty for a real twin.
+    note: str = ""
 
 
 class ResourceProvider(ABC):

@@ -33,7 +33,7 @@ from rosengine.engine import changesets as cs
 from rosengine.engine.stack_engine import DEFAULT_CONCURRENCY, stack_name_from_file
 from rosengine.errors import TemplateError, TemplateErrors
 from rosengine.state import interrupted_message, open_store
-from rosengine.state.models import EventRecord, StackRecord
+from rosengine.state.models import ROLE_CURRENT, EventRecord, StackRecord
 from rosengine.state.owner import is_alive
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -88,8 +88,15 @@ def _options(
     concurrency: int | None,
     disable_rollback: bool | None = None,
     replacement: str | None = None,
+    placeholders: bool | None = None,
 ) -> StackOptions | None:
-    if timeout_mins is None and concurrency is None and disable_rollback is None and replacement is None:
+    if (
+        timeout_mins is None
+        and concurrency is None
+        and disable_rollback is None
+        and replacement is None
+        and not placeholders
+    ):
         return None
     opts = StackOptions.from_dict(stack.options if stack else {})
     if timeout_mins is not None:
@@ -100,6 +107,8 @@ def _options(
         opts.disable_rollback = disable_rollback
     if replacement is not None:
         opts.replacement = replacement.lower() == "enabled"
+    if placeholders:
+        opts.placeholders = True
     return opts
 
 
@@ -208,6 +217,13 @@ def handled() -> Iterator[None]:
         _fail(f"error: {exc}", EXIT_FAILED)
 
 
+def _stack_placeholders(engine: StackEngine, existing_name: str | None) -> bool:
+    """Whether an existing stack deploys placeholders (chosen at its create; later operations keep
+    it, as they keep its timeout)."""
+    stack = engine.store.find_stack(existing_name) if existing_name else None
+    return bool(stack and stack.options.get("placeholders"))
+
+
 def _engine(listener: Any = None) -> StackEngine:
     return StackEngine(open_store(), listener=listener, echo=lambda m: click.echo(m, err=True))
 
@@ -220,7 +236,15 @@ def _warn_interrupted(stack: StackRecord) -> None:
 
 
 def _stack_view(engine: StackEngine, stack: StackRecord) -> dict[str, Any]:
-    return stack.as_api(engine.store.get_outputs(stack.id))
+    """GetStack's shape, plus the placeholders the stack holds (never silent about them)."""
+    data = stack.as_api(engine.store.get_outputs(stack.id))
+    held = [r for r in engine.store.get_resources(stack.id, role=ROLE_CURRENT) if r.placeholder]
+    if held:
+        data["Placeholders"] = {
+            "Count": len(held),
+            "Resources": [{"LogicalResourceId": r.logical_id, "ResourceType": r.type} for r in held],
+        }
+    return data
 
 
 def _print_stack(data: dict[str, Any]) -> None:
@@ -239,6 +263,10 @@ def _print_stack(data: dict[str, Any]) -> None:
     ):
         if key in data and data[key] not in ("", None):
             table.add_row(Text(key, style="bold"), str(data[key]))
+    held = data.get("Placeholders")
+    if held:
+        listed = ", ".join(f"{r['LogicalResourceId']} ({r['ResourceType']})" for r in held["Resources"])
+        table.add_row(Text("Placeholders", style="bold yellow"), f"{held['Count']}: {listed}")
     console.print(table)
     params = [p for p in data.get("Parameters", []) if not str(p["ParameterKey"]).startswith("ALIYUN::")]
     if params:
@@ -299,6 +327,14 @@ def _param_options(fn: Callable[..., Any]) -> Callable[..., Any]:
     return fn
 
 
+placeholders_option = click.option(
+    "--placeholders",
+    is_flag=True,
+    help="Deploy resource types that have no local twin as marked placeholders (IDs and attributes "
+    "from their schemas; nothing runs). Without it such templates are refused.",
+)
+
+
 def _run_options(fn: Callable[..., Any]) -> Callable[..., Any]:
     fn = click.option(
         "--concurrency",
@@ -336,6 +372,7 @@ def stack() -> None:
 )
 @_param_options
 @click.option("--disable-rollback", is_flag=True, help="Keep what was created when the create fails.")
+@placeholders_option
 @_run_options
 @output_options
 def create_cmd(
@@ -344,6 +381,7 @@ def create_cmd(
     parameters: tuple[str, ...],
     parameters_file: str | None,
     disable_rollback: bool,
+    placeholders: bool,
     timeout_mins: float | None,
     concurrency: int | None,
     output: str,
@@ -359,7 +397,7 @@ def create_cmd(
             "give -n/--name to choose another)",
             err=True,
         )
-    opts = _options(None, timeout_mins, concurrency, disable_rollback) or StackOptions()
+    opts = _options(None, timeout_mins, concurrency, disable_rollback, None, placeholders) or StackOptions()
     _run_operation(
         output,
         query,
@@ -391,6 +429,7 @@ def create_cmd(
     default=None,
     help="Allow replacing resources whose create-only properties change [default: Enabled].",
 )
+@placeholders_option
 @_run_options
 @output_options
 def update_cmd(
@@ -401,6 +440,7 @@ def update_cmd(
     parameters_file: str | None,
     no_previous_parameters: bool,
     replacement_option: str | None,
+    placeholders: bool,
     timeout_mins: float | None,
     concurrency: int | None,
     output: str,
@@ -414,7 +454,7 @@ def update_cmd(
 
     def operation(engine: StackEngine) -> StackRecord:
         current = engine.get_stack(name)
-        opts = _options(current, timeout_mins, concurrency, None, replacement_option)
+        opts = _options(current, timeout_mins, concurrency, None, replacement_option, placeholders)
         return engine.update_stack(
             name,
             template_body=body,
@@ -582,6 +622,7 @@ def outputs_cmd(name: str, output: str, query: str | None) -> None:
 )
 @_param_options
 @click.option("--no-previous-parameters", is_flag=True, help="For an update: do not reuse previous values.")
+@placeholders_option
 @output_options
 def preview_cmd(
     template_file: str | None,
@@ -589,6 +630,7 @@ def preview_cmd(
     parameters: tuple[str, ...],
     parameters_file: str | None,
     no_previous_parameters: bool,
+    placeholders: bool,
     output: str,
     query: str | None,
 ) -> None:
@@ -608,6 +650,7 @@ def preview_cmd(
             use_previous_parameters=not no_previous_parameters,
             stack_name=stack_name,
             preview=True,
+            placeholders=placeholders or _stack_placeholders(engine, existing_name=name),
         )
         params = engine.display_parameters(prepared)
         hidden = set(prepared.no_echo)
@@ -619,7 +662,10 @@ def preview_cmd(
                 for k, v in params.items()
                 if not k.startswith("ALIYUN::")
             ],
-            "Resources": [c.as_preview() for c in changes],
+            "Resources": [
+                c.as_preview(placeholders or bool(existing and existing.options.get("placeholders")))
+                for c in changes
+            ],
         }
 
         def text(d: Any) -> None:
@@ -656,6 +702,7 @@ def changeset() -> None:
     help="Default: UPDATE when the stack exists, else CREATE.",
 )
 @click.option("--description", default="")
+@placeholders_option
 @output_options
 def changeset_create_cmd(
     name: str,
@@ -665,6 +712,7 @@ def changeset_create_cmd(
     parameters_file: str | None,
     change_set_type: str | None,
     description: str,
+    placeholders: bool,
     output: str,
     query: str | None,
 ) -> None:
@@ -673,6 +721,15 @@ def changeset_create_cmd(
     values = parse_parameters(parameters, parameters_file)
     with handled():
         engine = _engine()
+        current = engine.store.find_stack(name)
+        opts = _options(
+            current if current and current.status != "REVIEW_IN_PROGRESS" else None,
+            None,
+            None,
+            None,
+            None,
+            placeholders,
+        )
         record = cs.create_change_set(
             engine,
             name,
@@ -682,6 +739,7 @@ def changeset_create_cmd(
             parameters=values,
             change_set_type=change_set_type,
             description=description,
+            options=opts,
         )
         _emit_change_set(engine, record, output, query)
 

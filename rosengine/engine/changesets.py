@@ -70,6 +70,7 @@ def create_change_set(
         parameters=parameters,
         use_previous_parameters=use_previous_parameters,
         stack_name=stack_name,
+        placeholders=opts.placeholders,
     )
     if stack is None:
         stack = existing
@@ -108,7 +109,7 @@ def create_change_set(
         template_filename=filename or stack.template_filename,
         parameters=stored_params,
         options=opts.as_dict(),
-        changes=[c.as_change() for c in changes if c.action != "None"],
+        changes=[c.as_change(opts.placeholders) for c in changes if c.action != "None"],
         description=description,
     )
     if (

@@ -10,10 +10,11 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from resource_types.base import ProviderResult
+from resource_types.base import ProviderResult, ResourceProvider
+from resource_types.placeholder import PlaceholderProvider
 from rosengine.engine.executor import Outcome, WalkResult, Work, walk
 from rosengine.engine.operation import OperationContext, describe_error
-from rosengine.engine.statuses import INIT_COMPLETE
+from rosengine.engine.statuses import INIT_COMPLETE, STATE_CHANGED
 from rosengine.state.models import ResourceRecord
 
 
@@ -41,6 +42,15 @@ def register_pending(rt: OperationContext, prepared: Any, logical_ids: list[str]
                 rt.resources[logical_id] = record
 
 
+def mark_placeholder(record: ResourceRecord, provider: ResourceProvider) -> None:
+    """Mark the row before its provider runs: a placeholder says so in every event from its
+    first; any other resource starts without a note (its provider may give one)."""
+    if isinstance(provider, PlaceholderProvider):
+        record.placeholder, record.note = True, provider.note
+    else:
+        record.placeholder, record.note = False, ""
+
+
 def as_result(value: Any) -> ProviderResult:
     if isinstance(value, ProviderResult):
         return value
@@ -65,7 +75,8 @@ def create_resources(
         record.properties = prepared.resolve_properties(logical_id, rt.attribute, rt.physical_id)
         provider = rt.provider(record.type)
         ctx = rt.context(record)
-        rt.recorder.resource(record, f"{action}_IN_PROGRESS")
+        mark_placeholder(record, provider)
+        rt.recorder.resource(record, f"{action}_IN_PROGRESS", record.note or STATE_CHANGED)
         request = copy.deepcopy(record.properties)
         return lambda: provider.create(ctx, request)
 
@@ -79,7 +90,8 @@ def create_resources(
             else:
                 record.physical_id = str(result.physical_id)
                 record.attributes = dict(result.attributes)
-                rt.recorder.resource(record, f"{action}_COMPLETE")
+                record.note = result.note or record.note
+                rt.recorder.resource(record, f"{action}_COMPLETE", record.note or STATE_CHANGED)
                 return True
         assert outcome.error is not None
         rt.recorder.resource(record, f"{action}_FAILED", describe_error(outcome.error))

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from rosengine.engine.executor import Outcome, WalkResult, Work, walk
 from rosengine.engine.operation import OperationContext, describe_error
-from rosengine.engine.statuses import INIT_COMPLETE
+from rosengine.engine.statuses import INIT_COMPLETE, STATE_CHANGED
 from rosengine.state.models import ROLE_CURRENT, ResourceRecord
 
 
@@ -56,6 +56,15 @@ def _waits_for(waits: dict[str, set[str]], start: str, goal: str) -> bool:
     return False
 
 
+def _delete_note(record: ResourceRecord) -> str:
+    """The reason of a delete event: a placeholder or a record says what (not) deleting it means."""
+    if record.placeholder:
+        return f"placeholder: nothing to delete (no local twin for {record.type})"
+    if record.note.startswith("record:"):
+        return f"{record.note} (record removed)"
+    return STATE_CHANGED
+
+
 def delete_resources(
     rt: OperationContext,
     records: list[ResourceRecord],
@@ -95,14 +104,14 @@ def delete_resources(
                     rt.resources.pop(record.logical_id, None)
                 return None
         work = rt.delete_call(record)
-        rt.recorder.resource(record, "DELETE_IN_PROGRESS")
+        rt.recorder.resource(record, "DELETE_IN_PROGRESS", _delete_note(record))
         return work
 
     def finish(key: str, outcome: Outcome) -> bool:
         record = by_key[key]
         if outcome.ok:
             if record.status == "DELETE_IN_PROGRESS":
-                rt.recorder.forget(record, "DELETE_COMPLETE", "state changed")
+                rt.recorder.forget(record, "DELETE_COMPLETE", _delete_note(record))
                 if record.role == ROLE_CURRENT:
                     rt.resources.pop(record.logical_id, None)
             return True

@@ -34,7 +34,7 @@ class ResourceChange:
     required_by: list[str] = field(default_factory=list)
     dynamic: list[str] = field(default_factory=list)
 
-    def as_preview(self) -> dict[str, Any]:
+    def as_preview(self, placeholders: bool = False) -> dict[str, Any]:
         """One entry of PreviewStack's Resources (plus the reasons for a replacement)."""
         return {
             "LogicalResourceId": self.logical_id,
@@ -45,7 +45,7 @@ class ResourceChange:
             "PhysicalResourceId": self.physical_id,
             "Properties": normalise(self.properties),
             "RequiredBy": self.required_by,
-            "Note": local_support_note(self.type) if self.action in (ADD, MODIFY) else "",
+            "Note": local_support_note(self.type, placeholders) if self.action in (ADD, MODIFY) else "",
         }
 
     def reason(self) -> str:
@@ -58,8 +58,9 @@ class ResourceChange:
             return f"create-only properties may change (their values are known only after apply): {names}"
         return f"create-only properties changed: {names}"
 
-    def as_change(self) -> dict[str, Any]:
-        """One entry of a change set's Changes (spec 6.6)."""
+    def as_change(self, placeholders: bool = False) -> dict[str, Any]:
+        """One entry of a change set's Changes (spec 6.6); a resource that will be a placeholder
+        carries a ``Note`` saying so (not in ROS's shape: ROS has no placeholders)."""
         details = []
         for name in self.changed:
             dynamic = name in self.dynamic
@@ -71,7 +72,7 @@ class ResourceChange:
                     "Target": {"Attribute": "Properties", "Name": name, "RequiresRecreation": recreation},
                 }
             )
-        return {
+        change: dict[str, Any] = {
             "Type": "Resource",
             "ResourceChange": {
                 "Action": self.action,
@@ -83,6 +84,10 @@ class ResourceChange:
                 "Details": details,
             },
         }
+        note = local_support_note(self.type, placeholders) if self.action in (ADD, MODIFY) else ""
+        if note:
+            change["ResourceChange"]["Note"] = note
+        return change
 
 
 def _required_by(prepared: Any, logical_id: str) -> list[str]:

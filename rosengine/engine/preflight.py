@@ -56,7 +56,9 @@ def missing_providers(prepared: PreparedTemplate, creatable: Collection[str]) ->
         NOT_SUPPORTED,
         f"{count} resource type{'s' if count > 1 else ''} of this template "
         f"{'have' if count > 1 else 'has'} no local implementation, so the stack cannot be created "
-        f"here: {listed}. ros validate checks them; ros stack preview shows the plan.",
+        f"here: {listed}. Deploy {'them' if count > 1 else 'it'} as marked placeholders (IDs and "
+        "attributes only, nothing runs) with --placeholders; ros validate checks them; ros stack "
+        "preview shows the plan.",
         first_path or ("Resources",),
         details={"types": sorted(missing)},
     )
@@ -70,8 +72,11 @@ def require_valid_properties(type_name: str, properties: Any, path: tuple[str | 
         raise TemplateErrors(errors)
 
 
-def local_support_note(type_name: str) -> str:
+def local_support_note(type_name: str, placeholders: bool = False) -> str:
     """Why a resource a preview shows could not really be created here ('' when it could)."""
-    if type_name in registry.provider_types():
+    kind = CUSTOM_RESOURCE if type_name.startswith(CUSTOM_PREFIX) else type_name
+    if kind in registry.provider_types():
         return ""
+    if placeholders:
+        return f"placeholder: no local twin for {type_name}"
     return "create is not supported locally for this type (no local implementation)"

@@ -32,6 +32,7 @@ from rosengine.engine.errors import (
 from rosengine.engine.identity import identity_dict, new_stack_id, pseudo_parameters, stack_identity
 from rosengine.engine.operation import Heartbeat, OperationContext, describe_error
 from rosengine.engine.outputs import evaluate_outputs
+from rosengine.engine.placeholders import placeholder_signallers, with_placeholders
 from rosengine.engine.preflight import merged, missing_providers, static_errors
 from rosengine.engine.progress import NullListener, ProgressListener
 from rosengine.errors import TemplateError, TemplateErrors
@@ -57,6 +58,8 @@ class StackOptions:
     # UNCONFIRMED deviation: ROS defaults ReplacementOption to Disabled; locally, replacing a
     # resource whose create-only property changed is what a developer iterating expects.
     replacement: bool = True
+    # Deploy types with no local twin as marked placeholders (only when asked: --placeholders).
+    placeholders: bool = False
 
     def as_dict(self) -> dict[str, Any]:
         return dict(vars(self))
@@ -123,6 +126,7 @@ class StackEngine:
         *,
         check: bool = True,
         creatable: bool = True,
+        placeholders: bool = False,
     ) -> PreparedTemplate:
         template = load_template(body, filename=filename or None)
         ident = stack_identity(stack.name, stack.id, stack.identity)
@@ -136,7 +140,8 @@ class StackEngine:
             # (a static check cannot see everything a real one does: a parameter's real value).
             found = [template.locate(e) for e in (exc.errors if isinstance(exc, TemplateErrors) else [exc])]
             raise TemplateErrors(merged(static or static_errors(template, parameters), found)) from None
-        unprovided = missing_providers(prepared, registry.provider_types()) if check and creatable else None
+        refuse_missing = check and creatable and not placeholders
+        unprovided = missing_providers(prepared, registry.provider_types()) if refuse_missing else None
         if static or unprovided:
             raise TemplateErrors(static + ([unprovided] if unprovided else []))
         return prepared
@@ -160,6 +165,7 @@ class StackEngine:
             concurrency=options.concurrency,
             timeout_mins=options.timeout_mins,
             clients=clients,
+            placeholders=options.placeholders,
         )
         try:
             with Heartbeat(self.store, stack.id, self.owner):
@@ -199,7 +205,9 @@ class StackEngine:
             stack.status = "CREATE_IN_PROGRESS"
         else:
             stack = StackRecord(id=new_stack_id(), name=name, status="CREATE_IN_PROGRESS")
-        prepared = self._prepare(stack, template_body, filename, dict(parameters or {}))
+        prepared = self._prepare(
+            stack, template_body, filename, dict(parameters or {}), placeholders=options.placeholders
+        )
         stack.template_body, stack.template_filename = template_body, filename
         stack.parameters = dict(parameters or {})
         stack.resolved_parameters = self.display_parameters(prepared)
@@ -250,6 +258,7 @@ class StackEngine:
         rt.recorder.stack_status("CREATE_IN_PROGRESS", started_reason)
         order = list(prepared.graph.creation_order())
         register_pending(rt, prepared, order)
+        rt.placeholder_signallers = placeholder_signallers(prepared, rt.is_placeholder_type)
         todo = [lid for lid in order if rt.resources[lid].status != "CREATE_COMPLETE"]
         result = create_resources(rt, prepared, todo)
         reason = ""
@@ -259,9 +268,8 @@ class StackEngine:
             except Exception as exc:
                 reason = f"Outputs could not be evaluated: {describe_error(exc)}"
             else:
-                rt.recorder.stack_status(
-                    "CREATE_COMPLETE", "Stack CREATE completed successfully", operation=None
-                )
+                done = with_placeholders("Stack CREATE completed successfully", rt.resources.values())
+                rt.recorder.stack_status("CREATE_COMPLETE", done, operation=None)
                 return
         reason = reason or failure_reason(rt, result, "CREATE")
         rt.recorder.stack_status("CREATE_FAILED", reason)
@@ -313,7 +321,12 @@ class StackEngine:
         stack = self.store.acquire(stack.id, self.owner, allow_interrupted=True)
         opts = options or StackOptions.from_dict(stack.options)
         prepared = self._prepare(
-            stack, stack.template_body, stack.template_filename, stack.parameters, check=False
+            stack,
+            stack.template_body,
+            stack.template_filename,
+            stack.parameters,
+            check=False,
+            placeholders=opts.placeholders,
         )
         with self._running(stack, opts) as rt:
             self._guard(rt, "CREATE", lambda: self._continue_body(rt, prepared, opts))
@@ -369,13 +382,16 @@ class StackEngine:
         parameters: dict[str, Any] | None,
         use_previous_parameters: bool,
         creatable: bool = True,
+        placeholders: bool = False,
     ) -> tuple[Any, str, str, dict]:
         """Prepare the new template; returns (prepared, body, filename, raw parameters to store)."""
         body = template_body if template_body is not None else stack.template_body
         name = filename if filename is not None else stack.template_filename
         given = dict(parameters or {})
         previous = dict(stack.parameters) if use_previous_parameters else None
-        prepared = self._prepare(stack, body, name, given, previous, creatable=creatable)
+        prepared = self._prepare(
+            stack, body, name, given, previous, creatable=creatable, placeholders=placeholders
+        )
         declared = set(prepared.parameters)
         stored = {k: v for k, v in {**(previous or {}), **given}.items() if k in declared}
         return prepared, body, name, stored
@@ -390,6 +406,7 @@ class StackEngine:
         use_previous_parameters: bool = True,
         stack_name: str | None = None,
         preview: bool = False,
+        placeholders: bool = False,
     ) -> tuple[StackRecord | None, Any, list[Any]]:
         """The changes a create (no such stack) or update would make: (stack, prepared, changes).
 
@@ -404,11 +421,22 @@ class StackEngine:
             name = stack_name or name_or_id or "stack"
             probe = stack or StackRecord(id=new_stack_id(), name=name, status="REVIEW_IN_PROGRESS")
             prepared = self._prepare(
-                probe, template_body, filename or "", dict(parameters or {}), creatable=not preview
+                probe,
+                template_body,
+                filename or "",
+                dict(parameters or {}),
+                creatable=not preview,
+                placeholders=placeholders,
             )
             return None, prepared, plan_create(prepared)
         prepared, _, _, _ = self._update_inputs(
-            stack, template_body, filename, parameters, use_previous_parameters, creatable=not preview
+            stack,
+            template_body,
+            filename,
+            parameters,
+            use_previous_parameters,
+            creatable=not preview,
+            placeholders=placeholders,
         )
         current = {r.logical_id: r for r in self.store.get_resources(stack.id, role=ROLE_CURRENT)}
         return stack, prepared, plan_update(prepared, current)
@@ -440,7 +468,12 @@ class StackEngine:
         opts = options or StackOptions.from_dict(stack.options)
         check_timeout(opts.timeout_mins)
         prepared, body, filename, stored = self._update_inputs(
-            stack, template_body, filename, parameters, use_previous_parameters
+            stack,
+            template_body,
+            filename,
+            parameters,
+            use_previous_parameters,
+            placeholders=opts.placeholders,
         )
         current = {r.logical_id: r for r in self.store.get_resources(stack.id, role=ROLE_CURRENT)}
         display = self.display_parameters(prepared)
@@ -482,6 +515,7 @@ class StackEngine:
                         "timeout_mins": opts.timeout_mins,
                         "concurrency": opts.concurrency,
                         "replacement": opts.replacement,
+                        "placeholders": opts.placeholders,
                     },
                 )
                 finish_update(self, rt, prepared, opts)

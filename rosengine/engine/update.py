@@ -16,13 +16,15 @@ import copy
 from typing import TYPE_CHECKING, Any
 
 from resource_types.base import ProviderError
-from rosengine.engine.create import as_result, failure_reason, new_record
+from rosengine.engine.create import as_result, failure_reason, mark_placeholder, new_record
 from rosengine.engine.delete import delete_resources
 from rosengine.engine.diff import diff_properties, normalise
 from rosengine.engine.executor import Outcome, Work, walk
 from rosengine.engine.operation import OperationContext, describe_error
 from rosengine.engine.outputs import evaluate_outputs
+from rosengine.engine.placeholders import placeholder_signallers, with_placeholders
 from rosengine.engine.preflight import require_valid_properties
+from rosengine.engine.statuses import STATE_CHANGED
 from rosengine.state.models import ROLE_CURRENT, ROLE_REPLACED, ResourceRecord
 
 if TYPE_CHECKING:
@@ -39,6 +41,8 @@ _SNAPSHOT_FIELDS = (
     "description",
     "deletion_policy",
     "depends_on",
+    "note",
+    "placeholder",
 )
 
 
@@ -48,7 +52,8 @@ def snapshot(record: ResourceRecord) -> dict[str, Any]:
 
 def restore(record: ResourceRecord, saved: dict[str, Any]) -> None:
     for name in _SNAPSHOT_FIELDS:
-        setattr(record, name, copy.deepcopy(saved[name]))
+        if name in saved:  # a snapshot taken by an older rosengine lacks the newer fields
+            setattr(record, name, copy.deepcopy(saved[name]))
     record.previous = None
 
 
@@ -69,7 +74,8 @@ def update_resources(rt: OperationContext, prepared: Any, options: StackOptions)
             record.properties = prepared.resolve_properties(logical_id, rt.attribute, rt.physical_id)
             require_valid_properties(record.type, record.properties, tuple(definition.path))
             provider, ctx = rt.provider(record.type), rt.context(record)
-            rt.recorder.resource(record, "CREATE_IN_PROGRESS")
+            mark_placeholder(record, provider)
+            rt.recorder.resource(record, "CREATE_IN_PROGRESS", record.note or STATE_CHANGED)
             request = copy.deepcopy(record.properties)
             return lambda: provider.create(ctx, request)
         pending[logical_id] = old
@@ -109,9 +115,9 @@ def update_resources(rt: OperationContext, prepared: Any, options: StackOptions)
         old.properties = props
         old.metadata, old.deletion_policy = fresh.metadata, fresh.deletion_policy
         old.depends_on, old.description = fresh.depends_on, fresh.description
-        provider, ctx = rt.provider(old.type), rt.context(old)
+        provider, ctx = rt.record_provider(old), rt.context(old)
         physical_id = old.physical_id or ""
-        rt.recorder.resource(old, "UPDATE_IN_PROGRESS")
+        rt.recorder.resource(old, "UPDATE_IN_PROGRESS", old.note or STATE_CHANGED)
         request = copy.deepcopy(props)
         return lambda: provider.update(ctx, physical_id, request, previous_props, previous_attrs)
 
@@ -134,7 +140,8 @@ def update_resources(rt: OperationContext, prepared: Any, options: StackOptions)
                     record.attributes = {**record.attributes, **result.attributes}
                 else:
                     record.attributes = dict(result.attributes)
-                reason = "state changed"
+                record.note = result.note or record.note
+                reason = record.note or STATE_CHANGED
                 if how == "replace":
                     old_id = (record.previous or {}).get("old_physical_id", "")
                     reason = (
@@ -186,8 +193,9 @@ def _start_replace(
         fresh.previous = {"replaced": True, "old_physical_id": old.physical_id}
         pending[logical_id], kind[logical_id] = fresh, "replace"
         rt.resources[logical_id] = fresh
+        provider, ctx = rt.provider(fresh.type), rt.context(fresh)
+        mark_placeholder(fresh, provider)
         rt.recorder.resource(fresh, "UPDATE_IN_PROGRESS", f"Requires replacement: {why}")
-    provider, ctx = rt.provider(fresh.type), rt.context(fresh)
     request = copy.deepcopy(props)
     return lambda: provider.create(ctx, request)
 
@@ -209,6 +217,7 @@ def cleanup(rt: OperationContext, prepared: Any) -> list[str]:
 
 def finish_update(engine: StackEngine, rt: OperationContext, prepared: Any, options: StackOptions) -> None:
     """Run the update walk, then outputs and cleanup, or roll back."""
+    rt.placeholder_signallers = placeholder_signallers(prepared, rt.is_placeholder_type)
     result = update_resources(rt, prepared, options)
     reason = ""
     if result.ok:
@@ -225,7 +234,10 @@ def finish_update(engine: StackEngine, rt: OperationContext, prepared: Any, opti
                         rt.store.put_resource(record)
                 rt.store.set_outputs(rt.stack.id, outputs)
             note = f" (cleanup could not delete: {'; '.join(problems)})" if problems else ""
-            rt.recorder.stack_status("UPDATE_COMPLETE", f"Stack successfully updated{note}", operation=None)
+            done = with_placeholders(
+                f"Stack successfully updated{note}", rt.store.get_resources(rt.stack.id, role=ROLE_CURRENT)
+            )
+            rt.recorder.stack_status("UPDATE_COMPLETE", done, operation=None)
             return
     reason = reason or failure_reason(rt, result, "UPDATE")
     rt.recorder.stack_status("UPDATE_FAILED", reason)
@@ -255,7 +267,7 @@ def run_update_rollback(engine: StackEngine, rt: OperationContext, reason: str) 
             restore(record, saved)
             rt.store.put_resource(record)
             return None
-        provider, ctx = rt.provider(record.type), rt.context(record)
+        provider, ctx = rt.record_provider(record), rt.context(record)
         target, now_props, now_attrs = (
             copy.deepcopy(saved["properties"]),
             dict(record.properties),

@@ -96,6 +96,15 @@ MIGRATIONS: list[str] = [
         UNIQUE (stack_id, name)
     );
     """,
+    # 2: nested stacks (ROS ParentStackId/RootStackId); how a resource exists locally when it is not
+    # a full twin (a record, a placeholder, a no-op) and whether it is a placeholder
+    """
+    ALTER TABLE stacks ADD COLUMN parent_stack_id TEXT;
+    ALTER TABLE stacks ADD COLUMN root_stack_id TEXT;
+    CREATE INDEX stacks_parent ON stacks(parent_stack_id);
+    ALTER TABLE resources ADD COLUMN note TEXT NOT NULL DEFAULT '';
+    ALTER TABLE resources ADD COLUMN placeholder INTEGER NOT NULL DEFAULT 0
+    """,
 ]
 
 

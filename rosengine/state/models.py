@@ -52,6 +52,9 @@ class StackRecord:
     owner_host: str | None = None
     owner_started: str | None = None
     heartbeat: float | None = None
+    # Nested stacks (ALIYUN::ROS::Stack): the stack whose resource this one is, and the top one.
+    parent_stack_id: str | None = None
+    root_stack_id: str | None = None
 
     @property
     def action(self) -> str:
@@ -84,6 +87,9 @@ class StackRecord:
                 {"ParameterKey": k, "ParameterValue": v} for k, v in self.masked_parameters().items()
             ],
         }
+        if self.parent_stack_id:
+            data["ParentStackId"] = self.parent_stack_id
+            data["RootStackId"] = self.root_stack_id or self.parent_stack_id
         if outputs is not None:
             data["Outputs"] = [o.as_api() for o in outputs]
         return data
@@ -108,9 +114,14 @@ class ResourceRecord:
     previous: dict[str, Any] | None = None
     created_at: str = ""
     updated_at: str = ""
+    # How the resource exists here when it is not a full twin ("record: ...", "placeholder: ...",
+    # "no-op locally: ..."): the provider's note, kept for describe after later status changes.
+    note: str = ""
+    # Deployed as a placeholder (its type has no local twin; created on request, --placeholders).
+    placeholder: bool = False
 
     def as_api(self, stack_name: str = "") -> dict[str, Any]:
-        return {
+        data: dict[str, Any] = {
             "LogicalResourceId": self.logical_id,
             "PhysicalResourceId": self.physical_id or "",
             "ResourceType": self.type,
@@ -121,6 +132,11 @@ class ResourceRecord:
             "StackId": self.stack_id,
             "StackName": stack_name,
         }
+        if self.note:
+            data["LocalNote"] = self.note
+        if self.placeholder:
+            data["Placeholder"] = True
+        return data
 
 
 @dataclass

@@ -216,7 +216,9 @@ class SqliteStateStore(StateStore):
     # -- resources ------------------------------------------------------------------------------
     @staticmethod
     def _resource(row: sqlite3.Row) -> ResourceRecord:
-        return ResourceRecord(**_decode_row(row, _JSON_RESOURCE_FIELDS))
+        data = _decode_row(row, _JSON_RESOURCE_FIELDS)
+        data["placeholder"] = bool(data.get("placeholder"))
+        return ResourceRecord(**data)
 
     def put_resource(self, resource: ResourceRecord) -> None:
         stamp = now_iso()
