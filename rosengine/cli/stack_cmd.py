@@ -517,6 +517,50 @@ def rollback_cmd(name: str, output: str, query: str | None) -> None:
     )
 
 
+@stack.command("signal")
+@name_option
+@click.option(
+    "--logical-id",
+    "logical_id",
+    required=True,
+    help="The WaitConditionHandle to signal (or a WaitCondition waiting on it).",
+)
+@click.option(
+    "--status",
+    type=click.Choice(["SUCCESS", "FAILURE", "WARNING"], case_sensitive=False),
+    default="SUCCESS",
+    show_default=True,
+)
+@click.option(
+    "--unique-id", default=None, help="Signal id (1-64 characters); a signal with the same id replaces it."
+)
+@click.option("--reason", default=None, help="Shown in the WaitCondition's events and errors.")
+@click.option("--data", default=None, help="Data of the signal (JSON, or plain text).")
+@output_options
+def signal_cmd(
+    name: str,
+    logical_id: str,
+    status: str,
+    unique_id: str | None,
+    reason: str | None,
+    data: str | None,
+    output: str,
+    query: str | None,
+) -> None:
+    """Send a WaitConditionHandle a signal by hand (ROS's SignalResource)."""
+    value: Any = data
+    if data is not None:
+        try:
+            value = json.loads(data)
+        except ValueError:
+            value = data
+    with handled():
+        result = _engine().signal_resource(
+            name, logical_id, status=status.upper(), unique_id=unique_id, reason=reason, data=value
+        )
+        emit(result, output, query, lambda d: click.echo(f"Signal {d['UniqueId']} ({d['Status']}) recorded."))
+
+
 @stack.command("list")
 @click.option("--all", "show_all", is_flag=True, help="Include deleted stacks.")
 @output_options

@@ -21,6 +21,12 @@ def _build_fc(echo: Callable[[str], None] | None) -> Any:
     return fc_client.FcClient.from_environment()
 
 
+def _build_ros_callbacks(fc: Any) -> Any:
+    from rosengine.clients.ros_callbacks import RosCallbacksClient
+
+    return RosCallbacksClient(fc)
+
+
 class ClientFactory:
     """``factory("fc")`` → one cached client per operation. Thread-safe: providers run in parallel."""
 
@@ -28,10 +34,13 @@ class ClientFactory:
         self, echo: Callable[[str], None] | None = None, builders: dict[str, Callable[[], Any]] | None = None
     ):
         self._echo = echo
-        self._builders: dict[str, Callable[[], Any]] = {"fc": lambda: _build_fc(self._echo)}
+        self._builders: dict[str, Callable[[], Any]] = {
+            "fc": lambda: _build_fc(self._echo),
+            "ros-callbacks": lambda: _build_ros_callbacks(self("fc")),
+        }
         self._builders.update(builders or {})
         self._cache: dict[str, Any] = {}
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()  # a builder may ask for another client (ros-callbacks -> fc)
 
     def __call__(self, service: str) -> Any:
         with self._lock:

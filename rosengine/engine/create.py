@@ -74,7 +74,7 @@ def create_resources(
         rt.resources[logical_id] = record
         record.properties = prepared.resolve_properties(logical_id, rt.attribute, rt.physical_id)
         provider = rt.provider(record.type)
-        ctx = rt.context(record)
+        ctx = rt.context(record, rt.progress(record, f"{action}_IN_PROGRESS"))
         mark_placeholder(record, provider)
         rt.recorder.resource(record, f"{action}_IN_PROGRESS", record.note or STATE_CHANGED)
         request = copy.deepcopy(record.properties)

@@ -132,6 +132,10 @@ class OperationContext:
                 return PlaceholderProvider(schema)
         return self.provider(record.type)
 
+    def progress(self, record: ResourceRecord, status: str) -> Callable[[str], None]:
+        """What a provider's ``ctx.emit`` does: a progress event of ``record`` (its row unchanged)."""
+        return lambda message: self.recorder.resource_event(record, status, message)
+
     def is_placeholder_type(self, type_name: str) -> bool:
         """Whether this operation deploys resources of ``type_name`` as placeholders."""
         found = registry.get(provider_type(type_name))

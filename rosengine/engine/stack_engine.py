@@ -107,7 +107,7 @@ class StackEngine:
         self.listener = listener or NullListener()
         self.echo = echo
         self.owner = owner or Owner.current()
-        self._client_builders = client_builders
+        self.client_builders = client_builders
 
     # -- lookups --------------------------------------------------------------------------------
     def get_stack(self, name_or_id: str) -> StackRecord:
@@ -156,7 +156,7 @@ class StackEngine:
     def _running(self, stack: StackRecord, options: StackOptions) -> Iterator[OperationContext]:
         """Heartbeat + runtime for a stack this engine already holds; the lock is released and
         clients closed at the end whatever happens."""
-        clients = ClientFactory(echo=self.echo, builders=self._client_builders)
+        clients = ClientFactory(echo=self.echo, builders=self.client_builders)
         rt = OperationContext(
             self.store,
             stack,
@@ -522,6 +522,30 @@ class StackEngine:
 
             self._guard(rt, "UPDATE", body_)
         return self.get_stack(stack.id)
+
+    # -- signals --------------------------------------------------------------------------------
+    def signal_resource(
+        self,
+        name_or_id: str,
+        logical_id: str,
+        *,
+        status: str,
+        unique_id: str | None = None,
+        reason: str | None = None,
+        data: Any = None,
+    ) -> dict[str, Any]:
+        """SignalResource: send a WaitConditionHandle a signal by hand (``logical_id`` names the
+        handle, or a WaitCondition waiting on it). The signal goes where the handle's URL would
+        take it: the provider hands it to the backend's ROS callbacks service."""
+        from rosengine.engine.signals import send_signal
+
+        stack = self.get_stack(name_or_id)
+        return send_signal(
+            self,
+            stack,
+            logical_id,
+            {"status": status, "id": unique_id, "reason": reason, "data": data},
+        )
 
     # -- reading --------------------------------------------------------------------------------
     def resources(self, name_or_id: str) -> list[Any]:

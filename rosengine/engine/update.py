@@ -73,7 +73,8 @@ def update_resources(rt: OperationContext, prepared: Any, options: StackOptions)
             rt.resources[logical_id] = record
             record.properties = prepared.resolve_properties(logical_id, rt.attribute, rt.physical_id)
             require_valid_properties(record.type, record.properties, tuple(definition.path))
-            provider, ctx = rt.provider(record.type), rt.context(record)
+            provider = rt.provider(record.type)
+            ctx = rt.context(record, rt.progress(record, "CREATE_IN_PROGRESS"))
             mark_placeholder(record, provider)
             rt.recorder.resource(record, "CREATE_IN_PROGRESS", record.note or STATE_CHANGED)
             request = copy.deepcopy(record.properties)
@@ -115,7 +116,7 @@ def update_resources(rt: OperationContext, prepared: Any, options: StackOptions)
         old.properties = props
         old.metadata, old.deletion_policy = fresh.metadata, fresh.deletion_policy
         old.depends_on, old.description = fresh.depends_on, fresh.description
-        provider, ctx = rt.record_provider(old), rt.context(old)
+        provider, ctx = rt.record_provider(old), rt.context(old, rt.progress(old, "UPDATE_IN_PROGRESS"))
         physical_id = old.physical_id or ""
         rt.recorder.resource(old, "UPDATE_IN_PROGRESS", old.note or STATE_CHANGED)
         request = copy.deepcopy(props)
