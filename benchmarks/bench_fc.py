@@ -10,6 +10,7 @@ REST-level measurements go there too).
     python benchmarks/bench_fc.py                 # everything, both local drivers
     python benchmarks/bench_fc.py --only cold --driver sandbox -n 50
     python benchmarks/bench_fc.py --only rest --driver sandbox     # REST figures (fc_rest.py)
+    python benchmarks/bench_fc.py --only cold --builtin-libraries  # with FC's built-in libraries
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from fcbackend.instances.process import ProcessDriver
 from fcbackend.instances.sandbox import SandboxDriver, bubblewrap_works
 from fcbackend.models import FunctionSpec, InvocationRequest
+from fcbackend.runtimes.builtin_libraries import PythonLibraryLayer
 from fcbackend.scheduler import Scheduler, SchedulerConfig
 
 COLD_GOAL_MS = 15.0
@@ -78,9 +80,17 @@ def spec_for(code: Path, function: str) -> FunctionSpec:
     )
 
 
+# FC's built-in Python libraries on every driver (``--builtin-libraries``): a path entry, so a
+# cold start should cost the same with them (only an import of one of them costs more)
+LIBRARIES: list[PythonLibraryLayer] = []
+
+
 def make_driver(kind: str, state: Path, pool_size: int):
     cls = SandboxDriver if kind == "sandbox" else ProcessDriver
-    return cls(state, pool_size=pool_size)
+    driver = cls(state, pool_size=pool_size)
+    for layer in LIBRARIES:
+        driver.use_python_libraries(layer)
+    return driver
 
 
 @asynccontextmanager
@@ -249,10 +259,20 @@ async def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--driver", choices=("sandbox", "process", "all"), default="all")
     parser.add_argument("--only", choices=sorted(MEASUREMENTS), action="append")
+    parser.add_argument(
+        "--builtin-libraries", action="store_true", help="give instances FC's built-in Python libraries"
+    )
     parser.add_argument("-n", type=int, default=40, help="samples per measurement (warm uses 4x, REST 10x)")
     parser.add_argument("--duration", type=float, default=3.0, help="seconds per REST throughput run")
     parser.add_argument("--clients", type=int, default=2, help="client processes for REST throughput")
     args = parser.parse_args()
+    if args.builtin_libraries:
+        layer = PythonLibraryLayer.from_environment()
+        if layer is None:
+            print("ROS_FC_PYTHON_LIBRARIES=off: no built-in libraries to measure")
+            return 2
+        print(f"built-in libraries: {layer.build()}")
+        LIBRARIES.append(layer)
     kinds = ["sandbox", "process"] if args.driver == "all" else [args.driver]
     if "sandbox" in kinds and not bubblewrap_works()[0]:
         print(f"skipping sandbox: {bubblewrap_works()[1]}")

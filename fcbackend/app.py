@@ -24,12 +24,14 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute
 from starlette.types import Receive, Scope, Send
 
+from fcbackend import fc3
 from fcbackend.api.auth import FcRequestMiddleware, invoke_path_params
 from fcbackend.api.errors import FcError, error_body
 from fcbackend.api.http import custom_domain_host, json_response, request_id
 from fcbackend.api.routes import all_routes
 from fcbackend.api.state import BackendState, UnavailableScheduler
 from fcbackend.backend_config import BackendConfig
+from fcbackend.fc3.invoke import Fc3Front, invoke_function_name
 from fcbackend.store import CodeStore, InvocationRecorder, MetadataStore
 
 _log = logging.getLogger("fcbackend")
@@ -101,6 +103,7 @@ class FcApp(Starlette):
     """
 
     fc_front: FcRequestMiddleware | None = None
+    fc3_front: Fc3Front | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         front = self.fc_front
@@ -109,6 +112,12 @@ class FcApp(Starlette):
             if params is not None and not custom_domain_host(scope):
                 scope["app"] = self
                 await front.invoke(scope, receive, send, params)
+                return
+            fc3 = self.fc3_front
+            name = invoke_function_name(scope) if fc3 is not None else None
+            if fc3 is not None and name is not None and not custom_domain_host(scope):
+                scope["app"] = self
+                await fc3(scope, receive, send, name)
                 return
         await super().__call__(scope, receive, send)
 
@@ -178,6 +187,7 @@ def create_app(
     app.state.fc = state
     app.state.background_tasks = set()
     app.state.driver_info = driver_info(scheduler, config)
+    fc3.install(app)  # the FC 3.0 (2023-03-30) API on the same state
     if addons:  # async queue, triggers, OSS, capacity: each wires itself in (APP_INSTALLERS)
         _install_addons(app)
     return app

@@ -71,6 +71,16 @@ class FunctionSpec:
     log_project: str = ""
     log_store: str = ""
     credentials: tuple[str, str, str] = ("", "", "")  # access key id, secret, security token
+    # Host directories bound into the instance (FC 3.0 nasConfig / ossMountConfig):
+    # (source on the host, directory inside the instance, read-only).
+    mounts: tuple[tuple[str, str, bool], ...] = ()
+    # FC 3.0 session affinity: "NONE", "HEADER_FIELD" or "GENERATED_COOKIE"; requests of one
+    # session (InvocationRequest.session_id) go to one instance (fcbackend.scheduler.affinity).
+    session_affinity: str = "NONE"
+    affinity_header: str = ""  # HEADER_FIELD: the request header carrying the session id
+    sessions_per_instance: int = 20
+    session_ttl_s: float = 21600.0
+    session_idle_s: float = 1800.0
 
     @property
     def key(self) -> tuple[str, str, str, str]:
@@ -124,6 +134,7 @@ class InvocationRequest:
     http: HttpRequestInfo | None = None
     retry_count: int = 0
     task_id: str | None = None
+    session_id: str | None = None  # session affinity: same id, same instance
 
 
 @dataclass

@@ -3,10 +3,10 @@ error into FC's JSON error body.
 
 Why a pure ASGI middleware instead of a Starlette BaseHTTPMiddleware: it adds no task or stream
 wrapping to every request, which matters on the invoke path. Only paths under ``/2016-08-15/`` are
-API calls (and those under FC 3.0's ``/2023-03-30/``, signed the FC 2.0 way: UNCONFIRMED, FC3's
-own ACS scheme is not implemented); ``/proxy/`` (HTTP triggers decide their own auth), ``/local/health``
-and the
-token-protected code downloads are exempt, as is anything registered in ``AUTH_EXEMPT_PREFIXES``.
+API calls, and so are those under FC 3.0's ``/2023-03-30/`` (signed the ACS way, checked by
+:mod:`fcbackend.fc3.auth`); ``/proxy/`` (HTTP triggers decide their own auth), ``/local/health`` and
+the token-protected code downloads are exempt, as is anything registered in
+``AUTH_EXEMPT_PREFIXES``.
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from fcbackend.api.errors import FcError, error_body
 from fcbackend.api.invoke import invoke_function, invoke_sync_asgi
 from fcbackend.backend_config import API_VERSION, BackendConfig
+from fcbackend.fc3.auth import check_fc3_signature
 from rosengine.clients import fc_signature
 
 API_PREFIX = f"/{API_VERSION}/"
@@ -40,6 +41,7 @@ FC3_PREFIX = "/2023-03-30/"
 SIGNED_PREFIXES = (API_PREFIX, FC3_PREFIX)
 AUTH_EXEMPT_PREFIXES: list[str] = [
     f"/{API_VERSION}/proxy/",
+    "/2023-03-30/proxy/",
     f"/{API_VERSION}/local/health",
     f"/{API_VERSION}/local/code/",
 ]
@@ -97,6 +99,16 @@ def check_signature(config: BackendConfig, scope: Scope, headers: dict[str, str]
     """Raise FcError(403/400) unless the request is signed with the backend's key."""
     if headers is None:
         headers = decoded_headers(scope)
+    if scope["path"].startswith(FC3_PREFIX):  # FC 3.0 signs the ACS way (fcbackend.fc3.auth)
+        raw_path = scope.get("raw_path") or scope["path"].encode()
+        check_fc3_signature(
+            config,
+            scope["method"],
+            raw_path.decode("latin-1"),
+            scope.get("query_string", b"").decode("latin-1"),
+            headers,
+        )
+        return
     auth = headers.get("authorization")
     if not auth:
         raise FcError(403, "AccessDenied", "the request is not signed: an Authorization header is required")

@@ -39,6 +39,7 @@ from fcbackend.api.state import (
     BackendState,
     public,
 )
+from fcbackend.fc3.names import is_storage_service
 
 P = "/2016-08-15"
 
@@ -134,7 +135,8 @@ async def get_service(request: Request) -> Response:
 async def list_services(request: Request) -> Response:
     state = backend(request)
     tag_filters = {k[4:]: v for k, v in request.query_params.items() if k.startswith("tag_")}
-    docs = [data for _, _, data in state.meta.list(SERVICE, "")]
+    # FC 3.0 functions' storage services (fcbackend.fc3.names) are no FC 2.0 services
+    docs = [data for _, name, data in state.meta.list(SERVICE, "") if not is_storage_service(name)]
     if tag_filters:
 
         def tagged(doc: dict[str, Any]) -> bool:

@@ -84,6 +84,10 @@ def function_credentials(state: BackendState, svc: dict[str, Any]) -> tuple[str,
 
 def build_spec(state: BackendState, svc: dict[str, Any], fn: dict[str, Any], version_id: str) -> FunctionSpec:
     """Build the spec (unpacks code and layers on first use: call off the event loop)."""
+    if svc.get("_fc3"):  # an FC 3.0 function (fcbackend.fc3.names): its own document shape
+        from fcbackend.fc3.spec import build_fc3_spec
+
+        return build_fc3_spec(state, str(svc["serviceName"]), fn, version_id)
     code = fn.get("_code") or {}
     code_dir = state.code.unpacked(code["sha256"]) if code.get("sha256") else None
     container = fn.get("customContainerConfig") or {}

@@ -6,10 +6,10 @@ have a life cycle (dispatcher, timer loop and provisioning loop start and stop w
 ``fcbackend.app.create_app``:
 
 * ``app.state.async_submit`` — the invoke route's hook for ``X-Fc-Invocation-Type: Async``;
-* ``app.state.oss_service`` — the ``/oss`` routes' object store;
+* ``app.state.oss_service`` — the object store behind the OSS API (``fcbackend.oss.wiring``);
 * ``state.alias_router`` — weighted alias routing with a seedable RNG;
 * a scheduler listener collecting metrics;
-* :data:`ROUTES` — proxy (http triggers), tasks, metrics, trigger test events, OSS.
+* :data:`ROUTES` — proxy (http triggers), tasks, metrics, trigger test events.
 
 Custom domains are routed by Host in :class:`fcbackend.triggers.routes.CustomDomainMiddleware`.
 """
@@ -34,9 +34,12 @@ from fcbackend.capacity.metrics import MetricsCollector
 from fcbackend.capacity.provision import ProvisionEntry, ProvisionManager
 from fcbackend.capacity.traffic import AliasTrafficRouter
 from fcbackend.clock import DEFAULT_CLOCK, Clock
+from fcbackend.fc3.configs import instance_caps
 from fcbackend.models import FunctionSpec, HttpRequestInfo, InvocationRequest, InvocationResult
 from fcbackend.oss.service import OssService
 from fcbackend.oss.store import ObjectStore
+from fcbackend.oss.wiring import mount_oss_api
+from fcbackend.root_access import RootOnlyAccess
 from fcbackend.triggers.model import TriggerInfo
 from fcbackend.triggers.oss_events import OssTriggerNotifier
 from fcbackend.triggers.timer import TimerService
@@ -74,7 +77,7 @@ class BackendAddons:
             region=self.region,
             account_id=self.account_id,
         )
-        self.oss = OssService(ObjectStore(state_dir / "oss", clock=clock))
+        self.oss = OssService(ObjectStore(state_dir / "oss", clock=clock, region=self.region))
         self.oss.add_listener(
             OssTriggerNotifier(
                 lambda: self.triggers("oss"),
@@ -287,6 +290,7 @@ class BackendAddons:
             value = doc.get("maximumInstanceCount")
             if isinstance(value, int):
                 wanted[(service, function)] = value
+        wanted.update(instance_caps(self.state))  # FC 3.0 reserved concurrency
         for key in self._capped - set(wanted):
             setter(key[0], key[1], None)
         for (service, function), maximum in wanted.items():
@@ -370,6 +374,19 @@ def install(app: Any, *, clock: Clock = DEFAULT_CLOCK, seed: int | None = None) 
     app.state.oss_service = addons.oss
     app.add_middleware(CustomDomainMiddleware)
     app.add_middleware(ConfigChangeMiddleware, addons=addons)
+    # The OSS API, outermost: *.aliyuncs.com OSS hosts and OSS-signed requests (fcbackend.oss.wiring).
+    # Until RAM/STS is wired in, the account's root key is the only credential it knows.
+    config = state.config
+    root = RootOnlyAccess(config.account_id, config.access_key_id, config.access_key_secret)
+    mount_oss_api(
+        app,
+        addons.oss,
+        credentials=root,
+        authorizer=root,
+        account_id=config.account_id,
+        region=config.region,
+        unsigned_caller=None if config.auth else root.root,
+    )
     original = app.router.lifespan_context
 
     @asynccontextmanager

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 
 from fcbackend.asyncq.records import AsyncEvent
 from fcbackend.clock import utc_iso
+from fcbackend.fc3.names import is_storage_service, parse_name
 
 _FC2_FUNCTION_ARN = re.compile(
     r"^acs:fc:(?P<region>[^:]*):(?P<account>[^:]*):services/(?P<service>[^/.]+)"
@@ -37,15 +38,28 @@ class FunctionTarget:
     qualifier: str
 
 
+_FC3_FUNCTION_ARN = re.compile(
+    r"^acs:fc:(?P<region>[^:]*):(?P<account>[^:]*):functions/(?P<function>[^/:]+)(?::(?P<qualifier>[^/:]+))?$"
+)
+
+
 def parse_function_arn(arn: str) -> FunctionTarget | None:
-    """The FC function an ARN names, or None for other destination kinds."""
+    """The FC function an ARN names, or None for other destination kinds. FC 3.0 function ARNs
+    (``acs:fc:<region>:<account>:functions/<fn>[:<qualifier>]``, the qualifier form
+    UNCONFIRMED) name the function's place in the shared store (fcbackend.fc3.names)."""
     match = _FC2_FUNCTION_ARN.match(arn)
-    if match is None:
-        return None
-    return FunctionTarget(match["service"], match["function"], match["qualifier"] or "LATEST")
+    if match is not None:
+        return FunctionTarget(match["service"], match["function"], match["qualifier"] or "LATEST")
+    match = _FC3_FUNCTION_ARN.match(arn)
+    if match is not None:
+        ref = parse_name(match["function"])
+        return FunctionTarget(ref.service, ref.function, match["qualifier"] or "LATEST")
+    return None
 
 
 def function_arn(region: str, account_id: str, service: str, qualifier: str, function: str) -> str:
+    if is_storage_service(service):  # an FC 3.0 function
+        return f"acs:fc:{region}:{account_id}:functions/{function}"
     return f"acs:fc:{region}:{account_id}:services/{service}.{qualifier}/functions/{function}"
 
 

@@ -13,15 +13,10 @@ Why a separate module: FC3 has no services, names its fields differently (``task
 
 Choices where no source was found (**UNCONFIRMED**):
 
-* Function mapping. The backend stores FC2 services; there is no FC3 function store. An FC3
-  name ``svc$fn`` addresses function ``fn`` of service ``svc`` (the form FC3 is understood to show
-  FC2 functions in). A plain name ``fn`` means the one service that has a function ``fn`` (or,
-  once the function is deleted, the one service whose tasks name it); none -> 404
-  ``FunctionNotFound``, several -> 400 ``InvalidArgument`` asking for ``svc$fn``.
-* Signing. FC3's ACS (ROA, HMAC-SHA1) signature is not implemented: these routes accept the
-  FC 2.0 signature (``Authorization: FC <id>:<sig>`` over the request path), checked by the API
-  middleware (fcbackend/api/auth.py) exactly as for the FC2 routes; ``--no-auth`` turns the check off as
-  there.
+* Function mapping: an FC 3.0 function lives in the store under its storage service, and an
+  FC 2.0 function is named ``svc$fn`` in the FC 3.0 API (:mod:`fcbackend.fc3.names`).
+* Signing: checked by the API middleware for every path under ``/2023-03-30/``
+  (:mod:`fcbackend.fc3.auth`); these routes are reached through FC 3.0's router.
 * Error codes reuse FC2's (``StatefulAsyncInvocationNotFound`` 404,
   ``StatefulAsyncInvocationAlreadyCompleted`` 412) in the FC3 body shape.
 * ``qualifier`` filters the listing by the qualifier the task ran under; on get/stop it is
@@ -37,18 +32,17 @@ from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
 
 from fcbackend.api.errors import FcError
 from fcbackend.api.http import json_response, request_id
 from fcbackend.api.state import FUNCTION
 from fcbackend.asyncq.records import AsyncEvent
 from fcbackend.asyncq.task_query import page_of_tasks, parse_task_query
+from fcbackend.fc3.names import parse_name
 
 FC3 = "/2023-03-30"
 _TASKS = FC3 + "/functions/{function}/async-tasks"
 DEFAULT_LIMIT = 20
-SERVICE_SEPARATOR = "$"
 
 Handler = Callable[[Request], Awaitable[Response]]
 
@@ -77,29 +71,16 @@ def fc3_route(handler: Handler) -> Handler:
 
 
 def resolve_function(request: Request) -> tuple[str, str]:
-    """``(service, function)`` of the FC2 storage an FC3 function name maps to (module doc)."""
+    """``(service, function)`` in the store of the FC 3.0 function the path names (module doc);
+    404 ``FunctionNotFound`` when it never existed (a deleted function's tasks stay readable)."""
     name = request.path_params["function"]
-    if SERVICE_SEPARATOR in name:
-        service, _, function = name.partition(SERVICE_SEPARATOR)
-        if not service or not function:
-            raise ValueError(
-                f"function name {name!r} must be '<service>$<function>' or a plain function name"
-            )
-        return service, function
+    ref = parse_name(name)
     addons = request.app.state.fc_addons
-    services = sorted(
-        {scope for scope, key, _ in addons.state.meta.list(FUNCTION, None, prefix=name) if key == name}
-    )
-    if not services:
-        services = sorted({s for s, f, _ in addons.async_store.stateful_functions() if f == name})
-    if not services:
-        raise FcError(404, "FunctionNotFound", f"function '{name}' does not exist")
-    if len(services) > 1:
-        raise ValueError(
-            f"function name '{name}' is ambiguous: services {', '.join(services)} each have one; "
-            f"address it as '<service>{SERVICE_SEPARATOR}{name}'"
-        )
-    return services[0], name
+    if addons.state.meta.get(FUNCTION, ref.service, ref.function) is not None:
+        return ref.service, ref.function
+    if any(s == ref.service and f == ref.function for s, f, _ in addons.async_store.stateful_functions()):
+        return ref.service, ref.function
+    raise FcError(404, "FunctionNotFound", f"function '{name}' does not exist")
 
 
 def function_arn(request: Request, name: str) -> str:
@@ -177,10 +158,3 @@ async def stop_async_task(request: Request) -> Response:
             f"async task '{event.invocation_id}' already finished ({before})",
         )
     return Response(b"", status_code=200, headers={"x-fc-request-id": request_id(request)})
-
-
-ROUTES = [
-    Route(_TASKS, list_async_tasks, methods=["GET"]),
-    Route(_TASKS + "/{task_id}", get_async_task, methods=["GET"]),
-    Route(_TASKS + "/{task_id}/stop", stop_async_task, methods=["PUT"]),
-]

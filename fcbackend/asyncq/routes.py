@@ -1,5 +1,4 @@
-"""Routes of the async add-ons: async tasks (spec E.2), ``ros fc tasks``/``metrics`` helpers, and
-(re-exported here so the API's route registry finds them) the ``/oss`` object store API.
+"""Routes of the async add-ons: async tasks (spec E.2) and ``ros fc tasks``/``metrics`` helpers.
 
 FC 2.0 task API::
 
@@ -18,7 +17,8 @@ SDK models, limit 1-100 default 20) names every function/qualifier that has task
 function whose config was since removed stay discoverable. Sorted by service, function, qualifier;
 ``nextToken`` is the entry the next page starts at, as in the other list routes (spec F.3).
 
-FC3 task routes (``/2023-03-30/functions/{fn}/async-tasks``) live in :mod:`fc3_tasks`.
+FC3 task routes (``/2023-03-30/functions/{fn}/async-tasks``) live in :mod:`fc3_tasks`, routed by
+the FC 3.0 API's router (``fcbackend.fc3.routes``).
 
 Local helpers (signed like the rest of the API): ``GET /2016-08-15/local/async-tasks``,
 ``PUT /2016-08-15/local/async-tasks/{id}/stop``, ``GET /2016-08-15/local/metrics``.
@@ -34,9 +34,7 @@ from starlette.routing import Route
 
 from fcbackend.api.pagination import page_of_list, with_token
 from fcbackend.api.state import ASYNC_CONFIG
-from fcbackend.asyncq.fc3_tasks import ROUTES as FC3_TASK_ROUTES
 from fcbackend.asyncq.task_query import MAX_LIMIT, page_of_tasks, parse_task_query
-from fcbackend.oss.routes import ROUTES as OSS_ROUTES
 
 P = "/2016-08-15"
 _TASKS = P + "/services/{service}/functions/{function}/stateful-async-invocations"
@@ -183,6 +181,4 @@ ROUTES = [
     Route(P + "/local/async-tasks", local_tasks, methods=["GET"]),
     Route(P + "/local/async-tasks/{id}/stop", local_stop, methods=["PUT"]),
     Route(P + "/local/metrics", local_metrics, methods=["GET"]),
-    *FC3_TASK_ROUTES,
-    *OSS_ROUTES,
 ]

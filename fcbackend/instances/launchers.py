@@ -57,6 +57,8 @@ class PoolKey:
     bootstrap: str  # "python" | "node"
     disk_mb: int = 512
     private_net: bool = True
+    # host directories bound into the sandbox (FunctionSpec.mounts: source, target, read-only)
+    mounts: tuple[tuple[str, str, bool], ...] = ()
 
 
 def bootstrap_argv(bootstrap: str, socket_path: str) -> list[str]:
@@ -76,6 +78,14 @@ class PlainLauncher:
     name = "process"
 
     def pool_key(self, spec: FunctionSpec) -> PoolKey:
+        if spec.mounts:
+            from fcbackend.instances.driver import InstanceStartError
+
+            raise InstanceStartError(
+                f"{spec.function} mounts directories (nasConfig/ossMountConfig); plain processes cannot "
+                "mount anything: run the backend with the sandbox or docker driver",
+                "InvalidArgument",
+            )
         return PoolKey(runtime_info(spec.runtime).bootstrap, 0, False)
 
     nvidia_root = "/usr/local/nvidia"  # unused: a plain process sees the host's driver where it is
@@ -92,6 +102,9 @@ class PlainLauncher:
     def fill_slot(self, spec: FunctionSpec, slot: Slot) -> None:
         return None  # nothing to copy: the process reads the code where it is
 
+    def add_read_only(self, path: Path) -> None:
+        return None  # a plain process sees the host's files already
+
 
 class BubblewrapLauncher:
     """bubblewrap sandboxes (see the module docstring for what each one gets)."""
@@ -104,11 +117,17 @@ class BubblewrapLauncher:
         self.hidden_paths = [p for p in dict.fromkeys(Path(h).resolve() for h in hidden_paths)]
         self._root_args = self._root_binds()
         self._runtime_binds = _runtime_binds()
+        self.read_only: list[Path] = []
+
+    def add_read_only(self, path: Path) -> None:
+        """A host directory every sandbox sees read-only at its own path, even under ``/tmp``
+        or a hidden state directory (the shared library layer)."""
+        self.read_only.append(Path(path).resolve())
 
     def pool_key(self, spec: FunctionSpec) -> PoolKey:
         info = runtime_info(spec.runtime)
         private = info.listens_on_tcp or not spec.internet_access
-        return PoolKey(info.bootstrap, int(spec.disk_mb or 512), private)
+        return PoolKey(info.bootstrap, int(spec.disk_mb or 512), private, tuple(spec.mounts))
 
     def _root_binds(self) -> list[str]:
         args: list[str] = []
@@ -146,6 +165,7 @@ class BubblewrapLauncher:
         args += ["--tmpfs", "/run", "--bind", str(slot.run), SANDBOX_SOCKET_DIR]
         args += ["--ro-bind", str(slot.code), "/code", "--ro-bind", str(slot.opt), "/opt"]
         args += self._runtime_binds
+        args += mount_args(key.mounts)
         if gpu is not None:
             args += gpu_bind_args(gpu)
         for hidden in self.hidden_paths:
@@ -155,6 +175,9 @@ class BubblewrapLauncher:
                 and not _is_under(hidden, Path("/run"))
             ):
                 args += ["--tmpfs", str(hidden), "--remount-ro", str(hidden)]
+        for path in self.read_only:
+            if path.is_dir():
+                args += ["--ro-bind", str(path), str(path)]
         args += ["--chdir", "/tmp", "--"]
         args += bootstrap_argv(key.bootstrap, f"{SANDBOX_SOCKET_DIR}/{SOCKET_NAME}")
         return args
@@ -166,6 +189,29 @@ class BubblewrapLauncher:
         slot.fill(spec.code_dir, spec.layer_dirs)
 
 
+def _runtime_paths() -> list[Path]:
+    """Host directories the bootstraps and interpreters need inside the sandbox."""
+    wanted: list[Path] = [PYTHON_BOOTSTRAP.parent, NODE_BOOTSTRAP.parent]
+    for prefix in (sys.prefix, sys.base_prefix, sys.exec_prefix, os.path.dirname(python_executable())):
+        wanted.append(Path(prefix))
+    node = node_executable()
+    if node:
+        wanted.append(Path(node).resolve().parent.parent)
+    return [p.resolve() for p in wanted]
+
+
+def _rebinds(hidden_roots: list[Path]) -> list[str]:
+    """``--ro-bind`` back the runtime directories that lie under ``hidden_roots``."""
+    args: list[str] = []
+    seen: set[Path] = set()
+    for path in _runtime_paths():
+        hidden = any(_is_under(path, root) for root in hidden_roots)
+        if hidden and path.is_dir() and path not in seen and not any(_is_under(path, p) for p in seen):
+            seen.add(path)
+            args += ["--ro-bind", str(path), str(path)]
+    return args
+
+
 def _runtime_binds() -> list[str]:
     """Read-only binds that keep the bootstraps and the interpreters visible in the sandbox.
 
@@ -174,20 +220,26 @@ def _runtime_binds() -> list[str]:
     would vanish and no worker could start. Each such directory is bound back at its own path,
     read-only; directories elsewhere are already visible through the root binds.
     """
-    wanted: list[Path] = [PYTHON_BOOTSTRAP.parent, NODE_BOOTSTRAP.parent]
-    for prefix in (sys.prefix, sys.base_prefix, sys.exec_prefix, os.path.dirname(python_executable())):
-        wanted.append(Path(prefix))
-    node = node_executable()
-    if node:
-        wanted.append(Path(node).resolve().parent.parent)
+    return _rebinds([Path("/tmp"), Path("/run")])
+
+
+def mount_args(mounts: tuple[tuple[str, str, bool], ...]) -> list[str]:
+    """bubblewrap arguments for a function's mounts (FC 3.0 NAS/OSS mount points).
+
+    A mount directory usually does not exist on the host (``/mnt/nas``), and the host's top-level
+    directories are bound read-only, so bubblewrap could not create it. Each mount's top-level
+    directory (``/mnt``, ``/home``...) therefore becomes a private tmpfs first (the host's
+    content there is not the function's business), runtime directories that lived under it are
+    bound back, and then the mounts are bound, read-only where asked."""
+    if not mounts:
+        return []
+    tops = sorted({"/" + target.strip("/").split("/", 1)[0] for _, target, _ in mounts} - {"/tmp"})
     args: list[str] = []
-    seen: set[Path] = set()
-    for path in wanted:
-        path = path.resolve()
-        hidden = _is_under(path, Path("/tmp")) or _is_under(path, Path("/run"))
-        if hidden and path.is_dir() and path not in seen and not any(_is_under(path, p) for p in seen):
-            seen.add(path)
-            args += ["--ro-bind", str(path), str(path)]
+    for top in tops:
+        args += ["--tmpfs", top]
+    args += _rebinds([Path(t) for t in tops])
+    for source, target, read_only in mounts:
+        args += ["--ro-bind" if read_only else "--bind", source, target]
     return args
 
 

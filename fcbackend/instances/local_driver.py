@@ -31,6 +31,7 @@ from fcbackend.instances.slots import slots_root
 from fcbackend.instances.worker import MB, Launcher, Worker
 from fcbackend.models import FunctionSpec, GpuRequest
 from fcbackend.runtimes import runtime_info
+from fcbackend.runtimes.builtin_libraries import PythonLibraryLayer
 
 GENERIC_MEMORY_MB = 3072  # limit of a worker before it knows its function (lowered on specialise)
 
@@ -68,6 +69,13 @@ class LocalDriver(InstanceDriver):
         self._gpu_allocator = gpu_allocator
         # How a GPU assignment becomes binds + env (tests substitute simulated device nodes).
         self.gpu_mount_plan: Callable[..., MountPlan] = mount_plan
+        self.python_libraries: PythonLibraryLayer | None = None
+
+    def use_python_libraries(self, layer: PythonLibraryLayer) -> None:
+        """Give Python instances FC's built-in libraries (one layer shared by every instance,
+        read-only; visible inside sandboxes at its own path). Call before the first start."""
+        self.python_libraries = layer
+        self.launcher.add_read_only(layer.root)
 
     @property
     def gpu_allocator(self) -> GpuAllocator:
@@ -102,11 +110,12 @@ class LocalDriver(InstanceDriver):
         gpu = gpu_request(spec)
         if gpu is not None:
             return await self._start_gpu(spec, instance_id, key, gpu, timeout)
+        libraries = await self._library_dirs(info.bootstrap, info.mode)
         worker, pooled = await self.pool.take(key)
         self.pooled_starts += int(pooled)
         try:
             instance = await worker.specialise(
-                spec, instance_id, pids_max=self.pids_max, start_timeout_s=timeout
+                spec, instance_id, pids_max=self.pids_max, start_timeout_s=timeout, library_dirs=libraries
             )
         except BaseException:
             await worker.destroy()
@@ -115,6 +124,14 @@ class LocalDriver(InstanceDriver):
         self.specialise_count += 1
         self.pool.ensure_soon(key, self.refill_delay_s)
         return instance
+
+    async def _library_dirs(self, bootstrap: str, mode: str) -> list[str]:
+        """FC's built-in libraries for Python handlers (built on the first one; custom runtimes
+        bring their own, as on FC)."""
+        if self.python_libraries is None or bootstrap != "python" or mode == "custom":
+            return []
+        path = await self.python_libraries.ensure()
+        return [str(path)] if path is not None else []
 
     async def _start_gpu(
         self, spec: FunctionSpec, instance_id: str, key: PoolKey, gpu: GpuRequest, timeout: float
@@ -132,7 +149,13 @@ class LocalDriver(InstanceDriver):
         worker.on_destroy.append(lambda: allocator.release(instance_id))
         try:
             instance = await worker.specialise(
-                spec, instance_id, pids_max=self.pids_max, start_timeout_s=timeout
+                spec,
+                instance_id,
+                pids_max=self.pids_max,
+                start_timeout_s=timeout,
+                library_dirs=await self._library_dirs(
+                    runtime_info(spec.runtime).bootstrap, runtime_info(spec.runtime).mode
+                ),
             )
         except BaseException:
             await worker.destroy()

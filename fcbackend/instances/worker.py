@@ -48,6 +48,7 @@ class Launcher(Protocol):
     def argv(self, key: PoolKey, slot: Slot, gpu: MountPlan | None = None) -> list[str]: ...
     def paths(self, spec: FunctionSpec, slot: Slot) -> tuple[str, list[str], str]: ...
     def fill_slot(self, spec: FunctionSpec, slot: Slot) -> None: ...
+    def add_read_only(self, path: Path) -> None: ...
 
 
 class LogBuffer:
@@ -198,7 +199,13 @@ class Worker:
         return self.process.returncode is None and not self.exited.is_set()
 
     async def specialise(
-        self, spec: FunctionSpec, instance_id: str, *, pids_max: int | None, start_timeout_s: float
+        self,
+        spec: FunctionSpec,
+        instance_id: str,
+        *,
+        pids_max: int | None,
+        start_timeout_s: float,
+        library_dirs: list[str] | None = None,
     ) -> LocalInstance:
         if not self.alive():
             raise InstanceStartError("the pre-started worker is gone")
@@ -213,6 +220,7 @@ class Worker:
         config = specialisation(
             spec, instance_id, code_dir=code_dir, opt_dirs=opt_dirs, start_timeout_s=start_timeout_s
         )
+        config["library_dirs"] = list(library_dirs or [])
         if self.gpu_plan is not None:
             config["env"] = self.gpu_plan.apply_env(config["env"])
         if tmp_dir != "/tmp":

@@ -1,17 +1,23 @@
-"""A local object store laid out as plain files: ``<root>/<bucket>/<key>``.
+"""The local object store, laid out as plain files: ``<root>/<bucket>/<key>``.
 
-Why plain files: FC code can live in OSS (``ossBucketName`` + ``ossObjectName``) and the REST
-layer reads such code straight from ``<fc state dir>/oss/<bucket>/<key>``; users can also look at
-and edit objects with ordinary tools. Small metadata (ETag, content type) sits beside the data in
-``<root>/.meta/<bucket>/<key>.json``; ``.meta`` can never be a bucket name (names start with a
-letter or digit). Objects are written to a temporary file and renamed into place, so a reader
-never sees half an object.
+Why plain files: FC code can live in OSS (``ossBucketName`` + ``ossObjectName``) and the FC API
+reads such code straight from ``<fc state dir>/oss/<bucket>/<key>``; users can also look at and
+edit objects with ordinary tools. What OSS keeps about an object beside its bytes (ETag, CRC-64,
+content type, user metadata, object type, ACL) sits in ``<root>/.meta/<bucket>/<key>.json``;
+bucket records in ``<root>/.buckets`` (:mod:`fcbackend.oss.buckets`); bytes in transit in
+``<root>/.tmp`` (:mod:`fcbackend.oss.spool`); multipart uploads in ``<root>/.uploads``. None of
+these can be a bucket name (names start with a letter or digit).
+
+Every write lands whole or not at all: the bytes are received into a temporary file, checked,
+and renamed into place; the metadata is written the same way. A file changed by another tool
+(its size or mtime no longer match the metadata) gets its ETag and CRC recomputed when read.
 
 Rules (OSS's, enforced with clear errors): bucket names 3-63 characters of lower-case letters,
-digits and ``-``, starting and ending with a letter or digit; keys 1-1023 bytes, not starting
-with ``/`` or ``\\``, without ``.``/``..`` segments or empty segments. Because keys are paths, an
-object ``a`` and an object ``a/b`` cannot coexist here (OSS allows it; we refuse with a message).
-Putting into a bucket that does not exist creates it (local-first convenience).
+digits and ``-``, starting and ending with a letter or digit; keys 1-1023 bytes, not starting with
+``/`` or ``\\``. Because keys are paths here, three things OSS allows are refused with a message:
+``.``/``..`` or empty path segments, and an object ``a`` beside objects under ``a/``. A key ending
+in ``/`` (a "directory" object, as the console and ``ALIYUN::OSS::Directory`` make) is kept under
+``.meta`` (``<key>.dirobject``), since no file can have that name.
 """
 
 from __future__ import annotations
@@ -19,27 +25,48 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import mimetypes
 import os
 import re
 import shutil
 import tempfile
 import threading
-from dataclasses import asdict, dataclass
+from collections.abc import Iterator, Mapping
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
 from fcbackend.clock import DEFAULT_CLOCK, Clock
+from fcbackend.oss.buckets import BucketRecord, BucketRecords
+from fcbackend.oss.checksums import crc64, crc64_combine
+from fcbackend.oss.spool import SpooledFile, spool_bytes
 
 BUCKET_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$")
 META_DIR = ".meta"
 TMP_DIR = ".tmp"
+DIR_OBJECT = ".dirobject"
+MAX_KEY_BYTES = 1023
+DEFAULT_CONTENT_TYPE = "application/octet-stream"
 
 
 class OssError(Exception):
-    def __init__(self, status: int, code: str, message: str) -> None:
+    """An OSS error: HTTP status, OSS code, message, and extra ``<Error>`` elements / headers."""
+
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        message: str,
+        *,
+        details: Mapping[str, str] | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
         super().__init__(message)
         self.status = status
         self.code = code
         self.message = message
+        self.details = dict(details or {})
+        self.headers = dict(headers or {})
 
 
 @dataclass(frozen=True)
@@ -47,12 +74,30 @@ class ObjectInfo:
     bucket: str
     key: str
     size: int
-    etag: str  # upper-case hex MD5, as OSS shows it (without quotes)
+    etag: str  # upper-case hex MD5 (multipart: "<hex>-<parts>"), as OSS shows it, without quotes
     last_modified: float
-    content_type: str = "application/octet-stream"
+    content_type: str = DEFAULT_CONTENT_TYPE
+    crc64: int | None = None
+    object_type: str = "Normal"  # Normal | Appendable | Multipart
+    # Content-Disposition, Cache-Control, Content-Encoding, Content-Language, Expires as sent
+    headers: dict[str, str] = field(default_factory=dict)
+    user_meta: dict[str, str] = field(default_factory=dict)  # x-oss-meta-<name> -> value
+    acl: str = "default"
+    storage_class: str = "Standard"
 
     def to_dict(self) -> dict[str, object]:
         return asdict(self)
+
+
+@dataclass(frozen=True)
+class ObjectAttributes:
+    """What a writer says about an object besides its bytes."""
+
+    content_type: str | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+    user_meta: dict[str, str] = field(default_factory=dict)
+    acl: str = "default"
+    storage_class: str = "Standard"
 
 
 @dataclass(frozen=True)
@@ -64,28 +109,62 @@ class Listing:
 
 
 class ObjectStore:
-    def __init__(self, root: Path, *, clock: Clock = DEFAULT_CLOCK) -> None:
+    def __init__(self, root: Path, *, clock: Clock = DEFAULT_CLOCK, region: str = "") -> None:
         self.root = root
         self.clock = clock
-        self._lock = threading.Lock()
+        self.region = region
+        self.records = BucketRecords(root)
+        self._lock = threading.RLock()
         root.mkdir(parents=True, exist_ok=True)
+
+    @property
+    def tmp_dir(self) -> Path:
+        return self.root / TMP_DIR
 
     # -- buckets ------------------------------------------------------------------------------
 
-    def create_bucket(self, bucket: str) -> bool:
-        """Create a bucket; False if it already existed."""
+    def create_bucket(
+        self,
+        bucket: str,
+        *,
+        acl: str = "private",
+        storage_class: str = "Standard",
+        redundancy: str = "LRS",
+    ) -> bool:
+        """Create a bucket; False (and nothing changed) if it already existed."""
         path = self._bucket_path(bucket)
-        if path.is_dir():
-            return False
-        path.mkdir(parents=True, exist_ok=True)
+        with self._lock:
+            if path.is_dir():
+                return False
+            path.mkdir(parents=True, exist_ok=True)
+            self.records.save(
+                BucketRecord(bucket, self.clock.time(), acl, storage_class, redundancy, self.region)
+            )
         return True
 
     def delete_bucket(self, bucket: str) -> None:
         path = self._existing_bucket(bucket)
-        if any(path.iterdir()):
-            raise OssError(409, "BucketNotEmpty", f"bucket '{bucket}' is not empty; delete its objects first")
-        path.rmdir()
-        shutil.rmtree(self.root / META_DIR / bucket, ignore_errors=True)
+        with self._lock:
+            if any(path.iterdir()) or self._has_directory_objects(bucket):
+                raise OssError(
+                    409,
+                    "BucketNotEmpty",
+                    f"The bucket '{bucket}' you tried to delete is not empty; delete its objects first.",
+                    details={"BucketName": bucket},
+                )
+            if (self.root / ".uploads" / bucket).is_dir() and any(
+                (self.root / ".uploads" / bucket).iterdir()
+            ):
+                raise OssError(
+                    409,
+                    "BucketNotEmpty",
+                    f"The bucket '{bucket}' has multipart uploads in progress; abort them first.",
+                    details={"BucketName": bucket},
+                )
+            path.rmdir()
+            shutil.rmtree(self.root / META_DIR / bucket, ignore_errors=True)
+            shutil.rmtree(self.root / ".uploads" / bucket, ignore_errors=True)
+            self.records.remove(bucket)
 
     def list_buckets(self) -> list[str]:
         return sorted(p.name for p in self.root.iterdir() if p.is_dir() and BUCKET_PATTERN.match(p.name))
@@ -93,56 +172,97 @@ class ObjectStore:
     def bucket_exists(self, bucket: str) -> bool:
         return self._bucket_path(bucket).is_dir()
 
+    def bucket(self, bucket: str) -> BucketRecord:
+        return self.records.load(bucket, self._existing_bucket(bucket), self.region)
+
+    def update_bucket(self, bucket: str, **changes: Any) -> BucketRecord:
+        with self._lock:
+            record = self.bucket(bucket).with_changes(**changes)
+            self.records.save(record)
+        return record
+
     # -- objects ------------------------------------------------------------------------------
 
-    def put(self, bucket: str, key: str, data: bytes, content_type: str | None = None) -> ObjectInfo:
-        target = self.object_path(bucket, key)
-        self.create_bucket(bucket)
-        with self._lock:
-            self._check_no_conflict(bucket, key)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            tmp_dir = self.root / TMP_DIR
-            tmp_dir.mkdir(exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=tmp_dir)
-            try:
-                with os.fdopen(fd, "wb") as handle:
-                    handle.write(data)
-                os.replace(tmp, target)
-            except BaseException:
-                with contextlib.suppress(FileNotFoundError):
-                    os.unlink(tmp)
-                raise
-            info = ObjectInfo(
-                bucket,
-                key,
-                len(data),
-                hashlib.md5(data).hexdigest().upper(),
-                self.clock.time(),
-                content_type or "application/octet-stream",
-            )
-            meta = self._meta_path(bucket, key)
-            meta.parent.mkdir(parents=True, exist_ok=True)
-            meta.write_text(
-                json.dumps(
-                    {
-                        "etag": info.etag,
-                        "content_type": info.content_type,
-                        "last_modified": info.last_modified,
-                    }
+    def commit(
+        self,
+        bucket: str,
+        key: str,
+        spooled: SpooledFile,
+        attributes: ObjectAttributes = ObjectAttributes(),
+        *,
+        object_type: str = "Normal",
+        etag: str | None = None,
+        crc: int | None = None,
+    ) -> ObjectInfo:
+        """Move a received body into place as ``bucket/key``; the spooled file is consumed (also
+        when the commit is refused)."""
+        try:
+            target = self.object_path(bucket, key)
+            self._existing_bucket(bucket)
+            with self._lock:
+                self._check_no_conflict(bucket, key)
+                target.parent.mkdir(parents=True, exist_ok=True)
+                os.replace(spooled.path, target)
+                info = ObjectInfo(
+                    bucket,
+                    key,
+                    spooled.size,
+                    etag or spooled.etag,
+                    self.clock.time(),
+                    attributes.content_type or _guess_type(key),
+                    spooled.crc64 if crc is None else crc,
+                    object_type,
+                    dict(attributes.headers),
+                    dict(attributes.user_meta),
+                    attributes.acl,
+                    attributes.storage_class,
                 )
-            )
+                self._write_meta(info, target)
+        finally:
+            spooled.discard()
         return info
+
+    def put(
+        self,
+        bucket: str,
+        key: str,
+        data: bytes,
+        content_type: str | None = None,
+        *,
+        create_bucket: bool = True,
+    ) -> ObjectInfo:
+        """Store bytes already in memory; creates the bucket unless told not to."""
+        validate_key(key)
+        if create_bucket:
+            self.create_bucket(bucket)
+        return self.commit(bucket, key, spool_bytes(self.tmp_dir, data), ObjectAttributes(content_type))
 
     def get(self, bucket: str, key: str) -> tuple[ObjectInfo, bytes]:
         info = self.head(bucket, key)
         return info, self.object_path(bucket, key).read_bytes()
 
+    def open(self, bucket: str, key: str) -> tuple[ObjectInfo, Any]:
+        """The object's info and an open binary file with exactly those bytes (a concurrent
+        replace cannot change what this handle reads)."""
+        while True:
+            info = self.head(bucket, key)
+            try:
+                handle = self.object_path(bucket, key).open("rb")
+            except FileNotFoundError:
+                continue  # replaced or deleted between the two steps: head() decides again
+            if os.fstat(handle.fileno()).st_size == info.size:
+                return info, handle
+            handle.close()
+
     def head(self, bucket: str, key: str) -> ObjectInfo:
         self._existing_bucket(bucket)
         path = self.object_path(bucket, key)
-        if not path.is_file():
-            raise OssError(404, "NoSuchKey", f"object '{key}' does not exist in bucket '{bucket}'")
-        return self._info(bucket, key, path)
+        try:
+            return self._info(bucket, key, path)
+        except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+            raise OssError(
+                404, "NoSuchKey", "The specified key does not exist.", details={"Key": key}
+            ) from None
 
     def delete(self, bucket: str, key: str) -> ObjectInfo | None:
         """Delete an object; returns what was deleted (None if there was nothing: OSS answers
@@ -156,80 +276,259 @@ class ObjectStore:
             path.unlink()
             with contextlib.suppress(FileNotFoundError):
                 self._meta_path(bucket, key).unlink()
-            self._prune_empty_dirs(path.parent, self._bucket_path(bucket))
+            meta_root = self.root / META_DIR / bucket
+            if not key.endswith("/"):
+                self._prune_empty_dirs(path.parent, self._bucket_path(bucket))
+            self._prune_empty_dirs(self._meta_path(bucket, key).parent, meta_root)
         return info
+
+    def set_object_acl(self, bucket: str, key: str, acl: str) -> ObjectInfo:
+        with self._lock:
+            info = self.head(bucket, key)
+            updated = ObjectInfo(**{**asdict(info), "acl": acl})
+            self._write_meta(updated, self.object_path(bucket, key))
+        return updated
+
+    def append(
+        self,
+        bucket: str,
+        key: str,
+        position: int,
+        spooled: SpooledFile,
+        attributes: ObjectAttributes = ObjectAttributes(),
+        *,
+        max_size: int,
+    ) -> ObjectInfo:
+        """AppendObject: ``position`` must be the current length (0 creates the object)."""
+        try:
+            self._existing_bucket(bucket)
+            path = self.object_path(bucket, key)
+            with self._lock:
+                try:
+                    current: ObjectInfo | None = self._info(bucket, key, path)
+                except FileNotFoundError:
+                    current = None
+                length = current.size if current is not None else 0
+                if current is not None and current.object_type != "Appendable":
+                    raise OssError(
+                        409, "ObjectNotAppendable", "The object is not appendable.", details={"Key": key}
+                    )
+                if position != length:
+                    raise OssError(
+                        409,
+                        "PositionNotEqualToLength",
+                        f"Position ({position}) is not equal to the file length ({length}).",
+                        headers={"x-oss-next-append-position": str(length)},
+                    )
+                if length + spooled.size > max_size:
+                    raise OssError(
+                        400,
+                        "EntityTooLarge",
+                        f"An appendable object may grow to {max_size} bytes; this append would make it "
+                        f"{length + spooled.size}.",
+                    )
+                if current is None:
+                    return self.commit(
+                        bucket,
+                        key,
+                        spooled,
+                        attributes,
+                        object_type="Appendable",
+                        etag=appendable_etag(spooled.crc64, spooled.size),
+                    )
+                with path.open("ab") as out, spooled.path.open("rb") as src:
+                    shutil.copyfileobj(src, out, 1 << 20)
+                base_crc = current.crc64 if current.crc64 is not None else crc64(path.read_bytes()[:length])
+                crc = crc64_combine(base_crc, spooled.crc64, spooled.size)
+                info = ObjectInfo(
+                    **{
+                        **asdict(current),
+                        "size": length + spooled.size,
+                        "etag": appendable_etag(crc, length + spooled.size),
+                        "last_modified": self.clock.time(),
+                        "crc64": crc,
+                    }
+                )
+                self._write_meta(info, path)
+                return info
+        finally:
+            spooled.discard()
 
     def list(
         self, bucket: str, *, prefix: str = "", delimiter: str = "", marker: str = "", max_keys: int = 1000
     ) -> Listing:
-        """Objects sorted by key, after ``marker``; with ``delimiter`` ('/') keys below the next
-        delimiter are folded into common prefixes, as OSS's ListObjects does."""
-        base = self._existing_bucket(bucket)
-        keys = sorted(p.relative_to(base).as_posix() for p in base.rglob("*") if p.is_file())
+        """Objects sorted by key, after ``marker``; with a ``delimiter``, keys below the next
+        delimiter after the prefix are folded into common prefixes, as OSS's ListObjects does."""
+        self._existing_bucket(bucket)
         objects: list[ObjectInfo] = []
         prefixes: list[str] = []
-        truncated = False
-        last = None
-        for key in keys:
-            if not key.startswith(prefix) or key <= marker:
-                continue
-            if delimiter:
-                cut = key.find(delimiter, len(prefix))
-                if cut >= 0:
-                    common = key[: cut + len(delimiter)]
-                    if common not in prefixes and common > marker:
-                        if len(objects) + len(prefixes) >= max_keys:
-                            truncated = True
-                            break
-                        prefixes.append(common)
-                        last = common
+        last: str | None = None
+        fold = "/" if delimiter == "/" else ""
+        for kind, key in self._keys(bucket, prefix, marker, fold):
+            if kind == "prefix":
+                entry_key = key
+            elif delimiter and (cut := key.find(delimiter, len(prefix))) >= 0:
+                entry_key = key[: cut + len(delimiter)]
+                kind = "prefix"
+                if entry_key <= marker or (prefixes and prefixes[-1] == entry_key):
                     continue
+            else:
+                entry_key = key
             if len(objects) + len(prefixes) >= max_keys:
-                truncated = True
-                break
-            objects.append(self._info(bucket, key, base / key))
-            last = key
-        return Listing(objects, prefixes, truncated, last if truncated else None)
+                return Listing(objects, prefixes, True, last)
+            if kind == "prefix":
+                prefixes.append(entry_key)
+            else:
+                try:
+                    objects.append(self._info(bucket, key, self.object_path(bucket, key)))
+                except FileNotFoundError:  # deleted while listing
+                    continue
+            last = entry_key
+        return Listing(objects, prefixes, False, None)
 
     def object_path(self, bucket: str, key: str) -> Path:
-        """Where an object's bytes live (the layout the REST layer reads OSS code from)."""
+        """Where an object's bytes live (the layout the FC API reads OSS code from)."""
         validate_key(key)
+        if key.endswith("/"):
+            return self.root / META_DIR / self._checked_bucket(bucket) / key / DIR_OBJECT
         return self._bucket_path(bucket) / key
 
     # -- helpers ------------------------------------------------------------------------------
 
-    def _bucket_path(self, bucket: str) -> Path:
+    def _keys(self, bucket: str, prefix: str, marker: str, fold: str) -> Iterator[tuple[str, str]]:
+        """("object", key) in key order, or ("prefix", "dir/") for a whole subtree below
+        ``prefix`` when folding on "/"; only keys starting with ``prefix`` and after ``marker``."""
+        data_root = self._bucket_path(bucket)
+        meta_root = self.root / META_DIR / bucket
+
+        def walk(rel: str) -> Iterator[tuple[str, str]]:
+            entries: dict[tuple[str, str], None] = {}
+            for base, is_meta in ((data_root, False), (meta_root, True)):
+                try:
+                    scan = os.scandir(base / rel if rel else base)
+                except (FileNotFoundError, NotADirectoryError):
+                    continue
+                with scan:
+                    for entry in scan:
+                        if entry.is_dir(follow_symlinks=False):
+                            entries[(entry.name + "/", "dir")] = None
+                        elif not is_meta and entry.is_file():
+                            entries[(entry.name, "file")] = None
+            for name, kind in sorted(entries):
+                full = rel + name
+                if kind == "file":
+                    if full.startswith(prefix) and full > marker:
+                        yield "object", full
+                    continue
+                # a subtree: every key in it starts with `full`
+                if not (full.startswith(prefix) or prefix.startswith(full)):
+                    continue
+                if full < marker and not marker.startswith(full):
+                    continue
+                if (
+                    fold
+                    and full.startswith(prefix)
+                    and len(full) > len(prefix)
+                    and "/" not in full[len(prefix) : -1]
+                ):
+                    if full > marker and self._subtree_has_objects(data_root, meta_root, full):
+                        yield "prefix", full
+                    continue
+                if full.startswith(prefix) and full > marker and (meta_root / full / DIR_OBJECT).is_file():
+                    yield "object", full
+                yield from walk(full)
+
+        return walk("")
+
+    def _subtree_has_objects(self, data_root: Path, meta_root: Path, rel: str) -> bool:
+        if any(files for _d, _s, files in os.walk(data_root / rel)):
+            return True
+        return any(DIR_OBJECT in files for _d, _s, files in os.walk(meta_root / rel))
+
+    def _has_directory_objects(self, bucket: str) -> bool:
+        meta_root = self.root / META_DIR / bucket
+        return any(DIR_OBJECT in files for _d, _s, files in os.walk(meta_root))
+
+    def _checked_bucket(self, bucket: str) -> str:
         validate_bucket(bucket)
-        return self.root / bucket
+        return bucket
+
+    def _bucket_path(self, bucket: str) -> Path:
+        return self.root / self._checked_bucket(bucket)
 
     def _existing_bucket(self, bucket: str) -> Path:
         path = self._bucket_path(bucket)
         if not path.is_dir():
-            raise OssError(404, "NoSuchBucket", f"bucket '{bucket}' does not exist")
+            raise OssError(
+                404, "NoSuchBucket", "The specified bucket does not exist.", details={"BucketName": bucket}
+            )
         return path
 
     def _meta_path(self, bucket: str, key: str) -> Path:
         return self.root / META_DIR / bucket / (key + ".json")
 
+    def _write_meta(self, info: ObjectInfo, data_path: Path) -> None:
+        stat = data_path.stat()
+        doc = {
+            "etag": info.etag,
+            "content_type": info.content_type,
+            "last_modified": info.last_modified,
+            "size": stat.st_size,
+            "mtime_ns": stat.st_mtime_ns,
+            "crc64": info.crc64,
+            "type": info.object_type,
+            "headers": info.headers,
+            "meta": info.user_meta,
+            "acl": info.acl,
+            "storage_class": info.storage_class,
+        }
+        meta = self._meta_path(info.bucket, info.key)
+        meta.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=meta.parent, prefix=".m-", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "w") as handle:
+                json.dump(doc, handle)
+            os.replace(tmp, meta)
+        except BaseException:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)
+            raise
+
     def _info(self, bucket: str, key: str, path: Path) -> ObjectInfo:
         stat = path.stat()
+        if not path.is_file():
+            raise FileNotFoundError(path)
         try:
             meta = json.loads(self._meta_path(bucket, key).read_text())
-        except (FileNotFoundError, ValueError):
+        except (FileNotFoundError, NotADirectoryError, ValueError):
             meta = {}
-        etag = meta.get("etag")
-        if not etag or meta.get("last_modified", 0) < stat.st_mtime - 1:  # written by another tool
-            etag = _md5_file(path)
+        fresh = meta.get("size") == stat.st_size and meta.get("mtime_ns") == stat.st_mtime_ns
+        if not fresh:  # written by another tool (or by an older version of this store)
+            data = path.read_bytes()
+            meta = {
+                "etag": hashlib.md5(data).hexdigest().upper(),
+                "crc64": crc64(data),
+                "content_type": meta.get("content_type") or _guess_type(key),
+                "last_modified": stat.st_mtime,
+            }
         return ObjectInfo(
             bucket,
             key,
             stat.st_size,
-            etag,
+            str(meta["etag"]),
             float(meta.get("last_modified") or stat.st_mtime),
-            meta.get("content_type") or "application/octet-stream",
+            meta.get("content_type") or DEFAULT_CONTENT_TYPE,
+            meta.get("crc64"),
+            meta.get("type") or "Normal",
+            dict(meta.get("headers") or {}),
+            dict(meta.get("meta") or {}),
+            meta.get("acl") or "default",
+            meta.get("storage_class") or "Standard",
         )
 
     def _check_no_conflict(self, bucket: str, key: str) -> None:
+        if key.endswith("/"):
+            return  # directory objects live under .meta and never collide with files
         base = self._bucket_path(bucket)
         parts = key.split("/")
         for i in range(1, len(parts)):
@@ -252,34 +551,43 @@ class ObjectStore:
             directory = directory.parent
 
 
+def _guess_type(key: str) -> str:
+    return mimetypes.guess_type(key)[0] or DEFAULT_CONTENT_TYPE
+
+
 def validate_bucket(bucket: str) -> None:
     if not BUCKET_PATTERN.match(bucket or ""):
         raise OssError(
             400,
             "InvalidBucketName",
-            f"bucket name {bucket!r} is invalid: 3-63 characters of lower-case letters, digits "
-            "and '-', starting and ending with a letter or digit",
+            f"The specified bucket name {bucket!r} is not valid: 3-63 characters of lower-case letters, "
+            "digits and '-', starting and ending with a letter or digit.",
+            details={"BucketName": bucket or ""},
         )
 
 
 def validate_key(key: str) -> None:
-    if not key or len(key.encode()) > 1023:
-        raise OssError(400, "InvalidObjectName", f"object key {key!r} must be 1-1023 bytes long")
-    if key.startswith(("/", "\\")) or key.endswith("/") or "\x00" in key:
+    if not key or len(key.encode()) > MAX_KEY_BYTES:
+        raise OssError(400, "InvalidObjectName", f"The object key {key!r} must be 1-1023 bytes long.")
+    if key.startswith(("/", "\\")) or "\x00" in key:
         raise OssError(
             400,
             "InvalidObjectName",
-            f"object key {key!r} must not start with '/' or '\\', end with '/' or contain NUL",
+            f"The object key {key!r} must not start with '/' or '\\' or contain NUL.",
         )
-    if any(part in ("", ".", "..") for part in key.split("/")):
+    segments = key.split("/")
+    if key.endswith("/"):
+        segments = segments[:-1]
+    if any(part in ("", ".", "..") for part in segments):
         raise OssError(
-            400, "InvalidObjectName", f"object key {key!r} must not contain empty, '.' or '..' path segments"
+            400,
+            "InvalidObjectName",
+            f"The object key {key!r} has an empty, '.' or '..' path segment, which the local store "
+            "(keys are file paths) cannot keep.",
         )
 
 
-def _md5_file(path: Path) -> str:
-    digest = hashlib.md5()
-    with path.open("rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest().upper()
+def appendable_etag(crc: int, size: int) -> str:
+    """An appendable object's ETag (OSS's is not the content's MD5 either): recomputing an MD5
+    over the whole object on every append would make appends cost O(size)."""
+    return f"{crc:016X}{size:016X}"

@@ -359,6 +359,13 @@ class Runtime:
         for path in reversed(paths):
             if path not in sys.path:
                 sys.path.insert(0, path)
+        # FC's built-in libraries: after the standard library, before the interpreter's own
+        # site-packages, so the function's packages win and nothing shadows the stdlib
+        own = [i for i, p in enumerate(sys.path) if p.endswith("-packages") and p not in paths]
+        site = own[0] if own else len(sys.path)
+        for path in reversed(config.get("library_dirs") or []):
+            if os.path.isdir(path) and path not in sys.path:
+                sys.path.insert(site, path)
         try:
             os.chdir(code_dir)
         except OSError:

@@ -12,8 +12,10 @@ from pathlib import Path
 
 from fcbackend.gpu.placement import GpuAllocator
 from fcbackend.instances.driver import InstanceDriver
+from fcbackend.instances.local_driver import LocalDriver
 from fcbackend.instances.process import ProcessDriver
 from fcbackend.instances.sandbox import SandboxDriver, bubblewrap_works
+from fcbackend.runtimes.builtin_libraries import PythonLibraryLayer
 
 log = logging.getLogger(__name__)
 KNOWN = ("sandbox", "process", "docker")
@@ -49,6 +51,11 @@ def build_default_drivers(
         drivers["sandbox"] = SandboxDriver(
             state_dir, pool_size=pool_size, pids_max=pids_max, gpu_allocator=allocator
         )
+    libraries = PythonLibraryLayer.from_environment()  # FC's built-in libraries, one shared layer
+    if libraries is not None:
+        for local in drivers.values():
+            if isinstance(local, LocalDriver):
+                local.use_python_libraries(libraries)
     docker_why = "the docker driver is not installed"
     try:
         from fcbackend.instances.docker.driver import DockerDriver

@@ -165,7 +165,7 @@ class Scheduler:
                 ),
             )
         try:
-            inst, creator = await self._acquire(spec, driver_name)
+            inst, creator = await self._acquire(spec, driver_name, req.session_id)
         except Throttled as exc:
             return protocol.error_result(
                 req, spec, error_code="ResourceExhausted", status=429, message=str(exc)
@@ -209,25 +209,37 @@ class Scheduler:
             return "docker"
         return self.default_driver
 
-    async def _acquire(self, spec: FunctionSpec, driver_name: str) -> tuple[ManagedInstance, bool]:
+    async def _acquire(
+        self, spec: FunctionSpec, driver_name: str, session_id: str | None = None
+    ) -> tuple[ManagedInstance, bool]:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.config.queue_timeout_s
+        affine = session_id is not None and spec.session_affinity != "NONE"
         async with self.cond:
             pool = self._pools.setdefault(spec.key, WarmInstancePool(spec.key))
             pool.latest_spec = spec
             while True:
                 self._retire_failed(pool)
-                inst = pool.pick()
+                may_start = True
+                if affine:
+                    assert session_id is not None
+                    inst, may_start = pool.pick_for_session(session_id, spec, self.config.clock())
+                else:
+                    inst = pool.pick()
                 if inst is not None:
                     inst.in_flight += 1
+                    if affine:
+                        pool.sessions.bind(str(session_id), inst, self.config.clock())
                     return inst, False
-                if self._may_start(pool, spec):
+                if may_start and self._may_start(pool, spec):
                     if self._account_count() >= self.config.account_instance_limit:
                         self._evict_idle_elsewhere(pool)
                     if self._account_count() < self.config.account_instance_limit:
                         inst = self._new_instance(spec, driver_name)
                         inst.in_flight = 1
                         pool.instances.append(inst)
+                        if affine:
+                            pool.sessions.bind(str(session_id), inst, self.config.clock())
                         return inst, True
                 if pool.waiters >= self.config.queue_size:
                     raise Throttled(
@@ -493,6 +505,7 @@ class Scheduler:
                 pool = self._pools.get(inst.spec.key)
                 if pool is not None and inst in pool.instances:
                     pool.instances.remove(inst)
+                    pool.sessions.drop_instance(inst)
                     if not pool.instances and not pool.waiters and not pool.provisioned_target:
                         self._pools.pop(inst.spec.key, None)
                 self.cond.notify_all()

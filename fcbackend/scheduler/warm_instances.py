@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 from fcbackend.instances.driver import Instance
 from fcbackend.models import FunctionSpec, InvocationResult
+from fcbackend.scheduler.affinity import SessionTable
 
 
 @dataclass(eq=False)
@@ -57,6 +58,26 @@ class WarmInstancePool:
     waiters: int = 0
     provisioned_target: int = 0
     latest_spec: FunctionSpec | None = None
+    sessions: SessionTable[ManagedInstance] = field(default_factory=SessionTable)
+
+    def pick_for_session(
+        self, session_id: str, spec: FunctionSpec, now: float
+    ) -> tuple[ManagedInstance | None, bool]:
+        """Session affinity's choice (fcbackend.scheduler.affinity): the session's own instance
+        while it lives (``None`` when that one is busy: the caller waits for it), else an instance
+        below its session limit; the flag says whether a new instance may be started instead."""
+        bound = self.sessions.instance_for(session_id, now, spec.session_ttl_s, spec.session_idle_s)
+        if bound is not None and bound.state in ("starting", "ready") and not bound.draining:
+            return (bound if bound.accepts() else None), False
+        self.sessions.forget(session_id)
+        best: ManagedInstance | None = None
+        for inst in self.instances:
+            if not inst.accepts() or self.sessions.count(inst) >= spec.sessions_per_instance:
+                continue
+            rank = (inst.state == "ready", inst.in_flight)
+            if best is None or rank > (best.state == "ready", best.in_flight):
+                best = inst
+        return best, True
 
     def pick(self) -> ManagedInstance | None:
         best: ManagedInstance | None = None

@@ -30,6 +30,8 @@ def oss_event(
     account_id: str,
     when: float,
     source_ip: str = "127.0.0.1",
+    request_id: str = "",
+    principal_id: str = "",
 ) -> dict[str, Any]:
     """One OSS notification. ``event_name`` without the ``oss:`` prefix, e.g.
     ``ObjectCreated:PutObject``, as FC delivers it."""
@@ -53,8 +55,8 @@ def oss_event(
                 },
                 "region": region,
                 "requestParameters": {"sourceIPAddress": source_ip},
-                "responseElements": {"requestId": uuid.uuid4().hex.upper()[:24]},
-                "userIdentity": {"principalId": account_id},
+                "responseElements": {"requestId": request_id or uuid.uuid4().hex.upper()[:24]},
+                "userIdentity": {"principalId": principal_id or account_id},
             }
         ]
     }

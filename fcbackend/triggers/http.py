@@ -24,6 +24,7 @@ from typing import Any
 from urllib.parse import parse_qsl, unquote
 
 from fcbackend.api.errors import FcError
+from fcbackend.fc3.names import parse_name
 from fcbackend.models import HttpRequestInfo, InvocationResult
 from fcbackend.triggers.model import TriggerInfo, lookup
 from rosengine.clients import fc_signature
@@ -206,6 +207,8 @@ class DomainRoute:
     function: str
     qualifier: str = "LATEST"
     methods: tuple[str, ...] = ()
+    # FC 3.0 rewriteConfig: ("equal" | "wildcard", match, replacement), tried in that order
+    rewrites: tuple[tuple[str, str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -221,16 +224,54 @@ def routes_of(domain_doc: Mapping[str, Any]) -> list[DomainRoute]:
     for raw in lookup(config, "routes", default=[]) or []:
         if not isinstance(raw, Mapping):
             continue
+        function = str(lookup(raw, "functionName", default=""))
+        service = str(lookup(raw, "serviceName", default=""))
+        if not service:  # an FC 3.0 route names only the function (fcbackend.fc3.names)
+            ref = parse_name(function)
+            service, function = ref.service, ref.function
         routes.append(
             DomainRoute(
                 path=str(lookup(raw, "path", default="/*")),
-                service=str(lookup(raw, "serviceName", default="")),
-                function=str(lookup(raw, "functionName", default="")),
+                service=service,
+                function=function,
                 qualifier=str(lookup(raw, "qualifier", default="") or "LATEST"),
                 methods=tuple(str(m).upper() for m in (lookup(raw, "methods", default=[]) or [])),
+                rewrites=_rewrites(lookup(raw, "rewriteConfig", default=None)),
             )
         )
     return routes
+
+
+def _rewrites(config: Any) -> tuple[tuple[str, str, str], ...]:
+    if not isinstance(config, Mapping):
+        return ()
+    out = []
+    for kind, key in (("equal", "equalRules"), ("wildcard", "wildcardRules")):
+        for rule in lookup(config, key, default=[]) or []:
+            if isinstance(rule, Mapping):
+                out.append(
+                    (
+                        kind,
+                        str(lookup(rule, "match", default="")),
+                        str(lookup(rule, "replacement", default="")),
+                    )
+                )
+    return tuple(out)
+
+
+def rewrite_path(route: DomainRoute, path: str) -> str:
+    """The path the function sees after FC 3.0's rewrite rules: an equal rule replaces exactly
+    its path; a wildcard rule's ``*`` captures the rest, ``$1`` in the replacement puts it back.
+    The first matching rule wins; no match keeps the path."""
+    for kind, match, replacement in route.rewrites:
+        if kind == "equal" and path == match:
+            return replacement
+        if kind == "wildcard" and "*" in match:
+            head, _, tail = match.partition("*")
+            if path.startswith(head) and path.endswith(tail) and len(path) >= len(head) + len(tail):
+                captured = path[len(head) : len(path) - len(tail)]
+                return replacement.replace("$1", captured)
+    return path
 
 
 def match_route(routes: Iterable[DomainRoute], path: str, method: str | None = None) -> RouteMatch | None:
@@ -245,7 +286,7 @@ def match_route(routes: Iterable[DomainRoute], path: str, method: str | None = N
     if best is None:
         return None
     route = best[1]
-    return RouteMatch(route, path)
+    return RouteMatch(route, rewrite_path(route, path))
 
 
 def _rank(pattern: str, path: str) -> tuple[int, int] | None:

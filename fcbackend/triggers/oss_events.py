@@ -11,6 +11,7 @@ import json
 from collections.abc import Callable
 
 from fcbackend.clock import DEFAULT_CLOCK, Clock
+from fcbackend.oss.service import EventOrigin
 from fcbackend.oss.store import ObjectInfo
 from fcbackend.triggers.events import oss_event
 from fcbackend.triggers.model import Fire, TriggerInfo
@@ -33,8 +34,11 @@ class OssTriggerNotifier:
         self._account_id = account_id
         self._clock = clock
 
-    async def __call__(self, event_name: str, info: ObjectInfo) -> list[TriggerInfo]:
+    async def __call__(
+        self, event_name: str, info: ObjectInfo, origin: EventOrigin | None = None
+    ) -> list[TriggerInfo]:
         """Deliver the event to every matching trigger; returns those fired."""
+        origin = origin or EventOrigin()
         fired = []
         for trigger in self._triggers():
             if not matches(trigger, bucket=info.bucket, key=info.key, event_name=event_name):
@@ -48,6 +52,9 @@ class OssTriggerNotifier:
                 region=self._region,
                 account_id=self._account_id,
                 when=self._clock.time(),
+                source_ip=origin.source_ip,
+                request_id=origin.request_id,
+                principal_id=origin.principal_id,
             )
             await self._fire(trigger, json.dumps(body).encode())
             fired.append(trigger)

@@ -18,6 +18,8 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from fcbackend.api.http import host_name, is_local_host_name
+from fcbackend.fc3.http_event import fc3_event_invoke, uses_event_format
+from fcbackend.fc3.invoke import session_for
 from fcbackend.models import InvocationRequest
 from fcbackend.triggers.events import sample_event
 from fcbackend.triggers.http import (
@@ -81,23 +83,34 @@ async def _http_invoke(
         host=request.headers.get("host", ""),
         request_uri=raw_path + (f"?{query}" if query else ""),
     )
+    if uses_event_format(spec):  # FC 3.0 built-in runtimes: the request arrives as an event
+        return await fc3_event_invoke(request, spec, info, request_id)
     if (request.headers.get("x-fc-invocation-type") or "").lower() == "async":
         inv = InvocationRequest(
             request_id=request_id,
             invocation_type="Async",
             http=info,
-            task_id=request.headers.get("x-fc-stateful-async-invocation-id"),
+            task_id=request.headers.get("x-fc-stateful-async-invocation-id")
+            or request.headers.get("x-fc-async-task-id"),
         )
         outcome = await addons.async_submit(spec, inv, request)
         if isinstance(outcome, Response):
             return outcome
         return Response(b"", status_code=202, headers=outcome)
-    result = await state.scheduler.invoke(spec, InvocationRequest(request_id=request_id, http=info))
+    session_id, session_headers = session_for(spec, {k.lower(): v for k, v in request.headers.items()})
+    result = await state.scheduler.invoke(
+        spec, InvocationRequest(request_id=request_id, http=info, session_id=session_id)
+    )
     status, headers, body = response_parts(result)
     response = Response(body, status_code=status)
-    for name, value in headers:
+    for name, value in headers + [(k.decode("latin-1"), v.decode("latin-1")) for k, v in session_headers]:
         response.headers.append(name, value)
     return response
+
+
+# The invocation every HTTP entry point shares (FC 2.0 proxy paths, custom domains, FC 3.0
+# trigger URLs in fcbackend.fc3.http_routes).
+http_invoke = _http_invoke
 
 
 async def proxy(request: Request) -> Response:
@@ -213,7 +226,7 @@ class CustomDomainMiddleware:
             service=match.route.service,
             function=match.route.function,
             qualifier=match.route.qualifier,
-            function_path=scope["path"],
+            function_path=match.function_path,
             request_id=str(uuid.uuid4()),
         )
         await response(scope, receive, send)

@@ -17,6 +17,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
+import pathspec
+
 from resource_types.base import ProviderContext, ProviderError, ResourceNotFound
 
 T = TypeVar("T")
@@ -66,33 +68,68 @@ def service_arn(ctx: ProviderContext, service: str) -> str:
 _SOURCE_EXTENSION = (("python", ".py"), ("nodejs", ".js"), ("php", ".php"))
 
 
-def _zip_bytes(files: dict[str, bytes]) -> bytes:
+def _zip_bytes(files: dict[str, bytes], modes: dict[str, int] | None = None) -> bytes:
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
         for name, data in sorted(files.items()):
             info = zipfile.ZipInfo(name, date_time=(2020, 1, 1, 0, 0, 0))
-            info.external_attr = (0o755 if name == "bootstrap" else 0o644) << 16
+            mode = (modes or {}).get(name, 0o644)
+            info.external_attr = (mode | 0o755 if name == "bootstrap" else mode) << 16
             info.compress_type = zipfile.ZIP_DEFLATED
             zf.writestr(info, data)
     return buf.getvalue()
 
 
-def _zip_directory(root: Path) -> bytes:
+def _zip_directory(root: Path, ignored: Callable[[Path], bool] | None = None) -> bytes:
+    """A directory as a zip (file modes kept, a ``bootstrap`` at the top made executable); files
+    and directories ``ignored`` answers true for are left out."""
     files: dict[str, bytes] = {}
     modes: dict[str, int] = {}
-    for path in sorted(root.rglob("*")):
-        if path.is_file():
-            rel = path.relative_to(root).as_posix()
-            files[rel] = path.read_bytes()
-            modes[rel] = path.stat().st_mode & 0o777
+    pending = [root]
+    while pending:
+        directory = pending.pop()
+        for path in sorted(directory.iterdir()):
+            if ignored is not None and ignored(path):
+                continue
+            if path.is_dir():
+                if not path.is_symlink():  # as before: a linked directory is not followed
+                    pending.append(path)
+            elif path.is_file():
+                rel = path.relative_to(root).as_posix()
+                files[rel] = path.read_bytes()
+                modes[rel] = path.stat().st_mode & 0o777
+    if "bootstrap" in modes:
+        modes["bootstrap"] |= 0o111
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
-        for name, data in files.items():
+        for name in sorted(files):
             info = zipfile.ZipInfo(name, date_time=(2020, 1, 1, 0, 0, 0))
             info.external_attr = modes[name] << 16
             info.compress_type = zipfile.ZIP_DEFLATED
-            zf.writestr(info, data)
+            zf.writestr(info, files[name])
     return buf.getvalue()
+
+
+def ignore_matcher(code: dict[str, Any], base: Path) -> Callable[[Path], bool] | None:
+    """What ``Code.IgnorePatterns`` and the file ``Code.IgnoreFile`` (gitignore syntax, both
+    relative to ``base``, the template's directory) leave out of a package; None for nothing."""
+    lines = [str(p) for p in code.get("IgnorePatterns") or []]
+    if code.get("IgnoreFile"):
+        ignore_file = base / str(code["IgnoreFile"])
+        if ignore_file.is_file():
+            lines += ignore_file.read_text(encoding="utf-8", errors="replace").splitlines()
+    if not lines:
+        return None
+    spec = pathspec.GitIgnoreSpec.from_lines(lines)
+
+    def ignored(path: Path) -> bool:
+        try:
+            rel = path.relative_to(base).as_posix()
+        except ValueError:
+            return False
+        return spec.match_file(rel + "/" if path.is_dir() else rel)
+
+    return ignored
 
 
 def code_to_api(
@@ -103,9 +140,10 @@ def code_to_api(
     Precedence as ROS documents it: ZipFile > SourceCode > OSS pair. ``SourceCode`` is written into
     a file named ``index`` plus the runtime's extension (``index.py`` for python*, ``index.js`` for
     nodejs*; the extension is UNCONFIRMED in ROS's docs — we pick what makes ``index.handler`` work)
-    and zipped. Our extension for people working on their own machine: ``LocalPath`` — a directory
-    or a .zip file (relative paths are taken from the template's directory, else the current one),
-    packaged here and uploaded as a zip.
+    and zipped. Our extension for people working on their own machine: ``LocalPath`` — a directory,
+    a single file or a .zip/.jar archive (relative paths are taken from the template's directory,
+    else the current one), packaged here and uploaded as a zip; ``IgnorePatterns``/``IgnoreFile``
+    leave files of a directory out (what the serverless transform sets from Funcraft's rules).
     """
     if not code:
         return None
@@ -130,11 +168,14 @@ def code_to_api(
         if not path.is_absolute():
             path = base / path
         if path.is_dir():
-            data = _zip_directory(path)
+            data = _zip_directory(path, ignore_matcher(code, base))
         elif path.is_file() and zipfile.is_zipfile(path):
             data = path.read_bytes()
+        elif path.is_file():
+            mode = path.stat().st_mode & 0o777
+            data = _zip_bytes({path.name: path.read_bytes()}, modes={path.name: mode})
         else:
-            raise ProviderError(f"Code.LocalPath {path} is neither a directory nor a zip file")
+            raise ProviderError(f"Code.LocalPath {path} does not exist", code="InvalidArgument")
         return {"zipFile": base64.b64encode(data).decode("ascii")}
     raise ProviderError("Code needs one of ZipFile, SourceCode, OssBucketName+OssObjectName or LocalPath")
 

@@ -150,7 +150,10 @@ class FunctionProvider(ResourceProvider):
     def create(self, ctx: ProviderContext, properties: dict[str, Any]) -> ProviderResult:
         client = fc_client(ctx)
         service, name = str(properties["ServiceName"]), str(properties["FunctionName"])
-        code = code_to_api(properties.get("Code"), properties.get("Runtime"), ctx)
+        try:
+            code = code_to_api(properties.get("Code"), properties.get("Runtime"), ctx)
+        except ProviderError as exc:
+            raise ProviderError(f"function {service}/{name}: {exc.message}", code=exc.code) from exc
         if code is None and properties.get("Runtime") != "custom-container":
             raise ProviderError(
                 f"function {service}/{name}: Code is required unless Runtime is custom-container",

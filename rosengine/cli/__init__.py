@@ -20,7 +20,11 @@ _ROOT_COMMANDS: dict[str, tuple[str, tuple[str, ...]]] = {
     "validate": ("rosengine.cli.validate_cmd", ()),
     "resource-types": ("rosengine.cli.resource_types_cmd", ()),
     "stack": ("rosengine.cli.stack_cmd", ()),
-    "fc": ("rosengine.cli.fc_cmd", ("rosengine.cli.fc_images_cmd", "rosengine.cli.fc_async_cmd")),
+    "transform": ("rosengine.cli.transform_cmd", ()),
+    "fc": (
+        "rosengine.cli.fc_cmd",
+        ("rosengine.cli.fc_images_cmd", "rosengine.cli.fc_async_cmd", "rosengine.cli.fc_functions_cmd"),
+    ),
     "oss": ("rosengine.cli.oss_cmd", ()),
 }
 

@@ -9,6 +9,7 @@ from typing import Any
 
 import click
 
+from rosengine.cli.fc_target import fc3_client, parse_target
 from rosengine.cli.output import emit, output_options, text_console
 
 TASK_STATUSES = (
@@ -44,13 +45,6 @@ def _call(fn: Any, *args: Any, **kwargs: Any) -> Any:
         ) from None
 
 
-def _split(target: str, parts: int, usage: str) -> list[str]:
-    pieces = target.split("/")
-    if len(pieces) != parts or not all(pieces):
-        raise click.UsageError(f"expected {usage}, got {target!r}")
-    return pieces
-
-
 def _ms(value: Any) -> str:
     if not value:
         return "-"
@@ -66,7 +60,7 @@ def _tasks_table(rows: list[dict[str, Any]]) -> None:
     for t in rows:
         table.add_row(
             t["invocationId"],
-            f"{t['serviceName']}/{t['functionName']}",
+            t.get("name") or f"{t['serviceName']}/{t['functionName']}",
             t["status"],
             str(t.get("alreadyRetriedTimes", 0)),
             _ms(t.get("startedTime")),
@@ -77,7 +71,7 @@ def _tasks_table(rows: list[dict[str, Any]]) -> None:
 
 
 @click.command("tasks")
-@click.argument("args", nargs=-1, required=True, metavar="SERVICE/FUNCTION | stop ID")
+@click.argument("args", nargs=-1, required=True, metavar="FUNCTION | SERVICE/FUNCTION | stop ID")
 @click.option("--status", type=click.Choice(TASK_STATUSES), default=None, help="Only tasks in this state.")
 @click.option("--limit", type=click.IntRange(1, 100), default=50, show_default=True)
 @click.option("--all", "include_plain", is_flag=True, help="Also list plain (non-task) async invocations.")
@@ -85,8 +79,8 @@ def _tasks_table(rows: list[dict[str, Any]]) -> None:
 def tasks(
     args: tuple[str, ...], status: str | None, limit: int, include_plain: bool, output: str, query: str | None
 ) -> None:
-    """List async tasks of a function, or stop one: `ros fc tasks SERVICE/FUNCTION`,
-    `ros fc tasks stop ID`."""
+    """List async tasks of a function, or stop one: `ros fc tasks FUNCTION` (FC 3.0),
+    `ros fc tasks SERVICE/FUNCTION` (FC 2.0), `ros fc tasks stop ID`."""
     client = _client()
     if args[0] == "stop":
         if len(args) != 2:
@@ -95,12 +89,12 @@ def tasks(
         emit(data, output, query, lambda d: click.echo(f"task {args[1]}: {d.get('status', 'Stopped')}"))
         return
     if len(args) != 1:
-        raise click.UsageError("usage: ros fc tasks SERVICE/FUNCTION [--status S]")
-    service, function = _split(args[0], 2, "SERVICE/FUNCTION")
-    params: dict[str, Any] = {"service": service, "function": function, "limit": limit, "status": status}
+        raise click.UsageError("usage: ros fc tasks FUNCTION|SERVICE/FUNCTION [--status S]")
+    name = parse_target(args[0])[0].api_name
+    params: dict[str, Any] = {"function": name, "limit": limit, "status": status}
     if include_plain:
         params["all"] = "true"
-    rows = _call(client.request, "GET", "/local/async-tasks", params=params).json()["invocations"]
+    rows = _call(fc3_client().local, "async-tasks", **params)["invocations"]
     emit(rows, output, query, _tasks_table)
 
 
@@ -113,7 +107,7 @@ def _metrics_table(data: dict[str, Any]) -> None:
     for row in data["functions"]:
         instances = ", ".join(f"{k}={v}" for k, v in sorted(row["instances"].items())) or "-"
         table.add_row(
-            f"{row['service']}/{row['function']}",
+            row.get("name") or f"{row['service']}/{row['function']}",
             str(row["invocations"]),
             str(row["errors"]),
             str(row["throttles"]),
@@ -129,23 +123,23 @@ def _metrics_table(data: dict[str, Any]) -> None:
 
 
 @click.command("metrics")
-@click.argument("target", required=False, metavar="[SERVICE[/FUNCTION]]")
+@click.argument("target", required=False, metavar="[FUNCTION|SERVICE[/FUNCTION]]")
 @output_options
 def metrics(target: str | None, output: str, query: str | None) -> None:
-    """Per-function invocations, errors, throttles, cold starts, p50/p99 and instances by state."""
-    data = _call(_client().request, "GET", "/local/metrics").json()
+    """Per-function invocations, errors, throttles, cold starts, p50/p99 and instances by state,
+    for both FC versions. TARGET: an FC 3.0 FUNCTION, or an FC 2.0 SERVICE[/FUNCTION]."""
+    data = _call(fc3_client().local, "metrics")
     if target:
-        service, _, function = target.partition("/")
         data["functions"] = [
             r
             for r in data["functions"]
-            if r["service"] == service and (not function or r["function"] == function)
+            if r["name"] == target or (r["fcVersion"] == "v2" and r["service"] == target)
         ]
     emit(data, output, query, _metrics_table)
 
 
 @click.command("trigger-event")
-@click.argument("target", metavar="SERVICE/FUNCTION/TRIGGER")
+@click.argument("target", metavar="FUNCTION/TRIGGER | SERVICE/FUNCTION/TRIGGER")
 @click.option(
     "--event",
     "event_file",
@@ -155,15 +149,9 @@ def metrics(target: str | None, output: str, query: str | None) -> None:
 )
 def trigger_event(target: str, event_file: Path | None) -> None:
     """Deliver a test event in the trigger's source shape and print the function's result."""
-    service, function, trigger = _split(target, 3, "SERVICE/FUNCTION/TRIGGER")
+    fn, (trigger,) = parse_target(target, extra=1)
     body = event_file.read_bytes() if event_file else b""
-    response = _call(
-        _client().request,
-        "POST",
-        f"/local/trigger-events/{service}/{function}/{trigger}",
-        raw=body,
-        content_type="application/octet-stream",
-    )
+    response = _call(fc3_client().trigger_event, fn.api_name, trigger, body)
     try:
         sent = json.loads(response.headers.get("x-fc-trigger-event", "{}"))
     except ValueError:

@@ -17,6 +17,7 @@ from typing import Any
 
 import click
 
+from rosengine.cli.fc_target import fc3_client, parse_target
 from rosengine.cli.output import emit, output_options, text_console
 
 DRIVERS = ["sandbox", "process", "docker"]
@@ -294,22 +295,26 @@ def invoke_cmd(
     output: str,
     query: str | None,
 ) -> None:
-    """Invoke SERVICE/FUNCTION and print its result."""
-    service, function = _target(target)
+    """Invoke FUNCTION (FC 3.0) or SERVICE/FUNCTION (FC 2.0) and print its result."""
+    fn, _ = parse_target(target)
     if event is not None and event_file is not None:
         raise click.UsageError("give either --event or --event-file, not both")
     payload = event_file.read() if event_file is not None else (event or "").encode()
-    client = _client()
-    result = _call(
-        lambda: client.invoke_function(
-            service,
-            function,
-            payload,
-            qualifier=qualifier,
-            invocation_type="Async" if is_async else "Sync",
-            log_type="Tail" if tail_log else None,
+    kind, log_type = ("Async" if is_async else "Sync"), ("Tail" if tail_log else None)
+    if fn.fc3:
+        fc3 = fc3_client(_echo_err)
+        result = _call(
+            lambda: fc3.invoke_function(
+                fn.function, payload, qualifier, invocation_type=kind, log_type=log_type
+            )
         )
-    )
+    else:
+        client = _client()
+        result = _call(
+            lambda: client.invoke_function(
+                fn.service, fn.function, payload, qualifier=qualifier, invocation_type=kind, log_type=log_type
+            )
+        )
     body = result.body.decode("utf-8", "replace")
     data = {
         "requestId": result.request_id,
@@ -326,7 +331,10 @@ def invoke_cmd(
         if tail_log and d.get("log"):
             click.echo(d["log"].rstrip("\n"), err=True)
         if is_async:
-            click.echo(f"Accepted: request id {d['requestId']}")
+            task = result.headers.get("x-fc-async-task-id") or result.headers.get(
+                "x-fc-stateful-async-invocation-id"
+            )
+            click.echo(f"Accepted: request id {d['requestId']}" + (f", task {task}" if task else ""))
         elif d["errorType"]:
             click.echo(f"{d['errorType']}: {d['result']}", err=True)
         else:
@@ -342,10 +350,13 @@ def invoke_cmd(
 @click.option("--limit", "-n", type=click.IntRange(1, 10000), default=20, show_default=True)
 @output_options
 def invocations_cmd(target: str | None, limit: int, output: str, query: str | None) -> None:
-    """List recent invocations (newest first), optionally of one SERVICE/FUNCTION."""
-    service, function = _target(target) if target else (None, None)
-    client = _client()
-    records = _call(lambda: client.list_invocations(service, function, limit))
+    """List recent invocations (newest first) of both FC versions, optionally of one FUNCTION
+    (FC 3.0) or SERVICE/FUNCTION (FC 2.0)."""
+    params: dict[str, Any] = {"limit": limit}
+    if target:
+        params["function"] = parse_target(target)[0].api_name
+    fc3 = fc3_client(_echo_err)
+    records = _call(lambda: fc3.local("invocations", **params)["invocations"])
 
     def text(rows: list[dict[str, Any]]) -> None:
         from rich.table import Table
@@ -356,7 +367,7 @@ def invocations_cmd(target: str | None, limit: int, output: str, query: str | No
         for r in rows:
             table.add_row(
                 r["time"],
-                f"{r['serviceName']}/{r['functionName']}",
+                r["name"],
                 str(r["versionId"]),
                 r["requestId"],
                 "cold" if r["coldStart"] else "warm",
@@ -380,14 +391,14 @@ def invocations_cmd(target: str | None, limit: int, output: str, query: str | No
     help="Start this many bytes before the end instead of at the beginning.",
 )
 def logs_cmd(target: str, follow: bool, tail_bytes: int | None) -> None:
-    """Print the log of SERVICE/FUNCTION."""
-    service, function = _target(target)
-    client = _client()
+    """Print the log of FUNCTION (FC 3.0) or SERVICE/FUNCTION (FC 2.0)."""
+    name = parse_target(target)[0].api_name
+    fc3 = fc3_client(_echo_err)
     offset = -tail_bytes if tail_bytes else 0
     delay = 0.2
     try:
         while True:
-            data, offset = _call(functools.partial(client.read_logs, service, function, offset))
+            data, offset = _call(functools.partial(fc3.read_logs, name, offset))
             if data:
                 click.echo(data.decode("utf-8", "replace"), nl=False)
             if not follow:
@@ -401,9 +412,9 @@ def logs_cmd(target: str, follow: bool, tail_bytes: int | None) -> None:
 @fc.command("instances")
 @output_options
 def instances_cmd(output: str, query: str | None) -> None:
-    """List the running function instances."""
-    client = _client()
-    rows = _call(client.local_instances)
+    """List the running function instances (both FC versions)."""
+    fc3 = fc3_client(_echo_err)
+    rows = _call(lambda: fc3.local("instances")["instances"])
 
     def text(items: list[dict[str, Any]]) -> None:
         from rich.table import Table
@@ -412,7 +423,7 @@ def instances_cmd(output: str, query: str | None) -> None:
         for i in items:
             table.add_row(
                 str(i.get("id")),
-                f"{i.get('service')}/{i.get('function')}",
+                str(i.get("name")),
                 str(i.get("version")),
                 str(i.get("driver", "")),
                 str(i.get("state", "")),

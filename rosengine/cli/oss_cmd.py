@@ -1,20 +1,19 @@
 """``ros oss cp|ls|rm|mb|rb``: the local object store with ``oss://bucket/key`` URLs.
 
-Why through the backend when one runs: uploads and deletes then fire OSS triggers, as they would
-on Alibaba Cloud. Without a running backend the commands work on the files directly
-(``<fc state dir>/oss``) and say that no triggers fired.
+Why through the backend's OSS API: uploads and deletes then fire OSS triggers, as they would on
+Alibaba Cloud, and the CLI uses the same signed API as every other OSS client (never the store's
+files). ``cp`` into a bucket that does not exist creates it and says so.
 """
 
 from __future__ import annotations
 
 import builtins  # a method named like a builtin shadows it in the class body
 import mimetypes
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 import click
-import httpx
 
 from rosengine.cli.output import emit, output_options
 
@@ -30,123 +29,56 @@ class OssUrl:
 
 
 class Transport:
-    """The backend's /oss API when reachable, else the store on disk."""
+    """The backend's OSS API through :class:`~rosengine.clients.oss.OssClient` (the backend is
+    started when none runs, as ``ros stack`` does), with OSS errors turned into CLI errors."""
 
     def __init__(self) -> None:
-        self.endpoint = self._endpoint()
-        self._store: Any = None
-        if self.endpoint is None:
-            from fcbackend.oss.store import ObjectStore
-            from rosengine import local_environment
+        from rosengine.clients import fc as fc_client
+        from rosengine.clients.oss import OssClient
 
-            self._store = ObjectStore(local_environment.fc_state_dir() / "oss")
+        fc_client.ensure_local_backend(echo=lambda line: click.echo(line, err=True))
+        self.client = OssClient.from_environment()
 
-    @staticmethod
-    def _endpoint() -> str | None:
-        try:
-            from rosengine.clients.fc import FcClient
-
-            client = FcClient.from_environment()
-        except Exception:
-            return None
-        endpoint = client.endpoint
-        client.close()
-        try:
-            httpx.get(endpoint + "/oss", timeout=2)
-        except httpx.HTTPError:
-            return None
-        return endpoint
-
-    @property
-    def direct(self) -> bool:
-        return self._store is not None
-
-    def _http(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
-        response = httpx.request(method, f"{self.endpoint}/oss/{path}", timeout=120, **kwargs)
-        if response.status_code >= 400:
-            try:
-                detail = response.json()
-                message = f"{detail.get('ErrorCode')}: {detail.get('ErrorMessage')}"
-            except ValueError:
-                message = f"HTTP {response.status_code}"
-            raise click.ClickException(message)
-        return response
-
-    def _direct(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
-        from fcbackend.oss.store import OssError
+    def _call(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        from rosengine.clients.oss import OssApiError
 
         try:
             return fn(*args, **kwargs)
-        except OssError as exc:
+        except OssApiError as exc:
             raise click.ClickException(f"{exc.code}: {exc.message}") from None
 
     def put(self, bucket: str, key: str, data: bytes, content_type: str | None) -> None:
-        if self.direct:
-            self._direct(self._store.put, bucket, key, data, content_type)
-        else:
-            self._http(
-                "PUT",
-                f"{bucket}/{quote(key)}",
-                content=data,
-                headers={"content-type": content_type or "application/octet-stream"},
-            )
+        from rosengine.clients.oss import OssApiError
+
+        try:
+            self.client.put_object(bucket, key, data, content_type)
+        except OssApiError as exc:
+            if exc.code != "NoSuchBucket":
+                raise click.ClickException(f"{exc.code}: {exc.message}") from None
+            self.make_bucket(bucket)
+            click.echo(f"make_bucket: oss://{bucket} (it did not exist)", err=True)
+            self._call(self.client.put_object, bucket, key, data, content_type)
 
     def get(self, bucket: str, key: str) -> bytes:
-        if self.direct:
-            return self._direct(self._store.get, bucket, key)[1]
-        return self._http("GET", f"{bucket}/{quote(key)}").content
+        return bytes(self._call(self.client.get_object, bucket, key))
 
     def delete(self, bucket: str, key: str) -> None:
-        if self.direct:
-            self._direct(self._store.delete, bucket, key)
-        else:
-            self._http("DELETE", f"{bucket}/{quote(key)}")
+        self._call(self.client.delete_object, bucket, key)
 
     def list(self, bucket: str, prefix: str, delimiter: str) -> tuple[list[dict[str, Any]], list[str]]:
-        objects: list[dict[str, Any]] = []
-        prefixes: list[str] = []
-        marker = ""
-        while True:
-            if self.direct:
-                page = self._direct(
-                    self._store.list, bucket, prefix=prefix, delimiter=delimiter, marker=marker
-                )
-                objects += [o.to_dict() for o in page.objects]
-                prefixes += page.common_prefixes
-                truncated, marker = page.truncated, page.next_marker or ""
-            else:
-                body = self._http(
-                    "GET", bucket, params={"prefix": prefix, "delimiter": delimiter, "marker": marker}
-                ).json()
-                objects += body["objects"]
-                prefixes += body["commonPrefixes"]
-                truncated, marker = body["isTruncated"], body.get("nextMarker", "")
-            if not truncated:
-                return objects, prefixes
+        objects, prefixes = self._call(self.client.list_objects, bucket, prefix, delimiter)
+        return [
+            {"key": o.key, "size": o.size, "etag": o.etag, "lastModified": o.last_modified} for o in objects
+        ], prefixes
 
     def buckets(self) -> builtins.list[str]:
-        if self.direct:
-            return self._store.list_buckets()
-        return httpx.get(f"{self.endpoint}/oss", timeout=30).json()["buckets"]
+        return list(self._call(self.client.list_buckets))
 
     def make_bucket(self, bucket: str) -> None:
-        if self.direct:
-            self._direct(self._store.create_bucket, bucket)
-        else:
-            self._http("PUT", bucket)
+        self._call(self.client.create_bucket, bucket)
 
     def remove_bucket(self, bucket: str) -> None:
-        if self.direct:
-            self._direct(self._store.delete_bucket, bucket)
-        else:
-            self._http("DELETE", bucket)
-
-    def note(self) -> None:
-        if self.direct:
-            click.echo(
-                "note: no FC backend is running; the store was changed directly and no OSS triggers fired",
-                err=True,
-            )
+        self._call(self.client.delete_bucket, bucket)
 
 
 @click.group("oss")
@@ -205,7 +137,6 @@ def cp(source: str, destination: str, recursive: bool) -> None:
             click.echo(f"download: {source} -> {path}")
     else:
         raise click.UsageError("one of SOURCE and DESTINATION must be an oss:// URL")
-    transport.note()
 
 
 @oss.command("ls")
@@ -247,7 +178,6 @@ def rm(url: str, recursive: bool) -> None:
     for key in keys:
         transport.delete(target.bucket, key)
         click.echo(f"delete: oss://{target.bucket}/{key}")
-    transport.note()
 
 
 @oss.command("mb")

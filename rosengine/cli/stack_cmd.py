@@ -592,6 +592,23 @@ def describe_cmd(name: str, output: str, query: str | None) -> None:
         emit(_stack_view(engine, record), output, query, _print_stack)
 
 
+@stack.command("template")
+@name_option
+@click.option(
+    "--processed",
+    is_flag=True,
+    help="The template after its Transform was expanded (GetTemplate TemplateStage=Processed).",
+)
+def template_cmd(name: str, processed: bool) -> None:
+    """Print a stack's template (GetTemplate): as written, or as processed.
+
+    For a template without a Transform both are the same text."""
+    with handled():
+        record = _engine().get_stack(name)
+        body = (record.processed_template or record.template_body) if processed else record.template_body
+        click.echo(body, nl=not body.endswith("\n"))
+
+
 @stack.command("events")
 @name_option
 @click.option("--logical-id", "logical_ids", multiple=True, help="Only events of this resource.")

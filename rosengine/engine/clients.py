@@ -27,8 +27,26 @@ def _build_ros_callbacks(fc: Any) -> Any:
     return RosCallbacksClient(fc)
 
 
+def _build_fc3(echo: Callable[[str], None] | None) -> Any:
+    """The FC 3.0 client for the same backend (one backend serves both APIs)."""
+    from rosengine.clients import fc as fc_client
+    from rosengine.clients.fc3 import Fc3Client
+
+    fc_client.ensure_local_backend(echo=echo)
+    return Fc3Client.from_environment()
+
+
+def _build_oss(echo: Callable[[str], None] | None) -> Any:
+    from rosengine.clients import fc as fc_client
+    from rosengine.clients.oss import OssClient  # the backend's one endpoint serves OSS too
+
+    fc_client.ensure_local_backend(echo=echo)
+    return OssClient.from_environment()
+
+
 class ClientFactory:
-    """``factory("fc")`` → one cached client per operation. Thread-safe: providers run in parallel."""
+    """``factory("fc")`` / ``factory("fc3")`` / ``factory("oss")`` → one cached client per
+    operation. Thread-safe: providers run in parallel."""
 
     def __init__(
         self, echo: Callable[[str], None] | None = None, builders: dict[str, Callable[[], Any]] | None = None
@@ -36,6 +54,8 @@ class ClientFactory:
         self._echo = echo
         self._builders: dict[str, Callable[[], Any]] = {
             "fc": lambda: _build_fc(self._echo),
+            "fc3": lambda: _build_fc3(self._echo),
+            "oss": lambda: _build_oss(self._echo),
             "ros-callbacks": lambda: _build_ros_callbacks(self("fc")),
         }
         self._builders.update(builders or {})

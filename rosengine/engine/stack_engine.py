@@ -41,6 +41,7 @@ from rosengine.state.models import ROLE_CURRENT, StackRecord
 from rosengine.state.owner import Owner
 from rosengine.state.store import StateStore
 from rosengine.template import PreparedTemplate, load_template, prepare
+from rosengine.transform.render import processed_text
 
 UPDATABLE = ("CREATE_COMPLETE", "UPDATE_COMPLETE", "UPDATE_FAILED", "ROLLBACK_COMPLETE")
 DEFAULT_TIMEOUT_MINS = 60
@@ -209,6 +210,7 @@ class StackEngine:
             stack, template_body, filename, dict(parameters or {}), placeholders=options.placeholders
         )
         stack.template_body, stack.template_filename = template_body, filename
+        stack.processed_template = processed_text(prepared.template)
         stack.parameters = dict(parameters or {})
         stack.resolved_parameters = self.display_parameters(prepared)
         stack.no_echo = sorted(prepared.no_echo)
@@ -230,6 +232,7 @@ class StackEngine:
                 stack.id,
                 template_body=stack.template_body,
                 template_filename=filename,
+                processed_template=stack.processed_template,
                 parameters=stack.parameters,
                 resolved_parameters=stack.resolved_parameters,
                 no_echo=stack.no_echo,
@@ -492,6 +495,7 @@ class StackEngine:
         previous = {
             "template_body": stack.template_body,
             "template_filename": stack.template_filename,
+            "processed_template": stack.processed_template,
             "parameters": stack.parameters,
             "resolved_parameters": stack.resolved_parameters,
             "no_echo": stack.no_echo,
@@ -506,6 +510,7 @@ class StackEngine:
                     operation={"action": "UPDATE", "previous": previous},
                     template_body=body,
                     template_filename=filename,
+                    processed_template=processed_text(prepared.template),
                     parameters=stored,
                     resolved_parameters=display,
                     no_echo=sorted(prepared.no_echo),

@@ -332,6 +332,7 @@ def run_update_rollback(engine: StackEngine, rt: OperationContext, reason: str) 
         for k in (
             "template_body",
             "template_filename",
+            "processed_template",
             "parameters",
             "resolved_parameters",
             "no_echo",

@@ -96,7 +96,11 @@ MIGRATIONS: list[str] = [
         UNIQUE (stack_id, name)
     );
     """,
-    # 2: nested stacks (ROS ParentStackId/RootStackId); how a resource exists locally when it is not
+    # 2: the processed (expanded) template of a stack whose template has a Transform
+    """
+    ALTER TABLE stacks ADD COLUMN processed_template TEXT NOT NULL DEFAULT ''
+    """,
+    # 3: nested stacks (ROS ParentStackId/RootStackId); how a resource exists locally when it is not
     # a full twin (a record, a placeholder, a no-op) and whether it is a placeholder
     """
     ALTER TABLE stacks ADD COLUMN parent_stack_id TEXT;

@@ -36,6 +36,9 @@ class StackRecord:
     reason: str = ""
     template_body: str = ""
     template_filename: str = ""
+    # The expansion of a template with a Transform (GetTemplate TemplateStage=Processed); "" when
+    # the template had none (its processed form is template_body itself).
+    processed_template: str = ""
     # What the user passed (strings, as the API receives them): reused by UsePreviousParameters.
     parameters: dict[str, Any] = field(default_factory=dict)
     # Every parameter after binding (typed, pseudo parameters included), for display.

@@ -18,6 +18,7 @@ from rosengine.template.parse_error import ParseError
 from rosengine.template.sections import check_sections
 from rosengine.template.sourcemap import SourceMap
 from rosengine.template.yaml_parser import load_yaml
+from rosengine.transform import apply_transform
 
 # ROS accepts TemplateBody up to 524,288 bytes (spec 1.1); a bigger local file would fail in the
 # cloud, so it fails here too unless the caller lifts the limit.
@@ -85,19 +86,24 @@ def _load(source: str | bytes | pathlib.Path, name: str, max_size: int | None) -
             1,
         )
     template = Template(data=data, filename=name, source_map=source_map, format=fmt)
+    template, transform_errors, checkable = apply_transform(template)
+    data = template.data
     errors = check_sections(data)
     specs, parameter_errors, warnings = parse_parameters(
         data.get("Parameters") if "Transform" not in data else {}
     )
     errors.extend(parameter_errors)
     template.parameter_specs = specs
-    template.warnings = [template.locate(warning) for warning in warnings]
-    if errors:
+    template.warnings = [*template.warnings, *(template.locate(warning) for warning in warnings)]
+    if errors or transform_errors:
         # Parameter errors leave a template whose other sections can still be checked (`ros
         # validate` does, so one bad Default does not hide every other error); structural ones
         # do not.
-        usable = template if not errors[: len(errors) - len(parameter_errors)] else None
-        raise TemplateErrors([template.locate(err) for err in errors], partial=usable)
+        structural = errors[: len(errors) - len(parameter_errors)] or not checkable
+        errors = [*transform_errors, *errors]
+        raise TemplateErrors(
+            [template.locate(err) for err in errors], partial=None if structural else template
+        )
     return template
 
 

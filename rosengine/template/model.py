@@ -28,6 +28,9 @@ class Template:
     warnings: list[TemplateError] = field(default_factory=list)
     # name -> parameters.ParameterSpec, parsed once by the loader for every prepare()
     parameter_specs: dict[str, Any] = field(default_factory=dict, repr=False)
+    # The Transform this template was expanded from (``data`` is then the processed template and
+    # ``source_map`` answers with positions and paths of the file as written).
+    transform: str | None = None
 
     def locate(self, err: TemplateError) -> TemplateError:
         """Fill in file/line/col of ``err`` from its path (in place; returns it for chaining)."""
@@ -35,6 +38,7 @@ class Template:
             err.file = self.filename
         if err.line is None:
             found = self.source_map.locate(err.path)
+            err.path = self.source_map.original_path(err.path)
             if found is not None:
                 err.line, err.col = found
         return err

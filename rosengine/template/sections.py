@@ -34,7 +34,8 @@ SECTIONS = (
     "Rules",
     "Locals",
 )
-UNSUPPORTED_SECTIONS = ("Transform", "Workspace")
+# Transform is handled (expanded, or refused with its own message) before these checks run.
+UNSUPPORTED_SECTIONS = ("Workspace",)
 RESOURCE_KEYS = (
     "Type",
     "Properties",
@@ -83,7 +84,11 @@ def check_sections(data: dict[str, Any]) -> list[TemplateError]:
     """Every structural problem of the template (Parameters are checked by parameters.py)."""
     out = _Collector()
     for key in data:
+        if key == "Transform":
+            continue
         if key in UNSUPPORTED_SECTIONS:
+            if "Transform" in data:
+                continue  # the Transform's own error says why (Terraform's Workspace)
             out.add(
                 f"the {key} section is not supported yet by rosengine "
                 f"({key}: {_short(data[key])}); expand it with the cloud tooling first",

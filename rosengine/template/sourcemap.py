@@ -55,6 +55,10 @@ class SourceMap:
         """The exact position of ``path``, or None when that node was not recorded."""
         return self.positions.get(tuple(path))
 
+    def original_path(self, path: Path) -> Path:
+        """The path as the user wrote it (differs only in a map of an expanded template)."""
+        return tuple(path)
+
     def locate(self, path: Path) -> Position | None:
         """Position of ``path`` or of its closest recorded ancestor (None for an empty map)."""
         path = tuple(path)

@@ -172,6 +172,10 @@ class DockerDriver(InstanceDriver):
             socket_dir.mkdir(parents=True, exist_ok=True)
             binds.append(f"{socket_dir}:{SOCKET_DIR_IN_CONTAINER}")
             command = [*command, f"{SOCKET_DIR_IN_CONTAINER}/ca.sock"]
+        # FC 3.0 NAS/OSS mount points: host directories (FunctionSpec.mounts)
+        binds += [
+            f"{source}:{target}{':ro' if read_only else ''}" for source, target, read_only in spec.mounts
+        ]
         gpu = gpu_request(spec)
         assignment = None
         if gpu is not None:

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import oss2
 import pytest
 
 from fcbackend.app import create_app
@@ -215,8 +216,12 @@ def test_oss_put_fires_trigger_with_oss_event(env: Env) -> None:
             "filter": {"key": {"prefix": "in/", "suffix": ".png"}},
         },
     )
-    assert httpx.put(f"{env.endpoint}/oss/pics/in/a.png", content=b"PNG").status_code == 200
-    assert httpx.put(f"{env.endpoint}/oss/pics/other/b.png", content=b"PNG").status_code == 200
+    bucket = oss2.Bucket(
+        oss2.Auth(env.config.access_key_id, env.config.access_key_secret), env.endpoint, "pics"
+    )
+    bucket.create_bucket()
+    bucket.put_object("in/a.png", b"PNG")
+    bucket.put_object("other/b.png", b"PNG")
     payload = wait_until(lambda: env.payloads_to("photo") and env.payloads_to("photo")[0])
     event = json.loads(payload)["events"][0]
     assert event["eventName"] == "ObjectCreated:PutObject" and event["oss"]["object"]["key"] == "in/a.png"

@@ -8,12 +8,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote, unquote
+from urllib.parse import quote, unquote, urlencode
 
 import fc2
 import httpx
 import pytest
 
+from backend_contract import acs3_signing
 from fcbackend.app import create_app
 from fcbackend.backend_config import BackendConfig
 from fcbackend.server import ThreadedServer
@@ -38,13 +39,30 @@ class Env:
     def signed(
         self, method: str, path: str, params: dict[str, Any] | None = None, secret: str | None = None
     ) -> httpx.Response:
-        """A request signed the FC 2.0 way (what the FC3 routes accept, see fc3_tasks); like
-        FcClient it signs the decoded path, which is what the server sees."""
+        """A request signed the FC 2.0 way; like FcClient it signs the decoded path, which is
+        what the server sees."""
         headers = {"date": fc_signature.http_date(), "content-type": "application/json"}
         headers["authorization"] = fc_signature.authorization(
             self.config.access_key_id, secret or self.config.access_key_secret, method, unquote(path), headers
         )
         return self.http.request(method, path, params=params, headers=headers)
+
+    def fc3(
+        self, method: str, path: str, params: dict[str, Any] | None = None, secret: str | None = None
+    ) -> httpx.Response:
+        """A request signed the FC 3.0 way (ACS3-HMAC-SHA256), over the raw (encoded) path."""
+        query = urlencode(params or {}, quote_via=quote)
+        headers = {"host": self.endpoint.split("//", 1)[1], "x-acs-date": acs3_signing.acs3_date()}
+        acs3_signing.sign_acs3(
+            method=method,
+            raw_path=path,
+            query=query,
+            headers=headers,
+            body=b"",
+            access_key_id=self.config.access_key_id,
+            access_key_secret=secret or self.config.access_key_secret,
+        )
+        return self.http.request(method, path + (f"?{query}" if query else ""), headers=headers)
 
     def sdk_get(self, path: str, params: dict[str, Any] | None = None) -> Any:
         """GET signed by the official fc2 SDK's own signer (it has no method for these routes)."""
@@ -73,7 +91,7 @@ class Env:
         tasks: list[dict[str, Any]] = []
         query = dict(params)
         while True:
-            page = self.signed("GET", f"{FC3}/functions/{quote(function)}/async-tasks", query)
+            page = self.fc3("GET", f"{FC3}/functions/{quote(function, safe='')}/async-tasks", query)
             assert page.status_code == 200, page.text
             tasks += page.json()["tasks"]
             token = page.json().get("nextToken")
@@ -171,27 +189,31 @@ def solo_tasks(env: Env) -> list[str]:
     return ["t-1", "t-2", "t-3", "done-1"]
 
 
+SOLO = quote("svc2$solo", safe="")
+
+
 def test_fc3_list_uses_fc3_names_and_filters(env: Env, solo_tasks: list[str]) -> None:
-    tasks = env.fc3_pages("solo", includePayload="true", sortOrderByTime="asc")
+    """FC 2.0 function svc2/solo is ``svc2$solo`` in the FC 3.0 API (fcbackend.fc3.names)."""
+    tasks = env.fc3_pages("svc2$solo", includePayload="true", sortOrderByTime="asc")
 
     assert [t["taskId"] for t in tasks] == solo_tasks
     first = tasks[0]
-    assert first["functionArn"] == f"acs:fc:{env.config.region}:{env.config.account_id}:functions/solo"
+    assert first["functionArn"] == f"acs:fc:{env.config.region}:{env.config.account_id}:functions/svc2$solo"
     assert first["taskPayload"] == "payload-1" and first["status"] == "Enqueued"
     assert first["qualifier"] == "LATEST" and first["taskErrorMessage"] == ""
     assert not {"invocationId", "invocationPayload", "serviceName"} & set(first)
     assert tasks[-1]["status"] == "Succeeded" and tasks[-1]["returnPayload"] == "ok"
 
-    without_payload = env.fc3_pages("solo")
+    without_payload = env.fc3_pages("svc2$solo")
     assert all("taskPayload" not in t for t in without_payload)
     assert [t["taskId"] for t in without_payload] == solo_tasks[::-1]  # newest first by default
-    assert [t["taskId"] for t in env.fc3_pages("solo", prefix="t-", status="Enqueued")] == [
+    assert [t["taskId"] for t in env.fc3_pages("svc2$solo", prefix="t-", status="Enqueued")] == [
         "t-3",
         "t-2",
         "t-1",
     ]
-    assert [t["taskId"] for t in env.fc3_pages("solo", status="Succeeded")] == ["done-1"]
-    assert [t["taskId"] for t in env.fc3_pages("solo", limit=1, sortOrderByTime="asc")] == solo_tasks
+    assert [t["taskId"] for t in env.fc3_pages("svc2$solo", status="Succeeded")] == ["done-1"]
+    assert [t["taskId"] for t in env.fc3_pages("svc2$solo", limit=1, sortOrderByTime="asc")] == solo_tasks
 
 
 def test_fc3_list_rejects_bad_parameters_in_fc3_error_shape(env: Env, solo_tasks: list[str]) -> None:
@@ -201,61 +223,58 @@ def test_fc3_list_rejects_bad_parameters_in_fc3_error_shape(env: Env, solo_tasks
         ({"sortOrderByTime": "up"}, "sortOrderByTime"),
         ({"includePayload": "yes"}, "includePayload"),
     ):
-        answer = env.signed("GET", f"{FC3}/functions/solo/async-tasks", params)
+        answer = env.fc3("GET", f"{FC3}/functions/{SOLO}/async-tasks", params)
         body = answer.json()
         assert answer.status_code == 400 and body["Code"] == "InvalidArgument", params
         assert name in body["Message"] and body["RequestId"] == answer.headers["x-fc-request-id"]
 
 
 def test_fc3_get_and_stop(env: Env, solo_tasks: list[str]) -> None:
-    got = env.signed("GET", f"{FC3}/functions/solo/async-tasks/t-2")
+    got = env.fc3("GET", f"{FC3}/functions/{SOLO}/async-tasks/t-2")
     assert got.status_code == 200
     assert got.json()["taskId"] == "t-2" and got.json()["taskPayload"] == "payload-2"
     assert [e["status"] for e in got.json()["events"]] == ["Enqueued"]
-    # the explicit service$function form reaches the same task
-    assert (
-        env.signed("GET", f"{FC3}/functions/{quote('svc2$solo')}/async-tasks/t-2").json()["taskId"] == "t-2"
-    )
 
-    stopped = env.signed("PUT", f"{FC3}/functions/solo/async-tasks/t-2/stop", {"qualifier": "LATEST"})
+    stopped = env.fc3("PUT", f"{FC3}/functions/{SOLO}/async-tasks/t-2/stop", {"qualifier": "LATEST"})
     assert stopped.status_code == 200 and stopped.content == b""
-    after = env.signed("GET", f"{FC3}/functions/solo/async-tasks/t-2").json()
+    after = env.fc3("GET", f"{FC3}/functions/{SOLO}/async-tasks/t-2").json()
     assert after["status"] == "Stopped" and after["endTime"] > 0
     assert env.client.get_stateful_async_invocation("svc2", "solo", "t-2")["status"] == "Stopped"
 
-    again = env.signed("PUT", f"{FC3}/functions/solo/async-tasks/done-1/stop")
+    again = env.fc3("PUT", f"{FC3}/functions/{SOLO}/async-tasks/done-1/stop")
     assert again.status_code == 412
     assert again.json()["Code"] == "StatefulAsyncInvocationAlreadyCompleted"
     assert again.json()["RequestId"] == again.headers["x-fc-request-id"]
 
 
 def test_fc3_unknown_tasks_and_functions(env: Env, solo_tasks: list[str]) -> None:
-    missing = env.signed("GET", f"{FC3}/functions/solo/async-tasks/nope")
+    missing = env.fc3("GET", f"{FC3}/functions/{SOLO}/async-tasks/nope")
     assert missing.status_code == 404 and missing.json()["Code"] == "StatefulAsyncInvocationNotFound"
     # a task exists but belongs to another function: not visible here
-    elsewhere = env.signed("PUT", f"{FC3}/functions/{quote('svc$fn')}/async-tasks/t-1/stop")
+    elsewhere = env.fc3("PUT", f"{FC3}/functions/{quote('svc$fn', safe='')}/async-tasks/t-1/stop")
     assert elsewhere.status_code == 404
     assert env.client.get_stateful_async_invocation("svc2", "solo", "t-1")["status"] == "Enqueued"
 
-    nosuch = env.signed("GET", f"{FC3}/functions/nosuch/async-tasks")
+    nosuch = env.fc3("GET", f"{FC3}/functions/nosuch/async-tasks")
     assert nosuch.status_code == 404 and nosuch.json()["Code"] == "FunctionNotFound"
-    ambiguous = env.signed("GET", f"{FC3}/functions/fn/async-tasks")
-    assert ambiguous.status_code == 400 and ambiguous.json()["Code"] == "InvalidArgument"
-    assert "svc, svc2" in ambiguous.json()["Message"] and "$fn" in ambiguous.json()["Message"]
-    assert env.signed("GET", f"{FC3}/functions/{quote('$fn')}/async-tasks").status_code == 400
-    assert env.signed("GET", f"{FC3}/functions/{quote('svc$fn')}/async-tasks").json() == {"tasks": []}
+    # a plain name is an FC 3.0 function: FC 2.0 functions are reached only as svc$fn
+    plain = env.fc3("GET", f"{FC3}/functions/solo/async-tasks")
+    assert plain.status_code == 404 and plain.json()["Code"] == "FunctionNotFound"
+    assert env.fc3("GET", f"{FC3}/functions/{quote('$fn', safe='')}/async-tasks").status_code == 404
+    assert env.fc3("GET", f"{FC3}/functions/{quote('svc$fn', safe='')}/async-tasks").json() == {"tasks": []}
 
 
 def test_fc3_routes_check_the_signature(env: Env, solo_tasks: list[str]) -> None:
-    unsigned = env.http.get(f"{FC3}/functions/solo/async-tasks")
+    unsigned = env.http.get(f"{FC3}/functions/{SOLO}/async-tasks")
     assert unsigned.status_code == 403 and unsigned.json()["Code"] == "AccessDenied"
-    forged = env.signed("GET", f"{FC3}/functions/solo/async-tasks", secret="wrong")
+    forged = env.fc3("GET", f"{FC3}/functions/{SOLO}/async-tasks", secret="wrong")
     assert forged.status_code == 403 and forged.json()["Code"] == "SignatureNotMatch"
-    unsigned_stop = env.http.put(f"{FC3}/functions/solo/async-tasks/t-3/stop")
+    unsigned_stop = env.http.put(f"{FC3}/functions/{SOLO}/async-tasks/t-3/stop")
     assert unsigned_stop.status_code == 403
     assert env.client.get_stateful_async_invocation("svc2", "solo", "t-3")["status"] == "Enqueued"
-    # the official FC2 SDK's signer is accepted on FC3 paths (FC3 ACS signing is not implemented)
-    assert env.sdk_get(f"{FC3}/functions/solo/async-tasks/t-3").json()["taskId"] == "t-3"
+    # FC 2.0's signature scheme is not FC 3.0's: refused on FC 3.0 paths, in FC 3.0's error shape
+    fc2_signed = env.signed("GET", f"{FC3}/functions/{SOLO}/async-tasks/t-3")
+    assert fc2_signed.status_code == 403 and fc2_signed.json()["Code"] == "AccessDenied"
 
 
 def test_fc3_list_filters_by_qualifier(env: Env) -> None:
@@ -265,14 +284,14 @@ def test_fc3_list_filters_by_qualifier(env: Env) -> None:
     env.task("qsvc", "qf", "q-latest-2")
     env.task("qsvc", "qf", "q-v1-2", qualifier="1")
 
-    assert [t["taskId"] for t in env.fc3_pages("qf", qualifier="1", sortOrderByTime="asc")] == [
+    assert [t["taskId"] for t in env.fc3_pages("qsvc$qf", qualifier="1", sortOrderByTime="asc")] == [
         "q-v1-1",
         "q-v1-2",
     ]
-    assert [t["taskId"] for t in env.fc3_pages("qf", qualifier="1", limit=1)] == ["q-v1-2", "q-v1-1"]
-    latest = env.fc3_pages("qf", qualifier="LATEST", limit=1, sortOrderByTime="asc")
+    assert [t["taskId"] for t in env.fc3_pages("qsvc$qf", qualifier="1", limit=1)] == ["q-v1-2", "q-v1-1"]
+    latest = env.fc3_pages("qsvc$qf", qualifier="LATEST", limit=1, sortOrderByTime="asc")
     assert [(t["taskId"], t["qualifier"]) for t in latest] == [
         ("q-latest-1", "LATEST"),
         ("q-latest-2", "LATEST"),
     ]
-    assert len(env.fc3_pages("qf")) == 4
+    assert len(env.fc3_pages("qsvc$qf")) == 4

@@ -7,13 +7,10 @@ import hashlib
 import json
 from pathlib import Path
 
-import httpx
 import pytest
-from starlette.applications import Starlette
 
 from fcbackend.clock import ManualClock
 from fcbackend.oss import ObjectStore, OssError, OssService
-from fcbackend.oss.routes import ROUTES
 from fcbackend.triggers.model import TriggerInfo
 from fcbackend.triggers.oss_events import OssTriggerNotifier
 from fcbackend.triggers.oss_match import event_matches
@@ -79,7 +76,7 @@ def test_event_name_wildcards(pattern: str, event: str, expected: bool) -> None:
     assert event_matches(pattern, event) is expected
 
 
-def test_put_over_http_fires_matching_oss_trigger_with_fc_event(tmp_path: Path) -> None:
+def test_store_writes_fire_matching_oss_trigger_with_fc_event(tmp_path: Path) -> None:
     fired: list[tuple[str, dict]] = []
     triggers = [
         TriggerInfo(
@@ -115,25 +112,13 @@ def test_put_over_http_fires_matching_oss_trigger_with_fc_event(tmp_path: Path) 
         service.add_listener(
             OssTriggerNotifier(lambda: triggers, fire, region="cn-hangzhou", account_id="123", clock=clock)
         )
-        app = Starlette(routes=ROUTES)
-        app.state.oss_service = service
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
-            put = await client.put(
-                "/oss/photos/in/cat.jpg", content=b"meow", headers={"content-type": "image/jpeg"}
-            )
-            assert put.status_code == 200
-            await client.put("/oss/photos/in/readme.txt", content=b"no trigger")
-            got = await client.get("/oss/photos/in/cat.jpg")
-            assert got.content == b"meow" and got.headers["content-type"] == "image/jpeg"
-            head = await client.head("/oss/photos/in/cat.jpg")
-            assert head.headers["etag"] == put.headers["etag"]
-            listing = (await client.get("/oss/photos", params={"prefix": "in/"})).json()
-            assert [o["key"] for o in listing["objects"]] == ["in/cat.jpg", "in/readme.txt"]
-            assert (await client.delete("/oss/photos/in/cat.jpg")).status_code == 204
-            missing = await client.get("/oss/photos/in/cat.jpg")
-            assert missing.status_code == 404 and missing.json()["ErrorCode"] == "NoSuchKey"
-            bad = await client.put("/oss/Bad_Name/x", content=b"")
-            assert bad.status_code == 400 and "bucket name" in bad.json()["ErrorMessage"]
+        info = await service.put("photos", "in/cat.jpg", b"meow", "image/jpeg")
+        await service.put("photos", "in/readme.txt", b"no trigger")
+        got, data = await service.get("photos", "in/cat.jpg")
+        assert data == b"meow" and got.content_type == "image/jpeg"
+        listing = await service.list("photos", prefix="in/")
+        assert [o.key for o in listing.objects] == ["in/cat.jpg", "in/readme.txt"]
+        assert await service.delete("photos", "in/cat.jpg") is not None
 
         assert [f[0] for f in fired] == ["thumbs", "cleanup"]
         event = fired[0][1]["events"][0]
@@ -149,7 +134,7 @@ def test_put_over_http_fires_matching_oss_trigger_with_fc_event(tmp_path: Path) 
         }
         assert event["oss"]["object"]["key"] == "in/cat.jpg"
         assert event["oss"]["object"]["size"] == 4
-        assert event["oss"]["object"]["eTag"] == put.headers["etag"].strip('"')
+        assert event["oss"]["object"]["eTag"] == info.etag
         assert fired[1][1]["events"][0]["eventName"] == "ObjectRemoved:DeleteObject"
 
     asyncio.run(main())

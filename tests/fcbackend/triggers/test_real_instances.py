@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import oss2
 import pytest
 
 from fcbackend.app import create_app
@@ -88,7 +89,9 @@ def test_oss_put_and_timer_fire_real_functions(real: tuple[FcClient, Any, str]) 
         triggerType="timer",
         triggerConfig={"cronExpression": "@every 1s", "enable": True, "payload": "tock"},
     )
-    httpx.put(f"{endpoint}/oss/inbox/report.csv", content=b"a,b\n", timeout=30).raise_for_status()
+    inbox = oss2.Bucket(oss2.Auth(client.access_key_id, client.access_key_secret), endpoint, "inbox")
+    inbox.create_bucket()
+    inbox.put_object("report.csv", b"a,b\n")
     store = app.state.fc_addons.async_store
 
     def returned() -> list[Any]:

@@ -111,8 +111,11 @@ def test_invoke_invocations_logs_with_real_instance(home):
     assert logs.stdout.count("log line") == 2
     instances = json.loads(ros(home, "fc", "instances", "-o", "json").stdout)
     assert instances and instances[0]["function"] == "echo"
-    bad = ros(home, "fc", "invoke", "no-slash")
-    assert bad.returncode == 2 and "SERVICE/FUNCTION" in bad.stderr
+    bad = ros(home, "fc", "invoke", "a/b/c")
+    assert bad.returncode == 2 and "FUNCTION or SERVICE/FUNCTION" in bad.stderr
+    # a bare name is an FC 3.0 function now
+    missing = ros(home, "fc", "invoke", "no-slash")
+    assert missing.returncode == 1 and "FunctionNotFound" in missing.stderr
 
 
 # -- ros fc status follows ROS_FC_ENDPOINT like every other command, and says "not answering"

@@ -39,13 +39,18 @@ def test_unknown_section_with_suggestion():
     assert "Resources" in err.message and err.line == 2
 
 
-@pytest.mark.parametrize(
-    "section, value", [("Transform", "Aliyun::Serverless-2018-04-03"), ("Workspace", "{main.tf: x}")]
-)
-def test_transform_and_workspace_are_not_supported_yet(section, value):
-    err = only_error(lambda: load_template(HEADER + f"{section}: {value}\n"))
+def test_workspace_is_not_supported_yet():
+    err = only_error(lambda: load_template(HEADER + "Workspace: {main.tf: x}\n"))
     assert err.code == NOT_SUPPORTED and "not supported yet" in err.message
-    assert err.path == (section,)
+    assert err.path == ("Workspace",)
+
+
+def test_terraform_transform_is_not_supported_with_what_to_do_instead():
+    err = only_error(
+        lambda: load_template(HEADER + "Transform: Aliyun::Terraform-v1.5\nWorkspace: {main.tf: x}\n")
+    )
+    assert err.code == NOT_SUPPORTED and err.path == ("Transform",)
+    assert "Terraform v1.5" in err.message and "terraform apply" in err.message
 
 
 def test_section_shapes():

@@ -247,23 +247,23 @@ def test_reference_errors_elsewhere_do_not_hide_property_errors(tmp_path):
     ]
 
 
-def test_transform_is_a_not_supported_error(tmp_path):
-    """Issue 2: Transform (and Workspace) give a clear "not supported yet" *error*: a CI gate
-    that allows warnings must not pass a template rosengine cannot evaluate."""
+def test_terraform_transform_is_a_not_supported_error(tmp_path):
+    """Issue 2: a Terraform Transform gives a clear "not supported" *error*: a CI gate that allows
+    warnings must not pass a template rosengine cannot evaluate. (The serverless Transform is
+    expanded: tests/rosengine/transform.)"""
     path = write(
         tmp_path,
-        "serverless.yml",
+        "terraform.yml",
         """\
         ROSTemplateFormatVersion: '2015-09-01'
-        Transform: 'Aliyun::Serverless-2018-04-03'
-        Resources:
-          svc:
-            Type: 'Aliyun::Serverless::Service'
+        Transform: 'Aliyun::Terraform-v1.2'
+        Workspace:
+          main.tf: 'resource "x" "y" {}'
         """,
     )
     result = run(path)
     assert result.exit_code == 2, result.output
-    assert "error NotSupported" in result.output and "not supported yet" in result.output
+    assert "error NotSupported" in result.output and "Terraform v1.2" in result.output
 
 
 def test_every_output_error_is_reported_once(tmp_path):

@@ -1,0 +1,150 @@
+"""Receiving an object's bytes into a temporary file, with its MD5 and CRC-64 on the way.
+
+Why a spool: an object is stored only once it arrived whole and matched its Content-MD5, so the
+bytes go to a temporary file in the store (same file system: the final rename is atomic) and an
+interrupted or refused upload leaves nothing behind. Why batches in a worker thread: hashing and
+writing a large object on the event loop would stall every other request; chunks are gathered
+into 1 MiB batches and one batch is written while the next is received. Small bodies (the common
+case) are written in one go without a thread hop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
+
+from fcbackend.oss.checksums import crc64
+
+BATCH_BYTES = 1 << 20
+INLINE_BYTES = 256 * 1024
+
+
+@dataclass(frozen=True)
+class SpooledFile:
+    """A fully received body waiting in the store's temporary directory."""
+
+    path: Path
+    size: int
+    md5: bytes
+    crc64: int
+
+    @property
+    def etag(self) -> str:
+        return self.md5.hex().upper()
+
+    def discard(self) -> None:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(self.path)
+
+
+class BodyTooLarge(Exception):
+    def __init__(self, limit: int):
+        super().__init__(f"the body is larger than {limit} bytes")
+        self.limit = limit
+
+
+class Spooler:
+    """``await write(chunk)`` as chunks arrive, then ``await finish()``; ``abort()`` on failure.
+
+    Raises :class:`BodyTooLarge` from ``write`` as soon as more than ``limit`` bytes came.
+    """
+
+    def __init__(self, directory: Path, limit: int):
+        directory.mkdir(parents=True, exist_ok=True)
+        fd, name = tempfile.mkstemp(dir=directory, prefix="up-")
+        self._file = os.fdopen(fd, "wb", buffering=0)
+        self.path = Path(name)
+        self.limit = limit
+        self.size = 0
+        self._md5 = hashlib.md5()
+        self._crc = 0
+        self._buffer = bytearray()
+        self._pending: asyncio.Future[None] | None = None
+        self._threaded = False
+
+    def _flush(self, data: bytes | bytearray) -> None:
+        self._md5.update(data)
+        self._crc = crc64(data, self._crc)
+        self._file.write(data)
+
+    async def write(self, chunk: bytes) -> None:
+        if not chunk:
+            return
+        self.size += len(chunk)
+        if self.size > self.limit:
+            raise BodyTooLarge(self.limit)
+        self._buffer += chunk
+        if len(self._buffer) >= BATCH_BYTES:
+            await self._drain()
+            batch, self._buffer = self._buffer, bytearray()
+            self._threaded = True
+            self._pending = asyncio.get_running_loop().run_in_executor(None, self._flush, batch)
+
+    async def _drain(self) -> None:
+        if self._pending is not None:
+            pending, self._pending = self._pending, None
+            await pending
+
+    async def finish(self) -> SpooledFile:
+        try:
+            await self._drain()
+            if self._buffer:
+                if self._threaded or len(self._buffer) > INLINE_BYTES:
+                    await asyncio.get_running_loop().run_in_executor(None, self._flush, self._buffer)
+                else:
+                    self._flush(self._buffer)
+            self._file.close()
+        except BaseException:
+            self.abort()
+            raise
+        return SpooledFile(self.path, self.size, self._md5.digest(), self._crc)
+
+    def abort(self) -> None:
+        """Close and remove the temporary file (safe to call twice)."""
+        if self._pending is not None and not self._pending.done():
+            self._pending.cancel()
+        with contextlib.suppress(OSError):
+            self._file.close()
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(self.path)
+
+
+def spool_bytes(directory: Path, data: bytes) -> SpooledFile:
+    """The synchronous form for bytes already in memory (``ros oss`` through the store, tests)."""
+    directory.mkdir(parents=True, exist_ok=True)
+    fd, name = tempfile.mkstemp(dir=directory, prefix="up-")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(name)
+        raise
+    return SpooledFile(Path(name), len(data), hashlib.md5(data).digest(), crc64(data))
+
+
+def spool_stream(directory: Path, source: BinaryIO) -> SpooledFile:
+    """Copy an open file (CopyObject's source object) into a new spooled file."""
+    directory.mkdir(parents=True, exist_ok=True)
+    fd, name = tempfile.mkstemp(dir=directory, prefix="cp-")
+    md5 = hashlib.md5()
+    crc = 0
+    size = 0
+    try:
+        with os.fdopen(fd, "wb") as out:
+            for chunk in iter(lambda: source.read(BATCH_BYTES), b""):
+                md5.update(chunk)
+                crc = crc64(chunk, crc)
+                size += len(chunk)
+                out.write(chunk)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(name)
+        raise
+    return SpooledFile(Path(name), size, md5.digest(), crc)

@@ -1,0 +1,1 @@
+"""Not deployed: src/tests/ is listed in .funignore."""
