@@ -563,12 +563,19 @@ def signal_cmd(
 
 @stack.command("list")
 @click.option("--all", "show_all", is_flag=True, help="Include deleted stacks.")
+@click.option(
+    "--show-nested", is_flag=True, help="Include nested stacks (ALIYUN::ROS::Stack), as ROS's ShowNestedStack."
+)
 @output_options
-def list_cmd(show_all: bool, output: str, query: str | None) -> None:
-    """List stacks."""
+def list_cmd(show_all: bool, show_nested: bool, output: str, query: str | None) -> None:
+    """List stacks (nested stacks only with --show-nested, as ROS lists them)."""
     with handled():
         engine = _engine()
-        stacks = engine.store.list_stacks(include_deleted=show_all)
+        stacks = [
+            s
+            for s in engine.store.list_stacks(include_deleted=show_all)
+            if show_nested or not s.parent_stack_id
+        ]
         for record in stacks:
             _warn_interrupted(record)
         data = [{k: v for k, v in s.as_api().items() if k not in ("Parameters",)} for s in stacks]

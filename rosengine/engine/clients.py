@@ -62,6 +62,11 @@ class ClientFactory:
         self._cache: dict[str, Any] = {}
         self._lock = threading.RLock()  # a builder may ask for another client (ros-callbacks -> fc)
 
+    def add_builder(self, service: str, builder: Callable[[], Any]) -> None:
+        """A client only this operation can build (the engine's nested-stack service)."""
+        with self._lock:
+            self._builders[service] = builder
+
     def __call__(self, service: str) -> Any:
         with self._lock:
             if service in self._cache:

@@ -24,6 +24,7 @@ from rosengine.errors import INVALID_TEMPLATE_ATTRIBUTE, TemplateError, Template
 from rosengine.state.models import ROLE_CURRENT, ResourceRecord, StackRecord
 from rosengine.state.owner import Owner
 from rosengine.state.store import StateStore
+from rosengine.template.model import Template
 from rosengine.validate.resource_schemas import CUSTOM_PREFIX, CUSTOM_RESOURCE
 
 HEARTBEAT_SECONDS = 5.0
@@ -83,6 +84,7 @@ class OperationContext:
         echo: Callable[[str], None] | None = None,
         clients: ClientFactory | None = None,
         placeholders: bool = False,
+        template: Template | None = None,
     ):
         self.store = store
         self.stack = stack
@@ -94,6 +96,9 @@ class OperationContext:
         self.clients = clients or ClientFactory(echo=echo)
         # Types with no local twin are deployed as placeholders (the user asked: --placeholders).
         self.placeholders = placeholders
+        # The template this operation runs (None for deletes): where nested-stack problems are
+        # located in the parent.
+        self.template = template
         # WaitConditions only placeholders could signal -> those placeholders ("Id (Type)").
         self.placeholder_signallers: dict[str, tuple[str, ...]] = {}
         # Current rows by logical id: what Ref / GetAtt resolve against.

@@ -31,11 +31,16 @@ def merged(first: list[TemplateError], second: list[TemplateError]) -> list[Temp
     return first + [e for e in second if (e.code, e.message) not in known]
 
 
-def missing_providers(prepared: PreparedTemplate, creatable: Collection[str]) -> TemplateError | None:
+def missing_providers(
+    prepared: PreparedTemplate,
+    creatable: Collection[str],
+    nested: Mapping[str, list[str]] | None = None,
+) -> TemplateError | None:
     """One error naming every known resource type of ``prepared`` outside ``creatable`` (with the
     resources of each), located at the first such resource; None when all can be created.
     ``Custom::<Name>`` counts as ``ALIYUN::ROS::CustomResource``; a type with no schema is left to
-    the static check (it reports it as unknown)."""
+    the static check (it reports it as unknown). ``nested`` adds the types of nested templates
+    that cannot be created (``type -> ["Nested.Resource", ...]``)."""
     missing: dict[str, list[str]] = {}
     first_path: tuple[str | int, ...] | None = None
     for logical_id, definition in prepared.resources.items():
@@ -48,6 +53,8 @@ def missing_providers(prepared: PreparedTemplate, creatable: Collection[str]) ->
             names.append(name)
         if first_path is None:
             first_path = tuple(definition.path) + ("Type",)
+    for type_name, names in (nested or {}).items():
+        missing.setdefault(type_name, []).extend(n for n in names if n not in missing.get(type_name, []))
     if not missing:
         return None
     listed = "; ".join(f"{type_name} ({', '.join(names)})" for type_name, names in sorted(missing.items()))

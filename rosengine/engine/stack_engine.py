@@ -30,7 +30,8 @@ from rosengine.engine.errors import (
     stack_not_found,
 )
 from rosengine.engine.identity import identity_dict, new_stack_id, pseudo_parameters, stack_identity
-from rosengine.engine.operation import Heartbeat, OperationContext, describe_error
+from rosengine.engine.nested import NestedStacks, nested_template_errors, nesting_depth
+from rosengine.engine.operation import Heartbeat, OperationContext, describe_error, provider_type
 from rosengine.engine.outputs import evaluate_outputs
 from rosengine.engine.placeholders import placeholder_signallers, with_placeholders
 from rosengine.engine.preflight import merged, missing_providers, static_errors
@@ -111,6 +112,26 @@ class StackEngine:
         self.client_builders = client_builders
 
     # -- lookups --------------------------------------------------------------------------------
+    def _refuse_nested(self, stack: StackRecord, verb: str) -> None:
+        """A nested stack changes only with its parent (as in ROS), while the parent lives."""
+        if not stack.parent_stack_id:
+            return
+        parent = self.store.find_stack(stack.parent_stack_id)
+        if parent is not None and parent.status != "DELETE_COMPLETE":
+            raise StackError(
+                INVALID_STACK_STATE,
+                f"Stack {stack.name} is nested in stack {parent.name}: it is {verb} with its parent "
+                f"(update or delete {parent.name} instead).",
+            )
+
+    def read_oss(self, bucket: str, key: str) -> bytes:
+        """An object of the local object store (a nested stack's ``oss://`` TemplateURL)."""
+        clients = ClientFactory(echo=self.echo, builders=self.client_builders)
+        try:
+            return bytes(clients("oss").get_object(bucket, key))
+        finally:
+            clients.close()
+
     def get_stack(self, name_or_id: str) -> StackRecord:
         stack = self.store.find_stack(name_or_id)
         if stack is None:
@@ -132,6 +153,20 @@ class StackEngine:
         template = load_template(body, filename=filename or None)
         ident = stack_identity(stack.name, stack.id, stack.identity)
         static = static_errors(template, parameters) if check else []
+        nested_missing: dict[str, list[str]] = {}
+        if check:
+            provided = registry.provider_types()
+            nested_static, nested_missing = nested_template_errors(
+                template,
+                depth=nesting_depth(self, stack),
+                read_oss=self.read_oss,
+                creatable=lambda kind: (
+                    placeholders
+                    or provider_type(kind) in provided
+                    or registry.schema(provider_type(kind)) is None
+                ),
+            )
+            static = merged(static, nested_static)
         try:
             prepared = prepare(
                 template, parameters, identity=ident, stack_outputs=self.store, previous_parameters=previous
@@ -142,7 +177,9 @@ class StackEngine:
             found = [template.locate(e) for e in (exc.errors if isinstance(exc, TemplateErrors) else [exc])]
             raise TemplateErrors(merged(static or static_errors(template, parameters), found)) from None
         refuse_missing = check and creatable and not placeholders
-        unprovided = missing_providers(prepared, registry.provider_types()) if refuse_missing else None
+        unprovided = (
+            missing_providers(prepared, registry.provider_types(), nested_missing) if refuse_missing else None
+        )
         if static or unprovided:
             raise TemplateErrors(static + ([unprovided] if unprovided else []))
         return prepared
@@ -154,7 +191,9 @@ class StackEngine:
         return shown
 
     @contextmanager
-    def _running(self, stack: StackRecord, options: StackOptions) -> Iterator[OperationContext]:
+    def _running(
+        self, stack: StackRecord, options: StackOptions, template: Any = None
+    ) -> Iterator[OperationContext]:
         """Heartbeat + runtime for a stack this engine already holds; the lock is released and
         clients closed at the end whatever happens."""
         clients = ClientFactory(echo=self.echo, builders=self.client_builders)
@@ -167,7 +206,9 @@ class StackEngine:
             timeout_mins=options.timeout_mins,
             clients=clients,
             placeholders=options.placeholders,
+            template=template,
         )
+        clients.add_builder("ros-stacks", lambda: NestedStacks(self, rt, options, self.read_oss))
         try:
             with Heartbeat(self.store, stack.id, self.owner):
                 yield rt
@@ -192,7 +233,9 @@ class StackEngine:
         filename: str = "",
         parameters: dict[str, Any] | None = None,
         options: StackOptions | None = None,
+        parent: StackRecord | None = None,
     ) -> StackRecord:
+        """CreateStack. ``parent``: the stack whose ALIYUN::ROS::Stack resource this one is."""
         options = options or StackOptions()
         check_stack_name(name)
         check_timeout(options.timeout_mins)
@@ -206,6 +249,10 @@ class StackEngine:
             stack.status = "CREATE_IN_PROGRESS"
         else:
             stack = StackRecord(id=new_stack_id(), name=name, status="CREATE_IN_PROGRESS")
+        if parent is not None:
+            stack.parent_stack_id = parent.id
+            stack.root_stack_id = parent.root_stack_id or parent.id
+            stack.identity = dict(parent.identity)
         prepared = self._prepare(
             stack, template_body, filename, dict(parameters or {}), placeholders=options.placeholders
         )
@@ -251,7 +298,7 @@ class StackEngine:
         *,
         started_reason: str = "Stack CREATE started",
     ) -> StackRecord:
-        with self._running(stack, options) as rt:
+        with self._running(stack, options, prepared.template) as rt:
             self._guard(rt, "CREATE", lambda: self._create_body(rt, prepared, options, started_reason))
         return self.get_stack(stack.id)
 
@@ -291,9 +338,16 @@ class StackEngine:
 
     # -- delete ---------------------------------------------------------------------------------
     def delete_stack(
-        self, name_or_id: str, *, retain: Iterable[str] = (), options: StackOptions | None = None
+        self,
+        name_or_id: str,
+        *,
+        retain: Iterable[str] = (),
+        options: StackOptions | None = None,
+        as_nested: bool = False,
     ) -> StackRecord:
         stack = self.get_stack(name_or_id)
+        if not as_nested:
+            self._refuse_nested(stack, "deleted")
         stack = self.store.acquire(stack.id, self.owner, allow_interrupted=True)
         opts = options or StackOptions.from_dict(stack.options)
         with self._running(stack, opts) as rt:
@@ -331,7 +385,7 @@ class StackEngine:
             check=False,
             placeholders=opts.placeholders,
         )
-        with self._running(stack, opts) as rt:
+        with self._running(stack, opts, prepared.template) as rt:
             self._guard(rt, "CREATE", lambda: self._continue_body(rt, prepared, opts))
         return self.get_stack(stack.id)
 
@@ -453,14 +507,18 @@ class StackEngine:
         parameters: dict[str, Any] | None = None,
         use_previous_parameters: bool = True,
         options: StackOptions | None = None,
+        as_nested: bool = False,
     ) -> StackRecord:
         """UpdateStack. ``template_body=None`` reuses the current template; parameters not given
         keep their previous values (UsePreviousParameters). An update that would change nothing
-        raises StackError(NotSupported) and touches nothing."""
+        raises StackError(NotSupported) and touches nothing. A nested stack is updated only by its
+        parent (``as_nested``)."""
         from rosengine.engine.plan import has_changes, plan_update
         from rosengine.engine.update import finish_update
 
         stack = self.get_stack(name_or_id)
+        if not as_nested:
+            self._refuse_nested(stack, "updated")
         if stack.status not in UPDATABLE:
             if stack.in_progress:
                 self.store.acquire(stack.id, self.owner)  # raises ActionInProgress / interrupted
@@ -501,7 +559,7 @@ class StackEngine:
             "no_echo": stack.no_echo,
             "description": stack.description,
         }
-        with self._running(stack, opts) as rt:
+        with self._running(stack, opts, prepared.template) as rt:
 
             def body_() -> None:
                 rt.recorder.stack_status(
