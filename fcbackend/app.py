@@ -38,7 +38,11 @@ _log = logging.getLogger("fcbackend")
 
 # "module:function" called with the app after it is built: add-ons built by other parts of the
 # backend (async queue, triggers, OSS, capacity) wire their hooks, routes and lifespans in here.
-APP_INSTALLERS: list[str] = ["fcbackend.asyncq.addon:install", "fcbackend.roscallbacks.wiring:install"]
+APP_INSTALLERS: list[str] = [
+    "fcbackend.asyncq.addon:install",
+    "fcbackend.roscallbacks.wiring:install",
+    "fcbackend.apigateway.routes:install",
+]
 
 
 def default_scheduler(config: BackendConfig) -> Any:

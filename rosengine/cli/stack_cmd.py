@@ -564,7 +564,9 @@ def signal_cmd(
 @stack.command("list")
 @click.option("--all", "show_all", is_flag=True, help="Include deleted stacks.")
 @click.option(
-    "--show-nested", is_flag=True, help="Include nested stacks (ALIYUN::ROS::Stack), as ROS's ShowNestedStack."
+    "--show-nested",
+    is_flag=True,
+    help="Include nested stacks (ALIYUN::ROS::Stack), as ROS's ShowNestedStack.",
 )
 @output_options
 def list_cmd(show_all: bool, show_nested: bool, output: str, query: str | None) -> None:

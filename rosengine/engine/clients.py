@@ -21,6 +21,12 @@ def _build_fc(echo: Callable[[str], None] | None) -> Any:
     return fc_client.FcClient.from_environment()
 
 
+def _build_apigateway(fc: Any) -> Any:
+    from rosengine.clients.apigateway import ApiGatewayClient
+
+    return ApiGatewayClient(fc)
+
+
 def _build_ros_callbacks(fc: Any) -> Any:
     from rosengine.clients.ros_callbacks import RosCallbacksClient
 
@@ -57,6 +63,7 @@ class ClientFactory:
             "fc3": lambda: _build_fc3(self._echo),
             "oss": lambda: _build_oss(self._echo),
             "ros-callbacks": lambda: _build_ros_callbacks(self("fc")),
+            "apigateway": lambda: _build_apigateway(self("fc")),
         }
         self._builders.update(builders or {})
         self._cache: dict[str, Any] = {}

@@ -14,6 +14,7 @@ from resource_types.base import ProviderResult, ResourceProvider
 from resource_types.placeholder import PlaceholderProvider
 from rosengine.engine.executor import Outcome, WalkResult, Work, walk
 from rosengine.engine.operation import OperationContext, describe_error
+from rosengine.engine.preflight import require_valid_properties
 from rosengine.engine.statuses import INIT_COMPLETE, STATE_CHANGED
 from rosengine.state.models import ResourceRecord
 
@@ -73,6 +74,9 @@ def create_resources(
         pending[logical_id] = record
         rt.resources[logical_id] = record
         record.properties = prepared.resolve_properties(logical_id, rt.attribute, rt.physical_id)
+        # Resolved values are checked as the static check checks literals: a record (or anything
+        # else) never gets a value its schema refuses from a parameter or another resource.
+        require_valid_properties(record.type, record.properties, tuple(prepared.resources[logical_id].path))
         provider = rt.provider(record.type)
         ctx = rt.context(record, rt.progress(record, f"{action}_IN_PROGRESS"))
         mark_placeholder(record, provider)
