@@ -42,6 +42,7 @@ APP_INSTALLERS: list[str] = [
     "fcbackend.asyncq.addon:install",
     "fcbackend.roscallbacks.wiring:install",
     "fcbackend.apigateway.routes:install",
+    "fcbackend.nas.routes:install",
 ]
 
 

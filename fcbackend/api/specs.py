@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from fcbackend.models import FunctionSpec, GpuRequest, HealthCheck
+from fcbackend.nas.mounts import nas_mounts
 
 if TYPE_CHECKING:
     from fcbackend.api.state import BackendState
@@ -140,4 +141,5 @@ def build_spec(state: BackendState, svc: dict[str, Any], fn: dict[str, Any], ver
         log_project=str(log.get("project") or ""),
         log_store=str(log.get("logstore") or ""),
         credentials=function_credentials(state, svc),
+        mounts=tuple(nas_mounts(cfg.state_dir, svc.get("nasConfig"))),
     )

@@ -27,6 +27,12 @@ def _build_apigateway(fc: Any) -> Any:
     return ApiGatewayClient(fc)
 
 
+def _build_nas(fc: Any) -> Any:
+    from rosengine.clients.nas import NasClient
+
+    return NasClient(fc)
+
+
 def _build_ros_callbacks(fc: Any) -> Any:
     from rosengine.clients.ros_callbacks import RosCallbacksClient
 
@@ -64,6 +70,7 @@ class ClientFactory:
             "oss": lambda: _build_oss(self._echo),
             "ros-callbacks": lambda: _build_ros_callbacks(self("fc")),
             "apigateway": lambda: _build_apigateway(self("fc")),
+            "nas": lambda: _build_nas(self("fc")),
         }
         self._builders.update(builders or {})
         self._cache: dict[str, Any] = {}

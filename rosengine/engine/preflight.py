@@ -63,7 +63,7 @@ def missing_providers(
         NOT_SUPPORTED,
         f"{count} resource type{'s' if count > 1 else ''} of this template "
         f"{'have' if count > 1 else 'has'} no local implementation, so the stack cannot be created "
-        f"here: {listed}. Deploy {'them' if count > 1 else 'it'} as marked placeholders (IDs and "
+        f"here: {listed}. Deploy {'them as marked placeholders' if count > 1 else 'it as a marked placeholder'} (IDs and "
         "attributes only, nothing runs) with --placeholders; ros validate checks them; ros stack "
         "preview shows the plan.",
         first_path or ("Resources",),
