@@ -14,7 +14,6 @@ from resource_types.base import (
     ProviderContext,
     ProviderError,
     ProviderResult,
-    ResourceNotFound,
     ResourceProvider,
 )
 

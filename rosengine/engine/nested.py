@@ -203,7 +203,10 @@ def nested_template_errors(
         if not isinstance(properties, dict):
             continue
         body, url = properties.get("TemplateBody"), properties.get("TemplateURL")
-        if not (isinstance(body, dict) or (isinstance(body, str) and body) or (isinstance(url, str) and url)):
+        literal = isinstance(body, dict) or (isinstance(body, str) and body) or (isinstance(url, str) and url)
+        if not literal and not (
+            body is None and url is None and isinstance(properties.get("TemplateId"), str)
+        ):
             continue  # given by a function: checked when the stack is created
         path: tuple[str | int, ...] = ("Resources", logical_id, "Properties")
 
