@@ -59,13 +59,13 @@ def missing_providers(
         return None
     listed = "; ".join(f"{type_name} ({', '.join(names)})" for type_name, names in sorted(missing.items()))
     count = len(missing)
+    marked = "them as marked placeholders" if count > 1 else "it as a marked placeholder"
     error = TemplateError(
         NOT_SUPPORTED,
         f"{count} resource type{'s' if count > 1 else ''} of this template "
         f"{'have' if count > 1 else 'has'} no local implementation, so the stack cannot be created "
-        f"here: {listed}. Deploy {'them as marked placeholders' if count > 1 else 'it as a marked placeholder'} (IDs and "
-        "attributes only, nothing runs) with --placeholders; ros validate checks them; ros stack "
-        "preview shows the plan.",
+        f"here: {listed}. Deploy {marked} (IDs and attributes only, nothing runs) with --placeholders; "
+        "ros validate checks them; ros stack preview shows the plan.",
         first_path or ("Resources",),
         details={"types": sorted(missing)},
     )

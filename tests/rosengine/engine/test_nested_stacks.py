@@ -64,10 +64,9 @@ def test_a_nested_stack_is_a_real_stack_created_updated_and_deleted_with_its_par
     stacks = {s.name: s for s in engine.store.list_stacks()}
     child = next(s for s in stacks.values() if s.parent_stack_id == parent.id)
     assert child.status == "CREATE_COMPLETE" and child.root_stack_id == parent.id
-    assert (
-        out["Arn"]
-        == f"arn:acs:ros::{parent.identity['region']}:{parent.identity['account_id']}:stacks/{child.name}/{child.id}"
-    )
+    ident = parent.identity
+    arn = f"arn:acs:ros::{ident['region']}:{ident['account_id']}:stacks/{child.name}/{child.id}"
+    assert out["Arn"] == arn
     assert child.as_api()["ParentStackId"] == parent.id
     with pytest.raises(StackError) as refused:
         engine.delete_stack(child.id)
