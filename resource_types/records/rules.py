@@ -168,7 +168,7 @@ RULES: list[RecordRule] = [
     RecordRule("ALIYUN::ECS::SecurityGroupEgress", "ECS security groups", check=_check_port_range),
     RecordRule("ALIYUN::ECS::SecurityGroupIngresses", "ECS security groups"),
     RecordRule("ALIYUN::ECS::SecurityGroupEgresses", "ECS security groups"),
-    RecordRule("ALIYUN::VPC::EIP", "EIP", attributes=_eip),
+    RecordRule("ALIYUN::VPC::EIP", "EIP", new_id=lambda ctx, p: local_id("eip"), attributes=_eip),
     RecordRule("ALIYUN::VPC::EIPAssociation", "EIP", new_id=_composite("AllocationId", "InstanceId")),
     RecordRule("ALIYUN::VPC::NatGateway", VPC, attributes=_nat),
     RecordRule("ALIYUN::VPC::SnatEntry", VPC),

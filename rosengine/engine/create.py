@@ -76,7 +76,9 @@ def create_resources(
         record.properties = prepared.resolve_properties(logical_id, rt.attribute, rt.physical_id)
         # Resolved values are checked as the static check checks literals: a record (or anything
         # else) never gets a value its schema refuses from a parameter or another resource.
-        require_valid_properties(record.type, record.properties, tuple(prepared.resources[logical_id].path))
+        require_valid_properties(
+            record.type, record.properties, (*prepared.resources[logical_id].path, "Properties")
+        )
         provider = rt.provider(record.type)
         ctx = rt.context(record, rt.progress(record, f"{action}_IN_PROGRESS"))
         mark_placeholder(record, provider)

@@ -72,7 +72,7 @@ def update_resources(rt: OperationContext, prepared: Any, options: StackOptions)
             pending[logical_id], kind[logical_id] = record, "add"
             rt.resources[logical_id] = record
             record.properties = prepared.resolve_properties(logical_id, rt.attribute, rt.physical_id)
-            require_valid_properties(record.type, record.properties, tuple(definition.path))
+            require_valid_properties(record.type, record.properties, (*definition.path, "Properties"))
             provider = rt.provider(record.type)
             ctx = rt.context(record, rt.progress(record, "CREATE_IN_PROGRESS"))
             mark_placeholder(record, provider)
@@ -100,7 +100,7 @@ def update_resources(rt: OperationContext, prepared: Any, options: StackOptions)
                 old.depends_on, old.description = fresh.depends_on, fresh.description
                 rt.store.put_resource(old)
             return None
-        require_valid_properties(definition.type, props, tuple(definition.path))
+        require_valid_properties(definition.type, props, (*definition.path, "Properties"))
         if replace_reasons:
             if not options.replacement:
                 raise ProviderError(
