@@ -18,7 +18,11 @@ from rosengine.clients.fc import FcClient
 from rosengine.engine import StackEngine
 from tests.support.live_stack import LiveStack, resource, template, unique
 
-WRITE = "def handler(event, context):\n    open('/mnt/shared/note.txt', 'w').write(event.decode())\n    return 'ok'\n"
+WRITE = (
+    "def handler(event, context):\n"
+    "    open('/mnt/shared/note.txt', 'w').write(event.decode())\n"
+    "    return 'ok'\n"
+)
 READ = "def handler(event, context):\n    return open('/mnt/shared/note.txt').read()\n"
 
 
