@@ -130,7 +130,8 @@ def handler(event, context):
     event = json.loads(event)
     body = json.dumps({'RequestId': event['RequestId'], 'Status': 'SUCCESS', 'PhysicalResourceId': 'bench',
                        'Data': {'Echo': event['ResourceProperties'].get('N')}}).encode()
-    req = urllib.request.Request(event['ResponseURL'], data=body, headers={'Content-Type': 'application/json'})
+    headers = {'Content-Type': 'application/json'}
+    req = urllib.request.Request(event['ResponseURL'], data=body, headers=headers)
     return urllib.request.urlopen(req).read().decode()
 """
 
@@ -251,13 +252,15 @@ def main() -> None:
         if "wait" in only:
             p50, p90, worst = _summary(bench_wait(engine, listener, args.n))
             print(
-                f"WaitCondition done after its last signal: p50 {p50:.1f} ms, p90 {p90:.1f} ms, max {worst:.1f} ms "
+                f"WaitCondition done after its last signal: p50 {p50:.1f} ms, p90 {p90:.1f} ms, "
+                f"max {worst:.1f} ms "
                 f"(goal <= {WAIT_GOAL_MS:.0f} ms: p90 at {p90 / WAIT_GOAL_MS:.2f}x of it)"
             )
         if "custom" in only:
             p50, p90, worst = _summary(bench_custom(engine, listener, args.n))
             print(
-                f"custom resource round trip (warm handler): p50 {p50:.1f} ms, p90 {p90:.1f} ms, max {worst:.1f} ms "
+                f"custom resource round trip (warm handler): p50 {p50:.1f} ms, p90 {p90:.1f} ms, "
+                f"max {worst:.1f} ms "
                 f"(goal <= {CUSTOM_GOAL_MS:.0f} ms: p90 at {p90 / CUSTOM_GOAL_MS:.2f}x of it)"
             )
         if "corpus" in only:
