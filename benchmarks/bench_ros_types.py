@@ -44,7 +44,7 @@ from rosengine.errors import TemplateErrors
 from rosengine.state.models import EventRecord
 from rosengine.state.sqlite import SqliteStateStore
 from rosengine.template import load_template
-from tests.support.corpus_parameters import plausible_parameters
+from tests.support.corpus_deploy import fc_templates, plausible_parameters
 
 WAIT_GOAL_MS = 50.0
 CUSTOM_GOAL_MS = 100.0
@@ -176,29 +176,10 @@ def bench_custom(engine: StackEngine, listener: StampingListener, n: int) -> lis
     return samples
 
 
-def corpus_fc_templates() -> list[Path]:
-    found = []
-    for path in sorted(CORPUS.rglob("*")):
-        if path.suffix not in (".yml", ".yaml", ".json"):
-            continue
-        try:
-            data = load_template(path.read_text(encoding="utf-8"), filename=str(path)).data
-        except Exception:
-            continue
-        types = {
-            str((r or {}).get("Type", ""))
-            for r in (data.get("Resources") or {}).values()
-            if isinstance(r, dict)
-        }
-        if any(t.startswith(("ALIYUN::FC::", "ALIYUN::FC3::")) for t in types):
-            found.append(path)
-    return found
-
-
 def bench_corpus(engine: StackEngine) -> list[tuple[str, float, str]]:
     """(template, seconds, how) for each corpus FC template that deploys."""
     rows = []
-    for index, path in enumerate(corpus_fc_templates()):
+    for index, path in enumerate(fc_templates(CORPUS)):
         text = path.read_text(encoding="utf-8")
         parameters = plausible_parameters(load_template(text, filename=str(path)).data)
         for placeholders in (False, True):

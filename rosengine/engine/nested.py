@@ -339,8 +339,9 @@ class NestedStacks:
         dotted = ".".join(str(p) for p in path)
         if template is None:
             return f"{self.rt.stack.template_filename or '<template>'} {dotted}"
-        line, col = template.source_map.locate(path)
-        return f"{template.filename or '<template>'}:{line}:{col} {dotted}"
+        position = template.source_map.locate(path)
+        where = f":{position[0]}:{position[1]}" if position else ""
+        return f"{template.filename or '<template>'}{where} {dotted}"
 
     def _source(self, logical_id: str, properties: Mapping[str, Any]) -> NestedSource:
         if nesting_depth(self.engine, self.rt.stack) + 1 > MAX_NESTING_DEPTH:

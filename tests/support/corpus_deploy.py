@@ -1,5 +1,8 @@
-"""Parameter values for deploying real templates in tests: the default, else the first allowed
-value, else a plausible value for the parameter's type, name and constraints.
+"""Deploying the corpus's FC templates in tests and benchmarks: which templates, with what
+parameter values, and what happened.
+
+Parameter values: the default, else the first allowed value, else a plausible value for the
+parameter's type, name and constraints.
 
 Why plausible rather than random: the corpus's templates name zones, VPCs, passwords and buckets;
 a value that looks like one (``cn-hangzhou-h``, ``vpc-lcl...``, a password meeting ROS's usual
@@ -10,9 +13,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
+from rosengine.engine import StackEngine, StackOptions
+from rosengine.errors import TemplateErrors
 from rosengine.patterns import compile_pattern
+from rosengine.state.models import StackRecord
+from rosengine.template import load_template
 
 _BY_NAME: tuple[tuple[str, str], ...] = (
     ("zoneid", "cn-hangzhou-h"),
@@ -91,3 +100,55 @@ def plausible_parameters(template_data: Mapping[str, Any]) -> dict[str, Any]:
             if value is not None:
                 values[name] = value
     return values
+
+
+def fc_templates(root: Path) -> list[Path]:
+    """The templates under ``root`` with an FC resource (``ALIYUN::FC::*`` or ``ALIYUN::FC3::*``,
+    after any Transform), sorted."""
+    found = []
+    for path in sorted(root.rglob("*")):
+        if path.suffix not in (".yml", ".yaml", ".json"):
+            continue
+        try:
+            data = load_template(path.read_text(encoding="utf-8"), filename=str(path)).data
+        except Exception:
+            continue
+        resources = data.get("Resources") if isinstance(data, dict) else None
+        types = {str(r.get("Type", "")) for r in (resources or {}).values() if isinstance(r, dict)}
+        if any(t.startswith(("ALIYUN::FC::", "ALIYUN::FC3::")) for t in types):
+            found.append(path)
+    return found
+
+
+@dataclass
+class Outcome:
+    kind: str  # deploys | refused (before anything starts) | fails (created, then rolled back)
+    message: str
+    stack: StackRecord | None = None
+
+    def matches(self, expected: str) -> bool:
+        """``expected`` is ``deploys``, or ``<kind>:`` followed by texts in backquotes that the
+        message contains, each (other words are the reader's)."""
+        if expected == "deploys":
+            return self.kind == "deploys"
+        kind, _, rest = expected.partition(":")
+        texts = re.findall(r"`([^`]+)`", rest)
+        return self.kind == kind and bool(texts) and all(text in self.message for text in texts)
+
+
+def deploy(engine: StackEngine, path: Path, name: str, *, placeholders: bool) -> Outcome:
+    text = path.read_text(encoding="utf-8")
+    parameters = plausible_parameters(load_template(text, filename=str(path)).data)
+    try:
+        stack = engine.create_stack(
+            name,
+            text,
+            filename=str(path),
+            parameters=parameters,
+            options=StackOptions(placeholders=placeholders, timeout_mins=5),
+        )
+    except TemplateErrors as exc:
+        return Outcome("refused", "; ".join(str(e) for e in exc.errors))
+    if stack.status == "CREATE_COMPLETE":
+        return Outcome("deploys", stack.reason, stack)
+    return Outcome("fails", stack.reason, stack)
