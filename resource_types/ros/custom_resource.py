@@ -18,7 +18,8 @@ and a handler whose invocation ended (after FC's retries) without responding fai
 error. An update may not change the physical id (ROS's rule).
 
 Service tokens: ``acs:fc:<region>:<account>:services/<service>[.<qualifier>]/functions/<function>``
-(FC 2.0) is invoked through the FC client; ``web[...]:<url>`` only when the URL is this machine's
+(FC 2.0) and ``acs:fc:<region>:<account>:functions/<function>[:<qualifier>]`` (FC 3.0) are invoked
+through the FC clients (as async tasks, so the provider can tell when the handler ended); ``web[...]:<url>`` only when the URL is this machine's
 backend (an HTTP trigger's URL, say); MNS tokens and other web URLs are refused with the reason —
 nothing local would receive the request.
 """
@@ -42,6 +43,9 @@ TASK_CHECK_S = 0.5  # how often the handler's async task is looked at while no r
 _FC2_ARN = re.compile(
     r"^acs:fc:(?P<region>[^:]*):(?P<account>[^:]*):services/(?P<service>[^/]+)/functions/(?P<function>[^/]+)$"
 )
+_FC3_ARN = re.compile(
+    r"^acs:fc:(?P<region>[^:]*):(?P<account>[^:]*):functions/(?P<function>[^/:]+)(?::(?P<qualifier>[^/:]+))?$"
+)
 _WEB = re.compile(r"^web(?:\[(?P<options>[^\]]*)\])?:(?P<url>.+)$")
 _TASK_ENDED = ("Succeeded", "Failed", "Stopped", "Expired", "Invalid")
 _LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1", "[::1]")
@@ -49,6 +53,8 @@ _LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1", "[::1]")
 
 @dataclass(frozen=True)
 class FunctionTarget:
+    """An FC 2.0 function (``services/<service>[.<qualifier>]/functions/<function>``)."""
+
     service: str
     function: str
     qualifier: str | None
@@ -57,6 +63,48 @@ class FunctionTarget:
         qualified = f"{self.service}.{self.qualifier}" if self.qualifier else self.service
         return f"function {qualified}/{self.function}"
 
+    def invoke(self, ctx: ProviderContext, payload: bytes, task_id: str) -> None:
+        ctx.clients("fc").invoke_function(
+            self.service,
+            self.function,
+            payload,
+            qualifier=self.qualifier,
+            invocation_type="Async",
+            headers={"x-fc-stateful-async-invocation-id": task_id},
+        )
+
+    def task(self, ctx: ProviderContext, task_id: str) -> Any:
+        return ctx.clients("fc").get_stateful_async_invocation(
+            self.service, self.function, task_id, qualifier=self.qualifier
+        )
+
+    def stop(self, ctx: ProviderContext, task_id: str) -> None:
+        ctx.clients("fc").stop_stateful_async_invocation(
+            self.service, self.function, task_id, qualifier=self.qualifier
+        )
+
+
+@dataclass(frozen=True)
+class Fc3FunctionTarget:
+    """An FC 3.0 function (``functions/<function>[:<qualifier>]``)."""
+
+    function: str
+    qualifier: str | None
+
+    def describe(self) -> str:
+        return f"FC 3.0 function {self.function}{':' + self.qualifier if self.qualifier else ''}"
+
+    def invoke(self, ctx: ProviderContext, payload: bytes, task_id: str) -> None:
+        ctx.clients("fc3").invoke_function(
+            self.function, payload, qualifier=self.qualifier, invocation_type="Async", task_id=task_id
+        )
+
+    def task(self, ctx: ProviderContext, task_id: str) -> Any:
+        return ctx.clients("fc3").get_async_task(self.function, task_id, qualifier=self.qualifier)
+
+    def stop(self, ctx: ProviderContext, task_id: str) -> None:
+        ctx.clients("fc3").stop_async_task(self.function, task_id)
+
 
 @dataclass(frozen=True)
 class WebTarget:
@@ -64,13 +112,16 @@ class WebTarget:
     sync: bool
 
 
-def parse_service_token(token: Any, backend_endpoint: str) -> FunctionTarget | WebTarget:
+def parse_service_token(token: Any, backend_endpoint: str) -> FunctionTarget | Fc3FunctionTarget | WebTarget:
     """What ``ServiceToken`` names, or a ProviderError saying why it cannot be called here."""
     text = str(token or "")
     fc = _FC2_ARN.match(text)
     if fc:
         service, _, qualifier = fc["service"].partition(".")
         return FunctionTarget(service, fc["function"], qualifier or None)
+    fc3 = _FC3_ARN.match(text)
+    if fc3:
+        return Fc3FunctionTarget(fc3["function"], fc3["qualifier"] or None)
     if text.startswith("acs:mns:"):
         raise ProviderError(
             f"ServiceToken {text} is an MNS queue or topic: MNS is recorded locally without a data plane, "
@@ -94,7 +145,8 @@ def parse_service_token(token: Any, backend_endpoint: str) -> FunctionTarget | W
     if text.startswith("acs:fc:"):
         raise ProviderError(
             f"ServiceToken {text} is not an FC function ARN "
-            "(acs:fc:<region>:<account>:services/<service>/functions/<function>)",
+            "(acs:fc:<region>:<account>:services/<service>/functions/<function>, or functions/<function> "
+            "for FC 3.0)",
             code="InvalidParameter",
         )
     raise ProviderError(
@@ -209,24 +261,16 @@ class CustomResourceProvider(ResourceProvider):
         self,
         ctx: ProviderContext,
         callbacks: Any,
-        target: FunctionTarget,
+        target: FunctionTarget | Fc3FunctionTarget,
         payload: bytes,
         request_id: str,
         deadline: float,
     ) -> dict[str, Any]:
         from rosengine.clients.fc import FcNotFound
 
-        fc = ctx.clients("fc")
         task_id = f"ros-{request_id}"  # a task id must start with a letter
         try:
-            fc.invoke_function(
-                target.service,
-                target.function,
-                payload,
-                qualifier=target.qualifier,
-                invocation_type="Async",
-                headers={"x-fc-stateful-async-invocation-id": task_id},
-            )
+            target.invoke(ctx, payload, task_id)
         except FcNotFound as exc:
             raise _HandlerGone(f"the handler {target.describe()} does not exist: {exc.message}") from exc
         refusals = 0
@@ -238,49 +282,47 @@ class CustomResourceProvider(ResourceProvider):
             if state.response is not None:
                 return dict(state.response)
             if len(state.refusals) > refusals:
-                self._stop(fc, target, task_id)
+                self._stop(ctx, target, task_id)
                 raise ProviderError(
                     f"the handler's response was refused: {state.refusals[-1]}", code="InvalidResponse"
                 )
-            task = self._task(fc, target, task_id)
+            task = self._task(ctx, target, task_id)
             if task.get("status") in _TASK_ENDED:
                 late = callbacks.response(request_id)  # a response that raced the task's end
                 if late.response is not None:
                     return dict(late.response)
-                error = task.get("invocationErrorMessage") or ""
+                error = task.get("invocationErrorMessage") or task.get("errorMessage") or ""
                 raise ProviderError(
                     f"the handler {target.describe()} ended ({task.get('status')}) without sending a "
                     f"response to ResponseURL{': ' + error if error else ''}",
                     code="NoResponse",
                 )
             if time.monotonic() >= deadline:
-                self._stop(fc, target, task_id)
+                self._stop(ctx, target, task_id)
                 raise ProviderError(
                     f"no response from {target.describe()} within the custom resource's timeout",
                     code="CustomResourceTimeout",
                 )
 
     @staticmethod
-    def _task(fc: Any, target: FunctionTarget, task_id: str) -> dict[str, Any]:
+    def _task(
+        ctx: ProviderContext, target: FunctionTarget | Fc3FunctionTarget, task_id: str
+    ) -> dict[str, Any]:
         from rosengine.clients.fc import FcNotFound
 
         try:
-            task = fc.get_stateful_async_invocation(
-                target.service, target.function, task_id, qualifier=target.qualifier
-            )
+            task = target.task(ctx, task_id)
         except FcNotFound:
             return {}
         return task if isinstance(task, dict) else {}
 
     @staticmethod
-    def _stop(fc: Any, target: FunctionTarget, task_id: str) -> None:
+    def _stop(ctx: ProviderContext, target: FunctionTarget | Fc3FunctionTarget, task_id: str) -> None:
         """Stop FC's retries of a handler whose answer is already known."""
         from rosengine.clients.fc import FcApiError
 
         try:
-            fc.stop_stateful_async_invocation(
-                target.service, target.function, task_id, qualifier=target.qualifier
-            )
+            target.stop(ctx, task_id)
         except FcApiError:
             pass  # already finished
 

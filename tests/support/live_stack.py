@@ -21,6 +21,7 @@ from fcbackend.app import create_app
 from fcbackend.backend_config import BackendConfig
 from fcbackend.server import ThreadedServer
 from rosengine.clients.fc import FcClient
+from rosengine.clients.fc3 import Fc3Client
 from rosengine.clients.oss import OssClient
 from rosengine.engine import StackEngine
 from rosengine.engine.progress import CollectingListener
@@ -37,6 +38,7 @@ class LiveStack:
         cfg = self.config
         return {
             "fc": lambda: FcClient(self.endpoint, cfg.access_key_id, cfg.access_key_secret, timeout=60.0),
+            "fc3": lambda: Fc3Client(self.endpoint, cfg.access_key_id, cfg.access_key_secret, timeout=60.0),
             "oss": lambda: OssClient(self.endpoint, cfg.access_key_id, cfg.access_key_secret),
         }
 

@@ -174,3 +174,32 @@ def test_a_web_token_on_a_local_http_trigger_is_called(stack_engine: StackEngine
     assert stack.status == "CREATE_COMPLETE", stack.reason
     web = resource(stack_engine, "usesweb", "Web")
     assert web.physical_id == "web-1" and web.attributes["Type"] == "Create"
+
+
+def test_an_fc3_function_handles_a_custom_resource(stack_engine: StackEngine) -> None:
+    name = unique("handler3")
+    body = template(
+        {
+            "Handler": {
+                "Type": "ALIYUN::FC3::Function",
+                "Properties": {
+                    "FunctionName": name,
+                    "Runtime": "python3.10",
+                    "Handler": "index.handler",
+                    "Timeout": 20,
+                    "Code": {"SourceCode": HANDLER},
+                },
+            },
+            "Sum": {
+                "Type": "Custom::Add",
+                "Properties": {
+                    "ServiceToken": {"Fn::GetAtt": ["Handler", "ARN"]},
+                    "Parameters": {"X": 20, "Y": 22},
+                },
+            },
+        }
+    )
+    stack = stack_engine.create_stack("cr3", body)
+    assert stack.status == "CREATE_COMPLETE", stack.reason
+    assert resource(stack_engine, "cr3", "Sum").attributes["Sum"] == 42
+    assert stack_engine.delete_stack("cr3").status == "DELETE_COMPLETE"
