@@ -13,7 +13,8 @@ NO_OPS = {"ALIYUN::ROS::AutoEnableService"}
 
 def documented_kinds() -> dict[str, str]:
     rows: dict[str, str] = {}
-    for line in DOC.read_text(encoding="utf-8").splitlines():
+    table = DOC.read_text(encoding="utf-8").split("## Resource types with a local implementation", 1)[1]
+    for line in table.split("\n## ", 1)[0].splitlines():
         cells = [c.strip() for c in line.strip().strip("|").split("|")]
         if line.startswith("| `") and len(cells) >= 2:
             rows[cells[0].strip("`")] = cells[1]
