@@ -35,7 +35,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from resource_types.base import ProviderContext, ProviderError, ProviderResult, ResourceProvider
-from resource_types.ros._callbacks import callbacks_client
+from resource_types.ros.callbacks_api import callbacks_client
 
 DEFAULT_TIMEOUT_S = 60.0
 WEB_SYNC_TIMEOUT_S = 10.0  # ROS's fixed timeout of a sync web token

@@ -24,7 +24,7 @@ import time
 from typing import Any
 
 from resource_types.base import ProviderContext, ProviderError, ProviderResult, ResourceProvider
-from resource_types.ros._callbacks import callbacks_client, handle_address
+from resource_types.ros.callbacks_api import callbacks_client, handle_address
 
 POLL_S = 20.0
 

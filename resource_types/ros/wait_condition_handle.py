@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from resource_types.base import ProviderContext, ProviderError, ProviderResult, ResourceProvider
-from resource_types.ros._callbacks import callbacks_client, handle_address, handle_id
+from resource_types.ros.callbacks_api import callbacks_client, handle_address, handle_id
 
 
 def _count(properties: dict[str, Any]) -> int:

@@ -177,3 +177,19 @@ def test_a_local_template_url_and_file_url_deploy(engine: StackEngine, tmp_path:
         stack = engine.create_stack(name, parent.read_text(), filename=str(parent))
         assert stack.status == "CREATE_COMPLETE", stack.reason
         assert _outputs(engine, name)["Said"] == name
+
+
+def test_a_failed_nested_update_rolls_back_parent_and_child(engine: StackEngine) -> None:
+    assert engine.create_stack("up", _parent("first")).status == "CREATE_COMPLETE"
+    child = next(s for s in engine.store.list_stacks() if s.parent_stack_id)
+    failing = json.loads(_parent("second"))
+    body = failing["Resources"]["Child"]["Properties"]["TemplateBody"]
+    body["Resources"]["Broken"] = recorder({"FailCreate": True})
+    stack = engine.update_stack("up", template_body=json.dumps(failing))
+    assert stack.status == "ROLLBACK_COMPLETE", stack.reason
+    assert "nested stack up-Child-" in stack.reason
+    assert _outputs(engine, "up")["Said"] == "first"
+    assert engine.get_stack(child.id).status in ("UPDATE_COMPLETE", "ROLLBACK_COMPLETE")
+    assert [r["properties"]["Name"] for r in fake_cloud.snapshot()["resources"].values()] == ["first"]
+    assert engine.delete_stack("up").status == "DELETE_COMPLETE"
+    assert fake_cloud.snapshot()["resources"] == {}
