@@ -19,9 +19,9 @@ error. An update may not change the physical id (ROS's rule).
 
 Service tokens: ``acs:fc:<region>:<account>:services/<service>[.<qualifier>]/functions/<function>``
 (FC 2.0) and ``acs:fc:<region>:<account>:functions/<function>[:<qualifier>]`` (FC 3.0) are invoked
-through the FC clients (as async tasks, so the provider can tell when the handler ended); ``web[...]:<url>`` only when the URL is this machine's
-backend (an HTTP trigger's URL, say); MNS tokens and other web URLs are refused with the reason —
-nothing local would receive the request.
+through the FC clients (as async tasks, so the provider can tell when the handler ended);
+``web[...]:<url>`` only when the URL is this machine's backend (an HTTP trigger's URL, say); MNS
+tokens and other web URLs are refused with the reason — nothing local would receive the request.
 """
 
 from __future__ import annotations
