@@ -104,6 +104,7 @@ class Backend:
         assert self.proc is not None
         self.proc.send_signal(signal.SIGKILL)
         self.proc.wait(10)
+        self._close_pipe()
 
     def stop(self) -> None:
         if self.proc is not None and self.proc.poll() is None:
@@ -113,6 +114,11 @@ class Backend:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait(5)
+        self._close_pipe()
+
+    def _close_pipe(self) -> None:
+        if self.proc is not None and self.proc.stderr is not None:
+            self.proc.stderr.close()
 
 
 def statuses(state_dir: Path) -> dict[str, str]:

@@ -23,7 +23,6 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "fcbackend"))
 
 import oss2
 
@@ -69,7 +68,6 @@ IDLE_PROBE = textwrap.dedent(
     """
     import gc, sys, time, types
     sys.path.insert(0, {repo!r})
-    sys.path.insert(0, {repo!r} + "/tests/fcbackend")
     if {without!r}:
         stub = types.ModuleType("fcbackend.oss.wiring")  # the backend as it was without the twin
         stub.mount_oss_api = lambda *args, **kwargs: None
@@ -77,7 +75,7 @@ IDLE_PROBE = textwrap.dedent(
     from fcbackend.app import create_app
     from fcbackend.backend_config import BackendConfig
     from fcbackend.server import ThreadedServer
-    from fc_api_support import FakeScheduler
+    from tests.support.fc_api import FakeScheduler
     import httpx
     app = create_app(BackendConfig.for_state_dir({state!r}), scheduler=FakeScheduler())
     server = ThreadedServer(app).start()
@@ -109,7 +107,7 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="bench-oss-"))
-    from fc_api_support import FakeScheduler
+    from tests.support.fc_api import FakeScheduler
 
     config = BackendConfig.for_state_dir(work / "fc")
     server = ThreadedServer(create_app(config, scheduler=FakeScheduler())).start()

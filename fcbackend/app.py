@@ -163,7 +163,8 @@ def create_app(
     if add_listener is not None:
         add_listener(recorder.record)
     add_log_listener = getattr(scheduler, "add_log_listener", None)
-    if add_log_listener is not None:  # lifecycle hooks' output goes to the function log (spec B.4)
+    # lifecycle hooks' output goes to the function log (docs/reference/fc-runtime.md#lifecycle-hooks)
+    if add_log_listener is not None:
         add_log_listener(lambda spec, data: recorder.append_log(spec.service, spec.function, data))
 
     @contextlib.asynccontextmanager

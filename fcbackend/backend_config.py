@@ -26,7 +26,7 @@ BACKEND_FILE = "backend.json"
 CREDENTIALS_FILE = "credentials.json"
 API_VERSION = "2016-08-15"
 
-# Limits from fc-spec D (sizes in bytes).
+# Limits from docs/reference/fc-runtime.md#limits (sizes in bytes).
 MAX_SYNC_PAYLOAD = 32 * 1024 * 1024
 MAX_ASYNC_PAYLOAD = 128 * 1024
 MAX_CODE_ZIP = 100 * 1024 * 1024

@@ -90,7 +90,8 @@ class FunctionSpec:
 
 @dataclass
 class InstanceRequest:
-    """One custom-runtime protocol request to an instance (spec C.2)."""
+    """One custom-runtime protocol request to an instance
+    (docs/reference/fc-runtime.md#requests-to-an-instance)."""
 
     method: str  # "POST" for /invoke and /initialize, "GET" for /pre-stop, any for http-invoke
     path: str  # "/invoke", "/initialize", "/pre-stop", or the HTTP path for http-invoke

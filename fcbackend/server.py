@@ -385,6 +385,12 @@ def _start_lock(state_dir: Path) -> Iterator[None]:
             fcntl.flock(fh, fcntl.LOCK_UN)
 
 
+# Backends this process started, by pid. Why keep them: a backend stopped by the process that
+# started it stays a zombie until that process reaps it, and dropping the handle of a running
+# child warns (ResourceWarning) when it is collected.
+_STARTED: dict[int, subprocess.Popen[bytes]] = {}
+
+
 def start_daemon(
     state_dir: Path | None = None,
     *,
@@ -433,9 +439,12 @@ def start_daemon(
                 )
             info = read_backend_info(directory)
             if info is not None and info.get("pid") == proc.pid and _answers(str(info["endpoint"])):
+                _STARTED[proc.pid] = proc
                 return info, True
             time.sleep(0.05)
         proc.terminate()
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            proc.wait(KILL_WAIT_S)
         raise DaemonError(f"the FC backend did not answer within {timeout:.0f}s; see {directory / LOG_FILE}")
 
 
@@ -483,6 +492,10 @@ def stop_daemon(state_dir: Path | None = None, timeout: float = STOP_TIMEOUT_S) 
                 os.kill(pid, signal.SIGKILL)
             _wait_gone(pid, KILL_WAIT_S)  # so an immediate `ros fc start` finds the lock free
         _wait_lock_free(directory, KILL_WAIT_S)
+    child = _STARTED.pop(pid, None)
+    if child is not None:  # started by this process: reap it (it is gone, or going)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            child.wait(KILL_WAIT_S)
     remove_backend_info(directory, pid)
     return info
 

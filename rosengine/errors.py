@@ -36,7 +36,8 @@ class Severity(StrEnum):
     INFO = "info"
 
 
-# ROS error codes worth reproducing (spec 6.14) plus our own for findings ROS has no code for.
+# ROS error codes worth reproducing (docs/reference/ros-template-language.md#error-codes) plus our own for
+# findings ROS has no code for.
 INVALID_TEMPLATE_SECTION = "InvalidTemplateSection"
 INVALID_TEMPLATE_VERSION = "InvalidTemplateVersion"
 INVALID_TEMPLATE_REFERENCE = "InvalidTemplateReference"

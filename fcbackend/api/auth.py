@@ -1,5 +1,5 @@
-"""The outermost request layer: request ids, FC signature checks (fc-spec F.2), and turning any
-error into FC's JSON error body.
+"""The outermost request layer: request ids, FC signature checks (docs/reference/fc-api.md#request-signing),
+and turning any error into FC's JSON error body.
 
 Why a pure ASGI middleware instead of a Starlette BaseHTTPMiddleware: it adds no task or stream
 wrapping to every request, which matters on the invoke path. Only paths under ``/2016-08-15/`` are

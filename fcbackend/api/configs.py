@@ -1,6 +1,6 @@
 """Per-function configs keyed by qualifier: provisioned instances, on-demand limits and async
-invoke settings (fc-spec E.3, E.5). Stored under scope ``<service>`` and name
-``<function>@<qualifier>``.
+invoke settings (docs/reference/fc-api.md#async-invoke-config, #provisioned-and-on-demand-instances). Stored
+under scope ``<service>`` and name ``<function>@<qualifier>``.
 
 Provisioning is applied in the background through ``scheduler.set_provisioned`` (starting instances
 can take seconds); ``current``/``currentError`` report how that went. Async invoke config keys are
@@ -8,7 +8,8 @@ matched case-insensitively on input (the SDK's own tests send PascalCase) and re
 
 Deleting an on-demand or async invoke config that does not exist is a 404 (``OnDemandConfigNotFound``,
 ``AsyncConfigNotExists``, the codes GET already answers), like deleting a missing trigger or alias.
-UNCONFIRMED: the spec names no delete error codes for these; FC-style names reused from GET.
+FC documents no delete error codes for these: the names are our choice, reused from GET
+(docs/reference/fc-api.md#async-invoke-config).
 """
 
 from __future__ import annotations

@@ -1,5 +1,6 @@
-"""Custom domains (fc-spec E.6): stored with their routes; ``certConfig.privateKey`` is never echoed.
-Routing requests by Host/path to functions is the trigger engineer's (they read these documents)."""
+"""Custom domains (docs/reference/fc-api.md#custom-domains): stored with their routes;
+``certConfig.privateKey`` is never echoed. Routing requests by Host/path to functions is the trigger
+engineer's (they read these documents)."""
 
 from __future__ import annotations
 

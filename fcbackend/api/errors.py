@@ -1,4 +1,5 @@
-"""FC error responses (fc-spec F.1): a status plus a JSON body with ``ErrorCode``/``ErrorMessage``.
+"""FC error responses (docs/reference/fc-api.md#rest-api): a status plus a JSON body with
+``ErrorCode``/``ErrorMessage``.
 
 Why both casings: the official SDK reads PascalCase ``ErrorCode`` while the API docs show
 camelCase; we send both so every client finds what it looks for. Every error body is JSON, because

@@ -1,4 +1,5 @@
-"""Validation of a function's configuration fields (fc-spec A.2, D, F.3).
+"""Validation of a function's configuration fields (docs/reference/fc-resource-types.md#function,
+docs/reference/fc-runtime.md#limits, docs/reference/fc-api.md#lists-and-object-shapes).
 
 Why separate from the routes: create and update share every rule, and the rules are long. Each
 check names the field and the allowed range, so a bad template value is easy to fix.

@@ -1,5 +1,5 @@
 """Functions: create (code as base64 zip or local OSS object), get, list, update, delete, and the
-code download (fc-spec F.1, F.3)."""
+code download (docs/reference/fc-api.md#rest-api, #lists-and-object-shapes)."""
 
 from __future__ import annotations
 

@@ -35,7 +35,8 @@ def is_local_host_name(name: str) -> bool:
 
 
 def custom_domain_host(scope: Any) -> bool:
-    """Whether the request's Host could name a custom domain (spec E.6), i.e. is not local."""
+    """Whether the request's Host could name a custom domain (docs/reference/fc-api.md#custom-domains), i.e.
+    is not local."""
     for key, value in scope["headers"]:
         if key == b"host":
             return not is_local_host_name(host_name(value.decode("latin-1")))

@@ -1,5 +1,5 @@
 """``GET (WebSocket) /2016-08-15/services/{svc}.{q}/functions/{fn}/instances/{id}/exec``: run a
-command inside a running instance (FC "CLI-based instance management", fc-spec F.1).
+command inside a running instance (FC "CLI-based instance management", docs/reference/fc-api.md#rest-api).
 
 Query parameters: ``command`` (repeatable: the argv), ``stdin``, ``stdout``, ``stderr``, ``tty``
 (booleans) and ``idleTimeout`` (seconds without traffic either way before the command is killed).

@@ -42,9 +42,10 @@ def _format_number(value: float) -> str:
 def result_parts(
     spec: FunctionSpec, result: InvocationResult, *, tail: bool
 ) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
-    """Map a scheduler result to FC's invoke response (headers per fc-spec E.1) as the raw ASGI
-    pieces: status, header pairs (``content-length`` included) and body. Raw because the warm
-    path sends them without building a Response object."""
+    """Map a scheduler result to FC's invoke response (headers per
+    docs/reference/fc-api.md#asynchronous-invocation-and-retries) as the raw ASGI pieces: status, header pairs
+    (``content-length`` included) and body. Raw because the warm path sends them without building a Response
+    object."""
     raw: list[tuple[bytes, bytes]] = []
     content_type: bytes | None = None
     for key, value in result.headers.items():

@@ -1,4 +1,5 @@
-"""Layers: publish versions (content-addressed code), get, list, delete, ACL (fc-spec F.1, F.3).
+"""Layers: publish versions (content-addressed code), get, list, delete, ACL
+(docs/reference/fc-api.md#rest-api, #lists-and-object-shapes).
 
 A layer version's ARN is ``acs:fc:<region>:<account>:layers/<name>/versions/<n>`` (``arn`` and
 ``arnV2`` carry the same value locally; FC2's hashed ``arn`` form is also accepted when functions

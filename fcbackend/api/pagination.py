@@ -1,6 +1,6 @@
-"""FC list semantics (fc-spec F.3): sorted by name; ``prefix`` filters; ``startKey`` is an inclusive
-lower bound; ``nextToken`` (the name the next page starts at) overrides ``startKey`` but not
-``prefix``; the last page has no ``nextToken``."""
+"""FC list semantics (docs/reference/fc-api.md#lists-and-object-shapes): sorted by name; ``prefix`` filters;
+``startKey`` is an inclusive lower bound; ``nextToken`` (the name the next page starts at) overrides
+``startKey`` but not ``prefix``; the last page has no ``nextToken``."""
 
 from __future__ import annotations
 

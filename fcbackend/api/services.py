@@ -1,4 +1,5 @@
-"""Services: create, get (optionally at a qualifier), list, update, delete (fc-spec F.1, F.3)."""
+"""Services: create, get (optionally at a qualifier), list, update, delete (docs/reference/fc-api.md#rest-api,
+#lists-and-object-shapes)."""
 
 from __future__ import annotations
 

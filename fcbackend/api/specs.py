@@ -67,7 +67,7 @@ def layer_dirs(state: BackendState, arns: list[str]) -> tuple[Path, ...]:
 
 def function_credentials(state: BackendState, svc: dict[str, Any]) -> tuple[str, str, str]:
     """The (access key id, secret, security token) a function sees in ``context.credentials`` and in
-    ``ALIBABA_CLOUD_*`` (spec B.2/B.8).
+    ``ALIBABA_CLOUD_*`` (docs/reference/fc-runtime.md#the-context-object, #environment-variables).
 
     Real FC hands out temporary STS keys of the service's role, and *nothing* when the service has
     no role; so a service without a role gets three empty strings here. Handing every function the

@@ -1,6 +1,6 @@
-"""Tags on services (fc-spec F.1): ``POST /tag``, ``GET /tag?resourceArn=``, ``DELETE /tag`` (body
-on DELETE), ``GET /tags``. Existing services can be tagged; at most 20 tags, with FC's key/value
-rules (fc-spec A.1).
+"""Tags on services (docs/reference/fc-api.md#rest-api): ``POST /tag``, ``GET /tag?resourceArn=``, ``DELETE
+/tag`` (body on DELETE), ``GET /tags``. Existing services can be tagged; at most 20 tags, with FC's key/value
+rules (docs/reference/fc-resource-types.md#service).
 
 ``resourceArn`` may be the full ARN ``acs:fc:<region>:<account>:services/<name>`` or the partial
 ``services/<name>`` (the SDK documents both). Both name the same resource, so tags are stored and

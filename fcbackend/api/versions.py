@@ -1,4 +1,4 @@
-"""Versions and aliases (fc-spec E.4).
+"""Versions and aliases (docs/reference/fc-api.md#versions-and-aliases).
 
 Publishing snapshots the service and every function (config and code reference) into an immutable
 version. Ids come from a per-service counter, so a deleted id is never handed out again. Publishing

@@ -1,4 +1,4 @@
-"""Durable async invocation: queue, retries, destinations and task mode (spec E.1-E.3)."""
+"""Durable async invocation: queue, retries, destinations and task mode (docs/reference/fc-api.md)."""
 
 from fcbackend.asyncq.async_invoke_config import AsyncInvokeConfig, validate_async_config
 from fcbackend.asyncq.dispatcher import AsyncDispatcher, TargetGone

@@ -1,4 +1,5 @@
-"""The async invoke config of a function/qualifier (spec E.3) as the queue uses it.
+"""The async invoke config of a function/qualifier (docs/reference/fc-api.md#async-invoke-config) as the queue
+uses it.
 
 Why a separate type: the REST layer stores the config as JSON (keys case-insensitive in,
 camelCase out); the queue only needs four numbers and two destinations, snapshotted onto each
@@ -45,7 +46,9 @@ class AsyncInvokeConfig:
 
 
 def validate_async_config(data: Mapping[str, Any]) -> list[str]:
-    """Errors in an async invoke config body (ranges of spec E.1/E.3), each naming the key."""
+    """Errors in an async invoke config body (ranges of
+    docs/reference/fc-api.md#asynchronous-invocation-and-retries, #async-invoke-config), each naming the
+    key."""
     errors: list[str] = []
     flat = _lower_keys(data)
     retries = flat.get("maxasyncretryattempts")

@@ -1,4 +1,5 @@
-"""Destinations of async invocations (``destinationConfig.onSuccess/onFailure``, spec E.1).
+"""Destinations of async invocations (``destinationConfig.onSuccess/onFailure``,
+docs/reference/fc-api.md#asynchronous-invocation-and-retries).
 
 The record sent to a destination is not documented (UNCONFIRMED). We send what a user of
 Lambda-style destinations would expect, in FC's naming::

@@ -1,4 +1,5 @@
-"""FC 3.0 (2023-03-30) async-task routes over the same task store as the FC 2.0 API (spec E.2)::
+"""FC 3.0 (2023-03-30) async-task routes over the same task store as the FC 2.0 API
+(docs/reference/fc-api.md#async-tasks)::
 
     GET /2023-03-30/functions/{fn}/async-tasks
         ?qualifier=&status=&prefix=&startedTimeBegin=&startedTimeEnd=&limit=&nextToken=

@@ -1,9 +1,10 @@
 """Turns an async InvokeFunction request (headers, body, stored config) into a submission.
 
 Why separate: the REST invoke route, http triggers, timers and OSS events all submit async
-work; they share the header rules of spec E.1/E.2 here.
+work; they share the header rules of docs/reference/fc-api.md#asynchronous-invocation-and-retries,
+#async-tasks here.
 
-Choices (UNCONFIRMED in the spec, recorded here):
+Choices where FC documents nothing (recorded here):
 * a caller-supplied task id (``X-Fc-Stateful-Async-Invocation-Id`` / FC3 ``x-fc-async-task-id``)
   makes the call a task even when the config does not enable stateful invocation — the caller
   evidently wants to look it up later;

@@ -1,4 +1,5 @@
-"""What the async queue remembers about one accepted event, and how FC shows it (spec E.2).
+"""What the async queue remembers about one accepted event, and how FC shows it
+(docs/reference/fc-api.md#async-tasks).
 
 Why: plain async invocations and async *tasks* (stateful invocations) share one durable record;
 tasks additionally keep an event history and are visible through the task APIs.

@@ -1,4 +1,5 @@
-"""What to do with the result of one async attempt (spec E.1 "Retries").
+"""What to do with the result of one async attempt
+(docs/reference/fc-api.md#asynchronous-invocation-and-retries "Retries").
 
 Why a pure module: the rules are easy to get subtly wrong and easy to test without a queue.
 

@@ -1,4 +1,5 @@
-"""Routes of the async add-ons: async tasks (spec E.2) and ``ros fc tasks``/``metrics`` helpers.
+"""Routes of the async add-ons: async tasks (docs/reference/fc-api.md#async-tasks) and ``ros fc
+tasks``/``metrics`` helpers.
 
 FC 2.0 task API::
 
@@ -15,7 +16,8 @@ The function listing (``ListStatefulAsyncInvocationFunctions``; body shape from 
 SDK models, limit 1-100 default 20) names every function/qualifier that has task mode switched on
 (``statefulInvocation: true`` in an async invoke config) or that holds task records, so tasks of a
 function whose config was since removed stay discoverable. Sorted by service, function, qualifier;
-``nextToken`` is the entry the next page starts at, as in the other list routes (spec F.3).
+``nextToken`` is the entry the next page starts at, as in the other list routes
+(docs/reference/fc-api.md#lists-and-object-shapes).
 
 FC3 task routes (``/2023-03-30/functions/{fn}/async-tasks``) live in :mod:`fc3_tasks`, routed by
 the FC 3.0 API's router (``fcbackend.fc3.routes``).

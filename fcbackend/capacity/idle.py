@@ -1,11 +1,11 @@
 """Idle mode: provisioned instances that are not serving are frozen, and thawed on demand.
 
-Spec E.5: with ``alwaysAllocateCPU: false`` FC bills idle provisioned instances at idle rates —
-they hold memory but no CPU. Locally we do the same for real: an instance of such a function that
-has had no request in flight for ``grace_s`` is frozen (the driver's ``Instance.freeze()``: cgroup
-freezer, SIGSTOP or ``docker pause``) after its PreFreeze hook runs, and the next request thaws it
-first. Which functions are in idle mode is decided by :class:`IdlePolicy` (the provisioning
-wiring marks ``(service, function)`` pairs).
+docs/reference/fc-api.md#provisioned-and-on-demand-instances: with ``alwaysAllocateCPU: false`` FC bills idle
+provisioned instances at idle rates — they hold memory but no CPU. Locally we do the same for real: an
+instance of such a function that has had no request in flight for ``grace_s`` is frozen (the driver's
+``Instance.freeze()``: cgroup freezer, SIGSTOP or ``docker pause``) after its PreFreeze hook runs, and the
+next request thaws it first. Which functions are in idle mode is decided by :class:`IdlePolicy` (the
+provisioning wiring marks ``(service, function)`` pairs).
 
 Why a driver wrapper: the scheduler owns instances and knows nothing about billing modes; wrapping
 each driver (``FreezingDriver(inner, policy)``) adds idle mode to any driver without touching the
@@ -108,9 +108,9 @@ class FreezableInstance(Instance):
             return self.frozen
 
     async def _pre_freeze(self) -> None:
-        """Run the PreFreeze hook (limit 90 s, spec B.4) with the headers of every hook request (a
-        request id and credentials for its ``context``), and hand its "FC PreFreeze Start/End"
-        lines and output to :attr:`on_hook_log`. A failing hook must not keep the instance burning
+        """Run the PreFreeze hook (limit 90 s, docs/reference/fc-runtime.md#lifecycle-hooks) with the headers
+        of every hook request (a request id and credentials for its ``context``), and hand its "FC PreFreeze
+        Start/End" lines and output to :attr:`on_hook_log`. A failing hook must not keep the instance burning
         CPU: it is logged and the instance is frozen anyway."""
         self._pre_freeze_calls += 1
         request = protocol.hook_request(

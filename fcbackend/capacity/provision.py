@@ -1,16 +1,16 @@
 """Provisioned instances: the target to keep warm per function/qualifier, and how it changes.
 
-Spec E.5. A provision config has a default ``target``, ``scheduledActions`` and
-``targetTrackingPolicies``. The effective target at time *t*:
+A provision config (docs/reference/fc-api.md#provisioned-and-on-demand-instances) has a default
+``target``, ``scheduledActions`` and ``targetTrackingPolicies``. The effective target at time *t*:
 
 1. start from ``target``;
 2. a scheduled action whose window (``startTime``-``endTime``) contains *t* and whose expression
    last fired at or before *t* sets the target (the most recently fired action wins).
    Expressions: ``cron(<6-field cron>)`` (or a bare cron / ``@every``) and ``at(<ISO time>)``
-   (UNCONFIRMED syntax, spec E.5);
+   (our reading of the syntax, which FC documents by example only);
 3. target-tracking policies active at *t* each want
    ``ceil(current * utilization / metricTarget)`` clamped to ``[minCapacity, maxCapacity]``; when
-   any is active the target is the largest of them (spec: "max of policies currently active").
+   any is active the target is the largest of them (as FC documents it).
    Without a metric sample a policy asks for ``minCapacity``.
 
 :class:`ProvisionManager` re-evaluates on the injected clock and calls ``apply(entry, target)``

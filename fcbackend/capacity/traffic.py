@@ -1,4 +1,4 @@
-"""Alias traffic splitting: ``additionalVersionWeight`` (spec E.4).
+"""Alias traffic splitting: ``additionalVersionWeight`` (docs/reference/fc-api.md#versions-and-aliases).
 
 A call through an alias goes to each version named in ``additionalVersionWeight`` with that
 probability (0-1) and otherwise to the alias's ``versionId``. The choice uses its own

@@ -6,7 +6,7 @@ budget equal to its total memory, every instance reserves its ``gpuMemorySize`` 
 instances share a device while the sum fits. This is accounting, not enforcement: CUDA does not
 let us cap one process's memory, exactly as FC's own sharing relies on the image being honest.
 
-Choices (spec D marks the details UNCONFIRMED):
+Choices (FC documents none of these details; see docs/reference/fc-runtime.md#limits):
 
 * The card family is not matched against the local card's model: a local machine rarely has a T4,
   an A10 and an L20. The family only gives the default memory when ``GpuMemorySize`` is absent
@@ -28,7 +28,7 @@ from fcbackend.gpu.devices import GpuDevice, discover
 from fcbackend.instances.driver import InstanceStartError
 from fcbackend.models import GpuRequest
 
-# Card memory per FC GPU instance family, MB (spec D, UNCONFIRMED figures).
+# Card memory per FC GPU instance family, MB (our assumption: docs/reference/fc-runtime.md#limits).
 GPU_INSTANCE_TYPE_MEMORY_MB: dict[str, int] = {
     "fc.gpu.tesla.1": 16 * 1024,
     "fc.gpu.ampere.1": 24 * 1024,

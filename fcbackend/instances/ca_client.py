@@ -1,4 +1,5 @@
-"""A small HTTP/1.1 keep-alive client for the FC custom-runtime protocol (spec C).
+"""A small HTTP/1.1 keep-alive client for the FC custom-runtime protocol
+(docs/reference/fc-runtime.md#custom-runtimes-and-containers).
 
 Why our own client: every instance — a built-in runtime's bootstrap in a sandbox, a custom runtime
 behind its in-sandbox relay, a Docker container's published port — speaks plain HTTP/1.1, and the

@@ -6,10 +6,11 @@ machines without user namespaces) and a Docker container (``docker``, custom con
 The scheduler does not care which: it asks a driver to :meth:`InstanceDriver.start` an instance for
 a :class:`~fcbackend.models.FunctionSpec`, then sends it requests.
 
-Every instance speaks the FC custom-runtime protocol (spec C: ``POST /invoke``, ``POST
-/initialize``, ``GET /pre-stop``, the ``x-fc-*`` headers): built-in runtimes are small bootstrap
-programs that speak it too, so there is one way to talk to any instance. How bytes get there (a
-Unix socket for sandboxes, a published TCP port for containers) is the driver's business.
+Every instance speaks the FC custom-runtime protocol
+(docs/reference/fc-runtime.md#custom-runtimes-and-containers: ``POST /invoke``, ``POST /initialize``, ``GET
+/pre-stop``, the ``x-fc-*`` headers): built-in runtimes are small bootstrap programs that speak it too, so
+there is one way to talk to any instance. How bytes get there (a Unix socket for sandboxes, a published TCP
+port for containers) is the driver's business.
 """
 
 from __future__ import annotations

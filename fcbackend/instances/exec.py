@@ -1,4 +1,5 @@
-"""Running a command inside a running instance (``InstanceExec``, fc-spec F.1), for every driver.
+"""Running a command inside a running instance (``InstanceExec``, docs/reference/fc-api.md#rest-api), for
+every driver.
 
 Why here and not in each driver: exec needs nothing from a driver but what an instance already
 exposes (its worker process, cgroup and slot; its container id and engine client), and keeping

@@ -1,5 +1,6 @@
-"""What FC hands every instance: the ``x-fc-*`` headers of each request (spec C.2) and the
-platform environment variables (spec B.8).
+"""What FC hands every instance: the ``x-fc-*`` headers of each request
+(docs/reference/fc-runtime.md#requests-to-an-instance) and the platform environment variables
+(docs/reference/fc-runtime.md#environment-variables).
 
 Why a module of its own in the instance layer: the scheduler builds the headers for every request
 and the local runtimes and the Docker driver build the environment — one definition keeps them
@@ -16,8 +17,9 @@ def _num(value: float) -> str:
 
 
 def platform_environment(spec: FunctionSpec, instance_id: str, code_dir: str) -> dict[str, str]:
-    """The FC_* / ALIBABA_CLOUD_* variables of spec B.8 for an instance whose code is at
-    ``code_dir``; callers lay them over the function's own variables, so these win."""
+    """The FC_* / ALIBABA_CLOUD_* variables of docs/reference/fc-runtime.md#environment-variables for an
+    instance whose code is at ``code_dir``; callers lay them over the function's own variables, so these
+    win."""
     access_key_id, access_key_secret, security_token = spec.credentials
     return {
         "FC_FUNC_CODE_PATH": code_dir.rstrip("/") + "/",

@@ -1,5 +1,5 @@
-"""Readiness and health checks for instances of any driver (spec C.1, ``CustomHealthCheckConfig``
-/ FC3 ``HealthCheckConfig``).
+"""Readiness and health checks for instances of any driver (docs/reference/fc-runtime.md#health-checks,
+``CustomHealthCheckConfig`` / FC3 ``HealthCheckConfig``).
 
 Why driver-agnostic: how a probe reaches an instance (TCP to a container, a Unix socket into a
 sandbox) is the driver's business, so a :class:`HealthMonitor` only takes a *probe* — an async

@@ -2,10 +2,10 @@
 
 Why: a pre-started sandbox has an *empty* host directory bound at ``/code`` (and one at ``/opt``);
 a bind mount is a live view, so filling that directory later makes the function's code appear in
-the sandbox without restarting it (design/warm-path.md). Filling is done with hard links (a
+the sandbox without restarting it (docs/design/warm-path.md). Filling is done with hard links (a
 directory walk and one ``link()`` per file — no data copied), falling back to copies across
 filesystems. Layers are merged into ``opt/`` in the function's order, the first layer winning on
-name clashes (spec B.9).
+name clashes (docs/reference/fc-runtime.md#layers-and-the-file-system).
 
 Unix socket paths are limited to 107 bytes; when the state directory is deep (pytest temp dirs)
 slots move to a short directory under the system temp dir.

@@ -322,12 +322,12 @@ def _limit_address_space(pid: int, spec: FunctionSpec) -> None:
 class LocalInstance(Instance):
     """A specialised worker serving one function version.
 
-    Custom runtimes with a ``CustomHealthCheckConfig`` get a :class:`HealthMonitor` (spec C.1/C.3):
-    start-up waits for ``SuccessThreshold`` passes, then a probe runs every ``PeriodSeconds`` and
-    ``FailureThreshold`` failures in a row make :attr:`healthy` False for good — the scheduler
-    then sends no new requests and replaces the instance. A probe is ``GET <HttpGetUrl>`` on a
-    fresh connection to the instance's socket, which the bootstrap relays to the user's server
-    inside the sandbox, exactly like a request.
+    Custom runtimes with a ``CustomHealthCheckConfig`` get a :class:`HealthMonitor`
+    (docs/reference/fc-runtime.md#health-checks, #responses-and-errors): start-up waits for
+    ``SuccessThreshold`` passes, then a probe runs every ``PeriodSeconds`` and ``FailureThreshold`` failures
+    in a row make :attr:`healthy` False for good — the scheduler then sends no new requests and replaces the
+    instance. A probe is ``GET <HttpGetUrl>`` on a fresh connection to the instance's socket, which the
+    bootstrap relays to the user's server inside the sandbox, exactly like a request.
     """
 
     def __init__(self, instance_id: str, worker: Worker, spec: FunctionSpec):

@@ -2,8 +2,9 @@
 
 Why here: the sandbox and process drivers start the same two bootstrap programs
 (``python_bootstrap.py``, ``node_bootstrap.js``) for every runtime; what differs per runtime is the
-bootstrap's *mode* and the environment/search paths of spec B.8/B.9. Keeping that table in one place
-means the drivers never special-case runtime names.
+bootstrap's *mode* and the environment/search paths of docs/reference/fc-runtime.md#environment-variables,
+#layers-and-the-file-system. Keeping that table in one place means the drivers never special-case runtime
+names.
 """
 
 from __future__ import annotations
@@ -68,7 +69,8 @@ def node_executable() -> str | None:
 def instance_environment(
     spec: FunctionSpec, instance_id: str, *, code_dir: str, opt_dirs: list[str], tmp_dir: str = "/tmp"
 ) -> dict[str, str]:
-    """The variables of spec B.8 plus the function's own (the function's may not override FC_*)."""
+    """The variables of docs/reference/fc-runtime.md#environment-variables plus the function's own (the
+    function's may not override FC_*)."""
     info = runtime_info(spec.runtime)
     exe_dir = os.path.dirname(python_executable())
     node = node_executable()

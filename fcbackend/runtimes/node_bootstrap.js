@@ -2,8 +2,8 @@
 /*
  * The in-instance agent of the built-in Node.js runtimes (nodejs*), the twin of
  * python_bootstrap.py: it starts generic, listening on a Unix socket, prints the ready line, and is
- * specialised by POST /__rosengine/specialise; then it serves the custom-runtime protocol (spec C)
- * by calling the user's CommonJS handler (spec B.7):
+ * specialised by POST /__rosengine/specialise; then it serves the custom-runtime protocol (docs/reference/fc-runtime.md#custom-runtimes-and-containers)
+ * by calling the user's CommonJS handler (docs/reference/fc-runtime.md#nodejs-handlers):
  *
  *   exports.handler = (event, context, callback) => callback(err, data)   // callback style
  *   exports.handler = async (event, context) => value                      // async style

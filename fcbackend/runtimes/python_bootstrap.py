@@ -1,14 +1,15 @@
 """The in-instance agent of the built-in Python runtimes (and the relay of custom runtimes).
 
 Why a bootstrap: FC's Python runtimes call ``handler(event, context)``; our backend talks to every
-instance with the custom-runtime protocol (spec C) over a Unix socket. This program bridges the
-two, so a built-in runtime is "just another CA server" to the driver and the scheduler.
+instance with the custom-runtime protocol (docs/reference/fc-runtime.md#custom-runtimes-and-containers) over a
+Unix socket. This program bridges the two, so a built-in runtime is "just another CA server" to the driver and
+the scheduler.
 
 Why it starts *generic*: the pool (fcbackend/instances/prestarted.py) starts this program, inside its
 sandbox, before any function is known — the interpreter is up and its modules imported, waiting
 on its socket. ``POST /__rosengine/specialise`` then turns it into an instance of one function
 (environment, search paths, handler names); a cold start costs that request plus the import of the
-user's module, not an interpreter start (the SOCK "zygote" idea; see design/warm-path.md). A
+user's module, not an interpreter start (the SOCK "zygote" idea; see docs/design/warm-path.md). A
 specialised process is never re-specialised: one sandbox serves one function for its whole life.
 
 Modes (chosen at specialisation):
@@ -23,11 +24,11 @@ Modes (chosen at specialisation):
   we accept them, since the relay runs inside the instance.)
 
 Requests are told apart by the ``x-fc-control-path`` header: ``/invoke``, ``/http-invoke``
-(WSGI, spec B.5), ``/initialize``, ``/pre-stop`` and ``/pre-freeze``. Each response carries that
-request's log (``FC Invoke Start ...`` through ``FC Invoke End ...``, print output, logging lines)
-base64-encoded in ``x-rosengine-log``; output is routed per request via a thread-local, so it stays
-separate when instanceConcurrency > 1. A handler exception answers 404 with ``x-fc-status: 404``
-and FC's error JSON ``{errorMessage, errorType, stackTrace}``.
+(WSGI, docs/reference/fc-runtime.md#http-functions-wsgi), ``/initialize``, ``/pre-stop`` and ``/pre-freeze``.
+Each response carries that request's log (``FC Invoke Start ...`` through ``FC Invoke End ...``, print output,
+logging lines) base64-encoded in ``x-rosengine-log``; output is routed per request via a thread-local, so it
+stays separate when instanceConcurrency > 1. A handler exception answers 404 with ``x-fc-status: 404`` and
+FC's error JSON ``{errorMessage, errorType, stackTrace}``.
 
 This file must run on a bare Python 3.8+ with only the standard library: it is executed as a
 script inside sandboxes, never imported by the backend.
@@ -133,7 +134,7 @@ class _RequestIdFilter(logging.Filter):
 
 
 class _FcRootFormatter(logging.Formatter):
-    """``2017-07-05T05:13:35.920Z <request id> [INFO] message`` (spec B.3)."""
+    """``2017-07-05T05:13:35.920Z <request id> [INFO] message`` (docs/reference/fc-runtime.md#logs)."""
 
     def formatTime(self, record, datefmt=None):
         stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created))
@@ -259,7 +260,7 @@ class Tracing:
 
 
 class Context:
-    """The ``context`` of spec B.2 (FC 2.0 Python runtimes)."""
+    """The ``context`` of docs/reference/fc-runtime.md#the-context-object (FC 2.0 Python runtimes)."""
 
     def __init__(self, request_id, headers, config):
         self.request_id = request_id

@@ -1,7 +1,8 @@
 """From an invocation to a protocol request, and from the instance's answer to FC's result.
 
-Why separate from the scheduler: these are pure functions of the spec and the messages (spec C.2
-headers, C.3 outcome rules, E.1 error types), easy to test and shared by every driver.
+Why separate from the scheduler: these are pure functions of the function spec and the messages (the
+headers and outcome rules of docs/reference/fc-runtime.md#custom-runtimes-and-containers, the error
+types of docs/reference/fc-api.md#invocation), easy to test and shared by every driver.
 """
 
 from __future__ import annotations
@@ -20,18 +21,22 @@ from fcbackend.models import (
 )
 
 LOG_HEADER = "x-rosengine-log"
-# Response headers an instance may not set (spec C.3), besides everything starting x-fc-.
+# Response headers an instance may not set (docs/reference/fc-runtime.md#responses-and-errors),
+# besides everything starting x-fc-.
 _FORBIDDEN_RESPONSE = {"connection", "content-length", "date", "keep-alive", "server", "transfer-encoding"}
 _HOP_BY_HOP_REQUEST = {"connection", "keep-alive", "content-length", "transfer-encoding", "upgrade", "te"}
 
 UNHANDLED = "UnhandledInvocationError"
-INITIALIZATION_ERROR = "InitializationError"  # UNCONFIRMED name (spec B.4): FC says "initializer-specific"
+# FC names the error type of a failed initializer only as "initializer-specific": the name is our
+# choice (docs/reference/fc-runtime.md#lifecycle-hooks).
+INITIALIZATION_ERROR = "InitializationError"
 
 
 def invocation_request(
     spec: FunctionSpec, req: InvocationRequest, instance_id: str = "", invoke_head: bytes | None = None
 ) -> InstanceRequest:
-    """``POST /invoke`` for events, the client's own request for HTTP invocations (spec C.2).
+    """``POST /invoke`` for events, the client's own request for HTTP invocations
+    (docs/reference/fc-runtime.md#requests-to-an-instance).
 
     ``invoke_head``: this instance's :func:`static_head` for ``/invoke`` (the scheduler keeps one
     per instance); the request then carries only the per-request headers besides it."""
@@ -101,7 +106,8 @@ def response_log(response: InstanceResponse) -> bytes:
 
 
 def failed(response: InstanceResponse) -> bool:
-    """Spec C.3: 2xx and no ``x-fc-status`` other than 200 means success."""
+    """2xx and no ``x-fc-status`` other than 200 means success
+    (docs/reference/fc-runtime.md#responses-and-errors)."""
     x_status = response.headers.get("x-fc-status")
     if x_status is not None and x_status.strip() not in ("200", ""):
         return True

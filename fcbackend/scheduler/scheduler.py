@@ -33,7 +33,8 @@ from fcbackend.scheduler.warm_instances import ManagedInstance, WarmInstancePool
 log = logging.getLogger(__name__)
 Listener = Callable[[FunctionSpec, InvocationResult], None]
 # Receives output that belongs in a function's log but is no invocation: the lifecycle hooks'
-# (initializer, preStop, preFreeze) "FC <Hook> Start/End" lines and prints (spec B.3/B.4).
+# (initializer, preStop, preFreeze) "FC <Hook> Start/End" lines and prints (docs/reference/fc-runtime.md#logs,
+# #lifecycle-hooks).
 LogListener = Callable[[FunctionSpec, bytes], None]
 
 
@@ -113,8 +114,8 @@ class Scheduler:
         self._listeners.append(fn)
 
     def add_log_listener(self, fn: LogListener) -> None:
-        """Called with a function's hook output (spec B.4: hook logs go to the function log but
-        are not invocations, so they cannot travel through :meth:`add_listener`)."""
+        """Called with a function's hook output (docs/reference/fc-runtime.md#lifecycle-hooks: hook logs go to
+        the function log but are not invocations, so they cannot travel through :meth:`add_listener`)."""
         self._log_listeners.append(fn)
 
     def _emit_hook_log(self, spec: FunctionSpec, data: bytes) -> None:
@@ -511,9 +512,9 @@ class Scheduler:
                 self.cond.notify_all()
 
     async def _pre_stop(self, inst: ManagedInstance, instance: Instance) -> None:
-        """Run the preStop hook (limit 90 s, spec B.4) and put what it printed, between the
-        runtime's "FC PreStop Start/End" lines, in the function log. A hook that fails or times
-        out still leaves its output and a line saying why; the instance is stopped either way."""
+        """Run the preStop hook (limit 90 s, docs/reference/fc-runtime.md#lifecycle-hooks) and put what it
+        printed, between the runtime's "FC PreStop Start/End" lines, in the function log. A hook that fails or
+        times out still leaves its output and a line saying why; the instance is stopped either way."""
         request_id = f"prestop-{inst.id}"
         timeout = min(90.0, inst.spec.pre_stop_timeout_s)
         request = protocol.hook_request(inst.spec, request_id, "/pre-stop", inst.id)

@@ -1,7 +1,9 @@
 """Settings of the scheduler (warm pool, limits, keep-alive).
 
 Why a dataclass of its own: the backend's CLI, the tests and the benchmark all tune the same knobs;
-defaults follow fc-spec D/E.5 where FC has a number and say why where it does not.
+defaults follow docs/reference/fc-runtime.md#limits,
+docs/reference/fc-api.md#provisioned-and-on-demand-instances where FC has a number and say why where it does
+not.
 """
 
 from __future__ import annotations
@@ -13,7 +15,8 @@ from dataclasses import dataclass, field
 
 @dataclass
 class SchedulerConfig:
-    # Instances per account across all functions (FC docs say 300, newer ones 100: spec D).
+    # Instances per account across all functions (FC docs say 300, newer ones 100:
+    # docs/reference/fc-runtime.md#limits).
     account_instance_limit: int = 300
     # Default per-function instance limit (FC's on-demand config; None = unlimited).
     default_max_instances: int | None = None
@@ -29,7 +32,7 @@ class SchedulerConfig:
     reap_interval_s: float | None = None
     # Generic pre-started workers per (runtime, disk, network) kind for the local drivers.
     pool_size: int = 2
-    # Process + thread limit per instance (spec D: 1,024).
+    # Process + thread limit per instance (docs/reference/fc-runtime.md#limits: 1,024).
     pids_max: int = 1024
     # Runtimes whose pools are filled when the scheduler starts.
     prewarm_runtimes: tuple[str, ...] = ("python3",)

@@ -6,8 +6,9 @@ stored and unpacked once, and published versions keep pointing at the exact byte
 The unpacked tree is what instances mount read-only at ``/code`` (or merge at ``/opt``), so it must
 be complete before anyone sees it: we unpack into a temporary directory and rename it in place.
 
-Safety (fc-spec D): zips are checked before they are stored — entry count, total uncompressed size,
-no absolute paths, no ``..`` components (zip slip), symlinks only to targets inside the tree.
+Safety (docs/reference/fc-runtime.md#limits): zips are checked before they are stored — entry count, total
+uncompressed size, no absolute paths, no ``..`` components (zip slip), symlinks only to targets inside the
+tree.
 """
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""CRC-64/ECMA as FC reports it in ``codeChecksum`` and ``X-Fc-Code-Checksum`` (fc-spec F.3).
+"""CRC-64/ECMA as FC reports it in ``codeChecksum`` and ``X-Fc-Code-Checksum``
+(docs/reference/fc-api.md#lists-and-object-shapes).
 
 FC (like OSS) uses the reflected ECMA-182 polynomial with all-ones initial value and final XOR
 (the variant also known as CRC-64/XZ); the checksum is printed as an unsigned decimal string.

@@ -1,11 +1,12 @@
 """Timer trigger schedules: FC's 6-field cron (``sec min hour dom month dow``) and ``@every``.
 
 Why our own parser: FC's dialect has seconds first, ``?`` for "no specific value" and ``@every
-5m``; common cron libraries use five fields. Evaluated in UTC (spec A.4). Supported per field:
+5m``; common cron libraries use five fields. Evaluated in UTC
+(docs/reference/fc-resource-types.md#trigger). Supported per field:
 ``*``, ``?``, numbers, ranges ``a-b``, steps ``*/n``, ``a/n``, ``a-b/n``, lists ``a,b``; month and
 weekday names (JAN..DEC, SUN..SAT); weekday 0 or 7 = Sunday. When both day-of-month and
 day-of-week are restricted a day matches if either does (classic cron). A ``CRON_TZ=`` prefix is
-accepted and ignored with UTC semantics (UNCONFIRMED in the spec).
+accepted and ignored with UTC semantics (our choice: FC documents no time-zone prefix for timers).
 """
 
 from __future__ import annotations

@@ -5,14 +5,17 @@ The logic is pure (no Starlette): the backend's routes (``fcbackend.triggers.rou
 * ``/2016-08-15/proxy/<service>[.<qualifier>]/<function>/<path>`` names the function; the part
   after the function is the path the function sees (``/`` when empty).
 * The function's http trigger decides: ``authType`` ``anonymous`` (no check) or ``function``
-  (signed as FC signs, spec F.2, with the query in the canonical resource), and ``methods``.
+  (signed as FC signs, docs/reference/fc-api.md#request-signing, with the query in the canonical resource),
+  and ``methods``.
 * Custom domains route by Host and path: an exact path beats a wildcard (``/login/*``, ``/*``)
-  and among wildcards the longer prefix wins (UNCONFIRMED precedence, spec E.6). With no custom
-  domain and no http trigger the request is refused (404), as FC does.
-* Response: the instance's status, headers and body go back to the client (spec C.3); headers a
-  function must not set (``x-fc-*`` except ``x-fc-status``, hop-by-hop ones, ``content-length``,
-  ``date``, ``server``) are dropped. A function that crashes yields 502 with FC's JSON error body
-  and ``X-Fc-Error-Type`` (UNCONFIRMED status; clients see an error, never a hang).
+  and among wildcards the longer prefix wins (UNCONFIRMED precedence,
+  docs/reference/fc-api.md#custom-domains). With no custom domain and no http trigger the request is refused
+  (404), as FC does.
+* Response: the instance's status, headers and body go back to the client
+  (docs/reference/fc-runtime.md#responses-and-errors); headers a function must not set (``x-fc-*`` except
+  ``x-fc-status``, hop-by-hop ones, ``content-length``, ``date``, ``server``) are dropped. A function that
+  crashes yields 502 with FC's JSON error body and ``X-Fc-Error-Type`` (UNCONFIRMED status; clients see an
+  error, never a hang).
 """
 
 from __future__ import annotations
@@ -92,8 +95,8 @@ def check_signature(
     headers: Mapping[str, str],
     secret_for: Mapping[str, str],
 ) -> None:
-    """Verify an ``authType: function`` request (spec F.2; the resource includes the query).
-    ``path`` is the URL-decoded request path; ``headers`` have lower-cased names."""
+    """Verify an ``authType: function`` request (docs/reference/fc-api.md#request-signing; the resource
+    includes the query). ``path`` is the URL-decoded request path; ``headers`` have lower-cased names."""
     if auth_type(trigger) == "anonymous":
         return
     given = headers.get("authorization")
@@ -122,7 +125,7 @@ def check_signature(
 
 
 def _query_items(pairs: Iterable[tuple[str, str]]) -> list[tuple[str, Any]]:
-    # a key without a value signs as just the key (spec F.2)
+    # a key without a value signs as just the key (docs/reference/fc-api.md#request-signing)
     return [(k, v if v != "" else []) for k, v in pairs]
 
 
@@ -159,7 +162,7 @@ def response_parts(result: InvocationResult) -> tuple[int, list[tuple[str, str]]
 
     Platform errors (throttling, start failures) and crashes/timeouts become FC's JSON error with
     ``X-Fc-Error-Type``; anything the function itself answered — even a 4xx/5xx with
-    ``x-fc-status`` — goes back as it was sent (spec C.3)."""
+    ``x-fc-status`` — goes back as it was sent (docs/reference/fc-runtime.md#responses-and-errors)."""
     base = [("x-fc-request-id", result.request_id)]
     crashed = result.error_type is not None and result.status in (200, 502)
     if result.error_code or crashed:

@@ -23,7 +23,8 @@ class TriggerInfo:
     source_arn: str | None = None
 
     def setting(self, *names: str, default: Any = None) -> Any:
-        """A config value by any of ``names``, matched case-insensitively (spec A.4)."""
+        """A config value by any of ``names``, matched case-insensitively
+        (docs/reference/fc-resource-types.md#trigger)."""
         return lookup(self.config, *names, default=default)
 
 

@@ -1,4 +1,5 @@
-"""Fires OSS triggers when the local object store changes (spec A.4 ``oss``).
+"""Fires OSS triggers when the local object store changes (docs/reference/fc-resource-types.md#trigger
+``oss``).
 
 Each matching trigger gets FC's OSS event (``{"events": [{eventName, eventSource: "acs:oss",
 eventTime, region, oss: {bucket: {name, arn}, object: {key, size, eTag}}, ...}]}``) as an

@@ -1,5 +1,5 @@
-"""Which OSS triggers an object event fires (spec A.4 ``oss``): bucket, event names with
-wildcards (``oss:ObjectCreated:*``), and the key filter ``{key: {prefix, suffix}}``."""
+"""Which OSS triggers an object event fires (docs/reference/fc-resource-types.md#trigger ``oss``): bucket,
+event names with wildcards (``oss:ObjectCreated:*``), and the key filter ``{key: {prefix, suffix}}``."""
 
 from __future__ import annotations
 

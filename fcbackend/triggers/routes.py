@@ -114,7 +114,8 @@ http_invoke = _http_invoke
 
 
 async def proxy(request: Request) -> Response:
-    """``ANY /2016-08-15/proxy/<service>[.<qualifier>]/<function>/<path>`` (spec F.1, B.5)."""
+    """``ANY /2016-08-15/proxy/<service>[.<qualifier>]/<function>/<path>`` (docs/reference/fc-api.md#rest-api,
+    docs/reference/fc-runtime.md#http-functions-wsgi)."""
     request_id = _request_id(request)
     addons = request.app.state.fc_addons
     raw_path = request.scope.get("raw_path", b"").decode("latin-1") or request.url.path
@@ -206,7 +207,8 @@ async def trigger_event(request: Request) -> Response:
 
 
 class CustomDomainMiddleware:
-    """Routes requests whose Host is a custom domain to the route's function (spec E.6)."""
+    """Routes requests whose Host is a custom domain to the route's function
+    (docs/reference/fc-api.md#custom-domains)."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app

@@ -1,6 +1,6 @@
 """Timer triggers: fire functions on their cron schedule while the backend runs.
 
-The event FC sends (spec A.4)::
+The event FC sends (docs/reference/fc-resource-types.md#trigger)::
 
     {"triggerTime": "2024-01-01T00:04:00Z", "triggerName": "<name>", "payload": "<payload>"}
 

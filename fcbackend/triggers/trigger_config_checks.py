@@ -2,8 +2,8 @@
 
 Why here: the REST layer stores triggers and the template validator checks TriggerConfig; both
 ask this module so a bad config is rejected the same way everywhere. Keys are matched
-case-insensitively (spec A.4). Each message names the key path (``triggerConfig.events[0]``) and
-what was expected.
+case-insensitively (docs/reference/fc-resource-types.md#trigger). Each message names the key path
+(``triggerConfig.events[0]``) and what was expected.
 
 Decisions: ``enable`` on timers is optional (default true) although the 2021 ROS doc marks it
 required, because FC accepts timers without it; an OSS trigger may omit ``bucketName`` when its

@@ -1,4 +1,4 @@
-"""ALIYUN::FC::Alias provider (fc-spec A.6).
+"""ALIYUN::FC::Alias provider (docs/reference/fc-resource-types.md#alias).
 
 ``AdditionalWeight`` is a percentage in ROS and a 0–1 fraction in the API. The API cannot rename
 an alias, so ``AliasName`` is create-only in our schema (a change replaces the alias; ROS's doc

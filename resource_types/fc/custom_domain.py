@@ -1,4 +1,4 @@
-"""ALIYUN::FC::CustomDomain provider (fc-spec A.9).
+"""ALIYUN::FC::CustomDomain provider (docs/reference/fc-resource-types.md#customdomain).
 
 ``Domain`` is the domain with its protocol prefix: ``https://`` when the Protocol list includes
 HTTPS, else ``http://`` (UNCONFIRMED which one ROS picks for ``HTTP,HTTPS``; we pick the secure

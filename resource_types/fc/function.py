@@ -1,4 +1,4 @@
-"""ALIYUN::FC::Function provider (fc-spec A.2).
+"""ALIYUN::FC::Function provider (docs/reference/fc-resource-types.md#function).
 
 Code comes from ``Code`` (ZipFile, SourceCode, OSS pair, or our LocalPath extension, see
 ``fc_api.code_to_api``). The physical id is ``<service>|<function>``. ``AsyncConfiguration`` is applied

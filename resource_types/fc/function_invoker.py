@@ -1,4 +1,4 @@
-"""ALIYUN::FC::FunctionInvoker provider (fc-spec A.3).
+"""ALIYUN::FC::FunctionInvoker provider (docs/reference/fc-resource-types.md#functioninvoker).
 
 Invoked at create only when ``ExecuteVersion`` is set; on update only when ``ExecuteVersion``
 changed to an integer; deleting it invokes nothing (UNCONFIRMED in ROS's docs; invoking on delete

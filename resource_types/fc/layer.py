@@ -1,4 +1,4 @@
-"""ALIYUN::FC::Layer provider (fc-spec A.7).
+"""ALIYUN::FC::Layer provider (docs/reference/fc-resource-types.md#layer).
 
 Every property is create-only, so any change publishes a new layer version (the engine replaces
 the resource, then deletes the old version). Code takes ZipFile, the OSS pair, or our LocalPath.

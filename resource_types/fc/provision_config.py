@@ -1,4 +1,4 @@
-"""ALIYUN::FC::ProvisionConfig provider (fc-spec A.8).
+"""ALIYUN::FC::ProvisionConfig provider (docs/reference/fc-resource-types.md#provisionconfig).
 
 Deleting sets the target to 0, which is how FC removes provisioned instances (there is no
 delete call in FC 2.0). Physical id: the API's ``resource``, ``<account>#<service>#<qualifier>#<function>``.

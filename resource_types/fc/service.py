@@ -1,4 +1,4 @@
-"""ALIYUN::FC::Service provider (fc-spec A.1).
+"""ALIYUN::FC::Service provider (docs/reference/fc-resource-types.md#service).
 
 Update sends every configurable property (FC's UpdateService replaces the ones it is given);
 Tags go through the tag API on the service's ARN. Deleting waits briefly for functions of the

@@ -1,4 +1,4 @@
-"""ALIYUN::FC::Trigger provider (fc-spec A.4).
+"""ALIYUN::FC::Trigger provider (docs/reference/fc-resource-types.md#trigger).
 
 TriggerConfig keys are matched case-insensitively (ROS docs write PascalCase, the API and some
 real templates camelCase) and sent camelCased; the timer flag ``Enabled`` of the 2021 docs is

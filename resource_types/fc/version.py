@@ -1,4 +1,5 @@
-"""ALIYUN::FC::Version provider (fc-spec A.5, E.4).
+"""ALIYUN::FC::Version provider (docs/reference/fc-resource-types.md#version,
+docs/reference/fc-api.md#versions-and-aliases).
 
 Publishing snapshots the service and all its functions. Every property is create-only, so the
 engine replaces (publishes anew) instead of updating. Physical id: ``<service>|<versionId>``.

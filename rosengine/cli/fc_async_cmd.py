@@ -29,9 +29,11 @@ def _client() -> Any:
     from rosengine.clients.fc import FcApiError, FcClient
 
     try:
-        return FcClient.from_environment()
+        client = FcClient.from_environment()
     except FcApiError as exc:
         raise click.ClickException(exc.message if hasattr(exc, "message") else str(exc)) from None
+    click.get_current_context().call_on_close(client.close)  # the command's connections end with it
+    return client
 
 
 def _call(fn: Any, *args: Any, **kwargs: Any) -> Any:

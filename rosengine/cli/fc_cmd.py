@@ -31,11 +31,13 @@ def _client() -> Any:
     from rosengine.clients.fc import FcApiError, FcClient
 
     try:
-        return FcClient.from_environment(start=True, echo=_echo_err)
+        client = FcClient.from_environment(start=True, echo=_echo_err)
     except FcApiError as exc:
         raise click.ClickException(exc.message) from exc
     except Exception as exc:  # the daemon failed to start: say why, no traceback
         raise click.ClickException(str(exc)) from exc
+    click.get_current_context().call_on_close(client.close)  # the command's connections end with it
+    return client
 
 
 def _call(fn: Callable[[], Any]) -> Any:
@@ -231,7 +233,7 @@ def _local_status(state_dir: Path | None) -> dict[str, Any]:
 def _remote_status(endpoint: str) -> dict[str, Any]:
     """Status of the backend ``ROS_FC_ENDPOINT`` names (what every other command talks to).
 
-    UNCONFIRMED (not in the spec): the endpoint may be a real FC service, which has no
+    Our choice (FC has no such route): the endpoint may be a real FC service, which has no
     ``/local/status``; any FC-shaped answer there (e.g. 404) still means "running", without the
     rosengine details. The secret is never printed for a remote endpoint: it came from the user.
     """

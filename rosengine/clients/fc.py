@@ -2,8 +2,9 @@
 
 Why our own client rather than the official SDK: providers run many calls in parallel threads and
 need a thread-safe, connection-pooling client (httpx) with typed errors; the SDK is used in tests
-to prove the backend speaks real FC. Every request is signed as FC 2.0 signs it (fc-spec F.2),
-using :mod:`rosengine.clients.fc_signature`, the same code the backend verifies with.
+to prove the backend speaks real FC. Every request is signed as FC 2.0 signs it
+(docs/reference/fc-api.md#request-signing), using :mod:`rosengine.clients.fc_signature`, the same code the
+backend verifies with.
 
 Where the backend is: ``ROS_FC_ENDPOINT`` (+ ``ROS_FC_ACCESS_KEY_ID``/``ROS_FC_ACCESS_KEY_SECRET``)
 or the local daemon's ``<fc state dir>/backend.json``; :func:`ensure_local_backend` starts the

@@ -1,5 +1,6 @@
-"""FC 2.0 request signing (fc-spec F.2), shared by :class:`~rosengine.clients.fc.FcClient` and the
-backend's verifier so both sides compute the very same string to sign.
+"""FC 2.0 request signing (docs/reference/fc-api.md#request-signing), shared by
+:class:`~rosengine.clients.fc.FcClient` and the backend's verifier so both sides compute the very same string
+to sign.
 
 ``Authorization: FC <AccessKeyID>:<base64(HMAC-SHA256(secret, StringToSign))>`` where StringToSign
 is ``METHOD\\nContent-MD5\\nContent-Type\\nDate\\n`` + the ``x-fc-*`` headers (lower-cased names,

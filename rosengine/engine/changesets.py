@@ -1,8 +1,10 @@
-"""Change sets (spec 6.6): a reviewed plan stored with its template and parameters, executed later.
+"""Change sets (docs/reference/ros-template-language.md#change-sets): a reviewed plan stored with its template
+and parameters, executed later.
 
 A CREATE change set creates the stack record in ``REVIEW_IN_PROGRESS`` (nothing is created until
 it is executed); an UPDATE change set stores the changes ``preview`` would show. Executing one
-marks the stack's other change sets ``OBSOLETE``. At most 20 per stack (spec 6.15).
+marks the stack's other change sets ``OBSOLETE``. At most 20 per stack
+(docs/reference/ros-template-language.md#limits).
 
 NoEcho (issue 3: masked in every output): a change set is shown with the NoEcho parameters of
 its *own* template masked, together with those of its stack, so neither a review stack nor a

@@ -38,6 +38,6 @@ def identity_dict(ident: StackIdentity) -> dict[str, Any]:
 
 
 def pseudo_parameters(ident: StackIdentity) -> dict[str, Any]:
-    """Pseudo parameters as GetStack lists them (spec 4, summary item 9): ``ALIYUN::NoValue``
-    shows as the string ``"None"``."""
+    """Pseudo parameters as GetStack lists them (docs/reference/ros-template-language.md#pseudo-parameters):
+    ``ALIYUN::NoValue`` shows as the string ``"None"``."""
     return {name: "None" if value is NO_VALUE else value for name, value in pseudo_values(ident).items()}

@@ -1,4 +1,4 @@
-"""Evaluate a stack's Outputs after create/update (spec 6.13).
+"""Evaluate a stack's Outputs after create/update (docs/reference/ros-template-language.md#outputs).
 
 GetAtt reads the attributes providers reported, Ref the physical ids; outputs whose Condition is
 false are omitted by ``resolve_outputs``; NoEcho is kept with the value so every display masks it

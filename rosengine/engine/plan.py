@@ -3,7 +3,8 @@ and the "no changes" check of UpdateStack).
 
 Values that cannot be known before running (the attributes of a resource that will be created
 or replaced) are :class:`Unknown`; a create-only property that changes only because of such a
-value makes the replacement ``Conditional``, one that changes statically ``True`` (spec 6.6).
+value makes the replacement ``Conditional``, one that changes statically ``True``
+(docs/reference/ros-template-language.md#change-sets).
 """
 
 from __future__ import annotations
@@ -59,8 +60,9 @@ class ResourceChange:
         return f"create-only properties changed: {names}"
 
     def as_change(self, placeholders: bool = False) -> dict[str, Any]:
-        """One entry of a change set's Changes (spec 6.6); a resource that will be a placeholder
-        carries a ``Note`` saying so (not in ROS's shape: ROS has no placeholders)."""
+        """One entry of a change set's Changes (docs/reference/ros-template-language.md#change-sets);
+        a resource that will be a placeholder carries a ``Note`` saying so (not in ROS's shape: ROS
+        has no placeholders)."""
         details = []
         for name in self.changed:
             dynamic = name in self.dynamic

@@ -1,4 +1,5 @@
-"""Stack and resource status strings (spec 6.1, 6.2) and the reasons ROS shows with them."""
+"""Stack and resource status strings (docs/reference/ros-template-language.md#statuses) and the reasons ROS
+shows with them."""
 
 from __future__ import annotations
 

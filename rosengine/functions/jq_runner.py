@@ -86,6 +86,9 @@ class JqRunner:
         if process is not None:
             process.kill()
             process.wait()
+            for pipe in (process.stdin, process.stdout):
+                if pipe is not None:
+                    pipe.close()
 
     def close(self) -> None:
         with self._lock:

@@ -1,7 +1,8 @@
 """``Fn::Not`` — negates one condition (``not_`` because ``not`` is a keyword).
 
 ROS takes a single operand (a condition name or expression); the AWS one-element list form is
-accepted too so ported templates work (UNCONFIRMED in ROS, recommended by the spec).
+accepted too so ported templates work (our choice; see
+docs/reference/ros-template-language.md#conditions-and-predicates).
 """
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""Errors of stack operations, with the ROS error codes users know (spec 6.14).
+"""Errors of stack operations, with the ROS error codes users know
+(docs/reference/ros-template-language.md#error-codes).
 
 Why here and not in the engine: the state store is what detects most of them (a name already
 taken, a stack locked by another operation, a stack that does not exist), and the engine and the

@@ -109,8 +109,9 @@ class StateStore(ABC):
     # -- Fn::GetStackOutput ---------------------------------------------------------------------
     def get_stack_output(self, stack_name_or_id: str, output_name: str, region: str | None) -> Any:
         """StackOutputReader: another stack's output value, or "" when the stack or output does
-        not exist (ROS returns an empty string rather than failing, spec 3.2). NoEcho values are
-        returned in clear: the reading stack needs the real value."""
+        not exist (ROS returns an empty string rather than failing,
+        docs/reference/ros-template-language.md#references-and-look-ups). NoEcho values are returned in clear:
+        the reading stack needs the real value."""
         stack = self.find_stack(stack_name_or_id)
         if stack is None or stack.status == "DELETE_COMPLETE":
             return ""

@@ -1,4 +1,4 @@
-"""``Count`` pre-expansion (spec 5.4).
+"""``Count`` pre-expansion (docs/reference/ros-template-language.md#count).
 
 ``A`` with ``Count: 3`` becomes ``A[0]``, ``A[1]``, ``A[2]``. Inside each copy's Properties
 ``{"Ref": "ALIYUN::Index"}`` becomes the integer index, and the documented idiom
@@ -20,7 +20,8 @@ from rosengine.functions.base import Unknown
 from rosengine.template.scope import INDEX
 from rosengine.template.tags import split_get_att
 
-# Spec 5.4 quotes 300 expanded resources per template (the Limits page says 200 per stack).
+# docs/reference/ros-template-language.md#count quotes 300 expanded resources per template (the Limits page
+# says 200 per stack).
 MAX_EXPANDED = 300
 
 

@@ -1,4 +1,5 @@
-"""The resource dependency graph (spec 5.3): edges from Ref, Fn::GetAtt, Fn::Sub and DependsOn.
+"""The resource dependency graph (docs/reference/ros-template-language.md#resources): edges from Ref,
+Fn::GetAtt, Fn::Sub and DependsOn.
 
 An edge ``A -> B`` means B depends on A (A is created first). A cycle is reported once per
 strongly connected component with every resource on it, so the user sees the whole loop, not

@@ -20,8 +20,8 @@ from rosengine.template.sourcemap import SourceMap
 from rosengine.template.yaml_parser import load_yaml
 from rosengine.transform import apply_transform
 
-# ROS accepts TemplateBody up to 524,288 bytes (spec 1.1); a bigger local file would fail in the
-# cloud, so it fails here too unless the caller lifts the limit.
+# ROS accepts TemplateBody up to 524,288 bytes (docs/reference/ros-template-language.md#sections); a bigger
+# local file would fail in the cloud, so it fails here too unless the caller lifts the limit.
 MAX_TEMPLATE_BYTES = 524_288
 
 

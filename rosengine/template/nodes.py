@@ -1,7 +1,8 @@
 """Recognising function calls in plain template data.
 
-A call is a mapping with exactly one key that is ``Ref`` or starts with ``Fn::`` (spec 3.1).
-Kept in one place so the loader, the reference scanner and the evaluator agree.
+A call is a mapping with exactly one key that is ``Ref`` or starts with ``Fn::``
+(docs/reference/ros-template-language.md#calls-and-short-tags). Kept in one place so the loader, the reference
+scanner and the evaluator agree.
 """
 
 from __future__ import annotations

@@ -1,11 +1,12 @@
-"""Template parameters: their declarations, coercion by type, constraints and binding (spec 2).
+"""Template parameters: their declarations, coercion by type, constraints and binding
+(docs/reference/ros-template-language.md#parameters).
 
 Why the split between :class:`ParameterSpec` (parsed once per template) and :func:`bind_parameters`
 (per stack operation): declarations are checked when the template loads (a Default that violates
 its own constraints fails validation, as ROS's ValidateTemplate does), values when a stack is
 created or updated.
 
-Choices where the spec says UNCONFIRMED (kept in one place to be easy to change):
+Choices where ROS documents nothing (kept in one place to be easy to change):
 
 * Boolean accepts ``true``/``false`` in any letter case (and YAML/JSON booleans); nothing else.
 * CommaDelimitedList splits on ``,`` and strips whitespace around items (Heat); ``""`` -> ``[]``.
@@ -75,7 +76,8 @@ KNOWN_KEYS = frozenset(
         "AssociationPropertyMetadata",
         "Confirm",
         "TextArea",
-        # seen in official templates, console hints with no engine meaning (spec 2.3 UNCONFIRMED)
+        # seen in official templates, console hints with no engine meaning
+        # (docs/reference/ros-template-language.md#parameters UNCONFIRMED)
         "Required",
         "ReadOnly",
         "Placeholder",
@@ -345,7 +347,8 @@ def bind_parameters(
     static: bool = False,
     oos_store: OosParameterStore | None = None,
 ) -> tuple[dict[str, Any], list[TemplateError]]:
-    """Values for every declared parameter (spec 2.4): given, else previous, else Default.
+    """Values for every declared parameter (docs/reference/ros-template-language.md#parameters): given, else
+    previous, else Default.
 
     Returns (values, errors); a parameter that fails keeps an :class:`Unknown` value so later
     stages can still report their own problems in the same run.

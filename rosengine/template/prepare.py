@@ -1,8 +1,8 @@
 """``prepare``: from a loaded template and parameter values to what the engine executes.
 
-Order (spec 0.2): bind parameters -> Rules -> Conditions -> Locals -> Count expansion ->
-dependency graph. Every stage keeps going after a problem so one run reports all of them; the
-collected errors are raised together as :class:`~rosengine.errors.TemplateErrors`, each located
+Order (docs/reference/ros-template-language.md#evaluation-order): bind parameters -> Rules -> Conditions ->
+Locals -> Count expansion -> dependency graph. Every stage keeps going after a problem so one run reports all
+of them; the collected errors are raised together as :class:`~rosengine.errors.TemplateErrors`, each located
 (file:line:col) through the template's source map.
 
 ``static=True`` is ``ros validate``: parameters without a value become :class:`Unknown`, and so

@@ -3,7 +3,8 @@
 One :class:`Scope` per prepared stack holds the bound parameters, the stack identity, mappings,
 conditions (evaluated lazily, memoised, cycles detected), locals (Macro re-evaluated at each use,
 Eval once) and the resource names after Count expansion. :meth:`Scope.context` builds the
-``FunctionContext`` for one section; sections restrict what ``Ref`` may name (spec 1.2):
+``FunctionContext`` for one section; sections restrict what ``Ref`` may name
+(docs/reference/ros-template-language.md#sections):
 
 * ``condition``/``rule``: parameters and pseudo parameters;
 * ``local``/``count``: those plus locals;
@@ -41,7 +42,8 @@ PSEUDO_PARAMETERS = (
     NO_VALUE_NAME,
     INDEX,
 )
-# Locals may reference locals "up to 5 levels deep" (spec 1.7): a chain of six locals is fine.
+# Locals may reference locals "up to 5 levels deep" (docs/reference/ros-template-language.md#sections): a
+# chain of six locals is fine.
 MAX_LOCAL_DEPTH = 5
 _RESOURCE_SECTIONS = ("resource", "output")
 _LOCAL_SECTIONS = ("local", "count", "resource", "output")

@@ -1,4 +1,4 @@
-"""Structural checks of every top-level section (spec 1, 5.3, 6.13).
+"""Structural checks of every top-level section (docs/reference/ros-template-language.md).
 
 These need no parameter values, so they run when a template loads and every problem is
 collected (``ros validate`` shows them all at once). Section-level shape problems use ROS's

@@ -1,9 +1,9 @@
 """YAML short tags (``!Join``) and the long function names they stand for.
 
 Why a fixed table here as well as the function registry: the loader must recognise every tag of
-spec 3.1 even when a function is not implemented (evaluation then reports it precisely, with a
-location), and a problem while importing a function module must never stop a template from
-loading. Tags registered by function modules beyond this list are honoured too.
+docs/reference/ros-template-language.md#calls-and-short-tags even when a function is not implemented
+(evaluation then reports it precisely, with a location), and a problem while importing a function module must
+never stop a template from loading. Tags registered by function modules beyond this list are honoured too.
 """
 
 from __future__ import annotations
@@ -75,9 +75,10 @@ def function_for_tag(tag: str) -> str | None:
 
 
 def split_get_att(text: str) -> list[str] | str:
-    """``!GetAtt a.b`` -> ``["a", "b"]`` (spec 3.1): resource names may contain dots, attribute
-    names may not, except nested-stack outputs ``Res.Outputs.Name`` -> ``["Res", "Outputs.Name"]``.
-    Text without a dot is returned unchanged so the function reports the bad argument."""
+    """``!GetAtt a.b`` -> ``["a", "b"]`` (docs/reference/ros-template-language.md#calls-and-short-tags):
+    resource names may contain dots, attribute names may not, except nested-stack outputs ``Res.Outputs.Name``
+    -> ``["Res", "Outputs.Name"]``. Text without a dot is returned unchanged so the function reports the bad
+    argument."""
     if not isinstance(text, str) or "." not in text:
         return text
     parts = text.split(".")

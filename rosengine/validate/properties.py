@@ -11,7 +11,7 @@ Rules (beyond what jsonschema does with our ROS-flavoured keywords, see ``jsonsc
   spelling regardless of case, recursively; errors still point at the key as the author wrote it;
 * ``crossPropertyRules`` in a schema name checks jsonschema cannot express:
   ``InstanceSoftConcurrency<=InstanceConcurrency`` and ``CpuMemoryRatio`` (vCPU : memory in GB
-  between 1:1 and 1:4, FC spec D);
+  between 1:1 and 1:4, docs/reference/fc-runtime.md#limits);
 * a wrong type is ``InvalidTemplatePropertyType`` (the ROS code); every other property problem is
   ``StackValidationFailed``, as ROS reports it;
 * a ``null`` value in a map is the property left out (ROS reads it so), so only a required one

@@ -27,7 +27,7 @@ from fcbackend.server import (
     stop_daemon,
 )
 from tests.support.paths import REPO
-from tests.support.stuck_backend import STUCK_BACKEND, process_alive
+from tests.support.stuck_backend import process_alive, stuck_backend
 
 ROS = [sys.executable, "-c", "from rosengine.cli import main; main()"]
 
@@ -106,23 +106,12 @@ def test_stop_gets_rid_of_a_stopped_backend(state):
 
 
 def test_stop_kills_a_backend_that_never_handles_sigterm(state):
-    proc = subprocess.Popen(
-        [sys.executable, "-c", STUCK_BACKEND, str(state)],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert proc.stdout.readline().strip() == "ready"
+    with stuck_backend(state) as proc:
         assert serving_pid(state) == proc.pid
         stopped = stop_daemon(state, timeout=0.5)
         assert stopped is not None and stopped["pid"] == proc.pid
         assert proc.wait(timeout=10) == -signal.SIGKILL
         assert serving_pid(state) is None and read_backend_info(state) is None
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
 
 
 def test_start_after_stop_reuses_the_port(state):
@@ -148,17 +137,7 @@ def test_a_taken_port_falls_back_to_a_free_one(state):
 
 
 def test_a_backend_holding_the_lock_without_a_record_is_waited_for_not_twinned(state):
-    proc = subprocess.Popen(
-        [sys.executable, "-c", STUCK_BACKEND, str(state), "--no-record"],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert proc.stdout.readline().strip() == "ready"
+    with stuck_backend(state, "--no-record") as proc:
         with pytest.raises(BackendNotAnswering, match=rf"\(pid {proc.pid}\) is not answering"):
             start_daemon(state, driver="process", timeout=0.5)
         assert _backend_processes(state) == []
-    finally:
-        proc.kill()
-        proc.wait()

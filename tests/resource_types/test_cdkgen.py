@@ -295,7 +295,7 @@ def test_a_template_with_three_types_reads_three_schemas():
           Role:
             Type: ALIYUN::RAM::Role
             Properties: {RoleName: r, AssumeRolePolicyDocument: {Version: '1', Statement: []}}
-          Bucket: {Type: ALIYUN::OSS::Bucket, Properties: {BucketName: b}}
+          Bucket: {Type: ALIYUN::OSS::Bucket, Properties: {BucketName: logs-b}}
         '''
         assert check_template(load_template(text)) == []
         print(sorted(registry._schemas))

@@ -1,5 +1,5 @@
 """The hand-written FC, FC3 and ROS schemas (as merged over the CDK's by the generator):
-well-formed, meta-valid, and true to the spec's ranges."""
+well-formed, meta-valid, and true to the documented ranges."""
 
 from __future__ import annotations
 

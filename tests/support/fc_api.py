@@ -20,6 +20,7 @@ from fcbackend.app import create_app
 from fcbackend.backend_config import BackendConfig
 from fcbackend.models import FunctionSpec, InvocationRequest, InvocationResult
 from fcbackend.server import ThreadedServer
+from rosengine.clients.fc import FcClient
 
 
 @dataclass
@@ -151,6 +152,13 @@ def sdk(backend: Backend) -> Any:
         accessKeySecret=backend.config.access_key_secret,
         Timeout=10,
     )
+
+
+@pytest.fixture(scope="module")
+def client(backend: Backend) -> Iterator[FcClient]:
+    """rosengine's own FC client for ``backend``."""
+    with FcClient(backend.endpoint, backend.config.access_key_id, backend.config.access_key_secret) as c:
+        yield c
 
 
 def wait_until(predicate: Callable[[], Any], timeout: float = 20.0, interval: float = 0.02) -> Any:

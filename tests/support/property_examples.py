@@ -1,5 +1,7 @@
-"""Valid Properties for every type we ship a schema for, taken from the spec's tables and examples
-(fc-spec.md A.1-A.10, ros-template-spec.md 6.11/6.12). Shared by the schema and property tests."""
+"""Valid Properties for every type we ship a schema for, taken from the ROS resource reference
+(docs/reference/fc-resource-types.md; for ALIYUN::ROS::* the "nested stacks, wait conditions and
+custom resources" part of docs/reference/ros-template-language.md). Shared by the schema and
+property tests."""
 
 from __future__ import annotations
 
@@ -221,7 +223,7 @@ VALID_PROPERTIES: dict[str, dict[str, Any]] = {
     },
 }
 
-# (type, property, bad value) — a wrong type or a value outside the spec's range for that property.
+# (type, property, bad value) — a wrong type or a value outside the documented range for that property.
 BAD_VALUES: list[tuple[str, str, Any]] = [
     ("ALIYUN::FC::Service", "ServiceName", "1starts-with-digit"),
     ("ALIYUN::FC::Service", "ServiceName", "x" * 129),

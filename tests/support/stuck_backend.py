@@ -9,8 +9,14 @@ for its stdin to close.
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import textwrap
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+
+from tests.support.paths import REPO
 
 STUCK_BACKEND = textwrap.dedent("""
     import fcntl, json, signal, sys, os
@@ -24,6 +30,24 @@ STUCK_BACKEND = textwrap.dedent("""
     print("ready", flush=True)
     sys.stdin.read()
 """)
+
+
+@contextmanager
+def stuck_backend(state: Path, *args: str) -> Iterator[subprocess.Popen[str]]:
+    """Run :data:`STUCK_BACKEND` on ``state`` until the block ends; it is ready when yielded."""
+    with subprocess.Popen(
+        [sys.executable, "-c", STUCK_BACKEND, str(state), *args],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=REPO,
+    ) as proc:
+        try:
+            assert proc.stdout is not None and proc.stdout.readline().strip() == "ready"
+            yield proc
+        finally:
+            if proc.poll() is None:
+                proc.kill()
 
 
 def process_alive(pid: int) -> bool:

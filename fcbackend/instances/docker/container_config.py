@@ -7,7 +7,8 @@ passed in), so the container a driver creates can be checked without Docker. The
 * Memory ``Memory`` = ``MemorySwap`` (no swap), CPU ``NanoCpus``, at most 1024 processes.
 * Labels ``rosengine.backend=<hash of the state dir>`` and ``rosengine.instance=<id>`` let
   :meth:`DockerDriver.reap_orphans` remove whatever a crashed backend left behind.
-* The function's variables plus FC's (spec B.8), FC's winning on reserved ``FC_`` names.
+* The function's variables plus FC's (docs/reference/fc-runtime.md#environment-variables), FC's winning on
+  reserved ``FC_`` names.
 * Built-in runtimes: code bound read-only at ``/code``, merged layers at ``/opt``; the bootstrap's
   Unix socket directory at ``/var/fc/sock`` (bound by the driver).
 * ``internetAccess: false``: ``NetworkMode: none`` (loopback only: no internet, no host, no other
@@ -65,8 +66,8 @@ def container_name(backend: str, instance_id: str) -> str:
 
 
 def fc_environment(spec: FunctionSpec, instance_id: str) -> dict[str, str]:
-    """The variables FC sets in an instance (spec B.8), then the function's own (which cannot
-    override reserved ``FC_`` names: those win)."""
+    """The variables FC sets in an instance (docs/reference/fc-runtime.md#environment-variables), then the
+    function's own (which cannot override reserved ``FC_`` names: those win)."""
     platform = {**platform_environment(spec, instance_id, "/code/"), "PYTHONUNBUFFERED": "1"}
     env = {k: v for k, v in spec.environment if not k.startswith("FC_")}
     env.update(platform)
@@ -238,8 +239,9 @@ def image_command_binds(
 
 
 def merged_layers(state_dir: Path, layer_dirs: tuple[Path, ...]) -> Path:
-    """One directory with the layers merged, the first listed winning (spec B.9); cached under
-    ``state_dir`` by the layers' paths, which are content-addressed."""
+    """One directory with the layers merged, the first listed winning
+    (docs/reference/fc-runtime.md#layers-and-the-file-system); cached under ``state_dir`` by the layers'
+    paths, which are content-addressed."""
     key = hashlib.sha256("\0".join(str(p) for p in layer_dirs).encode()).hexdigest()[:16]
     merged = state_dir / "docker-layers" / key
     if merged.is_dir():

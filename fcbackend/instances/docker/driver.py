@@ -10,16 +10,16 @@ The driver starts instances and cleans up after them; the other jobs live in the
 
 Every name this module had before that split is still importable from here.
 
-How an instance starts (spec C): the function's image is created and started with its limits,
-environment and labels; a GPU function first reserves GPU memory on a device
-(:mod:`fcbackend.gpu`) and carries ``keep_warm = True``. The instance is reached at the
-container's IP on the bridge network (no ``docker-proxy`` process per container, which costs start
-time, and a refused connection really means "not listening"). Where the bridge is not routable
-from the backend (Docker Desktop), ``address_mode="published"`` publishes CAPort on 127.0.0.1 with
-a random host port instead. Built-in runtimes run their bootstrap program, which listens on a Unix
-socket in a host directory bound at ``/var/fc/sock`` (no port, no network needed) and is then
-specialised with the function's handler and environment, as in a sandbox. A start that fails
-leaves nothing behind; :meth:`DockerDriver.reap_orphans` removes what a crashed backend left.
+How an instance starts (docs/reference/fc-runtime.md#custom-runtimes-and-containers): the function's image is
+created and started with its limits, environment and labels; a GPU function first reserves GPU memory on a
+device (:mod:`fcbackend.gpu`) and carries ``keep_warm = True``. The instance is reached at the container's IP
+on the bridge network (no ``docker-proxy`` process per container, which costs start time, and a refused
+connection really means "not listening"). Where the bridge is not routable from the backend (Docker Desktop),
+``address_mode="published"`` publishes CAPort on 127.0.0.1 with a random host port instead. Built-in runtimes
+run their bootstrap program, which listens on a Unix socket in a host directory bound at ``/var/fc/sock`` (no
+port, no network needed) and is then specialised with the function's handler and environment, as in a sandbox.
+A start that fails leaves nothing behind; :meth:`DockerDriver.reap_orphans` removes what a crashed backend
+left.
 
 ``internetAccess: false`` (the service's setting): every container of such a function — web
 server, run-to-completion job or built-in runtime, GPU or not — gets ``NetworkMode: none``: only

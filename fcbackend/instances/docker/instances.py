@@ -1,4 +1,4 @@
-"""The two kinds of Docker instance (spec C).
+"""The two kinds of Docker instance (docs/reference/fc-runtime.md#custom-runtimes-and-containers).
 
 * :class:`DockerInstance` — a long-running container serving the CA protocol (webServerMode=true,
   and built-in runtimes in images). Ready = the CA port accepts connections, or the health check
@@ -54,8 +54,9 @@ _LOG_LIMIT_BYTES = 1024 * 1024
 
 
 def protocol_headers(spec: FunctionSpec, req: InstanceRequest) -> dict[str, str]:
-    """FC's ``x-fc-*`` headers (spec C.2), then the request's own: requests from the scheduler
-    already carry them; a request sent to the driver directly gets the same set."""
+    """FC's ``x-fc-*`` headers (docs/reference/fc-runtime.md#requests-to-an-instance), then the request's own:
+    requests from the scheduler already carry them; a request sent to the driver directly gets the same
+    set."""
     headers = common_headers(spec, req.headers.get("x-fc-request-id", ""), req.control_path, retry_count=1)
     if req.control_path == "/invoke":
         headers["content-type"] = "application/octet-stream"

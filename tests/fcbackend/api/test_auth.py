@@ -1,5 +1,6 @@
-"""Request signing (fc-spec F.2): our signer matches the official SDK's; the backend rejects bad
-signatures, unknown keys and stale dates, and accepts unsigned calls only with auth off."""
+"""Request signing (docs/reference/fc-api.md#request-signing): our signer matches the official SDK's; the
+backend rejects bad signatures, unknown keys and stale dates, and accepts unsigned calls only with auth
+off."""
 
 from __future__ import annotations
 

@@ -10,16 +10,10 @@ import fc2
 import pytest
 import requests
 
-from rosengine.clients.fc import FcApiError, FcClient, FcNotFound
+from rosengine.clients.fc import FcApiError, FcNotFound
 from tests.support.fc_api import zip_b64
 
 FcError = fc2.fc_exceptions.FcError
-
-
-@pytest.fixture(scope="module")
-def client(backend):
-    with FcClient(backend.endpoint, backend.config.access_key_id, backend.config.access_key_secret) as c:
-        yield c
 
 
 @pytest.fixture(scope="module")

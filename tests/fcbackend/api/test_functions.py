@@ -10,6 +10,7 @@ import httpx
 import pytest
 
 from fcbackend.store.crc64 import crc64_ecma
+from rosengine.clients.fc import FcApiError
 from tests.support.fc_api import make_zip, zip_b64
 
 FcError = fc2.fc_exceptions.FcError
@@ -49,10 +50,7 @@ def test_checksum_is_crc64_of_the_zip(sdk, service, tmp_path):
     assert data["codeChecksum"] == str(crc64_ecma(zip_path.read_bytes()))
 
 
-def test_update_clears_environment_and_replaces_code(sdk, service, backend):
-    from rosengine.clients.fc import FcClient
-
-    client = FcClient(backend.endpoint, backend.config.access_key_id, backend.config.access_key_secret)
+def test_update_clears_environment_and_replaces_code(sdk, service, backend, client):
     first = client.create_function(
         service,
         "upd",
@@ -94,10 +92,7 @@ def test_code_from_local_oss_directory(sdk, service, backend):
     assert info.value.status_code == 400 and "oss://code-bucket/nope.zip" in info.value.message
 
 
-def test_zip_slip_and_bad_zip_are_rejected(backend, service):
-    from rosengine.clients.fc import FcApiError, FcClient
-
-    client = FcClient(backend.endpoint, backend.config.access_key_id, backend.config.access_key_secret)
+def test_zip_slip_and_bad_zip_are_rejected(backend, service, client):
     evil = base64.b64encode(make_zip({"../../etc/evil": "x"})).decode()
     with pytest.raises(FcApiError) as info:
         client.create_function(service, "evil", code={"zipFile": evil}, runtime="python3.10", handler="i.h")

@@ -1,4 +1,5 @@
-"""Instance exec (fc-spec F.1): a command run inside a live instance over a signed WebSocket.
+"""Instance exec (docs/reference/fc-api.md#rest-api): a command run inside a live instance over a signed
+WebSocket.
 
 Real backends with real instances (process driver always; sandbox where bubblewrap works): create
 a function, invoke it once, list its instances, then exec in one — output, stderr, exit status,
@@ -170,6 +171,7 @@ def test_official_sdk_framing(live):
     )
     got: dict[str, list[str]] = {"stdout": [], "stderr": []}
     closed = threading.Event()
+    connections: list[Any] = []
     ws = sdk.instance_exec(
         "svc",
         "LATEST",
@@ -177,6 +179,7 @@ def test_official_sdk_framing(live):
         instance_id,
         params={"command": ["sh", "-c", "echo hello; echo oops >&2"]},
         hooks={
+            "on_open": lambda exec_ws: connections.append(exec_ws.ws.sock),
             "on_stdout": lambda _ws, msg: got["stdout"].append(msg),
             "on_stderr": lambda _ws, msg: got["stderr"].append(msg),
             "on_close": lambda _ws: closed.set(),
@@ -187,6 +190,10 @@ def test_official_sdk_framing(live):
     assert closed.wait(30)
     ws.close()
     runner.join(10)
+    # websocket-client (1.9) never closes its socket when the server closed first (its close()
+    # returns early once disconnected): close it here, or the leak surfaces in a later test.
+    for connection in connections:
+        connection.shutdown()
     assert "".join(got["stdout"]) == "hello\n" and "".join(got["stderr"]) == "oops\n"
 
 

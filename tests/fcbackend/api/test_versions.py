@@ -1,11 +1,11 @@
-"""Versions and aliases through the official SDK (fc-spec E.4); reads through a weighted alias."""
+"""Versions and aliases through the official SDK (docs/reference/fc-api.md#versions-and-aliases); reads
+through a weighted alias."""
 
 from __future__ import annotations
 
 import fc2
 import pytest
 
-from rosengine.clients.fc import FcClient
 from tests.support.fc_api import zip_b64
 
 FcError = fc2.fc_exceptions.FcError
@@ -83,12 +83,6 @@ def test_weighted_alias_routes_to_both_versions(sdk, backend):
 
 
 # -- reads through a weighted alias are deterministic (its main version); invocations follow the weights
-@pytest.fixture(scope="module")
-def client(backend):
-    with FcClient(backend.endpoint, backend.config.access_key_id, backend.config.access_key_secret) as c:
-        yield c
-
-
 @pytest.fixture(scope="module")
 def split_alias(sdk, client):
     """Service ``split_svc`` with versions 1 and 2 (different description and code) and alias

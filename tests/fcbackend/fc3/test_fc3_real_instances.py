@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
+import oss2
 import pytest
 
 from fcbackend.fc3.names import storage_service
@@ -311,7 +312,10 @@ def test_timer_and_oss_triggers_fire_fc3_functions(backend: Fc3Backend) -> None:
         triggerType="timer",
         triggerConfig=json.dumps({"cronExpression": "@every 1s", "enable": True, "payload": "tock"}),
     )
-    httpx.put(f"{backend.endpoint}/oss/fc3-inbox/report.csv", content=b"a,b\n", timeout=30).raise_for_status()
+    auth = oss2.Auth(backend.config.access_key_id, backend.config.access_key_secret)
+    inbox = oss2.Bucket(auth, backend.endpoint, "fc3-inbox")
+    inbox.create_bucket()
+    inbox.put_object("report.csv", b"a,b\n")
     store = backend.app.state.fc_addons.async_store
 
     def returned() -> list[object]:

@@ -26,7 +26,8 @@ def test_keep_alive_chunked_and_control_path_over_tcp():
         while True:
             try:
                 head = await reader.readuntil(b"\r\n\r\n")
-            except asyncio.IncompleteReadError:
+            except asyncio.IncompleteReadError:  # the client closed its side
+                writer.close()
                 return
             length = int(
                 [h for h in head.split(b"\r\n") if h.lower().startswith(b"content-length")][0].split(b":")[1]
@@ -52,6 +53,7 @@ def test_keep_alive_chunked_and_control_path_over_tcp():
         )
         await client.close()
         server.close()
+        await server.wait_closed()
         return first, second
 
     first, second = run(scenario)
@@ -74,6 +76,7 @@ def test_connection_dropped_mid_request_raises_connection_lost():
         finally:
             await client.close()
             server.close()
+            await server.wait_closed()
 
     run(scenario)
 

@@ -1,4 +1,5 @@
-"""Health checks of custom runtimes on the local drivers (spec C.1/C.3 CustomHealthCheckConfig).
+"""Health checks of custom runtimes on the local drivers (``CustomHealthCheckConfig``,
+docs/reference/fc-runtime.md#health-checks).
 
 The custom server answers ``GET /health`` with 200 until the function itself creates a flag file
 (payload ``break``); from then on it answers 500. With a 20 ms period and a threshold of two, the

@@ -1,5 +1,6 @@
 """The instance request the scheduler sends with its once-per-instance encoded x-fc-* head is, on
-the wire, the same request as one built header by header (spec C.2)."""
+the wire, the same request as one built header by header
+(docs/reference/fc-runtime.md#requests-to-an-instance)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""ALIYUN::FC::FunctionInvoker semantics against a real backend (fc-spec A.3)."""
+"""ALIYUN::FC::FunctionInvoker semantics against a real backend
+(docs/reference/fc-resource-types.md#functioninvoker)."""
 
 from __future__ import annotations
 

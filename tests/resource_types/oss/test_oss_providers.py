@@ -81,7 +81,7 @@ def test_directory_refuses_to_drop_data_unless_forced(live: tuple[OssClient, Bac
     result = provider.create(ctx, {"BucketName": "dir-bkt", "DirectoryName": "docs/"})
     assert result.physical_id == "dir-bkt|docs/" and result.attributes["DirectoryName"] == "docs/"
     assert client.head_object("dir-bkt", "docs/") is not None
-    client.put_object("dir-bkt", "docs/readme.md", b"# hi")
+    client.put_object("dir-bkt", "docs/readme.txt", b"hi")
     with pytest.raises(ProviderError, match="still holds 1 object"):
         provider.delete(ctx, result.physical_id, {"BucketName": "dir-bkt", "DirectoryName": "docs/"})
     provider.delete(ctx, result.physical_id, {"DeletionForce": True})

@@ -19,8 +19,7 @@ import pytest
 from click.testing import CliRunner
 
 from rosengine.cli.fc_cmd import fc
-from tests.support.paths import REPO
-from tests.support.stuck_backend import STUCK_BACKEND
+from tests.support.stuck_backend import stuck_backend
 
 ROS = [sys.executable, "-c", "from rosengine.cli import main; main()"]
 
@@ -155,22 +154,11 @@ def test_status_reports_an_unreachable_endpoint(tmp_path):
 
 def test_status_says_a_live_backend_is_not_answering(tmp_path):
     state = tmp_path / "fc"
-    proc = subprocess.Popen(
-        [sys.executable, "-c", STUCK_BACKEND, str(state)],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-        cwd=REPO,
-    )
-    try:
-        assert proc.stdout.readline().strip() == "ready"
+    with stuck_backend(state) as proc:
         result = status({"ROS_HOME": str(tmp_path)}, "--state-dir", str(state))
         assert result.exit_code == 1
         assert f"the FC backend (pid {proc.pid}) is not answering" in result.output
         assert "not running" not in result.output
-    finally:
-        proc.kill()
-        proc.wait()
 
 
 def test_status_without_endpoint_or_daemon_says_not_running(tmp_path):

@@ -1,6 +1,7 @@
 """End to end: a stack with only Parameters, Mappings, Conditions and Outputs needs no provider;
 every intrinsic function is evaluated through `ros stack create` and read back with
-`ros stack outputs -o json` (expected values: spec section 10 test vectors)."""
+`ros stack outputs -o json` (expected values: the documented examples summarised in
+docs/reference/ros-template-language.md#intrinsic-functions)."""
 
 from __future__ import annotations
 

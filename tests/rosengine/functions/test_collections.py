@@ -1,5 +1,5 @@
 """Fn::Select, Fn::Index, Fn::Length, Fn::ListMerge, Fn::SelectMapList, Fn::MergeMapToList,
-Fn::GetJsonValue, Fn::Add, Fn::MemberListToMap — spec section 3.6."""
+Fn::GetJsonValue, Fn::Add, Fn::MemberListToMap — docs/reference/ros-template-language.md#collections."""
 
 from __future__ import annotations
 

@@ -1,5 +1,7 @@
-"""Fn::Equals, Fn::And, Fn::Or, Fn::Not, Fn::If (spec 3.4) and the rule predicates Fn::Contains,
-Fn::EachMemberIn, Fn::Any, Fn::MatchPattern (spec 3.5)."""
+"""Fn::Equals, Fn::And, Fn::Or, Fn::Not, Fn::If
+(docs/reference/ros-template-language.md#conditions-and-predicates) and the rule predicates Fn::Contains,
+Fn::EachMemberIn, Fn::Any, Fn::MatchPattern
+(docs/reference/ros-template-language.md#conditions-and-predicates)."""
 
 from __future__ import annotations
 

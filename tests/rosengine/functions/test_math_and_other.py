@@ -1,5 +1,5 @@
-"""Fn::Calculate, Fn::Avg, Fn::Max, Fn::Min (spec 3.7), Fn::Jq, Fn::Cidr (3.8) and the
-not-supported functions (3.6)."""
+"""Fn::Calculate, Fn::Avg, Fn::Max, Fn::Min (docs/reference/ros-template-language.md#arithmetic), Fn::Jq,
+Fn::Cidr (#other) and the not-supported functions (#collections)."""
 
 from __future__ import annotations
 

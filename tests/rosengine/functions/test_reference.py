@@ -1,5 +1,5 @@
 """Ref, Fn::GetAtt, Fn::FindInMap, Fn::GetAZs, Fn::GetStackOutput, Fn::MarketplaceImage,
-Fn::FormatTime — spec section 3.2 examples and behaviour."""
+Fn::FormatTime — docs/reference/ros-template-language.md#references-and-look-ups examples and behaviour."""
 
 from __future__ import annotations
 

@@ -1,4 +1,6 @@
-"""Every function vector of ros-template-spec.md section 10, verbatim."""
+"""Worked examples of the ROS functions, one per documented behaviour (the examples of each
+function's page in the ROS user guide, summarised in
+docs/reference/ros-template-language.md#intrinsic-functions)."""
 
 from __future__ import annotations
 

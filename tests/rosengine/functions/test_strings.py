@@ -1,5 +1,5 @@
 """Fn::Sub, Fn::Join, Fn::Split, Fn::Replace, Fn::Str, Fn::Base64Encode/Decode, Fn::Indent —
-spec section 3.3."""
+docs/reference/ros-template-language.md#strings."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Count expansion (spec 5.4) and the dependency graph (edges, cycles, generations)."""
+"""Count expansion (docs/reference/ros-template-language.md#count) and the dependency graph (edges, cycles,
+generations)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Structural checks of every section (spec 1, 5.3, 6.13)."""
+"""Structural checks of every section (docs/reference/ros-template-language.md)."""
 
 from __future__ import annotations
 

@@ -139,11 +139,14 @@ def test_crash_mid_request_raises_instance_crashed_with_exit_code(spec_for, stat
 def test_stop_removes_the_container_and_reap_orphans_cleans_a_crashed_backend(spec_for, state_dir, tmp_path):
     async def body():
         crashed_backend = DockerDriver(state_dir)
-        await crashed_backend.start(spec_for(), "i-orphan")
+        orphan = await crashed_backend.start(spec_for(), "i-orphan")
         stopped = await crashed_backend.start(spec_for(), "i-stopped")
         await stopped.stop()
         assert [c["Labels"][LABEL_INSTANCE] for c in await labelled(crashed_backend)] == ["i-orphan"]
-        await crashed_backend.engine.close()  # the backend "dies" without stopping its instance
+        # The backend "dies" without stopping its instance: its connections go, the container stays.
+        if orphan._client is not None:
+            await orphan._client.close()
+        await crashed_backend.engine.close()
 
         other_backend = DockerDriver(tmp_path / "other-state")
         assert await other_backend.reap_orphans() == 0  # never touches another backend's containers
