@@ -49,8 +49,11 @@ def test_a_nested_template_from_the_local_object_store(
         "Outputs": {"Where": {"Value": "from oss"}},
     }
     oss = OssClient(live_stack.endpoint, live_stack.config.access_key_id, live_stack.config.access_key_secret)
-    oss.create_bucket(bucket)
-    oss.put_object(bucket, "nested/child.json", json.dumps(child).encode())
+    try:
+        oss.create_bucket(bucket)
+        oss.put_object(bucket, "nested/child.json", json.dumps(child).encode())
+    finally:
+        oss.close()
     body = template(
         {
             "Child": {
