@@ -17,6 +17,10 @@ the service refused (no ``Status``, a wrong ``RequestId``) fails the resource wi
 and a handler whose invocation ended (after FC's retries) without responding fails with its
 error. An update may not change the physical id (ROS's rule).
 
+ROS's protocol: https://www.alibabacloud.com/help/en/ros/user-guide/overview-of-custom-resources
+(and docs/reference/ros-template-language.md#nested-stacks-wait-conditions-and-custom-resources);
+locally: docs/local-resource-types.md.
+
 Service tokens: ``acs:fc:<region>:<account>:services/<service>[.<qualifier>]/functions/<function>``
 (FC 2.0) and ``acs:fc:<region>:<account>:functions/<function>[:<qualifier>]`` (FC 3.0) are invoked
 through the FC clients (as async tasks, so the provider can tell when the handler ended);

@@ -13,6 +13,11 @@ FAILURE signals (their data, else their reason); ``JoinedErrorData`` — those v
 ``", "``; ``LastData``, ``LastErrorData``, ``JoinedLastErrorData`` — the same over the signals
 received since this create or update began (on create: all of them).
 
+ROS's documentation of the type:
+https://www.alibabacloud.com/help/en/ros/developer-reference/aliyun-ros-waitcondition (and
+docs/reference/ros-template-language.md#nested-stacks-wait-conditions-and-custom-resources); what
+we do locally: docs/local-resource-types.md.
+
 When only placeholders could ever signal it (``ProviderContext.placeholder_signallers``, decided
 by the engine), it signals SUCCESS itself and says so in its status reason.
 """

@@ -5,7 +5,9 @@ the functions reach) and keeps the signals, so a signal sent while no ``ros`` co
 counts. Attributes are ROS's: ``URL``, ``CurlCli`` (POSIX shell), ``WindowsCurlCli``,
 ``PowerShellCurlCli`` and ``Headers``; templates append ``-d '{"status": "SUCCESS"}'`` to a CLI.
 Updating ``Mode``/``Count`` applies ROS's rules to the signals kept (Increment: none; Full: those
-with an id up to Count) and issues a fresh URL.
+with an id up to Count) and issues a fresh URL. ROS's documentation:
+https://www.alibabacloud.com/help/en/ros/developer-reference/aliyun-ros-waitconditionhandle;
+locally: docs/local-resource-types.md.
 """
 
 from __future__ import annotations

@@ -1,5 +1,7 @@
 """Nested stacks (ALIYUN::ROS::Stack): real stacks run by the engine on behalf of a parent.
 
+ROS's type: https://www.alibabacloud.com/help/en/ros/developer-reference/aliyun-ros-stack (and
+docs/reference/ros-template-language.md#nested-stacks-wait-conditions-and-custom-resources).
 A nested stack is a stack of its own (``ros stack describe`` shows its ``ParentStackId`` and
 ``RootStackId``; ``ros stack list --show-nested`` lists it) created, updated and deleted only with
 its parent, through the parent's ``ALIYUN::ROS::Stack`` resource: the provider asks the
