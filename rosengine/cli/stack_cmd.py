@@ -260,6 +260,8 @@ def _print_stack(data: dict[str, Any]) -> None:
         "UpdateTime",
         "TimeoutInMinutes",
         "DisableRollback",
+        "ParentStackId",
+        "RootStackId",
     ):
         if key in data and data[key] not in ("", None):
             table.add_row(Text(key, style="bold"), str(data[key]))
