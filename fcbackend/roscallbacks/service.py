@@ -82,6 +82,17 @@ class RosCallbacks:
         self.store = store
         self.clock = clock
         self._changed: dict[str, asyncio.Event] = {}
+        # Where URLs point: the endpoint the engine reached the service at, unless a front that
+        # every function can reach (the *.aliyuncs.com gateway, in every network namespace) says
+        # it serves /waitcondition and /ros-callback/ too (set_public_base).
+        self.public_base: str | None = None
+
+    def set_public_base(self, base_url: str | None) -> None:
+        """Issue handle and response URLs on ``base_url`` (``http://host[:port]``) from now on."""
+        self.public_base = base_url.rstrip("/") if base_url else None
+
+    def _base(self, asked_at: str) -> str:
+        return self.public_base or asked_at.rstrip("/")
 
     # -- waking the engine's long polls ----------------------------------------------------------
     def _notify(self, key: str) -> None:
@@ -124,7 +135,7 @@ class RosCallbacks:
         expire = int(self.clock()) + HANDLE_LIFETIME_S
         self.store.put_handle(Handle(stack_id, logical_id, stack_name, region, mode, count, expire))
         query = handle_query(self.store.secret(), stack_name, stack_id, logical_id, expire)
-        return curl_commands(f"{base_url.rstrip('/')}{HANDLE_PATH}?{query}", region)
+        return curl_commands(f"{self._base(base_url)}{HANDLE_PATH}?{query}", region)
 
     def _prune(self, handle: Handle, mode: str, count: int) -> None:
         signals = self.store.signals(handle.stack_id, handle.logical_id)
@@ -255,7 +266,7 @@ class RosCallbacks:
             raise CallbackError(409, "RequestExists", f"request {request_id} is already registered")
         token = secrets.token_urlsafe(24)
         self.store.add_request(PendingRequest(request_id, token, stack_id, logical_id, self.clock()))
-        return f"{base_url.rstrip('/')}{RESPONSE_PATH}/{token}"
+        return f"{self._base(base_url)}{RESPONSE_PATH}/{token}"
 
     def record_response(self, token: str, body: bytes) -> PendingRequest:
         request = self.store.request_by_token(token)

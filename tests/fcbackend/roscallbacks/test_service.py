@@ -196,3 +196,10 @@ def test_a_refusal_wakes_the_waiting_engine(service: RosCallbacks) -> None:
 
     found = asyncio.run(scenario())
     assert found["Response"] is None and "has no Status" in str(found["Refusals"][-1])
+
+
+def test_a_front_every_function_reaches_can_take_over_the_urls(service: RosCallbacks) -> None:
+    service.set_public_base("http://127.9.8.7/")
+    assert str(_handle(service)["URL"]).startswith("http://127.9.8.7/waitcondition?stackname=demo")
+    url = service.register_request(BASE, request_id="req-3", stack_id="sid-1", logical_id="Custom")
+    assert url.startswith("http://127.9.8.7/ros-callback/")
