@@ -51,8 +51,10 @@ def fc3_client(echo: Callable[[str], None] | None = None) -> Any:
     from rosengine.clients.fc3 import Fc3Client
 
     try:
-        return Fc3Client.from_environment(start=True, echo=echo)
+        client = Fc3Client.from_environment(start=True, echo=echo)
     except FcApiError as exc:
         raise click.ClickException(exc.message) from exc
     except Exception as exc:  # the daemon failed to start: say why, no traceback
         raise click.ClickException(str(exc)) from exc
+    click.get_current_context().call_on_close(client.close)  # the command's connections end with it
+    return client

@@ -38,6 +38,7 @@ class Transport:
 
         fc_client.ensure_local_backend(echo=lambda line: click.echo(line, err=True))
         self.client = OssClient.from_environment()
+        click.get_current_context().call_on_close(self.client.close)  # the command's connections end with it
 
     def _call(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         from rosengine.clients.oss import OssApiError
