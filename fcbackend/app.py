@@ -48,7 +48,13 @@ _log = logging.getLogger("fcbackend")
 # backend (async queue, triggers, OSS, capacity) wire their hooks, routes and lifespans in here.
 # The cloud twins and the gateway first: they hand the instance drivers their network before the
 # async queue's idle mode wraps the drivers.
-APP_INSTALLERS: list[str] = ["fcbackend.twins:install", "fcbackend.asyncq.addon:install"]
+APP_INSTALLERS: list[str] = [
+    "fcbackend.twins:install",
+    "fcbackend.asyncq.addon:install",
+    "fcbackend.roscallbacks.wiring:install",
+    "fcbackend.apigateway.routes:install",
+    "fcbackend.nas.routes:install",
+]
 
 
 def default_scheduler(config: BackendConfig) -> Any:

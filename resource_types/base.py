@@ -197,6 +197,10 @@ class ProviderContext:
     # Directory of the template file, for properties naming local paths (our Code.LocalPath);
     # None when the template came from a string.
     template_dir: str | None = None
+    # The resources (``"<logical id> (<type>)"``) that are the only ones able to signal this
+    # resource (a WaitCondition) and are deployed as placeholders, so nothing will ever signal it:
+    # the provider signals SUCCESS itself and says so. Empty for everything else.
+    placeholder_signallers: tuple[str, ...] = ()
 
     @overload
     def client(self, service: Literal["fc"]) -> FcClient: ...
@@ -225,9 +229,10 @@ class ProviderResult:
 
     physical_id: str
     attributes: dict[str, Any] = field(default_factory=dict)
-    # What the resource's StatusReason says when the operation succeeds (empty: the engine's
-    # default), e.g. that a resource is only recorded because its service has no data plane here.
-    status_reason: str = ""
+    # How the resource exists here when it is not a full twin, shown as its StatusReason and in
+    # its events: "record: ...", "placeholder: ...", "no-op locally: ...". Empty for a real twin
+    # (the engine's default StatusReason then).
+    note: str = ""
 
 
 # The key under which read() returns the physical id of a resource it looked up by its

@@ -69,7 +69,7 @@ class MachineGroupProvider(ResourceProvider):
         return ProviderResult(
             physical_id=name,
             attributes={"GroupName": name, "ProjectName": project},
-            status_reason=RECORD_REASON.format(what="the machine group"),
+            note=RECORD_REASON.format(what="the machine group"),
         )
 
     def update(
@@ -88,7 +88,7 @@ class MachineGroupProvider(ResourceProvider):
         return ProviderResult(
             physical_id=physical_id,
             attributes={"GroupName": physical_id, "ProjectName": project},
-            status_reason=RECORD_REASON.format(what="the machine group"),
+            note=RECORD_REASON.format(what="the machine group"),
         )
 
     def delete(self, ctx: ProviderContext, physical_id: str, properties: dict[str, Any]) -> None:
@@ -146,7 +146,7 @@ class LogtailConfigProvider(ResourceProvider):
                 "Endpoint": _endpoint(ctx),
                 "AppliedMachineGroups": groups,
             },
-            status_reason=RECORD_REASON.format(what="the Logtail config"),
+            note=RECORD_REASON.format(what="the Logtail config"),
         )
 
     def create(self, ctx: ProviderContext, properties: dict[str, Any]) -> ProviderResult:

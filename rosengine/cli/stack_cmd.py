@@ -33,7 +33,7 @@ from rosengine.engine import changesets as cs
 from rosengine.engine.stack_engine import DEFAULT_CONCURRENCY, stack_name_from_file
 from rosengine.errors import TemplateError, TemplateErrors
 from rosengine.state import interrupted_message, open_store
-from rosengine.state.models import EventRecord, StackRecord
+from rosengine.state.models import ROLE_CURRENT, EventRecord, StackRecord
 from rosengine.state.owner import is_alive
 from rosengine.state.statuses import STACK_TYPE, STATE_CHANGED, Action, ChangeSetType, Status
 
@@ -89,8 +89,15 @@ def _options(
     concurrency: int | None,
     disable_rollback: bool | None = None,
     replacement: str | None = None,
+    placeholders: bool | None = None,
 ) -> StackOptions | None:
-    if timeout_mins is None and concurrency is None and disable_rollback is None and replacement is None:
+    if (
+        timeout_mins is None
+        and concurrency is None
+        and disable_rollback is None
+        and replacement is None
+        and not placeholders
+    ):
         return None
     opts = StackOptions.from_dict(stack.options if stack else {})
     if timeout_mins is not None:
@@ -101,6 +108,8 @@ def _options(
         opts.disable_rollback = disable_rollback
     if replacement is not None:
         opts.replacement = replacement.lower() == "enabled"
+    if placeholders:
+        opts.placeholders = True
     return opts
 
 
@@ -209,6 +218,13 @@ def handled() -> Iterator[None]:
         _fail(f"error: {exc}", EXIT_FAILED)
 
 
+def _stack_placeholders(engine: StackEngine, existing_name: str | None) -> bool:
+    """Whether an existing stack deploys placeholders (chosen at its create; later operations keep
+    it, as they keep its timeout)."""
+    stack = engine.store.find_stack(existing_name) if existing_name else None
+    return bool(stack and stack.options.get("placeholders"))
+
+
 def _engine(listener: Any = None) -> StackEngine:
     return StackEngine(open_store(), listener=listener, echo=lambda m: click.echo(m, err=True))
 
@@ -221,7 +237,15 @@ def _warn_interrupted(stack: StackRecord) -> None:
 
 
 def _stack_view(engine: StackEngine, stack: StackRecord) -> dict[str, Any]:
-    return stack.as_api(engine.store.get_outputs(stack.id))
+    """GetStack's shape, plus the placeholders the stack holds (never silent about them)."""
+    data = stack.as_api(engine.store.get_outputs(stack.id))
+    held = [r for r in engine.store.get_resources(stack.id, role=ROLE_CURRENT) if r.placeholder]
+    if held:
+        data["Placeholders"] = {
+            "Count": len(held),
+            "Resources": [{"LogicalResourceId": r.logical_id, "ResourceType": r.type} for r in held],
+        }
+    return data
 
 
 def _print_stack(data: dict[str, Any]) -> None:
@@ -237,9 +261,15 @@ def _print_stack(data: dict[str, Any]) -> None:
         "UpdateTime",
         "TimeoutInMinutes",
         "DisableRollback",
+        "ParentStackId",
+        "RootStackId",
     ):
         if key in data and data[key] not in ("", None):
             table.add_row(Text(key, style="bold"), str(data[key]))
+    held = data.get("Placeholders")
+    if held:
+        listed = ", ".join(f"{r['LogicalResourceId']} ({r['ResourceType']})" for r in held["Resources"])
+        table.add_row(Text("Placeholders", style="bold yellow"), f"{held['Count']}: {listed}")
     console.print(table)
     params = [p for p in data.get("Parameters", []) if not str(p["ParameterKey"]).startswith("ALIYUN::")]
     if params:
@@ -303,6 +333,14 @@ def _param_options(fn: Callable[..., Any]) -> Callable[..., Any]:
     return fn
 
 
+placeholders_option = click.option(
+    "--placeholders",
+    is_flag=True,
+    help="Deploy resource types that have no local twin as marked placeholders (IDs and attributes "
+    "from their schemas; nothing runs). Without it such templates are refused.",
+)
+
+
 def _run_options(fn: Callable[..., Any]) -> Callable[..., Any]:
     fn = click.option(
         "--concurrency",
@@ -340,6 +378,7 @@ def stack() -> None:
 )
 @_param_options
 @click.option("--disable-rollback", is_flag=True, help="Keep what was created when the create fails.")
+@placeholders_option
 @_run_options
 @output_options
 def create_cmd(
@@ -348,6 +387,7 @@ def create_cmd(
     parameters: tuple[str, ...],
     parameters_file: str | None,
     disable_rollback: bool,
+    placeholders: bool,
     timeout_mins: float | None,
     concurrency: int | None,
     output: str,
@@ -363,7 +403,7 @@ def create_cmd(
             "give -n/--name to choose another)",
             err=True,
         )
-    opts = _options(None, timeout_mins, concurrency, disable_rollback) or StackOptions()
+    opts = _options(None, timeout_mins, concurrency, disable_rollback, None, placeholders) or StackOptions()
     _run_operation(
         output,
         query,
@@ -395,6 +435,7 @@ def create_cmd(
     default=None,
     help="Allow replacing resources whose create-only properties change [default: Enabled].",
 )
+@placeholders_option
 @_run_options
 @output_options
 def update_cmd(
@@ -405,6 +446,7 @@ def update_cmd(
     parameters_file: str | None,
     no_previous_parameters: bool,
     replacement_option: str | None,
+    placeholders: bool,
     timeout_mins: float | None,
     concurrency: int | None,
     output: str,
@@ -418,7 +460,7 @@ def update_cmd(
 
     def operation(engine: StackEngine) -> StackRecord:
         current = engine.get_stack(name)
-        opts = _options(current, timeout_mins, concurrency, None, replacement_option)
+        opts = _options(current, timeout_mins, concurrency, None, replacement_option, placeholders)
         return engine.update_stack(
             name,
             template_body=body,
@@ -484,14 +526,67 @@ def rollback_cmd(name: str, output: str, query: str | None) -> None:
     )
 
 
+@stack.command("signal")
+@name_option
+@click.option(
+    "--logical-id",
+    "logical_id",
+    required=True,
+    help="The WaitConditionHandle to signal (or a WaitCondition waiting on it).",
+)
+@click.option(
+    "--status",
+    type=click.Choice(["SUCCESS", "FAILURE", "WARNING"], case_sensitive=False),
+    default="SUCCESS",
+    show_default=True,
+)
+@click.option(
+    "--unique-id", default=None, help="Signal id (1-64 characters); a signal with the same id replaces it."
+)
+@click.option("--reason", default=None, help="Shown in the WaitCondition's events and errors.")
+@click.option("--data", default=None, help="Data of the signal (JSON, or plain text).")
+@output_options
+def signal_cmd(
+    name: str,
+    logical_id: str,
+    status: str,
+    unique_id: str | None,
+    reason: str | None,
+    data: str | None,
+    output: str,
+    query: str | None,
+) -> None:
+    """Send a WaitConditionHandle a signal by hand (ROS's SignalResource)."""
+    value: Any = data
+    if data is not None:
+        try:
+            value = json.loads(data)
+        except ValueError:
+            value = data
+    with handled():
+        result = _engine().signal_resource(
+            name, logical_id, status=status.upper(), unique_id=unique_id, reason=reason, data=value
+        )
+        emit(result, output, query, lambda d: click.echo(f"Signal {d['UniqueId']} ({d['Status']}) recorded."))
+
+
 @stack.command("list")
 @click.option("--all", "show_all", is_flag=True, help="Include deleted stacks.")
+@click.option(
+    "--show-nested",
+    is_flag=True,
+    help="Include nested stacks (ALIYUN::ROS::Stack), as ROS's ShowNestedStack.",
+)
 @output_options
-def list_cmd(show_all: bool, output: str, query: str | None) -> None:
-    """List stacks."""
+def list_cmd(show_all: bool, show_nested: bool, output: str, query: str | None) -> None:
+    """List stacks (nested stacks only with --show-nested, as ROS lists them)."""
     with handled():
         engine = _engine()
-        stacks = engine.store.list_stacks(include_deleted=show_all)
+        stacks = [
+            s
+            for s in engine.store.list_stacks(include_deleted=show_all)
+            if show_nested or not s.parent_stack_id
+        ]
         for record in stacks:
             _warn_interrupted(record)
         data = [{k: v for k, v in s.as_api().items() if k not in ("Parameters",)} for s in stacks]
@@ -606,6 +701,7 @@ def outputs_cmd(name: str, output: str, query: str | None) -> None:
 )
 @_param_options
 @click.option("--no-previous-parameters", is_flag=True, help="For an update: do not reuse previous values.")
+@placeholders_option
 @output_options
 def preview_cmd(
     template_file: str | None,
@@ -613,6 +709,7 @@ def preview_cmd(
     parameters: tuple[str, ...],
     parameters_file: str | None,
     no_previous_parameters: bool,
+    placeholders: bool,
     output: str,
     query: str | None,
 ) -> None:
@@ -632,6 +729,7 @@ def preview_cmd(
             use_previous_parameters=not no_previous_parameters,
             stack_name=stack_name,
             preview=True,
+            placeholders=placeholders or _stack_placeholders(engine, existing_name=name),
         )
         params = engine.display_parameters(prepared)
         hidden = set(prepared.no_echo)
@@ -643,7 +741,10 @@ def preview_cmd(
                 for k, v in params.items()
                 if not k.startswith("ALIYUN::")
             ],
-            "Resources": [c.as_preview() for c in changes],
+            "Resources": [
+                c.as_preview(placeholders or bool(existing and existing.options.get("placeholders")))
+                for c in changes
+            ],
         }
 
         def text(d: Any) -> None:
@@ -680,6 +781,7 @@ def changeset() -> None:
     help="Default: UPDATE when the stack exists, else CREATE.",
 )
 @click.option("--description", default="")
+@placeholders_option
 @output_options
 def changeset_create_cmd(
     name: str,
@@ -689,6 +791,7 @@ def changeset_create_cmd(
     parameters_file: str | None,
     change_set_type: str | None,
     description: str,
+    placeholders: bool,
     output: str,
     query: str | None,
 ) -> None:
@@ -697,6 +800,15 @@ def changeset_create_cmd(
     values = parse_parameters(parameters, parameters_file)
     with handled():
         engine = _engine()
+        current = engine.store.find_stack(name)
+        opts = _options(
+            current if current and current.status != "REVIEW_IN_PROGRESS" else None,
+            None,
+            None,
+            None,
+            None,
+            placeholders,
+        )
         record = cs.create_change_set(
             engine,
             name,
@@ -706,6 +818,7 @@ def changeset_create_cmd(
             parameters=values,
             change_set_type=change_set_type,
             description=description,
+            options=opts,
         )
         _emit_change_set(engine, record, output, query)
 

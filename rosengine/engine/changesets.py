@@ -69,6 +69,7 @@ def create_change_set(
         parameters=parameters,
         use_previous_parameters=use_previous_parameters,
         stack_name=stack_name,
+        placeholders=opts.placeholders,
     )
     if stack is None:
         stack = existing
@@ -107,7 +108,7 @@ def create_change_set(
         template_filename=filename or stack.template_filename,
         parameters=stored_params,
         options=opts.as_dict(),
-        changes=[c.as_change() for c in changes if c.action != ChangeAction.NONE],
+        changes=[c.as_change(opts.placeholders) for c in changes if c.action != ChangeAction.NONE],
         description=description,
     )
     if (

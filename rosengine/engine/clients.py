@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from resource_types.base import ProviderError
+
+if TYPE_CHECKING:
+    from rosengine.clients.fc import FcClient
 
 
 class ServiceClient(Protocol):
@@ -25,6 +28,24 @@ def _build_fc(echo: Callable[[str], None] | None) -> ServiceClient:
 
     fc_client.ensure_local_backend(echo=echo)
     return fc_client.FcClient.from_environment()
+
+
+def _build_apigateway(fc: FcClient) -> ServiceClient:
+    from rosengine.clients.apigateway import ApiGatewayClient
+
+    return ApiGatewayClient(fc)
+
+
+def _build_nas(fc: FcClient) -> ServiceClient:
+    from rosengine.clients.nas import NasClient
+
+    return NasClient(fc)
+
+
+def _build_ros_callbacks(fc: FcClient) -> ServiceClient:
+    from rosengine.clients.ros_callbacks import RosCallbacksClient
+
+    return RosCallbacksClient(fc)
 
 
 def _build_fc3(echo: Callable[[str], None] | None) -> ServiceClient:
@@ -72,10 +93,18 @@ class ClientFactory:
             "oss": lambda: _build_oss(self._echo),
             "ram": lambda: _build_ram(self._echo),
             "sls": lambda: _build_sls(self._echo),
+            "ros-callbacks": lambda: _build_ros_callbacks(self("fc")),
+            "apigateway": lambda: _build_apigateway(self("fc")),
+            "nas": lambda: _build_nas(self("fc")),
         }
         self._builders.update(builders or {})
         self._cache: dict[str, ServiceClient] = {}
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()  # a builder may ask for another client (ros-callbacks -> fc)
+
+    def add_builder(self, service: str, builder: Callable[[], ServiceClient]) -> None:
+        """A client only this operation can build (the engine's nested-stack service)."""
+        with self._lock:
+            self._builders[service] = builder
 
     def __call__(self, service: str) -> Any:
         with self._lock:

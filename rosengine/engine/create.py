@@ -10,9 +10,11 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from resource_types.base import ProviderResult
+from resource_types.base import ProviderResult, ResourceProvider
+from resource_types.placeholder import PlaceholderProvider
 from rosengine.engine.executor import Outcome, WalkResult, Work, walk
 from rosengine.engine.operation import OperationContext, describe_error
+from rosengine.engine.preflight import require_valid_properties
 from rosengine.state.models import ResourceRecord
 from rosengine.state.statuses import STATE_CHANGED, Action, Phase, Status
 
@@ -54,6 +56,15 @@ def returned_result(outcome: Outcome) -> ProviderResult | None:
     return None
 
 
+def mark_placeholder(record: ResourceRecord, provider: ResourceProvider) -> None:
+    """Mark the row before its provider runs: a placeholder says so in every event from its
+    first; any other resource starts without a note (its provider may give one)."""
+    if isinstance(provider, PlaceholderProvider):
+        record.placeholder, record.note = True, provider.note
+    else:
+        record.placeholder, record.note = False, ""
+
+
 def create_resources(
     rt: OperationContext, prepared: Any, logical_ids: list[str], *, action: Action = Action.CREATE
 ) -> WalkResult:
@@ -70,9 +81,15 @@ def create_resources(
         pending[logical_id] = record
         rt.resources[logical_id] = record
         record.properties = prepared.resolve_properties(logical_id, rt.attribute, rt.physical_id)
+        # Resolved values are checked as the static check checks literals: a record (or anything
+        # else) never gets a value its schema refuses from a parameter or another resource.
+        require_valid_properties(
+            record.type, record.properties, (*prepared.resources[logical_id].path, "Properties")
+        )
         provider = rt.provider(record.type)
-        ctx = rt.context(record)
-        rt.recorder.resource(record, Status.of(action, Phase.IN_PROGRESS))
+        ctx = rt.context(record, rt.progress(record, Status.of(action, Phase.IN_PROGRESS)))
+        mark_placeholder(record, provider)
+        rt.recorder.resource(record, Status.of(action, Phase.IN_PROGRESS), record.note or STATE_CHANGED)
         request = copy.deepcopy(record.properties)
         return lambda: provider.create(ctx, request)
 
@@ -82,9 +99,8 @@ def create_resources(
         if result is not None:
             record.physical_id = str(result.physical_id)
             record.attributes = dict(result.attributes)
-            rt.recorder.resource(
-                record, Status.of(action, Phase.COMPLETE), result.status_reason or STATE_CHANGED
-            )
+            record.note = result.note or record.note
+            rt.recorder.resource(record, Status.of(action, Phase.COMPLETE), record.note or STATE_CHANGED)
             return True
         assert outcome.error is not None
         rt.recorder.resource(record, Status.of(action, Phase.FAILED), describe_error(outcome.error))

@@ -56,6 +56,15 @@ def _waits_for(waits: dict[str, set[str]], start: str, goal: str) -> bool:
     return False
 
 
+def _delete_note(record: ResourceRecord) -> str:
+    """The reason of a delete event: a placeholder or a record says what (not) deleting it means."""
+    if record.placeholder:
+        return f"placeholder: nothing to delete (no local twin for {record.type})"
+    if record.note.startswith("record:"):
+        return f"{record.note} (record removed)"
+    return STATE_CHANGED
+
+
 def delete_resources(
     rt: OperationContext,
     records: list[ResourceRecord],
@@ -97,14 +106,14 @@ def delete_resources(
                     rt.resources.pop(record.logical_id, None)
                 return None
         work = rt.delete_call(record)
-        rt.recorder.resource(record, Status.DELETE_IN_PROGRESS)
+        rt.recorder.resource(record, Status.DELETE_IN_PROGRESS, _delete_note(record))
         return work
 
     def finish(key: str, outcome: Outcome) -> bool:
         record = by_key[key]
         if outcome.ok:
             if record.status == Status.DELETE_IN_PROGRESS:
-                rt.recorder.forget(record, Status.DELETE_COMPLETE, STATE_CHANGED)
+                rt.recorder.forget(record, Status.DELETE_COMPLETE, _delete_note(record))
                 if record.role == ROLE_CURRENT:
                     rt.resources.pop(record.logical_id, None)
             return True

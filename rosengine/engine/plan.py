@@ -52,7 +52,7 @@ class ResourceChange:
     required_by: list[str] = field(default_factory=list)
     dynamic: list[str] = field(default_factory=list)
 
-    def as_preview(self) -> dict[str, Any]:
+    def as_preview(self, placeholders: bool = False) -> dict[str, Any]:
         """One entry of PreviewStack's Resources (plus the reasons for a replacement)."""
         return {
             "LogicalResourceId": self.logical_id,
@@ -63,7 +63,7 @@ class ResourceChange:
             "PhysicalResourceId": self.physical_id,
             "Properties": normalise(self.properties),
             "RequiredBy": self.required_by,
-            "Note": local_support_note(self.type)
+            "Note": local_support_note(self.type, placeholders)
             if self.action in (ChangeAction.ADD, ChangeAction.MODIFY)
             else "",
         }
@@ -82,8 +82,10 @@ class ResourceChange:
             return f"create-only properties may change (their values are known only after apply): {names}"
         return f"create-only properties changed: {names}"
 
-    def as_change(self) -> dict[str, Any]:
-        """One entry of a change set's Changes (docs/reference/ros-template-language.md#change-sets)."""
+    def as_change(self, placeholders: bool = False) -> dict[str, Any]:
+        """One entry of a change set's Changes (docs/reference/ros-template-language.md#change-sets);
+        a resource that will be a placeholder carries a ``Note`` saying so (not in ROS's shape: ROS
+        has no placeholders)."""
         details = []
         for name in self.changed:
             dynamic = name in self.dynamic
@@ -95,7 +97,7 @@ class ResourceChange:
                     "Target": {"Attribute": "Properties", "Name": name, "RequiresRecreation": recreation},
                 }
             )
-        return {
+        change: dict[str, Any] = {
             "Type": "Resource",
             "ResourceChange": {
                 "Action": self.action.value,
@@ -107,6 +109,14 @@ class ResourceChange:
                 "Details": details,
             },
         }
+        note = (
+            local_support_note(self.type, placeholders)
+            if self.action in (ChangeAction.ADD, ChangeAction.MODIFY)
+            else ""
+        )
+        if note:
+            change["ResourceChange"]["Note"] = note
+        return change
 
 
 def _required_by(prepared: Any, logical_id: str) -> list[str]:

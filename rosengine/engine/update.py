@@ -19,12 +19,13 @@ from enum import Enum
 from typing import TYPE_CHECKING, Any
 
 from resource_types.base import ProviderError, ProviderResult
-from rosengine.engine.create import failure_reason, new_record, returned_result
+from rosengine.engine.create import failure_reason, mark_placeholder, new_record, returned_result
 from rosengine.engine.delete import delete_resources
 from rosengine.engine.diff import diff_properties, normalise
 from rosengine.engine.executor import Outcome, WalkResult, Work, walk
 from rosengine.engine.operation import OperationContext, describe_error
 from rosengine.engine.outputs import evaluate_outputs
+from rosengine.engine.placeholders import placeholder_signallers, with_placeholders
 from rosengine.engine.preflight import require_valid_properties
 from rosengine.state.models import (
     ROLE_CURRENT,
@@ -104,7 +105,7 @@ class _UpdateWalk:
             self.started[logical_id].step = UpdateStep.UNCHANGED
             self._keep(old, fresh)
             return None
-        require_valid_properties(definition.type, props, tuple(definition.path))
+        require_valid_properties(definition.type, props, (*definition.path, "Properties"))
         if reasons:
             return self._replace(logical_id, old, fresh, props, reasons)
         return self._modify(logical_id, old, fresh, props)
@@ -118,10 +119,10 @@ class _UpdateWalk:
             logical_id, self.rt.attribute, self.rt.physical_id
         )
         require_valid_properties(
-            record.type, record.properties, tuple(self.prepared.resources[logical_id].path)
+            record.type, record.properties, (*self.prepared.resources[logical_id].path, "Properties")
         )
-        call = self._create_call(record)
-        self.rt.recorder.resource(record, Status.CREATE_IN_PROGRESS)
+        call = self._create_call(record, Status.CREATE_IN_PROGRESS)
+        self.rt.recorder.resource(record, Status.CREATE_IN_PROGRESS, record.note or STATE_CHANGED)
         return call
 
     def _keep(self, old: ResourceRecord, fresh: ResourceRecord) -> None:
@@ -141,9 +142,10 @@ class _UpdateWalk:
         _remember_in_place(old)
         old.properties = props
         _take_template_fields(old, fresh)
-        provider, ctx = self.rt.provider(old.type), self.rt.context(old)
+        provider = self.rt.record_provider(old)
+        ctx = self.rt.context(old, self.rt.progress(old, Status.UPDATE_IN_PROGRESS))
         physical_id = old.physical_id or ""
-        self.rt.recorder.resource(old, Status.UPDATE_IN_PROGRESS)
+        self.rt.recorder.resource(old, Status.UPDATE_IN_PROGRESS, old.note or STATE_CHANGED)
         request = copy.deepcopy(props)
         return lambda: provider.update(ctx, physical_id, request, previous_props, previous_attrs)
 
@@ -175,11 +177,16 @@ class _UpdateWalk:
             fresh.previous = ReplacementOf(old.physical_id or "")
             self.started[logical_id] = _Started(fresh, UpdateStep.REPLACE)
             self.rt.resources[logical_id] = fresh
+            call = self._create_call(fresh, Status.UPDATE_IN_PROGRESS)
             self.rt.recorder.resource(fresh, Status.UPDATE_IN_PROGRESS, f"Requires replacement: {why}")
-        return self._create_call(fresh)
+        return call
 
-    def _create_call(self, record: ResourceRecord) -> Work:
-        provider, ctx = self.rt.provider(record.type), self.rt.context(record)
+    def _create_call(self, record: ResourceRecord, status: Status) -> Work:
+        """The provider's create for ``record``, which is marked as a placeholder when its
+        provider is one (before its first event, so every event says so)."""
+        provider = self.rt.provider(record.type)
+        ctx = self.rt.context(record, self.rt.progress(record, status))
+        mark_placeholder(record, provider)
         request = copy.deepcopy(record.properties)
         return lambda: provider.create(ctx, request)
 
@@ -209,6 +216,7 @@ class _UpdateWalk:
             record.attributes = {**record.attributes, **result.attributes}
         else:
             record.attributes = dict(result.attributes)
+        record.note = result.note or record.note
 
     def timed_out(self, logical_id: str) -> None:
         started = self.started[logical_id]
@@ -226,7 +234,7 @@ def _completion_reason(record: ResourceRecord, step: UpdateStep, result: Provide
             f"Replaced: new physical resource {record.physical_id} created; the old one "
             f"({record.previous.old_physical_id}) is deleted when the update completes"
         )
-    return result.status_reason or STATE_CHANGED
+    return record.note or STATE_CHANGED
 
 
 def _template_fields_differ(old: ResourceRecord, fresh: ResourceRecord) -> bool:
@@ -270,6 +278,7 @@ def _problems(result: WalkResult) -> list[str]:
 
 def finish_update(engine: StackEngine, rt: OperationContext, prepared: Any, options: StackOptions) -> None:
     """Run the update walk, then outputs and cleanup, or roll back."""
+    rt.placeholder_signallers = placeholder_signallers(prepared, rt.is_placeholder_type)
     result = update_resources(rt, prepared, options)
     reason = ""
     if result.ok:
@@ -294,7 +303,10 @@ def _complete(rt: OperationContext, outputs: Any, problems: list[str]) -> None:
                 rt.store.put_resource(record)
         rt.store.set_outputs(rt.stack.id, outputs)
     note = f" (cleanup could not delete: {'; '.join(problems)})" if problems else ""
-    rt.recorder.stack_status(Status.UPDATE_COMPLETE, f"Stack successfully updated{note}", operation=None)
+    done = with_placeholders(
+        f"Stack successfully updated{note}", rt.store.get_resources(rt.stack.id, role=ROLE_CURRENT)
+    )
+    rt.recorder.stack_status(Status.UPDATE_COMPLETE, done, operation=None)
 
 
 def run_update_rollback(engine: StackEngine, rt: OperationContext, reason: str) -> None:
@@ -346,7 +358,7 @@ def _revert_in_place(rt: OperationContext, current: dict[str, ResourceRecord]) -
             record.previous = None
             rt.store.put_resource(record)
             return None
-        provider, ctx = rt.provider(record.type), rt.context(record)
+        provider, ctx = rt.record_provider(record), rt.context(record)
         target = copy.deepcopy(saved.properties)
         now_props, now_attrs = dict(record.properties), dict(record.attributes)
         physical_id = record.physical_id or ""

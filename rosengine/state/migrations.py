@@ -101,6 +101,15 @@ _SCRIPTS: list[str] = [
     """
     ALTER TABLE stacks ADD COLUMN processed_template TEXT NOT NULL DEFAULT ''
     """,
+    # 3: nested stacks (ROS ParentStackId/RootStackId); how a resource exists locally when it is not
+    # a full twin (a record, a placeholder, a no-op) and whether it is a placeholder
+    """
+    ALTER TABLE stacks ADD COLUMN parent_stack_id TEXT;
+    ALTER TABLE stacks ADD COLUMN root_stack_id TEXT;
+    CREATE INDEX stacks_parent ON stacks(parent_stack_id);
+    ALTER TABLE resources ADD COLUMN note TEXT NOT NULL DEFAULT '';
+    ALTER TABLE resources ADD COLUMN placeholder INTEGER NOT NULL DEFAULT 0
+    """,
 ]
 
 
@@ -119,6 +128,7 @@ SCHEMA = Schema(
     (
         Migration(1, "stacks, resources, events, outputs, change sets", _SCRIPTS[0]),
         Migration(2, "processed template of a stack with a Transform", _SCRIPTS[1]),
+        Migration(3, "nested stacks; a resource's local note and placeholder flag", _SCRIPTS[2]),
     ),
     adopt=_adopt_schema_version,
 )

@@ -59,6 +59,9 @@ class StackRecord:
     owner_host: str | None = None
     owner_started: str | None = None
     heartbeat: float | None = None
+    # Nested stacks (ALIYUN::ROS::Stack): the stack whose resource this one is, and the top one.
+    parent_stack_id: str | None = None
+    root_stack_id: str | None = None
 
     def __post_init__(self) -> None:
         self.status = Status(self.status)  # the store reads the name back as text
@@ -94,6 +97,9 @@ class StackRecord:
                 {"ParameterKey": k, "ParameterValue": v} for k, v in self.masked_parameters().items()
             ],
         }
+        if self.parent_stack_id:
+            data["ParentStackId"] = self.parent_stack_id
+            data["RootStackId"] = self.root_stack_id or self.parent_stack_id
         if outputs is not None:
             data["Outputs"] = [o.as_api() for o in outputs]
         return data
@@ -114,6 +120,10 @@ class ChangedInPlace:
     description: str | None
     deletion_policy: str
     depends_on: list[str]
+    # How the resource existed here (ResourceRecord.note, .placeholder); snapshots written before
+    # these fields existed lack them, hence the defaults.
+    note: str = ""
+    placeholder: bool = False
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "status", Status(self.status))  # text when read back from the store
@@ -132,6 +142,8 @@ class ChangedInPlace:
             description=record.description,
             deletion_policy=record.deletion_policy,
             depends_on=list(record.depends_on),
+            note=record.note,
+            placeholder=record.placeholder,
         )
 
     def restore(self, record: ResourceRecord) -> None:
@@ -143,6 +155,7 @@ class ChangedInPlace:
         record.metadata = copy.deepcopy(self.metadata)
         record.description, record.deletion_policy = self.description, self.deletion_policy
         record.depends_on = list(self.depends_on)
+        record.note, record.placeholder = self.note, self.placeholder
 
 
 @dataclass(frozen=True)
@@ -183,7 +196,8 @@ def undo_from_json(data: dict[str, Any] | None) -> UpdateUndo | None:
         return AddedByUpdate()
     if data.get("replaced"):
         return ReplacementOf(str(data.get("old_physical_id") or ""))
-    return ChangedInPlace(**{field.name: data[field.name] for field in dataclasses.fields(ChangedInPlace)})
+    fields = dataclasses.fields(ChangedInPlace)
+    return ChangedInPlace(**{field.name: data[field.name] for field in fields if field.name in data})
 
 
 @dataclass
@@ -206,12 +220,17 @@ class ResourceRecord:
     previous: UpdateUndo | None = None
     created_at: str = ""
     updated_at: str = ""
+    # How the resource exists here when it is not a full twin ("record: ...", "placeholder: ...",
+    # "no-op locally: ..."): the provider's note, kept for describe after later status changes.
+    note: str = ""
+    # Deployed as a placeholder (its type has no local twin; created on request, --placeholders).
+    placeholder: bool = False
 
     def __post_init__(self) -> None:
         self.status = Status(self.status)
 
     def as_api(self, stack_name: str = "") -> dict[str, Any]:
-        return {
+        data: dict[str, Any] = {
             "LogicalResourceId": self.logical_id,
             "PhysicalResourceId": self.physical_id or "",
             "ResourceType": self.type,
@@ -222,6 +241,11 @@ class ResourceRecord:
             "StackId": self.stack_id,
             "StackName": stack_name,
         }
+        if self.note:
+            data["LocalNote"] = self.note
+        if self.placeholder:
+            data["Placeholder"] = True
+        return data
 
 
 @dataclass

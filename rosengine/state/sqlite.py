@@ -201,6 +201,7 @@ class SqliteStateStore(StateStore):
     def _resource(row: sqlite3.Row) -> ResourceRecord:
         data = _decode_row(row, _JSON_RESOURCE_FIELDS)
         data["previous"] = undo_from_json(data["previous"])
+        data["placeholder"] = bool(data.get("placeholder"))
         return ResourceRecord(**data)
 
     def put_resource(self, resource: ResourceRecord) -> None:

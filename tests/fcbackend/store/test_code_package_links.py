@@ -12,9 +12,9 @@ import os
 from pathlib import Path
 
 import pytest
+from fcbackend.store.db import MetadataStore
 
 from fcbackend.store.code import CodeError, CodeStore, check_zip
-from fcbackend.store.db import MetadataStore
 from tests.support.code_packages import HANDLER, package
 
 
