@@ -129,7 +129,7 @@ def test_a_nested_template_that_does_not_parse_is_named_with_the_parents_file_an
     (error,) = refused.value.errors
     assert (error.file, error.line) == (str(parent), 8)
     assert "Resources.Child.Properties.TemplateURL" in str(error)
-    assert f"TemplateURL child.yml) does not parse: {tmp_path / 'child.yml'}:4" in str(error)
+    assert f"TemplateURL child.yml) does not parse: {tmp_path / 'child.yml'}:3" in str(error)
     assert fake_cloud.calls() == [] and engine.store.find_stack("parse") is None
 
 

@@ -115,6 +115,8 @@ def test_an_in_place_snapshot_is_stored_field_by_field_and_restores_the_row(tmp_
         "description": None,
         "deletion_policy": "Delete",
         "depends_on": ["Q"],
+        "note": "",
+        "placeholder": False,
     }
     [row] = store.get_resources("1")
     assert isinstance(row.previous, ChangedInPlace)

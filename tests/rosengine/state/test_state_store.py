@@ -111,7 +111,9 @@ def test_a_state_db_of_the_earlier_layout_opens_with_its_stacks(tmp_path: Path) 
     ).fetchall()
     conn.close()
     assert "schema_version" not in tables
-    assert [v for v, _ in ledger] == [1, 2] and all(name.endswith("(adopted)") for _, name in ledger)
+    assert [v for v, _ in ledger] == [1, 2, 3]
+    assert all(name.endswith("(adopted)") for _, name in ledger[:2])  # 3 came after that layout
+    assert not ledger[2][1].endswith("(adopted)")
 
 
 def test_open_store_takes_a_database_url(tmp_path: Path) -> None:
