@@ -3,8 +3,9 @@
 Why one module: which implementation serves a store follows from the kind of database it lives in,
 and that decision belongs in one place. By default every group of stores has its own SQLite file
 in the state directory — ``fc.db`` (FC metadata and the invocation log), ``async.db`` (the async
-queue), ``timers.db``, ``ram.db`` (RAM/STS), ``sls.db`` (the SLS twin) — the layout earlier
-releases wrote, so existing state directories open as they are (their tables are adopted by the
+queue), ``timers.db``, ``ram.db`` (RAM/STS), ``sls.db`` (the SLS twin), ``ros-callbacks.db`` (ROS
+callbacks), ``apigateway.db`` (API Gateway routes), ``nas.db`` (NAS file systems) — the layout
+earlier releases wrote, so existing state directories open as they are (their tables are adopted by the
 migrations ledger); OSS object metadata lives beside the objects. ``BackendConfig.database_url``
 puts every group in that one database instead.
 """
@@ -13,11 +14,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from fcbackend.apigateway.store import ApiGatewayStore, SqliteApiGatewayStore
 from fcbackend.asyncq.sqlite_store import SqliteAsyncQueueStore
 from fcbackend.asyncq.store import AsyncQueueStore
 from fcbackend.backend_config import BackendConfig
+from fcbackend.nas.store import NasStore, SqliteNasStore
 from fcbackend.oss.object_metadata import ObjectMetadataStore, SqliteObjectMetadataStore
 from fcbackend.ram.store import RamStore, SqliteRamStore
+from fcbackend.roscallbacks.store import CallbackStore, SqliteCallbackStore
 from fcbackend.sls.store import SlsStore, SqliteSlsStore
 from fcbackend.store.invocation_log import InvocationLog
 from fcbackend.store.metadata import MetadataStore
@@ -28,6 +32,7 @@ from sqlstore import Database, DatabaseSet, SqliteDatabase, UnsupportedDatabase
 
 # Store groups: the SQLite file each lives in by default (<group>.db in the state directory).
 FC, ASYNC, TIMERS, OSS, RAM, SLS = "fc", "async", "timers", "oss", "ram", "sls"
+ROS_CALLBACKS, APIGATEWAY, NAS = "ros-callbacks", "apigateway", "nas"
 
 
 def backend_databases(config: BackendConfig) -> DatabaseSet:
@@ -56,6 +61,18 @@ def open_ram_store(databases: DatabaseSet) -> RamStore:
 
 def open_sls_store(databases: DatabaseSet) -> SlsStore:
     return SqliteSlsStore(_sqlite(databases.open(SLS), "SLS"))
+
+
+def open_callback_store(databases: DatabaseSet) -> CallbackStore:
+    return SqliteCallbackStore(_sqlite(databases.open(ROS_CALLBACKS), "ROS callbacks"))
+
+
+def open_apigateway_store(databases: DatabaseSet) -> ApiGatewayStore:
+    return SqliteApiGatewayStore(_sqlite(databases.open(APIGATEWAY), "API Gateway"))
+
+
+def open_nas_store(databases: DatabaseSet) -> NasStore:
+    return SqliteNasStore(_sqlite(databases.open(NAS), "NAS"))
 
 
 def open_object_metadata(databases: DatabaseSet, root: Path) -> ObjectMetadataStore:

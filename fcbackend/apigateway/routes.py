@@ -3,7 +3,9 @@ the wiring of the package into the app (named in ``fcbackend.app.APP_INSTALLERS`
 
 from __future__ import annotations
 
+import contextlib
 import json
+from collections.abc import AsyncIterator
 from typing import Any
 
 from starlette.applications import Starlette
@@ -12,13 +14,13 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from fcbackend.apigateway.front import ApiGatewayFront
-from fcbackend.apigateway.store import Api, Group, SqliteApiGatewayStore
+from fcbackend.apigateway.store import Api, ApiGatewayStore, Group
+from fcbackend.store_factory import open_apigateway_store
 
 CONTROL = "/2016-08-15/local/apigateway"
-DB_FILE = "apigateway.db"
 
 
-def _store(request: Request) -> SqliteApiGatewayStore:
+def _store(request: Request) -> ApiGatewayStore:
     return request.app.state.apigateway_store
 
 
@@ -103,7 +105,18 @@ def routes() -> list[BaseRoute]:
 
 
 def install(app: Starlette) -> None:
-    store = SqliteApiGatewayStore(app.state.fc.config.state_dir / DB_FILE)
+    store = open_apigateway_store(app.state.fc.databases)
     app.state.apigateway_store = store
     app.router.routes[0:0] = routes()
     app.add_middleware(ApiGatewayFront, store=lambda: app.state.apigateway_store, state=lambda: app.state.fc)
+    inner = app.router.lifespan_context
+
+    @contextlib.asynccontextmanager
+    async def lifespan(scope_app: Any) -> AsyncIterator[Any]:
+        try:
+            async with inner(scope_app) as state:
+                yield state
+        finally:
+            store.close()
+
+    app.router.lifespan_context = lifespan

@@ -14,6 +14,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from fcbackend.nas.service import NasError, NasService
+from fcbackend.store_factory import open_nas_store
 
 CONTROL = "/2016-08-15/local/nas/file-systems"
 
@@ -70,7 +71,8 @@ def routes() -> list[BaseRoute]:
 
 
 def install(app: Starlette) -> None:
-    service = NasService(app.state.fc.config.state_dir)
+    fc = app.state.fc
+    service = NasService(fc.config.state_dir, open_nas_store(fc.databases))
     app.state.nas = service
     app.router.routes[0:0] = routes()
     inner = app.router.lifespan_context

@@ -12,7 +12,7 @@ process runs (a function signals after ``ros stack create`` returned; a machine 
 The engine reaches the service through ``rosengine.clients.ros_callbacks`` on the signed
 ``/2016-08-15/local/ros-callbacks/`` routes: it registers handles and requests, and long-polls for
 their signals and responses (:mod:`fcbackend.roscallbacks.service` wakes the poll the moment one
-arrives). State lives in its own SQLite file (``ros-callbacks.db``) behind
+arrives). State lives in the backend's databases (``ros-callbacks.db`` by default) behind
 :class:`~fcbackend.roscallbacks.store.CallbackStore`. Wired into the app by
 :func:`fcbackend.roscallbacks.wiring.install`.
 """

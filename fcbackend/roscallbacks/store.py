@@ -1,38 +1,48 @@
 """Where ROS callbacks are kept: handles and their signals, custom-resource requests and their
 responses.
 
-Why a Protocol and one SQLite file of its own (``ros-callbacks.db``): signals must survive a
-backend restart (a function may signal while the backend is being restarted by ``ros fc start``),
-and the service must not care how they are kept — the store can move into a shared database
-without the service changing. Every method is one transaction.
+Why a Protocol with an implementation on the shared database layer (``ros-callbacks.db`` by
+default, opened by ``fcbackend.store_factory``): signals must survive a backend restart (a function
+may signal while the backend is being restarted by ``ros fc start``), and the service must not care
+where they are kept. Every method is one transaction.
 """
 
 from __future__ import annotations
 
 import json
 import secrets
-import sqlite3
-import threading
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Protocol
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS handles (
-    stack_id TEXT NOT NULL, logical_id TEXT NOT NULL, stack_name TEXT NOT NULL, region TEXT NOT NULL,
-    mode TEXT NOT NULL, count INTEGER NOT NULL, expire INTEGER NOT NULL, created REAL NOT NULL,
-    waiters INTEGER NOT NULL DEFAULT 0, finished TEXT NOT NULL DEFAULT '',
-    PRIMARY KEY (stack_id, logical_id));
-CREATE TABLE IF NOT EXISTS signals (
-    seq INTEGER PRIMARY KEY AUTOINCREMENT, stack_id TEXT NOT NULL, logical_id TEXT NOT NULL,
-    unique_id TEXT NOT NULL, status TEXT NOT NULL, reason TEXT NOT NULL, data TEXT NOT NULL,
-    received REAL NOT NULL, UNIQUE (stack_id, logical_id, unique_id));
-CREATE TABLE IF NOT EXISTS requests (
-    request_id TEXT PRIMARY KEY, token TEXT NOT NULL UNIQUE, stack_id TEXT NOT NULL,
-    logical_id TEXT NOT NULL, created REAL NOT NULL, response TEXT, refusals TEXT NOT NULL DEFAULT '[]');
-"""
+from sqlstore import Migration, Schema, SqliteDatabase
+
+SCHEMA = Schema(
+    "ros_callbacks",
+    (
+        # IF NOT EXISTS: a database from before the migrations ledger has exactly these tables.
+        Migration(
+            1,
+            "meta, handles, signals, requests",
+            """
+            CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+            CREATE TABLE IF NOT EXISTS handles (
+                stack_id TEXT NOT NULL, logical_id TEXT NOT NULL, stack_name TEXT NOT NULL,
+                region TEXT NOT NULL, mode TEXT NOT NULL, count INTEGER NOT NULL, expire INTEGER NOT NULL,
+                created REAL NOT NULL, waiters INTEGER NOT NULL DEFAULT 0, finished TEXT NOT NULL DEFAULT '',
+                PRIMARY KEY (stack_id, logical_id));
+            CREATE TABLE IF NOT EXISTS signals (
+                seq INTEGER PRIMARY KEY AUTOINCREMENT, stack_id TEXT NOT NULL, logical_id TEXT NOT NULL,
+                unique_id TEXT NOT NULL, status TEXT NOT NULL, reason TEXT NOT NULL, data TEXT NOT NULL,
+                received REAL NOT NULL, UNIQUE (stack_id, logical_id, unique_id));
+            CREATE TABLE IF NOT EXISTS requests (
+                request_id TEXT PRIMARY KEY, token TEXT NOT NULL UNIQUE, stack_id TEXT NOT NULL,
+                logical_id TEXT NOT NULL, created REAL NOT NULL, response TEXT,
+                refusals TEXT NOT NULL DEFAULT '[]');
+            """,
+        ),
+    ),
+)
 
 
 @dataclass(frozen=True)
@@ -120,60 +130,66 @@ class CallbackStore(Protocol):
 
     def delete_request(self, request_id: str) -> None: ...
 
+    def close(self) -> None: ...
+
 
 class SqliteCallbackStore:
-    """:class:`CallbackStore` on one SQLite file (WAL); thread-safe."""
+    """:class:`CallbackStore` in an SQLite database; thread-safe (the database's sessions
+    serialise its users)."""
 
-    def __init__(self, path: Path):
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self._lock = threading.RLock()
-        self._conn = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
-        self._conn.execute("PRAGMA journal_mode=WAL")
-        self._conn.execute("PRAGMA synchronous=NORMAL")
-        self._conn.execute("PRAGMA busy_timeout=5000")
-        self._conn.executescript(_SCHEMA)
+    _HANDLE_COLUMNS = (
+        "stack_id, logical_id, stack_name, region, mode, count, expire, created, waiters, finished"
+    )
+    _REQUEST_COLUMNS = "request_id, token, stack_id, logical_id, created, response, refusals"
+
+    def __init__(self, database: SqliteDatabase) -> None:
+        self.database = database
+        database.migrate(SCHEMA)
+        dialect = database.dialect
+        self._new_secret = dialect.insert_new("meta", ("key", "value"), ("key",))
+        self._new_handle = dialect.insert_new(
+            "handles", tuple(self._HANDLE_COLUMNS.split(", ")), ("stack_id", "logical_id")
+        )
+        self._put_signal = dialect.upsert(
+            "signals",
+            ("stack_id", "logical_id", "unique_id", "status", "reason", "data", "received"),
+            ("stack_id", "logical_id", "unique_id"),
+        )
         self._secret: bytes | None = None
 
     def close(self) -> None:
-        with self._lock:
-            self._conn.close()
+        self.database.close()
 
     def _rows(self, sql: str, args: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-        with self._lock:
-            return self._conn.execute(sql, args).fetchall()
+        with self.database.reading() as session:
+            return [tuple(row) for row in session.execute(sql, args).fetchall()]
 
     def _write(self, sql: str, args: tuple[Any, ...] = ()) -> None:
-        with self._lock:
-            self._conn.execute(sql, args)
+        with self.database.transaction() as session:
+            session.execute(sql, args)
 
     def secret(self) -> bytes:
         if self._secret is None:
-            with self._lock:
-                self._conn.execute(
-                    "INSERT OR IGNORE INTO meta (key, value) VALUES ('secret', ?)", (secrets.token_hex(32),)
-                )
-                row = self._conn.execute("SELECT value FROM meta WHERE key = 'secret'").fetchone()
-                self._secret = bytes.fromhex(row[0])
+            with self.database.transaction() as session:
+                session.execute(self._new_secret, ("secret", secrets.token_hex(32)))
+                row = session.execute("SELECT value FROM meta WHERE key = 'secret'").fetchone()
+            self._secret = bytes.fromhex(row[0])
         return self._secret
 
     # -- handles --------------------------------------------------------------------------------
     def put_handle(self, handle: Handle) -> None:
-        self._write(
-            "INSERT INTO handles (stack_id, logical_id, stack_name, region, mode, count, expire, created,"
-            " waiters, finished) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, '') ON CONFLICT (stack_id, logical_id)"
-            " DO UPDATE SET stack_name = excluded.stack_name, region = excluded.region,"
-            " mode = excluded.mode, count = excluded.count, expire = excluded.expire",
-            (
-                handle.stack_id,
-                handle.logical_id,
-                handle.stack_name,
-                handle.region,
-                handle.mode,
-                handle.count,
-                handle.expire,
-                time.time(),
-            ),
-        )
+        """A new handle starts with nobody waiting; an existing one keeps its waiters, its
+        finished note and when it was created (only what the template says changes)."""
+        with self.database.transaction() as session:
+            key = (handle.stack_id, handle.logical_id)
+            described = (handle.stack_name, handle.region, handle.mode, handle.count, handle.expire)
+            added = session.execute(self._new_handle, (*key, *described, time.time(), 0, "")).rowcount
+            if not added:
+                session.execute(
+                    "UPDATE handles SET stack_name = ?, region = ?, mode = ?, count = ?, expire = ?"
+                    " WHERE stack_id = ? AND logical_id = ?",
+                    (*described, *key),
+                )
 
     def get_handle(self, stack_id: str, logical_id: str) -> Handle | None:
         rows = self._rows(
@@ -184,37 +200,28 @@ class SqliteCallbackStore:
         return Handle(*rows[0]) if rows else None
 
     def delete_handle(self, stack_id: str, logical_id: str) -> None:
-        with self._lock:
-            self._conn.execute("BEGIN IMMEDIATE")
-            try:
-                for table in ("handles", "signals"):
-                    self._conn.execute(
-                        f"DELETE FROM {table} WHERE stack_id = ? AND logical_id = ?", (stack_id, logical_id)
-                    )
-            except BaseException:
-                self._conn.execute("ROLLBACK")
-                raise
-            self._conn.execute("COMMIT")
+        with self.database.transaction() as session:
+            for table in ("handles", "signals"):
+                session.execute(
+                    f"DELETE FROM {table} WHERE stack_id = ? AND logical_id = ?", (stack_id, logical_id)
+                )
 
     def set_waiting(self, stack_id: str, logical_id: str, delta: int, finished: str) -> None:
         self._write(
-            "UPDATE handles SET waiters = MAX(waiters + ?, 0), finished = ?"
-            " WHERE stack_id = ? AND logical_id = ?",
-            (delta, finished, stack_id, logical_id),
+            "UPDATE handles SET waiters = CASE WHEN waiters + ? > 0 THEN waiters + ? ELSE 0 END,"
+            " finished = ? WHERE stack_id = ? AND logical_id = ?",
+            (delta, delta, finished, stack_id, logical_id),
         )
 
     # -- signals --------------------------------------------------------------------------------
     def put_signal(self, stack_id: str, logical_id: str, signal: Signal) -> Signal:
         data = json.dumps(signal.data, ensure_ascii=False)
-        with self._lock:
-            self._conn.execute(
-                "INSERT INTO signals (stack_id, logical_id, unique_id, status, reason, data, received)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (stack_id, logical_id, unique_id) DO UPDATE SET"
-                " status = excluded.status, reason = excluded.reason, data = excluded.data,"
-                " received = excluded.received",
+        with self.database.transaction() as session:
+            session.execute(
+                self._put_signal,
                 (stack_id, logical_id, signal.unique_id, signal.status, signal.reason, data, signal.received),
             )
-            row = self._conn.execute(
+            row = session.execute(
                 "SELECT seq FROM signals WHERE stack_id = ? AND logical_id = ? AND unique_id = ?",
                 (stack_id, logical_id, signal.unique_id),
             ).fetchone()
@@ -229,8 +236,8 @@ class SqliteCallbackStore:
         return [Signal(u, s, r, json.loads(d), t, q) for u, s, r, d, t, q in rows]
 
     def delete_signals(self, stack_id: str, logical_id: str, unique_ids: list[str]) -> None:
-        with self._lock:
-            self._conn.executemany(
+        with self.database.transaction() as session:
+            session.executemany(
                 "DELETE FROM signals WHERE stack_id = ? AND logical_id = ? AND unique_id = ?",
                 [(stack_id, logical_id, u) for u in unique_ids],
             )
@@ -248,8 +255,6 @@ class SqliteCallbackStore:
             json.loads(response) if response else None,
             json.loads(refusals),
         )
-
-    _REQUEST_COLUMNS = "request_id, token, stack_id, logical_id, created, response, refusals"
 
     def add_request(self, request: PendingRequest) -> None:
         self._write(
@@ -272,14 +277,14 @@ class SqliteCallbackStore:
         )
 
     def add_refusal(self, request_id: str, message: str) -> None:
-        with self._lock:
-            row = self._conn.execute(
+        with self.database.transaction() as session:
+            row = session.execute(
                 "SELECT refusals FROM requests WHERE request_id = ?", (request_id,)
             ).fetchone()
             if row is None:
                 return
             refusals = json.loads(row[0])[-9:] + [message]  # the last ten are enough to explain
-            self._conn.execute(
+            session.execute(
                 "UPDATE requests SET refusals = ? WHERE request_id = ?", (json.dumps(refusals), request_id)
             )
 

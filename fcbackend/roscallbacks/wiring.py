@@ -1,5 +1,5 @@
 """Wires the ROS callbacks service into the backend app (named in ``fcbackend.app.APP_INSTALLERS``):
-its store under the state directory, the service on ``app.state.ros_callbacks``, its routes first
+its store in the backend's databases, the service on ``app.state.ros_callbacks``, its routes first
 in the route table (their paths are its own; nothing else answers them)."""
 
 from __future__ import annotations
@@ -12,14 +12,11 @@ from starlette.applications import Starlette
 
 from fcbackend.roscallbacks.routes import routes
 from fcbackend.roscallbacks.service import RosCallbacks
-from fcbackend.roscallbacks.store import SqliteCallbackStore
-
-DB_FILE = "ros-callbacks.db"
+from fcbackend.store_factory import open_callback_store
 
 
 def install(app: Starlette) -> None:
-    config = app.state.fc.config
-    store = SqliteCallbackStore(config.state_dir / DB_FILE)
+    store = open_callback_store(app.state.fc.databases)
     app.state.ros_callbacks = RosCallbacks(store)
     app.router.routes[0:0] = routes()
     inner = app.router.lifespan_context

@@ -1,6 +1,7 @@
 """The backend's stores open on the shared layer, and a state directory written by the code before
-it (tests/data/legacy_stores: FC metadata and invocation log, async queue, timers, RAM/STS, SLS)
-opens with everything it held, its tables adopted by the ledger."""
+it (tests/data/legacy_stores: FC metadata and invocation log, async queue, timers, RAM/STS, SLS,
+ROS callbacks, API Gateway routes, NAS) opens with everything it held, its tables adopted by the
+ledger."""
 
 from __future__ import annotations
 
@@ -10,14 +11,20 @@ from pathlib import Path
 
 import pytest
 
+from fcbackend.apigateway.store import Api, Group
 from fcbackend.asyncq.records import TaskStatus
 from fcbackend.backend_config import BackendConfig
+from fcbackend.nas.service import NasService
+from fcbackend.roscallbacks.store import Handle, PendingRequest, Signal
 from fcbackend.store.metadata import CodeBlob
 from fcbackend.store_factory import (
     backend_databases,
+    open_apigateway_store,
     open_async_queue,
+    open_callback_store,
     open_invocation_log,
     open_metadata_store,
+    open_nas_store,
     open_ram_store,
     open_sls_store,
     open_timer_state,
@@ -89,6 +96,45 @@ def test_a_legacy_state_directory_opens_with_everything_it_held(legacy_state: Pa
     assert _ledger(legacy_state / "sls.db") == [("sls", 1)]
 
 
+def test_callbacks_gateway_and_nas_files_of_earlier_releases_keep_their_rows(tmp_path: Path) -> None:
+    for name in ("ros-callbacks.db", "apigateway.db", "nas.db"):
+        shutil.copy(LEGACY / name, tmp_path / name)
+    databases = backend_databases(BackendConfig(state_dir=tmp_path))
+
+    callbacks = open_callback_store(databases)
+    conn = sqlite3.connect(LEGACY / "ros-callbacks.db")
+    [(kept_secret,)] = conn.execute("SELECT value FROM meta WHERE key = 'secret'").fetchall()
+    conn.close()
+    assert callbacks.secret() == bytes.fromhex(kept_secret)  # handle URLs out there stay valid
+    handle = callbacks.get_handle("sid-1", "Handle")
+    assert handle is not None and (handle.stack_name, handle.count, handle.waiters) == ("demo", 1, 1)
+    assert callbacks.signals("sid-1", "Handle") == [
+        Signal("u1", "SUCCESS", "done", {"k": "v"}, 1_700_000_000.0, 1)
+    ]
+    response = {"Status": "SUCCESS", "Data": {"x": 1}}
+    assert callbacks.request_by_token("tok-1") == PendingRequest(
+        "req-1", "tok-1", "sid-1", "Custom", 1_700_000_001.0, response, ["no Status"]
+    )
+    stored = callbacks.put_signal("sid-1", "Handle", Signal("u2", "SUCCESS", "", None, 1_700_000_002.0))
+    assert stored.seq == 2  # numbering carries on
+
+    routes = open_apigateway_store(databases)
+    group = Group("grp-1", "shop", "grp-1.apigateway.local")
+    assert routes.group_by_domain("grp-1.apigateway.local") == group
+    assert routes.deployed_apis("grp-1", "RELEASE") == [
+        Api("api-1", "grp-1", "items", "GET", "/items/[id]", "svc", "fn", "LATEST")
+    ]
+
+    nas = NasService(tmp_path, open_nas_store(databases))
+    [file_system] = nas.list()
+    assert file_system["Properties"] == {"ProtocolType": "NFS", "StorageType": "Capacity"}
+    databases.close()
+
+    assert _ledger(tmp_path / "ros-callbacks.db") == [("ros_callbacks", 1)]
+    assert _ledger(tmp_path / "apigateway.db") == [("apigateway", 1)]
+    assert _ledger(tmp_path / "nas.db") == [("nas", 1)]
+
+
 def test_the_older_invocations_table_is_carried_over(tmp_path: Path) -> None:
     shutil.copy(LEGACY / "fc-invocations.db", tmp_path / "fc.db")
     databases = DatabaseSet(tmp_path)
@@ -109,12 +155,22 @@ def test_one_database_url_holds_every_store(tmp_path: Path) -> None:
     open_async_queue(databases)
     open_timer_state(databases).set("k", 1.0)
     open_invocation_log(databases)
+    open_ram_store(databases)
+    open_sls_store(databases)
+    open_callback_store(databases).put_handle(Handle("sid", "H", "demo", "cn-hangzhou", "Full", 1, 0))
+    open_apigateway_store(databases).put_group(Group("grp", "shop", "grp.local"))
+    open_nas_store(databases)
     databases.close()
     assert _ledger(tmp_path / "everything.db") == [
+        ("apigateway", 1),
         ("fc.async_queue", 1),
         ("fc.invocation_log", 1),
         ("fc.metadata", 1),
         ("fc.timers", 1),
+        ("nas", 1),
+        ("ram", 1),
+        ("ros_callbacks", 1),
+        ("sls", 1),
     ]
     assert not (tmp_path / "state" / "fc.db").exists()
 

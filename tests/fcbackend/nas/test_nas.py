@@ -3,6 +3,7 @@ turned into mounts, and how a plain process gets its mounts."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -12,15 +13,35 @@ from fcbackend.instances.launchers import private_mount_argv
 from fcbackend.nas.mounts import nas_mounts
 from fcbackend.nas.paths import MountSourceError, file_system_of, mount_source
 from fcbackend.nas.service import NasError, NasService
+from fcbackend.store_factory import open_nas_store
+from sqlstore import DatabaseSet
+
+OpenNas = Callable[[], NasService]
 
 
-def test_a_file_system_is_a_directory_until_it_is_deleted(tmp_path: Path) -> None:
-    service = NasService(tmp_path)
+@pytest.fixture
+def open_nas(tmp_path: Path) -> Iterator[OpenNas]:
+    """Opens the NAS twin on ``tmp_path`` as the backend does; each call is a (re)started backend."""
+    opened: list[DatabaseSet] = []
+
+    def open_service() -> NasService:
+        databases = DatabaseSet(tmp_path)
+        opened.append(databases)
+        return NasService(tmp_path, open_nas_store(databases))
+
+    yield open_service
+    for databases in opened:
+        databases.close()
+
+
+def test_a_file_system_is_a_directory_until_it_is_deleted(tmp_path: Path, open_nas: OpenNas) -> None:
+    service = open_nas()
     created = service.create({"ProtocolType": "NFS", "StorageType": "Capacity"})
     directory = Path(created["Directory"])
     assert directory == tmp_path / "nas" / created["FileSystemId"] and directory.is_dir()
     (directory / "kept.txt").write_text("data")
-    again = NasService(tmp_path)  # a restarted backend sees the same file systems
+    service.close()
+    again = open_nas()  # a restarted backend sees the same file systems
     assert [f["FileSystemId"] for f in again.list()] == [created["FileSystemId"]]
     again.delete(created["FileSystemId"])
     assert not directory.exists()
@@ -31,8 +52,8 @@ def test_a_file_system_is_a_directory_until_it_is_deleted(tmp_path: Path) -> Non
     assert extreme["FileSystemId"].startswith("extreme-")
 
 
-def test_mount_addresses_name_their_file_system(tmp_path: Path) -> None:
-    service = NasService(tmp_path)
+def test_mount_addresses_name_their_file_system(tmp_path: Path, open_nas: OpenNas) -> None:
+    service = open_nas()
     fs = service.create({})["FileSystemId"]
     domain = f"{fs}-ab12c.cn-hangzhou.nas.aliyuncs.com"
     assert file_system_of(domain) == fs and file_system_of("nas.example.com") is None
@@ -46,8 +67,8 @@ def test_mount_addresses_name_their_file_system(tmp_path: Path) -> None:
         mount_source(tmp_path, ":/x")
 
 
-def test_nas_configs_become_mounts_and_bad_ones_are_refused(tmp_path: Path) -> None:
-    fs = NasService(tmp_path).create({})["FileSystemId"]
+def test_nas_configs_become_mounts_and_bad_ones_are_refused(tmp_path: Path, open_nas: OpenNas) -> None:
+    fs = open_nas().create({})["FileSystemId"]
     config = {
         "mountPoints": [
             {"serverAddr": f"{fs}-aaaaa.cn-hangzhou.nas.aliyuncs.com:/app", "mountDir": "/mnt/auto"}

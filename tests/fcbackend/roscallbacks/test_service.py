@@ -6,21 +6,24 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
 from fcbackend.roscallbacks.service import CallbackError, RosCallbacks
-from fcbackend.roscallbacks.store import SqliteCallbackStore
+from fcbackend.store_factory import open_callback_store
+from sqlstore import DatabaseSet
 
 BASE = "http://127.0.0.1:9999"
 
 
 @pytest.fixture
-def service(tmp_path: Path) -> RosCallbacks:
-    store = SqliteCallbackStore(tmp_path / "ros-callbacks.db")
-    return RosCallbacks(store)
+def service(tmp_path: Path) -> Iterator[RosCallbacks]:
+    databases = DatabaseSet(tmp_path)
+    yield RosCallbacks(open_callback_store(databases))
+    databases.close()
 
 
 def _handle(service: RosCallbacks, **kwargs: object) -> dict[str, object]:
