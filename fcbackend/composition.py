@@ -4,7 +4,9 @@ Why one module: every store, service, route and lifespan of the backend is built
 to whoever needs it, so how the parts fit together reads from top to bottom in one function
 instead of being spread over add-ons that patch the app after it is built. In order:
 
-1. the stores: FC metadata, content-addressed code, invocation records;
+1. the stores, all on the backend's databases (:mod:`fcbackend.store_factory`: one SQLite file
+   per store group, or all in ``config.database_url``): FC metadata, content-addressed code,
+   invocation records, and below each service's own;
 2. RAM/STS (:mod:`fcbackend.ram`): every key, policy and STS session; the identity contract
    (:mod:`fcbackend.access`) every twin verifies and authorizes through;
 3. the scheduler with its instance drivers (``ros fc serve --driver``), unless a test hands one;
@@ -13,7 +15,8 @@ instead of being spread over add-ons that patch the app after it is built. In or
 5. with ``addons``: the cloud twins and the gateway (:mod:`fcbackend.twins`: SLS, the
    ``*.aliyuncs.com`` gateway the instance drivers reach them through), then the services around
    the FC API (:class:`~fcbackend.services.BackendAddons`: async queue, triggers and timers, OSS
-   and its HTTP API, provisioning, idle mode, alias traffic, metrics);
+   and its HTTP API, provisioning, idle mode, alias traffic, metrics), and ROS's own services
+   (ROS callbacks for WaitConditions and custom resources, API Gateway routes, NAS file systems);
 6. RAM/STS's RPC endpoint, outermost;
 7. one lifespan that starts all of it in that order and stops it in reverse.
 
@@ -24,7 +27,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 from starlette.applications import Starlette
@@ -37,15 +40,31 @@ from fcbackend.api.auth import FcRequestMiddleware
 from fcbackend.api.errors import FcError
 from fcbackend.api.routes import core_routes
 from fcbackend.api.state import BackendState
+from fcbackend.apigateway.front import ApiGatewayFront
+from fcbackend.apigateway.routes import routes as apigateway_routes
 from fcbackend.app import FcApp, driver_info, fc_error_page, http_error_page
 from fcbackend.asyncq import routes as async_routes
 from fcbackend.backend_config import BackendConfig
 from fcbackend.clock import DEFAULT_CLOCK, Clock
+from fcbackend.nas.routes import routes as nas_routes
+from fcbackend.nas.service import NasService
 from fcbackend.oss.wiring import mount_oss_api
 from fcbackend.ram.wiring import build_identity
+from fcbackend.roscallbacks.routes import routes as ros_callback_routes
+from fcbackend.roscallbacks.service import RosCallbacks
 from fcbackend.scheduler import Scheduler, SchedulerConfig, build_default_drivers
 from fcbackend.services import BackendAddons, ConfigChangeMiddleware
-from fcbackend.store import CodeStore, InvocationRecorder, MetadataStore
+from fcbackend.store import CodeStore, InvocationRecorder
+from fcbackend.store_factory import (
+    backend_databases,
+    open_apigateway_store,
+    open_callback_store,
+    open_invocation_log,
+    open_metadata_store,
+    open_nas_store,
+    open_ram_store,
+    open_sls_store,
+)
 from fcbackend.triggers import routes as trigger_routes
 from fcbackend.triggers.routes import CustomDomainMiddleware
 from fcbackend.twins import CloudTwins, build_cloud_twins
@@ -88,14 +107,15 @@ def create_app(
     # 1. stores
     config = config or BackendConfig.for_state_dir()
     config.state_dir.mkdir(parents=True, exist_ok=True)
-    meta = MetadataStore(config.db_path)
+    databases = backend_databases(config)
+    meta = open_metadata_store(databases)
     code = CodeStore(config.state_dir, meta)
-    recorder = InvocationRecorder(meta, config.logs_dir, config.flush_interval_s)
+    recorder = InvocationRecorder(open_invocation_log(databases), config.logs_dir, config.flush_interval_s)
 
     # 2. RAM/STS: knows every key (the backend's pair is the account's root), authorizes every
     # request, mints role credentials for functions.
     identity = build_identity(
-        config.state_dir,
+        open_ram_store(databases),
         account_id=config.account_id,
         root_access_key_id=config.access_key_id,
         root_access_key_secret=config.access_key_secret,
@@ -114,6 +134,7 @@ def create_app(
     # 4. the FC 2.0 API and its state; FC 3.0 on the same state.
     state = BackendState(
         config=config,
+        databases=databases,
         meta=meta,
         code=code,
         recorder=recorder,
@@ -138,8 +159,9 @@ def create_app(
     # before idle mode wraps the drivers; then the services around the FC API.
     cloud: CloudTwins | None = None
     services: BackendAddons | None = None
+    closing: list[Callable[[], None]] = []  # stores of the services that have no life cycle of their own
     if addons and cloud_twins:
-        cloud = build_cloud_twins(config, access, app)
+        cloud = build_cloud_twins(config, open_sls_store(databases), access, app)
         cloud.attach(app, state)
         app.state.cloud_twins = cloud
     if addons:
@@ -165,6 +187,17 @@ def create_app(
             region=config.region,
             unsigned_caller=None if config.auth else access.root,
         )
+        # ROS's own services: their routes first (their paths are theirs alone), API Gateway's
+        # front outside the OSS API (it claims API Gateway hosts).
+        callback_store = open_callback_store(databases)
+        app.state.ros_callbacks = RosCallbacks(callback_store)
+        apigateway_store = open_apigateway_store(databases)
+        app.state.apigateway_store = apigateway_store
+        nas = NasService(config.state_dir, open_nas_store(databases))
+        app.state.nas = nas
+        app.router.routes[0:0] = [*nas_routes(), *apigateway_routes(), *ros_callback_routes()]
+        app.add_middleware(ApiGatewayFront, store=lambda: apigateway_store, state=lambda: state)
+        closing.extend([callback_store.close, apigateway_store.close, nas.close])
 
     # 6. RAM/STS's RPC endpoint, outermost.
     identity.mount(app)
@@ -200,6 +233,8 @@ def create_app(
         finally:
             if cloud is not None:
                 cloud.sls.close()  # after the scheduler: instances stopping may still log
+            for close in closing:
+                close()
             recorder.close()
             identity.close()
 

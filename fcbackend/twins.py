@@ -3,9 +3,9 @@
 
 :func:`build_cloud_twins` and :meth:`CloudTwins.attach`, in order:
 
-1. build the SLS twin (:mod:`fcbackend.sls`) over ``<state dir>/sls.db``, verifying signatures
-   and authorizing through the identity contract (:mod:`fcbackend.access`) as the RAM/STS twin
-   answers it (root, RAM users' keys and STS sessions, with their policies);
+1. build the SLS twin (:mod:`fcbackend.sls`) over its store (``sls.db`` by default), verifying
+   signatures and authorizing through the identity contract (:mod:`fcbackend.access`) as the
+   RAM/STS twin answers it (root, RAM users' keys and STS sessions, with their policies);
 2. mount it in front of the app (:class:`~fcbackend.sls.twin.SlsFront`: requests for
    ``*.log.aliyuncs.com`` on the backend's own endpoint);
 3. build the gateway (:class:`~fcbackend.gateway.gateway.Gateway`) with the twins it routes to
@@ -37,6 +37,7 @@ from fcbackend.gateway.gateway import Gateway
 from fcbackend.gateway.hosts import FC, OSS, RAM, SLS, STS
 from fcbackend.gateway.routing import Twins
 from fcbackend.ram.access_control import RamAccess
+from fcbackend.sls.store import SlsStore
 from fcbackend.sls.twin import SlsFront, SlsTwin, build_sls_twin
 
 
@@ -75,10 +76,11 @@ class CloudTwins:
         state.cloud_info = self.info
 
 
-def build_cloud_twins(config: BackendConfig, access: RamAccess, app: ASGIApp) -> CloudTwins:
-    """The SLS twin and the gateway; ``app`` (the backend) answers the FC, OSS, STS and RAM hosts."""
+def build_cloud_twins(config: BackendConfig, store: SlsStore, access: RamAccess, app: ASGIApp) -> CloudTwins:
+    """The SLS twin over ``store`` and the gateway; ``app`` (the backend) answers the FC, OSS, STS
+    and RAM hosts."""
     sls = build_sls_twin(
-        config.state_dir,
+        store,
         region=config.region,
         account_id=config.account_id,
         credentials=access,

@@ -50,6 +50,9 @@ def _load_providers() -> dict[str, type[ResourceProvider]]:
         fam_pkg = importlib.import_module(f"resource_types.{family.name}")
         for mod in pkgutil.iter_modules(fam_pkg.__path__):
             module = importlib.import_module(f"resource_types.{family.name}.{mod.name}")
+            # A module may also serve many types with one generic provider (records): it names
+            # them in a PROVIDERS table of type name -> provider class.
+            found.update(getattr(module, "PROVIDERS", {}))
             for _, obj in inspect.getmembers(module, inspect.isclass):
                 if (
                     issubclass(obj, ResourceProvider)

@@ -10,6 +10,7 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from fcbackend.api.nas_mounts import nas_mounts
 from fcbackend.models import FunctionSpec, GpuRequest, HealthCheck, RoleCredentials
 
 if TYPE_CHECKING:
@@ -141,4 +142,5 @@ def build_spec(state: BackendState, svc: dict[str, Any], fn: dict[str, Any], ver
         credentials=(credentials.access_key_id, credentials.access_key_secret, credentials.security_token),
         credentials_refresh_at=credentials.refresh_at,
         credentials_note=credentials.note,
+        mounts=tuple(nas_mounts(cfg.state_dir, svc.get("nasConfig"))),
     )

@@ -24,7 +24,14 @@ from urllib.parse import quote, urlencode, urlsplit
 import httpx
 
 from backend_contract import acs3_signing
-from rosengine.clients.fc import FcApiError, FcBackendUnavailable, FcClient, FcNotFound, InvokeResult
+from rosengine.clients.fc import (
+    FcApiError,
+    FcBackendUnavailable,
+    FcClient,
+    FcNotFound,
+    InvokeResult,
+    shared_ssl_context,
+)
 
 API_VERSION = "2023-03-30"
 _PREFIX = f"/{API_VERSION}"
@@ -68,6 +75,7 @@ class Fc3Client:
         self.access_key_secret = access_key_secret
         # TCP_NODELAY: see FcClient (headers and body are written separately).
         transport = httpx.HTTPTransport(
+            verify=shared_ssl_context(),
             socket_options=[(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)],
             limits=httpx.Limits(max_connections=64, max_keepalive_connections=32),
         )

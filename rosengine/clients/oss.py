@@ -24,6 +24,7 @@ from urllib.parse import quote
 import httpx
 
 from backend_contract import oss_signing
+from rosengine.clients.fc import shared_ssl_context
 
 
 class OssApiError(Exception):
@@ -50,7 +51,9 @@ class OssClient:
         self.endpoint = endpoint.rstrip("/")
         self.access_key_id = access_key_id
         self.access_key_secret = access_key_secret
-        transport = httpx.HTTPTransport(socket_options=[(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)])
+        transport = httpx.HTTPTransport(
+            verify=shared_ssl_context(), socket_options=[(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)]
+        )
         self._http = httpx.Client(base_url=self.endpoint, timeout=timeout, transport=transport)
 
     @classmethod
