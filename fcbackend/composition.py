@@ -7,9 +7,9 @@ instead of being spread over add-ons that patch the app after it is built. In or
 1. the stores, all on the backend's databases (:mod:`fcbackend.store_factory`: one SQLite file
    per store group, or all in ``config.database_url``): FC metadata, content-addressed code,
    invocation records, and below each service's own;
-2. RAM/STS (:mod:`fcbackend.ram`): every key, policy and STS session; the identity contract
+2. the scheduler with its instance drivers (``ros fc serve --driver``), unless a test hands one;
+3. RAM/STS (:mod:`fcbackend.ram`): every key, policy and STS session; the identity contract
    (:mod:`fcbackend.access`) every twin verifies and authorizes through;
-3. the scheduler with its instance drivers (``ros fc serve --driver``), unless a test hands one;
 4. the API state (:class:`~fcbackend.api.state.BackendState`) and the FC 2.0 routes, with the
    invoke fast path of :class:`~fcbackend.app.FcApp`; the FC 3.0 API on the same state;
 5. with ``addons``: the cloud twins and the gateway (:mod:`fcbackend.twins`: SLS, the
@@ -100,9 +100,8 @@ def create_app(
     default: :func:`default_scheduler`. ``addons=False`` leaves out step 5 (twins, gateway, async
     queue, triggers, OSS, capacity): the bare FC APIs, for tests of the API itself;
     ``cloud_twins=False`` leaves out only the SLS twin and the gateway (what they cost is measured
-    in benchmarks/bench_gateway.py). ``clock``
-    dates STS credentials, timers and async retries (tests move a manual one); ``seed`` makes
-    alias traffic splitting repeatable.
+    in benchmarks/bench_gateway.py). ``clock`` dates STS credentials, timers and async retries
+    (tests move a manual one); ``seed`` makes alias traffic splitting repeatable.
     """
     # 1. stores
     config = config or BackendConfig.for_state_dir()
@@ -112,7 +111,15 @@ def create_app(
     code = CodeStore(config.state_dir, meta)
     recorder = InvocationRecorder(open_invocation_log(databases), config.logs_dir, config.flush_interval_s)
 
-    # 2. RAM/STS: knows every key (the backend's pair is the account's root), authorizes every
+    # 2. the scheduler (before RAM/STS: a --driver that cannot run here fails early); every
+    # invocation is recorded, lifecycle hooks' output goes to the function log
+    # (docs/reference/fc-runtime.md#lifecycle-hooks).
+    if scheduler is None:
+        scheduler = default_scheduler(config)
+    scheduler.add_listener(recorder.record)
+    scheduler.add_log_listener(lambda spec, data: recorder.append_log(spec.service, spec.function, data))
+
+    # 3. RAM/STS: knows every key (the backend's pair is the account's root), authorizes every
     # request, mints role credentials for functions.
     identity = build_identity(
         open_ram_store(databases),
@@ -123,13 +130,6 @@ def create_app(
         signatures_required=config.auth,
     )
     access = identity.access
-
-    # 3. the scheduler; every invocation is recorded, lifecycle hooks' output goes to the function
-    # log (docs/reference/fc-runtime.md#lifecycle-hooks).
-    if scheduler is None:
-        scheduler = default_scheduler(config)
-    scheduler.add_listener(recorder.record)
-    scheduler.add_log_listener(lambda spec, data: recorder.append_log(spec.service, spec.function, data))
 
     # 4. the FC 2.0 API and its state; FC 3.0 on the same state.
     state = BackendState(
