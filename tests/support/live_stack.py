@@ -69,6 +69,11 @@ def stack_engine(
     live_stack: LiveStack, tmp_path: Path, events: CollectingListener, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[StackEngine]:
     monkeypatch.setenv("ROS_HOME", str(tmp_path / "home"))
+    # The clients without a builder here (RAM, SLS) find the live backend as any client does; the
+    # engine never starts one of its own.
+    monkeypatch.setenv("ROS_FC_ENDPOINT", live_stack.endpoint)
+    monkeypatch.setenv("ROS_FC_ACCESS_KEY_ID", live_stack.config.access_key_id)
+    monkeypatch.setenv("ROS_FC_ACCESS_KEY_SECRET", live_stack.config.access_key_secret)
     engine = live_stack.engine(tmp_path / "state.db", events)
     try:
         yield engine
