@@ -51,7 +51,7 @@ from fcbackend.nas.service import NasService
 from fcbackend.oss.wiring import mount_oss_api
 from fcbackend.ram.wiring import build_identity
 from fcbackend.roscallbacks.routes import routes as ros_callback_routes
-from fcbackend.roscallbacks.service import RosCallbacks
+from fcbackend.roscallbacks.service import HANDLE_PATH, RESPONSE_PATH, RosCallbacks
 from fcbackend.scheduler import Scheduler, SchedulerConfig, build_default_drivers
 from fcbackend.services import BackendAddons, ConfigChangeMiddleware
 from fcbackend.store import CodeStore, InvocationRecorder
@@ -190,7 +190,16 @@ def create_app(
         # ROS's own services: their routes first (their paths are theirs alone), API Gateway's
         # front outside the OSS API (it claims API Gateway hosts).
         callback_store = open_callback_store(databases)
-        app.state.ros_callbacks = RosCallbacks(callback_store)
+        callbacks = RosCallbacks(callback_store)
+        app.state.ros_callbacks = callbacks
+        if cloud is not None and cloud.gateway.own_url is not None:
+            # Handle and response URLs on the gateway's own address: the backend's endpoint is on
+            # this machine's loopback, which a function with a network of its own (internetAccess
+            # false) or in a container cannot reach; the gateway's address answers in all of them.
+            # Without the gateway's listeners (not root) they stay on the endpoint asked at.
+            for prefix in (HANDLE_PATH, RESPONSE_PATH):
+                cloud.twins.add_local_path(prefix, app)
+            callbacks.set_public_base(cloud.gateway.own_url)
         apigateway_store = open_apigateway_store(databases)
         app.state.apigateway_store = apigateway_store
         nas = NasService(config.state_dir, open_nas_store(databases))

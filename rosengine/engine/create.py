@@ -8,7 +8,6 @@ transaction; so a process killed in between leaves a row that recovery can find 
 from __future__ import annotations
 
 import copy
-from typing import Any
 
 from resource_types.base import ProviderResult, ResourceProvider
 from resource_types.placeholder import PlaceholderProvider
@@ -17,9 +16,10 @@ from rosengine.engine.operation import OperationContext, describe_error
 from rosengine.engine.preflight import require_valid_properties
 from rosengine.state.models import ResourceRecord
 from rosengine.state.statuses import STATE_CHANGED, Action, Phase, Status
+from rosengine.template.prepare import PreparedTemplate
 
 
-def new_record(rt: OperationContext, prepared: Any, logical_id: str) -> ResourceRecord:
+def new_record(rt: OperationContext, prepared: PreparedTemplate, logical_id: str) -> ResourceRecord:
     definition = prepared.resources[logical_id]
     return ResourceRecord(
         stack_id=rt.stack.id,
@@ -33,7 +33,7 @@ def new_record(rt: OperationContext, prepared: Any, logical_id: str) -> Resource
     )
 
 
-def register_pending(rt: OperationContext, prepared: Any, logical_ids: list[str]) -> None:
+def register_pending(rt: OperationContext, prepared: PreparedTemplate, logical_ids: list[str]) -> None:
     """Rows for resources not created yet (INIT_COMPLETE), so `resources` and recovery see them."""
     with rt.store.transaction():
         for logical_id in logical_ids:
@@ -66,7 +66,11 @@ def mark_placeholder(record: ResourceRecord, provider: ResourceProvider) -> None
 
 
 def create_resources(
-    rt: OperationContext, prepared: Any, logical_ids: list[str], *, action: Action = Action.CREATE
+    rt: OperationContext,
+    prepared: PreparedTemplate,
+    logical_ids: list[str],
+    *,
+    action: Action = Action.CREATE,
 ) -> WalkResult:
     """Create ``logical_ids`` (in the prepared template's creation order), each after the
     resources it depends on. Returns the walk result; failed rows are recorded ``*_FAILED``."""
@@ -100,6 +104,7 @@ def create_resources(
             record.physical_id = str(result.physical_id)
             record.attributes = dict(result.attributes)
             record.note = result.note or record.note
+            record.placeholder = record.placeholder or result.placeholder
             rt.recorder.resource(record, Status.of(action, Phase.COMPLETE), record.note or STATE_CHANGED)
             return True
         assert outcome.error is not None

@@ -16,6 +16,7 @@ from typing import Any
 from rosengine.engine.diff import PropertyDiff, diff_properties, normalise
 from rosengine.engine.preflight import local_support_note
 from rosengine.state.models import ResourceRecord
+from rosengine.template.prepare import PreparedTemplate
 from rosengine.validate import unknown_attribute as static_attribute
 from rosengine.validate import unknown_physical_id
 
@@ -119,11 +120,11 @@ class ResourceChange:
         return change
 
 
-def _required_by(prepared: Any, logical_id: str) -> list[str]:
+def _required_by(prepared: PreparedTemplate, logical_id: str) -> list[str]:
     return sorted(prepared.graph.dependents(logical_id))
 
 
-def plan_create(prepared: Any) -> list[ResourceChange]:
+def plan_create(prepared: PreparedTemplate) -> list[ResourceChange]:
     types = {lid: d.type for lid, d in prepared.resources.items()}
     attribute = static_attribute(types)
     changes = []
@@ -151,7 +152,7 @@ def _meta_scope(record: ResourceRecord, definition: Any) -> list[str]:
     return scope
 
 
-def plan_update(prepared: Any, current: dict[str, ResourceRecord]) -> list[ResourceChange]:
+def plan_update(prepared: PreparedTemplate, current: dict[str, ResourceRecord]) -> list[ResourceChange]:
     """Changes from the ``current`` rows to ``prepared``; Removes last, in reverse order."""
     types = {lid: d.type for lid, d in prepared.resources.items()}
     unknown_attribute = static_attribute(types)

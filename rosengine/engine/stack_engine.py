@@ -295,7 +295,7 @@ class StackEngine:
     def _run_create(
         self,
         stack: StackRecord,
-        prepared: Any,
+        prepared: PreparedTemplate,
         options: StackOptions,
         *,
         started_reason: str = "Stack CREATE started",
@@ -305,7 +305,7 @@ class StackEngine:
         return self.get_stack(stack.id)
 
     def _create_body(
-        self, rt: OperationContext, prepared: Any, options: StackOptions, started_reason: str
+        self, rt: OperationContext, prepared: PreparedTemplate, options: StackOptions, started_reason: str
     ) -> None:
         rt.recorder.stack_status(Status.CREATE_IN_PROGRESS, started_reason)
         order = list(prepared.graph.creation_order())
@@ -395,7 +395,7 @@ class StackEngine:
             self._guard(rt, Action.CREATE, lambda: self._continue_body(rt, prepared, opts))
         return self.get_stack(stack.id)
 
-    def _continue_body(self, rt: OperationContext, prepared: Any, options: StackOptions) -> None:
+    def _continue_body(self, rt: OperationContext, prepared: PreparedTemplate, options: StackOptions) -> None:
         for record in list(rt.resources.values()):
             if record.status == Status.CREATE_IN_PROGRESS and not record.physical_id:
                 found = rt.find_unrecorded(record)

@@ -36,6 +36,7 @@ from rosengine.state.models import (
     ResourceRecord,
 )
 from rosengine.state.statuses import STATE_CHANGED, Action, Status
+from rosengine.template.prepare import PreparedTemplate
 
 if TYPE_CHECKING:
     from rosengine.engine.stack_engine import StackEngine, StackOptions
@@ -69,7 +70,7 @@ class _Started:
     step: UpdateStep | None = None  # None until the step is known (a failure before that records nothing)
 
 
-def update_resources(rt: OperationContext, prepared: Any, options: StackOptions) -> WalkResult:
+def update_resources(rt: OperationContext, prepared: PreparedTemplate, options: StackOptions) -> WalkResult:
     """Walk the new template in dependency order, adding, updating and replacing resources;
     returns the walk result (failed and timed-out resources are recorded ``*_FAILED``)."""
     walker = _UpdateWalk(rt, prepared, options)
@@ -86,7 +87,7 @@ def update_resources(rt: OperationContext, prepared: Any, options: StackOptions)
 class _UpdateWalk:
     """``start`` and ``finish`` of the update walk (see :func:`rosengine.engine.executor.walk`)."""
 
-    def __init__(self, rt: OperationContext, prepared: Any, options: StackOptions):
+    def __init__(self, rt: OperationContext, prepared: PreparedTemplate, options: StackOptions):
         self.rt, self.prepared, self.options = rt, prepared, options
         self.started: dict[str, _Started] = {}
 
@@ -216,7 +217,11 @@ class _UpdateWalk:
             record.attributes = {**record.attributes, **result.attributes}
         else:
             record.attributes = dict(result.attributes)
-        record.note = result.note or record.note
+        if step is UpdateStep.MODIFY:  # an update can turn a stand-in into the real thing, or back
+            record.note, record.placeholder = result.note, result.placeholder
+        else:
+            record.note = result.note or record.note
+            record.placeholder = record.placeholder or result.placeholder
 
     def timed_out(self, logical_id: str) -> None:
         started = self.started[logical_id]
@@ -257,7 +262,7 @@ def _remember_in_place(record: ResourceRecord) -> None:
         record.previous = ChangedInPlace.of(record)
 
 
-def cleanup(rt: OperationContext, prepared: Any) -> list[str]:
+def cleanup(rt: OperationContext, prepared: PreparedTemplate) -> list[str]:
     """Delete replaced originals and removed resources; returns failures (they do not fail the
     update, as in CloudFormation's cleanup phase; the rows stay and a later update retries)."""
     rows = rt.store.get_resources(rt.stack.id)
@@ -276,7 +281,9 @@ def _problems(result: WalkResult) -> list[str]:
     return [f"{node}: {describe_error(err)}" for node, err in result.errors.items()] + list(result.timed_out)
 
 
-def finish_update(engine: StackEngine, rt: OperationContext, prepared: Any, options: StackOptions) -> None:
+def finish_update(
+    engine: StackEngine, rt: OperationContext, prepared: PreparedTemplate, options: StackOptions
+) -> None:
     """Run the update walk, then outputs and cleanup, or roll back."""
     rt.placeholder_signallers = placeholder_signallers(prepared, rt.is_placeholder_type)
     result = update_resources(rt, prepared, options)

@@ -5,12 +5,14 @@ late and forged signals, and waits only placeholders could signal."""
 from __future__ import annotations
 
 import json
+import os
 import threading
 import time
 from collections.abc import Callable
 from typing import Any
 
 import httpx
+import pytest
 
 from rosengine.engine import StackEngine, StackOptions
 from rosengine.state.models import StackRecord
@@ -102,8 +104,12 @@ def test_timeout_fails_the_wait(stack_engine: StackEngine) -> None:
     assert time.monotonic() - began < 20
 
 
-def test_a_function_signals_its_handle(stack_engine: StackEngine) -> None:
-    """The URL works from inside a function (the backend's endpoint, which functions reach)."""
+@pytest.mark.parametrize("internet_access", [True, False], ids=["host-network", "own-network"])
+def test_a_function_signals_its_handle(stack_engine: StackEngine, internet_access: bool) -> None:
+    """The URL works from inside a function, also one whose sandbox has a network of its own
+    (internetAccess false: only the gateway answers there, on its own address)."""
+    if not internet_access and os.geteuid() != 0:
+        pytest.skip("the gateway listens on its own address (and in function networks) only as root")
     code = (
         "import json, os, urllib.request\n"
         "def handler(event, context):\n"
@@ -114,7 +120,10 @@ def test_a_function_signals_its_handle(stack_engine: StackEngine) -> None:
     )
     resources = {
         "Handle": HANDLE,
-        "Service": {"Type": "ALIYUN::FC::Service", "Properties": {"ServiceName": "signaller-svc"}},
+        "Service": {
+            "Type": "ALIYUN::FC::Service",
+            "Properties": {"ServiceName": "signaller-svc", "InternetAccess": internet_access},
+        },
         "Function": {
             "Type": "ALIYUN::FC::Function",
             "Properties": {
