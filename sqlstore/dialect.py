@@ -19,6 +19,11 @@ from sqlstore.database import Session
 
 class Dialect(ABC):
     name: str
+    # Whether databases of this kind may hold a layout from before the migrations ledger (only
+    # SQLite files were ever written without it), so a store's ``Schema.adopt`` must look.
+    has_legacy_layouts: bool = True
+    # What the driver raises when a statement breaks a constraint (a duplicate key).
+    integrity_errors: tuple[type[Exception], ...] = ()
 
     def upsert(self, table: str, columns: Sequence[str], key: Sequence[str]) -> str:
         """``INSERT`` of ``columns`` that updates the non-key columns of an existing row with the
@@ -52,6 +57,7 @@ class Dialect(ABC):
 
 class SqliteDialect(Dialect):
     name = "sqlite"
+    integrity_errors = (sqlite3.IntegrityError,)
 
     @property
     def claim_clause(self) -> str:
