@@ -6,7 +6,11 @@ in the state directory — ``fc.db`` (FC metadata and the invocation log), ``asy
 queue), ``timers.db``, ``ram.db`` (RAM/STS), ``sls.db`` (the SLS twin) — the layout earlier
 releases wrote, so existing state directories open as they are (their tables are adopted by the
 migrations ledger); OSS object metadata lives beside the objects. ``BackendConfig.database_url``
-puts every group in that one database instead.
+puts every group in that one database instead: an SQLite file, or a PostgreSQL database that
+several backends share (one FC service: same keys, functions, queue). On PostgreSQL the async
+queue is :class:`PostgresAsyncQueueStore` (claims beside other backends, orphans adopted); the
+other stores run their portable SQL on it. OSS object metadata stays beside the objects' bytes
+(files of this host) unless the URL is SQLite.
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ from fcbackend.store.metadata import MetadataStore
 from fcbackend.store.sqlite_invocation_log import SqliteInvocationLog
 from fcbackend.store.sqlite_metadata import SqliteMetadataStore
 from fcbackend.triggers.timer_state import SqliteTimerStateStore, TimerStateStore
-from sqlstore import Database, DatabaseSet, SqliteDatabase, UnsupportedDatabase
+from sqlstore import DatabaseSet
 
 # Store groups: the SQLite file each lives in by default (<group>.db in the state directory).
 FC, ASYNC, TIMERS, OSS, RAM, SLS = "fc", "async", "timers", "oss", "ram", "sls"
@@ -35,40 +39,38 @@ def backend_databases(config: BackendConfig) -> DatabaseSet:
 
 
 def open_metadata_store(databases: DatabaseSet) -> MetadataStore:
-    return SqliteMetadataStore(_sqlite(databases.open(FC), "FC metadata"))
+    return SqliteMetadataStore(databases.open(FC))
 
 
 def open_invocation_log(databases: DatabaseSet) -> InvocationLog:
-    return SqliteInvocationLog(_sqlite(databases.open(FC), "invocation log"))
+    return SqliteInvocationLog(databases.open(FC))
 
 
 def open_async_queue(databases: DatabaseSet) -> AsyncQueueStore:
-    return SqliteAsyncQueueStore(_sqlite(databases.open(ASYNC), "async queue"))
+    database = databases.open(ASYNC)
+    if database.dialect.name == "postgresql":
+        # Imported here: it is only for PostgreSQL, whose driver is an optional extra.
+        from fcbackend.asyncq.postgres_store import PostgresAsyncQueueStore
+
+        return PostgresAsyncQueueStore(database)
+    return SqliteAsyncQueueStore(database)
 
 
 def open_timer_state(databases: DatabaseSet) -> TimerStateStore:
-    return SqliteTimerStateStore(_sqlite(databases.open(TIMERS), "timer state"))
+    return SqliteTimerStateStore(databases.open(TIMERS))
 
 
 def open_ram_store(databases: DatabaseSet) -> RamStore:
-    return SqliteRamStore(_sqlite(databases.open(RAM), "RAM/STS"))
+    return SqliteRamStore(databases.open(RAM))
 
 
 def open_sls_store(databases: DatabaseSet) -> SlsStore:
-    return SqliteSlsStore(_sqlite(databases.open(SLS), "SLS"))
+    return SqliteSlsStore(databases.open(SLS))
 
 
 def open_object_metadata(databases: DatabaseSet, root: Path) -> ObjectMetadataStore:
     """OSS object metadata: by default beside the objects (``<root>/.meta/objects.db``), so that
     every opener of the object store finds it."""
-    if databases.url is None:
+    if databases.url is None or databases.url.scheme != "sqlite":
         return SqliteObjectMetadataStore.beside(root)
-    return SqliteObjectMetadataStore(_sqlite(databases.open(OSS), "OSS object metadata"), root)
-
-
-def _sqlite(database: Database, store: str) -> SqliteDatabase:
-    if isinstance(database, SqliteDatabase):
-        return database
-    raise UnsupportedDatabase(
-        f"the {store} store has no implementation for {database.dialect.name} databases"
-    )
+    return SqliteObjectMetadataStore(databases.open(OSS), root)

@@ -24,9 +24,10 @@ from sqlstore.errors import (
 from sqlstore.migrations import Migration, Schema, apply_migrations
 from sqlstore.opening import DatabaseSet, open_database
 from sqlstore.sqlite import SqliteDatabase
-from sqlstore.url import DatabaseUrl
+from sqlstore.url import DATABASE_URL_VARIABLE, DatabaseUrl
 
 __all__ = [
+    "DATABASE_URL_VARIABLE",
     "Cursor",
     "Database",
     "DatabaseError",

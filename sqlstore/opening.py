@@ -13,6 +13,7 @@ from sqlstore.url import DatabaseUrl
 
 Opener = Callable[[DatabaseUrl, Durability, float], Database]
 
+
 # URL scheme -> how to open such a database. A new kind of database is one entry here.
 def _open_postgres(url: DatabaseUrl, durability: Durability, busy_timeout_s: float) -> Database:
     # Imported here: psycopg is the optional ``cluster`` extra, and a process that never names a

@@ -24,10 +24,7 @@ from rosengine.state.models import (
 from rosengine.state.owner import Owner
 from rosengine.state.sqlite import SqliteStateStore, interrupted_message
 from rosengine.state.store import StateStore
-from sqlstore import DatabaseUrl, open_database
-
-# The database every store uses when set (``ros stack`` commands and ``ros fc serve``).
-DATABASE_URL_VARIABLE = "ROS_DATABASE_URL"
+from sqlstore import DATABASE_URL_VARIABLE, DatabaseUrl, open_database
 
 
 def open_store(location: Path | str | None = None) -> StateStore:
@@ -53,6 +50,7 @@ __all__ = [
     "MASK",
     "ROLE_CURRENT",
     "ROLE_REPLACED",
+    "DATABASE_URL_VARIABLE",
     "ChangeSetRecord",
     "EventRecord",
     "OutputRecord",

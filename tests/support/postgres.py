@@ -68,8 +68,10 @@ class PostgresServer:
         )
         self._run("pg_ctl", "-D", str(self.data), "-w", "-l", str(self.root / "log"), "-o", options, "start")
 
-    def stop(self) -> None:
-        self._run("pg_ctl", "-D", str(self.data), "-w", "-m", "immediate", "stop")
+    def stop(self, mode: str = "fast") -> None:
+        """``fast``: a clean shutdown (clients disconnected, everything committed kept);
+        ``immediate``: as if the server crashed."""
+        self._run("pg_ctl", "-D", str(self.data), "-w", "-m", mode, "stop")
 
     def url(self, database: str = "postgres", *, password: str = PASSWORD, user: str = "postgres") -> str:
         return f"postgresql://{user}:{password}@127.0.0.1:{self.port}/{database}"

@@ -1,0 +1,173 @@
+""":class:`~fcbackend.asyncq.store.AsyncQueueStore` in a PostgreSQL database that several backends share.
+
+What changes from one backend on SQLite (:class:`~fcbackend.asyncq.sqlite_store.SqliteAsyncQueueStore`,
+whose statements this store reuses):
+
+* **Claims run side by side.** A claim selects due rows ``FOR UPDATE SKIP LOCKED`` in a transaction
+  that does not take the database's write lock, so each backend gets different events and none
+  waits for another's claim; state changes of one event lock that event's row first.
+* **Every claimed event names its owner**: the store instance (one per backend process) that runs
+  it. Each owner holds a session advisory lock named after itself for as long as it lives, so the
+  server frees that lock the moment its process dies (kill -9 included) or loses its connection.
+* **Orphans are adopted, not guessed at.** :meth:`recover` (at start) and every claim after
+  :data:`ADOPT_EVERY_S` look at the owners of Running and Stopping events; an owner whose lock
+  can be taken is gone, and its Running events are due again (at-least-once), its Stopping ones
+  Stopped. A live backend's events are never touched, however long they run: there is no lease
+  to expire under a slow function.
+* :meth:`next_due` is at most :data:`ADOPT_EVERY_S` away (wall clock), so an idle backend still
+  looks for other backends' submissions and orphans.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Sequence
+from contextlib import AbstractContextManager
+from typing import Any
+
+from fcbackend.asyncq.records import AsyncEvent, AsyncSubmission, TaskStatus
+from fcbackend.asyncq.sqlite_store import SCHEMA, SqliteAsyncQueueStore, _add_event
+from sqlstore import Database, Migration, Schema, Session
+
+ADOPT_EVERY_S = 1.0
+_REQUEUED = "re-queued: the backend running it is gone"
+OWNER_LOCK_PREFIX = "fc.async-owner:"
+
+POSTGRES_SCHEMA = Schema(
+    SCHEMA.store,
+    (
+        Migration(
+            1,
+            SCHEMA.migrations[0].name + "; owners of running events",
+            str(SCHEMA.migrations[0].apply)
+            + """;
+            ALTER TABLE async_events ADD COLUMN owner TEXT;
+            CREATE INDEX async_events_owner ON async_events (status, owner)
+            """,
+        ),
+    ),
+)
+
+
+class PostgresAsyncQueueStore(SqliteAsyncQueueStore):
+    schema = POSTGRES_SCHEMA
+
+    def __init__(self, database: Database) -> None:
+        super().__init__(database)
+        self.owner = uuid.uuid4().hex
+        if not database.try_advisory_lock(OWNER_LOCK_PREFIX + self.owner):
+            raise RuntimeError(f"cannot take the async queue's owner lock on {database.url}")
+        self._adopted_at = 0.0
+
+    def close(self) -> None:
+        self.database.release_advisory_lock(OWNER_LOCK_PREFIX + self.owner)
+        super().close()
+
+    def transaction(self) -> AbstractContextManager[object]:
+        return self.database.transaction(row_locks=True)
+
+    # -- writes -------------------------------------------------------------------------------
+
+    def insert_many(self, submissions: Sequence[AsyncSubmission], now: float) -> list[bool]:
+        # ON CONFLICT DO NOTHING is safe beside other writers: no write lock needed.
+        with self.database.transaction(durable=True, row_locks=True):
+            return super().insert_many(submissions, now)
+
+    def claim_due(self, now: float, limit: int) -> tuple[list[AsyncEvent], list[AsyncEvent]]:
+        if now - self._adopted_at >= ADOPT_EVERY_S:
+            self._adopt_orphans(now)
+        with self.database.transaction(row_locks=True) as session:
+            to_run, expired = super().claim_due(now, limit)
+            if to_run:
+                session.execute(
+                    "UPDATE async_events SET owner = ? WHERE id = ANY(?)",
+                    (self.owner, [event.invocation_id for event in to_run]),
+                )
+        return to_run, expired
+
+    def finish(self, event: AsyncEvent, status: TaskStatus, now: float, **fields: Any) -> bool:
+        with self.database.transaction(row_locks=True) as session:
+            _lock_row(session, event.invocation_id)
+            return super().finish(event, status, now, **fields)
+
+    def retry_later(self, event: AsyncEvent, next_at: float, now: float, **fields: Any) -> bool:
+        with self.database.transaction(row_locks=True) as session:
+            _lock_row(session, event.invocation_id)
+            return super().retry_later(event, next_at, now, **fields)
+
+    def request_stop(self, invocation_id: str, now: float) -> TaskStatus | None:
+        with self.database.transaction(row_locks=True) as session:
+            _lock_row(session, invocation_id)
+            return super().request_stop(invocation_id, now)
+
+    def record_delivery(
+        self, invocation_id: str, condition: str, destination: str, payload: dict[str, Any], now: float
+    ) -> None:
+        with self.database.transaction(row_locks=True):
+            super().record_delivery(invocation_id, condition, destination, payload, now)
+
+    def set_destination_status(self, invocation_id: str, status: str) -> None:
+        with self.database.transaction(row_locks=True):
+            super().set_destination_status(invocation_id, status)
+
+    def recover(self, now: float) -> int:
+        """Events of backends that are gone are due again; this backend's own (a fresh owner)
+        are none. Returns how many were re-queued."""
+        return self._adopt_orphans(now)
+
+    def next_due(self) -> float | None:
+        due = super().next_due()
+        poll = time.time() + ADOPT_EVERY_S
+        return poll if due is None else min(due, poll)
+
+    # -- orphans ------------------------------------------------------------------------------
+
+    def _adopt_orphans(self, now: float) -> int:
+        self._adopted_at = now
+        with self.database.reading() as session:
+            owners = [
+                owner
+                for (owner,) in session.execute(
+                    "SELECT DISTINCT owner FROM async_events WHERE status IN (?, ?) AND owner IS NOT NULL",
+                    (str(TaskStatus.RUNNING), str(TaskStatus.STOPPING)),
+                ).fetchall()
+                if owner != self.owner
+            ]
+        requeued = 0
+        for owner in owners:
+            lock = OWNER_LOCK_PREFIX + owner
+            if not self.database.try_advisory_lock(lock):
+                continue  # that backend is alive and runs its events
+            try:
+                requeued += self._requeue_owned_by(owner, now)
+            finally:
+                self.database.release_advisory_lock(lock)
+        return requeued
+
+    def _requeue_owned_by(self, owner: str, now: float) -> int:
+        with self.database.transaction(row_locks=True) as session:
+            rows = session.execute(
+                "SELECT id, stateful FROM async_events WHERE status = ? AND owner = ? FOR UPDATE SKIP LOCKED",
+                (str(TaskStatus.RUNNING), owner),
+            ).fetchall()
+            for invocation_id, stateful in rows:
+                session.execute(
+                    "UPDATE async_events SET status = ?, next_at = ?, owner = NULL WHERE id = ?",
+                    (str(TaskStatus.ENQUEUED), now, invocation_id),
+                )
+                if stateful:
+                    _add_event(
+                        session, invocation_id, TaskStatus.ENQUEUED, now, "re-queued: its backend is gone"
+                    )
+            session.execute(
+                "UPDATE async_events SET status = ?, ended = ?, owner = NULL WHERE status = ? AND owner = ?",
+                (str(TaskStatus.STOPPED), now, str(TaskStatus.STOPPING), owner),
+            )
+        return len(rows)
+
+
+def _lock_row(session: Session, invocation_id: str) -> None:
+    """Hold the event's row until the transaction ends: a stop and an outcome of the same event
+    (from two backends) then apply one after the other."""
+    session.execute("SELECT 1 FROM async_events WHERE id = ? FOR UPDATE", (invocation_id,))
