@@ -243,6 +243,10 @@ class PostgresDatabase(Database):
 
     def _begin(self, durable: bool, row_locks: bool) -> psycopg.Connection[Any]:
         for attempt in (1, 2):
+            if attempt == 2:
+                # The pool's connection was dead: is the server there at all? Say so at once
+                # (with its reason) rather than wait for the pool to give up reconnecting.
+                self._check_reachable()
             conn = self._getconn()
             try:
                 conn.execute("BEGIN")
@@ -273,20 +277,15 @@ class PostgresDatabase(Database):
 
     @contextmanager
     def _read(self) -> Iterator[Session]:
+        """Reads run on an autocommit connection with no probe first (a round trip per read would
+        double their cost): a read on a connection the server dropped fails once with
+        :class:`DatabaseUnavailable`, and the connection is replaced for the next one."""
         state = self._local
         if state.depth:
             assert state.session is not None
             yield state.session
             return
-        for attempt in (1, 2):
-            conn = self._getconn()
-            try:
-                conn.execute("SELECT 1")
-                break
-            except psycopg.OperationalError as exc:
-                self._discard(conn)
-                if attempt == 2:
-                    raise DatabaseUnavailable(f"{self.url}: cannot read: {exc}") from exc
+        conn = self._getconn()
         try:
             yield _Session(conn, self._sql_cache)
         except psycopg.OperationalError as exc:

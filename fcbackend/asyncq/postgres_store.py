@@ -31,7 +31,8 @@ from fcbackend.asyncq.sqlite_store import SCHEMA, SqliteAsyncQueueStore, _add_ev
 from sqlstore import Database, Migration, Schema, Session
 
 ADOPT_EVERY_S = 1.0
-_REQUEUED = "re-queued: the backend running it is gone"
+# The task event a re-queued invocation gets (the same words as a restart on SQLite).
+_REQUEUED = "re-queued after restart"
 OWNER_LOCK_PREFIX = "fc.async-owner:"
 
 POSTGRES_SCHEMA = Schema(
@@ -157,9 +158,7 @@ class PostgresAsyncQueueStore(SqliteAsyncQueueStore):
                     (str(TaskStatus.ENQUEUED), now, invocation_id),
                 )
                 if stateful:
-                    _add_event(
-                        session, invocation_id, TaskStatus.ENQUEUED, now, "re-queued: its backend is gone"
-                    )
+                    _add_event(session, invocation_id, TaskStatus.ENQUEUED, now, _REQUEUED)
             session.execute(
                 "UPDATE async_events SET status = ?, ended = ?, owner = NULL WHERE status = ? AND owner = ?",
                 (str(TaskStatus.STOPPED), now, str(TaskStatus.STOPPING), owner),
