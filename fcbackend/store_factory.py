@@ -23,6 +23,7 @@ from fcbackend.backend_config import BackendConfig
 from fcbackend.oss.object_metadata import ObjectMetadataStore, SqliteObjectMetadataStore
 from fcbackend.ram.store import RamStore, SqliteRamStore
 from fcbackend.sls.store import SlsStore, SqliteSlsStore
+from fcbackend.store.code_contents import CodeContents, SqlCodeContents
 from fcbackend.store.invocation_log import InvocationLog
 from fcbackend.store.metadata import MetadataStore
 from fcbackend.store.sqlite_invocation_log import SqliteInvocationLog
@@ -44,6 +45,33 @@ def open_metadata_store(databases: DatabaseSet) -> MetadataStore:
 
 def open_invocation_log(databases: DatabaseSet) -> InvocationLog:
     return SqliteInvocationLog(databases.open(FC))
+
+
+def open_code_contents(databases: DatabaseSet) -> CodeContents | None:
+    """Package bytes in the database where several backends share it (PostgreSQL); None where the
+    state directory's ``code/`` files are the only copy (SQLite: one backend per directory)."""
+    database = databases.open(FC)
+    if database.dialect.name == "sqlite":
+        database.close()
+        return None
+    return SqlCodeContents(database)
+
+
+def shared_root_credentials(
+    meta: MetadataStore, access_key_id: str, access_key_secret: str
+) -> tuple[str, str]:
+    """The root key pair of every backend on a shared database: the first backend's pair, stored
+    in the FC metadata; later ones adopt it (their own state directory's pair is not used), so
+    any client may call any of them with the same keys."""
+    meta.insert(
+        "settings",
+        "",
+        "root-credentials",
+        {"accessKeyId": access_key_id, "accessKeySecret": access_key_secret},
+    )
+    stored = meta.get("settings", "", "root-credentials")
+    assert stored is not None
+    return str(stored["accessKeyId"]), str(stored["accessKeySecret"])
 
 
 def open_async_queue(databases: DatabaseSet) -> AsyncQueueStore:
