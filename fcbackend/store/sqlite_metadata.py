@@ -45,7 +45,7 @@ class SqliteMetadataStore:
         self._put_blob = dialect.upsert("blobs", ("sha256", "checksum", "size"), ("sha256",))
         self._bump = (
             "INSERT INTO counters (key, value) VALUES (?, 1) "
-            "ON CONFLICT (key) DO UPDATE SET value = value + 1 RETURNING value"
+            "ON CONFLICT (key) DO UPDATE SET value = counters.value + 1 RETURNING value"
         )
 
     def close(self) -> None:
