@@ -27,7 +27,15 @@ from contextlib import AbstractContextManager
 from typing import Any
 
 from fcbackend.asyncq.records import AsyncEvent, AsyncSubmission, TaskStatus
-from fcbackend.asyncq.sqlite_store import SCHEMA, SqliteAsyncQueueStore, _add_event
+from fcbackend.asyncq.sqlite_store import (
+    _COLUMNS,
+    _WAITING,
+    SCHEMA,
+    SqliteAsyncQueueStore,
+    _add_event,
+    _maybe_event,
+    _row_to_event,
+)
 from sqlstore import Database, Migration, Schema, Session
 
 ADOPT_EVERY_S = 1.0
@@ -59,7 +67,7 @@ class PostgresAsyncQueueStore(SqliteAsyncQueueStore):
         self.owner = uuid.uuid4().hex
         if not database.try_advisory_lock(OWNER_LOCK_PREFIX + self.owner):
             raise RuntimeError(f"cannot take the async queue's owner lock on {database.url}")
-        self._adopted_at = 0.0
+        self._adopted_at = float("-inf")
 
     def close(self) -> None:
         self.database.release_advisory_lock(OWNER_LOCK_PREFIX + self.owner)
@@ -76,24 +84,60 @@ class PostgresAsyncQueueStore(SqliteAsyncQueueStore):
             return super().insert_many(submissions, now)
 
     def claim_due(self, now: float, limit: int) -> tuple[list[AsyncEvent], list[AsyncEvent]]:
+        """One statement claims: the due events' rows are locked (others skip them), marked
+        Running and owned by this backend, and returned. Events past their maximum age are never
+        claimed; they are settled Expired by the sweep that also adopts orphans (at most
+        :data:`ADOPT_EVERY_S` later)."""
+        expired: list[AsyncEvent] = []
         if now - self._adopted_at >= ADOPT_EVERY_S:
             self._adopt_orphans(now)
+            expired = self._expire(now)
         with self.database.transaction(row_locks=True) as session:
-            to_run, expired = super().claim_due(now, limit)
-            if to_run:
-                session.execute(
-                    "UPDATE async_events SET owner = ? WHERE id = ANY(?)",
-                    (self.owner, [event.invocation_id for event in to_run]),
-                )
+            rows = session.execute(
+                "UPDATE async_events SET status = ?, attempts = attempts + 1, "
+                "started = COALESCE(started, ?), owner = ? WHERE id IN (SELECT id FROM async_events "
+                "WHERE status IN (?, ?) AND next_at <= ? AND created + max_event_age_s > ? "
+                f"ORDER BY next_at LIMIT ? FOR UPDATE SKIP LOCKED) RETURNING {_COLUMNS}",
+                (str(TaskStatus.RUNNING), now, self.owner, *_WAITING, now, now, limit),
+            ).fetchall()
+            to_run = sorted((_row_to_event(row) for row in rows), key=lambda e: (e.next_at, e.invocation_id))
+            for event in to_run:
+                _maybe_event(session, event, TaskStatus.RUNNING, now, f"attempt {event.attempts}")
         return to_run, expired
+
+    def _expire(self, now: float) -> list[AsyncEvent]:
+        with self.database.transaction(row_locks=True) as session:
+            rows = session.execute(
+                f"SELECT {_COLUMNS} FROM async_events WHERE status IN (?, ?) AND next_at <= ? "
+                f"AND created + max_event_age_s <= ? FOR UPDATE SKIP LOCKED",
+                (*_WAITING, now, now),
+            ).fetchall()
+            expired = [_row_to_event(row) for row in rows]
+            for event in expired:
+                message = f"event older than maxAsyncEventAgeInSeconds ({int(event.max_event_age_s)} s)"
+                session.execute(
+                    "UPDATE async_events SET status = ?, ended = ?, error_message = ? WHERE id = ?",
+                    (str(TaskStatus.EXPIRED), now, message, event.invocation_id),
+                )
+                _maybe_event(session, event, TaskStatus.EXPIRED, now, "message expired")
+                event.status, event.ended, event.error_message = TaskStatus.EXPIRED, now, message
+        return expired
 
     def finish(self, event: AsyncEvent, status: TaskStatus, now: float, **fields: Any) -> bool:
         with self.database.transaction(row_locks=True) as session:
+            # The common case in one statement: the event is still Running (no stop raced it).
+            if _update_if_running(session, event.invocation_id, status=str(status), ended=now, **fields):
+                _maybe_event(session, event, status, now, fields.get("error_message") or "")
+                return True
             _lock_row(session, event.invocation_id)
             return super().finish(event, status, now, **fields)
 
     def retry_later(self, event: AsyncEvent, next_at: float, now: float, **fields: Any) -> bool:
         with self.database.transaction(row_locks=True) as session:
+            retrying = str(TaskStatus.RETRYING)
+            if _update_if_running(session, event.invocation_id, status=retrying, next_at=next_at, **fields):
+                _maybe_event(session, event, TaskStatus.RETRYING, now, fields.get("error_message") or "")
+                return True
             _lock_row(session, event.invocation_id)
             return super().retry_later(event, next_at, now, **fields)
 
@@ -170,3 +214,12 @@ def _lock_row(session: Session, invocation_id: str) -> None:
     """Hold the event's row until the transaction ends: a stop and an outcome of the same event
     (from two backends) then apply one after the other."""
     session.execute("SELECT 1 FROM async_events WHERE id = ? FOR UPDATE", (invocation_id,))
+
+
+def _update_if_running(session: Session, invocation_id: str, **fields: Any) -> bool:
+    names = ", ".join(f"{name} = ?" for name in fields)
+    cursor = session.execute(
+        f"UPDATE async_events SET {names} WHERE id = ? AND status = ?",
+        (*fields.values(), invocation_id, str(TaskStatus.RUNNING)),
+    )
+    return cursor.rowcount == 1

@@ -3,7 +3,8 @@ a temporary directory (as the ``postgres`` user when the tests run as root, sinc
 refuses to run as root), listening only on a free port of 127.0.0.1.
 
 Password authentication over TCP (``scram-sha-256``), so tests can see wrong credentials refused;
-``fsync=off``: the cluster is thrown away after the session.
+``fsync=off`` for tests (the cluster is thrown away after the session); ``benchmarks/bench_pg.py``
+starts one with the server's durable defaults.
 """
 
 from __future__ import annotations
@@ -34,7 +35,9 @@ def _free_port() -> int:
 class PostgresServer:
     """One throw-away PostgreSQL cluster; :meth:`new_database` gives each test its own database."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, throwaway: bool = True) -> None:
+        """``throwaway``: no fsync (tests); False keeps the server's durable defaults (benchmarks)."""
+        self.throwaway = throwaway
         bin_dir = postgres_bin_dir()
         assert bin_dir is not None
         self.bin_dir = bin_dir
@@ -62,10 +65,9 @@ class PostgresServer:
         subprocess.run(command, check=True, capture_output=True, timeout=60)
 
     def start(self) -> None:
-        options = (
-            f"-k {self.root} -p {self.port} -c listen_addresses=127.0.0.1 -c fsync=off "
-            "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
-        )
+        options = f"-k {self.root} -p {self.port} -c listen_addresses=127.0.0.1 -c max_connections=200"
+        if self.throwaway:
+            options += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
         self._run("pg_ctl", "-D", str(self.data), "-w", "-l", str(self.root / "log"), "-o", options, "start")
 
     def stop(self, mode: str = "fast") -> None:
