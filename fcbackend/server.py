@@ -430,8 +430,7 @@ def start_daemon(
             cmd += ["--driver", driver]
         if not auth:
             cmd.append("--no-auth")
-        env = dict(os.environ)
-        env.pop(DATABASE_URL_VARIABLE, None)
+        env = dict(os.environ)  # an exported ROS_DATABASE_URL reaches the child as it is
         if database_url:
             env[DATABASE_URL_VARIABLE] = database_url
         log = open(directory / LOG_FILE, "ab")  # noqa: SIM115 (handed to the child)

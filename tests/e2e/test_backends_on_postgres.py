@@ -18,6 +18,7 @@ from typing import Any
 import fc2
 import psycopg
 import pytest
+from fc2.fc_exceptions import FcError
 
 from tests.support.paths import REPO
 
@@ -204,3 +205,35 @@ def test_a_wrong_database_url_is_refused_at_start(postgres_server: Any, tmp_path
     assert result.returncode == 1
     assert "password authentication failed" in result.stderr and "wrong" not in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_a_backend_whose_database_goes_away_answers_503_then_recovers(tmp_path: Path) -> None:
+    """A database server of its own (stopping the session's would disturb other tests)."""
+    from tests.support.postgres import PostgresServer
+
+    server = PostgresServer()
+    backend = None
+    try:
+        backend = Backend(tmp_path / "host", server.new_database())
+        backend.client().create_service("kept")
+        server.stop()
+        with pytest.raises(FcError) as caught:
+            backend.client().list_services()
+        assert caught.value.status_code == 503 and caught.value.err_code == "ServiceUnavailable"
+        assert "database is unavailable" in caught.value.message
+        server.start()
+
+        def answers() -> bool:
+            try:
+                backend.client().list_services()
+            except FcError as exc:
+                assert exc.status_code == 503, exc.message  # only "not yet" is expected
+                return False
+            return True
+
+        _until(answers, 30, "the backend to reconnect")
+        assert [s["serviceName"] for s in backend.client().list_services().data["services"]] == ["kept"]
+    finally:
+        if backend is not None:
+            backend.stop()
+        server.destroy()
