@@ -50,6 +50,13 @@ class Dialect(ABC):
         """Appended to a ``SELECT`` of rows a worker is about to claim, so that concurrent
         workers each get different rows (PostgreSQL: ``FOR UPDATE SKIP LOCKED``)."""
 
+    @property
+    def row_lock_clause(self) -> str:
+        """Appended to a ``SELECT`` of rows the transaction will change, so that no other
+        transaction changes them first (PostgreSQL: ``FOR UPDATE``). Nothing on SQLite, whose
+        write transaction holds the whole database."""
+        return ""
+
     @abstractmethod
     def run_script(self, session: Session, script: str) -> None:
         """Run several statements inside the current transaction."""

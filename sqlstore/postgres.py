@@ -99,6 +99,10 @@ class PostgresDialect(Dialect):
     def claim_clause(self) -> str:
         return "FOR UPDATE SKIP LOCKED"
 
+    @property
+    def row_lock_clause(self) -> str:
+        return "FOR UPDATE"
+
     def run_script(self, session: Session, script: str) -> None:
         for statement in split_statements(postgres_ddl(script)):
             session.execute(statement)

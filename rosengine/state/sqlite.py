@@ -8,11 +8,11 @@ the last ones). The engine writes from its coordinating thread and the heartbeat
 from provider threads; several ``ros`` processes may open the file at once (busy timeout 30 s).
 
 The statements are the ones both kinds of database understand. A stack's operation lock is its
-owner columns, written in a write transaction; on PostgreSQL that transaction holds the database's
-write lock (:mod:`sqlstore.postgres`), so two ``ros`` processes on different hosts cannot both take
-a stack. "Resources in the order they were last written" is ``rowid`` order: SQLite's own rowid,
-a column of that name on PostgreSQL (:mod:`rosengine.state.migrations`); a write is a delete and an
-insert so the row gets a new one.
+owner columns, checked and written in one transaction that holds the stack's row (PostgreSQL:
+``SELECT ... FOR UPDATE``; SQLite: the write lock), so two ``ros`` processes, on one host or on
+several, cannot both take a stack. "Resources in the order they were last written" is ``rowid``
+order: SQLite's own rowid, a column of that name on PostgreSQL (:mod:`rosengine.state.migrations`);
+a write is a delete and an insert so the row gets a new one.
 """
 
 from __future__ import annotations
@@ -180,8 +180,14 @@ class SqliteStateStore(StateStore):
 
     # -- locking --------------------------------------------------------------------------------
     def acquire(self, stack_id: str, owner: Owner, *, allow_interrupted: bool = False) -> StackRecord:
-        with self.database.transaction() as session:
-            rows = _rows(session.execute("SELECT * FROM stacks WHERE id = ?", (stack_id,)))
+        # The stack's row lock (PostgreSQL) or the database's write lock (SQLite) keeps a second
+        # process from taking the stack between the check and the write.
+        with self.database.transaction(row_locks=True) as session:
+            rows = _rows(
+                session.execute(
+                    f"SELECT * FROM stacks WHERE id = ? {self.database.dialect.row_lock_clause}", (stack_id,)
+                )
+            )
             if not rows:
                 raise stack_not_found(stack_id)
             stack = self._stack(rows[0])

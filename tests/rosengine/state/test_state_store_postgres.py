@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -152,3 +153,32 @@ def test_a_wrong_database_url_is_refused_by_ros_stack(isolated_home: Path) -> No
     )
     assert result.exit_code != 0
     assert "cannot connect" in result.output and "pw@" not in result.output
+
+
+def test_two_processes_racing_for_one_stack_cannot_both_take_it(postgres_url: str) -> None:
+    """Many ``ros`` processes (here: stores with their own connections, each a different owner
+    on another host) try to take one stack at once: exactly one gets it."""
+    setup = open_store(postgres_url)
+    setup.insert_stack(_stack())
+    stores = [open_store(postgres_url) for _ in range(6)]
+    winners: list[int] = []
+    barrier = threading.Barrier(len(stores))
+
+    def take(n: int) -> None:
+        barrier.wait()
+        try:
+            stores[n].acquire("1", Owner(1000 + n, f"host-{n}", ""), allow_interrupted=True)
+        except StackError:
+            return
+        winners.append(n)
+
+    threads = [threading.Thread(target=take, args=(n,)) for n in range(len(stores))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(winners) == 1
+    found = setup.find_stack("1")
+    assert found is not None and found.owner_host == f"host-{winners[0]}"
+    for store in (setup, *stores):
+        store.close()
