@@ -22,8 +22,8 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Sequence
-from contextlib import AbstractContextManager
+from collections.abc import Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 
 from fcbackend.asyncq.records import AsyncEvent, AsyncSubmission, TaskStatus
@@ -36,7 +36,7 @@ from fcbackend.asyncq.sqlite_store import (
     _maybe_event,
     _row_to_event,
 )
-from sqlstore import Database, Migration, Schema, Session
+from sqlstore import Database, DatabaseUnavailable, Migration, Schema, Session
 
 ADOPT_EVERY_S = 1.0
 # The task event a re-queued invocation gets (the same words as a restart on SQLite).
@@ -68,6 +68,7 @@ class PostgresAsyncQueueStore(SqliteAsyncQueueStore):
         if not database.try_advisory_lock(OWNER_LOCK_PREFIX + self.owner):
             raise RuntimeError(f"cannot take the async queue's owner lock on {database.url}")
         self._adopted_at = float("-inf")
+        self._unsettled: set[str] = set()
 
     def close(self) -> None:
         self.database.release_advisory_lock(OWNER_LOCK_PREFIX + self.owner)
@@ -124,7 +125,7 @@ class PostgresAsyncQueueStore(SqliteAsyncQueueStore):
         return expired
 
     def finish(self, event: AsyncEvent, status: TaskStatus, now: float, **fields: Any) -> bool:
-        with self.database.transaction(row_locks=True) as session:
+        with self._settling(event), self.database.transaction(row_locks=True) as session:
             # The common case in one statement: the event is still Running (no stop raced it).
             if _update_if_running(session, event.invocation_id, status=str(status), ended=now, **fields):
                 _maybe_event(session, event, status, now, fields.get("error_message") or "")
@@ -133,7 +134,7 @@ class PostgresAsyncQueueStore(SqliteAsyncQueueStore):
             return super().finish(event, status, now, **fields)
 
     def retry_later(self, event: AsyncEvent, next_at: float, now: float, **fields: Any) -> bool:
-        with self.database.transaction(row_locks=True) as session:
+        with self._settling(event), self.database.transaction(row_locks=True) as session:
             retrying = str(TaskStatus.RETRYING)
             if _update_if_running(session, event.invocation_id, status=retrying, next_at=next_at, **fields):
                 _maybe_event(session, event, TaskStatus.RETRYING, now, fields.get("error_message") or "")
@@ -162,14 +163,40 @@ class PostgresAsyncQueueStore(SqliteAsyncQueueStore):
         return self._adopt_orphans(now)
 
     def next_due(self) -> float | None:
-        due = super().next_due()
         poll = time.time() + ADOPT_EVERY_S
+        try:
+            due = super().next_due()
+        except DatabaseUnavailable:
+            return poll  # look again shortly: the dispatcher keeps going while the server is away
         return poll if due is None else min(due, poll)
 
     # -- orphans ------------------------------------------------------------------------------
 
+    @contextmanager
+    def _settling(self, event: AsyncEvent) -> Iterator[None]:
+        """An outcome that could not be written (the server went away) leaves the event Running
+        and owned by this living backend, so nobody else would ever re-run it: remember it, and
+        the next sweep puts it back in the queue (at-least-once)."""
+        try:
+            yield
+        except DatabaseUnavailable:
+            self._unsettled.add(event.invocation_id)
+            raise
+
+    def _requeue_unsettled(self, now: float) -> int:
+        unsettled = set(self._unsettled)
+        with self.database.transaction(row_locks=True) as session:
+            count = session.execute(
+                "UPDATE async_events SET status = ?, next_at = ?, owner = NULL "
+                "WHERE id = ANY(?) AND status = ? AND owner = ?",
+                (str(TaskStatus.ENQUEUED), now, list(unsettled), str(TaskStatus.RUNNING), self.owner),
+            ).rowcount
+        self._unsettled -= unsettled
+        return count
+
     def _adopt_orphans(self, now: float) -> int:
         self._adopted_at = now
+        requeued = self._requeue_unsettled(now) if self._unsettled else 0
         with self.database.reading() as session:
             owners = [
                 owner
@@ -179,7 +206,6 @@ class PostgresAsyncQueueStore(SqliteAsyncQueueStore):
                 ).fetchall()
                 if owner != self.owner
             ]
-        requeued = 0
         for owner in owners:
             lock = OWNER_LOCK_PREFIX + owner
             if not self.database.try_advisory_lock(lock):

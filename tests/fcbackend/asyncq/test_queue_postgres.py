@@ -17,9 +17,9 @@ from pathlib import Path
 import pytest
 
 import tests.fcbackend.asyncq.test_queue as contract
-from fcbackend.asyncq import TaskStatus
+from fcbackend.asyncq import AsyncEvent, TaskStatus
 from fcbackend.asyncq.postgres_store import PostgresAsyncQueueStore
-from sqlstore import Database, open_database
+from sqlstore import Database, DatabaseUnavailable, open_database
 from tests.fcbackend.asyncq.test_queue import submission
 from tests.support.paths import REPO
 from tests.support.postgres import PostgresServer
@@ -164,3 +164,36 @@ def test_events_of_a_backend_killed_with_sigkill_run_once_elsewhere(postgres_url
         assert "re-queued after restart" in [e["eventDetail"] for e in event.events]
     finally:
         survivor.close()
+
+
+def test_an_outcome_lost_to_a_vanished_server_is_run_again() -> None:
+    """The server goes away while an invocation runs: recording its outcome fails clearly, the
+    dispatcher's next wake-up is still answered, and once the server is back the invocation is
+    queued again (at-least-once) rather than left Running for ever."""
+    server = PostgresServer()
+    store = None
+    try:
+        store = PostgresAsyncQueueStore(open_database(server.new_database()))
+        store.insert_many([submission("lost")], time.time())
+        [event], _ = store.claim_due(time.time(), 1)
+        server.stop()
+        with pytest.raises(DatabaseUnavailable):
+            store.finish(event, TaskStatus.SUCCEEDED, time.time())
+        assert store.next_due() is not None  # no exception for the dispatcher's loop
+        server.start()
+        taken: list[AsyncEvent] = []
+
+        def claimed_again() -> bool:
+            try:
+                to_run, _ = store.claim_due(time.time() + 2, 1)  # type: ignore[union-attr]
+            except DatabaseUnavailable:
+                return False  # a pooled connection from before the restart, replaced now
+            taken.extend(to_run)
+            return bool(taken)
+
+        _until(claimed_again)
+        assert taken[0].invocation_id == "lost" and taken[0].attempts == 2
+    finally:
+        if store is not None:
+            store.close()
+        server.destroy()
