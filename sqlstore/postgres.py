@@ -53,6 +53,8 @@ WRITE_LOCK = "sqlstore.write"
 # the invocation recorder write at once; more would only queue on the write lock.
 POOL_MAX = 10
 CONNECT_TIMEOUT_S = 5
+# How long to wait for a pooled connection before connecting directly (see _getconn).
+FAST_GETCONN_S = 0.5
 
 
 def lock_key(name: str) -> int:
@@ -233,6 +235,7 @@ class PostgresDatabase(Database):
         self._shares = 1
         self._lock_conn: psycopg.Connection[Any] | None = None
         self._held_locks: set[str] = set()
+        self._own_connections: set[int] = set()  # ids of connections made outside the pool
 
     def _check_reachable(self) -> None:
         """Connect once, so a wrong URL or credentials are refused now with the server's reason
@@ -281,15 +284,14 @@ class PostgresDatabase(Database):
         finally:
             state.session, state.depth, state.durable = None, 0, False
             if session.begin:  # no statement ran: nothing was begun on the server
-                self._pool.putconn(session.conn)
+                self._release(session.conn)
             else:
                 self._end(session.conn, failed)
 
     def _replace(self, conn: psycopg.Connection[Any]) -> psycopg.Connection[Any]:
-        """A fresh connection for one the server dropped; if the server is not there at all, say
-        so at once (with its reason) rather than wait for the pool to give up reconnecting."""
+        """A fresh connection for one the server dropped (failing at once, with the reason, if the
+        server is not there at all: :meth:`_getconn`)."""
         self._discard(conn)
-        self._check_reachable()
         return self._getconn()
 
     def _end(self, conn: psycopg.Connection[Any], failed: bool) -> None:
@@ -303,7 +305,7 @@ class PostgresDatabase(Database):
         except BaseException:
             self._discard(conn)
             raise
-        self._pool.putconn(conn)
+        self._release(conn)
 
     @contextmanager
     def _read(self) -> Iterator[Session]:
@@ -322,25 +324,46 @@ class PostgresDatabase(Database):
             self._discard(conn)
             raise DatabaseUnavailable(f"{self.url}: {exc}") from exc
         except BaseException:
-            self._pool.putconn(conn)
+            self._release(conn)
             raise
         else:
-            self._pool.putconn(conn)
+            self._release(conn)
 
     def reading(self) -> Any:
         return self._read()
 
     def _getconn(self) -> psycopg.Connection[Any]:
+        """A pooled connection. When none comes at once, ask whether the server is there at all:
+        if not, fail now with its reason (rather than after the pool's timeout); if it is (it
+        came back while the pool still waits to reconnect, or every connection is busy), use a
+        connection of our own for this one use."""
         try:
-            return self._pool.getconn()
-        except PoolTimeout as exc:
-            raise DatabaseUnavailable(f"{self.url}: no connection to the database: {exc}") from exc
+            return self._pool.getconn(timeout=FAST_GETCONN_S)
+        except PoolTimeout:
+            pass
+        try:
+            conn = psycopg.connect(self._conninfo, connect_timeout=CONNECT_TIMEOUT_S, **self._kwargs)
+        except psycopg.OperationalError as exc:
+            reason = " ".join(line.strip() for line in str(exc).splitlines()) or type(exc).__name__
+            raise DatabaseUnavailable(f"cannot connect to {self.url}: {reason}") from exc
+        with self._lock:
+            self._own_connections.add(id(conn))
+        return conn
+
+    def _release(self, conn: psycopg.Connection[Any]) -> None:
+        with self._lock:
+            own = id(conn) in self._own_connections
+            self._own_connections.discard(id(conn))
+        if own:
+            conn.close()
+        else:
+            self._pool.putconn(conn)
 
     def _discard(self, conn: psycopg.Connection[Any]) -> None:
         """Give back a connection that failed; the pool replaces it if it is broken."""
         if not conn.closed:
             conn.close()
-        self._pool.putconn(conn)
+        self._release(conn)
 
     # -- advisory locks -----------------------------------------------------------------------
 
