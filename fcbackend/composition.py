@@ -59,11 +59,13 @@ from fcbackend.store_factory import (
     backend_databases,
     open_apigateway_store,
     open_callback_store,
+    open_code_contents,
     open_invocation_log,
     open_metadata_store,
     open_nas_store,
     open_ram_store,
     open_sls_store,
+    shared_root_credentials,
 )
 from fcbackend.triggers import routes as trigger_routes
 from fcbackend.triggers.routes import CustomDomainMiddleware
@@ -108,7 +110,11 @@ def create_app(
     config.state_dir.mkdir(parents=True, exist_ok=True)
     databases = backend_databases(config)
     meta = open_metadata_store(databases)
-    code = CodeStore(config.state_dir, meta)
+    if databases.url is not None and databases.url.scheme != "sqlite":  # one service, one key pair
+        config.access_key_id, config.access_key_secret = shared_root_credentials(
+            meta, config.access_key_id, config.access_key_secret
+        )
+    code = CodeStore(config.state_dir, meta, open_code_contents(databases))
     recorder = InvocationRecorder(open_invocation_log(databases), config.logs_dir, config.flush_interval_s)
 
     # 2. the scheduler (before RAM/STS: a --driver that cannot run here fails early); every

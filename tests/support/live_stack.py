@@ -23,6 +23,8 @@ from fcbackend.server import ThreadedServer
 from rosengine.clients.fc import FcClient
 from rosengine.clients.fc3 import Fc3Client
 from rosengine.clients.oss import OssClient
+from rosengine.clients.ram import RamClient
+from rosengine.clients.sls import SlsClient
 from rosengine.engine import StackEngine
 from rosengine.engine.progress import CollectingListener
 from rosengine.state.sqlite import SqliteStateStore
@@ -40,6 +42,12 @@ class LiveStack:
             "fc": lambda: FcClient(self.endpoint, cfg.access_key_id, cfg.access_key_secret, timeout=60.0),
             "fc3": lambda: Fc3Client(self.endpoint, cfg.access_key_id, cfg.access_key_secret, timeout=60.0),
             "oss": lambda: OssClient(self.endpoint, cfg.access_key_id, cfg.access_key_secret),
+            # RAM/STS and SLS of this same backend: the functions it runs reach its twins, so the
+            # stack's roles, keys and logstores must be made there too.
+            "ram": lambda: RamClient(self.endpoint, cfg.access_key_id, cfg.access_key_secret),
+            "sls": lambda: SlsClient(
+                self.endpoint, cfg.access_key_id, cfg.access_key_secret, region=cfg.region
+            ),
         }
 
     def engine(self, state_db: Path, listener: CollectingListener | None = None) -> StackEngine:
@@ -69,11 +77,6 @@ def stack_engine(
     live_stack: LiveStack, tmp_path: Path, events: CollectingListener, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[StackEngine]:
     monkeypatch.setenv("ROS_HOME", str(tmp_path / "home"))
-    # The clients without a builder here (RAM, SLS) find the live backend as any client does; the
-    # engine never starts one of its own.
-    monkeypatch.setenv("ROS_FC_ENDPOINT", live_stack.endpoint)
-    monkeypatch.setenv("ROS_FC_ACCESS_KEY_ID", live_stack.config.access_key_id)
-    monkeypatch.setenv("ROS_FC_ACCESS_KEY_SECRET", live_stack.config.access_key_secret)
     engine = live_stack.engine(tmp_path / "state.db", events)
     try:
         yield engine
