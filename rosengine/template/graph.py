@@ -74,7 +74,7 @@ class DependencyGraph:
             pass
         import networkx as nx  # only a graph with a cycle pays for networkx (see the module docstring)
 
-        graph = nx.DiGraph()
+        graph: nx.DiGraph[str] = nx.DiGraph()
         graph.add_nodes_from(self._dependencies)
         graph.add_edges_from(self._reasons)
         found: list[list[str]] = []
@@ -102,7 +102,7 @@ class DependencyGraph:
         return errors
 
 
-def _cycle_order(subgraph: nx.DiGraph, component: set[str]) -> list[str]:
+def _cycle_order(subgraph: nx.DiGraph[str], component: set[str]) -> list[str]:
     """A walk through the component that visits members in dependency order: the cycle networkx
     finds from the smallest name, then any members it missed."""
     import networkx as nx
