@@ -14,7 +14,7 @@ from rosengine.functions.base import IntrinsicFunction
 _BY_NAME: dict[str, IntrinsicFunction] = {}
 _BY_TAG: dict[str, IntrinsicFunction] = {}
 _loaded = False
-_SKIP = {"base", "registry"}
+_SKIP = {"base", "registry", "jq_runner"}  # jq_runner: the process Fn::Jq runs jq in
 
 
 def register(fn: IntrinsicFunction) -> IntrinsicFunction:

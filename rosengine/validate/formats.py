@@ -15,7 +15,6 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -73,6 +72,8 @@ class Summary:
 
 
 def _version() -> str:
+    from importlib import metadata  # ~20 ms to import: only SARIF needs the version
+
     try:
         return metadata.version("rosengine")
     except metadata.PackageNotFoundError:  # pragma: no cover - running from a bare checkout
