@@ -21,7 +21,6 @@ from pathlib import Path
 from typing import Any
 
 import click
-import yaml
 from rich.console import Console
 from rich.live import Live
 from rich.table import Table
@@ -46,6 +45,8 @@ def parse_parameters(pairs: tuple[str, ...], parameters_file: str | None) -> dic
     ``-p K=V`` on top. The value is everything after the first ``=`` (commas stay)."""
     values: dict[str, Any] = {}
     if parameters_file:
+        import yaml  # only for a parameters file: PyYAML is not needed by most stack commands
+
         try:
             loaded = yaml.safe_load(Path(parameters_file).read_text(encoding="utf-8"))
         except (OSError, yaml.YAMLError, UnicodeDecodeError) as exc:
