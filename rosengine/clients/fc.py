@@ -16,7 +16,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import socket
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -26,8 +25,10 @@ from urllib.parse import quote
 import httpx
 
 from rosengine.clients import fc_signature
+from rosengine.clients.transport import http_transport
 
 API_VERSION = "2016-08-15"
+_HEALTH_TIMEOUT_S = 3.0  # as long as start_daemon waits for a running backend to answer
 _PREFIX = f"/{API_VERSION}"
 
 
@@ -97,11 +98,8 @@ class FcClient:
         self.access_key_id = access_key_id
         self.access_key_secret = access_key_secret
         self.security_token = security_token
-        # TCP_NODELAY: httpx writes headers and body separately; without it Nagle's algorithm and
-        # the server's delayed ACK add ~40 ms to every small request.
-        transport = httpx.HTTPTransport(
-            socket_options=[(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)],
-            limits=httpx.Limits(max_connections=64, max_keepalive_connections=32),
+        transport = http_transport(
+            self.endpoint, limits=httpx.Limits(max_connections=64, max_keepalive_connections=32)
         )
         self._http = httpx.Client(base_url=self.endpoint, timeout=timeout, transport=transport)
 
@@ -695,9 +693,39 @@ def ensure_local_backend(*, echo: Callable[[str], None] | None = None) -> str:
     endpoint = os.environ.get("ROS_FC_ENDPOINT")
     if endpoint:
         return endpoint
+    running = _answering_backend()
+    if running is not None:
+        return running
+    # Loading the backend's server code (uvicorn, every twin) costs more than most stack commands.
     from fcbackend.server import start_daemon
 
     info, started = start_daemon()  # returns the running backend without starting one
     if started and echo is not None:
         echo(f"Started the local FC backend at {info['endpoint']} (pid {info['pid']}).")
     return str(info["endpoint"])
+
+
+def _answering_backend() -> str | None:
+    """The endpoint in ``backend.json`` when its process lives and answers its health check: the
+    common case, found without the server's code. Anything else (no backend, a stale file, one
+    starting or not answering) is left to ``start_daemon``, which sorts it out under its lock."""
+    from fcbackend.backend_config import read_backend_info
+
+    info = read_backend_info()
+    if info is None:
+        return None
+    pid, endpoint = int(info.get("pid") or 0), str(info.get("endpoint") or "")
+    if not pid or not endpoint:
+        return None
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return None
+    except PermissionError:
+        pass  # alive, owned by another user
+    try:
+        with httpx.Client(transport=http_transport(endpoint), timeout=_HEALTH_TIMEOUT_S) as client:
+            answered = client.get(f"{endpoint}/{API_VERSION}/local/health")
+    except httpx.HTTPError:
+        return None
+    return endpoint if answered.status_code == 200 else None
