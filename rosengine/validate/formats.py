@@ -18,7 +18,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
-from xml.etree import ElementTree as ET
 
 from rosengine.errors import Finding, Severity
 
@@ -181,6 +180,8 @@ def format_sarif(findings: Sequence[Finding], files: Sequence[str]) -> str:
 
 
 def format_junit(findings: Sequence[Finding], files: Sequence[str]) -> str:
+    from xml.etree import ElementTree as ET  # only JUnit reports are XML
+
     by_file: dict[str, list[Finding]] = {file: [] for file in files}
     for f in findings:
         by_file.setdefault(f.file, []).append(f)
