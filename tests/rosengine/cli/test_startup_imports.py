@@ -117,7 +117,7 @@ def test_a_stack_command_imports_no_backend_server_validator_extras_or_providers
     loaded = _loaded(["stack", "list", "-o", "json"], tmp_path)
     assert "rosengine.engine" in loaded
     heavy = ("fcbackend", "uvicorn", "starlette", "jsonschema", "networkx", "yaml", "jmespath", "pathspec")
-    assert _offending(loaded, heavy) == []
+    assert _offending(loaded, (*heavy, "httpx", "rich")) == []  # no client, and JSON needs no rich
     assert _providers(loaded) == []
 
 
