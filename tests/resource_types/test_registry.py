@@ -7,7 +7,7 @@ from resource_types import registry
 
 def test_provider_table_names_every_provider_module() -> None:
     scanned = registry.scan_providers()
-    assert registry.PROVIDER_MODULES == {type_name: cls.__module__ for type_name, cls in scanned.items()}
+    assert {type_name: cls.__module__ for type_name, cls in scanned.items()} == registry.PROVIDER_MODULES
 
 
 def test_get_imports_the_provider_of_the_table() -> None:
