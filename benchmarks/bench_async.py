@@ -10,6 +10,8 @@ Run: ``python benchmarks/bench_async.py [--count 1000] [--driver process]``
    resubmission answers 409). Prints how many were unfinished at the kill and how long recovery
    took.
 3. **store**: the raw queue (no HTTP): inserts per second with group commit vs one fsync each.
+4. **complete**: N async invocations without delay, from the first submission until the queue
+   shows every one Succeeded (each outcome committed after its invocation record, in groups).
 
 The crash scenario is also the body of ``tests/fcbackend/asyncq/test_restart.py``.
 """
@@ -152,6 +154,7 @@ async def submit_all(
     ids: list[str],
     concurrency: int = SUBMIT_CONNECTIONS,
     results: dict[str, int] | None = None,
+    delay_s: str = DELAY_S,
 ) -> dict[str, int]:
     """Submit each id as an async task; returns id -> HTTP status (0 = connection failed)."""
     url = endpoint + "/2016-08-15/services/bench/functions/worker/invocations"
@@ -172,7 +175,7 @@ async def submit_all(
                         headers={
                             "x-fc-invocation-type": "Async",
                             "x-fc-stateful-async-invocation-id": task_id,
-                            "x-fc-async-delay": DELAY_S,
+                            "x-fc-async-delay": delay_s,
                         },
                     )
                     results[task_id] = response.status_code
@@ -241,11 +244,31 @@ def crash_recovery(
         backend.stop()
 
 
+def end_to_end(count: int = 1000, *, driver: str | None = "process") -> float:
+    """Seconds from the first submission until all ``count`` invocations are Succeeded."""
+    root = Path(tempfile.mkdtemp(prefix="bench-async-"))
+    state_dir = root / "fc"
+    state_dir.mkdir(parents=True)
+    backend = Backend(state_dir, driver)
+    ids = [f"now-{i:05d}" for i in range(count)]
+    try:
+        backend.start()
+        setup_function(backend.endpoint)
+        started = time.perf_counter()
+        asyncio.run(submit_all(backend.endpoint, ids, delay_s="0"))
+        while sum(1 for s in statuses(state_dir).values() if s == "Succeeded") < count:
+            time.sleep(0.01)
+        return time.perf_counter() - started
+    finally:
+        backend.stop()
+
+
 def store_throughput(count: int = 2000) -> dict[str, float]:
-    from fcbackend.asyncq import AsyncStore, AsyncSubmission
+    from fcbackend.asyncq import AsyncSubmission, SqliteAsyncQueueStore
+    from sqlstore import SqliteDatabase
 
     with tempfile.TemporaryDirectory() as tmp:
-        store = AsyncStore(Path(tmp) / "a.db")
+        store = SqliteAsyncQueueStore(SqliteDatabase(Path(tmp) / "a.db"))
         subs = [AsyncSubmission(f"g{i}", f"g{i}", "s", "f", payload=b"x" * 100) for i in range(count)]
         t = time.perf_counter()
         for i in range(0, count, 50):
@@ -290,6 +313,11 @@ def main() -> None:
     print(
         f"recovery: {result['succeeded']}/{result['count']} succeeded {result['recovery_s']:.2f} s after "
         f"the restart (at-least-once, deduplicated by task id)"
+    )
+    seconds = end_to_end(args.count, driver=args.driver)
+    print(
+        f"complete: {args.count} async invocations submitted and all Succeeded in {seconds:.2f} s "
+        f"= {args.count / seconds:,.0f}/s end to end"
     )
 
 

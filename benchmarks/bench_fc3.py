@@ -42,6 +42,7 @@ from fcbackend.backend_config import BackendConfig  # noqa: E402
 from fcbackend.clock import DEFAULT_CLOCK  # noqa: E402
 from fcbackend.fc3.auth import check_fc3_signature  # noqa: E402
 from fcbackend.ram.wiring import build_identity  # noqa: E402
+from fcbackend.store_factory import backend_databases, open_ram_store  # noqa: E402
 from rosengine.clients.fc import FcClient  # noqa: E402
 from rosengine.clients.fc3 import Fc3Client  # noqa: E402
 
@@ -91,7 +92,7 @@ def verify(calls: int) -> None:
     )
     # Keys are resolved by the RAM/STS twin, as in the backend (the root key here).
     identity = build_identity(
-        config.state_dir,
+        open_ram_store(backend_databases(config)),
         account_id=config.account_id,
         root_access_key_id=config.access_key_id,
         root_access_key_secret=config.access_key_secret,

@@ -27,6 +27,7 @@ from fcbackend.ram.account import RamAccount
 from fcbackend.ram.enforcement import Enforcement
 from fcbackend.ram.policy import PolicySet, compile_policy
 from fcbackend.ram.store import SqliteRamStore
+from sqlstore import SqliteDatabase
 
 ACCOUNT = "1234567890123456"
 
@@ -114,7 +115,7 @@ def bench_decide(rounds: int) -> None:
 
 def bench_authorize(rounds: int) -> None:
     with tempfile.TemporaryDirectory() as directory:
-        store = SqliteRamStore(Path(directory) / "ram.db")
+        store = SqliteRamStore(SqliteDatabase(Path(directory) / "ram.db"))
         account = RamAccount(store, account_id=ACCOUNT, now=time.time)
         access = RamAccess(
             account,

@@ -34,7 +34,13 @@ from fcbackend.backend_config import BackendConfig
 from fcbackend.clock import DEFAULT_CLOCK, Clock
 from fcbackend.fc3.invoke import Fc3Front, invoke_function_name
 from fcbackend.ram.wiring import build_identity
-from fcbackend.store import CodeStore, InvocationRecorder, MetadataStore
+from fcbackend.store import CodeStore, InvocationRecorder
+from fcbackend.store_factory import (
+    backend_databases,
+    open_invocation_log,
+    open_metadata_store,
+    open_ram_store,
+)
 
 _log = logging.getLogger("fcbackend")
 
@@ -42,7 +48,13 @@ _log = logging.getLogger("fcbackend")
 # backend (async queue, triggers, OSS, capacity) wire their hooks, routes and lifespans in here.
 # The cloud twins and the gateway first: they hand the instance drivers their network before the
 # async queue's idle mode wraps the drivers.
-APP_INSTALLERS: list[str] = ["fcbackend.twins:install", "fcbackend.asyncq.addon:install"]
+APP_INSTALLERS: list[str] = [
+    "fcbackend.twins:install",
+    "fcbackend.asyncq.addon:install",
+    "fcbackend.roscallbacks.wiring:install",
+    "fcbackend.apigateway.routes:install",
+    "fcbackend.nas.routes:install",
+]
 
 
 def default_scheduler(config: BackendConfig) -> Any:
@@ -154,15 +166,16 @@ def create_app(
     """
     config = config or BackendConfig.for_state_dir()
     config.state_dir.mkdir(parents=True, exist_ok=True)
-    meta = MetadataStore(config.db_path)
+    databases = backend_databases(config)
+    meta = open_metadata_store(databases)
     code = CodeStore(config.state_dir, meta)
-    recorder = InvocationRecorder(meta, config.logs_dir, config.flush_interval_s)
+    recorder = InvocationRecorder(open_invocation_log(databases), config.logs_dir, config.flush_interval_s)
     if scheduler is None:
         scheduler = default_scheduler(config)
     # RAM/STS: knows every key (the backend's pair is the account's root), authorizes every
     # request, mints role credentials for functions; its RPC endpoint is mounted last (outermost).
     identity = build_identity(
-        config.state_dir,
+        open_ram_store(databases),
         account_id=config.account_id,
         root_access_key_id=config.access_key_id,
         root_access_key_secret=config.access_key_secret,
@@ -171,6 +184,7 @@ def create_app(
     )
     state = BackendState(
         config=config,
+        databases=databases,
         meta=meta,
         code=code,
         recorder=recorder,

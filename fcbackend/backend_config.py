@@ -50,8 +50,12 @@ class BackendConfig:
     access_key_secret: str = ""
     region: str = field(default_factory=local_environment.region)
     account_id: str = field(default_factory=local_environment.account_id)
-    # How often buffered invocation records and logs are written out (seconds).
+    # How often buffered invocation records and logs are written out (seconds): also how long a
+    # sync invocation's record can wait in memory, i.e. what a kill -9 can lose.
     flush_interval_s: float = 0.2
+    # Where the stores live: None is one SQLite file per store group in the state directory
+    # (fc.db, async.db, timers.db); a URL (sqlite:///path/file.db) puts them all in that database.
+    database_url: str | None = None
 
     @classmethod
     def for_state_dir(cls, state_dir: Path | None = None, **overrides: Any) -> BackendConfig:
@@ -64,10 +68,6 @@ class BackendConfig:
             if value is not None:
                 setattr(cfg, name, value)
         return cfg
-
-    @property
-    def db_path(self) -> Path:
-        return self.state_dir / "fc.db"
 
     @property
     def oss_dir(self) -> Path:

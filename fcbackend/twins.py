@@ -3,10 +3,10 @@ place that composes them (an entry of ``fcbackend.app.APP_INSTALLERS``).
 
 What :func:`install` does, in order:
 
-1. builds the SLS twin (:mod:`fcbackend.sls`) over ``<state dir>/sls.db``, verifying signatures
-   and authorizing through the identity contract (:mod:`fcbackend.access`) as the RAM/STS twin
-   answers it (``app.state.identity.access``, built by ``create_app``: root, RAM users' keys and
-   STS sessions, with their policies);
+1. builds the SLS twin (:mod:`fcbackend.sls`) over its store (``sls.db`` by default), verifying
+   signatures and authorizing through the identity contract (:mod:`fcbackend.access`) as the
+   RAM/STS twin answers it (``app.state.identity.access``, built by ``create_app``: root, RAM
+   users' keys and STS sessions, with their policies);
 2. mounts it in front of the app (:class:`~fcbackend.sls.twin.SlsFront`: requests for
    ``*.log.aliyuncs.com`` on the backend's own endpoint);
 3. builds the gateway (:class:`~fcbackend.gateway.gateway.Gateway`) with the twins it routes to
@@ -38,6 +38,7 @@ from fcbackend.gateway.gateway import Gateway
 from fcbackend.gateway.hosts import FC, OSS, RAM, SLS, STS
 from fcbackend.gateway.routing import Twins
 from fcbackend.sls.twin import SlsFront, SlsTwin, build_sls_twin
+from fcbackend.store_factory import open_sls_store
 
 
 @dataclass
@@ -74,7 +75,7 @@ def install(app: Starlette) -> CloudTwins:
     config = state.config
     access = app.state.identity.access  # RAM/STS (fcbackend.ram.wiring, built by create_app)
     sls = build_sls_twin(
-        config.state_dir,
+        open_sls_store(state.databases),
         region=config.region,
         account_id=config.account_id,
         credentials=access,

@@ -34,6 +34,32 @@ _extra: dict[str, ResourceType] = {}
 
 # type name -> the module that defines its provider (a ResourceProvider subclass with that type_name)
 PROVIDER_MODULES: dict[str, str] = {
+    "ALIYUN::ApiGateway::AccessControl": "resource_types.records.rules",
+    "ALIYUN::ApiGateway::Api": "resource_types.records.rules",
+    "ALIYUN::ApiGateway::App": "resource_types.records.rules",
+    "ALIYUN::ApiGateway::Authorization": "resource_types.records.rules",
+    "ALIYUN::ApiGateway::Backend": "resource_types.records.rules",
+    "ALIYUN::ApiGateway::CustomDomain": "resource_types.records.rules",
+    "ALIYUN::ApiGateway::Deployment": "resource_types.records.rules",
+    "ALIYUN::ApiGateway::Group": "resource_types.records.rules",
+    "ALIYUN::ApiGateway::LogConfig": "resource_types.records.rules",
+    "ALIYUN::ApiGateway::Plugin": "resource_types.records.rules",
+    "ALIYUN::ApiGateway::PluginAttachment": "resource_types.records.rules",
+    "ALIYUN::ApiGateway::Signature": "resource_types.records.rules",
+    "ALIYUN::ApiGateway::SignatureBinding": "resource_types.records.rules",
+    "ALIYUN::ApiGateway::StageConfig": "resource_types.records.rules",
+    "ALIYUN::ApiGateway::TrafficControl": "resource_types.records.rules",
+    "ALIYUN::ApiGateway::TrafficControlBinding": "resource_types.records.rules",
+    "ALIYUN::DNS::Domain": "resource_types.records.rules",
+    "ALIYUN::DNS::DomainGroup": "resource_types.records.rules",
+    "ALIYUN::DNS::DomainRecord": "resource_types.records.rules",
+    "ALIYUN::ECS::SecurityGroup": "resource_types.records.rules",
+    "ALIYUN::ECS::SecurityGroupEgress": "resource_types.records.rules",
+    "ALIYUN::ECS::SecurityGroupEgresses": "resource_types.records.rules",
+    "ALIYUN::ECS::SecurityGroupIngress": "resource_types.records.rules",
+    "ALIYUN::ECS::SecurityGroupIngresses": "resource_types.records.rules",
+    "ALIYUN::ECS::VPC": "resource_types.records.rules",
+    "ALIYUN::ECS::VSwitch": "resource_types.records.rules",
     "ALIYUN::FC3::AsyncInvokeConfig": "resource_types.fc3.async_invoke_config",
     "ALIYUN::FC3::ConcurrencyConfig": "resource_types.fc3.concurrency_config",
     "ALIYUN::FC3::CustomDomain": "resource_types.fc3.custom_domain",
@@ -53,6 +79,13 @@ PROVIDER_MODULES: dict[str, str] = {
     "ALIYUN::FC::Service": "resource_types.fc.service",
     "ALIYUN::FC::Trigger": "resource_types.fc.trigger",
     "ALIYUN::FC::Version": "resource_types.fc.version",
+    "ALIYUN::MNS::Queue": "resource_types.records.rules",
+    "ALIYUN::MNS::Subscription": "resource_types.records.rules",
+    "ALIYUN::MNS::Topic": "resource_types.records.rules",
+    "ALIYUN::NAS::AccessGroup": "resource_types.records.rules",
+    "ALIYUN::NAS::AccessRule": "resource_types.records.rules",
+    "ALIYUN::NAS::FileSystem": "resource_types.nas.file_system",
+    "ALIYUN::NAS::MountTarget": "resource_types.records.rules",
     "ALIYUN::OSS::Bucket": "resource_types.oss.bucket",
     "ALIYUN::OSS::Directory": "resource_types.oss.directory",
     "ALIYUN::RAM::AccessKey": "resource_types.ram.access_key",
@@ -65,11 +98,23 @@ PROVIDER_MODULES: dict[str, str] = {
     "ALIYUN::RAM::Role": "resource_types.ram.role",
     "ALIYUN::RAM::User": "resource_types.ram.user",
     "ALIYUN::RAM::UserToGroupAddition": "resource_types.ram.user_to_group_addition",
+    "ALIYUN::ROS::AutoEnableService": "resource_types.ros.auto_enable_service",
+    "ALIYUN::ROS::CustomResource": "resource_types.ros.custom_resource",
+    "ALIYUN::ROS::Sleep": "resource_types.ros.sleep",
+    "ALIYUN::ROS::Stack": "resource_types.ros.stack",
+    "ALIYUN::ROS::WaitCondition": "resource_types.ros.wait_condition",
+    "ALIYUN::ROS::WaitConditionHandle": "resource_types.ros.wait_condition_handle",
+    "ALIYUN::ResourceManager::ResourceGroup": "resource_types.records.rules",
     "ALIYUN::SLS::Index": "resource_types.sls.index",
     "ALIYUN::SLS::Logstore": "resource_types.sls.project",
     "ALIYUN::SLS::LogtailConfig": "resource_types.sls.records",
     "ALIYUN::SLS::MachineGroup": "resource_types.sls.records",
     "ALIYUN::SLS::Project": "resource_types.sls.project",
+    "ALIYUN::VPC::EIP": "resource_types.records.rules",
+    "ALIYUN::VPC::EIPAssociation": "resource_types.records.rules",
+    "ALIYUN::VPC::ForwardEntry": "resource_types.records.rules",
+    "ALIYUN::VPC::NatGateway": "resource_types.records.rules",
+    "ALIYUN::VPC::SnatEntry": "resource_types.records.rules",
     "DATASOURCE::RAM::Roles": "resource_types.ram.roles_datasource",
 }
 
@@ -83,10 +128,10 @@ def _type_index() -> dict[str, str]:
     return _index
 
 
-def scan_providers() -> dict[str, type[ResourceProvider]]:
-    """Every provider, found by importing every module of every family: what
-    :data:`PROVIDER_MODULES` must list. Slow; for tests and tools, never on a command's path."""
-    found: dict[str, type[ResourceProvider]] = {}
+def scan_providers() -> dict[str, str]:
+    """type name -> module of every provider, found by importing every module of every family:
+    what :data:`PROVIDER_MODULES` must say. Slow; for tests and tools, never on a command's path."""
+    found: dict[str, str] = {}
     import resource_types as pkg
 
     for family in pkgutil.iter_modules(pkg.__path__):
@@ -94,20 +139,25 @@ def scan_providers() -> dict[str, type[ResourceProvider]]:
             continue
         fam_pkg = importlib.import_module(f"resource_types.{family.name}")
         for mod in pkgutil.iter_modules(fam_pkg.__path__):
-            module = importlib.import_module(f"resource_types.{family.name}.{mod.name}")
-            found.update(_providers_in(module))
+            name = f"resource_types.{family.name}.{mod.name}"
+            found.update(dict.fromkeys(_providers_in(importlib.import_module(name)), name))
     return found
 
 
 def _providers_in(module: object) -> dict[str, type[ResourceProvider]]:
-    return {
-        obj.type_name: obj
-        for _, obj in inspect.getmembers(module, inspect.isclass)
-        if issubclass(obj, ResourceProvider)
-        and obj is not ResourceProvider
-        and not inspect.isabstract(obj)
-        and isinstance(getattr(obj, "type_name", None), str)
-    }
+    """The providers ``module`` defines: each concrete ResourceProvider subclass with a
+    ``type_name``, and a module that serves many types with one generic provider (records) names
+    them in a ``PROVIDERS`` table of type name -> provider class."""
+    found: dict[str, type[ResourceProvider]] = dict(getattr(module, "PROVIDERS", {}))
+    for _, obj in inspect.getmembers(module, inspect.isclass):
+        if (
+            issubclass(obj, ResourceProvider)
+            and obj is not ResourceProvider
+            and not inspect.isabstract(obj)
+            and isinstance(getattr(obj, "type_name", None), str)
+        ):
+            found[obj.type_name] = obj
+    return found
 
 
 def _provider(type_name: str) -> type[ResourceProvider] | None:

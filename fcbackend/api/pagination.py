@@ -10,7 +10,7 @@ from typing import Any
 from starlette.requests import Request
 
 from fcbackend.api.http import int_param
-from fcbackend.store.db import MetadataStore
+from fcbackend.store.metadata import MetadataStore
 
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 1000

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from fcbackend.models import FunctionSpec, GpuRequest, HealthCheck, RoleCredentials
+from fcbackend.nas.mounts import nas_mounts
 
 if TYPE_CHECKING:
     from fcbackend.api.state import BackendState
@@ -141,4 +142,5 @@ def build_spec(state: BackendState, svc: dict[str, Any], fn: dict[str, Any], ver
         credentials=(credentials.access_key_id, credentials.access_key_secret, credentials.security_token),
         credentials_refresh_at=credentials.refresh_at,
         credentials_note=credentials.note,
+        mounts=tuple(nas_mounts(cfg.state_dir, svc.get("nasConfig"))),
     )

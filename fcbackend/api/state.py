@@ -19,6 +19,7 @@ from fcbackend.api.errors import FcError, function_not_found, not_found, service
 from fcbackend.backend_config import BackendConfig
 from fcbackend.models import FunctionSpec, RoleCredentialIssuer
 from fcbackend.store import CodeError, CodeStore, InvocationRecorder, MetadataStore
+from sqlstore import DatabaseSet
 
 if TYPE_CHECKING:
     from fcbackend.api.auth import BackendAccess
@@ -48,6 +49,7 @@ AliasRouter = Callable[[dict[str, Any]], str]
 @dataclass
 class BackendState:
     config: BackendConfig
+    databases: DatabaseSet  # where the stores live; services opening their own stores use it
     meta: MetadataStore
     code: CodeStore
     recorder: InvocationRecorder

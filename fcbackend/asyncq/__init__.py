@@ -4,15 +4,17 @@ from fcbackend.asyncq.async_invoke_config import AsyncInvokeConfig, validate_asy
 from fcbackend.asyncq.dispatcher import AsyncDispatcher, TargetGone
 from fcbackend.asyncq.intake import IntakeError, build_submission
 from fcbackend.asyncq.records import AsyncEvent, AsyncSubmission, TaskStatus
-from fcbackend.asyncq.store import AsyncStore
+from fcbackend.asyncq.sqlite_store import SqliteAsyncQueueStore
+from fcbackend.asyncq.store import AsyncQueueStore
 
 __all__ = [
     "AsyncDispatcher",
     "AsyncEvent",
     "AsyncInvokeConfig",
-    "AsyncStore",
+    "AsyncQueueStore",
     "AsyncSubmission",
     "IntakeError",
+    "SqliteAsyncQueueStore",
     "TargetGone",
     "TaskStatus",
     "build_submission",

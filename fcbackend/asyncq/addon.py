@@ -28,7 +28,6 @@ from fcbackend.asyncq.async_invoke_config import AsyncInvokeConfig
 from fcbackend.asyncq.dispatcher import AsyncDispatcher, TargetGone
 from fcbackend.asyncq.intake import IntakeError, build_submission
 from fcbackend.asyncq.records import AsyncSubmission
-from fcbackend.asyncq.store import AsyncStore
 from fcbackend.capacity.idle import FreezingDriver, IdlePolicy
 from fcbackend.capacity.metrics import MetricsCollector
 from fcbackend.capacity.provision import ProvisionEntry, ProvisionManager
@@ -39,6 +38,7 @@ from fcbackend.models import FunctionSpec, HttpRequestInfo, InvocationRequest, I
 from fcbackend.oss.service import OssService
 from fcbackend.oss.store import ObjectStore
 from fcbackend.oss.wiring import mount_oss_api
+from fcbackend.store_factory import open_async_queue, open_object_metadata, open_timer_state
 from fcbackend.triggers.model import TriggerInfo
 from fcbackend.triggers.oss_events import OssTriggerNotifier
 from fcbackend.triggers.timer import TimerService
@@ -65,10 +65,11 @@ class BackendAddons:
         self.clock = clock
         config = state.config
         self.region, self.account_id = config.region, config.account_id
-        self.async_store = AsyncStore(state_dir / "async.db")
+        self.async_store = open_async_queue(state.databases)
         self.dispatcher = AsyncDispatcher(
             self.async_store,
             self._invoke_target,
+            persist_records=state.recorder.flush,
             clock=clock,
             concurrency=async_concurrency,
             config_for=self.async_config,
@@ -76,7 +77,13 @@ class BackendAddons:
             region=self.region,
             account_id=self.account_id,
         )
-        self.oss = OssService(ObjectStore(state_dir / "oss", clock=clock, region=self.region))
+        objects = ObjectStore(
+            state_dir / "oss",
+            clock=clock,
+            region=self.region,
+            metadata=open_object_metadata(state.databases, state_dir / "oss"),
+        )
+        self.oss = OssService(objects)
         self.oss.add_listener(
             OssTriggerNotifier(
                 lambda: self.triggers("oss"),
@@ -90,7 +97,7 @@ class BackendAddons:
             lambda: self.triggers("timer"),
             self.fire_trigger,
             clock=clock,
-            state_path=state_dir / "timers.db",
+            state=open_timer_state(state.databases),
             refresh_s=1.0,
         )
         self.metrics = MetricsCollector()

@@ -3,8 +3,14 @@
 Why this shape: the REST layer only has to make an event durable (:meth:`AsyncDispatcher.submit`
 returns once the row is fsync'd, so the 202 is honest) and can forget it. The dispatcher is the
 single consumer; it finds due work in the store, so everything it needs survives a restart —
-events that were running when the backend died are re-queued by :meth:`AsyncStore.recover`
+events that were running when the backend died are re-queued by :meth:`AsyncQueueStore.recover`
 (at-least-once delivery) and ids are unique, so a resubmitted id is never queued twice.
+
+An attempt's outcome is committed only after the invocation's record is (``persist_records``, the
+recorder's flush): a kill -9 right after the queue shows an invocation finished cannot lose the
+record ``ros fc invocations`` lists. A kill in between re-runs the invocation (it was still
+Running), which at-least-once allows, and the log shows the request once (newest record wins;
+docs/design/storage.md#what-a-crash-can-lose).
 
 All waiting goes through the injected :class:`~fcbackend.clock.Clock`, so tests drive retries and
 back-off by advancing a manual clock.
@@ -14,10 +20,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import json
 import logging
 import uuid
 from collections.abc import Awaitable, Callable, Iterable
+from typing import Any, TypeVar, cast
 
 from fcbackend.asyncq.async_invoke_config import AsyncInvokeConfig
 from fcbackend.asyncq.destinations import destination_record, parse_function_arn
@@ -30,11 +38,12 @@ from fcbackend.asyncq.retry import (
     function_error_decision,
     throttle_decision,
 )
-from fcbackend.asyncq.store import AsyncStore
+from fcbackend.asyncq.store import AsyncQueueStore
 from fcbackend.clock import DEFAULT_CLOCK, Clock, wait_event
 from fcbackend.models import InvocationRequest, InvocationResult
 
 log = logging.getLogger(__name__)
+_T = TypeVar("_T")
 
 InvokeTarget = Callable[[str, str, str, InvocationRequest], Awaitable[InvocationResult]]
 """(service, function, qualifier, request) -> result. Raise :class:`TargetGone` when the
@@ -54,9 +63,10 @@ class TargetGone(Exception):
 class AsyncDispatcher:
     def __init__(
         self,
-        store: AsyncStore,
+        store: AsyncQueueStore,
         invoke: InvokeTarget,
         *,
+        persist_records: Callable[[], None] | None = None,
         clock: Clock = DEFAULT_CLOCK,
         concurrency: int = 32,
         config_for: ConfigLookup | None = None,
@@ -68,6 +78,7 @@ class AsyncDispatcher:
     ) -> None:
         self.store = store
         self._invoke = invoke
+        self._persist_records = persist_records
         self.clock = clock
         self.concurrency = concurrency
         self._config_for = config_for or (lambda s, f, q: AsyncInvokeConfig())
@@ -82,6 +93,8 @@ class AsyncDispatcher:
         self._stopping: set[str] = set()
         self._pending: list[tuple[AsyncSubmission, asyncio.Future[bool]]] = []
         self._flushing = False
+        self._outcomes: list[tuple[Callable[[], Any], asyncio.Future[Any]]] = []
+        self._committer: asyncio.Task[None] | None = None
         self._loop_task: asyncio.Task[None] | None = None
         self._closing = False
         self.recovered = 0
@@ -103,6 +116,8 @@ class AsyncDispatcher:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+        if self._committer is not None:  # outcomes already handed over are written, not dropped
+            await asyncio.gather(self._committer, return_exceptions=True)
 
     # -- intake -------------------------------------------------------------------------------
 
@@ -269,7 +284,7 @@ class AsyncDispatcher:
                 )
                 return
             if event.invocation_id in self._stopping:  # stopped while it ran: the kill won the race
-                await asyncio.to_thread(
+                await self._commit_outcome(
                     self.store.finish,
                     event,
                     TaskStatus.STOPPED,
@@ -302,7 +317,7 @@ class AsyncDispatcher:
                 event.attempts, event.max_retry_attempts, self._function_error_base_s
             )
             if decision.retry and now + decision.delay_s < event.created + event.max_event_age_s:
-                await asyncio.to_thread(
+                await self._commit_outcome(
                     self.store.retry_later,
                     event,
                     now + decision.delay_s,
@@ -322,7 +337,7 @@ class AsyncDispatcher:
             )
             if decision.retry:
                 # a throttled try does not count as an attempt of the function
-                await asyncio.to_thread(
+                await self._commit_outcome(
                     self.store.retry_later,
                     event,
                     now + decision.delay_s,
@@ -351,12 +366,50 @@ class AsyncDispatcher:
     ) -> None:
         now = self.clock.time()
         body = result.body if result is not None else b""
-        done = await asyncio.to_thread(
+        done = await self._commit_outcome(
             self.store.finish, event, status, now, error_message=message, return_payload=body, **fields
         )
         if done and condition is not None:
             event.status = status
             await self._after_final(event, condition, result)
+
+    async def _commit_outcome(self, write: Callable[..., _T], *args: Any, **kwargs: Any) -> _T:
+        """Run a store write that settles an attempt once the invocation records taken so far,
+        this attempt's included, are committed (module doc). Outcomes that arrive while others
+        are being written share the next commit: one records flush and one queue transaction for
+        the group, as the intake shares an fsync."""
+        fut: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self._outcomes.append((functools.partial(write, *args, **kwargs), fut))
+        if self._committer is None:
+            self._committer = asyncio.create_task(self._commit_outcomes(), name="asyncq-outcomes")
+        return cast(_T, await fut)
+
+    async def _commit_outcomes(self) -> None:
+        try:
+            while self._outcomes:
+                batch, self._outcomes = self._outcomes, []
+                try:
+                    results = await asyncio.to_thread(self._write_outcomes, [write for write, _ in batch])
+                except Exception as exc:
+                    for _, fut in batch:
+                        if not fut.done():
+                            fut.set_exception(exc)
+                    continue
+                for (_, fut), result in zip(batch, results, strict=True):
+                    if not fut.done():
+                        fut.set_result(result)
+        finally:
+            self._committer = None
+
+    def _write_outcomes(self, writes: list[Callable[[], Any]]) -> list[Any]:
+        if self._persist_records is not None:
+            try:
+                self._persist_records()
+            except Exception:
+                log.exception("cannot write invocation records: outcomes stay uncommitted (re-run later)")
+                raise
+        with self.store.transaction():
+            return [write() for write in writes]
 
     async def _after_final(self, event: AsyncEvent, condition: str, result: InvocationResult | None) -> None:
         success = condition == "Success"

@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from fcbackend.asyncq.records import AsyncEvent, TaskStatus
-from fcbackend.asyncq.store import AsyncStore
+from fcbackend.asyncq.store import AsyncQueueStore
 
 MAX_LIMIT = 100
 _SCAN_BATCH = 200
@@ -62,7 +62,7 @@ def parse_task_query(
 
 
 def page_of_tasks(
-    store: AsyncStore, service: str | None, function: str | None, query: TaskQuery
+    store: AsyncQueueStore, service: str | None, function: str | None, query: TaskQuery
 ) -> tuple[list[AsyncEvent], str | None]:
     """One page of the events matching ``query`` and the token of the next page (None: last)."""
 

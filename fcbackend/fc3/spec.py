@@ -6,7 +6,7 @@ keeps everything on the function (``customRuntimeConfig.port``, ``…healthCheck
 ``instanceLifecycleConfig.initializer``, ``gpuConfig``, ``role``, ``logConfig``). Both end up as
 the same FunctionSpec, so scheduler, drivers and runtimes run either unchanged.
 
-Mounts: ``nasConfig`` mount points are directories under ``<state dir>/nas/<server>/<path>`` and
+Mounts: ``nasConfig`` mount points are the NAS twin's directories (:mod:`fcbackend.nas`) and
 ``ossMountConfig`` ones the bucket's directory of the local object store
 (``<state dir>/oss/<bucket>/<bucketPath>``), so what a function writes there is an object other
 functions and the OSS API see.
@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from fcbackend.api.errors import invalid
 from fcbackend.api.specs import function_credentials, layer_dirs
 from fcbackend.models import FunctionSpec, GpuRequest, HealthCheck, RoleCredentials
+from fcbackend.nas.mounts import nas_mounts
 
 if TYPE_CHECKING:
     from fcbackend.api.state import BackendState
@@ -69,10 +70,7 @@ def _host_subdir(root: Path, *parts: str) -> Path:
 def mounts(state_dir: Path, fn: dict[str, Any]) -> tuple[tuple[str, str, bool], ...]:
     """Host directories for the function's NAS and OSS mount points (created on first use)."""
     out: list[tuple[str, str, bool]] = []
-    for point in (fn.get("nasConfig") or {}).get("mountPoints") or []:
-        server, _, remote = str(point["serverAddr"]).partition(":")
-        source = _host_subdir(state_dir / "nas", server.replace("/", "_"), remote or "/")
-        out.append((str(source), str(point["mountDir"]), False))
+    out.extend(nas_mounts(state_dir, fn.get("nasConfig")))
     for point in (fn.get("ossMountConfig") or {}).get("mountPoints") or []:
         source = _host_subdir(
             state_dir / "oss", str(point["bucketName"]), str(point.get("bucketPath") or "/")

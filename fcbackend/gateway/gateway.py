@@ -59,11 +59,11 @@ class Gateway:
         self.state_dir = Path(state_dir)
         self.host = "127.0.0.1" if host in ("", "0.0.0.0") else ("::1" if host == "::" else host)
         self.ca = LocalCa(self.state_dir / DIRECTORY)
-        self.router = GatewayRouter(twins)
+        self.address = gateway_address(self.state_dir)
+        self.router = GatewayRouter(twins, own_hosts=frozenset({self.address}))
         self.server = GatewayServer(self.router, self.ca)
         self._proxy_socket = _bind_proxy(host, self.state_dir)
         self.port: int = self._proxy_socket.getsockname()[1]
-        self.address = gateway_address(self.state_dir)
         self.network = FunctionNetwork(
             self.server,
             proxy_port=self.port,
@@ -82,6 +82,13 @@ class Gateway:
                 sock.close()
             self._transparent = []
         self.name_resolution = bool(self._transparent)
+
+    @property
+    def own_url(self) -> str | None:
+        """``http://<gateway address>``: the same URL reaches the gateway from this machine, from
+        sandboxes with a network of their own and from containers (its port 80 is listened on in
+        each); None where the gateway cannot listen there (not root)."""
+        return f"http://{self.address}" if self.name_resolution else None
 
     @property
     def proxy_url(self) -> str:

@@ -70,9 +70,22 @@ class Twins:
     ``fc``); a service missing here answers "not emulated"."""
 
     apps: dict[str, ASGIApp] = field(default_factory=dict)
+    # Paths of the backend's own that the gateway serves on its own address, whatever the network
+    # of the caller (ROS callbacks: WaitCondition handles and custom-resource responses), by prefix.
+    local_paths: dict[str, ASGIApp] = field(default_factory=dict)
 
     def add(self, service: str, app: ASGIApp) -> None:
         self.apps[service] = app
+
+    def add_local_path(self, prefix: str, app: ASGIApp) -> None:
+        """Serve requests for ``prefix`` (and below) addressed to the gateway itself with ``app``."""
+        self.local_paths[prefix] = app
+
+    def local_app(self, path: str) -> ASGIApp | None:
+        for prefix, app in self.local_paths.items():
+            if path == prefix or path.startswith(prefix + "/"):
+                return app
+        return None
 
     def __contains__(self, service: object) -> bool:
         return service in self.apps
@@ -143,8 +156,10 @@ async def resolve(host: str, port: int) -> list[str]:
 class GatewayRouter:
     """The ASGI application behind every gateway connection (see the module docstring)."""
 
-    def __init__(self, twins: Twins):
+    def __init__(self, twins: Twins, own_hosts: frozenset[str] = frozenset()):
         self.twins = twins
+        # The gateway's own addresses: a request for one of them is for the gateway itself.
+        self.own_hosts = own_hosts
         self._client: Any = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -159,6 +174,15 @@ class GatewayRouter:
             elif key == b"via":
                 via = value.decode("latin-1")
         destination = classify(host or info.connect_host)
+        if destination.host in self.own_hosts:
+            local = self.twins.local_app(scope.get("path", ""))
+            if local is not None:
+                await local(scope, receive, send)
+                return
+            await self._refuse(
+                send, 404, "NotFound", f"the gateway itself serves nothing at {scope.get('path')}"
+            )
+            return
         if destination.is_aliyun:
             app = self.twins.apps.get(destination.service or "")
             if app is not None:

@@ -45,6 +45,7 @@ custom runtime that must reach the internet).
 from __future__ import annotations
 
 import os
+import shlex
 import shutil
 import subprocess
 import sys
@@ -129,20 +130,25 @@ class PlainLauncher:
 
     def pool_key(self, spec: FunctionSpec) -> PoolKey:
         if spec.mounts:
-            from fcbackend.instances.driver import InstanceStartError
+            works, why = private_mounts_work()
+            if not works:
+                from fcbackend.instances.driver import InstanceStartError
 
-            raise InstanceStartError(
-                f"{spec.function} mounts directories (nasConfig/ossMountConfig); plain processes cannot "
-                "mount anything: run the backend with the sandbox or docker driver",
-                "InvalidArgument",
-            )
-        return PoolKey(runtime_info(spec.runtime).bootstrap, 0, False)
+                raise InstanceStartError(
+                    f"{spec.function} mounts directories (nasConfig/ossMountConfig); a plain process gets "
+                    f"them in a mount namespace of its own, which is not possible here ({why}): run the "
+                    "backend as root, or with the sandbox or docker driver",
+                    "InvalidArgument",
+                )
+        return PoolKey(runtime_info(spec.runtime).bootstrap, 0, False, tuple(spec.mounts))
 
     nvidia_root = "/usr/local/nvidia"  # unused: a plain process sees the host's driver where it is
 
     def command(self, key: PoolKey, slot: Slot, listen_fd: int, gpu: MountPlan | None = None) -> list[str]:
-        """A plain process sees every device already; a GPU plan only matters for its env."""
-        return bootstrap_argv(key.bootstrap, listen_fd)
+        """A plain process sees every device already; a GPU plan only matters for its env. Mounts
+        (NAS, OSS mount points) are made in a private mount namespace just before it starts."""
+        argv = bootstrap_argv(key.bootstrap, listen_fd)
+        return private_mount_argv(key.mounts, argv) if key.mounts else argv
 
     def paths(self, spec: FunctionSpec, slot: Slot) -> tuple[str, list[str], str]:
         """(code dir, layer dirs, tmp dir) as the bootstrap sees them."""
@@ -462,6 +468,44 @@ def _own_directory(path: Path, uid: int, gid: int) -> None:
             os.chown(path, uid, gid)
     except FileNotFoundError:
         pass
+
+
+@lru_cache(maxsize=1)
+def private_mounts_work() -> tuple[bool, str]:
+    """Whether this process may give a child a mount namespace of its own (root with ``unshare``)."""
+    unshare = shutil.which("unshare")
+    if unshare is None:
+        return False, "unshare (util-linux) is not installed"
+    probe = [unshare, "--mount", "--propagation", "private", "true"]
+    try:
+        result = subprocess.run(probe, capture_output=True, timeout=10, check=False)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return False, f"unshare cannot run: {exc}"
+    if result.returncode != 0:
+        return False, result.stderr.decode("utf-8", "replace").strip() or "unshare --mount failed"
+    return True, ""
+
+
+def private_mount_argv(mounts: tuple[tuple[str, str, bool], ...], argv: list[str]) -> list[str]:
+    """``argv`` started in a private mount namespace where each mount is bound at its target.
+
+    As in a sandbox, a mount's top-level directory (``/mnt``) becomes a private tmpfs first, so
+    the target can be made without touching the host; a top-level directory that holds the
+    runtime (an interpreter under ``/home``) is left as it is and the target made there."""
+    runtime = _runtime_paths()
+    lines = ["set -e"]
+    tops = sorted({"/" + target.strip("/").split("/", 1)[0] for _, target, _ in mounts} - {"/tmp"})
+    for top in tops:
+        if not any(_is_under(path, Path(top)) for path in runtime):
+            lines.append(f"mount -t tmpfs -o mode=755 tmpfs {shlex.quote(top)}")
+    for source, target, read_only in mounts:
+        lines.append(f"mkdir -p {shlex.quote(target)}")
+        lines.append(f"mount --bind {shlex.quote(source)} {shlex.quote(target)}")
+        if read_only:
+            lines.append(f"mount -o remount,bind,ro {shlex.quote(target)}")
+    lines.append('exec "$@"')
+    unshare = shutil.which("unshare") or "unshare"
+    return [unshare, "--mount", "--propagation", "private", "--", "sh", "-c", "\n".join(lines), "sh", *argv]
 
 
 def gpu_bind_args(plan: MountPlan) -> list[str]:

@@ -3,13 +3,14 @@
 Why plain files: FC code can live in OSS (``ossBucketName`` + ``ossObjectName``) and the FC API
 reads such code straight from ``<fc state dir>/oss/<bucket>/<key>``; users can also look at and
 edit objects with ordinary tools. What OSS keeps about an object beside its bytes (ETag, CRC-64,
-content type, user metadata, object type, ACL) sits in ``<root>/.meta/<bucket>/<key>.json``;
-bucket records in ``<root>/.buckets`` (:mod:`fcbackend.oss.buckets`); bytes in transit in
-``<root>/.tmp`` (:mod:`fcbackend.oss.spool`); multipart uploads in ``<root>/.uploads``. None of
-these can be a bucket name (names start with a letter or digit).
+content type, user metadata, object type, ACL) is a document in an
+:class:`~fcbackend.oss.object_metadata.ObjectMetadataStore` (``<root>/.meta/objects.db``); bucket
+records in ``<root>/.buckets`` (:mod:`fcbackend.oss.buckets`); bytes in transit in ``<root>/.tmp``
+(:mod:`fcbackend.oss.spool`); multipart uploads in ``<root>/.uploads``. None of these can be a
+bucket name (names start with a letter or digit).
 
 Every write lands whole or not at all: the bytes are received into a temporary file, checked,
-and renamed into place; the metadata is written the same way. A file changed by another tool
+and renamed into place, then its metadata document is written. A file changed by another tool
 (its size or mtime no longer match the metadata) gets its ETag and CRC recomputed when read.
 
 Rules (OSS's, enforced with clear errors): bucket names 3-63 characters of lower-case letters,
@@ -22,14 +23,11 @@ in ``/`` (a "directory" object, as the console and ``ALIYUN::OSS::Directory`` ma
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
-import json
 import mimetypes
 import os
 import re
 import shutil
-import tempfile
 import threading
 from collections.abc import Iterator, Mapping
 from dataclasses import asdict, dataclass, field
@@ -39,10 +37,10 @@ from typing import Any
 from fcbackend.clock import DEFAULT_CLOCK, Clock
 from fcbackend.oss.buckets import BucketRecord, BucketRecords
 from fcbackend.oss.checksums import crc64, crc64_combine
+from fcbackend.oss.object_metadata import META_DIR, ObjectMetadataStore, SqliteObjectMetadataStore
 from fcbackend.oss.spool import SpooledFile, spool_bytes
 
 BUCKET_PATTERN = re.compile(r"[a-z0-9][a-z0-9-]{1,61}[a-z0-9]")  # always fullmatch
-META_DIR = ".meta"
 TMP_DIR = ".tmp"
 DIR_OBJECT = ".dirobject"
 MAX_KEY_BYTES = 1023
@@ -109,13 +107,25 @@ class Listing:
 
 
 class ObjectStore:
-    def __init__(self, root: Path, *, clock: Clock = DEFAULT_CLOCK, region: str = "") -> None:
+    def __init__(
+        self,
+        root: Path,
+        *,
+        clock: Clock = DEFAULT_CLOCK,
+        region: str = "",
+        metadata: ObjectMetadataStore | None = None,
+    ) -> None:
+        """``metadata``: where object documents live (default: ``<root>/.meta/objects.db``)."""
         self.root = root
         self.clock = clock
         self.region = region
         self.records = BucketRecords(root)
         self._lock = threading.RLock()
         root.mkdir(parents=True, exist_ok=True)
+        self.metadata = metadata if metadata is not None else SqliteObjectMetadataStore.beside(root)
+
+    def close(self) -> None:
+        self.metadata.close()
 
     @property
     def tmp_dir(self) -> Path:
@@ -162,6 +172,7 @@ class ObjectStore:
                     details={"BucketName": bucket},
                 )
             path.rmdir()
+            self.metadata.delete_bucket(bucket)
             shutil.rmtree(self.root / META_DIR / bucket, ignore_errors=True)
             shutil.rmtree(self.root / ".uploads" / bucket, ignore_errors=True)
             self.records.remove(bucket)
@@ -274,12 +285,10 @@ class ObjectStore:
                 return None
             info = self._info(bucket, key, path)
             path.unlink()
-            with contextlib.suppress(FileNotFoundError):
-                self._meta_path(bucket, key).unlink()
-            meta_root = self.root / META_DIR / bucket
-            if not key.endswith("/"):
-                self._prune_empty_dirs(path.parent, self._bucket_path(bucket))
-            self._prune_empty_dirs(self._meta_path(bucket, key).parent, meta_root)
+            self.metadata.delete(bucket, key)
+            # a directory object's file lives under .meta (object_path)
+            top = self.root / META_DIR / bucket if key.endswith("/") else self._bucket_path(bucket)
+            self._prune_empty_dirs(path.parent, top)
         return info
 
     def set_object_acl(self, bucket: str, key: str, acl: str) -> ObjectInfo:
@@ -464,9 +473,6 @@ class ObjectStore:
             )
         return path
 
-    def _meta_path(self, bucket: str, key: str) -> Path:
-        return self.root / META_DIR / bucket / (key + ".json")
-
     def _write_meta(self, info: ObjectInfo, data_path: Path) -> None:
         stat = data_path.stat()
         doc = {
@@ -482,26 +488,13 @@ class ObjectStore:
             "acl": info.acl,
             "storage_class": info.storage_class,
         }
-        meta = self._meta_path(info.bucket, info.key)
-        meta.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=meta.parent, prefix=".m-", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "w") as handle:
-                json.dump(doc, handle)
-            os.replace(tmp, meta)
-        except BaseException:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(tmp)
-            raise
+        self.metadata.put(info.bucket, info.key, doc)
 
     def _info(self, bucket: str, key: str, path: Path) -> ObjectInfo:
         stat = path.stat()
         if not path.is_file():
             raise FileNotFoundError(path)
-        try:
-            meta = json.loads(self._meta_path(bucket, key).read_text())
-        except (FileNotFoundError, NotADirectoryError, ValueError):
-            meta = {}
+        meta = self.metadata.get(bucket, key) or {}
         fresh = meta.get("size") == stat.st_size and meta.get("mtime_ns") == stat.st_mtime_ns
         if not fresh:  # written by another tool (or by an older version of this store)
             data = path.read_bytes()

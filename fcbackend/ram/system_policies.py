@@ -53,6 +53,10 @@ SYSTEM_POLICIES: dict[str, tuple[str, dict[str, Any]]] = {
         "Provides access to invoke Function Compute functions.",
         _doc(["fc:InvokeFunction"]),
     ),
+    "AliyunYundunCertReadOnlyAccess": (
+        "Provides read-only access to SSL Certificates Service.",
+        _read("yundun-cert", "Describe*"),
+    ),
     "AliyunOSSFullAccess": ("Provides full access to Object Storage Service (OSS).", _full("oss")),
     "AliyunOSSReadOnlyAccess": ("Provides read-only access to OSS.", _read("oss")),
     "AliyunLogFullAccess": ("Provides full access to Simple Log Service (SLS).", _full("log")),

@@ -1,9 +1,9 @@
 """Builds the RAM/STS twin for one backend and mounts it on the backend's app.
 
 Why one function: the backend composes its services in one place (``fcbackend.app.create_app``);
-everything RAM/STS needs from it is here — the store (``<state dir>/ram.db``), the account (the
-backend's key pair is its root), the enforcement mode (``ROS_IAM_ENFORCEMENT``), the clock — and
-everything it gives back is on :class:`Identity`: ``access`` (every twin's
+everything RAM/STS needs from it is here — the store (opened by ``fcbackend.store_factory``), the
+account (the backend's key pair is its root), the enforcement mode (``ROS_IAM_ENFORCEMENT``), the
+clock — and everything it gives back is on :class:`Identity`: ``access`` (every twin's
 :class:`~fcbackend.access.CredentialStore` and :class:`~fcbackend.access.Authorizer`),
 ``function_credentials`` (role credentials for functions) and :meth:`Identity.mount` (the RPC
 endpoint, outermost in the app).
@@ -12,7 +12,6 @@ endpoint, outermost in the app).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
 from starlette.applications import Starlette
 
@@ -24,11 +23,9 @@ from fcbackend.ram.enforcement import Enforcement, enforcement_from_environment
 from fcbackend.ram.function_credentials import FunctionRoleCredentials
 from fcbackend.ram.ram_api import RamApi
 from fcbackend.ram.rpc import RpcAuthenticator
-from fcbackend.ram.store import SqliteRamStore
+from fcbackend.ram.store import RamStore
 from fcbackend.ram.sts import StsService
 from fcbackend.ram.sts_api import StsApi
-
-STORE_FILE = "ram.db"
 
 
 @dataclass
@@ -38,7 +35,7 @@ class Identity:
     sts: StsService
     endpoint: RpcEndpoint
     function_credentials: FunctionRoleCredentials
-    store: SqliteRamStore
+    store: RamStore
 
     def mount(self, app: Starlette) -> None:
         """Put the RAM/STS endpoint in front of every other part of ``app``: call this after
@@ -50,7 +47,7 @@ class Identity:
 
 
 def build_identity(
-    state_dir: Path,
+    store: RamStore,
     *,
     account_id: str,
     root_access_key_id: str,
@@ -59,9 +56,8 @@ def build_identity(
     signatures_required: bool = True,
     enforcement: Enforcement | None = None,
 ) -> Identity:
-    """The RAM/STS twin over ``<state_dir>/ram.db``. ``signatures_required=False`` is the
-    backend's ``--no-auth``: unsigned RAM/STS calls act as the root account."""
-    store = SqliteRamStore(state_dir / STORE_FILE)
+    """The RAM/STS twin over ``store``. ``signatures_required=False`` is the backend's
+    ``--no-auth``: unsigned RAM/STS calls act as the root account."""
     account = RamAccount(store, account_id=account_id, now=clock.time)
     access = RamAccess(
         account,

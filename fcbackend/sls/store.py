@@ -1,42 +1,52 @@
 """Where the SLS twin keeps its projects, logstores, indexes, logs and records.
 
-Why an interface (:class:`SlsStore`) with one SQLite implementation: the service must not care
-where rows live (the backend's stores are to move onto one shared SQLite layer), and every
-operation the service needs is here, each one atomic. Documents (a project, a logstore, an index,
-a machine group) are stored as the API's JSON; logs are rows with their time indexed, their
-fields as a JSON array of ``[key, value]`` pairs (order and repeated keys kept), and their text
-lower-cased once for full-text search.
+Why an interface (:class:`SlsStore`) with an SQLite implementation on the shared database layer
+(``sls.db`` by default, opened by ``fcbackend.store_factory``): the service must not care where
+rows live, and every operation the service needs is here, each one atomic. Documents (a project,
+a logstore, an index, a machine group) are stored as the API's JSON; logs are rows with their time
+indexed, their fields as a JSON array of ``[key, value]`` pairs (order and repeated keys kept),
+and their text lower-cased once for full-text search.
 
 Deleting a project deletes its logstores, indexes, logs and records in the same transaction;
-deleting a logstore its index and logs. ``<state dir>/sls.db``.
+deleting a logstore its index and logs.
 """
 
 from __future__ import annotations
 
 import json
-import sqlite3
-import threading
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Protocol
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS projects (name TEXT PRIMARY KEY, doc TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS logstores (
-    project TEXT NOT NULL, name TEXT NOT NULL, doc TEXT NOT NULL, PRIMARY KEY (project, name));
-CREATE TABLE IF NOT EXISTS indexes (
-    project TEXT NOT NULL, logstore TEXT NOT NULL, doc TEXT NOT NULL, PRIMARY KEY (project, logstore));
-CREATE TABLE IF NOT EXISTS records (
-    kind TEXT NOT NULL, project TEXT NOT NULL, name TEXT NOT NULL, doc TEXT NOT NULL,
-    PRIMARY KEY (kind, project, name));
-CREATE TABLE IF NOT EXISTS logs (
-    id INTEGER PRIMARY KEY, project TEXT NOT NULL, logstore TEXT NOT NULL, time INTEGER NOT NULL,
-    time_ns INTEGER NOT NULL, topic TEXT NOT NULL, source TEXT NOT NULL, fields TEXT NOT NULL,
-    tags TEXT NOT NULL, text TEXT NOT NULL);
-CREATE INDEX IF NOT EXISTS logs_by_time ON logs (project, logstore, time);
-"""
+from sqlstore import Migration, Schema, SqliteDatabase
+
+SCHEMA = Schema(
+    "sls",
+    (
+        # IF NOT EXISTS: a database from before the migrations ledger has exactly these tables.
+        Migration(
+            1,
+            "projects, logstores, indexes, records, logs",
+            """
+            CREATE TABLE IF NOT EXISTS projects (name TEXT PRIMARY KEY, doc TEXT NOT NULL);
+            CREATE TABLE IF NOT EXISTS logstores (
+                project TEXT NOT NULL, name TEXT NOT NULL, doc TEXT NOT NULL,
+                PRIMARY KEY (project, name));
+            CREATE TABLE IF NOT EXISTS indexes (
+                project TEXT NOT NULL, logstore TEXT NOT NULL, doc TEXT NOT NULL,
+                PRIMARY KEY (project, logstore));
+            CREATE TABLE IF NOT EXISTS records (
+                kind TEXT NOT NULL, project TEXT NOT NULL, name TEXT NOT NULL, doc TEXT NOT NULL,
+                PRIMARY KEY (kind, project, name));
+            CREATE TABLE IF NOT EXISTS logs (
+                id INTEGER PRIMARY KEY, project TEXT NOT NULL, logstore TEXT NOT NULL,
+                time INTEGER NOT NULL, time_ns INTEGER NOT NULL, topic TEXT NOT NULL,
+                source TEXT NOT NULL, fields TEXT NOT NULL, tags TEXT NOT NULL, text TEXT NOT NULL);
+            CREATE INDEX IF NOT EXISTS logs_by_time ON logs (project, logstore, time);
+            """,
+        ),
+    ),
+)
 
 
 @dataclass(frozen=True)
@@ -105,62 +115,44 @@ def _pairs(text: str) -> tuple[tuple[str, str], ...]:
 
 
 class SqliteSlsStore:
-    """:class:`SlsStore` over one SQLite file (WAL); thread-safe through one connection and a lock."""
+    """:class:`SlsStore` in an SQLite database; thread-safe."""
 
-    def __init__(self, path: Path):
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self.path = path
-        self._lock = threading.RLock()
-        self._conn = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
-        self._conn.execute("PRAGMA journal_mode=WAL")
-        self._conn.execute("PRAGMA synchronous=NORMAL")
-        self._conn.execute("PRAGMA busy_timeout=5000")
-        self._conn.executescript(_SCHEMA)
+    def __init__(self, database: SqliteDatabase) -> None:
+        self.database = database
+        database.migrate(SCHEMA)
+        dialect = database.dialect
+        self._new_project = dialect.insert_new("projects", ("name", "doc"), ("name",))
+        self._new_logstore = dialect.insert_new("logstores", ("project", "name", "doc"), ("project", "name"))
+        self._put_index = dialect.upsert("indexes", ("project", "logstore", "doc"), ("project", "logstore"))
+        record_columns, record_key = ("kind", "project", "name", "doc"), ("kind", "project", "name")
+        self._new_record = dialect.insert_new("records", record_columns, record_key)
+        self._put_record = dialect.upsert("records", record_columns, record_key)
 
     def close(self) -> None:
-        with self._lock:
-            self._conn.close()
-
-    @contextmanager
-    def _transaction(self) -> Iterator[sqlite3.Connection]:
-        with self._lock:
-            self._conn.execute("BEGIN IMMEDIATE")
-            try:
-                yield self._conn
-            except BaseException:
-                self._conn.execute("ROLLBACK")
-                raise
-            self._conn.execute("COMMIT")
+        self.database.close()
 
     def _one(self, sql: str, params: tuple[Any, ...]) -> dict[str, Any] | None:
-        with self._lock:
-            row = self._conn.execute(sql, params).fetchone()
+        with self.database.reading() as session:
+            row = session.execute(sql, params).fetchone()
         return json.loads(row[0]) if row else None
 
     def _all(self, sql: str, params: tuple[Any, ...]) -> list[dict[str, Any]]:
-        with self._lock:
-            rows = self._conn.execute(sql, params).fetchall()
+        with self.database.reading() as session:
+            rows = session.execute(sql, params).fetchall()
         return [json.loads(row[0]) for row in rows]
 
-    def _insert(self, sql: str, params: tuple[Any, ...]) -> bool:
-        with self._lock:
-            try:
-                self._conn.execute(sql, params)
-            except sqlite3.IntegrityError:
-                return False
-        return True
-
-    def _changed(self, sql: str, params: tuple[Any, ...]) -> None:
-        with self._lock:
-            self._conn.execute(sql, params)
+    def _write(self, sql: str, params: tuple[Any, ...]) -> int:
+        """One statement in its own transaction; how many rows it changed."""
+        with self.database.transaction() as session:
+            return session.execute(sql, params).rowcount
 
     # -- projects ------------------------------------------------------------------------------
 
     def insert_project(self, name: str, doc: dict[str, Any]) -> bool:
-        return self._insert("INSERT INTO projects VALUES (?, ?)", (name, json.dumps(doc)))
+        return self._write(self._new_project, (name, json.dumps(doc))) == 1
 
     def put_project(self, name: str, doc: dict[str, Any]) -> None:
-        self._changed("UPDATE projects SET doc=? WHERE name=?", (json.dumps(doc), name))
+        self._write("UPDATE projects SET doc=? WHERE name=?", (json.dumps(doc), name))
 
     def get_project(self, name: str) -> dict[str, Any] | None:
         return self._one("SELECT doc FROM projects WHERE name=?", (name,))
@@ -169,21 +161,19 @@ class SqliteSlsStore:
         return self._all("SELECT doc FROM projects ORDER BY name", ())
 
     def delete_project(self, name: str) -> bool:
-        with self._transaction() as conn:
-            gone = conn.execute("DELETE FROM projects WHERE name=?", (name,)).rowcount > 0
+        with self.database.transaction() as session:
+            gone = session.execute("DELETE FROM projects WHERE name=?", (name,)).rowcount > 0
             for table in ("logstores", "indexes", "records", "logs"):
-                conn.execute(f"DELETE FROM {table} WHERE project=?", (name,))
+                session.execute(f"DELETE FROM {table} WHERE project=?", (name,))
         return gone
 
     # -- logstores -----------------------------------------------------------------------------
 
     def insert_logstore(self, project: str, name: str, doc: dict[str, Any]) -> bool:
-        return self._insert("INSERT INTO logstores VALUES (?, ?, ?)", (project, name, json.dumps(doc)))
+        return self._write(self._new_logstore, (project, name, json.dumps(doc))) == 1
 
     def put_logstore(self, project: str, name: str, doc: dict[str, Any]) -> None:
-        self._changed(
-            "UPDATE logstores SET doc=? WHERE project=? AND name=?", (json.dumps(doc), project, name)
-        )
+        self._write("UPDATE logstores SET doc=? WHERE project=? AND name=?", (json.dumps(doc), project, name))
 
     def get_logstore(self, project: str, name: str) -> dict[str, Any] | None:
         return self._one("SELECT doc FROM logstores WHERE project=? AND name=?", (project, name))
@@ -192,36 +182,32 @@ class SqliteSlsStore:
         return self._all("SELECT doc FROM logstores WHERE project=? ORDER BY name", (project,))
 
     def delete_logstore(self, project: str, name: str) -> bool:
-        with self._transaction() as conn:
-            gone = conn.execute("DELETE FROM logstores WHERE project=? AND name=?", (project, name)).rowcount
-            conn.execute("DELETE FROM indexes WHERE project=? AND logstore=?", (project, name))
-            conn.execute("DELETE FROM logs WHERE project=? AND logstore=?", (project, name))
+        with self.database.transaction() as session:
+            gone = session.execute(
+                "DELETE FROM logstores WHERE project=? AND name=?", (project, name)
+            ).rowcount
+            session.execute("DELETE FROM indexes WHERE project=? AND logstore=?", (project, name))
+            session.execute("DELETE FROM logs WHERE project=? AND logstore=?", (project, name))
         return gone > 0
 
     # -- indexes -------------------------------------------------------------------------------
 
     def put_index(self, project: str, logstore: str, doc: dict[str, Any]) -> None:
-        self._changed("INSERT OR REPLACE INTO indexes VALUES (?, ?, ?)", (project, logstore, json.dumps(doc)))
+        self._write(self._put_index, (project, logstore, json.dumps(doc)))
 
     def get_index(self, project: str, logstore: str) -> dict[str, Any] | None:
         return self._one("SELECT doc FROM indexes WHERE project=? AND logstore=?", (project, logstore))
 
     def delete_index(self, project: str, logstore: str) -> bool:
-        with self._lock:
-            cursor = self._conn.execute(
-                "DELETE FROM indexes WHERE project=? AND logstore=?", (project, logstore)
-            )
-        return cursor.rowcount > 0
+        return self._write("DELETE FROM indexes WHERE project=? AND logstore=?", (project, logstore)) > 0
 
     # -- records (machine groups, logtail configs) ---------------------------------------------
 
     def insert_record(self, kind: str, project: str, name: str, doc: dict[str, Any]) -> bool:
-        return self._insert("INSERT INTO records VALUES (?, ?, ?, ?)", (kind, project, name, json.dumps(doc)))
+        return self._write(self._new_record, (kind, project, name, json.dumps(doc))) == 1
 
     def put_record(self, kind: str, project: str, name: str, doc: dict[str, Any]) -> None:
-        self._changed(
-            "INSERT OR REPLACE INTO records VALUES (?, ?, ?, ?)", (kind, project, name, json.dumps(doc))
-        )
+        self._write(self._put_record, (kind, project, name, json.dumps(doc)))
 
     def get_record(self, kind: str, project: str, name: str) -> dict[str, Any] | None:
         return self._one(
@@ -232,11 +218,10 @@ class SqliteSlsStore:
         return self._all("SELECT doc FROM records WHERE kind=? AND project=? ORDER BY name", (kind, project))
 
     def delete_record(self, kind: str, project: str, name: str) -> bool:
-        with self._lock:
-            cursor = self._conn.execute(
-                "DELETE FROM records WHERE kind=? AND project=? AND name=?", (kind, project, name)
-            )
-        return cursor.rowcount > 0
+        return (
+            self._write("DELETE FROM records WHERE kind=? AND project=? AND name=?", (kind, project, name))
+            > 0
+        )
 
     # -- logs ----------------------------------------------------------------------------------
 
@@ -255,8 +240,8 @@ class SqliteSlsStore:
             )
             for entry in entries
         ]
-        with self._transaction() as conn:
-            conn.executemany(
+        with self.database.transaction() as session:
+            session.executemany(
                 "INSERT INTO logs (project, logstore, time, time_ns, topic, source, fields, tags, text) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 rows,
@@ -281,8 +266,8 @@ class SqliteSlsStore:
                 compare = "<" if newest_first else ">"
                 page_where += f" AND (time, id) {compare} (?, ?)"
                 page_params += list(last)
-            with self._lock:
-                rows = self._conn.execute(
+            with self.database.reading() as session:
+                rows = session.execute(
                     "SELECT id, time, time_ns, topic, source, fields, tags, text FROM logs "
                     f"WHERE {page_where} ORDER BY time {order}, id {order} LIMIT 500",
                     page_params,

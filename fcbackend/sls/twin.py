@@ -9,7 +9,6 @@ domain can shadow them.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -19,9 +18,7 @@ from fcbackend.sls.fc_logs import FcLogShipper
 from fcbackend.sls.hosts import sls_host
 from fcbackend.sls.service import SlsService
 from fcbackend.sls.signature import SlsAuthenticator
-from fcbackend.sls.store import SqliteSlsStore
-
-STORE_FILE = "sls.db"
+from fcbackend.sls.store import SlsStore
 
 
 @dataclass
@@ -29,7 +26,7 @@ class SlsTwin:
     service: SlsService
     api: SlsApi
     shipper: FcLogShipper
-    store: SqliteSlsStore
+    store: SlsStore
 
     def log_config_problem(self, project: str, logstore: str) -> str | None:
         """Why FC's ``logConfig`` naming ``project``/``logstore`` cannot be used (None: it can).
@@ -51,7 +48,7 @@ class SlsTwin:
 
 
 def build_sls_twin(
-    state_dir: Path,
+    store: SlsStore,
     *,
     region: str,
     account_id: str,
@@ -60,9 +57,8 @@ def build_sls_twin(
     anonymous: Caller,
     signatures_required: bool,
 ) -> SlsTwin:
-    """The twin over ``<state_dir>/sls.db``; ``signatures_required=False`` is the backend's
-    ``--no-auth`` (unsigned requests act as ``anonymous``)."""
-    store = SqliteSlsStore(state_dir / STORE_FILE)
+    """The twin over ``store``; ``signatures_required=False`` is the backend's ``--no-auth``
+    (unsigned requests act as ``anonymous``)."""
     service = SlsService(store, region=region, account_id=account_id)
     authenticator = SlsAuthenticator(credentials, anonymous, required=signatures_required)
     shipper = FcLogShipper(service)

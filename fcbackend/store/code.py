@@ -23,23 +23,15 @@ import shutil
 import stat
 import threading
 import zipfile
-from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from fcbackend.backend_config import MAX_UNPACKED_CODE, MAX_ZIP_ENTRIES
 from fcbackend.store.crc64 import checksum_text
-from fcbackend.store.db import MetadataStore
+from fcbackend.store.metadata import CodeBlob, MetadataStore
 
 
 class CodeError(ValueError):
     """The package is not a usable zip (shown to the caller as 400 InvalidArgument)."""
-
-
-@dataclass(frozen=True)
-class CodeBlob:
-    sha256: str
-    checksum: str  # CRC-64/ECMA, decimal
-    size: int
 
 
 def _safe_member_name(name: str) -> PurePosixPath | None:
@@ -195,15 +187,11 @@ class CodeStore:
             tmp.write_bytes(data)
             os.replace(tmp, target)
         blob = CodeBlob(sha, checksum_text(data), len(data))
-        self._meta.execute(
-            "INSERT OR REPLACE INTO blobs (sha256, checksum, size) VALUES (?,?,?)",
-            (blob.sha256, blob.checksum, blob.size),
-        )
+        self._meta.put_blob(blob)
         return blob
 
     def blob(self, sha: str) -> CodeBlob | None:
-        rows = self._meta.execute("SELECT checksum, size FROM blobs WHERE sha256=?", (sha,))
-        return CodeBlob(sha, rows[0][0], int(rows[0][1])) if rows else None
+        return self._meta.get_blob(sha)
 
     def zip_path(self, sha: str) -> Path:
         return self.zips / f"{sha}.zip"

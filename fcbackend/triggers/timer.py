@@ -9,7 +9,8 @@ not running, the trigger fires **once**, right after start-up, for the most rece
 (its ``triggerTime`` is that tick), then continues on schedule. A trigger seen for the first time
 starts counting from that moment (no back-firing). Disabled triggers (``enable: false``; the 2021
 doc's ``Enabled`` also accepted) never fire and do not accumulate missed ticks. The last fired
-tick per trigger is kept in a small SQLite file so the policy holds across restarts.
+tick per trigger is kept in a :class:`~fcbackend.triggers.timer_state.TimerStateStore` so the policy
+holds across restarts; only the process that leads the timers fires them.
 
 All waiting is on the injected clock, so tests fire timers by advancing a manual clock.
 """
@@ -17,17 +18,14 @@ All waiting is on the injected clock, so tests fire timers by advancing a manual
 from __future__ import annotations
 
 import asyncio
-import builtins  # a method named like a builtin shadows it in the class body
 import json
 import logging
-import sqlite3
-import threading
 from collections.abc import Callable
-from pathlib import Path
 
 from fcbackend.clock import DEFAULT_CLOCK, Clock, utc_iso, wait_event
 from fcbackend.triggers.cron import CronError, Schedule, parse_schedule
 from fcbackend.triggers.model import Fire, TriggerInfo, truthy
+from fcbackend.triggers.timer_state import SqliteTimerStateStore, TimerStateStore
 
 log = logging.getLogger(__name__)
 _CATCH_UP_SCAN_LIMIT = 100_000
@@ -39,37 +37,6 @@ def timer_event(trigger_name: str, tick: float, payload: str) -> bytes:
     ).encode()
 
 
-class TimerState:
-    """Last fired tick per trigger, durable across restarts."""
-
-    def __init__(self, path: Path | None) -> None:
-        self._lock = threading.Lock()
-        self._db = sqlite3.connect(str(path) if path else ":memory:", check_same_thread=False)
-        self._db.execute("CREATE TABLE IF NOT EXISTS timer_state (key TEXT PRIMARY KEY, last REAL NOT NULL)")
-        self._db.commit()
-
-    def get(self, key: str) -> float | None:
-        with self._lock:
-            row = self._db.execute("SELECT last FROM timer_state WHERE key=?", (key,)).fetchone()
-        return row[0] if row else None
-
-    def set(self, key: str, last: float) -> None:
-        with self._lock:
-            self._db.execute("INSERT OR REPLACE INTO timer_state (key, last) VALUES (?, ?)", (key, last))
-            self._db.commit()
-
-    def forget_except(self, keys: builtins.set[str]) -> None:
-        with self._lock:
-            existing = {k for (k,) in self._db.execute("SELECT key FROM timer_state")}
-            for key in existing - keys:
-                self._db.execute("DELETE FROM timer_state WHERE key=?", (key,))
-            self._db.commit()
-
-    def close(self) -> None:
-        with self._lock:
-            self._db.close()
-
-
 class TimerService:
     def __init__(
         self,
@@ -77,13 +44,14 @@ class TimerService:
         fire: Fire,
         *,
         clock: Clock = DEFAULT_CLOCK,
-        state_path: Path | None = None,
+        state: TimerStateStore | None = None,
         refresh_s: float = 5.0,
     ) -> None:
+        """``state``: where fired ticks are kept (default: in memory, forgotten at exit)."""
         self._triggers = triggers
         self._fire = fire
         self.clock = clock
-        self.state = TimerState(state_path)
+        self.state: TimerStateStore = state if state is not None else SqliteTimerStateStore()
         self._refresh_s = refresh_s
         self._schedules: dict[str, Schedule] = {}
         self._changed = asyncio.Event()
@@ -117,6 +85,8 @@ class TimerService:
         """Fire every due timer; return how long to sleep before the next look."""
         now = self.clock.time()
         wait = self._refresh_s
+        if not self.state.try_lead():  # another backend on this database fires the timers
+            return wait
         active: set[str] = set()
         for trigger in self._triggers():
             if trigger.type != "timer":

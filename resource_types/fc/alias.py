@@ -9,11 +9,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from resource_types.base import ProviderContext, ProviderResult, ResourceProvider
+from resource_types.base import ProviderContext, ProviderResult, ResourceProvider, read_answer
 from resource_types.fc.fc_api import (
     delete_ignoring_missing,
     drop_none,
-    fc_client,
     fc_errors,
     lookup,
     split_id,
@@ -21,8 +20,10 @@ from resource_types.fc.fc_api import (
 
 
 def _body(properties: dict[str, Any]) -> dict[str, Any]:
-    weights = None
-    if properties.get("AdditionalVersion") not in (None, ""):
+    weights: dict[str, float] | None = None
+    if properties.get("AdditionalVersion") == "":
+        weights = {}  # no canary (AdditionalVersion's default: what a removed canary goes back to)
+    elif properties.get("AdditionalVersion") is not None:
         weight = float(properties.get("AdditionalWeight") or 0) / 100.0
         weights = {str(properties["AdditionalVersion"]): weight}
     return drop_none(
@@ -45,7 +46,7 @@ class AliasProvider(ResourceProvider):
     def create(self, ctx: ProviderContext, properties: dict[str, Any]) -> ProviderResult:
         service, alias = str(properties["ServiceName"]), str(properties["AliasName"])
         with fc_errors(f"creating alias {alias} of service {service}"):
-            data = fc_client(ctx).create_alias(service, alias, **_body(properties))
+            data = ctx.client("fc").create_alias(service, alias, **_body(properties))
         return ProviderResult(f"{service}|{alias}", _attributes(service, data))
 
     def update(
@@ -57,16 +58,14 @@ class AliasProvider(ResourceProvider):
         previous_attributes: dict[str, Any],
     ) -> ProviderResult:
         service, alias = split_id(physical_id, 2, self.type_name)
-        body = _body(properties)
-        # A canary removed from the template must be removed from the alias too.
-        body.setdefault("additionalVersionWeight", {})
+        body = _body(self.properties_after_update(properties, previous_properties))
         with fc_errors(f"updating alias {alias} of service {service}"):
-            data = fc_client(ctx).update_alias(service, alias, **body)
+            data = ctx.client("fc").update_alias(service, alias, **body)
         return ProviderResult(physical_id, _attributes(service, data))
 
     def delete(self, ctx: ProviderContext, physical_id: str, properties: dict[str, Any]) -> None:
         service, alias = split_id(physical_id, 2, self.type_name)
-        client = fc_client(ctx)
+        client = ctx.client("fc")
         delete_ignoring_missing(
             f"deleting alias {alias} of service {service}", lambda: client.delete_alias(service, alias), ctx
         )
@@ -80,8 +79,8 @@ class AliasProvider(ResourceProvider):
             service, alias = str(properties.get("ServiceName") or ""), str(properties.get("AliasName") or "")
             if not (service and alias):
                 return None
-        data = lookup(lambda: fc_client(ctx).get_alias(service, alias))
+        data = lookup(lambda: ctx.client("fc").get_alias(service, alias))
         if data is None:
             return None
         attributes = _attributes(service, data)
-        return attributes if physical_id else {**attributes, "PhysicalResourceId": f"{service}|{alias}"}
+        return read_answer(physical_id, f"{service}|{alias}", attributes)

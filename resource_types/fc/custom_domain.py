@@ -9,11 +9,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from resource_types.base import ProviderContext, ProviderResult, ResourceProvider
+from resource_types.base import ProviderContext, ProviderResult, ResourceProvider, read_answer
 from resource_types.fc.fc_api import (
     delete_ignoring_missing,
     drop_none,
-    fc_client,
     fc_errors,
     lookup,
     to_api,
@@ -44,7 +43,7 @@ class CustomDomainProvider(ResourceProvider):
     def create(self, ctx: ProviderContext, properties: dict[str, Any]) -> ProviderResult:
         name = str(properties["DomainName"])
         with fc_errors(f"creating custom domain {name}"):
-            fc_client(ctx).create_custom_domain(name, **_body(properties))
+            ctx.client("fc").create_custom_domain(name, **_body(properties))
         return ProviderResult(name, _attributes(name, properties.get("Protocol")))
 
     def update(
@@ -56,11 +55,11 @@ class CustomDomainProvider(ResourceProvider):
         previous_attributes: dict[str, Any],
     ) -> ProviderResult:
         with fc_errors(f"updating custom domain {physical_id}"):
-            fc_client(ctx).update_custom_domain(physical_id, **_body(properties))
+            ctx.client("fc").update_custom_domain(physical_id, **_body(properties))
         return ProviderResult(physical_id, _attributes(physical_id, properties.get("Protocol")))
 
     def delete(self, ctx: ProviderContext, physical_id: str, properties: dict[str, Any]) -> None:
-        client = fc_client(ctx)
+        client = ctx.client("fc")
         delete_ignoring_missing(
             f"deleting custom domain {physical_id}", lambda: client.delete_custom_domain(physical_id), ctx
         )
@@ -71,8 +70,8 @@ class CustomDomainProvider(ResourceProvider):
         name = physical_id or str(properties.get("DomainName") or "")
         if not name:
             return None
-        data = lookup(lambda: fc_client(ctx).get_custom_domain(name))
+        data = lookup(lambda: ctx.client("fc").get_custom_domain(name))
         if data is None:
             return None
         attributes = _attributes(name, data.get("protocol"))
-        return attributes if physical_id else {**attributes, "PhysicalResourceId": name}
+        return read_answer(physical_id, name, attributes)

@@ -50,10 +50,6 @@ def to_api(value: Any, *, key: str | None = None) -> Any:
     return value
 
 
-def fc_client(ctx: ProviderContext) -> Any:
-    return ctx.clients("fc")
-
-
 def function_arn(ctx: ProviderContext, service: str, function: str, qualifier: str | None = None) -> str:
     svc = f"{service}.{qualifier}" if qualifier else service
     return f"acs:fc:{ctx.region}:{ctx.account_id}:services/{svc}/functions/{function}"
@@ -163,7 +159,7 @@ def code_to_api(
             raise ProviderError("Code.OssBucketName and Code.OssObjectName must be given together")
         return {"ossBucketName": code["OssBucketName"], "ossObjectName": code["OssObjectName"]}
     if code.get("LocalPath"):
-        base = Path(getattr(ctx, "template_dir", None) or os.getcwd())
+        base = Path(ctx.template_dir or os.getcwd())
         path = Path(str(code["LocalPath"])).expanduser()
         if not path.is_absolute():
             path = base / path

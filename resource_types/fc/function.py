@@ -9,20 +9,23 @@ after the function exists, as FC keeps it as a separate object.
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from resource_types.base import ProviderContext, ProviderError, ProviderResult, ResourceProvider
+from resource_types.base import ProviderContext, ProviderError, ProviderResult, ResourceProvider, read_answer
 from resource_types.fc.fc_api import (
     code_to_api,
     delete_ignoring_missing,
     drop_none,
-    fc_client,
     fc_errors,
     function_arn,
     lookup,
     split_id,
     to_api,
 )
+
+if TYPE_CHECKING:
+    from rosengine.clients.fc import FcClient
+
 
 _CONFIG_PROPERTIES = (
     "Description",
@@ -47,25 +50,6 @@ _CONFIG_PROPERTIES = (
     "CustomDNS",
     "Layers",
 )
-
-
-# What a function property reverts to when it is removed from the template (FC's defaults;
-# maps that FC cannot unset are emptied).
-_RESET_VALUES: dict[str, Any] = {
-    "description": "",
-    "initializer": "",
-    "initializationTimeout": 3,
-    "timeout": 3,
-    "memorySize": 128,
-    "diskSize": 512,
-    "instanceType": "e1",
-    "instanceConcurrency": 1,
-    "caPort": 9000,
-    "environmentVariables": {},
-    "layers": [],
-    "customDNS": {},
-    "instanceLifecycleConfig": {},
-}
 
 
 def _json_list(value: Any) -> list[str] | None:
@@ -111,7 +95,7 @@ def _attributes(
     }
 
 
-def _service_id(client: Any, service: str) -> str | None:
+def _service_id(client: FcClient, service: str) -> str | None:
     """FC's function object does not carry its service's id; GetAtt ServiceId needs it."""
     data = lookup(lambda: client.get_service(service))
     return None if data is None else data.get("serviceId")
@@ -148,7 +132,7 @@ class FunctionProvider(ResourceProvider):
     type_name = "ALIYUN::FC::Function"
 
     def create(self, ctx: ProviderContext, properties: dict[str, Any]) -> ProviderResult:
-        client = fc_client(ctx)
+        client = ctx.client("fc")
         service, name = str(properties["ServiceName"]), str(properties["FunctionName"])
         try:
             code = code_to_api(properties.get("Code"), properties.get("Runtime"), ctx)
@@ -177,7 +161,7 @@ class FunctionProvider(ResourceProvider):
         previous_properties: dict[str, Any],
         previous_attributes: dict[str, Any],
     ) -> ProviderResult:
-        client = fc_client(ctx)
+        client = ctx.client("fc")
         service, name = split_id(physical_id, 2, self.type_name)
         code = None
         # Code is sent again when it changed, and always for LocalPath: the files on disk may have
@@ -185,14 +169,9 @@ class FunctionProvider(ResourceProvider):
         new_code = properties.get("Code") or {}
         if new_code != previous_properties.get("Code") or new_code.get("LocalPath"):
             code = code_to_api(properties.get("Code"), properties.get("Runtime"), ctx)
-        config = _config(properties)
-        # A property taken out of the template goes back to FC's default: the update API keeps
-        # whatever is not sent, so the default has to be sent explicitly. (FC replaces the
-        # environment as a whole; an emptied map clears it.)
-        for key in _config(previous_properties):
-            if key not in config and key in _RESET_VALUES:
-                config[key] = _RESET_VALUES[key]
-        config.setdefault("environmentVariables", {})
+        # A property taken out of the template goes back to its schema default (FC's), since the
+        # update API keeps whatever is not sent.
+        config = _config(self.properties_after_update(properties, previous_properties))
         with fc_errors(f"updating function {service}/{name}"):
             data = client.update_function(service, name, code=code, **config)
             new_async, old_async = _async_config(properties), _async_config(previous_properties)
@@ -206,7 +185,7 @@ class FunctionProvider(ResourceProvider):
 
     def delete(self, ctx: ProviderContext, physical_id: str, properties: dict[str, Any]) -> None:
         service, name = split_id(physical_id, 2, self.type_name)
-        client = fc_client(ctx)
+        client = ctx.client("fc")
         if properties.get("AsyncConfiguration"):
             with fc_errors(f"deleting the async config of {service}/{name}"):
                 lookup(lambda: client.delete_async_invoke_config(service, name, qualifier="LATEST"))
@@ -230,9 +209,9 @@ class FunctionProvider(ResourceProvider):
             )
             if not (service and name):
                 return None
-        client = fc_client(ctx)
+        client = ctx.client("fc")
         data = lookup(lambda: client.get_function(service, name))
         if data is None:
             return None
         attributes = _attributes(ctx, service, data, _service_id(client, service))
-        return attributes if physical_id else {**attributes, "PhysicalResourceId": f"{service}|{name}"}
+        return read_answer(physical_id, f"{service}|{name}", attributes)

@@ -12,10 +12,12 @@ from __future__ import annotations
 import json
 import time
 import uuid
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from resource_types.base import ProviderContext, ProviderError, ProviderResult, ResourceProvider
-from resource_types.fc.fc_api import fc_client
+
+if TYPE_CHECKING:
+    from rosengine.clients.fc import FcClient
 
 
 def _as_int(value: Any) -> int | None:
@@ -87,7 +89,7 @@ class FunctionInvokerProvider(ResourceProvider):
     def _invoke(self, ctx: ProviderContext, properties: dict[str, Any]) -> dict[str, Any]:
         from rosengine.clients.fc import FcApiError
 
-        client = fc_client(ctx)
+        client = ctx.client("fc")
         service, function = properties["ServiceName"], properties["FunctionName"]
         event = properties.get("Event")
         payload = b"" if event is None else str(event).encode("utf-8")
@@ -128,7 +130,7 @@ class FunctionInvokerProvider(ResourceProvider):
     def _wait_async(
         self,
         ctx: ProviderContext,
-        client: Any,
+        client: FcClient,
         service: str,
         function: str,
         properties: dict[str, Any],

@@ -14,7 +14,6 @@ from resource_types.fc.fc_api import (
     code_to_api,
     delete_ignoring_missing,
     drop_none,
-    fc_client,
     fc_errors,
     lookup,
     split_id,
@@ -35,7 +34,7 @@ class LayerProvider(ResourceProvider):
         if code is None:
             raise ProviderError(f"layer {name}: Code is required", code="InvalidArgument")
         with fc_errors(f"publishing layer {name}"):
-            data = fc_client(ctx).publish_layer_version(
+            data = ctx.client("fc").publish_layer_version(
                 name,
                 **drop_none(
                     {
@@ -60,7 +59,7 @@ class LayerProvider(ResourceProvider):
 
     def delete(self, ctx: ProviderContext, physical_id: str, properties: dict[str, Any]) -> None:
         name, version = split_id(physical_id, 2, self.type_name)
-        client = fc_client(ctx)
+        client = ctx.client("fc")
         delete_ignoring_missing(
             f"deleting layer {name} version {version}",
             lambda: client.delete_layer_version(name, version),
@@ -73,5 +72,5 @@ class LayerProvider(ResourceProvider):
         if not physical_id:
             return None
         name, version = split_id(physical_id, 2, self.type_name)
-        data = lookup(lambda: fc_client(ctx).get_layer_version(name, version))
+        data = lookup(lambda: ctx.client("fc").get_layer_version(name, version))
         return None if data is None else _attributes(name, data)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from resource_types.base import ProviderContext, ProviderResult, ResourceProvider
-from resource_types.fc.fc_api import delete_ignoring_missing, fc_client, fc_errors, lookup
+from resource_types.fc.fc_api import delete_ignoring_missing, fc_errors, lookup
 
 
 def _names(properties: dict[str, Any]) -> tuple[str, str, str]:
@@ -46,7 +46,7 @@ class ProvisionConfigProvider(ResourceProvider):
 
     def delete(self, ctx: ProviderContext, physical_id: str, properties: dict[str, Any]) -> None:
         service, function, qualifier = _names(properties)
-        client = fc_client(ctx)
+        client = ctx.client("fc")
         delete_ignoring_missing(
             f"removing provisioned instances of {service}.{qualifier}/{function}",
             lambda: client.put_provision_config(service, function, qualifier, target=0),
@@ -57,14 +57,14 @@ class ProvisionConfigProvider(ResourceProvider):
         self, ctx: ProviderContext, physical_id: str, properties: dict[str, Any]
     ) -> dict[str, Any] | None:
         service, function, qualifier = _names(properties)
-        data = lookup(lambda: fc_client(ctx).get_provision_config(service, function, qualifier))
+        data = lookup(lambda: ctx.client("fc").get_provision_config(service, function, qualifier))
         return None if data is None else _attributes(ctx, properties, data)
 
     @staticmethod
     def _put(ctx: ProviderContext, properties: dict[str, Any]) -> ProviderResult:
         service, function, qualifier = _names(properties)
         with fc_errors(f"provisioning {service}.{qualifier}/{function}"):
-            data = fc_client(ctx).put_provision_config(
+            data = ctx.client("fc").put_provision_config(
                 service, function, qualifier, target=int(properties["Target"])
             )
         attributes = _attributes(ctx, properties, data)

@@ -8,18 +8,21 @@ same stack that the engine deletes in parallel (declared without a reference to 
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from resource_types.base import ProviderContext, ProviderResult, ResourceProvider
+from resource_types.base import ProviderContext, ProviderResult, ResourceProvider, read_answer
 from resource_types.fc.fc_api import (
     delete_ignoring_missing,
     drop_none,
-    fc_client,
     fc_errors,
     lookup,
     service_arn,
     to_api,
 )
+
+if TYPE_CHECKING:
+    from rosengine.clients.fc import FcClient
+
 
 _CONFIG_PROPERTIES = (
     "Description",
@@ -64,7 +67,7 @@ class ServiceProvider(ResourceProvider):
     type_name = "ALIYUN::FC::Service"
 
     def create(self, ctx: ProviderContext, properties: dict[str, Any]) -> ProviderResult:
-        client = fc_client(ctx)
+        client = ctx.client("fc")
         name = str(properties["ServiceName"])
         with fc_errors(f"creating service {name}"):
             data = client.create_service(name, **_config(properties))
@@ -79,10 +82,8 @@ class ServiceProvider(ResourceProvider):
         previous_properties: dict[str, Any],
         previous_attributes: dict[str, Any],
     ) -> ProviderResult:
-        client = fc_client(ctx)
-        config = _config(properties)
-        # A property removed from the template goes back to "none" rather than staying set.
-        config.setdefault("description", "")
+        client = ctx.client("fc")
+        config = _config(self.properties_after_update(properties, previous_properties))
         with fc_errors(f"updating service {physical_id}"):
             data = client.update_service(physical_id, **config)
             self._retag(
@@ -95,7 +96,7 @@ class ServiceProvider(ResourceProvider):
         return ProviderResult(physical_id=physical_id, attributes=_attributes(data, properties))
 
     def delete(self, ctx: ProviderContext, physical_id: str, properties: dict[str, Any]) -> None:
-        client = fc_client(ctx)
+        client = ctx.client("fc")
         delete_ignoring_missing(
             f"deleting service {physical_id}",
             lambda: client.delete_service(physical_id),
@@ -111,15 +112,15 @@ class ServiceProvider(ResourceProvider):
         name = physical_id or str(properties.get("ServiceName") or "")
         if not name:
             return None
-        data = lookup(lambda: fc_client(ctx).get_service(name))
+        data = lookup(lambda: ctx.client("fc").get_service(name))
         if data is None:
             return None
         attributes = _attributes(data, properties)
-        return attributes if physical_id else {**attributes, "PhysicalResourceId": name}
+        return read_answer(physical_id, name, attributes)
 
     @staticmethod
     def _retag(
-        ctx: ProviderContext, client: Any, name: str, new: dict[str, str], old: dict[str, str]
+        ctx: ProviderContext, client: FcClient, name: str, new: dict[str, str], old: dict[str, str]
     ) -> None:
         if new == old:
             return

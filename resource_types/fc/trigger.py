@@ -10,11 +10,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from resource_types.base import ProviderContext, ProviderResult, ResourceProvider
+from resource_types.base import ProviderContext, ProviderResult, ResourceProvider, read_answer
 from resource_types.fc.fc_api import (
     delete_ignoring_missing,
     drop_none,
-    fc_client,
     fc_errors,
     lookup,
     split_id,
@@ -69,7 +68,7 @@ class TriggerProvider(ResourceProvider):
             }
         )
         with fc_errors(f"creating trigger {service}/{function}/{name}"):
-            data = fc_client(ctx).create_trigger(service, function, **body)
+            data = ctx.client("fc").create_trigger(service, function, **body)
         return ProviderResult(f"{service}|{function}|{name}", _attributes(data, service, function))
 
     def update(
@@ -81,21 +80,21 @@ class TriggerProvider(ResourceProvider):
         previous_attributes: dict[str, Any],
     ) -> ProviderResult:
         service, function, name = split_id(physical_id, 3, self.type_name)
+        after = self.properties_after_update(properties, previous_properties)
         body = drop_none(
             {
-                "triggerConfig": camel_config(properties.get("TriggerConfig") or {}),
-                "invocationRole": properties.get("InvocationRole"),
-                "qualifier": properties.get("Qualifier")
-                or ("" if previous_properties.get("Qualifier") else None),
+                "triggerConfig": camel_config(after.get("TriggerConfig") or {}),
+                "invocationRole": after.get("InvocationRole"),
+                "qualifier": after.get("Qualifier"),
             }
         )
         with fc_errors(f"updating trigger {service}/{function}/{name}"):
-            data = fc_client(ctx).update_trigger(service, function, name, **body)
+            data = ctx.client("fc").update_trigger(service, function, name, **body)
         return ProviderResult(physical_id, _attributes(data, service, function))
 
     def delete(self, ctx: ProviderContext, physical_id: str, properties: dict[str, Any]) -> None:
         service, function, name = split_id(physical_id, 3, self.type_name)
-        client = fc_client(ctx)
+        client = ctx.client("fc")
         delete_ignoring_missing(
             f"deleting trigger {service}/{function}/{name}",
             lambda: client.delete_trigger(service, function, name),
@@ -113,12 +112,8 @@ class TriggerProvider(ResourceProvider):
             )
             if not (service and function and name):
                 return None
-        data = lookup(lambda: fc_client(ctx).get_trigger(service, function, name))
+        data = lookup(lambda: ctx.client("fc").get_trigger(service, function, name))
         if data is None:
             return None
         attributes = _attributes(data, service, function)
-        return (
-            attributes
-            if physical_id
-            else {**attributes, "PhysicalResourceId": f"{service}|{function}|{name}"}
-        )
+        return read_answer(physical_id, f"{service}|{function}|{name}", attributes)

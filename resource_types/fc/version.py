@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from resource_types.base import ProviderContext, ProviderResult, ResourceProvider
-from resource_types.fc.fc_api import delete_ignoring_missing, fc_client, fc_errors, split_id
+from resource_types.fc.fc_api import delete_ignoring_missing, fc_errors, split_id
 
 
 class VersionProvider(ResourceProvider):
@@ -19,7 +19,7 @@ class VersionProvider(ResourceProvider):
     def create(self, ctx: ProviderContext, properties: dict[str, Any]) -> ProviderResult:
         service = str(properties["ServiceName"])
         with fc_errors(f"publishing a version of service {service}"):
-            data = fc_client(ctx).publish_version(service, description=properties.get("Description"))
+            data = ctx.client("fc").publish_version(service, description=properties.get("Description"))
         version = str(data.get("versionId"))
         return ProviderResult(f"{service}|{version}", {"VersionId": version, "ServiceName": service})
 
@@ -36,7 +36,7 @@ class VersionProvider(ResourceProvider):
 
     def delete(self, ctx: ProviderContext, physical_id: str, properties: dict[str, Any]) -> None:
         service, version = split_id(physical_id, 2, self.type_name)
-        client = fc_client(ctx)
+        client = ctx.client("fc")
         # Aliases of the same stack pointing at this version may be deleted in parallel.
         delete_ignoring_missing(
             f"deleting version {version} of service {service}",
@@ -55,7 +55,7 @@ class VersionProvider(ResourceProvider):
             from rosengine.clients.fc import FcNotFound
 
             try:
-                versions = fc_client(ctx).list_versions(service)
+                versions = ctx.client("fc").list_versions(service)
             except FcNotFound:
                 return None
         if not any(str(v.get("versionId")) == version for v in versions):

@@ -11,7 +11,7 @@ from typing import Any
 
 from resource_types.base import ProviderContext, ProviderResult, ResourceProvider
 from resource_types.fc.fc_api import delete_ignoring_missing, fc_errors
-from resource_types.fc3.fc3_api import client, drop_none, to_api
+from resource_types.fc3.fc3_api import drop_none, to_api
 
 
 def _body(properties: dict[str, Any]) -> dict[str, Any]:
@@ -31,7 +31,7 @@ class Fc3AsyncInvokeConfigProvider(ResourceProvider):
     def create(self, ctx: ProviderContext, properties: dict[str, Any]) -> ProviderResult:
         function = str(properties["FunctionName"])
         with fc_errors(f"setting the async invoke config of {function}"):
-            client(ctx).put_async_invoke_config(function, "LATEST", **_body(properties))
+            ctx.client("fc3").put_async_invoke_config(function, "LATEST", **_body(properties))
         return ProviderResult(function, {})
 
     def update(
@@ -43,11 +43,11 @@ class Fc3AsyncInvokeConfigProvider(ResourceProvider):
         previous_attributes: dict[str, Any],
     ) -> ProviderResult:
         with fc_errors(f"setting the async invoke config of {physical_id}"):
-            client(ctx).put_async_invoke_config(physical_id, "LATEST", **_body(properties))
+            ctx.client("fc3").put_async_invoke_config(physical_id, "LATEST", **_body(properties))
         return ProviderResult(physical_id, {})
 
     def delete(self, ctx: ProviderContext, physical_id: str, properties: dict[str, Any]) -> None:
-        fc3 = client(ctx)
+        fc3 = ctx.client("fc3")
         delete_ignoring_missing(
             f"deleting the async invoke config of {physical_id}",
             lambda: fc3.delete_async_invoke_config(physical_id, "LATEST"),

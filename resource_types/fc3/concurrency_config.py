@@ -11,7 +11,6 @@ from typing import Any
 
 from resource_types.base import ProviderContext, ProviderResult, ResourceProvider
 from resource_types.fc.fc_api import delete_ignoring_missing, fc_errors
-from resource_types.fc3.fc3_api import client
 
 
 class Fc3ConcurrencyConfigProvider(ResourceProvider):
@@ -20,7 +19,7 @@ class Fc3ConcurrencyConfigProvider(ResourceProvider):
     def create(self, ctx: ProviderContext, properties: dict[str, Any]) -> ProviderResult:
         function = str(properties["FunctionName"])
         with fc_errors(f"setting the reserved concurrency of {function}"):
-            client(ctx).put_concurrency_config(function, int(properties["ReservedConcurrency"]))
+            ctx.client("fc3").put_concurrency_config(function, int(properties["ReservedConcurrency"]))
         return ProviderResult(function, {})
 
     def update(
@@ -32,11 +31,11 @@ class Fc3ConcurrencyConfigProvider(ResourceProvider):
         previous_attributes: dict[str, Any],
     ) -> ProviderResult:
         with fc_errors(f"setting the reserved concurrency of {physical_id}"):
-            client(ctx).put_concurrency_config(physical_id, int(properties["ReservedConcurrency"]))
+            ctx.client("fc3").put_concurrency_config(physical_id, int(properties["ReservedConcurrency"]))
         return ProviderResult(physical_id, {})
 
     def delete(self, ctx: ProviderContext, physical_id: str, properties: dict[str, Any]) -> None:
-        fc3 = client(ctx)
+        fc3 = ctx.client("fc3")
         delete_ignoring_missing(
             f"deleting the concurrency config of {physical_id}",
             lambda: fc3.delete_concurrency_config(physical_id),

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from resource_types.base import ProviderContext, ProviderResult, ResourceProvider
+from resource_types.base import ProviderContext, ProviderResult, ResourceProvider, read_answer
 from resource_types.fc.fc_api import delete_ignoring_missing, fc_errors, lookup
-from resource_types.fc3.fc3_api import client, to_api
+from resource_types.fc3.fc3_api import to_api
 
 _FIELDS = ("Protocol", "AuthConfig", "CertConfig", "RouteConfig", "TlsConfig", "WafConfig")
 
@@ -29,7 +29,7 @@ class Fc3CustomDomainProvider(ResourceProvider):
     def create(self, ctx: ProviderContext, properties: dict[str, Any]) -> ProviderResult:
         name = str(properties["DomainName"])
         with fc_errors(f"creating custom domain {name}"):
-            client(ctx).create_custom_domain(name, **_body(properties))
+            ctx.client("fc3").create_custom_domain(name, **_body(properties))
         return ProviderResult(name, {"DomainName": name})
 
     def update(
@@ -40,14 +40,13 @@ class Fc3CustomDomainProvider(ResourceProvider):
         previous_properties: dict[str, Any],
         previous_attributes: dict[str, Any],
     ) -> ProviderResult:
-        body = _body(properties)
-        body.setdefault("routeConfig", {"routes": []})  # routes taken out of the template go away
+        body = _body(self.properties_after_update(properties, previous_properties))
         with fc_errors(f"updating custom domain {physical_id}"):
-            client(ctx).update_custom_domain(physical_id, **body)
+            ctx.client("fc3").update_custom_domain(physical_id, **body)
         return ProviderResult(physical_id, {"DomainName": physical_id})
 
     def delete(self, ctx: ProviderContext, physical_id: str, properties: dict[str, Any]) -> None:
-        fc3 = client(ctx)
+        fc3 = ctx.client("fc3")
         delete_ignoring_missing(
             f"deleting custom domain {physical_id}", lambda: fc3.delete_custom_domain(physical_id), ctx
         )
@@ -56,6 +55,6 @@ class Fc3CustomDomainProvider(ResourceProvider):
         self, ctx: ProviderContext, physical_id: str, properties: dict[str, Any]
     ) -> dict[str, Any] | None:
         name = physical_id or str(properties.get("DomainName") or "")
-        if not name or lookup(lambda: client(ctx).get_custom_domain(name)) is None:
+        if not name or lookup(lambda: ctx.client("fc3").get_custom_domain(name)) is None:
             return None
-        return {"DomainName": name} if physical_id else {"DomainName": name, "PhysicalResourceId": name}
+        return read_answer(physical_id, name, {"DomainName": name})

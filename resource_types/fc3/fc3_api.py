@@ -1,5 +1,4 @@
-"""What the ``ALIYUN::FC3::*`` providers share: ROS properties to FC 3.0 API JSON, the client,
-composite physical ids.
+"""What the ``ALIYUN::FC3::*`` providers share: ROS properties to FC 3.0 API JSON, ARNs.
 
 ROS writes properties in PascalCase, the 2023-03-30 API wants camelCase; a few keys are spelled
 differently (``CustomDns`` -> ``customDNS``, ``EnableTls`` -> ``enableTLS``, ``EnableWaf`` ->
@@ -48,10 +47,6 @@ def to_api(value: Any, *, key: str | None = None) -> Any:
     return value
 
 
-def client(ctx: ProviderContext) -> Any:
-    return ctx.clients("fc3")
-
-
 def function_arn(ctx: ProviderContext, name: str) -> str:
     return f"acs:fc:{ctx.region}:{ctx.account_id}:functions/{name}"
 
@@ -62,4 +57,4 @@ def json_text(value: Any) -> str:
     return value if isinstance(value, str) else json.dumps(value, separators=(",", ":"))
 
 
-__all__ = ["api_key", "client", "drop_none", "function_arn", "json_text", "to_api"]
+__all__ = ["api_key", "drop_none", "function_arn", "json_text", "to_api"]

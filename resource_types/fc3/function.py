@@ -8,16 +8,17 @@ is sent as the JSON string the API takes. ``Tags`` go with the create; an update
 through the tag API (TagResources / UntagResources), as UpdateFunction takes no tags.
 
 Update: the API keeps what an update does not send, so a property removed from the template is
-sent back at FC's default (memory 512 MB, timeout 3 s, no environment, no layers, ...).
+sent back at its schema default, FC's (memory 512 MB, timeout 3 s, no environment, no layers, ...);
+``Cpu`` has none: left out, the backend derives it from the memory again.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from resource_types.base import ProviderContext, ProviderError, ProviderResult, ResourceProvider
+from resource_types.base import ProviderContext, ProviderError, ProviderResult, ResourceProvider, read_answer
 from resource_types.fc.fc_api import code_to_api, delete_ignoring_missing, fc_errors, lookup
-from resource_types.fc3.fc3_api import client, function_arn, json_text, to_api
+from resource_types.fc3.fc3_api import function_arn, json_text, to_api
 
 _CONFIG = (
     "Handler",
@@ -48,30 +49,6 @@ _CONFIG = (
 )
 # Output-only members ROS lists inside CustomContainerConfig; the API computes them.
 _CONTAINER_OUTPUTS = ("resolvedImageUri", "accelerationInfo")
-# What a property removed from the template goes back to (FC 3.0's defaults; maps emptied).
-_RESET: dict[str, Any] = {
-    "cpu": None,
-    "memorySize": 512,
-    "timeout": 3,
-    "diskSize": 512,
-    "instanceConcurrency": 1,
-    "instanceIsolationMode": "SHARE",
-    "sessionAffinity": "NONE",
-    "disableOndemand": False,
-    "environmentVariables": {},
-    "description": "",
-    "role": "",
-    "internetAccess": True,
-    "layers": [],
-    "logConfig": {},
-    "nasConfig": {},
-    "ossMountConfig": {},
-    "vpcConfig": {},
-    "tracingConfig": {},
-    "customDNS": {},
-    "customRuntimeConfig": {},
-    "instanceLifecycleConfig": {},
-}
 
 
 def _config(properties: dict[str, Any]) -> dict[str, Any]:
@@ -122,7 +99,7 @@ class Fc3FunctionProvider(ResourceProvider):
         if tags:
             body["tags"] = [{"Key": k, "Value": v} for k, v in tags.items()]
         with fc_errors(f"creating function {name}"):
-            data = client(ctx).create_function(name, **body)
+            data = ctx.client("fc3").create_function(name, **body)
         return ProviderResult(name, _attributes(ctx, data))
 
     def update(
@@ -133,19 +110,13 @@ class Fc3FunctionProvider(ResourceProvider):
         previous_properties: dict[str, Any],
         previous_attributes: dict[str, Any],
     ) -> ProviderResult:
-        fc3 = client(ctx)
-        config = _config(properties)
-        for key in _config(previous_properties):
-            if key not in config and key in _RESET:
-                config[key] = _RESET[key]
-        config.setdefault("environmentVariables", {})
+        fc3 = ctx.client("fc3")
+        config = _config(self.properties_after_update(properties, previous_properties))
         new_code = properties.get("Code") or {}
         if new_code != (previous_properties.get("Code") or {}) or new_code.get("LocalPath"):
             code = code_to_api(properties.get("Code"), properties.get("Runtime"), ctx)
             if code is not None:
                 config["code"] = code
-        if "cpu" in config and config["cpu"] is None:
-            del config["cpu"]  # let the backend derive it from the memory again
         with fc_errors(f"updating function {physical_id}"):
             data = fc3.update_function(physical_id, **config)
             arn = data.get("functionArn") or function_arn(ctx, physical_id)
@@ -158,7 +129,7 @@ class Fc3FunctionProvider(ResourceProvider):
         return ProviderResult(physical_id, _attributes(ctx, data))
 
     def delete(self, ctx: ProviderContext, physical_id: str, properties: dict[str, Any]) -> None:
-        fc3 = client(ctx)
+        fc3 = ctx.client("fc3")
         delete_ignoring_missing(
             f"deleting function {physical_id}",
             lambda: fc3.delete_function(physical_id),
@@ -172,8 +143,8 @@ class Fc3FunctionProvider(ResourceProvider):
         name = physical_id or str(properties.get("FunctionName") or "")
         if not name:
             return None
-        data = lookup(lambda: client(ctx).get_function(name))
+        data = lookup(lambda: ctx.client("fc3").get_function(name))
         if data is None:
             return None
         attributes = _attributes(ctx, data)
-        return attributes if physical_id else {**attributes, "PhysicalResourceId": name}
+        return read_answer(physical_id, name, attributes)

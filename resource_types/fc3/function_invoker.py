@@ -19,7 +19,6 @@ import uuid
 from typing import Any
 
 from resource_types.base import ProviderContext, ProviderError, ProviderResult, ResourceProvider
-from resource_types.fc3.fc3_api import client
 
 FINAL_FAILURES = ("Failed", "Stopped", "Expired", "Invalid")
 
@@ -90,7 +89,7 @@ class Fc3FunctionInvokerProvider(ResourceProvider):
                 "the local backend serves one region",
                 code="InvalidArgument",
             )
-        fc3 = client(ctx)
+        fc3 = ctx.client("fc3")
         function = str(properties["FunctionName"])
         event = properties.get("Event")
         payload = b"" if event is None else str(event).encode("utf-8")

@@ -12,7 +12,6 @@ from typing import Any
 
 from resource_types.base import ProviderContext, ProviderResult, ResourceProvider
 from resource_types.fc.fc_api import delete_ignoring_missing, fc_errors, lookup
-from resource_types.fc3.fc3_api import client
 
 
 def _attributes(function: str, data: dict[str, Any]) -> dict[str, Any]:
@@ -31,7 +30,7 @@ class Fc3FunctionVersionProvider(ResourceProvider):
     def create(self, ctx: ProviderContext, properties: dict[str, Any]) -> ProviderResult:
         function = str(properties["FunctionName"])
         with fc_errors(f"publishing a version of function {function}"):
-            data = client(ctx).publish_version(function, properties.get("Description"))
+            data = ctx.client("fc3").publish_version(function, properties.get("Description"))
         return ProviderResult(str(data["versionId"]), _attributes(function, data))
 
     def update(
@@ -47,7 +46,7 @@ class Fc3FunctionVersionProvider(ResourceProvider):
 
     def delete(self, ctx: ProviderContext, physical_id: str, properties: dict[str, Any]) -> None:
         function = str(properties["FunctionName"])
-        fc3 = client(ctx)
+        fc3 = ctx.client("fc3")
         delete_ignoring_missing(
             f"deleting version {physical_id} of function {function}",
             lambda: fc3.delete_version(function, physical_id),
@@ -60,7 +59,7 @@ class Fc3FunctionVersionProvider(ResourceProvider):
         function = str(properties.get("FunctionName") or "")
         if not (function and physical_id):
             return None
-        versions = lookup(lambda: client(ctx).list_versions(function))
+        versions = lookup(lambda: ctx.client("fc3").list_versions(function))
         if versions is None:
             return None
         found = next((v for v in versions if str(v.get("versionId")) == physical_id), None)

@@ -12,7 +12,7 @@ from typing import Any
 
 from resource_types.base import ProviderContext, ProviderError, ProviderResult, ResourceProvider
 from resource_types.fc.fc_api import code_to_api, delete_ignoring_missing, fc_errors, lookup
-from resource_types.fc3.fc3_api import client, drop_none
+from resource_types.fc3.fc3_api import drop_none
 
 _ARN = re.compile(r"layers/(?P<name>[^/]+)/versions/(?P<version>\d+)$")
 
@@ -54,7 +54,7 @@ class Fc3LayerVersionProvider(ResourceProvider):
                 "license": properties.get("License"),
             }
         )
-        fc3 = client(ctx)
+        fc3 = ctx.client("fc3")
         with fc_errors(f"publishing a version of layer {name}"):
             data = fc3.create_layer_version(name, **body)
             if properties.get("Acl") is not None and str(properties["Acl"]) != str(data.get("acl", "0")):
@@ -71,7 +71,7 @@ class Fc3LayerVersionProvider(ResourceProvider):
         previous_attributes: dict[str, Any],
     ) -> ProviderResult:
         name, version = _split(physical_id)
-        fc3 = client(ctx)
+        fc3 = ctx.client("fc3")
         with fc_errors(f"updating layer {name}"):
             fc3.put_layer_acl(name, str(properties.get("Acl") or "0") == "1")
             data = fc3.get_layer_version(name, version)
@@ -79,7 +79,7 @@ class Fc3LayerVersionProvider(ResourceProvider):
 
     def delete(self, ctx: ProviderContext, physical_id: str, properties: dict[str, Any]) -> None:
         name, version = _split(physical_id)
-        fc3 = client(ctx)
+        fc3 = ctx.client("fc3")
         delete_ignoring_missing(
             f"deleting layer {name} version {version}", lambda: fc3.delete_layer_version(name, version), ctx
         )
@@ -89,5 +89,5 @@ class Fc3LayerVersionProvider(ResourceProvider):
     ) -> dict[str, Any] | None:
         if not physical_id:
             return None
-        data = lookup(lambda: client(ctx).get_layer_version_by_arn(physical_id))
+        data = lookup(lambda: ctx.client("fc3").get_layer_version_by_arn(physical_id))
         return None if data is None else _attributes(data)

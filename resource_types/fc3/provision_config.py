@@ -12,7 +12,7 @@ from typing import Any
 
 from resource_types.base import ProviderContext, ProviderResult, ResourceProvider
 from resource_types.fc.fc_api import delete_ignoring_missing, fc_errors, split_id
-from resource_types.fc3.fc3_api import client, drop_none, to_api
+from resource_types.fc3.fc3_api import drop_none, to_api
 
 
 class Fc3ProvisionConfigProvider(ResourceProvider):
@@ -33,7 +33,7 @@ class Fc3ProvisionConfigProvider(ResourceProvider):
             }
         )
         with fc_errors(f"provisioning function {function} ({qualifier})"):
-            client(ctx).put_provision_config(function, qualifier, **body)
+            ctx.client("fc3").put_provision_config(function, qualifier, **body)
         return ProviderResult(f"{function}|{qualifier}", {})
 
     def update(
@@ -49,7 +49,7 @@ class Fc3ProvisionConfigProvider(ResourceProvider):
 
     def delete(self, ctx: ProviderContext, physical_id: str, properties: dict[str, Any]) -> None:
         function, qualifier = split_id(physical_id, 2, self.type_name)
-        fc3 = client(ctx)
+        fc3 = ctx.client("fc3")
         delete_ignoring_missing(
             f"deleting the provision config of {function} ({qualifier})",
             lambda: fc3.delete_provision_config(function, qualifier),

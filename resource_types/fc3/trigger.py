@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from resource_types.base import ProviderContext, ProviderResult, ResourceProvider
+from resource_types.base import ProviderContext, ProviderResult, ResourceProvider, read_answer
 from resource_types.fc.fc_api import delete_ignoring_missing, fc_errors, lookup, split_id
 from resource_types.fc.trigger import camel_config
-from resource_types.fc3.fc3_api import client, drop_none, json_text
+from resource_types.fc3.fc3_api import drop_none, json_text
 
 
 def trigger_config(value: Any) -> str:
@@ -50,7 +50,7 @@ class Fc3TriggerProvider(ResourceProvider):
             }
         )
         with fc_errors(f"creating trigger {function}/{name}"):
-            data = client(ctx).create_trigger(function, **body)
+            data = ctx.client("fc3").create_trigger(function, **body)
         return ProviderResult(f"{function}|{name}", _attributes(data, function))
 
     def update(
@@ -69,12 +69,12 @@ class Fc3TriggerProvider(ResourceProvider):
             "qualifier": properties.get("Qualifier") or "",
         }
         with fc_errors(f"updating trigger {function}/{name}"):
-            data = client(ctx).update_trigger(function, name, **body)
+            data = ctx.client("fc3").update_trigger(function, name, **body)
         return ProviderResult(physical_id, _attributes(data, function))
 
     def delete(self, ctx: ProviderContext, physical_id: str, properties: dict[str, Any]) -> None:
         function, name = split_id(physical_id, 2, self.type_name)
-        fc3 = client(ctx)
+        fc3 = ctx.client("fc3")
         delete_ignoring_missing(
             f"deleting trigger {function}/{name}", lambda: fc3.delete_trigger(function, name), ctx
         )
@@ -91,8 +91,8 @@ class Fc3TriggerProvider(ResourceProvider):
             )
             if not (function and name):
                 return None
-        data = lookup(lambda: client(ctx).get_trigger(function, name))
+        data = lookup(lambda: ctx.client("fc3").get_trigger(function, name))
         if data is None:
             return None
         attributes = _attributes(data, function)
-        return attributes if physical_id else {**attributes, "PhysicalResourceId": f"{function}|{name}"}
+        return read_answer(physical_id, f"{function}|{name}", attributes)

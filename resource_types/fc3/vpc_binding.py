@@ -10,7 +10,6 @@ from typing import Any
 
 from resource_types.base import ProviderContext, ProviderError, ProviderResult, ResourceProvider
 from resource_types.fc.fc_api import delete_ignoring_missing, fc_errors, lookup, split_id
-from resource_types.fc3.fc3_api import client
 
 
 class Fc3VpcBindingProvider(ResourceProvider):
@@ -21,7 +20,7 @@ class Fc3VpcBindingProvider(ResourceProvider):
         if not vpc:
             raise ProviderError(f"binding function {function}: VpcId is required", code="InvalidArgument")
         with fc_errors(f"binding function {function} to {vpc}"):
-            client(ctx).create_vpc_binding(function, vpc)
+            ctx.client("fc3").create_vpc_binding(function, vpc)
         return ProviderResult(f"{function}|{vpc}", {"VpcId": vpc})
 
     def update(
@@ -37,7 +36,7 @@ class Fc3VpcBindingProvider(ResourceProvider):
 
     def delete(self, ctx: ProviderContext, physical_id: str, properties: dict[str, Any]) -> None:
         function, vpc = split_id(physical_id, 2, self.type_name)
-        fc3 = client(ctx)
+        fc3 = ctx.client("fc3")
         delete_ignoring_missing(
             f"unbinding function {function} from {vpc}", lambda: fc3.delete_vpc_binding(function, vpc), ctx
         )
@@ -48,5 +47,5 @@ class Fc3VpcBindingProvider(ResourceProvider):
         if not physical_id:
             return None
         function, vpc = split_id(physical_id, 2, self.type_name)
-        bound = lookup(lambda: client(ctx).list_vpc_bindings(function))
+        bound = lookup(lambda: ctx.client("fc3").list_vpc_bindings(function))
         return {"VpcId": vpc} if bound and vpc in bound else None

@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from resource_types.base import ProviderContext, ProviderResult, ResourceProvider
-from resource_types.oss.oss_api import DOCUMENT_PROPERTIES, document, oss_client, oss_errors
+from resource_types.oss.oss_api import DOCUMENT_PROPERTIES, document, oss_errors
 from rosengine.clients.oss import OssApiError
 
 
@@ -35,7 +35,7 @@ class BucketProvider(ResourceProvider):
 
     def create(self, ctx: ProviderContext, properties: dict[str, Any]) -> ProviderResult:
         name = str(properties["BucketName"])
-        client = oss_client(ctx)
+        client = ctx.client("oss")
         with oss_errors(f"creating bucket {name}"):
             if client.head_bucket(name):
                 raise OssApiError(409, "BucketAlreadyExists", f"bucket {name} already exists")
@@ -56,7 +56,7 @@ class BucketProvider(ResourceProvider):
     def _configure(
         self, ctx: ProviderContext, name: str, properties: dict[str, Any], previous: dict[str, Any]
     ) -> None:
-        client = oss_client(ctx)
+        client = ctx.client("oss")
         with oss_errors(f"configuring bucket {name}"):
             if _tags(properties) != _tags(previous):
                 client.put_bucket_tags(name, _tags(properties))
@@ -77,15 +77,15 @@ class BucketProvider(ResourceProvider):
         previous_properties: dict[str, Any],
         previous_attributes: dict[str, Any],
     ) -> ProviderResult:
-        acl = str(properties.get("AccessControl") or "private")
-        if acl != str(previous_properties.get("AccessControl") or "private"):
+        acl = self.properties_after_update(properties, previous_properties).get("AccessControl")
+        if acl is not None and acl != previous_properties.get("AccessControl"):
             with oss_errors(f"setting the ACL of bucket {physical_id}"):
-                oss_client(ctx).put_bucket_acl(physical_id, acl)
+                ctx.client("oss").put_bucket_acl(physical_id, str(acl))
         self._configure(ctx, physical_id, properties, previous_properties)
         return ProviderResult(physical_id, attributes(ctx, physical_id))
 
     def delete(self, ctx: ProviderContext, physical_id: str, properties: dict[str, Any]) -> None:
-        client = oss_client(ctx)
+        client = ctx.client("oss")
         with oss_errors(f"deleting bucket {physical_id}"):
             try:
                 if properties.get("DeletionForce"):
@@ -104,4 +104,4 @@ class BucketProvider(ResourceProvider):
         if not physical_id:
             return None
         with oss_errors(f"reading bucket {physical_id}"):
-            return attributes(ctx, physical_id) if oss_client(ctx).head_bucket(physical_id) else None
+            return attributes(ctx, physical_id) if ctx.client("oss").head_bucket(physical_id) else None

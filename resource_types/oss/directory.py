@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from resource_types.base import ProviderContext, ProviderError, ProviderResult, ResourceProvider
-from resource_types.oss.oss_api import oss_client, oss_errors
+from resource_types.oss.oss_api import oss_errors
 from rosengine.clients.oss import OssApiError
 
 
@@ -33,7 +33,7 @@ class DirectoryProvider(ResourceProvider):
         if not directory.strip("/"):
             raise ProviderError("DirectoryName must name a directory, not only '/'", code="InvalidArgument")
         with oss_errors(f"creating directory {directory} in bucket {bucket}"):
-            oss_client(ctx).put_object(bucket, _key(directory), b"")
+            ctx.client("oss").put_object(bucket, _key(directory), b"")
         return ProviderResult(f"{bucket}|{directory}", {"BucketName": bucket, "DirectoryName": directory})
 
     def update(
@@ -49,7 +49,7 @@ class DirectoryProvider(ResourceProvider):
 
     def delete(self, ctx: ProviderContext, physical_id: str, properties: dict[str, Any]) -> None:
         bucket, directory = _split(physical_id)
-        client = oss_client(ctx)
+        client = ctx.client("oss")
         prefix = _key(directory)
         with oss_errors(f"deleting directory {directory} in bucket {bucket}"):
             try:
@@ -75,7 +75,7 @@ class DirectoryProvider(ResourceProvider):
         bucket, directory = _split(physical_id)
         with oss_errors(f"reading directory {directory} in bucket {bucket}"):
             try:
-                found = oss_client(ctx).head_object(bucket, _key(directory))
+                found = ctx.client("oss").head_object(bucket, _key(directory))
             except OssApiError as exc:
                 if exc.code == "NoSuchBucket":
                     return None

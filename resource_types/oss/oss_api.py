@@ -14,8 +14,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from resource_types.base import ProviderContext, ProviderError
-from rosengine.clients.oss import OssApiError, OssClient
+from resource_types.base import ProviderError
+from rosengine.clients.oss import OssApiError
 
 # template property -> (OSS sub-resource, XML root element); "policy" is JSON, not XML
 DOCUMENT_PROPERTIES: dict[str, tuple[str, str]] = {
@@ -28,11 +28,6 @@ DOCUMENT_PROPERTIES: dict[str, tuple[str, str]] = {
     "WebsiteConfigurationV2": ("website", "WebsiteConfiguration"),
     "Policy": ("policy", ""),
 }
-
-
-def oss_client(ctx: ProviderContext) -> OssClient:
-    client: OssClient = ctx.clients("oss")
-    return client
 
 
 @contextmanager

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from resource_types.base import ProviderContext, ProviderResult, ResourceProvider
-from resource_types.ram.ram_api import ignoring_missing, ram_client, ram_errors
+from resource_types.ram.ram_api import ignoring_missing, ram_errors
 
 
 class AccessKeyProvider(ResourceProvider):
@@ -19,7 +19,7 @@ class AccessKeyProvider(ResourceProvider):
     def create(self, ctx: ProviderContext, properties: dict[str, Any]) -> ProviderResult:
         user = str(properties["UserName"])
         with ram_errors(f"creating an access key of user {user}"):
-            key = ram_client(ctx).create_access_key(user)
+            key = ctx.client("ram").create_access_key(user)
         return ProviderResult(
             physical_id=key["AccessKeyId"],
             attributes={
@@ -43,7 +43,7 @@ class AccessKeyProvider(ResourceProvider):
     def delete(self, ctx: ProviderContext, physical_id: str, properties: dict[str, Any]) -> None:
         user = str(properties["UserName"])
         with ram_errors(f"deleting access key {physical_id} of user {user}"):
-            ignoring_missing(ram_client(ctx).delete_access_key, user, physical_id)
+            ignoring_missing(ctx.client("ram").delete_access_key, user, physical_id)
 
     def read(
         self, ctx: ProviderContext, physical_id: str, properties: dict[str, Any]
@@ -51,7 +51,7 @@ class AccessKeyProvider(ResourceProvider):
         user = str(properties.get("UserName") or "")
         if not physical_id or not user:
             return None
-        keys = ignoring_missing(ram_client(ctx).list_access_keys, user) or []
+        keys = ignoring_missing(ctx.client("ram").list_access_keys, user) or []
         for key in keys:
             if key["AccessKeyId"] == physical_id:
                 return {"AccessKeyId": physical_id, "Status": key["Status"]}

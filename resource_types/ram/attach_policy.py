@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from resource_types.base import ProviderContext, ProviderResult, ResourceProvider
-from resource_types.ram.ram_api import ignoring_missing, ram_client, ram_errors
+from resource_types.base import ProviderContext, ProviderResult, ResourceProvider, read_answer
+from resource_types.ram.ram_api import ignoring_missing, ram_errors
 
 
 class _AttachPolicy(ResourceProvider):
@@ -29,7 +29,7 @@ class _AttachPolicy(ResourceProvider):
         principal, policy_type, policy = self._parts(properties)
         what = f"attaching {policy_type} policy {policy} to {self.principal_type.lower()} {principal}"
         with ram_errors(what):
-            ram_client(ctx).attach_policy(self.principal_type, principal, policy_type, policy)
+            ctx.client("ram").attach_policy(self.principal_type, principal, policy_type, policy)
         return ProviderResult(f"{policy_type}:{policy}:{principal}", self._attributes(properties))
 
     def update(
@@ -47,22 +47,18 @@ class _AttachPolicy(ResourceProvider):
         what = f"detaching {policy_type} policy {policy} from {self.principal_type.lower()} {principal}"
         with ram_errors(what):
             ignoring_missing(
-                ram_client(ctx).detach_policy, self.principal_type, principal, policy_type, policy
+                ctx.client("ram").detach_policy, self.principal_type, principal, policy_type, policy
             )
 
     def read(
         self, ctx: ProviderContext, physical_id: str, properties: dict[str, Any]
     ) -> dict[str, Any] | None:
         principal, policy_type, policy = self._parts(properties)
-        attached = ignoring_missing(ram_client(ctx).list_policies_for, self.principal_type, principal) or []
+        attached = ignoring_missing(ctx.client("ram").list_policies_for, self.principal_type, principal) or []
         if not any(p["PolicyName"] == policy and p["PolicyType"] == policy_type for p in attached):
             return None
         attributes = self._attributes(properties)
-        return (
-            attributes
-            if physical_id
-            else {**attributes, "PhysicalResourceId": f"{policy_type}:{policy}:{principal}"}
-        )
+        return read_answer(physical_id, f"{policy_type}:{policy}:{principal}", attributes)
 
 
 class AttachPolicyToRoleProvider(_AttachPolicy):

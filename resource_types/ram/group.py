@@ -9,12 +9,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from resource_types.base import ProviderContext, ProviderResult, ResourceProvider
+from resource_types.base import ProviderContext, ProviderResult, ResourceProvider, read_answer
 from resource_types.ram.ram_api import (
     apply_policies,
     exists,
     ignoring_missing,
-    ram_client,
     ram_errors,
     release_policies,
 )
@@ -24,7 +23,7 @@ class GroupProvider(ResourceProvider):
     type_name = "ALIYUN::RAM::Group"
 
     def create(self, ctx: ProviderContext, properties: dict[str, Any]) -> ProviderResult:
-        client = ram_client(ctx)
+        client = ctx.client("ram")
         name = str(properties["GroupName"])
         with ram_errors(f"creating group {name}"):
             if properties.get("IgnoreExisting") and exists(client.get_group, name):
@@ -46,16 +45,17 @@ class GroupProvider(ResourceProvider):
         previous_properties: dict[str, Any],
         previous_attributes: dict[str, Any],
     ) -> ProviderResult:
-        client = ram_client(ctx)
+        client = ctx.client("ram")
+        after = self.properties_after_update(properties, previous_properties)
         with ram_errors(f"updating group {physical_id}"):
-            client.update_group(physical_id, NewComments=properties.get("Comments") or "")
+            client.update_group(physical_id, NewComments=after.get("Comments"))
             apply_policies(client, "Group", physical_id, properties, previous_properties)
         return ProviderResult(physical_id=physical_id, attributes={"GroupName": physical_id})
 
     def delete(self, ctx: ProviderContext, physical_id: str, properties: dict[str, Any]) -> None:
         if properties.get("IgnoreExisting"):
             return
-        client = ram_client(ctx)
+        client = ctx.client("ram")
         with ram_errors(f"deleting group {physical_id}"):
             if not exists(client.get_group, physical_id):
                 return
@@ -68,6 +68,6 @@ class GroupProvider(ResourceProvider):
         self, ctx: ProviderContext, physical_id: str, properties: dict[str, Any]
     ) -> dict[str, Any] | None:
         name = physical_id or str(properties.get("GroupName") or "")
-        if not name or not exists(ram_client(ctx).get_group, name):
+        if not name or not exists(ctx.client("ram").get_group, name):
             return None
-        return {"GroupName": name} if physical_id else {"GroupName": name, "PhysicalResourceId": name}
+        return read_answer(physical_id, name, {"GroupName": name})

@@ -15,7 +15,7 @@ import string
 from typing import Any
 
 from resource_types.base import ProviderContext, ProviderError, ProviderResult, ResourceProvider
-from resource_types.ram.ram_api import ignoring_missing, ram_client, ram_errors
+from resource_types.ram.ram_api import ignoring_missing, ram_errors
 
 
 def user_name(properties: dict[str, Any]) -> str:
@@ -44,11 +44,11 @@ def _password(properties: dict[str, Any]) -> str:
     raise ProviderError("ALIYUN::RAM::LoginProfile needs Password or GenerateRandomPassword: true")
 
 
+_FLAGS = ("PasswordResetRequired", "MFABindRequired")
+
+
 def _flags(properties: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "PasswordResetRequired": bool(properties.get("PasswordResetRequired")),
-        "MFABindRequired": bool(properties.get("MFABindRequired")),
-    }
+    return {flag: bool(properties.get(flag)) for flag in _FLAGS}
 
 
 class LoginProfileProvider(ResourceProvider):
@@ -58,7 +58,7 @@ class LoginProfileProvider(ResourceProvider):
         name = user_name(properties)
         password = _password(properties)
         with ram_errors(f"creating the login profile of user {name}"):
-            ram_client(ctx).create_login_profile(name, password, **_flags(properties))
+            ctx.client("ram").create_login_profile(name, password, **_flags(properties))
         return ProviderResult(
             physical_id=str(properties["UserPrincipalName"]), attributes={"Password": password}
         )
@@ -72,7 +72,8 @@ class LoginProfileProvider(ResourceProvider):
         previous_attributes: dict[str, Any],
     ) -> ProviderResult:
         name = user_name(properties)
-        changes: dict[str, Any] = _flags(properties)
+        after = self.properties_after_update(properties, previous_properties)
+        changes: dict[str, Any] = {flag: bool(after[flag]) for flag in _FLAGS if after.get(flag) is not None}
         password = previous_attributes.get("Password")
         if properties.get("Password") != previous_properties.get("Password") or (
             properties.get("GenerateRandomPassword") and not previous_properties.get("GenerateRandomPassword")
@@ -80,10 +81,10 @@ class LoginProfileProvider(ResourceProvider):
             password = _password(properties)
             changes["Password"] = password
         with ram_errors(f"updating the login profile of user {name}"):
-            ram_client(ctx).update_login_profile(name, **changes)
+            ctx.client("ram").update_login_profile(name, **changes)
         return ProviderResult(physical_id=physical_id, attributes={"Password": password})
 
     def delete(self, ctx: ProviderContext, physical_id: str, properties: dict[str, Any]) -> None:
         name = user_name(properties)
         with ram_errors(f"deleting the login profile of user {name}"):
-            ignoring_missing(ram_client(ctx).delete_login_profile, name)
+            ignoring_missing(ctx.client("ram").delete_login_profile, name)

@@ -12,13 +12,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from resource_types.base import ProviderContext, ProviderError, ProviderResult, ResourceProvider
+from resource_types.base import ProviderContext, ProviderError, ProviderResult, ResourceProvider, read_answer
 from resource_types.ram.ram_api import (
     delete_custom_policy,
     document_text,
     exists,
     ignoring_missing,
-    ram_client,
     ram_errors,
 )
 from rosengine.clients.ram import RamClient
@@ -46,7 +45,7 @@ class ManagedPolicyProvider(ResourceProvider):
     type_name = "ALIYUN::RAM::ManagedPolicy"
 
     def create(self, ctx: ProviderContext, properties: dict[str, Any]) -> ProviderResult:
-        client = ram_client(ctx)
+        client = ctx.client("ram")
         name = str(properties["PolicyName"])
         document = _document(properties)
         with ram_errors(f"creating policy {name}"):
@@ -72,7 +71,7 @@ class ManagedPolicyProvider(ResourceProvider):
         previous_properties: dict[str, Any],
         previous_attributes: dict[str, Any],
     ) -> ProviderResult:
-        client = ram_client(ctx)
+        client = ctx.client("ram")
         with ram_errors(f"updating policy {physical_id}"):
             document = _document(properties)
             if document != _document(previous_properties):
@@ -86,7 +85,7 @@ class ManagedPolicyProvider(ResourceProvider):
     def delete(self, ctx: ProviderContext, physical_id: str, properties: dict[str, Any]) -> None:
         if properties.get("IgnoreExisting"):
             return
-        client = ram_client(ctx)
+        client = ctx.client("ram")
         with ram_errors(f"deleting policy {physical_id}"):
             _detach_all(client, physical_id, _targets(properties))
             delete_custom_policy(client, physical_id, keep_if_attached=False)
@@ -95,6 +94,6 @@ class ManagedPolicyProvider(ResourceProvider):
         self, ctx: ProviderContext, physical_id: str, properties: dict[str, Any]
     ) -> dict[str, Any] | None:
         name = physical_id or str(properties.get("PolicyName") or "")
-        if not name or not exists(ram_client(ctx).get_policy, name):
+        if not name or not exists(ctx.client("ram").get_policy, name):
             return None
-        return {"PolicyName": name} if physical_id else {"PolicyName": name, "PhysicalResourceId": name}
+        return read_answer(physical_id, name, {"PolicyName": name})

@@ -20,15 +20,10 @@ import json
 from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
-from resource_types.base import ProviderContext, ProviderError, ResourceNotFound
+from resource_types.base import ProviderError, ResourceNotFound
 from rosengine.clients.ram import RamApiError, RamClient, RamNotFound
 
 T = TypeVar("T")
-
-
-def ram_client(ctx: ProviderContext) -> RamClient:
-    client: RamClient = ctx.clients("ram")
-    return client
 
 
 @contextlib.contextmanager

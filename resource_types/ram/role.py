@@ -10,13 +10,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from resource_types.base import ProviderContext, ProviderResult, ResourceProvider
+from resource_types.base import ProviderContext, ProviderResult, ResourceProvider, read_answer
 from resource_types.ram.ram_api import (
     apply_policies,
     document_text,
     exists,
     ignoring_missing,
-    ram_client,
     ram_errors,
     release_policies,
 )
@@ -31,7 +30,7 @@ class RoleProvider(ResourceProvider):
     type_name = "ALIYUN::RAM::Role"
 
     def create(self, ctx: ProviderContext, properties: dict[str, Any]) -> ProviderResult:
-        client = ram_client(ctx)
+        client = ctx.client("ram")
         name = str(properties["RoleName"])
         with ram_errors(f"creating role {name}"):
             if properties.get("IgnoreExisting") and exists(client.get_role, name):
@@ -58,13 +57,14 @@ class RoleProvider(ResourceProvider):
         previous_properties: dict[str, Any],
         previous_attributes: dict[str, Any],
     ) -> ProviderResult:
-        client = ram_client(ctx)
+        client = ctx.client("ram")
+        after = self.properties_after_update(properties, previous_properties)
         with ram_errors(f"updating role {physical_id}"):
             role = client.update_role(
                 physical_id,
                 NewAssumeRolePolicyDocument=document_text(properties["AssumeRolePolicyDocument"]),
-                NewMaxSessionDuration=properties.get("MaxSessionDuration") or 3600,
-                NewDescription=properties.get("Description") or "",
+                NewMaxSessionDuration=after.get("MaxSessionDuration"),
+                NewDescription=after.get("Description"),
             )
             apply_policies(client, "Role", physical_id, properties, previous_properties)
         return ProviderResult(physical_id=physical_id, attributes=_attributes(role))
@@ -72,7 +72,7 @@ class RoleProvider(ResourceProvider):
     def delete(self, ctx: ProviderContext, physical_id: str, properties: dict[str, Any]) -> None:
         if properties.get("IgnoreExisting"):
             return
-        client = ram_client(ctx)
+        client = ctx.client("ram")
         with ram_errors(f"deleting role {physical_id}"):
             if not exists(client.get_role, physical_id):
                 return
@@ -87,7 +87,7 @@ class RoleProvider(ResourceProvider):
         name = physical_id or str(properties.get("RoleName") or "")
         if not name:
             return None
-        role = ignoring_missing(ram_client(ctx).get_role, name)
+        role = ignoring_missing(ctx.client("ram").get_role, name)
         if role is None:
             return None
-        return _attributes(role) if physical_id else {**_attributes(role), "PhysicalResourceId": name}
+        return read_answer(physical_id, name, _attributes(role))

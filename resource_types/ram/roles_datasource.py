@@ -12,7 +12,7 @@ import fnmatch
 from typing import Any
 
 from resource_types.base import ProviderContext, ProviderResult, ResourceProvider
-from resource_types.ram.ram_api import ram_client, ram_errors
+from resource_types.ram.ram_api import ram_errors
 
 
 def _matches(pattern: str, name: str) -> bool:
@@ -26,7 +26,7 @@ class RolesDataSource(ResourceProvider):
     def _lookup(self, ctx: ProviderContext, properties: dict[str, Any]) -> dict[str, Any]:
         pattern = str(properties.get("RoleName") or "*")
         with ram_errors("listing roles"):
-            roles = [r for r in ram_client(ctx).list_roles() if _matches(pattern, str(r["RoleName"]))]
+            roles = [r for r in ctx.client("ram").list_roles() if _matches(pattern, str(r["RoleName"]))]
         return {"Roles": roles, "RoleNames": [r["RoleName"] for r in roles]}
 
     def create(self, ctx: ProviderContext, properties: dict[str, Any]) -> ProviderResult:

@@ -10,12 +10,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from resource_types.base import ProviderContext, ProviderResult, ResourceProvider
+from resource_types.base import ProviderContext, ProviderResult, ResourceProvider, read_answer
 from resource_types.ram.ram_api import (
     apply_policies,
     exists,
     ignoring_missing,
-    ram_client,
     ram_errors,
     release_policies,
 )
@@ -62,7 +61,7 @@ class UserProvider(ResourceProvider):
     type_name = "ALIYUN::RAM::User"
 
     def create(self, ctx: ProviderContext, properties: dict[str, Any]) -> ProviderResult:
-        client = ram_client(ctx)
+        client = ctx.client("ram")
         name = str(properties["UserName"])
         with ram_errors(f"creating user {name}"):
             user = client.create_user(name, **{f: properties.get(f) for f in _FIELDS})
@@ -84,9 +83,10 @@ class UserProvider(ResourceProvider):
         previous_properties: dict[str, Any],
         previous_attributes: dict[str, Any],
     ) -> ProviderResult:
-        client = ram_client(ctx)
+        client = ctx.client("ram")
         with ram_errors(f"updating user {physical_id}"):
-            user = client.update_user(physical_id, **{f"New{f}": properties.get(f) or "" for f in _FIELDS})
+            after = self.properties_after_update(properties, previous_properties)
+            user = client.update_user(physical_id, **{f"New{f}": after.get(f) for f in _FIELDS})
             old, new = _groups(previous_properties), _groups(properties)
             for group in sorted(old - new):
                 ignoring_missing(client.remove_user_from_group, physical_id, group)
@@ -99,7 +99,7 @@ class UserProvider(ResourceProvider):
         return ProviderResult(physical_id=physical_id, attributes=_attributes(user))
 
     def delete(self, ctx: ProviderContext, physical_id: str, properties: dict[str, Any]) -> None:
-        client = ram_client(ctx)
+        client = ctx.client("ram")
         with ram_errors(f"deleting user {physical_id}"):
             self._remove(client, physical_id, properties, force=bool(properties.get("DeletionForce")))
 
@@ -121,7 +121,7 @@ class UserProvider(ResourceProvider):
         name = physical_id or str(properties.get("UserName") or "")
         if not name:
             return None
-        user = ignoring_missing(ram_client(ctx).get_user, name)
+        user = ignoring_missing(ctx.client("ram").get_user, name)
         if user is None:
             return None
-        return _attributes(user) if physical_id else {**_attributes(user), "PhysicalResourceId": name}
+        return read_answer(physical_id, name, _attributes(user))

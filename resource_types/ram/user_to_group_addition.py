@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from resource_types.base import ProviderContext, ProviderResult, ResourceProvider
-from resource_types.ram.ram_api import ignoring_missing, ram_client, ram_errors
+from resource_types.ram.ram_api import ignoring_missing, ram_errors
 
 
 def _users(properties: dict[str, Any]) -> list[str]:
@@ -21,7 +21,7 @@ class UserToGroupAdditionProvider(ResourceProvider):
     type_name = "ALIYUN::RAM::UserToGroupAddition"
 
     def create(self, ctx: ProviderContext, properties: dict[str, Any]) -> ProviderResult:
-        client = ram_client(ctx)
+        client = ctx.client("ram")
         group = str(properties["GroupName"])
         added: list[str] = []
         with ram_errors(f"adding users to group {group}"):
@@ -43,7 +43,7 @@ class UserToGroupAdditionProvider(ResourceProvider):
         previous_properties: dict[str, Any],
         previous_attributes: dict[str, Any],
     ) -> ProviderResult:
-        client = ram_client(ctx)
+        client = ctx.client("ram")
         old, new = set(_users(previous_properties)), set(_users(properties))
         with ram_errors(f"changing the users of group {physical_id}"):
             for user in sorted(old - new):
@@ -53,7 +53,7 @@ class UserToGroupAdditionProvider(ResourceProvider):
         return ProviderResult(physical_id=physical_id)
 
     def delete(self, ctx: ProviderContext, physical_id: str, properties: dict[str, Any]) -> None:
-        client = ram_client(ctx)
+        client = ctx.client("ram")
         with ram_errors(f"removing users from group {physical_id}"):
             for user in _users(properties):
                 ignoring_missing(client.remove_user_from_group, user, physical_id)

@@ -13,8 +13,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from resource_types.base import ProviderContext, ProviderError, ProviderResult, ResourceProvider
-from resource_types.sls.sls_api import delete_ignoring_missing, drop_none, lookup, sls_client, sls_errors
+from resource_types.base import ProviderContext, ProviderError, ProviderResult, ResourceProvider, read_answer
+from resource_types.sls.sls_api import delete_ignoring_missing, drop_none, lookup, sls_errors
 
 DEFAULT_DELIMITERS = ",'\";=()[]{}?@&<>/:\n\t\r "
 
@@ -79,7 +79,7 @@ class IndexProvider(ResourceProvider):
         project, logstore = str(properties["ProjectName"]), str(properties["LogstoreName"])
         document = index_document(properties)
         with sls_errors(f"creating the index of logstore {logstore} in SLS project {project}"):
-            sls_client(ctx).create_index(project, logstore, document)
+            ctx.client("sls").create_index(project, logstore, document)
         return ProviderResult(physical_id=logstore)
 
     def update(
@@ -93,14 +93,14 @@ class IndexProvider(ResourceProvider):
         project = str(properties["ProjectName"])
         document = index_document(properties)
         with sls_errors(f"updating the index of logstore {physical_id} in SLS project {project}"):
-            sls_client(ctx).update_index(project, physical_id, document)
+            ctx.client("sls").update_index(project, physical_id, document)
         return ProviderResult(physical_id=physical_id)
 
     def delete(self, ctx: ProviderContext, physical_id: str, properties: dict[str, Any]) -> None:
         project = str(properties.get("ProjectName") or "")
         delete_ignoring_missing(
             f"deleting the index of logstore {physical_id} in SLS project {project}",
-            lambda: sls_client(ctx).delete_index(project, physical_id),
+            lambda: ctx.client("sls").delete_index(project, physical_id),
         )
 
     def read(
@@ -111,7 +111,7 @@ class IndexProvider(ResourceProvider):
         if (
             not project
             or not logstore
-            or lookup(lambda: sls_client(ctx).get_index(project, logstore)) is None
+            or lookup(lambda: ctx.client("sls").get_index(project, logstore)) is None
         ):
             return None
-        return {} if physical_id else {"PhysicalResourceId": logstore}
+        return read_answer(physical_id, logstore, {})

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from resource_types.base import ProviderContext, ProviderResult, ResourceProvider
-from resource_types.sls.sls_api import delete_ignoring_missing, drop_none, lookup, sls_client, sls_errors
+from resource_types.base import ProviderContext, ProviderResult, ResourceProvider, read_answer
+from resource_types.sls.sls_api import delete_ignoring_missing, drop_none, lookup, sls_errors
 
 
 class ProjectProvider(ResourceProvider):
@@ -26,7 +26,7 @@ class ProjectProvider(ResourceProvider):
             }
         )
         with sls_errors(f"creating SLS project {name}"):
-            sls_client(ctx).create_project(name, str(properties.get("Description") or ""), **fields)
+            ctx.client("sls").create_project(name, str(properties.get("Description") or ""), **fields)
         return ProviderResult(physical_id=name, attributes={"Name": name})
 
     def update(
@@ -37,22 +37,24 @@ class ProjectProvider(ResourceProvider):
         previous_properties: dict[str, Any],
         previous_attributes: dict[str, Any],
     ) -> ProviderResult:
+        after = self.properties_after_update(properties, previous_properties)
         with sls_errors(f"updating SLS project {physical_id}"):
-            sls_client(ctx).update_project(physical_id, str(properties.get("Description") or ""))
+            # UpdateProject replaces the description; one the template never set is create's "".
+            ctx.client("sls").update_project(physical_id, str(after.get("Description") or ""))
         return ProviderResult(physical_id=physical_id, attributes={"Name": physical_id})
 
     def delete(self, ctx: ProviderContext, physical_id: str, properties: dict[str, Any]) -> None:
         delete_ignoring_missing(
-            f"deleting SLS project {physical_id}", lambda: sls_client(ctx).delete_project(physical_id)
+            f"deleting SLS project {physical_id}", lambda: ctx.client("sls").delete_project(physical_id)
         )
 
     def read(
         self, ctx: ProviderContext, physical_id: str, properties: dict[str, Any]
     ) -> dict[str, Any] | None:
         name = physical_id or str(properties.get("Name") or "")
-        if not name or lookup(lambda: sls_client(ctx).get_project(name)) is None:
+        if not name or lookup(lambda: ctx.client("sls").get_project(name)) is None:
             return None
-        return {"Name": name} if physical_id else {"Name": name, "PhysicalResourceId": name}
+        return read_answer(physical_id, name, {"Name": name})
 
 
 def _logstore_fields(properties: dict[str, Any]) -> dict[str, Any]:
@@ -92,7 +94,7 @@ class LogstoreProvider(ResourceProvider):
     def create(self, ctx: ProviderContext, properties: dict[str, Any]) -> ProviderResult:
         project, name = str(properties["ProjectName"]), str(properties["LogstoreName"])
         with sls_errors(f"creating logstore {name} in SLS project {project}"):
-            sls_client(ctx).create_logstore(project, name, **_logstore_fields(properties))
+            ctx.client("sls").create_logstore(project, name, **_logstore_fields(properties))
         return ProviderResult(physical_id=name, attributes={"ProjectName": project, "LogstoreName": name})
 
     def update(
@@ -108,7 +110,7 @@ class LogstoreProvider(ResourceProvider):
         fields.pop("shardCount", None)
         fields.pop("encrypt_conf", None)
         with sls_errors(f"updating logstore {name} in SLS project {project}"):
-            sls_client(ctx).update_logstore(project, name, **fields)
+            ctx.client("sls").update_logstore(project, name, **fields)
         return ProviderResult(
             physical_id=physical_id, attributes={"ProjectName": project, "LogstoreName": name}
         )
@@ -117,7 +119,7 @@ class LogstoreProvider(ResourceProvider):
         project, name = str(properties.get("ProjectName") or ""), physical_id
         delete_ignoring_missing(
             f"deleting logstore {name} of SLS project {project}",
-            lambda: sls_client(ctx).delete_logstore(project, name),
+            lambda: ctx.client("sls").delete_logstore(project, name),
         )
 
     def read(
@@ -125,7 +127,7 @@ class LogstoreProvider(ResourceProvider):
     ) -> dict[str, Any] | None:
         project = str(properties.get("ProjectName") or "")
         name = physical_id or str(properties.get("LogstoreName") or "")
-        if not project or not name or lookup(lambda: sls_client(ctx).get_logstore(project, name)) is None:
+        if not project or not name or lookup(lambda: ctx.client("sls").get_logstore(project, name)) is None:
             return None
         attributes = {"ProjectName": project, "LogstoreName": name}
-        return attributes if physical_id else {**attributes, "PhysicalResourceId": name}
+        return read_answer(physical_id, name, attributes)

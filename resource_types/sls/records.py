@@ -16,14 +16,13 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from resource_types.base import ProviderContext, ProviderError, ProviderResult, ResourceProvider
+from resource_types.base import ProviderContext, ProviderError, ProviderResult, ResourceProvider, read_answer
 from resource_types.sls.sls_api import (
     RECORD_REASON,
     delete_ignoring_missing,
     drop_none,
     lookup,
     required,
-    sls_client,
     sls_errors,
 )
 
@@ -66,11 +65,11 @@ class MachineGroupProvider(ResourceProvider):
         project = required(properties, "ProjectName", self.type_name)
         name = required(properties, "GroupName", self.type_name)
         with sls_errors(f"recording machine group {name} in SLS project {project}"):
-            sls_client(ctx).create_machine_group(project, _group_document(name, properties))
+            ctx.client("sls").create_machine_group(project, _group_document(name, properties))
         return ProviderResult(
             physical_id=name,
             attributes={"GroupName": name, "ProjectName": project},
-            status_reason=RECORD_REASON.format(what="the machine group"),
+            note=RECORD_REASON.format(what="the machine group"),
         )
 
     def update(
@@ -83,20 +82,20 @@ class MachineGroupProvider(ResourceProvider):
     ) -> ProviderResult:
         project = required(properties, "ProjectName", self.type_name)
         with sls_errors(f"updating the record of machine group {physical_id}"):
-            sls_client(ctx).update_machine_group(
+            ctx.client("sls").update_machine_group(
                 project, physical_id, _group_document(physical_id, properties)
             )
         return ProviderResult(
             physical_id=physical_id,
             attributes={"GroupName": physical_id, "ProjectName": project},
-            status_reason=RECORD_REASON.format(what="the machine group"),
+            note=RECORD_REASON.format(what="the machine group"),
         )
 
     def delete(self, ctx: ProviderContext, physical_id: str, properties: dict[str, Any]) -> None:
         project = str(properties.get("ProjectName") or "")
         delete_ignoring_missing(
             f"deleting the record of machine group {physical_id}",
-            lambda: sls_client(ctx).delete_machine_group(project, physical_id),
+            lambda: ctx.client("sls").delete_machine_group(project, physical_id),
         )
 
     def read(
@@ -107,11 +106,11 @@ class MachineGroupProvider(ResourceProvider):
         if (
             not project
             or not name
-            or lookup(lambda: sls_client(ctx).get_machine_group(project, name)) is None
+            or lookup(lambda: ctx.client("sls").get_machine_group(project, name)) is None
         ):
             return None
         attributes = {"GroupName": name, "ProjectName": project}
-        return attributes if physical_id else {**attributes, "PhysicalResourceId": name}
+        return read_answer(physical_id, name, attributes)
 
 
 class LogtailConfigProvider(ResourceProvider):
@@ -124,7 +123,7 @@ class LogtailConfigProvider(ResourceProvider):
         if clone:
             source_project, source = str(clone["ProjectName"]), str(clone["LogtailConfigName"])
             with sls_errors(f"reading Logtail config {source} of SLS project {source_project} to clone it"):
-                source_doc = sls_client(ctx).get_logtail_config(source_project, source)
+                source_doc = ctx.client("sls").get_logtail_config(source_project, source)
             raw = {**{k: v for k, v in source_doc.items() if k in ("inputType", "inputDetail")}, **raw}
         return {
             **raw,
@@ -139,7 +138,7 @@ class LogtailConfigProvider(ResourceProvider):
 
     def _result(self, ctx: ProviderContext, project: str, name: str) -> ProviderResult:
         with sls_errors(f"reading the machine groups of Logtail config {name}"):
-            groups = sls_client(ctx).applied_machine_groups(project, name)
+            groups = ctx.client("sls").applied_machine_groups(project, name)
         return ProviderResult(
             physical_id=name,
             attributes={
@@ -147,14 +146,14 @@ class LogtailConfigProvider(ResourceProvider):
                 "Endpoint": _endpoint(ctx),
                 "AppliedMachineGroups": groups,
             },
-            status_reason=RECORD_REASON.format(what="the Logtail config"),
+            note=RECORD_REASON.format(what="the Logtail config"),
         )
 
     def create(self, ctx: ProviderContext, properties: dict[str, Any]) -> ProviderResult:
         project, name = str(properties["ProjectName"]), str(properties["LogtailConfigName"])
         document = self._document(ctx, name, properties)
         with sls_errors(f"recording Logtail config {name} in SLS project {project}"):
-            sls_client(ctx).create_logtail_config(project, document)
+            ctx.client("sls").create_logtail_config(project, document)
         return self._result(ctx, project, name)
 
     def update(
@@ -168,14 +167,14 @@ class LogtailConfigProvider(ResourceProvider):
         project = str(properties["ProjectName"])
         document = self._document(ctx, physical_id, properties)
         with sls_errors(f"updating the record of Logtail config {physical_id}"):
-            sls_client(ctx).update_logtail_config(project, physical_id, document)
+            ctx.client("sls").update_logtail_config(project, physical_id, document)
         return self._result(ctx, project, physical_id)
 
     def delete(self, ctx: ProviderContext, physical_id: str, properties: dict[str, Any]) -> None:
         project = str(properties.get("ProjectName") or "")
         delete_ignoring_missing(
             f"deleting the record of Logtail config {physical_id}",
-            lambda: sls_client(ctx).delete_logtail_config(project, physical_id),
+            lambda: ctx.client("sls").delete_logtail_config(project, physical_id),
         )
 
     def read(
@@ -186,11 +185,11 @@ class LogtailConfigProvider(ResourceProvider):
         if (
             not project
             or not name
-            or lookup(lambda: sls_client(ctx).get_logtail_config(project, name)) is None
+            or lookup(lambda: ctx.client("sls").get_logtail_config(project, name)) is None
         ):
             return None
         attributes = self._result(ctx, project, name).attributes
-        return attributes if physical_id else {**attributes, "PhysicalResourceId": name}
+        return read_answer(physical_id, name, attributes)
 
 
 def _endpoint(ctx: ProviderContext) -> str:

@@ -11,15 +11,11 @@ import contextlib
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from resource_types.base import ProviderContext, ProviderError, ResourceNotFound
+from resource_types.base import ProviderError, ResourceNotFound
 
 RECORD_REASON = (
     "record: {what} is stored by the local SLS twin, but nothing collects logs from machines locally"
 )
-
-
-def sls_client(ctx: ProviderContext) -> Any:
-    return ctx.clients("sls")
 
 
 @contextlib.contextmanager

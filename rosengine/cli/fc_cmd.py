@@ -363,7 +363,12 @@ def invoke_cmd(
 @output_options
 def invocations_cmd(target: str | None, limit: int, output: str, query: str | None) -> None:
     """List recent invocations (newest first) of both FC versions, optionally of one FUNCTION
-    (FC 3.0) or SERVICE/FUNCTION (FC 2.0)."""
+    (FC 3.0) or SERVICE/FUNCTION (FC 2.0).
+
+    The backend writes a sync invocation's record within 0.2 s of its end (the flush interval),
+    so a kill -9 of the backend can lose the records of sync invocations of its last 0.2 s. An
+    async invocation the queue shows as finished always has its record. Details:
+    docs/design/storage.md ("What a crash can lose")."""
     params: dict[str, Any] = {"limit": limit}
     if target:
         params["function"] = parse_target(target)[0].api_name

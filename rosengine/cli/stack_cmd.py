@@ -12,6 +12,7 @@ so stdout stays machine-readable.
 
 from __future__ import annotations
 
+import json
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -26,8 +27,9 @@ from rosengine.engine import changesets as cs
 from rosengine.engine.stack_engine import DEFAULT_CONCURRENCY, stack_name_from_file
 from rosengine.errors import TemplateError, TemplateErrors
 from rosengine.state import interrupted_message, open_store
-from rosengine.state.models import EventRecord, StackRecord
+from rosengine.state.models import ROLE_CURRENT, EventRecord, StackRecord
 from rosengine.state.owner import is_alive
+from rosengine.state.statuses import Action, ChangeSetType, Status
 
 if TYPE_CHECKING:
     from rosengine.cli.stack_text import LiveProgress
@@ -86,8 +88,15 @@ def _options(
     concurrency: int | None,
     disable_rollback: bool | None = None,
     replacement: str | None = None,
+    placeholders: bool | None = None,
 ) -> StackOptions | None:
-    if timeout_mins is None and concurrency is None and disable_rollback is None and replacement is None:
+    if (
+        timeout_mins is None
+        and concurrency is None
+        and disable_rollback is None
+        and replacement is None
+        and not placeholders
+    ):
         return None
     opts = StackOptions.from_dict(stack.options if stack else {})
     if timeout_mins is not None:
@@ -98,6 +107,8 @@ def _options(
         opts.disable_rollback = disable_rollback
     if replacement is not None:
         opts.replacement = replacement.lower() == "enabled"
+    if placeholders:
+        opts.placeholders = True
     return opts
 
 
@@ -153,6 +164,13 @@ def handled() -> Iterator[None]:
         _fail(f"error: {exc}", EXIT_FAILED)
 
 
+def _stack_placeholders(engine: StackEngine, existing_name: str | None) -> bool:
+    """Whether an existing stack deploys placeholders (chosen at its create; later operations keep
+    it, as they keep its timeout)."""
+    stack = engine.store.find_stack(existing_name) if existing_name else None
+    return bool(stack and stack.options.get("placeholders"))
+
+
 def _engine(listener: Any = None) -> StackEngine:
     return StackEngine(open_store(), listener=listener, echo=lambda m: click.echo(m, err=True))
 
@@ -165,7 +183,15 @@ def _warn_interrupted(stack: StackRecord) -> None:
 
 
 def _stack_view(engine: StackEngine, stack: StackRecord) -> dict[str, Any]:
-    return stack.as_api(engine.store.get_outputs(stack.id))
+    """GetStack's shape, plus the placeholders the stack holds (never silent about them)."""
+    data = stack.as_api(engine.store.get_outputs(stack.id))
+    held = [r for r in engine.store.get_resources(stack.id, role=ROLE_CURRENT) if r.placeholder]
+    if held:
+        data["Placeholders"] = {
+            "Count": len(held),
+            "Resources": [{"LogicalResourceId": r.logical_id, "ResourceType": r.type} for r in held],
+        }
+    return data
 
 
 def _print_stack(data: dict[str, Any]) -> None:
@@ -184,7 +210,10 @@ def _rows_printer(*keys: str, title: str | None = None) -> Callable[[Any], None]
 
 
 def _run_operation(
-    output: str, query: str | None, operation: Callable[[StackEngine], StackRecord], success: tuple[str, ...]
+    output: str,
+    query: str | None,
+    operation: Callable[[StackEngine], StackRecord],
+    success: tuple[Status, ...],
 ) -> None:
     progress = _progress(output)
     with handled():
@@ -212,6 +241,14 @@ def _param_options(fn: Callable[..., Any]) -> Callable[..., Any]:
         help="A parameter value; repeat for several. The value is all after the first '='.",
     )(fn)
     return fn
+
+
+placeholders_option = click.option(
+    "--placeholders",
+    is_flag=True,
+    help="Deploy resource types that have no local twin as marked placeholders (IDs and attributes "
+    "from their schemas; nothing runs). Without it such templates are refused.",
+)
 
 
 def _run_options(fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -251,6 +288,7 @@ def stack() -> None:
 )
 @_param_options
 @click.option("--disable-rollback", is_flag=True, help="Keep what was created when the create fails.")
+@placeholders_option
 @_run_options
 @output_options
 def create_cmd(
@@ -259,6 +297,7 @@ def create_cmd(
     parameters: tuple[str, ...],
     parameters_file: str | None,
     disable_rollback: bool,
+    placeholders: bool,
     timeout_mins: float | None,
     concurrency: int | None,
     output: str,
@@ -274,12 +313,12 @@ def create_cmd(
             "give -n/--name to choose another)",
             err=True,
         )
-    opts = _options(None, timeout_mins, concurrency, disable_rollback) or StackOptions()
+    opts = _options(None, timeout_mins, concurrency, disable_rollback, None, placeholders) or StackOptions()
     _run_operation(
         output,
         query,
         lambda e: e.create_stack(stack_name, body, filename=template_file, parameters=values, options=opts),
-        ("CREATE_COMPLETE",),
+        (Status.CREATE_COMPLETE,),
     )
 
 
@@ -306,6 +345,7 @@ def create_cmd(
     default=None,
     help="Allow replacing resources whose create-only properties change [default: Enabled].",
 )
+@placeholders_option
 @_run_options
 @output_options
 def update_cmd(
@@ -316,6 +356,7 @@ def update_cmd(
     parameters_file: str | None,
     no_previous_parameters: bool,
     replacement_option: str | None,
+    placeholders: bool,
     timeout_mins: float | None,
     concurrency: int | None,
     output: str,
@@ -329,7 +370,7 @@ def update_cmd(
 
     def operation(engine: StackEngine) -> StackRecord:
         current = engine.get_stack(name)
-        opts = _options(current, timeout_mins, concurrency, None, replacement_option)
+        opts = _options(current, timeout_mins, concurrency, None, replacement_option, placeholders)
         return engine.update_stack(
             name,
             template_body=body,
@@ -339,7 +380,7 @@ def update_cmd(
             options=opts,
         )
 
-    _run_operation(output, query, operation, ("UPDATE_COMPLETE",))
+    _run_operation(output, query, operation, (Status.UPDATE_COMPLETE,))
 
 
 @stack.command("delete")
@@ -362,7 +403,7 @@ def delete_cmd(
             name, retain=retain, options=_options(engine.get_stack(name), timeout_mins, concurrency)
         )
 
-    _run_operation(output, query, operation, ("DELETE_COMPLETE",))
+    _run_operation(output, query, operation, (Status.DELETE_COMPLETE,))
 
 
 @stack.command("continue")
@@ -379,7 +420,7 @@ def continue_cmd(
             name, options=_options(engine.get_stack(name), timeout_mins, concurrency)
         )
 
-    _run_operation(output, query, operation, ("CREATE_COMPLETE",))
+    _run_operation(output, query, operation, (Status.CREATE_COMPLETE,))
 
 
 @stack.command("rollback")
@@ -388,18 +429,74 @@ def continue_cmd(
 def rollback_cmd(name: str, output: str, query: str | None) -> None:
     """Undo a failed or interrupted create or update."""
     _run_operation(
-        output, query, lambda e: e.rollback_stack(name), ("CREATE_ROLLBACK_COMPLETE", "ROLLBACK_COMPLETE")
+        output,
+        query,
+        lambda e: e.rollback_stack(name),
+        (Status.CREATE_ROLLBACK_COMPLETE, Status.ROLLBACK_COMPLETE),
     )
+
+
+@stack.command("signal")
+@name_option
+@click.option(
+    "--logical-id",
+    "logical_id",
+    required=True,
+    help="The WaitConditionHandle to signal (or a WaitCondition waiting on it).",
+)
+@click.option(
+    "--status",
+    type=click.Choice(["SUCCESS", "FAILURE", "WARNING"], case_sensitive=False),
+    default="SUCCESS",
+    show_default=True,
+)
+@click.option(
+    "--unique-id", default=None, help="Signal id (1-64 characters); a signal with the same id replaces it."
+)
+@click.option("--reason", default=None, help="Shown in the WaitCondition's events and errors.")
+@click.option("--data", default=None, help="Data of the signal (JSON, or plain text).")
+@output_options
+def signal_cmd(
+    name: str,
+    logical_id: str,
+    status: str,
+    unique_id: str | None,
+    reason: str | None,
+    data: str | None,
+    output: str,
+    query: str | None,
+) -> None:
+    """Send a WaitConditionHandle a signal by hand (ROS's SignalResource)."""
+    value: Any = data
+    if data is not None:
+        try:
+            value = json.loads(data)
+        except ValueError:
+            value = data
+    with handled():
+        result = _engine().signal_resource(
+            name, logical_id, status=status.upper(), unique_id=unique_id, reason=reason, data=value
+        )
+        emit(result, output, query, lambda d: click.echo(f"Signal {d['UniqueId']} ({d['Status']}) recorded."))
 
 
 @stack.command("list")
 @click.option("--all", "show_all", is_flag=True, help="Include deleted stacks.")
+@click.option(
+    "--show-nested",
+    is_flag=True,
+    help="Include nested stacks (ALIYUN::ROS::Stack), as ROS's ShowNestedStack.",
+)
 @output_options
-def list_cmd(show_all: bool, output: str, query: str | None) -> None:
-    """List stacks."""
+def list_cmd(show_all: bool, show_nested: bool, output: str, query: str | None) -> None:
+    """List stacks (nested stacks only with --show-nested, as ROS lists them)."""
     with handled():
         engine = _engine()
-        stacks = engine.store.list_stacks(include_deleted=show_all)
+        stacks = [
+            s
+            for s in engine.store.list_stacks(include_deleted=show_all)
+            if show_nested or not s.parent_stack_id
+        ]
         for record in stacks:
             _warn_interrupted(record)
         data = [{k: v for k, v in s.as_api().items() if k not in ("Parameters",)} for s in stacks]
@@ -514,6 +611,7 @@ def outputs_cmd(name: str, output: str, query: str | None) -> None:
 )
 @_param_options
 @click.option("--no-previous-parameters", is_flag=True, help="For an update: do not reuse previous values.")
+@placeholders_option
 @output_options
 def preview_cmd(
     template_file: str | None,
@@ -521,6 +619,7 @@ def preview_cmd(
     parameters: tuple[str, ...],
     parameters_file: str | None,
     no_previous_parameters: bool,
+    placeholders: bool,
     output: str,
     query: str | None,
 ) -> None:
@@ -540,18 +639,22 @@ def preview_cmd(
             use_previous_parameters=not no_previous_parameters,
             stack_name=stack_name,
             preview=True,
+            placeholders=placeholders or _stack_placeholders(engine, existing_name=name),
         )
         params = engine.display_parameters(prepared)
         hidden = set(prepared.no_echo)
         data = {
             "StackName": stack_name,
-            "Operation": "UPDATE" if existing else "CREATE",
+            "Operation": (Action.UPDATE if existing else Action.CREATE).value,
             "Parameters": [
                 {"ParameterKey": k, "ParameterValue": "******" if k in hidden else v}
                 for k, v in params.items()
                 if not k.startswith("ALIYUN::")
             ],
-            "Resources": [c.as_preview() for c in changes],
+            "Resources": [
+                c.as_preview(placeholders or bool(existing and existing.options.get("placeholders")))
+                for c in changes
+            ],
         }
 
         def text(d: Any) -> None:
@@ -583,11 +686,12 @@ def changeset() -> None:
 @click.option(
     "--type",
     "change_set_type",
-    type=click.Choice(["CREATE", "UPDATE"], case_sensitive=False),
+    type=click.Choice([kind.value for kind in ChangeSetType], case_sensitive=False),
     default=None,
     help="Default: UPDATE when the stack exists, else CREATE.",
 )
 @click.option("--description", default="")
+@placeholders_option
 @output_options
 def changeset_create_cmd(
     name: str,
@@ -597,6 +701,7 @@ def changeset_create_cmd(
     parameters_file: str | None,
     change_set_type: str | None,
     description: str,
+    placeholders: bool,
     output: str,
     query: str | None,
 ) -> None:
@@ -605,6 +710,15 @@ def changeset_create_cmd(
     values = parse_parameters(parameters, parameters_file)
     with handled():
         engine = _engine()
+        current = engine.store.find_stack(name)
+        opts = _options(
+            current if current and current.status != "REVIEW_IN_PROGRESS" else None,
+            None,
+            None,
+            None,
+            None,
+            placeholders,
+        )
         record = cs.create_change_set(
             engine,
             name,
@@ -614,6 +728,7 @@ def changeset_create_cmd(
             parameters=values,
             change_set_type=change_set_type,
             description=description,
+            options=opts,
         )
         _emit_change_set(engine, record, output, query)
 
@@ -661,7 +776,7 @@ def changeset_execute_cmd(name: str | None, change_set: str, output: str, query:
         output,
         query,
         lambda e: cs.execute_change_set(e, change_set, name),
-        ("CREATE_COMPLETE", "UPDATE_COMPLETE"),
+        (Status.CREATE_COMPLETE, Status.UPDATE_COMPLETE),
     )
 
 

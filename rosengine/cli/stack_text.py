@@ -20,6 +20,7 @@ from rich.text import Text
 
 from rosengine.cli.output import text_console
 from rosengine.state.models import EventRecord
+from rosengine.state.statuses import STACK_TYPE, STATE_CHANGED
 
 
 class LiveProgress:
@@ -32,19 +33,19 @@ class LiveProgress:
         self._live: Live | None = None
 
     def on_event(self, event: EventRecord) -> None:
-        if event.type == "ALIYUN::ROS::Stack":
+        if event.type == STACK_TYPE:
             self.stack_line = f"{event.logical_id}: {event.status}  {event.reason}"
         else:
             row = self.rows.setdefault(
                 event.logical_id, {"type": event.type, "start": time.monotonic(), "end": None}
             )
-            if event.status.endswith("_IN_PROGRESS"):
+            if event.status.in_progress:
                 row["start"], row["end"] = time.monotonic(), None
             else:
                 row["end"] = time.monotonic()
             row["status"], row["reason"] = (
                 event.status,
-                event.reason if event.reason != "state changed" else "",
+                event.reason if event.reason != STATE_CHANGED else "",
             )
         if self._live is not None:
             self._live.update(self._table())
@@ -91,9 +92,15 @@ def print_stack(data: dict[str, Any]) -> None:
         "UpdateTime",
         "TimeoutInMinutes",
         "DisableRollback",
+        "ParentStackId",
+        "RootStackId",
     ):
         if key in data and data[key] not in ("", None):
             table.add_row(Text(key, style="bold"), str(data[key]))
+    held = data.get("Placeholders")
+    if held:
+        listed = ", ".join(f"{r['LogicalResourceId']} ({r['ResourceType']})" for r in held["Resources"])
+        table.add_row(Text("Placeholders", style="bold yellow"), f"{held['Count']}: {listed}")
     console.print(table)
     params = [p for p in data.get("Parameters", []) if not str(p["ParameterKey"]).startswith("ALIYUN::")]
     if params:

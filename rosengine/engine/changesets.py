@@ -18,8 +18,9 @@ from typing import TYPE_CHECKING, Any
 
 from rosengine.engine.errors import CHANGE_SET_NOT_FOUND, INVALID_STACK_STATE, StackError
 from rosengine.engine.identity import new_stack_id
-from rosengine.engine.plan import has_changes
+from rosengine.engine.plan import ChangeAction, has_changes
 from rosengine.state.models import ChangeSetRecord, StackRecord
+from rosengine.state.statuses import ChangeSetType, ExecutionStatus, Status
 from rosengine.template import load_template
 
 if TYPE_CHECKING:
@@ -48,20 +49,16 @@ def create_change_set(
     from rosengine.engine.stack_engine import StackOptions, check_stack_name
 
     existing = engine.store.find_stack(stack_name)
-    kind = (
-        change_set_type or ("UPDATE" if existing and existing.status != "REVIEW_IN_PROGRESS" else "CREATE")
-    ).upper()
-    if kind not in ("CREATE", "UPDATE"):
-        raise StackError("InvalidParameter", f"ChangeSetType must be CREATE or UPDATE, got {kind}.")
-    if kind == "CREATE" and existing is not None and existing.status != "REVIEW_IN_PROGRESS":
+    kind = _change_set_type(change_set_type, existing)
+    if kind == ChangeSetType.CREATE and existing is not None and existing.status != Status.REVIEW_IN_PROGRESS:
         from rosengine.state.errors import stack_exists
 
         raise stack_exists(stack_name)
-    if kind == "UPDATE" and (existing is None or existing.status == "REVIEW_IN_PROGRESS"):
+    if kind == ChangeSetType.UPDATE and (existing is None or existing.status == Status.REVIEW_IN_PROGRESS):
         from rosengine.state.errors import stack_not_found
 
         raise stack_not_found(stack_name)
-    if kind == "CREATE" and template_body is None:
+    if kind == ChangeSetType.CREATE and template_body is None:
         raise StackError("InvalidParameter", "A CREATE change set needs a template.")
     check_stack_name(stack_name)
     opts = options or (StackOptions.from_dict(existing.options) if existing else StackOptions())
@@ -72,6 +69,7 @@ def create_change_set(
         parameters=parameters,
         use_previous_parameters=use_previous_parameters,
         stack_name=stack_name,
+        placeholders=opts.placeholders,
     )
     if stack is None:
         stack = existing
@@ -79,7 +77,7 @@ def create_change_set(
             stack = StackRecord(
                 id=new_stack_id(),
                 name=stack_name,
-                status="REVIEW_IN_PROGRESS",
+                status=Status.REVIEW_IN_PROGRESS,
                 template_body=template_body or "",
                 template_filename=filename,
                 parameters=dict(parameters or {}),
@@ -87,7 +85,7 @@ def create_change_set(
                 no_echo=sorted(prepared.no_echo),
             )
             engine.store.insert_stack(stack)
-        elif stack.status == "REVIEW_IN_PROGRESS":
+        elif stack.status == Status.REVIEW_IN_PROGRESS:
             hidden = sorted(set(stack.no_echo) | set(prepared.no_echo))
             if hidden != stack.no_echo:
                 engine.store.update_stack(stack.id, no_echo=hidden)
@@ -110,19 +108,32 @@ def create_change_set(
         template_filename=filename or stack.template_filename,
         parameters=stored_params,
         options=opts.as_dict(),
-        changes=[c.as_change() for c in changes if c.action != "None"],
+        changes=[c.as_change(opts.placeholders) for c in changes if c.action != ChangeAction.NONE],
         description=description,
     )
     if (
-        kind == "UPDATE"
+        kind == ChangeSetType.UPDATE
         and not has_changes(changes)
         and record.template_body == stack.template_body
         and stored_params == stack.parameters
     ):
-        record.status, record.execution_status = "CREATE_FAILED", "UNAVAILABLE"
+        record.status, record.execution_status = Status.CREATE_FAILED, ExecutionStatus.UNAVAILABLE
         record.reason = "The submitted information didn't contain changes."
     engine.store.insert_change_set(record)
     return record
+
+
+def _change_set_type(given: str | None, existing: StackRecord | None) -> ChangeSetType:
+    """ChangeSetType as given (any case), else UPDATE for a stack that exists and CREATE otherwise."""
+    if not given:
+        exists = existing is not None and existing.status != Status.REVIEW_IN_PROGRESS
+        return ChangeSetType.UPDATE if exists else ChangeSetType.CREATE
+    try:
+        return ChangeSetType(given.upper())
+    except ValueError:
+        raise StackError(
+            "InvalidParameter", f"ChangeSetType must be CREATE or UPDATE, got {given.upper()}."
+        ) from None
 
 
 def declared_no_echo(template_body: str, filename: str = "") -> set[str] | None:
@@ -168,14 +179,14 @@ def execute_change_set(engine: StackEngine, name_or_id: str, stack_name: str | N
     from rosengine.engine.stack_engine import StackOptions
 
     change_set = find_change_set(engine, name_or_id, stack_name)
-    if change_set.execution_status != "AVAILABLE":
+    if change_set.execution_status != ExecutionStatus.AVAILABLE:
         raise StackError(
             INVALID_STACK_STATE,
             f"The ChangeSet ({change_set.name}) is {change_set.execution_status} and cannot be executed.",
         )
     options = StackOptions.from_dict(change_set.options)
-    engine.store.update_change_set(change_set.id, execution_status="EXECUTE_IN_PROGRESS")
-    if change_set.type == "CREATE":
+    engine.store.update_change_set(change_set.id, execution_status=ExecutionStatus.EXECUTE_IN_PROGRESS)
+    if change_set.type == ChangeSetType.CREATE:
         stack = engine.create_stack(
             change_set.stack_name,
             change_set.template_body,
@@ -183,7 +194,7 @@ def execute_change_set(engine: StackEngine, name_or_id: str, stack_name: str | N
             parameters=change_set.parameters,
             options=options,
         )
-        ok = stack.status == "CREATE_COMPLETE"
+        ok = stack.status == Status.CREATE_COMPLETE
     else:
         stack = engine.update_stack(
             change_set.stack_id,
@@ -193,26 +204,27 @@ def execute_change_set(engine: StackEngine, name_or_id: str, stack_name: str | N
             use_previous_parameters=False,
             options=options,
         )
-        ok = stack.status == "UPDATE_COMPLETE"
+        ok = stack.status == Status.UPDATE_COMPLETE
     with engine.store.transaction():
         engine.store.update_change_set(
-            change_set.id, execution_status="EXECUTE_COMPLETE" if ok else "EXECUTE_FAILED"
+            change_set.id,
+            execution_status=ExecutionStatus.EXECUTE_COMPLETE if ok else ExecutionStatus.EXECUTE_FAILED,
         )
         for other in engine.store.list_change_sets(stack.id):
-            if other.id != change_set.id and other.execution_status == "AVAILABLE":
-                engine.store.update_change_set(other.id, execution_status="OBSOLETE")
+            if other.id != change_set.id and other.execution_status == ExecutionStatus.AVAILABLE:
+                engine.store.update_change_set(other.id, execution_status=ExecutionStatus.OBSOLETE)
     return stack
 
 
 def delete_change_set(engine: StackEngine, name_or_id: str, stack_name: str | None) -> None:
     change_set = find_change_set(engine, name_or_id, stack_name)
-    if change_set.execution_status == "EXECUTE_IN_PROGRESS":
+    if change_set.execution_status == ExecutionStatus.EXECUTE_IN_PROGRESS:
         raise StackError(INVALID_STACK_STATE, f"The ChangeSet ({change_set.name}) is being executed.")
     engine.store.delete_change_set(change_set.id)
     stack = engine.store.find_stack(change_set.stack_id)
     if (
         stack is not None
-        and stack.status == "REVIEW_IN_PROGRESS"
+        and stack.status == Status.REVIEW_IN_PROGRESS
         and not engine.store.list_change_sets(stack.id)
     ):
         engine.store.remove_stack(stack.id)  # the review stack existed only for this change set

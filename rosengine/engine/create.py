@@ -8,30 +8,32 @@ transaction; so a process killed in between leaves a row that recovery can find 
 from __future__ import annotations
 
 import copy
-from typing import Any
 
-from resource_types.base import ProviderResult
+from resource_types.base import ProviderResult, ResourceProvider
+from resource_types.placeholder import PlaceholderProvider
 from rosengine.engine.executor import Outcome, WalkResult, Work, walk
 from rosengine.engine.operation import OperationContext, describe_error
-from rosengine.engine.statuses import INIT_COMPLETE
+from rosengine.engine.preflight import require_valid_properties
 from rosengine.state.models import ResourceRecord
+from rosengine.state.statuses import STATE_CHANGED, Action, Phase, Status
+from rosengine.template.prepare import PreparedTemplate
 
 
-def new_record(rt: OperationContext, prepared: Any, logical_id: str) -> ResourceRecord:
+def new_record(rt: OperationContext, prepared: PreparedTemplate, logical_id: str) -> ResourceRecord:
     definition = prepared.resources[logical_id]
     return ResourceRecord(
         stack_id=rt.stack.id,
         logical_id=logical_id,
         type=definition.type,
-        status=INIT_COMPLETE,
-        metadata=getattr(definition, "metadata", None),
-        description=getattr(definition, "description", None),
-        deletion_policy=getattr(definition, "deletion_policy", None) or "Delete",
+        status=Status.INIT_COMPLETE,
+        metadata=definition.metadata,
+        description=definition.description,
+        deletion_policy=definition.deletion_policy or "Delete",
         depends_on=sorted(prepared.graph.dependencies(logical_id)),
     )
 
 
-def register_pending(rt: OperationContext, prepared: Any, logical_ids: list[str]) -> None:
+def register_pending(rt: OperationContext, prepared: PreparedTemplate, logical_ids: list[str]) -> None:
     """Rows for resources not created yet (INIT_COMPLETE), so `resources` and recovery see them."""
     with rt.store.transaction():
         for logical_id in logical_ids:
@@ -41,14 +43,34 @@ def register_pending(rt: OperationContext, prepared: Any, logical_ids: list[str]
                 rt.resources[logical_id] = record
 
 
-def as_result(value: Any) -> ProviderResult:
-    if isinstance(value, ProviderResult):
-        return value
-    raise TypeError(f"provider returned {type(value).__name__}, expected ProviderResult")
+def returned_result(outcome: Outcome) -> ProviderResult | None:
+    """The :class:`ProviderResult` a create or update call returned; None when the call failed.
+
+    A call that returned anything else broke the provider contract: that counts as its failure,
+    and ``outcome.error`` says so (the resource is recorded as failed with that reason)."""
+    if outcome.error is not None:
+        return None
+    if isinstance(outcome.value, ProviderResult):
+        return outcome.value
+    outcome.error = TypeError(f"provider returned {type(outcome.value).__name__}, expected ProviderResult")
+    return None
+
+
+def mark_placeholder(record: ResourceRecord, provider: ResourceProvider) -> None:
+    """Mark the row before its provider runs: a placeholder says so in every event from its
+    first; any other resource starts without a note (its provider may give one)."""
+    if isinstance(provider, PlaceholderProvider):
+        record.placeholder, record.note = True, provider.note
+    else:
+        record.placeholder, record.note = False, ""
 
 
 def create_resources(
-    rt: OperationContext, prepared: Any, logical_ids: list[str], *, action: str = "CREATE"
+    rt: OperationContext,
+    prepared: PreparedTemplate,
+    logical_ids: list[str],
+    *,
+    action: Action = Action.CREATE,
 ) -> WalkResult:
     """Create ``logical_ids`` (in the prepared template's creation order), each after the
     resources it depends on. Returns the walk result; failed rows are recorded ``*_FAILED``."""
@@ -63,29 +85,29 @@ def create_resources(
         pending[logical_id] = record
         rt.resources[logical_id] = record
         record.properties = prepared.resolve_properties(logical_id, rt.attribute, rt.physical_id)
+        # Resolved values are checked as the static check checks literals: a record (or anything
+        # else) never gets a value its schema refuses from a parameter or another resource.
+        require_valid_properties(
+            record.type, record.properties, (*prepared.resources[logical_id].path, "Properties")
+        )
         provider = rt.provider(record.type)
-        ctx = rt.context(record)
-        rt.recorder.resource(record, f"{action}_IN_PROGRESS")
+        ctx = rt.context(record, rt.progress(record, Status.of(action, Phase.IN_PROGRESS)))
+        mark_placeholder(record, provider)
+        rt.recorder.resource(record, Status.of(action, Phase.IN_PROGRESS), record.note or STATE_CHANGED)
         request = copy.deepcopy(record.properties)
         return lambda: provider.create(ctx, request)
 
     def finish(logical_id: str, outcome: Outcome) -> bool:
         record = pending[logical_id]
-        if outcome.ok:
-            try:
-                result = as_result(outcome.value)
-            except TypeError as exc:
-                outcome.error = exc
-            else:
-                record.physical_id = str(result.physical_id)
-                record.attributes = dict(result.attributes)
-                if result.status_reason:
-                    rt.recorder.resource(record, f"{action}_COMPLETE", result.status_reason)
-                else:
-                    rt.recorder.resource(record, f"{action}_COMPLETE")
-                return True
+        result = returned_result(outcome)
+        if result is not None:
+            record.physical_id = str(result.physical_id)
+            record.attributes = dict(result.attributes)
+            record.note = result.note or record.note
+            rt.recorder.resource(record, Status.of(action, Phase.COMPLETE), record.note or STATE_CHANGED)
+            return True
         assert outcome.error is not None
-        rt.recorder.resource(record, f"{action}_FAILED", describe_error(outcome.error))
+        rt.recorder.resource(record, Status.of(action, Phase.FAILED), describe_error(outcome.error))
         return False
 
     order = [lid for lid in prepared.graph.creation_order() if lid in set(logical_ids)]
@@ -95,14 +117,14 @@ def create_resources(
         record = pending[logical_id]
         rt.recorder.resource(
             record,
-            f"{action}_FAILED",
+            Status.of(action, Phase.FAILED),
             f"Timeout: the {action.lower()} was still running when the stack timeout "
             f"({rt.deadline.describe()}) passed; the provider call was abandoned",
         )
     return result
 
 
-def failure_reason(rt: OperationContext, result: WalkResult, action: str) -> str:
+def failure_reason(rt: OperationContext, result: WalkResult, action: Action) -> str:
     """The stack's StatusReason for a failed walk: the first failing resource, or the timeout."""
     for node in result.failed:
         error = result.errors.get(node)

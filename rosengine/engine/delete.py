@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from rosengine.engine.executor import Outcome, WalkResult, Work, walk
 from rosengine.engine.operation import OperationContext, describe_error
-from rosengine.engine.statuses import INIT_COMPLETE
 from rosengine.state.models import ROLE_CURRENT, ResourceRecord
+from rosengine.state.statuses import STATE_CHANGED, Status
 
 
 def _key(record: ResourceRecord) -> str:
@@ -56,6 +56,15 @@ def _waits_for(waits: dict[str, set[str]], start: str, goal: str) -> bool:
     return False
 
 
+def _delete_note(record: ResourceRecord) -> str:
+    """The reason of a delete event: a placeholder or a record says what (not) deleting it means."""
+    if record.placeholder:
+        return f"placeholder: nothing to delete (no local twin for {record.type})"
+    if record.note.startswith("record:"):
+        return f"{record.note} (record removed)"
+    return STATE_CHANGED
+
+
 def delete_resources(
     rt: OperationContext,
     records: list[ResourceRecord],
@@ -76,45 +85,47 @@ def delete_resources(
             why = "DeletionPolicy is Retain" if record.deletion_policy == "Retain" else "asked to retain it"
             kept = f" {record.physical_id}" if record.physical_id else ""
             rt.recorder.forget(
-                record, "DELETE_COMPLETE", f"Resource retained ({why}): the physical resource{kept} was kept"
+                record,
+                Status.DELETE_COMPLETE,
+                f"Resource retained ({why}): the physical resource{kept} was kept",
             )
             if record.role == ROLE_CURRENT:
                 rt.resources.pop(record.logical_id, None)
             return None
         if not record.physical_id:
-            if record.status.endswith("_IN_PROGRESS"):
+            if record.status.in_progress:
                 record.physical_id = rt.find_unrecorded(record)
             if not record.physical_id:
-                if record.status == INIT_COMPLETE:
+                if record.status == Status.INIT_COMPLETE:
                     rt.store.delete_resource(record.stack_id, record.logical_id, record.role)
                 else:
                     rt.recorder.forget(
-                        record, "DELETE_COMPLETE", "Nothing to delete: the resource was never created"
+                        record, Status.DELETE_COMPLETE, "Nothing to delete: the resource was never created"
                     )
                 if record.role == ROLE_CURRENT:
                     rt.resources.pop(record.logical_id, None)
                 return None
         work = rt.delete_call(record)
-        rt.recorder.resource(record, "DELETE_IN_PROGRESS")
+        rt.recorder.resource(record, Status.DELETE_IN_PROGRESS, _delete_note(record))
         return work
 
     def finish(key: str, outcome: Outcome) -> bool:
         record = by_key[key]
         if outcome.ok:
-            if record.status == "DELETE_IN_PROGRESS":
-                rt.recorder.forget(record, "DELETE_COMPLETE", "state changed")
+            if record.status == Status.DELETE_IN_PROGRESS:
+                rt.recorder.forget(record, Status.DELETE_COMPLETE, _delete_note(record))
                 if record.role == ROLE_CURRENT:
                     rt.resources.pop(record.logical_id, None)
             return True
         assert outcome.error is not None
-        rt.recorder.resource(record, "DELETE_FAILED", describe_error(outcome.error))
+        rt.recorder.resource(record, Status.DELETE_FAILED, describe_error(outcome.error))
         return False
 
     result = walk(order, waits, start, finish, concurrency=rt.concurrency, deadline=rt.deadline)
     for key in result.timed_out:
         rt.recorder.resource(
             by_key[key],
-            "DELETE_FAILED",
+            Status.DELETE_FAILED,
             f"Timeout: the delete was still running when the stack timeout ({rt.deadline.describe()}) passed",
         )
     return result

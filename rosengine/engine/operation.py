@@ -14,7 +14,14 @@ from collections.abc import Callable
 from typing import Any
 
 from resource_types import registry
-from resource_types.base import ProviderContext, ProviderError, ResourceNotFound, ResourceProvider
+from resource_types.base import (
+    ProviderContext,
+    ProviderError,
+    ResourceNotFound,
+    ResourceProvider,
+    found_by_properties,
+)
+from resource_types.placeholder import PlaceholderProvider
 from rosengine.engine.clients import ClientFactory
 from rosengine.engine.deadline import Deadline
 from rosengine.engine.progress import ProgressListener
@@ -22,7 +29,10 @@ from rosengine.engine.recorder import Recorder
 from rosengine.errors import INVALID_TEMPLATE_ATTRIBUTE, TemplateError, TemplateErrors
 from rosengine.state.models import ROLE_CURRENT, ResourceRecord, StackRecord
 from rosengine.state.owner import Owner
+from rosengine.state.statuses import Status
 from rosengine.state.store import StateStore
+from rosengine.template.model import Template
+from rosengine.validate.resource_schemas import CUSTOM_PREFIX, CUSTOM_RESOURCE
 
 HEARTBEAT_SECONDS = 5.0
 
@@ -62,6 +72,12 @@ class Heartbeat:
                 pass
 
 
+def provider_type(type_name: str) -> str:
+    """The type whose provider and schema serve ``type_name``: ``Custom::<Name>`` is a custom
+    resource (ALIYUN::ROS::CustomResource), everything else itself."""
+    return CUSTOM_RESOURCE if type_name.startswith(CUSTOM_PREFIX) else type_name
+
+
 class OperationContext:
     def __init__(
         self,
@@ -74,6 +90,8 @@ class OperationContext:
         timeout_mins: float,
         echo: Callable[[str], None] | None = None,
         clients: ClientFactory | None = None,
+        placeholders: bool = False,
+        template: Template | None = None,
     ):
         self.store = store
         self.stack = stack
@@ -83,6 +101,13 @@ class OperationContext:
         self.timeout_mins = timeout_mins
         self.deadline = Deadline(timeout_mins)
         self.clients = clients or ClientFactory(echo=echo)
+        # Types with no local twin are deployed as placeholders (the user asked: --placeholders).
+        self.placeholders = placeholders
+        # The template this operation runs (None for deletes): where nested-stack problems are
+        # located in the parent.
+        self.template = template
+        # WaitConditions only placeholders could signal -> those placeholders ("Id (Type)").
+        self.placeholder_signallers: dict[str, tuple[str, ...]] = {}
         # Current rows by logical id: what Ref / GetAtt resolve against.
         self.resources: dict[str, ResourceRecord] = {
             r.logical_id: r for r in store.get_resources(stack.id, role=ROLE_CURRENT)
@@ -94,14 +119,39 @@ class OperationContext:
 
     # -- providers ------------------------------------------------------------------------------
     def provider(self, type_name: str) -> ResourceProvider:
-        found = registry.get(type_name)
+        """The type's provider (``Custom::<Name>`` is ``ALIYUN::ROS::CustomResource``); a
+        :class:`PlaceholderProvider` for a type without one when this operation deploys
+        placeholders."""
+        found = registry.get(provider_type(type_name))
         if found is None:
             raise ProviderError(f"Unknown resource type {type_name}", code="UnknownResourceType")
         if found.provider is None:
+            if self.placeholders:
+                return PlaceholderProvider(found.schema)
             raise ProviderError(
-                f"Resource type {type_name} has a schema but no provider", code="NotSupported"
+                f"Resource type {type_name} has no local twin; deploy it as a placeholder with "
+                "--placeholders",
+                code="NotSupported",
             )
         return found.provider()
+
+    def record_provider(self, record: ResourceRecord) -> ResourceProvider:
+        """The provider for an existing row: a placeholder stays one (deleting it never needs
+        --placeholders again)."""
+        if record.placeholder:
+            schema = registry.schema(provider_type(record.type))
+            if schema is not None:
+                return PlaceholderProvider(schema)
+        return self.provider(record.type)
+
+    def progress(self, record: ResourceRecord, status: Status) -> Callable[[str], None]:
+        """What a provider's ``ctx.emit`` does: a progress event of ``record`` (its row unchanged)."""
+        return lambda message: self.recorder.resource_event(record, status, message)
+
+    def is_placeholder_type(self, type_name: str) -> bool:
+        """Whether this operation deploys resources of ``type_name`` as placeholders."""
+        found = registry.get(provider_type(type_name))
+        return self.placeholders and found is not None and found.provider is None
 
     def context(
         self, record: ResourceRecord, progress: Callable[[str], None] | None = None
@@ -118,12 +168,13 @@ class OperationContext:
             deadline=self.deadline.remaining,
             emit=progress or (lambda message: None),
             template_dir=self._template_dir(),
+            placeholder_signallers=self.placeholder_signallers.get(record.logical_id, ()),
         )
 
     def _template_dir(self) -> str | None:
         """Directory of the stack's template file, for providers resolving local paths
         (Code.LocalPath); None when the template came from a string."""
-        filename = getattr(self.stack, "template_filename", "") or ""
+        filename = self.stack.template_filename
         if not filename or filename.startswith("<"):
             return None
         return os.path.dirname(os.path.abspath(filename))
@@ -131,20 +182,22 @@ class OperationContext:
     def find_unrecorded(self, record: ResourceRecord) -> str | None:
         """A create that started but whose result was never recorded (the process died): ask the
         provider whether the resource exists, by its properties (``read`` with an empty physical
-        id). A provider that can find it returns attributes with ``PhysicalResourceId``; any
-        other answer means "not found, create it again"."""
+        id, see :meth:`ResourceProvider.read`). When it does, its attributes go into the row and
+        its physical id is returned; any other answer (a read that fails included) means "not
+        found, create it again"."""
         try:
-            provider = self.provider(record.type)
-            found = provider.read(self.context(record), "", dict(record.properties))
+            provider = self.record_provider(record)
+            answer = provider.read(self.context(record), "", dict(record.properties))
         except Exception:
             return None
-        if isinstance(found, dict) and found.get("PhysicalResourceId"):
-            record.attributes = {k: v for k, v in found.items() if k != "PhysicalResourceId"}
-            return str(found["PhysicalResourceId"])
-        return None
+        found = found_by_properties(answer)
+        if found is None:
+            return None
+        record.attributes = found.attributes
+        return found.physical_id
 
     def delete_call(self, record: ResourceRecord) -> Callable[[], None]:
-        provider = self.provider(record.type)
+        provider = self.record_provider(record)
         ctx = self.context(record)
         physical_id = record.physical_id or ""
         properties = dict(record.properties)
@@ -164,7 +217,7 @@ class OperationContext:
             raise TemplateError(INVALID_TEMPLATE_ATTRIBUTE, f"resource {logical_id} does not exist (yet)")
         if name in record.attributes:
             return record.attributes[name]
-        schema = registry.schema(record.type)
+        schema = registry.schema(provider_type(record.type))
         if schema is not None and name in schema.attributes:
             return None  # declared but not reported by the provider
         raise TemplateError(

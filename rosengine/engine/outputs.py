@@ -13,13 +13,14 @@ from typing import Any
 
 from rosengine.engine.operation import OperationContext
 from rosengine.state.models import OutputRecord
+from rosengine.template.prepare import PreparedTemplate
 
 
 def _truthy(value: Any) -> bool:
     return value is True or (isinstance(value, str) and value.strip().lower() == "true")
 
 
-def evaluate_outputs(rt: OperationContext, prepared: Any) -> list[OutputRecord]:
+def evaluate_outputs(rt: OperationContext, prepared: PreparedTemplate) -> list[OutputRecord]:
     values = prepared.resolve_outputs(rt.attribute, rt.physical_id)
     definitions = prepared.template.outputs
     records = []

@@ -31,11 +31,16 @@ def merged(first: list[TemplateError], second: list[TemplateError]) -> list[Temp
     return first + [e for e in second if (e.code, e.message) not in known]
 
 
-def missing_providers(prepared: PreparedTemplate, creatable: Collection[str]) -> TemplateError | None:
+def missing_providers(
+    prepared: PreparedTemplate,
+    creatable: Collection[str],
+    nested: Mapping[str, list[str]] | None = None,
+) -> TemplateError | None:
     """One error naming every known resource type of ``prepared`` outside ``creatable`` (with the
     resources of each), located at the first such resource; None when all can be created.
     ``Custom::<Name>`` counts as ``ALIYUN::ROS::CustomResource``; a type with no schema is left to
-    the static check (it reports it as unknown)."""
+    the static check (it reports it as unknown). ``nested`` adds the types of nested templates
+    that cannot be created (``type -> ["Nested.Resource", ...]``)."""
     missing: dict[str, list[str]] = {}
     first_path: tuple[str | int, ...] | None = None
     for logical_id, definition in prepared.resources.items():
@@ -48,15 +53,19 @@ def missing_providers(prepared: PreparedTemplate, creatable: Collection[str]) ->
             names.append(name)
         if first_path is None:
             first_path = tuple(definition.path) + ("Type",)
+    for type_name, names in (nested or {}).items():
+        missing.setdefault(type_name, []).extend(n for n in names if n not in missing.get(type_name, []))
     if not missing:
         return None
     listed = "; ".join(f"{type_name} ({', '.join(names)})" for type_name, names in sorted(missing.items()))
     count = len(missing)
+    marked = "them as marked placeholders" if count > 1 else "it as a marked placeholder"
     error = TemplateError(
         NOT_SUPPORTED,
         f"{count} resource type{'s' if count > 1 else ''} of this template "
         f"{'have' if count > 1 else 'has'} no local implementation, so the stack cannot be created "
-        f"here: {listed}. ros validate checks them; ros stack preview shows the plan.",
+        f"here: {listed}. Deploy {marked} (IDs and attributes only, nothing runs) with --placeholders; "
+        "ros validate checks them; ros stack preview shows the plan.",
         first_path or ("Resources",),
         details={"types": sorted(missing)},
     )
@@ -70,8 +79,11 @@ def require_valid_properties(type_name: str, properties: Any, path: tuple[str | 
         raise TemplateErrors(errors)
 
 
-def local_support_note(type_name: str) -> str:
+def local_support_note(type_name: str, placeholders: bool = False) -> str:
     """Why a resource a preview shows could not really be created here ('' when it could)."""
-    if type_name in registry.provider_types():
+    kind = CUSTOM_RESOURCE if type_name.startswith(CUSTOM_PREFIX) else type_name
+    if kind in registry.provider_types():
         return ""
+    if placeholders:
+        return f"placeholder: no local twin for {type_name}"
     return "create is not supported locally for this type (no local implementation)"

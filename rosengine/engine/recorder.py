@@ -11,8 +11,8 @@ import uuid
 from typing import Any
 
 from rosengine.engine.progress import ProgressListener
-from rosengine.engine.statuses import STACK_TYPE, STATE_CHANGED
 from rosengine.state.models import EventRecord, ResourceRecord, StackRecord, now_iso
+from rosengine.state.statuses import STACK_TYPE, STATE_CHANGED, Status
 from rosengine.state.store import StateStore
 
 
@@ -23,7 +23,7 @@ class Recorder:
         self.listener = listener
 
     def _event(
-        self, logical_id: str, physical_id: str | None, type_: str, status: str, reason: str
+        self, logical_id: str, physical_id: str | None, type_: str, status: Status, reason: str
     ) -> EventRecord:
         return EventRecord(
             id=str(uuid.uuid4()),
@@ -37,7 +37,7 @@ class Recorder:
             time=now_iso(),
         )
 
-    def stack_status(self, status: str, reason: str, **fields: Any) -> None:
+    def stack_status(self, status: Status, reason: str, **fields: Any) -> None:
         """Set the stack's status (and other fields) and log a stack-level event."""
         event = self._event(self.stack.name, self.stack.id, STACK_TYPE, status, reason)
         with self.store.transaction():
@@ -49,7 +49,7 @@ class Recorder:
         self.listener.on_event(event)
 
     def resource(
-        self, record: ResourceRecord, status: str, reason: str = STATE_CHANGED, *, event: bool = True
+        self, record: ResourceRecord, status: Status, reason: str = STATE_CHANGED, *, event: bool = True
     ) -> None:
         """Store the resource row with its new status and log the event."""
         record.status, record.reason = status, reason
@@ -65,14 +65,14 @@ class Recorder:
         if ev is not None:
             self.listener.on_event(ev)
 
-    def resource_event(self, record: ResourceRecord, status: str, reason: str) -> None:
+    def resource_event(self, record: ResourceRecord, status: Status, reason: str) -> None:
         """An event about a resource whose row is not (or no longer) stored."""
         ev = self.store.add_event(
             self._event(record.logical_id, record.physical_id, record.type, status, reason)
         )
         self.listener.on_event(ev)
 
-    def forget(self, record: ResourceRecord, status: str, reason: str) -> None:
+    def forget(self, record: ResourceRecord, status: Status, reason: str) -> None:
         """Remove the row and log its final event in one transaction."""
         with self.store.transaction():
             self.store.delete_resource(record.stack_id, record.logical_id, record.role)

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from resource_types import registry
-from rosengine.engine.clients import ClientFactory
+from rosengine.engine.clients import ClientFactory, ServiceClient
 from rosengine.engine.create import create_resources, failure_reason, register_pending
 from rosengine.engine.delete import delete_resources
 from rosengine.engine.diff import normalise
@@ -30,19 +30,22 @@ from rosengine.engine.errors import (
     stack_not_found,
 )
 from rosengine.engine.identity import identity_dict, new_stack_id, pseudo_parameters, stack_identity
-from rosengine.engine.operation import Heartbeat, OperationContext, describe_error
+from rosengine.engine.nested import NestedStacks, nested_template_errors, nesting_depth
+from rosengine.engine.operation import Heartbeat, OperationContext, describe_error, provider_type
 from rosengine.engine.outputs import evaluate_outputs
+from rosengine.engine.placeholders import placeholder_signallers, with_placeholders
 from rosengine.engine.preflight import merged, missing_providers, static_errors
 from rosengine.engine.progress import NullListener, ProgressListener
 from rosengine.errors import TemplateError, TemplateErrors
 from rosengine.state import open_store
 from rosengine.state.models import ROLE_CURRENT, StackRecord
 from rosengine.state.owner import Owner
+from rosengine.state.statuses import Action, Phase, Status
 from rosengine.state.store import StateStore
 from rosengine.template import PreparedTemplate, load_template, prepare
 from rosengine.transform.render import processed_text
 
-UPDATABLE = ("CREATE_COMPLETE", "UPDATE_COMPLETE", "UPDATE_FAILED", "ROLLBACK_COMPLETE")
+UPDATABLE = (Status.CREATE_COMPLETE, Status.UPDATE_COMPLETE, Status.UPDATE_FAILED, Status.ROLLBACK_COMPLETE)
 DEFAULT_TIMEOUT_MINS = 60
 DEFAULT_CONCURRENCY = 8
 _STACK_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,254}$")
@@ -58,6 +61,8 @@ class StackOptions:
     # UNCONFIRMED deviation: ROS defaults ReplacementOption to Disabled; locally, replacing a
     # resource whose create-only property changed is what a developer iterating expects.
     replacement: bool = True
+    # Deploy types with no local twin as marked placeholders (only when asked: --placeholders).
+    placeholders: bool = False
 
     def as_dict(self) -> dict[str, Any]:
         return dict(vars(self))
@@ -99,15 +104,35 @@ class StackEngine:
         listener: ProgressListener | None = None,
         echo: Callable[[str], None] | None = None,
         owner: Owner | None = None,
-        client_builders: dict[str, Callable[[], Any]] | None = None,
+        client_builders: dict[str, Callable[[], ServiceClient]] | None = None,
     ):
         self.store = store or open_store()
         self.listener = listener or NullListener()
         self.echo = echo
         self.owner = owner or Owner.current()
-        self._client_builders = client_builders
+        self.client_builders = client_builders
 
     # -- lookups --------------------------------------------------------------------------------
+    def _refuse_nested(self, stack: StackRecord, verb: str) -> None:
+        """A nested stack changes only with its parent (as in ROS), while the parent lives."""
+        if not stack.parent_stack_id:
+            return
+        parent = self.store.find_stack(stack.parent_stack_id)
+        if parent is not None and parent.status != "DELETE_COMPLETE":
+            raise StackError(
+                INVALID_STACK_STATE,
+                f"Stack {stack.name} is nested in stack {parent.name}: it is {verb} with its parent "
+                f"(update or delete {parent.name} instead).",
+            )
+
+    def read_oss(self, bucket: str, key: str) -> bytes:
+        """An object of the local object store (a nested stack's ``oss://`` TemplateURL)."""
+        clients = ClientFactory(echo=self.echo, builders=self.client_builders)
+        try:
+            return bytes(clients("oss").get_object(bucket, key))
+        finally:
+            clients.close()
+
     def get_stack(self, name_or_id: str) -> StackRecord:
         stack = self.store.find_stack(name_or_id)
         if stack is None:
@@ -124,10 +149,25 @@ class StackEngine:
         *,
         check: bool = True,
         creatable: bool = True,
+        placeholders: bool = False,
     ) -> PreparedTemplate:
         template = load_template(body, filename=filename or None)
         ident = stack_identity(stack.name, stack.id, stack.identity)
         static = static_errors(template, parameters) if check else []
+        nested_missing: dict[str, list[str]] = {}
+        if check:
+            provided = registry.provider_types()
+            nested_static, nested_missing = nested_template_errors(
+                template,
+                depth=nesting_depth(self, stack),
+                read_oss=self.read_oss,
+                creatable=lambda kind: (
+                    placeholders
+                    or provider_type(kind) in provided
+                    or registry.schema(provider_type(kind)) is None
+                ),
+            )
+            static = merged(static, nested_static)
         try:
             prepared = prepare(
                 template, parameters, identity=ident, stack_outputs=self.store, previous_parameters=previous
@@ -137,7 +177,10 @@ class StackEngine:
             # (a static check cannot see everything a real one does: a parameter's real value).
             found = [template.locate(e) for e in (exc.errors if isinstance(exc, TemplateErrors) else [exc])]
             raise TemplateErrors(merged(static or static_errors(template, parameters), found)) from None
-        unprovided = missing_providers(prepared, registry.provider_types()) if check and creatable else None
+        refuse_missing = check and creatable and not placeholders
+        unprovided = (
+            missing_providers(prepared, registry.provider_types(), nested_missing) if refuse_missing else None
+        )
         if static or unprovided:
             raise TemplateErrors(static + ([unprovided] if unprovided else []))
         return prepared
@@ -149,10 +192,12 @@ class StackEngine:
         return shown
 
     @contextmanager
-    def _running(self, stack: StackRecord, options: StackOptions) -> Iterator[OperationContext]:
+    def _running(
+        self, stack: StackRecord, options: StackOptions, template: Any = None
+    ) -> Iterator[OperationContext]:
         """Heartbeat + runtime for a stack this engine already holds; the lock is released and
         clients closed at the end whatever happens."""
-        clients = ClientFactory(echo=self.echo, builders=self._client_builders)
+        clients = ClientFactory(echo=self.echo, builders=self.client_builders)
         rt = OperationContext(
             self.store,
             stack,
@@ -161,7 +206,10 @@ class StackEngine:
             concurrency=options.concurrency,
             timeout_mins=options.timeout_mins,
             clients=clients,
+            placeholders=options.placeholders,
+            template=template,
         )
+        clients.add_builder("ros-stacks", lambda: NestedStacks(self, rt, options, self.read_oss))
         try:
             with Heartbeat(self.store, stack.id, self.owner):
                 yield rt
@@ -169,13 +217,13 @@ class StackEngine:
             clients.close()
             self.store.release(stack.id, self.owner)
 
-    def _guard(self, rt: OperationContext, action: str, body: Callable[[], None]) -> None:
+    def _guard(self, rt: OperationContext, action: Action, body: Callable[[], None]) -> None:
         """Run an operation body; an unexpected error (a bug, a broken provider contract) still
         ends the operation in ``<ACTION>_FAILED`` with a reason instead of leaving it running."""
         try:
             body()
         except Exception as exc:
-            rt.recorder.stack_status(f"{action}_FAILED", f"InternalError: {describe_error(exc)}")
+            rt.recorder.stack_status(Status.of(action, Phase.FAILED), f"InternalError: {describe_error(exc)}")
 
     # -- create ---------------------------------------------------------------------------------
     def create_stack(
@@ -186,21 +234,29 @@ class StackEngine:
         filename: str = "",
         parameters: dict[str, Any] | None = None,
         options: StackOptions | None = None,
+        parent: StackRecord | None = None,
     ) -> StackRecord:
+        """CreateStack. ``parent``: the stack whose ALIYUN::ROS::Stack resource this one is."""
         options = options or StackOptions()
         check_stack_name(name)
         check_timeout(options.timeout_mins)
         existing = self.store.find_stack(name)
-        if existing is not None and existing.status != "REVIEW_IN_PROGRESS":
+        if existing is not None and existing.status != Status.REVIEW_IN_PROGRESS:
             from rosengine.state.errors import stack_exists
 
             raise stack_exists(name)
         if existing is not None:  # a stack made by a CREATE change set, now executed
             stack = existing
-            stack.status = "CREATE_IN_PROGRESS"
+            stack.status = Status.CREATE_IN_PROGRESS
         else:
-            stack = StackRecord(id=new_stack_id(), name=name, status="CREATE_IN_PROGRESS")
-        prepared = self._prepare(stack, template_body, filename, dict(parameters or {}))
+            stack = StackRecord(id=new_stack_id(), name=name, status=Status.CREATE_IN_PROGRESS)
+        if parent is not None:
+            stack.parent_stack_id = parent.id
+            stack.root_stack_id = parent.root_stack_id or parent.id
+            stack.identity = dict(parent.identity)
+        prepared = self._prepare(
+            stack, template_body, filename, dict(parameters or {}), placeholders=options.placeholders
+        )
         stack.template_body, stack.template_filename = template_body, filename
         stack.processed_template = processed_text(prepared.template)
         stack.parameters = dict(parameters or {})
@@ -209,7 +265,7 @@ class StackEngine:
         stack.identity = identity_dict(prepared.identity)
         stack.options = options.as_dict()
         stack.description = str(prepared.template.data.get("Description") or "")
-        stack.operation = {"action": "CREATE"}
+        stack.operation = {"action": Action.CREATE}
         stack.owner_pid, stack.owner_host, stack.owner_started = (
             self.owner.pid,
             self.owner.host,
@@ -238,22 +294,23 @@ class StackEngine:
     def _run_create(
         self,
         stack: StackRecord,
-        prepared: Any,
+        prepared: PreparedTemplate,
         options: StackOptions,
         *,
         started_reason: str = "Stack CREATE started",
     ) -> StackRecord:
-        with self._running(stack, options) as rt:
-            self._guard(rt, "CREATE", lambda: self._create_body(rt, prepared, options, started_reason))
+        with self._running(stack, options, prepared.template) as rt:
+            self._guard(rt, Action.CREATE, lambda: self._create_body(rt, prepared, options, started_reason))
         return self.get_stack(stack.id)
 
     def _create_body(
-        self, rt: OperationContext, prepared: Any, options: StackOptions, started_reason: str
+        self, rt: OperationContext, prepared: PreparedTemplate, options: StackOptions, started_reason: str
     ) -> None:
-        rt.recorder.stack_status("CREATE_IN_PROGRESS", started_reason)
+        rt.recorder.stack_status(Status.CREATE_IN_PROGRESS, started_reason)
         order = list(prepared.graph.creation_order())
         register_pending(rt, prepared, order)
-        todo = [lid for lid in order if rt.resources[lid].status != "CREATE_COMPLETE"]
+        rt.placeholder_signallers = placeholder_signallers(prepared, rt.is_placeholder_type)
+        todo = [lid for lid in order if rt.resources[lid].status != Status.CREATE_COMPLETE]
         result = create_resources(rt, prepared, todo)
         reason = ""
         if result.ok:
@@ -262,44 +319,54 @@ class StackEngine:
             except Exception as exc:
                 reason = f"Outputs could not be evaluated: {describe_error(exc)}"
             else:
-                rt.recorder.stack_status(
-                    "CREATE_COMPLETE", "Stack CREATE completed successfully", operation=None
-                )
+                done = with_placeholders("Stack CREATE completed successfully", rt.resources.values())
+                rt.recorder.stack_status(Status.CREATE_COMPLETE, done, operation=None)
                 return
-        reason = reason or failure_reason(rt, result, "CREATE")
-        rt.recorder.stack_status("CREATE_FAILED", reason)
+        reason = reason or failure_reason(rt, result, Action.CREATE)
+        rt.recorder.stack_status(Status.CREATE_FAILED, reason)
         if not options.disable_rollback:
             self._rollback_create(rt, reason)
 
     def _rollback_create(self, rt: OperationContext, reason: str) -> None:
         rt.restart_deadline()
-        rt.recorder.stack_status("CREATE_ROLLBACK_IN_PROGRESS", f"Rollback started: {reason}")
+        rt.recorder.stack_status(Status.CREATE_ROLLBACK_IN_PROGRESS, f"Rollback started: {reason}")
         result = delete_resources(rt, self.store.get_resources(rt.stack.id))
         self.store.set_outputs(rt.stack.id, [])
         if result.ok:
-            rt.recorder.stack_status("CREATE_ROLLBACK_COMPLETE", f"Rolled back: {reason}", operation=None)
+            rt.recorder.stack_status(
+                Status.CREATE_ROLLBACK_COMPLETE, f"Rolled back: {reason}", operation=None
+            )
         else:
-            rt.recorder.stack_status("CREATE_ROLLBACK_FAILED", failure_reason(rt, result, "DELETE"))
+            rt.recorder.stack_status(Status.CREATE_ROLLBACK_FAILED, failure_reason(rt, result, Action.DELETE))
 
     # -- delete ---------------------------------------------------------------------------------
     def delete_stack(
-        self, name_or_id: str, *, retain: Iterable[str] = (), options: StackOptions | None = None
+        self,
+        name_or_id: str,
+        *,
+        retain: Iterable[str] = (),
+        options: StackOptions | None = None,
+        as_nested: bool = False,
     ) -> StackRecord:
         stack = self.get_stack(name_or_id)
+        if not as_nested:
+            self._refuse_nested(stack, "deleted")
         stack = self.store.acquire(stack.id, self.owner, allow_interrupted=True)
         opts = options or StackOptions.from_dict(stack.options)
         with self._running(stack, opts) as rt:
-            self._guard(rt, "DELETE", lambda: self._delete_body(rt, frozenset(retain)))
+            self._guard(rt, Action.DELETE, lambda: self._delete_body(rt, frozenset(retain)))
         return self.get_stack(stack.id)
 
     def _delete_body(self, rt: OperationContext, retain: frozenset[str]) -> None:
-        rt.recorder.stack_status("DELETE_IN_PROGRESS", "Stack DELETE started", operation={"action": "DELETE"})
+        rt.recorder.stack_status(
+            Status.DELETE_IN_PROGRESS, "Stack DELETE started", operation={"action": Action.DELETE}
+        )
         result = delete_resources(rt, self.store.get_resources(rt.stack.id), retain=retain)
         if result.ok:
             self.store.set_outputs(rt.stack.id, [])
-            rt.recorder.stack_status("DELETE_COMPLETE", "Stack successfully deleted", operation=None)
+            rt.recorder.stack_status(Status.DELETE_COMPLETE, "Stack successfully deleted", operation=None)
         else:
-            rt.recorder.stack_status("DELETE_FAILED", failure_reason(rt, result, "DELETE"))
+            rt.recorder.stack_status(Status.DELETE_FAILED, failure_reason(rt, result, Action.DELETE))
 
     # -- continue / rollback after a failure or a dead process --------------------------------
     def continue_create(self, name_or_id: str, *, options: StackOptions | None = None) -> StackRecord:
@@ -307,7 +374,7 @@ class StackEngine:
         that was started but never recorded is looked up with the provider's read() and adopted
         when found, else created again."""
         stack = self.get_stack(name_or_id)
-        if stack.status not in ("CREATE_FAILED", "CREATE_IN_PROGRESS"):
+        if stack.status not in (Status.CREATE_FAILED, Status.CREATE_IN_PROGRESS):
             raise StackError(
                 INVALID_STACK_STATE,
                 f"Stack {stack.name} is {stack.status}; only a failed or interrupted create can be "
@@ -316,21 +383,26 @@ class StackEngine:
         stack = self.store.acquire(stack.id, self.owner, allow_interrupted=True)
         opts = options or StackOptions.from_dict(stack.options)
         prepared = self._prepare(
-            stack, stack.template_body, stack.template_filename, stack.parameters, check=False
+            stack,
+            stack.template_body,
+            stack.template_filename,
+            stack.parameters,
+            check=False,
+            placeholders=opts.placeholders,
         )
-        with self._running(stack, opts) as rt:
-            self._guard(rt, "CREATE", lambda: self._continue_body(rt, prepared, opts))
+        with self._running(stack, opts, prepared.template) as rt:
+            self._guard(rt, Action.CREATE, lambda: self._continue_body(rt, prepared, opts))
         return self.get_stack(stack.id)
 
-    def _continue_body(self, rt: OperationContext, prepared: Any, options: StackOptions) -> None:
+    def _continue_body(self, rt: OperationContext, prepared: PreparedTemplate, options: StackOptions) -> None:
         for record in list(rt.resources.values()):
-            if record.status == "CREATE_IN_PROGRESS" and not record.physical_id:
+            if record.status == Status.CREATE_IN_PROGRESS and not record.physical_id:
                 found = rt.find_unrecorded(record)
                 if found:
                     record.physical_id = found
                     rt.recorder.resource(
                         record,
-                        "CREATE_COMPLETE",
+                        Status.CREATE_COMPLETE,
                         "Found by the provider after the interrupted create; adopted",
                     )
         self._create_body(rt, prepared, options, "Stack CREATE continued")
@@ -340,8 +412,8 @@ class StackEngine:
         previous template and parameters)."""
         stack = self.get_stack(name_or_id)
         action = stack.action
-        if action in ("CREATE", "CREATE_ROLLBACK"):
-            if stack.status == "CREATE_COMPLETE" or stack.status == "CREATE_ROLLBACK_COMPLETE":
+        if action in (Action.CREATE, Action.CREATE_ROLLBACK):
+            if stack.status == Status.CREATE_COMPLETE or stack.status == Status.CREATE_ROLLBACK_COMPLETE:
                 raise StackError(
                     INVALID_STACK_STATE, f"Stack {stack.name} is {stack.status}; nothing to roll back."
                 )
@@ -349,16 +421,19 @@ class StackEngine:
             opts = StackOptions.from_dict(stack.options)
             reason = stack.reason or "the create was interrupted"
             with self._running(stack, opts) as rt:
-                self._guard(rt, "CREATE_ROLLBACK", lambda: self._rollback_create(rt, reason))
+                self._guard(rt, Action.CREATE_ROLLBACK, lambda: self._rollback_create(rt, reason))
             return self.get_stack(stack.id)
-        if action in ("UPDATE", "ROLLBACK") and stack.status not in ("UPDATE_COMPLETE", "ROLLBACK_COMPLETE"):
+        if action in (Action.UPDATE, Action.ROLLBACK) and stack.status not in (
+            Status.UPDATE_COMPLETE,
+            Status.ROLLBACK_COMPLETE,
+        ):
             from rosengine.engine.update import run_update_rollback
 
             stack = self.store.acquire(stack.id, self.owner, allow_interrupted=True)
             opts = StackOptions.from_dict(stack.options)
             with self._running(stack, opts) as rt:
                 self._guard(
-                    rt, "ROLLBACK", lambda: run_update_rollback(self, rt, stack.reason or "interrupted")
+                    rt, Action.ROLLBACK, lambda: run_update_rollback(self, rt, stack.reason or "interrupted")
                 )
             return self.get_stack(stack.id)
         raise StackError(INVALID_STACK_STATE, f"Stack {stack.name} is {stack.status}; nothing to roll back.")
@@ -372,13 +447,16 @@ class StackEngine:
         parameters: dict[str, Any] | None,
         use_previous_parameters: bool,
         creatable: bool = True,
+        placeholders: bool = False,
     ) -> tuple[Any, str, str, dict]:
         """Prepare the new template; returns (prepared, body, filename, raw parameters to store)."""
         body = template_body if template_body is not None else stack.template_body
         name = filename if filename is not None else stack.template_filename
         given = dict(parameters or {})
         previous = dict(stack.parameters) if use_previous_parameters else None
-        prepared = self._prepare(stack, body, name, given, previous, creatable=creatable)
+        prepared = self._prepare(
+            stack, body, name, given, previous, creatable=creatable, placeholders=placeholders
+        )
         declared = set(prepared.parameters)
         stored = {k: v for k, v in {**(previous or {}), **given}.items() if k in declared}
         return prepared, body, name, stored
@@ -393,6 +471,7 @@ class StackEngine:
         use_previous_parameters: bool = True,
         stack_name: str | None = None,
         preview: bool = False,
+        placeholders: bool = False,
     ) -> tuple[StackRecord | None, Any, list[Any]]:
         """The changes a create (no such stack) or update would make: (stack, prepared, changes).
 
@@ -401,17 +480,28 @@ class StackEngine:
         from rosengine.engine.plan import plan_create, plan_update
 
         stack = self.store.find_stack(name_or_id) if name_or_id else None
-        if stack is None or stack.status == "REVIEW_IN_PROGRESS":
+        if stack is None or stack.status == Status.REVIEW_IN_PROGRESS:
             if template_body is None:
                 raise stack_not_found(name_or_id or "")
             name = stack_name or name_or_id or "stack"
-            probe = stack or StackRecord(id=new_stack_id(), name=name, status="REVIEW_IN_PROGRESS")
+            probe = stack or StackRecord(id=new_stack_id(), name=name, status=Status.REVIEW_IN_PROGRESS)
             prepared = self._prepare(
-                probe, template_body, filename or "", dict(parameters or {}), creatable=not preview
+                probe,
+                template_body,
+                filename or "",
+                dict(parameters or {}),
+                creatable=not preview,
+                placeholders=placeholders,
             )
             return None, prepared, plan_create(prepared)
         prepared, _, _, _ = self._update_inputs(
-            stack, template_body, filename, parameters, use_previous_parameters, creatable=not preview
+            stack,
+            template_body,
+            filename,
+            parameters,
+            use_previous_parameters,
+            creatable=not preview,
+            placeholders=placeholders,
         )
         current = {r.logical_id: r for r in self.store.get_resources(stack.id, role=ROLE_CURRENT)}
         return stack, prepared, plan_update(prepared, current)
@@ -425,14 +515,18 @@ class StackEngine:
         parameters: dict[str, Any] | None = None,
         use_previous_parameters: bool = True,
         options: StackOptions | None = None,
+        as_nested: bool = False,
     ) -> StackRecord:
         """UpdateStack. ``template_body=None`` reuses the current template; parameters not given
         keep their previous values (UsePreviousParameters). An update that would change nothing
-        raises StackError(NotSupported) and touches nothing."""
+        raises StackError(NotSupported) and touches nothing. A nested stack is updated only by its
+        parent (``as_nested``)."""
         from rosengine.engine.plan import has_changes, plan_update
         from rosengine.engine.update import finish_update
 
         stack = self.get_stack(name_or_id)
+        if not as_nested:
+            self._refuse_nested(stack, "updated")
         if stack.status not in UPDATABLE:
             if stack.in_progress:
                 self.store.acquire(stack.id, self.owner)  # raises ActionInProgress / interrupted
@@ -443,7 +537,12 @@ class StackEngine:
         opts = options or StackOptions.from_dict(stack.options)
         check_timeout(opts.timeout_mins)
         prepared, body, filename, stored = self._update_inputs(
-            stack, template_body, filename, parameters, use_previous_parameters
+            stack,
+            template_body,
+            filename,
+            parameters,
+            use_previous_parameters,
+            placeholders=opts.placeholders,
         )
         current = {r.logical_id: r for r in self.store.get_resources(stack.id, role=ROLE_CURRENT)}
         display = self.display_parameters(prepared)
@@ -468,13 +567,13 @@ class StackEngine:
             "no_echo": stack.no_echo,
             "description": stack.description,
         }
-        with self._running(stack, opts) as rt:
+        with self._running(stack, opts, prepared.template) as rt:
 
             def body_() -> None:
                 rt.recorder.stack_status(
-                    "UPDATE_IN_PROGRESS",
+                    Status.UPDATE_IN_PROGRESS,
                     "Stack UPDATE started",
-                    operation={"action": "UPDATE", "previous": previous},
+                    operation={"action": Action.UPDATE, "previous": previous},
                     template_body=body,
                     template_filename=filename,
                     processed_template=processed_text(prepared.template),
@@ -487,12 +586,37 @@ class StackEngine:
                         "timeout_mins": opts.timeout_mins,
                         "concurrency": opts.concurrency,
                         "replacement": opts.replacement,
+                        "placeholders": opts.placeholders,
                     },
                 )
                 finish_update(self, rt, prepared, opts)
 
-            self._guard(rt, "UPDATE", body_)
+            self._guard(rt, Action.UPDATE, body_)
         return self.get_stack(stack.id)
+
+    # -- signals --------------------------------------------------------------------------------
+    def signal_resource(
+        self,
+        name_or_id: str,
+        logical_id: str,
+        *,
+        status: str,
+        unique_id: str | None = None,
+        reason: str | None = None,
+        data: Any = None,
+    ) -> dict[str, Any]:
+        """SignalResource: send a WaitConditionHandle a signal by hand (``logical_id`` names the
+        handle, or a WaitCondition waiting on it). The signal goes where the handle's URL would
+        take it: the provider hands it to the backend's ROS callbacks service."""
+        from rosengine.engine.signals import send_signal
+
+        stack = self.get_stack(name_or_id)
+        return send_signal(
+            self,
+            stack,
+            logical_id,
+            {"status": status, "id": unique_id, "reason": reason, "data": data},
+        )
 
     # -- reading --------------------------------------------------------------------------------
     def resources(self, name_or_id: str) -> list[Any]:

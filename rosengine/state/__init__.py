@@ -1,6 +1,7 @@
-"""Stack state: stacks, resources, events, outputs and change sets, kept in SQLite.
+"""Stack state: stacks, resources, events, outputs and change sets (:class:`StateStore`).
 
-``open_store()`` opens ``<state dir>/state.db`` (state dir = ``$ROS_HOME`` or ``~/.rosengine``).
+``open_store()`` opens ``<state dir>/state.db`` (state dir = ``$ROS_HOME`` or ``~/.rosengine``),
+or the database a URL names.
 """
 
 from __future__ import annotations
@@ -21,15 +22,27 @@ from rosengine.state.models import (
 from rosengine.state.owner import Owner
 from rosengine.state.sqlite import SqliteStateStore, interrupted_message
 from rosengine.state.store import StateStore
+from sqlstore import DatabaseUrl, SqliteDatabase, UnsupportedDatabase, open_database
 
 
-def open_store(path: Path | str | None = None) -> StateStore:
-    """The default store: SQLite at ``path`` or ``<state dir>/state.db``."""
-    if path is None:
+def open_store(location: Path | str | None = None) -> StateStore:
+    """The stack state store at ``location``: a database URL (``sqlite:///path/state.db``), the
+    path of an SQLite file, or by default ``<state dir>/state.db``. The implementation follows
+    from the kind of database."""
+    if location is None:
         from rosengine.local_environment import state_dir
 
-        path = state_dir() / "state.db"
-    return SqliteStateStore(path)
+        location = state_dir() / "state.db"
+    if isinstance(location, str) and "://" in location:
+        url = DatabaseUrl.parse(location)
+    else:
+        url = DatabaseUrl.sqlite(location)
+    # Several ros processes may hold the file at once: wait for a writer rather than fail.
+    database = open_database(url, busy_timeout_s=30.0)
+    if isinstance(database, SqliteDatabase):
+        return SqliteStateStore(database)
+    database.close()
+    raise UnsupportedDatabase(f"stack state has no implementation for {database.dialect.name} databases")
 
 
 __all__ = [

@@ -1,16 +1,17 @@
-"""Schema of ``state.db`` as an ordered list of migrations.
+"""Schema of the stack state in SQLite, as the numbered migrations of the store ``stack_state``.
 
 Why migrations from day one: users keep stacks across upgrades; a new column must never mean
-"delete your state dir". Each entry runs once, in order, inside one transaction, and the
-``schema_version`` table records how far a database has come. Append new steps; never edit old
-ones.
+"delete your state dir". Each step runs once, in order, in one transaction with its record in the
+shared migrations ledger (:mod:`sqlstore.migrations`). Append new steps; never edit old ones.
+Databases of earlier releases recorded their version in a ``schema_version`` table of their own;
+opening one moves that record into the ledger.
 """
 
 from __future__ import annotations
 
-import sqlite3
+from sqlstore import Migration, Schema, Session
 
-MIGRATIONS: list[str] = [
+_SCRIPTS: list[str] = [
     # 1: initial schema
     """
     CREATE TABLE stacks (
@@ -100,33 +101,34 @@ MIGRATIONS: list[str] = [
     """
     ALTER TABLE stacks ADD COLUMN processed_template TEXT NOT NULL DEFAULT ''
     """,
+    # 3: nested stacks (ROS ParentStackId/RootStackId); how a resource exists locally when it is not
+    # a full twin (a record, a placeholder, a no-op) and whether it is a placeholder
+    """
+    ALTER TABLE stacks ADD COLUMN parent_stack_id TEXT;
+    ALTER TABLE stacks ADD COLUMN root_stack_id TEXT;
+    CREATE INDEX stacks_parent ON stacks(parent_stack_id);
+    ALTER TABLE resources ADD COLUMN note TEXT NOT NULL DEFAULT '';
+    ALTER TABLE resources ADD COLUMN placeholder INTEGER NOT NULL DEFAULT 0
+    """,
 ]
 
 
-def current_version(conn: sqlite3.Connection) -> int:
-    conn.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
-    row = conn.execute("SELECT MAX(version) FROM schema_version").fetchone()
-    return int(row[0] or 0)
+def _adopt_schema_version(session: Session) -> int:
+    """How far a database of the earlier layout (its own ``schema_version`` table) had come."""
+    found = session.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name='schema_version'")
+    if not found.fetchall():
+        return 0
+    version = session.execute("SELECT MAX(version) FROM schema_version").fetchone()[0]
+    session.execute("DROP TABLE schema_version")
+    return int(version or 0)
 
 
-def migrate(conn: sqlite3.Connection) -> int:
-    """Bring the database to the latest schema; returns the version reached. The connection
-    must be in autocommit mode (``isolation_level=None``)."""
-    conn.execute("BEGIN IMMEDIATE")
-    try:
-        version = current_version(conn)
-        if version > len(MIGRATIONS):
-            raise RuntimeError(
-                f"state.db has schema version {version}, newer than this rosengine knows "
-                f"({len(MIGRATIONS)}); upgrade rosengine"
-            )
-        for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
-            for statement in script.split(";"):
-                if statement.strip():
-                    conn.execute(statement)
-            conn.execute("INSERT INTO schema_version (version) VALUES (?)", (number,))
-        conn.execute("COMMIT")
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
-    return len(MIGRATIONS)
+SCHEMA = Schema(
+    "stack_state",
+    (
+        Migration(1, "stacks, resources, events, outputs, change sets", _SCRIPTS[0]),
+        Migration(2, "processed template of a stack with a Transform", _SCRIPTS[1]),
+        Migration(3, "nested stacks; a resource's local note and placeholder flag", _SCRIPTS[2]),
+    ),
+    adopt=_adopt_schema_version,
+)

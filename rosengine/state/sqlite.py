@@ -1,21 +1,18 @@
 """SQLite implementation of :class:`StateStore`: one file ``<state dir>/state.db``.
 
-Why SQLite in WAL mode: readers (``ros stack describe`` in another terminal) never block the
-operation writing events, every change is a transaction that survives kill -9, and there is no
-server to run. ``synchronous=NORMAL`` keeps commits cheap (no fsync per commit in WAL mode) while
-staying consistent after a process crash; only a power loss can drop the last commits.
-One connection per store, shared by threads under a re-entrant lock: the engine writes from its
-coordinating thread and the heartbeat thread, never from provider threads.
+Why SQLite (opened by :mod:`sqlstore`: WAL, crash-safe commits): readers (``ros stack describe``
+in another terminal) never block the operation writing events, every change is a transaction that
+survives kill -9, and there is no server to run. Commits need no fsync (only a power loss can drop
+the last ones). The engine writes from its coordinating thread and the heartbeat thread, never
+from provider threads; several ``ros`` processes may open the file at once (busy timeout 30 s).
 """
 
 from __future__ import annotations
 
 import json
 import sqlite3
-import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +23,7 @@ from rosengine.state.errors import (
     stack_exists,
     stack_not_found,
 )
-from rosengine.state.migrations import migrate
+from rosengine.state.migrations import SCHEMA
 from rosengine.state.models import (
     ChangeSetRecord,
     EventRecord,
@@ -34,9 +31,13 @@ from rosengine.state.models import (
     ResourceRecord,
     StackRecord,
     now_iso,
+    undo_from_json,
+    undo_to_json,
 )
 from rosengine.state.owner import Owner, is_alive
+from rosengine.state.statuses import Action, Status
 from rosengine.state.store import StateStore
+from sqlstore import SqliteDatabase
 
 _JSON_STACK_FIELDS = {"parameters", "resolved_parameters", "no_echo", "identity", "options", "operation"}
 _JSON_RESOURCE_FIELDS = {"properties", "attributes", "metadata", "depends_on", "previous"}
@@ -63,9 +64,12 @@ def _decode_row(row: sqlite3.Row, json_fields: set[str]) -> dict[str, Any]:
     return data
 
 
-def _encode_record(record: Any, json_fields: set[str]) -> tuple[str, str, tuple[Any, ...]]:
-    """(column list, placeholder list, values) to INSERT a record, JSON columns serialised."""
-    fields = dict(vars(record))
+def _encode_record(
+    record: Any, json_fields: set[str], stored: dict[str, Any] | None = None
+) -> tuple[str, str, tuple[Any, ...]]:
+    """(column list, placeholder list, values) to INSERT a record, JSON columns serialised;
+    ``stored`` gives the stored form of fields that are not plain data."""
+    fields = {**vars(record), **(stored or {})}
     for key in json_fields:
         fields[key] = _dump(fields[key])
     return ", ".join(fields), ", ".join("?" for _ in fields), tuple(fields.values())
@@ -77,62 +81,39 @@ def interrupted_message(stack: StackRecord) -> str:
     hint = (
         f"run `ros stack continue -n {stack.name}` to finish it "
         f"or `ros stack rollback -n {stack.name}` to undo it"
-        if stack.action == "CREATE"
+        if stack.action == Action.CREATE
         else f"run `ros stack rollback -n {stack.name}` to recover it"
     )
-    if stack.action.startswith("DELETE"):
+    if stack.action == Action.DELETE:
         hint = f"run `ros stack delete -n {stack.name}` again to finish it"
     return f"Stack {stack.name} was left {stack.status}: the operation's owner ({owner}) is gone; {hint}."
 
 
 class SqliteStateStore(StateStore):
-    def __init__(self, path: Path | str):
-        self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._lock = threading.RLock()
-        self._depth = 0
-        self._conn = sqlite3.connect(
-            str(self.path), isolation_level=None, check_same_thread=False, timeout=30.0
-        )
-        self._conn.row_factory = sqlite3.Row
-        self._conn.execute("PRAGMA journal_mode=WAL")
-        self._conn.execute("PRAGMA synchronous=NORMAL")
-        self._conn.execute("PRAGMA foreign_keys=ON")
-        self.schema_version = migrate(self._conn)
+    def __init__(self, database: SqliteDatabase | Path | str):
+        """``database``: an open SQLite database, or the path of the file to open."""
+        if not isinstance(database, SqliteDatabase):
+            database = SqliteDatabase(Path(database), busy_timeout_s=30.0)
+        self.database = database
+        self.path = database.path
+        self.schema_version = database.migrate(SCHEMA)
 
     def close(self) -> None:
-        with self._lock:
-            self._conn.close()
+        self.database.close()
 
     # -- grouping -------------------------------------------------------------------------------
-    @contextmanager
-    def transaction(self) -> Iterator[None]:
-        with self._lock:
-            if self._depth:
-                self._depth += 1
-                try:
-                    yield
-                finally:
-                    self._depth -= 1
-                return
-            self._conn.execute("BEGIN IMMEDIATE")
-            self._depth = 1
-            try:
-                yield
-            except BaseException:
-                self._depth = 0
-                self._conn.execute("ROLLBACK")
-                raise
-            self._depth = 0
-            self._conn.execute("COMMIT")
+    def transaction(self) -> AbstractContextManager[object]:
+        return self.database.transaction()
 
     def _query(self, sql: str, args: tuple[Any, ...] = ()) -> list[sqlite3.Row]:
-        with self._lock:
-            return self._conn.execute(sql, args).fetchall()
+        with self.database.reading() as session:
+            cursor = session.execute(sql, args)
+            cursor.row_factory = sqlite3.Row
+            return cursor.fetchall()
 
     def _exec(self, sql: str, args: tuple[Any, ...] = ()) -> None:
-        with self.transaction():
-            self._conn.execute(sql, args)
+        with self.database.transaction() as session:
+            session.execute(sql, args)
 
     # -- stacks ---------------------------------------------------------------------------------
     @staticmethod
@@ -145,13 +126,13 @@ class SqliteStateStore(StateStore):
         stack.created_at = stack.created_at or now_iso()
         stack.updated_at = stack.updated_at or stack.created_at
         columns, marks, values = _encode_record(stack, _JSON_STACK_FIELDS)
-        with self.transaction():
-            taken = self._conn.execute(
+        with self.database.transaction() as session:
+            taken = session.execute(
                 "SELECT 1 FROM stacks WHERE name = ? AND deleted = 0", (stack.name,)
             ).fetchone()
             if taken:
                 raise stack_exists(stack.name)
-            self._conn.execute(f"INSERT INTO stacks ({columns}) VALUES ({marks})", values)
+            session.execute(f"INSERT INTO stacks ({columns}) VALUES ({marks})", values)
 
     def find_stack(self, name_or_id: str) -> StackRecord | None:
         rows = self._query(
@@ -168,21 +149,23 @@ class SqliteStateStore(StateStore):
 
     def update_stack(self, stack_id: str, **fields: Any) -> None:
         fields.setdefault("updated_at", now_iso())
-        deleted = fields.get("status") == "DELETE_COMPLETE"
+        deleted = fields.get("status") == Status.DELETE_COMPLETE
         sets = ", ".join(f"{k} = ?" for k in fields)
         values = tuple(_dump(v) if k in _JSON_STACK_FIELDS else v for k, v in fields.items())
-        with self.transaction():
-            self._conn.execute(f"UPDATE stacks SET {sets} WHERE id = ?", (*values, stack_id))
+        with self.database.transaction() as session:
+            session.execute(f"UPDATE stacks SET {sets} WHERE id = ?", (*values, stack_id))
             if deleted:
-                self._conn.execute("UPDATE stacks SET deleted = 1 WHERE id = ?", (stack_id,))
+                session.execute("UPDATE stacks SET deleted = 1 WHERE id = ?", (stack_id,))
 
     def remove_stack(self, stack_id: str) -> None:
         self._exec("DELETE FROM stacks WHERE id = ?", (stack_id,))
 
     # -- locking --------------------------------------------------------------------------------
     def acquire(self, stack_id: str, owner: Owner, *, allow_interrupted: bool = False) -> StackRecord:
-        with self.transaction():
-            rows = self._conn.execute("SELECT * FROM stacks WHERE id = ?", (stack_id,)).fetchall()
+        with self.database.transaction() as session:
+            cursor = session.execute("SELECT * FROM stacks WHERE id = ?", (stack_id,))
+            cursor.row_factory = sqlite3.Row
+            rows = cursor.fetchall()
             if not rows:
                 raise stack_not_found(stack_id)
             stack = self._stack(rows[0])
@@ -192,7 +175,7 @@ class SqliteStateStore(StateStore):
                 raise action_in_progress(stack.name, stack.action)
             if stack.in_progress and not allow_interrupted:
                 raise StackError(OPERATION_INTERRUPTED, interrupted_message(stack))
-            self._conn.execute(
+            session.execute(
                 "UPDATE stacks SET owner_pid = ?, owner_host = ?, owner_started = ?, heartbeat = "
                 "? WHERE id = ?",
                 (owner.pid, owner.host, owner.started, time.time(), stack_id),
@@ -216,13 +199,18 @@ class SqliteStateStore(StateStore):
     # -- resources ------------------------------------------------------------------------------
     @staticmethod
     def _resource(row: sqlite3.Row) -> ResourceRecord:
-        return ResourceRecord(**_decode_row(row, _JSON_RESOURCE_FIELDS))
+        data = _decode_row(row, _JSON_RESOURCE_FIELDS)
+        data["previous"] = undo_from_json(data["previous"])
+        data["placeholder"] = bool(data.get("placeholder"))
+        return ResourceRecord(**data)
 
     def put_resource(self, resource: ResourceRecord) -> None:
         stamp = now_iso()
         resource.created_at = resource.created_at or stamp
         resource.updated_at = stamp
-        columns, marks, values = _encode_record(resource, _JSON_RESOURCE_FIELDS)
+        columns, marks, values = _encode_record(
+            resource, _JSON_RESOURCE_FIELDS, {"previous": undo_to_json(resource.previous)}
+        )
         self._exec(f"INSERT OR REPLACE INTO resources ({columns}) VALUES ({marks})", values)
 
     def get_resources(self, stack_id: str, *, role: str | None = None) -> list[ResourceRecord]:
@@ -242,8 +230,8 @@ class SqliteStateStore(StateStore):
 
     # -- events ---------------------------------------------------------------------------------
     def add_event(self, event: EventRecord) -> EventRecord:
-        with self.transaction():
-            cursor = self._conn.execute(
+        with self.database.transaction() as session:
+            cursor = session.execute(
                 "INSERT INTO events (id, stack_id, stack_name, logical_id, physical_id, type, status, "
                 "reason, time) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
@@ -267,9 +255,9 @@ class SqliteStateStore(StateStore):
 
     # -- outputs --------------------------------------------------------------------------------
     def set_outputs(self, stack_id: str, outputs: list[OutputRecord]) -> None:
-        with self.transaction():
-            self._conn.execute("DELETE FROM outputs WHERE stack_id = ?", (stack_id,))
-            self._conn.executemany(
+        with self.database.transaction() as session:
+            session.execute("DELETE FROM outputs WHERE stack_id = ?", (stack_id,))
+            session.executemany(
                 "INSERT INTO outputs (stack_id, key, position, value, description, no_echo) "
                 "VALUES (?, ?, ?, ?, ?, ?)",
                 [

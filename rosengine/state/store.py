@@ -21,12 +21,13 @@ from rosengine.state.models import (
     StackRecord,
 )
 from rosengine.state.owner import Owner
+from rosengine.state.statuses import Status
 
 
 class StateStore(ABC):
     # -- grouping -------------------------------------------------------------------------------
     @abstractmethod
-    def transaction(self) -> AbstractContextManager[None]:
+    def transaction(self) -> AbstractContextManager[object]:
         """Group changes: all or nothing. Re-entrant."""
 
     # -- stacks ---------------------------------------------------------------------------------
@@ -69,7 +70,8 @@ class StateStore(ABC):
         """Insert or replace the row (stack id, logical id, role)."""
 
     @abstractmethod
-    def get_resources(self, stack_id: str, *, role: str | None = None) -> list[ResourceRecord]: ...
+    def get_resources(self, stack_id: str, *, role: str | None = None) -> list[ResourceRecord]:
+        """The stack's resources (of one role), in the order they were last put."""
 
     @abstractmethod
     def delete_resource(self, stack_id: str, logical_id: str, role: str) -> None: ...
@@ -113,7 +115,7 @@ class StateStore(ABC):
         docs/reference/ros-template-language.md#references-and-look-ups). NoEcho values are returned in clear:
         the reading stack needs the real value."""
         stack = self.find_stack(stack_name_or_id)
-        if stack is None or stack.status == "DELETE_COMPLETE":
+        if stack is None or stack.status == Status.DELETE_COMPLETE:
             return ""
         if region and stack.identity.get("region") not in (None, region):
             return ""

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from tests.support.paths import REPO
 
-SCANNED = ("rosengine", "resource_types", "fcbackend", "tests", "benchmarks")
+SCANNED = ("rosengine", "resource_types", "fcbackend", "sqlstore", "tests", "benchmarks")
 CITATION = re.compile(r"docs/([\w/.-]+\.md)((?:#[\w-]+)(?:,\s*(?:#\s*)?#[\w-]+)*)?")
 OUTSIDE = re.compile(
     r"fc3?-spec|ros-template-spec|local-twins\.md|scale-out\.md|funcraft-serverless|shared/(?:spec|design)"

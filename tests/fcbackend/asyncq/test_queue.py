@@ -12,9 +12,9 @@ import pytest
 from fcbackend.asyncq import (
     AsyncDispatcher,
     AsyncInvokeConfig,
-    AsyncStore,
     AsyncSubmission,
     IntakeError,
+    SqliteAsyncQueueStore,
     TargetGone,
     TaskStatus,
     build_submission,
@@ -22,6 +22,7 @@ from fcbackend.asyncq import (
 )
 from fcbackend.clock import ManualClock, settle
 from fcbackend.models import InvocationRequest, InvocationResult
+from sqlstore import SqliteDatabase
 
 
 def run(coro: Awaitable[object]) -> object:
@@ -83,7 +84,9 @@ def with_dispatcher(
     async def main() -> None:
         clock = ManualClock()
         fake = FakeFunctions()
-        dispatcher = AsyncDispatcher(AsyncStore(tmp_path / "async.db"), fake.invoke, clock=clock, **kw)  # type: ignore[arg-type]
+        dispatcher = AsyncDispatcher(
+            SqliteAsyncQueueStore(SqliteDatabase(tmp_path / "async.db")), fake.invoke, clock=clock, **kw
+        )  # type: ignore[arg-type]
         await dispatcher.start()
         try:
             await body(dispatcher, fake, clock)
@@ -114,6 +117,31 @@ def test_accepted_event_runs_once_and_succeeds(tmp_path: Path) -> None:
         assert fake.calls_to("fn")[0].invocation_type == "Async"
 
     with_dispatcher(tmp_path, body)
+
+
+def test_an_outcome_is_committed_only_after_the_invocation_records(tmp_path: Path) -> None:
+    """The records are made durable (the recorder's flush) while the event is still Running in
+    the store, for a success as for a retry: a kill between the two re-runs the invocation
+    rather than showing it finished without its record."""
+    seen: list[tuple[str, str]] = []
+    dispatcher: list[AsyncDispatcher] = []
+
+    def persist_records() -> None:
+        for invocation_id in ("ok", "retried"):
+            event = dispatcher[0].store.get(invocation_id)
+            if event is not None and event.status is TaskStatus.RUNNING:
+                seen.append((invocation_id, str(event.status)))
+
+    async def body(d: AsyncDispatcher, fake: FakeFunctions, clock: ManualClock) -> None:
+        dispatcher.append(d)
+        fake.scripts["flaky"] = [function_error()]
+        await d.submit(submission("ok"))
+        await d.wait_for(["ok"], timeout=5)
+        await d.submit(submission("retried", function="flaky"))
+        await until(lambda: d.get("retried").status is TaskStatus.RETRYING)  # type: ignore[union-attr]
+        assert seen == [("ok", "Running"), ("retried", "Running")]
+
+    with_dispatcher(tmp_path, body, persist_records=persist_records)
 
 
 def test_function_errors_retry_max_attempts_then_fail_with_backoff(tmp_path: Path) -> None:
@@ -252,7 +280,7 @@ def test_stop_interrupts_a_running_task(tmp_path: Path) -> None:
 
 def test_running_events_are_requeued_after_restart(tmp_path: Path) -> None:
     db = tmp_path / "async.db"
-    store = AsyncStore(db)
+    store = SqliteAsyncQueueStore(SqliteDatabase(db))
     store.insert_many([submission("x", stateful=True), submission("y")], now=1_700_000_000.0)
     store.claim_due(1_700_000_000.0, 10)  # both Running when the "process died"
     store.close()
@@ -267,7 +295,7 @@ def test_running_events_are_requeued_after_restart(tmp_path: Path) -> None:
 
 
 def test_list_filters_by_status_and_prefix(tmp_path: Path) -> None:
-    store = AsyncStore(tmp_path / "a.db")
+    store = SqliteAsyncQueueStore(SqliteDatabase(tmp_path / "a.db"))
     store.insert_many(
         [
             submission("job-1", stateful=True),

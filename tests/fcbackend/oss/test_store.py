@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -14,6 +16,7 @@ from fcbackend.oss import ObjectStore, OssError, OssService
 from fcbackend.triggers.model import TriggerInfo
 from fcbackend.triggers.oss_events import OssTriggerNotifier
 from fcbackend.triggers.oss_match import event_matches
+from tests.support.paths import REPO
 
 
 def test_put_get_list_delete_keep_the_documented_layout(tmp_path: Path) -> None:
@@ -139,3 +142,42 @@ def test_store_writes_fire_matching_oss_trigger_with_fc_event(tmp_path: Path) ->
         assert fired[1][1]["events"][0]["eventName"] == "ObjectRemoved:DeleteObject"
 
     asyncio.run(main())
+
+
+def test_an_object_store_of_the_sidecar_layout_keeps_every_objects_metadata(tmp_path: Path) -> None:
+    """tests/data/legacy_stores/oss was written when each object's metadata was a sidecar file
+    (``.meta/<bucket>/<key>.json``). Opening it moves the documents into ``.meta/objects.db`` and
+    removes the sidecars; content type, headers, user metadata, ACL and checksums survive."""
+    root = tmp_path / "oss"
+    shutil.copytree(REPO / "tests" / "data" / "legacy_stores" / "oss", root)
+    for sidecar in (root / ".meta").rglob("*.json"):  # git keeps no file times: put back the
+        doc = json.loads(sidecar.read_text())  # ones the old store recorded for each object
+        rel = sidecar.relative_to(root / ".meta").as_posix()[: -len(".json")]
+        bucket, key = rel.split("/", 1)
+        data = root / ".meta" / bucket / key / ".dirobject" if key.endswith("/") else root / bucket / key
+        os.utime(data, ns=(doc["mtime_ns"], doc["mtime_ns"]))
+    store = ObjectStore(root)
+    info, data = store.get("legacy-bucket", "docs/readme.txt")
+    assert data == b"hello" and info.content_type == "text/x-legacy" and info.acl == "public-read"
+    assert info.user_meta == {"owner": "me"} and info.headers == {"Cache-Control": "no-cache"}
+    assert info.etag == hashlib.md5(b"hello").hexdigest().upper() and info.crc64 is not None
+    assert [o.key for o in store.list("legacy-bucket").objects] == ["dir/", "docs/readme.txt", "plain.bin"]
+    assert not list((root / ".meta").rglob("*.json"))
+    store.close()
+    assert ObjectStore(root).head("legacy-bucket", "docs/readme.txt").user_meta == {"owner": "me"}
+
+
+def test_deleting_objects_and_buckets_forgets_their_metadata(tmp_path: Path) -> None:
+    store = ObjectStore(tmp_path / "oss")
+    store.put("meta-bucket", "k", b"v", "text/x-one")
+    store.put("meta-bucket", "d/", b"")
+    assert store.metadata.get("meta-bucket", "k") is not None
+    store.delete("meta-bucket", "k")
+    store.delete("meta-bucket", "d/")
+    assert store.metadata.get("meta-bucket", "k") is None and store.metadata.get("meta-bucket", "d/") is None
+    store.put("meta-bucket", "k", b"again")
+    assert store.head("meta-bucket", "k").content_type == "application/octet-stream"
+    store.delete("meta-bucket", "k")
+    store.delete_bucket("meta-bucket")
+    assert store.metadata.get("meta-bucket", "k") is None
+    store.close()

@@ -19,6 +19,7 @@ from fcbackend.sls.api import SlsApi
 from fcbackend.sls.service import SlsService
 from fcbackend.sls.signature import SlsAuthenticator
 from fcbackend.sls.store import SqliteSlsStore
+from sqlstore import SqliteDatabase
 
 ROOT = Caller("LTAIroot", "123", "acs:ram::123:root", True)
 USER = Caller("LTAIuser", "123", "acs:ram::123:user/reader", False)
@@ -66,7 +67,9 @@ class Client:
 
 @contextmanager
 def _client(tmp_path: Path, required: bool = True) -> Iterator[Client]:
-    service = SlsService(SqliteSlsStore(tmp_path / "sls.db"), region="cn-hangzhou", account_id="123")
+    service = SlsService(
+        SqliteSlsStore(SqliteDatabase(tmp_path / "sls.db")), region="cn-hangzhou", account_id="123"
+    )
     service.create_project("proj", {})
     accounts = Accounts()
     yield Client(SlsApi(service, SlsAuthenticator(accounts, ROOT, required=required), accounts))

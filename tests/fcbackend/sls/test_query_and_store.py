@@ -10,6 +10,7 @@ from fcbackend.sls.errors import SlsError
 from fcbackend.sls.query import compile_query, wildcard_match
 from fcbackend.sls.service import LogQuery, SlsService
 from fcbackend.sls.store import LogEntry, SqliteSlsStore
+from sqlstore import SqliteDatabase
 
 ENTRY = LogEntry(
     time=100,
@@ -82,7 +83,7 @@ def test_wildcards(pattern: str, text: str, expected: bool) -> None:
 
 @pytest.fixture
 def service(tmp_path: Path) -> SlsService:
-    store = SqliteSlsStore(tmp_path / "sls.db")
+    store = SqliteSlsStore(SqliteDatabase(tmp_path / "sls.db"))
     svc = SlsService(store, region="cn-hangzhou", account_id="123")
     svc.create_project("proj", {})
     svc.create_logstore("proj", {"logstoreName": "store"})

@@ -13,8 +13,9 @@ from pathlib import Path
 
 import pytest
 
+from fcbackend.backend_config import BackendConfig
 from fcbackend.store.code import CodeError, CodeStore, check_zip
-from fcbackend.store.db import MetadataStore
+from fcbackend.store_factory import backend_databases, open_metadata_store
 from tests.support.code_packages import HANDLER, package
 
 
@@ -70,7 +71,7 @@ def test_links_inside_the_package_are_kept(tmp_path: Path):
         ("link", "dangling", "not-there"),
     )
     check_zip(data)
-    store = CodeStore(tmp_path, MetadataStore(tmp_path / "fc.db"))
+    store = CodeStore(tmp_path, open_metadata_store(backend_databases(BackendConfig(state_dir=tmp_path))))
     tree = store.unpacked(store.put(data).sha256)
     assert (tree / "mod.py").read_text() == "VALUE = 1\n"
     assert os.readlink(tree / "lib" / "current") == "v1"
@@ -78,7 +79,7 @@ def test_links_inside_the_package_are_kept(tmp_path: Path):
 
 
 def test_refused_package_is_not_stored(tmp_path: Path):
-    store = CodeStore(tmp_path, MetadataStore(tmp_path / "fc.db"))
+    store = CodeStore(tmp_path, open_metadata_store(backend_databases(BackendConfig(state_dir=tmp_path))))
     with pytest.raises(CodeError):
         store.put(package(HANDLER, ("link", "escape", "../outside")))
     assert not list((tmp_path / "code").iterdir())

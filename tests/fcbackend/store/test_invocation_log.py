@@ -9,8 +9,9 @@ import types
 from pathlib import Path
 
 from fcbackend.models import InvocationResult
-from fcbackend.store.db import MetadataStore
 from fcbackend.store.invocations import InvocationRecorder
+from fcbackend.store.sqlite_invocation_log import SqliteInvocationLog
+from sqlstore import SqliteDatabase
 
 
 def _spec(function: str = "echo") -> types.SimpleNamespace:
@@ -18,7 +19,13 @@ def _spec(function: str = "echo") -> types.SimpleNamespace:
 
 
 def _recorder(tmp_path: Path) -> InvocationRecorder:
-    return InvocationRecorder(MetadataStore(tmp_path / "fc.db"), tmp_path / "logs")
+    return InvocationRecorder(SqliteInvocationLog(SqliteDatabase(tmp_path / "fc.db")), tmp_path / "logs")
+
+
+def _rows(recorder: InvocationRecorder, sql: str) -> list[tuple[object, ...]]:
+    assert isinstance(recorder.log, SqliteInvocationLog)
+    with recorder.log.database.reading() as session:
+        return session.execute(sql).fetchall()
 
 
 def test_newest_first_and_a_retried_request_id_shows_once(tmp_path: Path) -> None:
@@ -60,7 +67,7 @@ def test_rows_of_the_older_table_are_migrated(tmp_path: Path) -> None:
     recorder = _recorder(tmp_path)
     recorder.record(_spec(), InvocationResult(request_id="new", status=200, body=b""))
     assert [r["requestId"] for r in recorder.query("svc", "echo")] == ["new", "later", "earlier"]
-    tables = {row[0] for row in recorder._meta.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    tables = {row[0] for row in _rows(recorder, "SELECT name FROM sqlite_master WHERE type='table'")}
     assert "invocations" not in tables
 
 
@@ -85,9 +92,10 @@ def test_a_batch_keeps_every_field_with_its_type(tmp_path: Path) -> None:
     for result in results:
         recorder.record(_spec(), result)
     recorder.flush()
-    rows = recorder._meta.execute(
+    rows = _rows(
+        recorder,
         "SELECT request_id, cold, init_ms, duration_ms, memory_mb, status, error, "
-        "instance_id, typeof(time) FROM invocation_log ORDER BY rowid"
+        "instance_id, typeof(time) FROM invocation_log ORDER BY rowid",
     )
     assert len(rows) == 300
     assert rows[0] == ("r0", 1, 1.25, 0.5, 12.75, 500, "UnhandledInvocationError", "i-中", "real")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -13,6 +14,8 @@ from fcbackend.clock import ManualClock, settle
 from fcbackend.triggers.cron import CronError, parse_schedule
 from fcbackend.triggers.model import TriggerInfo
 from fcbackend.triggers.timer import TimerService
+from fcbackend.triggers.timer_state import SqliteTimerStateStore
+from sqlstore import SqliteDatabase
 
 T0 = datetime(2024, 1, 1, 0, 0, 0, tzinfo=UTC).timestamp()  # a Monday
 
@@ -70,7 +73,12 @@ def test_timer_fires_on_the_test_clock_with_fc_event(tmp_path: Path) -> None:
     async def main() -> None:
         clock = ManualClock(T0)
         triggers = [timer("every-minute", "0 * * * * *"), timer("off", "@every 1s", enable=False)]
-        service = TimerService(lambda: triggers, fire, clock=clock, state_path=tmp_path / "t.db")
+        service = TimerService(
+            lambda: triggers,
+            fire,
+            clock=clock,
+            state=SqliteTimerStateStore(SqliteDatabase(tmp_path / "t.db")),
+        )
         await service.start()
         await clock.wait_for_sleepers(1)
         await clock.advance_async(59)
@@ -102,11 +110,21 @@ def test_missed_ticks_fire_once_after_downtime(tmp_path: Path) -> None:
     async def main() -> None:
         clock = ManualClock(T0)
         triggers = [timer("t", "@every 1m")]
-        first = TimerService(lambda: triggers, fire, clock=clock, state_path=tmp_path / "t.db")
+        first = TimerService(
+            lambda: triggers,
+            fire,
+            clock=clock,
+            state=SqliteTimerStateStore(SqliteDatabase(tmp_path / "t.db")),
+        )
         await first.tick()  # trigger first seen at T0
         await first.close()
         clock.advance(3600 + 30)  # the backend was down for an hour
-        second = TimerService(lambda: triggers, fire, clock=clock, state_path=tmp_path / "t.db")
+        second = TimerService(
+            lambda: triggers,
+            fire,
+            clock=clock,
+            state=SqliteTimerStateStore(SqliteDatabase(tmp_path / "t.db")),
+        )
         await second.tick()
         await second.tick()
         assert [f["triggerTime"] for f in fired] == ["2024-01-01T01:00:00Z"]  # once, latest tick
@@ -128,5 +146,43 @@ def test_new_trigger_does_not_backfire(tmp_path: Path) -> None:
         wait = await service.tick()
         assert fired == [] and wait == pytest.approx(5.0)  # next look within the refresh interval
         await service.close()
+
+    asyncio.run(main())
+
+
+def test_only_the_leading_process_fires_timers_of_a_shared_database(tmp_path: Path) -> None:
+    """Two timer services on one database (as two backends on one server database would be):
+    only the one holding the timers' leadership fires; when it closes, the other takes over."""
+    fired: list[str] = []
+
+    def firing(who: str) -> Callable[[TriggerInfo, bytes], Awaitable[None]]:
+        async def fire(trigger: TriggerInfo, body: bytes) -> None:
+            fired.append(who)
+
+        return fire
+
+    async def main() -> None:
+        clock = ManualClock(T0)
+        triggers = [timer("t", "@every 1m")]
+        services = {
+            who: TimerService(
+                lambda: triggers,
+                firing(who),
+                clock=clock,
+                state=SqliteTimerStateStore(SqliteDatabase(tmp_path / "t.db")),
+            )
+            for who in ("first", "second")
+        }
+        await services["first"].tick()
+        await services["second"].tick()
+        clock.advance(60)
+        await services["second"].tick()  # not the leader: fires nothing
+        await services["first"].tick()
+        assert fired == ["first"]
+        await services["first"].close()
+        clock.advance(60)
+        await services["second"].tick()
+        assert fired == ["first", "second"]
+        await services["second"].close()
 
     asyncio.run(main())

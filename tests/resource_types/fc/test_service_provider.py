@@ -92,3 +92,11 @@ def test_delete_with_a_function_still_inside_fails_clearly(make_ctx, unique, mon
     with pytest.raises(ProviderError) as info:
         ServiceProvider().delete(ctx, name, {"ServiceName": name})
     assert info.value.code == "ServiceNotEmpty"
+
+
+def test_a_description_removed_from_the_template_goes_back_to_none(fc, make_ctx, unique):
+    provider, ctx, name = ServiceProvider(), make_ctx(), unique("svc")
+    old = {"ServiceName": name, "Description": "v1"}
+    created = provider.create(ctx, old)
+    provider.update(ctx, name, {"ServiceName": name}, old, created.attributes)
+    assert fc.get_service(name)["description"] == ""

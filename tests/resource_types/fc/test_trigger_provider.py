@@ -76,3 +76,21 @@ def test_http_trigger_urls_answer(make_ctx, function):
     assert url and created.attributes["UrlIntranet"]
     response = httpx.get(url, timeout=30)
     assert response.status_code == 200 and response.text == "hello from http"
+
+
+def test_a_qualifier_removed_from_the_template_goes_back_to_none(fc, make_ctx, function):
+    provider, ctx = TriggerProvider(), make_ctx("ALIYUN::FC::Trigger")
+    fc.publish_version(function)
+    old = {
+        "ServiceName": function,
+        "FunctionName": "fn",
+        "TriggerName": "tick",
+        "TriggerType": "timer",
+        "TriggerConfig": {"CronExpression": "@every 60m", "Enable": False},
+        "Qualifier": "1",
+    }
+    created = provider.create(ctx, old)
+    assert fc.get_trigger(function, "fn", "tick")["qualifier"] == "1"
+    new = {key: value for key, value in old.items() if key != "Qualifier"}
+    provider.update(ctx, created.physical_id, new, old, created.attributes)
+    assert fc.get_trigger(function, "fn", "tick")["qualifier"] == ""

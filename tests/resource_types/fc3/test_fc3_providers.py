@@ -243,6 +243,9 @@ def test_custom_domain(ctx: Ctx, live: Fc3Backend, unique: Callable[[str], str])
     assert live.client.get_custom_domain(host)["wafConfig"] == {"enableWAF": False}
     domain.update(ctx(), host, {**props, "Protocol": "HTTP,HTTPS"}, props, created.attributes)
     assert live.client.get_custom_domain(host)["protocol"] == "HTTP,HTTPS"
+    without_routes = {key: value for key, value in props.items() if key != "RouteConfig"}
+    domain.update(ctx(), host, without_routes, props, created.attributes)
+    assert live.client.get_custom_domain(host)["routeConfig"] == {"routes": []}  # RouteConfig's default
     domain.delete(ctx(), host, props)
     assert domain.read(ctx(), host, props) is None
 

@@ -65,6 +65,12 @@ def test_bucket_create_update_delete_and_attributes(live: tuple[OssClient, Backe
     assert sdk.get_bucket_tagging().tag_set.tagging_rule == {"env": "prod"}
     with pytest.raises(oss2.exceptions.NoSuchCors):
         sdk.get_bucket_cors()  # removed from the template: removed from the bucket
+    public = {**updated, "AccessControl": "public-read"}
+    provider.update(ctx, "prov-bkt", public, updated, result.attributes)
+    provider.update(
+        ctx, "prov-bkt", {"BucketName": "prov-bkt", "Tags": {"env": "prod"}}, public, result.attributes
+    )
+    assert sdk.get_bucket_acl().acl == "private"  # AccessControl's default
     sdk.put_object("left.txt", b"data")
     with pytest.raises(ProviderError, match="BucketNotEmpty"):
         provider.delete(ctx, "prov-bkt", updated)

@@ -110,6 +110,23 @@ def test_role_with_inline_and_attached_policies(
     role.delete(name, changed)  # deleting again is fine
 
 
+def test_a_session_duration_removed_from_the_template_goes_back_to_its_default(
+    provided, ram: RamClient, unique
+) -> None:
+    role = provided("ALIYUN::RAM::Role")
+    name = unique("role")
+    properties = {
+        "RoleName": name,
+        "AssumeRolePolicyDocument": FC_TRUST,
+        "MaxSessionDuration": 7200,
+        "Description": "for functions",
+    }
+    result = role.create(properties)
+    role.update(result, {"RoleName": name, "AssumeRolePolicyDocument": FC_TRUST}, properties)
+    assert ram.get_role(name)["MaxSessionDuration"] == 3600
+    role.delete(name, properties)
+
+
 def test_a_failed_role_create_leaves_nothing(provided, ram: RamClient, unique) -> None:
     role = provided("ALIYUN::RAM::Role")
     name, policy = unique("doomed"), unique("doomed-policy")

@@ -62,6 +62,14 @@ def test_project_logstore_and_index_lifecycle(sls: SlsClient, ctx: Callable[[str
         ctx("ALIYUN::SLS::Project"), "prov-proj", {"Name": "prov-proj", "Description": "two"}, {}, {}
     )
     assert sls.get_project("prov-proj")["description"] == "two"
+    ProjectProvider().update(
+        ctx("ALIYUN::SLS::Project"),
+        "prov-proj",
+        {"Name": "prov-proj"},
+        {"Name": "prov-proj", "Description": "two"},
+        {},
+    )
+    assert sls.get_project("prov-proj")["description"] == ""  # Description's schema default
 
     props = {"ProjectName": "prov-proj", "LogstoreName": "prov-store", "TTL": 14, "ShardCount": 4}
     store = LogstoreProvider().create(ctx("ALIYUN::SLS::Logstore"), props)
@@ -137,7 +145,7 @@ def test_machine_groups_and_logtail_configs_are_records(
     }
     group = MachineGroupProvider().create(ctx("ALIYUN::SLS::MachineGroup"), group_props)
     assert group.physical_id == "web-servers" and set(group.attributes) == _attributes("machine_group")
-    assert group.status_reason.startswith("record:")
+    assert group.note.startswith("record:")
     assert sls.get_machine_group("rec-proj", "web-servers")["machineList"] == ["10.0.0.1", "10.0.0.2"]
 
     config_props: dict[str, Any] = {
@@ -150,9 +158,7 @@ def test_machine_groups_and_logtail_configs_are_records(
         },
     }
     config = LogtailConfigProvider().create(ctx("ALIYUN::SLS::LogtailConfig"), config_props)
-    assert set(config.attributes) == _attributes("logtail_config") and config.status_reason.startswith(
-        "record:"
-    )
+    assert set(config.attributes) == _attributes("logtail_config") and config.note.startswith("record:")
     assert config.attributes["Endpoint"] == "cn-hangzhou.log.aliyuncs.com"
     assert config.attributes["AppliedMachineGroups"] == []
     stored = sls.get_logtail_config("rec-proj", "nginx-access")

@@ -197,11 +197,11 @@ def test_derived_names_are_valid(file: str, expected: str) -> None:
 # refusal names every such type in one error, each template resource once (not per Count copy)
 UNPROVIDED_BODY = template(
     {
-        "N": {"Type": "ALIYUN::ROS::Stack", "Properties": {"TemplateURL": "oss://bucket/nested.yml"}},
-        "H": {"Type": "ALIYUN::ROS::WaitConditionHandle", "Count": 2},
+        "N": {"Type": "ALIYUN::SLB::LoadBalancer", "Properties": {}},
+        "H": {"Type": "ALIYUN::KMS::Key", "Count": 2},
         "W": {
-            "Type": "ALIYUN::ROS::WaitCondition",
-            "Properties": {"Handle": {"Ref": "H[0]"}, "Timeout": 60},
+            "Type": "ALIYUN::ECS::Instance",
+            "Properties": {"InstanceType": "ecs.g6.large", "Description": {"Ref": "H[0]"}},
             "DependsOn": ["H"],
         },
         "R": recorder({"Name": "r"}),
@@ -232,6 +232,7 @@ def test_create_names_every_unprovided_type_in_one_error(tmp_path: Path, run) ->
     lines = [line for line in err.splitlines() if "NotSupported" in line]
     assert len(lines) == 1, err
     assert "3 resource types of this template have no local implementation" in lines[0]
-    assert "ALIYUN::ROS::WaitConditionHandle (H)." in lines[0]  # the Count resource once
-    assert "ALIYUN::ROS::Stack (N)" in lines[0] and "ALIYUN::ROS::WaitCondition (W)" in lines[0]
+    assert "ALIYUN::KMS::Key (H);" in lines[0]  # the Count resource once
+    assert "ALIYUN::SLB::LoadBalancer (N)" in lines[0] and "ALIYUN::ECS::Instance (W)" in lines[0]
+    assert "with --placeholders" in lines[0]
     assert fake_cloud.calls() == []

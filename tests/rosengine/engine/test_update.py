@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
+from resource_types import registry
+from resource_types.base import ProviderContext, ResourceType, ResourceTypeSchema
 from rosengine.engine import StackEngine, StackError, StackOptions
 from rosengine.engine.delete import deletion_waits
 from rosengine.state.models import ROLE_CURRENT, ROLE_REPLACED, ResourceRecord
@@ -240,3 +244,41 @@ def _assert_acyclic(waits: dict[str, set[str]]) -> None:
         for key in ready:
             done.add(key)
             del pending[key]
+
+
+class _NoResultProvider(fake_cloud.RecorderProvider):
+    """Updates the fake cloud but breaks the contract: returns None instead of a ProviderResult."""
+
+    type_name = "Test::NoResult"
+
+    def update(  # type: ignore[override]
+        self,
+        ctx: ProviderContext,
+        physical_id: str,
+        properties: dict[str, Any],
+        previous_properties: dict[str, Any],
+        previous_attributes: dict[str, Any],
+    ) -> None:
+        super().update(ctx, physical_id, properties, previous_properties, previous_attributes)
+
+
+def test_an_update_without_a_provider_result_fails_and_its_revert_says_so(
+    engine: StackEngine, listener
+) -> None:
+    schema = ResourceTypeSchema.from_dict({**fake_cloud.SCHEMA, "typeName": "Test::NoResult"})
+    registry.register(ResourceType(schema, _NoResultProvider))
+    try:
+        sloppy = {"Type": "Test::NoResult", "Properties": {"Name": "n", "Value": "1"}}
+        engine.create_stack("nr", template({"N": sloppy}))
+        before = _rows(engine, "nr")["N"]
+        changed = {"Type": "Test::NoResult", "Properties": {"Name": "n", "Value": "2"}}
+        stack = engine.update_stack("nr", template_body=template({"N": changed}))
+    finally:
+        registry.unregister("Test::NoResult")
+    assert stack.status == "ROLLBACK_COMPLETE"
+    assert "TypeError: provider returned NoneType, expected ProviderResult" in stack.reason
+    revert = [e for e in listener.events if e.logical_id == "N"][-1]
+    assert revert.status == "UPDATE_COMPLETE"
+    assert "the provider returned NoneType" in revert.reason
+    after = _rows(engine, "nr")["N"]
+    assert (after.properties, after.attributes) == (before.properties, before.attributes)

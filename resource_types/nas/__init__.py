@@ -1,0 +1,1 @@
+"""Providers of the NAS family (file systems as directories of the backend's NAS twin)."""

@@ -1,0 +1,40 @@
+"""One database layer for every store of rosengine and of its backend.
+
+Connections with the right pragmas, transactions, ordered migrations recorded in one table, and
+the hooks where kinds of database differ (:class:`Dialect`) live here, so each store only writes
+its own statements. This package imports neither ``rosengine`` nor ``fcbackend``: both use it.
+
+* :func:`open_database` — a :class:`Database` from a URL (``sqlite:///path/to/file.db``);
+* :class:`DatabaseSet` — the databases of one process's stores (one SQLite file per group by
+  default, or one database for all);
+* :class:`Schema`, :class:`Migration` — a store's numbered migrations;
+* :class:`Durability` — how far a commit has got when it returns.
+"""
+
+from sqlstore.database import Cursor, Database, Durability, Session
+from sqlstore.dialect import Dialect, SqliteDialect
+from sqlstore.errors import DatabaseError, DatabaseUrlError, SchemaTooNew, UnsupportedDatabase
+from sqlstore.migrations import Migration, Schema, apply_migrations
+from sqlstore.opening import DatabaseSet, open_database
+from sqlstore.sqlite import SqliteDatabase
+from sqlstore.url import DatabaseUrl
+
+__all__ = [
+    "Cursor",
+    "Database",
+    "DatabaseError",
+    "DatabaseSet",
+    "DatabaseUrl",
+    "DatabaseUrlError",
+    "Dialect",
+    "Durability",
+    "Migration",
+    "Schema",
+    "SchemaTooNew",
+    "Session",
+    "SqliteDatabase",
+    "SqliteDialect",
+    "UnsupportedDatabase",
+    "apply_migrations",
+    "open_database",
+]

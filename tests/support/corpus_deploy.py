@@ -1,0 +1,154 @@
+"""Deploying the corpus's FC templates in tests and benchmarks: which templates, with what
+parameter values, and what happened.
+
+Parameter values: the default, else the first allowed value, else a plausible value for the
+parameter's type, name and constraints.
+
+Why plausible rather than random: the corpus's templates name zones, VPCs, passwords and buckets;
+a value that looks like one (``cn-hangzhou-h``, ``vpc-lcl...``, a password meeting ROS's usual
+rules, a lowercase name of the allowed length) lets the template deploy as it would for a user.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from rosengine.engine import StackEngine, StackOptions
+from rosengine.errors import TemplateErrors
+from rosengine.patterns import compile_pattern
+from rosengine.state.models import StackRecord
+from rosengine.template import load_template
+
+_BY_NAME: tuple[tuple[str, str], ...] = (
+    ("zoneid", "cn-hangzhou-h"),
+    ("vswitchid", "vsw-lcl00000000000000"),
+    ("vpcid", "vpc-lcl00000000000000"),
+    ("securitygroupid", "sg-lcl00000000000000"),
+    ("instancetype", "ecs.g6.large"),
+    ("imageid", "centos_7_9_x64_20G_alibase_20230919.vhd"),
+    ("password", "Rosengine1!Local"),
+    ("region", "cn-hangzhou"),
+    ("cidr", "192.168.0.0/16"),
+    ("domain", "example.com"),
+    ("email", "dev@example.com"),
+    ("certificateid", "1234567"),
+    ("accesskey", "LTAIlocal0000000000"),
+)
+
+
+def _fits(value: str, spec: Mapping[str, Any]) -> bool:
+    low, high = spec.get("MinLength"), spec.get("MaxLength")
+    if low is not None and len(value) < int(low):
+        return False
+    if high is not None and len(value) > int(high):
+        return False
+    pattern = spec.get("AllowedPattern")
+    if isinstance(pattern, str):
+        try:
+            return compile_pattern(pattern).fullmatch(value)
+        except ValueError:
+            return True
+    return True
+
+
+def _string(name: str, spec: Mapping[str, Any]) -> str:
+    lowered = name.lower()
+    hints = f"{lowered} {str(spec.get('AssociationProperty') or '').lower()}"
+    candidates = [value for key, value in _BY_NAME if key in hints.replace("::", "").replace("_", "")]
+    base = re.sub(r"[^a-z0-9]", "", lowered)[:20] or "value"
+    candidates += [f"ros-{base}", f"ros{base}", base, "rostest1", "Rostest1", "a1", "1"]
+    low = int(spec.get("MinLength") or 0)
+    for candidate in candidates:
+        padded = candidate + "x" * max(0, low - len(candidate))
+        if _fits(padded, spec):
+            return padded
+    return candidates[0]
+
+
+def plausible_value(name: str, spec: Mapping[str, Any]) -> Any:
+    """A value for one parameter (None when its default serves)."""
+    if spec.get("Default") is not None:
+        return None
+    allowed = spec.get("AllowedValues")
+    if isinstance(allowed, list) and allowed:
+        return allowed[0]
+    kind = str(spec.get("Type") or "String")
+    if kind == "Number":
+        low = spec.get("MinValue")
+        return str(low if low is not None else 1)
+    if kind == "Boolean":
+        return "true"
+    if kind == "Json":
+        return "{}"
+    if kind == "CommaDelimitedList":
+        return _string(name, spec)
+    if kind.startswith("ALIYUN::"):
+        return _string(kind, spec)
+    return _string(name, spec)
+
+
+def plausible_parameters(template_data: Mapping[str, Any]) -> dict[str, Any]:
+    parameters = template_data.get("Parameters") or {}
+    values: dict[str, Any] = {}
+    for name, spec in parameters.items():
+        if isinstance(spec, Mapping):
+            value = plausible_value(name, spec)
+            if value is not None:
+                values[name] = value
+    return values
+
+
+def fc_templates(root: Path) -> list[Path]:
+    """The templates under ``root`` with an FC resource (``ALIYUN::FC::*`` or ``ALIYUN::FC3::*``,
+    after any Transform), sorted."""
+    found = []
+    for path in sorted(root.rglob("*")):
+        if path.suffix not in (".yml", ".yaml", ".json"):
+            continue
+        try:
+            data = load_template(path.read_text(encoding="utf-8"), filename=str(path)).data
+        except Exception:
+            continue
+        resources = data.get("Resources") if isinstance(data, dict) else None
+        types = {str(r.get("Type", "")) for r in (resources or {}).values() if isinstance(r, dict)}
+        if any(t.startswith(("ALIYUN::FC::", "ALIYUN::FC3::")) for t in types):
+            found.append(path)
+    return found
+
+
+@dataclass
+class Outcome:
+    kind: str  # deploys | refused (before anything starts) | fails (created, then rolled back)
+    message: str
+    stack: StackRecord | None = None
+
+    def matches(self, expected: str) -> bool:
+        """``expected`` is ``deploys``, or ``<kind>:`` followed by texts in backquotes that the
+        message contains, each (other words are the reader's)."""
+        if expected == "deploys":
+            return self.kind == "deploys"
+        kind, _, rest = expected.partition(":")
+        texts = re.findall(r"`([^`]+)`", rest)
+        return self.kind == kind and bool(texts) and all(text in self.message for text in texts)
+
+
+def deploy(engine: StackEngine, path: Path, name: str, *, placeholders: bool) -> Outcome:
+    text = path.read_text(encoding="utf-8")
+    parameters = plausible_parameters(load_template(text, filename=str(path)).data)
+    try:
+        stack = engine.create_stack(
+            name,
+            text,
+            filename=str(path),
+            parameters=parameters,
+            options=StackOptions(placeholders=placeholders, timeout_mins=5),
+        )
+    except TemplateErrors as exc:
+        return Outcome("refused", "; ".join(str(e) for e in exc.errors))
+    if stack.status == "CREATE_COMPLETE":
+        return Outcome("deploys", stack.reason, stack)
+    return Outcome("fails", stack.reason, stack)
