@@ -64,6 +64,52 @@ def large_object(put: object, get: object, size: int, rounds: int) -> tuple[floa
     return statistics.median(put_rates), statistics.median(get_rates)
 
 
+SERVE_PROBE = textwrap.dedent(
+    """
+    import sys
+    sys.path.insert(0, {repo!r})
+    from fcbackend.app import create_app
+    from fcbackend.backend_config import BackendConfig
+    from fcbackend.server import ThreadedServer
+    from tests.support.fc_api import FakeScheduler
+    server = ThreadedServer(create_app(BackendConfig.for_state_dir({state!r}), scheduler=FakeScheduler()))
+    print(server.start().endpoint, flush=True)
+    sys.stdin.read()  # serve until the benchmark closes our stdin
+    server.stop()
+    """
+)
+
+
+def small_objects_apart(state: Path, n: int) -> dict[str, list[float]]:
+    """4 KB put+get against a backend in a process of its own, as function code meets it (the
+    in-process figures above share one interpreter, and its GIL, between client and server)."""
+    code = SERVE_PROBE.format(repo=str(Path(__file__).resolve().parents[1]), state=str(state))
+    proc = subprocess.Popen(
+        [sys.executable, "-c", code], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert proc.stdout is not None
+        endpoint = proc.stdout.readline().strip()
+        config = BackendConfig.for_state_dir(state)
+        auth = oss2.Auth(config.access_key_id, config.access_key_secret)
+        bucket = oss2.Bucket(auth, endpoint, "apart")
+        bucket.create_bucket()
+        small_objects(bucket, 20, overwrite=False)
+        data = os.urandom(4096)
+        lean: list[float] = []
+        with OssClient(endpoint, config.access_key_id, config.access_key_secret) as client:
+            for i in range(20 + n):
+                t0 = time.perf_counter()
+                client.put_object("apart", f"lean/{i}", data)
+                assert client.get_object("apart", f"lean/{i}") == data
+                lean.append((time.perf_counter() - t0) * 1000)
+        return {"oss2": small_objects(bucket, n, overwrite=False), "httpx + our signing": lean[20:]}
+    finally:
+        assert proc.stdin is not None
+        proc.stdin.close()
+        proc.wait(timeout=30)
+
+
 IDLE_PROBE = textwrap.dedent(
     """
     import gc, sys, time, types
@@ -147,6 +193,11 @@ def main() -> int:
               f"put/goal {put / LARGE_GOAL_MBPS:.2f}, get/goal {get / LARGE_GOAL_MBPS:.2f}")  # fmt: skip
     finally:
         server.stop()
+    for label, samples in small_objects_apart(work / "apart", args.n).items():
+        p50 = statistics.median(samples)
+        p99 = statistics.quantiles(samples, n=100)[98]
+        print(f"4 KB put+get ({label}, backend in its own process): p50 {p50:.2f} ms, p99 {p99:.2f} ms, "
+              f"p50/goal {p50 / SMALL_GOAL_MS:.2f}")  # fmt: skip
     before = idle_rss_mb(True, work / "idle-without")
     after = idle_rss_mb(False, work / "idle-with")
     added = after - before

@@ -38,7 +38,10 @@ from fcbackend.app import create_app
 from fcbackend.backend_config import BackendConfig
 from fcbackend.server import ThreadedServer
 from rosengine.clients.fc import FcClient
+from rosengine.clients.fc3 import Fc3Client
 from rosengine.clients.oss import OssClient
+from rosengine.clients.ram import RamClient
+from rosengine.clients.sls import SlsClient
 from rosengine.engine import StackEngine, StackOptions
 from rosengine.errors import TemplateErrors
 from rosengine.state.models import EventRecord
@@ -224,7 +227,13 @@ def main() -> None:
     server = ThreadedServer(create_app(config)).start()
     builders = {
         "fc": lambda: FcClient(server.endpoint, config.access_key_id, config.access_key_secret, timeout=60),
+        "fc3": lambda: Fc3Client(server.endpoint, config.access_key_id, config.access_key_secret, timeout=60),
         "oss": lambda: OssClient(server.endpoint, config.access_key_id, config.access_key_secret),
+        # RAM and SLS of the same backend (from ROS_HOME the engine would start a second one).
+        "ram": lambda: RamClient(server.endpoint, config.access_key_id, config.access_key_secret),
+        "sls": lambda: SlsClient(
+            server.endpoint, config.access_key_id, config.access_key_secret, region=config.region
+        ),
     }
     listener = StampingListener()
     engine = StackEngine(SqliteStateStore(tmp / "state.db"), listener=listener, client_builders=builders)

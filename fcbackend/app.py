@@ -37,9 +37,11 @@ from fcbackend.ram.wiring import build_identity
 from fcbackend.store import CodeStore, InvocationRecorder
 from fcbackend.store_factory import (
     backend_databases,
+    open_code_contents,
     open_invocation_log,
     open_metadata_store,
     open_ram_store,
+    shared_root_credentials,
 )
 
 _log = logging.getLogger("fcbackend")
@@ -168,7 +170,11 @@ def create_app(
     config.state_dir.mkdir(parents=True, exist_ok=True)
     databases = backend_databases(config)
     meta = open_metadata_store(databases)
-    code = CodeStore(config.state_dir, meta)
+    if databases.url is not None and databases.url.scheme != "sqlite":  # one service, one key pair
+        config.access_key_id, config.access_key_secret = shared_root_credentials(
+            meta, config.access_key_id, config.access_key_secret
+        )
+    code = CodeStore(config.state_dir, meta, open_code_contents(databases))
     recorder = InvocationRecorder(open_invocation_log(databases), config.logs_dir, config.flush_interval_s)
     if scheduler is None:
         scheduler = default_scheduler(config)

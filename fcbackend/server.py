@@ -50,6 +50,7 @@ from fcbackend.backend_config import (
     write_backend_info,
 )
 from fcbackend.twins import cloud_info
+from sqlstore import DATABASE_URL_VARIABLE, DatabaseError
 
 LOCK_FILE = "backend.lock"
 SERVE_LOCK_FILE = "serve.lock"
@@ -401,8 +402,12 @@ def start_daemon(
     driver: str | None = None,
     auth: bool = True,
     timeout: float = START_TIMEOUT_S,
+    database_url: str | None = None,
 ) -> tuple[dict[str, Any], bool]:
-    """Start the backend in the background unless one runs; returns (backend.json, started_now)."""
+    """Start the backend in the background unless one runs; returns (backend.json, started_now).
+
+    ``database_url`` reaches the child in its environment (``ROS_DATABASE_URL``), not on its
+    command line, where any user could read a password with ``ps``."""
     directory = Path(state_dir) if state_dir else BackendConfig.for_state_dir().state_dir
     directory.mkdir(parents=True, exist_ok=True)
     with _start_lock(directory):
@@ -425,10 +430,19 @@ def start_daemon(
             cmd += ["--driver", driver]
         if not auth:
             cmd.append("--no-auth")
+        env = dict(os.environ)  # an exported ROS_DATABASE_URL reaches the child as it is
+        if database_url:
+            env[DATABASE_URL_VARIABLE] = database_url
         log = open(directory / LOG_FILE, "ab")  # noqa: SIM115 (handed to the child)
         try:
             proc = subprocess.Popen(
-                cmd, stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True, close_fds=True
+                cmd,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=log,
+                start_new_session=True,
+                close_fds=True,
+                env=env,
             )
         finally:
             log.close()
@@ -532,7 +546,12 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(name)s %(levelname)s %(message)s")
     config = BackendConfig.for_state_dir(
-        args.state_dir, host=args.host, port=args.port, driver=args.driver, auth=not args.no_auth
+        args.state_dir,
+        host=args.host,
+        port=args.port,
+        driver=args.driver,
+        auth=not args.no_auth,
+        database_url=os.environ.get(DATABASE_URL_VARIABLE) or None,
     )
 
     def ready(info: dict[str, Any]) -> None:
@@ -540,7 +559,8 @@ def main(argv: list[str] | None = None) -> None:
 
     try:
         serve(config, log_level=args.log_level, on_ready=ready)
-    except DaemonError as exc:  # e.g. another backend serves this state dir: one clear line, no traceback
+    except (DaemonError, DatabaseError) as exc:  # another backend serves this state dir, a database
+        # that refuses us: one clear line, no traceback
         print(f"error: {exc}", file=sys.stderr, flush=True)
         sys.exit(1)
 

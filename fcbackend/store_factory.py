@@ -7,7 +7,11 @@ queue), ``timers.db``, ``ram.db`` (RAM/STS), ``sls.db`` (the SLS twin), ``ros-ca
 callbacks), ``apigateway.db`` (API Gateway routes), ``nas.db`` (NAS file systems) — the layout
 earlier releases wrote, so existing state directories open as they are (their tables are adopted by the
 migrations ledger); OSS object metadata lives beside the objects. ``BackendConfig.database_url``
-puts every group in that one database instead.
+puts every group in that one database instead: an SQLite file, or a PostgreSQL database that
+several backends share (one FC service: same keys, functions, queue). On PostgreSQL the async
+queue is :class:`PostgresAsyncQueueStore` (claims beside other backends, orphans adopted); the
+other stores run their portable SQL on it. OSS object metadata stays beside the objects' bytes
+(files of this host) unless the URL is SQLite.
 """
 
 from __future__ import annotations
@@ -23,12 +27,13 @@ from fcbackend.oss.object_metadata import ObjectMetadataStore, SqliteObjectMetad
 from fcbackend.ram.store import RamStore, SqliteRamStore
 from fcbackend.roscallbacks.store import CallbackStore, SqliteCallbackStore
 from fcbackend.sls.store import SlsStore, SqliteSlsStore
+from fcbackend.store.code_contents import CodeContents, SqlCodeContents
 from fcbackend.store.invocation_log import InvocationLog
 from fcbackend.store.metadata import MetadataStore
 from fcbackend.store.sqlite_invocation_log import SqliteInvocationLog
 from fcbackend.store.sqlite_metadata import SqliteMetadataStore
 from fcbackend.triggers.timer_state import SqliteTimerStateStore, TimerStateStore
-from sqlstore import Database, DatabaseSet, SqliteDatabase, UnsupportedDatabase
+from sqlstore import DatabaseSet
 
 # Store groups: the SQLite file each lives in by default (<group>.db in the state directory).
 FC, ASYNC, TIMERS, OSS, RAM, SLS = "fc", "async", "timers", "oss", "ram", "sls"
@@ -40,52 +45,77 @@ def backend_databases(config: BackendConfig) -> DatabaseSet:
 
 
 def open_metadata_store(databases: DatabaseSet) -> MetadataStore:
-    return SqliteMetadataStore(_sqlite(databases.open(FC), "FC metadata"))
+    return SqliteMetadataStore(databases.open(FC))
 
 
 def open_invocation_log(databases: DatabaseSet) -> InvocationLog:
-    return SqliteInvocationLog(_sqlite(databases.open(FC), "invocation log"))
+    return SqliteInvocationLog(databases.open(FC))
+
+
+def open_code_contents(databases: DatabaseSet) -> CodeContents | None:
+    """Package bytes in the database where several backends share it (PostgreSQL); None where the
+    state directory's ``code/`` files are the only copy (SQLite: one backend per directory)."""
+    database = databases.open(FC)
+    if database.dialect.name == "sqlite":
+        database.close()
+        return None
+    return SqlCodeContents(database)
+
+
+def shared_root_credentials(
+    meta: MetadataStore, access_key_id: str, access_key_secret: str
+) -> tuple[str, str]:
+    """The root key pair of every backend on a shared database: the first backend's pair, stored
+    in the FC metadata; later ones adopt it (their own state directory's pair is not used), so
+    any client may call any of them with the same keys."""
+    meta.insert(
+        "settings",
+        "",
+        "root-credentials",
+        {"accessKeyId": access_key_id, "accessKeySecret": access_key_secret},
+    )
+    stored = meta.get("settings", "", "root-credentials")
+    assert stored is not None
+    return str(stored["accessKeyId"]), str(stored["accessKeySecret"])
 
 
 def open_async_queue(databases: DatabaseSet) -> AsyncQueueStore:
-    return SqliteAsyncQueueStore(_sqlite(databases.open(ASYNC), "async queue"))
+    database = databases.open(ASYNC)
+    if database.dialect.name == "postgresql":
+        # Imported here: it is only for PostgreSQL, whose driver is an optional extra.
+        from fcbackend.asyncq.postgres_store import PostgresAsyncQueueStore
+
+        return PostgresAsyncQueueStore(database)
+    return SqliteAsyncQueueStore(database)
 
 
 def open_timer_state(databases: DatabaseSet) -> TimerStateStore:
-    return SqliteTimerStateStore(_sqlite(databases.open(TIMERS), "timer state"))
+    return SqliteTimerStateStore(databases.open(TIMERS))
 
 
 def open_ram_store(databases: DatabaseSet) -> RamStore:
-    return SqliteRamStore(_sqlite(databases.open(RAM), "RAM/STS"))
+    return SqliteRamStore(databases.open(RAM))
 
 
 def open_sls_store(databases: DatabaseSet) -> SlsStore:
-    return SqliteSlsStore(_sqlite(databases.open(SLS), "SLS"))
+    return SqliteSlsStore(databases.open(SLS))
 
 
 def open_callback_store(databases: DatabaseSet) -> CallbackStore:
-    return SqliteCallbackStore(_sqlite(databases.open(ROS_CALLBACKS), "ROS callbacks"))
+    return SqliteCallbackStore(databases.open(ROS_CALLBACKS))
 
 
 def open_apigateway_store(databases: DatabaseSet) -> ApiGatewayStore:
-    return SqliteApiGatewayStore(_sqlite(databases.open(APIGATEWAY), "API Gateway"))
+    return SqliteApiGatewayStore(databases.open(APIGATEWAY))
 
 
 def open_nas_store(databases: DatabaseSet) -> NasStore:
-    return SqliteNasStore(_sqlite(databases.open(NAS), "NAS"))
+    return SqliteNasStore(databases.open(NAS))
 
 
 def open_object_metadata(databases: DatabaseSet, root: Path) -> ObjectMetadataStore:
     """OSS object metadata: by default beside the objects (``<root>/.meta/objects.db``), so that
     every opener of the object store finds it."""
-    if databases.url is None:
+    if databases.url is None or databases.url.scheme != "sqlite":
         return SqliteObjectMetadataStore.beside(root)
-    return SqliteObjectMetadataStore(_sqlite(databases.open(OSS), "OSS object metadata"), root)
-
-
-def _sqlite(database: Database, store: str) -> SqliteDatabase:
-    if isinstance(database, SqliteDatabase):
-        return database
-    raise UnsupportedDatabase(
-        f"the {store} store has no implementation for {database.dialect.name} databases"
-    )
+    return SqliteObjectMetadataStore(databases.open(OSS), root)

@@ -201,6 +201,10 @@ class ProviderContext:
     # resource (a WaitCondition) and are deployed as placeholders, so nothing will ever signal it:
     # the provider signals SUCCESS itself and says so. Empty for everything else.
     placeholder_signallers: tuple[str, ...] = ()
+    # The user asked for placeholders (--placeholders): a provider that cannot build the real
+    # thing from what exists locally (a code package only the cloud has) may deploy a marked
+    # stand-in instead (ProviderResult.placeholder) rather than fail.
+    placeholders: bool = False
 
     @overload
     def client(self, service: Literal["fc"]) -> FcClient: ...
@@ -233,6 +237,8 @@ class ProviderResult:
     # its events: "record: ...", "placeholder: ...", "no-op locally: ...". Empty for a real twin
     # (the engine's default StatusReason then).
     note: str = ""
+    # The resource is a stand-in (say why in ``note``): counted and shown as a placeholder.
+    placeholder: bool = False
 
 
 # The key under which read() returns the physical id of a resource it looked up by its

@@ -44,7 +44,7 @@ class PlaceholderProvider(ResourceProvider):
         primary = primary_id_attribute(self.type_schema)
         physical_id = local_id(prefix_for(self.type_schema.type_name, primary))
         attributes = attribute_values(self.type_schema, ctx, properties, physical_id, filler=self.note)
-        return ProviderResult(physical_id, attributes, note=self.note)
+        return ProviderResult(physical_id, attributes, note=self.note, placeholder=True)
 
     def update(
         self,
@@ -58,7 +58,7 @@ class PlaceholderProvider(ResourceProvider):
         attributes = attribute_values(
             self.type_schema, ctx, properties, physical_id, known=known, filler=self.note
         )
-        return ProviderResult(physical_id, attributes, note=self.note)
+        return ProviderResult(physical_id, attributes, note=self.note, placeholder=True)
 
     def delete(self, ctx: ProviderContext, physical_id: str, properties: dict[str, Any]) -> None:
         return None

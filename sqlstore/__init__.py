@@ -4,7 +4,8 @@ Connections with the right pragmas, transactions, ordered migrations recorded in
 the hooks where kinds of database differ (:class:`Dialect`) live here, so each store only writes
 its own statements. This package imports neither ``rosengine`` nor ``fcbackend``: both use it.
 
-* :func:`open_database` — a :class:`Database` from a URL (``sqlite:///path/to/file.db``);
+* :func:`open_database` — a :class:`Database` from a URL (``sqlite:///path/to/file.db``, or
+  ``postgresql://user:password@host:port/db`` with the ``cluster`` extra: :mod:`sqlstore.postgres`);
 * :class:`DatabaseSet` — the databases of one process's stores (one SQLite file per group by
   default, or one database for all);
 * :class:`Schema`, :class:`Migration` — a store's numbered migrations;
@@ -13,17 +14,25 @@ its own statements. This package imports neither ``rosengine`` nor ``fcbackend``
 
 from sqlstore.database import Cursor, Database, Durability, Session
 from sqlstore.dialect import Dialect, SqliteDialect
-from sqlstore.errors import DatabaseError, DatabaseUrlError, SchemaTooNew, UnsupportedDatabase
+from sqlstore.errors import (
+    DatabaseError,
+    DatabaseUnavailable,
+    DatabaseUrlError,
+    SchemaTooNew,
+    UnsupportedDatabase,
+)
 from sqlstore.migrations import Migration, Schema, apply_migrations
 from sqlstore.opening import DatabaseSet, open_database
 from sqlstore.sqlite import SqliteDatabase
-from sqlstore.url import DatabaseUrl
+from sqlstore.url import DATABASE_URL_VARIABLE, DatabaseUrl
 
 __all__ = [
+    "DATABASE_URL_VARIABLE",
     "Cursor",
     "Database",
     "DatabaseError",
     "DatabaseSet",
+    "DatabaseUnavailable",
     "DatabaseUrl",
     "DatabaseUrlError",
     "Dialect",

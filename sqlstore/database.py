@@ -67,13 +67,18 @@ class Database(ABC):
     dialect: Dialect
 
     @abstractmethod
-    def transaction(self, *, durable: bool = False) -> AbstractContextManager[Session]:
+    def transaction(
+        self, *, durable: bool = False, row_locks: bool = False
+    ) -> AbstractContextManager[Session]:
         """A write transaction, all or nothing, re-entrant (an inner one joins the outer).
 
-        It takes the write lock at the start (SQLite: ``BEGIN IMMEDIATE``), so two writers that
-        read-check-write never interleave. ``durable=True``: the commit is on the disk when the
-        block ends, whatever the database's default :class:`Durability`; it must be the outermost
-        transaction."""
+        It takes the write lock at the start (SQLite: ``BEGIN IMMEDIATE``; PostgreSQL: an advisory
+        transaction lock), so two writers that read-check-write never interleave. ``durable=True``:
+        the commit is on the disk when the block ends, whatever the database's default
+        :class:`Durability`; it must be the outermost transaction. ``row_locks=True``: the
+        statements inside lock what they touch themselves (rows selected with the dialect's
+        ``claim_clause``, single updates by key), so a database that can run writers side by
+        side need not serialise this one against the others (SQLite serialises it anyway)."""
 
     @abstractmethod
     def reading(self) -> AbstractContextManager[Session]:

@@ -19,6 +19,11 @@ from sqlstore.database import Session
 
 class Dialect(ABC):
     name: str
+    # Whether databases of this kind may hold a layout from before the migrations ledger (only
+    # SQLite files were ever written without it), so a store's ``Schema.adopt`` must look.
+    has_legacy_layouts: bool = True
+    # What the driver raises when a statement breaks a constraint (a duplicate key).
+    integrity_errors: tuple[type[Exception], ...] = ()
 
     def upsert(self, table: str, columns: Sequence[str], key: Sequence[str]) -> str:
         """``INSERT`` of ``columns`` that updates the non-key columns of an existing row with the
@@ -45,6 +50,13 @@ class Dialect(ABC):
         """Appended to a ``SELECT`` of rows a worker is about to claim, so that concurrent
         workers each get different rows (PostgreSQL: ``FOR UPDATE SKIP LOCKED``)."""
 
+    @property
+    def row_lock_clause(self) -> str:
+        """Appended to a ``SELECT`` of rows the transaction will change, so that no other
+        transaction changes them first (PostgreSQL: ``FOR UPDATE``). Nothing on SQLite, whose
+        write transaction holds the whole database."""
+        return ""
+
     @abstractmethod
     def run_script(self, session: Session, script: str) -> None:
         """Run several statements inside the current transaction."""
@@ -52,6 +64,7 @@ class Dialect(ABC):
 
 class SqliteDialect(Dialect):
     name = "sqlite"
+    integrity_errors = (sqlite3.IntegrityError,)
 
     @property
     def claim_clause(self) -> str:

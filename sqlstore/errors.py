@@ -26,3 +26,9 @@ class SchemaTooNew(DatabaseError):
 
 class UnsupportedDatabase(DatabaseError):
     """A store has no implementation for the kind of database it was asked to open on."""
+
+
+class DatabaseUnavailable(DatabaseError):
+    """A database server that cannot be reached or refused us (wrong host, credentials, a server
+    that went away); the message carries the server's reason. A transaction it interrupted was
+    rolled back whole; the next use reconnects."""

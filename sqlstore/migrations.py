@@ -75,7 +75,7 @@ def apply_migrations(database: Database, schema: Schema) -> int:
     with database.transaction() as session:
         session.execute(_LEDGER_DDL)
         done = applied_versions(session, schema.store)
-        if not done and schema.adopt is not None:
+        if not done and schema.adopt is not None and database.dialect.has_legacy_layouts:
             adopted = schema.adopt(session)
             for migration in schema.migrations[:adopted]:
                 _record(session, schema.store, migration, "adopted")

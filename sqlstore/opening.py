@@ -13,11 +13,21 @@ from sqlstore.url import DatabaseUrl
 
 Opener = Callable[[DatabaseUrl, Durability, float], Database]
 
+
 # URL scheme -> how to open such a database. A new kind of database is one entry here.
+def _open_postgres(url: DatabaseUrl, durability: Durability, busy_timeout_s: float) -> Database:
+    # Imported here: psycopg is the optional ``cluster`` extra, and a process that never names a
+    # PostgreSQL URL must not need it (or pay for importing it).
+    from sqlstore.postgres import PostgresDatabase
+
+    return PostgresDatabase(url, durability=durability, busy_timeout_s=busy_timeout_s)
+
+
 OPENERS: dict[str, Opener] = {
     "sqlite": lambda url, durability, busy_timeout_s: SqliteDatabase(
         url, durability=durability, busy_timeout_s=busy_timeout_s
     ),
+    "postgresql": _open_postgres,
 }
 
 

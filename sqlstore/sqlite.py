@@ -82,7 +82,7 @@ class SqliteDatabase(Database):
         or :meth:`transaction` while using it."""
         return self._conn
 
-    def transaction(self, *, durable: bool = False) -> _Transaction:
+    def transaction(self, *, durable: bool = False, row_locks: bool = False) -> _Transaction:
         return self._durable_write if durable else self._write
 
     def reading(self) -> _Read:

@@ -15,6 +15,10 @@ from urllib.parse import urlsplit, urlunsplit
 
 from sqlstore.errors import DatabaseUrlError
 
+# The environment variable that names the database every store of rosengine and its backend uses
+# (``ros stack``, ``ros fc serve``/``start``); unset: SQLite files in the state directory.
+DATABASE_URL_VARIABLE = "ROS_DATABASE_URL"
+
 # Alternative spellings users write for the same kind of database.
 _SCHEME_ALIASES = {"postgres": "postgresql", "sqlite3": "sqlite"}
 

@@ -3,7 +3,8 @@
 ``tests.support.fc_api`` is loaded as a plugin so that its ``backend`` and ``sdk`` fixtures (a real
 FC API server over a fake scheduler, one per test module) reach every test that asks for them.
 
-A test marked ``docker``, ``bwrap``, ``gpu`` or ``node`` needs that part of the machine; where it is missing
+A test marked ``docker``, ``bwrap``, ``gpu``, ``node`` or ``multinode`` (a real PostgreSQL server
+shared by several processes, ``tests.support.postgres``) needs that part of the machine; where it is missing
 the test is skipped with the probe's reason (``tests.support.machine``), never failed. ``-m docker``
 selects exactly those tests.
 """
@@ -14,15 +15,16 @@ from collections.abc import Callable
 
 import pytest
 
-from tests.support.machine import bwrap_usable, docker_usable, gpu_usable, node_usable
+from tests.support.machine import bwrap_usable, docker_usable, gpu_usable, node_usable, postgres_usable
 
-pytest_plugins = ["tests.support.fc_api"]
+pytest_plugins = ["tests.support.fc_api", "tests.support.postgres"]
 
 NEEDS: dict[str, tuple[str, Callable[[], tuple[bool, str]]]] = {
     "docker": ("a usable Docker engine", docker_usable),
     "bwrap": ("bubblewrap that can create namespaces", bwrap_usable),
     "gpu": ("an NVIDIA GPU", gpu_usable),
     "node": ("Node.js", node_usable),
+    "multinode": ("PostgreSQL (server binaries) and psycopg", postgres_usable),
 }
 
 

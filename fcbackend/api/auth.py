@@ -40,6 +40,7 @@ from fcbackend.api.invoke import invoke_function, invoke_sync_asgi
 from fcbackend.backend_config import API_VERSION, BackendConfig
 from fcbackend.fc3.auth import check_fc3_signature
 from rosengine.clients import fc_signature
+from sqlstore import DatabaseUnavailable
 
 API_PREFIX = f"/{API_VERSION}/"
 FC3_PREFIX = "/2023-03-30/"
@@ -234,6 +235,11 @@ async def answer_errors(
     except FcError as err:
         if not started:
             await send_error(send, err, request_id, fc3=fc3)
+    except DatabaseUnavailable as exc:  # a shared database that went away: retry later, not a 500
+        _log.warning("%s: %s (request id %s)", what, exc, request_id)
+        if not started:
+            message = f"the backend's database is unavailable: {exc}"
+            await send_error(send, FcError(503, "ServiceUnavailable", message), request_id, fc3=fc3)
     except Exception:
         _log.exception("%s failed (request id %s)", what, request_id)
         if not started:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from sqlstore import Migration, Schema, SqliteDatabase
+from sqlstore import Database, Migration, Schema
 
 SCHEMA = Schema(
     "apigateway",
@@ -70,7 +70,7 @@ class SqliteApiGatewayStore:
 
     _API_COLUMNS = ("api_id", "group_id", "name", "method", "path", "service", "function", "qualifier")
 
-    def __init__(self, database: SqliteDatabase) -> None:
+    def __init__(self, database: Database) -> None:
         self.database = database
         database.migrate(SCHEMA)
         dialect = database.dialect

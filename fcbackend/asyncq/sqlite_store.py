@@ -29,7 +29,7 @@ from fcbackend.asyncq.records import (
     http_from_json,
     http_to_json,
 )
-from sqlstore import Migration, Schema, Session, SqliteDatabase
+from sqlstore import Database, Migration, Schema, Session
 
 SCHEMA = Schema(
     "fc.async_queue",
@@ -116,9 +116,11 @@ _INTAKE_COLUMNS = (
 
 
 class SqliteAsyncQueueStore:
-    def __init__(self, database: SqliteDatabase) -> None:
+    schema = SCHEMA
+
+    def __init__(self, database: Database) -> None:
         self.database = database
-        database.migrate(SCHEMA)
+        database.migrate(self.schema)
         self._insert = database.dialect.insert_new("async_events", _INTAKE_COLUMNS, ("id",))
         self._claim = (
             f"SELECT {_COLUMNS} FROM async_events WHERE status IN (?, ?) AND next_at <= ? "

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
-from sqlstore import Migration, Schema, SqliteDatabase
+from sqlstore import Database, Migration, Schema
 
 SCHEMA = Schema(
     "nas",
@@ -54,7 +54,7 @@ class SqliteNasStore:
     """:class:`NasStore` in an SQLite database; thread-safe (the database's sessions serialise its
     users)."""
 
-    def __init__(self, database: SqliteDatabase) -> None:
+    def __init__(self, database: Database) -> None:
         self.database = database
         database.migrate(SCHEMA)
 

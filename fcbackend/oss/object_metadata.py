@@ -20,7 +20,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any, Protocol
 
-from sqlstore import Migration, Schema, Session, SqliteDatabase
+from sqlstore import Database, Migration, Schema, Session, SqliteDatabase
 
 META_DIR = ".meta"
 DATABASE_NAME = "objects.db"
@@ -82,7 +82,7 @@ def _import_sidecars(root: Path, session: Session) -> None:
 
 
 class SqliteObjectMetadataStore:
-    def __init__(self, database: SqliteDatabase, root: Path) -> None:
+    def __init__(self, database: Database, root: Path) -> None:
         """``root``: the object store's directory, whose sidecar files of an earlier layout are
         moved into the table once."""
         self.database = database

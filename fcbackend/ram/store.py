@@ -15,7 +15,7 @@ import json
 from contextlib import AbstractContextManager
 from typing import Any, Protocol
 
-from sqlstore import Migration, Schema, SqliteDatabase
+from sqlstore import Database, Migration, Schema
 
 
 class RamStore(Protocol):
@@ -68,7 +68,7 @@ SCHEMA = Schema(
 class SqliteRamStore:
     """:class:`RamStore` in an SQLite database, safe to share between threads."""
 
-    def __init__(self, database: SqliteDatabase) -> None:
+    def __init__(self, database: Database) -> None:
         self.database = database
         database.migrate(SCHEMA)
         dialect = database.dialect

@@ -15,7 +15,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from sqlstore import Migration, Schema, SqliteDatabase
+from sqlstore import Database, Migration, Schema
 
 SCHEMA = Schema(
     "ros_callbacks",
@@ -142,7 +142,7 @@ class SqliteCallbackStore:
     )
     _REQUEST_COLUMNS = "request_id, token, stack_id, logical_id, created, response, refusals"
 
-    def __init__(self, database: SqliteDatabase) -> None:
+    def __init__(self, database: Database) -> None:
         self.database = database
         database.migrate(SCHEMA)
         dialect = database.dialect

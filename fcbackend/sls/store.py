@@ -18,7 +18,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from sqlstore import Migration, Schema, SqliteDatabase
+from sqlstore import Database, Migration, Schema
 
 SCHEMA = Schema(
     "sls",
@@ -117,7 +117,7 @@ def _pairs(text: str) -> tuple[tuple[str, str], ...]:
 class SqliteSlsStore:
     """:class:`SlsStore` in an SQLite database; thread-safe."""
 
-    def __init__(self, database: SqliteDatabase) -> None:
+    def __init__(self, database: Database) -> None:
         self.database = database
         database.migrate(SCHEMA)
         dialect = database.dialect

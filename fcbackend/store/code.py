@@ -26,6 +26,7 @@ import zipfile
 from pathlib import Path, PurePosixPath
 
 from fcbackend.backend_config import MAX_UNPACKED_CODE, MAX_ZIP_ENTRIES
+from fcbackend.store.code_contents import CodeContents
 from fcbackend.store.crc64 import checksum_text
 from fcbackend.store.metadata import CodeBlob, MetadataStore
 
@@ -163,9 +164,13 @@ class PackageTree:
 
 
 class CodeStore:
-    """Stores zips by sha256 and unpacks each once, on first use."""
+    """Stores zips by sha256 and unpacks each once, on first use.
 
-    def __init__(self, root: Path, meta: MetadataStore):
+    ``contents``: where every backend of a shared database finds the bytes; ``code/`` is then this
+    backend's cache of them, filled when a package is first needed here."""
+
+    def __init__(self, root: Path, meta: MetadataStore, contents: CodeContents | None = None):
+        self.contents = contents
         self.zips = root / "code"
         self.trees = root / "unpacked"
         self.zips.mkdir(parents=True, exist_ok=True)
@@ -178,14 +183,12 @@ class CodeStore:
         """Validate and store a zip (idempotent); slow for big packages: call off the event loop."""
         sha = hashlib.sha256(data).hexdigest()
         known = self.blob(sha)
-        if known is not None and self.zip_path(sha).exists():
+        if known is not None and (self.zips / f"{sha}.zip").exists():
             return known
         check_zip(data)
-        target = self.zip_path(sha)
-        if not target.exists():
-            tmp = target.with_suffix(f".{os.getpid()}.{threading.get_ident()}.tmp")
-            tmp.write_bytes(data)
-            os.replace(tmp, target)
+        if self.contents is not None:
+            self.contents.put(sha, data)
+        self._write_local(sha, data)
         blob = CodeBlob(sha, checksum_text(data), len(data))
         self._meta.put_blob(blob)
         return blob
@@ -193,8 +196,22 @@ class CodeStore:
     def blob(self, sha: str) -> CodeBlob | None:
         return self._meta.get_blob(sha)
 
+    def _write_local(self, sha: str, data: bytes) -> None:
+        target = self.zips / f"{sha}.zip"
+        if not target.exists():
+            tmp = target.with_suffix(f".{os.getpid()}.{threading.get_ident()}.tmp")
+            tmp.write_bytes(data)
+            os.replace(tmp, target)
+
     def zip_path(self, sha: str) -> Path:
-        return self.zips / f"{sha}.zip"
+        """The zip's file here, fetched from the shared contents first if this backend has not
+        seen it yet."""
+        path = self.zips / f"{sha}.zip"
+        if self.contents is not None and not path.exists():
+            data = self.contents.get(sha)
+            if data is not None:
+                self._write_local(sha, data)
+        return path
 
     def read(self, sha: str) -> bytes:
         return self.zip_path(sha).read_bytes()

@@ -5,6 +5,9 @@ a row keyed by request id cost a B-tree insert at a random place. A row is an ap
 table (rowid order is recording order) plus one insert into the per-function index, whose
 implicit rowid suffix also serves "newest first" per function. A re-recorded request id (a
 retried async call) is de-duplicated when read, newest wins.
+
+On PostgreSQL (no rowid) the table gets a ``rowid`` identity column numbering rows as they are
+recorded, and an index on (service, function, rowid); a batch is one pipelined ``executemany``.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from fcbackend.store.invocation_log import InvocationRecord, InvocationRow
-from sqlstore import Migration, Schema, Session, SqliteDatabase
+from sqlstore import Database, Migration, Schema, Session, SqliteDatabase
 
 _COLUMNS = InvocationRecord._fields
 _CREATE = """
@@ -41,6 +44,21 @@ def _create_log(session: Session) -> None:
 
 
 SCHEMA = Schema("fc.invocation_log", (Migration(1, "invocation log", _create_log),))
+POSTGRES_SCHEMA = Schema(
+    SCHEMA.store,
+    (
+        Migration(
+            1,
+            "invocation log",
+            _CREATE
+            + """;
+            ALTER TABLE invocation_log ADD COLUMN rowid BIGINT GENERATED ALWAYS AS IDENTITY;
+            CREATE INDEX invocation_log_newest ON invocation_log (rowid);
+            CREATE INDEX invocation_log_newest_by_function ON invocation_log (service, function, rowid)
+            """,
+        ),
+    ),
+)
 
 _INSERT = f"INSERT INTO invocation_log ({', '.join(_COLUMNS)}) VALUES ({', '.join('?' * len(_COLUMNS))})"
 # The whole batch as one statement over a JSON array of rows. Why: executemany binds and steps
@@ -55,10 +73,11 @@ _INSERT_BATCH = (
 
 
 class SqliteInvocationLog:
-    def __init__(self, database: SqliteDatabase) -> None:
+    def __init__(self, database: Database) -> None:
         self.database = database
-        database.migrate(SCHEMA)
-        self._batch_json = _has_json(database)
+        sqlite = isinstance(database, SqliteDatabase)
+        database.migrate(SCHEMA if sqlite else POSTGRES_SCHEMA)
+        self._batch_json = sqlite and _has_json(database)
 
     def close(self) -> None:
         self.database.close()
@@ -112,7 +131,7 @@ def _record(row: tuple[Any, ...]) -> InvocationRecord:
     return record._replace(cold=bool(record.cold))
 
 
-def _has_json(database: SqliteDatabase) -> bool:
+def _has_json(database: Database) -> bool:
     """Whether this SQLite has the JSON functions (built in since 3.38; an extension before)."""
     try:
         with database.reading() as session:

@@ -8,7 +8,7 @@ from contextlib import AbstractContextManager
 from typing import Any
 
 from fcbackend.store.metadata import CodeBlob
-from sqlstore import Migration, Schema, SqliteDatabase
+from sqlstore import Database, Migration, Schema
 
 SCHEMA = Schema(
     "fc.metadata",
@@ -36,7 +36,7 @@ _OBJECT_KEY = ("kind", "scope", "name")
 
 
 class SqliteMetadataStore:
-    def __init__(self, database: SqliteDatabase) -> None:
+    def __init__(self, database: Database) -> None:
         self.database = database
         database.migrate(SCHEMA)
         dialect = database.dialect
@@ -45,7 +45,7 @@ class SqliteMetadataStore:
         self._put_blob = dialect.upsert("blobs", ("sha256", "checksum", "size"), ("sha256",))
         self._bump = (
             "INSERT INTO counters (key, value) VALUES (?, 1) "
-            "ON CONFLICT (key) DO UPDATE SET value = value + 1 RETURNING value"
+            "ON CONFLICT (key) DO UPDATE SET value = counters.value + 1 RETURNING value"
         )
 
     def close(self) -> None:

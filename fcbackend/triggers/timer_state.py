@@ -10,7 +10,7 @@ from __future__ import annotations
 import builtins  # a method named like a builtin shadows it in the class body
 from typing import Protocol
 
-from sqlstore import DatabaseUrl, Migration, Schema, SqliteDatabase
+from sqlstore import Database, DatabaseUrl, Migration, Schema, SqliteDatabase
 
 
 class TimerStateStore(Protocol):
@@ -48,7 +48,7 @@ LEADER_LOCK = "timer-leader"
 class SqliteTimerStateStore:
     """:class:`TimerStateStore` in an SQLite database (``timers.db``; in memory by default)."""
 
-    def __init__(self, database: SqliteDatabase | None = None) -> None:
+    def __init__(self, database: Database | None = None) -> None:
         self.database = database or SqliteDatabase(DatabaseUrl.memory())
         self.database.migrate(SCHEMA)
         self._put = self.database.dialect.upsert("timer_state", ("key", "last"), ("key",))

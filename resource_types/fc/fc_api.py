@@ -62,7 +62,7 @@ def service_arn(ctx: ProviderContext, service: str) -> str:
 _SOURCE_EXTENSION = (("python", ".py"), ("nodejs", ".js"), ("php", ".php"))
 
 
-def _zip_bytes(files: dict[str, bytes], modes: dict[str, int] | None = None) -> bytes:
+def zip_files(files: dict[str, bytes], modes: dict[str, int] | None = None) -> bytes:
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
         for name, data in sorted(files.items()):
@@ -152,7 +152,7 @@ def code_to_api(
         return {"zipFile": zip_b64}
     if code.get("SourceCode") is not None:
         ext = next((e for prefix, e in _SOURCE_EXTENSION if (runtime or "").startswith(prefix)), "")
-        data = _zip_bytes({f"index{ext}": str(code["SourceCode"]).encode("utf-8")})
+        data = zip_files({f"index{ext}": str(code["SourceCode"]).encode("utf-8")})
         return {"zipFile": base64.b64encode(data).decode("ascii")}
     if code.get("OssBucketName") or code.get("OssObjectName"):
         if not (code.get("OssBucketName") and code.get("OssObjectName")):
@@ -169,7 +169,7 @@ def code_to_api(
             data = path.read_bytes()
         elif path.is_file():
             mode = path.stat().st_mode & 0o777
-            data = _zip_bytes({path.name: path.read_bytes()}, modes={path.name: mode})
+            data = zip_files({path.name: path.read_bytes()}, modes={path.name: mode})
         else:
             raise ProviderError(f"Code.LocalPath {path} does not exist", code="InvalidArgument")
         return {"zipFile": base64.b64encode(data).decode("ascii")}

@@ -9,6 +9,7 @@ after the function exists, as FC keeps it as a separate object.
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from resource_types.base import ProviderContext, ProviderError, ProviderResult, ResourceProvider, read_answer
@@ -22,6 +23,7 @@ from resource_types.fc.fc_api import (
     split_id,
     to_api,
 )
+from resource_types.fc.placeholder_code import missing_code_message, placeholder_code
 
 if TYPE_CHECKING:
     from rosengine.clients.fc import FcClient
@@ -95,6 +97,44 @@ def _attributes(
     }
 
 
+@dataclass(frozen=True)
+class _StandIn:
+    code: dict[str, Any]
+    properties: dict[str, Any]  # without a CustomRuntimeConfig: the stand-in's bootstrap serves
+    note: str
+
+
+def _stand_in_for_missing_code(
+    ctx: ProviderContext, service: str, name: str, code: dict[str, Any] | None, properties: dict[str, Any]
+) -> _StandIn | None:
+    """Placeholder code when the user asked for placeholders and the function's OSS code package
+    is not in the local object store (see :mod:`resource_types.fc.placeholder_code`)."""
+    if not ctx.placeholders or not code or "ossBucketName" not in code:
+        return None
+    bucket, key = str(code["ossBucketName"]), str(code["ossObjectName"])
+    if _object_exists(ctx, bucket, key):
+        return None
+    note = missing_code_message(service, name, bucket, key)
+    runtime = str(properties.get("Runtime") or "")
+    ca_port = int(properties.get("CAPort") or 9000)
+    stand_in = placeholder_code(runtime, str(properties.get("Handler") or ""), note, ca_port)
+    if stand_in is None:
+        return None
+    kept = {k: v for k, v in properties.items() if k != "CustomRuntimeConfig"}
+    return _StandIn(stand_in, kept, note)
+
+
+def _object_exists(ctx: ProviderContext, bucket: str, key: str) -> bool:
+    from rosengine.clients.oss import OssApiError  # the OSS client only when a package is asked about
+
+    try:
+        return ctx.client("oss").head_object(bucket, key) is not None
+    except OssApiError as exc:
+        if exc.status == 404:  # NoSuchBucket: the bucket is not here either
+            return False
+        raise
+
+
 def _service_id(client: FcClient, service: str) -> str | None:
     """FC's function object does not carry its service's id; GetAtt ServiceId needs it."""
     data = lookup(lambda: client.get_service(service))
@@ -138,6 +178,9 @@ class FunctionProvider(ResourceProvider):
             code = code_to_api(properties.get("Code"), properties.get("Runtime"), ctx)
         except ProviderError as exc:
             raise ProviderError(f"function {service}/{name}: {exc.message}", code=exc.code) from exc
+        stand_in = _stand_in_for_missing_code(ctx, service, name, code, properties)
+        if stand_in is not None:
+            code, properties = stand_in.code, stand_in.properties
         if code is None and properties.get("Runtime") != "custom-container":
             raise ProviderError(
                 f"function {service}/{name}: Code is required unless Runtime is custom-container",
@@ -150,7 +193,10 @@ class FunctionProvider(ResourceProvider):
                 client.put_async_invoke_config(service, name, async_cfg, qualifier="LATEST")
             service_id = _service_id(client, service)
         return ProviderResult(
-            physical_id=f"{service}|{name}", attributes=_attributes(ctx, service, data, service_id)
+            physical_id=f"{service}|{name}",
+            attributes=_attributes(ctx, service, data, service_id),
+            note=stand_in.note if stand_in else "",
+            placeholder=stand_in is not None,
         )
 
     def update(
@@ -167,8 +213,12 @@ class FunctionProvider(ResourceProvider):
         # Code is sent again when it changed, and always for LocalPath: the files on disk may have
         # changed while the property did not.
         new_code = properties.get("Code") or {}
-        if new_code != previous_properties.get("Code") or new_code.get("LocalPath"):
+        stand_in = None
+        if new_code != previous_properties.get("Code") or new_code.get("LocalPath") or ctx.placeholders:
             code = code_to_api(properties.get("Code"), properties.get("Runtime"), ctx)
+            stand_in = _stand_in_for_missing_code(ctx, service, name, code, properties)
+            if stand_in is not None:
+                code, properties = stand_in.code, stand_in.properties
         # A property taken out of the template goes back to its schema default (FC's), since the
         # update API keeps whatever is not sent.
         config = _config(self.properties_after_update(properties, previous_properties))
@@ -181,7 +231,12 @@ class FunctionProvider(ResourceProvider):
                 else:
                     lookup(lambda: client.delete_async_invoke_config(service, name, qualifier="LATEST"))
         service_id = previous_attributes.get("ServiceId") or _service_id(client, service)
-        return ProviderResult(physical_id=physical_id, attributes=_attributes(ctx, service, data, service_id))
+        return ProviderResult(
+            physical_id=physical_id,
+            attributes=_attributes(ctx, service, data, service_id),
+            note=stand_in.note if stand_in else "",
+            placeholder=stand_in is not None,
+        )
 
     def delete(self, ctx: ProviderContext, physical_id: str, properties: dict[str, Any]) -> None:
         service, name = split_id(physical_id, 2, self.type_name)

@@ -19,6 +19,7 @@ import click
 
 from rosengine.cli.fc_target import fc3_client, parse_target
 from rosengine.cli.output import emit, output_options, text_console
+from sqlstore import DATABASE_URL_VARIABLE
 
 DRIVERS = ["sandbox", "process", "docker"]
 
@@ -68,6 +69,14 @@ def _state_dir_option(fn: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def _server_options(fn: Callable[..., Any]) -> Callable[..., Any]:
+    fn = click.option(
+        "--database-url",
+        envvar=DATABASE_URL_VARIABLE,
+        default=None,
+        help="Keep the backend's state in this database: postgresql://user:password@host:port/db makes "
+        "every backend that names it one FC service (same keys, functions, async queue); default: "
+        "SQLite files in the state dir [env ROS_DATABASE_URL].",
+    )(fn)
     fn = click.option("--no-auth", is_flag=True, help="Accept unsigned requests.")(fn)
     fn = click.option(
         "--driver",
@@ -98,13 +107,22 @@ def fc() -> None:
     "--log-level", type=click.Choice(["debug", "info", "warning", "error"]), default="info", show_default=True
 )
 def serve_cmd(
-    state_dir: Path | None, host: str, port: int, driver: str | None, no_auth: bool, log_level: str
+    state_dir: Path | None,
+    host: str,
+    port: int,
+    driver: str | None,
+    no_auth: bool,
+    database_url: str | None,
+    log_level: str,
 ) -> None:
     """Run the backend in the foreground (Ctrl-C stops it)."""
     from fcbackend.backend_config import BackendConfig
     from fcbackend.server import DaemonError, serve
+    from sqlstore import DatabaseError
 
-    config = BackendConfig.for_state_dir(state_dir, host=host, port=port, driver=driver, auth=not no_auth)
+    config = BackendConfig.for_state_dir(
+        state_dir, host=host, port=port, driver=driver, auth=not no_auth, database_url=database_url
+    )
 
     def ready(info: dict[str, Any]) -> None:
         click.echo(
@@ -121,7 +139,7 @@ def serve_cmd(
 
     try:
         serve(config, log_level=log_level, on_ready=ready)
-    except DaemonError as exc:
+    except (DaemonError, DatabaseError) as exc:
         raise click.ClickException(str(exc)) from exc
 
 
@@ -134,6 +152,7 @@ def start_cmd(
     port: int,
     driver: str | None,
     no_auth: bool,
+    database_url: str | None,
     output: str,
     query: str | None,
 ) -> None:
@@ -146,7 +165,9 @@ def start_cmd(
     from fcbackend.server import DaemonError, start_daemon
 
     try:
-        info, started = start_daemon(state_dir, host=host, port=port, driver=driver, auth=not no_auth)
+        info, started = start_daemon(
+            state_dir, host=host, port=port, driver=driver, auth=not no_auth, database_url=database_url
+        )
     except DaemonError as exc:
         raise click.ClickException(str(exc)) from exc
     data = {"endpoint": info["endpoint"], "pid": info["pid"], "started": started}

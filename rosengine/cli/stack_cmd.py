@@ -17,7 +17,7 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
@@ -26,10 +26,11 @@ from rosengine.engine import StackEngine, StackError, StackOptions
 from rosengine.engine import changesets as cs
 from rosengine.engine.stack_engine import DEFAULT_CONCURRENCY, stack_name_from_file
 from rosengine.errors import TemplateError, TemplateErrors
-from rosengine.state import interrupted_message, open_store
+from rosengine.state import DATABASE_URL_VARIABLE, interrupted_message, open_store
 from rosengine.state.models import ROLE_CURRENT, EventRecord, StackRecord
 from rosengine.state.owner import is_alive
 from rosengine.state.statuses import Action, ChangeSetType, Status
+from sqlstore import DatabaseError
 
 if TYPE_CHECKING:
     from rosengine.cli.stack_text import LiveProgress
@@ -139,7 +140,7 @@ def _progress(output: str) -> PlainProgress | LiveProgress:
 
 
 # -- error handling -----------------------------------------------------------------------------
-def _fail(message: str, code: int) -> None:
+def _fail(message: str, code: int) -> NoReturn:
     click.echo(message, err=True)
     raise SystemExit(code)
 
@@ -172,7 +173,12 @@ def _stack_placeholders(engine: StackEngine, existing_name: str | None) -> bool:
 
 
 def _engine(listener: Any = None) -> StackEngine:
-    return StackEngine(open_store(), listener=listener, echo=lambda m: click.echo(m, err=True))
+    url = click.get_current_context().meta.get(_DATABASE_URL_KEY)
+    try:
+        store = open_store(url)
+    except DatabaseError as exc:
+        _fail(f"error: stack state: {exc}", EXIT_FAILED)
+    return StackEngine(store, listener=listener, echo=lambda m: click.echo(m, err=True))
 
 
 def _warn_interrupted(stack: StackRecord) -> None:
@@ -270,9 +276,21 @@ def _run_options(fn: Callable[..., Any]) -> Callable[..., Any]:
 name_option = click.option("-n", "--name", "name", required=True, help="Stack name or id.")
 
 
+_DATABASE_URL_KEY = "ros.database_url"
+
+
 @click.group("stack")
-def stack() -> None:
+@click.option(
+    "--database-url",
+    envvar=DATABASE_URL_VARIABLE,
+    default=None,
+    help="Keep stack state in this database (postgresql://user:password@host:port/db: shared by every "
+    f"ros that names it; sqlite:///path.db) instead of $ROS_HOME/state.db [env {DATABASE_URL_VARIABLE}].",
+)
+@click.pass_context
+def stack(ctx: click.Context, database_url: str | None) -> None:
     """Create and manage stacks from ROS templates (resources are really created locally)."""
+    ctx.meta[_DATABASE_URL_KEY] = database_url
 
 
 @stack.command("create")

@@ -104,6 +104,7 @@ def create_resources(
             record.physical_id = str(result.physical_id)
             record.attributes = dict(result.attributes)
             record.note = result.note or record.note
+            record.placeholder = record.placeholder or result.placeholder
             rt.recorder.resource(record, Status.of(action, Phase.COMPLETE), record.note or STATE_CHANGED)
             return True
         assert outcome.error is not None

@@ -136,12 +136,12 @@ class OperationContext:
         return found.provider()
 
     def record_provider(self, record: ResourceRecord) -> ResourceProvider:
-        """The provider for an existing row: a placeholder stays one (deleting it never needs
-        --placeholders again)."""
-        if record.placeholder:
-            schema = registry.schema(provider_type(record.type))
-            if schema is not None:
-                return PlaceholderProvider(schema)
+        """The provider for an existing row: a placeholder of a type without a provider stays one
+        (deleting it never needs --placeholders again); a stand-in its own provider deployed (a
+        function with placeholder code) goes back to that provider."""
+        found = registry.get(provider_type(record.type))
+        if record.placeholder and found is not None and found.provider is None:
+            return PlaceholderProvider(found.schema)
         return self.provider(record.type)
 
     def progress(self, record: ResourceRecord, status: Status) -> Callable[[str], None]:
@@ -169,6 +169,7 @@ class OperationContext:
             emit=progress or (lambda message: None),
             template_dir=self._template_dir(),
             placeholder_signallers=self.placeholder_signallers.get(record.logical_id, ()),
+            placeholders=self.placeholders,
         )
 
     def _template_dir(self) -> str | None:

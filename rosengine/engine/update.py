@@ -217,7 +217,11 @@ class _UpdateWalk:
             record.attributes = {**record.attributes, **result.attributes}
         else:
             record.attributes = dict(result.attributes)
-        record.note = result.note or record.note
+        if step is UpdateStep.MODIFY:  # an update can turn a stand-in into the real thing, or back
+            record.note, record.placeholder = result.note, result.placeholder
+        else:
+            record.note = result.note or record.note
+            record.placeholder = record.placeholder or result.placeholder
 
     def timed_out(self, logical_id: str) -> None:
         started = self.started[logical_id]

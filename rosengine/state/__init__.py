@@ -1,11 +1,13 @@
 """Stack state: stacks, resources, events, outputs and change sets (:class:`StateStore`).
 
 ``open_store()`` opens ``<state dir>/state.db`` (state dir = ``$ROS_HOME`` or ``~/.rosengine``),
-or the database a URL names.
+the database ``$ROS_DATABASE_URL`` names, or the database a URL names (``sqlite:///...``,
+``postgresql://...``: stacks shared by every ``ros`` that names it).
 """
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from rosengine.state.errors import StackError
@@ -22,13 +24,15 @@ from rosengine.state.models import (
 from rosengine.state.owner import Owner
 from rosengine.state.sqlite import SqliteStateStore, interrupted_message
 from rosengine.state.store import StateStore
-from sqlstore import DatabaseUrl, SqliteDatabase, UnsupportedDatabase, open_database
+from sqlstore import DATABASE_URL_VARIABLE, DatabaseUrl, open_database
 
 
 def open_store(location: Path | str | None = None) -> StateStore:
     """The stack state store at ``location``: a database URL (``sqlite:///path/state.db``), the
     path of an SQLite file, or by default ``<state dir>/state.db``. The implementation follows
     from the kind of database."""
+    if location is None:
+        location = os.environ.get(DATABASE_URL_VARIABLE) or None
     if location is None:
         from rosengine.local_environment import state_dir
 
@@ -39,16 +43,14 @@ def open_store(location: Path | str | None = None) -> StateStore:
         url = DatabaseUrl.sqlite(location)
     # Several ros processes may hold the file at once: wait for a writer rather than fail.
     database = open_database(url, busy_timeout_s=30.0)
-    if isinstance(database, SqliteDatabase):
-        return SqliteStateStore(database)
-    database.close()
-    raise UnsupportedDatabase(f"stack state has no implementation for {database.dialect.name} databases")
+    return SqliteStateStore(database)
 
 
 __all__ = [
     "MASK",
     "ROLE_CURRENT",
     "ROLE_REPLACED",
+    "DATABASE_URL_VARIABLE",
     "ChangeSetRecord",
     "EventRecord",
     "OutputRecord",

@@ -9,7 +9,7 @@ opening one moves that record into the ledger.
 
 from __future__ import annotations
 
-from sqlstore import Migration, Schema, Session
+from sqlstore import Database, Migration, Schema, Session
 
 _SCRIPTS: list[str] = [
     # 1: initial schema
@@ -132,3 +132,26 @@ SCHEMA = Schema(
     ),
     adopt=_adopt_schema_version,
 )
+
+# PostgreSQL has no rowid. The store lists resources and change sets in the order they were
+# written by ``rowid`` (a rewrite deletes and inserts the row), so on PostgreSQL the tables get a
+# column of that name that numbers rows as they are inserted. It is part of the first migration
+# there (PostgreSQL databases start at 1 with today's code), so later migrations stay shared.
+_POSTGRES_ROW_ORDER = """;
+    ALTER TABLE resources ADD COLUMN rowid BIGINT GENERATED ALWAYS AS IDENTITY;
+    ALTER TABLE change_sets ADD COLUMN rowid BIGINT GENERATED ALWAYS AS IDENTITY;
+    CREATE INDEX resources_order ON resources(stack_id, rowid)
+"""
+
+POSTGRES_SCHEMA = Schema(
+    SCHEMA.store,
+    (
+        Migration(1, SCHEMA.migrations[0].name + "; row order", _SCRIPTS[0] + _POSTGRES_ROW_ORDER),
+        *SCHEMA.migrations[1:],
+    ),
+)
+
+
+def schema_for(database: Database) -> Schema:
+    """The stack state's migrations as the kind of database needs them."""
+    return POSTGRES_SCHEMA if database.dialect.name == "postgresql" else SCHEMA

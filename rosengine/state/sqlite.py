@@ -1,17 +1,25 @@
-"""SQLite implementation of :class:`StateStore`: one file ``<state dir>/state.db``.
+"""The SQL implementation of :class:`StateStore`: one file ``<state dir>/state.db`` by default, or
+the PostgreSQL database ``ROS_DATABASE_URL`` names (several homes and hosts then share stacks).
 
 Why SQLite (opened by :mod:`sqlstore`: WAL, crash-safe commits): readers (``ros stack describe``
 in another terminal) never block the operation writing events, every change is a transaction that
 survives kill -9, and there is no server to run. Commits need no fsync (only a power loss can drop
 the last ones). The engine writes from its coordinating thread and the heartbeat thread, never
 from provider threads; several ``ros`` processes may open the file at once (busy timeout 30 s).
+
+The statements are the ones both kinds of database understand. A stack's operation lock is its
+owner columns, checked and written in one transaction that holds the stack's row (PostgreSQL:
+``SELECT ... FOR UPDATE``; SQLite: the write lock), so two ``ros`` processes, on one host or on
+several, cannot both take a stack. "Resources in the order they were last written" is ``rowid``
+order: SQLite's own rowid, a column of that name on PostgreSQL (:mod:`rosengine.state.migrations`);
+a write is a delete and an insert so the row gets a new one.
 """
 
 from __future__ import annotations
 
 import json
-import sqlite3
 import time
+from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
@@ -23,7 +31,7 @@ from rosengine.state.errors import (
     stack_exists,
     stack_not_found,
 )
-from rosengine.state.migrations import SCHEMA
+from rosengine.state.migrations import schema_for
 from rosengine.state.models import (
     ChangeSetRecord,
     EventRecord,
@@ -37,7 +45,7 @@ from rosengine.state.models import (
 from rosengine.state.owner import Owner, is_alive
 from rosengine.state.statuses import Action, Status
 from rosengine.state.store import StateStore
-from sqlstore import SqliteDatabase
+from sqlstore import Cursor, Database, SqliteDatabase
 
 _JSON_STACK_FIELDS = {"parameters", "resolved_parameters", "no_echo", "identity", "options", "operation"}
 _JSON_RESOURCE_FIELDS = {"properties", "attributes", "metadata", "depends_on", "previous"}
@@ -48,17 +56,29 @@ def _dump(value: Any) -> str | None:
     return None if value is None else json.dumps(value, ensure_ascii=False, default=str)
 
 
-def _row_dict(row: sqlite3.Row) -> dict[str, Any]:
-    return dict(zip(row.keys(), tuple(row), strict=True))
+Row = dict[str, Any]
+
+
+def _rows(cursor: Cursor) -> list[Row]:
+    """The cursor's rows as column name -> value (``description`` is DB-API, so every driver has it);
+    PostgreSQL's ordering column ``rowid`` is not a record field."""
+    description: Sequence[Sequence[Any]] = cursor.description  # type: ignore[attr-defined]
+    names = [column[0] for column in description]
+    out = []
+    for values in cursor.fetchall():
+        row = dict(zip(names, values, strict=True))
+        row.pop("rowid", None)
+        out.append(row)
+    return out
 
 
 def _load(text: str | None) -> Any:
     return None if text is None else json.loads(text)
 
 
-def _decode_row(row: sqlite3.Row, json_fields: set[str]) -> dict[str, Any]:
+def _decode_row(row: Row, json_fields: set[str]) -> dict[str, Any]:
     """A row as record fields, the JSON columns parsed back into Python values."""
-    data = _row_dict(row)
+    data = dict(row)
     for key in json_fields:
         data[key] = _load(data[key])
     return data
@@ -90,13 +110,13 @@ def interrupted_message(stack: StackRecord) -> str:
 
 
 class SqliteStateStore(StateStore):
-    def __init__(self, database: SqliteDatabase | Path | str):
-        """``database``: an open SQLite database, or the path of the file to open."""
-        if not isinstance(database, SqliteDatabase):
+    def __init__(self, database: Database | Path | str):
+        """``database``: an open database (SQLite or PostgreSQL), or the path of an SQLite file."""
+        if not isinstance(database, Database):
             database = SqliteDatabase(Path(database), busy_timeout_s=30.0)
         self.database = database
-        self.path = database.path
-        self.schema_version = database.migrate(SCHEMA)
+        self.path = database.url.path
+        self.schema_version = database.migrate(schema_for(database))
 
     def close(self) -> None:
         self.database.close()
@@ -105,11 +125,9 @@ class SqliteStateStore(StateStore):
     def transaction(self) -> AbstractContextManager[object]:
         return self.database.transaction()
 
-    def _query(self, sql: str, args: tuple[Any, ...] = ()) -> list[sqlite3.Row]:
+    def _query(self, sql: str, args: tuple[Any, ...] = ()) -> list[Row]:
         with self.database.reading() as session:
-            cursor = session.execute(sql, args)
-            cursor.row_factory = sqlite3.Row
-            return cursor.fetchall()
+            return _rows(session.execute(sql, args))
 
     def _exec(self, sql: str, args: tuple[Any, ...] = ()) -> None:
         with self.database.transaction() as session:
@@ -117,7 +135,7 @@ class SqliteStateStore(StateStore):
 
     # -- stacks ---------------------------------------------------------------------------------
     @staticmethod
-    def _stack(row: sqlite3.Row) -> StackRecord:
+    def _stack(row: Row) -> StackRecord:
         data = _decode_row(row, _JSON_STACK_FIELDS)
         data.pop("deleted", None)
         return StackRecord(**data)
@@ -162,10 +180,14 @@ class SqliteStateStore(StateStore):
 
     # -- locking --------------------------------------------------------------------------------
     def acquire(self, stack_id: str, owner: Owner, *, allow_interrupted: bool = False) -> StackRecord:
-        with self.database.transaction() as session:
-            cursor = session.execute("SELECT * FROM stacks WHERE id = ?", (stack_id,))
-            cursor.row_factory = sqlite3.Row
-            rows = cursor.fetchall()
+        # The stack's row lock (PostgreSQL) or the database's write lock (SQLite) keeps a second
+        # process from taking the stack between the check and the write.
+        with self.database.transaction(row_locks=True) as session:
+            rows = _rows(
+                session.execute(
+                    f"SELECT * FROM stacks WHERE id = ? {self.database.dialect.row_lock_clause}", (stack_id,)
+                )
+            )
             if not rows:
                 raise stack_not_found(stack_id)
             stack = self._stack(rows[0])
@@ -198,7 +220,7 @@ class SqliteStateStore(StateStore):
 
     # -- resources ------------------------------------------------------------------------------
     @staticmethod
-    def _resource(row: sqlite3.Row) -> ResourceRecord:
+    def _resource(row: Row) -> ResourceRecord:
         data = _decode_row(row, _JSON_RESOURCE_FIELDS)
         data["previous"] = undo_from_json(data["previous"])
         data["placeholder"] = bool(data.get("placeholder"))
@@ -211,7 +233,12 @@ class SqliteStateStore(StateStore):
         columns, marks, values = _encode_record(
             resource, _JSON_RESOURCE_FIELDS, {"previous": undo_to_json(resource.previous)}
         )
-        self._exec(f"INSERT OR REPLACE INTO resources ({columns}) VALUES ({marks})", values)
+        with self.database.transaction() as session:
+            session.execute(
+                "DELETE FROM resources WHERE stack_id = ? AND logical_id = ? AND role = ?",
+                (resource.stack_id, resource.logical_id, resource.role),
+            )
+            session.execute(f"INSERT INTO resources ({columns}) VALUES ({marks})", values)
 
     def get_resources(self, stack_id: str, *, role: str | None = None) -> list[ResourceRecord]:
         if role is None:
@@ -233,7 +260,7 @@ class SqliteStateStore(StateStore):
         with self.database.transaction() as session:
             cursor = session.execute(
                 "INSERT INTO events (id, stack_id, stack_name, logical_id, physical_id, type, status, "
-                "reason, time) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "reason, time) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING seq",
                 (
                     event.id,
                     event.stack_id,
@@ -246,12 +273,12 @@ class SqliteStateStore(StateStore):
                     event.time,
                 ),
             )
-            event.seq = int(cursor.lastrowid or 0)
+            event.seq = int(cursor.fetchone()[0])
         return event
 
     def list_events(self, stack_id: str) -> list[EventRecord]:
         rows = self._query("SELECT * FROM events WHERE stack_id = ? ORDER BY seq", (stack_id,))
-        return [EventRecord(**_row_dict(r)) for r in rows]
+        return [EventRecord(**r) for r in rows]
 
     # -- outputs --------------------------------------------------------------------------------
     def set_outputs(self, stack_id: str, outputs: list[OutputRecord]) -> None:
@@ -272,7 +299,7 @@ class SqliteStateStore(StateStore):
 
     # -- change sets ----------------------------------------------------------------------------
     @staticmethod
-    def _change_set(row: sqlite3.Row) -> ChangeSetRecord:
+    def _change_set(row: Row) -> ChangeSetRecord:
         return ChangeSetRecord(**_decode_row(row, _JSON_CHANGE_SET_FIELDS))
 
     def insert_change_set(self, change_set: ChangeSetRecord) -> None:
@@ -280,7 +307,7 @@ class SqliteStateStore(StateStore):
         columns, marks, values = _encode_record(change_set, _JSON_CHANGE_SET_FIELDS)
         try:
             self._exec(f"INSERT INTO change_sets ({columns}) VALUES ({marks})", values)
-        except sqlite3.IntegrityError as exc:
+        except self.database.dialect.integrity_errors as exc:
             raise StackError(
                 "ChangeSetExists",
                 f"The ChangeSet ({change_set.name}) already exists in stack {change_set.stack_name}.",

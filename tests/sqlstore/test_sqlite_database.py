@@ -181,7 +181,7 @@ def test_sqlite_urls(text: str, path: Path | None) -> None:
         ("/var/lib/state.db", "has no scheme"),
         ("sqlite://host/state.db", "names a file, not a host"),
         ("sqlite:///x.db?mode=ro", "no query"),
-        ("mysql://root@db/ros", "no support for 'mysql' databases \\(supported: sqlite\\)"),
+        ("mysql://root@db/ros", "no support for 'mysql' databases \\(supported: postgresql, sqlite\\)"),
     ],
 )
 def test_unusable_urls_are_refused_with_the_reason(text: str, message: str) -> None:
@@ -191,7 +191,7 @@ def test_unusable_urls_are_refused_with_the_reason(text: str, message: str) -> N
 
 def test_a_password_never_appears_in_messages() -> None:
     with pytest.raises(DatabaseUrlError) as caught:
-        open_database("postgresql://ros:s3cret@db.example:5432/ros")
+        open_database("mysql://ros:s3cret@db.example:5432/ros")
     assert "s3cret" not in str(caught.value)
     assert "ros:***@db.example:5432" in str(caught.value)
 

@@ -23,6 +23,8 @@ from fcbackend.server import ThreadedServer
 from rosengine.clients.fc import FcClient
 from rosengine.clients.fc3 import Fc3Client
 from rosengine.clients.oss import OssClient
+from rosengine.clients.ram import RamClient
+from rosengine.clients.sls import SlsClient
 from rosengine.engine import StackEngine
 from rosengine.engine.progress import CollectingListener
 from rosengine.state.sqlite import SqliteStateStore
@@ -40,6 +42,12 @@ class LiveStack:
             "fc": lambda: FcClient(self.endpoint, cfg.access_key_id, cfg.access_key_secret, timeout=60.0),
             "fc3": lambda: Fc3Client(self.endpoint, cfg.access_key_id, cfg.access_key_secret, timeout=60.0),
             "oss": lambda: OssClient(self.endpoint, cfg.access_key_id, cfg.access_key_secret),
+            # RAM/STS and SLS of this same backend: the functions it runs reach its twins, so the
+            # stack's roles, keys and logstores must be made there too.
+            "ram": lambda: RamClient(self.endpoint, cfg.access_key_id, cfg.access_key_secret),
+            "sls": lambda: SlsClient(
+                self.endpoint, cfg.access_key_id, cfg.access_key_secret, region=cfg.region
+            ),
         }
 
     def engine(self, state_db: Path, listener: CollectingListener | None = None) -> StackEngine:

@@ -1,5 +1,5 @@
 """What this machine offers the tests that need more than Python: Docker, bubblewrap, an NVIDIA GPU,
-Node.js.
+Node.js, a PostgreSQL server.
 
 Each probe runs once, on first use, and answers ``(usable, why)``; ``tests/conftest.py`` turns the
 markers ``docker``, ``bwrap``, ``gpu`` and ``node`` into skips that carry the ``why``.
@@ -8,6 +8,9 @@ markers ``docker``, ``bwrap``, ``gpu`` and ``node`` into skips that carry the ``
 from __future__ import annotations
 
 import functools
+import glob
+import os
+import pwd
 import shutil
 import subprocess
 import tempfile
@@ -48,3 +51,28 @@ def node_usable() -> tuple[bool, str]:
     if shutil.which("node") is None:
         return False, "node is not on PATH (the ROS CDK runs on jsii, which needs Node.js)"
     return True, "node is on PATH"
+
+
+@functools.cache
+def postgres_usable() -> tuple[bool, str]:
+    if postgres_bin_dir() is None:
+        return (
+            False,
+            "no PostgreSQL server binaries (/usr/lib/postgresql/*/bin/initdb; apt-get install postgresql)",
+        )
+    try:
+        import psycopg  # noqa: F401
+        import psycopg_pool  # noqa: F401
+    except ImportError as exc:
+        return False, f"psycopg is not installed (pip install -e '.[cluster]'): {exc}"
+    if os.geteuid() == 0:
+        try:
+            pwd.getpwnam("postgres")
+        except KeyError:
+            return False, "running as root and there is no postgres user to run the server as"
+    return True, "PostgreSQL binaries and psycopg present"
+
+
+def postgres_bin_dir() -> Path | None:
+    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
+    return Path(found[-1]).parent if found else None

@@ -1,5 +1,6 @@
-"""The ROS callback store on the shared database layer: what an update of a handle keeps, how
-waiters are counted, how signals are replaced and numbered, and the signing key across restarts."""
+"""The ROS callback store on the shared database layer (SQLite, and PostgreSQL where the multinode
+tests run): what an update of a handle keeps, how waiters are counted, how signals are replaced
+and numbered, and the signing key across restarts."""
 
 from __future__ import annotations
 
@@ -13,9 +14,10 @@ from fcbackend.store_factory import open_callback_store
 from sqlstore import DatabaseSet
 
 
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[CallbackStore]:
-    databases = DatabaseSet(tmp_path)
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.multinode)])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[CallbackStore]:
+    url = request.getfixturevalue("postgres_url") if request.param == "postgresql" else None
+    databases = DatabaseSet(tmp_path, url)
     yield open_callback_store(databases)
     databases.close()
 
