@@ -75,8 +75,8 @@ class OssService:
         origin: EventOrigin,
     ) -> ObjectInfo:
         if spooled.size <= INLINE_BYTES:
-            # A small object's commit (a rename and one metadata row) costs less than the hop to
-            # a worker thread and back, which was a third of a 4 KB put's time.
+            # A small object's commit (a rename and one metadata row in SQLite beside the
+            # objects) costs less than the hop to a worker thread and back.
             info = self.store.commit(bucket, key, spooled, attributes)
         else:
             info = await asyncio.to_thread(self.store.commit, bucket, key, spooled, attributes)

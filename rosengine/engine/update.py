@@ -206,7 +206,7 @@ class _UpdateWalk:
             return False
         self._take_result(record, step, result)
         done = Status.CREATE_COMPLETE if action is Action.CREATE else Status.UPDATE_COMPLETE
-        self.rt.recorder.resource(record, done, _completion_reason(record, step, result))
+        self.rt.recorder.resource(record, done, _completion_reason(record, step))
         return True
 
     @staticmethod
@@ -233,7 +233,7 @@ class _UpdateWalk:
         )
 
 
-def _completion_reason(record: ResourceRecord, step: UpdateStep, result: ProviderResult) -> str:
+def _completion_reason(record: ResourceRecord, step: UpdateStep) -> str:
     if step is UpdateStep.REPLACE and isinstance(record.previous, ReplacementOf):
         return (
             f"Replaced: new physical resource {record.physical_id} created; the old one "

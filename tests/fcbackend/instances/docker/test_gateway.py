@@ -1,6 +1,7 @@
 """Docker containers reach the gateway: the proxy variables and the CA bundle from the
 container's environment, the names of the twins resolving to the gateway (``ExtraHosts``), and
-the gateway's listeners inside the container's own network namespace, with or without a network."""
+the gateway's listeners inside the container's own network namespace, with or without a network,
+and the ROS callback URLs (WaitCondition handles, custom-resource responses) on its own address."""
 
 from __future__ import annotations
 
@@ -33,6 +34,15 @@ def status_of(call):
 def by_proxy():
     urllib.request.urlopen("https://cn-hangzhou.log.aliyuncs.com/", timeout=10)
 
+def callback():
+    # ROS callback URLs live on the gateway's own address (a handle's URL without its signature).
+    url = os.environ["CALLBACK_BASE"] + "/waitcondition"
+    request = urllib.request.Request(url, data=b"{}", method="POST")
+    try:
+        urllib.request.urlopen(request, timeout=10)
+    except urllib.error.HTTPError as exc:
+        return [exc.code, json.loads(exc.read())["Code"]]
+
 def by_name():
     context = ssl.create_default_context(cafile=os.environ["SSL_CERT_FILE"])
     conn = http.client.HTTPSConnection("cn-hangzhou.log.aliyuncs.com", 443, timeout=10, context=context)
@@ -44,7 +54,7 @@ class Handler(BaseHTTPRequestHandler):
     def do_POST(self):
         self.rfile.read(int(self.headers.get("Content-Length", "0")))
         body = json.dumps({"proxy": status_of(by_proxy), "name": status_of(by_name),
-                           "env": os.environ.get("HTTPS_PROXY")}).encode()
+                           "callback": status_of(callback), "env": os.environ.get("HTTPS_PROXY")}).encode()
         self.send_response(200)
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
@@ -79,6 +89,7 @@ def test_a_container_reaches_the_sls_twin_by_proxy_and_by_name(backend: TwinBack
             handler="not-used",
             timeout=60,
             caPort=9000,
+            environmentVariables={"CALLBACK_BASE": backend.cloud.gateway.own_url or ""},
             customContainerConfig={
                 "image": image,
                 "command": '["/usr/bin/python3", "-S", "-c"]',
@@ -91,3 +102,4 @@ def test_a_container_reaches_the_sls_twin_by_proxy_and_by_name(backend: TwinBack
     assert answer["env"] == backend.cloud.gateway.network.proxy_url
     assert answer["proxy"] == [401, "Unauthorized"], answer  # the SLS twin answered, over TLS
     assert answer["name"] == [401, "Unauthorized"], answer
+    assert answer["callback"] == [400, "MissingParameter"], answer  # the ROS callbacks service answered
