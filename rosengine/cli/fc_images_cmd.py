@@ -11,7 +11,6 @@ from __future__ import annotations
 from typing import Any
 
 import click
-from rich.table import Table
 
 from rosengine.cli.output import emit, output_options, text_console
 
@@ -81,6 +80,8 @@ def list_(output: str, query: str | None) -> None:
     data: dict[str, Any] = {"images": rows, "gpus": gpus}
 
     def text(value: dict[str, Any]) -> None:
+        from rich.table import Table  # rich for text output only, as in every fc command
+
         table = Table("IMAGE", "KIND", "RUNTIME", "SIZE MB", "ID")
         for row in value["images"]:
             table.add_row(

@@ -10,6 +10,10 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 
+from backend_contract.backend_info import read_backend_info
+
+_HEALTH_TIMEOUT_S = 3.0  # as long as start_daemon waits for a running backend to answer
+
 
 def ensure_local_backend(*, echo: Callable[[str], None] | None = None) -> str:
     """The endpoint of a backend to use, starting the local daemon when none is running.
@@ -22,9 +26,42 @@ def ensure_local_backend(*, echo: Callable[[str], None] | None = None) -> str:
     endpoint = os.environ.get("ROS_FC_ENDPOINT")
     if endpoint:
         return endpoint
-    from fcbackend.server import start_daemon  # the backend's code is loaded only to start it
+    running = _answering_backend()
+    if running is not None:
+        return running
+    # Loading the backend's server code (uvicorn, every twin) costs more than most stack commands.
+    from fcbackend.server import start_daemon
 
     info, started = start_daemon()  # returns the running backend without starting one
     if started and echo is not None:
         echo(f"Started the local FC backend at {info['endpoint']} (pid {info['pid']}).")
     return str(info["endpoint"])
+
+
+def _answering_backend() -> str | None:
+    """The endpoint in ``backend.json`` when its process lives and answers its health check: the
+    common case, found without the server's code. Anything else (no backend, a stale file, one
+    starting or not answering) is left to ``start_daemon``, which sorts it out under its lock."""
+    info = read_backend_info()
+    if info is None:
+        return None
+    pid, endpoint = int(info.get("pid") or 0), str(info.get("endpoint") or "")
+    if not pid or not endpoint:
+        return None
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return None
+    except PermissionError:
+        pass  # alive, owned by another user
+    import httpx  # only when a backend is recorded: commands that never need one stay light
+
+    from rosengine.clients.fc import API_VERSION
+    from rosengine.clients.transport import http_transport
+
+    try:
+        with httpx.Client(transport=http_transport(endpoint), timeout=_HEALTH_TIMEOUT_S) as client:
+            answered = client.get(f"{endpoint}/{API_VERSION}/local/health")
+    except httpx.HTTPError:
+        return None
+    return endpoint if answered.status_code == 200 else None

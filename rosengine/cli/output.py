@@ -9,8 +9,6 @@ from collections.abc import Callable
 from typing import Any
 
 import click
-import jmespath
-import yaml
 
 
 def text_console(**options: Any) -> Any:
@@ -43,6 +41,8 @@ def emit(data: Any, output: str, query: str | None, text: Callable[[Any], None] 
     """Print ``data`` in the chosen format. ``text`` renders the (queried) data for humans; when
     a query is given or no renderer exists, text falls back to JSON/plain values."""
     if query:
+        import jmespath  # only with --query, as yaml only for -o yaml: every command emits
+
         try:
             data = jmespath.search(query, data)
         except jmespath.exceptions.JMESPathError as exc:
@@ -50,6 +50,8 @@ def emit(data: Any, output: str, query: str | None, text: Callable[[Any], None] 
     if output == "json":
         click.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str))
     elif output == "yaml":
+        import yaml
+
         click.echo(yaml.safe_dump(data, allow_unicode=True, sort_keys=False).rstrip())
     elif text is not None and not query:
         text(data)

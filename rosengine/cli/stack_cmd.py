@@ -14,18 +14,12 @@ from __future__ import annotations
 
 import json
 import sys
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
-import yaml
-from rich.console import Console
-from rich.live import Live
-from rich.table import Table
-from rich.text import Text
 
 from rosengine.cli.local_backend import ensure_local_backend
 from rosengine.cli.output import emit, output_options, text_console
@@ -36,8 +30,11 @@ from rosengine.errors import TemplateError, TemplateErrors
 from rosengine.state import DATABASE_URL_VARIABLE, interrupted_message, open_store
 from rosengine.state.models import ROLE_CURRENT, EventRecord, StackRecord
 from rosengine.state.owner import is_alive
-from rosengine.state.statuses import STACK_TYPE, STATE_CHANGED, Action, ChangeSetType, Status
+from rosengine.state.statuses import Action, ChangeSetType, Status
 from sqlstore import DatabaseError
+
+if TYPE_CHECKING:
+    from rosengine.cli.stack_text import LiveProgress
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 _REFUSED = {"ActionInProgress", "OperationInterrupted"}
@@ -49,6 +46,8 @@ def parse_parameters(pairs: tuple[str, ...], parameters_file: str | None) -> dic
     ``-p K=V`` on top. The value is everything after the first ``=`` (commas stay)."""
     values: dict[str, Any] = {}
     if parameters_file:
+        import yaml  # only for a parameters file: PyYAML is not needed by most stack commands
+
         try:
             loaded = yaml.safe_load(Path(parameters_file).read_text(encoding="utf-8"))
         except (OSError, yaml.YAMLError, UnicodeDecodeError) as exc:
@@ -133,63 +132,10 @@ class PlainProgress:
         yield
 
 
-class LiveProgress:
-    """A rich table redrawn as events arrive: one row per resource, its status and elapsed time."""
-
-    def __init__(self, console: Console):
-        self.console = console
-        self.rows: dict[str, dict[str, Any]] = {}
-        self.stack_line = ""
-        self._live: Live | None = None
-
-    def on_event(self, event: EventRecord) -> None:
-        if event.type == STACK_TYPE:
-            self.stack_line = f"{event.logical_id}: {event.status}  {event.reason}"
-        else:
-            row = self.rows.setdefault(
-                event.logical_id, {"type": event.type, "start": time.monotonic(), "end": None}
-            )
-            if event.status.in_progress:
-                row["start"], row["end"] = time.monotonic(), None
-            else:
-                row["end"] = time.monotonic()
-            row["status"], row["reason"] = (
-                event.status,
-                event.reason if event.reason != STATE_CHANGED else "",
-            )
-        if self._live is not None:
-            self._live.update(self._table())
-
-    def _table(self) -> Table:
-        table = Table(title=self.stack_line or None, expand=False)
-        for column in ("Resource", "Type", "Status", "Elapsed", "Reason"):
-            table.add_column(column)
-        now = time.monotonic()
-        for logical_id, row in self.rows.items():
-            elapsed = (row["end"] or now) - row["start"]
-            status = row.get("status", "")
-            style = (
-                "red" if status.endswith("FAILED") else "green" if status.endswith("COMPLETE") else "yellow"
-            )
-            table.add_row(
-                logical_id, row["type"], Text(status, style=style), f"{elapsed:.1f}s", row.get("reason", "")
-            )
-        return table
-
-    @contextmanager
-    def running(self) -> Iterator[None]:
-        with Live(
-            self._table(), console=self.console, refresh_per_second=4, get_renderable=self._table
-        ) as live:
-            self._live = live
-            try:
-                yield
-            finally:
-                self._live = None
-
-
 def _progress(output: str) -> PlainProgress | LiveProgress:
     if output == "text" and sys.stdout.isatty():
+        from rosengine.cli.stack_text import LiveProgress  # rich: a terminal's live table only
+
         return LiveProgress(text_console())
     return PlainProgress(err=output != "text")
 
@@ -260,52 +206,16 @@ def _stack_view(engine: StackEngine, stack: StackRecord) -> dict[str, Any]:
 
 
 def _print_stack(data: dict[str, Any]) -> None:
-    console = text_console()
-    table = Table(show_header=False, box=None)
-    for key in (
-        "StackName",
-        "StackId",
-        "Status",
-        "StatusReason",
-        "Description",
-        "CreateTime",
-        "UpdateTime",
-        "TimeoutInMinutes",
-        "DisableRollback",
-        "ParentStackId",
-        "RootStackId",
-    ):
-        if key in data and data[key] not in ("", None):
-            table.add_row(Text(key, style="bold"), str(data[key]))
-    held = data.get("Placeholders")
-    if held:
-        listed = ", ".join(f"{r['LogicalResourceId']} ({r['ResourceType']})" for r in held["Resources"])
-        table.add_row(Text("Placeholders", style="bold yellow"), f"{held['Count']}: {listed}")
-    console.print(table)
-    params = [p for p in data.get("Parameters", []) if not str(p["ParameterKey"]).startswith("ALIYUN::")]
-    if params:
-        console.print(_kv_table("Parameters", params, "ParameterKey", "ParameterValue"))
-    if data.get("Outputs"):
-        console.print(_kv_table("Outputs", data["Outputs"], "OutputKey", "OutputValue", "Description"))
+    from rosengine.cli.stack_text import print_stack  # rich: text output only
 
-
-def _kv_table(title: str, rows: list[dict[str, Any]], *keys: str) -> Table:
-    table = Table(title=title)
-    for key in keys:
-        table.add_column(key)
-    for row in rows:
-        table.add_row(*[_cell(row.get(k, "")) for k in keys])
-    return table
-
-
-def _cell(value: Any) -> str:
-    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str)
+    print_stack(data)
 
 
 def _rows_printer(*keys: str, title: str | None = None) -> Callable[[Any], None]:
     def render(data: Any) -> None:
-        rows = data if isinstance(data, list) else [data]
-        text_console().print(_kv_table(title or "", rows, *keys) if rows else "(none)")
+        from rosengine.cli.stack_text import print_rows  # rich: text output only
+
+        print_rows(data, keys, title)
 
     return render
 

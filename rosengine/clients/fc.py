@@ -14,11 +14,8 @@ the CLI's job (:func:`rosengine.cli.local_backend.ensure_local_backend`).
 from __future__ import annotations
 
 import contextlib
-import functools
 import json
 import os
-import socket
-import ssl
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -28,6 +25,7 @@ from urllib.parse import quote
 import httpx
 
 from backend_contract import fc_signing
+from rosengine.clients.transport import http_transport
 
 API_VERSION = "2016-08-15"
 _PREFIX = f"/{API_VERSION}"
@@ -81,14 +79,6 @@ def _drop_none(data: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in data.items() if v is not None}
 
 
-@functools.lru_cache(maxsize=1)
-def shared_ssl_context() -> ssl.SSLContext:
-    """One verifying TLS context for every client of the process. Why: httpx builds (and loads
-    the CA bundle into) a new one per transport, 20-60 ms each; an engine operation makes a client
-    per operation, and that showed as the whole latency of a WaitCondition after its signal."""
-    return ssl.create_default_context()
-
-
 class FcClient:
     """Thread-safe FC 2.0 client. Methods return the API's JSON (camelCase dicts)."""
 
@@ -107,12 +97,8 @@ class FcClient:
         self.access_key_id = access_key_id
         self.access_key_secret = access_key_secret
         self.security_token = security_token
-        # TCP_NODELAY: httpx writes headers and body separately; without it Nagle's algorithm and
-        # the server's delayed ACK add ~40 ms to every small request.
-        transport = httpx.HTTPTransport(
-            verify=shared_ssl_context(),
-            socket_options=[(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)],
-            limits=httpx.Limits(max_connections=64, max_keepalive_connections=32),
+        transport = http_transport(
+            self.endpoint, limits=httpx.Limits(max_connections=64, max_keepalive_connections=32)
         )
         self._http = httpx.Client(base_url=self.endpoint, timeout=timeout, transport=transport)
 

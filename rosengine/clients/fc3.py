@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import json
 import secrets
-import socket
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import quote, urlencode, urlsplit
@@ -24,14 +23,8 @@ from urllib.parse import quote, urlencode, urlsplit
 import httpx
 
 from backend_contract import acs3_signing
-from rosengine.clients.fc import (
-    FcApiError,
-    FcBackendUnavailable,
-    FcClient,
-    FcNotFound,
-    InvokeResult,
-    shared_ssl_context,
-)
+from rosengine.clients.fc import FcApiError, FcBackendUnavailable, FcClient, FcNotFound, InvokeResult
+from rosengine.clients.transport import http_transport
 
 API_VERSION = "2023-03-30"
 _PREFIX = f"/{API_VERSION}"
@@ -74,10 +67,8 @@ class Fc3Client:
         self.access_key_id = access_key_id
         self.access_key_secret = access_key_secret
         # TCP_NODELAY: see FcClient (headers and body are written separately).
-        transport = httpx.HTTPTransport(
-            verify=shared_ssl_context(),
-            socket_options=[(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)],
-            limits=httpx.Limits(max_connections=64, max_keepalive_connections=32),
+        transport = http_transport(
+            self.endpoint, limits=httpx.Limits(max_connections=64, max_keepalive_connections=32)
         )
         self._http = httpx.Client(base_url=self.endpoint, timeout=timeout, transport=transport)
 

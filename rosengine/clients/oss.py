@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import base64
 import os
-import socket
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -24,7 +23,7 @@ from urllib.parse import quote
 import httpx
 
 from backend_contract import oss_signing
-from rosengine.clients.fc import shared_ssl_context
+from rosengine.clients.transport import http_transport
 
 
 class OssApiError(Exception):
@@ -51,9 +50,7 @@ class OssClient:
         self.endpoint = endpoint.rstrip("/")
         self.access_key_id = access_key_id
         self.access_key_secret = access_key_secret
-        transport = httpx.HTTPTransport(
-            verify=shared_ssl_context(), socket_options=[(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)]
-        )
+        transport = http_transport(self.endpoint)
         self._http = httpx.Client(base_url=self.endpoint, timeout=timeout, transport=transport)
 
     @classmethod

@@ -14,12 +14,12 @@ backend's ``backend.json``).
 from __future__ import annotations
 
 import json
-import socket
 from typing import Any
 
 import httpx
 
 from backend_contract import rpc_signing
+from rosengine.clients.transport import http_transport
 
 RAM_VERSION = "2015-05-01"
 STS_VERSION = "2015-04-01"
@@ -75,7 +75,7 @@ class RamClient:
         self.access_key_secret = access_key_secret
         self.security_token = security_token
         self.region_id = region_id
-        transport = httpx.HTTPTransport(socket_options=[(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)])
+        transport = http_transport(self.endpoint)
         self._http = httpx.Client(base_url=self.endpoint, timeout=timeout, transport=transport)
 
     @classmethod

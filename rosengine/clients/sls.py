@@ -15,13 +15,13 @@ which the backend hands the request to its SLS twin.
 from __future__ import annotations
 
 import json
-import socket
 from typing import Any
 from urllib.parse import quote
 
 import httpx
 
 from backend_contract import sls_signing
+from rosengine.clients.transport import http_transport
 
 
 class SlsApiError(Exception):
@@ -59,7 +59,7 @@ class SlsClient:
         self.access_key_secret = access_key_secret
         self.security_token = security_token
         self.region = region
-        transport = httpx.HTTPTransport(socket_options=[(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)])
+        transport = http_transport(self.endpoint)
         self._http = httpx.Client(
             base_url=self.endpoint, timeout=timeout, transport=transport, trust_env=False
         )

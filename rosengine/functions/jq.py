@@ -22,7 +22,6 @@ from typing import Any
 from rosengine.errors import TEMPLATE_LIMIT_EXCEEDED, Path, TemplateError
 from rosengine.functions._args import define, expect_list, fail
 from rosengine.functions.base import FunctionContext, FunctionError
-from rosengine.functions.jq_runner import JqFailure, run_jq
 from rosengine.limits import EvaluationBudget
 
 NAME = "Fn::Jq"
@@ -45,6 +44,9 @@ def evaluate_jq(args: Any, ctx: FunctionContext, path: Path) -> Any:
         raise fail(NAME, "the method to be 'First' or 'All'", method, (0,))
     if not isinstance(script, str) or not script.strip():
         raise fail(NAME, "the script to be a jq program string", script, (1,))
+    # The helper-process machinery (ctypes, threads, subprocess) only for templates that use Fn::Jq.
+    from rosengine.functions.jq_runner import JqFailure, run_jq
+
     budget = ctx.budget
     left = budget.jq_seconds_left
     if left <= 0:

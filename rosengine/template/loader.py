@@ -18,7 +18,6 @@ from rosengine.template.parameters import parse_parameters
 from rosengine.template.parse_error import ParseError
 from rosengine.template.sections import check_sections
 from rosengine.template.sourcemap import SourceMap
-from rosengine.template.yaml_parser import load_yaml
 from rosengine.transform import apply_transform
 
 # ROS accepts TemplateBody up to 524,288 bytes (docs/reference/ros-template-language.md#sections); a
@@ -133,6 +132,8 @@ def _parse(text: str, name: str) -> tuple[Any, SourceMap, str]:
         except ParseError as err:
             raise _from_parse_error(err, name) from None
         return data, source_map, "json"
+    from rosengine.template.yaml_parser import load_yaml  # PyYAML (~15 ms to import): YAML text only
+
     try:
         data, source_map = load_yaml(text)
     except ParseError as err:

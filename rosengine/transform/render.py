@@ -6,28 +6,16 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import yaml
-
 from rosengine.template.model import Template
-
-
-class _Dumper(yaml.SafeDumper):
-    """Block style, keys in template order, long strings not folded."""
-
-
-def _text(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
-    style = "|" if "\n" in value else None
-    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
-
-
-_Dumper.add_representer(str, _text)
 
 
 def render(data: Any, fmt: str) -> str:
     """``data`` as ``json`` (2-space indent) or ``yaml`` text."""
     if fmt == "json":
         return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
-    return yaml.dump(data, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=1_000_000)
+    from rosengine.transform.yaml_text import yaml_text  # PyYAML: only for YAML output
+
+    return yaml_text(data)
 
 
 def processed_text(template: Template) -> str:

@@ -18,7 +18,7 @@ from typing import Any
 from rosengine.functions.base import Unknown
 from rosengine.patterns import PatternError, compile_pattern
 from rosengine.validate.coercion import as_number, as_string, scalar_variants
-from rosengine.validate.jsonschema_ext import TYPE_CHECKS, discriminator
+from rosengine.validate.schema_types import TYPE_CHECKS, discriminator
 
 Check = Callable[[Any], bool]
 

@@ -15,11 +15,9 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
-from xml.etree import ElementTree as ET
 
 from rosengine.errors import Finding, Severity
 
@@ -73,6 +71,8 @@ class Summary:
 
 
 def _version() -> str:
+    from importlib import metadata  # ~20 ms to import: only SARIF needs the version
+
     try:
         return metadata.version("rosengine")
     except metadata.PackageNotFoundError:  # pragma: no cover - running from a bare checkout
@@ -180,6 +180,8 @@ def format_sarif(findings: Sequence[Finding], files: Sequence[str]) -> str:
 
 
 def format_junit(findings: Sequence[Finding], files: Sequence[str]) -> str:
+    from xml.etree import ElementTree as ET  # only JUnit reports are XML
+
     by_file: dict[str, list[Finding]] = {file: [] for file in files}
     for f in findings:
         by_file.setdefault(f.file, []).append(f)

@@ -26,14 +26,8 @@ from jsonschema.protocols import Validator
 
 from rosengine.functions.base import Unknown
 from rosengine.patterns import PatternError, compile_pattern
-from rosengine.validate.coercion import (
-    as_boolean,
-    as_integer,
-    as_number,
-    as_string,
-    scalar_variants,
-    unknown_satisfies,
-)
+from rosengine.validate.coercion import as_number, as_string, scalar_variants
+from rosengine.validate.schema_types import TYPE_CHECKS, discriminator
 
 KeywordFn = Callable[[Any, Any, Any, dict[str, Any]], Iterator[ValidationError] | None]
 
@@ -43,29 +37,6 @@ _NUMERIC_KEYWORDS = ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum
 _TEXT_KEYWORDS = ("minLength", "maxLength", "format")
 
 
-def _type_check(schema_type: str, coerce: Callable[[Any], Any] | None) -> Callable[[Any, Any], bool]:
-    base = _BASE.TYPE_CHECKER
-
-    def check(checker: Any, instance: Any) -> bool:
-        if isinstance(instance, Unknown):
-            return unknown_satisfies(instance, schema_type)
-        if base.is_type(instance, schema_type):
-            return True
-        return coerce is not None and coerce(instance) is not None
-
-    return check
-
-
-# JSON-Schema type name -> check(checker, instance); also used directly by the fast path.
-TYPE_CHECKS: dict[str, Callable[[Any, Any], bool]] = {
-    "integer": _type_check("integer", as_integer),
-    "number": _type_check("number", as_number),
-    "boolean": _type_check("boolean", as_boolean),
-    "string": _type_check("string", as_string),
-    "object": _type_check("object", None),
-    "array": _type_check("array", None),
-    "null": _type_check("null", None),
-}
 _TYPE_CHECKER = _BASE.TYPE_CHECKER.redefine_many(TYPE_CHECKS)
 
 
@@ -158,19 +129,6 @@ def _enum(
 
 def _const(validator: Any, expected: Any, instance: Any, schema: dict[str, Any]) -> Iterator[ValidationError]:
     yield from _enum(validator, [expected], instance, schema)
-
-
-def discriminator(condition: Any) -> tuple[str, Any] | None:
-    """``(name, value)`` when ``condition`` is the common "property == constant" test."""
-    if not isinstance(condition, dict) or set(condition) - {"properties", "required"}:
-        return None
-    props = condition.get("properties")
-    if not isinstance(props, dict) or len(props) != 1:
-        return None
-    ((name, test),) = props.items()
-    if not isinstance(test, dict) or set(test) != {"const"} or condition.get("required", [name]) != [name]:
-        return None
-    return name, test["const"]
 
 
 def _if(validator: Any, condition: Any, instance: Any, schema: dict[str, Any]) -> Iterator[ValidationError]:

@@ -22,11 +22,7 @@ Rules (beyond what jsonschema does with our ROS-flavoured keywords, see ``jsonsc
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import Any
-
-from jsonschema import ValidationError
-from jsonschema.protocols import Validator
+from typing import TYPE_CHECKING, Any
 
 from backend_contract.trigger_config import lookup, oss_trigger_bucket
 from resource_types.base import ResourceTypeSchema
@@ -40,7 +36,9 @@ from rosengine.errors import (
 from rosengine.functions.base import Unknown
 from rosengine.validate.coercion import as_number, describe_type
 from rosengine.validate.fastcheck import Check, compile_check
-from rosengine.validate.jsonschema_ext import RosValidator, spelling_key
+
+if TYPE_CHECKING:
+    from jsonschema.protocols import Validator
 
 # Top-level schema keys that are JSON Schema (the rest of a type file is metadata for us).
 _COMPOSITION_KEYS = ("allOf", "anyOf", "oneOf", "dependencies", "if", "then", "else")
@@ -69,6 +67,8 @@ class _CompiledSchema:
         """The jsonschema validator, built on first use: it only explains failures the fast
         check found, and building one costs more than most templates' whole check."""
         if self._validator is None:
+            from rosengine.validate.jsonschema_ext import RosValidator  # jsonschema: only for failures
+
             self._validator = RosValidator(self.document)
         return self._validator
 
@@ -125,11 +125,9 @@ def validate_properties(
     if comp.is_valid is not None and comp.is_valid(checked):
         errors: list[TemplateError] = []  # the common case; jsonschema only runs to explain failures
     else:
-        errors = [
-            _to_template_error(err, properties, base_path)
-            for raw in comp.validator.iter_errors(checked)
-            for err in _split_required(raw)
-        ]
+        from rosengine.validate.explain import explain_failures  # imports jsonschema: failures only
+
+        errors = explain_failures(comp.validator, checked, properties, base_path)
     mistyped = {e.path for e in errors if e.details.get("keyword") == "type"}
     errors = [e for e in errors if e.path not in mistyped or e.details.get("keyword") == "type"]
     errors.extend(_cross_property_errors(comp.rules, checked, base_path))
@@ -229,159 +227,6 @@ def _canonical_keys(value: Any, case_map: dict[str, str]) -> Any:
     if isinstance(value, list):
         return [_canonical_keys(v, case_map) for v in value]
     return value
-
-
-def _original_path(properties: Any, path: Iterable[Any]) -> tuple[str | int, ...]:
-    """Map a path in the case-normalised copy back to the keys the author wrote."""
-    out: list[str | int] = []
-    node = properties
-    for part in path:
-        if isinstance(node, dict) and isinstance(part, str) and part not in node:
-            folded = part.lower()
-            part = next((k for k in node if isinstance(k, str) and k.lower() == folded), part)
-        out.append(part)
-        if isinstance(node, dict):
-            node = node.get(part)
-        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
-            node = node[part]
-        else:
-            node = None
-    return tuple(out)
-
-
-def _split_required(err: ValidationError) -> list[ValidationError]:
-    """One error per missing required property, so each is its own finding."""
-    if err.validator != "required" or not isinstance(err.instance, dict):
-        return [err]
-    out = []
-    required: Any = err.validator_value
-    for name in required:
-        if name not in err.instance:
-            clone = ValidationError(
-                err.message,
-                validator="required",
-                path=err.absolute_path,
-                validator_value=err.validator_value,
-                instance=err.instance,
-                schema=err.schema,
-            )
-            clone.details_missing = name  # type: ignore[attr-defined]
-            out.append(clone)
-    return out
-
-
-# --- messages --------------------------------------------------------------------------------
-
-
-def _to_template_error(err: ValidationError, properties: dict[str, Any], base_path: Path) -> TemplateError:
-    rel = _original_path(properties, err.absolute_path)
-    code = INVALID_TEMPLATE_PROPERTY_TYPE if err.validator == "type" else STACK_VALIDATION_FAILED
-    details: dict[str, Any] = {"keyword": err.validator}
-    suggestion = getattr(err, "suggestion", None)
-    severity = Severity.ERROR
-    if suggestion:
-        details["suggestion"] = suggestion
-        if err.validator == "additionalProperties" and spelling_key(suggestion) == spelling_key(str(rel[-1])):
-            severity = Severity.WARNING  # an older spelling of a known name, not an unknown one
-    return TemplateError(code, _message(err, rel), base_path + rel, severity=severity, details=details)
-
-
-def _subject(rel: tuple[str | int, ...]) -> str:
-    names = [p for p in rel if isinstance(p, str)]
-    return f"'{names[-1]}'" if names else "Properties"
-
-
-def _show(value: Any) -> str:
-    text = repr(value) if not isinstance(value, Unknown) else describe_type(value)
-    return text if len(text) <= 60 else text[:57] + "..."
-
-
-def _message(err: ValidationError, rel: tuple[str | int, ...]) -> str:
-    keyword = err.validator
-    value: Any = err.validator_value
-    instance: Any = err.instance
-    schema = err.schema if isinstance(err.schema, dict) else {}
-    subject = _subject(rel)
-    hint = f" ({schema['description']})" if isinstance(schema.get("description"), str) else ""
-    if keyword == "type":
-        expected = value if isinstance(value, str) else " or ".join(value)
-        expected = {"object": "map", "array": "list"}.get(expected, expected)
-        article = "an" if expected[:1] in "aeiou" else "a"
-        got = (
-            describe_type(instance)
-            if isinstance(instance, Unknown)
-            else f"{describe_type(instance)} {_show(instance)}"
-        )
-        return f"{subject} must be {article} {expected}, got {got}"
-    if keyword == "required":
-        where = "" if len(rel) == 0 else f" in {subject}"
-        return f"required property '{err.details_missing}' is missing{where}"  # type: ignore[attr-defined]
-    if keyword == "additionalProperties":
-        return err.message
-    if keyword in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
-        return f"{subject} is {_show(instance)}, outside the allowed range {_range_text(schema)}"
-    if keyword == "multipleOf":
-        return f"{subject} is {_show(instance)}, which is not a multiple of {value}{hint}"
-    if keyword in ("minLength", "maxLength"):
-        length = len(instance) if isinstance(instance, str) else len(str(instance))
-        return f"{subject} is {length} characters long; allowed length is {_length_text(schema)}{hint}"
-    if keyword == "pattern":
-        if hint:
-            return f"{subject} value {_show(instance)} is not valid: {schema['description']}"
-        return f"{subject} value {_show(instance)} does not match the pattern {value!r}"
-    if keyword in ("enum", "const"):
-        allowed = value if isinstance(value, list) else [value]
-        return f"{subject} is {_show(instance)}; allowed values: {', '.join(map(str, allowed))}"
-    if keyword in ("minItems", "maxItems"):
-        count = len(instance) if isinstance(instance, list) else 0
-        return f"{subject} has {count} items; allowed: {_items_text(schema)}"
-    if keyword == "dependencies":
-        missing = [name for name in value.get(_first_present(value, instance), []) if name not in instance]
-        return f"{_first_present(value, instance)!r} needs {', '.join(map(repr, missing))} in {subject}"
-    if keyword == "not" and isinstance(value, dict) and "pattern" in value:
-        return f"{subject} value {_show(instance)} must not match the pattern {value['pattern']!r}"
-    if keyword in ("oneOf", "anyOf"):
-        alternatives = [s.get("required") for s in value if isinstance(s, dict)]
-        if all(isinstance(a, list) and len(a) == 1 for a in alternatives):
-            names = ", ".join(a[0] for a in alternatives)  # type: ignore[index]
-            present = [a[0] for a in alternatives if isinstance(instance, dict) and a[0] in instance]  # type: ignore[index]
-            where = f" in {subject}" if rel else ""
-            if keyword == "oneOf" and len(present) > 1:
-                return f"only one of {names} may be given{where}, found {', '.join(present)}"
-            return f"one of {names} is required{where}"
-        return f"{subject} matches none of the allowed forms"
-    return f"{subject}: {err.message}"
-
-
-def _first_present(dependencies: dict[str, Any], instance: Any) -> str:
-    for name, needed in dependencies.items():
-        if isinstance(instance, dict) and name in instance and any(n not in instance for n in needed):
-            return name
-    return next(iter(dependencies), "")
-
-
-def _range_text(schema: dict[str, Any]) -> str:
-    low = schema.get("minimum", schema.get("exclusiveMinimum"))
-    high = schema.get("maximum", schema.get("exclusiveMaximum"))
-    if low is not None and high is not None:
-        return f"{low}-{high}"
-    if low is not None:
-        return f">= {low}"
-    return f"<= {high}"
-
-
-def _length_text(schema: dict[str, Any]) -> str:
-    low, high = schema.get("minLength"), schema.get("maxLength")
-    if low is not None and high is not None:
-        return f"{low}-{high}"
-    return f"at least {low}" if low is not None else f"at most {high}"
-
-
-def _items_text(schema: dict[str, Any]) -> str:
-    low, high = schema.get("minItems"), schema.get("maxItems")
-    if low is not None and high is not None:
-        return f"{low}-{high}"
-    return f"at least {low}" if low is not None else f"at most {high}"
 
 
 # --- rules jsonschema cannot express ----------------------------------------------------------

@@ -298,7 +298,7 @@ def test_a_template_with_three_types_reads_three_schemas():
         '''
         assert check_template(load_template(text)) == []
         print(sorted(registry._schemas))
-        print(registry._providers is None)
+        print(not registry._providers)
         """
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

@@ -4,6 +4,8 @@ exception escape on bad input (everything becomes a located TemplateError)."""
 from __future__ import annotations
 
 import itertools
+import subprocess
+import sys
 
 import pytest
 
@@ -66,6 +68,36 @@ def test_every_spec_tag_is_registered(tag):
     assert registry.get(fn.name) is not None
     expected_name = "Ref" if tag == "Ref" else f"Fn::{tag}"
     assert fn.name == expected_name
+
+
+def test_module_table_names_the_module_of_every_function():
+    """``registry.MODULES`` (what a lookup imports) agrees with what each module registers."""
+    code = (
+        "import importlib, pkgutil, rosengine.functions as pkg\n"
+        "from rosengine.functions import registry\n"
+        "found = {}\n"
+        "for info in pkgutil.iter_modules(pkg.__path__):\n"
+        "    if info.name in registry._SKIP or info.name.startswith('_'):\n"
+        "        continue\n"
+        "    before = set(registry._BY_NAME)\n"
+        "    importlib.import_module(f'rosengine.functions.{info.name}')\n"
+        "    found.update({name: info.name for name in set(registry._BY_NAME) - before})\n"
+        "assert found == registry.MODULES, sorted(set(found.items()) ^ set(registry.MODULES.items()))\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)  # a fresh process: nothing imported yet
+
+
+def test_a_lookup_imports_only_the_module_it_needs():
+    code = (
+        "import sys\n"
+        "from rosengine.functions import registry\n"
+        "assert registry.get('Fn::Join').name == 'Fn::Join'\n"
+        "assert registry.by_tag('GetAtt').name == 'Fn::GetAtt'\n"
+        "assert registry.get('Fn::NoSuchFunction') is None and registry.by_tag('NoSuch') is None\n"
+        "loaded = sorted(m for m in sys.modules if m.startswith('rosengine.functions.'))\n"
+        "assert 'rosengine.functions.jq' not in loaded and 'rosengine.functions.cidr' not in loaded, loaded\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
 
 
 def test_legacy_base64_is_base64encode():

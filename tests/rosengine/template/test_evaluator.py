@@ -38,6 +38,7 @@ def _boom(args: Any, ctx: Any, path: Any) -> Any:
 @pytest.fixture(autouse=True)
 def throwaway_functions(monkeypatch):
     """Register test-only functions without leaking them into other tests."""
+    registry.load_all()  # the copies below hold every function, and the originals keep them all
     monkeypatch.setattr(registry, "_BY_NAME", dict(registry._BY_NAME))
     monkeypatch.setattr(registry, "_BY_TAG", dict(registry._BY_TAG))
     for function in (
