@@ -16,10 +16,13 @@ from __future__ import annotations
 
 import argparse
 import statistics
+import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests.support: the idle scheduler
 
 from fcbackend.access import Caller
 from fcbackend.ram.access_control import RamAccess
@@ -153,19 +156,11 @@ def bench_fc_api(requests: int) -> None:
     from fcbackend.server import ThreadedServer
     from rosengine.clients.fc import FcClient
     from rosengine.clients.ram import RamClient
-
-    class IdleScheduler:
-        async def start(self) -> None: ...
-
-        async def close(self) -> None: ...
-
-        def add_listener(self, fn: object) -> None: ...
-
-        def add_log_listener(self, fn: object) -> None: ...
+    from tests.support.fc_api import FakeScheduler
 
     with tempfile.TemporaryDirectory() as directory:
         config = BackendConfig.for_state_dir(Path(directory))
-        server = ThreadedServer(create_app(config, scheduler=IdleScheduler(), addons=False)).start()
+        server = ThreadedServer(create_app(config, scheduler=FakeScheduler(), addons=False)).start()
         try:
             with RamClient(server.endpoint, config.access_key_id, config.access_key_secret) as ram:
                 ram.create_user("bench")

@@ -35,17 +35,11 @@ from fcbackend.backend_config import BackendConfig
 from fcbackend.composition import create_app
 from fcbackend.models import FunctionSpec, InvocationRequest, InvocationResult
 from rosengine.clients.fc import FcClient
+from tests.support.fc_api import FakeScheduler
 
 
-class InstantScheduler:
+class InstantScheduler(FakeScheduler):
     """Answers every call at once: what remains is the API's own cost."""
-
-    def __init__(self) -> None:
-        self.listeners: list[Any] = []
-
-    async def start(self) -> None: ...
-
-    async def close(self) -> None: ...
 
     async def invoke(self, spec: FunctionSpec, req: InvocationRequest) -> InvocationResult:
         result = InvocationResult(
@@ -60,14 +54,6 @@ class InstantScheduler:
         for listener in self.listeners:
             listener(spec, result)
         return result
-
-    async def evict(self, service: str, function: str | None = None) -> None: ...
-
-    def instances(self) -> list[dict[str, Any]]:
-        return []
-
-    def add_listener(self, fn: Any) -> None:
-        self.listeners.append(fn)
 
     def add_log_listener(self, fn: Any) -> None: ...
 

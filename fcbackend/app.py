@@ -20,14 +20,15 @@ from fcbackend.api.errors import FcError, error_body
 from fcbackend.api.http import custom_domain_host, json_response, request_id
 from fcbackend.backend_config import BackendConfig
 from fcbackend.fc3.invoke import Fc3Front, invoke_function_name
+from fcbackend.scheduler.port import SchedulerPort
 
 _log = logging.getLogger("fcbackend")
 
 
-def driver_info(scheduler: Any, config: BackendConfig) -> dict[str, Any]:
+def driver_info(scheduler: SchedulerPort, config: BackendConfig) -> dict[str, Any]:
     """What ``ros fc status`` shows: the driver in use and whether functions are isolated."""
-    drivers = getattr(scheduler, "drivers", None) or {}
-    name = getattr(scheduler, "default_driver", None) or config.driver or ""
+    drivers = scheduler.drivers
+    name = scheduler.default_driver or config.driver or ""
     report: dict[str, Any] = {}
     for driver_name, driver in drivers.items():
         try:

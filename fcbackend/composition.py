@@ -175,9 +175,8 @@ def create_app(
         services.attach()
         # Idle mode: every instance behind a wrapper that can freeze it. After the twins, so the
         # wrapped drivers already have their network.
-        drivers = getattr(scheduler, "drivers", None)
-        if isinstance(drivers, dict) and drivers:
-            scheduler.drivers = services.wrap_drivers(drivers)
+        if scheduler.drivers:
+            scheduler.drivers = services.wrap_drivers(scheduler.drivers)
         app.state.fc_addons = services
         app.state.async_submit = services.async_submit
         app.state.oss_service = services.oss

@@ -15,7 +15,6 @@ Custom domains are routed by Host in :class:`fcbackend.triggers.routes.CustomDom
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import uuid
 from pathlib import Path
@@ -114,9 +113,7 @@ class BackendAddons:
     def attach(self) -> None:
         """Hooks that need no running loop: alias routing and the metrics listener."""
         self.state.alias_router = self.router
-        add_listener = getattr(self.state.scheduler, "add_listener", None)
-        if add_listener is not None:
-            add_listener(self.metrics)
+        self.state.scheduler.add_listener(self.metrics)
 
     async def start(self) -> None:
         if self._started:
@@ -201,13 +198,7 @@ class BackendAddons:
     async def _interrupt(self, request_id: str) -> bool | None:
         """Ask the scheduler to kill the instance serving ``request_id`` (task stop): True if it
         did, False if nothing serves it yet, None if the scheduler cannot do that."""
-        method = getattr(self.state.scheduler, "kill_request", None)
-        if method is None:
-            return None
-        result = method(request_id)
-        if asyncio.iscoroutine(result):
-            result = await result
-        return None if result is None else bool(result)
+        return await self.state.scheduler.kill_request(request_id)
 
     # -- triggers -----------------------------------------------------------------------------
 
@@ -283,9 +274,7 @@ class BackendAddons:
 
     def _apply_on_demand_caps(self) -> None:
         """``maximumInstanceCount`` of on-demand configs caps the scheduler's instances."""
-        setter = getattr(self.state.scheduler, "set_max_instances", None)
-        if setter is None:
-            return
+        setter = self.state.scheduler.set_max_instances
         wanted: dict[tuple[str, str], int | None] = {}
         for service, name, doc in self.state.meta.list(_ON_DEMAND, None):
             function = name.partition("@")[0]
@@ -300,7 +289,7 @@ class BackendAddons:
         self._capped = set(wanted)
 
     def sweep_idle(self) -> None:
-        for driver in (getattr(self.state.scheduler, "drivers", None) or {}).values():
+        for driver in self.state.scheduler.drivers.values():
             if isinstance(driver, FreezingDriver):
                 driver.sweep()
 
@@ -321,8 +310,7 @@ class BackendAddons:
         return sum(float(i.get("in_flight") or 0) for i in mine) / len(mine)
 
     def instances(self) -> list[dict[str, Any]]:
-        lister = getattr(self.state.scheduler, "instances", None)
-        return list(lister()) if lister is not None else []
+        return list(self.state.scheduler.instances())
 
 
 def _fc_error(status: int, code: str, message: str, request_id: str) -> Any:

@@ -68,7 +68,7 @@ class CloudTwins:
         gateway, ship function logs to SLS, and let the FC API check a ``logConfig``."""
         app.add_middleware(SlsFront, api=self.sls.api)
         scheduler = state.scheduler
-        for driver in (getattr(scheduler, "drivers", None) or {}).values():
+        for driver in scheduler.drivers.values():
             driver.network = self.gateway.network
         scheduler.add_listener(self.sls.shipper.record)
         scheduler.add_log_listener(self.sls.shipper.record_hook_output)

@@ -77,10 +77,8 @@ async def _apply_provision(
     key = config_key(function, qualifier)
     error = ""
     try:
-        setter = getattr(state.scheduler, "set_provisioned", None)
-        if setter is not None:
-            spec = await state.spec_for(service, function, qualifier)
-            await setter(spec, target)
+        spec = await state.spec_for(service, function, qualifier)
+        await state.scheduler.set_provisioned(spec, target)
     except Exception as exc:  # reported through currentError, as FC does
         error = str(getattr(exc, "message", exc))
         _log.warning("provisioning %s/%s@%s failed: %s", service, function, qualifier, error)

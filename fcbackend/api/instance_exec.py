@@ -106,18 +106,10 @@ def find_instance(websocket: WebSocket) -> tuple[Any, Instance]:
     of the path is not compared: instance ids are unique across versions."""
     _state, service, function, _qualifier = function_target(websocket)  # type: ignore[arg-type]
     instance_id = websocket.path_params["instance_id"]
-    scheduler = backend(websocket).scheduler  # type: ignore[arg-type]
-    # The scheduler's public listing has no instance objects; its pools do.
-    for pool in getattr(scheduler, "_pools", {}).values():
-        for managed in pool.instances:
-            if managed.id != instance_id:
-                continue
-            if managed.spec.service != service or managed.spec.function != function:
-                break
-            instance = managed.instance
-            if instance is not None and managed.state == "ready" and instance.alive():
-                return managed, instance
-            break
+    managed = backend(websocket).scheduler.running_instance(instance_id)  # type: ignore[arg-type]
+    ours = managed is not None and (managed.spec.service, managed.spec.function) == (service, function)
+    if managed is not None and managed.instance is not None and ours:
+        return managed, managed.instance
     raise not_found(
         "InstanceNotFound",
         f"instance '{instance_id}' of function '{service}/{function}' does not "
@@ -143,8 +135,7 @@ async def instance_exec(websocket: WebSocket) -> None:
         return
     await websocket.accept()
     scheduler = backend(websocket).scheduler  # type: ignore[arg-type]
-    clock = getattr(getattr(scheduler, "config", None), "clock", time.monotonic)
-    await ExecBridge(websocket, session, managed, idle_timeout, clock).run()
+    await ExecBridge(websocket, session, managed, idle_timeout, scheduler.now).run()
 
 
 async def _deny(websocket: WebSocket, err: FcError, request_id: str) -> None:

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from fcbackend.api.errors import FcError, function_not_found, not_found, service_not_found
 from fcbackend.backend_config import BackendConfig
 from fcbackend.models import FunctionSpec, RoleCredentialIssuer
+from fcbackend.scheduler.port import SchedulerPort
 from fcbackend.store import CodeError, CodeStore, InvocationRecorder, MetadataStore
 from sqlstore import DatabaseSet
 
@@ -53,7 +54,7 @@ class BackendState:
     meta: MetadataStore
     code: CodeStore
     recorder: InvocationRecorder
-    scheduler: Any
+    scheduler: SchedulerPort
     # RAM/STS: who signed a request and what it may do (fcbackend.api.auth.BackendAccess).
     access: BackendAccess
     # Mints a service role's credentials for its functions (the RAM/STS twin).
@@ -90,9 +91,7 @@ class BackendState:
     async def evict(self, service: str, function: str | None = None) -> None:
         """Forget cached specs and stop instances of a changed service/function."""
         self.changed()
-        evict = getattr(self.scheduler, "evict", None)
-        if evict is not None:
-            await evict(service, function)
+        await self.scheduler.evict(service, function)
         for hook in list(self.on_change):
             result = hook(service, function)
             if asyncio.iscoroutine(result):

@@ -269,9 +269,9 @@ async def list_concurrency_configs(request: Request) -> Response:
 async def _apply_cap(state: BackendState, ref: FunctionRef) -> None:
     """Take a new reserved concurrency into effect now (the capacity loop re-applies it after a
     restart): cap the scheduler, and stop running instances so none serves beyond the cap."""
-    setter = getattr(state.scheduler, "set_max_instances", None)
-    if setter is not None:
-        setter(ref.service, ref.function, instance_caps(state).get((ref.service, ref.function)))
+    state.scheduler.set_max_instances(
+        ref.service, ref.function, instance_caps(state).get((ref.service, ref.function))
+    )
     await state.evict(ref.service, ref.function)
 
 
@@ -321,10 +321,10 @@ async def _apply(state: BackendState, ref: FunctionRef, qualifier: str, target: 
     applies the schedules. ``current``/``currentError`` report how the start went."""
     key = _key(ref.function, qualifier)
     error = ""
-    setter = getattr(state.scheduler, "set_provisioned", None)
     try:
-        if setter is not None:
-            await setter(await state.spec_for(ref.service, ref.function, qualifier), target)
+        await state.scheduler.set_provisioned(
+            await state.spec_for(ref.service, ref.function, qualifier), target
+        )
     except Exception as exc:  # reported through currentError, as FC does
         error = str(getattr(exc, "message", exc))
         _log.warning("provisioning %s@%s failed: %s", ref.name, qualifier, error)

@@ -72,9 +72,8 @@ async def list_instances(request: Request) -> Response:
     version = resolve(state, ref, qualifier) if qualifier and qualifier != LATEST and not ref.fc2 else None
     wanted = set(query_json_list(request, "instanceIds") or [])
     limit = query_int(request, "limit", 1000, 1, 10000)
-    lister = getattr(state.scheduler, "instances", None)
     out: list[dict[str, Any]] = []
-    for inst in lister() if lister is not None else []:
+    for inst in state.scheduler.instances():
         if inst.get("service") != ref.service or inst.get("function") != ref.function:
             continue
         if version is not None and str(inst.get("version")) != version:

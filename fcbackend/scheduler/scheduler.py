@@ -19,7 +19,6 @@ import itertools
 import logging
 import secrets
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -27,15 +26,11 @@ from fcbackend.instances.driver import Instance, InstanceBadResponse, InstanceCr
 from fcbackend.models import FunctionSpec, InstanceStartError, InvocationRequest, InvocationResult
 from fcbackend.runtimes.fc_contract import static_head
 from fcbackend.scheduler import protocol
+from fcbackend.scheduler.port import Listener, LogListener
 from fcbackend.scheduler.scheduler_config import SchedulerConfig
 from fcbackend.scheduler.warm_instances import ManagedInstance, WarmInstancePool
 
 log = logging.getLogger(__name__)
-Listener = Callable[[FunctionSpec, InvocationResult], None]
-# Receives output that belongs in a function's log but is no invocation: the lifecycle hooks'
-# (initializer, preStop, preFreeze) "FC <Hook> Start/End" lines and prints (docs/reference/fc-runtime.md#logs,
-# #lifecycle-hooks).
-LogListener = Callable[[FunctionSpec, bytes], None]
 
 
 class Throttled(Exception):
@@ -630,7 +625,18 @@ class Scheduler:
 
     # ------------------------------------------------------------------ introspection
 
-    def instances(self) -> list[dict]:
+    def running_instance(self, instance_id: str) -> ManagedInstance | None:
+        for pool in self._pools.values():
+            for managed in pool.instances:
+                if managed.id == instance_id:
+                    alive = managed.instance is not None and managed.instance.alive()
+                    return managed if managed.state == "ready" and alive else None
+        return None
+
+    def now(self) -> float:
+        return self.config.clock()
+
+    def instances(self) -> list[dict[str, Any]]:
         rows = []
         for pool in self._pools.values():
             for inst in pool.instances:

@@ -19,19 +19,23 @@ import pytest
 from fcbackend.backend_config import BackendConfig
 from fcbackend.composition import create_app
 from fcbackend.models import FunctionSpec, InvocationRequest, InvocationResult
+from fcbackend.scheduler.warm_instances import ManagedInstance
 from fcbackend.server import ThreadedServer
 from rosengine.clients.fc import FcClient
 
 
 @dataclass
 class FakeScheduler:
-    """Echoes the payload; payload b"fail" -> UnhandledInvocationError; b"busy" -> 429."""
+    """Echoes the payload; payload b"fail" -> UnhandledInvocationError; b"busy" -> 429. Offers the
+    whole of :class:`~fcbackend.scheduler.port.SchedulerPort`; it starts no instance."""
 
     listeners: list[Any] = field(default_factory=list)
     invoked: list[tuple[FunctionSpec, InvocationRequest]] = field(default_factory=list)
     evicted: list[tuple[str, str | None]] = field(default_factory=list)
     provisioned: list[tuple[str, int]] = field(default_factory=list)
     drivers: dict[str, Any] = field(default_factory=dict)
+    default_driver: str = ""
+    caps: dict[tuple[str, str], int | None] = field(default_factory=dict)
 
     async def start(self) -> None: ...
 
@@ -100,6 +104,18 @@ class FakeScheduler:
 
     async def set_provisioned(self, spec: FunctionSpec, target: int) -> None:
         self.provisioned.append((spec.function, target))
+
+    def set_max_instances(self, service: str, function: str, maximum: int | None) -> None:
+        self.caps[(service, function)] = maximum
+
+    async def kill_request(self, request_id: str) -> bool | None:
+        return None  # answers at once: nothing to stop (the async queue cancels the attempt)
+
+    def running_instance(self, instance_id: str) -> ManagedInstance | None:
+        return None
+
+    def now(self) -> float:
+        return time.monotonic()
 
 
 @dataclass
