@@ -33,8 +33,7 @@ async def reserved_capacities(request: Request) -> Response:
 
 def scheduler_instances(request: Request) -> list[dict[str, Any]]:
     """Every instance the scheduler holds, as :meth:`Scheduler.instances` describes them."""
-    lister = getattr(backend(request).scheduler, "instances", None)
-    return list(lister()) if lister is not None else []
+    return list(backend(request).scheduler.instances())
 
 
 async def list_instances(request: Request) -> Response:

@@ -129,8 +129,7 @@ def _addons(request: Request) -> Any:
 
 
 async def instances(request: Request) -> Response:
-    lister = getattr(state_of(request).scheduler, "instances", None)
-    rows = list(lister()) if lister is not None else []
+    rows = state_of(request).scheduler.instances()
     return ok(request, {"instances": [_named(r, "service", "function") for r in rows]})
 
 
