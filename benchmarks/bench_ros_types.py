@@ -37,17 +37,13 @@ import httpx
 from fcbackend.backend_config import BackendConfig
 from fcbackend.composition import create_app
 from fcbackend.server import ThreadedServer
-from rosengine.clients.fc import FcClient
-from rosengine.clients.fc3 import Fc3Client
-from rosengine.clients.oss import OssClient
-from rosengine.clients.ram import RamClient
-from rosengine.clients.sls import SlsClient
 from rosengine.engine import StackEngine, StackOptions
 from rosengine.errors import TemplateErrors
 from rosengine.state.models import EventRecord
 from rosengine.state.sqlite import SqliteStateStore
 from rosengine.template import load_template
 from tests.support.corpus_deploy import fc_templates, plausible_parameters
+from tests.support.live_stack import client_builders
 
 WAIT_GOAL_MS = 50.0
 CUSTOM_GOAL_MS = 100.0
@@ -225,16 +221,7 @@ def main() -> None:
     os.environ["ROS_HOME"] = str(tmp / "home")
     config = BackendConfig.for_state_dir(tmp / "backend", flush_interval_s=0.05)
     server = ThreadedServer(create_app(config)).start()
-    builders = {
-        "fc": lambda: FcClient(server.endpoint, config.access_key_id, config.access_key_secret, timeout=60),
-        "fc3": lambda: Fc3Client(server.endpoint, config.access_key_id, config.access_key_secret, timeout=60),
-        "oss": lambda: OssClient(server.endpoint, config.access_key_id, config.access_key_secret),
-        # RAM and SLS of the same backend (from ROS_HOME the engine would start a second one).
-        "ram": lambda: RamClient(server.endpoint, config.access_key_id, config.access_key_secret),
-        "sls": lambda: SlsClient(
-            server.endpoint, config.access_key_id, config.access_key_secret, region=config.region
-        ),
-    }
+    builders = client_builders(server.endpoint, config)
     listener = StampingListener()
     engine = StackEngine(SqliteStateStore(tmp / "state.db"), listener=listener, client_builders=builders)
     print(f"backend {server.endpoint} (driver: {config.driver or 'the default'}), {os.cpu_count()} CPUs")

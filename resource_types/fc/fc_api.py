@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import io
+import json
 import os
 import time
 import zipfile
@@ -249,3 +250,29 @@ def split_id(physical_id: str, parts: int, what: str) -> list[str]:
     if len(pieces) != parts or not all(pieces):
         raise ProviderError(f"malformed physical id {physical_id!r} for {what}")
     return pieces
+
+
+def whole_number(value: Any) -> int | None:
+    """``ExecuteVersion`` as the integer it names (``2``, ``"2"``, ``2.0``); None for anything else."""
+    if value is None or isinstance(value, bool):
+        return None
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return int(number) if number == int(number) else None
+
+
+def invocation_error_message(body: bytes, error_type: str | None) -> str:
+    """What a failed invocation says, from its body: FC's ``errorType: errorMessage`` when the
+    body is FC's error JSON, else the body itself (or the error type)."""
+    text = body.decode("utf-8", errors="replace")
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return text or (error_type or "the function failed")
+    if isinstance(data, dict):
+        message = data.get("errorMessage") or data.get("ErrorMessage") or text
+        kind = data.get("errorType") or data.get("ErrorCode") or error_type
+        return f"{kind}: {message}" if kind else str(message)
+    return text

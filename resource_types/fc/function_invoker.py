@@ -9,38 +9,15 @@ the resource; otherwise ``ResultType`` is ``Failure`` and ``Result`` the error m
 
 from __future__ import annotations
 
-import json
 import time
 import uuid
 from typing import TYPE_CHECKING, Any
 
 from resource_types.base import ProviderContext, ProviderError, ProviderResult, ResourceProvider
+from resource_types.fc.fc_api import invocation_error_message, whole_number
 
 if TYPE_CHECKING:
     from rosengine.clients.fc import FcClient
-
-
-def _as_int(value: Any) -> int | None:
-    if value is None or isinstance(value, bool):
-        return None
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return None
-    return int(number) if number == int(number) else None
-
-
-def _error_message(body: bytes, error_type: str | None) -> str:
-    text = body.decode("utf-8", errors="replace")
-    try:
-        data = json.loads(text)
-    except ValueError:
-        return text or (error_type or "function failed")
-    if isinstance(data, dict):
-        message = data.get("errorMessage") or data.get("ErrorMessage") or text
-        kind = data.get("errorType") or data.get("ErrorCode") or error_type
-        return f"{kind}: {message}" if kind else str(message)
-    return text
 
 
 class FunctionInvokerProvider(ResourceProvider):
@@ -65,8 +42,8 @@ class FunctionInvokerProvider(ResourceProvider):
         previous_properties: dict[str, Any],
         previous_attributes: dict[str, Any],
     ) -> ProviderResult:
-        new_version = _as_int(properties.get("ExecuteVersion"))
-        old_version = _as_int(previous_properties.get("ExecuteVersion"))
+        new_version = whole_number(properties.get("ExecuteVersion"))
+        old_version = whole_number(previous_properties.get("ExecuteVersion"))
         if new_version is None or new_version == old_version:
             return ProviderResult(
                 physical_id,
@@ -113,7 +90,7 @@ class FunctionInvokerProvider(ResourceProvider):
                 return self._wait_async(ctx, client, service, function, properties, result.request_id, check)
             return {"ResultType": "NoResult", "Result": None}
         if result.error_type:
-            message = _error_message(result.body, result.error_type)
+            message = invocation_error_message(result.body, result.error_type)
             if check_error:
                 raise ProviderError(f"function {service}/{function} failed: {message}")
             return {"ResultType": "Failure", "Result": message}

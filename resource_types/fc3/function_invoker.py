@@ -13,37 +13,14 @@ than the stack's region is refused: the local backend serves one region.
 
 from __future__ import annotations
 
-import json
 import time
 import uuid
 from typing import Any
 
 from resource_types.base import ProviderContext, ProviderError, ProviderResult, ResourceProvider
+from resource_types.fc.fc_api import invocation_error_message, whole_number
 
 FINAL_FAILURES = ("Failed", "Stopped", "Expired", "Invalid")
-
-
-def _version(value: Any) -> int | None:
-    if value is None or isinstance(value, bool):
-        return None
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return None
-    return int(number) if number == int(number) else None
-
-
-def _failure_text(body: bytes, error_type: str | None) -> str:
-    text = body.decode("utf-8", errors="replace")
-    try:
-        data = json.loads(text)
-    except ValueError:
-        return text or (error_type or "the function failed")
-    if isinstance(data, dict):
-        message = data.get("errorMessage") or data.get("ErrorMessage") or text
-        kind = data.get("errorType") or error_type
-        return f"{kind}: {message}" if kind else str(message)
-    return text
 
 
 class Fc3FunctionInvokerProvider(ResourceProvider):
@@ -53,7 +30,7 @@ class Fc3FunctionInvokerProvider(ResourceProvider):
 
     def create(self, ctx: ProviderContext, properties: dict[str, Any]) -> ProviderResult:
         physical_id = f"{properties['FunctionName']}|invoker-{uuid.uuid4().hex[:12]}"
-        if _version(properties.get("ExecuteVersion")) is None:
+        if whole_number(properties.get("ExecuteVersion")) is None:
             return ProviderResult(
                 physical_id, {"ResultType": "NoResult", "Result": None, "TaskId": None, "Events": []}
             )
@@ -68,8 +45,8 @@ class Fc3FunctionInvokerProvider(ResourceProvider):
         previous_attributes: dict[str, Any],
     ) -> ProviderResult:
         new, old = (
-            _version(properties.get("ExecuteVersion")),
-            _version(previous_properties.get("ExecuteVersion")),
+            whole_number(properties.get("ExecuteVersion")),
+            whole_number(previous_properties.get("ExecuteVersion")),
         )
         if new is None or new == old:
             return ProviderResult(physical_id, dict(previous_attributes))
@@ -122,7 +99,7 @@ class Fc3FunctionInvokerProvider(ResourceProvider):
     @staticmethod
     def _judge(function: str, body: bytes, error_type: str | None, check_error: bool) -> dict[str, Any]:
         if error_type:
-            message = _failure_text(body, error_type)
+            message = invocation_error_message(body, error_type)
             if check_error:
                 raise ProviderError(f"function {function} failed: {message}")
             return {"ResultType": "Failure", "Result": message}

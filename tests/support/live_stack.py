@@ -37,21 +37,22 @@ class LiveStack:
     fc: FcClient
 
     def builders(self) -> dict[str, Any]:
-        cfg = self.config
-        return {
-            "fc": lambda: FcClient(self.endpoint, cfg.access_key_id, cfg.access_key_secret, timeout=60.0),
-            "fc3": lambda: Fc3Client(self.endpoint, cfg.access_key_id, cfg.access_key_secret, timeout=60.0),
-            "oss": lambda: OssClient(self.endpoint, cfg.access_key_id, cfg.access_key_secret),
-            # RAM/STS and SLS of this same backend: the functions it runs reach its twins, so the
-            # stack's roles, keys and logstores must be made there too.
-            "ram": lambda: RamClient(self.endpoint, cfg.access_key_id, cfg.access_key_secret),
-            "sls": lambda: SlsClient(
-                self.endpoint, cfg.access_key_id, cfg.access_key_secret, region=cfg.region
-            ),
-        }
+        return client_builders(self.endpoint, self.config)
 
     def engine(self, state_db: Path, listener: CollectingListener | None = None) -> StackEngine:
         return StackEngine(SqliteStateStore(state_db), listener=listener, client_builders=self.builders())
+
+
+def client_builders(endpoint: str, cfg: BackendConfig) -> dict[str, Any]:
+    """The engine's clients, every one for the backend at ``endpoint``: RAM/STS and SLS too, since
+    the functions it runs reach its twins, so a stack's roles, keys and logstores must be made there."""
+    return {
+        "fc": lambda: FcClient(endpoint, cfg.access_key_id, cfg.access_key_secret, timeout=60.0),
+        "fc3": lambda: Fc3Client(endpoint, cfg.access_key_id, cfg.access_key_secret, timeout=60.0),
+        "oss": lambda: OssClient(endpoint, cfg.access_key_id, cfg.access_key_secret),
+        "ram": lambda: RamClient(endpoint, cfg.access_key_id, cfg.access_key_secret),
+        "sls": lambda: SlsClient(endpoint, cfg.access_key_id, cfg.access_key_secret, region=cfg.region),
+    }
 
 
 @pytest.fixture(scope="package")
