@@ -83,6 +83,61 @@ SYSTEM_POLICIES: dict[str, tuple[str, dict[str, Any]]] = {
     ),
     "AliyunCloudMonitorFullAccess": ("Provides full access to CloudMonitor.", _full("cms")),
     "AliyunActionTrailFullAccess": ("Provides full access to ActionTrail.", _full("actiontrail")),
+    # Service-role policies: attached to the roles a cloud service assumes (the public examples
+    # create these roles themselves). INFERRED: the published documents grant more detailed
+    # lists; these grant what each service does with the role in those examples.
+    "AliyunFCDefaultRolePolicy": (
+        "The default policy of Function Compute's service role (logs, code packages, NAS, VPC).",
+        _doc(
+            [
+                "log:PostLogStoreLogs",
+                "log:GetProject",
+                "log:GetLogStore",
+                "oss:GetObject",
+                "oss:ListObjects",
+                "nas:Describe*",
+                "vpc:Describe*",
+                "ecs:Describe*",
+                "ecs:CreateNetworkInterface",
+                "ecs:DeleteNetworkInterface",
+            ]
+        ),
+    ),
+    "AliyunFCServerlessDevsRolePolicy": (
+        "The policy of the role Function Compute's application center deploys applications with.",
+        _doc(
+            [
+                "fc:*",
+                "ram:PassRole",
+                "ram:GetRole",
+                "oss:*",
+                "log:*",
+                "nas:*",
+                "vpc:Describe*",
+                "ecs:Describe*",
+                "ros:*",
+            ]
+        ),
+    ),
+    "AliyunOSSEventNotificationRolePolicy": (
+        "The policy of the role OSS sends event notifications to MNS with.",
+        _doc(["mns:SendMessage", "mns:PublishMessage"]),
+    ),
+    "AliyunVODUploadAuth": (
+        "Provides access to upload media to ApsaraVideo VOD.",
+        _doc(
+            [
+                "vod:CreateUploadVideo",
+                "vod:RefreshUploadVideo",
+                "vod:CreateUploadImage",
+                "vod:CreateUploadAttachedMedia",
+            ]
+        ),
+    ),
+    "AliyunVODRolePolicy": (
+        "The policy of the role ApsaraVideo VOD reads and writes the user's storage with.",
+        _doc(["oss:*", "mns:SendMessage", "mns:PublishMessage", "cdn:Describe*"]),
+    ),
 }
 
 _COMPILED: dict[str, CompiledPolicy] = {}

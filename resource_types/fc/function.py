@@ -117,10 +117,17 @@ def _stand_in_for_missing_code(
     note = missing_code_message(service, name, bucket, key)
     runtime = str(properties.get("Runtime") or "")
     ca_port = int(properties.get("CAPort") or 9000)
-    stand_in = placeholder_code(runtime, str(properties.get("Handler") or ""), note, ca_port)
+    handler = str(properties.get("Handler") or "")
+    kept = {k: v for k, v in properties.items() if k != "CustomRuntimeConfig"}
+    stand_in = placeholder_code(runtime, handler, note, ca_port)
+    if stand_in is None and runtime != "custom-container":
+        # Java, Go, .NET, PHP: no few-line handler in their language; a custom runtime's
+        # bootstrap answers for them (the function is a placeholder: nothing of its own runs).
+        stand_in = placeholder_code("custom", handler, note, ca_port)
+        kept["Runtime"] = "custom"
+        note = f"{note} (its {runtime} runtime stood in for by a custom runtime)"
     if stand_in is None:
         return None
-    kept = {k: v for k, v in properties.items() if k != "CustomRuntimeConfig"}
     return _StandIn(stand_in, kept, note)
 
 

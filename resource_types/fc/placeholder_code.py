@@ -9,8 +9,9 @@ every invocation with an error naming what is missing, and the resource is marke
 
 Stand-ins exist for the runtimes whose handler convention we can satisfy with a few lines: Python,
 Node.js and custom runtimes (a ``bootstrap`` HTTP server on the function's CAPort, started by
-Python, which every local sandbox has). Other runtimes (Java, Go, .NET, PHP, containers) get
-none: their function stays refused, with the reason.
+Python, which every local sandbox has). Other runtimes (Java, Go, .NET, PHP) get the custom
+runtime's stand-in, their runtime replaced by ``custom`` (the note says so); a custom container
+gets none: its function stays refused, with the reason.
 """
 
 from __future__ import annotations
