@@ -48,7 +48,12 @@ def test_without_placeholders_the_missing_package_is_the_error(stack_engine: Sta
 
 @pytest.mark.parametrize(
     ("runtime", "handler"),
-    [("python3.10", "main.run"), ("nodejs16", "index.handler"), ("custom", "index.handler")],
+    [
+        ("python3.10", "main.run"),
+        ("nodejs16", "index.handler"),
+        ("custom", "index.handler"),
+        ("java11", "com.example.Main::handleRequest"),
+    ],
 )
 def test_with_placeholders_a_marked_stand_in_says_what_is_missing(
     stack_engine: StackEngine, live_stack: LiveStack, runtime: str, handler: str
@@ -61,6 +66,8 @@ def test_with_placeholders_a_marked_stand_in_says_what_is_missing(
     assert "1 of 2 resources are placeholders" in stack.reason
     row = resource(stack_engine, name, "Function")
     assert row.placeholder and row.note.startswith("placeholder: the code of")
+    if runtime == "java11":  # no few-line Java handler: a custom runtime's bootstrap answers
+        assert "its java11 runtime stood in for by a custom runtime" in row.note
     result = live_stack.fc.invoke_function(name, "fn", b"{}")
     assert (
         "oss://publisher-artifacts/releases/app.zip) is not in the local object store" in result.body.decode()

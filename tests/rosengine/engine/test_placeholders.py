@@ -88,6 +88,54 @@ def test_with_the_flag_they_are_marked_placeholders_with_typed_attributes(
     assert outputs["Id"] == group.physical_id
 
 
+APPLICATION = template(
+    {
+        "App": {
+            "Type": "ALIYUN::FC::Application",
+            "Properties": {"Name": "app", "Template": "fc-comfyui@0.0.4", "AutoDeploy": True},
+        },
+    },
+    outputs={
+        # What only the cloud fills in: the deployment's custom domain, read with Fn::Jq.
+        "Url": {
+            "Value": {
+                "Fn::Select": [
+                    {"Fn::Jq": ["First", ".web.customDomains[0].protocol", {"Fn::GetAtt": ["App", "Output"]}]},
+                    {"HTTP": "http"},
+                ]
+            }
+        },
+        "Name": {"Value": {"Ref": "App"}},
+    },
+)
+
+
+def test_an_output_that_fails_on_a_placeholders_attributes_is_marked_not_fatal(engine: StackEngine) -> None:
+    stack = engine.create_stack("app", APPLICATION, options=ON)
+    assert stack.status == "CREATE_COMPLETE", stack.reason
+    assert "1 of 1 resource is a placeholder" in stack.reason
+    outputs = {o.key: o.value for o in engine.store.get_outputs(stack.id)}
+    assert outputs["Url"].startswith("placeholder: computed from App (ALIYUN::FC::Application)")
+    assert "Fn::Select" in outputs["Url"]
+    assert outputs["Name"] == {r.logical_id: r for r in engine.resources("app")}["App"].physical_id
+
+
+def test_an_output_error_without_placeholders_in_it_still_fails_the_stack(engine: StackEngine) -> None:
+    broken = template(
+        {"Uses": recorder({"Name": "uses", "Value": {"b": 1}})},
+        outputs={
+            "Bad": {
+                "Value": {
+                    "Fn::Select": [{"Fn::Jq": ["First", ".a", {"Fn::GetAtt": ["Uses", "Value"]}]}, {"a": 1}]
+                }
+            }
+        },
+    )
+    stack = engine.create_stack("broken", broken, options=ON)
+    assert stack.status == "CREATE_ROLLBACK_COMPLETE"
+    assert "Outputs could not be evaluated" in stack.reason
+
+
 def test_updates_keep_them_marked_and_deleting_needs_no_flag(engine: StackEngine, listener: Any) -> None:
     assert engine.create_stack("ph", BODY, options=ON).status == "CREATE_COMPLETE"
     first = {r.logical_id: r for r in engine.resources("ph")}["Group"]
