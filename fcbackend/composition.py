@@ -9,7 +9,8 @@ instead of being spread over add-ons that patch the app after it is built. In or
    invocation records, and below each service's own;
 2. the scheduler with its instance drivers (``ros fc serve --driver``), unless a test hands one;
 3. RAM/STS (:mod:`fcbackend.ram`): every key, policy and STS session; the identity contract
-   (:mod:`fcbackend.access`) every twin verifies and authorizes through;
+   (:mod:`fcbackend.access`) every twin verifies and authorizes through; CAS's certificates
+   (:mod:`fcbackend.cas`) on RAM/STS's RPC endpoint;
 4. the API state (:class:`~fcbackend.api.state.BackendState`) and the FC 2.0 routes, with the
    invoke fast path of :class:`~fcbackend.app.FcApp`; the FC 3.0 API on the same state;
 5. with ``addons``: the cloud twins and the gateway (:mod:`fcbackend.twins`: SLS, the
@@ -17,7 +18,7 @@ instead of being spread over add-ons that patch the app after it is built. In or
    the FC API (:class:`~fcbackend.services.BackendAddons`: async queue, triggers and timers, OSS
    and its HTTP API, provisioning, idle mode, alias traffic, metrics), and ROS's own services
    (ROS callbacks for WaitConditions and custom resources, API Gateway routes, NAS file systems);
-6. RAM/STS's RPC endpoint, outermost;
+6. the RPC endpoint (RAM, STS, CAS), outermost;
 7. one lifespan that starts all of it in that order and stops it in reverse.
 
 The order of the middlewares matters: the last one added runs first (see each step).
@@ -45,6 +46,8 @@ from fcbackend.apigateway.routes import routes as apigateway_routes
 from fcbackend.app import FcApp, driver_info, fc_error_page, http_error_page
 from fcbackend.asyncq import routes as async_routes
 from fcbackend.backend_config import BackendConfig
+from fcbackend.cas import api as cas_api
+from fcbackend.cas.api import CasApi
 from fcbackend.clock import DEFAULT_CLOCK, Clock
 from fcbackend.nas.routes import routes as nas_routes
 from fcbackend.nas.service import NasService
@@ -59,6 +62,7 @@ from fcbackend.store_factory import (
     backend_databases,
     open_apigateway_store,
     open_callback_store,
+    open_cas_store,
     open_code_contents,
     open_invocation_log,
     open_metadata_store,
@@ -136,6 +140,9 @@ def create_app(
         signatures_required=config.auth,
     )
     access = identity.access
+    # CAS: certificates, on RAM/STS's RPC endpoint (one signature check for every RPC twin).
+    cas_store = open_cas_store(databases)
+    identity.endpoint.add_product(cas_api.PRODUCT, cas_api.VERSION, CasApi(cas_store).actions, cas_api.HOSTS)
 
     # 4. the FC 2.0 API and its state; FC 3.0 on the same state.
     state = BackendState(
@@ -250,6 +257,7 @@ def create_app(
             for close in closing:
                 close()
             recorder.close()
+            cas_store.close()
             identity.close()
 
     app.router.lifespan_context = lifespan

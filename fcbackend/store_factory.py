@@ -4,7 +4,8 @@ Why one module: which implementation serves a store follows from the kind of dat
 and that decision belongs in one place. By default every group of stores has its own SQLite file
 in the state directory — ``fc.db`` (FC metadata and the invocation log), ``async.db`` (the async
 queue), ``timers.db``, ``ram.db`` (RAM/STS), ``sls.db`` (the SLS twin), ``ros-callbacks.db`` (ROS
-callbacks), ``apigateway.db`` (API Gateway routes), ``nas.db`` (NAS file systems) — the layout
+callbacks), ``apigateway.db`` (API Gateway routes), ``nas.db`` (NAS file systems), ``cas.db`` (CAS
+certificates) — the layout
 earlier releases wrote, so existing state directories open as they are (their tables are adopted by the
 migrations ledger); OSS object metadata lives beside the objects. ``BackendConfig.database_url``
 puts every group in that one database instead: an SQLite file, or a PostgreSQL database that
@@ -22,6 +23,7 @@ from fcbackend.apigateway.store import ApiGatewayStore, SqliteApiGatewayStore
 from fcbackend.asyncq.sqlite_store import SqliteAsyncQueueStore
 from fcbackend.asyncq.store import AsyncQueueStore
 from fcbackend.backend_config import BackendConfig
+from fcbackend.cas.store import CasStore, SqliteCasStore
 from fcbackend.nas.store import NasStore, SqliteNasStore
 from fcbackend.oss.object_metadata import ObjectMetadataStore, SqliteObjectMetadataStore
 from fcbackend.ram.store import RamStore, SqliteRamStore
@@ -37,7 +39,7 @@ from sqlstore import DatabaseSet
 
 # Store groups: the SQLite file each lives in by default (<group>.db in the state directory).
 FC, ASYNC, TIMERS, OSS, RAM, SLS = "fc", "async", "timers", "oss", "ram", "sls"
-ROS_CALLBACKS, APIGATEWAY, NAS = "ros-callbacks", "apigateway", "nas"
+ROS_CALLBACKS, APIGATEWAY, NAS, CAS = "ros-callbacks", "apigateway", "nas", "cas"
 
 
 def backend_databases(config: BackendConfig) -> DatabaseSet:
@@ -111,6 +113,10 @@ def open_apigateway_store(databases: DatabaseSet) -> ApiGatewayStore:
 
 def open_nas_store(databases: DatabaseSet) -> NasStore:
     return SqliteNasStore(databases.open(NAS))
+
+
+def open_cas_store(databases: DatabaseSet) -> CasStore:
+    return SqliteCasStore(databases.open(CAS))
 
 
 def open_object_metadata(databases: DatabaseSet, root: Path) -> ObjectMetadataStore:

@@ -9,11 +9,11 @@
 2. mount it in front of the app (:class:`~fcbackend.sls.twin.SlsFront`: requests for
    ``*.log.aliyuncs.com`` on the backend's own endpoint);
 3. build the gateway (:class:`~fcbackend.gateway.gateway.Gateway`) with the twins it routes to
-   (:class:`~fcbackend.gateway.routing.Twins`: ``sls`` → the SLS API; ``fc``, ``oss``, ``sts`` and
-   ``ram`` → this app, where the fronts in front of everything claim their hosts: the OSS API's
-   ``OssFront`` (``fcbackend.oss.wiring``) and RAM/STS's ``RpcFront`` (``fcbackend.ram.wiring``,
-   mounted last); a service registered nowhere answers "not emulated locally") and hand the
-   instance drivers the way to it
+   (:class:`~fcbackend.gateway.routing.Twins`: ``sls`` → the SLS API; ``fc``, ``oss``, ``sts``,
+   ``ram`` and ``cas`` → this app, where the fronts in front of everything claim their hosts: the
+   OSS API's ``OssFront`` (``fcbackend.oss.wiring``) and the RPC products' ``RpcFront``
+   (``fcbackend.ram.wiring``: RAM, STS and CAS, mounted last); a service registered nowhere
+   answers "not emulated locally") and hand the instance drivers the way to it
    (:attr:`~fcbackend.instances.driver.InstanceDriver.network`);
 4. ship function logs of services with a ``logConfig`` to SLS (a scheduler listener) and let
    the FC API check a ``logConfig``'s project and logstore (``BackendState.log_config_check``);
@@ -34,7 +34,7 @@ from starlette.types import ASGIApp
 from fcbackend.api.state import BackendState
 from fcbackend.backend_config import BackendConfig
 from fcbackend.gateway.gateway import Gateway
-from fcbackend.gateway.hosts import FC, OSS, RAM, SLS, STS
+from fcbackend.gateway.hosts import CAS, FC, OSS, RAM, SLS, STS
 from fcbackend.gateway.routing import Twins
 from fcbackend.ram.access_control import RamAccess
 from fcbackend.sls.store import SlsStore
@@ -59,6 +59,7 @@ class CloudTwins:
             "oss": f"https://oss-{region}.aliyuncs.com",
             "sts": "https://sts.aliyuncs.com",
             "ram": "https://ram.aliyuncs.com",
+            "cas": "https://cas.aliyuncs.com",
         }
         endpoints.update({k: v for k, v in extra.items() if k in self.twins})
         return {**self.gateway.info(), "twins": endpoints}
@@ -77,8 +78,8 @@ class CloudTwins:
 
 
 def build_cloud_twins(config: BackendConfig, store: SlsStore, access: RamAccess, app: ASGIApp) -> CloudTwins:
-    """The SLS twin over ``store`` and the gateway; ``app`` (the backend) answers the FC, OSS, STS
-    and RAM hosts."""
+    """The SLS twin over ``store`` and the gateway; ``app`` (the backend) answers the FC, OSS, STS,
+    RAM and CAS hosts."""
     sls = build_sls_twin(
         store,
         region=config.region,
@@ -90,7 +91,7 @@ def build_cloud_twins(config: BackendConfig, store: SlsStore, access: RamAccess,
     )
     twins = Twins()
     twins.add(SLS, sls.api)
-    for service in (FC, OSS, STS, RAM):  # the app's fronts claim their hosts (see the docstring)
+    for service in (FC, OSS, STS, RAM, CAS):  # the app's fronts claim their hosts (see the docstring)
         twins.add(service, app)
     gateway = Gateway(
         config.state_dir, host=config.host, twins=twins, region=config.region, account_id=config.account_id

@@ -11,7 +11,8 @@ exceptions the twins care about:
   (also ``oss.aliyuncs.com`` and ``oss-accelerate.aliyuncs.com``);
 * SLS — ``[<project>.]<region>[-intranet|-share].log.aliyuncs.com``;
 * FC — ``<account>.<region>[-internal].fc.aliyuncs.com`` (FC 2.0 and 3.0 share it);
-* STS — ``sts.aliyuncs.com``, ``sts[-vpc].<region>.aliyuncs.com``; RAM — ``ram.aliyuncs.com``.
+* STS — ``sts.aliyuncs.com``, ``sts[-vpc].<region>.aliyuncs.com``; RAM — ``ram.aliyuncs.com``;
+  CAS — ``cas.aliyuncs.com`` (the generic rule).
 
 OSS and MNS speak XML, every other service JSON (RPC, ROA and SLS alike).
 """
@@ -22,7 +23,7 @@ import re
 from dataclasses import dataclass
 
 ALIYUN_SUFFIX = ".aliyuncs.com"
-OSS, SLS, FC, STS, RAM = "oss", "sls", "fc", "sts", "ram"
+OSS, SLS, FC, STS, RAM, CAS = "oss", "sls", "fc", "sts", "ram", "cas"
 XML_SERVICES = frozenset({OSS, "mns"})
 _REGION = r"(?:cn|ap|us|eu|me|rus|na|sa|af)-[a-z0-9-]+"
 _OSS = re.compile(r"^(?:[a-z0-9][a-z0-9-]*\.)?oss(?:-[a-z0-9-]+)?$")

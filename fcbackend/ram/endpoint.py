@@ -12,6 +12,10 @@ Two ways in, one dispatcher:
 
 :class:`RpcFront` sits outermost in the app, so neither custom-domain routing (which would take
 ``sts.aliyuncs.com`` for a custom domain) nor the FC API's signature check sees these requests.
+
+Other RPC products whose twins answer on the backend (CAS: ``fcbackend.cas``) are added to the
+same endpoint (:meth:`RpcEndpoint.add_product`) by the composition: one signature check, one way
+in, by query version or by host, for every RPC twin.
 """
 
 from __future__ import annotations
@@ -86,10 +90,43 @@ class RpcEndpoint:
         }
         self.authenticator = authenticator
         self.authorizer = authorizer
+        self._hosts: dict[str, re.Pattern[str]] = {}
+        self._versions: set[bytes] = set(_VERSIONS)
+
+    def add_product(
+        self, product: str, version: str, actions: dict[str, Handler], hosts: re.Pattern[str]
+    ) -> None:
+        """Answer ``product``'s ``actions`` too: requests whose ``Version`` is ``version``, or whose
+        host matches ``hosts``, signed and authorized like RAM's and STS's."""
+        self.tables[product] = (version, actions)
+        self._hosts[product] = hosts
+        self._versions.add(version.encode())
+
+    def product_for_host(self, host: str) -> str | None:
+        """The product whose cloud host name ``host`` is, if this endpoint answers it."""
+        found = product_for_host(host)
+        if found is not None:
+            return found
+        name = host.split(":", 1)[0].lower()
+        return next((product for product, hosts in self._hosts.items() if hosts.match(name)), None)
+
+    def claims(self, scope: Scope) -> bool:
+        """Whether an HTTP request is for a product of this endpoint (cheap: looked at before any
+        other routing)."""
+        if not self._hosts:
+            return is_rpc_request(scope)
+        if self.product_for_host(_header(scope, b"host").decode("latin-1")) is not None:
+            return True
+        if scope["path"] != "/":
+            return False
+        query: bytes = scope.get("query_string", b"")
+        if b"Action=" in query and any(b"Version=" + v in query for v in self._versions):
+            return True
+        return _header(scope, b"x-acs-version") in self._versions
 
     def _handler(self, request: RpcRequest) -> Handler:
         action, version = request.action, request.version
-        only = product_for_host(request.host)
+        only = self.product_for_host(request.host)
         for product, (product_version, actions) in self.tables.items():
             if only not in (None, product) or action not in actions:
                 continue
@@ -152,7 +189,7 @@ class RpcFront:
         self.endpoint = endpoint
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and is_rpc_request(scope):
+        if scope["type"] == "http" and self.endpoint.claims(scope):
             await self.endpoint(scope, receive, send)
             return
         await self.app(scope, receive, send)
