@@ -11,9 +11,10 @@ from pathlib import Path
 import pytest
 
 from rosengine.clients.fc import FcApiError
+from rosengine.clients.ram import RamClient
 from rosengine.engine import StackEngine
 from tests.support.corpus import require_corpus
-from tests.support.corpus_deploy import deploy, fc_templates
+from tests.support.corpus_deploy import deploy, fc_templates, local_certificate
 from tests.support.live_stack import LiveStack, events, live_stack, stack_engine
 from tests.support.paths import REPO
 
@@ -64,9 +65,15 @@ def test_a_corpus_fc_template_deploys_or_says_why(
     monkeypatch.setenv("ROSENGINE_SLEEP_SCALE", "0")
     path: Path = require_corpus("ros-templates") / relative
     as_is, with_placeholders = documented_outcomes()[relative]
+    config = live_stack.config
+
+    def certificate() -> str:
+        with RamClient(live_stack.endpoint, config.access_key_id, config.access_key_secret) as ram:
+            return local_certificate(ram)
+
     for placeholders, expected in ((False, as_is), (True, with_placeholders)):
         name = f"corpus{'-ph' if placeholders else ''}"
-        outcome = deploy(stack_engine, path, name, placeholders=placeholders)
+        outcome = deploy(stack_engine, path, name, placeholders=placeholders, certificate=certificate)
         how = "with --placeholders" if placeholders else "as it is"
         assert outcome.matches(expected), (
             f"{relative} {how}: expected {expected!r}, got {outcome.kind}: {outcome.message}"

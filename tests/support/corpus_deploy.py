@@ -7,21 +7,25 @@ parameter's type, name and constraints.
 Why plausible rather than random: the corpus's templates name zones, VPCs, passwords and buckets;
 a value that looks like one (``cn-hangzhou-h``, ``vpc-lcl...``, a password meeting ROS's usual
 rules, a lowercase name of the allowed length) lets the template deploy as it would for a user.
+A parameter naming a CAS certificate gets the ID of a self-signed one uploaded to the local CAS.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+import secrets
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from rosengine.clients.ram import RamClient
 from rosengine.engine import StackEngine, StackOptions
 from rosengine.errors import TemplateErrors
 from rosengine.patterns import compile_pattern
 from rosengine.state.models import StackRecord
 from rosengine.template import load_template
+from tests.support.certificates import self_signed
 
 _BY_NAME: tuple[tuple[str, str], ...] = (
     ("zoneid", "cn-hangzhou-h"),
@@ -91,15 +95,36 @@ def plausible_value(name: str, spec: Mapping[str, Any]) -> Any:
     return _string(name, spec)
 
 
-def plausible_parameters(template_data: Mapping[str, Any]) -> dict[str, Any]:
+CAS_CERTIFICATE = "ALIYUN::CAS::Certificate::CertificateId"
+
+
+def plausible_parameters(
+    template_data: Mapping[str, Any], *, certificate: Callable[[], str] | None = None
+) -> dict[str, Any]:
+    """Every parameter's value (those whose default serves left out). ``certificate`` gives the
+    ID of a certificate in the local CAS, for parameters that name one (a user would pick one of
+    theirs in the console)."""
     parameters = template_data.get("Parameters") or {}
     values: dict[str, Any] = {}
     for name, spec in parameters.items():
-        if isinstance(spec, Mapping):
-            value = plausible_value(name, spec)
-            if value is not None:
-                values[name] = value
+        if not isinstance(spec, Mapping):
+            continue
+        if certificate is not None and spec.get("AssociationProperty") == CAS_CERTIFICATE:
+            values[name] = certificate()
+            continue
+        value = plausible_value(name, spec)
+        if value is not None:
+            values[name] = value
     return values
+
+
+def local_certificate(ram: RamClient, common_name: str = "*.example.com") -> str:
+    """Upload a new self-signed certificate for ``common_name`` to the backend's CAS; its ID."""
+    cert, key = self_signed(common_name)
+    answer = ram.call(
+        "UploadUserCertificate", "2020-04-07", Name=f"corpus-{secrets.token_hex(4)}", Cert=cert, Key=key
+    )
+    return str(answer["CertId"])
 
 
 def fc_templates(root: Path) -> list[Path]:
@@ -127,18 +152,26 @@ class Outcome:
     stack: StackRecord | None = None
 
     def matches(self, expected: str) -> bool:
-        """``expected`` is ``deploys``, or ``<kind>:`` followed by texts in backquotes that the
-        message contains, each (other words are the reader's)."""
-        if expected == "deploys":
+        """``expected`` is ``deploys`` (other words after it are the reader's), or ``<kind>:``
+        followed by texts in backquotes that the message contains, each (other words are the
+        reader's)."""
+        if expected.split(" ", 1)[0] == "deploys":
             return self.kind == "deploys"
         kind, _, rest = expected.partition(":")
         texts = re.findall(r"`([^`]+)`", rest)
         return self.kind == kind and bool(texts) and all(text in self.message for text in texts)
 
 
-def deploy(engine: StackEngine, path: Path, name: str, *, placeholders: bool) -> Outcome:
+def deploy(
+    engine: StackEngine,
+    path: Path,
+    name: str,
+    *,
+    placeholders: bool,
+    certificate: Callable[[], str] | None = None,
+) -> Outcome:
     text = path.read_text(encoding="utf-8")
-    parameters = plausible_parameters(load_template(text, filename=str(path)).data)
+    parameters = plausible_parameters(load_template(text, filename=str(path)).data, certificate=certificate)
     try:
         stack = engine.create_stack(
             name,

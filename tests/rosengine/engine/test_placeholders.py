@@ -100,7 +100,13 @@ APPLICATION = template(
         "Url": {
             "Value": {
                 "Fn::Select": [
-                    {"Fn::Jq": ["First", ".web.customDomains[0].protocol", {"Fn::GetAtt": ["App", "Output"]}]},
+                    {
+                        "Fn::Jq": [
+                            "First",
+                            ".web.customDomains[0].protocol",
+                            {"Fn::GetAtt": ["App", "Output"]},
+                        ]
+                    },
                     {"HTTP": "http"},
                 ]
             }
