@@ -205,6 +205,11 @@ class ProviderContext:
     # thing from what exists locally (a code package only the cloud has) may deploy a marked
     # stand-in instead (ProviderResult.placeholder) rather than fail.
     placeholders: bool = False
+    # With --placeholders: the placeholders this resource depends on (``"<logical id> (<type>)"``).
+    # What they would have created in the cloud (a service an FC application deploys) does not
+    # exist here; a provider whose target is missing because of them may deploy a marked
+    # stand-in that names them (ProviderResult.placeholder) rather than fail. Empty otherwise.
+    placeholder_sources: tuple[str, ...] = ()
 
     @overload
     def client(self, service: Literal["fc"]) -> FcClient: ...

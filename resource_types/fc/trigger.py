@@ -10,7 +10,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from resource_types.base import ProviderContext, ProviderResult, ResourceProvider, read_answer
+from resource_types.base import (
+    ProviderContext,
+    ProviderResult,
+    ResourceNotFound,
+    ResourceProvider,
+    read_answer,
+)
 from resource_types.fc.fc_api import (
     delete_ignoring_missing,
     drop_none,
@@ -18,6 +24,7 @@ from resource_types.fc.fc_api import (
     lookup,
     split_id,
 )
+from resource_types.local_values import LOCAL_MARKER
 
 # Keys of TriggerConfig whose values are user data (kept as written, not camelCased inside).
 _FREE_FORM_KEYS = {"functionParameter", "eventSourceParameters", "filter", "authConfig"}
@@ -51,6 +58,18 @@ def _attributes(data: dict[str, Any], service: str, function: str) -> dict[str, 
     }
 
 
+def _stand_in(ctx: ProviderContext, physical_id: str, missing: str, body: dict[str, Any]) -> ProviderResult:
+    """A marked placeholder for a trigger whose function only a placeholder would have created
+    (an FC application deploys its own services): nothing is created, the reason names them."""
+    service, function, name = physical_id.split("|")
+    data = {"triggerName": name, "triggerId": f"{name}-{LOCAL_MARKER}", **body}
+    note = (
+        f"placeholder: {missing}; it would come from {', '.join(ctx.placeholder_sources)}, "
+        "deployed as a placeholder"
+    )
+    return ProviderResult(physical_id, _attributes(data, service, function), note=note, placeholder=True)
+
+
 class TriggerProvider(ResourceProvider):
     type_name = "ALIYUN::FC::Trigger"
 
@@ -67,9 +86,15 @@ class TriggerProvider(ResourceProvider):
                 "qualifier": properties.get("Qualifier"),
             }
         )
-        with fc_errors(f"creating trigger {service}/{function}/{name}"):
-            data = ctx.client("fc").create_trigger(service, function, **body)
-        return ProviderResult(f"{service}|{function}|{name}", _attributes(data, service, function))
+        physical_id = f"{service}|{function}|{name}"
+        try:
+            with fc_errors(f"creating trigger {service}/{function}/{name}"):
+                data = ctx.client("fc").create_trigger(service, function, **body)
+        except ResourceNotFound as missing:
+            if not ctx.placeholder_sources:
+                raise
+            return _stand_in(ctx, physical_id, str(missing), body)
+        return ProviderResult(physical_id, _attributes(data, service, function))
 
     def update(
         self,

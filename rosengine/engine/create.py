@@ -8,6 +8,7 @@ transaction; so a process killed in between leaves a row that recovery can find 
 from __future__ import annotations
 
 import copy
+import dataclasses
 
 from resource_types.base import ProviderResult, ResourceProvider
 from resource_types.placeholder import PlaceholderProvider
@@ -92,6 +93,9 @@ def create_resources(
         )
         provider = rt.provider(record.type)
         ctx = rt.context(record, rt.progress(record, Status.of(action, Phase.IN_PROGRESS)))
+        sources = placeholder_sources(rt, prepared, logical_id)
+        if sources:
+            ctx = dataclasses.replace(ctx, placeholder_sources=sources)
         mark_placeholder(record, provider)
         rt.recorder.resource(record, Status.of(action, Phase.IN_PROGRESS), record.note or STATE_CHANGED)
         request = copy.deepcopy(record.properties)
@@ -123,6 +127,18 @@ def create_resources(
             f"({rt.deadline.describe()}) passed; the provider call was abandoned",
         )
     return result
+
+
+def placeholder_sources(rt: OperationContext, prepared: PreparedTemplate, logical_id: str) -> tuple[str, ...]:
+    """The placeholders ``logical_id`` depends on (see ``ProviderContext.placeholder_sources``)."""
+    if not rt.placeholders:
+        return ()
+    found = []
+    for dependency in sorted(prepared.graph.dependencies(logical_id)):
+        record = rt.resources.get(dependency)
+        if record is not None and record.placeholder:
+            found.append(f"{dependency} ({record.type})")
+    return tuple(found)
 
 
 def failure_reason(rt: OperationContext, result: WalkResult, action: Action) -> str:

@@ -96,3 +96,44 @@ def test_uploading_the_package_and_updating_makes_it_real(
     assert not row.placeholder and row.note == ""
     assert live_stack.fc.invoke_function("ph-python310", "fn", b"{}").body == b"the real one"
     assert stack_engine.delete_stack("later").status == "DELETE_COMPLETE"
+
+
+def _application_trigger(depends: bool) -> str:
+    trigger: dict[str, object] = {
+        "Type": "ALIYUN::FC::Trigger",
+        "Properties": {
+            "ServiceName": "app-made-service",
+            "FunctionName": "app-made-function",
+            "TriggerName": "timer",
+            "TriggerType": "timer",
+            "TriggerConfig": {"CronExpression": "@every 5m", "Enable": True},
+        },
+    }
+    if depends:
+        trigger["DependsOn"] = "Application"
+    return template(
+        {
+            "Application": {
+                "Type": "ALIYUN::FC::Application",
+                "Properties": {"Name": "app", "Template": "start-zip-oss", "AutoDeploy": True},
+            },
+            "Trigger": trigger,
+        }
+    )
+
+
+def test_a_trigger_on_what_only_a_placeholder_would_create_is_a_marked_placeholder(
+    stack_engine: StackEngine,
+) -> None:
+    options = StackOptions(placeholders=True)
+    stack = stack_engine.create_stack("app-trigger", _application_trigger(depends=True), options=options)
+    assert stack.status == "CREATE_COMPLETE", stack.reason
+    assert "2 of 2 resources are placeholders" in stack.reason
+    row = resource(stack_engine, "app-trigger", "Trigger")
+    assert row.placeholder and "app-made-service" in row.note
+    assert "it would come from Application (ALIYUN::FC::Application)" in row.note
+    assert row.attributes["TriggerName"] == "timer" and row.attributes["ServiceName"] == "app-made-service"
+    assert stack_engine.delete_stack("app-trigger").status == "DELETE_COMPLETE"
+    # Without the dependency nothing says the service would exist: the missing service is the error.
+    alone = stack_engine.create_stack("app-trigger-2", _application_trigger(depends=False), options=options)
+    assert alone.status == "CREATE_ROLLBACK_COMPLETE" and "app-made-service" in alone.reason
