@@ -14,6 +14,7 @@ Goals (issue 14), each printed with its ratio to the goal:
 
     python benchmarks/bench_ros_types.py            # everything
     python benchmarks/bench_ros_types.py -n 50 --only wait,custom
+    python benchmarks/bench_ros_types.py --only corpus --match fc-web-file --repeat 5
 """
 
 from __future__ import annotations
@@ -37,12 +38,14 @@ import httpx
 from fcbackend.backend_config import BackendConfig
 from fcbackend.composition import create_app
 from fcbackend.server import ThreadedServer
+from rosengine.clients.oss import OssClient
+from rosengine.clients.ram import RamClient
 from rosengine.engine import StackEngine, StackOptions
 from rosengine.errors import TemplateErrors
 from rosengine.state.models import EventRecord
 from rosengine.state.sqlite import SqliteStateStore
 from rosengine.template import load_template
-from tests.support.corpus_deploy import fc_templates, plausible_parameters
+from tests.support.corpus_deploy import empty_buckets, fc_templates, local_certificate, plausible_parameters
 from tests.support.live_stack import client_builders
 
 WAIT_GOAL_MS = 50.0
@@ -175,12 +178,18 @@ def bench_custom(engine: StackEngine, listener: StampingListener, n: int) -> lis
     return samples
 
 
-def bench_corpus(engine: StackEngine) -> list[tuple[str, float, str]]:
-    """(template, seconds, how) for each corpus FC template that deploys."""
+def bench_corpus(
+    engine: StackEngine, ram: RamClient, oss: OssClient, match: str = "", repeat: int = 1
+) -> list[tuple[str, float, str]]:
+    """(template, seconds, how) for each corpus FC template that deploys (those whose path
+    contains ``match``), ``repeat`` times each; a parameter naming a CAS certificate gets one
+    uploaded to the local CAS."""
     rows = []
-    for index, path in enumerate(fc_templates(CORPUS)):
+    paths = [p for p in fc_templates(CORPUS) if match in str(p.relative_to(CORPUS))] * repeat
+    for index, path in enumerate(paths):
         text = path.read_text(encoding="utf-8")
-        parameters = plausible_parameters(load_template(text, filename=str(path)).data)
+        data = load_template(text, filename=str(path)).data
+        parameters = plausible_parameters(data, certificate=lambda: local_certificate(ram))
         for placeholders in (False, True):
             name = f"bench-corpus-{index}{'-p' if placeholders else ''}"
             began = time.perf_counter()
@@ -203,6 +212,7 @@ def bench_corpus(engine: StackEngine) -> list[tuple[str, float, str]]:
                         "with --placeholders" if placeholders else "as it is",
                     )
                 )
+                empty_buckets(engine, oss, name)
                 engine.delete_stack(name)
                 break
     return rows
@@ -214,6 +224,8 @@ def main() -> None:
     )
     parser.add_argument("-n", type=int, default=30, help="samples of the wait and custom-resource figures")
     parser.add_argument("--only", default="wait,custom,corpus")
+    parser.add_argument("--match", default="", help="only the corpus templates whose path contains this")
+    parser.add_argument("--repeat", type=int, default=1, help="deploy each corpus template this many times")
     args = parser.parse_args()
     only = set(args.only.split(","))
     os.environ.setdefault("ROSENGINE_SLEEP_SCALE", "0")
@@ -241,7 +253,9 @@ def main() -> None:
                 f"(goal <= {CUSTOM_GOAL_MS:.0f} ms: p90 at {p90 / CUSTOM_GOAL_MS:.2f}x of it)"
             )
         if "corpus" in only:
-            rows = bench_corpus(engine)
+            keys = (config.access_key_id, config.access_key_secret)
+            with RamClient(server.endpoint, *keys) as ram, OssClient(server.endpoint, *keys) as oss:
+                rows = bench_corpus(engine, ram, oss, args.match, args.repeat)
             for name, seconds, how in rows:
                 print(f"  {seconds * 1000:7.0f} ms  {name} ({how})")
             worst_s = max((s for _, s, _ in rows), default=0.0)

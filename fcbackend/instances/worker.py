@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Protocol
 
 from fcbackend.gpu.mounts import MountPlan
+from fcbackend.instances import cold_start
 from fcbackend.instances.ca_client import CaClient, ConnectionLost
 from fcbackend.instances.cgroups import CgroupManager, InstanceCgroup, Limits, join_command
 from fcbackend.instances.child import ChildProcess
@@ -92,6 +93,8 @@ class Worker:
         self.key = key
         self.slot = slot
         self.cgroup = cgroup
+        # The CPU allowance of its start (set when it is specialised; see cold_start.py).
+        self.cold_start: cold_start.ColdStartAllowance | None = None
         self.process = process
         self.launcher = launcher
         self.logs = LogBuffer()
@@ -238,7 +241,8 @@ class Worker:
         self.launcher.fill_slot(spec, self.slot)
         if self.cgroup is not None:
             limits = Limits(memory_bytes=spec.memory_mb * MB, cpu=instance_vcpu(spec), pids=pids_max)
-            self.cgroup.set_limits(limits)
+            self.cgroup.set_limits(cold_start.starting_limits(limits))
+            self.cold_start = cold_start.ColdStartAllowance(self.cgroup, limits)
             self.cgroup.reset_peak()
         elif info.bootstrap == "python" and info.mode != "custom":
             _limit_address_space(self.process.pid, spec)
@@ -308,6 +312,8 @@ class Worker:
 
     async def destroy(self) -> None:
         """Kill everything the worker started and remove its cgroup and slot."""
+        if self.cold_start is not None:
+            self.cold_start.cancel()
         await self.client.close()
         if self.cgroup is not None:
             self.cgroup.kill_all()
@@ -446,6 +452,10 @@ class LocalInstance(Instance):
         except ConnectionLost as exc:
             await self.worker._wait_exit(2.0)
             raise self.worker.crash_reason(self.spec) from exc
+        finally:
+            allowance = self.worker.cold_start
+            if allowance is not None and allowance.active and req.control_path != "/initialize":
+                allowance.end()  # the first request is answered: the function's share from now on
 
     async def stop(self, graceful: bool = True) -> None:
         if self.health is not None:

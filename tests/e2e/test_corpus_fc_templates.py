@@ -11,10 +11,11 @@ from pathlib import Path
 import pytest
 
 from rosengine.clients.fc import FcApiError
+from rosengine.clients.oss import OssClient
 from rosengine.clients.ram import RamClient
 from rosengine.engine import StackEngine
 from tests.support.corpus import require_corpus
-from tests.support.corpus_deploy import deploy, fc_templates, local_certificate
+from tests.support.corpus_deploy import deploy, empty_buckets, fc_templates, local_certificate
 from tests.support.live_stack import LiveStack, events, live_stack, stack_engine
 from tests.support.paths import REPO
 
@@ -81,5 +82,8 @@ def test_a_corpus_fc_template_deploys_or_says_why(
         if outcome.kind == "deploys":
             _functions_run(stack_engine, live_stack, name)
         if outcome.stack is not None and outcome.stack.status != "DELETE_COMPLETE":
+            config = live_stack.config
+            with OssClient(live_stack.endpoint, config.access_key_id, config.access_key_secret) as oss:
+                empty_buckets(stack_engine, oss, name)
             deleted = stack_engine.delete_stack(name)
             assert deleted.status == "DELETE_COMPLETE", deleted.reason

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from rosengine.clients.oss import OssClient
 from rosengine.clients.ram import RamClient
 from rosengine.engine import StackEngine, StackOptions
 from rosengine.errors import TemplateErrors
@@ -185,3 +186,15 @@ def deploy(
     if stack.status == "CREATE_COMPLETE":
         return Outcome("deploys", stack.reason, stack)
     return Outcome("fails", stack.reason, stack)
+
+
+def empty_buckets(engine: StackEngine, oss: OssClient, name: str) -> None:
+    """Remove what the stack's functions wrote into its buckets, as a user must before deleting a
+    stack whose bucket has no ``DeletionForce`` (ROS refuses to delete a bucket that is not empty)."""
+    for row in engine.resources(name):
+        if row.type != "ALIYUN::OSS::Bucket" or not row.physical_id or row.placeholder:
+            continue
+        bucket = str(row.physical_id)
+        objects, _ = oss.list_objects(bucket)
+        for summary in objects:
+            oss.delete_object(bucket, summary.key)
