@@ -113,8 +113,16 @@ class TriggerProvider(ResourceProvider):
                 "qualifier": after.get("Qualifier"),
             }
         )
-        with fc_errors(f"updating trigger {service}/{function}/{name}"):
-            data = ctx.client("fc").update_trigger(service, function, name, **body)
+        try:
+            with fc_errors(f"updating trigger {service}/{function}/{name}"):
+                data = ctx.client("fc").update_trigger(service, function, name, **body)
+        except ResourceNotFound:
+            if not ctx.placeholder_sources:
+                raise
+            # A stand-in (its function still comes from a placeholder) stays one; if the function
+            # exists now, the trigger is created for real.
+            identity = {"ServiceName": service, "FunctionName": function, "TriggerName": name}
+            return self.create(ctx, {**after, **identity})
         return ProviderResult(physical_id, _attributes(data, service, function))
 
     def delete(self, ctx: ProviderContext, physical_id: str, properties: dict[str, Any]) -> None:

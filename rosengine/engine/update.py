@@ -14,12 +14,18 @@ become current again.
 from __future__ import annotations
 
 import copy
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import Enum
 from typing import TYPE_CHECKING, Any
 
-from resource_types.base import ProviderError, ProviderResult
-from rosengine.engine.create import failure_reason, mark_placeholder, new_record, returned_result
+from resource_types.base import ProviderContext, ProviderError, ProviderResult
+from rosengine.engine.create import (
+    failure_reason,
+    mark_placeholder,
+    new_record,
+    placeholder_sources,
+    returned_result,
+)
 from rosengine.engine.delete import delete_resources
 from rosengine.engine.diff import diff_properties, normalise
 from rosengine.engine.executor import Outcome, WalkResult, Work, walk
@@ -144,7 +150,7 @@ class _UpdateWalk:
         old.properties = props
         _take_template_fields(old, fresh)
         provider = self.rt.record_provider(old)
-        ctx = self.rt.context(old, self.rt.progress(old, Status.UPDATE_IN_PROGRESS))
+        ctx = self._context(old, Status.UPDATE_IN_PROGRESS)
         physical_id = old.physical_id or ""
         self.rt.recorder.resource(old, Status.UPDATE_IN_PROGRESS, old.note or STATE_CHANGED)
         request = copy.deepcopy(props)
@@ -186,10 +192,17 @@ class _UpdateWalk:
         """The provider's create for ``record``, which is marked as a placeholder when its
         provider is one (before its first event, so every event says so)."""
         provider = self.rt.provider(record.type)
-        ctx = self.rt.context(record, self.rt.progress(record, status))
+        ctx = self._context(record, status)
         mark_placeholder(record, provider)
         request = copy.deepcopy(record.properties)
         return lambda: provider.create(ctx, request)
+
+    def _context(self, record: ResourceRecord, status: Status) -> ProviderContext:
+        """The provider's context, naming the placeholders the resource depends on (as a create's
+        does), so an update can keep, or turn real, a stand-in that a placeholder caused."""
+        ctx = self.rt.context(record, self.rt.progress(record, status))
+        sources = placeholder_sources(self.rt, self.prepared, record.logical_id)
+        return replace(ctx, placeholder_sources=sources) if sources else ctx
 
     # -- finish: record the outcome -------------------------------------------------------------
     def finish(self, logical_id: str, outcome: Outcome) -> bool:

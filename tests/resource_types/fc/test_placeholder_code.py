@@ -137,3 +137,15 @@ def test_a_trigger_on_what_only_a_placeholder_would_create_is_a_marked_placehold
     # Without the dependency nothing says the service would exist: the missing service is the error.
     alone = stack_engine.create_stack("app-trigger-2", _application_trigger(depends=False), options=options)
     assert alone.status == "CREATE_ROLLBACK_COMPLETE" and "app-made-service" in alone.reason
+
+
+def test_updating_a_stand_in_trigger_keeps_it_a_marked_placeholder(stack_engine: StackEngine) -> None:
+    options = StackOptions(placeholders=True)
+    stack_engine.create_stack("app-trigger-up", _application_trigger(depends=True), options=options)
+    changed = _application_trigger(depends=True).replace("@every 5m", "@every 10m")
+    stack = stack_engine.update_stack("app-trigger-up", template_body=changed, options=options)
+    assert stack.status == "UPDATE_COMPLETE", stack.reason
+    row = resource(stack_engine, "app-trigger-up", "Trigger")
+    assert row.placeholder and "it would come from Application (ALIYUN::FC::Application)" in row.note
+    assert row.properties["TriggerConfig"]["CronExpression"] == "@every 10m"
+    assert stack_engine.delete_stack("app-trigger-up").status == "DELETE_COMPLETE"
