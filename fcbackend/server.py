@@ -401,6 +401,7 @@ def start_daemon(
     auth: bool = True,
     timeout: float = START_TIMEOUT_S,
     database_url: str | None = None,
+    cluster: str | None = None,
 ) -> tuple[dict[str, Any], bool]:
     """Start the backend in the background unless one runs; returns (backend.json, started_now).
 
@@ -428,6 +429,8 @@ def start_daemon(
             cmd += ["--driver", driver]
         if not auth:
             cmd.append("--no-auth")
+        if cluster:
+            cmd += ["--cluster", cluster]
         env = dict(os.environ)  # an exported ROS_DATABASE_URL reaches the child as it is
         if database_url:
             env[DATABASE_URL_VARIABLE] = database_url
@@ -540,6 +543,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--driver", default=None)
     parser.add_argument("--no-auth", action="store_true")
+    parser.add_argument("--cluster", default=None)
     parser.add_argument("--log-level", default="warning")
     args = parser.parse_args(argv)
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(name)s %(levelname)s %(message)s")
@@ -550,6 +554,7 @@ def main(argv: list[str] | None = None) -> None:
         driver=args.driver,
         auth=not args.no_auth,
         database_url=os.environ.get(DATABASE_URL_VARIABLE) or None,
+        cluster=args.cluster,
     )
 
     def ready(info: dict[str, Any]) -> None:
