@@ -21,6 +21,7 @@ import contextlib
 import logging
 import os
 import tempfile
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -74,6 +75,9 @@ class StartReply:
     error: str = ""
     error_type: str = ""
     free: Capacity = field(default_factory=Capacity)
+    # How long the node took (its driver's start and the relay), for the API process's figures.
+    took_ms: float = 0.0
+    pooled: bool = False
 
 
 @dataclass(frozen=True)
@@ -149,6 +153,7 @@ class NodeAgent:
         self, spec: FunctionSpec, instance_id: str, driver: str | None, owner: str
     ) -> StartReply:
         await self.start()
+        began = time.perf_counter()
         demand = Demand.of(spec)
         async with self._lock:  # admission is one decision per node
             if not demand.fits(self.free(), self.node.total):
@@ -156,7 +161,9 @@ class NodeAgent:
             self._starting[instance_id] = demand
         try:
             name, chosen = self._driver(driver)
+            pooled_before = getattr(chosen, "pooled_starts", 0)
             instance = await chosen.start(spec, instance_id)
+            pooled = getattr(chosen, "pooled_starts", 0) > pooled_before
         except InstanceStartError as exc:
             self._starting.pop(instance_id, None)
             return StartReply(
@@ -202,6 +209,8 @@ class NodeAgent:
             driver=name,
             keep_warm=instance.keep_warm,
             free=self.free(),
+            took_ms=(time.perf_counter() - began) * 1000,
+            pooled=pooled,
         )
 
     async def stop_instance(self, instance_id: str, graceful: bool = True) -> Capacity:

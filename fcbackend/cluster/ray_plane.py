@@ -18,61 +18,51 @@ from typing import Any
 import ray
 from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
-from fcbackend.cluster.agent import AgentSettings, CrashReport, NodeAgent, NodeIdentity, StartReply
+from fcbackend.cluster.agent import AgentSettings, CrashReport, NodeIdentity, StartReply
+from fcbackend.cluster.control import ControlClient
 from fcbackend.cluster.demand import Capacity
+from fcbackend.cluster.host import AgentHost, ControlEndpoint
 from fcbackend.cluster.placement import ClusterUnavailable, Node
 from fcbackend.models import FunctionSpec
 
 log = logging.getLogger(__name__)
 NAMESPACE = "rosengine"
+# A new agent builds its drivers and starts its first sandboxes before it answers.
+START_TIMEOUT_S = 60.0
 
 
 @ray.remote(num_cpus=0, max_restarts=0)
 class _AgentActor:
-    """The Ray actor that hosts one :class:`NodeAgent` (async methods: one event loop)."""
+    """The Ray actor that hosts one node's agent (:class:`AgentHost`): Ray methods for what is
+    not on the cold path; starts and stops go to the agent's control port."""
 
     def __init__(self, node: NodeIdentity, settings: AgentSettings):
-        self.agent = NodeAgent(node, settings)
+        self.host = AgentHost(node, settings)
 
-    async def start(self) -> None:
-        await self.agent.start()
+    def endpoint(self) -> ControlEndpoint:
+        return self.host.endpoint
 
-    async def start_instance(
-        self, spec: FunctionSpec, instance_id: str, driver: str | None, owner: str
-    ) -> StartReply:
-        return await self.agent.start_instance(spec, instance_id, driver, owner)
+    def crash_report(self, instance_id: str) -> CrashReport:
+        return self.host.run(self.host.agent.crash_report(instance_id))
 
-    async def stop_instance(self, instance_id: str, graceful: bool) -> Capacity:
-        return await self.agent.stop_instance(instance_id, graceful)
+    def release_owner(self, owner: str) -> int:
+        return self.host.run(self.host.agent.release_owner(owner))
 
-    async def crash_report(self, instance_id: str) -> CrashReport:
-        return await self.agent.crash_report(instance_id)
+    def instances(self) -> list[dict[str, object]]:
+        return self.host.agent.instances()
 
-    async def take_logs(self, instance_id: str) -> bytes:
-        return self.agent.take_logs(instance_id)
-
-    async def free(self) -> Capacity:
-        return self.agent.free()
-
-    async def instances(self) -> list[dict[str, object]]:
-        return self.agent.instances()
-
-    async def release_owner(self, owner: str) -> int:
-        return await self.agent.release_owner(owner)
-
-    async def ping(self) -> str:
-        return self.agent.ping()
-
-    async def close(self) -> None:
-        await self.agent.close()
+    def ping(self) -> str:
+        return self.host.agent.ping()
 
 
 class AgentHandle:
-    """Typed calls to one node's agent."""
+    """Typed calls to one node's agent: Ray for discovery, health and clean-up, the agent's
+    control port for starting and stopping instances."""
 
     def __init__(self, node: Node, actor: Any):
         self.node = node
         self._actor = actor
+        self._control: ControlClient | None = None
 
     async def _call(self, method: str, *args: Any, timeout: float | None = None) -> Any:
         ref = getattr(self._actor, method).remote(*args)
@@ -81,25 +71,33 @@ class AgentHandle:
         return await asyncio.wait_for(_awaitable(ref), timeout)
 
     async def start(self, timeout: float) -> None:
-        await self._call("start", timeout=timeout)
+        """Wait until the agent runs (its pools filling) and learn its control port."""
+        endpoint: ControlEndpoint = await self._call("endpoint", timeout=timeout)
+        if self._control is not None:
+            self._control.close()
+        self._control = ControlClient(endpoint.host, endpoint.port, endpoint.key)
+
+    async def _control_call(self, method: str, *args: Any) -> Any:
+        if self._control is None:
+            await self.start(START_TIMEOUT_S)
+        assert self._control is not None
+        return await self._control.call(method, *args)
 
     async def start_instance(
         self, spec: FunctionSpec, instance_id: str, driver: str | None, owner: str
     ) -> StartReply:
-        reply: StartReply = await self._call("start_instance", spec, instance_id, driver, owner)
+        reply: StartReply = await self._control_call("start_instance", spec, instance_id, driver, owner)
         return reply
 
     async def stop_instance(self, instance_id: str, graceful: bool, timeout: float) -> Capacity:
-        free: Capacity = await self._call("stop_instance", instance_id, graceful, timeout=timeout)
+        free: Capacity = await asyncio.wait_for(
+            self._control_call("stop_instance", instance_id, graceful), timeout
+        )
         return free
 
     async def crash_report(self, instance_id: str, timeout: float) -> CrashReport:
         report: CrashReport = await self._call("crash_report", instance_id, timeout=timeout)
         return report
-
-    async def free(self, timeout: float) -> Capacity:
-        free: Capacity = await self._call("free", timeout=timeout)
-        return free
 
     async def release_owner(self, owner: str, timeout: float) -> int:
         return int(await self._call("release_owner", owner, timeout=timeout))
@@ -173,7 +171,7 @@ class RayPlane:
             namespace=NAMESPACE,
             lifetime="detached",
             get_if_exists=True,
-            max_concurrency=1000,
+            max_concurrency=16,
             scheduling_strategy=NodeAffinitySchedulingStrategy(node_id=node.node_id, soft=False),
         ).remote(NodeIdentity(node.node_id, node.address, node.total), settings)
         return AgentHandle(node, actor)
