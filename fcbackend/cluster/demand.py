@@ -42,6 +42,14 @@ class Capacity:
             gpu_memory_mb=int(float(resources.get(GPU_MEMORY_RESOURCE, 0.0))),
         )
 
+    def plus(self, demand: Demand) -> Capacity:
+        return Capacity(
+            self.cpu + demand.cpu,
+            self.memory_mb + demand.memory_mb,
+            self.gpus + demand.gpus,
+            self.gpu_memory_mb + demand.gpu_memory_mb,
+        )
+
     def minus(self, demand: Demand) -> Capacity:
         return Capacity(
             self.cpu - demand.cpu,

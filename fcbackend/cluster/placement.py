@@ -26,6 +26,7 @@ import contextlib
 import hashlib
 import logging
 import socket
+import time
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -222,9 +223,11 @@ class ClusterPlacement:
                 reverse=True,
             )
             for node in ordered:
-                started = await self._try_node(node, spec, instance_id, driver)
+                started = await self._try_node(node, spec, instance_id, driver, demand)
                 if started is not None:
                     return started
+            if await self._make_room(demand, spec):
+                continue
             remaining = deadline - loop.time()
             if remaining <= 0:
                 raise InstanceStartError(
@@ -237,8 +240,28 @@ class ClusterPlacement:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._changed.wait(), min(PENDING_POLL_S, remaining))
 
+    async def _make_room(self, demand: Demand, spec: FunctionSpec) -> bool:
+        """Stop the longest-idle instance of this process whose node then fits ``demand`` (GPU
+        instances last: they are expensive to start again), as the scheduler does at the
+        account's instance limit; False when none would help. The scheduler sees it gone
+        (``alive()`` False) and forgets it."""
+        candidates = []
+        for inst in self._instances.values():
+            node = self._nodes.get(inst.node_id)
+            if node is None or not inst.alive() or inst.in_flight:
+                continue
+            if demand.fits(self._free[inst.node_id].plus(inst.demand), node.total):
+                candidates.append(inst)
+        if not candidates:
+            return False
+        victim = min(candidates, key=lambda i: (i.keep_warm, i.last_used))
+        victim.evicted = f"stopped to make room for {spec.service}/{spec.function}"
+        log.info("instance %s on node %s: %s", victim.id, self.node_of(victim.node_id), victim.evicted)
+        await self.stop_instance(victim, graceful=False)
+        return True
+
     async def _try_node(
-        self, node: Node, spec: FunctionSpec, instance_id: str, driver: str | None
+        self, node: Node, spec: FunctionSpec, instance_id: str, driver: str | None, demand: Demand
     ) -> RemoteInstance | None:
         agent = self._agent(node)
         try:
@@ -257,12 +280,13 @@ class ClusterPlacement:
             return None
         if reply.error:
             raise InstanceStartError(reply.error, reply.error_type or "FunctionNotStarted")
-        inst = RemoteInstance(self, reply)
+        inst = RemoteInstance(self, reply, demand)
         self._instances[instance_id] = inst
         return inst
 
     async def stop_instance(self, inst: RemoteInstance, graceful: bool) -> None:
-        self._instances.pop(inst.id, None)
+        if self._instances.pop(inst.id, None) is None:
+            return  # stopped already (to make room)
         if inst.lost is None:
             agent = self._agents.get(inst.node_id)
             if agent is not None:
@@ -316,7 +340,7 @@ class ClusterPlacement:
 class RemoteInstance(Instance):
     """An instance on a cluster node, reached at its relay port (``host:port``)."""
 
-    def __init__(self, placement: ClusterPlacement, reply: StartReply):
+    def __init__(self, placement: ClusterPlacement, reply: StartReply, demand: Demand):
         self.id = reply.instance_id
         self.driver_name = reply.driver
         self.node_id = reply.node_id
@@ -324,27 +348,42 @@ class RemoteInstance(Instance):
         self.host = reply.host
         self.port = reply.port
         self.keep_warm = reply.keep_warm
+        self.demand = demand
         self.lost: str | None = None  # why its node was lost
+        self.evicted: str | None = None  # why the placement stopped it (room for another)
         self.exited = False
+        self.in_flight = 0
+        self.last_used = time.monotonic()
         self._placement = placement
         self._client = CaClient.tcp(reply.host, reply.port)
 
     async def request(self, req: InstanceRequest, timeout: float) -> InstanceResponse:
         if self.lost is not None:
             raise await self._placement.diagnose(self, ConnectionLost("node lost"))
+        if self.evicted is not None:
+            raise InstanceCrashed(f"instance {self.id} was {self.evicted}")
+        self.in_flight += 1
         try:
             return await self._client.request(req, timeout=timeout)
         except TimeoutError as exc:
             raise TimeoutError(f"no response within {timeout}s") from exc
         except ConnectionLost as exc:
             raise await self._placement.diagnose(self, exc) from exc
+        finally:
+            self.in_flight -= 1
+            self.last_used = time.monotonic()
 
     async def stop(self, graceful: bool = True) -> None:
         await self._client.close()
         await self._placement.stop_instance(self, graceful)
 
     def alive(self) -> bool:
-        return self.lost is None and not self.exited
+        return self.lost is None and self.evicted is None and not self.exited
+
+    @property
+    def healthy(self) -> bool:
+        """A lost or evicted instance gets no new requests (the scheduler replaces it)."""
+        return self.alive()
 
     def ca_client(self) -> CaClient:
         return self._client

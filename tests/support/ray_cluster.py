@@ -8,7 +8,7 @@ processes and the backend under ``ip netns exec``, the test's own clients on thr
 the namespace (:meth:`RayTestCluster.call`; a socket belongs to the namespace of the thread that
 created it).
 
-The nodes: ``cpu`` (4 CPUs, 4 GB) and ``gpu`` (the same and 2 fake GPUs: Ray's ``--num-gpus`` and the
+The nodes: ``cpu`` (4 CPUs, 6 GB) and ``gpu`` (the same and 2 fake GPUs: Ray's ``--num-gpus`` and the
 ``gpu_memory_mb`` custom resource, with the agent told the cards' size through
 ``ROS_NODE_GPUS``); the head takes no instances (0 CPUs).
 """
@@ -39,7 +39,7 @@ T = TypeVar("T")
 CLONE_NEWNET = 0x40000000
 GCS_PORT = 6379
 NODE_CPUS = 4  # logical (Ray does not enforce them); memory is what the tests fill
-NODE_MEMORY = 4 * 1024**3
+NODE_MEMORY = 6 * 1024**3
 GPU_MEMORY_MB = 16384  # per fake card
 ADDRESS = f"127.0.0.1:{GCS_PORT}"
 
