@@ -451,8 +451,11 @@ def start_daemon(
         while time.monotonic() < deadline:
             code = proc.poll()
             if code is not None:
+                reason = _start_error(directory / LOG_FILE)
                 raise DaemonError(
-                    f"the FC backend exited with status {code} while starting; see {directory / LOG_FILE}"
+                    f"the FC backend exited with status {code} while starting"
+                    + (f": {reason}" if reason else "")
+                    + f"; see {directory / LOG_FILE}"
                 )
             info = read_backend_info(directory)
             if info is not None and info.get("pid") == proc.pid and _answers(str(info["endpoint"])):
@@ -463,6 +466,16 @@ def start_daemon(
         with contextlib.suppress(subprocess.TimeoutExpired):
             proc.wait(KILL_WAIT_S)
         raise DaemonError(f"the FC backend did not answer within {timeout:.0f}s; see {directory / LOG_FILE}")
+
+
+def _start_error(log_file: Path) -> str:
+    """The reason a backend that refused to start printed last (``error: ...``, :func:`main`):
+    a wrong ``--cluster`` address or database URL, said to whoever ran ``ros fc start``."""
+    try:
+        lines = log_file.read_text(errors="replace").splitlines()[-50:]
+    except OSError:
+        return ""
+    return next((line.removeprefix("error: ") for line in reversed(lines) if line.startswith("error: ")), "")
 
 
 def live_backend(state_dir: Path | None = None, wait_s: float = 0.0) -> dict[str, Any] | None:

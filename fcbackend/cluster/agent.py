@@ -18,8 +18,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
+import hashlib
+import io
 import logging
 import os
+import shutil
+import tarfile
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -78,6 +83,9 @@ class StartReply:
     # How long the node took (its driver's start and the relay), for the API process's figures.
     took_ms: float = 0.0
     pooled: bool = False
+    # Code or layer directories (as the API process names them) this node does not have yet:
+    # the API process sends them (put_code) and asks again.
+    missing_code: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -105,6 +113,7 @@ class NodeAgent:
         root = Path(settings.state_root or tempfile.gettempdir())
         self.state_dir = root / f"rosengine-node-{node.node_id[:12]}"
         self.state_dir.mkdir(parents=True, exist_ok=True)
+        self.code_cache = self.state_dir / "code"
         self.drivers, self.default_driver = build_default_drivers(
             self.state_dir,
             settings.driver,
@@ -154,6 +163,10 @@ class NodeAgent:
     ) -> StartReply:
         await self.start()
         began = time.perf_counter()
+        missing = tuple(str(p) for p in _code_dirs(spec) if not self._code_path(p).is_dir())
+        if missing:
+            return StartReply(instance_id, self.node.node_id, missing_code=missing, free=self.free())
+        spec = self._with_local_code(spec)
         demand = Demand.of(spec)
         async with self._lock:  # admission is one decision per node
             if not demand.fits(self.free(), self.node.total):
@@ -213,6 +226,31 @@ class NodeAgent:
             pooled=pooled,
         )
 
+    def _code_path(self, path: Path) -> Path:
+        """Where this node has the directory the API process calls ``path``: the same path when
+        the node shares that file system, else its copy in the node's code cache."""
+        if path.is_dir():
+            return path
+        return self.code_cache / hashlib.sha256(str(path).encode()).hexdigest()[:32]
+
+    def _with_local_code(self, spec: FunctionSpec) -> FunctionSpec:
+        if spec.code_dir is None and not spec.layer_dirs:
+            return spec
+        return dataclasses.replace(
+            spec,
+            code_dir=self._code_path(spec.code_dir) if spec.code_dir is not None else None,
+            layer_dirs=tuple(self._code_path(p) for p in spec.layer_dirs),
+        )
+
+    async def put_code(self, path: str, archive: bytes) -> None:
+        """Keep the directory the API process calls ``path`` (a tar ``archive`` of it) in the
+        node's code cache. Code directories are content-addressed on the API side, so a copy never
+        goes stale; a partial copy is never visible (unpacked aside, then renamed)."""
+        target = self._code_path(Path(path))
+        if target.is_dir():
+            return
+        await asyncio.to_thread(_unpack, archive, target)
+
     async def stop_instance(self, instance_id: str, graceful: bool = True) -> Capacity:
         placed = self._placed.pop(instance_id, None)
         if placed is not None:
@@ -266,6 +304,33 @@ class NodeAgent:
         for driver in self.drivers.values():
             with contextlib.suppress(Exception):
                 await driver.close()
+
+
+def _code_dirs(spec: FunctionSpec) -> list[Path]:
+    return ([spec.code_dir] if spec.code_dir is not None else []) + list(spec.layer_dirs)
+
+
+def _unpack(archive: bytes, target: Path) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".incoming-", dir=target.parent))
+    try:
+        with tarfile.open(fileobj=io.BytesIO(archive), mode="r:") as tar:
+            tar.extractall(staging, filter="data")  # no absolute paths, links out, devices
+        try:
+            os.rename(staging, target)
+        except OSError:
+            if not target.is_dir():  # another start unpacked it first: keep that one
+                raise
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def pack_directory(path: Path) -> bytes:
+    """A tar of ``path``'s contents, as :meth:`NodeAgent.put_code` takes it."""
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w:") as tar:
+        tar.add(str(path), arcname=".")
+    return buffer.getvalue()
 
 
 def _node_gpus() -> GpuAllocator | None:

@@ -23,7 +23,7 @@ from typing import Any
 
 _HEADER = struct.Struct("!I")
 _MAC_SIZE = 32
-MAX_FRAME = 16 * 1024 * 1024
+MAX_FRAME = 1024 * 1024 * 1024  # a function's code travels in one frame (FC: 500 MB unpacked)
 
 Handler = Callable[[str, tuple[Any, ...]], Awaitable[Any]]
 

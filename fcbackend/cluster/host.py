@@ -56,4 +56,6 @@ class AgentHost:
             return await self.agent.start_instance(*args)
         if method == "stop_instance":
             return await self.agent.stop_instance(*args)
+        if method == "put_code":
+            return await self.agent.put_code(*args)
         raise ValueError(f"the node agent has no control method {method!r}")

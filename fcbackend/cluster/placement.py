@@ -28,9 +28,10 @@ import logging
 import socket
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Protocol
 
-from fcbackend.cluster.agent import AgentSettings, CrashReport, StartReply
+from fcbackend.cluster.agent import AgentSettings, CrashReport, StartReply, pack_directory
 from fcbackend.cluster.demand import Capacity, Demand
 from fcbackend.instances.ca_client import CaClient, ConnectionLost
 from fcbackend.instances.driver import Instance, InstanceCrashed, InstanceDriver, InstanceLost
@@ -77,6 +78,8 @@ class Agent(Protocol):
     async def crash_report(self, instance_id: str, timeout: float) -> CrashReport: ...
 
     async def release_owner(self, owner: str, timeout: float) -> int: ...
+
+    async def put_code(self, path: str, archive: bytes) -> None: ...
 
     async def ping(self, timeout: float) -> bool: ...
 
@@ -268,6 +271,13 @@ class ClusterPlacement:
             reply = await asyncio.wait_for(
                 agent.start_instance(spec, instance_id, driver, self.owner), CONTROL_TIMEOUT_S + 120
             )
+            if reply.missing_code:  # a node without our file system: send the code, ask again
+                for path in reply.missing_code:
+                    archive = await asyncio.to_thread(pack_directory, Path(path))
+                    await agent.put_code(path, archive)
+                reply = await asyncio.wait_for(
+                    agent.start_instance(spec, instance_id, driver, self.owner), CONTROL_TIMEOUT_S + 120
+                )
         except Exception as exc:
             if not await agent.ping(PING_TIMEOUT_S):
                 self._node_lost(node.node_id, f"its agent does not answer ({type(exc).__name__})")
@@ -276,6 +286,10 @@ class ClusterPlacement:
                 f"node {node.short} could not start an instance of {spec.service}/{spec.function}: {exc}"
             ) from exc
         self._free[node.node_id] = reply.free
+        if reply.missing_code:
+            raise InstanceStartError(
+                f"node {node.short} did not keep the code sent to it: {', '.join(reply.missing_code)}"
+            )
         if reply.no_capacity:
             return None
         if reply.error:

@@ -89,6 +89,9 @@ class AgentHandle:
         reply: StartReply = await self._control_call("start_instance", spec, instance_id, driver, owner)
         return reply
 
+    async def put_code(self, path: str, archive: bytes) -> None:
+        await self._control_call("put_code", path, archive)
+
     async def stop_instance(self, instance_id: str, graceful: bool, timeout: float) -> Capacity:
         free: Capacity = await asyncio.wait_for(
             self._control_call("stop_instance", instance_id, graceful), timeout

@@ -8,6 +8,7 @@ One backend for the module, driven the way users drive it: the official FC 2.0 S
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import time
@@ -193,14 +194,14 @@ def test_a_lost_node_fails_its_sync_calls_clearly_retries_async_ones_and_is_repl
     assert survivors and lost_node not in survivors
 
 
-def test_a_wrong_cluster_address_is_refused_at_start(tmp_path: Path) -> None:
-    result = subprocess.run(
+def test_a_wrong_cluster_address_is_refused_at_start_with_the_reason(tmp_path: Path) -> None:
+    served = subprocess.run(
         [
             sys.executable,
             "-m",
             "fcbackend.server",
             "--state-dir",
-            str(tmp_path / "fc"),
+            str(tmp_path / "a"),
             "--cluster",
             "127.0.0.1:1",
         ],
@@ -209,5 +210,15 @@ def test_a_wrong_cluster_address_is_refused_at_start(tmp_path: Path) -> None:
         timeout=60,
         cwd=REPO,
     )
-    assert result.returncode == 1
-    assert "no Ray cluster answers at 127.0.0.1:1" in result.stderr
+    assert served.returncode == 1
+    assert "no Ray cluster answers at 127.0.0.1:1" in served.stderr
+    started = subprocess.run(
+        [str(Path(sys.executable).parent / "ros"), "fc", "start", "--state-dir", str(tmp_path / "b")],
+        env={**os.environ, "ROS_CLUSTER": "127.0.0.1:1"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=REPO,
+    )
+    assert started.returncode == 1
+    assert "no Ray cluster answers at 127.0.0.1:1" in started.stderr
