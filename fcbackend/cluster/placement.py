@@ -42,6 +42,8 @@ log = logging.getLogger(__name__)
 # How long a control call may take before its node counts as unreachable.
 CONTROL_TIMEOUT_S = 10.0
 PING_TIMEOUT_S = 3.0
+# A new agent builds its drivers and starts its first sandboxes before it answers.
+AGENT_START_TIMEOUT_S = 60.0
 # How often a pending start asks the agents again, and how often Ray's node list is read.
 PENDING_POLL_S = 0.25
 NODE_WATCH_S = 2.0
@@ -145,19 +147,21 @@ class ClusterPlacement:
             return 0
         self._attached = True
         nodes = await asyncio.to_thread(self.refresh_nodes)
-        stopped = 0
-        for node in nodes:
-            if not node.total.cpu:
-                continue
+
+        async def attach_to(node: Node) -> int:
             agent = self._agent(node)
             try:
-                await agent.start(CONTROL_TIMEOUT_S * 6)
-                stopped += await agent.release_owner(self.owner, CONTROL_TIMEOUT_S)
-            except Exception as exc:
+                await agent.start(AGENT_START_TIMEOUT_S)
+                return await agent.release_owner(self.owner, CONTROL_TIMEOUT_S)
+            except Exception as exc:  # the node may be dying: placement skips it if it is
                 log.warning("node %s: its agent did not start: %s", node.short, exc)
+                return 0
+
+        # all nodes at once: a node that is dead but not yet known to be costs one timeout, not one each
+        stopped = await asyncio.gather(*(attach_to(node) for node in nodes if node.total.cpu))
         if self._watcher is None:
             self._watcher = asyncio.get_running_loop().create_task(self._watch_nodes())
-        return stopped
+        return sum(stopped)
 
     async def _watch_nodes(self) -> None:
         while not self._closed:

@@ -190,7 +190,7 @@ class ClusterBackend:
         self.state_dir = home / "fc"
         self.state_dir.mkdir(parents=True, exist_ok=True)
         self.log_path = home / "backend.log"
-        self.log = open(self.log_path, "wb")  # noqa: SIM115 - closed in stop()
+        self.log = open(self.log_path, "ab")  # noqa: SIM115 - closed in stop()
         self.proc = subprocess.Popen(
             cluster.command(
                 [sys.executable, "-m", "fcbackend.server", "--state-dir", str(self.state_dir),
@@ -212,9 +212,12 @@ class ClusterBackend:
         if self.proc.poll() is not None:
             raise AssertionError(f"the backend exited: {self.log_text()[-3000:]}")
         try:
-            self.info = json.loads((self.state_dir / "backend.json").read_text())
+            info = json.loads((self.state_dir / "backend.json").read_text())
         except (OSError, ValueError):
             return False
+        if info.get("pid") != self.proc.pid:  # a killed predecessor's file
+            return False
+        self.info = info
         return True
 
     def log_text(self) -> str:
@@ -250,6 +253,11 @@ class ClusterBackend:
         assert result.returncode == 0, result.stderr
         rows: list[dict[str, Any]] = json.loads(result.stdout)
         return rows
+
+    def kill(self) -> None:
+        """SIGKILL (``ip netns exec`` execs the backend: this is its pid)."""
+        self.proc.kill()
+        self.proc.wait(10)
 
     def stop(self) -> None:
         if self.proc.poll() is None:

@@ -194,6 +194,24 @@ def test_a_lost_node_fails_its_sync_calls_clearly_retries_async_ones_and_is_repl
     assert survivors and lost_node not in survivors
 
 
+def test_a_restarted_api_process_finds_the_agents_and_stops_what_its_last_run_left(
+    ray_cluster: RayTestCluster, backend: ClusterBackend
+) -> None:
+    """Runs after the node loss: one node (6 GB) is left. The killed backend's 4 GB instances
+    would leave no room for big3 if nobody stopped them."""
+    client = backend.fc2()
+    ray_cluster.call(lambda: client.update_function("svc", "big3", timeout=3))
+    ray_cluster.call(lambda: client.invoke_function("svc", "big", payload=b"0"))
+    backend.kill()
+    again = ClusterBackend(ray_cluster, backend.home)
+    try:
+        response = ray_cluster.call(lambda: again.fc2().invoke_function("svc", "big3", payload=b"0"))
+        assert response.data == b"slept 0"
+        assert [r["function"] for r in again.instances()] == ["big3"]
+    finally:
+        again.stop()
+
+
 def test_a_wrong_cluster_address_is_refused_at_start_with_the_reason(tmp_path: Path) -> None:
     served = subprocess.run(
         [
