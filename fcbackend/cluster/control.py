@@ -32,6 +32,10 @@ class ControlError(Exception):
     """The control connection failed (closed, bad frame, refused MAC)."""
 
 
+class ControlUnreachable(ControlError):
+    """Nothing accepted the connection: the request was never sent (safe to send elsewhere)."""
+
+
 def _seal(key: bytes, value: Any) -> bytes:
     body = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
     mac = hmac.new(key, body, hashlib.sha256).digest()
@@ -103,7 +107,9 @@ class ControlClient:
             try:
                 reader, writer = await asyncio.open_connection(self.host, self.port)
             except OSError as exc:
-                raise ControlError(f"cannot reach the node agent at {self.host}:{self.port}: {exc}") from exc
+                raise ControlUnreachable(
+                    f"cannot reach the node agent at {self.host}:{self.port}: {exc}"
+                ) from exc
         try:
             writer.write(_seal(self._key, (method, args)))
             await writer.drain()

@@ -122,8 +122,11 @@ class ClusterPlacement:
 
     # ---------------------------------------------------------------- nodes
 
-    def refresh_nodes(self) -> list[Node]:
-        for node in self.plane.nodes():
+    async def refresh_nodes(self) -> list[Node]:
+        """Read the cluster's nodes (a blocking call to Ray, off the loop) and take them in: new
+        ones become usable, dead ones are lost. Returns the usable ones."""
+        rows = await asyncio.to_thread(self.plane.nodes)
+        for node in rows:
             if node.node_id in self._lost:
                 continue
             if not node.alive:
@@ -146,7 +149,7 @@ class ClusterPlacement:
         if self._attached:
             return 0
         self._attached = True
-        nodes = await asyncio.to_thread(self.refresh_nodes)
+        nodes = await self.refresh_nodes()
 
         async def attach_to(node: Node) -> int:
             agent = self._agent(node)
@@ -167,7 +170,7 @@ class ClusterPlacement:
         while not self._closed:
             await asyncio.sleep(NODE_WATCH_S)
             try:
-                await asyncio.to_thread(self.refresh_nodes)
+                await self.refresh_nodes()
             except Exception as exc:
                 log.warning("reading the cluster's nodes failed: %s", exc)
 
@@ -214,7 +217,7 @@ class ClusterPlacement:
             nodes = [n for n in self._nodes.values() if n.node_id not in self._lost]
             possible = [n for n in nodes if demand.possible(n.total)]
             if not possible:
-                nodes = await asyncio.to_thread(self.refresh_nodes)
+                nodes = await self.refresh_nodes()
                 possible = [n for n in nodes if demand.possible(n.total)]
                 if not possible:
                     raise InstanceStartError(

@@ -19,7 +19,7 @@ import ray
 from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
 from fcbackend.cluster.agent import AgentSettings, CrashReport, NodeIdentity, StartReply
-from fcbackend.cluster.control import ControlClient
+from fcbackend.cluster.control import ControlClient, ControlUnreachable
 from fcbackend.cluster.demand import Capacity
 from fcbackend.cluster.host import AgentHost, ControlEndpoint
 from fcbackend.cluster.placement import ClusterUnavailable, Node
@@ -81,7 +81,12 @@ class AgentHandle:
         if self._control is None:
             await self.start(START_TIMEOUT_S)
         assert self._control is not None
-        return await self._control.call(method, *args)
+        try:
+            return await self._control.call(method, *args)
+        except ControlUnreachable:
+            # the agent was started again (another port): ask Ray where it listens now, once
+            await self.start(START_TIMEOUT_S)
+            return await self._control.call(method, *args)
 
     async def start_instance(
         self, spec: FunctionSpec, instance_id: str, driver: str | None, owner: str

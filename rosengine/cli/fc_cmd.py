@@ -482,13 +482,18 @@ def instances_cmd(output: str, query: str | None) -> None:
     def text(items: list[dict[str, Any]]) -> None:
         from rich.table import Table
 
-        table = Table("Instance", "Function", "Version", "Driver", "State", "In flight", "Memory")
+        # a backend with --cluster: which node each instance runs on (Ray node ids, shortened)
+        on_nodes = any(i.get("node") for i in items)
+        columns = ["Instance", "Function", "Version", "Driver", *(["Node"] if on_nodes else [])]
+        table = Table(*columns, "State", "In flight", "Memory")
         for i in items:
+            node = [str(i.get("node") or "")[:12]] if on_nodes else []
             table.add_row(
                 str(i.get("id")),
                 str(i.get("name")),
                 str(i.get("version")),
                 str(i.get("driver", "")),
+                *node,
                 str(i.get("state", "")),
                 str(i.get("in_flight", "")),
                 str(i.get("memory", "")),

@@ -241,7 +241,7 @@ class ClusterBackend:
         """``ros ARGS`` inside the namespace, against this backend."""
         return subprocess.run(
             self.cluster.command([str(self.cluster.bin / "ros"), *args]),
-            env=self.cluster.env(ROS_HOME=str(self.home)),
+            env=self.cluster.env(ROS_HOME=str(self.home), COLUMNS="200"),  # tables not cut to 80
             capture_output=True,
             text=True,
             timeout=timeout,

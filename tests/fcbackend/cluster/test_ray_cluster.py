@@ -98,6 +98,8 @@ def test_an_invocation_runs_on_a_cluster_node_end_to_end(
     assert len(rows) == 1
     # a CPU function may land on any node with CPUs: never on the head, which offers none
     assert rows[0]["node"] in (ray_cluster.nodes["cpu"], ray_cluster.nodes["gpu"])
+    shown = backend.ros("fc", "instances")
+    assert shown.returncode == 0 and "Node" in shown.stdout and rows[0]["node"][:12] in shown.stdout
     # warm: the same instance again, straight to its node
     again = ray_cluster.call(lambda: backend.fc2().invoke_function("svc", "echo", payload=b"0"))
     assert again.data == b"slept 0"
