@@ -234,6 +234,7 @@ def backend_info(config: BackendConfig, port: int, app: Any) -> dict[str, Any]:
         "driver": info.get("driver", ""),
         "isolated": info.get("isolated", False),
         "note": info.get("note", ""),
+        "cluster": config.cluster or "",
         "apiVersion": API_VERSION,
         **app.state.fc.cloud_info(),
     }

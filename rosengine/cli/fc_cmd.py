@@ -143,9 +143,10 @@ def serve_cmd(
     )
 
     def ready(info: dict[str, Any]) -> None:
+        where = f", instances on the Ray cluster at {info['cluster']}" if info.get("cluster") else ""
         click.echo(
             f"FC backend listening on {info['endpoint']} (driver {info['driver'] or 'none'}"
-            f"{'' if info['isolated'] else ', functions NOT isolated'})",
+            f"{'' if info['isolated'] else ', functions NOT isolated'}{where})",
             err=True,
         )
         if config.auth:
