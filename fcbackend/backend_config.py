@@ -55,6 +55,9 @@ class BackendConfig:
     # Where the stores live: None is one SQLite file per store group in the state directory
     # (fc.db, async.db, timers.db); a URL (sqlite:///path/file.db) puts them all in that database.
     database_url: str | None = None
+    # Where instances run: None on this machine; "auto", "HOST:PORT" or "ray://HOST:PORT" on the
+    # nodes of that Ray cluster (fcbackend.cluster, docs/design/cluster.md).
+    cluster: str | None = None
 
     @classmethod
     def for_state_dir(cls, state_dir: Path | None = None, **overrides: Any) -> BackendConfig:

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import importlib.util
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
@@ -49,6 +50,9 @@ from fcbackend.backend_config import BackendConfig
 from fcbackend.cas import api as cas_api
 from fcbackend.cas.api import CasApi
 from fcbackend.clock import DEFAULT_CLOCK, Clock
+from fcbackend.cluster.agent import AgentSettings
+from fcbackend.cluster.placement import ClusterPlacement, ClusterUnavailable, cluster_drivers, owner_name
+from fcbackend.instances.driver import InstanceDriver
 from fcbackend.nas.routes import routes as nas_routes
 from fcbackend.nas.service import NasService
 from fcbackend.oss.wiring import mount_oss_api
@@ -77,10 +81,30 @@ from fcbackend.twins import CloudTwins, build_cloud_twins
 
 
 def default_scheduler(config: BackendConfig) -> Scheduler:
-    """The real scheduler with this machine's drivers. Raises ValueError when ``config.driver``
-    names a driver that cannot run here."""
-    drivers, default = build_default_drivers(config.state_dir, config.driver)
+    """The real scheduler with this machine's drivers, or with the nodes of a Ray cluster
+    (``config.cluster``). Raises ValueError when ``config.driver`` names a driver that cannot run
+    here, or the cluster cannot be joined (:class:`fcbackend.cluster.placement.ClusterUnavailable`)."""
+    if config.cluster:
+        drivers, default = cluster_drivers_for(config)
+    else:
+        drivers, default = build_default_drivers(config.state_dir, config.driver)
     return Scheduler(drivers, default_driver=default, config=SchedulerConfig(), state_dir=config.state_dir)
+
+
+def cluster_drivers_for(config: BackendConfig) -> tuple[dict[str, InstanceDriver], str]:
+    """Drivers that place instances on the Ray cluster ``config.cluster``. Ray is imported here
+    and only here, so a backend without ``--cluster`` never loads it."""
+    assert config.cluster is not None
+    if importlib.util.find_spec("ray") is None:
+        raise ClusterUnavailable(
+            "--cluster needs Ray, which is not installed: pip install 'rosengine[cluster]'"
+        )
+    from fcbackend.cluster.ray_plane import RayPlane
+
+    plane = RayPlane.connect(config.cluster)
+    settings = AgentSettings(driver=config.driver)
+    placement = ClusterPlacement(plane, settings, owner_name(str(config.state_dir.resolve())))
+    return cluster_drivers(placement, config.driver)
 
 
 def backend_routes(extra: list[BaseRoute] | None = None) -> list[BaseRoute]:

@@ -234,6 +234,7 @@ def backend_info(config: BackendConfig, port: int, app: Any) -> dict[str, Any]:
         "driver": info.get("driver", ""),
         "isolated": info.get("isolated", False),
         "note": info.get("note", ""),
+        "cluster": config.cluster or "",
         "apiVersion": API_VERSION,
         **app.state.fc.cloud_info(),
     }
@@ -401,6 +402,7 @@ def start_daemon(
     auth: bool = True,
     timeout: float = START_TIMEOUT_S,
     database_url: str | None = None,
+    cluster: str | None = None,
 ) -> tuple[dict[str, Any], bool]:
     """Start the backend in the background unless one runs; returns (backend.json, started_now).
 
@@ -428,6 +430,8 @@ def start_daemon(
             cmd += ["--driver", driver]
         if not auth:
             cmd.append("--no-auth")
+        if cluster:
+            cmd += ["--cluster", cluster]
         env = dict(os.environ)  # an exported ROS_DATABASE_URL reaches the child as it is
         if database_url:
             env[DATABASE_URL_VARIABLE] = database_url
@@ -448,8 +452,11 @@ def start_daemon(
         while time.monotonic() < deadline:
             code = proc.poll()
             if code is not None:
+                reason = _start_error(directory / LOG_FILE)
                 raise DaemonError(
-                    f"the FC backend exited with status {code} while starting; see {directory / LOG_FILE}"
+                    f"the FC backend exited with status {code} while starting"
+                    + (f": {reason}" if reason else "")
+                    + f"; see {directory / LOG_FILE}"
                 )
             info = read_backend_info(directory)
             if info is not None and info.get("pid") == proc.pid and _answers(str(info["endpoint"])):
@@ -460,6 +467,16 @@ def start_daemon(
         with contextlib.suppress(subprocess.TimeoutExpired):
             proc.wait(KILL_WAIT_S)
         raise DaemonError(f"the FC backend did not answer within {timeout:.0f}s; see {directory / LOG_FILE}")
+
+
+def _start_error(log_file: Path) -> str:
+    """The reason a backend that refused to start printed last (``error: ...``, :func:`main`):
+    a wrong ``--cluster`` address or database URL, said to whoever ran ``ros fc start``."""
+    try:
+        lines = log_file.read_text(errors="replace").splitlines()[-50:]
+    except OSError:
+        return ""
+    return next((line.removeprefix("error: ") for line in reversed(lines) if line.startswith("error: ")), "")
 
 
 def live_backend(state_dir: Path | None = None, wait_s: float = 0.0) -> dict[str, Any] | None:
@@ -540,6 +557,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--driver", default=None)
     parser.add_argument("--no-auth", action="store_true")
+    parser.add_argument("--cluster", default=None)
     parser.add_argument("--log-level", default="warning")
     args = parser.parse_args(argv)
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(name)s %(levelname)s %(message)s")
@@ -550,6 +568,7 @@ def main(argv: list[str] | None = None) -> None:
         driver=args.driver,
         auth=not args.no_auth,
         database_url=os.environ.get(DATABASE_URL_VARIABLE) or None,
+        cluster=args.cluster,
     )
 
     def ready(info: dict[str, Any]) -> None:

@@ -7,7 +7,8 @@ Why a pure module: the rules are easy to get subtly wrong and easy to test witho
 * function error (status 200 + error type)  -> retried up to ``maxAsyncRetryAttempts`` times
 * throttled (HTTP 429 / ResourceExhausted)  -> retried with exponential back-off starting 0.5 s
   (0.5, 1, 2, 4 ... capped at 5 minutes between tries) for as long as the event may live, at most
-  5 hours
+  5 hours; so is an attempt whose instance was lost with its cluster node (``InstanceLost``):
+  the function did not fail, the next try starts an instance on another node
 * other platform errors (500 internal, 503 resource shortage, function not found ...) -> Failed,
   not retried
 
@@ -21,6 +22,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from fcbackend.models import InvocationResult
+from fcbackend.scheduler.protocol import INSTANCE_LOST
 
 THROTTLE_BASE_S = 0.5
 THROTTLE_MAX_DELAY_S = 300.0
@@ -43,7 +45,7 @@ class Outcome(StrEnum):
 def classify(result: InvocationResult) -> Outcome:
     if result.ok:
         return Outcome.SUCCEEDED
-    if result.status == 429 or result.error_code == "ResourceExhausted":
+    if result.status == 429 or result.error_code in ("ResourceExhausted", INSTANCE_LOST):
         return Outcome.THROTTLED
     if result.error_code in NOT_FOUND_CODES or (result.status == 404 and result.error_code):
         return Outcome.INVALID

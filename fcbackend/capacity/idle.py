@@ -74,6 +74,10 @@ class FreezableInstance(Instance):
     def keep_warm(self) -> bool:  # type: ignore[override]
         return bool(self.inner.keep_warm)
 
+    @property
+    def node(self) -> str:  # type: ignore[override]
+        return self.inner.node
+
     async def request(self, req: InstanceRequest, timeout: float) -> InstanceResponse:
         async with self._lock:
             self._cancel_freezer()

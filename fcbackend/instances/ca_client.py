@@ -225,6 +225,13 @@ class CaClient:
         place = f"unix:{self.unix_path}" if self.unix_path else f"tcp:{self.host}:{self.port}"
         return f"{place} {self._where}" if self._where else place
 
+    async def open_stream(self) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+        """A fresh connection to the instance that this client does not keep: for a relay that
+        carries another host's bytes to the instance as they are (fcbackend.cluster.relay).
+        Raises :class:`ConnectionLost` when the instance does not accept it."""
+        conn = await self._connect()
+        return conn.reader, conn.writer
+
     async def _connect(self) -> _Connection:
         try:
             if self.unix_path is not None:

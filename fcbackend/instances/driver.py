@@ -17,9 +17,13 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from fcbackend.instances.network import InstanceNetwork
 from fcbackend.models import FunctionSpec, InstanceRequest, InstanceResponse
+
+if TYPE_CHECKING:  # ca_client imports this module (InstanceBadResponse)
+    from fcbackend.instances.ca_client import CaClient
 
 
 class InstanceCrashed(Exception):
@@ -30,6 +34,16 @@ class InstanceCrashed(Exception):
         self.reason = reason
         self.oom = oom
         self.exit_code = exit_code
+
+
+class InstanceLost(InstanceCrashed):
+    """The machine the instance ran on is gone (a cluster node that died or was cut off): the
+    function did not fail, its instance vanished with the node. ``node`` names it. The scheduler
+    answers a platform error the async queue retries on another node."""
+
+    def __init__(self, reason: str, *, node: str):
+        super().__init__(reason)
+        self.node = node
 
 
 class InstanceBadResponse(Exception):
@@ -56,6 +70,8 @@ class Instance(ABC):
     # Hint for the scheduler: expensive to start (GPU, CUDA initialisation), so keep it when idle
     # and prefer it for provisioned instances; never recycle it just because a call finished.
     keep_warm: bool = False
+    # The cluster node it runs on (fcbackend.cluster); empty for an instance on this machine.
+    node: str = ""
 
     @property
     def healthy(self) -> bool:
@@ -99,6 +115,11 @@ class Instance(ABC):
     def take_logs(self) -> bytes:
         """Bytes the instance wrote to stdout/stderr since the last call (for logs and Tail)."""
         return b""
+
+    def ca_client(self) -> CaClient | None:
+        """How to reach the instance's CA from this host; None when it cannot be reached except
+        through :meth:`request`. A cluster node agent relays other hosts' connections with it."""
+        return None
 
 
 class InstanceDriver(ABC):

@@ -511,6 +511,9 @@ class LocalInstance(Instance):
     def take_logs(self) -> bytes:
         return self.worker.logs.take()
 
+    def ca_client(self) -> CaClient:
+        return self.worker.client
+
 
 def _proc_memory(pid: int) -> tuple[int, int]:
     peak = current = 0

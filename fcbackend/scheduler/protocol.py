@@ -30,6 +30,9 @@ UNHANDLED = "UnhandledInvocationError"
 # FC names the error type of a failed initializer only as "initializer-specific": the name is our
 # choice (docs/reference/fc-runtime.md#lifecycle-hooks).
 INITIALIZATION_ERROR = "InitializationError"
+# The instance's node was lost mid-call (fcbackend.cluster): a platform error of ours, not an FC
+# code, retried by the async queue like a throttle.
+INSTANCE_LOST = "InstanceLost"
 
 
 def invocation_request(

@@ -22,7 +22,13 @@ import time
 from pathlib import Path
 from typing import Any
 
-from fcbackend.instances.driver import Instance, InstanceBadResponse, InstanceCrashed, InstanceDriver
+from fcbackend.instances.driver import (
+    Instance,
+    InstanceBadResponse,
+    InstanceCrashed,
+    InstanceDriver,
+    InstanceLost,
+)
 from fcbackend.models import FunctionSpec, InstanceStartError, InvocationRequest, InvocationResult
 from fcbackend.runtimes.fc_contract import static_head
 from fcbackend.scheduler import protocol
@@ -424,6 +430,16 @@ class Scheduler:
                 ).encode()
             )
             return self._finish(result, inst, duration, timed_out=True)
+        except InstanceLost as exc:
+            # The node went away with the instance: not the function's failure. A platform
+            # error naming the node, which the async queue retries (on another node).
+            duration = (time.perf_counter() - t0) * 1000
+            await self._kill(inst)
+            result = protocol.error_result(
+                req, spec, error_code=protocol.INSTANCE_LOST, status=503, message=exc.reason
+            )
+            result.log = f"{exc.reason}\n".encode()
+            return self._finish(result, inst, duration, lost_node=exc.node)
         except InstanceCrashed as exc:
             duration = (time.perf_counter() - t0) * 1000
             stray = instance.take_logs()
@@ -652,6 +668,7 @@ class Scheduler:
                         "version": inst.spec.version_id,
                         "qualifier": inst.spec.qualifier,
                         "driver": inst.driver_name,
+                        "node": inst.instance.node if inst.instance is not None else "",
                         "state": _shown_state(inst),
                         "healthy": inst.instance is None or bool(getattr(inst.instance, "healthy", True)),
                         "started": inst.started_wall,

@@ -72,6 +72,15 @@ def _state_dir_option(fn: Callable[..., Any]) -> Callable[..., Any]:
 
 def _server_options(fn: Callable[..., Any]) -> Callable[..., Any]:
     fn = click.option(
+        "--cluster",
+        envvar="ROS_CLUSTER",
+        default=None,
+        metavar="auto|HOST:PORT|ray://HOST:PORT",
+        help="Run instances on the nodes of this Ray cluster (needs `pip install 'rosengine[cluster]'`): "
+        "auto joins the cluster this machine belongs to, HOST:PORT names its head (GCS), ray://HOST:PORT "
+        "goes through Ray Client; default: on this machine [env ROS_CLUSTER].",
+    )(fn)
+    fn = click.option(
         "--database-url",
         envvar=DATABASE_URL_VARIABLE,
         default=None,
@@ -115,6 +124,7 @@ def serve_cmd(
     driver: str | None,
     no_auth: bool,
     database_url: str | None,
+    cluster: str | None,
     log_level: str,
 ) -> None:
     """Run the backend in the foreground (Ctrl-C stops it)."""
@@ -123,13 +133,20 @@ def serve_cmd(
     from sqlstore import DatabaseError
 
     config = BackendConfig.for_state_dir(
-        state_dir, host=host, port=port, driver=driver, auth=not no_auth, database_url=database_url
+        state_dir,
+        host=host,
+        port=port,
+        driver=driver,
+        auth=not no_auth,
+        database_url=database_url,
+        cluster=cluster,
     )
 
     def ready(info: dict[str, Any]) -> None:
+        where = f", instances on the Ray cluster at {info['cluster']}" if info.get("cluster") else ""
         click.echo(
             f"FC backend listening on {info['endpoint']} (driver {info['driver'] or 'none'}"
-            f"{'' if info['isolated'] else ', functions NOT isolated'})",
+            f"{'' if info['isolated'] else ', functions NOT isolated'}{where})",
             err=True,
         )
         if config.auth:
@@ -155,6 +172,7 @@ def start_cmd(
     driver: str | None,
     no_auth: bool,
     database_url: str | None,
+    cluster: str | None,
     output: str,
     query: str | None,
 ) -> None:
@@ -168,7 +186,13 @@ def start_cmd(
 
     try:
         info, started = start_daemon(
-            state_dir, host=host, port=port, driver=driver, auth=not no_auth, database_url=database_url
+            state_dir,
+            host=host,
+            port=port,
+            driver=driver,
+            auth=not no_auth,
+            database_url=database_url,
+            cluster=cluster,
         )
     except DaemonError as exc:
         raise click.ClickException(str(exc)) from exc
@@ -459,13 +483,18 @@ def instances_cmd(output: str, query: str | None) -> None:
     def text(items: list[dict[str, Any]]) -> None:
         from rich.table import Table
 
-        table = Table("Instance", "Function", "Version", "Driver", "State", "In flight", "Memory")
+        # a backend with --cluster: which node each instance runs on (Ray node ids, shortened)
+        on_nodes = any(i.get("node") for i in items)
+        columns = ["Instance", "Function", "Version", "Driver", *(["Node"] if on_nodes else [])]
+        table = Table(*columns, "State", "In flight", "Memory")
         for i in items:
+            node = [str(i.get("node") or "")[:12]] if on_nodes else []
             table.add_row(
                 str(i.get("id")),
                 str(i.get("name")),
                 str(i.get("version")),
                 str(i.get("driver", "")),
+                *node,
                 str(i.get("state", "")),
                 str(i.get("in_flight", "")),
                 str(i.get("memory", "")),

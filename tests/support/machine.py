@@ -76,3 +76,24 @@ def postgres_usable() -> tuple[bool, str]:
 def postgres_bin_dir() -> Path | None:
     found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
     return Path(found[-1]).parent if found else None
+
+
+@functools.cache
+def ray_netns_usable() -> tuple[bool, str]:
+    """Ray installed, and a network namespace with only loopback can be made here (root and
+    ``ip netns``): the Ray test cluster runs in one so that none of its traffic leaves loopback."""
+    import importlib.util
+
+    if importlib.util.find_spec("ray") is None:
+        return False, "Ray is not installed (pip install -e '.[cluster]')"
+    if os.geteuid() != 0:
+        return False, "making a network namespace (ip netns add) needs root"
+    ip = shutil.which("ip")
+    if ip is None:
+        return False, "no `ip` command (apt-get install iproute2)"
+    name = f"rosprobe{os.getpid()}"
+    made = subprocess.run([ip, "netns", "add", name], capture_output=True, text=True)
+    if made.returncode != 0:
+        return False, f"`ip netns add` failed: {made.stderr.strip()}"
+    subprocess.run([ip, "netns", "delete", name], capture_output=True)
+    return True, "Ray and ip netns present"

@@ -126,6 +126,9 @@ class DockerInstance(Instance):
             return ca_client_in(self.netns_fd, self.spec.ca_port)
         return CaClient.tcp(*self.address)
 
+    def ca_client(self) -> CaClient | None:
+        return self._client
+
     def watch(self) -> None:
         """Follow the container's exit and output in the background."""
         loop = asyncio.get_running_loop()

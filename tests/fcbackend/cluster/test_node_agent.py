@@ -1,0 +1,53 @@
+"""The node agent on its own (no Ray): it admits instances against its node's resources, runs them
+with this machine's drivers, reaches them through a relay port, and takes a function's code from
+the API process when its node does not share the API process's file system."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fcbackend.cluster.agent import AgentSettings, NodeAgent, NodeIdentity, pack_directory
+from fcbackend.cluster.demand import Capacity
+from fcbackend.instances.ca_client import CaClient
+from fcbackend.models import InvocationRequest
+from fcbackend.scheduler import protocol
+from tests.support.instances import make_spec, run, write_code
+
+HANDLER = "def handler(event, context):\n    return b'node says ' + event\n"
+
+
+def _agent(tmp_path: Path) -> NodeAgent:
+    node = NodeIdentity("n" * 56, "127.0.0.1", Capacity(cpu=2, memory_mb=1024))
+    settings = AgentSettings(driver="process", pool_size=0, prewarm_runtimes=(), state_root=str(tmp_path))
+    return NodeAgent(node, settings)
+
+
+def test_the_agent_takes_code_it_lacks_admits_by_memory_and_serves_through_its_relay(tmp_path: Path) -> None:
+    code = write_code(tmp_path, {"index.py": HANDLER})
+    # the API process's path for the code: not on this "node"
+    elsewhere = "/nonexistent/api-host/unpacked/0123abcd"
+
+    async def scenario() -> tuple[tuple[str, ...], bytes, bool, bool]:
+        agent = _agent(tmp_path / "node")
+        try:
+            spec = make_spec(Path(elsewhere), memory_mb=768)
+            missing = (await agent.start_instance(spec, "i-1", None, "api-a")).missing_code
+            await agent.put_code(elsewhere, pack_directory(code))
+            reply = await agent.start_instance(spec, "i-1", None, "api-a")
+            assert not reply.error and reply.port, reply
+            client = CaClient.tcp(reply.host, reply.port)
+            request = protocol.invocation_request(spec, InvocationRequest("r-1", payload=b"hi"), "i-1")
+            response = await client.request(request, timeout=30)
+            await client.close()
+            # 768 of 1024 MB taken: a second such instance does not fit until the first stops
+            full = await agent.start_instance(make_spec(code, memory_mb=768), "i-2", None, "api-a")
+            stopped = await agent.release_owner("api-a")
+            fits_again = await agent.start_instance(make_spec(code, memory_mb=768), "i-3", None, "api-b")
+            return missing, response.body, full.no_capacity and stopped == 1, bool(fits_again.port)
+        finally:
+            await agent.close()
+
+    missing, body, full_then_released, fits_again = run(scenario)
+    assert missing == (elsewhere,)
+    assert body == b"node says hi"
+    assert full_then_released and fits_again
