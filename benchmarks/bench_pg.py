@@ -205,7 +205,7 @@ def bench_stack_state(url: str, stacks: int) -> None:
 def _transactions() -> int:
     """Write transactions of one stack life (see stack_life)."""
     create = 1 + 1 + 1 + 2 * RESOURCES + RESOURCES // 10 + 1 + 1
-    delete = 2 + 1 + 2 * RESOURCES + 1 + 1 + 1
+    delete = 1 + 1 + 2 * RESOURCES + 1 + 1 + 1
     return create + delete
 
 

@@ -46,7 +46,7 @@ from rosengine.state.models import (
 from rosengine.state.owner import Owner, is_alive
 from rosengine.state.statuses import Action, Status
 from rosengine.state.store import StateBatch, StateStore
-from sqlstore import Cursor, Database, Outcome, SqliteDatabase, Statement
+from sqlstore import Cursor, Database, Dialect, Outcome, SqliteDatabase, Statement
 
 _JSON_STACK_FIELDS = {"parameters", "resolved_parameters", "no_echo", "identity", "options", "operation"}
 _JSON_RESOURCE_FIELDS = {"properties", "attributes", "metadata", "depends_on", "previous"}
@@ -113,18 +113,28 @@ def interrupted_message(stack: StackRecord) -> str:
 # -- the statements of each write (a write on its own and a batch send the same) ----------------
 
 
-def put_resource_statements(resource: ResourceRecord) -> list[Statement]:
-    """Replace the row (a delete and an insert: the row moves to the end of the listing order)."""
+_RESOURCE_KEY = ("stack_id", "logical_id", "role")
+
+
+def put_resource_statements(resource: ResourceRecord, dialect: Dialect) -> list[Statement]:
+    """Replace the row, which moves to the end of the listing order, in one statement (SQLite:
+    ``INSERT OR REPLACE`` gives the new row a new rowid; PostgreSQL: an upsert that renumbers
+    the row's ``rowid`` column)."""
     stamp = now_iso()
     resource.created_at = resource.created_at or stamp
     resource.updated_at = stamp
     columns, marks, values = _encode_record(
         resource, _JSON_RESOURCE_FIELDS, {"previous": undo_to_json(resource.previous)}
     )
-    return [
-        delete_resource_statement(resource.stack_id, resource.logical_id, resource.role),
-        Statement(f"INSERT INTO resources ({columns}) VALUES ({marks})", values),
-    ]
+    if dialect.name == "postgresql":
+        updates = ", ".join(f"{c} = excluded.{c}" for c in columns.split(", ") if c not in _RESOURCE_KEY)
+        sql = (
+            f"INSERT INTO resources ({columns}) VALUES ({marks}) ON CONFLICT "
+            f"({', '.join(_RESOURCE_KEY)}) DO UPDATE SET {updates}, rowid = DEFAULT"
+        )
+    else:
+        sql = f"INSERT OR REPLACE INTO resources ({columns}) VALUES ({marks})"
+    return [Statement(sql, values)]
 
 
 def delete_resource_statement(stack_id: str, logical_id: str, role: str) -> Statement:
@@ -185,12 +195,13 @@ class SqlStateBatch(StateBatch):
     """A batch of the SQL store: the statements of its writes, sent in one
     :meth:`~sqlstore.Database.run_batch` (one commit; on PostgreSQL one round trip)."""
 
-    def __init__(self) -> None:
+    def __init__(self, dialect: Dialect) -> None:
+        self.dialect = dialect
         self.statements: list[Statement] = []
         self._events: list[tuple[int, EventRecord]] = []  # (statement index, event) for its seq
 
     def put_resource(self, resource: ResourceRecord) -> None:
-        self.statements.extend(put_resource_statements(resource))
+        self.statements.extend(put_resource_statements(resource, self.dialect))
 
     def delete_resource(self, stack_id: str, logical_id: str, role: str) -> None:
         self.statements.append(delete_resource_statement(stack_id, logical_id, role))
@@ -254,7 +265,7 @@ class SqliteStateStore(StateStore):
         if open_batch is not None:  # an inner batch of this thread joins the outer one
             yield open_batch
             return
-        batch = self._batches.open = SqlStateBatch()
+        batch = self._batches.open = SqlStateBatch(self.database.dialect)
         try:
             yield batch
         finally:
@@ -310,14 +321,12 @@ class SqliteStateStore(StateStore):
 
     # -- locking --------------------------------------------------------------------------------
     def acquire(self, stack_id: str, owner: Owner, *, allow_interrupted: bool = False) -> StackRecord:
-        # The stack's row lock (PostgreSQL) or the database's write lock (SQLite) keeps a second
-        # process from taking the stack between the check and the write.
-        with self.database.transaction(row_locks=True) as session:
-            rows = _rows(
-                session.execute(
-                    f"SELECT * FROM stacks WHERE id = ? {self.database.dialect.row_lock_clause}", (stack_id,)
-                )
-            )
+        # Look, decide, then take the stack only if its owner columns, heartbeat and status are
+        # still what was looked at (compare and set): a second process that took or touched it
+        # in between makes the write miss, and the look is repeated. Two round trips on
+        # PostgreSQL, with no lock held while the owner's liveness is checked.
+        while True:
+            rows = self._query("SELECT * FROM stacks WHERE id = ?", (stack_id,))
             if not rows:
                 raise stack_not_found(stack_id)
             stack = self._stack(rows[0])
@@ -327,11 +336,28 @@ class SqliteStateStore(StateStore):
                 raise action_in_progress(stack.name, stack.action)
             if stack.in_progress and not allow_interrupted:
                 raise StackError(OPERATION_INTERRUPTED, interrupted_message(stack))
-            session.execute(
-                "UPDATE stacks SET owner_pid = ?, owner_host = ?, owner_started = ?, heartbeat = "
-                "? WHERE id = ?",
-                (owner.pid, owner.host, owner.started, time.time(), stack_id),
+            (taken,) = self._write(
+                [
+                    Statement(
+                        "UPDATE stacks SET owner_pid = ?, owner_host = ?, owner_started = ?, heartbeat = ? "
+                        "WHERE id = ? AND COALESCE(owner_pid, -1) = ? AND COALESCE(owner_host, '') = ? "
+                        "AND COALESCE(heartbeat, -1) = ? AND status = ?",
+                        (
+                            owner.pid,
+                            owner.host,
+                            owner.started,
+                            time.time(),
+                            stack_id,
+                            -1 if stack.owner_pid is None else stack.owner_pid,
+                            stack.owner_host or "",
+                            -1 if stack.heartbeat is None else stack.heartbeat,
+                            stack.status,
+                        ),
+                    )
+                ]
             )
+            if taken.rowcount == 1:
+                break
         stack.owner_pid, stack.owner_host, stack.owner_started = owner.pid, owner.host, owner.started
         return stack
 
@@ -357,7 +383,7 @@ class SqliteStateStore(StateStore):
         return ResourceRecord(**data)
 
     def put_resource(self, resource: ResourceRecord) -> None:
-        self._write(put_resource_statements(resource))
+        self._write(put_resource_statements(resource, self.database.dialect))
 
     def get_resources(self, stack_id: str, *, role: str | None = None) -> list[ResourceRecord]:
         if role is None:
