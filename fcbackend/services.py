@@ -73,10 +73,12 @@ class BackendAddons:
             account_id=self.account_id,
         )
         objects = ObjectStore(
-            state_dir / "oss",
+            config.oss_dir,
             clock=clock,
             region=self.region,
-            metadata=open_object_metadata(state.databases, state_dir / "oss"),
+            metadata=open_object_metadata(
+                state.databases, config.oss_dir, shared=config.shared_dir is not None
+            ),
         )
         self.oss = OssService(objects)
         self.oss.add_listener(

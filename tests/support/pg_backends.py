@@ -29,7 +29,7 @@ def until(condition: Callable[[], bool], timeout: float, what: str) -> None:
 class Backend:
     """One backend process on the shared database."""
 
-    def __init__(self, home: Path, database_url: str) -> None:
+    def __init__(self, home: Path, database_url: str, env: dict[str, str] | None = None) -> None:
         """``home``'s name is also the backend's ``application_name`` on the database, so a test
         can tell whose sessions hold what (``pg_stat_activity``)."""
         self.name = home.name
@@ -37,7 +37,13 @@ class Backend:
         database_url = f"{database_url}{separator}application_name={self.name}"
         self.state_dir = home / "fc"
         self.state_dir.mkdir(parents=True)
-        env = {**os.environ, "ROS_HOME": str(home), "ROS_DATABASE_URL": database_url, "PYTHONPATH": str(REPO)}
+        env = {
+            **os.environ,
+            "ROS_HOME": str(home),
+            "ROS_DATABASE_URL": database_url,
+            "PYTHONPATH": str(REPO),
+            **(env or {}),
+        }
         self.log = open(home / "backend.log", "wb")  # noqa: SIM115 - closed in stop()
         self.proc = subprocess.Popen(
             [
