@@ -32,6 +32,7 @@ from fcbackend.ram.store import RamStore, SqliteRamStore
 from fcbackend.roscallbacks.store import CallbackStore, SqliteCallbackStore
 from fcbackend.sls.store import SlsStore, SqliteSlsStore
 from fcbackend.store.code_contents import CodeContents, SqlCodeContents
+from fcbackend.store.instance_registry import InstanceRegistry
 from fcbackend.store.invocation_log import InvocationLog
 from fcbackend.store.metadata import MetadataStore
 from fcbackend.store.sqlite_invocation_log import SqliteInvocationLog
@@ -66,6 +67,16 @@ def open_code_contents(databases: DatabaseSet) -> CodeContents | None:
         database.close()
         return None
     return SqlCodeContents(database)
+
+
+def open_instance_registry(databases: DatabaseSet) -> InstanceRegistry | None:
+    """Where backends on a shared (server) database publish their instances; None on SQLite (one
+    backend per state directory: its scheduler knows every instance)."""
+    database = databases.open(FC)
+    if database.dialect.name == "sqlite":
+        database.close()
+        return None
+    return InstanceRegistry(database)
 
 
 def shared_root_credentials(

@@ -459,7 +459,10 @@ def instances_cmd(output: str, query: str | None) -> None:
     def text(items: list[dict[str, Any]]) -> None:
         from rich.table import Table
 
-        table = Table("Instance", "Function", "Version", "Driver", "State", "In flight", "Memory")
+        # Backends on a shared database list every backend's instances, each naming its backend.
+        several = any("backend" in i for i in items)
+        columns = ("Instance", "Function", "Version", "Driver", "State", "In flight", "Memory")
+        table = Table(*columns, *(("Backend",) if several else ()))
         for i in items:
             table.add_row(
                 str(i.get("id")),
@@ -469,6 +472,7 @@ def instances_cmd(output: str, query: str | None) -> None:
                 str(i.get("state", "")),
                 str(i.get("in_flight", "")),
                 str(i.get("memory", "")),
+                *((str(i.get("backend", "")),) if several else ()),
             )
         text_console().print(table)
 
