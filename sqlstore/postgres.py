@@ -231,12 +231,12 @@ class _Session:
             counts.append(len(rows))
         parts.extend(tail)
         cursor = psycopg.ClientCursor(self.conn)
+        self.begin = ()  # sent with this message: whatever happens, the transaction has begun
         try:
             cursor.execute("; ".join(parts), parameters or None)
         except psycopg.OperationalError:
             self.answered = cursor.pgresult is not None
             raise
-        self.begin = ()
         for _ in range(len(parts) - len(tail) - sum(counts)):
             cursor.nextset()  # the opening statements' results
         outcomes = []

@@ -123,3 +123,14 @@ def test_a_batch_while_the_server_is_down_fails_clearly() -> None:
         db.close()
     finally:
         server.destroy()
+
+
+def test_a_failing_batch_inside_a_transaction_fails_it_and_leaves_the_database_usable(
+    database: Database,
+) -> None:
+    database.run_batch([Statement(INSERT, ("taken", 1, None))])
+    with pytest.raises(database.dialect.integrity_errors), database.transaction():
+        database.run_batch([Statement(INSERT, ("new", 1, None)), Statement(INSERT, ("taken", 2, None))])
+    for _ in range(3):  # every pooled connection is clean again
+        database.run_batch([Statement("UPDATE items SET n = n + 1")])
+    assert _names(database) == ["taken"]
