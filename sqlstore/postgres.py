@@ -11,6 +11,10 @@ How the :class:`~sqlstore.database.Database` contract is kept:
   (a stack's owner, a RAM key's uniqueness) never interleave, whichever process runs them. A
   transaction opened with ``row_locks=True`` skips it: its statements lock the rows they touch
   themselves (the async queue's claims), so claims of several backends run side by side.
+* **Batches** (:meth:`PostgresDatabase.run_batch`): statements that need no answer before the
+  next is sent travel as one message, which the server runs as one transaction: one round trip
+  for a unit of work (a resource's row and its event). Each is prepared once per connection and
+  the message runs each with ``EXECUTE`` and its values quoted by the driver (``ClientCursor``).
 * **Re-entrant per thread**: a thread's inner transaction (and its reads) join the outer one on the
   same connection, so reads inside a transaction see its own writes, as on SQLite.
 * **Durability**: :attr:`Durability.CRASH_SAFE` sets ``synchronous_commit=off`` on the pool's
@@ -279,12 +283,8 @@ def _lock(row_locks: bool) -> tuple[str, ...]:
 def _opening(durable: bool, row_locks: bool) -> tuple[str, ...]:
     """What a write transaction sends first: ``BEGIN``, the durability it asks for, and the write
     lock unless its statements lock their own rows."""
-    begin = ["BEGIN"]
-    if durable:
-        begin.append("SET LOCAL synchronous_commit TO on")
-    if not row_locks:
-        begin.append(f"SELECT pg_advisory_xact_lock({_WRITE_KEY})")
-    return tuple(begin)
+    durability = ("SET LOCAL synchronous_commit TO on",) if durable else ()
+    return ("BEGIN", *durability, *_lock(row_locks))
 
 
 class _ThreadState(threading.local):
@@ -447,10 +447,10 @@ class PostgresDatabase(Database):
                 return translate_placeholders(sql)
             try:
                 conn.execute(form.prepare)
-            except psycopg.OperationalError:
-                raise
-            except psycopg.Error:  # not a statement the server prepares: sent as it is
-                self._forms[sql] = None
+            except psycopg.Error as exc:
+                if isinstance(exc, psycopg.OperationalError):  # the connection: the caller's concern
+                    raise
+                self._forms[sql] = None  # not a statement the server prepares: sent as it is
                 return translate_placeholders(sql)
             names.add(form.name)
         return form.execute
