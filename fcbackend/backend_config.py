@@ -58,6 +58,9 @@ class BackendConfig:
     # Where instances run: None on this machine; "auto", "HOST:PORT" or "ray://HOST:PORT" on the
     # nodes of that Ray cluster (fcbackend.cluster, docs/design/cluster.md).
     cluster: str | None = None
+    # The directory every backend of a shared database mounts (--shared-dir, $ROS_SHARED_DIR):
+    # OSS object bytes, NAS file systems and function logs live there instead of the state dir.
+    shared_dir: Path | None = field(default_factory=local_environment.shared_dir)
 
     @classmethod
     def for_state_dir(cls, state_dir: Path | None = None, **overrides: Any) -> BackendConfig:
@@ -72,12 +75,18 @@ class BackendConfig:
         return cfg
 
     @property
+    def content_dir(self) -> Path:
+        """Where content every backend of the service must read lives: the shared directory when
+        one is named, else this backend's state directory."""
+        return self.shared_dir if self.shared_dir is not None else self.state_dir
+
+    @property
     def oss_dir(self) -> Path:
-        return self.state_dir / "oss"
+        return self.content_dir / "oss"
 
     @property
     def logs_dir(self) -> Path:
-        return self.state_dir / "logs"
+        return self.content_dir / "logs"
 
 
 def _random_token(length: int, alphabet: str) -> str:

@@ -64,6 +64,7 @@ from fcbackend.services import BackendAddons, ConfigChangeMiddleware
 from fcbackend.store import CodeStore, InvocationRecorder
 from fcbackend.store_factory import (
     backend_databases,
+    check_shared_dir,
     open_apigateway_store,
     open_callback_store,
     open_cas_store,
@@ -138,10 +139,12 @@ def create_app(
     config.state_dir.mkdir(parents=True, exist_ok=True)
     databases = backend_databases(config)
     meta = open_metadata_store(databases)
-    if databases.url is not None and databases.url.scheme != "sqlite":  # one service, one key pair
+    shared_database = databases.url is not None and databases.url.scheme != "sqlite"
+    if shared_database:  # one service, one key pair
         config.access_key_id, config.access_key_secret = shared_root_credentials(
             meta, config.access_key_id, config.access_key_secret
         )
+    check_shared_dir(meta, config.shared_dir, shared_database=shared_database)
     code = CodeStore(config.state_dir, meta, open_code_contents(databases))
     recorder = InvocationRecorder(open_invocation_log(databases), config.logs_dir, config.flush_interval_s)
 
@@ -238,7 +241,7 @@ def create_app(
             callbacks.set_public_base(cloud.gateway.own_url)
         apigateway_store = open_apigateway_store(databases)
         app.state.apigateway_store = apigateway_store
-        nas = NasService(config.state_dir, open_nas_store(databases))
+        nas = NasService(config.content_dir, open_nas_store(databases))
         app.state.nas = nas
         app.router.routes[0:0] = [*nas_routes(), *apigateway_routes(), *ros_callback_routes()]
         app.add_middleware(ApiGatewayFront, store=lambda: apigateway_store, state=lambda: state)

@@ -559,6 +559,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--no-auth", action="store_true")
     parser.add_argument("--cluster", default=None)
     parser.add_argument("--log-level", default="warning")
+    parser.add_argument(
+        "--shared-dir",
+        type=Path,
+        default=None,
+        help="a directory every backend on the same database mounts (default: $ROS_SHARED_DIR)",
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(name)s %(levelname)s %(message)s")
     config = BackendConfig.for_state_dir(
@@ -569,6 +575,7 @@ def main(argv: list[str] | None = None) -> None:
         auth=not args.no_auth,
         database_url=os.environ.get(DATABASE_URL_VARIABLE) or None,
         cluster=args.cluster,
+        shared_dir=args.shared_dir,
     )
 
     def ready(info: dict[str, Any]) -> None:

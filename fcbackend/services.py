@@ -33,7 +33,13 @@ from fcbackend.fc3.configs import instance_caps
 from fcbackend.models import FunctionSpec, HttpRequestInfo, InvocationRequest, InvocationResult
 from fcbackend.oss.service import OssService
 from fcbackend.oss.store import ObjectStore
-from fcbackend.store_factory import open_async_queue, open_object_metadata, open_timer_state
+from fcbackend.store.instance_registry import InstancePublisher
+from fcbackend.store_factory import (
+    open_async_queue,
+    open_instance_registry,
+    open_object_metadata,
+    open_timer_state,
+)
 from fcbackend.triggers.model import TriggerInfo
 from fcbackend.triggers.oss_events import OssTriggerNotifier
 from fcbackend.triggers.timer import TimerService
@@ -73,10 +79,12 @@ class BackendAddons:
             account_id=self.account_id,
         )
         objects = ObjectStore(
-            state_dir / "oss",
+            config.oss_dir,
             clock=clock,
             region=self.region,
-            metadata=open_object_metadata(state.databases, state_dir / "oss"),
+            metadata=open_object_metadata(
+                state.databases, config.oss_dir, shared=config.shared_dir is not None
+            ),
         )
         self.oss = OssService(objects)
         self.oss.add_listener(
@@ -94,6 +102,11 @@ class BackendAddons:
             clock=clock,
             state=open_timer_state(state.databases),
             refresh_s=1.0,
+        )
+        # Backends on a shared database list each other's instances (none to share on SQLite).
+        registry = open_instance_registry(state.databases)
+        self.instance_publisher = (
+            None if registry is None else InstancePublisher(registry, self.instances, clock=clock)
         )
         self.metrics = MetricsCollector()
         self.router = AliasTrafficRouter(seed)
@@ -122,11 +135,15 @@ class BackendAddons:
         await self.dispatcher.start()
         await self.timers.start()
         await self.provisioning.start()
+        if self.instance_publisher is not None:
+            await self.instance_publisher.start()
 
     async def close(self) -> None:
         if not self._started:
             return
         self._started = False
+        if self.instance_publisher is not None:
+            await self.instance_publisher.close()
         await self.provisioning.close()
         await self.timers.close()
         await self.dispatcher.close()
@@ -311,6 +328,13 @@ class BackendAddons:
 
     def instances(self) -> list[dict[str, Any]]:
         return list(self.state.scheduler.instances())
+
+    def service_instances(self) -> list[dict[str, Any]]:
+        """Every instance of the service: this backend's and, on a shared database, those the
+        other backends published (each row names its ``backend``)."""
+        if self.instance_publisher is None:
+            return self.instances()
+        return self.instance_publisher.listing()
 
 
 def _fc_error(status: int, code: str, message: str, request_id: str) -> Any:

@@ -17,8 +17,12 @@ other stores run their portable SQL on it. OSS object metadata stays beside the 
 
 from __future__ import annotations
 
+import logging
+import os
+import uuid
 from pathlib import Path
 
+from backend_contract import local_environment
 from fcbackend.apigateway.store import ApiGatewayStore, SqliteApiGatewayStore
 from fcbackend.asyncq.sqlite_store import SqliteAsyncQueueStore
 from fcbackend.asyncq.store import AsyncQueueStore
@@ -30,12 +34,15 @@ from fcbackend.ram.store import RamStore, SqliteRamStore
 from fcbackend.roscallbacks.store import CallbackStore, SqliteCallbackStore
 from fcbackend.sls.store import SlsStore, SqliteSlsStore
 from fcbackend.store.code_contents import CodeContents, SqlCodeContents
+from fcbackend.store.instance_registry import InstanceRegistry
 from fcbackend.store.invocation_log import InvocationLog
 from fcbackend.store.metadata import MetadataStore
 from fcbackend.store.sqlite_invocation_log import SqliteInvocationLog
 from fcbackend.store.sqlite_metadata import SqliteMetadataStore
 from fcbackend.triggers.timer_state import SqliteTimerStateStore, TimerStateStore
 from sqlstore import DatabaseSet
+
+log = logging.getLogger(__name__)
 
 # Store groups: the SQLite file each lives in by default (<group>.db in the state directory).
 FC, ASYNC, TIMERS, OSS, RAM, SLS = "fc", "async", "timers", "oss", "ram", "sls"
@@ -64,6 +71,16 @@ def open_code_contents(databases: DatabaseSet) -> CodeContents | None:
     return SqlCodeContents(database)
 
 
+def open_instance_registry(databases: DatabaseSet) -> InstanceRegistry | None:
+    """Where backends on a shared (server) database publish their instances; None on SQLite (one
+    backend per state directory: its scheduler knows every instance)."""
+    database = databases.open(FC)
+    if database.dialect.name == "sqlite":
+        database.close()
+        return None
+    return InstanceRegistry(database)
+
+
 def shared_root_credentials(
     meta: MetadataStore, access_key_id: str, access_key_secret: str
 ) -> tuple[str, str]:
@@ -79,6 +96,75 @@ def shared_root_credentials(
     stored = meta.get("settings", "", "root-credentials")
     assert stored is not None
     return str(stored["accessKeyId"]), str(stored["accessKeySecret"])
+
+
+SHARED_MARKER = ".rosengine-service"
+_SHARED_SETTING = "shared-content"
+
+
+class SharedDirError(ValueError):
+    """The shared directory named at start is missing, or is not the one the other backends of
+    this database use (refused at start: objects written to it would be invisible to them)."""
+
+
+def check_shared_dir(meta: MetadataStore, shared_dir: Path | None, *, shared_database: bool) -> None:
+    """Make sure every backend of one database keeps its shared content in the same directory.
+
+    Why a marker: the directory is mounted on every host, possibly at different paths, so paths
+    cannot be compared. The first backend that names one writes a random service id into
+    ``<shared dir>/.rosengine-service`` and into the database's settings; a later backend is
+    refused when its directory holds another id (or none), and when it names no directory while
+    the database's backends have one. A backend on a shared database without any shared
+    directory is warned that OSS objects, NAS file systems and function logs stay on its host."""
+    recorded = meta.get("settings", "", _SHARED_SETTING)
+    recorded_id = str(recorded["serviceId"]) if recorded else None
+    if shared_dir is None:
+        if recorded_id is not None:
+            raise SharedDirError(
+                "the backends on this database keep OSS objects, NAS file systems and function logs "
+                f"in a shared directory (its {SHARED_MARKER} holds {recorded_id}): start this one "
+                f"with --shared-dir (or ${local_environment.SHARED_DIR_VARIABLE}) naming that "
+                "directory as it is mounted here"
+            )
+        if shared_database:
+            log.warning(
+                "no shared directory (--shared-dir, $%s): OSS objects, NAS file systems and function "
+                "logs of this backend stay on this host; other backends on this database cannot read "
+                "them",
+                local_environment.SHARED_DIR_VARIABLE,
+            )
+        return
+    try:
+        shared_dir.mkdir(parents=True, exist_ok=True)
+        marker = shared_dir / SHARED_MARKER
+        found = marker.read_text().strip() if marker.exists() else None
+        if found is None and recorded_id is None:
+            found = _write_marker(marker, uuid.uuid4().hex)
+    except OSError as exc:
+        raise SharedDirError(f"shared directory {shared_dir}: {exc.strerror or exc}") from exc
+    if recorded_id is None:
+        meta.insert("settings", "", _SHARED_SETTING, {"serviceId": found})
+        stored = meta.get("settings", "", _SHARED_SETTING)
+        assert stored is not None
+        recorded_id = str(stored["serviceId"])  # a backend that started at the same time may win
+    if found != recorded_id:
+        what = f"holds service id {found}" if found else f"has no {SHARED_MARKER}"
+        raise SharedDirError(
+            f"shared directory {shared_dir} {what}, but the backends on this database share the "
+            f"directory whose {SHARED_MARKER} holds {recorded_id}: mount that directory here and "
+            "name it"
+        )
+
+
+def _write_marker(marker: Path, service_id: str) -> str:
+    """Create the marker unless another backend just did; the id it holds."""
+    try:
+        fd = os.open(marker, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+    except FileExistsError:
+        return marker.read_text().strip()
+    with os.fdopen(fd, "w") as fh:
+        fh.write(service_id + "\n")
+    return service_id
 
 
 def open_async_queue(databases: DatabaseSet) -> AsyncQueueStore:
@@ -119,9 +205,12 @@ def open_cas_store(databases: DatabaseSet) -> CasStore:
     return SqliteCasStore(databases.open(CAS))
 
 
-def open_object_metadata(databases: DatabaseSet, root: Path) -> ObjectMetadataStore:
+def open_object_metadata(databases: DatabaseSet, root: Path, *, shared: bool = False) -> ObjectMetadataStore:
     """OSS object metadata: by default beside the objects (``<root>/.meta/objects.db``), so that
-    every opener of the object store finds it."""
-    if databases.url is None or databases.url.scheme != "sqlite":
+    every opener of the object store finds it. ``shared``: the objects are in the directory the
+    backends of a server database share; their metadata is then in that database (an SQLite file
+    on a network file system is not safe for writers on several hosts)."""
+    server = databases.url is not None and databases.url.scheme != "sqlite"
+    if databases.url is None or (server and not shared):
         return SqliteObjectMetadataStore.beside(root)
     return SqliteObjectMetadataStore(databases.open(OSS), root)

@@ -12,7 +12,7 @@ its own statements. This package imports neither ``rosengine`` nor ``fcbackend``
 * :class:`Durability` — how far a commit has got when it returns.
 """
 
-from sqlstore.database import Cursor, Database, Durability, Session
+from sqlstore.database import Cursor, Database, Durability, Outcome, Session, Statement
 from sqlstore.dialect import Dialect, SqliteDialect
 from sqlstore.errors import (
     DatabaseError,
@@ -38,11 +38,13 @@ __all__ = [
     "Dialect",
     "Durability",
     "Migration",
+    "Outcome",
     "Schema",
     "SchemaTooNew",
     "Session",
     "SqliteDatabase",
     "SqliteDialect",
+    "Statement",
     "UnsupportedDatabase",
     "apply_migrations",
     "open_database",

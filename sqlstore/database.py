@@ -15,8 +15,9 @@ style translates them; everything engine-specific beyond that goes through :attr
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
 from enum import Enum
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -33,6 +34,10 @@ class Cursor(Protocol):
     @property
     def rowcount(self) -> int: ...
 
+    @property
+    def description(self) -> Any:
+        """Column descriptions (DB-API): None for a statement that returns no rows."""
+
     def fetchone(self) -> Any: ...
 
     def fetchall(self) -> list[Any]: ...
@@ -44,6 +49,34 @@ class Session(Protocol):
     def execute(self, sql: str, parameters: Any = ..., /) -> Cursor: ...
 
     def executemany(self, sql: str, parameters: Iterable[Any], /) -> Cursor: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Statement:
+    """One statement of a :meth:`Database.run_batch`: ``?`` placeholders; ``many``: ``parameters``
+    is a sequence of parameter rows, the statement runs once per row (``executemany``)."""
+
+    sql: str
+    parameters: Sequence[Any] = ()
+    many: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What one statement of a batch gave: its rows (``RETURNING``, ``SELECT``) and rowcount."""
+
+    rows: list[Any] = field(default_factory=list)
+    rowcount: int = -1
+
+
+def run_in_session(session: Session, statement: Statement) -> Outcome:
+    """Run one batch statement on a session and read its outcome at once."""
+    if statement.many:
+        cursor = session.executemany(statement.sql, statement.parameters)
+        return Outcome([], cursor.rowcount)
+    cursor = session.execute(statement.sql, tuple(statement.parameters))
+    rows = cursor.fetchall() if cursor.description else []
+    return Outcome(rows, cursor.rowcount)
 
 
 class Durability(Enum):
@@ -79,6 +112,19 @@ class Database(ABC):
         statements inside lock what they touch themselves (rows selected with the dialect's
         ``claim_clause``, single updates by key), so a database that can run writers side by
         side need not serialise this one against the others (SQLite serialises it anyway)."""
+
+    def run_batch(
+        self, statements: Sequence[Statement], *, durable: bool = False, row_locks: bool = False
+    ) -> list[Outcome]:
+        """Run ``statements`` in order as one write transaction (all or nothing) and return their
+        outcomes; inside a transaction of this thread they join it (as :meth:`transaction` does).
+
+        Why: a unit of work whose writes need no answer before the next one is sent (a resource's
+        row and its event) costs one commit, and on a server database one round trip: PostgreSQL
+        sends ``BEGIN``, the lock, the statements and ``COMMIT`` in one pipeline. ``durable`` and
+        ``row_locks`` mean what they mean for :meth:`transaction`."""
+        with self.transaction(durable=durable, row_locks=row_locks) as session:
+            return [run_in_session(session, statement) for statement in statements]
 
     @abstractmethod
     def reading(self) -> AbstractContextManager[Session]:

@@ -11,6 +11,10 @@ How the :class:`~sqlstore.database.Database` contract is kept:
   (a stack's owner, a RAM key's uniqueness) never interleave, whichever process runs them. A
   transaction opened with ``row_locks=True`` skips it: its statements lock the rows they touch
   themselves (the async queue's claims), so claims of several backends run side by side.
+* **Batches** (:meth:`PostgresDatabase.run_batch`): statements that need no answer before the
+  next is sent travel as one message, which the server runs as one transaction: one round trip
+  for a unit of work (a resource's row and its event). Each is prepared once per connection and
+  the message runs each with ``EXECUTE`` and its values quoted by the driver (``ClientCursor``).
 * **Re-entrant per thread**: a thread's inner transaction (and its reads) join the outer one on the
   same connection, so reads inside a transaction see its own writes, as on SQLite.
 * **Durability**: :attr:`Durability.CRASH_SAFE` sets ``synchronous_commit=off`` on the pool's
@@ -34,15 +38,17 @@ from __future__ import annotations
 import hashlib
 import re
 import threading
-from collections.abc import Callable, Iterable, Iterator
+import weakref
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
 import psycopg
 from psycopg.adapt import AdaptersMap, Dumper
 from psycopg_pool import ConnectionPool, PoolTimeout
 
-from sqlstore.database import Cursor, Database, Durability, Session
+from sqlstore.database import Cursor, Database, Durability, Outcome, Session, Statement
 from sqlstore.dialect import Dialect, split_statements
 from sqlstore.errors import DatabaseError, DatabaseUnavailable
 from sqlstore.url import DatabaseUrl
@@ -53,6 +59,8 @@ WRITE_LOCK = "sqlstore.write"
 # the invocation recorder write at once; more would only queue on the write lock.
 POOL_MAX = 10
 CONNECT_TIMEOUT_S = 5
+# Prepared statements one connection keeps at most (stores send a few dozen distinct writes).
+MAX_PREPARED = 256
 # How long to wait for a pooled connection before connecting directly (see _getconn).
 FAST_GETCONN_S = 0.5
 
@@ -64,6 +72,34 @@ def lock_key(name: str) -> int:
 
 _WRITE_KEY = lock_key(WRITE_LOCK)
 _TOKENS = re.compile(r"'(?:[^']|'')*'|\?|%")
+
+
+@dataclass(frozen=True, slots=True)
+class PreparedForm:
+    """A statement as a named server-side prepared statement: its ``PREPARE`` and the
+    ``EXECUTE`` text that runs it with psycopg's ``%s`` parameters."""
+
+    name: str
+    prepare: str
+    execute: str
+
+
+def prepared_form(sql: str) -> PreparedForm:
+    """``?`` placeholders numbered ``$1, $2, ...`` (outside string literals) for ``PREPARE``."""
+    count = 0
+
+    def number(match: re.Match[str]) -> str:
+        nonlocal count
+        token = match.group(0)
+        if token != "?":
+            return token
+        count += 1
+        return f"${count}"
+
+    numbered = _TOKENS.sub(number, sql)
+    name = "sqlstore_" + hashlib.blake2b(sql.encode(), digest_size=8).hexdigest()
+    arguments = f"({', '.join('%s' for _ in range(count))})" if count else ""
+    return PreparedForm(name, f"PREPARE {name} AS {numbered}", f"EXECUTE {name}{arguments}")
 
 
 def translate_placeholders(sql: str) -> str:
@@ -138,7 +174,7 @@ class _Session:
     ``begin`` and travel in one pipeline with the transaction's first statement: one round trip
     to the server instead of two, on every write."""
 
-    __slots__ = ("_db", "_cache", "conn", "begin")
+    __slots__ = ("_db", "_cache", "conn", "begin", "answered")
 
     def __init__(
         self,
@@ -151,6 +187,8 @@ class _Session:
         self._cache = cache
         self.conn = conn
         self.begin = begin
+        # Whether the server answered any statement of a batch that then failed.
+        self.answered = False
 
     def _sql(self, sql: str) -> str:
         translated = self._cache.get(sql)
@@ -171,6 +209,52 @@ class _Session:
 
         return self._first(run) if self.begin else run(self.conn)
 
+    def run_together(
+        self, statements: Sequence[Statement], tail: Sequence[str] = (), *, prepare: bool = False
+    ) -> list[Outcome]:
+        """``statements`` as one query text, after the transaction's pending opening statements
+        and before ``tail`` (``COMMIT``): one message and one round trip for all of them.
+        ``prepare``: nothing of a transaction ran on the connection yet, so statements new to it
+        may be prepared first (a failing ``PREPARE`` must not abort an open transaction).
+
+        Why one text and not a pipeline: the statements of a batch are a handful of small writes,
+        and psycopg's pipeline costs the client more work per batch than the round trips it
+        saves. Each statement is prepared once per connection (``PREPARE``) and the text runs it
+        (``EXECUTE name(values)``), so the server neither parses nor plans it again; the values
+        are quoted as literals by the driver (psycopg's ``ClientCursor``). A statement with
+        ``many`` rows is repeated once per row."""
+        parts = list(self.begin)
+        parameters: list[Any] = []
+        counts: list[int] = []  # how many results each statement gives
+        for statement in statements:
+            sql = self._db._executable(self.conn, statement.sql) if prepare else self._sql(statement.sql)
+            rows = list(statement.parameters) if statement.many else [statement.parameters]
+            parts.extend(sql for _ in rows)
+            for row in rows:
+                parameters.extend(row)
+            counts.append(len(rows))
+        parts.extend(tail)
+        cursor = psycopg.ClientCursor(self.conn)
+        self.begin = ()  # sent with this message: whatever happens, the transaction has begun
+        try:
+            cursor.execute("; ".join(parts), parameters or None)
+        except psycopg.OperationalError:
+            self.answered = cursor.pgresult is not None
+            raise
+        for _ in range(len(parts) - len(tail) - sum(counts)):
+            cursor.nextset()  # the opening statements' results
+        outcomes = []
+        for count in counts:
+            rows_out: list[Any] = []
+            rowcount = 0
+            for _ in range(count):
+                if cursor.description is not None:
+                    rows_out.extend(cursor.fetchall())
+                rowcount += max(cursor.rowcount, 0)
+                cursor.nextset()
+            outcomes.append(Outcome(rows_out, rowcount))
+        return outcomes
+
     def _first(self, run: Callable[[psycopg.Connection[Any]], Cursor]) -> Cursor:
         """The transaction's first statement, sent with its opening statements. A connection the
         server had dropped (found out only now) is replaced once: nothing had begun on it."""
@@ -187,6 +271,20 @@ class _Session:
                     raise
                 self.conn = self._db._replace(self.conn)
         raise AssertionError("unreachable")
+
+
+_UNSEEN = object()
+
+
+def _lock(row_locks: bool) -> tuple[str, ...]:
+    return () if row_locks else (f"SELECT pg_advisory_xact_lock({_WRITE_KEY})",)
+
+
+def _opening(durable: bool, row_locks: bool) -> tuple[str, ...]:
+    """What a write transaction sends first: ``BEGIN``, the durability it asks for, and the write
+    lock unless its statements lock their own rows."""
+    durability = ("SET LOCAL synchronous_commit TO on",) if durable else ()
+    return ("BEGIN", *durability, *_lock(row_locks))
 
 
 class _ThreadState(threading.local):
@@ -236,6 +334,11 @@ class PostgresDatabase(Database):
         self._lock_conn: psycopg.Connection[Any] | None = None
         self._held_locks: set[str] = set()
         self._own_connections: set[int] = set()  # ids of connections made outside the pool
+        # Statement text -> its prepared form; per connection, the names prepared on it.
+        self._forms: dict[str, PreparedForm | None] = {}
+        self._prepared: weakref.WeakKeyDictionary[psycopg.Connection[Any], set[str]] = (
+            weakref.WeakKeyDictionary()
+        )
 
     def _check_reachable(self) -> None:
         """Connect once, so a wrong URL or credentials are refused now with the server's reason
@@ -268,12 +371,7 @@ class PostgresDatabase(Database):
             finally:
                 state.depth -= 1
             return
-        begin = ["BEGIN"]
-        if durable:
-            begin.append("SET LOCAL synchronous_commit TO on")
-        if not row_locks:
-            begin.append(f"SELECT pg_advisory_xact_lock({_WRITE_KEY})")
-        session = _Session(self, self._getconn(), self._sql_cache, tuple(begin))
+        session = _Session(self, self._getconn(), self._sql_cache, _opening(durable, row_locks))
         state.session, state.depth, state.durable = session, 1, durable
         failed = True
         try:
@@ -287,6 +385,85 @@ class PostgresDatabase(Database):
                 self._release(session.conn)
             else:
                 self._end(session.conn, failed)
+
+    def run_batch(
+        self, statements: Sequence[Statement], *, durable: bool = False, row_locks: bool = False
+    ) -> list[Outcome]:
+        """The write lock and the statements in one message, one transaction: one round trip.
+
+        A pooled connection the server had ended while it was idle (a restart,
+        ``pg_terminate_backend``) is found out only by this use; when no answer at all came back
+        on it, the batch is sent once more on a fresh connection. A failure after an answer came
+        back is raised as :class:`DatabaseUnavailable` (the server discarded the transaction
+        unless its ``COMMIT`` had run, as with any commit whose reply is lost)."""
+        state = self._local
+        if state.depth:
+            if durable and not state.durable:
+                raise DatabaseError(
+                    f"{self.url}: a durable transaction cannot join a transaction that is not durable"
+                )
+            assert state.session is not None
+            session = state.session
+            return session.run_together(statements, prepare=bool(session.begin))
+        # Without durability asked for, the statements need no BEGIN and COMMIT: the server runs
+        # the statements of one message as one transaction (all or nothing) by itself.
+        opening, closing = (_opening(durable, row_locks), ("COMMIT",)) if durable else (_lock(row_locks), ())
+        conn = self._getconn()
+        for attempt in (1, 2):
+            session = _Session(self, conn, self._sql_cache, opening)
+            try:
+                return_value = session.run_together(statements, closing, prepare=True)
+            except psycopg.OperationalError as exc:
+                if not (conn.broken or conn.closed):
+                    self._abandon(conn)
+                    raise DatabaseUnavailable(f"{self.url}: the transaction was rolled back: {exc}") from exc
+                self._discard(conn)
+                if attempt == 2 or session.answered:
+                    raise DatabaseUnavailable(f"{self.url}: the transaction did not complete: {exc}") from exc
+                conn = self._getconn()
+                continue
+            except BaseException:
+                self._abandon(conn)
+                raise
+            self._release(conn)
+            return return_value
+        raise AssertionError("unreachable")
+
+    def _executable(self, conn: psycopg.Connection[Any], sql: str) -> str:
+        """The text that runs ``sql`` on ``conn``: ``EXECUTE`` of its prepared statement, which is
+        prepared now if this connection has not seen it (one round trip, once per connection),
+        or the statement itself where it cannot be prepared or the connection holds
+        :data:`MAX_PREPARED` already."""
+        form = self._forms.get(sql, _UNSEEN)
+        if form is _UNSEEN:
+            form = self._forms[sql] = prepared_form(sql)
+        if form is None:
+            return translate_placeholders(sql)
+        assert isinstance(form, PreparedForm)
+        with self._lock:
+            names = self._prepared.setdefault(conn, set())
+        if form.name not in names:
+            if len(names) >= MAX_PREPARED:
+                return translate_placeholders(sql)
+            try:
+                conn.execute(form.prepare)
+            except psycopg.Error as exc:
+                if isinstance(exc, psycopg.OperationalError):  # the connection: the caller's concern
+                    raise
+                self._forms[sql] = None  # not a statement the server prepares: sent as it is
+                return translate_placeholders(sql)
+            names.add(form.name)
+        return form.execute
+
+    def _abandon(self, conn: psycopg.Connection[Any]) -> None:
+        """Roll back what a failed batch left open on ``conn`` and give the connection back."""
+        try:
+            if conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
+                conn.execute("ROLLBACK")
+        except psycopg.Error:
+            self._discard(conn)
+            return
+        self._release(conn)
 
     def _replace(self, conn: psycopg.Connection[Any]) -> psycopg.Connection[Any]:
         """A fresh connection for one the server dropped (failing at once, with the reason, if the

@@ -67,13 +67,14 @@ def _host_subdir(root: Path, *parts: str) -> Path:
     return path
 
 
-def mounts(state_dir: Path, fn: dict[str, Any]) -> tuple[tuple[str, str, bool], ...]:
-    """Host directories for the function's NAS and OSS mount points (created on first use)."""
+def mounts(content_dir: Path, fn: dict[str, Any]) -> tuple[tuple[str, str, bool], ...]:
+    """Host directories for the function's NAS and OSS mount points (created on first use), under
+    the backend's content directory (the shared one when the service has one)."""
     out: list[tuple[str, str, bool]] = []
-    out.extend(nas_mounts(state_dir, fn.get("nasConfig")))
+    out.extend(nas_mounts(content_dir, fn.get("nasConfig")))
     for point in (fn.get("ossMountConfig") or {}).get("mountPoints") or []:
         source = _host_subdir(
-            state_dir / "oss", str(point["bucketName"]), str(point.get("bucketPath") or "/")
+            content_dir / "oss", str(point["bucketName"]), str(point.get("bucketPath") or "/")
         )
         out.append((str(source), str(point["mountDir"]), bool(point.get("readOnly", False))))
     for directory, _, _ in out:
@@ -159,6 +160,6 @@ def build_fc3_spec(state: BackendState, service: str, fn: dict[str, Any], versio
         credentials=(credentials.access_key_id, credentials.access_key_secret, credentials.security_token),
         credentials_refresh_at=credentials.refresh_at,
         credentials_note=credentials.note,
-        mounts=mounts(cfg.state_dir, fn),
+        mounts=mounts(cfg.content_dir, fn),
         **_affinity(fn),
     )

@@ -142,5 +142,5 @@ def build_spec(state: BackendState, svc: dict[str, Any], fn: dict[str, Any], ver
         credentials=(credentials.access_key_id, credentials.access_key_secret, credentials.security_token),
         credentials_refresh_at=credentials.refresh_at,
         credentials_note=credentials.note,
-        mounts=tuple(nas_mounts(cfg.state_dir, svc.get("nasConfig"))),
+        mounts=tuple(nas_mounts(cfg.content_dir, svc.get("nasConfig"))),
     )

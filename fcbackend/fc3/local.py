@@ -129,7 +129,9 @@ def _addons(request: Request) -> Any:
 
 
 async def instances(request: Request) -> Response:
-    rows = state_of(request).scheduler.instances()
+    """Every instance of the service: with the backends of a shared database, theirs too."""
+    addons = getattr(request.app.state, "fc_addons", None)
+    rows = state_of(request).scheduler.instances() if addons is None else addons.service_instances()
     return ok(request, {"instances": [_named(r, "service", "function") for r in rows]})
 
 

@@ -106,7 +106,8 @@ class TimerService:
             due = schedule.next_after(last)
             if due is not None and due <= now:
                 tick = _latest_tick(schedule, due, now)
-                self.state.set(key, tick)
+                if not self.state.claim(key, last, tick):  # another backend fired it
+                    continue
                 payload = trigger.setting("payload", default="") or ""
                 self.fired.append((key, tick))
                 del self.fired[:-1000]

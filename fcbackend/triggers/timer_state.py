@@ -2,7 +2,9 @@
 
 :class:`TimerStateStore` is what :class:`~fcbackend.triggers.timer.TimerService` needs, including
 who fires: several backends sharing one database must fire each tick once, so only the process
-that holds the timers' leadership fires (one backend per state directory holds it trivially).
+that holds the timers' leadership fires (one backend per state directory holds it trivially),
+and each tick is claimed in the database before it fires (:meth:`TimerStateStore.claim`), so a
+leader that lost its lock without knowing it yet cannot fire a tick the new leader fires.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from __future__ import annotations
 import builtins  # a method named like a builtin shadows it in the class body
 from typing import Protocol
 
-from sqlstore import Database, DatabaseUrl, Migration, Schema, SqliteDatabase
+from sqlstore import Database, DatabaseUrl, Migration, Schema, SqliteDatabase, Statement
 
 
 class TimerStateStore(Protocol):
@@ -19,6 +21,13 @@ class TimerStateStore(Protocol):
         ...
 
     def set(self, key: str, last: float) -> None: ...
+
+    def claim(self, key: str, previous: float, tick: float) -> bool:
+        """Record ``tick`` as the trigger's last fired tick if it is still ``previous``: True if
+        this process fires the tick. A compare and set in the database, so that two processes
+        that both believe they lead (the leader's database session was lost and another took
+        the lock before the old leader looked again) never fire one tick twice."""
+        ...
 
     def forget_except(self, keys: builtins.set[str]) -> None:
         """Drop every trigger not in ``keys`` (deleted triggers start afresh if re-created)."""
@@ -61,6 +70,13 @@ class SqliteTimerStateStore:
     def set(self, key: str, last: float) -> None:
         with self.database.transaction() as session:
             session.execute(self._put, (key, last))
+
+    def claim(self, key: str, previous: float, tick: float) -> bool:
+        (outcome,) = self.database.run_batch(
+            [Statement("UPDATE timer_state SET last = ? WHERE key = ? AND last = ?", (tick, key, previous))],
+            row_locks=True,
+        )
+        return outcome.rowcount == 1
 
     def forget_except(self, keys: builtins.set[str]) -> None:
         with self.database.transaction() as session:

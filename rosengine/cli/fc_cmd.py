@@ -485,8 +485,10 @@ def instances_cmd(output: str, query: str | None) -> None:
 
         # a backend with --cluster: which node each instance runs on (Ray node ids, shortened)
         on_nodes = any(i.get("node") for i in items)
+        # Backends on a shared database list every backend's instances, each naming its backend.
+        several = any("backend" in i for i in items)
         columns = ["Instance", "Function", "Version", "Driver", *(["Node"] if on_nodes else [])]
-        table = Table(*columns, "State", "In flight", "Memory")
+        table = Table(*columns, "State", "In flight", "Memory", *(("Backend",) if several else ()))
         for i in items:
             node = [str(i.get("node") or "")[:12]] if on_nodes else []
             table.add_row(
@@ -498,6 +500,7 @@ def instances_cmd(output: str, query: str | None) -> None:
                 str(i.get("state", "")),
                 str(i.get("in_flight", "")),
                 str(i.get("memory", "")),
+                *((str(i.get("backend", "")),) if several else ()),
             )
         text_console().print(table)
 

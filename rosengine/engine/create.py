@@ -36,11 +36,11 @@ def new_record(rt: OperationContext, prepared: PreparedTemplate, logical_id: str
 
 def register_pending(rt: OperationContext, prepared: PreparedTemplate, logical_ids: list[str]) -> None:
     """Rows for resources not created yet (INIT_COMPLETE), so `resources` and recovery see them."""
-    with rt.store.transaction():
+    with rt.store.batch() as batch:
         for logical_id in logical_ids:
             if logical_id not in rt.resources:
                 record = new_record(rt, prepared, logical_id)
-                rt.store.put_resource(record)
+                batch.put_resource(record)
                 rt.resources[logical_id] = record
 
 

@@ -1,8 +1,9 @@
 """Write status changes and their events together, then tell the listener.
 
 Why together: a resource's status and the event that announces it are one fact. Writing both in
-one transaction means that after a kill -9 the store never shows a status without its event (or
-the reverse), and recovery can trust the resource rows.
+one batch (one transaction) means that after a kill -9 the store never shows a status without its
+event (or the reverse), and recovery can trust the resource rows; a batch also sends both with
+the commit at once (one round trip to a PostgreSQL server).
 """
 
 from __future__ import annotations
@@ -40,9 +41,9 @@ class Recorder:
     def stack_status(self, status: Status, reason: str, **fields: Any) -> None:
         """Set the stack's status (and other fields) and log a stack-level event."""
         event = self._event(self.stack.name, self.stack.id, STACK_TYPE, status, reason)
-        with self.store.transaction():
-            self.store.update_stack(self.stack.id, status=status, reason=reason, **fields)
-            self.store.add_event(event)
+        with self.store.batch() as batch:
+            batch.update_stack(self.stack.id, status=status, reason=reason, **fields)
+            batch.add_event(event)
         self.stack.status, self.stack.reason = status, reason
         for key, value in fields.items():
             setattr(self.stack, key, value)
@@ -53,10 +54,10 @@ class Recorder:
     ) -> None:
         """Store the resource row with its new status and log the event."""
         record.status, record.reason = status, reason
-        with self.store.transaction():
-            self.store.put_resource(record)
+        with self.store.batch() as batch:
+            batch.put_resource(record)
             ev = (
-                self.store.add_event(
+                batch.add_event(
                     self._event(record.logical_id, record.physical_id, record.type, status, reason)
                 )
                 if event
@@ -74,9 +75,9 @@ class Recorder:
 
     def forget(self, record: ResourceRecord, status: Status, reason: str) -> None:
         """Remove the row and log its final event in one transaction."""
-        with self.store.transaction():
-            self.store.delete_resource(record.stack_id, record.logical_id, record.role)
-            ev = self.store.add_event(
+        with self.store.batch() as batch:
+            batch.delete_resource(record.stack_id, record.logical_id, record.role)
+            ev = batch.add_event(
                 self._event(record.logical_id, record.physical_id, record.type, status, reason)
             )
         self.listener.on_event(ev)

@@ -316,12 +316,12 @@ def finish_update(
 
 def _complete(rt: OperationContext, outputs: Any, problems: list[str]) -> None:
     """The update stands: nothing is left to undo; new outputs; UPDATE_COMPLETE."""
-    with rt.store.transaction():
-        for record in rt.store.get_resources(rt.stack.id):
-            if record.previous is not None:
-                record.previous = None
-                rt.store.put_resource(record)
-        rt.store.set_outputs(rt.stack.id, outputs)
+    settled = [record for record in rt.store.get_resources(rt.stack.id) if record.previous is not None]
+    with rt.store.batch() as batch:
+        for record in settled:
+            record.previous = None
+            batch.put_resource(record)
+        batch.set_outputs(rt.stack.id, outputs)
     note = f" (cleanup could not delete: {'; '.join(problems)})" if problems else ""
     done = with_placeholders(
         f"Stack successfully updated{note}", rt.store.get_resources(rt.stack.id, role=ROLE_CURRENT)

@@ -18,9 +18,10 @@ a write is a delete and an insert so the row gets a new one.
 from __future__ import annotations
 
 import json
+import threading
 import time
-from collections.abc import Sequence
-from contextlib import AbstractContextManager
+from collections.abc import Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -44,8 +45,8 @@ from rosengine.state.models import (
 )
 from rosengine.state.owner import Owner, is_alive
 from rosengine.state.statuses import Action, Status
-from rosengine.state.store import StateStore
-from sqlstore import Cursor, Database, SqliteDatabase
+from rosengine.state.store import StateBatch, StateStore
+from sqlstore import Cursor, Database, Dialect, Outcome, SqliteDatabase, Statement
 
 _JSON_STACK_FIELDS = {"parameters", "resolved_parameters", "no_echo", "identity", "options", "operation"}
 _JSON_RESOURCE_FIELDS = {"properties", "attributes", "metadata", "depends_on", "previous"}
@@ -62,7 +63,7 @@ Row = dict[str, Any]
 def _rows(cursor: Cursor) -> list[Row]:
     """The cursor's rows as column name -> value (``description`` is DB-API, so every driver has it);
     PostgreSQL's ordering column ``rowid`` is not a record field."""
-    description: Sequence[Sequence[Any]] = cursor.description  # type: ignore[attr-defined]
+    description: Sequence[Sequence[Any]] = cursor.description
     names = [column[0] for column in description]
     out = []
     for values in cursor.fetchall():
@@ -109,6 +110,125 @@ def interrupted_message(stack: StackRecord) -> str:
     return f"Stack {stack.name} was left {stack.status}: the operation's owner ({owner}) is gone; {hint}."
 
 
+# -- the statements of each write (a write on its own and a batch send the same) ----------------
+
+
+_RESOURCE_KEY = ("stack_id", "logical_id", "role")
+
+
+def put_resource_statements(resource: ResourceRecord, dialect: Dialect) -> list[Statement]:
+    """Replace the row, which moves to the end of the listing order, in one statement (SQLite:
+    ``INSERT OR REPLACE`` gives the new row a new rowid; PostgreSQL: an upsert that renumbers
+    the row's ``rowid`` column)."""
+    stamp = now_iso()
+    resource.created_at = resource.created_at or stamp
+    resource.updated_at = stamp
+    columns, marks, values = _encode_record(
+        resource, _JSON_RESOURCE_FIELDS, {"previous": undo_to_json(resource.previous)}
+    )
+    if dialect.name == "postgresql":
+        updates = ", ".join(f"{c} = excluded.{c}" for c in columns.split(", ") if c not in _RESOURCE_KEY)
+        sql = (
+            f"INSERT INTO resources ({columns}) VALUES ({marks}) ON CONFLICT "
+            f"({', '.join(_RESOURCE_KEY)}) DO UPDATE SET {updates}, rowid = DEFAULT"
+        )
+    else:
+        sql = f"INSERT OR REPLACE INTO resources ({columns}) VALUES ({marks})"
+    return [Statement(sql, values)]
+
+
+def delete_resource_statement(stack_id: str, logical_id: str, role: str) -> Statement:
+    return Statement(
+        "DELETE FROM resources WHERE stack_id = ? AND logical_id = ? AND role = ?",
+        (stack_id, logical_id, role),
+    )
+
+
+def event_statement(event: EventRecord) -> Statement:
+    """Append the event; the statement returns its sequence number."""
+    return Statement(
+        "INSERT INTO events (id, stack_id, stack_name, logical_id, physical_id, type, status, "
+        "reason, time) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING seq",
+        (
+            event.id,
+            event.stack_id,
+            event.stack_name,
+            event.logical_id,
+            event.physical_id,
+            event.type,
+            event.status,
+            event.reason,
+            event.time,
+        ),
+    )
+
+
+def update_stack_statement(stack_id: str, fields: dict[str, Any]) -> Statement:
+    """Set fields of the stack (``updated_at`` refreshed); a stack set DELETE_COMPLETE is marked
+    deleted in the same statement, so its name is free again."""
+    fields.setdefault("updated_at", now_iso())
+    if fields.get("status") == Status.DELETE_COMPLETE:
+        fields["deleted"] = 1
+    sets = ", ".join(f"{k} = ?" for k in fields)
+    values = tuple(_dump(v) if k in _JSON_STACK_FIELDS else v for k, v in fields.items())
+    return Statement(f"UPDATE stacks SET {sets} WHERE id = ?", (*values, stack_id))
+
+
+def set_outputs_statements(stack_id: str, outputs: list[OutputRecord]) -> list[Statement]:
+    statements = [Statement("DELETE FROM outputs WHERE stack_id = ?", (stack_id,))]
+    if outputs:
+        statements.append(
+            Statement(
+                "INSERT INTO outputs (stack_id, key, position, value, description, no_echo) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                [
+                    (stack_id, o.key, i, _dump(o.value), o.description, int(o.no_echo))
+                    for i, o in enumerate(outputs)
+                ],
+                many=True,
+            )
+        )
+    return statements
+
+
+class SqlStateBatch(StateBatch):
+    """A batch of the SQL store: the statements of its writes, sent in one
+    :meth:`~sqlstore.Database.run_batch` (one commit; on PostgreSQL one round trip)."""
+
+    def __init__(self, dialect: Dialect) -> None:
+        self.dialect = dialect
+        self.statements: list[Statement] = []
+        self._events: list[tuple[int, EventRecord]] = []  # (statement index, event) for its seq
+
+    def put_resource(self, resource: ResourceRecord) -> None:
+        self.statements.extend(put_resource_statements(resource, self.dialect))
+
+    def delete_resource(self, stack_id: str, logical_id: str, role: str) -> None:
+        self.statements.append(delete_resource_statement(stack_id, logical_id, role))
+
+    def add_event(self, event: EventRecord) -> EventRecord:
+        self._events.append((len(self.statements), event))
+        self.statements.append(event_statement(event))
+        return event
+
+    def update_stack(self, stack_id: str, **fields: Any) -> None:
+        self.statements.append(update_stack_statement(stack_id, fields))
+
+    def set_outputs(self, stack_id: str, outputs: list[OutputRecord]) -> None:
+        self.statements.extend(set_outputs_statements(stack_id, outputs))
+
+    def applied(self, outcomes: list[Outcome]) -> None:
+        """Give the events their sequence numbers from the outcomes of the statements."""
+        for index, event in self._events:
+            event.seq = int(outcomes[index].rows[0][0])
+
+
+class _OpenBatch(threading.local):
+    """The batch a thread is collecting, if any."""
+
+    open: SqlStateBatch | None = None
+
+
 class SqliteStateStore(StateStore):
     def __init__(self, database: Database | Path | str):
         """``database``: an open database (SQLite or PostgreSQL), or the path of an SQLite file."""
@@ -117,6 +237,7 @@ class SqliteStateStore(StateStore):
         self.database = database
         self.path = database.url.path
         self.schema_version = database.migrate(schema_for(database))
+        self._batches = _OpenBatch()
 
     def close(self) -> None:
         self.database.close()
@@ -130,8 +251,30 @@ class SqliteStateStore(StateStore):
             return _rows(session.execute(sql, args))
 
     def _exec(self, sql: str, args: tuple[Any, ...] = ()) -> None:
-        with self.database.transaction() as session:
-            session.execute(sql, args)
+        self._write([Statement(sql, args)])
+
+    def _write(self, statements: list[Statement]) -> list[Outcome]:
+        """Writes keyed by a stack (its rows, its events): the rows they touch are their own locks
+        (the stack's owner is the one writer of its resources, and keys are unique), so on
+        PostgreSQL they need not wait for the database's write lock."""
+        return self.database.run_batch(statements, row_locks=True)
+
+    @contextmanager
+    def _batch(self) -> Iterator[StateBatch]:
+        open_batch = self._batches.open
+        if open_batch is not None:  # an inner batch of this thread joins the outer one
+            yield open_batch
+            return
+        batch = self._batches.open = SqlStateBatch(self.database.dialect)
+        try:
+            yield batch
+        finally:
+            self._batches.open = None
+        if batch.statements:
+            batch.applied(self._write(batch.statements))
+
+    def batch(self) -> AbstractContextManager[StateBatch]:
+        return self._batch()
 
     # -- stacks ---------------------------------------------------------------------------------
     @staticmethod
@@ -144,13 +287,18 @@ class SqliteStateStore(StateStore):
         stack.created_at = stack.created_at or now_iso()
         stack.updated_at = stack.updated_at or stack.created_at
         columns, marks, values = _encode_record(stack, _JSON_STACK_FIELDS)
-        with self.database.transaction() as session:
-            taken = session.execute(
-                "SELECT 1 FROM stacks WHERE name = ? AND deleted = 0", (stack.name,)
-            ).fetchone()
-            if taken:
-                raise stack_exists(stack.name)
-            session.execute(f"INSERT INTO stacks ({columns}) VALUES ({marks})", values)
+        # One statement: the unique index on live names is the check (no read first).
+        (outcome,) = self._write(
+            [
+                Statement(
+                    f"INSERT INTO stacks ({columns}) VALUES ({marks}) "
+                    "ON CONFLICT (name) WHERE deleted = 0 DO NOTHING",
+                    values,
+                )
+            ]
+        )
+        if outcome.rowcount == 0:
+            raise stack_exists(stack.name)
 
     def find_stack(self, name_or_id: str) -> StackRecord | None:
         rows = self._query(
@@ -166,28 +314,19 @@ class SqliteStateStore(StateStore):
         ]
 
     def update_stack(self, stack_id: str, **fields: Any) -> None:
-        fields.setdefault("updated_at", now_iso())
-        deleted = fields.get("status") == Status.DELETE_COMPLETE
-        sets = ", ".join(f"{k} = ?" for k in fields)
-        values = tuple(_dump(v) if k in _JSON_STACK_FIELDS else v for k, v in fields.items())
-        with self.database.transaction() as session:
-            session.execute(f"UPDATE stacks SET {sets} WHERE id = ?", (*values, stack_id))
-            if deleted:
-                session.execute("UPDATE stacks SET deleted = 1 WHERE id = ?", (stack_id,))
+        self._write([update_stack_statement(stack_id, fields)])
 
     def remove_stack(self, stack_id: str) -> None:
         self._exec("DELETE FROM stacks WHERE id = ?", (stack_id,))
 
     # -- locking --------------------------------------------------------------------------------
     def acquire(self, stack_id: str, owner: Owner, *, allow_interrupted: bool = False) -> StackRecord:
-        # The stack's row lock (PostgreSQL) or the database's write lock (SQLite) keeps a second
-        # process from taking the stack between the check and the write.
-        with self.database.transaction(row_locks=True) as session:
-            rows = _rows(
-                session.execute(
-                    f"SELECT * FROM stacks WHERE id = ? {self.database.dialect.row_lock_clause}", (stack_id,)
-                )
-            )
+        # Look, decide, then take the stack only if its owner columns, heartbeat and status are
+        # still what was looked at (compare and set): a second process that took or touched it
+        # in between makes the write miss, and the look is repeated. Two round trips on
+        # PostgreSQL, with no lock held while the owner's liveness is checked.
+        while True:
+            rows = self._query("SELECT * FROM stacks WHERE id = ?", (stack_id,))
             if not rows:
                 raise stack_not_found(stack_id)
             stack = self._stack(rows[0])
@@ -197,11 +336,28 @@ class SqliteStateStore(StateStore):
                 raise action_in_progress(stack.name, stack.action)
             if stack.in_progress and not allow_interrupted:
                 raise StackError(OPERATION_INTERRUPTED, interrupted_message(stack))
-            session.execute(
-                "UPDATE stacks SET owner_pid = ?, owner_host = ?, owner_started = ?, heartbeat = "
-                "? WHERE id = ?",
-                (owner.pid, owner.host, owner.started, time.time(), stack_id),
+            (taken,) = self._write(
+                [
+                    Statement(
+                        "UPDATE stacks SET owner_pid = ?, owner_host = ?, owner_started = ?, heartbeat = ? "
+                        "WHERE id = ? AND COALESCE(owner_pid, -1) = ? AND COALESCE(owner_host, '') = ? "
+                        "AND COALESCE(heartbeat, -1) = ? AND status = ?",
+                        (
+                            owner.pid,
+                            owner.host,
+                            owner.started,
+                            time.time(),
+                            stack_id,
+                            -1 if stack.owner_pid is None else stack.owner_pid,
+                            stack.owner_host or "",
+                            -1 if stack.heartbeat is None else stack.heartbeat,
+                            stack.status,
+                        ),
+                    )
+                ]
             )
+            if taken.rowcount == 1:
+                break
         stack.owner_pid, stack.owner_host, stack.owner_started = owner.pid, owner.host, owner.started
         return stack
 
@@ -227,18 +383,7 @@ class SqliteStateStore(StateStore):
         return ResourceRecord(**data)
 
     def put_resource(self, resource: ResourceRecord) -> None:
-        stamp = now_iso()
-        resource.created_at = resource.created_at or stamp
-        resource.updated_at = stamp
-        columns, marks, values = _encode_record(
-            resource, _JSON_RESOURCE_FIELDS, {"previous": undo_to_json(resource.previous)}
-        )
-        with self.database.transaction() as session:
-            session.execute(
-                "DELETE FROM resources WHERE stack_id = ? AND logical_id = ? AND role = ?",
-                (resource.stack_id, resource.logical_id, resource.role),
-            )
-            session.execute(f"INSERT INTO resources ({columns}) VALUES ({marks})", values)
+        self._write(put_resource_statements(resource, self.database.dialect))
 
     def get_resources(self, stack_id: str, *, role: str | None = None) -> list[ResourceRecord]:
         if role is None:
@@ -250,30 +395,12 @@ class SqliteStateStore(StateStore):
         return [self._resource(r) for r in rows]
 
     def delete_resource(self, stack_id: str, logical_id: str, role: str) -> None:
-        self._exec(
-            "DELETE FROM resources WHERE stack_id = ? AND logical_id = ? AND role = ?",
-            (stack_id, logical_id, role),
-        )
+        self._write([delete_resource_statement(stack_id, logical_id, role)])
 
     # -- events ---------------------------------------------------------------------------------
     def add_event(self, event: EventRecord) -> EventRecord:
-        with self.database.transaction() as session:
-            cursor = session.execute(
-                "INSERT INTO events (id, stack_id, stack_name, logical_id, physical_id, type, status, "
-                "reason, time) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING seq",
-                (
-                    event.id,
-                    event.stack_id,
-                    event.stack_name,
-                    event.logical_id,
-                    event.physical_id,
-                    event.type,
-                    event.status,
-                    event.reason,
-                    event.time,
-                ),
-            )
-            event.seq = int(cursor.fetchone()[0])
+        (outcome,) = self._write([event_statement(event)])
+        event.seq = int(outcome.rows[0][0])
         return event
 
     def list_events(self, stack_id: str) -> list[EventRecord]:
@@ -282,16 +409,7 @@ class SqliteStateStore(StateStore):
 
     # -- outputs --------------------------------------------------------------------------------
     def set_outputs(self, stack_id: str, outputs: list[OutputRecord]) -> None:
-        with self.database.transaction() as session:
-            session.execute("DELETE FROM outputs WHERE stack_id = ?", (stack_id,))
-            session.executemany(
-                "INSERT INTO outputs (stack_id, key, position, value, description, no_echo) "
-                "VALUES (?, ?, ?, ?, ?, ?)",
-                [
-                    (stack_id, o.key, i, _dump(o.value), o.description, int(o.no_echo))
-                    for i, o in enumerate(outputs)
-                ],
-            )
+        self._write(set_outputs_statements(stack_id, outputs))
 
     def get_outputs(self, stack_id: str) -> list[OutputRecord]:
         rows = self._query("SELECT * FROM outputs WHERE stack_id = ? ORDER BY position", (stack_id,))

@@ -24,11 +24,44 @@ from rosengine.state.owner import Owner
 from rosengine.state.statuses import Status
 
 
+class StateBatch(ABC):
+    """The writes of one step (a resource's row and its event; a stack's status and its event),
+    collected in memory and applied together, all or nothing, when the batch's ``with`` block ends
+    without an exception (nothing is written when it raises).
+
+    Why a batch and not only :meth:`StateStore.transaction`: a transaction runs each statement as
+    it is called, so on a server database every write is a round trip; a batch knows all its
+    writes before it sends any, so the store sends them with the commit at once. Nothing can be
+    read through a batch: a step that reads what it writes uses a transaction."""
+
+    @abstractmethod
+    def put_resource(self, resource: ResourceRecord) -> None: ...
+
+    @abstractmethod
+    def delete_resource(self, stack_id: str, logical_id: str, role: str) -> None: ...
+
+    @abstractmethod
+    def add_event(self, event: EventRecord) -> EventRecord:
+        """The event, whose ``seq`` is set when the batch is applied."""
+
+    @abstractmethod
+    def update_stack(self, stack_id: str, **fields: Any) -> None: ...
+
+    @abstractmethod
+    def set_outputs(self, stack_id: str, outputs: list[OutputRecord]) -> None: ...
+
+
 class StateStore(ABC):
     # -- grouping -------------------------------------------------------------------------------
     @abstractmethod
     def transaction(self) -> AbstractContextManager[object]:
         """Group changes: all or nothing. Re-entrant."""
+
+    @abstractmethod
+    def batch(self) -> AbstractContextManager[StateBatch]:
+        """Collect writes and apply them together when the block ends (:class:`StateBatch`);
+        inside a :meth:`transaction` they join it; a batch opened inside another batch of the same
+        thread joins that one (its writes are applied when the outer one ends)."""
 
     # -- stacks ---------------------------------------------------------------------------------
     @abstractmethod

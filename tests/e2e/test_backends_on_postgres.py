@@ -5,114 +5,26 @@ SIGKILL the other finishes its work."""
 
 from __future__ import annotations
 
-import json
 import os
-import signal
 import subprocess
 import sys
-import time
-from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-import fc2
 import psycopg
 import pytest
 from fc2.fc_exceptions import FcError
 
 from tests.support.paths import REPO
+from tests.support.pg_backends import Backend, backends, until
+
+__all__ = ["backends"]  # the fixture
 
 pytestmark = [pytest.mark.multinode, pytest.mark.timeout(240)]
 
 HANDLER = (
     "import time\n\ndef handler(event, context):\n    time.sleep(float(event or b'0'))\n    return event\n"
 )
-
-
-def _until(condition: Callable[[], bool], timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.05)
-
-
-class Backend:
-    """One backend process on the shared database."""
-
-    def __init__(self, home: Path, database_url: str) -> None:
-        self.state_dir = home / "fc"
-        self.state_dir.mkdir(parents=True)
-        env = {**os.environ, "ROS_HOME": str(home), "ROS_DATABASE_URL": database_url, "PYTHONPATH": str(REPO)}
-        self.log = open(home / "backend.log", "wb")  # noqa: SIM115 - closed in stop()
-        self.proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "fcbackend.server",
-                "--state-dir",
-                str(self.state_dir),
-                "--driver",
-                "process",
-            ],
-            env=env,
-            stdout=self.log,
-            stderr=subprocess.STDOUT,
-            cwd=REPO,
-        )
-        self.info: dict[str, Any] = {}
-        _until(self._started, 60, "the backend to start")
-
-    def _started(self) -> bool:
-        if self.proc.poll() is not None:
-            raise AssertionError(
-                f"backend exited: {(self.state_dir.parent / 'backend.log').read_text()[-3000:]}"
-            )
-        try:
-            info = json.loads((self.state_dir / "backend.json").read_text())
-        except (OSError, ValueError):
-            return False
-        if info.get("pid") != self.proc.pid:
-            return False
-        self.info = info
-        return True
-
-    @property
-    def endpoint(self) -> str:
-        return str(self.info["endpoint"])
-
-    def client(self) -> Any:
-        return fc2.Client(
-            endpoint=self.endpoint,
-            accessKeyID=self.info["accessKeyId"],
-            accessKeySecret=self.info["accessKeySecret"],
-            Timeout=60,
-        )
-
-    def kill(self) -> None:
-        self.proc.send_signal(signal.SIGKILL)
-        self.proc.wait(10)
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(20)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(5)
-        self.log.close()
-
-
-@pytest.fixture
-def backends(postgres_url: str, tmp_path: Path) -> Iterator[tuple[Backend, Backend, str]]:
-    started: list[Backend] = []
-    try:
-        started.append(Backend(tmp_path / "host-a", postgres_url))
-        started.append(Backend(tmp_path / "host-b", postgres_url))
-        yield started[0], started[1], postgres_url
-    finally:
-        for backend in started:
-            backend.stop()
 
 
 def _async_rows(url: str) -> list[tuple[str, str, int]]:
@@ -156,7 +68,7 @@ def test_two_backends_on_one_database_are_one_service(
         rows = _async_rows(url)
         return len(rows) == len(ids) and all(status == "Succeeded" for _, status, _ in rows)
 
-    _until(all_succeeded, 60, "every async invocation to succeed")
+    until(all_succeeded, 60, "every async invocation to succeed")
     assert [(r, n) for r, _, n in _async_rows(url)] == [(r, 1) for r in ids]
     with psycopg.connect(url) as conn:
         recorded = conn.execute(
@@ -176,14 +88,14 @@ def test_a_backend_killed_with_sigkill_leaves_its_async_work_to_the_other(
     def victim_runs_them() -> bool:
         return sum(status == "Running" for _, status, _ in _async_rows(url)) >= 1
 
-    _until(victim_runs_them, 30, "the first backend to start running the invocations")
+    until(victim_runs_them, 30, "the first backend to start running the invocations")
     victim.kill()
 
     def all_succeeded() -> bool:
         rows = _async_rows(url)
         return len(rows) == len(ids) and all(status == "Succeeded" for _, status, _ in rows)
 
-    _until(all_succeeded, 90, "the surviving backend to finish the killed one's invocations")
+    until(all_succeeded, 90, "the surviving backend to finish the killed one's invocations")
     # What the killed backend was running ran again (at-least-once), on the survivor.
     assert any(attempts >= 2 for _, _, attempts in _async_rows(url))
     assert survivor.client().invoke_function("svc", "fn", payload=b"0").data == b"0"
@@ -231,7 +143,7 @@ def test_a_backend_whose_database_goes_away_answers_503_then_recovers(tmp_path: 
                 return False
             return True
 
-        _until(answers, 30, "the backend to reconnect")
+        until(answers, 30, "the backend to reconnect")
         assert [s["serviceName"] for s in backend.client().list_services().data["services"]] == ["kept"]
     finally:
         if backend is not None:

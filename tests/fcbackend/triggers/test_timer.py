@@ -186,3 +186,53 @@ def test_only_the_leading_process_fires_timers_of_a_shared_database(tmp_path: Pa
         await services["second"].close()
 
     asyncio.run(main())
+
+
+class _ReadsBeforeTheOtherWrites(SqliteTimerStateStore):
+    """A timer store whose reads return what was read before another process wrote (``seen``)."""
+
+    seen: float | None = None
+
+    def get(self, key: str) -> float | None:
+        return self.seen if self.seen is not None else super().get(key)
+
+
+def test_two_processes_that_both_believe_they_lead_fire_each_tick_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A split: the leader's database session was lost and another process took the lock, but
+    the old leader has not looked again yet, so both evaluate the same due tick, each having
+    read the trigger's last tick before the other recorded a new one. The tick is claimed in the
+    database before it fires: one of them fires it."""
+    fired: list[tuple[str, str]] = []
+
+    def firing(who: str) -> Callable[[TriggerInfo, bytes], Awaitable[None]]:
+        async def fire(trigger: TriggerInfo, body: bytes) -> None:
+            fired.append((who, json.loads(body)["triggerTime"]))
+
+        return fire
+
+    monkeypatch.setattr(SqliteTimerStateStore, "try_lead", lambda self: True)
+
+    async def main() -> None:
+        clock = ManualClock(T0)
+        triggers = [timer("t", "@every 1m")]
+        old_state = SqliteTimerStateStore(SqliteDatabase(tmp_path / "t.db"))
+        new_state = _ReadsBeforeTheOtherWrites(SqliteDatabase(tmp_path / "t.db"))
+        old = TimerService(lambda: triggers, firing("old"), clock=clock, state=old_state)
+        new = TimerService(lambda: triggers, firing("new"), clock=clock, state=new_state)
+        await old.tick()
+        for _ in range(3):
+            clock.advance(60)
+            new_state.seen = old_state.get("svc/fn/t")  # read before the old leader's write
+            await old.tick()
+            await new.tick()
+        assert sorted(time for _, time in fired) == [
+            "2024-01-01T00:01:00Z",
+            "2024-01-01T00:02:00Z",
+            "2024-01-01T00:03:00Z",
+        ]
+        await old.close()
+        await new.close()
+
+    asyncio.run(main())

@@ -4,8 +4,10 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -182,3 +184,76 @@ def test_two_processes_racing_for_one_stack_cannot_both_take_it(postgres_url: st
     assert found is not None and found.owner_host == f"host-{winners[0]}"
     for store in (setup, *stores):
         store.close()
+
+
+def _event(
+    logical_id: str, status: Status = Status.CREATE_COMPLETE, event_id: str | None = None
+) -> EventRecord:
+    return EventRecord(event_id or f"e-{logical_id}-{status}", "1", "s", logical_id, "", "T", status, "", "t")
+
+
+def test_a_batch_writes_a_row_and_its_event_together(store: StateStore) -> None:
+    store.insert_stack(_stack())
+    with store.batch() as batch:
+        batch.put_resource(ResourceRecord("1", "A", "T", status=Status.CREATE_IN_PROGRESS))
+        event = batch.add_event(_event("A", Status.CREATE_IN_PROGRESS))
+        assert store.get_resources("1") == []  # nothing is sent before the block ends
+    assert event.seq is not None
+    assert [r.logical_id for r in store.get_resources("1")] == ["A"]
+    assert [e.seq for e in store.list_events("1")] == [event.seq]
+
+
+def test_a_batch_that_raises_or_fails_writes_nothing(store: StateStore) -> None:
+    store.insert_stack(_stack())
+    store.add_event(_event("A", event_id="taken"))
+    with pytest.raises(RuntimeError), store.batch() as batch:
+        batch.put_resource(ResourceRecord("1", "A", "T"))
+        raise RuntimeError("the step failed before its writes were sent")
+    with pytest.raises(Exception), store.batch() as batch:  # noqa: B017 (either driver's error)
+        batch.put_resource(ResourceRecord("1", "B", "T"))
+        batch.add_event(_event("B", event_id="taken"))  # a duplicate id: the batch fails whole
+    assert store.get_resources("1") == []
+    assert [e.id for e in store.list_events("1")] == ["taken"]
+
+
+def test_a_batch_inside_a_batch_joins_it_and_rewrites_keep_the_last_written_order(store: StateStore) -> None:
+    store.insert_stack(_stack())
+    with store.batch() as outer:
+        outer.put_resource(ResourceRecord("1", "A", "T"))
+        outer.put_resource(ResourceRecord("1", "B", "T"))
+        with store.batch() as inner:
+            assert inner is outer
+            inner.put_resource(ResourceRecord("1", "A", "T", status=Status.CREATE_COMPLETE))
+        assert store.get_resources("1") == []
+    rows = store.get_resources("1")
+    assert [(r.logical_id, r.status) for r in rows] == [("B", "INIT_COMPLETE"), ("A", "CREATE_COMPLETE")]
+
+
+def test_taking_a_stack_looks_again_when_another_process_took_it_in_between(
+    store: StateStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The stack's owner is gone; between the look that finds it gone and the write that takes
+    the stack, another process takes it: the write misses (compare and set), and the second look
+    finds that live owner."""
+    import rosengine.state.sqlite as sql_state
+
+    store.insert_stack(_stack())
+    store.update_stack("1", owner_pid=1, owner_host="gone-host", heartbeat=0.0 - HEARTBEAT_STALE_SECONDS)
+    me = Owner.current()
+    real_is_alive = sql_state.is_alive
+    looks: list[int | None] = []
+
+    def racing_is_alive(pid: int | None, *args: Any, **kwargs: Any) -> bool:
+        looks.append(pid)
+        if len(looks) == 1:  # the other process takes the stack now
+            other = open_store(store.database.url.text)
+            other.update_stack(
+                "1", owner_pid=me.pid, owner_host=me.host, owner_started=me.started, heartbeat=time.time()
+            )
+            other.close()
+        return real_is_alive(pid, *args, **kwargs)
+
+    monkeypatch.setattr(sql_state, "is_alive", racing_is_alive)
+    with pytest.raises(StackError, match="in progress|InProgress|action"):
+        store.acquire("1", Owner(2, "another-host", ""), allow_interrupted=True)
+    assert looks == [1, me.pid]
