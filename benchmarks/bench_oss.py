@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -76,11 +77,12 @@ SERVE_PROBE = textwrap.dedent(
     from fcbackend.server import ThreadedServer
     from tests.support.fc_api import FakeScheduler
 
-    timings = []  # (method, ms) of each request, from the app's first byte in to its last byte out
+    timings = []  # (method, ms) of each request
 
     class RequestTimer:
-        # outermost middleware: what the backend's app spends on a request (HTTP parsing and the
-        # socket writes of uvicorn are not in it)
+        # outermost middleware: what the backend's app spends on a request, from the call to the
+        # last byte handed to uvicorn, less the time spent waiting for the client's body to arrive
+        # (httpx sends the head and the body in two writes). uvicorn's HTTP parsing is not in it.
         def __init__(self, app):
             self.app = app
 
@@ -88,13 +90,22 @@ SERVE_PROBE = textwrap.dedent(
             if scope["type"] != "http":
                 return await self.app(scope, receive, send)
             t0 = time.perf_counter()
+            waited = 0.0
+
+            async def timed_receive():
+                nonlocal waited
+                w0 = time.perf_counter()
+                try:
+                    return await receive()
+                finally:
+                    waited += time.perf_counter() - w0
 
             async def timed_send(message):
                 await send(message)
                 if message["type"] == "http.response.body" and not message.get("more_body"):
-                    timings.append((scope["method"], (time.perf_counter() - t0) * 1000))
+                    timings.append((scope["method"], (time.perf_counter() - t0 - waited) * 1000))
 
-            await self.app(scope, receive, timed_send)
+            await self.app(scope, timed_receive, timed_send)
 
     app = create_app(BackendConfig.for_state_dir({state!r}), scheduler=FakeScheduler())
     app.add_middleware(RequestTimer)
@@ -110,9 +121,11 @@ SERVE_PROBE = textwrap.dedent(
 
 @dataclass
 class ApartFigures:
-    """Round trips of one client, and the backend's own time for the same requests."""
+    """Round trips of one client, the CPU time the client itself spent on each (signing, building
+    and parsing HTTP: its own overhead), and the backend's own time for the same requests."""
 
     round_trips: list[float]
+    client_cpu: list[float]
     server_put: list[float]
     server_get: list[float]
 
@@ -147,14 +160,16 @@ def measure_apart(backend: ApartBackend, put_get: object, n: int, warmup: int) -
     for i in range(warmup):
         put_get(-1 - i)  # type: ignore[operator]
     backend.timings()
-    samples = []
+    samples, cpu = [], []
     for i in range(n):
-        t0 = time.perf_counter()
+        c0, t0 = time.thread_time(), time.perf_counter()
         put_get(i)  # type: ignore[operator]
         samples.append((time.perf_counter() - t0) * 1000)
+        cpu.append((time.thread_time() - c0) * 1000)
     served = backend.timings()
     return ApartFigures(
         samples,
+        cpu,
         [ms for method, ms in served if method == "PUT"],
         [ms for method, ms in served if method == "GET"],
     )
@@ -192,13 +207,14 @@ def small_objects_apart(state: Path, n: int, warmup: int = 200) -> dict[str, Apa
 def report_apart(label: str, figures: ApartFigures) -> None:
     trip = percentiles(figures.round_trips)
     put, get = percentiles(figures.server_put), percentiles(figures.server_get)
+    client = statistics.median(figures.client_cpu)
     served = put[0] + get[0]
     print(
         f"4 KB put+get ({label}, backend in its own process): p50 {trip[0]:.2f} ms, p90 {trip[1]:.2f} ms, "
         f"p99 {trip[2]:.2f} ms; goal p50 <= {SMALL_GOAL_MS} ms, p50/goal {trip[0] / SMALL_GOAL_MS:.2f}\n"
-        f"    backend's own time: put p50 {put[0]:.3f} ms (p90 {put[1]:.3f}), get p50 {get[0]:.3f} ms "
-        f"(p90 {get[1]:.3f}): {served:.2f} ms of the pair; client + HTTP + loopback "
-        f"{trip[0] - served:.2f} ms"
+        f"    of a pair's p50: backend app {served:.2f} ms (put p50 {put[0]:.3f}, p90 {put[1]:.3f}; "
+        f"get p50 {get[0]:.3f}, p90 {get[1]:.3f}), client's own CPU {client:.2f} ms, the rest "
+        f"(uvicorn, loopback TCP, scheduling) {trip[0] - served - client:.2f} ms"
     )
 
 
@@ -254,10 +270,28 @@ def main() -> int:
     parser.add_argument("--size-mb", type=int, default=64)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--only", choices=PARTS, action="append", help="run only these parts (repeatable)")
+    parser.add_argument(
+        "--dir",
+        type=Path,
+        default=Path.home() / ".cache",
+        help="where the benchmark's state directories go (default ~/.cache, beside the backend's own "
+        "~/.rosengine; see file_creation_us)",
+    )
     args = parser.parse_args()
     parts = args.only or PARTS
-    work = Path(tempfile.mkdtemp(prefix="bench-oss-"))
+    args.dir.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix="bench-oss-", dir=args.dir))
+    try:
+        run(work, args, parts)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return 0
+
+
+def run(work: Path, args: argparse.Namespace, parts: tuple[str, ...]) -> None:
     print(f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}, {os.cpu_count()} CPUs")
+    print(f"creating a file: {file_creation_us(work):.0f} us in {work.parent}, "
+          f"{file_creation_us(Path(tempfile.gettempdir())):.0f} us in {tempfile.gettempdir()}")  # fmt: skip
     if "apart" in parts:
         for label, figures in small_objects_apart(work / "apart", args.n, args.warmup).items():
             report_apart(label, figures)
@@ -269,7 +303,27 @@ def main() -> int:
         added = after - before
         print(f"idle backend RSS: {before:.1f} MB without the OSS twin, {after:.1f} MB with it: "
               f"+{added:.1f} MB, added/goal {added / MEMORY_GOAL_MB:.2f}")  # fmt: skip
-    return 0
+
+
+def file_creation_us(parent: Path, n: int = 300) -> float:
+    """What creating one empty file costs in a new directory under ``parent`` (median, µs).
+
+    Why printed: every new object is a new file, and on this project's machines (ext4 without a
+    journal) creating one scans the inodes of its block group deleted in the last minutes, so a
+    state directory in a busy /tmp can pay ~0.4 ms per object that a quieter place (the home
+    directory, where the backend keeps its state) does not. Figures from different places are not
+    comparable; this line says which one a run had.
+    """
+    directory = Path(tempfile.mkdtemp(prefix="bench-create-", dir=parent))
+    samples = []
+    try:
+        for i in range(n):
+            t0 = time.perf_counter()
+            os.close(os.open(directory / f"f{i}", os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+            samples.append((time.perf_counter() - t0) * 1e6)
+    finally:
+        shutil.rmtree(directory, ignore_errors=True)
+    return statistics.median(samples)
 
 
 def in_process(state: Path, args: argparse.Namespace, parts: tuple[str, ...]) -> None:

@@ -544,6 +544,7 @@ class ObjectStore:
             "last_modified": info.last_modified,
             "size": stat.st_size,
             "mtime_ns": stat.st_mtime_ns,
+            "inode": stat.st_ino,
             "crc64": info.crc64,
             "type": info.object_type,
             "headers": info.headers,
@@ -566,10 +567,17 @@ class ObjectStore:
 
     def _info_of(self, bucket: str, key: str, stat: os.stat_result, read: Callable[[], bytes]) -> ObjectInfo:
         """The info of the object file whose ``stat`` is given: its metadata row when the row
-        describes this very file (size and mtime), else ETag and CRC computed from its bytes
-        (``read()``, which leaves an open handle back at its start)."""
+        describes this very file (size, mtime and inode: every put renames a new file into place,
+        so a row of another version does not match even within one tick of the file system's
+        coarse clock), else ETag and CRC computed from its bytes (``read()``, which leaves an open
+        handle back at its start). Rows written before the inode was recorded match on size and
+        mtime."""
         meta = self.metadata.get(bucket, key) or {}
-        fresh = meta.get("size") == stat.st_size and meta.get("mtime_ns") == stat.st_mtime_ns
+        fresh = (
+            meta.get("size") == stat.st_size
+            and meta.get("mtime_ns") == stat.st_mtime_ns
+            and meta.get("inode", stat.st_ino) == stat.st_ino
+        )
         if not fresh:  # written by another tool (or by an older version of this store)
             data = read()
             meta = {
