@@ -38,6 +38,7 @@ class SpooledFile:
     size: int
     md5: bytes
     crc64: int
+    stat: os.stat_result | None = None  # the file's after its last write, when known
 
     @property
     def etag(self) -> str:
@@ -102,11 +103,12 @@ class Spooler:
                     await asyncio.get_running_loop().run_in_executor(None, self._flush, self._buffer)
                 else:
                     self._flush(self._buffer)
+            stat = os.fstat(self._file.fileno())
             self._file.close()
         except BaseException:
             self.abort()
             raise
-        return SpooledFile(self.path, self.size, self._md5.digest(), self._crc)
+        return SpooledFile(self.path, self.size, self._md5.digest(), self._crc, stat)
 
     def abort(self) -> None:
         """Close and remove the temporary file (safe to call twice)."""
@@ -134,23 +136,27 @@ def create_temporary(directory: Path | str, prefix: str) -> tuple[int, str]:
             os.makedirs(directory, exist_ok=True)
 
 
-def _written(directory: Path | str, prefix: str, data: bytes | bytearray | memoryview) -> str:
+def _written(directory: Path | str, prefix: str, data: bytes | bytearray) -> tuple[str, os.stat_result]:
+    """A new temporary file holding ``data``: its path, and its stat after the write."""
     fd, path = create_temporary(directory, prefix)
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
+            handle.flush()
+            stat = os.fstat(fd)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(path)
         raise
-    return path
+    return path, stat
 
 
 def spool_bytes(directory: Path | str, data: bytes | bytearray, md5: bytes | None = None) -> SpooledFile:
     """A body already whole in memory into a temporary file (``md5``: its digest when the caller
     already computed it to check Content-MD5)."""
     digest = md5 if md5 is not None else hashlib.md5(data).digest()
-    return SpooledFile(_written(directory, "up-", data), len(data), digest, crc64(data))
+    path, stat = _written(directory, "up-", data)
+    return SpooledFile(path, len(data), digest, crc64(data), stat)
 
 
 def spool_stream(directory: Path | str, source: BinaryIO) -> SpooledFile:
@@ -166,8 +172,10 @@ def spool_stream(directory: Path | str, source: BinaryIO) -> SpooledFile:
                 crc = crc64(chunk, crc)
                 size += len(chunk)
                 out.write(chunk)
+            out.flush()
+            stat = os.fstat(out.fileno())
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(name)
         raise
-    return SpooledFile(name, size, md5.digest(), crc)
+    return SpooledFile(name, size, md5.digest(), crc, stat)

@@ -225,7 +225,6 @@ class ObjectStore:
         placed = False
         try:
             target = self._file(bucket, key)
-            self._require_bucket(bucket)
             with self._lock:
                 self._place(spooled.path, bucket, key, target)
                 placed = True
@@ -243,7 +242,7 @@ class ObjectStore:
                     attributes.acl,
                     attributes.storage_class,
                 )
-                self._write_meta(info, target)
+                self._write_meta(info, target, spooled.stat)
         finally:
             if not placed:
                 spooled.discard()
@@ -457,8 +456,9 @@ class ObjectStore:
 
     def _place(self, source: str, bucket: str, key: str, target: str) -> None:
         """Rename ``source`` to ``target``, making its directories; OSS's KeyConflict where the key
-        cannot be a path beside the objects there. Tried first as one rename, which fails
-        without any effect where a directory is missing or the layout forbids the key."""
+        cannot be a path beside the objects there; NoSuchBucket when the bucket is gone. Tried
+        first as one rename, which fails without any effect where a directory is missing (the
+        bucket's among them) or the layout forbids the key."""
         if not key.endswith("/"):
             try:
                 os.replace(source, target)
@@ -468,7 +468,9 @@ class ObjectStore:
                     409, "KeyConflict", f"object '{key}' cannot be stored: objects exist under '{key}/'"
                 ) from None
             except (FileNotFoundError, NotADirectoryError):
-                self._check_no_conflict(bucket, key)
+                pass
+        self._require_bucket(bucket)  # a missing bucket is never made here
+        self._check_no_conflict(bucket, key)
         os.makedirs(os.path.dirname(target), exist_ok=True)
         os.replace(source, target)
 
@@ -536,8 +538,11 @@ class ObjectStore:
     def _existing_bucket(self, bucket: str) -> Path:
         return Path(self._require_bucket(bucket))
 
-    def _write_meta(self, info: ObjectInfo, data_path: str) -> None:
-        stat = os.stat(data_path)
+    def _write_meta(self, info: ObjectInfo, data_path: str, stat: os.stat_result | None = None) -> None:
+        """``stat``: the file's, when the caller has it (a spooled file's, taken after its last
+        write: a rename keeps inode, size and mtime)."""
+        if stat is None:
+            stat = os.stat(data_path)
         doc = {
             "etag": info.etag,
             "content_type": info.content_type,
