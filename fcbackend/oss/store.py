@@ -435,8 +435,8 @@ class ObjectStore:
 
     def _file(self, bucket: str, key: str) -> str:
         """:meth:`object_path` as a string (checks the bucket name and the key)."""
-        validate_key(key)
         validate_bucket(bucket)
+        validate_key(key)
         if key.endswith("/"):  # the key's "/" ends the directory: <key>.dirobject is <key>/.dirobject
             return f"{self._meta_root}{os.sep}{bucket}{os.sep}{key}{DIR_OBJECT}"
         return f"{self._root}{os.sep}{bucket}{os.sep}{key}"
