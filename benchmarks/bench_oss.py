@@ -10,8 +10,11 @@ The 4 KB goal is measured against a backend in a process of its own ("apart": as
 meets it), after untimed warm-up pairs, over many pairs (``-n``), with p50/p90/p99. Beside each
 round trip it prints what the backend's app itself spent on each request (timed inside the
 server process, less any wait for the client's body) and the CPU the client spent on each pair,
-so a reader sees how much of the round trip is the twin's and how much the client's. The backend
-process runs with the garbage-collector settings of ``ros fc serve``.
+so a reader sees how much of the round trip is the twin's and how much the client's. Three
+clients: ``httpx`` with our signing (``OssClient``, what ``ros oss`` and the providers use: the
+goal's figure), ``oss2``, and the standard library's ``http.client`` with our signing (about the
+least a client can add: what the twin itself allows). The backend process runs with the
+garbage-collector settings of ``ros fc serve``.
 
     python benchmarks/bench_oss.py                 # everything
     python benchmarks/bench_oss.py --only apart    # the 4 KB goal alone
@@ -21,6 +24,7 @@ process runs with the garbage-collector settings of ``ros fc serve``.
 from __future__ import annotations
 
 import argparse
+import http.client
 import json
 import os
 import shutil
@@ -32,11 +36,13 @@ import textwrap
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import quote, urlsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import oss2
 
+from backend_contract import oss_signing
 from fcbackend.backend_config import BackendConfig
 from fcbackend.composition import create_app
 from fcbackend.server import ThreadedServer
@@ -207,9 +213,44 @@ def small_objects_apart(state: Path, n: int, warmup: int = 200) -> dict[str, Apa
             assert bucket.get_object(f"sdk/{i}").read() == data
 
         figures["oss2"] = measure_apart(backend, sdk, n, warmup)
+        with MinimalClient(backend.endpoint, config.access_key_id, config.access_key_secret) as minimal:
+
+            def least(i: int) -> None:
+                minimal.request("PUT", "apart", f"least/{i}", data)
+                assert minimal.request("GET", "apart", f"least/{i}") == data
+
+            figures["http.client + our signing: the least client overhead"] = measure_apart(
+                backend, least, n, warmup
+            )
         return figures
     finally:
         backend.close()
+
+
+class MinimalClient:
+    """The standard library's HTTP/1.1 connection with our V1 signing: about the least a Python
+    client can add to a round trip, so its figure shows what the twin itself allows."""
+
+    def __init__(self, endpoint: str, access_key_id: str, secret: str) -> None:
+        self.connection = http.client.HTTPConnection(urlsplit(endpoint).netloc)
+        self.access_key_id, self.secret = access_key_id, secret
+
+    def request(self, method: str, bucket: str, key: str, body: bytes = b"") -> bytes:
+        headers = {"date": oss_signing.http_date(), "content-type": "application/octet-stream"}
+        headers["authorization"] = oss_signing.v1_authorization(
+            self.access_key_id, self.secret, method, bucket, key, headers
+        )
+        self.connection.request(method, f"/{bucket}/{quote(key)}", body=body, headers=headers)
+        response = self.connection.getresponse()
+        data = response.read()
+        assert response.status == 200, data
+        return data
+
+    def __enter__(self) -> MinimalClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.connection.close()
 
 
 def report_apart(label: str, figures: ApartFigures) -> None:
