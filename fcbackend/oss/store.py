@@ -271,7 +271,7 @@ class ObjectStore:
     def open(self, bucket: str, key: str) -> tuple[ObjectInfo, BinaryIO]:
         """The object's info and an open binary file with exactly those bytes: the info is that
         of the opened file (a concurrent replace cannot change what this handle reads, and a
-        metadata row of another version does not match the file's identity, see :meth:`_info`)."""
+        metadata row of another version does not match the file's identity, see :meth:`_info_of`)."""
         path = self._file(bucket, key)
         try:
             handle = open(path, "rb")  # noqa: SIM115 (returned open to the caller)
