@@ -92,7 +92,9 @@ def _http_date(text: str) -> float | None:
         return None
 
 
+@functools.lru_cache(maxsize=1024)
 def _v4_date(text: str) -> float | None:
+    """Parsed once per distinct x-oss-date, as :func:`_http_date`."""
     try:
         return datetime.strptime(text, "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC).timestamp()
     except ValueError:
