@@ -11,7 +11,12 @@ bucket name (names start with a letter or digit).
 
 Every write lands whole or not at all: the bytes are received into a temporary file, checked,
 and renamed into place, then its metadata document is written. A file changed by another tool
-(its size or mtime no longer match the metadata) gets its ETag and CRC recomputed when read.
+(its size, mtime or inode no longer match the metadata) gets its ETag and CRC recomputed when read.
+
+The request path is kept lean (a put and a get of a small object are a few system calls each):
+paths are built as strings, not :class:`~pathlib.Path` objects; a missing bucket or a key that
+cannot be a path is found by the one rename or open the request makes anyway, and only then
+explained (NoSuchBucket, KeyConflict); a read opens the file first and describes what it opened.
 
 Rules (OSS's, enforced with clear errors): bucket names 3-63 characters of lower-case letters,
 digits and ``-``, starting and ending with a letter or digit; keys 1-1023 bytes, not starting with
