@@ -140,10 +140,13 @@ def _written(directory: Path | str, prefix: str, data: bytes | bytearray) -> tup
     """A new temporary file holding ``data``: its path, and its stat after the write."""
     fd, path = create_temporary(directory, prefix)
     try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view) :]
             stat = os.fstat(fd)
+        finally:
+            os.close(fd)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(path)
