@@ -195,7 +195,7 @@ class MultipartUploads:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(name)
             raise
-        return SpooledFile(Path(name), size, b"", crc)
+        return SpooledFile(name, size, b"", crc)
 
 
 def _no_upload(upload_id: str) -> OssError:

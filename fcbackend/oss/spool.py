@@ -5,7 +5,11 @@ bytes go to a temporary file in the store (same file system: the final rename is
 interrupted or refused upload leaves nothing behind. Why batches in a worker thread: hashing and
 writing a large object on the event loop would stall every other request; chunks are gathered
 into 1 MiB batches and one batch is written while the next is received. Small bodies (the common
-case) are written in one go without a thread hop.
+case) are received in memory and written in one go without a thread hop (:func:`spool_bytes`):
+the temporary file is created only once such a body arrived whole and matched its Content-MD5.
+
+Temporary names are ``<prefix><pid>-<counter>-<random>`` opened with ``O_EXCL``: one system call,
+where :func:`tempfile.mkstemp` spends as long again in Python choosing a name.
 """
 
 from __future__ import annotations
@@ -13,8 +17,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
+import itertools
 import os
-import tempfile
+import random
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -29,10 +34,11 @@ INLINE_BYTES = 256 * 1024
 class SpooledFile:
     """A fully received body waiting in the store's temporary directory."""
 
-    path: Path
+    path: str
     size: int
     md5: bytes
     crc64: int
+    stat: os.stat_result | None = None  # the file's after its last write, when known
 
     @property
     def etag(self) -> str:
@@ -55,11 +61,9 @@ class Spooler:
     Raises :class:`BodyTooLarge` from ``write`` as soon as more than ``limit`` bytes came.
     """
 
-    def __init__(self, directory: Path, limit: int):
-        directory.mkdir(parents=True, exist_ok=True)
-        fd, name = tempfile.mkstemp(dir=directory, prefix="up-")
+    def __init__(self, directory: Path | str, limit: int):
+        fd, self.path = create_temporary(directory, "up-")
         self._file = os.fdopen(fd, "wb", buffering=0)
-        self.path = Path(name)
         self.limit = limit
         self.size = 0
         self._md5 = hashlib.md5()
@@ -99,11 +103,12 @@ class Spooler:
                     await asyncio.get_running_loop().run_in_executor(None, self._flush, self._buffer)
                 else:
                     self._flush(self._buffer)
+            stat = os.fstat(self._file.fileno())
             self._file.close()
         except BaseException:
             self.abort()
             raise
-        return SpooledFile(self.path, self.size, self._md5.digest(), self._crc)
+        return SpooledFile(self.path, self.size, self._md5.digest(), self._crc, stat)
 
     def abort(self) -> None:
         """Close and remove the temporary file (safe to call twice)."""
@@ -115,24 +120,51 @@ class Spooler:
             os.unlink(self.path)
 
 
-def spool_bytes(directory: Path, data: bytes) -> SpooledFile:
-    """The synchronous form for bytes already in memory (``ros oss`` through the store, tests)."""
-    directory.mkdir(parents=True, exist_ok=True)
-    fd, name = tempfile.mkstemp(dir=directory, prefix="up-")
+_names = itertools.count()
+
+
+def create_temporary(directory: Path | str, prefix: str) -> tuple[int, str]:
+    """A new file of our own in ``directory`` (made when missing): its descriptor, open for
+    writing, and its path."""
+    while True:
+        path = f"{directory}{os.sep}{prefix}{os.getpid()}-{next(_names)}-{random.getrandbits(32):08x}"
+        try:
+            return os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600), path
+        except FileExistsError:
+            continue
+        except FileNotFoundError:
+            os.makedirs(directory, exist_ok=True)
+
+
+def _written(directory: Path | str, prefix: str, data: bytes | bytearray) -> tuple[str, os.stat_result]:
+    """A new temporary file holding ``data``: its path, and its stat after the write."""
+    fd, path = create_temporary(directory, prefix)
     try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view) :]
+            stat = os.fstat(fd)
+        finally:
+            os.close(fd)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
-            os.unlink(name)
+            os.unlink(path)
         raise
-    return SpooledFile(Path(name), len(data), hashlib.md5(data).digest(), crc64(data))
+    return path, stat
 
 
-def spool_stream(directory: Path, source: BinaryIO) -> SpooledFile:
+def spool_bytes(directory: Path | str, data: bytes | bytearray, md5: bytes | None = None) -> SpooledFile:
+    """A body already whole in memory into a temporary file (``md5``: its digest when the caller
+    already computed it to check Content-MD5)."""
+    digest = md5 if md5 is not None else hashlib.md5(data).digest()
+    path, stat = _written(directory, "up-", data)
+    return SpooledFile(path, len(data), digest, crc64(data), stat)
+
+
+def spool_stream(directory: Path | str, source: BinaryIO) -> SpooledFile:
     """Copy an open file (CopyObject's source object) into a new spooled file."""
-    directory.mkdir(parents=True, exist_ok=True)
-    fd, name = tempfile.mkstemp(dir=directory, prefix="cp-")
+    fd, name = create_temporary(directory, "cp-")
     md5 = hashlib.md5()
     crc = 0
     size = 0
@@ -143,8 +175,10 @@ def spool_stream(directory: Path, source: BinaryIO) -> SpooledFile:
                 crc = crc64(chunk, crc)
                 size += len(chunk)
                 out.write(chunk)
+            out.flush()
+            stat = os.fstat(out.fileno())
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(name)
         raise
-    return SpooledFile(Path(name), size, md5.digest(), crc)
+    return SpooledFile(name, size, md5.digest(), crc, stat)

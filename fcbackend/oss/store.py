@@ -11,7 +11,12 @@ bucket name (names start with a letter or digit).
 
 Every write lands whole or not at all: the bytes are received into a temporary file, checked,
 and renamed into place, then its metadata document is written. A file changed by another tool
-(its size or mtime no longer match the metadata) gets its ETag and CRC recomputed when read.
+(its size, mtime or inode no longer match the metadata) gets its ETag and CRC recomputed when read.
+
+The request path is kept lean (a put and a get of a small object are a few system calls each):
+paths are built as strings, not :class:`~pathlib.Path` objects; a missing bucket or a key that
+cannot be a path is found by the one rename or open the request makes anyway, and only then
+explained (NoSuchBucket, KeyConflict); a read opens the file first and describes what it opened.
 
 Rules (OSS's, enforced with clear errors): bucket names 3-63 characters of lower-case letters,
 digits and ``-``, starting and ending with a letter or digit; keys 1-1023 bytes, not starting with
@@ -29,10 +34,12 @@ import os
 import re
 import shutil
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import asdict, dataclass, field
+from functools import partial
 from pathlib import Path
-from typing import Any
+from stat import S_ISDIR, S_ISREG
+from typing import Any, BinaryIO
 
 from fcbackend.clock import DEFAULT_CLOCK, Clock
 from fcbackend.oss.buckets import BucketRecord, BucketRecords
@@ -121,7 +128,11 @@ class ObjectStore:
         self.region = region
         self.records = BucketRecords(root)
         self._lock = threading.RLock()
-        root.mkdir(parents=True, exist_ok=True)
+        # the same places as strings: the request path builds them without pathlib
+        self._root = str(root)
+        self._meta_root = f"{root}{os.sep}{META_DIR}"
+        self._tmp = f"{root}{os.sep}{TMP_DIR}"
+        (root / TMP_DIR).mkdir(parents=True, exist_ok=True)
         self.metadata = metadata if metadata is not None else SqliteObjectMetadataStore.beside(root)
 
     def close(self) -> None:
@@ -130,6 +141,11 @@ class ObjectStore:
     @property
     def tmp_dir(self) -> Path:
         return self.root / TMP_DIR
+
+    @property
+    def tmp_path(self) -> str:
+        """:attr:`tmp_dir` as a string, for the request path."""
+        return self._tmp
 
     # -- buckets ------------------------------------------------------------------------------
 
@@ -184,7 +200,11 @@ class ObjectStore:
         return self._bucket_path(bucket).is_dir()
 
     def bucket(self, bucket: str) -> BucketRecord:
-        return self.records.load(bucket, self._existing_bucket(bucket), self.region)
+        return self.records.load(bucket, self._require_bucket(bucket), self.region)
+
+    def require_bucket(self, bucket: str) -> None:
+        """Raises OSS's NoSuchBucket (or InvalidBucketName) unless ``bucket`` exists."""
+        self._require_bucket(bucket)
 
     def update_bucket(self, bucket: str, **changes: Any) -> BucketRecord:
         with self._lock:
@@ -207,13 +227,12 @@ class ObjectStore:
     ) -> ObjectInfo:
         """Move a received body into place as ``bucket/key``; the spooled file is consumed (also
         when the commit is refused)."""
+        placed = False
         try:
-            target = self.object_path(bucket, key)
-            self._existing_bucket(bucket)
+            target = self._file(bucket, key)
             with self._lock:
-                self._check_no_conflict(bucket, key)
-                target.parent.mkdir(parents=True, exist_ok=True)
-                os.replace(spooled.path, target)
+                self._place(spooled.path, bucket, key, target)
+                placed = True
                 info = ObjectInfo(
                     bucket,
                     key,
@@ -228,9 +247,10 @@ class ObjectStore:
                     attributes.acl,
                     attributes.storage_class,
                 )
-                self._write_meta(info, target)
+                self._write_meta(info, target, spooled.stat)
         finally:
-            spooled.discard()
+            if not placed:
+                spooled.discard()
         return info
 
     def put(
@@ -249,41 +269,55 @@ class ObjectStore:
         return self.commit(bucket, key, spool_bytes(self.tmp_dir, data), ObjectAttributes(content_type))
 
     def get(self, bucket: str, key: str) -> tuple[ObjectInfo, bytes]:
-        info = self.head(bucket, key)
-        return info, self.object_path(bucket, key).read_bytes()
+        info, handle = self.open(bucket, key)
+        with handle:
+            return info, handle.read()
 
-    def open(self, bucket: str, key: str) -> tuple[ObjectInfo, Any]:
-        """The object's info and an open binary file with exactly those bytes (a concurrent
-        replace cannot change what this handle reads)."""
-        while True:
-            info = self.head(bucket, key)
-            try:
-                handle = self.object_path(bucket, key).open("rb")
-            except FileNotFoundError:
-                continue  # replaced or deleted between the two steps: head() decides again
-            if os.fstat(handle.fileno()).st_size == info.size:
-                return info, handle
+    def open(self, bucket: str, key: str) -> tuple[ObjectInfo, BinaryIO]:
+        """The object's info and an open binary file with exactly those bytes: the info is that
+        of the opened file (a concurrent replace cannot change what this handle reads, and a
+        metadata row of another version does not match the file's identity, see :meth:`_info_of`)."""
+        path = self._file(bucket, key)
+        try:
+            handle = open(path, "rb")  # noqa: SIM115 (returned open to the caller)
+        except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+            raise self._missing(bucket, key) from None
+        try:
+            if key.endswith("/"):
+                self._require_bucket(bucket)  # a directory object's file lives outside the bucket
+            stat = os.fstat(handle.fileno())
+            if not S_ISREG(stat.st_mode):
+                raise self._missing(bucket, key)
+            return self._info_of(bucket, key, stat, partial(_read_from_start, handle)), handle
+        except BaseException:
             handle.close()
+            raise
 
     def head(self, bucket: str, key: str) -> ObjectInfo:
-        self._existing_bucket(bucket)
-        path = self.object_path(bucket, key)
+        path = self._file(bucket, key)
         try:
-            return self._info(bucket, key, path)
+            info = self._info(bucket, key, path)
         except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
-            raise OssError(
-                404, "NoSuchKey", "The specified key does not exist.", details={"Key": key}
-            ) from None
+            raise self._missing(bucket, key) from None
+        if key.endswith("/"):
+            self._require_bucket(bucket)
+        return info
+
+    def _missing(self, bucket: str, key: str) -> OssError:
+        """NoSuchBucket when the bucket is missing, else NoSuchKey."""
+        self._require_bucket(bucket)
+        return OssError(404, "NoSuchKey", "The specified key does not exist.", details={"Key": key})
 
     def delete(self, bucket: str, key: str) -> ObjectInfo | None:
         """Delete an object; returns what was deleted (None if there was nothing: OSS answers
         204 either way)."""
-        self._existing_bucket(bucket)
+        self._require_bucket(bucket)
         path = self.object_path(bucket, key)
         with self._lock:
-            if not path.is_file():
+            try:
+                info = self._info(bucket, key, str(path))
+            except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
                 return None
-            info = self._info(bucket, key, path)
             path.unlink()
             self.metadata.delete(bucket, key)
             # a directory object's file lives under .meta (object_path)
@@ -295,7 +329,7 @@ class ObjectStore:
         with self._lock:
             info = self.head(bucket, key)
             updated = ObjectInfo(**{**asdict(info), "acl": acl})
-            self._write_meta(updated, self.object_path(bucket, key))
+            self._write_meta(updated, self._file(bucket, key))
         return updated
 
     def append(
@@ -310,11 +344,11 @@ class ObjectStore:
     ) -> ObjectInfo:
         """AppendObject: ``position`` must be the current length (0 creates the object)."""
         try:
-            self._existing_bucket(bucket)
+            self._require_bucket(bucket)
             path = self.object_path(bucket, key)
             with self._lock:
                 try:
-                    current: ObjectInfo | None = self._info(bucket, key, path)
+                    current: ObjectInfo | None = self._info(bucket, key, str(path))
                 except FileNotFoundError:
                     current = None
                 length = current.size if current is not None else 0
@@ -345,7 +379,7 @@ class ObjectStore:
                         object_type="Appendable",
                         etag=appendable_etag(spooled.crc64, spooled.size),
                     )
-                with path.open("ab") as out, spooled.path.open("rb") as src:
+                with path.open("ab") as out, open(spooled.path, "rb") as src:
                     shutil.copyfileobj(src, out, 1 << 20)
                 base_crc = current.crc64 if current.crc64 is not None else crc64(path.read_bytes()[:length])
                 crc = crc64_combine(base_crc, spooled.crc64, spooled.size)
@@ -358,7 +392,7 @@ class ObjectStore:
                         "crc64": crc,
                     }
                 )
-                self._write_meta(info, path)
+                self._write_meta(info, str(path))
                 return info
         finally:
             spooled.discard()
@@ -389,8 +423,8 @@ class ObjectStore:
                 prefixes.append(entry_key)
             else:
                 try:
-                    objects.append(self._info(bucket, key, self.object_path(bucket, key)))
-                except FileNotFoundError:  # deleted while listing
+                    objects.append(self._info(bucket, key, self._file(bucket, key)))
+                except (FileNotFoundError, IsADirectoryError, NotADirectoryError):  # deleted while listing
                     continue
             last = entry_key
         return Listing(objects, prefixes, False, None)
@@ -403,6 +437,47 @@ class ObjectStore:
         return self._bucket_path(bucket) / key
 
     # -- helpers ------------------------------------------------------------------------------
+
+    def _file(self, bucket: str, key: str) -> str:
+        """:meth:`object_path` as a string (checks the bucket name and the key)."""
+        validate_bucket(bucket)
+        validate_key(key)
+        if key.endswith("/"):  # the key's "/" ends the directory: <key>.dirobject is <key>/.dirobject
+            return f"{self._meta_root}{os.sep}{bucket}{os.sep}{key}{DIR_OBJECT}"
+        return f"{self._root}{os.sep}{bucket}{os.sep}{key}"
+
+    def _require_bucket(self, bucket: str) -> str:
+        """The bucket's directory; OSS's NoSuchBucket when there is none."""
+        validate_bucket(bucket)
+        path = f"{self._root}{os.sep}{bucket}"
+        try:
+            if S_ISDIR(os.stat(path).st_mode):
+                return path
+        except (FileNotFoundError, NotADirectoryError):
+            pass
+        raise OssError(
+            404, "NoSuchBucket", "The specified bucket does not exist.", details={"BucketName": bucket}
+        )
+
+    def _place(self, source: str, bucket: str, key: str, target: str) -> None:
+        """Rename ``source`` to ``target``, making its directories; OSS's KeyConflict where the key
+        cannot be a path beside the objects there; NoSuchBucket when the bucket is gone. Tried
+        first as one rename, which fails without any effect where a directory is missing (the
+        bucket's among them) or the layout forbids the key."""
+        if not key.endswith("/"):
+            try:
+                os.replace(source, target)
+                return
+            except IsADirectoryError:
+                raise OssError(
+                    409, "KeyConflict", f"object '{key}' cannot be stored: objects exist under '{key}/'"
+                ) from None
+            except (FileNotFoundError, NotADirectoryError):
+                pass
+        self._require_bucket(bucket)  # a missing bucket is never made here
+        self._check_no_conflict(bucket, key)
+        os.makedirs(os.path.dirname(target), exist_ok=True)
+        os.replace(source, target)
 
     def _keys(self, bucket: str, prefix: str, marker: str, fold: str) -> Iterator[tuple[str, str]]:
         """("object", key) in key order, or ("prefix", "dir/") for a whole subtree below
@@ -466,21 +541,20 @@ class ObjectStore:
         return self.root / self._checked_bucket(bucket)
 
     def _existing_bucket(self, bucket: str) -> Path:
-        path = self._bucket_path(bucket)
-        if not path.is_dir():
-            raise OssError(
-                404, "NoSuchBucket", "The specified bucket does not exist.", details={"BucketName": bucket}
-            )
-        return path
+        return Path(self._require_bucket(bucket))
 
-    def _write_meta(self, info: ObjectInfo, data_path: Path) -> None:
-        stat = data_path.stat()
+    def _write_meta(self, info: ObjectInfo, data_path: str, stat: os.stat_result | None = None) -> None:
+        """``stat``: the file's, when the caller has it (a spooled file's, taken after its last
+        write: a rename keeps inode, size and mtime)."""
+        if stat is None:
+            stat = os.stat(data_path)
         doc = {
             "etag": info.etag,
             "content_type": info.content_type,
             "last_modified": info.last_modified,
             "size": stat.st_size,
             "mtime_ns": stat.st_mtime_ns,
+            "inode": stat.st_ino,
             "crc64": info.crc64,
             "type": info.object_type,
             "headers": info.headers,
@@ -490,14 +564,32 @@ class ObjectStore:
         }
         self.metadata.put(info.bucket, info.key, doc)
 
-    def _info(self, bucket: str, key: str, path: Path) -> ObjectInfo:
-        stat = path.stat()
-        if not path.is_file():
+    def _info(self, bucket: str, key: str, path: str) -> ObjectInfo:
+        stat = os.stat(path)
+        if not S_ISREG(stat.st_mode):
             raise FileNotFoundError(path)
+
+        def read() -> bytes:
+            with open(path, "rb") as handle:
+                return handle.read()
+
+        return self._info_of(bucket, key, stat, read)
+
+    def _info_of(self, bucket: str, key: str, stat: os.stat_result, read: Callable[[], bytes]) -> ObjectInfo:
+        """The info of the object file whose ``stat`` is given: its metadata row when the row
+        describes this very file (size, mtime and inode: every put renames a new file into place,
+        so a row of another version does not match even within one tick of the file system's
+        coarse clock), else ETag and CRC computed from its bytes (``read()``, which leaves an open
+        handle back at its start). Rows written before the inode was recorded match on size and
+        mtime."""
         meta = self.metadata.get(bucket, key) or {}
-        fresh = meta.get("size") == stat.st_size and meta.get("mtime_ns") == stat.st_mtime_ns
+        fresh = (
+            meta.get("size") == stat.st_size
+            and meta.get("mtime_ns") == stat.st_mtime_ns
+            and meta.get("inode", stat.st_ino) == stat.st_ino
+        )
         if not fresh:  # written by another tool (or by an older version of this store)
-            data = path.read_bytes()
+            data = read()
             meta = {
                 "etag": hashlib.md5(data).hexdigest().upper(),
                 "crc64": crc64(data),
@@ -542,6 +634,14 @@ class ObjectStore:
         while directory != stop and directory.is_dir() and not any(directory.iterdir()):
             directory.rmdir()
             directory = directory.parent
+
+
+def _read_from_start(handle: BinaryIO) -> bytes:
+    """All of an open file's bytes, leaving it at its start again."""
+    handle.seek(0)
+    data = handle.read()
+    handle.seek(0)
+    return data
 
 
 def _guess_type(key: str) -> str:

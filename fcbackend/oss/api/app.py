@@ -19,10 +19,9 @@ from urllib.parse import parse_qsl, unquote
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from backend_contract.oss_signing import http_date
 from fcbackend.access import Authorizer, Caller, CredentialStore
 from fcbackend.oss.api import bucket_ops, object_ops
-from fcbackend.oss.api.context import ClientGone, OssRequest, OssSettings
+from fcbackend.oss.api.context import ClientGone, OssRequest, OssSettings, http_date_now
 from fcbackend.oss.api.hosts import is_oss_request, oss_host
 from fcbackend.oss.api.signature import Authenticator, SignedRequest
 from fcbackend.oss.api.xml_documents import error_document
@@ -195,7 +194,7 @@ class OssApi:
         body = error_document(exc.code, exc.message, req.request_id, req.host_id, exc.details)
         headers = {
             "x-oss-request-id": req.request_id,
-            "Date": http_date(),
+            "Date": http_date_now(),
             "Server": "AliyunOSS",
             **exc.headers,
         }

@@ -10,26 +10,39 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import hashlib
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
+from email.utils import formatdate
 from typing import Any
 
 from starlette.responses import Response
 from starlette.types import Receive, Scope
 
-from backend_contract.oss_signing import http_date
 from fcbackend.access import AccessDenied, Authorizer, Caller
 from fcbackend.oss.api.hosts import OssHost
 from fcbackend.oss.api.xml_documents import Document, parse
 from fcbackend.oss.service import EventOrigin, OssService
-from fcbackend.oss.spool import BodyTooLarge, SpooledFile, Spooler
+from fcbackend.oss.spool import INLINE_BYTES, BodyTooLarge, SpooledFile, Spooler, spool_bytes
 from fcbackend.oss.store import OssError
 
 # OSS's limits (https://www.alibabacloud.com/help/en/oss/user-guide/limits)
 MAX_PUT_BYTES = 5 * 1024**3
 MAX_USER_META_BYTES = 8 * 1024
 READ_ACLS = ("public-read", "public-read-write")
+
+
+@functools.lru_cache(maxsize=4096)
+def http_date_at(second: int) -> str:
+    """RFC 1123 date of a whole second (``Date``, ``Last-Modified``): formatting one costs more
+    than the rest of a small answer's headers, and answers come many to a second."""
+    return formatdate(second, usegmt=True)
+
+
+def http_date_now() -> str:
+    return http_date_at(int(time.time()))
 
 
 @dataclass(frozen=True)
@@ -168,10 +181,20 @@ class OssRequest:
         return digest
 
     async def spool(self, limit: int = MAX_PUT_BYTES) -> SpooledFile:
-        """The body in a temporary file, complete and matching Content-MD5 (else nothing kept)."""
+        """The body in a temporary file, complete and matching Content-MD5 (else nothing kept).
+        A small body (Content-Length up to :data:`INLINE_BYTES`) is received in memory and
+        written only once it is whole and checked."""
         length = self._declared_length(limit)
         expected = self._expected_md5()
-        spooler = Spooler(self.service.store.tmp_dir, limit)
+        if length is not None and length <= INLINE_BYTES:
+            data = await self._small_body(length)
+            md5 = hashlib.md5(data).digest()
+            if expected is not None and md5 != expected:
+                raise OssError(
+                    400, "InvalidDigest", "The Content-MD5 you specified did not match what we received."
+                )
+            return spool_bytes(self.service.store.tmp_path, data, md5)
+        spooler = Spooler(self.service.store.tmp_path, limit)
         try:
             async for chunk in self._chunks():
                 await spooler.write(chunk)
@@ -195,6 +218,24 @@ class OssRequest:
                 400, "InvalidDigest", "The Content-MD5 you specified did not match what we received."
             )
         return spooled
+
+    async def _small_body(self, length: int) -> bytes | bytearray:
+        """The whole body of a request that declared ``length`` bytes (at most INLINE_BYTES)."""
+        data: bytes | bytearray = b""
+        async for chunk in self._chunks():
+            if not data:
+                data = chunk  # the common case: the body arrives in one message
+            else:
+                if isinstance(data, bytes):
+                    data = bytearray(data)
+                data += chunk
+            if len(data) > length:
+                break
+        if len(data) != length:
+            raise OssError(
+                400, "IncompleteBody", f"The body has {len(data)} bytes; Content-Length said {length}."
+            )
+        return data
 
     async def read_body(self, limit: int) -> bytes:
         length = self._declared_length(limit) if self.headers.get("content-length") else None
@@ -231,7 +272,7 @@ class OssRequest:
     # -- answers ------------------------------------------------------------------------------
 
     def common_headers(self) -> dict[str, str]:
-        return {"x-oss-request-id": self.request_id, "Date": http_date(), "Server": "AliyunOSS"}
+        return {"x-oss-request-id": self.request_id, "Date": http_date_now(), "Server": "AliyunOSS"}
 
     def xml(self, doc: Document, *, status: int = 200, headers: Mapping[str, str] | None = None) -> Response:
         return Response(

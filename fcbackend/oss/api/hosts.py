@@ -19,6 +19,7 @@ anonymous OSS read of a public bucket needs an OSS host name).
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -45,8 +46,10 @@ class OssHost:
         return f"oss-{self.region}{'-internal' if self.internal else ''}.aliyuncs.com"
 
 
+@functools.lru_cache(maxsize=256)
 def oss_host(host: str) -> OssHost | None:
-    """The OSS host ``host`` names (a port is ignored), or None when it is not one."""
+    """The OSS host ``host`` names (a port is ignored), or None when it is not one (remembered:
+    every request asks, and a backend sees few distinct hosts)."""
     name = host.rsplit(":", 1)[0] if host.count(":") == 1 else host
     match = _HOST.fullmatch(name.strip().lower().rstrip("."))
     if match is None:

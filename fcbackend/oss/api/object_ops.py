@@ -10,14 +10,15 @@ sends ``x-oss-range-behavior: standard`` (then 416 ``InvalidRange``). Every obje
 from __future__ import annotations
 
 import asyncio
+import base64
 from collections.abc import AsyncIterator
-from email.utils import formatdate, parsedate_to_datetime
+from email.utils import parsedate_to_datetime
 from typing import BinaryIO
 from urllib.parse import unquote
 
 from starlette.responses import Response, StreamingResponse
 
-from fcbackend.oss.api.context import MAX_USER_META_BYTES, OssRequest
+from fcbackend.oss.api.context import MAX_USER_META_BYTES, OssRequest, http_date_at
 from fcbackend.oss.api.xml_documents import Document, child_text, iso_time, owner, url_encoded
 from fcbackend.oss.buckets import ACLS, STORAGE_CLASSES
 from fcbackend.oss.multipart import MAX_PART_BYTES, Upload
@@ -67,7 +68,7 @@ def object_headers(info: ObjectInfo) -> dict[str, str]:
     headers = {
         "ETag": f'"{info.etag}"',
         "Content-Type": info.content_type,
-        "Last-Modified": formatdate(info.last_modified, usegmt=True),
+        "Last-Modified": http_date_at(int(info.last_modified)),
         "x-oss-object-type": info.object_type,
         "x-oss-storage-class": info.storage_class,
         "Accept-Ranges": "bytes",
@@ -99,7 +100,7 @@ def _check_forbid_overwrite(req: OssRequest) -> None:
 async def put_object(req: OssRequest) -> Response:
     req.authorize("oss:PutObject", req.resource(), public="write")
     validate_key(req.key)
-    req.service.store.bucket(req.bucket)
+    req.service.store.require_bucket(req.bucket)
     attributes = attributes_from(req)
     _check_forbid_overwrite(req)
     spooled = await req.spool()
@@ -114,8 +115,6 @@ async def put_object(req: OssRequest) -> Response:
 
 
 def _b64(digest: bytes) -> str:
-    import base64
-
     return base64.b64encode(digest).decode("ascii")
 
 
@@ -236,7 +235,7 @@ async def get_object_meta(req: OssRequest) -> Response:
     return req.empty(
         headers={
             "ETag": f'"{info.etag}"',
-            "Last-Modified": formatdate(info.last_modified, usegmt=True),
+            "Last-Modified": http_date_at(int(info.last_modified)),
             "Content-Length": str(info.size),
             "x-oss-hash-crc64ecma": str(info.crc64),
         }
@@ -259,7 +258,7 @@ async def copy_object(req: OssRequest) -> Response:
     req.authorize("oss:GetObject", req.resource(source_bucket, source_key))
     req.authorize("oss:PutObject", req.resource())
     validate_key(req.key)
-    req.service.store.bucket(req.bucket)
+    req.service.store.require_bucket(req.bucket)
     source = req.service.store.head(source_bucket, source_key)
     _copy_conditions(req, source)
     _check_forbid_overwrite(req)
@@ -287,7 +286,7 @@ def _copy_conditions(req: OssRequest, source: ObjectInfo) -> None:
 async def append_object(req: OssRequest) -> Response:
     req.authorize("oss:PutObject", req.resource(), public="write")
     validate_key(req.key)
-    req.service.store.bucket(req.bucket)
+    req.service.store.require_bucket(req.bucket)
     text = req.param("position") or ""
     if not text.isdigit():
         raise OssError(400, "InvalidArgument", f"position must be a non-negative integer, got {text!r}.")

@@ -11,6 +11,7 @@ OSS's own codes: an unknown or disabled key ``InvalidAccessKeyId``, an expired t
 
 from __future__ import annotations
 
+import functools
 import hmac
 import re
 from collections.abc import Callable, Mapping
@@ -82,14 +83,18 @@ def _check_skew(sent: float | None, now: float, text: str) -> None:
         )
 
 
+@functools.lru_cache(maxsize=1024)
 def _http_date(text: str) -> float | None:
+    """Parsed once per distinct date (clients send the same one for a whole second)."""
     try:
         return parsedate_to_datetime(text).timestamp()
     except (TypeError, ValueError):
         return None
 
 
+@functools.lru_cache(maxsize=1024)
 def _v4_date(text: str) -> float | None:
+    """Parsed once per distinct x-oss-date, as :func:`_http_date`."""
     try:
         return datetime.strptime(text, "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC).timestamp()
     except ValueError:

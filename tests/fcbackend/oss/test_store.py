@@ -67,6 +67,56 @@ def test_key_that_is_also_a_prefix_conflicts_clearly(tmp_path: Path) -> None:
     assert not_empty.value.code == "BucketNotEmpty"
 
 
+def test_an_object_beside_objects_under_its_name_conflicts_and_leaves_no_temporary_file(
+    tmp_path: Path,
+) -> None:
+    store = ObjectStore(tmp_path)
+    store.put("bkt", "a/b", b"1")
+    with pytest.raises(OssError, match="objects exist under 'a/'") as conflict:
+        store.put("bkt", "a", b"2")
+    assert conflict.value.code == "KeyConflict" and conflict.value.status == 409
+    store.put("bkt", "b/c", b"3")
+    with pytest.raises(OssError, match="object 'b/c' exists"):
+        store.put("bkt", "b/c/d/e", b"4")
+    assert not any(store.tmp_dir.iterdir())
+    assert store.get("bkt", "a/b")[1] == b"1" and store.get("bkt", "b/c")[1] == b"3"
+
+
+def test_a_file_replaced_by_another_tool_within_one_clock_tick_gets_its_own_etag(tmp_path: Path) -> None:
+    """The metadata row describes one version of the file: same size and mtime (the file system's
+    clock is coarse) are not enough when the file was replaced by another one."""
+    store = ObjectStore(tmp_path)
+    store.put("bkt", "k.txt", b"aaaa")
+    path = store.object_path("bkt", "k.txt")
+    before = path.stat()
+    replacement = tmp_path / "replacement"
+    replacement.write_bytes(b"bbbb")
+    os.utime(replacement, ns=(before.st_atime_ns, before.st_mtime_ns))
+    os.replace(replacement, path)
+    info, data = store.get("bkt", "k.txt")
+    assert data == b"bbbb" and info.etag == hashlib.md5(b"bbbb").hexdigest().upper()
+    assert store.head("bkt", "k.txt").etag == info.etag
+
+
+def test_bucket_records_changed_by_another_opener_are_never_answered_stale(tmp_path: Path) -> None:
+    """Records are cached per process; a second store on the same directory (another backend,
+    ``ros``) changes them, twice within one tick of the file system's clock, to the same size."""
+    ours, theirs = ObjectStore(tmp_path), ObjectStore(tmp_path)
+    ours.create_bucket("bkt")
+    assert ours.bucket("bkt").acl == "private"
+    theirs.update_bucket("bkt", acl="public-read")
+    assert ours.bucket("bkt").acl == "public-read"
+    for value in ("1", "2", "3"):
+        theirs.update_bucket("bkt", tags={"k": value})
+        assert ours.bucket("bkt").tags == {"k": value}
+    theirs.delete_bucket("bkt")
+    with pytest.raises(OssError) as gone:
+        ours.bucket("bkt")
+    assert gone.value.code == "NoSuchBucket"
+    theirs.create_bucket("bkt", acl="public-read-write")
+    assert ours.bucket("bkt").acl == "public-read-write"
+
+
 @pytest.mark.parametrize(
     ("pattern", "event", "expected"),
     [
