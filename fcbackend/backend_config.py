@@ -58,6 +58,9 @@ class BackendConfig:
     # Where instances run: None on this machine; "auto", "HOST:PORT" or "ray://HOST:PORT" on the
     # nodes of that Ray cluster (fcbackend.cluster, docs/design/cluster.md).
     cluster: str | None = None
+    # The address the cluster's nodes reach this process at (its gateway, for their functions):
+    # --advertise-address or ROS_ADVERTISE_ADDRESS; None: its Ray node address.
+    advertise_address: str | None = None
 
     @classmethod
     def for_state_dir(cls, state_dir: Path | None = None, **overrides: Any) -> BackendConfig:
