@@ -284,9 +284,9 @@ class NodeAgent:
             return
         await asyncio.to_thread(_unpack, archive, target)
 
-    def put_gateway(self, owner: str, offer: GatewayOffer) -> None:
+    async def put_gateway(self, owner: str, offer: GatewayOffer) -> None:
         """Where the gateway of API process ``owner`` answers this node's functions."""
-        self.network.offer(owner, offer)
+        await self.network.offer(owner, offer)
 
     async def stop_instance(self, instance_id: str, graceful: bool = True) -> Capacity:
         placed = self._placed.pop(instance_id, None)

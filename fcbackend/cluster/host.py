@@ -59,7 +59,7 @@ class AgentHost:
         if method == "after_call":
             return self.agent.after_call(*args)
         if method == "put_gateway":
-            return self.agent.put_gateway(*args)
+            return await self.agent.put_gateway(*args)
         if method == "put_code":
             return await self.agent.put_code(*args)
         raise ValueError(f"the node agent has no control method {method!r}")

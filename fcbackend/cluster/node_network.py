@@ -43,6 +43,7 @@ from fcbackend.gateway.function_network import (
     gateway_address,
     hosts_file_text,
 )
+from fcbackend.gateway.netns import can_enter_namespaces, listening_sockets_in, namespace_pid
 from fcbackend.gateway.routing import Policy
 from fcbackend.instances.network import CONTAINER_CA_BUNDLE, SANDBOX_CA_BUNDLE, NetworkAttachment
 
@@ -59,9 +60,12 @@ _PEM_END = b"-----END CERTIFICATE-----"
 
 @dataclass(frozen=True)
 class GatewayOffer:
-    """Where an API process's gateway answers functions on other nodes."""
+    """Where an API process's gateway answers functions on other nodes: its proxy for functions
+    with Internet access (``proxy``) and without (``closed_proxy``: Alibaba Cloud hosts only), its
+    plain-HTTP and TLS listeners for names resolved to it."""
 
     proxy: tuple[str, int]
+    closed_proxy: tuple[str, int]
     http: tuple[str, int]
     https: tuple[str, int]
     ca_pem: bytes
@@ -71,21 +75,21 @@ class GatewayOffer:
     def digest(self) -> str:
         return hashlib.sha256(pickle.dumps(self, protocol=4)).hexdigest()[:16]
 
-    @property
-    def proxy_url(self) -> str:
-        host, port = self.proxy
-        return f"http://{f'[{host}]' if ':' in host else host}:{port}"
-
 
 async def advertise_gateway(network: FunctionNetwork, host: str) -> tuple[GatewayOffer, list[asyncio.Server]]:
-    """Listen for functions on other nodes on ``host`` (proxy, HTTP, TLS; free ports) with the
-    gateway behind ``network``; the offer the nodes get and the listeners (closed with the
-    gateway). Functions on nodes are served as callers on the API process's machine are: hosts
-    outside Alibaba Cloud pass, as they would from the node itself."""
-    policy = Policy(allow_internet=True, who="a function on a cluster node")
+    """Listen for functions on other nodes on ``host`` (free ports) with the gateway behind
+    ``network``; the offer the nodes get and the listeners (closed with the gateway). The open
+    proxy serves functions on nodes as callers on this machine are served (hosts outside Alibaba
+    Cloud pass); the closed one serves functions without ``internetAccess``."""
+    listeners = (
+        ("proxy", Policy(allow_internet=True, who="a function on a cluster node")),
+        ("proxy", Policy(allow_internet=False, who="a function without Internet access on a cluster node")),
+        ("http", Policy(allow_internet=False, who="a function on a cluster node")),
+        ("https", Policy(allow_internet=False, who="a function on a cluster node")),
+    )
     servers: list[asyncio.Server] = []
     addresses: list[tuple[str, int]] = []
-    for kind in ("proxy", "http", "https"):
+    for kind, policy in listeners:
         sock = bind_host_listener(host, 0)
         if sock is None:
             for server in servers:
@@ -94,8 +98,39 @@ async def advertise_gateway(network: FunctionNetwork, host: str) -> tuple[Gatewa
         addresses.append((host, int(sock.getsockname()[1])))
         servers.append(await network.gateway.serve(sock, kind, policy))
     ca_pem = network.gateway.ca.cert_path.read_bytes()
-    offer = GatewayOffer(addresses[0], addresses[1], addresses[2], ca_pem, tuple(network.names))
+    proxy, closed_proxy, http, https = addresses
+    offer = GatewayOffer(proxy, closed_proxy, http, https, ca_pem, tuple(network.names))
     return offer, servers
+
+
+Upstream = Callable[[], "tuple[str, int] | None"]
+
+
+class _Attachment:
+    """Relays inside one instance's network namespace (a sandbox of its own network, a
+    container): the proxy ports of every API process on ``127.0.0.1``, ports 80 and 443 on the
+    node's gateway address."""
+
+    def __init__(self, network: NodeNetwork, pid: int, reserved: frozenset[int]):
+        self.network = network
+        self.pid = pid
+        self.reserved = reserved
+        self.allow_internet = False
+        self.servers: dict[int, asyncio.Server] = {}
+
+    def set_policy(self, allow_internet: bool, who: str) -> None:
+        self.allow_internet = allow_internet
+
+    def release(self, port: int) -> None:
+        server = self.servers.pop(port, None)
+        if server is not None:
+            server.close()
+
+    def close(self) -> None:
+        for server in self.servers.values():
+            server.close()
+        self.servers.clear()
+        self.network._attachments.discard(self)
 
 
 class NodeNetwork:
@@ -110,8 +145,10 @@ class NodeNetwork:
         self.hosts_path = directory / "hosts"
         self._offers: dict[str, GatewayOffer] = {}  # by owner
         self._latest: GatewayOffer | None = None
+        self._ports: dict[str, int] = {}  # owner -> its proxy relay's port on 127.0.0.1
         self._roots = system_roots()
         self._servers: list[asyncio.Server] = []
+        self._attachments: set[_Attachment] = set()
         self._connections: set[asyncio.Task[None]] = set()
         self._write()
 
@@ -121,17 +158,49 @@ class NodeNetwork:
         offer = self._offers.get(owner)
         return offer is not None and offer.digest == digest
 
-    def offer(self, owner: str, offer: GatewayOffer) -> None:
+    async def offer(self, owner: str, offer: GatewayOffer) -> None:
+        """Take ``owner``'s gateway: its proxy relay on this node's ``127.0.0.1`` (and inside every
+        instance namespace already attached), its CA and names in the shared files."""
         self._offers[owner] = offer
         self._latest = offer
         self._write()
+        if owner in self._ports:
+            return
+        server = await asyncio.start_server(
+            self._relay(self._proxy_of(owner, None)), host="127.0.0.1", port=0
+        )
+        self._servers.append(server)
+        port = self._ports[owner] = int(server.sockets[0].getsockname()[1])
+        for attachment in list(self._attachments):
+            await self._listen_in(attachment, [("127.0.0.1", port, self._proxy_of(owner, attachment))])
 
     def proxy_environment(self, owner: str) -> dict[str, str]:
-        offer = self._offers.get(owner)
-        if offer is None:
+        port = self._ports.get(owner)
+        if port is None:
             return {}
-        url = offer.proxy_url
+        url = f"http://127.0.0.1:{port}"
         return {"HTTP_PROXY": url, "http_proxy": url, "HTTPS_PROXY": url, "https_proxy": url}
+
+    def _proxy_of(self, owner: str, attachment: _Attachment | None) -> Upstream:
+        """The owner's proxy: the closed one for an instance of its own network namespace whose
+        function has no Internet access (as the gateway's listeners in local namespaces serve)."""
+
+        def upstream() -> tuple[str, int] | None:
+            offer = self._offers.get(owner)
+            if offer is None:
+                return None
+            return offer.proxy if attachment is None or attachment.allow_internet else offer.closed_proxy
+
+        return upstream
+
+    def _named(self, kind: str) -> Upstream:
+        def upstream() -> tuple[str, int] | None:
+            offer = self._latest
+            if offer is None:
+                return None
+            return offer.http if kind == "http" else offer.https
+
+        return upstream
 
     def _write(self) -> None:
         certificates: list[bytes] = []
@@ -145,12 +214,10 @@ class NodeNetwork:
         _write_in_place(self.bundle_path, bundle)
         _write_in_place(self.hosts_path, hosts_file_text(self.address, names).encode())
 
-    # ------------------------------------------------------------- ports 80 and 443
+    # ------------------------------------------------------------- relays
 
     async def start(self) -> None:
         """Listen on ports 80 and 443 of :attr:`address` (both or neither; needs root)."""
-        if self._servers:
-            return
         sockets = [bind_host_listener(self.address, port) for port in (HTTP_PORT, HTTPS_PORT)]
         if any(sock is None for sock in sockets):
             for sock in sockets:
@@ -161,19 +228,20 @@ class NodeNetwork:
         for sock, kind in zip(sockets, ("http", "https"), strict=True):
             assert sock is not None
             sock.setblocking(False)
-            self._servers.append(await asyncio.start_server(self._relay_to(kind), sock=sock))
+            self._servers.append(await asyncio.start_server(self._relay(self._named(kind)), sock=sock))
 
-    def _relay_to(self, kind: str) -> Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]:
+    def _relay(
+        self, upstream: Upstream
+    ) -> Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]:
         async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-            offer = self._latest
-            if offer is None:
+            target = upstream()
+            if target is None:
                 writer.close()
                 return
-            host, port = offer.http if kind == "http" else offer.https
             try:
-                upstream_reader, upstream_writer = await asyncio.open_connection(host, port)
+                upstream_reader, upstream_writer = await asyncio.open_connection(*target)
             except OSError as exc:
-                log.warning("the gateway at %s:%d does not answer: %s", host, port, exc)
+                log.warning("the gateway at %s:%d does not answer: %s", target[0], target[1], exc)
                 writer.close()
                 return
             up = asyncio.ensure_future(pipe(reader, upstream_writer))
@@ -188,10 +256,26 @@ class NodeNetwork:
 
         return serve
 
+    async def _listen_in(self, attachment: _Attachment, wanted: list[tuple[str, int, Upstream]]) -> None:
+        wanted = [w for w in wanted if w[1] not in attachment.reserved]
+        try:
+            sockets = await asyncio.to_thread(
+                listening_sockets_in, attachment.pid, [(host, port) for host, port, _ in wanted]
+            )
+        except OSError as exc:
+            log.warning("cannot relay the gateway into the namespace of pid %d: %s", attachment.pid, exc)
+            return
+        for sock, (_, port, upstream) in zip(sockets, wanted, strict=True):
+            if sock is not None:
+                sock.setblocking(False)
+                attachment.servers[port] = await asyncio.start_server(self._relay(upstream), sock=sock)
+
     async def close(self) -> None:
         for server in self._servers:
             server.close()
         self._servers.clear()
+        for attachment in list(self._attachments):
+            attachment.close()
         for task in list(self._connections):
             task.cancel()
 
@@ -203,7 +287,7 @@ class NodeNetwork:
 
     @property
     def can_attach(self) -> bool:
-        return False
+        return can_enter_namespaces()
 
     def environment(self, ca_path: str) -> dict[str, str]:
         """The trust stores and NO_PROXY; the proxy itself depends on which API process started
@@ -219,10 +303,28 @@ class NodeNetwork:
         return [f"{self.bundle_path}:{CONTAINER_CA_BUNDLE}:ro"]
 
     def extra_hosts(self) -> list[str]:
-        return []
+        names = [n for offer in self._offers.values() for n in offer.names]
+        return [f"{name}:{self.address}" for name in dict.fromkeys(names)]
 
     async def attach(self, pid: int, reserved_ports: frozenset[int]) -> NetworkAttachment | None:
-        return None
+        """Relays inside the namespace of ``pid``'s instance: every API process's proxy port and
+        the names' ports 80/443, so a function with a network of its own reaches its gateway."""
+        if not self.can_attach:
+            return None
+        target = await asyncio.to_thread(namespace_pid, pid)
+        if target is None:
+            return None
+        attachment = _Attachment(self, target, reserved_ports)
+        wanted: list[tuple[str, int, Upstream]] = [
+            ("127.0.0.1", port, self._proxy_of(owner, attachment)) for owner, port in self._ports.items()
+        ]
+        wanted += [
+            (self.address, HTTP_PORT, self._named("http")),
+            (self.address, HTTPS_PORT, self._named("https")),
+        ]
+        await self._listen_in(attachment, wanted)
+        self._attachments.add(attachment)
+        return attachment
 
 
 def _certificates(pem: bytes) -> list[bytes]:

@@ -181,25 +181,30 @@ def test_a_function_on_a_node_reaches_the_twins_through_its_api_process_gateway(
         with RamClient(backend.endpoint, info["accessKeyId"], info["accessKeySecret"]) as ram:
             arn = function_role(ram, "node-writer", allow("oss:PutObject", "acs:oss:*:*:node-writes/*"))
         client = backend.fc2()
-        client.create_service("roles", role=arn)
-        client.create_function(
-            "roles", "write", "python3", "index.handler", codeDir=str(backend.home / "oss-code"),
-            timeout=30, environmentVariables={"BUCKET": "node-writes"},
-        )  # fmt: skip
+        # with the host's network, and in a sandbox with a network of its own (no Internet access)
+        for service, internet in (("roles", True), ("closed", False)):
+            client.create_service(service, role=arn, internetAccess=internet)
+            client.create_function(
+                service, "write", "python3", "index.handler", codeDir=str(backend.home / "oss-code"),
+                timeout=30, environmentVariables={"BUCKET": "node-writes"},
+            )  # fmt: skip
 
     ray_cluster.call(prepare)
-    response = ray_cluster.call(
-        lambda: backend.fc2().invoke_function("roles", "write", payload=b"from a node")
-    )
-    # written with the role's keys through the proxy; read anonymously without a proxy, the twin
-    # itself refuses (403): the name resolved to the gateway and its certificate was trusted
-    assert json.loads(response.data) == {"written": True, "direct": 403}, response.data
-    (row,) = [r for r in backend.instances() if r["function"] == "write"]
-    assert row["node"] in (ray_cluster.nodes["cpu"], ray_cluster.nodes["gpu"])
-    stored = ray_cluster.call(
-        lambda: oss2.Bucket(root, backend.endpoint, "node-writes").get_object("from-node.txt").read()
-    )
-    assert stored == b"from a node"
+    for service in ("roles", "closed"):
+        payload = f"from a node ({service})".encode()
+        response = ray_cluster.call(backend.fc2().invoke_function, service, "write", payload)
+        # written with the role's keys through the proxy; read anonymously without a proxy, the
+        # twin itself refuses (403): the name resolved to the gateway and its certificate was trusted
+        assert json.loads(response.data) == {"written": True, "direct": 403}, response.data
+        stored = ray_cluster.call(
+            lambda: oss2.Bucket(root, backend.endpoint, "node-writes").get_object("from-node.txt").read()
+        )
+        assert stored == payload
+    rows = [r for r in backend.instances() if r["function"] == "write"]
+    assert len(rows) == 2 and {r["node"] for r in rows} <= {
+        ray_cluster.nodes["cpu"],
+        ray_cluster.nodes["gpu"],
+    }
 
 
 def test_node_instances_report_their_memory_peak_and_output_written_between_invocations(
