@@ -144,6 +144,7 @@ class NodeNetwork:
         self.bundle_path = directory / "ca-bundle.pem"
         self.hosts_path = directory / "hosts"
         self._offers: dict[str, GatewayOffer] = {}  # by owner
+        self._digests: dict[str, str] = {}  # by owner: what a start names
         self._latest: GatewayOffer | None = None
         self._ports: dict[str, int] = {}  # owner -> its proxy relay's port on 127.0.0.1
         self._roots = system_roots()
@@ -155,13 +156,13 @@ class NodeNetwork:
     # ------------------------------------------------------------- offers
 
     def knows(self, owner: str, digest: str) -> bool:
-        offer = self._offers.get(owner)
-        return offer is not None and offer.digest == digest
+        return self._digests.get(owner) == digest
 
     async def offer(self, owner: str, offer: GatewayOffer) -> None:
         """Take ``owner``'s gateway: its proxy relay on this node's ``127.0.0.1`` (and inside every
         instance namespace already attached), its CA and names in the shared files."""
         self._offers[owner] = offer
+        self._digests[owner] = offer.digest
         self._latest = offer
         self._write()
         if owner in self._ports:

@@ -126,6 +126,7 @@ class ClusterPlacement:
         self.gateway: FunctionNetwork | None = None
         self.advertise_address = advertise_address
         self._offer: GatewayOffer | None = None
+        self._offer_digest = ""  # what every start names (the node asks for the offer when it lacks it)
         self._offer_servers: list[asyncio.Server] = []
         # The scheduler's way to stop an idle instance with its preStop hook (InstanceDriver.bind_retire).
         self.retire: Callable[[str], Awaitable[bool]] | None = None
@@ -197,6 +198,7 @@ class ClusterPlacement:
             host = await asyncio.to_thread(self.plane.node_ip)
         try:
             self._offer, self._offer_servers = await advertise_gateway(self.gateway, host)
+            self._offer_digest = self._offer.digest
         except OSError as exc:
             log.warning("functions on the cluster's nodes get no gateway: %s", exc)
 
@@ -312,7 +314,7 @@ class ClusterPlacement:
         self, node: Node, spec: FunctionSpec, instance_id: str, driver: str | None, demand: Demand
     ) -> RemoteInstance | None:
         agent = self._agent(node)
-        gateway = self._offer.digest if self._offer is not None else ""
+        gateway = self._offer_digest
         try:
             reply = await asyncio.wait_for(
                 agent.start_instance(spec, instance_id, driver, self.owner, gateway), CONTROL_TIMEOUT_S + 120
