@@ -46,6 +46,9 @@ log = logging.getLogger(__name__)
 # How long a control call may take before its node counts as unreachable.
 CONTROL_TIMEOUT_S = 10.0
 PING_TIMEOUT_S = 3.0
+# The node's report after a request (memory peak, stray output) is best effort: a node that does
+# not answer within this long costs the figures, never more than this of the response's time.
+REPORT_TIMEOUT_S = 1.0
 # A new agent builds its drivers and starts its first sandboxes before it answers.
 AGENT_START_TIMEOUT_S = 60.0
 # How often a pending start asks the agents again, and how often Ray's node list is read.
@@ -396,7 +399,7 @@ class ClusterPlacement:
         if agent is None or inst.lost is not None:
             return
         try:
-            report = await asyncio.wait_for(agent.after_call(inst.id), CONTROL_TIMEOUT_S)
+            report = await asyncio.wait_for(agent.after_call(inst.id), REPORT_TIMEOUT_S)
         except Exception as exc:  # the figures are lost, the response is not
             log.debug("instance %s: no report from its node: %s", inst.id, exc)
             return
