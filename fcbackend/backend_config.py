@@ -61,6 +61,9 @@ class BackendConfig:
     # The directory every backend of a shared database mounts (--shared-dir, $ROS_SHARED_DIR):
     # OSS object bytes, NAS file systems and function logs live there instead of the state dir.
     shared_dir: Path | None = field(default_factory=local_environment.shared_dir)
+    # The address the cluster's nodes reach this process at (its gateway, for their functions):
+    # --advertise-address or ROS_ADVERTISE_ADDRESS; None: its Ray node address.
+    advertise_address: str | None = None
 
     @classmethod
     def for_state_dir(cls, state_dir: Path | None = None, **overrides: Any) -> BackendConfig:

@@ -104,7 +104,9 @@ def cluster_drivers_for(config: BackendConfig) -> tuple[dict[str, InstanceDriver
 
     plane = RayPlane.connect(config.cluster)
     settings = AgentSettings(driver=config.driver)
-    placement = ClusterPlacement(plane, settings, owner_name(str(config.state_dir.resolve())))
+    placement = ClusterPlacement(
+        plane, settings, owner_name(str(config.state_dir.resolve())), config.advertise_address
+    )
     return cluster_drivers(placement, config.driver)
 
 

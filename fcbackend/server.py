@@ -558,6 +558,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--driver", default=None)
     parser.add_argument("--no-auth", action="store_true")
     parser.add_argument("--cluster", default=None)
+    # Where the cluster's nodes reach this process (its gateway); default: its Ray node address.
+    parser.add_argument("--advertise-address", default=os.environ.get("ROS_ADVERTISE_ADDRESS") or None)
     parser.add_argument("--log-level", default="warning")
     parser.add_argument(
         "--shared-dir",
@@ -576,6 +578,7 @@ def main(argv: list[str] | None = None) -> None:
         database_url=os.environ.get(DATABASE_URL_VARIABLE) or None,
         cluster=args.cluster,
         shared_dir=args.shared_dir,
+        advertise_address=args.advertise_address,
     )
 
     def ready(info: dict[str, Any]) -> None:

@@ -31,10 +31,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from fcbackend.cluster.demand import Capacity, Demand
+from fcbackend.cluster.node_network import GatewayOffer, NodeNetwork
 from fcbackend.cluster.relay import InstanceRelay
 from fcbackend.gpu.devices import GpuDevice
 from fcbackend.gpu.placement import GpuAllocator
 from fcbackend.instances.driver import Instance, InstanceDriver
+from fcbackend.instances.network import with_network_environment
 from fcbackend.instances.worker import LocalInstance
 from fcbackend.models import FunctionSpec, InstanceStartError
 from fcbackend.scheduler.drivers import build_default_drivers
@@ -86,16 +88,31 @@ class StartReply:
     # Code or layer directories (as the API process names them) this node does not have yet:
     # the API process sends them (put_code) and asks again.
     missing_code: tuple[str, ...] = ()
+    # The node does not have this API process's gateway offer (put_gateway) yet.
+    missing_gateway: bool = False
 
 
 @dataclass(frozen=True)
 class CrashReport:
-    """Why an instance's connection broke: ``alive`` False when it exited (``reason``, OOM)."""
+    """Why an instance's connection broke: ``alive`` False when it exited (``reason``, OOM), and
+    what it wrote since its last call (``logs``), as a local crash reports it."""
 
     alive: bool
     reason: str = ""
     oom: bool = False
     exit_code: int | None = None
+    logs: bytes = b""
+
+
+@dataclass(frozen=True)
+class CallReport:
+    """What a local instance's driver reads after each request and a node instance's API process
+    cannot: the memory high-water mark of the request (``X-Fc-Max-Memory-Usage``, from the
+    instance's cgroup on its node) and what the instance wrote outside the responses (output
+    between invocations, of background threads) since the last report."""
+
+    memory_peak_bytes: int = 0
+    logs: bytes = b""
 
 
 @dataclass
@@ -120,6 +137,10 @@ class NodeAgent:
             pool_size=settings.pool_size,
             gpu_allocator=_node_gpus(),
         )
+        # functions reach their API process's *.aliyuncs.com gateway (fcbackend.cluster.node_network)
+        self.network = NodeNetwork(self.state_dir / "gateway")
+        for driver in self.drivers.values():
+            driver.network = self.network
         self._placed: dict[str, _Placed] = {}
         self._starting: dict[str, Demand] = {}  # admitted, being started: their resources held
         self._lock = asyncio.Lock()
@@ -130,6 +151,10 @@ class NodeAgent:
         if self._started:
             return
         self._started = True
+        try:
+            await self.network.start()
+        except OSError as exc:
+            log.warning("the gateway's ports on this node: %s", exc)
         for name, driver in self.drivers.items():
             try:
                 await driver.reap_orphans()
@@ -159,13 +184,19 @@ class NodeAgent:
         return chosen, driver
 
     async def start_instance(
-        self, spec: FunctionSpec, instance_id: str, driver: str | None, owner: str
+        self, spec: FunctionSpec, instance_id: str, driver: str | None, owner: str, gateway: str = ""
     ) -> StartReply:
+        """Start ``instance_id``; ``gateway``: the digest of the owner's gateway offer (empty: the
+        API process has no gateway)."""
         await self.start()
         began = time.perf_counter()
         missing = tuple(str(p) for p in _code_dirs(spec) if not self._code_path(p).is_dir())
         if missing:
             return StartReply(instance_id, self.node.node_id, missing_code=missing, free=self.free())
+        if gateway:
+            if not self.network.knows(owner, gateway):
+                return StartReply(instance_id, self.node.node_id, missing_gateway=True, free=self.free())
+            spec = with_network_environment(spec, self.network.proxy_environment(owner))
         spec = self._with_local_code(spec)
         demand = Demand.of(spec)
         async with self._lock:  # admission is one decision per node
@@ -205,6 +236,8 @@ class NodeAgent:
                 error_type="FunctionNotStarted",
                 free=self.free(),
             )
+        with contextlib.suppress(Exception):
+            instance.reset_peak()  # the first request's peak is its own, not the start's
         relay = InstanceRelay(client)
         try:
             port = await relay.start(self.node.address)
@@ -251,6 +284,10 @@ class NodeAgent:
             return
         await asyncio.to_thread(_unpack, archive, target)
 
+    async def put_gateway(self, owner: str, offer: GatewayOffer) -> None:
+        """Where the gateway of API process ``owner`` answers this node's functions."""
+        await self.network.offer(owner, offer)
+
     async def stop_instance(self, instance_id: str, graceful: bool = True) -> Capacity:
         placed = self._placed.pop(instance_id, None)
         if placed is not None:
@@ -273,14 +310,30 @@ class NodeAgent:
             if instance.alive():
                 return CrashReport(alive=True)
             crash = instance.worker.crash_reason(instance.spec)
-            return CrashReport(alive=False, reason=crash.reason, oom=crash.oom, exit_code=crash.exit_code)
+            return CrashReport(
+                alive=False,
+                reason=crash.reason,
+                oom=crash.oom,
+                exit_code=crash.exit_code,
+                logs=_take_logs(instance),
+            )
         if instance.alive():
             return CrashReport(alive=True)
-        return CrashReport(alive=False, reason=f"instance {instance_id} exited")
+        return CrashReport(alive=False, reason=f"instance {instance_id} exited", logs=_take_logs(instance))
 
-    def take_logs(self, instance_id: str) -> bytes:
+    def after_call(self, instance_id: str) -> CallReport:
+        """The request's memory peak (then reset, so the next request's is its own) and the
+        instance's output outside responses: asked by the API process after every request."""
         placed = self._placed.get(instance_id)
-        return placed.instance.take_logs() if placed is not None else b""
+        if placed is None:
+            return CallReport()
+        instance = placed.instance
+        try:
+            peak = instance.memory_peak_bytes()
+            instance.reset_peak()
+        except Exception:
+            peak = 0
+        return CallReport(memory_peak_bytes=peak, logs=_take_logs(instance))
 
     def instances(self) -> list[dict[str, object]]:
         return [
@@ -304,6 +357,14 @@ class NodeAgent:
         for driver in self.drivers.values():
             with contextlib.suppress(Exception):
                 await driver.close()
+        await self.network.close()
+
+
+def _take_logs(instance: Instance) -> bytes:
+    try:
+        return instance.take_logs()
+    except Exception:
+        return b""
 
 
 def _code_dirs(spec: FunctionSpec) -> list[Path]:

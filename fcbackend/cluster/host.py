@@ -56,6 +56,10 @@ class AgentHost:
             return await self.agent.start_instance(*args)
         if method == "stop_instance":
             return await self.agent.stop_instance(*args)
+        if method == "after_call":
+            return self.agent.after_call(*args)
+        if method == "put_gateway":
+            return await self.agent.put_gateway(*args)
         if method == "put_code":
             return await self.agent.put_code(*args)
         raise ValueError(f"the node agent has no control method {method!r}")

@@ -27,14 +27,18 @@ import hashlib
 import logging
 import socket
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from fcbackend.cluster.agent import AgentSettings, CrashReport, StartReply, pack_directory
+from fcbackend.cluster.agent import AgentSettings, CallReport, CrashReport, StartReply, pack_directory
 from fcbackend.cluster.demand import Capacity, Demand
+from fcbackend.cluster.node_network import GatewayOffer, advertise_gateway
+from fcbackend.gateway.function_network import FunctionNetwork
 from fcbackend.instances.ca_client import CaClient, ConnectionLost
-from fcbackend.instances.driver import Instance, InstanceCrashed, InstanceDriver, InstanceLost
+from fcbackend.instances.driver import Instance, InstanceCrashed, InstanceDriver, InstanceLost, InstanceStats
+from fcbackend.instances.network import InstanceNetwork
 from fcbackend.models import FunctionSpec, InstanceRequest, InstanceResponse, InstanceStartError
 
 log = logging.getLogger(__name__)
@@ -42,6 +46,9 @@ log = logging.getLogger(__name__)
 # How long a control call may take before its node counts as unreachable.
 CONTROL_TIMEOUT_S = 10.0
 PING_TIMEOUT_S = 3.0
+# The node's report after a request (memory peak, stray output) is best effort: a node that does
+# not answer within this long costs the figures, never more than this of the response's time.
+REPORT_TIMEOUT_S = 1.0
 # A new agent builds its drivers and starts its first sandboxes before it answers.
 AGENT_START_TIMEOUT_S = 60.0
 # How often a pending start asks the agents again, and how often Ray's node list is read.
@@ -72,8 +79,10 @@ class Agent(Protocol):
     async def start(self, timeout: float) -> None: ...
 
     async def start_instance(
-        self, spec: FunctionSpec, instance_id: str, driver: str | None, owner: str
+        self, spec: FunctionSpec, instance_id: str, driver: str | None, owner: str, gateway: str
     ) -> StartReply: ...
+
+    async def put_gateway(self, owner: str, offer: GatewayOffer) -> None: ...
 
     async def stop_instance(self, instance_id: str, graceful: bool, timeout: float) -> Capacity: ...
 
@@ -82,6 +91,8 @@ class Agent(Protocol):
     async def release_owner(self, owner: str, timeout: float) -> int: ...
 
     async def put_code(self, path: str, archive: bytes) -> None: ...
+
+    async def after_call(self, instance_id: str) -> CallReport: ...
 
     async def ping(self, timeout: float) -> bool: ...
 
@@ -95,6 +106,8 @@ class ControlPlane(Protocol):
 
     def agent(self, node: Node, settings: AgentSettings) -> Agent: ...
 
+    def node_ip(self) -> str: ...
+
     def disconnect(self) -> None: ...
 
 
@@ -106,10 +119,20 @@ def owner_name(state_dir: str) -> str:
 
 
 class ClusterPlacement:
-    def __init__(self, plane: ControlPlane, settings: AgentSettings, owner: str):
+    def __init__(
+        self, plane: ControlPlane, settings: AgentSettings, owner: str, advertise_address: str | None = None
+    ):
         self.plane = plane
         self.settings = settings
         self.owner = owner
+        # The gateway functions on nodes reach (set by the drivers' network), where they reach it.
+        self.gateway: FunctionNetwork | None = None
+        self.advertise_address = advertise_address
+        self._offer: GatewayOffer | None = None
+        self._offer_digest = ""  # what every start names (the node asks for the offer when it lacks it)
+        self._offer_servers: list[asyncio.Server] = []
+        # The scheduler's way to stop an idle instance with its preStop hook (InstanceDriver.bind_retire).
+        self.retire: Callable[[str], Awaitable[bool]] | None = None
         self._nodes: dict[str, Node] = {}
         self._agents: dict[str, Agent] = {}
         self._free: dict[str, Capacity] = {}
@@ -150,11 +173,14 @@ class ClusterPlacement:
             return 0
         self._attached = True
         nodes = await self.refresh_nodes()
+        await self._advertise()
 
         async def attach_to(node: Node) -> int:
             agent = self._agent(node)
             try:
                 await agent.start(AGENT_START_TIMEOUT_S)
+                if self._offer is not None:
+                    await asyncio.wait_for(agent.put_gateway(self.owner, self._offer), CONTROL_TIMEOUT_S)
                 return await agent.release_owner(self.owner, CONTROL_TIMEOUT_S)
             except Exception as exc:  # the node may be dying: placement skips it if it is
                 log.warning("node %s: its agent did not start: %s", node.short, exc)
@@ -165,6 +191,19 @@ class ClusterPlacement:
         if self._watcher is None:
             self._watcher = asyncio.get_running_loop().create_task(self._watch_nodes())
         return sum(stopped)
+
+    async def _advertise(self) -> None:
+        """Open the gateway to the nodes' functions on the address they reach this process at."""
+        if self.gateway is None or self._offer is not None:
+            return
+        host = self.advertise_address
+        if not host:
+            host = await asyncio.to_thread(self.plane.node_ip)
+        try:
+            self._offer, self._offer_servers = await advertise_gateway(self.gateway, host)
+            self._offer_digest = self._offer.digest
+        except OSError as exc:
+            log.warning("functions on the cluster's nodes get no gateway: %s", exc)
 
     async def _watch_nodes(self) -> None:
         while not self._closed:
@@ -265,8 +304,12 @@ class ClusterPlacement:
         if not candidates:
             return False
         victim = min(candidates, key=lambda i: (i.keep_warm, i.last_used))
-        victim.evicted = f"stopped to make room for {spec.service}/{spec.function}"
-        log.info("instance %s on node %s: %s", victim.id, self.node_of(victim.node_id), victim.evicted)
+        why = f"stopped to make room for {spec.service}/{spec.function}"
+        log.info("instance %s on node %s: %s", victim.id, self.node_of(victim.node_id), why)
+        # through the scheduler, as an idle instance past its keep-alive: preStop first
+        if self.retire is not None and await self.retire(victim.id):
+            return True
+        victim.evicted = why
         await self.stop_instance(victim, graceful=False)
         return True
 
@@ -274,16 +317,22 @@ class ClusterPlacement:
         self, node: Node, spec: FunctionSpec, instance_id: str, driver: str | None, demand: Demand
     ) -> RemoteInstance | None:
         agent = self._agent(node)
+        gateway = self._offer_digest
         try:
             reply = await asyncio.wait_for(
-                agent.start_instance(spec, instance_id, driver, self.owner), CONTROL_TIMEOUT_S + 120
+                agent.start_instance(spec, instance_id, driver, self.owner, gateway), CONTROL_TIMEOUT_S + 120
             )
-            if reply.missing_code:  # a node without our file system: send the code, ask again
+            for _ in range(2):  # what the node lacks: our code (no shared file system), our gateway
+                if not (reply.missing_code or reply.missing_gateway):
+                    break
                 for path in reply.missing_code:
                     archive = await asyncio.to_thread(pack_directory, Path(path))
                     await agent.put_code(path, archive)
+                if reply.missing_gateway and self._offer is not None:
+                    await agent.put_gateway(self.owner, self._offer)
                 reply = await asyncio.wait_for(
-                    agent.start_instance(spec, instance_id, driver, self.owner), CONTROL_TIMEOUT_S + 120
+                    agent.start_instance(spec, instance_id, driver, self.owner, gateway),
+                    CONTROL_TIMEOUT_S + 120,
                 )
         except Exception as exc:
             if not await agent.ping(PING_TIMEOUT_S):
@@ -293,10 +342,9 @@ class ClusterPlacement:
                 f"node {node.short} could not start an instance of {spec.service}/{spec.function}: {exc}"
             ) from exc
         self._free[node.node_id] = reply.free
-        if reply.missing_code:
-            raise InstanceStartError(
-                f"node {node.short} did not keep the code sent to it: {', '.join(reply.missing_code)}"
-            )
+        if reply.missing_code or reply.missing_gateway:
+            kept = ", ".join(reply.missing_code) or "the gateway's address"
+            raise InstanceStartError(f"node {node.short} did not keep what was sent to it: {kept}")
         if reply.no_capacity:
             return None
         if reply.error:
@@ -337,11 +385,26 @@ class ClusterPlacement:
                 )
             else:
                 inst.exited = True
+                inst.add_logs(report.logs)
                 return InstanceCrashed(report.reason, oom=report.oom, exit_code=report.exit_code)
         return InstanceLost(
             f"node {self.node_of(inst.node_id)} was lost while instance {inst.id} ran on it ({inst.lost})",
             node=inst.node_id,
         )
+
+    async def after_call(self, inst: RemoteInstance) -> None:
+        """Read what the instance's node measured of the request that just ended (memory peak)
+        and what it wrote outside responses; one control call, on the warm path."""
+        agent = self._agents.get(inst.node_id)
+        if agent is None or inst.lost is not None:
+            return
+        try:
+            report = await asyncio.wait_for(agent.after_call(inst.id), REPORT_TIMEOUT_S)
+        except Exception as exc:  # the figures are lost, the response is not
+            log.debug("instance %s: no report from its node: %s", inst.id, exc)
+            return
+        inst.memory_peak = report.memory_peak_bytes
+        inst.add_logs(report.logs)
 
     async def close(self) -> None:
         """Stop this process's instances on every node; the agents keep running for others."""
@@ -354,6 +417,9 @@ class ClusterPlacement:
                 await self._watcher
         for inst in list(self._instances.values()):
             await self.stop_instance(inst, graceful=False)
+        if self.gateway is not None:
+            for server in self._offer_servers:
+                self.gateway.gateway.forget(server)
         with contextlib.suppress(Exception):
             await asyncio.to_thread(self.plane.disconnect)
 
@@ -375,6 +441,8 @@ class RemoteInstance(Instance):
         self.exited = False
         self.in_flight = 0
         self.last_used = time.monotonic()
+        self.memory_peak = 0  # of the last request, as its node's cgroup says
+        self._logs = bytearray()  # output outside responses, fetched from the node
         self._placement = placement
         self._client = CaClient.tcp(reply.host, reply.port)
 
@@ -385,7 +453,9 @@ class RemoteInstance(Instance):
             raise InstanceCrashed(f"instance {self.id} was {self.evicted}")
         self.in_flight += 1
         try:
-            return await self._client.request(req, timeout=timeout)
+            response = await self._client.request(req, timeout=timeout)
+            await self._placement.after_call(self)
+            return response
         except TimeoutError as exc:
             raise TimeoutError(f"no response within {timeout}s") from exc
         except ConnectionLost as exc:
@@ -409,6 +479,20 @@ class RemoteInstance(Instance):
     def ca_client(self) -> CaClient:
         return self._client
 
+    def add_logs(self, data: bytes) -> None:
+        self._logs += data
+
+    def take_logs(self) -> bytes:
+        data = bytes(self._logs)
+        self._logs.clear()
+        return data
+
+    def memory_peak_bytes(self) -> int:
+        return self.memory_peak
+
+    def stats(self) -> InstanceStats:
+        return InstanceStats(memory_peak_bytes=self.memory_peak)
+
 
 class ClusterDriver(InstanceDriver):
     """Starts instances of one driver kind (``None``: each node's default) on the cluster."""
@@ -420,6 +504,16 @@ class ClusterDriver(InstanceDriver):
         self.placement = placement
         self.node_driver = node_driver
 
+    @property
+    def network(self) -> InstanceNetwork | None:
+        return self.placement.gateway
+
+    @network.setter
+    def network(self, value: InstanceNetwork | None) -> None:
+        """The API process's gateway: advertised to the nodes, whose agents give their functions
+        the way to it (:mod:`fcbackend.cluster.node_network`)."""
+        self.placement.gateway = value if isinstance(value, FunctionNetwork) else None
+
     def available(self) -> tuple[bool, str]:
         return True, f"instances run on the Ray cluster at {self.placement.plane.address}"
 
@@ -428,6 +522,9 @@ class ClusterDriver(InstanceDriver):
 
     async def reap_orphans(self) -> int:
         return await self.placement.attach()
+
+    def bind_retire(self, retire: Callable[[str], Awaitable[bool]]) -> None:
+        self.placement.retire = retire
 
     async def close(self) -> None:
         await self.placement.close()

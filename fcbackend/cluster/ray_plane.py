@@ -10,6 +10,7 @@ the same agents), and call the agents. Invocations never pass through here: only
 from __future__ import annotations
 
 import asyncio
+import importlib.util
 import logging
 import os
 import socket
@@ -18,10 +19,11 @@ from typing import Any
 import ray
 from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
-from fcbackend.cluster.agent import AgentSettings, CrashReport, NodeIdentity, StartReply
+from fcbackend.cluster.agent import AgentSettings, CallReport, CrashReport, NodeIdentity, StartReply
 from fcbackend.cluster.control import ControlClient, ControlUnreachable
 from fcbackend.cluster.demand import Capacity
 from fcbackend.cluster.host import AgentHost, ControlEndpoint
+from fcbackend.cluster.node_network import GatewayOffer
 from fcbackend.cluster.placement import ClusterUnavailable, Node
 from fcbackend.models import FunctionSpec
 
@@ -89,13 +91,22 @@ class AgentHandle:
             return await self._control.call(method, *args)
 
     async def start_instance(
-        self, spec: FunctionSpec, instance_id: str, driver: str | None, owner: str
+        self, spec: FunctionSpec, instance_id: str, driver: str | None, owner: str, gateway: str
     ) -> StartReply:
-        reply: StartReply = await self._control_call("start_instance", spec, instance_id, driver, owner)
+        reply: StartReply = await self._control_call(
+            "start_instance", spec, instance_id, driver, owner, gateway
+        )
         return reply
+
+    async def put_gateway(self, owner: str, offer: GatewayOffer) -> None:
+        await self._control_call("put_gateway", owner, offer)
 
     async def put_code(self, path: str, archive: bytes) -> None:
         await self._control_call("put_code", path, archive)
+
+    async def after_call(self, instance_id: str) -> CallReport:
+        report: CallReport = await self._control_call("after_call", instance_id)
+        return report
 
     async def stop_instance(self, instance_id: str, graceful: bool, timeout: float) -> Capacity:
         free: Capacity = await asyncio.wait_for(
@@ -141,6 +152,11 @@ class RayPlane:
         target = address.strip()
         if not target:
             raise ClusterUnavailable("--cluster needs an address: auto, HOST:PORT or ray://HOST:PORT")
+        if target.startswith("ray://") and importlib.util.find_spec("grpc") is None:
+            raise ClusterUnavailable(
+                f"--cluster {target} goes through Ray Client, which needs grpcio (not installed): "
+                "pip install 'ray[client]', or run this process on a Ray node and give --cluster auto"
+            )
         if target != "auto":
             host, port = _host_port(target)
             _probe(host, port, target)
@@ -183,6 +199,10 @@ class RayPlane:
             scheduling_strategy=NodeAffinitySchedulingStrategy(node_id=node.node_id, soft=False),
         ).remote(NodeIdentity(node.node_id, node.address, node.total), settings)
         return AgentHandle(node, actor)
+
+    def node_ip(self) -> str:
+        """This process's address as Ray's nodes know it (where they reach its gateway)."""
+        return str(ray.util.get_node_ip_address())
 
     def disconnect(self) -> None:
         if ray.is_initialized():

@@ -37,8 +37,8 @@ class InstanceRelay:
         except ConnectionLost:
             writer.close()
             return
-        up = asyncio.ensure_future(_pipe(reader, inner_writer))
-        down = asyncio.ensure_future(_pipe(inner_reader, writer))
+        up = asyncio.ensure_future(pipe(reader, inner_writer))
+        down = asyncio.ensure_future(pipe(inner_reader, writer))
         for task in (up, down):
             self._pipes.add(task)
             task.add_done_callback(self._pipes.discard)
@@ -61,7 +61,7 @@ class InstanceRelay:
                 await asyncio.wait_for(self._server.wait_closed(), 1.0)
 
 
-async def _pipe(source: asyncio.StreamReader, sink: asyncio.StreamWriter) -> None:
+async def pipe(source: asyncio.StreamReader, sink: asyncio.StreamWriter) -> None:
     with contextlib.suppress(ConnectionError, asyncio.IncompleteReadError, OSError):
         while True:
             chunk = await source.read(_CHUNK)

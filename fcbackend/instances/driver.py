@@ -16,6 +16,7 @@ port for containers) is the driver's business.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -142,6 +143,12 @@ class InstanceDriver(ABC):
     async def reap_orphans(self) -> int:
         """Clean up instances a previous backend process left behind; returns how many."""
         return 0
+
+    def bind_retire(self, retire: Callable[[str], Awaitable[bool]]) -> None:
+        """Take the scheduler's way to stop one of this driver's idle instances as it stops
+        idle ones (preStop first): ``retire(instance_id)``, False when the instance is busy or
+        gone. A driver that must free room itself (a full cluster node) stops instances through
+        it; the others ignore it."""
 
     async def close(self) -> None:
         return None

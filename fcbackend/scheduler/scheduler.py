@@ -68,6 +68,8 @@ class Scheduler:
         self._closed = False
         self._counter = itertools.count(1)
         self._serving: dict[str, ManagedInstance] = {}  # request id -> instance (kill_request)
+        for driver in drivers.values():
+            driver.bind_retire(self.retire_instance)
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -533,6 +535,19 @@ class Scheduler:
                     if not pool.instances and not pool.waiters and not pool.provisioned_target:
                         self._pools.pop(inst.spec.key, None)
                 self.cond.notify_all()
+
+    async def retire_instance(self, instance_id: str) -> bool:
+        """Stop the idle instance ``instance_id`` now, preStop first, as the keep-alive does (a
+        driver that needs its room asks); False when it is busy, or not running."""
+        async with self.cond:
+            managed = next(
+                (m for pool in self._pools.values() for m in pool.instances if m.id == instance_id), None
+            )
+            if managed is None or managed.state != "ready" or managed.in_flight:
+                return False
+            managed.state = "stopping"
+        await self._stop(managed, graceful=True)
+        return True
 
     async def _pre_stop(self, inst: ManagedInstance, instance: Instance) -> None:
         """Run the preStop hook (limit 90 s, docs/reference/fc-runtime.md#lifecycle-hooks) and put what it

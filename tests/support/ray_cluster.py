@@ -4,9 +4,12 @@ inside a network namespace that has only loopback.
 Why a namespace: Ray advertises the machine's external address to parts of itself even when told
 ``--node-ip-address=127.0.0.1``; in a namespace with only ``lo`` there is no other address, so no
 test traffic can leave loopback. Everything that talks to the cluster runs inside it: the Ray
-processes and the backend under ``ip netns exec``, the test's own clients on threads that entered
+processes and the backend under ``nsenter --net``, the test's own clients on threads that entered
 the namespace (:meth:`RayTestCluster.call`; a socket belongs to the namespace of the thread that
 created it).
+
+Processes enter only the namespace's network (``nsenter --net``): the nodes see this machine's
+cgroups, as real nodes do, so their sandboxes get memory limits and report memory figures.
 
 The nodes: ``cpu`` (4 CPUs, 6 GB) and ``gpu`` (the same and 2 fake GPUs: Ray's ``--num-gpus`` and the
 ``gpu_memory_mb`` custom resource, with the agent told the cards' size through
@@ -56,7 +59,9 @@ class RayTestCluster:
     # ------------------------------------------------------------------ namespace
 
     def command(self, argv: list[str]) -> list[str]:
-        return ["ip", "netns", "exec", self.netns, *argv]
+        # nsenter, not `ip netns exec`: that one remounts /sys in a mount namespace of its own,
+        # where /sys/fs/cgroup is empty, so the nodes' sandboxes would run without cgroups
+        return ["nsenter", f"--net=/var/run/netns/{self.netns}", "--", *argv]
 
     def env(self, **extra: str) -> dict[str, str]:
         return {
@@ -237,6 +242,12 @@ class ClusterBackend:
             Timeout=120,
         )
 
+    def fc_client(self) -> Any:
+        """rosengine's own FC client (what the SDK lacks: lifecycle hooks, the Tail log)."""
+        from rosengine.clients.fc import FcClient
+
+        return FcClient(self.endpoint, self.info["accessKeyId"], self.info["accessKeySecret"])
+
     def ros(self, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
         """``ros ARGS`` inside the namespace, against this backend."""
         return subprocess.run(
@@ -255,7 +266,7 @@ class ClusterBackend:
         return rows
 
     def kill(self) -> None:
-        """SIGKILL (``ip netns exec`` execs the backend: this is its pid)."""
+        """SIGKILL (``nsenter`` execs the backend: this is its pid)."""
         self.proc.kill()
         self.proc.wait(10)
 

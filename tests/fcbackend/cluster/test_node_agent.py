@@ -4,10 +4,12 @@ the API process when its node does not share the API process's file system."""
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 from fcbackend.cluster.agent import AgentSettings, NodeAgent, NodeIdentity, pack_directory
 from fcbackend.cluster.demand import Capacity
+from fcbackend.cluster.node_network import GatewayOffer
 from fcbackend.instances.ca_client import CaClient
 from fcbackend.models import InvocationRequest
 from fcbackend.scheduler import protocol
@@ -51,3 +53,56 @@ def test_the_agent_takes_code_it_lacks_admits_by_memory_and_serves_through_its_r
     assert missing == (elsewhere,)
     assert body == b"node says hi"
     assert full_then_released and fits_again
+
+
+PROXY_PROBE = (
+    "import os\n\ndef handler(event, context):\n    return os.environ.get('HTTPS_PROXY', '').encode()\n"
+)
+CA_PEM = b"-----BEGIN CERTIFICATE-----\nTUFERS1VUA==\n-----END CERTIFICATE-----\n"
+
+
+def test_a_node_asks_for_a_gateway_it_lacks_then_relays_its_functions_proxy_to_it(tmp_path: Path) -> None:
+    """The API process's gateway offer reaches the node once; its functions get a proxy on the
+    node's loopback that carries their bytes to that gateway, its CA in the bundle and its names in
+    the hosts file."""
+    code = write_code(tmp_path, {"index.py": PROXY_PROBE})
+
+    async def gateway(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        writer.write(b"gateway got " + await reader.readexactly(5))
+        await writer.drain()
+        writer.close()
+
+    async def scenario() -> tuple[bool, bytes, bytes, str, str]:
+        upstream = await asyncio.start_server(gateway, "127.0.0.1", 0)
+        port = upstream.sockets[0].getsockname()[1]
+        offer = GatewayOffer(
+            ("127.0.0.1", port), ("127.0.0.1", port), ("127.0.0.1", port), ("127.0.0.1", port),
+            CA_PEM, ("oss-cn-hangzhou.aliyuncs.com",),
+        )  # fmt: skip
+        agent = _agent(tmp_path / "node")
+        try:
+            spec = make_spec(code)
+            lacking = (await agent.start_instance(spec, "i-1", None, "api-a", offer.digest)).missing_gateway
+            await agent.put_gateway("api-a", offer)
+            reply = await agent.start_instance(spec, "i-1", None, "api-a", offer.digest)
+            client = CaClient.tcp(reply.host, reply.port)
+            request = protocol.invocation_request(spec, InvocationRequest("r-1", payload=b""), "i-1")
+            proxy = (await client.request(request, timeout=30)).body
+            await client.close()
+            relay_host, relay_port = proxy.decode().removeprefix("http://").split(":")
+            reader, writer = await asyncio.open_connection(relay_host, int(relay_port))
+            writer.write(b"hello")
+            relayed = await reader.read()
+            writer.close()
+            network = agent.network
+            return lacking, proxy, relayed, network.bundle_path.read_text(), network.hosts_path.read_text()
+        finally:
+            await agent.close()
+            upstream.close()
+
+    lacking, proxy, relayed, bundle, hosts = run(scenario)
+    assert lacking
+    assert proxy.startswith(b"http://127.0.0.1:")
+    assert relayed == b"gateway got hello"
+    assert CA_PEM.decode().strip() in bundle
+    assert "oss-cn-hangzhou.aliyuncs.com" in hosts

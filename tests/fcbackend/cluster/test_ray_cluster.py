@@ -7,6 +7,7 @@ One backend for the module, driven the way users drive it: the official FC 2.0 S
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import subprocess
@@ -28,8 +29,46 @@ SLEEPER = (
     "import time\n\n"
     "def handler(event, context):\n"
     "    time.sleep(float(event or b'0'))\n"
-    "    return b'slept ' + (event or b'0')\n"
+    "    return b'slept ' + (event or b'0')\n\n"
+    "def pre_stop(context):\n"
+    "    print('preStop ran for', context.request_id)\n"
 )
+# Unmodified function code of the kind FC runs: oss2 with its role's STS keys on the region's
+# internal endpoint (through the proxy variables), and a plain HTTPS request that ignores proxies
+# (name resolution and the CA in the trust store).
+OSS_WRITER = """
+import importlib.util
+import json
+import os
+import urllib.error
+import urllib.request
+
+import oss2
+
+
+def handler(event, context):
+    creds = context.credentials
+    auth = oss2.StsAuth(creds.access_key_id, creds.access_key_secret, creds.security_token)
+    endpoint = "https://oss-%s-internal.aliyuncs.com" % context.region
+    oss2.Bucket(auth, endpoint, os.environ["BUCKET"]).put_object("from-node.txt", event)
+    direct = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    try:
+        direct.open("https://oss-%s-internal.aliyuncs.com/%s/x" % (context.region, os.environ["BUCKET"]))
+        status = 200
+    except urllib.error.HTTPError as exc:
+        status = exc.code
+    return json.dumps({"written": True, "direct": status})
+"""
+# Memory taken in an invocation, and a line written after its response (outside any invocation).
+NOISY = """
+import threading
+
+
+def handler(event, context):
+    block = b"x" * (48 * 1024 * 1024)
+    threading.Timer(0.05, lambda: print("written after the response", flush=True)).start()
+    return str(len(block)).encode()
+"""
 GPU_PROBE = (
     "import os\n\n"
     "def handler(event, context):\n"
@@ -59,6 +98,9 @@ def backend(
     gpu_code = home / "gpu-code"
     gpu_code.mkdir()
     (gpu_code / "index.py").write_text(GPU_PROBE)
+    for name, text in (("oss-code", OSS_WRITER), ("noisy-code", NOISY)):
+        (home / name).mkdir()
+        (home / name / "index.py").write_text(text)
 
     def create() -> None:
         client = started.fc2()
@@ -76,6 +118,15 @@ def backend(
         client.create_function(
             "svc", "slow", "python3", "index.handler", codeDir=str(code), timeout=60, instanceConcurrency=2
         )
+        client.create_function(
+            "svc", "noisy", "python3", "index.handler", codeDir=str(home / "noisy-code"), memorySize=256
+        )
+        with started.fc_client() as fc:  # the SDK cannot set lifecycle hooks
+            fc.update_function(
+                "svc",
+                "big",
+                instanceLifecycleConfig={"preStop": {"handler": "index.pre_stop", "timeout": 10}},
+            )
 
     ray_cluster.call(create)
     try:
@@ -114,6 +165,66 @@ def test_a_gpu_function_lands_on_the_gpu_node(ray_cluster: RayTestCluster, backe
     assert row["node"] == ray_cluster.nodes["gpu"]
 
 
+def test_a_function_on_a_node_reaches_the_twins_through_its_api_process_gateway(
+    ray_cluster: RayTestCluster, backend: ClusterBackend
+) -> None:
+    import oss2
+
+    from rosengine.clients.ram import RamClient
+    from tests.support.ram import allow, function_role
+
+    info = backend.info
+    root = oss2.Auth(info["accessKeyId"], info["accessKeySecret"])
+
+    def prepare() -> None:
+        oss2.Bucket(root, backend.endpoint, "node-writes").create_bucket()
+        with RamClient(backend.endpoint, info["accessKeyId"], info["accessKeySecret"]) as ram:
+            arn = function_role(ram, "node-writer", allow("oss:PutObject", "acs:oss:*:*:node-writes/*"))
+        client = backend.fc2()
+        # with the host's network, and in a sandbox with a network of its own (no Internet access)
+        for service, internet in (("roles", True), ("closed", False)):
+            client.create_service(service, role=arn, internetAccess=internet)
+            client.create_function(
+                service, "write", "python3", "index.handler", codeDir=str(backend.home / "oss-code"),
+                timeout=30, environmentVariables={"BUCKET": "node-writes"},
+            )  # fmt: skip
+
+    ray_cluster.call(prepare)
+    for service in ("roles", "closed"):
+        payload = f"from a node ({service})".encode()
+        response = ray_cluster.call(backend.fc2().invoke_function, service, "write", payload)
+        # written with the role's keys through the proxy; read anonymously without a proxy, the
+        # twin itself refuses (403): the name resolved to the gateway and its certificate was trusted
+        assert json.loads(response.data) == {"written": True, "direct": 403}, response.data
+        stored = ray_cluster.call(
+            lambda: oss2.Bucket(root, backend.endpoint, "node-writes").get_object("from-node.txt").read()
+        )
+        assert stored == payload
+    rows = [r for r in backend.instances() if r["function"] == "write"]
+    assert len(rows) == 2 and {r["node"] for r in rows} <= {
+        ray_cluster.nodes["cpu"],
+        ray_cluster.nodes["gpu"],
+    }
+
+
+def test_node_instances_report_their_memory_peak_and_output_written_between_invocations(
+    ray_cluster: RayTestCluster, backend: ClusterBackend
+) -> None:
+    with backend.fc_client() as fc:
+        first = ray_cluster.call(lambda: fc.invoke_function("svc", "noisy", b"", log_type="Tail"))
+        assert first.body == str(48 * 1024 * 1024).encode()
+        # the 48 MB the call took, measured in the instance's cgroup on its node
+        assert float(first.headers["x-fc-max-memory-usage"]) >= 48, first.headers
+
+        # the line printed after the first response comes with the next invocation's log
+        def next_log() -> str:
+            return ray_cluster.call(lambda: fc.invoke_function("svc", "noisy", b"", log_type="Tail")).log
+
+        _until(lambda: "written after the response" in next_log(), 30, "the late line in a log")
+    logs = backend.ros("fc", "logs", "svc/noisy")
+    assert "written after the response" in logs.stdout, logs.stderr
+
+
 def test_an_instance_waits_pending_while_no_node_has_room_and_starts_when_one_frees(
     ray_cluster: RayTestCluster, backend: ClusterBackend
 ) -> None:
@@ -135,8 +246,10 @@ def test_an_instance_waits_pending_while_no_node_has_room_and_starts_when_one_fr
     assert all(future.result(60).data == b"slept 6" for future in busy)
     assert waiting.result(60).data == b"slept 0"
     assert [r["state"] for r in _instances_of(backend, "big2")] == ["ready"]
-    # the stopped one is out of service at once (the scheduler forgets it on its next round)
-    assert sorted(r["state"] for r in _instances_of(backend, "big")) in (["ready"], ["ready", "unhealthy"])
+    # the stopped one ran its preStop hook, as an idle local instance does; its output is in the log
+    assert len(_instances_of(backend, "big")) == 1
+    logs = backend.ros("fc", "logs", "svc/big").stdout
+    assert "preStop ran for" in logs, logs
 
 
 def test_a_pending_instance_gives_up_after_the_function_timeout_with_a_clear_error(
@@ -242,3 +355,28 @@ def test_a_wrong_cluster_address_is_refused_at_start_with_the_reason(tmp_path: P
     )
     assert started.returncode == 1
     assert "no Ray cluster answers at 127.0.0.1:1" in started.stderr
+
+
+@pytest.mark.skipif(
+    importlib.util.find_spec("grpc") is not None, reason="grpcio is installed: Ray Client can be used"
+)
+def test_a_ray_client_address_without_ray_client_installed_is_refused_naming_what_to_install(
+    tmp_path: Path,
+) -> None:
+    served = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "fcbackend.server",
+            "--state-dir",
+            str(tmp_path),
+            "--cluster",
+            "ray://127.0.0.1:1",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=REPO,
+    )
+    assert served.returncode == 1
+    assert "needs grpcio" in served.stderr and "pip install 'ray[client]'" in served.stderr, served.stderr
