@@ -15,8 +15,9 @@ ignore proxies — pointing at an address of that API process the node can reach
   the node's public roots) and one hosts file (the regional names → a loopback address of the
   node's own), both bound into every sandbox as locally; where the agent may bind ports 80 and 443
   (root) it listens there and carries the bytes to the plain-HTTP and TLS listeners of the API
-  process that offered last. The proxy variables are per API process: the agent puts them into
-  the function's variables before the driver adds the rest (:meth:`NodeNetwork.proxy_environment`).
+  process that offered last (or, where it has gone, the newest that still answers). The proxy
+  variables are per API process: the agent puts them into the function's variables before the
+  driver adds the rest (:meth:`NodeNetwork.proxy_environment`).
 
 Files bound into pre-started sandboxes are rewritten in place (same inode), so a sandbox started
 before an offer arrived sees it.
@@ -103,7 +104,8 @@ async def advertise_gateway(network: FunctionNetwork, host: str) -> tuple[Gatewa
     return offer, servers
 
 
-Upstream = Callable[[], "tuple[str, int] | None"]
+# Where a relay carries a connection: the candidates in order (the first that accepts it wins).
+Upstream = Callable[[], "list[tuple[str, int]]"]
 
 
 class _Attachment:
@@ -145,7 +147,6 @@ class NodeNetwork:
         self.hosts_path = directory / "hosts"
         self._offers: dict[str, GatewayOffer] = {}  # by owner
         self._digests: dict[str, str] = {}  # by owner: what a start names
-        self._latest: GatewayOffer | None = None
         self._ports: dict[str, int] = {}  # owner -> its proxy relay's port on 127.0.0.1
         self._roots = system_roots()
         self._servers: list[asyncio.Server] = []
@@ -161,9 +162,9 @@ class NodeNetwork:
     async def offer(self, owner: str, offer: GatewayOffer) -> None:
         """Take ``owner``'s gateway: its proxy relay on this node's ``127.0.0.1`` (and inside every
         instance namespace already attached), its CA and names in the shared files."""
-        self._offers[owner] = offer
+        self._offers.pop(owner, None)
+        self._offers[owner] = offer  # the newest offer last: names go to it first
         self._digests[owner] = offer.digest
-        self._latest = offer
         self._write()
         if owner in self._ports:
             return
@@ -186,20 +187,22 @@ class NodeNetwork:
         """The owner's proxy: the closed one for an instance of its own network namespace whose
         function has no Internet access (as the gateway's listeners in local namespaces serve)."""
 
-        def upstream() -> tuple[str, int] | None:
+        def upstream() -> list[tuple[str, int]]:
             offer = self._offers.get(owner)
             if offer is None:
-                return None
-            return offer.proxy if attachment is None or attachment.allow_internet else offer.closed_proxy
+                return []
+            return [offer.proxy if attachment is None or attachment.allow_internet else offer.closed_proxy]
 
         return upstream
 
     def _named(self, kind: str) -> Upstream:
-        def upstream() -> tuple[str, int] | None:
-            offer = self._latest
-            if offer is None:
-                return None
-            return offer.http if kind == "http" else offer.https
+        """A connection to a regional name cannot say which API process's function made it: the
+        newest offer's gateway takes it, or, where that process has gone (a stopped API process
+        refuses the connection), the next newest."""
+
+        def upstream() -> list[tuple[str, int]]:
+            offers = reversed(list(self._offers.values()))
+            return [offer.http if kind == "http" else offer.https for offer in offers]
 
         return upstream
 
@@ -235,16 +238,11 @@ class NodeNetwork:
         self, upstream: Upstream
     ) -> Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]:
         async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-            target = upstream()
-            if target is None:
+            connected = await _first_answering(upstream())
+            if connected is None:
                 writer.close()
                 return
-            try:
-                upstream_reader, upstream_writer = await asyncio.open_connection(*target)
-            except OSError as exc:
-                log.warning("the gateway at %s:%d does not answer: %s", target[0], target[1], exc)
-                writer.close()
-                return
+            upstream_reader, upstream_writer = connected
             up = asyncio.ensure_future(pipe(reader, upstream_writer))
             down = asyncio.ensure_future(pipe(upstream_reader, writer))
             for task in (up, down):
@@ -326,6 +324,18 @@ class NodeNetwork:
         await self._listen_in(attachment, wanted)
         self._attachments.add(attachment)
         return attachment
+
+
+async def _first_answering(
+    targets: list[tuple[str, int]],
+) -> tuple[asyncio.StreamReader, asyncio.StreamWriter] | None:
+    """A connection to the first of ``targets`` that accepts one (None: none does)."""
+    for host, port in targets:
+        try:
+            return await asyncio.open_connection(host, port)
+        except OSError as exc:
+            log.warning("the gateway at %s:%d does not answer: %s", host, port, exc)
+    return None
 
 
 def _certificates(pem: bytes) -> list[bytes]:
