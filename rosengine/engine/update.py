@@ -83,10 +83,17 @@ def update_resources(rt: OperationContext, prepared: PreparedTemplate, options: 
     order = list(prepared.graph.creation_order())
     dependencies = {lid: prepared.graph.dependencies(lid) for lid in order}
     result = walk(
-        order, dependencies, walker.start, walker.finish, concurrency=rt.concurrency, deadline=rt.deadline
+        order,
+        dependencies,
+        walker.start,
+        walker.finish,
+        concurrency=rt.concurrency,
+        deadline=rt.deadline,
+        grouped=rt.recorder.grouped,
     )
-    for logical_id in result.timed_out:
-        walker.timed_out(logical_id)
+    with rt.recorder.grouped():
+        for logical_id in result.timed_out:
+            walker.timed_out(logical_id)
     return result
 
 
@@ -139,7 +146,8 @@ class _UpdateWalk:
             return
         _remember_in_place(old)
         _take_template_fields(old, fresh)
-        self.rt.store.put_resource(old)
+        with self.rt.store.batch() as batch:  # in the wave's batch
+            batch.put_resource(old)
 
     def _modify(
         self, logical_id: str, old: ResourceRecord, fresh: ResourceRecord, props: dict[str, Any]
@@ -176,10 +184,11 @@ class _UpdateWalk:
             if reasons == ["Type"]
             else f"create-only properties changed: {', '.join(reasons)}"
         )
-        with self.rt.store.transaction():
-            self.rt.store.delete_resource(old.stack_id, logical_id, ROLE_CURRENT)
+        # The old row parked and the new one's intent in one batch (the wave's): all or nothing.
+        with self.rt.store.batch() as batch:
+            batch.delete_resource(old.stack_id, logical_id, ROLE_CURRENT)
             old.role = ROLE_REPLACED
-            self.rt.store.put_resource(old)
+            batch.put_resource(old)
             fresh.properties = props
             fresh.previous = ReplacementOf(old.physical_id or "")
             self.started[logical_id] = _Started(fresh, UpdateStep.REPLACE)
@@ -376,7 +385,8 @@ def _revert_in_place(rt: OperationContext, current: dict[str, ResourceRecord]) -
         ):
             saved.restore(record)
             record.previous = None
-            rt.store.put_resource(record)
+            with rt.store.batch() as batch:  # in the wave's batch
+                batch.put_resource(record)
             return None
         provider, ctx = rt.record_provider(record), rt.context(record)
         target = copy.deepcopy(saved.properties)
@@ -404,7 +414,13 @@ def _revert_in_place(rt: OperationContext, current: dict[str, ResourceRecord]) -
         if isinstance(r.previous, ChangedInPlace)
     }
     result = walk(
-        list(reverts), dependencies, start, finish, concurrency=rt.concurrency, deadline=rt.deadline
+        list(reverts),
+        dependencies,
+        start,
+        finish,
+        concurrency=rt.concurrency,
+        deadline=rt.deadline,
+        grouped=rt.recorder.grouped,
     )
     return set(calls), _problems(result)
 
