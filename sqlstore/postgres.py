@@ -223,21 +223,18 @@ class _Session:
         (``EXECUTE name(values)``), so the server neither parses nor plans it again; the values
         are quoted as literals by the driver (psycopg's ``ClientCursor``). A statement with
         ``many`` rows is repeated once per row."""
+        cursor = psycopg.ClientCursor(self.conn)
         parts = list(self.begin)
-        parameters: list[Any] = []
         counts: list[int] = []  # how many results each statement gives
         for statement in statements:
             sql = self._db._executable(self.conn, statement.sql) if prepare else self._sql(statement.sql)
             rows = list(statement.parameters) if statement.many else [statement.parameters]
-            parts.extend(sql for _ in rows)
-            for row in rows:
-                parameters.extend(row)
+            parts.extend(cursor.mogrify(sql, tuple(row)) for row in rows)
             counts.append(len(rows))
         parts.extend(tail)
-        cursor = psycopg.ClientCursor(self.conn)
         self.begin = ()  # sent with this message: whatever happens, the transaction has begun
         try:
-            cursor.execute("; ".join(parts), parameters or None)
+            cursor.execute("; ".join(parts))
         except psycopg.OperationalError:
             self.answered = cursor.pgresult is not None
             raise
