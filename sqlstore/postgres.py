@@ -224,6 +224,8 @@ class _Session:
         are quoted as literals by the driver (psycopg's ``ClientCursor``). A statement with
         ``many`` rows is repeated once per row."""
         cursor = psycopg.ClientCursor(self.conn)
+        if prepare:
+            self._db._prepare_new(self.conn, [statement.sql for statement in statements])
         parts = list(self.begin)
         counts: list[int] = []  # how many results each statement gives
         for statement in statements:
@@ -425,6 +427,29 @@ class PostgresDatabase(Database):
             self._release(conn)
             return return_value
         raise AssertionError("unreachable")
+
+    def _prepare_new(self, conn: psycopg.Connection[Any], statements: Sequence[str]) -> None:
+        """Prepare on ``conn`` the statements it has not seen, all in one message (one round trip
+        for a batch's new statements, not one each); when that fails (a statement the server
+        does not prepare), :meth:`_executable` finds out which, one by one."""
+        with self._lock:
+            names = self._prepared.setdefault(conn, set())
+        new: dict[str, PreparedForm] = {}
+        for sql in statements:
+            form = self._forms.get(sql, _UNSEEN)
+            if form is _UNSEEN:
+                form = self._forms[sql] = prepared_form(sql)
+            if isinstance(form, PreparedForm) and form.name not in names:
+                new[form.name] = form
+        if len(new) < 2 or len(names) + len(new) > MAX_PREPARED:
+            return
+        try:
+            conn.execute("; ".join(form.prepare for form in new.values()))
+        except psycopg.Error as exc:
+            if isinstance(exc, psycopg.OperationalError):  # the connection: the caller's concern
+                raise
+            return
+        names.update(new)
 
     def _executable(self, conn: psycopg.Connection[Any], sql: str) -> str:
         """The text that runs ``sql`` on ``conn``: ``EXECUTE`` of its prepared statement, which is

@@ -51,7 +51,8 @@ class Recorder:
         if held.events is not None:
             yield
             return
-        held.events = events = []
+        events: list[EventRecord] = []
+        held.events = events
         try:
             with self.store.batch():
                 yield

@@ -325,17 +325,17 @@ def finish_update(
 
 def _complete(rt: OperationContext, outputs: Any, problems: list[str]) -> None:
     """The update stands: nothing is left to undo; new outputs; UPDATE_COMPLETE."""
-    settled = [record for record in rt.store.get_resources(rt.stack.id) if record.previous is not None]
-    with rt.store.batch() as batch:
-        for record in settled:
-            record.previous = None
-            batch.put_resource(record)
-        batch.set_outputs(rt.stack.id, outputs)
+    rows = rt.store.get_resources(rt.stack.id)
     note = f" (cleanup could not delete: {'; '.join(problems)})" if problems else ""
-    done = with_placeholders(
-        f"Stack successfully updated{note}", rt.store.get_resources(rt.stack.id, role=ROLE_CURRENT)
-    )
-    rt.recorder.stack_status(Status.UPDATE_COMPLETE, done, operation=None)
+    done = with_placeholders(f"Stack successfully updated{note}", [r for r in rows if r.role == ROLE_CURRENT])
+    with rt.recorder.grouped():  # the settled rows, the outputs and the final status: one commit
+        with rt.store.batch() as batch:
+            for record in rows:
+                if record.previous is not None:
+                    record.previous = None
+                    batch.put_resource(record)
+            batch.set_outputs(rt.stack.id, outputs)
+        rt.recorder.stack_status(Status.UPDATE_COMPLETE, done, operation=None)
 
 
 def run_update_rollback(engine: StackEngine, rt: OperationContext, reason: str) -> None:
