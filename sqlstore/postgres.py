@@ -437,8 +437,8 @@ class PostgresDatabase(Database):
         raise AssertionError("unreachable")
 
     def _prepare_new(self, conn: psycopg.Connection[Any], statements: Sequence[str]) -> None:
-        """Prepare on ``conn`` the statements of a batch it sees for the second time, all in one
-        message (one round trip for them all, not one each).
+        """Prepare on ``conn`` the statements of a batch it sees for the second time (before, or
+        twice in this batch), all in one message (one round trip for them all, not one each).
 
         Why not at the first sighting: a statement a process sends once (a stack's insert, its
         lock) would pay a round trip to be prepared and never profit; one sent again (a
@@ -457,8 +457,7 @@ class PostgresDatabase(Database):
                 continue
             if form.name in seen:
                 due[form.name] = form
-            else:
-                seen.add(form.name)
+            seen.add(form.name)
         if not due or len(names) + len(due) > MAX_PREPARED:
             return
         try:
