@@ -13,8 +13,9 @@ How the :class:`~sqlstore.database.Database` contract is kept:
   themselves (the async queue's claims), so claims of several backends run side by side.
 * **Batches** (:meth:`PostgresDatabase.run_batch`): statements that need no answer before the
   next is sent travel as one message, which the server runs as one transaction: one round trip
-  for a unit of work (a resource's row and its event). Each is prepared once per connection and
-  the message runs each with ``EXECUTE`` and its values quoted by the driver (``ClientCursor``).
+  for a unit of work (a resource's row and its event). A statement a connection sends a second
+  time is prepared there (all of a batch's in one message) and from then on the message runs it
+  with ``EXECUTE``; values are quoted by the driver (``ClientCursor``), statement by statement.
 * **Re-entrant per thread**: a thread's inner transaction (and its reads) join the outer one on the
   same connection, so reads inside a transaction see its own writes, as on SQLite.
 * **Durability**: :attr:`Durability.CRASH_SAFE` sets ``synchronous_commit=off`` on the pool's
@@ -219,25 +220,27 @@ class _Session:
 
         Why one text and not a pipeline: the statements of a batch are a handful of small writes,
         and psycopg's pipeline costs the client more work per batch than the round trips it
-        saves. Each statement is prepared once per connection (``PREPARE``) and the text runs it
-        (``EXECUTE name(values)``), so the server neither parses nor plans it again; the values
-        are quoted as literals by the driver (psycopg's ``ClientCursor``). A statement with
-        ``many`` rows is repeated once per row."""
+        saves. A statement the connection has sent before is prepared (``PREPARE``,
+        :meth:`PostgresDatabase._prepare_new`) and the text runs it (``EXECUTE name(values)``), so
+        the server neither parses nor plans it again. The values are quoted as literals by the
+        driver (psycopg's ``ClientCursor``) one statement at a time: the driver keeps each
+        statement's parsed form, where a whole message of a new shape (a wave of the engine
+        groups as many steps as were ready) would be parsed anew. A statement with ``many`` rows
+        is repeated once per row."""
+        cursor = psycopg.ClientCursor(self.conn)
+        if prepare:
+            self._db._prepare_new(self.conn, [statement.sql for statement in statements])
         parts = list(self.begin)
-        parameters: list[Any] = []
         counts: list[int] = []  # how many results each statement gives
         for statement in statements:
             sql = self._db._executable(self.conn, statement.sql) if prepare else self._sql(statement.sql)
             rows = list(statement.parameters) if statement.many else [statement.parameters]
-            parts.extend(sql for _ in rows)
-            for row in rows:
-                parameters.extend(row)
+            parts.extend(cursor.mogrify(sql, tuple(row)) for row in rows)
             counts.append(len(rows))
         parts.extend(tail)
-        cursor = psycopg.ClientCursor(self.conn)
         self.begin = ()  # sent with this message: whatever happens, the transaction has begun
         try:
-            cursor.execute("; ".join(parts), parameters or None)
+            cursor.execute("; ".join(parts))
         except psycopg.OperationalError:
             self.answered = cursor.pgresult is not None
             raise
@@ -334,9 +337,13 @@ class PostgresDatabase(Database):
         self._lock_conn: psycopg.Connection[Any] | None = None
         self._held_locks: set[str] = set()
         self._own_connections: set[int] = set()  # ids of connections made outside the pool
-        # Statement text -> its prepared form; per connection, the names prepared on it.
+        # Statement text -> its prepared form; per connection, the names prepared on it, and
+        # those sent on it once (prepared the next time).
         self._forms: dict[str, PreparedForm | None] = {}
         self._prepared: weakref.WeakKeyDictionary[psycopg.Connection[Any], set[str]] = (
+            weakref.WeakKeyDictionary()
+        )
+        self._sighted: weakref.WeakKeyDictionary[psycopg.Connection[Any], set[str]] = (
             weakref.WeakKeyDictionary()
         )
 
@@ -429,31 +436,62 @@ class PostgresDatabase(Database):
             return return_value
         raise AssertionError("unreachable")
 
-    def _executable(self, conn: psycopg.Connection[Any], sql: str) -> str:
-        """The text that runs ``sql`` on ``conn``: ``EXECUTE`` of its prepared statement, which is
-        prepared now if this connection has not seen it (one round trip, once per connection),
-        or the statement itself where it cannot be prepared or the connection holds
-        :data:`MAX_PREPARED` already."""
-        form = self._forms.get(sql, _UNSEEN)
-        if form is _UNSEEN:
-            form = self._forms[sql] = prepared_form(sql)
-        if form is None:
-            return translate_placeholders(sql)
-        assert isinstance(form, PreparedForm)
+    def _prepare_new(self, conn: psycopg.Connection[Any], statements: Sequence[str]) -> None:
+        """Prepare on ``conn`` the statements of a batch it sees for the second time (before, or
+        twice in this batch), all in one message (one round trip for them all, not one each).
+
+        Why not at the first sighting: a statement a process sends once (a stack's insert, its
+        lock) would pay a round trip to be prepared and never profit; one sent again (a
+        resource's row, an event) is prepared then and its later runs are neither parsed nor
+        planned. When the message fails (a statement the server does not prepare), each is
+        prepared alone and the one that fails is sent as it is from then on."""
         with self._lock:
             names = self._prepared.setdefault(conn, set())
-        if form.name not in names:
-            if len(names) >= MAX_PREPARED:
-                return translate_placeholders(sql)
-            try:
-                conn.execute(form.prepare)
-            except psycopg.Error as exc:
-                if isinstance(exc, psycopg.OperationalError):  # the connection: the caller's concern
-                    raise
-                self._forms[sql] = None  # not a statement the server prepares: sent as it is
-                return translate_placeholders(sql)
-            names.add(form.name)
-        return form.execute
+            seen = self._sighted.setdefault(conn, set())
+        due: dict[str, PreparedForm] = {}
+        for sql in statements:
+            form = self._forms.get(sql, _UNSEEN)
+            if form is _UNSEEN:
+                form = self._forms[sql] = prepared_form(sql)
+            if not isinstance(form, PreparedForm) or form.name in names:
+                continue
+            if form.name in seen:
+                due[form.name] = form
+            seen.add(form.name)
+        if not due or len(names) + len(due) > MAX_PREPARED:
+            return
+        try:
+            conn.execute("; ".join(form.prepare for form in due.values()))
+        except psycopg.Error as exc:
+            if isinstance(exc, psycopg.OperationalError):  # the connection: the caller's concern
+                raise
+            for form in due.values():
+                self._prepare_one(conn, form, names)
+            return
+        names.update(due)
+
+    def _prepare_one(self, conn: psycopg.Connection[Any], form: PreparedForm, names: set[str]) -> None:
+        try:
+            conn.execute(form.prepare)
+        except psycopg.Error as exc:
+            if isinstance(exc, psycopg.OperationalError):
+                raise
+            for sql, known in list(self._forms.items()):
+                if known == form:
+                    self._forms[sql] = None  # not a statement the server prepares: sent as it is
+            return
+        names.add(form.name)
+
+    def _executable(self, conn: psycopg.Connection[Any], sql: str) -> str:
+        """The text that runs ``sql`` on ``conn``: ``EXECUTE`` of its prepared statement where
+        :meth:`_prepare_new` prepared it on this connection, else the statement itself."""
+        form = self._forms.get(sql)
+        if form is not None:
+            with self._lock:
+                prepared = form.name in self._prepared.get(conn, ())
+            if prepared:
+                return form.execute
+        return translate_placeholders(sql)
 
     def _abandon(self, conn: psycopg.Connection[Any]) -> None:
         """Roll back what a failed batch left open on ``conn`` and give the connection back."""

@@ -2,7 +2,9 @@
 
 Intent is recorded before a provider is called (status CREATE_IN_PROGRESS with the resolved
 properties = the request) and the result right after (physical id, attributes), each in one
-transaction; so a process killed in between leaves a row that recovery can find and check.
+transaction; so a process killed in between leaves a row that recovery can find and check. The
+resources a wave of the walk starts share that transaction (and so do results settled together:
+:func:`rosengine.engine.executor.walk`), always committed before any of their providers runs.
 """
 
 from __future__ import annotations
@@ -117,15 +119,24 @@ def create_resources(
 
     order = [lid for lid in prepared.graph.creation_order() if lid in set(logical_ids)]
     dependencies = {lid: prepared.graph.dependencies(lid) for lid in order}
-    result = walk(order, dependencies, start, finish, concurrency=rt.concurrency, deadline=rt.deadline)
-    for logical_id in result.timed_out:
-        record = pending[logical_id]
-        rt.recorder.resource(
-            record,
-            Status.of(action, Phase.FAILED),
-            f"Timeout: the {action.lower()} was still running when the stack timeout "
-            f"({rt.deadline.describe()}) passed; the provider call was abandoned",
-        )
+    result = walk(
+        order,
+        dependencies,
+        start,
+        finish,
+        concurrency=rt.concurrency,
+        deadline=rt.deadline,
+        grouped=rt.recorder.grouped,
+    )
+    with rt.recorder.grouped():
+        for logical_id in result.timed_out:
+            record = pending[logical_id]
+            rt.recorder.resource(
+                record,
+                Status.of(action, Phase.FAILED),
+                f"Timeout: the {action.lower()} was still running when the stack timeout "
+                f"({rt.deadline.describe()}) passed; the provider call was abandoned",
+            )
     return result
 
 

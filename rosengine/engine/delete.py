@@ -97,7 +97,8 @@ def delete_resources(
                 record.physical_id = rt.find_unrecorded(record)
             if not record.physical_id:
                 if record.status == Status.INIT_COMPLETE:
-                    rt.store.delete_resource(record.stack_id, record.logical_id, record.role)
+                    with rt.store.batch() as batch:  # in the wave's batch (no event to tell)
+                        batch.delete_resource(record.stack_id, record.logical_id, record.role)
                 else:
                     rt.recorder.forget(
                         record, Status.DELETE_COMPLETE, "Nothing to delete: the resource was never created"
@@ -121,11 +122,21 @@ def delete_resources(
         rt.recorder.resource(record, Status.DELETE_FAILED, describe_error(outcome.error))
         return False
 
-    result = walk(order, waits, start, finish, concurrency=rt.concurrency, deadline=rt.deadline)
-    for key in result.timed_out:
-        rt.recorder.resource(
-            by_key[key],
-            Status.DELETE_FAILED,
-            f"Timeout: the delete was still running when the stack timeout ({rt.deadline.describe()}) passed",
-        )
+    result = walk(
+        order,
+        waits,
+        start,
+        finish,
+        concurrency=rt.concurrency,
+        deadline=rt.deadline,
+        grouped=rt.recorder.grouped,
+    )
+    with rt.recorder.grouped():
+        for key in result.timed_out:
+            rt.recorder.resource(
+                by_key[key],
+                Status.DELETE_FAILED,
+                f"Timeout: the delete was still running when the stack timeout ({rt.deadline.describe()}) "
+                "passed",
+            )
     return result

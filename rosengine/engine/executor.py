@@ -9,6 +9,14 @@ thread (it records intent in the state store and returns the work to run, or ``N
 node needs no work), the work runs on a worker, and ``finish(node, outcome)`` runs on the walking
 thread again (it records the result). All state writes therefore happen on one thread. On the
 first failure no new node is started; running nodes are let finish (bounded by the deadline).
+
+Why waves: the walker starts every ready node (up to ``concurrency``) in one pass, and results
+often arrive together. Each pass of the walk runs inside one ``grouped()`` block (the engine
+passes a state-store batch): the results already waiting when the walker wakes are settled, then
+the nodes that became ready are started, and their intents are committed together when the block
+ends (on a server database: one round trip per wave instead of one per resource). A started
+node's work is submitted only after that block ended, so a node's intent is committed before its
+work runs (recovery relies on it); a result is recorded only after its work returned.
 """
 
 from __future__ import annotations
@@ -17,6 +25,7 @@ import queue
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -92,6 +101,15 @@ class _Workers:
         for _ in self._threads:
             self._tasks.put(None)
 
+    def waiting(self) -> list[tuple[str, Outcome]]:
+        """The results already posted, without blocking."""
+        found = []
+        while True:
+            try:
+                found.append(self.results.get_nowait())
+            except queue.Empty:
+                return found
+
 
 def walk(
     nodes: Iterable[str],
@@ -101,12 +119,16 @@ def walk(
     *,
     concurrency: int,
     deadline: Deadline,
+    grouped: Callable[[], AbstractContextManager[object]] | None = None,
 ) -> WalkResult:
     """Run every node after its dependencies succeeded.
 
     ``dependencies[n]`` lists nodes that must succeed before ``n`` starts (names outside
     ``nodes`` are ignored: they are already done). ``start`` raising counts as that node failing
-    (``finish`` is called with the error). Returns which nodes succeeded, failed, were still
+    (``finish`` is called with the error). ``grouped``: a context manager around each pass of
+    ``finish`` and ``start`` calls (see the module's docstring); the works started in a pass are
+    submitted only after its block ended without an exception (one that raises ends the walk
+    with it, and nothing of that pass runs). Returns which nodes succeeded, failed, were still
     running at the deadline, or never started.
     """
     order = list(nodes)
@@ -143,32 +165,40 @@ def walk(
                 result.errors[node] = outcome.error
             stopping = True
 
+    group = grouped or nullcontext
+    arrived: list[tuple[str, Outcome]] = []
     try:
         while True:
             if deadline.expired():
                 result.deadline_passed = stopping = True
-            while ready and not stopping and len(running) < concurrency:
-                node = ready.pop()
-                try:
-                    work = start(node)
-                except BaseException as exc:
-                    settle(node, Outcome(error=exc))
-                    continue
-                if work is None:
-                    settle(node, Outcome())
-                else:
-                    running.add(node)
-                    workers.submit(node, work)
+            submissions: list[tuple[str, Work]] = []
+            with group():
+                for node, outcome in arrived + workers.waiting():
+                    settle(node, outcome)
+                arrived = []
+                while ready and not stopping and len(running) < concurrency:
+                    node = ready.pop()
+                    try:
+                        work = start(node)
+                    except BaseException as exc:
+                        settle(node, Outcome(error=exc))
+                        continue
+                    if work is None:
+                        settle(node, Outcome())
+                    else:
+                        running.add(node)
+                        submissions.append((node, work))
+            for node, work in submissions:
+                workers.submit(node, work)
             if not running:
                 break
             try:
-                node, outcome = workers.results.get(timeout=deadline.remaining() or 0.000001)
+                arrived.append(workers.results.get(timeout=deadline.remaining() or 0.000001))
             except queue.Empty:
                 result.deadline_passed = True
                 result.timed_out.extend(sorted(running))
                 running.clear()
                 break
-            settle(node, outcome)
     finally:
         workers.stop()
     done = set(result.succeeded) | set(result.failed) | set(result.timed_out)

@@ -4,11 +4,19 @@ Why together: a resource's status and the event that announces it are one fact. 
 one batch (one transaction) means that after a kill -9 the store never shows a status without its
 event (or the reverse), and recovery can trust the resource rows; a batch also sends both with
 the commit at once (one round trip to a PostgreSQL server).
+
+:meth:`Recorder.grouped` widens that to a wave of the walk: every step recorded inside it (on the
+same thread) joins one batch, committed when the block ends, and the listener hears of the
+events only then (listeners are told what is committed, and an event's ``seq`` is known only
+after its commit).
 """
 
 from __future__ import annotations
 
+import threading
 import uuid
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 
 from rosengine.engine.progress import ProgressListener
@@ -17,11 +25,49 @@ from rosengine.state.statuses import STACK_TYPE, STATE_CHANGED, Status
 from rosengine.state.store import StateStore
 
 
+class _HeldEvents(threading.local):
+    """The events of the group this thread has open (told to the listener after its commit)."""
+
+    events: list[EventRecord] | None = None
+
+
 class Recorder:
     def __init__(self, store: StateStore, stack: StackRecord, listener: ProgressListener):
         self.store = store
         self.stack = stack
         self.listener = listener
+        self._held = _HeldEvents()
+
+    def grouped(self) -> AbstractContextManager[object]:
+        """Record everything this thread records inside the block in one batch (one commit when
+        the block ends; nothing when it raises), then tell the listener its events in order. A
+        group opened inside another joins it. Provider threads (progress events) are never part
+        of the walking thread's group: their events are committed at once."""
+        return self._grouped()
+
+    @contextmanager
+    def _grouped(self) -> Iterator[None]:
+        held = self._held
+        if held.events is not None:
+            yield
+            return
+        events: list[EventRecord] = []
+        held.events = events
+        try:
+            with self.store.batch():
+                yield
+        finally:
+            held.events = None
+        for event in events:
+            self.listener.on_event(event)
+
+    def _tell(self, event: EventRecord) -> None:
+        """The listener hears of a committed event: now, or when the open group is committed."""
+        held = self._held.events
+        if held is not None:
+            held.append(event)
+        else:
+            self.listener.on_event(event)
 
     def _event(
         self, logical_id: str, physical_id: str | None, type_: str, status: Status, reason: str
@@ -47,7 +93,7 @@ class Recorder:
         self.stack.status, self.stack.reason = status, reason
         for key, value in fields.items():
             setattr(self.stack, key, value)
-        self.listener.on_event(event)
+        self._tell(event)
 
     def resource(
         self, record: ResourceRecord, status: Status, reason: str = STATE_CHANGED, *, event: bool = True
@@ -64,14 +110,16 @@ class Recorder:
                 else None
             )
         if ev is not None:
-            self.listener.on_event(ev)
+            self._tell(ev)
 
     def resource_event(self, record: ResourceRecord, status: Status, reason: str) -> None:
-        """An event about a resource whose row is not (or no longer) stored."""
-        ev = self.store.add_event(
-            self._event(record.logical_id, record.physical_id, record.type, status, reason)
-        )
-        self.listener.on_event(ev)
+        """An event about a resource whose row is not (or no longer) stored (a provider's
+        progress, from its own thread; in the walking thread's group when recorded there)."""
+        with self.store.batch() as batch:
+            ev = batch.add_event(
+                self._event(record.logical_id, record.physical_id, record.type, status, reason)
+            )
+        self._tell(ev)
 
     def forget(self, record: ResourceRecord, status: Status, reason: str) -> None:
         """Remove the row and log its final event in one transaction."""
@@ -80,4 +128,4 @@ class Recorder:
             ev = batch.add_event(
                 self._event(record.logical_id, record.physical_id, record.type, status, reason)
             )
-        self.listener.on_event(ev)
+        self._tell(ev)

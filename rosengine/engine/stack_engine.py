@@ -307,21 +307,25 @@ class StackEngine:
     def _create_body(
         self, rt: OperationContext, prepared: PreparedTemplate, options: StackOptions, started_reason: str
     ) -> None:
-        rt.recorder.stack_status(Status.CREATE_IN_PROGRESS, started_reason)
         order = list(prepared.graph.creation_order())
-        register_pending(rt, prepared, order)
+        with rt.recorder.grouped():  # the stack's status and the pending rows: one commit
+            rt.recorder.stack_status(Status.CREATE_IN_PROGRESS, started_reason)
+            register_pending(rt, prepared, order)
         rt.placeholder_signallers = placeholder_signallers(prepared, rt.is_placeholder_type)
         todo = [lid for lid in order if rt.resources[lid].status != Status.CREATE_COMPLETE]
         result = create_resources(rt, prepared, todo)
         reason = ""
         if result.ok:
             try:
-                self.store.set_outputs(rt.stack.id, evaluate_outputs(rt, prepared))
+                outputs = evaluate_outputs(rt, prepared)
             except Exception as exc:
                 reason = f"Outputs could not be evaluated: {describe_error(exc)}"
             else:
                 done = with_placeholders("Stack CREATE completed successfully", rt.resources.values())
-                rt.recorder.stack_status(Status.CREATE_COMPLETE, done, operation=None)
+                with rt.recorder.grouped():  # the outputs and the final status: one commit
+                    with self.store.batch() as batch:
+                        batch.set_outputs(rt.stack.id, outputs)
+                    rt.recorder.stack_status(Status.CREATE_COMPLETE, done, operation=None)
                 return
         reason = reason or failure_reason(rt, result, Action.CREATE)
         rt.recorder.stack_status(Status.CREATE_FAILED, reason)
@@ -332,13 +336,17 @@ class StackEngine:
         rt.restart_deadline()
         rt.recorder.stack_status(Status.CREATE_ROLLBACK_IN_PROGRESS, f"Rollback started: {reason}")
         result = delete_resources(rt, self.store.get_resources(rt.stack.id))
-        self.store.set_outputs(rt.stack.id, [])
-        if result.ok:
-            rt.recorder.stack_status(
-                Status.CREATE_ROLLBACK_COMPLETE, f"Rolled back: {reason}", operation=None
-            )
-        else:
-            rt.recorder.stack_status(Status.CREATE_ROLLBACK_FAILED, failure_reason(rt, result, Action.DELETE))
+        with rt.recorder.grouped():  # the outputs cleared and the final status: one commit
+            with self.store.batch() as batch:
+                batch.set_outputs(rt.stack.id, [])
+            if result.ok:
+                rt.recorder.stack_status(
+                    Status.CREATE_ROLLBACK_COMPLETE, f"Rolled back: {reason}", operation=None
+                )
+            else:
+                rt.recorder.stack_status(
+                    Status.CREATE_ROLLBACK_FAILED, failure_reason(rt, result, Action.DELETE)
+                )
 
     # -- delete ---------------------------------------------------------------------------------
     def delete_stack(
@@ -364,8 +372,10 @@ class StackEngine:
         )
         result = delete_resources(rt, self.store.get_resources(rt.stack.id), retain=retain)
         if result.ok:
-            self.store.set_outputs(rt.stack.id, [])
-            rt.recorder.stack_status(Status.DELETE_COMPLETE, "Stack successfully deleted", operation=None)
+            with rt.recorder.grouped():  # the outputs cleared and the final status: one commit
+                with self.store.batch() as batch:
+                    batch.set_outputs(rt.stack.id, [])
+                rt.recorder.stack_status(Status.DELETE_COMPLETE, "Stack successfully deleted", operation=None)
         else:
             rt.recorder.stack_status(Status.DELETE_FAILED, failure_reason(rt, result, Action.DELETE))
 

@@ -83,10 +83,17 @@ def update_resources(rt: OperationContext, prepared: PreparedTemplate, options: 
     order = list(prepared.graph.creation_order())
     dependencies = {lid: prepared.graph.dependencies(lid) for lid in order}
     result = walk(
-        order, dependencies, walker.start, walker.finish, concurrency=rt.concurrency, deadline=rt.deadline
+        order,
+        dependencies,
+        walker.start,
+        walker.finish,
+        concurrency=rt.concurrency,
+        deadline=rt.deadline,
+        grouped=rt.recorder.grouped,
     )
-    for logical_id in result.timed_out:
-        walker.timed_out(logical_id)
+    with rt.recorder.grouped():
+        for logical_id in result.timed_out:
+            walker.timed_out(logical_id)
     return result
 
 
@@ -139,7 +146,8 @@ class _UpdateWalk:
             return
         _remember_in_place(old)
         _take_template_fields(old, fresh)
-        self.rt.store.put_resource(old)
+        with self.rt.store.batch() as batch:  # in the wave's batch
+            batch.put_resource(old)
 
     def _modify(
         self, logical_id: str, old: ResourceRecord, fresh: ResourceRecord, props: dict[str, Any]
@@ -176,10 +184,11 @@ class _UpdateWalk:
             if reasons == ["Type"]
             else f"create-only properties changed: {', '.join(reasons)}"
         )
-        with self.rt.store.transaction():
-            self.rt.store.delete_resource(old.stack_id, logical_id, ROLE_CURRENT)
+        # The old row parked and the new one's intent in one batch (the wave's): all or nothing.
+        with self.rt.store.batch() as batch:
+            batch.delete_resource(old.stack_id, logical_id, ROLE_CURRENT)
             old.role = ROLE_REPLACED
-            self.rt.store.put_resource(old)
+            batch.put_resource(old)
             fresh.properties = props
             fresh.previous = ReplacementOf(old.physical_id or "")
             self.started[logical_id] = _Started(fresh, UpdateStep.REPLACE)
@@ -316,17 +325,17 @@ def finish_update(
 
 def _complete(rt: OperationContext, outputs: Any, problems: list[str]) -> None:
     """The update stands: nothing is left to undo; new outputs; UPDATE_COMPLETE."""
-    settled = [record for record in rt.store.get_resources(rt.stack.id) if record.previous is not None]
-    with rt.store.batch() as batch:
-        for record in settled:
-            record.previous = None
-            batch.put_resource(record)
-        batch.set_outputs(rt.stack.id, outputs)
+    rows = rt.store.get_resources(rt.stack.id)
     note = f" (cleanup could not delete: {'; '.join(problems)})" if problems else ""
-    done = with_placeholders(
-        f"Stack successfully updated{note}", rt.store.get_resources(rt.stack.id, role=ROLE_CURRENT)
-    )
-    rt.recorder.stack_status(Status.UPDATE_COMPLETE, done, operation=None)
+    done = with_placeholders(f"Stack successfully updated{note}", [r for r in rows if r.role == ROLE_CURRENT])
+    with rt.recorder.grouped():  # the settled rows, the outputs and the final status: one commit
+        with rt.store.batch() as batch:
+            for record in rows:
+                if record.previous is not None:
+                    record.previous = None
+                    batch.put_resource(record)
+            batch.set_outputs(rt.stack.id, outputs)
+        rt.recorder.stack_status(Status.UPDATE_COMPLETE, done, operation=None)
 
 
 def run_update_rollback(engine: StackEngine, rt: OperationContext, reason: str) -> None:
@@ -376,7 +385,8 @@ def _revert_in_place(rt: OperationContext, current: dict[str, ResourceRecord]) -
         ):
             saved.restore(record)
             record.previous = None
-            rt.store.put_resource(record)
+            with rt.store.batch() as batch:  # in the wave's batch
+                batch.put_resource(record)
             return None
         provider, ctx = rt.record_provider(record), rt.context(record)
         target = copy.deepcopy(saved.properties)
@@ -404,7 +414,13 @@ def _revert_in_place(rt: OperationContext, current: dict[str, ResourceRecord]) -
         if isinstance(r.previous, ChangedInPlace)
     }
     result = walk(
-        list(reverts), dependencies, start, finish, concurrency=rt.concurrency, deadline=rt.deadline
+        list(reverts),
+        dependencies,
+        start,
+        finish,
+        concurrency=rt.concurrency,
+        deadline=rt.deadline,
+        grouped=rt.recorder.grouped,
     )
     return set(calls), _problems(result)
 

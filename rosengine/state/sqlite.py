@@ -116,25 +116,80 @@ def interrupted_message(stack: StackRecord) -> str:
 _RESOURCE_KEY = ("stack_id", "logical_id", "role")
 
 
+def _resource_row(resource: ResourceRecord) -> tuple[str, str, tuple[Any, ...]]:
+    """The row as it is stored now (``created_at`` and ``updated_at`` stamped): columns,
+    placeholders, values."""
+    stamp = now_iso()
+    resource.created_at = resource.created_at or stamp
+    resource.updated_at = stamp
+    return _encode_record(resource, _JSON_RESOURCE_FIELDS, {"previous": undo_to_json(resource.previous)})
+
+
+def _upsert_tail(columns: str) -> str:
+    """PostgreSQL: a row that exists is rewritten and renumbered (it moves to the end of the
+    listing order, as SQLite's ``INSERT OR REPLACE`` gives it a new rowid)."""
+    updates = ", ".join(f"{c} = excluded.{c}" for c in columns.split(", ") if c not in _RESOURCE_KEY)
+    return f" ON CONFLICT ({', '.join(_RESOURCE_KEY)}) DO UPDATE SET {updates}, rowid = DEFAULT"
+
+
 def put_resource_statements(resource: ResourceRecord, dialect: Dialect) -> list[Statement]:
     """Replace the row, which moves to the end of the listing order, in one statement (SQLite:
     ``INSERT OR REPLACE`` gives the new row a new rowid; PostgreSQL: an upsert that renumbers
     the row's ``rowid`` column)."""
-    stamp = now_iso()
-    resource.created_at = resource.created_at or stamp
-    resource.updated_at = stamp
-    columns, marks, values = _encode_record(
-        resource, _JSON_RESOURCE_FIELDS, {"previous": undo_to_json(resource.previous)}
-    )
+    columns, marks, values = _resource_row(resource)
     if dialect.name == "postgresql":
-        updates = ", ".join(f"{c} = excluded.{c}" for c in columns.split(", ") if c not in _RESOURCE_KEY)
-        sql = (
-            f"INSERT INTO resources ({columns}) VALUES ({marks}) ON CONFLICT "
-            f"({', '.join(_RESOURCE_KEY)}) DO UPDATE SET {updates}, rowid = DEFAULT"
-        )
+        sql = f"INSERT INTO resources ({columns}) VALUES ({marks})" + _upsert_tail(columns)
     else:
         sql = f"INSERT OR REPLACE INTO resources ({columns}) VALUES ({marks})"
     return [Statement(sql, values)]
+
+
+# PostgreSQL: many rows in one statement, sent as a JSON array whose objects the table's row type
+# reads (``json_populate_recordset``), in the array's order.
+_GIVEN_IN_ORDER = "FROM json_populate_recordset(NULL::{table}, ?) WITH ORDINALITY AS given"
+
+
+def put_resources_statement(columns: str, rows: list[tuple[Any, ...]]) -> Statement:
+    """PostgreSQL: store ``rows`` (distinct keys) in one statement, each moving to the end of the
+    listing order in the order given."""
+    names = columns.split(", ")
+    payload = [
+        {
+            name: int(value) if isinstance(value, bool) else value
+            for name, value in zip(names, row, strict=True)
+        }
+        for row in rows
+    ]
+    return Statement(
+        f"INSERT INTO resources ({columns}) SELECT {columns} "
+        f"{_GIVEN_IN_ORDER.format(table='resources')} ORDER BY given.ordinality" + _upsert_tail(columns),
+        (json.dumps(payload, ensure_ascii=False, default=str),),
+    )
+
+
+def delete_resources_statement(keys: list[tuple[str, str, str]]) -> Statement:
+    """PostgreSQL: remove the rows of ``keys`` in one statement."""
+    payload = [dict(zip(_RESOURCE_KEY, key, strict=True)) for key in keys]
+    return Statement(
+        "DELETE FROM resources AS row USING json_populate_recordset(NULL::resources, ?) AS gone "
+        "WHERE row.stack_id = gone.stack_id AND row.logical_id = gone.logical_id AND row.role = gone.role",
+        (json.dumps(payload, ensure_ascii=False),),
+    )
+
+
+_EVENT_COLUMNS = "id, stack_id, stack_name, logical_id, physical_id, type, status, reason, time"
+
+
+def events_statement(events: list[EventRecord]) -> Statement:
+    """PostgreSQL: append ``events`` in one statement, numbered in the order given; returns
+    (id, seq) rows."""
+    names = _EVENT_COLUMNS.split(", ")
+    payload = [{name: str(getattr(event, name)) for name in names} for event in events]
+    return Statement(
+        f"INSERT INTO events ({_EVENT_COLUMNS}) SELECT {_EVENT_COLUMNS} "
+        f"{_GIVEN_IN_ORDER.format(table='events')} ORDER BY given.ordinality RETURNING id, seq",
+        (json.dumps(payload, ensure_ascii=False),),
+    )
 
 
 def delete_resource_statement(stack_id: str, logical_id: str, role: str) -> Statement:
@@ -193,20 +248,47 @@ def set_outputs_statements(stack_id: str, outputs: list[OutputRecord]) -> list[S
 
 class SqlStateBatch(StateBatch):
     """A batch of the SQL store: the statements of its writes, sent in one
-    :meth:`~sqlstore.Database.run_batch` (one commit; on PostgreSQL one round trip)."""
+    :meth:`~sqlstore.Database.run_batch` (one commit; on PostgreSQL one round trip).
+
+    On PostgreSQL the batch's resource rows and events go as one statement per kind of write
+    (rows removed, rows stored, events appended), after the batch's other writes: a wave of the
+    engine records many steps at once, and the server runs three statements instead of two per
+    step. What the batch leaves behind is what its writes in order would: a key's last write
+    decides whether its row stays, rows are stored (and listed) in the order of their last
+    write, events are numbered in the order they were added; no other write of a batch touches
+    those tables."""
 
     def __init__(self, dialect: Dialect) -> None:
         self.dialect = dialect
         self.statements: list[Statement] = []
         self._events: list[tuple[int, EventRecord]] = []  # (statement index, event) for its seq
+        self._together = dialect.name == "postgresql"
+        # PostgreSQL: key -> its row's (columns, values), or None when removed; in the order of
+        # each key's last write. Events in the order added.
+        self._rows: dict[tuple[str, str, str], tuple[str, tuple[Any, ...]] | None] = {}
+        self._new_events: list[EventRecord] = []
 
     def put_resource(self, resource: ResourceRecord) -> None:
-        self.statements.extend(put_resource_statements(resource, self.dialect))
+        if not self._together:
+            self.statements.extend(put_resource_statements(resource, self.dialect))
+            return
+        columns, _, values = _resource_row(resource)
+        key = (resource.stack_id, resource.logical_id, resource.role)
+        self._rows.pop(key, None)
+        self._rows[key] = (columns, values)
 
     def delete_resource(self, stack_id: str, logical_id: str, role: str) -> None:
-        self.statements.append(delete_resource_statement(stack_id, logical_id, role))
+        if not self._together:
+            self.statements.append(delete_resource_statement(stack_id, logical_id, role))
+            return
+        key = (stack_id, logical_id, role)
+        self._rows.pop(key, None)
+        self._rows[key] = None
 
     def add_event(self, event: EventRecord) -> EventRecord:
+        if self._together:
+            self._new_events.append(event)
+            return event
         self._events.append((len(self.statements), event))
         self.statements.append(event_statement(event))
         return event
@@ -217,10 +299,41 @@ class SqlStateBatch(StateBatch):
     def set_outputs(self, stack_id: str, outputs: list[OutputRecord]) -> None:
         self.statements.extend(set_outputs_statements(stack_id, outputs))
 
+    def to_send(self) -> list[Statement]:
+        """The batch's statements, in the order they run."""
+        statements = list(self.statements)
+        gone = [key for key, row in self._rows.items() if row is None]
+        if len(gone) == 1:
+            statements.append(delete_resource_statement(*gone[0]))
+        elif gone:
+            statements.append(delete_resources_statement(gone))
+        kept = [row for row in self._rows.values() if row is not None]
+        if len(kept) == 1:  # one row: the plain statement costs the server less
+            columns, values = kept[0]
+            marks = ", ".join("?" for _ in values)
+            statements.append(
+                Statement(
+                    f"INSERT INTO resources ({columns}) VALUES ({marks})" + _upsert_tail(columns), values
+                )
+            )
+        elif kept:
+            statements.append(put_resources_statement(kept[0][0], [values for _, values in kept]))
+        if len(self._new_events) == 1:
+            statements.append(event_statement(self._new_events[0]))
+        elif self._new_events:
+            statements.append(events_statement(self._new_events))
+        return statements
+
     def applied(self, outcomes: list[Outcome]) -> None:
         """Give the events their sequence numbers from the outcomes of the statements."""
         for index, event in self._events:
             event.seq = int(outcomes[index].rows[0][0])
+        if len(self._new_events) == 1:
+            self._new_events[0].seq = int(outcomes[-1].rows[0][0])
+        elif self._new_events:
+            numbers = {row[0]: int(row[1]) for row in outcomes[-1].rows}
+            for event in self._new_events:
+                event.seq = numbers[event.id]
 
 
 class _OpenBatch(threading.local):
@@ -270,8 +383,9 @@ class SqliteStateStore(StateStore):
             yield batch
         finally:
             self._batches.open = None
-        if batch.statements:
-            batch.applied(self._write(batch.statements))
+        statements = batch.to_send()
+        if statements:
+            batch.applied(self._write(statements))
 
     def batch(self) -> AbstractContextManager[StateBatch]:
         return self._batch()

@@ -42,6 +42,25 @@ def _names(db: Database) -> list[str]:
         return [row[0] for row in session.execute("SELECT name FROM items ORDER BY name").fetchall()]
 
 
+def test_a_statement_the_server_cannot_prepare_is_sent_as_it_is(database: Database) -> None:
+    """A batch's statements seen a second time are prepared in one message; one the server does
+    not prepare (``LOCK`` is not a statement ``PREPARE`` takes) fails that message, and then runs
+    unprepared while the others of the batch are prepared: every batch still runs whole."""
+    batch = [
+        Statement("LOCK TABLE items IN SHARE ROW EXCLUSIVE MODE")
+        if database.dialect.name == "postgresql"
+        else Statement("DELETE FROM items WHERE n < 0"),
+        Statement(INSERT, ("x", 1, None)),
+        Statement("UPDATE items SET n = n + 1 WHERE name = ?", ("x",)),
+        Statement("UPDATE items SET n = n + 1 WHERE name = ?", ("x",)),
+        Statement("DELETE FROM items WHERE name = ?", ("x",)),
+    ]
+    for _ in range(3):
+        outcomes = database.run_batch(batch)
+        assert [outcome.rowcount for outcome in outcomes[1:]] == [1, 1, 1, 1]
+    assert _names(database) == []
+
+
 def test_a_batch_gives_each_statement_its_rows_and_rowcount(database: Database) -> None:
     for _ in range(7):  # past any prepare threshold: the same statements, prepared or not
         database.run_batch([Statement("DELETE FROM items")])

@@ -229,6 +229,59 @@ def test_a_batch_inside_a_batch_joins_it_and_rewrites_keep_the_last_written_orde
     assert [(r.logical_id, r.status) for r in rows] == [("B", "INIT_COMPLETE"), ("A", "CREATE_COMPLETE")]
 
 
+def test_a_wave_sized_batch_leaves_what_its_writes_in_order_would(store: StateStore) -> None:
+    """Many rows and events in one batch (a wave of the engine; on PostgreSQL one statement per
+    kind of write): a key's last write decides, rows list in the order of their last write,
+    events are numbered in the order added, and every value comes back as it was written."""
+    store.insert_stack(_stack())
+    store.put_resource(ResourceRecord("1", "Old", "T"))
+    store.put_resource(ResourceRecord("1", "Back", "T"))
+    odd = {"quote": 'it\'s "quoted" ü 100% ? %s $1', "none": None, "list": [1, 2.5, True]}
+    with store.batch() as batch:
+        for name in ("A", "B", "C"):
+            batch.put_resource(ResourceRecord("1", name, "T", status=Status.CREATE_IN_PROGRESS))
+            batch.add_event(_event(name, Status.CREATE_IN_PROGRESS))
+        batch.put_resource(
+            ResourceRecord("1", "A", "T", status=Status.CREATE_COMPLETE, physical_id="a-1", properties=odd)
+        )
+        batch.delete_resource("1", "B", "current")  # written, then removed: not there
+        batch.delete_resource("1", "Old", "current")  # stored before the batch: removed
+        batch.delete_resource("1", "Back", "current")
+        batch.put_resource(ResourceRecord("1", "Back", "T", status=Status.UPDATE_COMPLETE, placeholder=True))
+        events = [batch.add_event(_event(name)) for name in ("A", "C", "Back")]
+    rows = store.get_resources("1")
+    assert [(r.logical_id, r.status) for r in rows] == [
+        ("C", "CREATE_IN_PROGRESS"),
+        ("A", "CREATE_COMPLETE"),
+        ("Back", "UPDATE_COMPLETE"),
+    ]
+    a = rows[1]
+    assert a.physical_id == "a-1" and a.properties == odd and a.metadata is None and a.previous is None
+    assert rows[2].placeholder is True and rows[0].physical_id is None
+    stored = store.list_events("1")
+    assert [(e.logical_id, e.status) for e in stored] == [
+        ("A", "CREATE_IN_PROGRESS"),
+        ("B", "CREATE_IN_PROGRESS"),
+        ("C", "CREATE_IN_PROGRESS"),
+        ("A", "CREATE_COMPLETE"),
+        ("C", "CREATE_COMPLETE"),
+        ("Back", "CREATE_COMPLETE"),
+    ]
+    assert [e.seq for e in events] == [e.seq for e in stored[3:]]
+    assert [e.seq for e in stored] == sorted({e.seq for e in stored})
+
+
+def test_a_wave_sized_batch_that_fails_writes_nothing(store: StateStore) -> None:
+    store.insert_stack(_stack())
+    store.add_event(_event("A", event_id="taken"))
+    with pytest.raises(Exception), store.batch() as batch:  # noqa: B017 (either driver's error)
+        for name in ("A", "B", "C"):
+            batch.put_resource(ResourceRecord("1", name, "T"))
+            batch.add_event(_event(name, event_id="taken" if name == "C" else None))
+    assert store.get_resources("1") == []
+    assert [e.id for e in store.list_events("1")] == ["taken"]
+
+
 def test_taking_a_stack_looks_again_when_another_process_took_it_in_between(
     store: StateStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
