@@ -11,11 +11,18 @@ from pathlib import Path
 import pytest
 
 from rosengine.clients.fc import FcApiError
+from rosengine.clients.fc3 import Fc3Client
 from rosengine.clients.oss import OssClient
 from rosengine.clients.ram import RamClient
 from rosengine.engine import StackEngine
 from tests.support.corpus import require_corpus
-from tests.support.corpus_deploy import deploy, empty_buckets, fc_templates, local_certificate
+from tests.support.corpus_deploy import (
+    deploy,
+    empty_buckets,
+    fc_templates,
+    local_certificate,
+    wait_for_async_work,
+)
 from tests.support.live_stack import LiveStack, events, live_stack, stack_engine
 from tests.support.paths import REPO
 
@@ -83,6 +90,8 @@ def test_a_corpus_fc_template_deploys_or_says_why(
             _functions_run(stack_engine, live_stack, name)
         if outcome.stack is not None and outcome.stack.status != "DELETE_COMPLETE":
             config = live_stack.config
+            with Fc3Client(live_stack.endpoint, config.access_key_id, config.access_key_secret) as fc3:
+                wait_for_async_work(stack_engine, fc3, name)
             with OssClient(live_stack.endpoint, config.access_key_id, config.access_key_secret) as oss:
                 empty_buckets(stack_engine, oss, name)
             deleted = stack_engine.delete_stack(name)

@@ -14,11 +14,13 @@ from __future__ import annotations
 
 import re
 import secrets
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from rosengine.clients.fc3 import Fc3Client
 from rosengine.clients.oss import OssClient
 from rosengine.clients.ram import RamClient
 from rosengine.engine import StackEngine, StackOptions
@@ -186,6 +188,32 @@ def deploy(
     if stack.status == "CREATE_COMPLETE":
         return Outcome("deploys", stack.reason, stack)
     return Outcome("fails", stack.reason, stack)
+
+
+def wait_for_async_work(engine: StackEngine, fc3: Fc3Client, name: str, timeout_s: float = 120.0) -> None:
+    """Until no async invocation of the stack's functions is queued or running: what they write
+    (an OSS trigger's function writes after the call that fired it returned) must be there before
+    the buckets are emptied."""
+    functions = [
+        str(row.physical_id).replace("|", "$", 1)
+        for row in engine.resources(name)
+        if row.type == "ALIYUN::FC::Function" and row.physical_id and not row.placeholder
+    ]
+    deadline = time.monotonic() + timeout_s
+    while True:
+        busy = [
+            f"{task.get('functionName')} {task.get('status')}"
+            for function in functions
+            for task in fc3.local("async-tasks", function=function, all="true", limit=100)["invocations"]
+            if task.get("status") not in _FINISHED_TASK
+        ]
+        if not busy:
+            return
+        assert time.monotonic() < deadline, f"async work still going after {timeout_s} s: {busy}"
+        time.sleep(0.05)
+
+
+_FINISHED_TASK = {"Succeeded", "Failed", "Stopped", "Expired", "Invalid"}
 
 
 def empty_buckets(engine: StackEngine, oss: OssClient, name: str) -> None:
