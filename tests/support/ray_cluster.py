@@ -45,8 +45,6 @@ NODE_CPUS = 4  # logical (Ray does not enforce them); memory is what the tests f
 NODE_MEMORY = 6 * 1024**3
 GPU_MEMORY_MB = 16384  # per fake card
 ADDRESS = f"127.0.0.1:{GCS_PORT}"
-CLIENT_PORT = 10001  # Ray Client's server on the head (it answers where grpcio is installed)
-CLIENT_ADDRESS = f"ray://127.0.0.1:{CLIENT_PORT}"
 
 
 class RayTestCluster:
@@ -100,7 +98,7 @@ class RayTestCluster:
         common = ["--node-ip-address=127.0.0.1", f"--temp-dir={self.temp_dir}", "--disable-usage-stats"]
         self._ray_start(
             [ray, "start", "--head", f"--port={GCS_PORT}", "--num-cpus=0", "--include-dashboard=false",
-             f"--ray-client-server-port={CLIENT_PORT}", '--resources={"ros_head":1}', *common],
+             '--resources={"ros_head":1}', *common],
             {},
         )  # fmt: skip
         node = [ray, "start", f"--address={ADDRESS}", f"--num-cpus={NODE_CPUS}", f"--memory={NODE_MEMORY}"]
@@ -191,7 +189,7 @@ def json_resources(resources: dict[str, float]) -> str:
 class ClusterBackend:
     """``python -m fcbackend.server --cluster`` inside the cluster's namespace."""
 
-    def __init__(self, cluster: RayTestCluster, home: Path, *extra: str, address: str = ADDRESS) -> None:
+    def __init__(self, cluster: RayTestCluster, home: Path, *extra: str) -> None:
         self.cluster = cluster
         self.home = home
         self.state_dir = home / "fc"
@@ -201,7 +199,7 @@ class ClusterBackend:
         self.proc = subprocess.Popen(
             cluster.command(
                 [sys.executable, "-m", "fcbackend.server", "--state-dir", str(self.state_dir),
-                 "--cluster", address, *extra]
+                 "--cluster", ADDRESS, *extra]
             ),
             env=cluster.env(ROS_HOME=str(home)),
             stdout=self.log,

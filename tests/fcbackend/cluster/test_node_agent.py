@@ -106,3 +106,41 @@ def test_a_node_asks_for_a_gateway_it_lacks_then_relays_its_functions_proxy_to_i
     assert relayed == b"gateway got hello"
     assert CA_PEM.decode().strip() in bundle
     assert "oss-cn-hangzhou.aliyuncs.com" in hosts
+
+
+def test_names_go_to_the_newest_gateway_that_still_answers(tmp_path: Path) -> None:
+    """A function's by-name request cannot say which API process it belongs to: the newest offer
+    takes it, and when that API process has gone (its listener refuses), the next newest does —
+    one stopped API process must not cut the others' functions off their twins."""
+    from fcbackend.cluster.node_network import NodeNetwork, _first_answering
+
+    async def answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        writer.write(b"older gateway")
+        await writer.drain()
+        writer.close()
+
+    async def scenario() -> tuple[bytes, bytes | None]:
+        older = await asyncio.start_server(answer, "127.0.0.1", 0)
+        gone = await asyncio.start_server(answer, "127.0.0.1", 0)
+        older_at = ("127.0.0.1", older.sockets[0].getsockname()[1])
+        gone_at = ("127.0.0.1", gone.sockets[0].getsockname()[1])
+        gone.close()
+        await gone.wait_closed()
+        network = NodeNetwork(tmp_path / "net")
+        await network.offer("api-old", GatewayOffer(older_at, older_at, older_at, older_at, CA_PEM, ()))
+        await network.offer("api-new", GatewayOffer(gone_at, gone_at, gone_at, gone_at, CA_PEM, ()))
+        try:
+            assert network._named("https")() == [gone_at, older_at]
+            connected = await _first_answering(network._named("https")())
+            assert connected is not None
+            reply = await connected[0].read()
+            connected[1].close()
+            nothing = await _first_answering([gone_at])
+            return reply, None if nothing is None else b"connected"
+        finally:
+            await network.close()
+            older.close()
+
+    reply, nothing = run(scenario)
+    assert reply == b"older gateway"
+    assert nothing is None

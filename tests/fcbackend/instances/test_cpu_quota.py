@@ -8,6 +8,7 @@ drove the host's load average to 210.
 from __future__ import annotations
 
 import asyncio
+import time
 
 import pytest
 
@@ -81,9 +82,10 @@ def test_the_instance_cgroup_carries_the_quota(tmp_path, driver):
 
 @pytest.mark.parametrize("driver", DRIVERS)
 def test_a_fork_bomb_gets_no_more_than_its_share(tmp_path, driver):
-    """Eight busy processes for two seconds under a 0.0625 vCPU quota: the cgroup's CPU time
-    stays near 0.125 s (at most one period of 100 ms over), where they would otherwise take
-    every core for the whole two seconds."""
+    """Eight busy processes for (at least) two seconds under a 0.0625 vCPU quota: the cgroup's CPU
+    time stays within its share of the request's wall time (at most one period of 100 ms over),
+    where they would otherwise take every core for the whole time. The wall time, not the two
+    seconds the children spin, is the measure: throttled forks make the request last longer."""
     code = write_code(tmp_path, {"index.py": SPIN})
     spec = make_spec(code, memory_mb=128, timeout_s=30)
 
@@ -91,13 +93,14 @@ def test_a_fork_bomb_gets_no_more_than_its_share(tmp_path, driver):
         async with scheduler(tmp_path / "state", driver) as sched:
             assert (await sched.invoke(spec, request(b"0:0"))).ok
             group = sched._pools[spec.key].instances[0].instance.worker.cgroup
-            before = group.cpu_seconds()
+            before, started = group.cpu_seconds(), time.monotonic()
             result = await sched.invoke(spec, request(b"8:2"))
-            return result, group.cpu_seconds() - before
+            return result, group.cpu_seconds() - before, time.monotonic() - started
 
-    result, used = run(scenario)
+    result, used, wall = run(scenario)
     assert result.ok, result.body
-    assert used < 2 * 0.0625 + 0.1, f"the spinning function used {used:.2f} s of CPU in 2 s"
+    assert wall < 10, f"the request took {wall:.1f} s"
+    assert used < wall * 0.0625 + 0.1, f"the spinning function used {used:.2f} s of CPU in {wall:.2f} s"
 
 
 SLEEP_THEN_SPIN = """
