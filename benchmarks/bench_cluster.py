@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import statistics
 import subprocess
 import sys
@@ -30,6 +31,10 @@ import uuid
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from bench_fc import percentile
+from bench_fc import spec_for as fc_spec_for
 
 from fcbackend.cluster.agent import AgentSettings
 from fcbackend.cluster.placement import ClusterPlacement, cluster_drivers, owner_name
@@ -45,25 +50,10 @@ REFILL_PAUSE_S = 0.3  # lets the node's pool start the next generic sandbox befo
 HANDLER = "def handler(event, context):\n    return event\n"
 
 
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    index = min(len(ordered) - 1, max(0, round(q / 100 * (len(ordered) - 1))))
-    return ordered[index]
-
-
 def spec_for(code: Path, function: str) -> FunctionSpec:
-    return FunctionSpec(
-        service="bench",
-        function=function,
-        version_id="LATEST",
-        qualifier="LATEST",
-        runtime="python3",
-        handler="index.handler",
-        code_dir=code,
-        code_checksum=function,
-        cpu=1.0,  # as bench_fc.py: measure the backend, not a 128 MB function's CPU share
-        memory_mb=256,
-    )
+    """bench_fc.py's function (a whole vCPU: the backend is measured, not a 128 MB function's CPU
+    share), with 256 MB."""
+    return dataclasses.replace(fc_spec_for(code, function), memory_mb=256)
 
 
 def request() -> InvocationRequest:

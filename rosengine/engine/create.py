@@ -14,7 +14,7 @@ import dataclasses
 
 from resource_types.base import ProviderResult, ResourceProvider
 from resource_types.placeholder import PlaceholderProvider
-from rosengine.engine.executor import Outcome, WalkResult, Work, walk
+from rosengine.engine.executor import Outcome, WalkResult, Work
 from rosengine.engine.operation import OperationContext, describe_error
 from rosengine.engine.preflight import require_valid_properties
 from rosengine.state.models import ResourceRecord
@@ -119,15 +119,7 @@ def create_resources(
 
     order = [lid for lid in prepared.graph.creation_order() if lid in set(logical_ids)]
     dependencies = {lid: prepared.graph.dependencies(lid) for lid in order}
-    result = walk(
-        order,
-        dependencies,
-        start,
-        finish,
-        concurrency=rt.concurrency,
-        deadline=rt.deadline,
-        grouped=rt.recorder.grouped,
-    )
+    result = rt.walk(order, dependencies, start, finish)
     with rt.recorder.grouped():
         for logical_id in result.timed_out:
             record = pending[logical_id]

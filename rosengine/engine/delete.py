@@ -8,7 +8,7 @@ with the provider's ``read`` before being declared "never created".
 
 from __future__ import annotations
 
-from rosengine.engine.executor import Outcome, WalkResult, Work, walk
+from rosengine.engine.executor import Outcome, WalkResult, Work
 from rosengine.engine.operation import OperationContext, describe_error
 from rosengine.state.models import ROLE_CURRENT, ResourceRecord
 from rosengine.state.statuses import STATE_CHANGED, Status
@@ -122,15 +122,7 @@ def delete_resources(
         rt.recorder.resource(record, Status.DELETE_FAILED, describe_error(outcome.error))
         return False
 
-    result = walk(
-        order,
-        waits,
-        start,
-        finish,
-        concurrency=rt.concurrency,
-        deadline=rt.deadline,
-        grouped=rt.recorder.grouped,
-    )
+    result = rt.walk(order, waits, start, finish)
     with rt.recorder.grouped():
         for key in result.timed_out:
             rt.recorder.resource(

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from resource_types import registry
@@ -24,6 +24,7 @@ from resource_types.base import (
 from resource_types.placeholder import PlaceholderProvider
 from rosengine.engine.clients import ClientFactory
 from rosengine.engine.deadline import Deadline
+from rosengine.engine.executor import Outcome, WalkResult, Work, walk
 from rosengine.engine.progress import ProgressListener
 from rosengine.engine.recorder import Recorder
 from rosengine.errors import INVALID_TEMPLATE_ATTRIBUTE, TemplateError, TemplateErrors
@@ -142,6 +143,25 @@ class OperationContext:
         if record.placeholder and found is not None and found.provider is None:
             return PlaceholderProvider(found.schema)
         return self.provider(record.type)
+
+    def walk(
+        self,
+        nodes: Iterable[str],
+        dependencies: Mapping[str, Iterable[str]],
+        start: Callable[[str], Work | None],
+        finish: Callable[[str, Outcome], bool],
+    ) -> WalkResult:
+        """:func:`~rosengine.engine.executor.walk` with this operation's concurrency and deadline,
+        each pass recorded in one state batch (the recorder's group)."""
+        return walk(
+            nodes,
+            dependencies,
+            start,
+            finish,
+            concurrency=self.concurrency,
+            deadline=self.deadline,
+            grouped=self.recorder.grouped,
+        )
 
     def progress(self, record: ResourceRecord, status: Status) -> Callable[[str], None]:
         """What a provider's ``ctx.emit`` does: a progress event of ``record`` (its row unchanged)."""

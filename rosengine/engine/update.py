@@ -28,7 +28,7 @@ from rosengine.engine.create import (
 )
 from rosengine.engine.delete import delete_resources
 from rosengine.engine.diff import diff_properties, normalise
-from rosengine.engine.executor import Outcome, WalkResult, Work, walk
+from rosengine.engine.executor import Outcome, WalkResult, Work
 from rosengine.engine.operation import OperationContext, describe_error
 from rosengine.engine.outputs import evaluate_outputs
 from rosengine.engine.placeholders import placeholder_signallers, with_placeholders
@@ -82,15 +82,7 @@ def update_resources(rt: OperationContext, prepared: PreparedTemplate, options: 
     walker = _UpdateWalk(rt, prepared, options)
     order = list(prepared.graph.creation_order())
     dependencies = {lid: prepared.graph.dependencies(lid) for lid in order}
-    result = walk(
-        order,
-        dependencies,
-        walker.start,
-        walker.finish,
-        concurrency=rt.concurrency,
-        deadline=rt.deadline,
-        grouped=rt.recorder.grouped,
-    )
+    result = rt.walk(order, dependencies, walker.start, walker.finish)
     with rt.recorder.grouped():
         for logical_id in result.timed_out:
             walker.timed_out(logical_id)
@@ -413,15 +405,7 @@ def _revert_in_place(rt: OperationContext, current: dict[str, ResourceRecord]) -
         for lid, r in reverts.items()
         if isinstance(r.previous, ChangedInPlace)
     }
-    result = walk(
-        list(reverts),
-        dependencies,
-        start,
-        finish,
-        concurrency=rt.concurrency,
-        deadline=rt.deadline,
-        grouped=rt.recorder.grouped,
-    )
+    result = rt.walk(list(reverts), dependencies, start, finish)
     return set(calls), _problems(result)
 
 

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from fcbackend.asyncq.records import FINISHED
 from rosengine.clients.fc3 import Fc3Client
 from rosengine.clients.oss import OssClient
 from rosengine.clients.ram import RamClient
@@ -205,15 +206,12 @@ def wait_for_async_work(engine: StackEngine, fc3: Fc3Client, name: str, timeout_
             f"{task.get('functionName')} {task.get('status')}"
             for function in functions
             for task in fc3.local("async-tasks", function=function, all="true", limit=100)["invocations"]
-            if task.get("status") not in _FINISHED_TASK
+            if task.get("status") not in FINISHED
         ]
         if not busy:
             return
         assert time.monotonic() < deadline, f"async work still going after {timeout_s} s: {busy}"
         time.sleep(0.05)
-
-
-_FINISHED_TASK = {"Succeeded", "Failed", "Stopped", "Expired", "Invalid"}
 
 
 def empty_buckets(engine: StackEngine, oss: OssClient, name: str) -> None:

@@ -24,13 +24,15 @@ from tests.support.instances import (
 
 pytestmark = requires_cgroups
 
+# The event is "PAUSE:WORKERS:SECONDS": sleep PAUSE seconds, then WORKERS processes spin SECONDS.
 SPIN = """
 import os, time
 
 def handler(event, context):
-    workers, seconds = (int(x) for x in event.decode().split(":"))
+    pause, workers, seconds = (float(x) for x in event.decode().split(":"))
+    time.sleep(pause)
     children = []
-    for _ in range(workers):
+    for _ in range(int(workers)):
         pid = os.fork()
         if pid == 0:
             end = time.monotonic() + seconds
@@ -73,7 +75,7 @@ def test_the_instance_cgroup_carries_the_quota(tmp_path, driver):
         async with scheduler(tmp_path / "state", driver) as sched:
             quotas = []
             for spec in specs:
-                assert (await sched.invoke(spec, request(b"0:0"))).ok
+                assert (await sched.invoke(spec, request(b"0:0:0"))).ok
                 quotas.append(_quota(sched._pools[spec.key].instances[0].instance.worker.cgroup))
             return quotas
 
@@ -91,10 +93,10 @@ def test_a_fork_bomb_gets_no_more_than_its_share(tmp_path, driver):
 
     async def scenario():
         async with scheduler(tmp_path / "state", driver) as sched:
-            assert (await sched.invoke(spec, request(b"0:0"))).ok
+            assert (await sched.invoke(spec, request(b"0:0:0"))).ok
             group = sched._pools[spec.key].instances[0].instance.worker.cgroup
             before, started = group.cpu_seconds(), time.monotonic()
-            result = await sched.invoke(spec, request(b"8:2"))
+            result = await sched.invoke(spec, request(b"0:8:2"))
             return result, group.cpu_seconds() - before, time.monotonic() - started
 
     result, used, wall = run(scenario)
@@ -103,34 +105,13 @@ def test_a_fork_bomb_gets_no_more_than_its_share(tmp_path, driver):
     assert used < wall * 0.0625 + 0.1, f"the spinning function used {used:.2f} s of CPU in {wall:.2f} s"
 
 
-SLEEP_THEN_SPIN = """
-import os, time
-
-def handler(event, context):
-    pause, workers, seconds = (float(x) for x in event.decode().split(":"))
-    time.sleep(pause)
-    children = []
-    for _ in range(int(workers)):
-        pid = os.fork()
-        if pid == 0:
-            end = time.monotonic() + seconds
-            while time.monotonic() < end:
-                pass
-            os._exit(0)
-        children.append(pid)
-    for pid in children:
-        os.waitpid(pid, 0)
-    return "done"
-"""
-
-
 @pytest.mark.parametrize("driver", DRIVERS)
 def test_a_cold_start_runs_with_a_whole_vcpu_until_its_first_answer(tmp_path, driver):
     """A 128 MB instance starts with one vCPU (its runtime and code load as in the cloud, where
     ``import oss2`` does not take 3 s) and has its 0.0625 share once its first request is answered."""
     from fcbackend.instances import cold_start
 
-    code = write_code(tmp_path, {"index.py": SLEEP_THEN_SPIN})
+    code = write_code(tmp_path, {"index.py": SPIN})
     spec = make_spec(code, memory_mb=128, timeout_s=30)
 
     async def scenario():
@@ -160,7 +141,7 @@ def test_a_hostile_first_request_gets_the_whole_vcpu_for_the_window_only(tmp_pat
     stays within the cold start's window at one vCPU plus its share for the rest."""
     from fcbackend.instances import cold_start
 
-    code = write_code(tmp_path, {"index.py": SLEEP_THEN_SPIN})
+    code = write_code(tmp_path, {"index.py": SPIN})
     spec = make_spec(code, memory_mb=128, timeout_s=30)
 
     async def scenario():
