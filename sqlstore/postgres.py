@@ -40,7 +40,7 @@ import hashlib
 import re
 import threading
 import weakref
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -211,7 +211,12 @@ class _Session:
         return self._first(run) if self.begin else run(self.conn)
 
     def run_together(
-        self, statements: Sequence[Statement], tail: Sequence[str] = (), *, prepare: bool = False
+        self,
+        statements: Sequence[Statement],
+        tail: Sequence[str] = (),
+        *,
+        prepare: bool = False,
+        fold: bool = False,
     ) -> list[Outcome]:
         """``statements`` as one query text, after the transaction's pending opening statements
         and before ``tail`` (``COMMIT``): one message and one round trip for all of them.
@@ -226,14 +231,28 @@ class _Session:
         driver (psycopg's ``ClientCursor``) one statement at a time: the driver keeps each
         statement's parsed form, where a whole message of a new shape (a wave of the engine
         groups as many steps as were ready) would be parsed anew. A statement with ``many`` rows
-        is repeated once per row."""
+        is repeated once per row.
+
+        ``fold``: the message is its own transaction (no ``BEGIN`` in it), so the statements due
+        to be prepared are prepared in the same message, ahead of it, instead of one round trip
+        before it. ``PREPARE`` is not undone when the message fails (the server keeps what it
+        prepared), so after a failure the connection's prepared statements are asked for, and
+        the message, which changed nothing, is sent again as without ``fold``: one that the
+        server refuses to prepare is then found out and sent as it is."""
         cursor = psycopg.ClientCursor(self.conn)
-        if prepare:
-            self._db._prepare_new(self.conn, [statement.sql for statement in statements])
-        parts = list(self.begin)
+        sqls = [statement.sql for statement in statements]
+        folded = self._db._due_forms(self.conn, sqls) if prepare and fold else {}
+        if prepare and not fold:
+            self._db._prepare_new(self.conn, sqls)
+        opening = self.begin
+        parts = [form.prepare for form in folded.values()]
+        parts.extend(self.begin)
         counts: list[int] = []  # how many results each statement gives
         for statement in statements:
-            sql = self._db._executable(self.conn, statement.sql) if prepare else self._sql(statement.sql)
+            if prepare:
+                sql = self._db._executable(self.conn, statement.sql, folded)
+            else:
+                sql = self._sql(statement.sql)
             rows = list(statement.parameters) if statement.many else [statement.parameters]
             parts.extend(cursor.mogrify(sql, tuple(row)) for row in rows)
             counts.append(len(rows))
@@ -244,6 +263,14 @@ class _Session:
         except psycopg.OperationalError:
             self.answered = cursor.pgresult is not None
             raise
+        except psycopg.Error:
+            if not folded:
+                raise
+            self._db._learn_prepared(self.conn)
+            self.begin = opening
+            return self.run_together(statements, tail, prepare=True)
+        if folded:
+            self._db._mark_prepared(self.conn, folded)
         for _ in range(len(parts) - len(tail) - sum(counts)):
             cursor.nextset()  # the opening statements' results
         outcomes = []
@@ -419,7 +446,7 @@ class PostgresDatabase(Database):
         for attempt in (1, 2):
             session = _Session(self, conn, self._sql_cache, opening)
             try:
-                return_value = session.run_together(statements, closing, prepare=True)
+                return_value = session.run_together(statements, closing, prepare=True, fold=not durable)
             except psycopg.OperationalError as exc:
                 if not (conn.broken or conn.closed):
                     self._abandon(conn)
@@ -437,14 +464,33 @@ class PostgresDatabase(Database):
         raise AssertionError("unreachable")
 
     def _prepare_new(self, conn: psycopg.Connection[Any], statements: Sequence[str]) -> None:
-        """Prepare on ``conn`` the statements of a batch it sees for the second time (before, or
-        twice in this batch), all in one message (one round trip for them all, not one each).
+        """Prepare on ``conn`` the statements of a batch that are due (:meth:`_due_forms`), all in
+        one message (one round trip for them all, not one each). When the message fails (a
+        statement the server does not prepare), each is prepared alone and the one that fails
+        is sent as it is from then on."""
+        due = self._due_forms(conn, statements)
+        if not due:
+            return
+        with self._lock:
+            names = self._prepared.setdefault(conn, set())
+        try:
+            conn.execute("; ".join(form.prepare for form in due.values()))
+        except psycopg.Error as exc:
+            if isinstance(exc, psycopg.OperationalError):  # the connection: the caller's concern
+                raise
+            for form in due.values():
+                self._prepare_one(conn, form, names)
+            return
+        self._mark_prepared(conn, due)
+
+    def _due_forms(self, conn: psycopg.Connection[Any], statements: Sequence[str]) -> dict[str, PreparedForm]:
+        """The statements of a batch to prepare on ``conn`` now: those it sees for the second
+        time (before, or twice in this batch) and has not prepared, by name; none once
+        ``MAX_PREPARED`` would be passed.
 
         Why not at the first sighting: a statement a process sends once (a stack's insert, its
-        lock) would pay a round trip to be prepared and never profit; one sent again (a
-        resource's row, an event) is prepared then and its later runs are neither parsed nor
-        planned. When the message fails (a statement the server does not prepare), each is
-        prepared alone and the one that fails is sent as it is from then on."""
+        lock) would hold a prepared statement and never profit; one sent again (a resource's
+        row, an event) is prepared then and its later runs are neither parsed nor planned."""
         with self._lock:
             names = self._prepared.setdefault(conn, set())
             seen = self._sighted.setdefault(conn, set())
@@ -458,17 +504,22 @@ class PostgresDatabase(Database):
             if form.name in seen:
                 due[form.name] = form
             seen.add(form.name)
-        if not due or len(names) + len(due) > MAX_PREPARED:
-            return
-        try:
-            conn.execute("; ".join(form.prepare for form in due.values()))
-        except psycopg.Error as exc:
-            if isinstance(exc, psycopg.OperationalError):  # the connection: the caller's concern
-                raise
-            for form in due.values():
-                self._prepare_one(conn, form, names)
-            return
-        names.update(due)
+        if len(names) + len(due) > MAX_PREPARED:
+            return {}
+        return due
+
+    def _mark_prepared(self, conn: psycopg.Connection[Any], forms: Mapping[str, PreparedForm]) -> None:
+        with self._lock:
+            self._prepared.setdefault(conn, set()).update(forms)
+
+    def _learn_prepared(self, conn: psycopg.Connection[Any]) -> None:
+        """Ask the server which of our statements ``conn`` has prepared (after a message that
+        prepared some failed: what it prepared stays)."""
+        rows = conn.execute(
+            "SELECT name FROM pg_prepared_statements WHERE starts_with(name, 'sqlstore_')"
+        ).fetchall()
+        with self._lock:
+            self._prepared[conn] = {str(row[0]) for row in rows}
 
     def _prepare_one(self, conn: psycopg.Connection[Any], form: PreparedForm, names: set[str]) -> None:
         try:
@@ -482,11 +533,16 @@ class PostgresDatabase(Database):
             return
         names.add(form.name)
 
-    def _executable(self, conn: psycopg.Connection[Any], sql: str) -> str:
+    def _executable(
+        self, conn: psycopg.Connection[Any], sql: str, preparing: Mapping[str, PreparedForm] | None = None
+    ) -> str:
         """The text that runs ``sql`` on ``conn``: ``EXECUTE`` of its prepared statement where
-        :meth:`_prepare_new` prepared it on this connection, else the statement itself."""
+        :meth:`_prepare_new` prepared it on this connection (or the same message prepares it
+        first: ``preparing``), else the statement itself."""
         form = self._forms.get(sql)
         if form is not None:
+            if preparing and form.name in preparing:
+                return form.execute
             with self._lock:
                 prepared = form.name in self._prepared.get(conn, ())
             if prepared:

@@ -31,7 +31,7 @@ from rosengine.errors import INVALID_TEMPLATE_ATTRIBUTE, TemplateError, Template
 from rosengine.state.models import ROLE_CURRENT, ResourceRecord, StackRecord
 from rosengine.state.owner import Owner
 from rosengine.state.statuses import Status
-from rosengine.state.store import StateStore
+from rosengine.state.store import StateBatch, StateStore
 from rosengine.template.model import Template
 from rosengine.validate.resource_schemas import CUSTOM_PREFIX, CUSTOM_RESOURCE
 
@@ -92,7 +92,11 @@ class OperationContext:
         clients: ClientFactory | None = None,
         placeholders: bool = False,
         template: Template | None = None,
+        rows: Iterable[ResourceRecord] | None = None,
     ):
+        """``rows``: the stack's resource rows when the caller has just read them (or knows there
+        are none: a stack it has just inserted), so they are not read again; on a shared
+        PostgreSQL every read is a round trip."""
         self.store = store
         self.stack = stack
         self.owner = owner
@@ -106,12 +110,24 @@ class OperationContext:
         # The template this operation runs (None for deletes): where nested-stack problems are
         # located in the parent.
         self.template = template
+        # The stack as releasing it at the end left it (set by the engine; None while running).
+        self.released: StackRecord | None = None
+        # The batch that unlocks the stack with the operation's last commit, once asked for.
+        self.release_batch: StateBatch | None = None
         # WaitConditions only placeholders could signal -> those placeholders ("Id (Type)").
         self.placeholder_signallers: dict[str, tuple[str, ...]] = {}
         # Current rows by logical id: what Ref / GetAtt resolve against.
-        self.resources: dict[str, ResourceRecord] = {
-            r.logical_id: r for r in store.get_resources(stack.id, role=ROLE_CURRENT)
-        }
+        if rows is None:
+            rows = store.get_resources(stack.id, role=ROLE_CURRENT)
+        self.resources: dict[str, ResourceRecord] = {r.logical_id: r for r in rows if r.role == ROLE_CURRENT}
+
+    def release_with_last_commit(self) -> None:
+        """Unlock the stack in the batch this thread has open: the operation's last commit (its
+        final status), so unlocking costs no write of its own. Nothing after it writes to the
+        stack; the engine unlocks the stack itself when that commit did not happen."""
+        with self.store.batch() as batch:
+            batch.release(self.stack.id, self.owner)
+        self.release_batch = batch
 
     def restart_deadline(self) -> None:
         """A rollback gets the full timeout again (it must be able to finish)."""

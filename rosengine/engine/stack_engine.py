@@ -38,7 +38,7 @@ from rosengine.engine.preflight import merged, missing_providers, static_errors
 from rosengine.engine.progress import NullListener, ProgressListener
 from rosengine.errors import TemplateError, TemplateErrors
 from rosengine.state import open_store
-from rosengine.state.models import ROLE_CURRENT, StackRecord
+from rosengine.state.models import ROLE_CURRENT, ResourceRecord, StackRecord
 from rosengine.state.owner import Owner
 from rosengine.state.statuses import Action, Phase, Status
 from rosengine.state.store import StateStore
@@ -194,10 +194,15 @@ class StackEngine:
 
     @contextmanager
     def _running(
-        self, stack: StackRecord, options: StackOptions, template: Any = None
+        self,
+        stack: StackRecord,
+        options: StackOptions,
+        template: Any = None,
+        rows: list[ResourceRecord] | None = None,
     ) -> Iterator[OperationContext]:
         """Heartbeat + runtime for a stack this engine already holds; the lock is released and
-        clients closed at the end whatever happens."""
+        clients closed at the end whatever happens (the stack as the release left it is
+        ``rt.released``: see :meth:`_result`). ``rows``: its resource rows, when just read."""
         clients = ClientFactory(self.ensure_backend, builders=self.client_builders)
         rt = OperationContext(
             self.store,
@@ -209,6 +214,7 @@ class StackEngine:
             clients=clients,
             placeholders=options.placeholders,
             template=template,
+            rows=rows,
         )
         clients.add_builder("ros-stacks", lambda: NestedStacks(self, rt, options, self.read_oss))
         try:
@@ -216,7 +222,16 @@ class StackEngine:
                 yield rt
         finally:
             clients.close()
-            self.store.release(stack.id, self.owner)
+            last = rt.release_batch
+            if last is not None and last.released:
+                rt.released = last.released_stack
+            else:
+                rt.released = self.store.release(stack.id, self.owner)
+
+    def _result(self, rt: OperationContext) -> StackRecord:
+        """The stack an operation left: as its release returned it (no read of its own), or
+        read when another owner had taken it over meanwhile."""
+        return rt.released or self.get_stack(rt.stack.id)
 
     def _guard(self, rt: OperationContext, action: Action, body: Callable[[], None]) -> None:
         """Run an operation body; an unexpected error (a bug, a broken provider contract) still
@@ -275,6 +290,7 @@ class StackEngine:
         stack.heartbeat = time.time()
         if existing is None:
             self.store.insert_stack(stack)
+            return self._run_create(stack, prepared, options, rows=[])
         else:
             self.store.acquire(stack.id, self.owner)
             self.store.update_stack(
@@ -299,10 +315,12 @@ class StackEngine:
         options: StackOptions,
         *,
         started_reason: str = "Stack CREATE started",
+        rows: list[ResourceRecord] | None = None,
     ) -> StackRecord:
-        with self._running(stack, options, prepared.template) as rt:
+        """``rows``: the stack's resource rows when known (none: a stack just inserted)."""
+        with self._running(stack, options, prepared.template, rows) as rt:
             self._guard(rt, Action.CREATE, lambda: self._create_body(rt, prepared, options, started_reason))
-        return self.get_stack(stack.id)
+        return self._result(rt)
 
     def _create_body(
         self, rt: OperationContext, prepared: PreparedTemplate, options: StackOptions, started_reason: str
@@ -322,10 +340,11 @@ class StackEngine:
                 reason = f"Outputs could not be evaluated: {describe_error(exc)}"
             else:
                 done = with_placeholders("Stack CREATE completed successfully", rt.resources.values())
-                with rt.recorder.grouped():  # the outputs and the final status: one commit
+                with rt.recorder.grouped():  # the outputs, the final status, the unlock: one commit
                     with self.store.batch() as batch:
                         batch.set_outputs(rt.stack.id, outputs)
                     rt.recorder.stack_status(Status.CREATE_COMPLETE, done, operation=None)
+                    rt.release_with_last_commit()
                 return
         reason = reason or failure_reason(rt, result, Action.CREATE)
         rt.recorder.stack_status(Status.CREATE_FAILED, reason)
@@ -336,7 +355,7 @@ class StackEngine:
         rt.restart_deadline()
         rt.recorder.stack_status(Status.CREATE_ROLLBACK_IN_PROGRESS, f"Rollback started: {reason}")
         result = delete_resources(rt, self.store.get_resources(rt.stack.id))
-        with rt.recorder.grouped():  # the outputs cleared and the final status: one commit
+        with rt.recorder.grouped():  # the outputs cleared, the final status, the unlock: one commit
             with self.store.batch() as batch:
                 batch.set_outputs(rt.stack.id, [])
             if result.ok:
@@ -347,6 +366,7 @@ class StackEngine:
                 rt.recorder.stack_status(
                     Status.CREATE_ROLLBACK_FAILED, failure_reason(rt, result, Action.DELETE)
                 )
+            rt.release_with_last_commit()
 
     # -- delete ---------------------------------------------------------------------------------
     def delete_stack(
@@ -360,24 +380,26 @@ class StackEngine:
         stack = self.get_stack(name_or_id)
         if not as_nested:
             self._refuse_nested(stack, "deleted")
-        stack = self.store.acquire(stack.id, self.owner, allow_interrupted=True)
+        stack = self.store.acquire(stack.id, self.owner, allow_interrupted=True, seen=stack)
         opts = options or StackOptions.from_dict(stack.options)
-        with self._running(stack, opts) as rt:
-            self._guard(rt, Action.DELETE, lambda: self._delete_body(rt, frozenset(retain)))
-        return self.get_stack(stack.id)
+        rows = self.store.get_resources(stack.id)  # every role: a delete removes them all
+        with self._running(stack, opts, rows=rows) as rt:
+            self._guard(rt, Action.DELETE, lambda: self._delete_body(rt, rows, frozenset(retain)))
+        return self._result(rt)
 
-    def _delete_body(self, rt: OperationContext, retain: frozenset[str]) -> None:
+    def _delete_body(self, rt: OperationContext, rows: list[ResourceRecord], retain: frozenset[str]) -> None:
         rt.recorder.stack_status(
             Status.DELETE_IN_PROGRESS, "Stack DELETE started", operation={"action": Action.DELETE}
         )
-        result = delete_resources(rt, self.store.get_resources(rt.stack.id), retain=retain)
-        if result.ok:
-            with rt.recorder.grouped():  # the outputs cleared and the final status: one commit
+        result = delete_resources(rt, rows, retain=retain)
+        with rt.recorder.grouped():  # the outputs cleared, the final status, the unlock: one commit
+            if result.ok:
                 with self.store.batch() as batch:
                     batch.set_outputs(rt.stack.id, [])
                 rt.recorder.stack_status(Status.DELETE_COMPLETE, "Stack successfully deleted", operation=None)
-        else:
-            rt.recorder.stack_status(Status.DELETE_FAILED, failure_reason(rt, result, Action.DELETE))
+            else:
+                rt.recorder.stack_status(Status.DELETE_FAILED, failure_reason(rt, result, Action.DELETE))
+            rt.release_with_last_commit()
 
     # -- continue / rollback after a failure or a dead process --------------------------------
     def continue_create(self, name_or_id: str, *, options: StackOptions | None = None) -> StackRecord:
@@ -403,7 +425,7 @@ class StackEngine:
         )
         with self._running(stack, opts, prepared.template) as rt:
             self._guard(rt, Action.CREATE, lambda: self._continue_body(rt, prepared, opts))
-        return self.get_stack(stack.id)
+        return self._result(rt)
 
     def _continue_body(self, rt: OperationContext, prepared: PreparedTemplate, options: StackOptions) -> None:
         for record in list(rt.resources.values()):
@@ -433,7 +455,7 @@ class StackEngine:
             reason = stack.reason or "the create was interrupted"
             with self._running(stack, opts) as rt:
                 self._guard(rt, Action.CREATE_ROLLBACK, lambda: self._rollback_create(rt, reason))
-            return self.get_stack(stack.id)
+            return self._result(rt)
         if action in (Action.UPDATE, Action.ROLLBACK) and stack.status not in (
             Status.UPDATE_COMPLETE,
             Status.ROLLBACK_COMPLETE,
@@ -446,7 +468,7 @@ class StackEngine:
                 self._guard(
                     rt, Action.ROLLBACK, lambda: run_update_rollback(self, rt, stack.reason or "interrupted")
                 )
-            return self.get_stack(stack.id)
+            return self._result(rt)
         raise StackError(INVALID_STACK_STATE, f"Stack {stack.name} is {stack.status}; nothing to roll back.")
 
     # -- update ---------------------------------------------------------------------------------
@@ -603,7 +625,7 @@ class StackEngine:
                 finish_update(self, rt, prepared, opts)
 
             self._guard(rt, Action.UPDATE, body_)
-        return self.get_stack(stack.id)
+        return self._result(rt)
 
     # -- signals --------------------------------------------------------------------------------
     def signal_resource(

@@ -17,6 +17,7 @@ a write is a delete and an insert so the row gets a new one.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import threading
 import time
@@ -48,6 +49,9 @@ from rosengine.state.statuses import Action, Status
 from rosengine.state.store import StateBatch, StateStore
 from sqlstore import Cursor, Database, Dialect, Outcome, SqliteDatabase, Statement
 
+# The stack's columns as a statement returns them (``RETURNING``), in the record's field order.
+_STACK_FIELDS = tuple(field.name for field in dataclasses.fields(StackRecord))
+_STACK_COLUMNS = ", ".join(_STACK_FIELDS)
 _JSON_STACK_FIELDS = {"parameters", "resolved_parameters", "no_echo", "identity", "options", "operation"}
 _JSON_RESOURCE_FIELDS = {"properties", "attributes", "metadata", "depends_on", "previous"}
 _JSON_CHANGE_SET_FIELDS = {"parameters", "options", "changes"}
@@ -229,6 +233,22 @@ def update_stack_statement(stack_id: str, fields: dict[str, Any]) -> Statement:
     return Statement(f"UPDATE stacks SET {sets} WHERE id = ?", (*values, stack_id))
 
 
+def release_statement(stack_id: str, owner: Owner) -> Statement:
+    """Unlock the stack if ``owner`` holds it; the statement returns the stack as it leaves it."""
+    return Statement(
+        "UPDATE stacks SET owner_pid = NULL, owner_host = NULL, owner_started = NULL, heartbeat = NULL "
+        f"WHERE id = ? AND owner_pid = ? AND owner_host = ? RETURNING {_STACK_COLUMNS}",
+        (stack_id, owner.pid, owner.host),
+    )
+
+
+def released_stack(outcome: Outcome) -> StackRecord | None:
+    """The stack a :func:`release_statement` returned (None: the owner no longer held it)."""
+    if not outcome.rows:
+        return None
+    return SqliteStateStore._stack(dict(zip(_STACK_FIELDS, outcome.rows[0], strict=True)))
+
+
 def set_outputs_statements(stack_id: str, outputs: list[OutputRecord]) -> list[Statement]:
     statements = [Statement("DELETE FROM outputs WHERE stack_id = ?", (stack_id,))]
     if outputs:
@@ -267,6 +287,7 @@ class SqlStateBatch(StateBatch):
         # each key's last write. Events in the order added.
         self._rows: dict[tuple[str, str, str], tuple[str, tuple[Any, ...]] | None] = {}
         self._new_events: list[EventRecord] = []
+        self._release_at: int | None = None  # the index of the release statement, if any
 
     def put_resource(self, resource: ResourceRecord) -> None:
         if not self._together:
@@ -299,6 +320,10 @@ class SqlStateBatch(StateBatch):
     def set_outputs(self, stack_id: str, outputs: list[OutputRecord]) -> None:
         self.statements.extend(set_outputs_statements(stack_id, outputs))
 
+    def release(self, stack_id: str, owner: Owner) -> None:
+        self._release_at = len(self.statements)
+        self.statements.append(release_statement(stack_id, owner))
+
     def to_send(self) -> list[Statement]:
         """The batch's statements, in the order they run."""
         statements = list(self.statements)
@@ -325,7 +350,11 @@ class SqlStateBatch(StateBatch):
         return statements
 
     def applied(self, outcomes: list[Outcome]) -> None:
-        """Give the events their sequence numbers from the outcomes of the statements."""
+        """Give the events their sequence numbers from the outcomes of the statements (and the
+        released stack its record)."""
+        if self._release_at is not None:
+            self.released = True
+            self.released_stack = released_stack(outcomes[self._release_at])
         for index, event in self._events:
             event.seq = int(outcomes[index].rows[0][0])
         if len(self._new_events) == 1:
@@ -434,16 +463,27 @@ class SqliteStateStore(StateStore):
         self._exec("DELETE FROM stacks WHERE id = ?", (stack_id,))
 
     # -- locking --------------------------------------------------------------------------------
-    def acquire(self, stack_id: str, owner: Owner, *, allow_interrupted: bool = False) -> StackRecord:
+    def acquire(
+        self,
+        stack_id: str,
+        owner: Owner,
+        *,
+        allow_interrupted: bool = False,
+        seen: StackRecord | None = None,
+    ) -> StackRecord:
         # Look, decide, then take the stack only if its owner columns, heartbeat and status are
         # still what was looked at (compare and set): a second process that took or touched it
         # in between makes the write miss, and the look is repeated. Two round trips on
-        # PostgreSQL, with no lock held while the owner's liveness is checked.
+        # PostgreSQL, with no lock held while the owner's liveness is checked; one when the
+        # caller has just looked (``seen``).
         while True:
-            rows = self._query("SELECT * FROM stacks WHERE id = ?", (stack_id,))
-            if not rows:
-                raise stack_not_found(stack_id)
-            stack = self._stack(rows[0])
+            if seen is not None and seen.id == stack_id:
+                stack, seen = seen, None
+            else:
+                rows = self._query("SELECT * FROM stacks WHERE id = ?", (stack_id,))
+                if not rows:
+                    raise stack_not_found(stack_id)
+                stack = self._stack(rows[0])
             held = stack.owner_pid is not None
             alive = held and is_alive(stack.owner_pid, stack.owner_host, stack.owner_started, stack.heartbeat)
             if alive:
@@ -475,12 +515,9 @@ class SqliteStateStore(StateStore):
         stack.owner_pid, stack.owner_host, stack.owner_started = owner.pid, owner.host, owner.started
         return stack
 
-    def release(self, stack_id: str, owner: Owner) -> None:
-        self._exec(
-            "UPDATE stacks SET owner_pid = NULL, owner_host = NULL, owner_started = NULL, heartbeat = NULL "
-            "WHERE id = ? AND owner_pid = ? AND owner_host = ?",
-            (stack_id, owner.pid, owner.host),
-        )
+    def release(self, stack_id: str, owner: Owner) -> StackRecord | None:
+        (outcome,) = self._write([release_statement(stack_id, owner)])
+        return released_stack(outcome)
 
     def beat(self, stack_id: str, owner: Owner) -> None:
         self._exec(

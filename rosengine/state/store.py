@@ -50,6 +50,16 @@ class StateBatch(ABC):
     @abstractmethod
     def set_outputs(self, stack_id: str, outputs: list[OutputRecord]) -> None: ...
 
+    @abstractmethod
+    def release(self, stack_id: str, owner: Owner) -> None:
+        """Unlock the stack if ``owner`` holds it, with the batch's other writes (an operation's
+        last commit: its final status and its release in one). Once the batch is applied,
+        :attr:`released` says whether this ran and :attr:`released_stack` is the stack as it was
+        left (None when ``owner`` no longer held it), as :meth:`StateStore.release` returns."""
+
+    released: bool = False
+    released_stack: StackRecord | None = None
+
 
 class StateStore(ABC):
     # -- grouping -------------------------------------------------------------------------------
@@ -85,13 +95,25 @@ class StateStore(ABC):
 
     # -- locking --------------------------------------------------------------------------------
     @abstractmethod
-    def acquire(self, stack_id: str, owner: Owner, *, allow_interrupted: bool = False) -> StackRecord:
+    def acquire(
+        self,
+        stack_id: str,
+        owner: Owner,
+        *,
+        allow_interrupted: bool = False,
+        seen: StackRecord | None = None,
+    ) -> StackRecord:
         """Lock the stack for ``owner``. Raises ActionInProgress when a live owner holds it, and
         OperationInterrupted when a dead owner left it ``*_IN_PROGRESS`` (unless
-        ``allow_interrupted``: continue/rollback/delete take over such a stack)."""
+        ``allow_interrupted``: continue/rollback/delete take over such a stack). ``seen``: the
+        stack as the caller has just read it, decided on without reading it again; the lock is
+        taken only if its owner, heartbeat and status are still what was seen, else the stack
+        is read and the decision made again."""
 
     @abstractmethod
-    def release(self, stack_id: str, owner: Owner) -> None: ...
+    def release(self, stack_id: str, owner: Owner) -> StackRecord | None:
+        """Unlock the stack if ``owner`` holds it; returns the stack as it is then (None when
+        ``owner`` no longer held it), so an operation's result needs no read of its own."""
 
     @abstractmethod
     def beat(self, stack_id: str, owner: Owner) -> None:

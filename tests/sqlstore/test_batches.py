@@ -3,6 +3,7 @@ PostgreSQL (where they travel in one message, each prepared once per connection)
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -153,3 +154,59 @@ def test_a_failing_batch_inside_a_transaction_fails_it_and_leaves_the_database_u
     for _ in range(3):  # every pooled connection is clean again
         database.run_batch([Statement("UPDATE items SET n = n + 1")])
     assert _names(database) == ["taken"]
+
+
+def _logged_messages(server: PostgresServer, since: int) -> list[str]:
+    """The query messages the server logged (``log_statement = all``) after byte ``since``."""
+    text = (server.root / "log").read_text(errors="replace")[since:]
+    return [match.strip() for match in re.findall(r"LOG:  statement: (.*?)(?=\n\S|\Z)", text, re.S)]
+
+
+@pytest.fixture
+def logged_database(postgres_server: PostgresServer, postgres_url: str) -> Iterator[Database]:
+    """A PostgreSQL database whose sessions log every statement they are sent."""
+    import psycopg
+
+    with psycopg.connect(postgres_server.url(), autocommit=True) as admin:
+        admin.execute(f"ALTER DATABASE {postgres_url.rsplit('/', 1)[1]} SET log_statement = 'all'")
+    db = open_database(postgres_url)
+    db.migrate(SCHEMA)
+    yield db
+    db.close()
+
+
+UPDATE = "UPDATE items SET n = n + 1 WHERE name = ?"
+
+
+@pytest.mark.multinode
+def test_statements_due_to_be_prepared_are_prepared_in_the_message_that_runs_them(
+    postgres_server: PostgresServer, logged_database: Database
+) -> None:
+    """A batch's statements seen a second time are prepared in the same message that first
+    executes them: one round trip for the batch, not a ``PREPARE`` message before it."""
+    since = (postgres_server.root / "log").stat().st_size
+    for n in range(3):
+        logged_database.run_batch([Statement(INSERT, (f"x{n}", 1, None)), Statement(UPDATE, (f"x{n}",))])
+    first, second, third = _logged_messages(postgres_server, since)
+    assert "PREPARE" not in first and "EXECUTE" not in first
+    assert second.count("PREPARE sqlstore_") == 2 and second.count("EXECUTE sqlstore_") == 2
+    assert "PREPARE" not in third and third.count("EXECUTE sqlstore_") == 2
+    assert _names(logged_database) == ["x0", "x1", "x2"]
+
+
+@pytest.mark.multinode
+def test_statements_prepared_by_a_message_that_failed_stay_prepared(
+    postgres_server: PostgresServer, logged_database: Database
+) -> None:
+    """A message that prepares statements and then fails (a duplicate key) raises the statement's
+    error and leaves nothing of its writes; the server kept what it prepared (``PREPARE`` is not
+    transactional), and the next batches execute those statements without preparing them again."""
+    logged_database.run_batch([Statement(INSERT, ("taken", 1, None)), Statement(UPDATE, ("taken",))])
+    with pytest.raises(logged_database.dialect.integrity_errors):
+        logged_database.run_batch([Statement(UPDATE, ("taken",)), Statement(INSERT, ("taken", 2, None))])
+    assert _names(logged_database) == ["taken"]
+    since = (postgres_server.root / "log").stat().st_size
+    logged_database.run_batch([Statement(INSERT, ("new", 1, None)), Statement(UPDATE, ("new",))])
+    (message,) = _logged_messages(postgres_server, since)
+    assert "PREPARE" not in message and message.count("EXECUTE sqlstore_") == 2
+    assert _names(logged_database) == ["new", "taken"]
