@@ -304,6 +304,7 @@ class _Session:
 
 
 _UNSEEN = object()
+IDLE = psycopg.pq.TransactionStatus.IDLE
 
 
 def _lock(row_locks: bool) -> tuple[str, ...]:
@@ -342,10 +343,17 @@ class PostgresDatabase(Database):
         if durability is Durability.CRASH_SAFE:
             options += " -c synchronous_commit=off"
         self._kwargs: dict[str, Any] = {"autocommit": True, "options": options, "context": ADAPTERS}
-        self._check_reachable()
+        # The connection that checked the URL is the first one used (the spare), so opening
+        # costs one connection and its authentication, not two; the pool makes more on demand.
+        self._keeper: psycopg.Connection[Any] | None = self._check_reachable()
+        self._spare: psycopg.Connection[Any] | None = self._keeper  # the keeper while unused
+        # Connections not from the pool (the keeper, and those made when the pool had none).
+        self._foreign: weakref.WeakSet[psycopg.Connection[Any]] = weakref.WeakSet([self._keeper])
+        # A database dropped without close() closes its keeper too, as the pool's connections are.
+        weakref.finalize(self, self._keeper.close)
         self._pool = ConnectionPool(
             self._conninfo,
-            min_size=1,
+            min_size=0,
             max_size=pool_max,
             kwargs=self._kwargs,
             timeout=busy_timeout_s + CONNECT_TIMEOUT_S,
@@ -353,17 +361,13 @@ class PostgresDatabase(Database):
             open=False,
             name=f"sqlstore {url}",
         )
-        try:
-            self._pool.open(wait=True, timeout=CONNECT_TIMEOUT_S * 2)
-        except PoolTimeout as exc:
-            raise DatabaseUnavailable(f"cannot connect to {url}: {exc}") from exc
+        self._pool.open()
         self._local = _ThreadState()
         self._sql_cache: dict[str, str] = {}
         self._lock = threading.RLock()
         self._shares = 1
         self._lock_conn: psycopg.Connection[Any] | None = None
         self._held_locks: set[str] = set()
-        self._own_connections: set[int] = set()  # ids of connections made outside the pool
         # Statement text -> its prepared form; per connection, the names prepared on it, and
         # those sent on it once (prepared the next time).
         self._forms: dict[str, PreparedForm | None] = {}
@@ -374,11 +378,11 @@ class PostgresDatabase(Database):
             weakref.WeakKeyDictionary()
         )
 
-    def _check_reachable(self) -> None:
+    def _check_reachable(self) -> psycopg.Connection[Any]:
         """Connect once, so a wrong URL or credentials are refused now with the server's reason
         (the pool would only retry in the background and time out without saying why)."""
         try:
-            psycopg.connect(self._conninfo, connect_timeout=CONNECT_TIMEOUT_S, **self._kwargs).close()
+            return psycopg.connect(self._conninfo, connect_timeout=CONNECT_TIMEOUT_S, **self._kwargs)
         except psycopg.ProgrammingError as exc:  # a malformed connection string
             raise DatabaseError(f"database URL {self.url}: {exc}") from exc
         except psycopg.OperationalError as exc:
@@ -608,6 +612,12 @@ class PostgresDatabase(Database):
         if not, fail now with its reason (rather than after the pool's timeout); if it is (it
         came back while the pool still waits to reconnect, or every connection is busy), use a
         connection of our own for this one use."""
+        with self._lock:
+            spare, self._spare = self._spare, None
+        if spare is not None:
+            if not (spare.closed or spare.broken):
+                return spare
+            self._release(spare)  # ended while idle (found out by a failed use): closed for good
         try:
             return self._pool.getconn(timeout=FAST_GETCONN_S)
         except PoolTimeout:
@@ -618,14 +628,24 @@ class PostgresDatabase(Database):
             reason = " ".join(line.strip() for line in str(exc).splitlines()) or type(exc).__name__
             raise DatabaseUnavailable(f"cannot connect to {self.url}: {reason}") from exc
         with self._lock:
-            self._own_connections.add(id(conn))
+            self._foreign.add(conn)
         return conn
 
     def _release(self, conn: psycopg.Connection[Any]) -> None:
+        keeper = conn is self._keeper
+        if keeper and not conn.closed and conn.info.transaction_status != IDLE:
+            try:  # as the pool does with a connection given back inside a transaction
+                conn.execute("ROLLBACK")
+            except psycopg.Error:
+                conn.close()
         with self._lock:
-            own = id(conn) in self._own_connections
-            self._own_connections.discard(id(conn))
-        if own:
+            if keeper:
+                if self._shares > 0 and not (conn.closed or conn.broken):
+                    self._spare = conn  # kept for the next use
+                    return
+                self._keeper = None  # gone for good: the pool's connections from now on
+            foreign = conn in self._foreign
+        if foreign:
             conn.close()
         else:
             self._pool.putconn(conn)
@@ -700,6 +720,9 @@ class PostgresDatabase(Database):
                 self._lock_conn.close()
                 self._lock_conn = None
             self._held_locks.clear()
+            spare, self._spare, self._keeper = self._spare, None, None
+        if spare is not None:
+            spare.close()
         self._pool.close()
 
     @property

@@ -205,3 +205,45 @@ def test_a_database_that_goes_away_fails_clearly_then_reconnects() -> None:
         db.close()
     finally:
         server.destroy()
+
+
+def test_opening_costs_one_connection_which_serves_a_threads_reads_and_writes(
+    postgres_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The connection that checks the URL at open is kept and used (a ``ros`` command on a shared
+    database pays one connection and its authentication, not two); a second thread at the same
+    time gets one from the pool."""
+    import psycopg
+
+    made: list[str] = []
+    connect = psycopg.Connection.connect.__func__  # type: ignore[attr-defined]
+
+    def counting(cls: type[psycopg.Connection[object]], *args: object, **kwargs: object) -> object:
+        made.append(threading.current_thread().name)
+        return connect(cls, *args, **kwargs)
+
+    monkeypatch.setattr(psycopg.Connection, "connect", classmethod(counting))
+    monkeypatch.setattr(psycopg, "connect", lambda *a, **k: counting(psycopg.Connection, *a, **k))
+    db = open_database(postgres_url)
+    try:
+        db.migrate(SCHEMA)
+        for n in range(3):
+            with db.transaction() as session:
+                session.execute("INSERT INTO items (name, n) VALUES (?, ?)", (f"item{n}", n))
+            with db.reading() as session:
+                assert session.execute("SELECT count(*) FROM items").fetchone()[0] == n + 1
+        assert len(made) == 1
+        with db.reading() as held:  # the kept connection is busy: another comes from the pool
+            counted: list[int] = []
+
+            def count() -> None:
+                with db.reading() as session:
+                    counted.append(session.execute("SELECT count(*) FROM items").fetchone()[0])
+
+            other = threading.Thread(target=count)
+            other.start()
+            other.join()
+            assert counted == [3] and held.execute("SELECT 1").fetchone()[0] == 1
+        assert len(made) == 2
+    finally:
+        db.close()
