@@ -115,6 +115,25 @@ def test_two_openers_at_once_apply_each_migration_once(tmp_path: Path) -> None:
     assert applied == [1]
 
 
+def test_an_up_to_date_database_opens_while_another_process_writes(tmp_path: Path) -> None:
+    """Every open after the first finds the migrations applied by one read: it neither takes nor
+    waits for the write lock, so a store opens while another process is in a long write."""
+    SqliteDatabase(tmp_path / "a.db").migrate(NOTES_V2)
+    writer = sqlite3.connect(tmp_path / "a.db", isolation_level=None)
+    writer.execute("BEGIN IMMEDIATE")  # another process's write transaction, not ending soon
+    try:
+        database = SqliteDatabase(tmp_path / "a.db", busy_timeout_s=0.2)
+        assert database.migrate(NOTES_V2) == 2
+        database.close()
+        behind = SqliteDatabase(tmp_path / "a.db", busy_timeout_s=0.2)
+        with pytest.raises(sqlite3.OperationalError, match="locked"):  # a newer schema must write
+            behind.migrate(Schema("notes", (*NOTES_V2.migrations, Migration(3, "x", "SELECT 1"))))
+        behind.close()
+    finally:
+        writer.execute("ROLLBACK")
+        writer.close()
+
+
 def test_migrations_must_be_numbered_from_one_without_gaps() -> None:
     with pytest.raises(ValueError, match="numbered 1..n"):
         Schema("x", (Migration(1, "a", ""), Migration(3, "c", "")))
