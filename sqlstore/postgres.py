@@ -717,6 +717,11 @@ class PostgresDatabase(Database):
             if self._shares:
                 return
             if self._lock_conn is not None:
+                if self._held_locks:  # handed over now: the server ends a closed session later
+                    try:
+                        self._lock_conn.execute("SELECT pg_advisory_unlock_all()")
+                    except psycopg.Error:
+                        pass
                 self._lock_conn.close()
                 self._lock_conn = None
             self._held_locks.clear()
