@@ -14,8 +14,9 @@ How the :class:`~sqlstore.database.Database` contract is kept:
 * **Batches** (:meth:`PostgresDatabase.run_batch`): statements that need no answer before the
   next is sent travel as one message, which the server runs as one transaction: one round trip
   for a unit of work (a resource's row and its event). A statement a connection sends a second
-  time is prepared there (all of a batch's in one message) and from then on the message runs it
-  with ``EXECUTE``; values are quoted by the driver (``ClientCursor``), statement by statement.
+  time is prepared there, in the message that runs it when the message is its own transaction
+  (else all of a batch's in one message before it), and from then on the message runs it with
+  ``EXECUTE``; values are quoted by the driver (``ClientCursor``), statement by statement.
 * **Re-entrant per thread**: a thread's inner transaction (and its reads) join the outer one on the
   same connection, so reads inside a transaction see its own writes, as on SQLite.
 * **Durability**: :attr:`Durability.CRASH_SAFE` sets ``synchronous_commit=off`` on the pool's
@@ -31,7 +32,8 @@ How the :class:`~sqlstore.database.Database` contract is kept:
   it back and is raised as :class:`DatabaseUnavailable` naming the database. Nothing half-written
   survives: the server discards an uncommitted transaction with its connection.
 * **Opening** connects once at once, so a wrong host, port, database name, user or password is
-  refused when the store opens, with the server's own reason.
+  refused when the store opens, with the server's own reason; that connection is kept and used
+  first (a ``ros`` command pays for one connection), the pool makes more when threads need them.
 """
 
 from __future__ import annotations
@@ -343,7 +345,7 @@ class PostgresDatabase(Database):
         if durability is Durability.CRASH_SAFE:
             options += " -c synchronous_commit=off"
         self._kwargs: dict[str, Any] = {"autocommit": True, "options": options, "context": ADAPTERS}
-        # The connection that checked the URL is the first one used (the spare), so opening
+        # The connection that checked the URL is kept and used first (the keeper), so opening
         # costs one connection and its authentication, not two; the pool makes more on demand.
         self._keeper: psycopg.Connection[Any] | None = self._check_reachable()
         self._spare: psycopg.Connection[Any] | None = self._keeper  # the keeper while unused
