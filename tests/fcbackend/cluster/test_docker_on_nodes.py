@@ -1,0 +1,165 @@
+"""Docker instances on the nodes of a real Ray cluster (``ros fc serve --cluster``).
+
+Custom containers run in the node's Docker engine, started by the node's agent: with Internet
+access on Docker's bridge, without it in ``NetworkMode: none``. The test cluster's nodes live in a
+network namespace with only loopback (tests.support.ray_cluster), from which Docker's bridge has
+no route; the agent reaches such a container's CA port inside the container's own network
+namespace instead (fcbackend.instances.docker.netns), as it does a container without network.
+
+Checked from outside the backend: the instance's node as ``ros fc instances`` lists it, the
+container in Docker with that node's agent's label, the answer through the API process, the
+container reaching the twins through the API process's gateway (by proxy and by name), the
+container removed when the function is deleted.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from fcbackend.docker_engine import docker_socket_path
+from fcbackend.instances.docker.container_config import LABEL_BACKEND, LABEL_INSTANCE, backend_label
+from tests.support.docker_images import build_test_image
+from tests.support.ray_cluster import ClusterBackend, RayTestCluster
+
+pytestmark = [pytest.mark.multinode, pytest.mark.docker, pytest.mark.timeout(300)]
+
+# (service, internetAccess): one function "<service>-web" in each
+SERVICES = (("dk-open", True), ("dk-closed", False))
+# The containers' server (the test image's Python, standard library only). Each call asks the SLS
+# twin for its projects twice: through the proxy its variables name (urllib reads HTTPS_PROXY,
+# ssl the CA bundle in SSL_CERT_FILE), and by name alone (ExtraHosts, no proxy). Both reach the
+# API process's gateway only through what the node's agent placed in the container.
+PYTHON = ["/usr/bin/python3", "-S", "-c"]
+SERVER = r"""
+import http.client, json, os, ssl, urllib.error, urllib.request
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+SLS = "cn-hangzhou.log.aliyuncs.com"
+
+def outcome(call):
+    try:
+        return call()
+    except urllib.error.HTTPError as exc:
+        return [exc.code, json.loads(exc.read())["errorCode"]]
+    except Exception as exc:
+        return repr(exc)
+
+def through_proxy():
+    urllib.request.urlopen("https://" + SLS + "/", timeout=10)
+
+def by_name():
+    trusted = ssl.create_default_context(cafile=os.environ["SSL_CERT_FILE"])
+    connection = http.client.HTTPSConnection(SLS, 443, timeout=10, context=trusted)
+    connection.request("GET", "/")
+    answer = connection.getresponse()
+    return [answer.status, json.loads(answer.read())["errorCode"]]
+
+class Handler(BaseHTTPRequestHandler):
+    def do_POST(self):
+        self.rfile.read(int(self.headers.get("Content-Length", "0")))
+        body = json.dumps({
+            "function": os.environ.get("FC_FUNCTION_NAME"), "proxy": os.environ.get("HTTPS_PROXY"),
+            "through_proxy": outcome(through_proxy), "by_name": outcome(by_name),
+        }).encode()
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+ThreadingHTTPServer(("0.0.0.0", int(os.environ["FC_SERVER_PORT"])), Handler).serve_forever()
+"""
+
+
+def _until(condition: Callable[[], Any], timeout: float, what: str) -> Any:
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.1)
+
+
+def _containers(instance_id: str) -> list[dict[str, Any]]:
+    """Containers (running or not) labelled with ``instance_id``, from this machine's dockerd."""
+    import httpx
+
+    filters = json.dumps({"label": [f"{LABEL_INSTANCE}={instance_id}"]})
+    with httpx.Client(transport=httpx.HTTPTransport(uds=docker_socket_path()), base_url="http://docker") as c:
+        response = c.get("/containers/json", params={"all": "1", "filters": filters})
+    response.raise_for_status()
+    rows: list[dict[str, Any]] = response.json()
+    return rows
+
+
+def _agent_label(node_id: str) -> str:
+    """The ``rosengine.backend`` label of the containers of node ``node_id``'s agent (its state
+    directory: fcbackend.cluster.agent)."""
+    return backend_label(Path(tempfile.gettempdir()) / f"rosengine-node-{node_id[:12]}")
+
+
+@pytest.fixture(scope="module")
+def docker_backend(
+    ray_cluster: RayTestCluster, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[ClusterBackend, str]]:
+    image = build_test_image()
+    started = ClusterBackend(ray_cluster, tmp_path_factory.mktemp("docker-on-nodes"))
+
+    def create() -> None:
+        client = started.fc2()
+        for service, internet in SERVICES:
+            client.create_service(service, internetAccess=internet)
+            container = {"image": image, "command": json.dumps(PYTHON), "args": json.dumps([SERVER])}
+            client.create_function(
+                service, f"{service}-web", "custom-container", "not-used", timeout=30, memorySize=256,
+                caPort=9000, customContainerConfig=container,
+            )  # fmt: skip
+
+    ray_cluster.call(create)
+    try:
+        yield started, image
+    finally:
+        started.stop()
+
+
+@pytest.mark.parametrize(("service", "internet_access"), SERVICES)
+def test_a_custom_container_runs_on_a_node_answers_through_the_api_process_and_goes_with_its_function(
+    ray_cluster: RayTestCluster,
+    docker_backend: tuple[ClusterBackend, str],
+    service: str,
+    internet_access: bool,
+) -> None:
+    backend, image = docker_backend
+    function = f"{service}-web"
+    response = ray_cluster.call(lambda: backend.fc2().invoke_function(service, function, payload=b"{}"))
+    answer = json.loads(response.data)
+    assert answer["function"] == function, answer
+    # the node's relay to the API process's gateway, on the container's own 127.0.0.1
+    assert (answer["proxy"] or "").startswith("http://127.0.0.1:"), answer
+    # the SLS twin behind the API process's gateway answered, over TLS with the gateway's CA
+    assert answer["through_proxy"] == [401, "Unauthorized"], answer
+    assert answer["by_name"] == [401, "Unauthorized"], answer
+
+    (row,) = [r for r in backend.instances() if r["function"] == function]
+    assert row["node"] in (ray_cluster.nodes["cpu"], ray_cluster.nodes["gpu"])
+    # the container runs in Docker, started by the agent of the node the backend names
+    (container,) = _containers(row["id"])
+    assert container["State"] == "running" and container["Image"] == image
+    assert container["Labels"][LABEL_BACKEND] == _agent_label(row["node"])
+    assert container["HostConfig"]["NetworkMode"] == ("default" if internet_access else "none")
+
+    # warm: the same container again
+    again = ray_cluster.call(lambda: backend.fc2().invoke_function(service, function, payload=b"{}"))
+    assert json.loads(again.data) == answer
+    assert [r["id"] for r in backend.instances() if r["function"] == function] == [row["id"]]
+
+    ray_cluster.call(lambda: backend.fc2().delete_function(service, function))
+    _until(lambda: not _containers(row["id"]), 30, "the container to be removed")
+    assert not [r for r in backend.instances() if r["function"] == function]
