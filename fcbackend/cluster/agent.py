@@ -51,9 +51,11 @@ DECLARED_GPUS_VARIABLE = "ROS_NODE_GPUS"
 
 @dataclass(frozen=True)
 class AgentSettings:
-    """How every agent of one cluster runs its drivers (the API process hands them over)."""
+    """How every agent of one cluster runs its drivers (the API process that creates it hands them
+    over). No driver among them: an agent serves every API process of the cluster, whatever each
+    one's ``--driver``, so a start names its driver and one that names none gets the node's own
+    default (sandbox where bubblewrap works, else process), never the creating process's choice."""
 
-    driver: str | None = None  # --driver: the node's default driver; None: sandbox where it works
     pool_size: int = 2
     prewarm_runtimes: tuple[str, ...] = ("python3",)
     # Where a node keeps its slots and cgroups; None: a directory under the node's temp dir.
@@ -133,7 +135,7 @@ class NodeAgent:
         self.code_cache = self.state_dir / "code"
         self.drivers, self.default_driver = build_default_drivers(
             self.state_dir,
-            settings.driver,
+            None,
             pool_size=settings.pool_size,
             gpu_allocator=_node_gpus(),
         )

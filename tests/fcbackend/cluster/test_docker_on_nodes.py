@@ -30,16 +30,12 @@ from tests.support.ray_cluster import ClusterBackend, RayTestCluster
 
 pytestmark = [pytest.mark.multinode, pytest.mark.docker, pytest.mark.timeout(300)]
 
-# (service, internetAccess): one function "<service>-web" in each
-SERVICES = (("dk-open", True), ("dk-closed", False))
-# The containers' server (the test image's Python, standard library only). Each call asks the SLS
-# twin for its projects twice: through the proxy its variables name (urllib reads HTTPS_PROXY,
-# ssl the CA bundle in SSL_CERT_FILE), and by name alone (ExtraHosts, no proxy). Both reach the
-# API process's gateway only through what the node's agent placed in the container.
-PYTHON = ["/usr/bin/python3", "-S", "-c"]
-SERVER = r"""
+# Unmodified function code (the image's Python, standard library only). Each call asks the SLS twin
+# for its projects twice: through the proxy its variables name (urllib reads HTTPS_PROXY, ssl the
+# CA bundle in SSL_CERT_FILE), and by name alone (ExtraHosts, no proxy). Both reach the API
+# process's gateway only through what the node's agent placed in the container.
+CHECKS = r"""
 import http.client, json, os, ssl, urllib.error, urllib.request
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 SLS = "cn-hangzhou.log.aliyuncs.com"
 
@@ -61,13 +57,22 @@ def by_name():
     answer = connection.getresponse()
     return [answer.status, json.loads(answer.read())["errorCode"]]
 
+def report():
+    return json.dumps({
+        "function": os.environ.get("FC_FUNCTION_NAME"), "proxy": os.environ.get("HTTPS_PROXY"),
+        "through_proxy": outcome(through_proxy), "by_name": outcome(by_name),
+    }).encode()
+"""
+# A custom container's server around the checks.
+SERVER = (
+    CHECKS
+    + r"""
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
 class Handler(BaseHTTPRequestHandler):
     def do_POST(self):
         self.rfile.read(int(self.headers.get("Content-Length", "0")))
-        body = json.dumps({
-            "function": os.environ.get("FC_FUNCTION_NAME"), "proxy": os.environ.get("HTTPS_PROXY"),
-            "through_proxy": outcome(through_proxy), "by_name": outcome(by_name),
-        }).encode()
+        body = report()
         self.send_response(200)
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
@@ -75,6 +80,18 @@ class Handler(BaseHTTPRequestHandler):
 
 ThreadingHTTPServer(("0.0.0.0", int(os.environ["FC_SERVER_PORT"])), Handler).serve_forever()
 """
+)
+# The built-in python3 runtime's handler around the same checks.
+HANDLER = CHECKS + "\n\ndef handler(event, context):\n    return report()\n"
+PYTHON = ["/usr/bin/python3", "-S", "-c"]
+# (service, its internetAccess, function, runtime, the container's NetworkMode): custom containers
+# on Docker's bridge and without network; the built-in python3 runtime in its image (the backend
+# runs with --driver docker), reached through its socket directory, without network.
+CASES = (
+    ("dk-open", True, "open-web", "custom-container", "default"),
+    ("dk-closed", False, "closed-web", "custom-container", "none"),
+    ("dk-closed", False, "closed-python", "python3", "none"),
+)
 
 
 def _until(condition: Callable[[], Any], timeout: float, what: str) -> Any:
@@ -109,17 +126,30 @@ def _agent_label(node_id: str) -> str:
 def docker_backend(
     ray_cluster: RayTestCluster, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[tuple[ClusterBackend, str]]:
+    from fcbackend.images import RECIPES, build_host_runtime_image
+
     image = build_test_image()
-    started = ClusterBackend(ray_cluster, tmp_path_factory.mktemp("docker-on-nodes"))
+    build_host_runtime_image(RECIPES["python3"], log=lambda _line: None)  # python3 in Docker, offline
+    home = tmp_path_factory.mktemp("docker-on-nodes")
+    code = home / "code"
+    code.mkdir()
+    (code / "index.py").write_text(HANDLER)
+    started = ClusterBackend(ray_cluster, home, "--driver", "docker")
 
     def create() -> None:
         client = started.fc2()
-        for service, internet in SERVICES:
+        for service, internet in {(case[0], case[1]) for case in CASES}:
             client.create_service(service, internetAccess=internet)
+        for service, _, function, runtime, _ in CASES:
+            if runtime == "python3":
+                client.create_function(
+                    service, function, runtime, "index.handler", codeDir=str(code), timeout=30
+                )
+                continue
             container = {"image": image, "command": json.dumps(PYTHON), "args": json.dumps([SERVER])}
             client.create_function(
-                service, f"{service}-web", "custom-container", "not-used", timeout=30, memorySize=256,
-                caPort=9000, customContainerConfig=container,
+                service, function, runtime, "not-used", timeout=30, memorySize=256, caPort=9000,
+                customContainerConfig=container,
             )  # fmt: skip
 
     ray_cluster.call(create)
@@ -129,15 +159,19 @@ def docker_backend(
         started.stop()
 
 
-@pytest.mark.parametrize(("service", "internet_access"), SERVICES)
-def test_a_custom_container_runs_on_a_node_answers_through_the_api_process_and_goes_with_its_function(
+@pytest.mark.parametrize(
+    ("service", "internet_access", "function", "runtime", "network_mode"), CASES, ids=[c[2] for c in CASES]
+)
+def test_a_docker_instance_runs_on_a_node_answers_through_the_api_process_and_goes_with_its_function(
     ray_cluster: RayTestCluster,
     docker_backend: tuple[ClusterBackend, str],
     service: str,
     internet_access: bool,
+    function: str,
+    runtime: str,
+    network_mode: str,
 ) -> None:
     backend, image = docker_backend
-    function = f"{service}-web"
     response = ray_cluster.call(lambda: backend.fc2().invoke_function(service, function, payload=b"{}"))
     answer = json.loads(response.data)
     assert answer["function"] == function, answer
@@ -151,9 +185,13 @@ def test_a_custom_container_runs_on_a_node_answers_through_the_api_process_and_g
     assert row["node"] in (ray_cluster.nodes["cpu"], ray_cluster.nodes["gpu"])
     # the container runs in Docker, started by the agent of the node the backend names
     (container,) = _containers(row["id"])
-    assert container["State"] == "running" and container["Image"] == image
+    assert container["State"] == "running", container
     assert container["Labels"][LABEL_BACKEND] == _agent_label(row["node"])
-    assert container["HostConfig"]["NetworkMode"] == ("default" if internet_access else "none")
+    assert container["HostConfig"]["NetworkMode"] == network_mode
+    if runtime == "custom-container":
+        assert container["Image"] == image
+    else:
+        assert container["Image"].startswith("rosengine/runtime-python3"), container["Image"]
 
     # warm: the same container again
     again = ray_cluster.call(lambda: backend.fc2().invoke_function(service, function, payload=b"{}"))
