@@ -23,9 +23,8 @@ from typing import Any
 
 import pytest
 
-from fcbackend.docker_engine import docker_socket_path
 from fcbackend.instances.docker.container_config import LABEL_BACKEND, LABEL_INSTANCE, backend_label
-from tests.support.docker_images import build_test_image
+from tests.support.docker_images import build_test_image, labelled_containers
 from tests.support.ray_cluster import ClusterBackend, RayTestCluster
 
 pytestmark = [pytest.mark.multinode, pytest.mark.docker, pytest.mark.timeout(300)]
@@ -105,15 +104,7 @@ def _until(condition: Callable[[], Any], timeout: float, what: str) -> Any:
 
 
 def _containers(instance_id: str) -> list[dict[str, Any]]:
-    """Containers (running or not) labelled with ``instance_id``, from this machine's dockerd."""
-    import httpx
-
-    filters = json.dumps({"label": [f"{LABEL_INSTANCE}={instance_id}"]})
-    with httpx.Client(transport=httpx.HTTPTransport(uds=docker_socket_path()), base_url="http://docker") as c:
-        response = c.get("/containers/json", params={"all": "1", "filters": filters})
-    response.raise_for_status()
-    rows: list[dict[str, Any]] = response.json()
-    return rows
+    return labelled_containers(LABEL_INSTANCE, instance_id)
 
 
 def _agent_label(node_id: str) -> str:
