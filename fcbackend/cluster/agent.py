@@ -212,8 +212,13 @@ class NodeAgent:
             pooled = getattr(chosen, "pooled_starts", 0) > pooled_before
         except InstanceStartError as exc:
             self._starting.pop(instance_id, None)
+            # which node: what it lacks (an image, a driver's prerequisite) is that node's to fix
             return StartReply(
-                instance_id, self.node.node_id, error=exc.message, error_type=exc.error_type, free=self.free()
+                instance_id,
+                self.node.node_id,
+                error=f"{exc.message} (on node {self.node.node_id[:12]} at {self.node.address})",
+                error_type=exc.error_type,
+                free=self.free(),
             )
         except Exception as exc:
             self._starting.pop(instance_id, None)

@@ -23,11 +23,14 @@ from typing import Any
 
 import pytest
 
+from fcbackend.cluster.agent import AgentSettings, NodeAgent, NodeIdentity, StartReply
+from fcbackend.cluster.demand import Capacity
 from fcbackend.instances.docker.container_config import LABEL_BACKEND, LABEL_INSTANCE, backend_label
 from tests.support.docker_images import build_test_image, labelled_containers
+from tests.support.instances import make_spec, run
 from tests.support.ray_cluster import ClusterBackend, RayTestCluster
 
-pytestmark = [pytest.mark.multinode, pytest.mark.docker, pytest.mark.timeout(300)]
+pytestmark = pytest.mark.docker
 
 # Unmodified function code (the image's Python, standard library only). Each call asks the SLS twin
 # for its projects twice: through the proxy its variables name (urllib reads HTTPS_PROXY, ssl the
@@ -150,6 +153,8 @@ def docker_backend(
         started.stop()
 
 
+@pytest.mark.multinode
+@pytest.mark.timeout(300)
 @pytest.mark.parametrize(
     ("service", "internet_access", "function", "runtime", "network_mode"), CASES, ids=[c[2] for c in CASES]
 )
@@ -192,3 +197,22 @@ def test_a_docker_instance_runs_on_a_node_answers_through_the_api_process_and_go
     ray_cluster.call(lambda: backend.fc2().delete_function(service, function))
     _until(lambda: not _containers(row["id"]), 30, "the container to be removed")
     assert not [r for r in backend.instances() if r["function"] == function]
+
+
+def test_a_start_a_node_cannot_make_names_the_node(tmp_path: Path) -> None:
+    """What a node lacks for a Docker instance (here: any image for the runtime) is that node's to
+    fix, so the error says which node (no Ray: the agent on its own)."""
+    node = NodeIdentity("d" * 56, "127.0.0.1", Capacity(cpu=2, memory_mb=1024))
+
+    async def start() -> tuple[StartReply, Capacity]:
+        agent = NodeAgent(node, AgentSettings(pool_size=0, prewarm_runtimes=(), state_root=str(tmp_path)))
+        try:
+            spec = make_spec(None, runtime="java11")
+            return await agent.start_instance(spec, "i-1", "docker", "api-a"), agent.free()
+        finally:
+            await agent.close()
+
+    reply, free = run(start)
+    assert "runtime 'java11' has no Docker image" in reply.error, reply
+    assert f"on node {'d' * 12} at 127.0.0.1" in reply.error, reply
+    assert free == node.total  # nothing held
