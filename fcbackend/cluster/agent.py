@@ -35,6 +35,7 @@ from fcbackend.cluster.node_network import GatewayOffer, NodeNetwork
 from fcbackend.cluster.relay import InstanceRelay
 from fcbackend.gpu.devices import GpuDevice
 from fcbackend.gpu.placement import GpuAllocator
+from fcbackend.instances.docker.instances import DockerInstance
 from fcbackend.instances.driver import Instance, InstanceDriver
 from fcbackend.instances.network import with_network_environment
 from fcbackend.instances.worker import LocalInstance
@@ -322,6 +323,17 @@ class NodeAgent:
                 reason=crash.reason,
                 oom=crash.oom,
                 exit_code=crash.exit_code,
+                logs=_take_logs(instance),
+            )
+        if isinstance(instance, DockerInstance):
+            exited = await instance.exit_report(2.0)
+            if exited is None:
+                return CrashReport(alive=True)
+            return CrashReport(
+                alive=False,
+                reason=exited.reason,
+                oom=exited.oom,
+                exit_code=exited.exit_code,
                 logs=_take_logs(instance),
             )
         if instance.alive():

@@ -145,6 +145,11 @@ def docker_backend(
                 service, function, runtime, "not-used", timeout=30, memorySize=256, caPort=9000,
                 customContainerConfig=container,
             )  # fmt: skip
+        # the test image's own server, which allocates what it is told to
+        client.create_function(
+            "dk-open", "hungry", "custom-container", "not-used", timeout=30, memorySize=128, caPort=9000,
+            customContainerConfig={"image": image},
+        )  # fmt: skip
 
     ray_cluster.call(create)
     try:
@@ -176,6 +181,8 @@ def test_a_docker_instance_runs_on_a_node_answers_through_the_api_process_and_go
     # the SLS twin behind the API process's gateway answered, over TLS with the gateway's CA
     assert answer["through_proxy"] == [401, "Unauthorized"], answer
     assert answer["by_name"] == [401, "Unauthorized"], answer
+    # the request's memory peak, read from the container's cgroup on its node
+    assert float(response.headers["x-fc-max-memory-usage"]) > 0, response.headers
 
     (row,) = [r for r in backend.instances() if r["function"] == function]
     assert row["node"] in (ray_cluster.nodes["cpu"], ray_cluster.nodes["gpu"])
@@ -197,6 +204,22 @@ def test_a_docker_instance_runs_on_a_node_answers_through_the_api_process_and_go
     ray_cluster.call(lambda: backend.fc2().delete_function(service, function))
     _until(lambda: not _containers(row["id"]), 30, "the container to be removed")
     assert not [r for r in backend.instances() if r["function"] == function]
+
+
+@pytest.mark.multinode
+@pytest.mark.timeout(300)
+def test_a_container_killed_for_its_memory_on_a_node_is_reported_as_out_of_memory(
+    ray_cluster: RayTestCluster, docker_backend: tuple[ClusterBackend, str]
+) -> None:
+    from fc2.fc_exceptions import FcError
+
+    backend, _ = docker_backend
+    event = json.dumps({"action": "alloc", "mb": 400}).encode()
+    with pytest.raises(FcError) as failure:
+        ray_cluster.call(lambda: backend.fc2().invoke_function("dk-open", "hungry", payload=event))
+    # what the node's Docker engine says of the container, as for a container on this machine
+    assert "ran out of memory (limit 128 MB)" in str(failure.value), failure.value
+    assert not [r for r in backend.instances() if r["function"] == "hungry"]  # forgotten with its crash
 
 
 def test_a_start_a_node_cannot_make_names_the_node(tmp_path: Path) -> None:
