@@ -10,8 +10,10 @@ It admits instances against its node's resources (:class:`~fcbackend.cluster.dem
 every API process asks the same agent, so the node is never over-committed however many API
 processes share the cluster. Each instance gets a relay port on the node's address
 (:mod:`fcbackend.cluster.relay`): invocations go there directly, never through the agent's
-methods. Instances are tagged with their owner (an API process's stable name), so a restarted
-API process can stop what its previous run left behind.
+methods — except those of an instance with no socket of its own (a run-to-completion container,
+a container per request), which the agent serves itself. Instances are tagged with their owner
+(an API process's stable name), so a restarted API process can stop what its previous run left
+behind.
 """
 
 from __future__ import annotations
@@ -36,10 +38,10 @@ from fcbackend.cluster.relay import InstanceRelay
 from fcbackend.gpu.devices import GpuDevice
 from fcbackend.gpu.placement import GpuAllocator
 from fcbackend.instances.docker.instances import DockerInstance
-from fcbackend.instances.driver import Instance, InstanceDriver
+from fcbackend.instances.driver import Instance, InstanceCrashed, InstanceDriver
 from fcbackend.instances.network import with_network_environment
 from fcbackend.instances.worker import LocalInstance
-from fcbackend.models import FunctionSpec, InstanceStartError
+from fcbackend.models import FunctionSpec, InstanceRequest, InstanceResponse, InstanceStartError
 from fcbackend.scheduler.drivers import build_default_drivers
 
 log = logging.getLogger(__name__)
@@ -93,6 +95,9 @@ class StartReply:
     missing_code: tuple[str, ...] = ()
     # The node does not have this API process's gateway offer (put_gateway) yet.
     missing_gateway: bool = False
+    # No port: the instance has no socket of its own (a run-to-completion container, which runs
+    # one container per request), so its requests go through the agent (NodeAgent.request).
+    through_agent: bool = False
 
 
 @dataclass(frozen=True)
@@ -118,10 +123,20 @@ class CallReport:
     logs: bytes = b""
 
 
+@dataclass(frozen=True)
+class AgentCallResult:
+    """How a request the agent served itself ended: the instance's ``response``, or why there is
+    none (``crash``: the instance failed it; ``timed_out``: no answer within the call's time)."""
+
+    response: InstanceResponse | None = None
+    crash: CrashReport | None = None
+    timed_out: str = ""
+
+
 @dataclass
 class _Placed:
     instance: Instance
-    relay: InstanceRelay
+    relay: InstanceRelay | None
     demand: Demand
     owner: str
 
@@ -233,22 +248,16 @@ class NodeAgent:
         except BaseException:
             self._starting.pop(instance_id, None)
             raise
-        client = instance.ca_client()
-        if client is None:
-            await instance.stop(graceful=False)
-            self._starting.pop(instance_id, None)
-            return StartReply(
-                instance_id,
-                self.node.node_id,
-                error=f"the {name} driver's instances cannot be reached from other nodes",
-                error_type="FunctionNotStarted",
-                free=self.free(),
-            )
         with contextlib.suppress(Exception):
             instance.reset_peak()  # the first request's peak is its own, not the start's
-        relay = InstanceRelay(client)
+        # an instance with no socket of its own (a run-to-completion container) has no relay:
+        # the agent serves its requests (:meth:`request`)
+        client = instance.ca_client()
+        relay = InstanceRelay(client) if client is not None else None
+        port = 0
         try:
-            port = await relay.start(self.node.address)
+            if relay is not None:
+                port = await relay.start(self.node.address)
         except BaseException:
             self._starting.pop(instance_id, None)
             await instance.stop(graceful=False)
@@ -260,6 +269,7 @@ class NodeAgent:
             self.node.node_id,
             host=self.node.address,
             port=port,
+            through_agent=relay is None,
             driver=name,
             keep_warm=instance.keep_warm,
             free=self.free(),
@@ -299,7 +309,8 @@ class NodeAgent:
     async def stop_instance(self, instance_id: str, graceful: bool = True) -> Capacity:
         placed = self._placed.pop(instance_id, None)
         if placed is not None:
-            await placed.relay.close()
+            if placed.relay is not None:
+                await placed.relay.close()
             try:
                 await placed.instance.stop(graceful=graceful)
             except Exception as exc:
@@ -339,6 +350,23 @@ class NodeAgent:
         if instance.alive():
             return CrashReport(alive=True)
         return CrashReport(alive=False, reason=f"instance {instance_id} exited", logs=_take_logs(instance))
+
+    async def request(self, instance_id: str, req: InstanceRequest, timeout: float) -> AgentCallResult:
+        """Serve one request of an instance with no port of its own (:attr:`StartReply.through_agent`).
+        Such an instance starts a container per request, so the control call this costs is
+        nothing beside it."""
+        placed = self._placed.get(instance_id)
+        if placed is None:
+            gone = CrashReport(alive=False, reason=f"instance {instance_id} is not running on this node")
+            return AgentCallResult(crash=gone)
+        instance = placed.instance
+        try:
+            return AgentCallResult(response=await instance.request(req, timeout))
+        except TimeoutError as exc:
+            return AgentCallResult(timed_out=str(exc) or f"no response within {timeout:g}s")
+        except InstanceCrashed as exc:
+            crash = CrashReport(instance.alive(), exc.reason, exc.oom, exc.exit_code, _take_logs(instance))
+            return AgentCallResult(crash=crash)
 
     def after_call(self, instance_id: str) -> CallReport:
         """The request's memory peak (then reset, so the next request's is its own) and the

@@ -32,7 +32,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from fcbackend.cluster.agent import AgentSettings, CallReport, CrashReport, StartReply, pack_directory
+from fcbackend.cluster.agent import (
+    AgentCallResult,
+    AgentSettings,
+    CallReport,
+    CrashReport,
+    StartReply,
+    pack_directory,
+)
 from fcbackend.cluster.demand import Capacity, Demand
 from fcbackend.cluster.node_network import GatewayOffer, advertise_gateway
 from fcbackend.gateway.function_network import FunctionNetwork
@@ -93,6 +100,8 @@ class Agent(Protocol):
     async def put_code(self, path: str, archive: bytes) -> None: ...
 
     async def after_call(self, instance_id: str) -> CallReport: ...
+
+    async def request(self, instance_id: str, req: InstanceRequest, timeout: float) -> AgentCallResult: ...
 
     async def ping(self, timeout: float) -> bool: ...
 
@@ -392,6 +401,25 @@ class ClusterPlacement:
             node=inst.node_id,
         )
 
+    async def request_through_agent(
+        self, inst: RemoteInstance, req: InstanceRequest, timeout: float
+    ) -> InstanceResponse:
+        """One request of an instance its node's agent serves itself (no port of its own)."""
+        agent = self._agents.get(inst.node_id)
+        if agent is None or inst.lost is not None:
+            raise await self.diagnose(inst, ConnectionLost("node lost"))
+        try:
+            result = await asyncio.wait_for(agent.request(inst.id, req, timeout), timeout + CONTROL_TIMEOUT_S)
+        except Exception as exc:  # the control connection broke or hung: the node may be gone
+            raise await self.diagnose(inst, ConnectionLost(str(exc))) from exc
+        if result.crash is not None:
+            inst.exited = not result.crash.alive
+            inst.add_logs(result.crash.logs)
+            raise InstanceCrashed(result.crash.reason, oom=result.crash.oom, exit_code=result.crash.exit_code)
+        if result.response is None:
+            raise TimeoutError(result.timed_out or f"no response within {timeout:g}s")
+        return result.response
+
     async def after_call(self, inst: RemoteInstance) -> None:
         """Read what the instance's node measured of the request that just ended (memory peak)
         and what it wrote outside responses; one control call, on the warm path."""
@@ -444,7 +472,8 @@ class RemoteInstance(Instance):
         self.memory_peak = 0  # of the last request, as its node's cgroup says
         self._logs = bytearray()  # output outside responses, fetched from the node
         self._placement = placement
-        self._client = CaClient.tcp(reply.host, reply.port)
+        # None: the node's agent serves its requests (StartReply.through_agent)
+        self._client = None if reply.through_agent else CaClient.tcp(reply.host, reply.port)
 
     async def request(self, req: InstanceRequest, timeout: float) -> InstanceResponse:
         if self.lost is not None:
@@ -453,7 +482,10 @@ class RemoteInstance(Instance):
             raise InstanceCrashed(f"instance {self.id} was {self.evicted}")
         self.in_flight += 1
         try:
-            response = await self._client.request(req, timeout=timeout)
+            if self._client is None:
+                response = await self._placement.request_through_agent(self, req, timeout)
+            else:
+                response = await self._client.request(req, timeout=timeout)
             await self._placement.after_call(self)
             return response
         except TimeoutError as exc:
@@ -465,7 +497,8 @@ class RemoteInstance(Instance):
             self.last_used = time.monotonic()
 
     async def stop(self, graceful: bool = True) -> None:
-        await self._client.close()
+        if self._client is not None:
+            await self._client.close()
         await self._placement.stop_instance(self, graceful)
 
     def alive(self) -> bool:
@@ -476,7 +509,7 @@ class RemoteInstance(Instance):
         """A lost or evicted instance gets no new requests (the scheduler replaces it)."""
         return self.alive()
 
-    def ca_client(self) -> CaClient:
+    def ca_client(self) -> CaClient | None:
         return self._client
 
     def add_logs(self, data: bytes) -> None:

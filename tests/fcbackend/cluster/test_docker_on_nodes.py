@@ -86,6 +86,7 @@ ThreadingHTTPServer(("0.0.0.0", int(os.environ["FC_SERVER_PORT"])), Handler).ser
 # The built-in python3 runtime's handler around the same checks.
 HANDLER = CHECKS + "\n\ndef handler(event, context):\n    return report()\n"
 PYTHON = ["/usr/bin/python3", "-S", "-c"]
+JOB = ["/usr/bin/python3", "-S", "/app/job.py"]  # in the test image: doubles the event's "n"
 # (service, its internetAccess, function, runtime, the container's NetworkMode): custom containers
 # on Docker's bridge and without network; the built-in python3 runtime in its image (the backend
 # runs with --driver docker), reached through its socket directory, without network.
@@ -145,6 +146,12 @@ def docker_backend(
                 service, function, runtime, "not-used", timeout=30, memorySize=256, caPort=9000,
                 customContainerConfig=container,
             )  # fmt: skip
+        # a run-to-completion job: a container per invocation, no server
+        job = {"image": image, "command": json.dumps(JOB), "webServerMode": False}
+        client.create_function(
+            "dk-open", "job", "custom-container", "not-used", timeout=30, memorySize=128,
+            customContainerConfig=job,
+        )  # fmt: skip
         # the test image's own server, which allocates what it is told to
         client.create_function(
             "dk-open", "hungry", "custom-container", "not-used", timeout=30, memorySize=128, caPort=9000,
@@ -220,6 +227,28 @@ def test_a_container_killed_for_its_memory_on_a_node_is_reported_as_out_of_memor
     # what the node's Docker engine says of the container, as for a container on this machine
     assert "ran out of memory (limit 128 MB)" in str(failure.value), failure.value
     assert not [r for r in backend.instances() if r["function"] == "hungry"]  # forgotten with its crash
+
+
+@pytest.mark.multinode
+@pytest.mark.timeout(300)
+def test_a_run_to_completion_container_runs_on_a_node_once_per_invocation(
+    ray_cluster: RayTestCluster, docker_backend: tuple[ClusterBackend, str]
+) -> None:
+    """Such an instance has no socket: its node's agent runs its containers (one per call) and
+    answers the API process over its control port."""
+    backend, _ = docker_backend
+    with backend.fc_client() as fc:
+        result = ray_cluster.call(lambda: fc.invoke_function("dk-open", "job", b'{"n": 21}', log_type="Tail"))
+        assert result.error_type is None, result.body
+        answer = json.loads(result.body)
+        assert answer["doubled"] == 42 and answer["request"] == result.request_id, answer
+        # the container's stderr is the invocation's log
+        assert f"job log line for {result.request_id}" in result.log
+        failed = ray_cluster.call(lambda: fc.invoke_function("dk-open", "job", b'{"exit": 3}'))
+        assert failed.error_type is not None and failed.status == 200, (failed.status, failed.body)
+    (row,) = [r for r in backend.instances() if r["function"] == "job"]
+    assert row["node"] in (ray_cluster.nodes["cpu"], ray_cluster.nodes["gpu"])
+    assert not _containers(f"{row['id']}"), "each run's container is removed after it"
 
 
 def test_a_start_a_node_cannot_make_names_the_node(tmp_path: Path) -> None:
