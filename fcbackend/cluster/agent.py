@@ -50,6 +50,11 @@ log = logging.getLogger(__name__)
 # in the environment of `ray start`. For test clusters with fake GPUs (Ray's --num-gpus without
 # cards) and cards NVML cannot see; a node without it uses the GPUs it discovers.
 DECLARED_GPUS_VARIABLE = "ROS_NODE_GPUS"
+# Where the node's agent keeps its state (sandbox slots, code cache, the gateway's files, what its
+# containers bind), in the environment of `ray start`; it wins over AgentSettings.state_root. For a
+# node whose Docker engine runs outside the node's own file system (a pod given the host's Docker
+# socket): a directory mounted at the same path on the host, so the containers' binds name it.
+STATE_DIR_VARIABLE = "ROS_NODE_STATE_DIR"
 
 
 @dataclass(frozen=True)
@@ -145,7 +150,7 @@ class NodeAgent:
     def __init__(self, node: NodeIdentity, settings: AgentSettings):
         self.node = node
         self.settings = settings
-        root = Path(settings.state_root or tempfile.gettempdir())
+        root = Path(os.environ.get(STATE_DIR_VARIABLE) or settings.state_root or tempfile.gettempdir())
         self.state_dir = root / f"rosengine-node-{node.node_id[:12]}"
         self.state_dir.mkdir(parents=True, exist_ok=True)
         self.code_cache = self.state_dir / "code"

@@ -1,15 +1,17 @@
-"""Docker instances on the nodes of a real Ray cluster (``ros fc serve --cluster``).
+"""Docker instances on the nodes of a real Ray cluster (``ros fc serve --cluster --driver docker``).
 
-Custom containers run in the node's Docker engine, started by the node's agent: with Internet
-access on Docker's bridge, without it in ``NetworkMode: none``. The test cluster's nodes live in a
-network namespace with only loopback (tests.support.ray_cluster), from which Docker's bridge has
-no route; the agent reaches such a container's CA port inside the container's own network
-namespace instead (fcbackend.instances.docker.netns), as it does a container without network.
+Containers run in the node's Docker engine, started by the node's agent: custom containers with
+Internet access on Docker's bridge and without it in ``NetworkMode: none``, the built-in python3
+runtime in its image, a run-to-completion job. The test cluster's nodes live in a network namespace
+with only loopback (tests.support.ray_cluster), from which Docker's bridge has no route; the agent
+reaches such a container's CA port inside the container's own network namespace instead
+(fcbackend.instances.docker.netns), as it does a container without network.
 
 Checked from outside the backend: the instance's node as ``ros fc instances`` lists it, the
-container in Docker with that node's agent's label, the answer through the API process, the
-container reaching the twins through the API process's gateway (by proxy and by name), the
-container removed when the function is deleted.
+container in Docker with that node's agent's label, the answer through the API process with its
+memory peak, the container reaching the twins through the API process's gateway (by proxy and by
+name), the container removed when the function is deleted, an OOM kill reported as one. The last
+two tests need no Ray: the agent on its own.
 """
 
 from __future__ import annotations
@@ -23,14 +25,12 @@ from typing import Any
 
 import pytest
 
-from fcbackend.cluster.agent import AgentSettings, NodeAgent, NodeIdentity, StartReply
+from fcbackend.cluster.agent import STATE_DIR_VARIABLE, AgentSettings, NodeAgent, NodeIdentity, StartReply
 from fcbackend.cluster.demand import Capacity
 from fcbackend.instances.docker.container_config import LABEL_BACKEND, LABEL_INSTANCE, backend_label
 from tests.support.docker_images import build_test_image, labelled_containers
 from tests.support.instances import make_spec, run
 from tests.support.ray_cluster import ClusterBackend, RayTestCluster
-
-pytestmark = pytest.mark.docker
 
 # Unmodified function code (the image's Python, standard library only). Each call asks the SLS twin
 # for its projects twice: through the proxy its variables name (urllib reads HTTPS_PROXY, ssl the
@@ -166,6 +166,7 @@ def docker_backend(
 
 
 @pytest.mark.multinode
+@pytest.mark.docker
 @pytest.mark.timeout(300)
 @pytest.mark.parametrize(
     ("service", "internet_access", "function", "runtime", "network_mode"), CASES, ids=[c[2] for c in CASES]
@@ -214,6 +215,7 @@ def test_a_docker_instance_runs_on_a_node_answers_through_the_api_process_and_go
 
 
 @pytest.mark.multinode
+@pytest.mark.docker
 @pytest.mark.timeout(300)
 def test_a_container_killed_for_its_memory_on_a_node_is_reported_as_out_of_memory(
     ray_cluster: RayTestCluster, docker_backend: tuple[ClusterBackend, str]
@@ -230,6 +232,7 @@ def test_a_container_killed_for_its_memory_on_a_node_is_reported_as_out_of_memor
 
 
 @pytest.mark.multinode
+@pytest.mark.docker
 @pytest.mark.timeout(300)
 def test_a_run_to_completion_container_runs_on_a_node_once_per_invocation(
     ray_cluster: RayTestCluster, docker_backend: tuple[ClusterBackend, str]
@@ -251,6 +254,7 @@ def test_a_run_to_completion_container_runs_on_a_node_once_per_invocation(
     assert not _containers(f"{row['id']}"), "each run's container is removed after it"
 
 
+@pytest.mark.docker
 def test_a_start_a_node_cannot_make_names_the_node(tmp_path: Path) -> None:
     """What a node lacks for a Docker instance (here: any image for the runtime) is that node's to
     fix, so the error says which node (no Ray: the agent on its own)."""
@@ -268,3 +272,20 @@ def test_a_start_a_node_cannot_make_names_the_node(tmp_path: Path) -> None:
     assert "runtime 'java11' has no Docker image" in reply.error, reply
     assert f"on node {'d' * 12} at 127.0.0.1" in reply.error, reply
     assert free == node.total  # nothing held
+
+
+def test_a_node_keeps_its_agents_state_where_its_environment_says(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A node whose Docker engine binds paths of the host (a pod given the host's socket) names a
+    directory mounted at the same path there; the node's word wins over the API process's."""
+    monkeypatch.setenv(STATE_DIR_VARIABLE, str(tmp_path / "host-mounted"))
+    node = NodeIdentity("e" * 56, "127.0.0.1", Capacity(cpu=2, memory_mb=1024))
+
+    async def state_dir() -> Path:
+        settings = AgentSettings(pool_size=0, prewarm_runtimes=(), state_root=str(tmp_path / "from-api"))
+        agent = NodeAgent(node, settings)
+        await agent.close()
+        return agent.state_dir
+
+    assert run(state_dir) == tmp_path / "host-mounted" / f"rosengine-node-{'e' * 12}"
