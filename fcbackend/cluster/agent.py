@@ -201,7 +201,8 @@ class NodeAgent:
         driver = self.drivers.get(chosen)
         if driver is None:
             raise InstanceStartError(
-                f"node {self.node.node_id[:12]} ({self.node.address}) has no {chosen!r} driver",
+                f"the node has no {chosen!r} driver (what it needs is missing there: bubblewrap, "
+                "a Docker engine that answers)",
                 "FunctionNotStarted",
             )
         return chosen, driver

@@ -260,17 +260,21 @@ def test_a_start_a_node_cannot_make_names_the_node(tmp_path: Path) -> None:
     fix, so the error says which node (no Ray: the agent on its own)."""
     node = NodeIdentity("d" * 56, "127.0.0.1", Capacity(cpu=2, memory_mb=1024))
 
-    async def start() -> tuple[StartReply, Capacity]:
+    async def start() -> tuple[StartReply, StartReply, Capacity]:
         agent = NodeAgent(node, AgentSettings(pool_size=0, prewarm_runtimes=(), state_root=str(tmp_path)))
         try:
             spec = make_spec(None, runtime="java11")
-            return await agent.start_instance(spec, "i-1", "docker", "api-a"), agent.free()
+            no_image = await agent.start_instance(spec, "i-1", "docker", "api-a")
+            no_driver = await agent.start_instance(spec, "i-2", "podman", "api-a")
+            return no_image, no_driver, agent.free()
         finally:
             await agent.close()
 
-    reply, free = run(start)
-    assert "runtime 'java11' has no Docker image" in reply.error, reply
-    assert f"on node {'d' * 12} at 127.0.0.1" in reply.error, reply
+    no_image, no_driver, free = run(start)
+    assert "runtime 'java11' has no Docker image" in no_image.error, no_image
+    assert no_driver.error.startswith("the node has no 'podman' driver"), no_driver
+    for reply in (no_image, no_driver):
+        assert reply.error.endswith(f"(on node {'d' * 12} at 127.0.0.1)"), reply
     assert free == node.total  # nothing held
 
 
