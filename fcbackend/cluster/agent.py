@@ -103,6 +103,8 @@ class StartReply:
     # No port: the instance has no socket of its own (a run-to-completion container, which runs
     # one container per request), so its requests go through the agent (NodeAgent.request).
     through_agent: bool = False
+    # The node has no such driver (no Docker engine there, no bubblewrap): ask another node.
+    lacks_driver: bool = False
 
 
 @dataclass(frozen=True)
@@ -214,6 +216,19 @@ class NodeAgent:
         API process has no gateway)."""
         await self.start()
         began = time.perf_counter()
+        if (driver or self.default_driver) not in self.drivers:  # this node cannot, another may
+            try:
+                self._driver(driver)
+            except InstanceStartError as exc:
+                where = f"(on node {self.node.node_id[:12]} at {self.node.address})"
+                return StartReply(
+                    instance_id,
+                    self.node.node_id,
+                    lacks_driver=True,
+                    error=f"{exc.message} {where}",
+                    error_type=exc.error_type,
+                    free=self.free(),
+                )
         missing = tuple(str(p) for p in _code_dirs(spec) if not self._code_path(p).is_dir())
         if missing:
             return StartReply(instance_id, self.node.node_id, missing_code=missing, free=self.free())

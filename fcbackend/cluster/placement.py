@@ -146,6 +146,8 @@ class ClusterPlacement:
         self._agents: dict[str, Agent] = {}
         self._free: dict[str, Capacity] = {}
         self._lost: dict[str, str] = {}  # node id -> why
+        # (node id, driver) -> why that node cannot start instances with that driver
+        self._lacking: dict[tuple[str, str | None], str] = {}
         self._instances: dict[str, RemoteInstance] = {}
         self._changed: asyncio.Event | None = None
         self._watcher: asyncio.Task[None] | None = None
@@ -263,15 +265,23 @@ class ClusterPlacement:
             self._changed = asyncio.Event()
         while True:
             nodes = [n for n in self._nodes.values() if n.node_id not in self._lost]
-            possible = [n for n in nodes if demand.possible(n.total)]
+            possible = [n for n in self._with_driver(nodes, driver) if demand.possible(n.total)]
             if not possible:
                 nodes = await self.refresh_nodes()
-                possible = [n for n in nodes if demand.possible(n.total)]
+                equipped = self._with_driver(nodes, driver)
+                if nodes and not equipped:
+                    why = self._lacking[(nodes[0].node_id, driver)]
+                    raise InstanceStartError(
+                        f"no node of the cluster at {self.plane.address} can run "
+                        f"{spec.service}/{spec.function} with the {driver} driver: {why}",
+                        "FunctionNotStarted",
+                    )
+                possible = [n for n in equipped if demand.possible(n.total)]
                 if not possible:
                     raise InstanceStartError(
                         f"no node of the cluster at {self.plane.address} can ever run "
                         f"{spec.service}/{spec.function}: it needs {demand.describe()}; the largest "
-                        f"node has {_largest(nodes)}",
+                        f"node has {_largest(equipped)}",
                         "ResourceExhausted",
                     )
             # the node with the most room left first (by the agents' last answers)
@@ -280,10 +290,13 @@ class ClusterPlacement:
                 key=lambda n: (demand.fits(self._free[n.node_id], n.total), _room(self._free[n.node_id])),
                 reverse=True,
             )
+            known_lacking = len(self._lacking)
             for node in ordered:
                 started = await self._try_node(node, spec, instance_id, driver, demand)
                 if started is not None:
                     return started
+            if len(self._lacking) > known_lacking:
+                continue  # nodes without the driver are known now: ask the others
             if await self._make_room(demand, spec):
                 continue
             remaining = deadline - loop.time()
@@ -297,6 +310,11 @@ class ClusterPlacement:
             self._changed.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._changed.wait(), min(PENDING_POLL_S, remaining))
+
+    def _with_driver(self, nodes: list[Node], driver: str | None) -> list[Node]:
+        """The nodes not known to lack ``driver`` (a node without a Docker engine, without
+        bubblewrap: its agent said so at a start)."""
+        return [n for n in nodes if (n.node_id, driver) not in self._lacking]
 
     async def _make_room(self, demand: Demand, spec: FunctionSpec) -> bool:
         """Stop the longest-idle instance of this process whose node then fits ``demand`` (GPU
@@ -354,6 +372,9 @@ class ClusterPlacement:
         if reply.missing_code or reply.missing_gateway:
             kept = ", ".join(reply.missing_code) or "the gateway's address"
             raise InstanceStartError(f"node {node.short} did not keep what was sent to it: {kept}")
+        if reply.lacks_driver:
+            self._lacking[(node.node_id, driver)] = reply.error
+            return None
         if reply.no_capacity:
             return None
         if reply.error:
