@@ -15,6 +15,12 @@ network adds its round trip to the warm figure.
 
     python benchmarks/bench_cluster.py            # needs root, ip netns and Ray ('.[cluster]')
     python benchmarks/bench_cluster.py -n 50
+    python benchmarks/bench_cluster.py --docker   # a custom container (the Docker tests' image)
+
+With ``--docker`` the function is a custom container (no pool: every cold start creates and starts
+a container) on this machine's Docker driver and then on a node's; both run in the namespace,
+whose network has no route to Docker's bridge, so both reach the container inside its own
+network namespace (docs/design/cluster.md, "Docker on the nodes"). No goal is set for it.
 """
 
 from __future__ import annotations
@@ -28,6 +34,7 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -38,11 +45,13 @@ from bench_fc import spec_for as fc_spec_for
 
 from fcbackend.cluster.agent import AgentSettings
 from fcbackend.cluster.placement import ClusterPlacement, cluster_drivers, owner_name
+from fcbackend.instances.docker.driver import DockerDriver
 from fcbackend.instances.driver import InstanceDriver
 from fcbackend.instances.process import ProcessDriver
 from fcbackend.instances.sandbox import SandboxDriver, bubblewrap_works
 from fcbackend.models import FunctionSpec, InvocationRequest
 from fcbackend.scheduler import Scheduler, SchedulerConfig
+from tests.support.docker_images import build_test_image, make_spec
 
 COLD_RATIO_GOAL = 2.0
 WARM_GOAL_MS = 1.5
@@ -60,8 +69,11 @@ def request() -> InvocationRequest:
     return InvocationRequest(request_id=str(uuid.uuid4()), payload=b"x")
 
 
+SpecOf = Callable[[str], FunctionSpec]
+
+
 async def measure(
-    drivers: dict[str, InstanceDriver], default: str, work: Path, n: int
+    drivers: dict[str, InstanceDriver], default: str, work: Path, n: int, spec_of: SpecOf
 ) -> dict[str, list[float]]:
     sched = Scheduler(
         drivers,
@@ -75,14 +87,14 @@ async def measure(
     try:
         await asyncio.sleep(2.0)  # the pools fill
         for i in range(n):
-            spec = spec_for(work / "code", f"cold-{uuid.uuid4().hex[:8]}-{i}")
+            spec = spec_of(f"cold-{uuid.uuid4().hex[:8]}-{i}")
             await asyncio.sleep(REFILL_PAUSE_S)
             t0 = time.perf_counter()
             result = await sched.invoke(spec, request())
             cold.append((time.perf_counter() - t0) * 1000)
             assert result.ok and result.cold, result.body
-            await sched.evict("bench", spec.function)
-        spec = spec_for(work / "code", "warm")
+            await sched.evict(spec.service, spec.function)
+        spec = spec_of("warm")
         await sched.invoke(spec, request())
         for _ in range(n * 8):
             t0 = time.perf_counter()
@@ -100,19 +112,34 @@ def local_drivers(work: Path) -> tuple[dict[str, InstanceDriver], str]:
     return {"process": ProcessDriver(work, pool_size=2)}, "process"
 
 
-async def inside(address: str, n: int) -> None:
-    """The measurements, run inside the cluster's namespace."""
+def container_spec(image: str) -> SpecOf:
+    """The Docker tests' custom container (its CA server), a whole vCPU and 256 MB as above."""
+
+    def spec_of(function: str) -> FunctionSpec:
+        return dataclasses.replace(
+            make_spec(image), service="bench", function=function, cpu=1.0, memory_mb=256
+        )
+
+    return spec_of
+
+
+async def inside(address: str, n: int, image: str | None) -> None:
+    """The measurements, run inside the cluster's namespace (``image``: a custom container's)."""
     from fcbackend.cluster.ray_plane import RayPlane
 
     work = Path(tempfile.mkdtemp(prefix="bench-cluster-"))
     (work / "code").mkdir()
     (work / "code" / "index.py").write_text(HANDLER)
-    drivers, default = local_drivers(work / "local")
-    local = await measure(drivers, default, work, n)
+    spec_of: SpecOf = container_spec(image) if image else (lambda name: spec_for(work / "code", name))
+    if image:
+        drivers, default = {"docker": DockerDriver(work / "local")}, "docker"
+    else:
+        drivers, default = local_drivers(work / "local")
+    local = await measure(drivers, default, work, n, spec_of)
     plane = RayPlane.connect(address)
     placement = ClusterPlacement(plane, AgentSettings(), owner_name(str(work)))
     drivers, default = cluster_drivers(placement, None)
-    cluster = await measure(drivers, default, work, n)
+    cluster = await measure(drivers, default, work, n, spec_of)
     rows = [
         ("cold start, one machine", local["cold"]),
         ("cold start, cluster node", cluster["cold"]),
@@ -125,6 +152,9 @@ async def inside(address: str, n: int) -> None:
             f"p99={percentile(values, 99):7.2f} ms  mean={statistics.fmean(values):7.2f} ms"
         )
     cold_ratio = percentile(cluster["cold"], 50) / percentile(local["cold"], 50)
+    if image:
+        print(f"cold start of a container, cluster/one machine (p50): {cold_ratio:.2f}")
+        return
     warm_p50 = percentile(cluster["warm"], 50)
     print(f"cold start cluster/one machine (p50): {cold_ratio:.2f}  goal <= {COLD_RATIO_GOAL:g}")
     print(f"warm invoke through the cluster p50: {warm_p50:.2f} ms  goal <= {WARM_GOAL_MS:g} ms "
@@ -136,10 +166,12 @@ def main() -> int:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("-n", type=int, default=30, help="cold starts per placement (warm calls: 8x)")
+    parser.add_argument("--docker", action="store_true", help="a custom container instead of a sandbox")
     parser.add_argument("--inside", metavar="ADDRESS", help=argparse.SUPPRESS)
+    parser.add_argument("--image", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.inside:
-        asyncio.run(inside(args.inside, args.n))
+        asyncio.run(inside(args.inside, args.n, args.image))
         return 0
     from tests.support.machine import ray_netns_usable
     from tests.support.ray_cluster import ADDRESS, RayTestCluster
@@ -155,7 +187,8 @@ def main() -> int:
         print(
             f"test cluster (head + 2 nodes in a namespace) started in {time.perf_counter() - started:.1f} s"
         )
-        command = cluster.command([sys.executable, __file__, "--inside", ADDRESS, "-n", str(args.n)])
+        image = ["--image", build_test_image()] if args.docker else []
+        command = cluster.command([sys.executable, __file__, "--inside", ADDRESS, "-n", str(args.n), *image])
         return subprocess.run(command, env=cluster.env()).returncode
     finally:
         cluster.stop()

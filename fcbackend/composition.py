@@ -103,7 +103,7 @@ def cluster_drivers_for(config: BackendConfig) -> tuple[dict[str, InstanceDriver
     from fcbackend.cluster.ray_plane import RayPlane
 
     plane = RayPlane.connect(config.cluster)
-    settings = AgentSettings(driver=config.driver)
+    settings = AgentSettings()  # --driver goes with each start (cluster_drivers), not to the shared agents
     placement = ClusterPlacement(
         plane, settings, owner_name(str(config.state_dir.resolve())), config.advertise_address
     )

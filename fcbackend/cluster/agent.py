@@ -10,8 +10,10 @@ It admits instances against its node's resources (:class:`~fcbackend.cluster.dem
 every API process asks the same agent, so the node is never over-committed however many API
 processes share the cluster. Each instance gets a relay port on the node's address
 (:mod:`fcbackend.cluster.relay`): invocations go there directly, never through the agent's
-methods. Instances are tagged with their owner (an API process's stable name), so a restarted
-API process can stop what its previous run left behind.
+methods — except those of an instance with no socket of its own (a run-to-completion container,
+a container per request), which the agent serves itself. Instances are tagged with their owner
+(an API process's stable name), so a restarted API process can stop what its previous run left
+behind.
 """
 
 from __future__ import annotations
@@ -35,10 +37,11 @@ from fcbackend.cluster.node_network import GatewayOffer, NodeNetwork
 from fcbackend.cluster.relay import InstanceRelay
 from fcbackend.gpu.devices import GpuDevice
 from fcbackend.gpu.placement import GpuAllocator
-from fcbackend.instances.driver import Instance, InstanceDriver
+from fcbackend.instances.docker.instances import DockerInstance
+from fcbackend.instances.driver import Instance, InstanceCrashed, InstanceDriver
 from fcbackend.instances.network import with_network_environment
 from fcbackend.instances.worker import LocalInstance
-from fcbackend.models import FunctionSpec, InstanceStartError
+from fcbackend.models import FunctionSpec, InstanceRequest, InstanceResponse, InstanceStartError
 from fcbackend.scheduler.drivers import build_default_drivers
 
 log = logging.getLogger(__name__)
@@ -47,13 +50,20 @@ log = logging.getLogger(__name__)
 # in the environment of `ray start`. For test clusters with fake GPUs (Ray's --num-gpus without
 # cards) and cards NVML cannot see; a node without it uses the GPUs it discovers.
 DECLARED_GPUS_VARIABLE = "ROS_NODE_GPUS"
+# Where the node's agent keeps its state (sandbox slots, code cache, the gateway's files, what its
+# containers bind), in the environment of `ray start`; it wins over AgentSettings.state_root. For a
+# node whose Docker engine runs outside the node's own file system (a pod given the host's Docker
+# socket): a directory mounted at the same path on the host, so the containers' binds name it.
+STATE_DIR_VARIABLE = "ROS_NODE_STATE_DIR"
 
 
 @dataclass(frozen=True)
 class AgentSettings:
-    """How every agent of one cluster runs its drivers (the API process hands them over)."""
+    """How every agent of one cluster runs its drivers (the API process that creates it hands them
+    over). No driver among them: an agent serves every API process of the cluster, whatever each
+    one's ``--driver``, so a start names its driver and one that names none gets the node's own
+    default (sandbox where bubblewrap works, else process), never the creating process's choice."""
 
-    driver: str | None = None  # --driver: the node's default driver; None: sandbox where it works
     pool_size: int = 2
     prewarm_runtimes: tuple[str, ...] = ("python3",)
     # Where a node keeps its slots and cgroups; None: a directory under the node's temp dir.
@@ -90,6 +100,11 @@ class StartReply:
     missing_code: tuple[str, ...] = ()
     # The node does not have this API process's gateway offer (put_gateway) yet.
     missing_gateway: bool = False
+    # No port: the instance has no socket of its own (a run-to-completion container, which runs
+    # one container per request), so its requests go through the agent (NodeAgent.request).
+    through_agent: bool = False
+    # The node has no such driver (no Docker engine there, no bubblewrap): ask another node.
+    lacks_driver: bool = False
 
 
 @dataclass(frozen=True)
@@ -115,10 +130,20 @@ class CallReport:
     logs: bytes = b""
 
 
+@dataclass(frozen=True)
+class AgentCallResult:
+    """How a request the agent served itself ended: the instance's ``response``, or why there is
+    none (``crash``: the instance failed it; ``timed_out``: no answer within the call's time)."""
+
+    response: InstanceResponse | None = None
+    crash: CrashReport | None = None
+    timed_out: str = ""
+
+
 @dataclass
 class _Placed:
     instance: Instance
-    relay: InstanceRelay
+    relay: InstanceRelay | None
     demand: Demand
     owner: str
 
@@ -127,13 +152,13 @@ class NodeAgent:
     def __init__(self, node: NodeIdentity, settings: AgentSettings):
         self.node = node
         self.settings = settings
-        root = Path(settings.state_root or tempfile.gettempdir())
+        root = Path(os.environ.get(STATE_DIR_VARIABLE) or settings.state_root or tempfile.gettempdir())
         self.state_dir = root / f"rosengine-node-{node.node_id[:12]}"
         self.state_dir.mkdir(parents=True, exist_ok=True)
         self.code_cache = self.state_dir / "code"
         self.drivers, self.default_driver = build_default_drivers(
             self.state_dir,
-            settings.driver,
+            None,
             pool_size=settings.pool_size,
             gpu_allocator=_node_gpus(),
         )
@@ -178,7 +203,8 @@ class NodeAgent:
         driver = self.drivers.get(chosen)
         if driver is None:
             raise InstanceStartError(
-                f"node {self.node.node_id[:12]} ({self.node.address}) has no {chosen!r} driver",
+                f"the node has no {chosen!r} driver (what it needs is missing there: bubblewrap, "
+                "a Docker engine that answers)",
                 "FunctionNotStarted",
             )
         return chosen, driver
@@ -190,6 +216,19 @@ class NodeAgent:
         API process has no gateway)."""
         await self.start()
         began = time.perf_counter()
+        if (driver or self.default_driver) not in self.drivers:  # this node cannot, another may
+            try:
+                self._driver(driver)
+            except InstanceStartError as exc:
+                where = f"(on node {self.node.node_id[:12]} at {self.node.address})"
+                return StartReply(
+                    instance_id,
+                    self.node.node_id,
+                    lacks_driver=True,
+                    error=f"{exc.message} {where}",
+                    error_type=exc.error_type,
+                    free=self.free(),
+                )
         missing = tuple(str(p) for p in _code_dirs(spec) if not self._code_path(p).is_dir())
         if missing:
             return StartReply(instance_id, self.node.node_id, missing_code=missing, free=self.free())
@@ -210,8 +249,13 @@ class NodeAgent:
             pooled = getattr(chosen, "pooled_starts", 0) > pooled_before
         except InstanceStartError as exc:
             self._starting.pop(instance_id, None)
+            # which node: what it lacks (an image, a driver's prerequisite) is that node's to fix
             return StartReply(
-                instance_id, self.node.node_id, error=exc.message, error_type=exc.error_type, free=self.free()
+                instance_id,
+                self.node.node_id,
+                error=f"{exc.message} (on node {self.node.node_id[:12]} at {self.node.address})",
+                error_type=exc.error_type,
+                free=self.free(),
             )
         except Exception as exc:
             self._starting.pop(instance_id, None)
@@ -225,22 +269,16 @@ class NodeAgent:
         except BaseException:
             self._starting.pop(instance_id, None)
             raise
-        client = instance.ca_client()
-        if client is None:
-            await instance.stop(graceful=False)
-            self._starting.pop(instance_id, None)
-            return StartReply(
-                instance_id,
-                self.node.node_id,
-                error=f"the {name} driver's instances cannot be reached from other nodes",
-                error_type="FunctionNotStarted",
-                free=self.free(),
-            )
         with contextlib.suppress(Exception):
             instance.reset_peak()  # the first request's peak is its own, not the start's
-        relay = InstanceRelay(client)
+        # an instance with no socket of its own (a run-to-completion container) has no relay:
+        # the agent serves its requests (:meth:`request`)
+        client = instance.ca_client()
+        relay = InstanceRelay(client) if client is not None else None
+        port = 0
         try:
-            port = await relay.start(self.node.address)
+            if relay is not None:
+                port = await relay.start(self.node.address)
         except BaseException:
             self._starting.pop(instance_id, None)
             await instance.stop(graceful=False)
@@ -252,6 +290,7 @@ class NodeAgent:
             self.node.node_id,
             host=self.node.address,
             port=port,
+            through_agent=relay is None,
             driver=name,
             keep_warm=instance.keep_warm,
             free=self.free(),
@@ -291,7 +330,8 @@ class NodeAgent:
     async def stop_instance(self, instance_id: str, graceful: bool = True) -> Capacity:
         placed = self._placed.pop(instance_id, None)
         if placed is not None:
-            await placed.relay.close()
+            if placed.relay is not None:
+                await placed.relay.close()
             try:
                 await placed.instance.stop(graceful=graceful)
             except Exception as exc:
@@ -317,9 +357,37 @@ class NodeAgent:
                 exit_code=crash.exit_code,
                 logs=_take_logs(instance),
             )
+        if isinstance(instance, DockerInstance):
+            exited = await instance.exit_report(2.0)
+            if exited is None:
+                return CrashReport(alive=True)
+            return CrashReport(
+                alive=False,
+                reason=exited.reason,
+                oom=exited.oom,
+                exit_code=exited.exit_code,
+                logs=_take_logs(instance),
+            )
         if instance.alive():
             return CrashReport(alive=True)
         return CrashReport(alive=False, reason=f"instance {instance_id} exited", logs=_take_logs(instance))
+
+    async def request(self, instance_id: str, req: InstanceRequest, timeout: float) -> AgentCallResult:
+        """Serve one request of an instance with no port of its own (:attr:`StartReply.through_agent`).
+        Such an instance starts a container per request, so the control call this costs is
+        nothing beside it."""
+        placed = self._placed.get(instance_id)
+        if placed is None:
+            gone = CrashReport(alive=False, reason=f"instance {instance_id} is not running on this node")
+            return AgentCallResult(crash=gone)
+        instance = placed.instance
+        try:
+            return AgentCallResult(response=await instance.request(req, timeout))
+        except TimeoutError as exc:
+            return AgentCallResult(timed_out=str(exc) or f"no response within {timeout:g}s")
+        except InstanceCrashed as exc:
+            crash = CrashReport(instance.alive(), exc.reason, exc.oom, exc.exit_code, _take_logs(instance))
+            return AgentCallResult(crash=crash)
 
     def after_call(self, instance_id: str) -> CallReport:
         """The request's memory peak (then reset, so the next request's is its own) and the

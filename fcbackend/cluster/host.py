@@ -58,6 +58,8 @@ class AgentHost:
             return await self.agent.stop_instance(*args)
         if method == "after_call":
             return self.agent.after_call(*args)
+        if method == "request":
+            return await self.agent.request(*args)
         if method == "put_gateway":
             return await self.agent.put_gateway(*args)
         if method == "put_code":

@@ -32,7 +32,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from fcbackend.cluster.agent import AgentSettings, CallReport, CrashReport, StartReply, pack_directory
+from fcbackend.cluster.agent import (
+    AgentCallResult,
+    AgentSettings,
+    CallReport,
+    CrashReport,
+    StartReply,
+    pack_directory,
+)
 from fcbackend.cluster.demand import Capacity, Demand
 from fcbackend.cluster.node_network import GatewayOffer, advertise_gateway
 from fcbackend.gateway.function_network import FunctionNetwork
@@ -94,6 +101,8 @@ class Agent(Protocol):
 
     async def after_call(self, instance_id: str) -> CallReport: ...
 
+    async def request(self, instance_id: str, req: InstanceRequest, timeout: float) -> AgentCallResult: ...
+
     async def ping(self, timeout: float) -> bool: ...
 
 
@@ -137,6 +146,8 @@ class ClusterPlacement:
         self._agents: dict[str, Agent] = {}
         self._free: dict[str, Capacity] = {}
         self._lost: dict[str, str] = {}  # node id -> why
+        # (node id, driver) -> why that node cannot start instances with that driver
+        self._lacking: dict[tuple[str, str | None], str] = {}
         self._instances: dict[str, RemoteInstance] = {}
         self._changed: asyncio.Event | None = None
         self._watcher: asyncio.Task[None] | None = None
@@ -254,15 +265,23 @@ class ClusterPlacement:
             self._changed = asyncio.Event()
         while True:
             nodes = [n for n in self._nodes.values() if n.node_id not in self._lost]
-            possible = [n for n in nodes if demand.possible(n.total)]
+            possible = [n for n in self._with_driver(nodes, driver) if demand.possible(n.total)]
             if not possible:
                 nodes = await self.refresh_nodes()
-                possible = [n for n in nodes if demand.possible(n.total)]
+                equipped = self._with_driver(nodes, driver)
+                if nodes and not equipped:
+                    why = self._lacking[(nodes[0].node_id, driver)]
+                    raise InstanceStartError(
+                        f"no node of the cluster at {self.plane.address} can run "
+                        f"{spec.service}/{spec.function} with the {driver} driver: {why}",
+                        "FunctionNotStarted",
+                    )
+                possible = [n for n in equipped if demand.possible(n.total)]
                 if not possible:
                     raise InstanceStartError(
                         f"no node of the cluster at {self.plane.address} can ever run "
                         f"{spec.service}/{spec.function}: it needs {demand.describe()}; the largest "
-                        f"node has {_largest(nodes)}",
+                        f"node has {_largest(equipped)}",
                         "ResourceExhausted",
                     )
             # the node with the most room left first (by the agents' last answers)
@@ -271,10 +290,13 @@ class ClusterPlacement:
                 key=lambda n: (demand.fits(self._free[n.node_id], n.total), _room(self._free[n.node_id])),
                 reverse=True,
             )
+            known_lacking = len(self._lacking)
             for node in ordered:
                 started = await self._try_node(node, spec, instance_id, driver, demand)
                 if started is not None:
                     return started
+            if len(self._lacking) > known_lacking:
+                continue  # nodes without the driver are known now: ask the others
             if await self._make_room(demand, spec):
                 continue
             remaining = deadline - loop.time()
@@ -288,6 +310,11 @@ class ClusterPlacement:
             self._changed.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._changed.wait(), min(PENDING_POLL_S, remaining))
+
+    def _with_driver(self, nodes: list[Node], driver: str | None) -> list[Node]:
+        """The nodes not known to lack ``driver`` (a node without a Docker engine, without
+        bubblewrap: its agent said so at a start)."""
+        return [n for n in nodes if (n.node_id, driver) not in self._lacking]
 
     async def _make_room(self, demand: Demand, spec: FunctionSpec) -> bool:
         """Stop the longest-idle instance of this process whose node then fits ``demand`` (GPU
@@ -345,6 +372,9 @@ class ClusterPlacement:
         if reply.missing_code or reply.missing_gateway:
             kept = ", ".join(reply.missing_code) or "the gateway's address"
             raise InstanceStartError(f"node {node.short} did not keep what was sent to it: {kept}")
+        if reply.lacks_driver:
+            self._lacking[(node.node_id, driver)] = reply.error
+            return None
         if reply.no_capacity:
             return None
         if reply.error:
@@ -391,6 +421,25 @@ class ClusterPlacement:
             f"node {self.node_of(inst.node_id)} was lost while instance {inst.id} ran on it ({inst.lost})",
             node=inst.node_id,
         )
+
+    async def request_through_agent(
+        self, inst: RemoteInstance, req: InstanceRequest, timeout: float
+    ) -> InstanceResponse:
+        """One request of an instance its node's agent serves itself (no port of its own)."""
+        agent = self._agents.get(inst.node_id)
+        if agent is None or inst.lost is not None:
+            raise await self.diagnose(inst, ConnectionLost("node lost"))
+        try:
+            result = await asyncio.wait_for(agent.request(inst.id, req, timeout), timeout + CONTROL_TIMEOUT_S)
+        except Exception as exc:  # the control connection broke or hung: the node may be gone
+            raise await self.diagnose(inst, ConnectionLost(str(exc))) from exc
+        if result.crash is not None:
+            inst.exited = not result.crash.alive
+            inst.add_logs(result.crash.logs)
+            raise InstanceCrashed(result.crash.reason, oom=result.crash.oom, exit_code=result.crash.exit_code)
+        if result.response is None:
+            raise TimeoutError(result.timed_out or f"no response within {timeout:g}s")
+        return result.response
 
     async def after_call(self, inst: RemoteInstance) -> None:
         """Read what the instance's node measured of the request that just ended (memory peak)
@@ -444,7 +493,8 @@ class RemoteInstance(Instance):
         self.memory_peak = 0  # of the last request, as its node's cgroup says
         self._logs = bytearray()  # output outside responses, fetched from the node
         self._placement = placement
-        self._client = CaClient.tcp(reply.host, reply.port)
+        # None: the node's agent serves its requests (StartReply.through_agent)
+        self._client = None if reply.through_agent else CaClient.tcp(reply.host, reply.port)
 
     async def request(self, req: InstanceRequest, timeout: float) -> InstanceResponse:
         if self.lost is not None:
@@ -453,7 +503,10 @@ class RemoteInstance(Instance):
             raise InstanceCrashed(f"instance {self.id} was {self.evicted}")
         self.in_flight += 1
         try:
-            response = await self._client.request(req, timeout=timeout)
+            if self._client is None:
+                response = await self._placement.request_through_agent(self, req, timeout)
+            else:
+                response = await self._client.request(req, timeout=timeout)
             await self._placement.after_call(self)
             return response
         except TimeoutError as exc:
@@ -465,7 +518,8 @@ class RemoteInstance(Instance):
             self.last_used = time.monotonic()
 
     async def stop(self, graceful: bool = True) -> None:
-        await self._client.close()
+        if self._client is not None:
+            await self._client.close()
         await self._placement.stop_instance(self, graceful)
 
     def alive(self) -> bool:
@@ -476,7 +530,7 @@ class RemoteInstance(Instance):
         """A lost or evicted instance gets no new requests (the scheduler replaces it)."""
         return self.alive()
 
-    def ca_client(self) -> CaClient:
+    def ca_client(self) -> CaClient | None:
         return self._client
 
     def add_logs(self, data: bytes) -> None:

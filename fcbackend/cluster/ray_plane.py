@@ -19,13 +19,20 @@ from typing import Any
 import ray
 from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
-from fcbackend.cluster.agent import AgentSettings, CallReport, CrashReport, NodeIdentity, StartReply
+from fcbackend.cluster.agent import (
+    AgentCallResult,
+    AgentSettings,
+    CallReport,
+    CrashReport,
+    NodeIdentity,
+    StartReply,
+)
 from fcbackend.cluster.control import ControlClient, ControlUnreachable
 from fcbackend.cluster.demand import Capacity
 from fcbackend.cluster.host import AgentHost, ControlEndpoint
 from fcbackend.cluster.node_network import GatewayOffer
 from fcbackend.cluster.placement import ClusterUnavailable, Node
-from fcbackend.models import FunctionSpec
+from fcbackend.models import FunctionSpec, InstanceRequest
 
 log = logging.getLogger(__name__)
 NAMESPACE = "rosengine"
@@ -103,6 +110,10 @@ class AgentHandle:
 
     async def put_code(self, path: str, archive: bytes) -> None:
         await self._control_call("put_code", path, archive)
+
+    async def request(self, instance_id: str, req: InstanceRequest, timeout: float) -> AgentCallResult:
+        result: AgentCallResult = await self._control_call("request", instance_id, req, timeout)
+        return result
 
     async def after_call(self, instance_id: str) -> CallReport:
         report: CallReport = await self._control_call("after_call", instance_id)

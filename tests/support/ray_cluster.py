@@ -177,9 +177,16 @@ class RayTestCluster:
                     os.kill(pid, signal.SIGKILL)
             time.sleep(0.2)  # processes just killed disappear from /proc
         subprocess.run(["ip", "netns", "delete", self.netns], capture_output=True)
+        # imported here: this module is a plugin of every test session, Docker's helpers are not needed there
+        from fcbackend.instances.docker.container_config import LABEL_BACKEND, backend_label
+        from tests.support.docker_images import remove_labelled_containers
+
         shutil.rmtree(self.temp_dir, ignore_errors=True)
         for node in self.nodes.values():  # the node agents' slots (fcbackend.cluster.agent)
-            shutil.rmtree(Path(tempfile.gettempdir()) / f"rosengine-node-{node[:12]}", ignore_errors=True)
+            slots = Path(tempfile.gettempdir()) / f"rosengine-node-{node[:12]}"
+            # and the containers the killed agents' Docker drivers left (labelled by those slots)
+            remove_labelled_containers(LABEL_BACKEND, backend_label(slots))
+            shutil.rmtree(slots, ignore_errors=True)
 
 
 def json_resources(resources: dict[str, float]) -> str:

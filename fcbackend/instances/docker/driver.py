@@ -15,7 +15,9 @@ created and started with its limits, environment and labels; a GPU function firs
 device (:mod:`fcbackend.gpu`) and carries ``keep_warm = True``. The instance is reached at the container's IP
 on the bridge network (no ``docker-proxy`` process per container, which costs start time, and a refused
 connection really means "not listening"). Where the bridge is not routable from the backend (Docker Desktop),
-``address_mode="published"`` publishes CAPort on 127.0.0.1 with a random host port instead. Built-in runtimes
+``address_mode="published"`` publishes CAPort on 127.0.0.1 with a random host port instead. A backend on
+the Docker host whose own network namespace has no route to the bridge (a cluster node's agent in a
+namespace of its own) reaches the port inside the container's namespace, as below. Built-in runtimes
 run their bootstrap program, which listens on a Unix socket in a host directory bound at ``/var/fc/sock`` (no
 port, no network needed) and is then specialised with the function's handler and environment, as in a sandbox.
 A start that fails leaves nothing behind; :meth:`DockerDriver.reap_orphans` removes what a crashed backend
@@ -69,7 +71,7 @@ from fcbackend.instances.docker.container_config import (
     specialise_config,
 )
 from fcbackend.instances.docker.instances import DockerInstance, RunToCompletionInstance, protocol_headers
-from fcbackend.instances.docker.netns import open_container_netns, tcp_socket_in
+from fcbackend.instances.docker.netns import open_container_netns, routable, tcp_socket_in
 from fcbackend.instances.driver import Instance, InstanceDriver
 from fcbackend.instances.health import STARTUP_DEADLINE_S
 from fcbackend.instances.network import CONTAINER_CA_BUNDLE, InstanceNetwork, with_network_environment
@@ -276,7 +278,12 @@ class DockerDriver(InstanceDriver):
                     if exited is not None:
                         raise exited from None
                     raise
-                instance.connect(CaClient.tcp(*instance.address))
+                if self.address_mode != "published" and not routable(instance.address[0]):
+                    # this process's network has no route to the bridge (a cluster node's agent in
+                    # a network namespace of its own): reach the port inside the container's
+                    instance.connect_in_netns(await self._container_netns(instance, bridge=True))
+                else:
+                    instance.connect(CaClient.tcp(*instance.address))
             await instance.wait_ready(deadline)
             if socket_dir is not None:
                 await instance.specialise(deadline)
@@ -285,10 +292,11 @@ class DockerDriver(InstanceDriver):
             raise
         return instance
 
-    async def _container_netns(self, instance: DockerInstance) -> int:
-        """The network namespace of a started container without network, checked usable now (a
-        socket is created in it) so a backend that may not enter it fails the start clearly
-        instead of timing out on every connection."""
+    async def _container_netns(self, instance: DockerInstance, *, bridge: bool = False) -> int:
+        """The network namespace of a started container without network (``bridge``: on Docker's
+        bridge, which this process has no route to), checked usable now (a socket is created in
+        it) so a backend that may not enter it fails the start clearly instead of timing out on
+        every connection."""
         spec = instance.spec
         pid = int(
             ((await self.engine.inspect_container(instance.container_id)).get("State") or {}).get("Pid") or 0
@@ -305,6 +313,13 @@ class DockerDriver(InstanceDriver):
                 exited = await instance.exit_error_if_exited(timeout=5.0)
                 if exited is not None:
                     raise exited from None
+            if bridge:
+                raise InstanceStartError(
+                    f"the container of {spec.service}/{spec.function} is on Docker's bridge, which this "
+                    f"process's network has no route to, so it must enter the container's network "
+                    f"namespace to reach port {spec.ca_port}; that failed ({exc}). Run it as root on the "
+                    "machine where dockerd runs, or in a network that routes to Docker's bridge."
+                ) from exc
             raise InstanceStartError(
                 f"{spec.service}/{spec.function} has internetAccess=false, so its container has no network "
                 f"and the backend must enter the container's network namespace to reach port {spec.ca_port}; "

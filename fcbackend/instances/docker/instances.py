@@ -220,6 +220,17 @@ class DockerInstance(Instance):
             return None
         return await self._exit_error()
 
+    async def exit_report(self, wait_s: float) -> InstanceCrashed | None:
+        """Why the container stopped serving (its exit code, an OOM kill, as Docker reports
+        them), once Docker says it exited, waiting up to ``wait_s`` for that; None while it still
+        runs. For whoever saw a connection break without sending the request itself (a cluster
+        node's agent, whose relay carried it)."""
+        try:
+            await asyncio.wait_for(asyncio.shield(self._exited), wait_s)
+        except TimeoutError:
+            return None
+        return await self._crash_reason()
+
     async def specialise(self, deadline: float) -> None:
         """Turn a built-in runtime's generic bootstrap into this function's instance."""
         assert self._client is not None

@@ -8,6 +8,10 @@ thread enters the container's namespace (``setns``), creates the socket and ends
 loop connects that socket to ``127.0.0.1:CAPort`` as usual. Nothing is proxied: after the connect
 the bytes flow exactly as for a container on the bridge.
 
+The same way reaches a container on Docker's bridge from a process whose network namespace has
+no route to the bridge (:func:`routable`): a cluster node's agent in a namespace of its own. The
+server listens on all of the container's addresses, its loopback included.
+
 Why not an *internal* Docker network: on dockerd 20.10 a container on an ``Internal: true``
 network still gets a default route through the bridge's host address, and packets to the host's
 own addresses are delivered locally (the INPUT chain, which Docker's isolation rules do not
@@ -75,6 +79,19 @@ def tcp_socket_in(netns_fd: int) -> socket.socket:
     sock.setblocking(False)
     sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     return sock
+
+
+def routable(address: str) -> bool:
+    """Whether this process's network namespace has a route to ``address`` (an unconnected UDP
+    socket's connect asks the kernel for one and sends nothing). A cluster node's agent that runs in
+    a network namespace of its own (a pod, the test cluster's loopback-only namespace) has none to
+    Docker's bridge, which lives in the host's namespace."""
+    try:
+        with socket.socket(socket.AF_INET6 if ":" in address else socket.AF_INET, socket.SOCK_DGRAM) as probe:
+            probe.connect((address, 9))
+    except OSError:
+        return False
+    return True
 
 
 def ca_client_in(netns_fd: int, port: int) -> CaClient:

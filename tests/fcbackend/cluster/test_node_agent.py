@@ -20,7 +20,7 @@ HANDLER = "def handler(event, context):\n    return b'node says ' + event\n"
 
 def _agent(tmp_path: Path) -> NodeAgent:
     node = NodeIdentity("n" * 56, "127.0.0.1", Capacity(cpu=2, memory_mb=1024))
-    settings = AgentSettings(driver="process", pool_size=0, prewarm_runtimes=(), state_root=str(tmp_path))
+    settings = AgentSettings(pool_size=0, prewarm_runtimes=(), state_root=str(tmp_path))
     return NodeAgent(node, settings)
 
 
@@ -33,18 +33,18 @@ def test_the_agent_takes_code_it_lacks_admits_by_memory_and_serves_through_its_r
         agent = _agent(tmp_path / "node")
         try:
             spec = make_spec(Path(elsewhere), memory_mb=768)
-            missing = (await agent.start_instance(spec, "i-1", None, "api-a")).missing_code
+            missing = (await agent.start_instance(spec, "i-1", "process", "api-a")).missing_code
             await agent.put_code(elsewhere, pack_directory(code))
-            reply = await agent.start_instance(spec, "i-1", None, "api-a")
+            reply = await agent.start_instance(spec, "i-1", "process", "api-a")
             assert not reply.error and reply.port, reply
             client = CaClient.tcp(reply.host, reply.port)
             request = protocol.invocation_request(spec, InvocationRequest("r-1", payload=b"hi"), "i-1")
             response = await client.request(request, timeout=30)
             await client.close()
             # 768 of 1024 MB taken: a second such instance does not fit until the first stops
-            full = await agent.start_instance(make_spec(code, memory_mb=768), "i-2", None, "api-a")
+            full = await agent.start_instance(make_spec(code, memory_mb=768), "i-2", "process", "api-a")
             stopped = await agent.release_owner("api-a")
-            fits_again = await agent.start_instance(make_spec(code, memory_mb=768), "i-3", None, "api-b")
+            fits_again = await agent.start_instance(make_spec(code, memory_mb=768), "i-3", "process", "api-b")
             return missing, response.body, full.no_capacity and stopped == 1, bool(fits_again.port)
         finally:
             await agent.close()
@@ -82,9 +82,10 @@ def test_a_node_asks_for_a_gateway_it_lacks_then_relays_its_functions_proxy_to_i
         agent = _agent(tmp_path / "node")
         try:
             spec = make_spec(code)
-            lacking = (await agent.start_instance(spec, "i-1", None, "api-a", offer.digest)).missing_gateway
+            first = await agent.start_instance(spec, "i-1", "process", "api-a", offer.digest)
+            lacking = first.missing_gateway
             await agent.put_gateway("api-a", offer)
-            reply = await agent.start_instance(spec, "i-1", None, "api-a", offer.digest)
+            reply = await agent.start_instance(spec, "i-1", "process", "api-a", offer.digest)
             client = CaClient.tcp(reply.host, reply.port)
             request = protocol.invocation_request(spec, InvocationRequest("r-1", payload=b""), "i-1")
             proxy = (await client.request(request, timeout=30)).body
