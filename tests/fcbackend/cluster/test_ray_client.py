@@ -43,6 +43,11 @@ def test_an_api_process_joins_through_ray_client_and_runs_its_function_on_a_node
             return bytes(client.invoke_function("viaclient", "echo", payload=b"hi").data)
 
         assert ray_cluster.call(deploy_and_invoke) == b"through ray client: hi"
+        # The head forked this client's server without gRPC's fork handlers. Where they are on,
+        # gRPC logs that it skips them whenever another thread is inside gRPC, and such a fork
+        # now and then crashes the child before it execs (tests.support.ray_cluster.HEAD_ENV).
+        proxy_log = ray_cluster.ray_logs("ray_client_server.err", tail=10**6)
+        assert "skipping fork() handlers" not in proxy_log, proxy_log
         rows = [row for row in through_client.instances() if row["function"] == "echo"]
         assert len(rows) == 1
         assert rows[0]["node"] in (ray_cluster.nodes["cpu"], ray_cluster.nodes["gpu"])
