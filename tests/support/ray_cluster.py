@@ -13,7 +13,7 @@ cgroups, as real nodes do, so their sandboxes get memory limits and report memor
 
 The nodes: ``cpu`` (4 CPUs, 6 GB) and ``gpu`` (the same and 2 fake GPUs: Ray's ``--num-gpus`` and the
 ``gpu_memory_mb`` custom resource, with the agent told the cards' size through
-``ROS_NODE_GPUS``); the head takes no instances (0 CPUs).
+``ROS_NODE_GPUS``); the head takes no instances (0 CPUs) and serves Ray Client (``CLIENT_ADDRESS``).
 """
 
 from __future__ import annotations
@@ -45,6 +45,15 @@ NODE_CPUS = 4  # logical (Ray does not enforce them); memory is what the tests f
 NODE_MEMORY = 6 * 1024**3
 GPU_MEMORY_MB = 16384  # per fake card
 ADDRESS = f"127.0.0.1:{GCS_PORT}"
+CLIENT_PORT = 10001  # Ray Client's server on the head (ray[client]: grpcio)
+CLIENT_ADDRESS = f"ray://127.0.0.1:{CLIENT_PORT}"
+# The head's Ray Client server starts one server process per client by fork + exec from a process
+# full of gRPC threads. With gRPC's fork handlers on (grpcio's default), a fork that lands while
+# another of its threads is inside gRPC skips the handlers and the child crashes before it execs
+# (SIGSEGV or SIGABRT, nothing in its log): the join fails with "Starting Ray client server failed".
+# The child only execs, so it needs no fork handlers (docs/design/cluster.md, Ray Client). A Python
+# process of the head that does crash says where in its log (faulthandler).
+HEAD_ENV = {"GRPC_ENABLE_FORK_SUPPORT": "0", "PYTHONFAULTHANDLER": "1"}
 
 
 class RayTestCluster:
@@ -98,8 +107,8 @@ class RayTestCluster:
         common = ["--node-ip-address=127.0.0.1", f"--temp-dir={self.temp_dir}", "--disable-usage-stats"]
         self._ray_start(
             [ray, "start", "--head", f"--port={GCS_PORT}", "--num-cpus=0", "--include-dashboard=false",
-             '--resources={"ros_head":1}', *common],
-            {},
+             f"--ray-client-server-port={CLIENT_PORT}", '--resources={"ros_head":1}', *common],
+            HEAD_ENV,
         )  # fmt: skip
         node = [ray, "start", f"--address={ADDRESS}", f"--num-cpus={NODE_CPUS}", f"--memory={NODE_MEMORY}"]
         gpus = json_resources({"ros_gpu_node": 1, "gpu_memory_mb": 2 * GPU_MEMORY_MB})
@@ -148,17 +157,32 @@ class RayTestCluster:
             time.sleep(0.1)
 
     def _processes(self) -> Iterator[tuple[int, list[str]]]:
-        """This cluster's processes (their command lines name its temp dir)."""
+        """This cluster's processes: their command lines name its temp dir, or they live in its
+        network namespace (the head's Ray Client servers name neither the temp dir nor anything
+        else of this cluster's)."""
         marker = str(self.temp_dir)
+        namespace = _inode(Path(f"/var/run/netns/{self.netns}"))
         for entry in Path("/proc").iterdir():
-            if not entry.name.isdigit():
+            if not entry.name.isdigit() or int(entry.name) == os.getpid():
                 continue
             try:
                 argv = (entry / "cmdline").read_bytes().decode(errors="replace").split("\0")
             except OSError:
                 continue
-            if any(marker in a for a in argv):
+            inside = namespace is not None and _inode(entry / "ns" / "net") == namespace
+            if inside or any(marker in a for a in argv):
                 yield int(entry.name), [a for a in argv if a]
+
+    def ray_logs(self, *patterns: str, tail: int = 3000) -> str:
+        """The end of each of the cluster's Ray log files matching ``patterns`` (glob, in the
+        session's logs directory): what a failing test prints so that it explains itself."""
+        logs = self.temp_dir / "session_latest" / "logs"
+        parts = []
+        for pattern in patterns:
+            for path in sorted(logs.glob(pattern)):
+                text = path.read_text(errors="replace")
+                parts.append(f"----- {path.name} ({len(text)} chars) -----\n{text[-tail:]}")
+        return "\n".join(parts) or f"(no Ray logs matching {patterns} in {logs})"
 
     def kill_node(self, role: str) -> None:
         """Kill the node's raylet (SIGKILL): the node is gone, its workers exit."""
@@ -189,6 +213,15 @@ class RayTestCluster:
             shutil.rmtree(slots, ignore_errors=True)
 
 
+def _inode(path: Path) -> tuple[int, int] | None:
+    """The identity of a namespace file (None: it is gone)."""
+    try:
+        found = path.stat()
+    except OSError:
+        return None
+    return found.st_dev, found.st_ino
+
+
 def json_resources(resources: dict[str, float]) -> str:
     return f"--resources={json.dumps(resources)}"
 
@@ -196,9 +229,10 @@ def json_resources(resources: dict[str, float]) -> str:
 class ClusterBackend:
     """``python -m fcbackend.server --cluster`` inside the cluster's namespace."""
 
-    def __init__(self, cluster: RayTestCluster, home: Path, *extra: str) -> None:
+    def __init__(self, cluster: RayTestCluster, home: Path, *extra: str, address: str = ADDRESS) -> None:
         self.cluster = cluster
         self.home = home
+        self.address = address
         self.state_dir = home / "fc"
         self.state_dir.mkdir(parents=True, exist_ok=True)
         self.log_path = home / "backend.log"
@@ -206,7 +240,7 @@ class ClusterBackend:
         self.proc = subprocess.Popen(
             cluster.command(
                 [sys.executable, "-m", "fcbackend.server", "--state-dir", str(self.state_dir),
-                 "--cluster", ADDRESS, *extra]
+                 "--cluster", address, *extra]
             ),
             env=cluster.env(ROS_HOME=str(home)),
             stdout=self.log,
@@ -217,12 +251,12 @@ class ClusterBackend:
         deadline = time.monotonic() + 120
         while not self._started():
             if time.monotonic() > deadline:
-                raise AssertionError(f"the backend did not start: {self.log_text()[-3000:]}")
+                raise AssertionError(f"the backend did not start: {self.failure_text()}")
             time.sleep(0.1)
 
     def _started(self) -> bool:
         if self.proc.poll() is not None:
-            raise AssertionError(f"the backend exited: {self.log_text()[-3000:]}")
+            raise AssertionError(f"the backend exited: {self.failure_text()}")
         try:
             info = json.loads((self.state_dir / "backend.json").read_text())
         except (OSError, ValueError):
@@ -234,6 +268,15 @@ class ClusterBackend:
 
     def log_text(self) -> str:
         return self.log_path.read_text(errors="replace")
+
+    def failure_text(self) -> str:
+        """The backend's log, and for a Ray Client join the head's Ray Client logs (the proxy and
+        each client's own server, whose start is what fails there) and its raylet's."""
+        text = self.log_text()[-3000:]
+        if self.address.startswith("ray://"):
+            text += "\n" + self.cluster.ray_logs("ray_client_server*", tail=6000)
+            text += "\n" + self.cluster.ray_logs("raylet.out", "gcs_server.out", tail=1500)
+        return text
 
     @property
     def endpoint(self) -> str:

@@ -7,7 +7,6 @@ One backend for the module, driven the way users drive it: the official FC 2.0 S
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import subprocess
@@ -355,28 +354,3 @@ def test_a_wrong_cluster_address_is_refused_at_start_with_the_reason(tmp_path: P
     )
     assert started.returncode == 1
     assert "no Ray cluster answers at 127.0.0.1:1" in started.stderr
-
-
-@pytest.mark.skipif(
-    importlib.util.find_spec("grpc") is not None, reason="grpcio is installed: Ray Client can be used"
-)
-def test_a_ray_client_address_without_ray_client_installed_is_refused_naming_what_to_install(
-    tmp_path: Path,
-) -> None:
-    served = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "fcbackend.server",
-            "--state-dir",
-            str(tmp_path),
-            "--cluster",
-            "ray://127.0.0.1:1",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        cwd=REPO,
-    )
-    assert served.returncode == 1
-    assert "needs grpcio" in served.stderr and "pip install 'ray[client]'" in served.stderr, served.stderr
