@@ -37,13 +37,20 @@ def new_record(rt: OperationContext, prepared: PreparedTemplate, logical_id: str
 
 
 def register_pending(rt: OperationContext, prepared: PreparedTemplate, logical_ids: list[str]) -> None:
-    """Rows for resources not created yet (INIT_COMPLETE), so `resources` and recovery see them."""
-    with rt.store.batch() as batch:
-        for logical_id in logical_ids:
-            if logical_id not in rt.resources:
-                record = new_record(rt, prepared, logical_id)
+    """Rows for resources not created yet (INIT_COMPLETE), so `resources` and recovery see them:
+    the operation knows them at once; they are stored with the recorder's next commit (the first
+    wave's, whose resources they are before it starts them), not in a commit of their own."""
+    records = [new_record(rt, prepared, lid) for lid in logical_ids if lid not in rt.resources]
+    for record in records:
+        rt.resources[record.logical_id] = record
+
+    def store() -> None:
+        with rt.store.batch() as batch:
+            for record in records:
                 batch.put_resource(record)
-                rt.resources[logical_id] = record
+
+    if records:
+        rt.recorder.defer(store)
 
 
 def returned_result(outcome: Outcome) -> ProviderResult | None:

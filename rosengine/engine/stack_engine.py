@@ -220,6 +220,7 @@ class StackEngine:
         try:
             with Heartbeat(self.store, stack.id, self.owner):
                 yield rt
+                rt.recorder.flush()  # what an operation deferred and nothing committed since
         finally:
             clients.close()
             last = rt.release_batch
@@ -326,9 +327,9 @@ class StackEngine:
         self, rt: OperationContext, prepared: PreparedTemplate, options: StackOptions, started_reason: str
     ) -> None:
         order = list(prepared.graph.creation_order())
-        with rt.recorder.grouped():  # the stack's status and the pending rows: one commit
-            rt.recorder.stack_status(Status.CREATE_IN_PROGRESS, started_reason)
-            register_pending(rt, prepared, order)
+        # The stack's status and the pending rows go with the first wave's commit.
+        rt.recorder.defer(lambda: rt.recorder.stack_status(Status.CREATE_IN_PROGRESS, started_reason))
+        register_pending(rt, prepared, order)
         rt.placeholder_signallers = placeholder_signallers(prepared, rt.is_placeholder_type)
         todo = [lid for lid in order if rt.resources[lid].status != Status.CREATE_COMPLETE]
         result = create_resources(rt, prepared, todo)
@@ -388,8 +389,10 @@ class StackEngine:
         return self._result(rt)
 
     def _delete_body(self, rt: OperationContext, rows: list[ResourceRecord], retain: frozenset[str]) -> None:
-        rt.recorder.stack_status(
-            Status.DELETE_IN_PROGRESS, "Stack DELETE started", operation={"action": Action.DELETE}
+        rt.recorder.defer(  # with the first wave's commit
+            lambda: rt.recorder.stack_status(
+                Status.DELETE_IN_PROGRESS, "Stack DELETE started", operation={"action": Action.DELETE}
+            )
         )
         result = delete_resources(rt, rows, retain=retain)
         with rt.recorder.grouped():  # the outputs cleared, the final status, the unlock: one commit
