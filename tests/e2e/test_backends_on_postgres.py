@@ -16,7 +16,8 @@ import pytest
 from fc2.fc_exceptions import FcError
 
 from tests.support.paths import REPO
-from tests.support.pg_backends import Backend, backends, until
+from tests.support.pg_backends import Backend, backends
+from tests.support.waiting import until
 
 __all__ = ["backends"]  # the fixture
 

@@ -11,7 +11,8 @@ from click.testing import CliRunner
 
 from rosengine.cli import cli
 from rosengine.clients.fc3 import Fc3Client
-from tests.support.pg_backends import Backend, backends, until
+from tests.support.pg_backends import Backend, backends
+from tests.support.waiting import until
 
 __all__ = ["backends"]  # the fixture
 

@@ -20,7 +20,8 @@ from rosengine.clients.nas import NasClient
 from rosengine.clients.oss import OssClient
 from tests.support.fc_api import zip_b64
 from tests.support.paths import REPO
-from tests.support.pg_backends import Backend, until
+from tests.support.pg_backends import Backend
+from tests.support.waiting import until
 
 pytestmark = [pytest.mark.multinode, pytest.mark.timeout(240)]
 

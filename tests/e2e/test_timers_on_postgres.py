@@ -12,7 +12,8 @@ import pytest
 
 from fcbackend.triggers.timer_state import LEADER_LOCK
 from sqlstore.postgres import lock_key
-from tests.support.pg_backends import Backend, backends, until
+from tests.support.pg_backends import Backend, backends
+from tests.support.waiting import until
 
 __all__ = ["backends"]  # the fixture
 

@@ -22,6 +22,7 @@ from fcbackend.models import FunctionSpec, InvocationRequest, InvocationResult
 from fcbackend.scheduler.warm_instances import ManagedInstance
 from fcbackend.server import ThreadedServer
 from rosengine.clients.fc import FcClient
+from tests.support.waiting import until
 
 
 @dataclass
@@ -182,11 +183,4 @@ def client(backend: Backend) -> Iterator[FcClient]:
 def wait_until(predicate: Callable[[], Any], timeout: float = 20.0, interval: float = 0.02) -> Any:
     """Poll ``predicate`` until it returns something truthy (returned) or ``timeout`` passes:
     tests wait on a condition with a deadline, never on a bare sleep."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not reached in time")
-        time.sleep(interval)
+    return until(predicate, timeout, "the condition", interval)

@@ -18,8 +18,7 @@ from __future__ import annotations
 
 import json
 import tempfile
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +30,7 @@ from fcbackend.instances.docker.container_config import LABEL_BACKEND, LABEL_INS
 from tests.support.docker_images import build_test_image, labelled_containers
 from tests.support.instances import make_spec, run
 from tests.support.ray_cluster import ClusterBackend, RayTestCluster
+from tests.support.waiting import until
 
 # Unmodified function code (the image's Python, standard library only). Each call asks the SLS twin
 # for its projects twice: through the proxy its variables name (urllib reads HTTPS_PROXY, ssl the
@@ -95,16 +95,6 @@ CASES = (
     ("dk-closed", False, "closed-web", "custom-container", "none"),
     ("dk-closed", False, "closed-python", "python3", "none"),
 )
-
-
-def _until(condition: Callable[[], Any], timeout: float, what: str) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.1)
 
 
 def _containers(instance_id: str) -> list[dict[str, Any]]:
@@ -210,7 +200,7 @@ def test_a_docker_instance_runs_on_a_node_answers_through_the_api_process_and_go
     assert [r["id"] for r in backend.instances() if r["function"] == function] == [row["id"]]
 
     ray_cluster.call(lambda: backend.fc2().delete_function(service, function))
-    _until(lambda: not _containers(row["id"]), 30, "the container to be removed")
+    until(lambda: not _containers(row["id"]), 30, "the container to be removed")
     assert not [r for r in backend.instances() if r["function"] == function]
 
 

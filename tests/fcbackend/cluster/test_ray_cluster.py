@@ -11,8 +11,7 @@ import json
 import os
 import subprocess
 import sys
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +20,7 @@ from fc2.fc_exceptions import FcError
 
 from tests.support.paths import REPO
 from tests.support.ray_cluster import ClusterBackend, RayTestCluster
+from tests.support.waiting import until
 
 pytestmark = [pytest.mark.multinode, pytest.mark.timeout(300)]
 
@@ -73,16 +73,6 @@ GPU_PROBE = (
     "def handler(event, context):\n"
     "    return os.environ.get('CUDA_VISIBLE_DEVICES', '').encode()\n"
 )
-
-
-def _until(condition: Callable[[], Any], timeout: float, what: str) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.1)
 
 
 @pytest.fixture(scope="module")
@@ -219,7 +209,7 @@ def test_node_instances_report_their_memory_peak_and_output_written_between_invo
         def next_log() -> str:
             return ray_cluster.call(lambda: fc.invoke_function("svc", "noisy", b"", log_type="Tail")).log
 
-        _until(lambda: "written after the response" in next_log(), 30, "the late line in a log")
+        until(lambda: "written after the response" in next_log(), 30, "the late line in a log")
     logs = backend.ros("fc", "logs", "svc/noisy")
     assert "written after the response" in logs.stdout, logs.stderr
 
@@ -230,14 +220,14 @@ def test_an_instance_waits_pending_while_no_node_has_room_and_starts_when_one_fr
     client = backend.fc2()
     # two long calls of "big": one instance on each node, most of each node's memory taken
     busy = [ray_cluster.submit(client.invoke_function, "svc", "big", b"6") for _ in range(2)]
-    _until(lambda: sum(r["in_flight"] for r in _instances_of(backend, "big")) == 2, 60, "big on both nodes")
+    until(lambda: sum(r["in_flight"] for r in _instances_of(backend, "big")) == 2, 60, "big on both nodes")
     assert {r["node"] for r in _instances_of(backend, "big")} == {
         ray_cluster.nodes["cpu"],
         ray_cluster.nodes["gpu"],
     }
     # "big2" finds no room (the idle small instances would not make enough): pending, its call waits
     waiting = ray_cluster.submit(client.invoke_function, "svc", "big2", b"0")
-    _until(
+    until(
         lambda: [r["state"] for r in _instances_of(backend, "big2")] == ["starting"], 30, "big2 to be pending"
     )
     assert not waiting.done()
@@ -258,7 +248,7 @@ def test_a_pending_instance_gives_up_after_the_function_timeout_with_a_clear_err
     ray_cluster.call(lambda: client.update_function("svc", "big3", timeout=1))
     # both nodes busy with a 4 GB instance each: nothing idle can be stopped to make room
     busy = [ray_cluster.submit(client.invoke_function, "svc", name, b"5") for name in ("big", "big2")]
-    _until(
+    until(
         lambda: sum(r["in_flight"] for r in backend.instances() if r["function"] in ("big", "big2")) == 2,
         60,
         "big and big2 to run",
@@ -276,14 +266,14 @@ def test_a_lost_node_fails_its_sync_calls_clearly_retries_async_ones_and_is_repl
 ) -> None:
     client = backend.fc2()
     sync_call = ray_cluster.submit(client.invoke_function, "svc", "slow", b"20")
-    _until(lambda: sum(r["in_flight"] for r in _instances_of(backend, "slow")) == 1, 60, "slow to run")
+    until(lambda: sum(r["in_flight"] for r in _instances_of(backend, "slow")) == 1, 60, "slow to run")
     async_id = ray_cluster.call(
         lambda: client.invoke_function(
             "svc", "slow", payload=b"5", headers={"x-fc-invocation-type": "Async"}
         ).headers["x-fc-request-id"]
     )
     # both calls on the one instance (instanceConcurrency 2)
-    (row,) = _until(
+    (row,) = until(
         lambda: [r for r in _instances_of(backend, "slow") if r["in_flight"] == 2], 60, "both calls to run"
     )
     lost_node = row["node"]
@@ -301,7 +291,7 @@ def test_a_lost_node_fails_its_sync_calls_clearly_retries_async_ones_and_is_repl
         rows = [r for r in json.loads(result.stdout) if r["requestId"] == async_id]
         return any(not r["error"] and r["status"] == 200 for r in rows)
 
-    _until(async_succeeded, 90, "the async invocation to be retried on the other node")
+    until(async_succeeded, 90, "the async invocation to be retried on the other node")
     # new calls get an instance on the surviving node
     assert ray_cluster.call(lambda: client.invoke_function("svc", "slow", payload=b"0")).data == b"slept 0"
     survivors = {r["node"] for r in _instances_of(backend, "slow") if r["state"] == "ready"}
