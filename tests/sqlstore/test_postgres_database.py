@@ -244,6 +244,8 @@ def test_opening_costs_one_connection_which_serves_a_threads_reads_and_writes(
             other.start()
             other.join()
             assert counted == [3] and held.execute("SELECT 1").fetchone()[0] == 1
-        assert len(made) == 2
+        # One more (two if the pool was slower than its wait and a connection of the moment was
+        # made as well: a busy machine).
+        assert 2 <= len(made) <= 3
     finally:
         db.close()
