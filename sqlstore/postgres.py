@@ -289,7 +289,9 @@ class _Session:
 
     def _first(self, run: Callable[[psycopg.Connection[Any]], Cursor]) -> Cursor:
         """The transaction's first statement, sent with its opening statements. A connection the
-        server had dropped (found out only now) is replaced once: nothing had begun on it."""
+        server had dropped (found out only now) is replaced once: nothing had begun on it. Where
+        the server answered, even with an error, the transaction has begun and is ended by the
+        caller's rollback."""
         for attempt in (1, 2):
             try:
                 with self.conn.pipeline():
@@ -299,9 +301,15 @@ class _Session:
                 self.begin = ()
                 return cursor
             except psycopg.OperationalError:
-                if attempt == 2 or not (self.conn.broken or self.conn.closed):
+                if not (self.conn.broken or self.conn.closed):
+                    self.begin = ()
+                    raise
+                if attempt == 2:
                     raise
                 self.conn = self._db._replace(self.conn)
+            except psycopg.Error:
+                self.begin = ()
+                raise
         raise AssertionError("unreachable")
 
 
@@ -636,7 +644,7 @@ class PostgresDatabase(Database):
     def _release(self, conn: psycopg.Connection[Any]) -> None:
         keeper = conn is self._keeper
         if keeper and not conn.closed and conn.info.transaction_status != IDLE:
-            try:  # as the pool does with a connection given back inside a transaction
+            try:  # a safety net, as the pool has for its own: every transaction ends itself
                 conn.execute("ROLLBACK")
             except psycopg.Error:
                 conn.close()
