@@ -209,6 +209,20 @@ class NodeAgent:
             )
         return chosen, driver
 
+    def _refusal(
+        self, instance_id: str, exc: InstanceStartError, *, lacks_driver: bool = False
+    ) -> StartReply:
+        """A start this node refused, naming the node: what it lacks (an image, a driver's
+        prerequisite) is that node's to fix."""
+        return StartReply(
+            instance_id,
+            self.node.node_id,
+            lacks_driver=lacks_driver,
+            error=f"{exc.message} (on node {self.node.node_id[:12]} at {self.node.address})",
+            error_type=exc.error_type,
+            free=self.free(),
+        )
+
     async def start_instance(
         self, spec: FunctionSpec, instance_id: str, driver: str | None, owner: str, gateway: str = ""
     ) -> StartReply:
@@ -220,15 +234,7 @@ class NodeAgent:
             try:
                 self._driver(driver)
             except InstanceStartError as exc:
-                where = f"(on node {self.node.node_id[:12]} at {self.node.address})"
-                return StartReply(
-                    instance_id,
-                    self.node.node_id,
-                    lacks_driver=True,
-                    error=f"{exc.message} {where}",
-                    error_type=exc.error_type,
-                    free=self.free(),
-                )
+                return self._refusal(instance_id, exc, lacks_driver=True)
         missing = tuple(str(p) for p in _code_dirs(spec) if not self._code_path(p).is_dir())
         if missing:
             return StartReply(instance_id, self.node.node_id, missing_code=missing, free=self.free())
@@ -249,14 +255,7 @@ class NodeAgent:
             pooled = getattr(chosen, "pooled_starts", 0) > pooled_before
         except InstanceStartError as exc:
             self._starting.pop(instance_id, None)
-            # which node: what it lacks (an image, a driver's prerequisite) is that node's to fix
-            return StartReply(
-                instance_id,
-                self.node.node_id,
-                error=f"{exc.message} (on node {self.node.node_id[:12]} at {self.node.address})",
-                error_type=exc.error_type,
-                free=self.free(),
-            )
+            return self._refusal(instance_id, exc)
         except Exception as exc:
             self._starting.pop(instance_id, None)
             return StartReply(
